@@ -1,0 +1,75 @@
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "hub/api/system.hpp"
+#include "hub/core/config.hpp"
+#include "hub/core/metrics.hpp"
+#include "hub/core/worker.hpp"
+#include "hub/http/dispatch.hpp"
+#include "hub/http/router.hpp"
+#include "hub/net/server.hpp"
+#include "hub/store/embedded_pg.hpp"
+
+namespace hub {
+
+// The whole server: configuration in, a listening hub out. hubd is main() around this; the
+// integration tests run it in-process on port 0.
+class App {
+ public:
+  explicit App(Config config);
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  // Starts the embedded database (when no URL is configured), the I/O threads, the listener and
+  // the migrator. Throws on anything that stops start-up (bad certificate, port in use, ...).
+  void start();
+  // Blocks until SIGINT/SIGTERM or a fatal error, then stops gracefully. Returns the exit code.
+  int run_until_signal();
+  // Graceful stop: no new connections, in-flight requests finish up to limits.shutdown_grace,
+  // then the database connections close and the embedded database stops.
+  void stop();
+
+  std::uint16_t port() const;
+  bool ready() const { return state_.migrated.load(); }
+  const Config& config() const { return config_; }
+  std::string app_conninfo() const { return app_conninfo_; }
+  pg::EmbeddedPostgres* embedded_database() { return embedded_.get(); }
+
+ private:
+  void register_routes();
+  void start_migrator();
+  void fatal(const std::string& message);
+
+  Config config_;
+  api::SystemState state_;
+  std::unique_ptr<pg::EmbeddedPostgres> embedded_;
+  std::string app_conninfo_;
+  std::string migrate_conninfo_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+  http::Router router_;
+  std::unique_ptr<http::Gatekeeper> gate_;
+  std::unique_ptr<Metrics> metrics_;
+  std::shared_ptr<spdlog::logger> access_log_;
+  std::unique_ptr<net::Server> server_;
+
+  boost::asio::io_context control_;  // signals and fatal errors
+  std::thread migrator_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_requested_ = false;
+  bool stopped_ = false;
+  int exit_code_ = 0;
+};
+
+}  // namespace hub

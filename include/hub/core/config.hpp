@@ -1,0 +1,76 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+namespace hub {
+
+// A setting that cannot be used: start-up stops with this message, which names the key.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct DatabaseConfig {
+  std::string url;          // libpq URL of the role the hub runs as; empty: embedded PostgreSQL
+  std::string migrate_url;  // role that owns the schema and runs migrations; empty: same as url
+  unsigned pool_size = 8;   // connections per I/O thread
+  std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds query_timeout{10000};
+  std::chrono::milliseconds acquire_timeout{2000};
+  std::chrono::milliseconds retry_backoff{500};  // after a failed connect, fail fast this long
+  std::string embedded_bin_dir;                  // PostgreSQL binaries; empty: found at start
+};
+
+struct TlsConfig {
+  std::string cert;
+  std::string key;
+  std::string client_ca;
+};
+
+struct LimitsConfig {
+  unsigned max_connections = 16384;
+  std::size_t header_limit = 8 * 1024;
+  std::uint64_t json_body_limit = 1024 * 1024;
+  std::uint64_t import_body_limit = 2ull * 1024 * 1024 * 1024;
+  std::chrono::milliseconds handshake_timeout{10000};
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds read_timeout{30000};
+  std::chrono::milliseconds write_timeout{30000};
+  std::chrono::milliseconds shutdown_grace{10000};
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace, debug, info, warn, error, critical, off
+  bool access_log = true;
+  std::string access_log_file;  // empty: standard output
+};
+
+struct Config {
+  std::string listen = "127.0.0.1:8443";
+  std::filesystem::path data_dir = "data";
+  unsigned threads = 0;  // 0: one per core
+  std::string bootstrap_admin_token;
+  TlsConfig tls;
+  DatabaseConfig database;
+  LimitsConfig limits;
+  LogConfig log;
+
+  std::string listen_host() const;
+  std::uint16_t listen_port() const;
+  unsigned effective_threads() const;
+};
+
+// Reads the JSON file (if `path` is not empty), then the HUB_* environment variables of API.md,
+// then checks every value. Throws ConfigError naming the first bad key.
+Config load_config(const std::filesystem::path& path,
+                   const std::map<std::string, std::string>& env);
+
+// The process environment as a map (only HUB_* variables are read).
+std::map<std::string, std::string> process_env();
+
+}  // namespace hub

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include "hub/http/router.hpp"
+
+namespace hub::http {
+
+// Decides whether a request may reach its route: authenticates it where the route needs a
+// principal and checks the route's Access. Throws ApiError (401, 403, 429).
+class Gatekeeper {
+ public:
+  virtual ~Gatekeeper() = default;
+  virtual boost::asio::awaitable<void> admit(Request& request, const Route& route) = 0;
+};
+
+// The gate of the spine: open routes pass, loopback_or_admin passes loopback callers, and every
+// route that needs a principal is refused until authentication is configured.
+class LoopbackGatekeeper : public Gatekeeper {
+ public:
+  boost::asio::awaitable<void> admit(Request& request, const Route& route) override;
+};
+
+// Runs a matched route: the gate, the X-Purpose rule of data requests, the handler; turns every
+// failure into problem+json (domain errors as themselves, an unreachable database as 503, and
+// anything unexpected as a 500 that tells the client nothing and the log everything).
+boost::asio::awaitable<Response> dispatch(const Route& route, Request& request, Gatekeeper& gate);
+
+// Decodes and checks X-Purpose (1..200 characters of UTF-8, percent-encoding allowed).
+std::string checked_purpose(const Request& request);
+
+}  // namespace hub::http

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <boost/beast/http.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace hub {
+class Worker;
+}
+
+namespace hub::http {
+
+namespace beast_http = boost::beast::http;
+using Verb = beast_http::verb;
+using Status = beast_http::status;
+using BeastRequest = beast_http::request<beast_http::string_body>;
+
+// What a handler sees of a request: the parsed message plus what the server learnt around it.
+struct Request {
+  BeastRequest message;
+  std::string_view path;   // without the query string
+  std::string_view query;  // raw, without '?'
+  std::vector<std::pair<std::string, std::string>> path_params;
+  std::string request_id;
+  std::string remote_address;
+  bool remote_is_loopback = false;
+  std::optional<std::string> peer_cert_sha256;  // hex, set when a verified client cert was shown
+  std::string principal_id;                     // for the access log, set by authentication
+  std::size_t route_index = 0;
+  Worker* worker = nullptr;
+
+  std::string_view param(std::string_view name) const;
+  // The decoded value of a query parameter, or nullopt when absent.
+  std::optional<std::string> query_param(std::string_view name) const;
+  std::string_view header(std::string_view name) const;
+};
+
+struct Response {
+  Status status = Status::ok;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static Response json(Status status, std::string body);
+  static Response text(Status status, std::string body, std::string content_type);
+};
+
+// Percent-decoding for query strings ('+' is a space there). Returns nullopt on a bad escape.
+std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space);
+
+// Splits "a=1&b=2" into decoded pairs; undecodable pairs are skipped.
+std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query);
+
+}  // namespace hub::http

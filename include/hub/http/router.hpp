@@ -1,0 +1,69 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hub/http/message.hpp"
+
+namespace hub::http {
+
+// Who may call a route. Every route must declare one: there is no default, so a route cannot be
+// registered open by accident (deny by default).
+class Access {
+ public:
+  enum class Kind { anyone, loopback_or_admin, principal };
+
+  static Access anyone() { return Access(Kind::anyone); }
+  static Access loopback_or_admin() { return Access(Kind::loopback_or_admin); }
+  // Any authenticated principal (role checks are the handler's, against the object).
+  static Access principal() { return Access(Kind::principal); }
+
+  Kind kind() const { return kind_; }
+
+ private:
+  explicit Access(Kind kind) : kind_(kind) {}
+  Kind kind_;
+};
+
+using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
+
+struct RouteOptions {
+  std::uint64_t body_limit = 0;  // 0: the configured JSON body limit
+  bool data_request = false;     // carries X-Purpose (API.md's D routes)
+};
+
+struct Route {
+  Verb verb;
+  std::string pattern;  // "/api/v1/resources/{code}/records/{key}"
+  Access access;
+  Handler handler;
+  RouteOptions options;
+  std::vector<std::string> segments;  // pattern split on '/'
+};
+
+struct RouteMatch {
+  enum class Kind { found, not_found, method_not_allowed } kind = Kind::not_found;
+  const Route* route = nullptr;
+  std::size_t index = 0;
+  std::vector<std::pair<std::string, std::string>> params;
+  std::string allow;  // for 405: the methods the path does take
+};
+
+// The route table. Data, not code: a list of (method, pattern) → handler. Matching tells an
+// unknown path (404) from a known path with the wrong method (405 with Allow).
+class Router {
+ public:
+  void add(Verb verb, std::string pattern, Access access, Handler handler,
+           RouteOptions options = {});
+  RouteMatch match(Verb verb, std::string_view path) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace hub::http

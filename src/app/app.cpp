@@ -1,0 +1,218 @@
+#include "hub/app/app.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <csignal>
+
+#include "hub/core/error.hpp"
+#include "hub/core/log.hpp"
+#include "hub/net/tls.hpp"
+#include "hub/store/migrations.hpp"
+
+namespace hub {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// 10,000 keep-alive clients need 10,000 descriptors: take what the hard limit allows.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+}  // namespace
+
+App::App(Config config) : config_(std::move(config)) {}
+
+App::~App() { stop(); }
+
+void App::start() {
+  access_log_ = init_logging(config_.log);
+  std::signal(SIGPIPE, SIG_IGN);
+  raise_descriptor_limit();
+
+  if (config_.database.url.empty()) {
+    embedded_ = std::make_unique<pg::EmbeddedPostgres>(config_.data_dir / "postgres",
+                                                       config_.database.embedded_bin_dir);
+    embedded_->start();
+    app_conninfo_ = embedded_->app_conninfo();
+    migrate_conninfo_ = embedded_->owner_conninfo();
+  } else {
+    app_conninfo_ = config_.database.url;
+    migrate_conninfo_ =
+        config_.database.migrate_url.empty() ? config_.database.url : config_.database.migrate_url;
+  }
+
+  std::filesystem::path cert = config_.tls.cert;
+  std::filesystem::path key = config_.tls.key;
+  if (cert.empty()) {
+    auto paths = net::ensure_self_signed(config_.data_dir);
+    cert = paths.cert;
+    key = paths.key;
+  }
+  tls_ = std::make_unique<asio::ssl::context>(
+      net::make_server_context(cert, key, config_.tls.client_ca));
+
+  const unsigned threads = config_.effective_threads();
+  pg::PoolOptions pool_options;
+  pool_options.connection.conninfo = app_conninfo_;
+  pool_options.connection.connect_timeout = config_.database.connect_timeout;
+  pool_options.connection.query_timeout = config_.database.query_timeout;
+  pool_options.max_size = config_.database.pool_size;
+  pool_options.acquire_timeout = config_.database.acquire_timeout;
+  pool_options.retry_backoff = config_.database.retry_backoff;
+  for (unsigned i = 0; i < threads; ++i) {
+    auto worker = std::make_unique<Worker>(i);
+    worker->set_pool(std::make_unique<pg::Pool>(worker->ioc(), pool_options));
+    workers_.push_back(std::move(worker));
+  }
+
+  gate_ = std::make_unique<http::LoopbackGatekeeper>();
+  register_routes();
+  std::vector<std::string> labels;
+  for (const auto& route : router_.routes()) {
+    labels.push_back(std::string(http::beast_http::to_string(route.verb)) + " " + route.pattern);
+  }
+  labels.push_back("unmatched");
+  metrics_ = std::make_unique<Metrics>(labels, threads);
+  metrics_->add_source([this](std::string& out) {
+    out += "# TYPE hub_open_connections gauge\nhub_open_connections " +
+           std::to_string(server_ ? server_->open_connections() : 0) + "\n";
+    out += "# TYPE hub_ready gauge\nhub_ready " + std::string(ready() ? "1" : "0") + "\n";
+    std::int64_t open = 0, idle = 0, waiting = 0;
+    std::uint64_t failures = 0, unavailable = 0;
+    for (const auto& w : workers_) {
+      const auto& s = w->db().stats();
+      open += s.open.load();
+      idle += s.idle.load();
+      waiting += s.waiting.load();
+      failures += s.connect_failures.load();
+      unavailable += s.unavailable.load();
+    }
+    out += "# TYPE hub_db_pool_connections gauge\n";
+    out += "hub_db_pool_connections{state=\"open\"} " + std::to_string(open) + "\n";
+    out += "hub_db_pool_connections{state=\"idle\"} " + std::to_string(idle) + "\n";
+    out += "# TYPE hub_db_pool_waiting gauge\nhub_db_pool_waiting " + std::to_string(waiting) +
+           "\n";
+    out += "# TYPE hub_db_connect_failures_total counter\nhub_db_connect_failures_total " +
+           std::to_string(failures) + "\n";
+    out += "# TYPE hub_db_unavailable_total counter\nhub_db_unavailable_total " +
+           std::to_string(unavailable) + "\n";
+  });
+
+  server_ = std::make_unique<net::Server>(config_, router_, *gate_, *metrics_, workers_, *tls_,
+                                          access_log_);
+  server_->start();
+  for (auto& worker : workers_) {
+    threads_.emplace_back([w = worker.get()] {
+      auto guard = asio::make_work_guard(w->ioc());
+      w->ioc().run();
+    });
+  }
+  spdlog::info("hub {} listening on https://{}:{} with {} I/O thread(s)", HUB_VERSION,
+               config_.listen_host(), port(), threads);
+  start_migrator();
+}
+
+void App::register_routes() {
+  api::register_system_routes(router_, state_,
+                              [this] { return metrics_ ? metrics_->render() : std::string(); });
+}
+
+void App::start_migrator() {
+  migrator_ = std::thread([this] {
+    bool warned = false;
+    while (true) {
+      {
+        std::lock_guard lock(mutex_);
+        if (stop_requested_) return;
+      }
+      try {
+        auto conn = pg::connect_blocking(
+            migrate_conninfo_,
+            static_cast<int>(std::max<long long>(
+                1, std::chrono::duration_cast<std::chrono::seconds>(
+                       config_.database.connect_timeout)
+                       .count())));
+        int applied = pg::migrate(conn.get(), pg::embedded_migrations());
+        spdlog::info("database schema at version {} ({} migration(s) applied now)",
+                     pg::latest_migration_version(), applied);
+        state_.migrated.store(true);
+        return;
+      } catch (const pg::MigrationError& e) {
+        fatal(e.what());
+        return;
+      } catch (const pg::PgError& e) {
+        fatal(std::string("database refused the migration: ") + e.what());
+        return;
+      } catch (const DbUnavailable& e) {
+        if (!warned) spdlog::warn("database not reachable yet ({}); retrying", e.what());
+        warned = true;
+      }
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_requested_; });
+    }
+  });
+}
+
+void App::fatal(const std::string& message) {
+  spdlog::critical("{}", message);
+  {
+    std::lock_guard lock(mutex_);
+    exit_code_ = 1;
+  }
+  control_.stop();
+}
+
+int App::run_until_signal() {
+  asio::signal_set signals(control_, SIGINT, SIGTERM);
+  signals.async_wait([this](boost::system::error_code ec, int signal) {
+    if (!ec) spdlog::info("signal {} received: stopping", signal);
+    control_.stop();
+  });
+  control_.run();
+  stop();
+  std::lock_guard lock(mutex_);
+  return exit_code_;
+}
+
+void App::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  state_.stopping.store(true);
+  if (server_) {
+    server_->begin_shutdown();
+    const auto deadline = std::chrono::steady_clock::now() + config_.limits.shutdown_grace;
+    while (server_->open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (server_->open_connections() > 0) {
+      spdlog::warn("{} connection(s) still open after the grace period; closing them",
+                   server_->open_connections());
+    }
+  }
+  {
+    std::lock_guard lock(mutex_);
+    stop_requested_ = true;
+  }
+  wake_.notify_all();
+  if (migrator_.joinable()) migrator_.join();
+  for (auto& worker : workers_) worker->ioc().stop();
+  for (auto& thread : threads_) thread.join();
+  threads_.clear();
+  if (server_) server_->release_acceptor();
+  workers_.clear();  // closes the database connections
+  server_.reset();
+  if (embedded_) embedded_->stop();
+  spdlog::info("stopped");
+}
+
+std::uint16_t App::port() const { return server_ ? server_->local_endpoint().port() : 0; }
+
+}  // namespace hub

@@ -1,0 +1,294 @@
+#include "hub/core/config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace hub {
+
+namespace {
+
+using json = nlohmann::json;
+
+[[noreturn]] void bad(const std::string& key, const std::string& why) {
+  throw ConfigError("config key '" + key + "': " + why);
+}
+
+std::uint64_t parse_uint(const std::string& key, const std::string& text, std::uint64_t max) {
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) {
+    bad(key, "expected a non-negative integer, got '" + text + "'");
+  }
+  if (v > max) bad(key, "must be at most " + std::to_string(max));
+  return v;
+}
+
+// One settable key: how to read it from JSON and from an environment string.
+struct Field {
+  std::string key;
+  std::function<void(Config&, const json&)> from_json;
+  std::function<void(Config&, const std::string&)> from_text;
+};
+
+template <typename T>
+Field string_field(std::string key, T Config::*outer, std::string T::*member) {
+  return Field{
+      key,
+      [key, outer, member](Config& c, const json& v) {
+        if (!v.is_string()) bad(key, "expected a string");
+        (c.*outer).*member = v.get<std::string>();
+      },
+      [outer, member](Config& c, const std::string& v) { (c.*outer).*member = v; }};
+}
+
+Field top_string(std::string key, std::string Config::*member) {
+  return Field{key,
+               [key, member](Config& c, const json& v) {
+                 if (!v.is_string()) bad(key, "expected a string");
+                 c.*member = v.get<std::string>();
+               },
+               [member](Config& c, const std::string& v) { c.*member = v; }};
+}
+
+template <typename T, typename U>
+Field uint_field(std::string key, T Config::*outer, U T::*member, std::uint64_t min,
+                 std::uint64_t max) {
+  auto set = [key, outer, member, min, max](Config& c, std::uint64_t v) {
+    if (v < min) bad(key, "must be at least " + std::to_string(min));
+    if (v > max) bad(key, "must be at most " + std::to_string(max));
+    (c.*outer).*member = static_cast<U>(v);
+  };
+  return Field{key,
+               [key, set](Config& c, const json& v) {
+                 if (!v.is_number_unsigned()) bad(key, "expected a non-negative integer");
+                 set(c, v.get<std::uint64_t>());
+               },
+               [key, set, max](Config& c, const std::string& v) { set(c, parse_uint(key, v, max)); }};
+}
+
+template <typename T>
+Field ms_field(std::string key, T Config::*outer, std::chrono::milliseconds T::*member,
+               std::uint64_t min_ms, std::uint64_t max_ms) {
+  auto set = [key, outer, member, min_ms, max_ms](Config& c, std::uint64_t v) {
+    if (v < min_ms) bad(key, "must be at least " + std::to_string(min_ms) + " ms");
+    if (v > max_ms) bad(key, "must be at most " + std::to_string(max_ms) + " ms");
+    (c.*outer).*member = std::chrono::milliseconds(v);
+  };
+  return Field{key,
+               [key, set](Config& c, const json& v) {
+                 if (!v.is_number_unsigned()) bad(key, "expected milliseconds as an integer");
+                 set(c, v.get<std::uint64_t>());
+               },
+               [key, set, max_ms](Config& c, const std::string& v) {
+                 set(c, parse_uint(key, v, max_ms));
+               }};
+}
+
+// Every key the config file may hold, by its dotted path.
+const std::vector<Field>& fields() {
+  static const std::vector<Field> all = [] {
+    std::vector<Field> f;
+    f.push_back(top_string("listen", &Config::listen));
+    f.push_back(Field{"data_dir",
+                      [](Config& c, const json& v) {
+                        if (!v.is_string() || v.get<std::string>().empty())
+                          bad("data_dir", "expected a non-empty path");
+                        c.data_dir = v.get<std::string>();
+                      },
+                      [](Config& c, const std::string& v) {
+                        if (v.empty()) bad("data_dir", "expected a non-empty path");
+                        c.data_dir = v;
+                      }});
+    f.push_back(Field{"threads",
+                      [](Config& c, const json& v) {
+                        if (!v.is_number_unsigned()) bad("threads", "expected an integer 0..256");
+                        c.threads = static_cast<unsigned>(
+                            std::min<std::uint64_t>(v.get<std::uint64_t>(), 257));
+                      },
+                      [](Config& c, const std::string& v) {
+                        c.threads = static_cast<unsigned>(parse_uint("threads", v, 256));
+                      }});
+    f.push_back(top_string("bootstrap_admin_token", &Config::bootstrap_admin_token));
+    f.push_back(string_field("tls.cert", &Config::tls, &TlsConfig::cert));
+    f.push_back(string_field("tls.key", &Config::tls, &TlsConfig::key));
+    f.push_back(string_field("tls.client_ca", &Config::tls, &TlsConfig::client_ca));
+    f.push_back(string_field("database.url", &Config::database, &DatabaseConfig::url));
+    f.push_back(
+        string_field("database.migrate_url", &Config::database, &DatabaseConfig::migrate_url));
+    f.push_back(string_field("database.embedded_bin_dir", &Config::database,
+                             &DatabaseConfig::embedded_bin_dir));
+    f.push_back(
+        uint_field("database.pool_size", &Config::database, &DatabaseConfig::pool_size, 1, 256));
+    f.push_back(ms_field("database.connect_timeout_ms", &Config::database,
+                         &DatabaseConfig::connect_timeout, 100, 600000));
+    f.push_back(ms_field("database.query_timeout_ms", &Config::database,
+                         &DatabaseConfig::query_timeout, 100, 3600000));
+    f.push_back(ms_field("database.acquire_timeout_ms", &Config::database,
+                         &DatabaseConfig::acquire_timeout, 1, 600000));
+    f.push_back(ms_field("database.retry_backoff_ms", &Config::database,
+                         &DatabaseConfig::retry_backoff, 0, 600000));
+    f.push_back(uint_field("limits.max_connections", &Config::limits,
+                           &LimitsConfig::max_connections, 1, 1000000));
+    f.push_back(uint_field("limits.header_limit_bytes", &Config::limits,
+                           &LimitsConfig::header_limit, 1024, 1024 * 1024));
+    f.push_back(uint_field("limits.json_body_limit_bytes", &Config::limits,
+                           &LimitsConfig::json_body_limit, 1024, 1ull << 30));
+    f.push_back(uint_field("limits.import_body_limit_bytes", &Config::limits,
+                           &LimitsConfig::import_body_limit, 1024, 1ull << 40));
+    f.push_back(ms_field("limits.handshake_timeout_ms", &Config::limits,
+                         &LimitsConfig::handshake_timeout, 100, 600000));
+    f.push_back(ms_field("limits.idle_timeout_ms", &Config::limits, &LimitsConfig::idle_timeout,
+                         100, 3600000));
+    f.push_back(ms_field("limits.read_timeout_ms", &Config::limits, &LimitsConfig::read_timeout,
+                         100, 3600000));
+    f.push_back(ms_field("limits.write_timeout_ms", &Config::limits, &LimitsConfig::write_timeout,
+                         100, 3600000));
+    f.push_back(ms_field("limits.shutdown_grace_ms", &Config::limits,
+                         &LimitsConfig::shutdown_grace, 0, 600000));
+    f.push_back(string_field("log.level", &Config::log, &LogConfig::level));
+    f.push_back(Field{"log.access_log",
+                      [](Config& c, const json& v) {
+                        if (!v.is_boolean()) bad("log.access_log", "expected true or false");
+                        c.log.access_log = v.get<bool>();
+                      },
+                      [](Config& c, const std::string& v) {
+                        if (v != "true" && v != "false")
+                          bad("log.access_log", "expected true or false");
+                        c.log.access_log = v == "true";
+                      }});
+    f.push_back(
+        string_field("log.access_log_file", &Config::log, &LogConfig::access_log_file));
+    return f;
+  }();
+  return all;
+}
+
+const Field* find_field(const std::string& key) {
+  for (const auto& f : fields()) {
+    if (f.key == key) return &f;
+  }
+  return nullptr;
+}
+
+void apply_json(Config& c, const json& obj, const std::string& prefix) {
+  for (const auto& [name, value] : obj.items()) {
+    const std::string key = prefix.empty() ? name : prefix + "." + name;
+    if (const Field* f = find_field(key)) {
+      f->from_json(c, value);
+      continue;
+    }
+    bool is_section = std::any_of(fields().begin(), fields().end(), [&](const Field& f) {
+      return f.key.starts_with(key + ".");
+    });
+    if (!is_section) throw ConfigError("unknown config key '" + key + "'");
+    if (!value.is_object()) bad(key, "expected an object");
+    apply_json(c, value, key);
+  }
+}
+
+// The environment variables of API.md (and a few more) and the keys they set.
+const std::vector<std::pair<std::string, std::string>>& env_keys() {
+  static const std::vector<std::pair<std::string, std::string>> all = {
+      {"HUB_LISTEN", "listen"},
+      {"HUB_DATA_DIR", "data_dir"},
+      {"HUB_THREADS", "threads"},
+      {"HUB_DATABASE_URL", "database.url"},
+      {"HUB_MIGRATE_DATABASE_URL", "database.migrate_url"},
+      {"HUB_TLS_CERT", "tls.cert"},
+      {"HUB_TLS_KEY", "tls.key"},
+      {"HUB_TLS_CLIENT_CA", "tls.client_ca"},
+      {"HUB_BOOTSTRAP_ADMIN_TOKEN", "bootstrap_admin_token"},
+      {"HUB_LOG_LEVEL", "log.level"},
+      {"HUB_ACCESS_LOG_FILE", "log.access_log_file"},
+  };
+  return all;
+}
+
+void validate(const Config& c) {
+  (void)c.listen_host();
+  (void)c.listen_port();
+  static const std::vector<std::string> levels = {"trace", "debug", "info",    "warn",
+                                                  "error", "critical", "off"};
+  if (std::find(levels.begin(), levels.end(), c.log.level) == levels.end()) {
+    bad("log.level", "expected one of trace, debug, info, warn, error, critical, off");
+  }
+  if (c.tls.cert.empty() != c.tls.key.empty()) {
+    bad(c.tls.cert.empty() ? "tls.cert" : "tls.key", "tls.cert and tls.key are set together");
+  }
+  if (c.threads > 256) bad("threads", "expected an integer 0..256");
+  if (c.limits.json_body_limit > c.limits.import_body_limit) {
+    bad("limits.json_body_limit_bytes", "must not exceed limits.import_body_limit_bytes");
+  }
+}
+
+}  // namespace
+
+std::string Config::listen_host() const {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) bad("listen", "expected host:port");
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
+std::uint16_t Config::listen_port() const {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) bad("listen", "expected host:port");
+  return static_cast<std::uint16_t>(parse_uint("listen", listen.substr(colon + 1), 65535));
+}
+
+unsigned Config::effective_threads() const {
+  if (threads != 0) return threads;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+Config load_config(const std::filesystem::path& path,
+                   const std::map<std::string, std::string>& env) {
+  Config c;
+  if (!path.empty()) {
+    std::ifstream in(path);
+    if (!in) throw ConfigError("cannot read config file '" + path.string() + "'");
+    json doc;
+    try {
+      doc = json::parse(in);
+    } catch (const json::parse_error& e) {
+      throw ConfigError("config file '" + path.string() + "' is not valid JSON: " + e.what());
+    }
+    if (!doc.is_object()) throw ConfigError("config file must hold a JSON object");
+    apply_json(c, doc, "");
+  }
+  for (const auto& [var, key] : env_keys()) {
+    auto it = env.find(var);
+    if (it == env.end()) continue;
+    try {
+      find_field(key)->from_text(c, it->second);
+    } catch (const ConfigError& e) {
+      throw ConfigError(std::string(e.what()) + " (from " + var + ")");
+    }
+  }
+  validate(c);
+  return c;
+}
+
+std::map<std::string, std::string> process_env() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    if (!kv.starts_with("HUB_")) continue;
+    auto eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return env;
+}
+
+}  // namespace hub

@@ -1,0 +1,79 @@
+#include "hub/http/dispatch.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "hub/core/error.hpp"
+#include "hub/http/problem.hpp"
+#include "hub/store/pg.hpp"
+
+namespace hub::http {
+
+namespace {
+// Counts code points; nullopt when the bytes are not valid UTF-8.
+std::optional<std::size_t> utf8_length(std::string_view s) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return std::nullopt;
+    for (std::size_t k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return std::nullopt;
+    }
+    i += len;
+    ++count;
+  }
+  return count;
+}
+}  // namespace
+
+boost::asio::awaitable<void> LoopbackGatekeeper::admit(Request& request, const Route& route) {
+  switch (route.access.kind()) {
+    case Access::Kind::anyone:
+      co_return;
+    case Access::Kind::loopback_or_admin:
+      if (request.remote_is_loopback) co_return;
+      break;
+    case Access::Kind::principal:
+      break;
+  }
+  throw ApiError(ErrorCode::unauthenticated, "authentication is required");
+}
+
+std::string checked_purpose(const Request& request) {
+  auto raw = request.header("X-Purpose");
+  if (raw.empty()) {
+    throw ApiError(ErrorCode::purpose_required, "X-Purpose is required on data requests");
+  }
+  auto decoded = percent_decode(raw, false);
+  auto length = decoded ? utf8_length(*decoded) : std::nullopt;
+  if (!length || *length < 1 || *length > 200) {
+    throw ApiError(ErrorCode::purpose_required,
+                   "X-Purpose must be 1 to 200 characters of (percent-encoded) UTF-8");
+  }
+  for (unsigned char c : *decoded) {
+    if (c < 0x20 || c == 0x7f) {
+      throw ApiError(ErrorCode::purpose_required, "X-Purpose must not hold control characters");
+    }
+  }
+  return std::move(*decoded);
+}
+
+boost::asio::awaitable<Response> dispatch(const Route& route, Request& request, Gatekeeper& gate) {
+  try {
+    co_await gate.admit(request, route);
+    if (route.options.data_request) (void)checked_purpose(request);
+    co_return co_await route.handler(request);
+  } catch (const ApiError& e) {
+    co_return problem(e);
+  } catch (const DbUnavailable& e) {
+    spdlog::warn("request {}: database unavailable: {}", request.request_id, e.what());
+    co_return problem(ErrorCode::unavailable, "the database is unavailable; retry later");
+  } catch (const pg::PgError& e) {
+    spdlog::error("request {}: database error {}: {}", request.request_id, e.sqlstate(), e.what());
+  } catch (const std::exception& e) {
+    spdlog::error("request {}: {}", request.request_id, e.what());
+  }
+  co_return problem(ErrorCode::internal, "internal error; quote the request id to the operators");
+}
+
+}  // namespace hub::http

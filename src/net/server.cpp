@@ -1,0 +1,391 @@
+#include "hub/net/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <unordered_set>
+
+#include "hub/core/text.hpp"
+#include "hub/http/problem.hpp"
+#include "hub/net/tls.hpp"
+
+namespace hub::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using asio::ip::tcp;
+using Stream = beast::ssl_stream<beast::tcp_stream>;
+
+// The live connections of one worker, so that a graceful stop can close the idle ones. Touched
+// only from that worker's thread.
+struct SessionRegistry {
+  struct Entry {
+    beast::tcp_stream* tcp;
+    bool busy;
+  };
+  std::unordered_set<Entry*> entries;
+};
+
+namespace {
+
+constexpr auto kTlsShutdownTimeout = std::chrono::seconds(2);
+
+bool is_loopback(const asio::ip::address& a) {
+  if (a.is_loopback()) return true;
+  return a.is_v6() && a.to_v6().is_v4_mapped() &&
+         asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
+}
+
+}  // namespace
+
+class Server::Session {
+ public:
+  Session(Server& server, Worker& worker, tcp::socket socket)
+      : server_(server),
+        worker_(worker),
+        stream_(std::move(socket), server.tls_),
+        entry_{&beast::get_lowest_layer(stream_), false} {
+    server_.registries_[worker_.index()]->entries.insert(&entry_);
+  }
+  ~Session() {
+    server_.registries_[worker_.index()]->entries.erase(&entry_);
+    server_.open_connections_.fetch_sub(1);
+  }
+
+  asio::awaitable<void> run();
+
+ private:
+  asio::awaitable<bool> serve_one();
+  asio::awaitable<void> write(http::Response response, const http::Request& request,
+                              bool keep_alive, std::chrono::steady_clock::time_point start,
+                              std::size_t route_index);
+  void access_log(const http::Request& request, unsigned status, std::size_t bytes,
+                  std::uint64_t micros);
+
+  Server& server_;
+  Worker& worker_;
+  Stream stream_;
+  SessionRegistry::Entry entry_;
+  beast::flat_buffer buffer_;
+  std::string remote_;
+  bool remote_loopback_ = false;
+  std::optional<std::string> peer_cert_;
+  const LimitsConfig& limits() const { return server_.config_.limits; }
+};
+
+asio::awaitable<void> Server::Session::run() {
+  auto& tcp_layer = beast::get_lowest_layer(stream_);
+  boost::system::error_code ec;
+  auto endpoint = tcp_layer.socket().remote_endpoint(ec);
+  if (!ec) {
+    remote_ = endpoint.address().to_string();
+    remote_loopback_ = is_loopback(endpoint.address());
+  }
+  tcp_layer.socket().set_option(tcp::no_delay(true), ec);
+
+  tcp_layer.expires_after(limits().handshake_timeout);
+  auto [hs_ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server,
+                                                  asio::as_tuple(asio::use_awaitable));
+  if (hs_ec) co_return;  // old protocol, bad certificate, scanner, timeout: nothing to answer
+  peer_cert_ = peer_certificate_sha256(stream_.native_handle());
+
+  while (!server_.draining_.load(std::memory_order_relaxed)) {
+    if (!co_await serve_one()) break;
+  }
+
+  // Best effort close_notify. A client that just drops the connection gives stream_truncated,
+  // which is not an error for us: every response was already written in full.
+  tcp_layer.expires_after(kTlsShutdownTimeout);
+  co_await stream_.async_shutdown(asio::as_tuple(asio::use_awaitable));
+  tcp_layer.close();
+}
+
+// Reads one request and answers it. Returns whether the connection stays open.
+asio::awaitable<bool> Server::Session::serve_one() {
+  auto& tcp_layer = beast::get_lowest_layer(stream_);
+  bhttp::request_parser<bhttp::empty_body> header_parser;
+  header_parser.header_limit(static_cast<std::uint32_t>(limits().header_limit));
+  header_parser.body_limit(boost::none);
+
+  entry_.busy = false;
+  tcp_layer.expires_after(limits().idle_timeout);
+  auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, header_parser,
+                                                   asio::as_tuple(asio::use_awaitable));
+  entry_.busy = true;
+  const auto start = std::chrono::steady_clock::now();
+  if (ec == bhttp::error::header_limit) {
+    http::Request request;
+    request.request_id = random_id();
+    request.remote_address = remote_;
+    co_await write(http::problem(ErrorCode::header_too_large,
+                                 "request header exceeds " +
+                                     std::to_string(limits().header_limit) + " bytes"),
+                   request, false, start, server_.unmatched_route_index());
+    co_return false;
+  }
+  if (ec) {
+    // end_of_stream, a timeout, a reset, or bytes that are not HTTP: close without an answer
+    // unless a request line was seen, in which case the client deserves a 400.
+    if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
+        ec != asio::error::operation_aborted && ec != asio::ssl::error::stream_truncated &&
+        n > 0) {
+      http::Request request;
+      request.request_id = random_id();
+      request.remote_address = remote_;
+      co_await write(http::problem(ErrorCode::bad_request, "malformed HTTP request"), request,
+                     false, start, server_.unmatched_route_index());
+    }
+    co_return false;
+  }
+
+  auto& header = header_parser.get();
+  http::Request request;
+  request.worker = &worker_;
+  request.remote_address = remote_;
+  request.remote_is_loopback = remote_loopback_;
+  request.peer_cert_sha256 = peer_cert_;
+  if (auto it = header.find("X-Request-Id");
+      it != header.end() && is_token_chars(it->value(), 64)) {
+    request.request_id = std::string(it->value());
+  } else {
+    request.request_id = random_id();
+  }
+
+  const std::string target(header.target());
+  const auto qmark = target.find('?');
+  const std::string path = target.substr(0, qmark);
+  const auto match = server_.router_.match(header.method(), path);
+  std::size_t route_index = server_.unmatched_route_index();
+
+  std::uint64_t body_limit = limits().json_body_limit;
+  if (match.kind == http::RouteMatch::Kind::found) {
+    route_index = match.index;
+    if (match.route->options.body_limit != 0) body_limit = match.route->options.body_limit;
+  }
+  const bool has_body = header_parser.chunked() || header_parser.content_length().value_or(0) > 0;
+
+  // A declared length over the limit is refused before a byte of the body is read; the unread
+  // body makes the connection unusable, so it closes.
+  if (header_parser.content_length() && *header_parser.content_length() > body_limit) {
+    request.message.method(header.method());
+    request.message.target(header.target());
+    co_await write(http::problem(ErrorCode::payload_too_large,
+                                 "the body exceeds " + std::to_string(body_limit) + " bytes"),
+                   request, false, start, route_index);
+    co_return false;
+  }
+
+  const bool expects_continue =
+      has_body && bhttp::token_list(header[bhttp::field::expect]).exists("100-continue");
+  bool read_body = has_body;
+  bool keep_alive = header.keep_alive();
+  if (expects_continue && match.kind != http::RouteMatch::Kind::found) {
+    // The client waits before sending a body we would only discard: answer now and close.
+    read_body = false;
+    keep_alive = false;
+  }
+
+  bhttp::request_parser<bhttp::string_body> parser(std::move(header_parser));
+  parser.body_limit(body_limit);
+  if (read_body) {
+    if (expects_continue) {
+      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+      tcp_layer.expires_after(limits().write_timeout);
+      auto [wec, wn] = co_await bhttp::async_write(stream_, cont, asio::as_tuple(asio::use_awaitable));
+      if (wec) co_return false;
+    }
+    tcp_layer.expires_after(limits().read_timeout);
+    auto [bec, bn] =
+        co_await bhttp::async_read(stream_, buffer_, parser, asio::as_tuple(asio::use_awaitable));
+    if (bec == bhttp::error::body_limit) {
+      co_await write(http::problem(ErrorCode::payload_too_large,
+                                   "the body exceeds " + std::to_string(body_limit) + " bytes"),
+                     request, false, start, route_index);
+      co_return false;
+    }
+    if (bec) co_return false;
+  }
+  request.message = parser.release();
+  request.path = std::string_view(request.message.target()).substr(0, qmark);
+  if (qmark != std::string::npos) {
+    request.query = std::string_view(request.message.target()).substr(qmark + 1);
+  }
+
+  http::Response response;
+  switch (match.kind) {
+    case http::RouteMatch::Kind::found:
+      request.path_params = match.params;
+      request.route_index = match.index;
+      response = co_await http::dispatch(*match.route, request, server_.gate_);
+      break;
+    case http::RouteMatch::Kind::method_not_allowed:
+      response = http::problem(ErrorCode::method_not_allowed,
+                               "this path takes " + match.allow);
+      response.headers.emplace_back("Allow", match.allow);
+      break;
+    case http::RouteMatch::Kind::not_found:
+      response = http::problem(ErrorCode::not_found, "no such path");
+      break;
+  }
+  const bool stay = keep_alive && !server_.draining_.load(std::memory_order_relaxed);
+  co_await write(std::move(response), request, stay, start, route_index);
+  co_return stay;
+}
+
+asio::awaitable<void> Server::Session::write(http::Response response,
+                                             const http::Request& request, bool keep_alive,
+                                             std::chrono::steady_clock::time_point start,
+                                             std::size_t route_index) {
+  bhttp::response<bhttp::string_body> res{response.status, 11};
+  res.set(bhttp::field::content_type, response.content_type);
+  res.set("X-Request-Id", request.request_id);
+  res.set(bhttp::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Strict-Transport-Security", "max-age=31536000");
+  for (auto& [name, value] : response.headers) res.set(name, value);
+  res.keep_alive(keep_alive);
+  res.body() = std::move(response.body);
+  res.prepare_payload();
+  const std::size_t bytes = res.body().size();
+
+  auto& tcp_layer = beast::get_lowest_layer(stream_);
+  tcp_layer.expires_after(limits().write_timeout);
+  auto [ec, n] = co_await bhttp::async_write(stream_, res, asio::as_tuple(asio::use_awaitable));
+  (void)ec;  // the peer went away; the request is logged all the same
+
+  const auto micros = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                            start)
+          .count());
+  const auto status = static_cast<unsigned>(response.status);
+  server_.metrics_.observe_request(worker_.index(), route_index, status, micros);
+  if (server_.access_log_) access_log(request, status, bytes, micros);
+}
+
+void Server::Session::access_log(const http::Request& request, unsigned status, std::size_t bytes,
+                                 std::uint64_t micros) {
+  // Method, path (never the query string, which may carry filters over personal data), status,
+  // sizes and times; never a header value other than the request id, never a body.
+  std::string line;
+  line.reserve(256);
+  line += "\"method\":";
+  append_json_string(line, bhttp::to_string(request.message.method()));
+  line += ",\"path\":";
+  auto target = std::string_view(request.message.target());
+  append_json_string(line, target.substr(0, target.find('?')));
+  line += ",\"status\":" + std::to_string(status);
+  line += ",\"bytes\":" + std::to_string(bytes);
+  line += ",\"us\":" + std::to_string(micros);
+  line += ",\"request_id\":";
+  append_json_string(line, request.request_id);
+  line += ",\"remote\":";
+  append_json_string(line, request.remote_address);
+  if (!request.principal_id.empty()) {
+    line += ",\"principal\":";
+    append_json_string(line, request.principal_id);
+  }
+  server_.access_log_->info(line);
+}
+
+Server::Server(const Config& config, const http::Router& router, http::Gatekeeper& gate,
+               Metrics& metrics, std::vector<std::unique_ptr<Worker>>& workers,
+               asio::ssl::context& tls, std::shared_ptr<spdlog::logger> access_log)
+    : config_(config),
+      router_(router),
+      gate_(gate),
+      metrics_(metrics),
+      workers_(workers),
+      tls_(tls),
+      access_log_(std::move(access_log)) {
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    registries_.push_back(std::make_unique<SessionRegistry>());
+  }
+}
+
+Server::~Server() = default;
+
+void Server::start() {
+  auto& ioc = workers_.front()->ioc();
+  const tcp::endpoint endpoint(asio::ip::make_address(config_.listen_host()),
+                               config_.listen_port());
+  acceptor_ = std::make_unique<tcp::acceptor>(ioc);
+  acceptor_->open(endpoint.protocol());
+  acceptor_->set_option(asio::socket_base::reuse_address(true));
+  acceptor_->bind(endpoint);
+  acceptor_->listen(asio::socket_base::max_listen_connections);
+  asio::co_spawn(ioc, accept_loop(), asio::detached);
+}
+
+tcp::endpoint Server::local_endpoint() const { return acceptor_->local_endpoint(); }
+
+asio::awaitable<void> Server::accept_loop() {
+  auto last_warning = std::chrono::steady_clock::time_point{};
+  while (acceptor_->is_open()) {
+    Worker& worker = *workers_[next_worker_];
+    next_worker_ = (next_worker_ + 1) % workers_.size();
+    auto [ec, socket] =
+        co_await acceptor_->async_accept(worker.ioc(), asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_->is_open()) break;
+      // Out of descriptors and similar: back off briefly instead of spinning.
+      spdlog::warn("accept failed: {}", ec.message());
+      asio::steady_timer pause(acceptor_->get_executor(), std::chrono::milliseconds(50));
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    if (open_connections_.load() >= config_.limits.max_connections) {
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_warning > std::chrono::seconds(10)) {
+        spdlog::warn("connection limit ({}) reached; refusing new connections",
+                     config_.limits.max_connections);
+        last_warning = now;
+      }
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    open_connections_.fetch_add(1);
+    asio::co_spawn(
+        worker.ioc(),
+        [this, &worker, s = std::move(socket)]() mutable -> asio::awaitable<void> {
+          Session session(*this, worker, std::move(s));
+          co_await session.run();
+        },
+        [](std::exception_ptr e) {
+          if (!e) return;
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            spdlog::error("connection ended by an exception: {}", ex.what());
+          }
+        });
+  }
+}
+
+void Server::begin_shutdown() {
+  draining_.store(true);
+  asio::post(workers_.front()->ioc(), [this] {
+    boost::system::error_code ignored;
+    if (acceptor_) acceptor_->close(ignored);
+  });
+  for (auto& worker : workers_) {
+    asio::post(worker->ioc(), [this, index = worker->index()] {
+      // Idle connections wait for a request that should not come now: close them. Busy ones
+      // see draining_ and close after their answer.
+      for (auto* entry : registries_[index]->entries) {
+        if (!entry->busy) entry->tcp->cancel();
+      }
+    });
+  }
+}
+
+}  // namespace hub::net

@@ -1,0 +1,370 @@
+#include "hub/store/pg.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <charconv>
+#include <variant>
+
+#include "hub/core/error.hpp"
+
+namespace hub::pg {
+
+namespace asio = boost::asio;
+using asio::use_awaitable;
+
+std::int64_t Result::get_int(int row, int col) const {
+  auto text = get(row, col);
+  std::int64_t v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
+
+std::int64_t Result::affected() const {
+  if (!r_) return 0;
+  const char* n = PQcmdTuples(r_);
+  if (n == nullptr || *n == '\0') return 0;
+  std::int64_t v = 0;
+  std::from_chars(n, n + std::strlen(n), v);
+  return v;
+}
+
+namespace {
+
+std::string first_line(const char* message) {
+  std::string s = message ? message : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+PgError error_of(const PGresult* r) {
+  const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  return PgError(first_line(PQresultErrorMessage(r)), state ? state : "");
+}
+
+// libpq takes the URL (or key=value string) as "dbname" with expand_dbname, so that we can add
+// our own settings beside whatever the operator configured.
+PGconn* start_connect(const std::string& conninfo, std::chrono::milliseconds timeout,
+                      bool blocking) {
+  const std::string seconds =
+      std::to_string(std::max<long long>(1, (timeout.count() + 999) / 1000));
+  const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
+  const char* values[] = {conninfo.c_str(), seconds.c_str(), "hubd", nullptr};
+  return blocking ? PQconnectdbParams(keys, values, 1) : PQconnectStartParams(keys, values, 1);
+}
+
+}  // namespace
+
+Connection::Connection(asio::io_context& ioc, ConnectionOptions options)
+    : ioc_(ioc), options_(std::move(options)), deadline_(ioc) {}
+
+Connection::~Connection() { close(); }
+
+void Connection::close() {
+  deadline_.cancel();
+  if (socket_) {
+    // libpq owns the descriptor: take it back from Asio before PQfinish closes it.
+    socket_->release();
+    socket_.reset();
+  }
+  if (conn_) {
+    PQfinish(conn_);
+    conn_ = nullptr;
+  }
+  broken_ = true;
+}
+
+bool Connection::usable() const {
+  return conn_ != nullptr && !broken_ && PQstatus(conn_) == CONNECTION_OK;
+}
+
+bool Connection::still_alive() {
+  if (!usable()) return false;
+  if (PQconsumeInput(conn_) == 0) return false;
+  return PQstatus(conn_) == CONNECTION_OK;
+}
+
+void Connection::fail(const std::string& what) {
+  std::string message = timed_out_ ? "database operation timed out" : what;
+  broken_ = true;
+  disarm_deadline();
+  throw DbUnavailable(message);
+}
+
+void Connection::arm_deadline(std::chrono::milliseconds timeout) {
+  timed_out_ = false;
+  deadline_.expires_after(timeout);
+  deadline_.async_wait([this, life = std::weak_ptr<bool>(life_)](boost::system::error_code ec) {
+    // Cancelled when the operation finished in time; `life` is gone when the connection was
+    // destroyed while this handler was already queued.
+    if (ec || life.expired()) return;
+    timed_out_ = true;
+    if (socket_) socket_->cancel();
+  });
+}
+
+void Connection::disarm_deadline() { deadline_.cancel(); }
+
+asio::awaitable<void> Connection::wait(bool for_write) {
+  if (!socket_) fail("no socket");
+  auto [ec] = co_await socket_->async_wait(
+      for_write ? asio::posix::descriptor_base::wait_write : asio::posix::descriptor_base::wait_read,
+      asio::as_tuple(use_awaitable));
+  if (ec || timed_out_) fail("database socket: " + ec.message());
+}
+
+asio::awaitable<void> Connection::connect() {
+  conn_ = start_connect(options_.conninfo, options_.connect_timeout, false);
+  if (conn_ == nullptr) throw DbUnavailable("out of memory");
+  if (PQstatus(conn_) == CONNECTION_BAD) fail(first_line(PQerrorMessage(conn_)));
+  arm_deadline(options_.connect_timeout);
+  PostgresPollingStatusType poll = PGRES_POLLING_WRITING;
+  while (true) {
+    // libpq may open a new socket while it tries the next address: follow it.
+    int fd = PQsocket(conn_);
+    if (fd < 0) fail(first_line(PQerrorMessage(conn_)));
+    if (!socket_ || socket_->native_handle() != fd) {
+      if (socket_) socket_->release();
+      socket_ = std::make_unique<asio::posix::stream_descriptor>(ioc_, fd);
+    }
+    co_await wait(poll == PGRES_POLLING_WRITING);
+    poll = PQconnectPoll(conn_);
+    if (poll == PGRES_POLLING_OK) break;
+    if (poll == PGRES_POLLING_FAILED) fail(first_line(PQerrorMessage(conn_)));
+  }
+  disarm_deadline();
+  if (PQsetnonblocking(conn_, 1) != 0 || PQenterPipelineMode(conn_) != 1) {
+    fail(first_line(PQerrorMessage(conn_)));
+  }
+  broken_ = false;
+}
+
+asio::awaitable<void> Connection::flush() {
+  using namespace asio::experimental::awaitable_operators;
+  while (true) {
+    int r = PQflush(conn_);
+    if (r == 0) co_return;
+    if (r < 0) fail(first_line(PQerrorMessage(conn_)));
+    // The server may be blocked writing results to us while we write to it: wait for either
+    // direction and read what arrived, as libpq's documentation asks.
+    std::variant<std::monostate, std::monostate> which;
+    try {
+      which = co_await (
+          socket_->async_wait(asio::posix::descriptor_base::wait_write, use_awaitable) ||
+          socket_->async_wait(asio::posix::descriptor_base::wait_read, use_awaitable));
+    } catch (const boost::system::system_error& e) {
+      fail(std::string("database socket: ") + e.what());
+    }
+    if (timed_out_) fail("timed out");
+    if (which.index() == 1 && PQconsumeInput(conn_) == 0) {
+      fail(first_line(PQerrorMessage(conn_)));
+    }
+  }
+}
+
+asio::awaitable<PGresult*> Connection::next_result() {
+  while (PQisBusy(conn_)) {
+    co_await wait(false);
+    if (PQconsumeInput(conn_) == 0) fail(first_line(PQerrorMessage(conn_)));
+  }
+  co_return PQgetResult(conn_);
+}
+
+asio::awaitable<Result> Connection::exec(const Query& query, const Params& params) {
+  std::vector<Step> steps;
+  steps.push_back(Step{&query, params});
+  auto results = co_await pipeline(steps);
+  co_return std::move(results.front());
+}
+
+asio::awaitable<std::vector<Result>> Connection::pipeline(const std::vector<Step>& steps) {
+  if (!usable()) fail("connection is not usable");
+  arm_deadline(options_.query_timeout);
+
+  // Each command sent is either a Prepare (step index -1 - i) or an execution of step i.
+  std::vector<long> commands;
+  std::vector<std::string_view> preparing;
+  std::vector<const char*> values;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const Query& q = *steps[i].query;
+    const std::string name(q.name);
+    if (!prepared_.contains(q.name) &&
+        std::find(preparing.begin(), preparing.end(), q.name) == preparing.end()) {
+      const std::string sql(q.sql);
+      if (PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) != 1) {
+        fail(first_line(PQerrorMessage(conn_)));
+      }
+      commands.push_back(-1);
+      preparing.push_back(q.name);
+    }
+    values.clear();
+    for (const auto& v : steps[i].params.values()) values.push_back(v ? v->c_str() : nullptr);
+    if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(),
+                            nullptr, nullptr, 0) != 1) {
+      fail(first_line(PQerrorMessage(conn_)));
+    }
+    commands.push_back(static_cast<long>(i));
+  }
+  if (PQpipelineSync(conn_) != 1) fail(first_line(PQerrorMessage(conn_)));
+  co_await flush();
+
+  std::vector<Result> results(steps.size());
+  std::optional<PgError> error;
+  bool prepares_ok = true;
+  std::size_t command = 0;
+  while (true) {
+    PGresult* r = co_await next_result();
+    if (r == nullptr) {
+      ++command;  // the end of one command's results
+      continue;
+    }
+    const auto status = PQresultStatus(r);
+    if (status == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      break;
+    }
+    if (status == PGRES_FATAL_ERROR) {
+      if (!error) error = error_of(r);
+      if (command < commands.size() && commands[command] < 0) prepares_ok = false;
+      PQclear(r);
+    } else if (status == PGRES_PIPELINE_ABORTED || command >= commands.size() ||
+               commands[command] < 0) {
+      PQclear(r);
+    } else {
+      results[static_cast<std::size_t>(commands[command])] = Result(r);
+    }
+  }
+  disarm_deadline();
+  if (prepares_ok) {
+    for (auto name : preparing) prepared_.insert(name);
+  }
+  if (error) throw *error;
+  co_return results;
+}
+
+Lease::~Lease() {
+  if (conn_ && pool_) pool_->release(std::move(conn_));
+}
+
+Pool::Pool(asio::io_context& ioc, PoolOptions options) : ioc_(ioc), options_(std::move(options)) {}
+
+Pool::~Pool() { close_all(); }
+
+void Pool::close_all() {
+  closed_ = true;
+  idle_.clear();
+  stats_.idle.store(0, std::memory_order_relaxed);
+  for (auto* waiter : waiters_) waiter->cancel();
+  waiters_.clear();
+}
+
+void Pool::release(std::unique_ptr<Connection> conn) {
+  if (!closed_ && conn->usable()) {
+    idle_.push_back(std::move(conn));
+    stats_.idle.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    conn.reset();
+    --open_;
+    stats_.open.fetch_sub(1, std::memory_order_relaxed);
+  }
+  if (!waiters_.empty()) {
+    waiters_.front()->cancel();
+    waiters_.pop_front();
+  }
+}
+
+asio::awaitable<Lease> Pool::acquire() {
+  while (true) {
+    if (closed_) throw DbUnavailable("shutting down");
+    while (!idle_.empty()) {
+      auto conn = std::move(idle_.back());
+      idle_.pop_back();
+      stats_.idle.fetch_sub(1, std::memory_order_relaxed);
+      if (conn->still_alive()) co_return Lease(this, std::move(conn));
+      // The server went away while the connection was idle (restart, failover).
+      conn.reset();
+      --open_;
+      stats_.open.fetch_sub(1, std::memory_order_relaxed);
+    }
+    if (open_ < options_.max_size) {
+      if (std::chrono::steady_clock::now() < down_until_) {
+        stats_.unavailable.fetch_add(1, std::memory_order_relaxed);
+        throw DbUnavailable("database unavailable");
+      }
+      ++open_;
+      stats_.open.fetch_add(1, std::memory_order_relaxed);
+      auto conn = std::make_unique<Connection>(ioc_, options_.connection);
+      try {
+        co_await conn->connect();
+      } catch (const DbUnavailable& e) {
+        --open_;
+        stats_.open.fetch_sub(1, std::memory_order_relaxed);
+        stats_.connect_failures.fetch_add(1, std::memory_order_relaxed);
+        stats_.unavailable.fetch_add(1, std::memory_order_relaxed);
+        down_until_ = std::chrono::steady_clock::now() + options_.retry_backoff;
+        spdlog::warn("database connect failed: {}", e.what());
+        // Waiters would otherwise sit until their timeout: let them fail fast too.
+        for (auto* waiter : waiters_) waiter->cancel();
+        waiters_.clear();
+        throw;
+      }
+      co_return Lease(this, std::move(conn));
+    }
+    asio::steady_timer timer(ioc_);
+    timer.expires_after(options_.acquire_timeout);
+    waiters_.push_back(&timer);
+    stats_.waiting.fetch_add(1, std::memory_order_relaxed);
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(use_awaitable));
+    stats_.waiting.fetch_sub(1, std::memory_order_relaxed);
+    std::erase(waiters_, &timer);
+    if (!ec) {
+      stats_.unavailable.fetch_add(1, std::memory_order_relaxed);
+      throw DbUnavailable("no database connection became free in time");
+    }
+  }
+}
+
+asio::awaitable<Result> Pool::exec(const Query& query, const Params& params) {
+  auto lease = co_await acquire();
+  co_return co_await lease->exec(query, params);
+}
+
+BlockingConnection connect_blocking(const std::string& conninfo, int timeout_seconds) {
+  BlockingConnection conn(
+      start_connect(conninfo, std::chrono::seconds(timeout_seconds), true));
+  if (!conn) throw DbUnavailable("out of memory");
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    throw DbUnavailable(first_line(PQerrorMessage(conn.get())));
+  }
+  return conn;
+}
+
+void exec_blocking(PGconn* conn, const std::string& sql) {
+  Result r(PQexec(conn, sql.c_str()));
+  auto status = PQresultStatus(r.raw());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    if (PQstatus(conn) != CONNECTION_OK) {
+      throw DbUnavailable(first_line(PQerrorMessage(conn)));
+    }
+    throw error_of(r.raw());
+  }
+}
+
+Result exec_blocking(PGconn* conn, const std::string& sql, const Params& params) {
+  std::vector<const char*> values;
+  for (const auto& v : params.values()) values.push_back(v ? v->c_str() : nullptr);
+  Result r(PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                        values.data(), nullptr, nullptr, 0));
+  auto status = PQresultStatus(r.raw());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    if (PQstatus(conn) != CONNECTION_OK) {
+      throw DbUnavailable(first_line(PQerrorMessage(conn)));
+    }
+    throw error_of(r.raw());
+  }
+  return r;
+}
+
+}  // namespace hub::pg
