@@ -37,7 +37,9 @@ struct SessionRegistry {
 
 namespace {
 
-constexpr auto kTlsShutdownTimeout = std::chrono::seconds(2);
+// How long to wait for the peer's close_notify after sending ours. Ours goes out at once; waiting
+// longer would only let a silent client hold a graceful stop.
+constexpr auto kTlsShutdownTimeout = std::chrono::milliseconds(250);
 
 bool is_loopback(const asio::ip::address& a) {
   if (a.is_loopback()) return true;
@@ -118,8 +120,9 @@ asio::awaitable<bool> Server::Session::serve_one() {
 
   entry_.busy = false;
   tcp_layer.expires_after(limits().idle_timeout);
-  auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, header_parser,
-                                                   asio::as_tuple(asio::use_awaitable));
+  auto [ec, n_read] = co_await bhttp::async_read_header(stream_, buffer_, header_parser,
+                                                        asio::as_tuple(asio::use_awaitable));
+  (void)n_read;
   entry_.busy = true;
   const auto start = std::chrono::steady_clock::now();
   if (ec == bhttp::error::header_limit) {
@@ -137,7 +140,7 @@ asio::awaitable<bool> Server::Session::serve_one() {
     // unless a request line was seen, in which case the client deserves a 400.
     if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
         ec != asio::error::operation_aborted && ec != asio::ssl::error::stream_truncated &&
-        n > 0) {
+        header_parser.got_some()) {
       http::Request request;
       request.request_id = random_id();
       request.remote_address = remote_;

@@ -5,6 +5,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <charconv>
 #include <variant>
 
@@ -82,8 +85,12 @@ bool Connection::usable() const {
 
 bool Connection::still_alive() {
   if (!usable()) return false;
-  if (PQconsumeInput(conn_) == 0) return false;
-  return PQstatus(conn_) == CONNECTION_OK;
+  // An idle connection has nothing to read. End of stream, or bytes (the server's termination
+  // notice before it closes), mean it is gone or going.
+  char byte;
+  const ssize_t n = ::recv(PQsocket(conn_), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0 || n > 0) return false;
+  return errno == EAGAIN || errno == EWOULDBLOCK;
 }
 
 void Connection::fail(const std::string& what) {

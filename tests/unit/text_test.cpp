@@ -15,7 +15,9 @@ TEST(Text, JsonStringStaysValidJsonWhateverTheInput) {
     hub::append_json_string(out, in);
     auto parsed = nlohmann::json::parse(out);
     ASSERT_TRUE(parsed.is_string()) << out;
-    if (in == "中文路径" || in == "plain") EXPECT_EQ(parsed.get<std::string>(), in);
+    if (in == "中文路径" || in == "plain") {
+      EXPECT_EQ(parsed.get<std::string>(), in);
+    }
   }
 }
 

@@ -1,0 +1,217 @@
+// The asynchronous PostgreSQL layer and the migrator against a real server.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+#include "hub/core/error.hpp"
+#include "hub/store/migrations.hpp"
+#include "hub/store/pg.hpp"
+#include "support/test_env.hpp"
+
+namespace hub::test {
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr pg::Query kAdd{"test_add", "SELECT $1::int + $2::int"};
+constexpr pg::Query kEcho{"test_echo", "SELECT $1::text, $2::text IS NULL"};
+constexpr pg::Query kBad{"test_bad", "SELECT 1/$1::int"};
+constexpr pg::Query kSleep{"test_sleep", "SELECT pg_sleep($1::float8)"};
+constexpr pg::Query kBackend{"test_backend", "SELECT pg_backend_pid()"};
+
+pg::PoolOptions pool_options(const std::string& conninfo) {
+  pg::PoolOptions o;
+  o.connection.conninfo = conninfo;
+  o.connection.connect_timeout = std::chrono::seconds(3);
+  o.connection.query_timeout = std::chrono::seconds(5);
+  o.max_size = 2;
+  o.acquire_timeout = std::chrono::milliseconds(500);
+  o.retry_backoff = std::chrono::milliseconds(200);
+  return o;
+}
+
+TEST(Pg, PreparedStatementsWithParametersAndNulls) {
+  TestDatabase db;
+  asio::io_context ioc;
+  pg::Pool pool(ioc, pool_options(db.superuser_conninfo()));
+  auto sum = run_sync(ioc, pool.exec(kAdd, pg::Params().add(40).add(2)));
+  EXPECT_EQ(sum.get_int(0, 0), 42);
+  auto echo = run_sync(ioc, pool.exec(kEcho, pg::Params().add("天河区 'quoted' ; DROP").add_null()));
+  EXPECT_EQ(echo.get(0, 0), "天河区 'quoted' ; DROP");
+  EXPECT_TRUE(echo.get_bool(0, 1));
+  // The second use of a statement on the same connection skips the prepare.
+  EXPECT_EQ(run_sync(ioc, pool.exec(kAdd, pg::Params().add(1).add(1))).get_int(0, 0), 2);
+}
+
+TEST(Pg, PipelineRunsSeveralStatementsInOneRoundTrip) {
+  TestDatabase db;
+  asio::io_context ioc;
+  pg::Pool pool(ioc, pool_options(db.superuser_conninfo()));
+  auto results = run_sync(ioc, [&]() -> asio::awaitable<std::vector<pg::Result>> {
+    auto lease = co_await pool.acquire();
+    std::vector<pg::Connection::Step> steps;
+    for (int i = 0; i < 10; ++i) steps.push_back({&kAdd, pg::Params().add(i).add(100)});
+    co_return co_await lease->pipeline(steps);
+  }());
+  ASSERT_EQ(results.size(), 10u);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(results[i].get_int(0, 0), 100 + i);
+}
+
+TEST(Pg, SqlErrorsCarryTheSqlstateAndLeaveTheConnectionUsable) {
+  TestDatabase db;
+  asio::io_context ioc;
+  pg::Pool pool(ioc, pool_options(db.superuser_conninfo()));
+  auto first = run_sync(ioc, pool.exec(kBackend)).get_int(0, 0);
+  try {
+    run_sync(ioc, pool.exec(kBad, pg::Params().add(0)));
+    FAIL() << "division by zero should throw";
+  } catch (const pg::PgError& e) {
+    EXPECT_EQ(e.sqlstate(), "22012");
+  }
+  EXPECT_EQ(run_sync(ioc, pool.exec(kBackend)).get_int(0, 0), first) << "connection was dropped";
+  EXPECT_EQ(run_sync(ioc, pool.exec(kAdd, pg::Params().add(2).add(3))).get_int(0, 0), 5);
+}
+
+TEST(Pg, FailedStatementInAPipelineStopsTheRest) {
+  TestDatabase db;
+  asio::io_context ioc;
+  pg::Pool pool(ioc, pool_options(db.superuser_conninfo()));
+  auto failing = [&]() -> asio::awaitable<std::vector<pg::Result>> {
+    auto lease = co_await pool.acquire();
+    std::vector<pg::Connection::Step> steps;
+    steps.push_back({&kAdd, pg::Params().add(1).add(1)});
+    steps.push_back({&kBad, pg::Params().add(0)});
+    steps.push_back({&kAdd, pg::Params().add(2).add(2)});
+    co_return co_await lease->pipeline(steps);
+  };
+  EXPECT_THROW(run_sync(ioc, failing()), pg::PgError);
+  EXPECT_EQ(run_sync(ioc, pool.exec(kAdd, pg::Params().add(2).add(3))).get_int(0, 0), 5);
+}
+
+TEST(Pg, QueryTimeoutAnswersUnavailableAndThePoolRecovers) {
+  TestDatabase db;
+  asio::io_context ioc;
+  auto options = pool_options(db.superuser_conninfo());
+  options.connection.query_timeout = std::chrono::milliseconds(300);
+  pg::Pool pool(ioc, options);
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_THROW(run_sync(ioc, pool.exec(kSleep, pg::Params().add("3"))), DbUnavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  EXPECT_EQ(run_sync(ioc, pool.exec(kAdd, pg::Params().add(1).add(2))).get_int(0, 0), 3);
+}
+
+TEST(Pg, UnreachableServerFailsFast) {
+  asio::io_context ioc;
+  TempDir dir;
+  pg::Pool pool(ioc, pool_options("host=" + dir.path().string() + " port=5432 user=x dbname=x"));
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_THROW(run_sync(ioc, pool.exec(kAdd, pg::Params().add(1).add(2))), DbUnavailable);
+  // Within the back-off the next request does not even try.
+  EXPECT_THROW(run_sync(ioc, pool.exec(kAdd, pg::Params().add(1).add(2))), DbUnavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(500));
+  EXPECT_EQ(pool.stats().connect_failures.load(), 1u);
+}
+
+TEST(Pg, BusyPoolMakesWaitersWaitThenTimeOut) {
+  TestDatabase db;
+  asio::io_context ioc;
+  auto options = pool_options(db.superuser_conninfo());
+  options.max_size = 1;
+  options.acquire_timeout = std::chrono::milliseconds(200);
+  pg::Pool pool(ioc, options);
+  auto outcome = run_sync(ioc, [&]() -> asio::awaitable<std::string> {
+    auto held = co_await pool.acquire();
+    try {
+      auto second = co_await pool.acquire();
+      co_return "acquired";
+    } catch (const DbUnavailable&) {
+      co_return "timed out";
+    }
+  }());
+  EXPECT_EQ(outcome, "timed out");
+  // Given back, the connection serves the next caller.
+  EXPECT_EQ(run_sync(ioc, pool.exec(kAdd, pg::Params().add(1).add(1))).get_int(0, 0), 2);
+}
+
+TEST(Pg, TerminatedConnectionIsReplacedOnNextUse) {
+  TestDatabase db;
+  asio::io_context ioc;
+  pg::Pool pool(ioc, pool_options(db.superuser_conninfo()));
+  auto pid = run_sync(ioc, pool.exec(kBackend)).get_int(0, 0);
+  auto admin = pg::connect_blocking(db.superuser_conninfo(), 5);
+  pg::exec_blocking(admin.get(), "SELECT pg_terminate_backend($1::int)", pg::Params().add(pid));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto next = run_sync(ioc, pool.exec(kBackend)).get_int(0, 0);
+  EXPECT_NE(next, pid);
+}
+
+TEST(Migrations, ApplyOnceAndAreIdempotent) {
+  TestDatabase db;
+  auto conn = pg::connect_blocking(db.owner_conninfo(), 5);
+  EXPECT_EQ(pg::migrate(conn.get(), pg::embedded_migrations()),
+            static_cast<int>(pg::embedded_migrations().size()));
+  EXPECT_EQ(pg::migrate(conn.get(), pg::embedded_migrations()), 0);
+  auto versions = pg::exec_blocking(conn.get(), "SELECT count(*) FROM schema_migrations", {});
+  EXPECT_EQ(versions.get_int(0, 0), static_cast<std::int64_t>(pg::embedded_migrations().size()));
+}
+
+TEST(Migrations, ConcurrentStartsTakeTurns) {
+  TestDatabase db;
+  auto run = [&] {
+    auto conn = pg::connect_blocking(db.owner_conninfo(), 5);
+    return pg::migrate(conn.get(), pg::embedded_migrations());
+  };
+  auto a = std::async(std::launch::async, run);
+  auto b = std::async(std::launch::async, run);
+  EXPECT_EQ(a.get() + b.get(), static_cast<int>(pg::embedded_migrations().size()));
+}
+
+TEST(Migrations, AnEditedAppliedMigrationStopsStartUp) {
+  TestDatabase db;
+  auto conn = pg::connect_blocking(db.owner_conninfo(), 5);
+  pg::migrate(conn.get(), pg::embedded_migrations());
+  auto edited = pg::embedded_migrations();
+  edited.front().checksum = std::string(64, '0');
+  EXPECT_THROW(pg::migrate(conn.get(), edited), pg::MigrationError);
+}
+
+TEST(Migrations, AFailingMigrationIsRolledBackAndNamed) {
+  TestDatabase db;
+  auto conn = pg::connect_blocking(db.owner_conninfo(), 5);
+  auto list = pg::embedded_migrations();
+  static const std::string bad_sql = "CREATE TABLE half_done (x int); SELECT no_such_function();";
+  list.push_back(pg::Migration{999, "broken", bad_sql, std::string(64, 'a')});
+  try {
+    pg::migrate(conn.get(), list);
+    FAIL();
+  } catch (const pg::MigrationError& e) {
+    EXPECT_NE(std::string(e.what()).find("999_broken"), std::string::npos);
+  }
+  auto exists = pg::exec_blocking(conn.get(), "SELECT to_regclass('half_done') IS NULL", {});
+  EXPECT_TRUE(exists.get_bool(0, 0)) << "the failed migration's table survived";
+}
+
+TEST(Roles, TheAppRoleCannotChangeTheSchema) {
+  TestDatabase db;
+  {
+    auto owner = pg::connect_blocking(db.owner_conninfo(), 5);
+    pg::migrate(owner.get(), pg::embedded_migrations());
+  }
+  auto app = pg::connect_blocking(db.app_conninfo(), 5);
+  try {
+    pg::exec_blocking(app.get(), "CREATE TABLE intruder (x int)");
+    FAIL() << "hub_app created a table";
+  } catch (const pg::PgError& e) {
+    EXPECT_EQ(e.sqlstate(), "42501");  // insufficient_privilege
+  }
+  try {
+    pg::exec_blocking(app.get(), "DELETE FROM schema_migrations");
+    FAIL() << "hub_app rewrote the migration history";
+  } catch (const pg::PgError& e) {
+    EXPECT_EQ(e.sqlstate(), "42501");
+  }
+}
+
+}  // namespace
+}  // namespace hub::test
