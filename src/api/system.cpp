@@ -24,7 +24,8 @@ std::string_view openapi_document() {
 }
 
 void register_system_routes(http::Router& router, SystemState& state,
-                            std::function<std::string()> render_metrics) {
+                            std::function<std::string()> render_metrics,
+                            std::function<bool()> directory_loaded) {
   using http::Access;
   using http::Response;
   using http::Verb;
@@ -35,7 +36,7 @@ void register_system_routes(http::Router& router, SystemState& state,
   });
 
   router.add(Verb::get, "/readyz", Access::anyone(),
-             [&state](http::Request& req) -> awaitable<Response> {
+             [&state, directory_loaded](http::Request& req) -> awaitable<Response> {
                if (state.stopping.load()) {
                  co_return http::problem(ErrorCode::unavailable, "the hub is stopping");
                }
@@ -43,8 +44,13 @@ void register_system_routes(http::Router& router, SystemState& state,
                  co_return http::problem(ErrorCode::unavailable,
                                          "the database is not reachable or not migrated yet");
                }
+               if (!directory_loaded()) {
+                 co_return http::problem(ErrorCode::unavailable,
+                                         "the principal directory is not loaded yet");
+               }
                // DbUnavailable from here becomes a 503 in dispatch.
-               auto result = co_await req.worker->db().exec(kReadiness);
+               const pg::Params none;
+               auto result = co_await req.worker->db().exec(kReadiness, none);
                if (result.get_int(0, 0) < pg::latest_migration_version()) {
                  co_return http::problem(ErrorCode::unavailable,
                                          "the database schema is older than this hub");

@@ -7,7 +7,9 @@
 #include <csignal>
 
 #include "hub/core/error.hpp"
+#include "hub/api/members_api.hpp"
 #include "hub/core/log.hpp"
+#include "hub/members/authenticator.hpp"
 #include "hub/net/tls.hpp"
 #include "hub/store/migrations.hpp"
 
@@ -28,7 +30,8 @@ void raise_descriptor_limit() {
 
 }  // namespace
 
-App::App(Config config) : config_(std::move(config)) {}
+App::App(Config config)
+    : config_(std::move(config)), services_(std::make_unique<Services>(config_)) {}
 
 App::~App() { stop(); }
 
@@ -40,6 +43,7 @@ void App::start() {
   if (config_.database.url.empty()) {
     embedded_ = std::make_unique<pg::EmbeddedPostgres>(config_.data_dir / "postgres",
                                                        config_.database.embedded_bin_dir);
+    embedded_->claim();
     embedded_->start();
     app_conninfo_ = embedded_->app_conninfo();
     migrate_conninfo_ = embedded_->owner_conninfo();
@@ -73,7 +77,8 @@ void App::start() {
     workers_.push_back(std::move(worker));
   }
 
-  gate_ = std::make_unique<http::LoopbackGatekeeper>();
+  members_ = std::make_unique<members::MembersService>(*services_);
+  gate_ = std::make_unique<members::Authenticator>(services_->directory, services_->rate_limiter);
   register_routes();
   std::vector<std::string> labels;
   for (const auto& route : router_.routes()) {
@@ -121,8 +126,10 @@ void App::start() {
 }
 
 void App::register_routes() {
-  api::register_system_routes(router_, state_,
-                              [this] { return metrics_ ? metrics_->render() : std::string(); });
+  api::register_system_routes(
+      router_, state_, [this] { return metrics_ ? metrics_->render() : std::string(); },
+      [this] { return services_->directory.loaded(); });
+  api::register_members_routes(router_, *members_, *services_);
 }
 
 void App::start_migrator() {
@@ -143,6 +150,16 @@ void App::start_migrator() {
         int applied = pg::migrate(conn.get(), pg::embedded_migrations());
         spdlog::info("database schema at version {} ({} migration(s) applied now)",
                      pg::latest_migration_version(), applied);
+        services_->cursors.set_key(members::load_cursor_key(conn.get()));
+        if (!config_.bootstrap_admin_token.empty() &&
+            members::bootstrap_admin(conn.get(), config_.bootstrap_admin_token,
+                                     config_.auth.token_ttl_days_max)) {
+          spdlog::info("created the first hub_admin ('admin') with HUB_BOOTSTRAP_ADMIN_TOKEN");
+        }
+        // The directory follows the tables the migrations just made sure exist.
+        directory_sync_ = std::make_unique<members::DirectorySync>(services_->directory,
+                                                                   app_conninfo_);
+        directory_sync_->start();
         state_.migrated.store(true);
         return;
       } catch (const pg::MigrationError& e) {
@@ -203,6 +220,7 @@ void App::stop() {
   }
   wake_.notify_all();
   if (migrator_.joinable()) migrator_.join();
+  if (directory_sync_) directory_sync_->stop();
   for (auto& worker : workers_) worker->ioc().stop();
   for (auto& thread : threads_) thread.join();
   threads_.clear();
@@ -210,6 +228,7 @@ void App::stop() {
   workers_.clear();  // closes the database connections
   server_.reset();
   if (embedded_) embedded_->stop();
+  if (access_log_) access_log_->flush();
   spdlog::info("stopped");
 }
 

@@ -1,5 +1,7 @@
 #include "hub/core/config.hpp"
 
+#include "hub/core/principal.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <fstream>
@@ -165,6 +167,46 @@ const std::vector<Field>& fields() {
                       }});
     f.push_back(
         string_field("log.access_log_file", &Config::log, &LogConfig::access_log_file));
+    f.push_back(uint_field("auth.session_ttl_minutes", &Config::auth,
+                           &AuthConfig::session_ttl_minutes, 1, 60 * 24 * 31));
+    f.push_back(uint_field("auth.token_ttl_days_default", &Config::auth,
+                           &AuthConfig::token_ttl_days_default, 1, 3660));
+    f.push_back(uint_field("auth.token_ttl_days_max", &Config::auth,
+                           &AuthConfig::token_ttl_days_max, 1, 3660));
+    f.push_back(uint_field("auth.login_failures_per_name", &Config::auth,
+                           &AuthConfig::login_failures_per_name, 1, 1000));
+    f.push_back(uint_field("auth.login_failures_per_address", &Config::auth,
+                           &AuthConfig::login_failures_per_address, 1, 100000));
+    f.push_back(Field{"auth.login_window_s",
+                      [](Config& c, const json& v) {
+                        if (!v.is_number_unsigned() || v.get<std::uint64_t>() == 0 ||
+                            v.get<std::uint64_t>() > 86400)
+                          bad("auth.login_window_s", "expected seconds, 1..86400");
+                        c.auth.login_window = std::chrono::seconds(v.get<std::uint64_t>());
+                      },
+                      [](Config& c, const std::string& v) {
+                        c.auth.login_window =
+                            std::chrono::seconds(parse_uint("auth.login_window_s", v, 86400));
+                      }});
+    for (std::size_t r = 0; r < kRoleCount; ++r) {
+      const std::string base = "auth.rate_limits." + std::string(role_name(static_cast<Role>(r)));
+      for (bool burst : {false, true}) {
+        const std::string key = base + (burst ? ".burst" : ".per_second");
+        auto set = [key, r, burst](Config& c, std::uint64_t v) {
+          if (v < 1 || v > 10000000) bad(key, "expected 1..10000000");
+          (burst ? c.auth.rate_limits[r].burst : c.auth.rate_limits[r].per_second) =
+              static_cast<unsigned>(v);
+        };
+        f.push_back(Field{key,
+                          [key, set](Config& c, const json& v) {
+                            if (!v.is_number_unsigned()) bad(key, "expected a positive integer");
+                            set(c, v.get<std::uint64_t>());
+                          },
+                          [key, set](Config& c, const std::string& v) {
+                            set(c, parse_uint(key, v, 10000000));
+                          }});
+      }
+    }
     return f;
   }();
   return all;
@@ -223,6 +265,15 @@ void validate(const Config& c) {
     bad(c.tls.cert.empty() ? "tls.cert" : "tls.key", "tls.cert and tls.key are set together");
   }
   if (c.threads > 256) bad("threads", "expected an integer 0..256");
+  if (c.auth.token_ttl_days_default > c.auth.token_ttl_days_max) {
+    bad("auth.token_ttl_days_default", "must not exceed auth.token_ttl_days_max");
+  }
+  for (std::size_t r = 0; r < kRoleCount; ++r) {
+    if (c.auth.rate_limits[r].burst < c.auth.rate_limits[r].per_second) {
+      bad("auth.rate_limits." + std::string(role_name(static_cast<Role>(r))) + ".burst",
+          "must be at least per_second");
+    }
+  }
   if (c.limits.json_body_limit > c.limits.import_body_limit) {
     bad("limits.json_body_limit_bytes", "must not exceed limits.import_body_limit_bytes");
   }

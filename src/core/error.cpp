@@ -11,7 +11,8 @@ struct ErrorInfo {
 
 constexpr ErrorInfo info(ErrorCode code) {
   switch (code) {
-    case ErrorCode::bad_request: return {"bad_request", 400, "Bad request"};
+    // API.md fixes the list of codes; a malformed request is a failed validation of the request.
+    case ErrorCode::bad_request: return {"validation_failed", 400, "Bad request"};
     case ErrorCode::unauthenticated: return {"unauthenticated", 401, "Authentication required"};
     case ErrorCode::forbidden: return {"forbidden", 403, "Forbidden"};
     case ErrorCode::not_found: return {"not_found", 404, "Not found"};
@@ -24,7 +25,7 @@ constexpr ErrorInfo info(ErrorCode code) {
     case ErrorCode::conflict: return {"conflict", 409, "Conflict"};
     case ErrorCode::payload_too_large: return {"payload_too_large", 413, "Payload too large"};
     case ErrorCode::header_too_large:
-      return {"header_too_large", 431, "Request header fields too large"};
+      return {"payload_too_large", 431, "Request header fields too large"};
     case ErrorCode::rate_limited: return {"rate_limited", 429, "Too many requests"};
     case ErrorCode::unavailable: return {"unavailable", 503, "Service unavailable"};
     case ErrorCode::internal: return {"internal", 500, "Internal error"};

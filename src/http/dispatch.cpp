@@ -34,6 +34,7 @@ boost::asio::awaitable<void> LoopbackGatekeeper::admit(Request& request, const R
       if (request.remote_is_loopback) co_return;
       break;
     case Access::Kind::principal:
+    case Access::Kind::roles:
       break;
   }
   throw ApiError(ErrorCode::unauthenticated, "authentication is required");

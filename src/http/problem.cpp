@@ -26,7 +26,9 @@ Response problem(ErrorCode code, std::string_view detail, const std::vector<Fiel
 }
 
 Response problem(const ApiError& error) {
-  return problem(error.code(), error.what(), error.errors(), error.status());
+  auto r = problem(error.code(), error.what(), error.errors(), error.status());
+  for (const auto& h : error.headers()) r.headers.push_back(h);
+  return r;
 }
 
 }  // namespace hub::http

@@ -67,7 +67,7 @@ class Server::Session {
 
  private:
   asio::awaitable<bool> serve_one();
-  asio::awaitable<void> write(http::Response response, const http::Request& request,
+  asio::awaitable<void> write(http::Response& response, const http::Request& request,
                               bool keep_alive, std::chrono::steady_clock::time_point start,
                               std::size_t route_index);
   void access_log(const http::Request& request, unsigned status, std::size_t bytes,
@@ -129,10 +129,10 @@ asio::awaitable<bool> Server::Session::serve_one() {
     http::Request request;
     request.request_id = random_id();
     request.remote_address = remote_;
-    co_await write(http::problem(ErrorCode::header_too_large,
-                                 "request header exceeds " +
-                                     std::to_string(limits().header_limit) + " bytes"),
-                   request, false, start, server_.unmatched_route_index());
+    auto response = http::problem(ErrorCode::header_too_large,
+                                  "request header exceeds " +
+                                      std::to_string(limits().header_limit) + " bytes");
+    co_await write(response, request, false, start, server_.unmatched_route_index());
     co_return false;
   }
   if (ec) {
@@ -144,8 +144,8 @@ asio::awaitable<bool> Server::Session::serve_one() {
       http::Request request;
       request.request_id = random_id();
       request.remote_address = remote_;
-      co_await write(http::problem(ErrorCode::bad_request, "malformed HTTP request"), request,
-                     false, start, server_.unmatched_route_index());
+      auto response = http::problem(ErrorCode::bad_request, "malformed HTTP request");
+      co_await write(response, request, false, start, server_.unmatched_route_index());
     }
     co_return false;
   }
@@ -181,9 +181,9 @@ asio::awaitable<bool> Server::Session::serve_one() {
   if (header_parser.content_length() && *header_parser.content_length() > body_limit) {
     request.message.method(header.method());
     request.message.target(header.target());
-    co_await write(http::problem(ErrorCode::payload_too_large,
-                                 "the body exceeds " + std::to_string(body_limit) + " bytes"),
-                   request, false, start, route_index);
+    auto response = http::problem(ErrorCode::payload_too_large,
+                                  "the body exceeds " + std::to_string(body_limit) + " bytes");
+    co_await write(response, request, false, start, route_index);
     co_return false;
   }
 
@@ -210,9 +210,9 @@ asio::awaitable<bool> Server::Session::serve_one() {
     auto [bec, bn] =
         co_await bhttp::async_read(stream_, buffer_, parser, asio::as_tuple(asio::use_awaitable));
     if (bec == bhttp::error::body_limit) {
-      co_await write(http::problem(ErrorCode::payload_too_large,
-                                   "the body exceeds " + std::to_string(body_limit) + " bytes"),
-                     request, false, start, route_index);
+      auto response = http::problem(ErrorCode::payload_too_large,
+                                    "the body exceeds " + std::to_string(body_limit) + " bytes");
+      co_await write(response, request, false, start, route_index);
       co_return false;
     }
     if (bec) co_return false;
@@ -240,11 +240,11 @@ asio::awaitable<bool> Server::Session::serve_one() {
       break;
   }
   const bool stay = keep_alive && !server_.draining_.load(std::memory_order_relaxed);
-  co_await write(std::move(response), request, stay, start, route_index);
+  co_await write(response, request, stay, start, route_index);
   co_return stay;
 }
 
-asio::awaitable<void> Server::Session::write(http::Response response,
+asio::awaitable<void> Server::Session::write(http::Response& response,
                                              const http::Request& request, bool keep_alive,
                                              std::chrono::steady_clock::time_point start,
                                              std::size_t route_index) {
@@ -254,7 +254,7 @@ asio::awaitable<void> Server::Session::write(http::Response response,
   res.set(bhttp::field::cache_control, "no-store");
   res.set("X-Content-Type-Options", "nosniff");
   res.set("Strict-Transport-Security", "max-age=31536000");
-  for (auto& [name, value] : response.headers) res.set(name, value);
+  for (const auto& [name, value] : response.headers) res.set(name, value);
   res.keep_alive(keep_alive);
   res.body() = std::move(response.body);
   res.prepare_payload();
@@ -292,9 +292,9 @@ void Server::Session::access_log(const http::Request& request, unsigned status, 
   append_json_string(line, request.request_id);
   line += ",\"remote\":";
   append_json_string(line, request.remote_address);
-  if (!request.principal_id.empty()) {
+  if (request.principal) {
     line += ",\"principal\":";
-    append_json_string(line, request.principal_id);
+    append_json_string(line, request.principal->id);
   }
   server_.access_log_->info(line);
 }

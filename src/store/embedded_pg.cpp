@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -70,7 +71,7 @@ EmbeddedPostgres::EmbeddedPostgres(fs::path dir, std::string bin_dir)
       pgdata_(dir_ / "pgdata"),
       socket_dir_(dir_ / "run"),
       log_file_(dir_ / "postgresql.log"),
-      bin_dir_(std::move(bin_dir)) {
+      bin_dir_(find_bin_dir(bin_dir)) {
   if (::geteuid() == 0) {
     const passwd* pw = ::getpwnam("postgres");
     if (pw == nullptr) pw = ::getpwnam("nobody");
@@ -93,6 +94,26 @@ EmbeddedPostgres::~EmbeddedPostgres() {
     if (started_) stop();
   } catch (const std::exception& e) {
     spdlog::error("stopping the embedded database: {}", e.what());
+  }
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+void EmbeddedPostgres::claim() {
+  fs::create_directories(dir_);
+  const fs::path path = dir_ / "hubd.lock";
+  lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0) throw std::runtime_error("cannot open " + path.string());
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    char pid[32] = {};
+    [[maybe_unused]] auto n = ::pread(lock_fd_, pid, sizeof pid - 1, 0);
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    throw std::runtime_error("another hubd (pid " + std::string(pid) + ") uses the data dir " +
+                             dir_.parent_path().string() + "; stop it or choose another HUB_DATA_DIR");
+  }
+  const std::string pid = std::to_string(::getpid());
+  if (::ftruncate(lock_fd_, 0) != 0 || ::pwrite(lock_fd_, pid.data(), pid.size(), 0) < 0) {
+    spdlog::warn("cannot write the pid into {}", path.string());
   }
 }
 
@@ -207,7 +228,6 @@ std::string EmbeddedPostgres::log_tail() const {
 }
 
 void EmbeddedPostgres::start() {
-  bin_dir_ = find_bin_dir(bin_dir_);
   ensure_layout();
   if (!fs::exists(pgdata_ / "PG_VERSION")) {
     spdlog::info("initialising the embedded database in {}", pgdata_.string());

@@ -10,6 +10,9 @@
 #include <vector>
 
 #include "hub/api/system.hpp"
+#include "hub/app/services.hpp"
+#include "hub/members/directory.hpp"
+#include "hub/members/service.hpp"
 #include "hub/core/config.hpp"
 #include "hub/core/metrics.hpp"
 #include "hub/core/worker.hpp"
@@ -39,8 +42,10 @@ class App {
   void stop();
 
   std::uint16_t port() const;
-  bool ready() const { return state_.migrated.load(); }
+  bool ready() const { return state_.migrated.load() && services_->directory.loaded(); }
+  Services& services() { return *services_; }
   const Config& config() const { return config_; }
+  const http::Router& router() const { return router_; }
   std::string app_conninfo() const { return app_conninfo_; }
   pg::EmbeddedPostgres* embedded_database() { return embedded_.get(); }
 
@@ -58,6 +63,9 @@ class App {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   http::Router router_;
+  std::unique_ptr<Services> services_;
+  std::unique_ptr<members::MembersService> members_;
+  std::unique_ptr<members::DirectorySync> directory_sync_;
   std::unique_ptr<http::Gatekeeper> gate_;
   std::unique_ptr<Metrics> metrics_;
   std::shared_ptr<spdlog::logger> access_log_;

@@ -50,6 +50,30 @@ struct LogConfig {
   std::string access_log_file;  // empty: standard output
 };
 
+// A token bucket: `per_second` requests a second on average, bursts of up to `burst`.
+struct RateLimit {
+  unsigned per_second = 0;
+  unsigned burst = 0;
+};
+
+struct AuthConfig {
+  unsigned session_ttl_minutes = 12 * 60;
+  unsigned token_ttl_days_default = 90;
+  unsigned token_ttl_days_max = 366;
+  unsigned login_failures_per_name = 5;      // within login_window, then 429
+  unsigned login_failures_per_address = 20;  // within login_window, then 429
+  std::chrono::seconds login_window{900};
+  // Per role, indexed by hub::Role; a principal gets the most generous of its roles.
+  RateLimit rate_limits[6] = {
+      {100, 200},    // hub_admin
+      {100, 200},    // coordinator
+      {50, 100},     // agency_cdo
+      {50, 100},     // agency_data_officer
+      {200, 400},    // agency_operator
+      {2000, 4000},  // agency_system
+  };
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8443";
   std::filesystem::path data_dir = "data";
@@ -59,6 +83,7 @@ struct Config {
   DatabaseConfig database;
   LimitsConfig limits;
   LogConfig log;
+  AuthConfig auth;
 
   std::string listen_host() const;
   std::uint16_t listen_port() const;

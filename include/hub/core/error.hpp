@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace hub {
@@ -50,12 +51,19 @@ class ApiError : public std::runtime_error {
 
   ErrorCode code() const { return code_; }
   unsigned status() const { return status_; }
+  // Extra response headers (Retry-After of a 429).
+  ApiError& with_header(std::string name, std::string value) {
+    headers_.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+  const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
   const std::vector<FieldError>& errors() const { return errors_; }
 
  private:
   ErrorCode code_;
   std::vector<FieldError> errors_;
   unsigned status_;
+  std::vector<std::pair<std::string, std::string>> headers_;
 };
 
 // The database cannot be reached (down, restarting, pool exhausted, timed out): answered 503.

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <boost/beast/http.hpp>
+
+#include "hub/core/principal.hpp"
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,7 +31,7 @@ struct Request {
   std::string remote_address;
   bool remote_is_loopback = false;
   std::optional<std::string> peer_cert_sha256;  // hex, set when a verified client cert was shown
-  std::string principal_id;                     // for the access log, set by authentication
+  std::optional<Principal> principal;           // set by authentication
   std::size_t route_index = 0;
   Worker* worker = nullptr;
 

@@ -3,30 +3,43 @@
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "hub/core/principal.hpp"
 #include "hub/http/message.hpp"
 
 namespace hub::http {
 
 // Who may call a route. Every route must declare one: there is no default, so a route cannot be
-// registered open by accident (deny by default).
+// registered open by accident (deny by default). Object-level rules (own agency, provider or
+// consumer of a grant) are the service's, on top of this.
 class Access {
  public:
-  enum class Kind { anyone, loopback_or_admin, principal };
+  enum class Kind { anyone, loopback_or_admin, principal, roles };
 
-  static Access anyone() { return Access(Kind::anyone); }
-  static Access loopback_or_admin() { return Access(Kind::loopback_or_admin); }
-  // Any authenticated principal (role checks are the handler's, against the object).
-  static Access principal() { return Access(Kind::principal); }
+  static Access anyone() { return Access(Kind::anyone, 0); }
+  // Anyone calling from the loopback interface; elsewhere a hub_admin (for /metrics).
+  static Access loopback_or_admin() { return Access(Kind::loopback_or_admin, 0); }
+  // Any authenticated principal.
+  static Access principal() { return Access(Kind::principal, 0); }
+  // An authenticated principal holding at least one of `roles`.
+  static Access roles(std::initializer_list<Role> roles) {
+    RoleSet set = 0;
+    for (Role r : roles) set |= role_bit(r);
+    return Access(Kind::roles, set);
+  }
 
   Kind kind() const { return kind_; }
+  RoleSet role_set() const { return roles_; }
+  bool needs_principal() const { return kind_ == Kind::principal || kind_ == Kind::roles; }
 
  private:
-  explicit Access(Kind kind) : kind_(kind) {}
+  Access(Kind kind, RoleSet roles) : kind_(kind), roles_(roles) {}
   Kind kind_;
+  RoleSet roles_;
 };
 
 using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;

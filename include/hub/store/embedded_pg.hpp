@@ -27,6 +27,10 @@ class EmbeddedPostgres {
   // server's log tail on failure.
   void start();
   void stop();
+  // Claims the cluster for this process (a lock file beside it) so that a second hubd on the
+  // same data dir fails at once instead of sharing, and later stopping, the first one's
+  // database. Throws naming the holder's pid. Released when this object goes.
+  void claim();
   bool running() const;
   // Forget that this object started the server, so that destroying it leaves the server up.
   void detach() { started_ = false; }
@@ -58,6 +62,7 @@ class EmbeddedPostgres {
   std::optional<unsigned> run_uid_;  // set when the cluster runs as another user
   unsigned run_gid_ = 0;
   bool started_ = false;
+  int lock_fd_ = -1;
 };
 
 }  // namespace hub::pg

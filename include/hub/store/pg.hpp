@@ -230,6 +230,19 @@ class Pool {
   PoolStats stats_;
 };
 
+// Builds the steps of a pipeline. (GCC 12 miscompiles braced lists of steps inside co_await
+// expressions, so pipelines are built with these instead.)
+inline Connection::Step step(const Query& query, Params params = {}) {
+  return Connection::Step{&query, std::move(params)};
+}
+template <typename... Steps>
+std::vector<Connection::Step> batch(Steps&&... steps) {
+  std::vector<Connection::Step> out;
+  out.reserve(sizeof...(steps));
+  (out.push_back(std::forward<Steps>(steps)), ...);
+  return out;
+}
+
 // Blocking helpers for start-up work outside the I/O threads (migrations, embedded set-up).
 struct PgConnDeleter {
   void operator()(PGconn* c) const { PQfinish(c); }

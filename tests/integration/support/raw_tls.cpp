@@ -9,15 +9,22 @@ namespace hub::test {
 
 namespace asio = boost::asio;
 
-RawTls::RawTls(std::uint16_t port, std::string client_cert, std::string client_key)
-    : port_(port), tls_(asio::ssl::context::tls_client), stream_(ioc_, tls_) {
-  tls_.set_verify_mode(asio::ssl::verify_none);
-  if (!client_cert.empty()) {
-    tls_.use_certificate_chain_file(client_cert);
-    tls_.use_private_key_file(client_key, asio::ssl::context::pem);
+namespace {
+asio::ssl::context client_context(const std::string& cert, const std::string& key) {
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  tls.set_verify_mode(asio::ssl::verify_none);
+  if (!cert.empty()) {
+    tls.use_certificate_chain_file(cert);
+    tls.use_private_key_file(key, asio::ssl::context::pem);
   }
-  stream_ = asio::ssl::stream<asio::ip::tcp::socket>(ioc_, tls_);
+  return tls;
 }
+}  // namespace
+
+// The context is complete before the stream is made from it: a stream made earlier would not
+// see the client certificate, and move-assigning a stream leaks its SSL object in Boost 1.81.
+RawTls::RawTls(std::uint16_t port, std::string client_cert, std::string client_key)
+    : port_(port), tls_(client_context(client_cert, client_key)), stream_(ioc_, tls_) {}
 
 bool RawTls::connect() {
   boost::system::error_code ec;

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hub/core/error.hpp"
+#include "hub/http/message.hpp"
+
+namespace hub::api {
+
+// Reads a JSON object body field by field and collects every problem, so a client learns all
+// that is wrong at once (422 validation_failed with "errors"). A field the handler did not read
+// is refused too: clients cannot set what they may not (mass assignment).
+class JsonBody {
+ public:
+  explicit JsonBody(const http::Request& request);
+  explicit JsonBody(nlohmann::json object);
+
+  bool has(std::string_view field) const;
+  std::optional<std::string> string(std::string_view field, bool required, std::size_t max_chars);
+  std::optional<std::int64_t> integer(std::string_view field, bool required, std::int64_t min,
+                                      std::int64_t max);
+  std::optional<bool> boolean(std::string_view field, bool required);
+  std::optional<std::vector<std::string>> strings(std::string_view field, bool required,
+                                                  std::size_t max_items, std::size_t max_chars);
+  // The raw value, marked as read; nullptr when absent.
+  const nlohmann::json* raw(std::string_view field);
+
+  void error(std::string field, std::string message);
+  bool ok() const { return errors_.empty(); }
+  // Throws 422 validation_failed with every error found, including fields nobody read.
+  void finish();
+
+ private:
+  nlohmann::json body_;
+  std::set<std::string, std::less<>> read_;
+  std::vector<FieldError> errors_;
+};
+
+// Counts UTF-8 code points (invalid sequences count one per byte).
+std::size_t utf8_chars(std::string_view s);
+
+}  // namespace hub::api

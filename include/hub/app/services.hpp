@@ -1,0 +1,28 @@
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
+
+#include "hub/api/pagination.hpp"
+#include "hub/core/config.hpp"
+#include "hub/members/directory.hpp"
+#include "hub/members/limits.hpp"
+
+namespace hub {
+
+// What handlers share across threads: the in-memory directory, limits, the cursor key, and a
+// small pool for CPU-heavy work (password hashing) that must not stall an I/O thread. Owned by
+// App and passed to each area's route registration (no globals).
+struct Services {
+  explicit Services(const Config& c)
+      : config(c), rate_limiter(c.auth), login_throttle(c.auth) {}
+
+  const Config& config;
+  members::Directory directory;
+  members::RateLimiter rate_limiter;
+  members::LoginThrottle login_throttle;
+  api::CursorCodec cursors;
+  boost::asio::thread_pool cpu{2};
+};
+
+}  // namespace hub

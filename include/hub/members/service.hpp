@@ -1,0 +1,81 @@
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "hub/app/services.hpp"
+#include "hub/core/principal.hpp"
+#include "hub/http/message.hpp"
+
+namespace hub::members {
+
+// Coroutine arguments are references to the caller's locals: GCC 12 destroys temporaries that
+// live across a co_await twice, so no temporary with a destructor may appear in a co_await
+// expression (docs/architecture.md).
+//
+// Agencies, principals, tokens, sessions and the administration log: the SQL and the rules
+// (who may touch which agency's objects). Handlers in src/api/members_api.cpp parse and reply.
+class MembersService {
+ public:
+  explicit MembersService(Services& services) : services_(services) {}
+
+  struct NewAgency {
+    std::string code, name, level;
+    std::optional<std::string> parent_code;
+  };
+  boost::asio::awaitable<nlohmann::json> create_agency(http::Request& req, const NewAgency& a);
+  boost::asio::awaitable<nlohmann::json> get_agency(http::Request& req, const std::string& code);
+  boost::asio::awaitable<std::string> list_agencies(http::Request& req);
+
+  struct NewPrincipal {
+    std::string agency_code, name, kind;
+    RoleSet roles = 0;
+    std::optional<std::string> password, cert_sha256;
+  };
+  boost::asio::awaitable<nlohmann::json> create_principal(http::Request& req,
+                                                          const NewPrincipal& p);
+  boost::asio::awaitable<nlohmann::json> get_principal(http::Request& req, const std::string& id);
+  boost::asio::awaitable<std::string> list_principals(http::Request& req);
+  struct PrincipalChange {
+    std::optional<RoleSet> roles;
+    std::optional<bool> disabled;
+    std::optional<std::string> password;
+    std::optional<std::string> cert_sha256;  // "" removes the binding
+  };
+  boost::asio::awaitable<nlohmann::json> change_principal(http::Request& req,
+                                                          const std::string& id,
+                                                          const PrincipalChange& change);
+
+  boost::asio::awaitable<nlohmann::json> issue_token(http::Request& req,
+                                                     const std::string& principal_id,
+                                                     unsigned ttl_days);
+  boost::asio::awaitable<std::string> list_tokens(http::Request& req,
+                                                  const std::string& principal_id);
+  boost::asio::awaitable<void> revoke_token(http::Request& req, const std::string& token_id);
+
+  boost::asio::awaitable<nlohmann::json> sign_in(http::Request& req, const std::string& name,
+                                                 const std::string& password);
+
+  boost::asio::awaitable<std::string> admin_log(http::Request& req);
+
+ private:
+  // The principal row if the caller may see it (hub_admin, its agency's CDO, itself), else 404.
+  boost::asio::awaitable<nlohmann::json> visible_principal(http::Request& req,
+                                                           const std::string& id,
+                                                           bool for_change);
+
+  Services& services_;
+};
+
+// Creates the first hub_admin with exactly `token` when no enabled hub_admin exists (blocking;
+// run at start-up after migrations). Returns whether it created one.
+bool bootstrap_admin(PGconn* conn, const std::string& token, unsigned ttl_days);
+
+// Loads (or creates) the key list cursors are signed with.
+std::string load_cursor_key(PGconn* conn);
+
+}  // namespace hub::members

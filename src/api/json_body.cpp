@@ -1,0 +1,144 @@
+#include "hub/api/json_body.hpp"
+
+namespace hub::api {
+
+using nlohmann::json;
+
+std::size_t utf8_chars(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) {
+    if ((c & 0xc0) != 0x80) ++n;
+  }
+  return n;
+}
+
+JsonBody::JsonBody(const http::Request& request) {
+  const auto& text = request.message.body();
+  if (text.empty()) {
+    throw ApiError(ErrorCode::validation_failed, "a JSON object body is required", {}, 422);
+  }
+  body_ = json::parse(text, nullptr, false);
+  if (body_.is_discarded()) {
+    throw ApiError(ErrorCode::validation_failed, "the body is not valid JSON", {}, 400);
+  }
+  if (!body_.is_object()) {
+    throw ApiError(ErrorCode::validation_failed, "the body must be a JSON object", {}, 422);
+  }
+}
+
+JsonBody::JsonBody(json object) : body_(std::move(object)) {
+  if (!body_.is_object()) {
+    throw ApiError(ErrorCode::validation_failed, "expected a JSON object", {}, 422);
+  }
+}
+
+bool JsonBody::has(std::string_view field) const {
+  return body_.contains(field) && !body_[std::string(field)].is_null();
+}
+
+const json* JsonBody::raw(std::string_view field) {
+  read_.insert(std::string(field));
+  auto it = body_.find(field);
+  if (it == body_.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+std::optional<std::string> JsonBody::string(std::string_view field, bool required,
+                                            std::size_t max_chars) {
+  const json* v = raw(field);
+  if (v == nullptr) {
+    if (required) error(std::string(field), "is required");
+    return std::nullopt;
+  }
+  if (!v->is_string()) {
+    error(std::string(field), "must be a string");
+    return std::nullopt;
+  }
+  auto s = v->get<std::string>();
+  if (required && s.empty()) {
+    error(std::string(field), "must not be empty");
+    return std::nullopt;
+  }
+  if (utf8_chars(s) > max_chars) {
+    error(std::string(field), "must be at most " + std::to_string(max_chars) + " characters");
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::optional<std::int64_t> JsonBody::integer(std::string_view field, bool required,
+                                              std::int64_t min, std::int64_t max) {
+  const json* v = raw(field);
+  if (v == nullptr) {
+    if (required) error(std::string(field), "is required");
+    return std::nullopt;
+  }
+  if (!v->is_number_integer()) {
+    error(std::string(field), "must be an integer");
+    return std::nullopt;
+  }
+  auto n = v->get<std::int64_t>();
+  if (n < min || n > max) {
+    error(std::string(field),
+          "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<bool> JsonBody::boolean(std::string_view field, bool required) {
+  const json* v = raw(field);
+  if (v == nullptr) {
+    if (required) error(std::string(field), "is required");
+    return std::nullopt;
+  }
+  if (!v->is_boolean()) {
+    error(std::string(field), "must be true or false");
+    return std::nullopt;
+  }
+  return v->get<bool>();
+}
+
+std::optional<std::vector<std::string>> JsonBody::strings(std::string_view field, bool required,
+                                                          std::size_t max_items,
+                                                          std::size_t max_chars) {
+  const json* v = raw(field);
+  if (v == nullptr) {
+    if (required) error(std::string(field), "is required");
+    return std::nullopt;
+  }
+  if (!v->is_array()) {
+    error(std::string(field), "must be an array of strings");
+    return std::nullopt;
+  }
+  if (v->size() > max_items) {
+    error(std::string(field), "must have at most " + std::to_string(max_items) + " items");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < v->size(); ++i) {
+    const auto& item = (*v)[i];
+    if (!item.is_string() || utf8_chars(item.get<std::string>()) > max_chars) {
+      error(std::string(field) + "[" + std::to_string(i) + "]",
+            "must be a string of at most " + std::to_string(max_chars) + " characters");
+      return std::nullopt;
+    }
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+void JsonBody::error(std::string field, std::string message) {
+  errors_.push_back(FieldError{std::move(field), std::move(message)});
+}
+
+void JsonBody::finish() {
+  for (const auto& [key, value] : body_.items()) {
+    if (!read_.contains(key)) error(key, "is not a field this request may set");
+  }
+  if (!errors_.empty()) {
+    throw ApiError(ErrorCode::validation_failed, "the request body has errors", errors_, 422);
+  }
+}
+
+}  // namespace hub::api

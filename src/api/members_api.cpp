@@ -1,0 +1,240 @@
+#include "hub/api/members_api.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "hub/api/json_body.hpp"
+#include "hub/members/credentials.hpp"
+
+namespace hub::api {
+
+namespace {
+
+using boost::asio::awaitable;
+using http::Access;
+using http::Request;
+using http::Response;
+using http::Status;
+using http::Verb;
+using nlohmann::json;
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// Roles from a body field, each known; an empty or unknown one is a field error.
+std::optional<RoleSet> read_roles(JsonBody& body, bool required) {
+  auto names = body.strings("roles", required, kRoleCount, 40);
+  if (!names) return std::nullopt;
+  if (names->empty()) {
+    body.error("roles", "must hold at least one role");
+    return std::nullopt;
+  }
+  RoleSet roles = 0;
+  for (const auto& n : *names) {
+    auto r = parse_role(n);
+    if (!r) {
+      body.error("roles", "unknown role '" + n + "'");
+      return std::nullopt;
+    }
+    roles |= role_bit(*r);
+  }
+  return roles;
+}
+
+// A certificate fingerprint as hex, with or without colons, any case; stored lower-case.
+std::optional<std::string> read_fingerprint(JsonBody& body) {
+  auto v = body.string("cert_sha256", false, 95);
+  if (!v) return std::nullopt;
+  std::string hex;
+  for (char c : *v) {
+    if (c == ':') continue;
+    hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  if (hex.empty()) return std::string();
+  const bool ok = hex.size() == 64 && std::all_of(hex.begin(), hex.end(), [](char c) {
+                    return std::isxdigit(static_cast<unsigned char>(c));
+                  });
+  if (!ok) {
+    body.error("cert_sha256", "must be the certificate's SHA-256 fingerprint (64 hex digits)");
+    return std::nullopt;
+  }
+  return hex;
+}
+
+void check_password(JsonBody& body, const std::optional<std::string>& password) {
+  if (password && (password->size() < 12 || utf8_chars(*password) > 200)) {
+    body.error("password", "must be 12 to 200 characters");
+  }
+}
+
+}  // namespace
+
+void register_members_routes(http::Router& router, members::MembersService& service,
+                             Services& services) {
+  router.add(Verb::post, "/api/v1/sessions", Access::anyone(),
+             [&service](Request& req) -> awaitable<Response> {
+               JsonBody body(req);
+               auto name = body.string("name", true, 100);
+               auto password = body.string("password", true, 200);
+               body.finish();
+               auto out = co_await service.sign_in(req, *name, *password);
+               co_return Response::json(Status::ok, dump(out));
+             });
+
+  router.add(Verb::get, "/api/v1/me", Access::principal(),
+             [](Request& req) -> awaitable<Response> {
+               const auto& p = *req.principal;
+               json out = {{"principal_id", p.id},
+                           {"name", p.name},
+                           {"agency_code", p.agency_code.empty() ? json(nullptr)
+                                                                 : json(p.agency_code)},
+                           {"kind", p.kind},
+                           {"roles", role_names(p.roles)}};
+               co_return Response::json(Status::ok, dump(out));
+             });
+
+  router.add(Verb::post, "/api/v1/agencies", Access::roles({Role::hub_admin}),
+             [&service](Request& req) -> awaitable<Response> {
+               JsonBody body(req);
+               members::MembersService::NewAgency a;
+               auto code = body.string("code", true, 18);
+               auto name = body.string("name", true, 200);
+               auto level = body.string("level", true, 20);
+               a.parent_code = body.string("parent_code", false, 18);
+               if (code && !members::valid_uscc(*code)) {
+                 body.error("code",
+                            "must be an 18-character unified social credit code with a valid "
+                            "check character (GB 32100)");
+               }
+               static const std::vector<std::string> levels = {"national", "provincial", "city",
+                                                               "district"};
+               if (level && std::find(levels.begin(), levels.end(), *level) == levels.end()) {
+                 body.error("level", "must be one of national, provincial, city, district");
+               }
+               if (a.parent_code && a.parent_code->empty()) a.parent_code.reset();
+               if (a.parent_code && code && *a.parent_code == *code) {
+                 body.error("parent_code", "an agency cannot be its own parent");
+               }
+               body.finish();
+               a.code = *code;
+               a.name = *name;
+               a.level = *level;
+               auto out = co_await service.create_agency(req, a);
+               co_return Response::json(Status::created, dump(out));
+             });
+
+  router.add(Verb::get, "/api/v1/agencies", Access::principal(),
+             [&service](Request& req) -> awaitable<Response> {
+               auto out = co_await service.list_agencies(req);
+               co_return Response::json(Status::ok, std::move(out));
+             });
+
+  router.add(Verb::get, "/api/v1/agencies/{code}", Access::principal(),
+             [&service](Request& req) -> awaitable<Response> {
+               const std::string code(req.param("code"));
+               auto out = co_await service.get_agency(req, code);
+               co_return Response::json(Status::ok, dump(out));
+             });
+
+  router.add(Verb::post, "/api/v1/principals", Access::roles({Role::hub_admin, Role::agency_cdo}),
+             [&service](Request& req) -> awaitable<Response> {
+               JsonBody body(req);
+               members::MembersService::NewPrincipal p;
+               auto agency = body.string("agency_code", false, 18);
+               auto name = body.string("name", true, 100);
+               auto kind = body.string("kind", true, 10);
+               auto roles = read_roles(body, true);
+               p.password = body.string("password", false, 200);
+               p.cert_sha256 = read_fingerprint(body);
+               if (p.cert_sha256 && p.cert_sha256->empty()) p.cert_sha256.reset();
+               if (kind && *kind != "user" && *kind != "system") {
+                 body.error("kind", "must be user or system");
+               }
+               check_password(body, p.password);
+               if (p.password && kind && *kind != "user") {
+                 body.error("password", "only people (kind user) sign in with a password");
+               }
+               if (p.cert_sha256 && kind && *kind != "system") {
+                 body.error("cert_sha256", "only systems (kind system) are bound to certificates");
+               }
+               if (roles && (*roles & kAgencyRoles) && (!agency || agency->empty())) {
+                 body.error("agency_code", "is required for agency_* roles");
+               }
+               body.finish();
+               p.agency_code = agency.value_or("");
+               p.name = *name;
+               p.kind = *kind;
+               p.roles = *roles;
+               auto out = co_await service.create_principal(req, p);
+               co_return Response::json(Status::created, dump(out));
+             });
+
+  router.add(Verb::get, "/api/v1/principals", Access::roles({Role::hub_admin, Role::agency_cdo}),
+             [&service](Request& req) -> awaitable<Response> {
+               auto out = co_await service.list_principals(req);
+               co_return Response::json(Status::ok, std::move(out));
+             });
+
+  router.add(Verb::get, "/api/v1/principals/{id}", Access::principal(),
+             [&service](Request& req) -> awaitable<Response> {
+               const std::string id(req.param("id"));
+               auto out = co_await service.get_principal(req, id);
+               co_return Response::json(Status::ok, dump(out));
+             });
+
+  router.add(Verb::patch, "/api/v1/principals/{id}",
+             Access::roles({Role::hub_admin, Role::agency_cdo}),
+             [&service](Request& req) -> awaitable<Response> {
+               JsonBody body(req);
+               members::MembersService::PrincipalChange change;
+               change.roles = read_roles(body, false);
+               change.disabled = body.boolean("disabled", false);
+               change.password = body.string("password", false, 200);
+               change.cert_sha256 = read_fingerprint(body);
+               check_password(body, change.password);
+               body.finish();
+               const std::string id(req.param("id"));
+               auto out = co_await service.change_principal(req, id, change);
+               co_return Response::json(Status::ok, dump(out));
+             });
+
+  router.add(Verb::post, "/api/v1/principals/{id}/tokens",
+             Access::roles({Role::hub_admin, Role::agency_cdo}),
+             [&service, &services](Request& req) -> awaitable<Response> {
+               const auto& auth = services.config.auth;
+               std::optional<std::int64_t> ttl;
+               if (!req.message.body().empty()) {
+                 JsonBody body(req);
+                 ttl = body.integer("ttl_days", false, 1, auth.token_ttl_days_max);
+                 body.finish();
+               }
+               const std::string id(req.param("id"));
+               const auto days = static_cast<unsigned>(ttl.value_or(auth.token_ttl_days_default));
+               auto out = co_await service.issue_token(req, id, days);
+               co_return Response::json(Status::created, dump(out));
+             });
+
+  router.add(Verb::get, "/api/v1/principals/{id}/tokens", Access::principal(),
+             [&service](Request& req) -> awaitable<Response> {
+               const std::string id(req.param("id"));
+               auto out = co_await service.list_tokens(req, id);
+               co_return Response::json(Status::ok, std::move(out));
+             });
+
+  router.add(Verb::delete_, "/api/v1/tokens/{id}", Access::principal(),
+             [&service](Request& req) -> awaitable<Response> {
+               const std::string id(req.param("id"));
+               co_await service.revoke_token(req, id);
+               Response r;
+               r.status = Status::no_content;
+               r.content_type = "application/json";
+               co_return r;
+             });
+
+  router.add(Verb::get, "/api/v1/admin-log", Access::roles({Role::hub_admin, Role::agency_cdo}),
+             [&service](Request& req) -> awaitable<Response> {
+               auto out = co_await service.admin_log(req);
+               co_return Response::json(Status::ok, std::move(out));
+             });
+}
+
+}  // namespace hub::api

@@ -1,0 +1,615 @@
+#include "hub/members/service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <limits>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "hub/api/pagination.hpp"
+#include "hub/core/error.hpp"
+#include "hub/core/worker.hpp"
+#include "hub/core/text.hpp"
+#include "hub/members/credentials.hpp"
+#include "hub/store/pg.hpp"
+
+namespace hub::members {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+#define HUB_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+constexpr pg::Query kInsertAgency{
+    "members_insert_agency",
+    "INSERT INTO agencies (code, name, level, parent_code) VALUES ($1, $2, $3, $4) "
+    "RETURNING code, name, level, parent_code, " HUB_TS("created_at")};
+constexpr pg::Query kAgencyColumns{"members_agency",
+                                   "SELECT code, name, level, parent_code, " HUB_TS(
+                                       "created_at") " FROM agencies WHERE code = $1"};
+constexpr pg::Query kListAgencies{
+    "members_list_agencies",
+    "SELECT code, name, level, parent_code, " HUB_TS("created_at") " FROM agencies "
+    "WHERE code > $1 AND ($2::text IS NULL OR level = $2) "
+    "AND ($3::text IS NULL OR parent_code = $3) ORDER BY code LIMIT $4"};
+constexpr pg::Query kAdminLog{
+    "members_admin_log",
+    "INSERT INTO admin_log (actor_id, action, object_type, object_id, agency_code, detail) "
+    "VALUES ($1, $2, $3, $4, $5, $6::jsonb)"};
+constexpr pg::Query kNotify{"members_notify", "SELECT pg_notify('hub_directory', $1)"};
+
+#define HUB_PRINCIPAL_COLUMNS                                                                   \
+  "id, agency_code, name, kind, array_to_string(roles, ','), cert_sha256, " HUB_TS("created_at") \
+  ", disabled_at IS NOT NULL"
+constexpr pg::Query kInsertPrincipal{
+    "members_insert_principal",
+    "INSERT INTO principals (agency_code, name, kind, roles, password_hash, cert_sha256, "
+    "created_by, id) VALUES ($1, $2, $3, string_to_array($4, ','), $5, $6, $7, $8) "
+    "RETURNING " HUB_PRINCIPAL_COLUMNS};
+constexpr pg::Query kPrincipal{"members_principal",
+                               "SELECT " HUB_PRINCIPAL_COLUMNS " FROM principals WHERE id = $1"};
+constexpr pg::Query kListPrincipals{
+    "members_list_principals",
+    "SELECT " HUB_PRINCIPAL_COLUMNS " FROM principals "
+    "WHERE id > $1 AND ($2::text IS NULL OR agency_code = $2) ORDER BY id LIMIT $3"};
+constexpr pg::Query kUpdatePrincipal{
+    "members_update_principal",
+    "UPDATE principals SET "
+    "roles = coalesce(string_to_array($2, ','), roles), "
+    "password_hash = coalesce($3, password_hash), "
+    "cert_sha256 = CASE WHEN $4::text IS NULL THEN cert_sha256 WHEN $4 = '' THEN NULL ELSE $4 END, "
+    "disabled_at = CASE WHEN $5::bool IS NULL THEN disabled_at WHEN $5 THEN "
+    "coalesce(disabled_at, now()) ELSE NULL END, updated_at = now() "
+    "WHERE id = $1 RETURNING " HUB_PRINCIPAL_COLUMNS};
+constexpr pg::Query kPrincipalByName{
+    "members_principal_by_name",
+    "SELECT id, password_hash FROM principals "
+    "WHERE name = $1 AND kind = 'user' AND disabled_at IS NULL"};
+constexpr pg::Query kInsertToken{
+    "members_insert_token",
+    "INSERT INTO tokens (principal_id, prefix, hash, kind, created_by, expires_at, id) "
+    "VALUES ($1, $2, $3, $4, $5, now() + make_interval(mins => $6::int), $7) "
+    "RETURNING id, " HUB_TS("expires_at") ", (extract(epoch FROM expires_at) * 1000)::bigint"};
+constexpr pg::Query kTokenOwner{
+    "members_token_owner",
+    "SELECT t.id, t.prefix, t.principal_id, p.agency_code, t.revoked_at IS NOT NULL "
+    "FROM tokens t JOIN principals p ON p.id = t.principal_id WHERE t.id = $1"};
+constexpr pg::Query kRevokeToken{
+    "members_revoke_token",
+    "UPDATE tokens SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL"};
+constexpr pg::Query kListTokens{
+    "members_list_tokens",
+    "SELECT id, prefix, kind, " HUB_TS("created_at") ", " HUB_TS("expires_at") ", "
+    "CASE WHEN revoked_at IS NULL THEN NULL ELSE " HUB_TS("revoked_at") " END "
+    "FROM tokens WHERE principal_id = $1 AND id > $2 ORDER BY id LIMIT $3"};
+constexpr pg::Query kListAdminLog{
+    "members_list_admin_log",
+    "SELECT id, " HUB_TS("at") ", actor_id, action, object_type, object_id, agency_code, "
+    "detail::text FROM admin_log WHERE id < $1 AND ($2::text IS NULL OR agency_code = $2) "
+    "AND ($3::text IS NULL OR object_type = $3) ORDER BY id DESC LIMIT $4"};
+
+// Verified against when the name is unknown, so that the answer takes as long as for a wrong
+// password. Made once, on the CPU pool, with the same parameters as real hashes.
+const std::string& dummy_hash() {
+  static const std::string hash = hash_password(random_bytes(16));
+  return hash;
+}
+
+// A random (version 4) UUID, made here so that one pipeline can insert a row and its log entry.
+std::string new_id() {
+  std::string b = random_bytes(16);
+  b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
+  std::string h = to_hex(b);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20);
+}
+
+std::optional<std::string> opt(const pg::Result& r, int row, int col) {
+  auto v = r.get_opt(row, col);
+  return v ? std::optional<std::string>(*v) : std::nullopt;
+}
+
+json nullable(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
+
+json agency_json(const pg::Result& r, int row) {
+  return {{"code", r.get(row, 0)},      {"name", r.get(row, 1)},
+          {"level", r.get(row, 2)},     {"parent_code", nullable(opt(r, row, 3))},
+          {"created_at", r.get(row, 4)}};
+}
+
+RoleSet parse_roles(std::string_view csv) {
+  RoleSet roles = 0;
+  while (!csv.empty()) {
+    auto comma = csv.find(',');
+    if (auto role = parse_role(csv.substr(0, comma))) roles |= role_bit(*role);
+    csv = comma == std::string_view::npos ? std::string_view{} : csv.substr(comma + 1);
+  }
+  return roles;
+}
+
+std::string roles_csv(RoleSet roles) {
+  std::string out;
+  for (const auto& name : role_names(roles)) out += (out.empty() ? "" : ",") + name;
+  return out;
+}
+
+json principal_json(const pg::Result& r, int row) {
+  return {{"id", r.get(row, 0)},
+          {"agency_code", nullable(opt(r, row, 1))},
+          {"name", r.get(row, 2)},
+          {"kind", r.get(row, 3)},
+          {"roles", role_names(parse_roles(r.get(row, 4)))},
+          {"cert_sha256", nullable(opt(r, row, 5))},
+          {"created_at", r.get(row, 6)},
+          {"disabled", r.get_bool(row, 7)}};
+}
+
+PrincipalEntry entry_of(const json& p) {
+  PrincipalEntry e;
+  e.principal.id = p["id"];
+  e.principal.name = p["name"];
+  e.principal.agency_code = p["agency_code"].is_null() ? "" : p["agency_code"].get<std::string>();
+  e.principal.kind = p["kind"];
+  for (const auto& r : p["roles"]) e.principal.roles |= role_bit(*parse_role(r.get<std::string>()));
+  e.cert_sha256 = p["cert_sha256"].is_null() ? "" : p["cert_sha256"].get<std::string>();
+  return e;
+}
+
+const Principal& caller(const http::Request& req) { return *req.principal; }
+
+[[noreturn]] void not_found(std::string what) {
+  throw ApiError(ErrorCode::not_found, std::move(what) + " not found");
+}
+
+// Runs CPU-heavy work on the services' pool and comes back to the calling thread.
+// `f` is a named lambda of the caller (see the note on temporaries in service.hpp).
+template <typename F>
+auto off_thread(Services& services, const F& f) -> asio::awaitable<decltype(f())> {
+  auto task = [f]() -> asio::awaitable<decltype(f())> { co_return f(); };
+  co_return co_await asio::co_spawn(services.cpu.get_executor(), task, asio::use_awaitable);
+}
+
+pg::Params log_params(const http::Request& req, const char* action, const char* type,
+                      const std::string& id, const std::optional<std::string>& agency,
+                      const json& detail) {
+  return pg::Params()
+      .add(req.principal ? std::optional(req.principal->id) : std::nullopt)
+      .add(action)
+      .add(type)
+      .add(id)
+      .add(agency)
+      .add(detail.dump());
+}
+
+}  // namespace
+
+asio::awaitable<json> MembersService::create_agency(http::Request& req, const NewAgency& a) {
+  auto lease = co_await req.worker->db().acquire();
+  std::vector<pg::Result> results;
+  try {
+    const json detail = {{"name", a.name}, {"level", a.level}};
+    auto steps = pg::batch(
+        pg::step(kInsertAgency, pg::Params().add(a.code).add(a.name).add(a.level).add(a.parent_code)),
+        pg::step(kAdminLog, log_params(req, "create", "agency", a.code, a.code, detail)));
+    results = co_await lease->pipeline(steps);
+  } catch (const pg::PgError& e) {
+    if (e.is_unique_violation()) {
+      throw ApiError(ErrorCode::conflict, "an agency with code " + a.code + " already exists");
+    }
+    if (e.sqlstate() == "23503") {
+      throw ApiError(ErrorCode::validation_failed, "the parent agency does not exist",
+                     {{"parent_code", "no agency has this code"}}, 422);
+    }
+    throw;
+  }
+  co_return agency_json(results[0], 0);
+}
+
+asio::awaitable<json> MembersService::get_agency(http::Request& req, const std::string& code) {
+  const pg::Params params = pg::Params().add(code);
+  auto r = co_await req.worker->db().exec(kAgencyColumns, params);
+  if (r.rows() == 0) not_found("agency");
+  co_return agency_json(r, 0);
+}
+
+asio::awaitable<std::string> MembersService::list_agencies(http::Request& req) {
+  auto page = api::page_request(req, services_.cursors, "agencies");
+  const pg::Params params = pg::Params()
+                         .add(page.after ? page.after->get<std::string>() : std::string())
+                         .add(req.query_param("level"))
+                         .add(req.query_param("parent"))
+                         .add(static_cast<std::int64_t>(page.limit));
+  auto r = co_await req.worker->db().exec(kListAgencies, params);
+  json items = json::array();
+  for (int i = 0; i < r.rows(); ++i) items.push_back(agency_json(r, i));
+  std::optional<json> next;
+  if (static_cast<std::size_t>(r.rows()) == page.limit) next = items.back()["code"];
+  co_return api::list_body(items, next, services_.cursors, "agencies");
+}
+
+asio::awaitable<json> MembersService::create_principal(http::Request& req,
+                                                      const NewPrincipal& p) {
+  const Principal& me = caller(req);
+  if (!me.has(Role::hub_admin)) {
+    // An agency's CDO registers its own agency's people and systems, with agency roles only.
+    if (!me.of_agency(p.agency_code)) {
+      throw ApiError(ErrorCode::forbidden, "you may create principals of your own agency only");
+    }
+    if ((p.roles & ~kAgencyRoles) != 0) {
+      throw ApiError(ErrorCode::forbidden, "you may grant agency_* roles only");
+    }
+  }
+  std::optional<std::string> hash;
+  if (p.password) {
+    const auto work = [pw = *p.password] { return hash_password(pw); };
+    hash = co_await off_thread(services_, work);
+  }
+  const std::string id = new_id();
+  const std::optional<std::string> agency =
+      p.agency_code.empty() ? std::nullopt : std::optional(p.agency_code);
+  const json detail = {{"name", p.name},
+                       {"kind", p.kind},
+                       {"roles", role_names(p.roles)},
+                       {"password_set", p.password.has_value()},
+                       {"cert_sha256", nullable(p.cert_sha256)}};
+  auto lease = co_await req.worker->db().acquire();
+  std::vector<pg::Result> results;
+  try {
+    auto steps = pg::batch(
+        pg::step(kInsertPrincipal, pg::Params()
+                                       .add(agency)
+                                       .add(p.name)
+                                       .add(p.kind)
+                                       .add(roles_csv(p.roles))
+                                       .add(hash)
+                                       .add(p.cert_sha256)
+                                       .add(me.id)
+                                       .add(id)),
+        pg::step(kAdminLog, log_params(req, "create", "principal", id, agency, detail)),
+        pg::step(kNotify, pg::Params().add("principal:" + id)));
+    results = co_await lease->pipeline(steps);
+  } catch (const pg::PgError& e) {
+    if (e.is_unique_violation()) {
+      bool cert = std::string(e.what()).find("cert_sha256") != std::string::npos;
+      throw ApiError(ErrorCode::conflict, cert ? "this certificate is bound to another principal"
+                                               : "a principal with this name already exists");
+    }
+    if (e.sqlstate() == "23503") {
+      throw ApiError(ErrorCode::validation_failed, "the agency does not exist",
+                     {{"agency_code", "no agency has this code"}}, 422);
+    }
+    throw;
+  }
+  json out = principal_json(results[0], 0);
+  services_.directory.put_principal(id, entry_of(out));
+  co_return out;
+}
+
+asio::awaitable<json> MembersService::visible_principal(http::Request& req, const std::string& id,
+                                                        bool for_change) {
+  const pg::Params params = pg::Params().add(id);
+  auto r = co_await req.worker->db().exec(kPrincipal, params);
+  if (r.rows() == 0) not_found("principal");
+  json p = principal_json(r, 0);
+  const Principal& me = caller(req);
+  if (me.has(Role::hub_admin)) co_return p;
+  const bool same_agency =
+      !p["agency_code"].is_null() && me.of_agency(p["agency_code"].get<std::string>());
+  if (same_agency && me.has(Role::agency_cdo)) co_return p;
+  if (!for_change && me.id == id) co_return p;
+  // Another agency's principal (or one this caller may not manage) does not exist for it.
+  not_found("principal");
+}
+
+asio::awaitable<json> MembersService::get_principal(http::Request& req, const std::string& id) {
+  co_return co_await visible_principal(req, id, false);
+}
+
+asio::awaitable<std::string> MembersService::list_principals(http::Request& req) {
+  const Principal& me = caller(req);
+  std::optional<std::string> agency = req.query_param("agency");
+  if (!me.has(Role::hub_admin)) {
+    if (agency && !me.of_agency(*agency)) {
+      throw ApiError(ErrorCode::forbidden, "you may list your own agency's principals only");
+    }
+    agency = me.agency_code;
+  }
+  auto page = api::page_request(req, services_.cursors, "principals");
+  const pg::Params params = pg::Params()
+                           .add(page.after ? page.after->get<std::string>() : std::string())
+                           .add(agency)
+                           .add(static_cast<std::int64_t>(page.limit));
+  auto r = co_await req.worker->db().exec(kListPrincipals, params);
+  json items = json::array();
+  for (int i = 0; i < r.rows(); ++i) items.push_back(principal_json(r, i));
+  std::optional<json> next;
+  if (static_cast<std::size_t>(r.rows()) == page.limit) next = items.back()["id"];
+  co_return api::list_body(items, next, services_.cursors, "principals");
+}
+
+asio::awaitable<json> MembersService::change_principal(http::Request& req, const std::string& id,
+                                                       const PrincipalChange& change) {
+  json before = co_await visible_principal(req, id, true);
+  const Principal& me = caller(req);
+  if (!me.has(Role::hub_admin)) {
+    if (change.roles && (*change.roles & ~kAgencyRoles) != 0) {
+      throw ApiError(ErrorCode::forbidden, "you may grant agency_* roles only");
+    }
+    for (const auto& role : before["roles"]) {
+      if (auto r = parse_role(role.get<std::string>()); r && (role_bit(*r) & kHubRoles)) {
+        not_found("principal");
+      }
+    }
+  }
+  if (change.password && before["kind"] != "user") {
+    throw ApiError(ErrorCode::validation_failed, "only people sign in with a password",
+                   {{"password", "systems use tokens or certificates"}}, 422);
+  }
+  if (change.cert_sha256 && !change.cert_sha256->empty() && before["kind"] != "system") {
+    throw ApiError(ErrorCode::validation_failed, "only systems are bound to certificates",
+                   {{"cert_sha256", "people sign in with a password"}}, 422);
+  }
+  std::optional<std::string> hash;
+  if (change.password) {
+    const auto work = [pw = *change.password] { return hash_password(pw); };
+    hash = co_await off_thread(services_, work);
+  }
+  const std::optional<std::string> agency =
+      before["agency_code"].is_null() ? std::nullopt
+                                      : std::optional<std::string>(before["agency_code"]);
+  json detail = json::object();
+  if (change.roles) detail["roles"] = role_names(*change.roles);
+  if (change.disabled) detail["disabled"] = *change.disabled;
+  if (change.password) detail["password_changed"] = true;
+  if (change.cert_sha256) detail["cert_sha256"] = *change.cert_sha256;
+  auto lease = co_await req.worker->db().acquire();
+  std::vector<pg::Result> results;
+  try {
+    auto steps = pg::batch(
+        pg::step(kUpdatePrincipal,
+                 pg::Params()
+                     .add(id)
+                     .add(change.roles ? std::optional(roles_csv(*change.roles)) : std::nullopt)
+                     .add(hash)
+                     .add(change.cert_sha256)
+                     .add(change.disabled)),
+        pg::step(kAdminLog, log_params(req, "change", "principal", id, agency, detail)),
+        pg::step(kNotify, pg::Params().add("principal:" + id)));
+    results = co_await lease->pipeline(steps);
+  } catch (const pg::PgError& e) {
+    if (e.is_unique_violation()) {
+      throw ApiError(ErrorCode::conflict, "this certificate is bound to another principal");
+    }
+    if (e.sqlstate() == "23514") {
+      throw ApiError(ErrorCode::validation_failed, "agency roles need an agency",
+                     {{"roles", "this principal has no agency"}}, 422);
+    }
+    throw;
+  }
+  json out = principal_json(results[0], 0);
+  services_.directory.put_principal(
+      id, out["disabled"].get<bool>() ? std::nullopt : std::optional(entry_of(out)));
+  co_return out;
+}
+
+asio::awaitable<json> MembersService::issue_token(http::Request& req,
+                                                  const std::string& principal_id,
+                                                  unsigned ttl_days) {
+  json p = co_await visible_principal(req, principal_id, true);
+  if (p["disabled"].get<bool>()) {
+    throw ApiError(ErrorCode::conflict, "the principal is disabled");
+  }
+  NewToken token = generate_token();
+  const std::string id = new_id();
+  const std::optional<std::string> agency =
+      p["agency_code"].is_null() ? std::nullopt : std::optional<std::string>(p["agency_code"]);
+  auto lease = co_await req.worker->db().acquire();
+  const json detail = {
+      {"principal_id", principal_id}, {"prefix", token.prefix}, {"ttl_days", ttl_days}};
+  auto steps = pg::batch(
+      pg::step(kInsertToken, pg::Params()
+                                 .add(principal_id)
+                                 .add(token.prefix)
+                                 .add(token.hash)
+                                 .add("api")
+                                 .add(caller(req).id)
+                                 .add(static_cast<std::int64_t>(ttl_days) * 24 * 60)
+                                 .add(id)),
+      pg::step(kAdminLog, log_params(req, "issue", "token", id, agency, detail)),
+      pg::step(kNotify, pg::Params().add("token:" + token.prefix)));
+  auto results = co_await lease->pipeline(steps);
+  services_.directory.put_token(
+      token.prefix,
+      TokenEntry{id, principal_id, token.hash,
+                 std::chrono::system_clock::time_point(
+                     std::chrono::milliseconds(results[0].get_int(0, 2)))});
+  co_return json{{"id", id},
+                 {"token", token.token},
+                 {"prefix", token.prefix},
+                 {"principal_id", principal_id},
+                 {"expires_at", results[0].get(0, 1)}};
+}
+
+asio::awaitable<std::string> MembersService::list_tokens(http::Request& req,
+                                                         const std::string& principal_id) {
+  co_await visible_principal(req, principal_id, false);
+  auto page = api::page_request(req, services_.cursors, "tokens");
+  const pg::Params params = pg::Params()
+                       .add(principal_id)
+                       .add(page.after ? page.after->get<std::string>() : std::string())
+                       .add(static_cast<std::int64_t>(page.limit));
+  auto r = co_await req.worker->db().exec(kListTokens, params);
+  json items = json::array();
+  for (int i = 0; i < r.rows(); ++i) {
+    items.push_back({{"id", r.get(i, 0)},
+                     {"prefix", r.get(i, 1)},
+                     {"kind", r.get(i, 2)},
+                     {"created_at", r.get(i, 3)},
+                     {"expires_at", r.get(i, 4)},
+                     {"revoked_at", nullable(opt(r, i, 5))}});
+  }
+  std::optional<json> next;
+  if (static_cast<std::size_t>(r.rows()) == page.limit) next = items.back()["id"];
+  co_return api::list_body(items, next, services_.cursors, "tokens");
+}
+
+asio::awaitable<void> MembersService::revoke_token(http::Request& req, const std::string& token_id) {
+  const pg::Params params = pg::Params().add(token_id);
+  auto owner = co_await req.worker->db().exec(kTokenOwner, params);
+  if (owner.rows() == 0) not_found("token");
+  const Principal& me = caller(req);
+  const std::string principal_id(owner.get(0, 2));
+  const auto agency = opt(owner, 0, 3);
+  const bool allowed = me.has(Role::hub_admin) || me.id == principal_id ||
+                       (agency && me.has(Role::agency_cdo) && me.of_agency(*agency));
+  if (!allowed) not_found("token");
+  const std::string prefix(owner.get(0, 1));
+  if (!owner.get_bool(0, 4)) {
+    auto lease = co_await req.worker->db().acquire();
+    const json detail = {{"principal_id", principal_id}, {"prefix", prefix}};
+    auto steps = pg::batch(
+        pg::step(kRevokeToken, pg::Params().add(token_id).add(me.id)),
+        pg::step(kAdminLog, log_params(req, "revoke", "token", token_id, agency, detail)),
+        pg::step(kNotify, pg::Params().add("token:" + prefix)));
+    co_await lease->pipeline(steps);
+  }
+  // Refused from the next request on this node; other nodes follow the notification.
+  services_.directory.put_token(prefix, std::nullopt);
+}
+
+asio::awaitable<json> MembersService::sign_in(http::Request& req, const std::string& name,
+                                              const std::string& password) {
+  auto& throttle = services_.login_throttle;
+  if (auto wait = throttle.blocked(name, req.remote_address)) {
+    throw ApiError(ErrorCode::rate_limited, "too many failed sign-ins; wait and retry")
+        .with_header("Retry-After", std::to_string(*wait));
+  }
+  const pg::Params params = pg::Params().add(name);
+  auto r = co_await req.worker->db().exec(kPrincipalByName, params);
+  const bool known = r.rows() == 1 && !r.is_null(0, 1);
+  // An unknown name costs the same hashing as a wrong password, so timing tells nothing.
+  const std::string encoded = known ? std::string(r.get(0, 1)) : std::string();
+  const auto work = [encoded, password] {
+    return verify_password(encoded.empty() ? dummy_hash() : encoded, password);
+  };
+  const bool ok = co_await off_thread(services_, work);
+  if (!known || !ok) {
+    throttle.failed(name, req.remote_address);
+    throw ApiError(ErrorCode::unauthenticated, "wrong name or password");
+  }
+  throttle.succeeded(name);
+  const std::string principal_id(r.get(0, 0));
+  NewToken token = generate_token();
+  auto lease = co_await req.worker->db().acquire();
+  auto steps = pg::batch(
+      pg::step(kInsertToken,
+               pg::Params()
+                   .add(principal_id)
+                   .add(token.prefix)
+                   .add(token.hash)
+                   .add("session")
+                   .add(principal_id)
+                   .add(static_cast<std::int64_t>(services_.config.auth.session_ttl_minutes))
+                   .add(new_id())),
+      pg::step(kNotify, pg::Params().add("token:" + token.prefix)));
+  auto results = co_await lease->pipeline(steps);
+  services_.directory.put_token(
+      token.prefix, TokenEntry{std::string(results[0].get(0, 0)), principal_id, token.hash,
+                               std::chrono::system_clock::time_point(
+                                   std::chrono::milliseconds(results[0].get_int(0, 2)))});
+  co_return json{{"token", token.token}, {"expires_at", results[0].get(0, 1)}};
+}
+
+asio::awaitable<std::string> MembersService::admin_log(http::Request& req) {
+  const Principal& me = caller(req);
+  std::optional<std::string> agency = req.query_param("agency");
+  if (!me.has(Role::hub_admin)) {
+    if (agency && !me.of_agency(*agency)) {
+      throw ApiError(ErrorCode::forbidden, "you may read your own agency's entries only");
+    }
+    agency = me.agency_code;
+  }
+  auto page = api::page_request(req, services_.cursors, "admin_log");
+  const pg::Params params = pg::Params()
+                         .add(page.after ? page.after->get<std::int64_t>()
+                                         : std::numeric_limits<std::int64_t>::max())
+                         .add(agency)
+                         .add(req.query_param("object_type"))
+                         .add(static_cast<std::int64_t>(page.limit));
+  auto r = co_await req.worker->db().exec(kListAdminLog, params);
+  json items = json::array();
+  for (int i = 0; i < r.rows(); ++i) {
+    items.push_back({{"id", std::string(r.get(i, 0))},
+                     {"at", r.get(i, 1)},
+                     {"actor_id", nullable(opt(r, i, 2))},
+                     {"action", r.get(i, 3)},
+                     {"object_type", r.get(i, 4)},
+                     {"object_id", r.get(i, 5)},
+                     {"agency_code", nullable(opt(r, i, 6))},
+                     {"detail", json::parse(r.get(i, 7))}});
+  }
+  std::optional<json> next;
+  if (static_cast<std::size_t>(r.rows()) == page.limit) next = r.get_int(r.rows() - 1, 0);
+  co_return api::list_body(items, next, services_.cursors, "admin_log");
+}
+
+bool bootstrap_admin(PGconn* conn, const std::string& token, unsigned ttl_days) {
+  pg::exec_blocking(conn, "BEGIN");
+  try {
+    pg::exec_blocking(conn, "LOCK TABLE principals IN SHARE ROW EXCLUSIVE MODE");
+    auto admins = pg::exec_blocking(
+        conn,
+        "SELECT 1 FROM principals WHERE 'hub_admin' = ANY (roles) AND disabled_at IS NULL",
+        pg::Params());
+    if (admins.rows() > 0) {
+      pg::exec_blocking(conn, "COMMIT");
+      return false;
+    }
+    auto p = pg::exec_blocking(
+        conn,
+        "INSERT INTO principals (name, kind, roles, created_by) "
+        "VALUES ('admin', 'user', ARRAY['hub_admin'], 'bootstrap') "
+        "ON CONFLICT (name) DO UPDATE SET roles = ARRAY['hub_admin'], disabled_at = NULL "
+        "RETURNING id",
+        pg::Params());
+    const std::string id(p.get(0, 0));
+    const auto prefix = *token_prefix(token);
+    pg::exec_blocking(conn,
+                      "INSERT INTO tokens (principal_id, prefix, hash, kind, created_by, expires_at) "
+                      "VALUES ($1, $2, $3, 'bootstrap', 'bootstrap', "
+                      "now() + make_interval(days => $4::int))",
+                      pg::Params().add(id).add(prefix).add(token_hash(token)).add(
+                          static_cast<std::int64_t>(ttl_days)));
+    pg::exec_blocking(conn,
+                      "INSERT INTO admin_log (actor_id, action, object_type, object_id, detail) "
+                      "VALUES (NULL, 'bootstrap', 'principal', $1, '{\"name\":\"admin\"}')",
+                      pg::Params().add(id));
+    pg::exec_blocking(conn, "SELECT pg_notify('hub_directory', 'all')", pg::Params());
+    pg::exec_blocking(conn, "COMMIT");
+    return true;
+  } catch (...) {
+    pg::exec_blocking(conn, "ROLLBACK");
+    throw;
+  }
+}
+
+std::string load_cursor_key(PGconn* conn) {
+  pg::exec_blocking(conn,
+                    "INSERT INTO hub_keys (name, key) VALUES ('cursor', decode($1, 'hex')) "
+                    "ON CONFLICT (name) DO NOTHING",
+                    pg::Params().add(to_hex(random_bytes(32))));
+  auto r = pg::exec_blocking(conn, "SELECT encode(key, 'hex') FROM hub_keys WHERE name = 'cursor'",
+                             pg::Params());
+  std::string hex(r.get(0, 0));
+  std::string key;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    key.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  return key;
+}
+
+}  // namespace hub::members
