@@ -1,13 +1,11 @@
 #include "hub/api/system.hpp"
 
+#include "hub/core/embedded.hpp"
 #include "hub/core/error.hpp"
 #include "hub/core/worker.hpp"
 #include "hub/http/problem.hpp"
 #include "hub/store/migrations.hpp"
 
-namespace hub::embedded {
-const std::vector<std::pair<std::string_view, std::string_view>>& files();
-}
 
 namespace hub::api {
 
@@ -18,7 +16,7 @@ constexpr pg::Query kReadiness{
 
 std::string_view openapi_document() {
   for (const auto& [path, content] : embedded::files()) {
-    if (path == "openapi.json") return content;
+    if (path == "schemas/openapi.json") return content;
   }
   return "{}";
 }

@@ -6,8 +6,12 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
+#include <fstream>
+#include <sstream>
 
 #include "hub/client/https_client.hpp"
+#include "hub/core/embedded.hpp"
 #include "hub/store/embedded_pg.hpp"
 
 namespace hub::cli {
@@ -16,16 +20,30 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The demo's people all sign in with this; it is printed by `hubctl demo` and in the README.
+constexpr const char* kDemoPassword = "hub-demo-2026";
+
 const char* kUsage =
     "usage: hubctl [options] COMMAND\n"
     "\n"
     "commands:\n"
-    "  status               ask a running hub for /healthz and /readyz\n"
-    "  db status|start|stop control the embedded database under the data dir\n"
-    "  version              print the version\n"
+    "  status                          ask a running hub for /healthz and /readyz\n"
+    "  agencies add --code C --name N --level L [--parent P]\n"
+    "  agencies list [--level L]\n"
+    "  agencies import FILE.csv        header code,name,level,parent_code (UTF-8); existing\n"
+    "                                  codes are skipped, so it can be run again\n"
+    "  principals add --name N --kind user|system --roles R1,R2 [--agency C]\n"
+    "                 [--password-stdin] [--cert-sha256 HEX]\n"
+    "  principals list [--agency C]\n"
+    "  tokens issue PRINCIPAL_ID [--ttl-days N]   prints the token (shown once)\n"
+    "  tokens revoke TOKEN_ID\n"
+    "  demo                            load the demo agencies, people and systems\n"
+    "  db status|start|stop            control the embedded database under the data dir\n"
+    "  version                         print the version\n"
     "\n"
     "options (or environment):\n"
     "  --url URL            the hub (HUB_URL, default https://localhost:8443)\n"
+    "  --token-file FILE    file holding the bearer token (HUB_TOKEN_FILE); or HUB_TOKEN\n"
     "  --ca FILE            CA certificate to verify the hub (HUB_CA; default: the development\n"
     "                       certificate in the data dir, when there is one)\n"
     "  --insecure           do not verify the hub's certificate\n"
@@ -34,10 +52,23 @@ const char* kUsage =
 struct Options {
   std::string url;
   std::string ca;
+  std::string token;
   bool insecure = false;
   fs::path data_dir;
   std::vector<std::string> rest;
+  std::map<std::string, std::string> flags;  // --name value pairs after the command
+  std::set<std::string> switches;            // flags without a value
+
+  std::string flag(const std::string& name, bool required = true) const {
+    auto it = flags.find(name);
+    if (it != flags.end()) return it->second;
+    if (required) throw std::runtime_error("--" + name + " is required");
+    return {};
+  }
 };
+
+// Flags that take no value.
+const std::set<std::string> kSwitches = {"password-stdin", "insecure", "dry-run"};
 
 std::string env_or(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
@@ -113,6 +144,333 @@ int cmd_db(const Options& o, std::ostream& out, std::ostream& err) {
   return 2;
 }
 
+// A JSON API call with the configured token; a problem answer becomes an exception with its
+// detail and field errors, so every command reports failures the same way.
+class Api {
+ public:
+  explicit Api(const Options& o) : client_(client_options(o)), token_(o.token) {
+    if (token_.empty()) {
+      throw std::runtime_error("no token: set HUB_TOKEN or HUB_TOKEN_FILE, or pass --token-file");
+    }
+  }
+  client::ClientResponse raw(boost::beast::http::verb verb, const std::string& target,
+                             const nlohmann::json& body = nullptr) {
+    return client_.request(verb, target, body.is_null() ? std::string() : body.dump(),
+                           {{"Authorization", "Bearer " + token_}});
+  }
+  nlohmann::json call(boost::beast::http::verb verb, const std::string& target,
+                      const nlohmann::json& body = nullptr) {
+    auto r = raw(verb, target, body);
+    if (r.status >= 400) throw std::runtime_error(describe(r));
+    return r.body.empty() ? nlohmann::json() : nlohmann::json::parse(r.body);
+  }
+  // Every item of a list, following next_cursor.
+  std::vector<nlohmann::json> all(const std::string& target) {
+    std::vector<nlohmann::json> items;
+    std::string cursor;
+    const char sep = target.find('?') == std::string::npos ? '?' : '&';
+    do {
+      auto page = call(boost::beast::http::verb::get,
+                       target + sep + "limit=1000" + (cursor.empty() ? "" : "&cursor=" + cursor));
+      for (auto& item : page["items"]) items.push_back(std::move(item));
+      cursor = page["next_cursor"].is_null() ? "" : page["next_cursor"].get<std::string>();
+    } while (!cursor.empty());
+    return items;
+  }
+  static std::string describe(const client::ClientResponse& r) {
+    std::string out = "HTTP " + std::to_string(r.status);
+    auto body = nlohmann::json::parse(r.body, nullptr, false);
+    if (body.is_object()) {
+      out += " " + body.value("code", "") + ": " + body.value("detail", "");
+      for (const auto& e : body.value("errors", nlohmann::json::array())) {
+        out += "\n  " + e.value("field", "") + ": " + e.value("message", "");
+      }
+    }
+    return out;
+  }
+
+ private:
+  client::HttpsClient client_;
+  std::string token_;
+};
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string part;
+  while (std::getline(in, part, sep)) {
+    if (!part.empty()) out.push_back(part);
+  }
+  return out;
+}
+
+// RFC 4180 CSV: quoted fields with "" escapes; a UTF-8 BOM at the start is dropped.
+std::vector<std::vector<std::string>> parse_csv(std::string_view text) {
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  std::string field;
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field.push_back('"');
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field.push_back(c);
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      row.push_back(std::move(field));
+      field.clear();
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      row.push_back(std::move(field));
+      field.clear();
+      if (!(row.size() == 1 && row[0].empty())) rows.push_back(std::move(row));
+      row.clear();
+    } else {
+      field.push_back(c);
+    }
+  }
+  if (!field.empty() || !row.empty()) {
+    row.push_back(std::move(field));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+using boost::beast::http::verb;
+
+// Creates agencies from CSV rows (parents first, so a file in any order works); an agency that
+// exists already is left as it is. Returns (created, existing).
+std::pair<int, int> import_agencies(Api& api, std::string_view csv, std::ostream& err) {
+  auto rows = parse_csv(csv);
+  if (rows.empty()) throw std::runtime_error("the file is empty");
+  const auto& header = rows.front();
+  auto column = [&](const std::string& name) -> std::optional<std::size_t> {
+    for (std::size_t i = 0; i < header.size(); ++i) {
+      if (header[i] == name) return i;
+    }
+    return std::nullopt;
+  };
+  auto code = column("code"), name = column("name"), level = column("level");
+  auto parent = column("parent_code");
+  if (!code || !name || !level) {
+    throw std::runtime_error("the header row must name code, name and level (and parent_code)");
+  }
+  std::vector<std::vector<std::string>> pending(rows.begin() + 1, rows.end());
+  std::set<std::string> done;
+  int created = 0, existing = 0;
+  while (!pending.empty()) {
+    std::vector<std::vector<std::string>> later;
+    for (auto& row : pending) {
+      auto cell = [&](std::optional<std::size_t> i) {
+        return i && *i < row.size() ? row[*i] : std::string();
+      };
+      const std::string p = cell(parent);
+      const bool parent_in_file = std::any_of(pending.begin(), pending.end(),
+                                              [&](const auto& r) { return r.size() > *code && r[*code] == p; });
+      if (!p.empty() && !done.contains(p) && parent_in_file) {
+        later.push_back(row);
+        continue;
+      }
+      nlohmann::json body = {{"code", cell(code)}, {"name", cell(name)}, {"level", cell(level)}};
+      if (!p.empty()) body["parent_code"] = p;
+      auto r = api.raw(verb::post, "/api/v1/agencies", body);
+      if (r.status == 201) {
+        ++created;
+      } else if (r.status == 409) {
+        ++existing;
+      } else {
+        err << "agency " << cell(code) << " (" << cell(name) << "): " << Api::describe(r) << "\n";
+      }
+      done.insert(cell(code));
+    }
+    if (later.size() == pending.size()) {
+      throw std::runtime_error("parent_code cycle among the remaining agencies");
+    }
+    pending = std::move(later);
+  }
+  return {created, existing};
+}
+
+int cmd_agencies(const Options& o, std::ostream& out, std::ostream& err) {
+  const std::string action = o.rest.size() > 1 ? o.rest[1] : "";
+  Api api(o);
+  if (action == "add") {
+    nlohmann::json body = {{"code", o.flag("code")}, {"name", o.flag("name")},
+                           {"level", o.flag("level")}};
+    if (auto p = o.flag("parent", false); !p.empty()) body["parent_code"] = p;
+    auto a = api.call(verb::post, "/api/v1/agencies", body);
+    out << "created " << a["code"].get<std::string>() << " " << a["name"].get<std::string>()
+        << "\n";
+    return 0;
+  }
+  if (action == "list") {
+    std::string target = "/api/v1/agencies";
+    if (auto l = o.flag("level", false); !l.empty()) target += "?level=" + l;
+    for (const auto& a : api.all(target)) {
+      out << a["code"].get<std::string>() << "  " << a["level"].get<std::string>() << "  "
+          << a["name"].get<std::string>() << "\n";
+    }
+    return 0;
+  }
+  if (action == "import") {
+    if (o.rest.size() != 3) throw std::runtime_error("usage: hubctl agencies import FILE.csv");
+    std::ifstream in(o.rest[2], std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + o.rest[2]);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto [created, existing] = import_agencies(api, text.str(), err);
+    out << created << " created, " << existing << " already there\n";
+    return 0;
+  }
+  err << "usage: hubctl agencies add|list|import\n";
+  return 2;
+}
+
+int cmd_principals(const Options& o, std::ostream& out, std::ostream& err) {
+  const std::string action = o.rest.size() > 1 ? o.rest[1] : "";
+  Api api(o);
+  if (action == "add") {
+    nlohmann::json body = {{"name", o.flag("name")}, {"kind", o.flag("kind")},
+                           {"roles", split(o.flag("roles"), ',')}};
+    if (auto a = o.flag("agency", false); !a.empty()) body["agency_code"] = a;
+    if (auto c = o.flag("cert-sha256", false); !c.empty()) body["cert_sha256"] = c;
+    if (o.switches.contains("password-stdin")) {
+      std::string password;
+      std::getline(std::cin, password);
+      body["password"] = password;
+    }
+    auto p = api.call(verb::post, "/api/v1/principals", body);
+    out << p["id"].get<std::string>() << "\n";
+    return 0;
+  }
+  if (action == "list") {
+    std::string target = "/api/v1/principals";
+    if (auto a = o.flag("agency", false); !a.empty()) target += "?agency=" + a;
+    for (const auto& p : api.all(target)) {
+      std::string roles;
+      for (const auto& r : p["roles"]) roles += (roles.empty() ? "" : ",") + r.get<std::string>();
+      out << p["id"].get<std::string>() << "  " << p["kind"].get<std::string>() << "  "
+          << p["name"].get<std::string>() << "  " << roles << "  "
+          << (p["agency_code"].is_null() ? "-" : p["agency_code"].get<std::string>()) << "\n";
+    }
+    return 0;
+  }
+  err << "usage: hubctl principals add|list\n";
+  return 2;
+}
+
+int cmd_tokens(const Options& o, std::ostream& out, std::ostream& err) {
+  const std::string action = o.rest.size() > 1 ? o.rest[1] : "";
+  if (o.rest.size() != 3 || (action != "issue" && action != "revoke")) {
+    err << "usage: hubctl tokens issue PRINCIPAL_ID [--ttl-days N] | tokens revoke TOKEN_ID\n";
+    return 2;
+  }
+  Api api(o);
+  if (action == "issue") {
+    nlohmann::json body = nlohmann::json::object();
+    if (auto d = o.flag("ttl-days", false); !d.empty()) body["ttl_days"] = std::stoi(d);
+    auto t = api.call(verb::post, "/api/v1/principals/" + o.rest[2] + "/tokens", body);
+    out << t["token"].get<std::string>() << "\n";
+    err << "token " << t["id"].get<std::string>() << " expires " << t["expires_at"].get<std::string>()
+        << "; it is shown only this once\n";
+    return 0;
+  }
+  api.call(verb::delete_, "/api/v1/tokens/" + o.rest[2]);
+  out << "revoked\n";
+  return 0;
+}
+
+// The demo: the city's agencies, and for seven of them a CDO, a data officer and a system, plus
+// a coordinator. People share one documented password; systems get tokens written to
+// DATA_DIR/demo-tokens.json (0600), reused on the next run while they still work.
+int cmd_demo(const Options& o, std::ostream& out, std::ostream& err) {
+  Api api(o);
+  auto csv = embedded::file("demo/agencies.csv");
+  if (!csv) throw std::runtime_error("demo data missing from this build");
+  auto [created, existing] = import_agencies(api, *csv, err);
+  out << "agencies: " << created << " created, " << existing << " already there\n";
+
+  struct DemoAgency {
+    const char* prefix;
+    const char* code;
+  };
+  static const DemoAgency kAgencies[] = {
+      {"gzga", "1144010024CNN5F90B"},  // 广州市公安局
+      {"gzsc", "114401009P0Y2GG12L"},  // 广州市市场监督管理局
+      {"gzrs", "11440100FAJ0T55W64"},  // 广州市人力资源和社会保障局
+      {"gzgh", "11440100TN5YUXTM3J"},  // 广州市规划和自然资源局
+      {"gztj", "114401000UUY8XPWXH"},  // 广州市统计局
+      {"gzsw", "11440100XYDWCM5T1B"},  // 国家税务总局广州市税务局
+      {"gdgz", "11440000B94HP7C595"},  // 广东电网有限责任公司广州供电局
+  };
+  const std::string password = kDemoPassword;
+  int people = 0;
+  auto add = [&](const nlohmann::json& body) -> std::optional<std::string> {
+    auto r = api.raw(verb::post, "/api/v1/principals", body);
+    if (r.status == 201) {
+      ++people;
+      return nlohmann::json::parse(r.body)["id"].get<std::string>();
+    }
+    if (r.status != 409) err << body["name"].get<std::string>() << ": " << Api::describe(r) << "\n";
+    return std::nullopt;
+  };
+  add({{"name", "coordinator"}, {"kind", "user"}, {"roles", {"coordinator"}},
+       {"agency_code", "11440100CWC9EE711D"}, {"password", password}});
+  for (const auto& a : kAgencies) {
+    add({{"name", std::string(a.prefix) + "-cdo"}, {"kind", "user"}, {"roles", {"agency_cdo"}},
+         {"agency_code", a.code}, {"password", password}});
+    add({{"name", std::string(a.prefix) + "-officer"}, {"kind", "user"},
+         {"roles", {"agency_data_officer"}}, {"agency_code", a.code}, {"password", password}});
+    add({{"name", std::string(a.prefix) + "-operator"}, {"kind", "user"},
+         {"roles", {"agency_operator"}}, {"agency_code", a.code}, {"password", password}});
+    add({{"name", std::string(a.prefix) + "-system"}, {"kind", "system"},
+         {"roles", {"agency_system"}}, {"agency_code", a.code}});
+  }
+  out << "principals: " << people << " created\n";
+
+  // System tokens: reuse the saved ones that still work, issue the rest.
+  const fs::path token_file = o.data_dir / "demo-tokens.json";
+  nlohmann::json saved = nlohmann::json::object();
+  if (std::ifstream in(token_file); in) saved = nlohmann::json::parse(in, nullptr, false);
+  if (!saved.is_object()) saved = nlohmann::json::object();
+  std::map<std::string, std::string> ids;
+  for (const auto& p : api.all("/api/v1/principals")) ids[p["name"]] = p["id"];
+  nlohmann::json tokens = nlohmann::json::object();
+  client::HttpsClient probe(client_options(o));
+  for (const auto& a : kAgencies) {
+    const std::string name = std::string(a.prefix) + "-system";
+    if (saved.contains(name)) {
+      auto me = probe.request(verb::get, "/api/v1/me", {},
+                              {{"Authorization", "Bearer " + saved[name].get<std::string>()}});
+      if (me.status == 200) {
+        tokens[name] = saved[name];
+        continue;
+      }
+    }
+    if (!ids.contains(name)) continue;
+    auto t = api.call(verb::post, "/api/v1/principals/" + ids[name] + "/tokens",
+                      {{"ttl_days", 30}});
+    tokens[name] = t["token"];
+  }
+  fs::create_directories(o.data_dir);
+  {
+    std::ofstream outf(token_file, std::ios::trunc);
+    outf << tokens.dump(2) << "\n";
+  }
+  fs::permissions(token_file, fs::perms::owner_read | fs::perms::owner_write);
+  out << "demo people sign in with password '" << password << "'; system tokens are in "
+      << token_file.string() << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int hubctl_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -120,10 +478,14 @@ int hubctl_main(const std::vector<std::string>& args, std::ostream& out, std::os
   o.url = env_or("HUB_URL", "https://localhost:8443");
   o.ca = env_or("HUB_CA", "");
   o.data_dir = env_or("HUB_DATA_DIR", "data");
+  std::string token_file;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw std::runtime_error(a + " needs a value");
+      if (i + 1 >= args.size()) {
+        err << "hubctl: " << a << " needs a value\n";
+        throw std::invalid_argument(a);
+      }
       return args[++i];
     };
     if (a == "--url") {
@@ -134,12 +496,35 @@ int hubctl_main(const std::vector<std::string>& args, std::ostream& out, std::os
       o.insecure = true;
     } else if (a == "--data-dir") {
       o.data_dir = value();
+    } else if (a == "--token-file") {
+      token_file = value();
     } else if (a == "-h" || a == "--help") {
       out << kUsage;
       return 0;
+    } else if (a.rfind("--", 0) == 0 && a.size() > 2) {
+      const std::string name = a.substr(2);
+      if (kSwitches.contains(name)) {
+        o.switches.insert(name);
+      } else {
+        o.flags[name] = value();
+      }
     } else {
       o.rest.push_back(a);
     }
+  }
+  if (token_file.empty()) token_file = env_or("HUB_TOKEN_FILE", "");
+  if (!token_file.empty()) {
+    std::ifstream in(token_file);
+    if (!in) {
+      err << "hubctl: cannot read the token file " << token_file << "\n";
+      return 2;
+    }
+    std::getline(in, o.token);
+    while (!o.token.empty() && (o.token.back() == '\r' || o.token.back() == ' ')) {
+      o.token.pop_back();
+    }
+  } else {
+    o.token = env_or("HUB_TOKEN", "");
   }
   if (o.rest.empty()) {
     err << kUsage;
@@ -152,6 +537,10 @@ int hubctl_main(const std::vector<std::string>& args, std::ostream& out, std::os
       return 0;
     }
     if (command == "status") return cmd_status(o, out, err);
+    if (command == "agencies") return cmd_agencies(o, out, err);
+    if (command == "principals") return cmd_principals(o, out, err);
+    if (command == "tokens") return cmd_tokens(o, out, err);
+    if (command == "demo") return cmd_demo(o, out, err);
     if (command == "db") return cmd_db(o, out, err);
   } catch (const std::exception& e) {
     err << "hubctl: " << e.what() << "\n";

@@ -6,13 +6,11 @@
 #include <algorithm>
 #include <regex>
 
+#include "hub/core/embedded.hpp"
 #include "hub/core/error.hpp"
 #include "hub/core/text.hpp"
 #include "hub/store/pg.hpp"
 
-namespace hub::embedded {
-const std::vector<std::pair<std::string_view, std::string_view>>& files();
-}
 
 namespace hub::pg {
 
@@ -33,7 +31,7 @@ std::string sha256_hex(std::string_view data) {
 const std::vector<Migration>& embedded_migrations() {
   static const std::vector<Migration> all = [] {
     std::vector<Migration> list;
-    static const std::regex name_re(R"(^postgresql/(\d{3})_([a-z0-9_]+)\.sql$)");
+    static const std::regex name_re(R"(^schemas/postgresql/(\d{3})_([a-z0-9_]+)\.sql$)");
     for (const auto& [path, sql] : embedded::files()) {
       std::match_results<std::string_view::const_iterator> m;
       if (!std::regex_match(path.begin(), path.end(), m, name_re)) continue;

@@ -219,8 +219,8 @@ asio::awaitable<std::vector<Result>> Connection::pipeline(const std::vector<Step
 
   std::vector<Result> results(steps.size());
   std::optional<PgError> error;
-  bool prepares_ok = true;
   std::size_t command = 0;
+  std::size_t prepare = 0;  // index into `preparing` of the next Prepare command
   while (true) {
     PGresult* r = co_await next_result();
     if (r == nullptr) {
@@ -232,21 +232,25 @@ asio::awaitable<std::vector<Result>> Connection::pipeline(const std::vector<Step
       PQclear(r);
       break;
     }
+    const bool is_prepare = command < commands.size() && commands[command] < 0;
     if (status == PGRES_FATAL_ERROR) {
       if (!error) error = error_of(r);
-      if (command < commands.size() && commands[command] < 0) prepares_ok = false;
       PQclear(r);
-    } else if (status == PGRES_PIPELINE_ABORTED || command >= commands.size() ||
-               commands[command] < 0) {
+    } else if (is_prepare) {
+      // Only a Prepare the server ran counts: after an error the rest of the pipeline is
+      // skipped (PGRES_PIPELINE_ABORTED), Prepares included.
+      if (status == PGRES_COMMAND_OK && prepare < preparing.size()) {
+        prepared_.insert(preparing[prepare]);
+      }
+      PQclear(r);
+    } else if (status == PGRES_PIPELINE_ABORTED || command >= commands.size()) {
       PQclear(r);
     } else {
       results[static_cast<std::size_t>(commands[command])] = Result(r);
     }
+    if (is_prepare) ++prepare;
   }
   disarm_deadline();
-  if (prepares_ok) {
-    for (auto name : preparing) prepared_.insert(name);
-  }
   if (error) throw *error;
   co_return results;
 }

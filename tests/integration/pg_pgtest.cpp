@@ -89,6 +89,26 @@ TEST(Pg, FailedStatementInAPipelineStopsTheRest) {
   EXPECT_EQ(run_sync(ioc, pool.exec(kAdd, pg::Params().add(2).add(3))).get_int(0, 0), 5);
 }
 
+// After a failure the rest of a pipeline is skipped, Prepares included: a statement first used
+// behind a failing one must be prepared again next time, not taken for prepared.
+TEST(Pg, StatementsSkippedAfterAFailureArePreparedLater) {
+  static constexpr pg::Query kFirstUse{"test_first_use", "SELECT $1::int * 2"};
+  TestDatabase db;
+  asio::io_context ioc;
+  auto options = pool_options(db.superuser_conninfo());
+  options.max_size = 1;  // the same connection every time
+  pg::Pool pool(ioc, options);
+  auto failing = [&]() -> asio::awaitable<std::vector<pg::Result>> {
+    auto lease = co_await pool.acquire();
+    auto steps = pg::batch(pg::step(kBad, pg::Params().add(0)),
+                           pg::step(kFirstUse, pg::Params().add(21)));
+    co_return co_await lease->pipeline(steps);
+  };
+  EXPECT_THROW(run_sync(ioc, failing()), pg::PgError);
+  const pg::Params params = pg::Params().add(21);
+  EXPECT_EQ(run_sync(ioc, pool.exec(kFirstUse, params)).get_int(0, 0), 42);
+}
+
 TEST(Pg, QueryTimeoutAnswersUnavailableAndThePoolRecovers) {
   TestDatabase db;
   asio::io_context ioc;
