@@ -7,6 +7,7 @@
 #include <csignal>
 
 #include "hub/core/error.hpp"
+#include "hub/api/catalog_api.hpp"
 #include "hub/api/members_api.hpp"
 #include "hub/core/log.hpp"
 #include "hub/members/authenticator.hpp"
@@ -78,6 +79,7 @@ void App::start() {
   }
 
   members_ = std::make_unique<members::MembersService>(*services_);
+  catalog_ = std::make_unique<catalog::CatalogService>(*services_);
   gate_ = std::make_unique<members::Authenticator>(services_->directory, services_->rate_limiter);
   register_routes();
   std::vector<std::string> labels;
@@ -130,6 +132,7 @@ void App::register_routes() {
       router_, state_, [this] { return metrics_ ? metrics_->render() : std::string(); },
       [this] { return services_->directory.loaded(); });
   api::register_members_routes(router_, *members_, *services_);
+  api::register_catalog_routes(router_, *catalog_);
 }
 
 void App::start_migrator() {

@@ -13,6 +13,7 @@
 
 #include "hub/net/tls.hpp"
 #include "hub/store/pg.hpp"
+#include "support/catalog_samples.hpp"
 #include "support/certs.hpp"
 #include "support/raw_tls.hpp"
 #include "support/test_env.hpp"
@@ -454,6 +455,14 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
                                                 "1144010056B1PKU28P", "11440100FAJ0T55W64",
                                                 "11440100TN5YUXTM3J", "11440100F4X2008D3U"};
   int principal_seq = 0;
+  // Catalog objects: a published resource of agency A, and fresh ones where a call uses one up.
+  auto new_resource = [&](bool publish) {
+    auto r = ok(verb::post, "/api/v1/resources", kAdminToken, sample_resource(kAgencyA));
+    const std::string code = r["code"];
+    if (publish) ok(verb::post, "/api/v1/resources/" + code + "/publish", kAdminToken);
+    return code;
+  };
+  const std::string resource = new_resource(true);
 
   struct Case {
     verb method;
@@ -471,6 +480,11 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
     auto m = all(otherwise);
     for (auto& [k, v] : allowed) m[k] = v;
     return m;
+  };
+  const auto writers = [&](unsigned ok_status, unsigned other_agency) {
+    return only({{"hub_admin", ok_status}, {"cdo_a", ok_status}, {"officer_a", ok_status},
+                 {"cdo_b", other_agency}},
+                403);
   };
   std::vector<Case> cases = {
       {verb::get, "/healthz", [] { return "/healthz"; }, nullptr, {}},
@@ -520,6 +534,34 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
        nullptr, only({{"hub_admin", 204}, {"cdo_a", 204}, {"operator_a", 204}}, 404)},
       {verb::get, "/api/v1/admin-log", [] { return "/api/v1/admin-log"; }, nullptr,
        only({{"hub_admin", 200}, {"cdo_a", 200}, {"cdo_b", 200}}, 403)},
+      {verb::post, "/api/v1/resources", [] { return "/api/v1/resources"; },
+       [] { return sample_resource(kAgencyA); }, writers(201, 403)},
+      {verb::get, "/api/v1/resources", [] { return "/api/v1/resources"; }, nullptr, all(200)},
+      {verb::get, "/api/v1/resources/{code}", [&] { return "/api/v1/resources/" + resource; },
+       nullptr, all(200)},
+      {verb::put, "/api/v1/resources/{code}", [&] { return "/api/v1/resources/" + resource; },
+       [] { return sample_resource(kAgencyA); }, writers(200, 403)},
+      // A fresh draft each time: another agency does not even see it (404).
+      {verb::post, "/api/v1/resources/{code}/publish",
+       [&] { return "/api/v1/resources/" + new_resource(false) + "/publish"; }, nullptr,
+       writers(200, 404)},
+      {verb::post, "/api/v1/resources/{code}/retire",
+       [&] { return "/api/v1/resources/" + new_resource(true) + "/retire"; }, nullptr,
+       writers(200, 403)},
+      {verb::get, "/api/v1/resources/{code}/versions",
+       [&] { return "/api/v1/resources/" + resource + "/versions"; }, nullptr, all(200)},
+      {verb::get, "/api/v1/resources/{code}/versions/{version}",
+       [&] { return "/api/v1/resources/" + resource + "/versions/1"; }, nullptr, all(200)},
+      {verb::get, "/api/v1/resources/{code}/schema",
+       [&] { return "/api/v1/resources/" + resource + "/schema"; }, nullptr, all(200)},
+      {verb::post, "/api/v1/licence-resources", [] { return "/api/v1/licence-resources"; },
+       [] {
+         return json{{"provider_code", kAgencyA},
+                     {"type_name", "居民身份证"},
+                     {"type_code", "11100000000013338W011"},
+                     {"legal_basis", "《居民身份证法》"}};
+       },
+       writers(201, 403)},
   };
   // Open routes answer everyone alike.
   for (auto& c : cases) {

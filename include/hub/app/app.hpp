@@ -13,6 +13,7 @@
 #include "hub/app/services.hpp"
 #include "hub/members/directory.hpp"
 #include "hub/members/service.hpp"
+#include "hub/catalog/service.hpp"
 #include "hub/core/config.hpp"
 #include "hub/core/metrics.hpp"
 #include "hub/core/worker.hpp"
@@ -65,6 +66,7 @@ class App {
   http::Router router_;
   std::unique_ptr<Services> services_;
   std::unique_ptr<members::MembersService> members_;
+  std::unique_ptr<catalog::CatalogService> catalog_;
   std::unique_ptr<members::DirectorySync> directory_sync_;
   std::unique_ptr<http::Gatekeeper> gate_;
   std::unique_ptr<Metrics> metrics_;

@@ -1,0 +1,161 @@
+#include "hub/api/catalog_api.hpp"
+
+#include <charconv>
+
+#include "hub/api/json_body.hpp"
+#include "hub/catalog/resource.hpp"
+
+namespace hub::api {
+
+namespace {
+
+using boost::asio::awaitable;
+using http::Access;
+using http::Request;
+using http::Response;
+using http::Status;
+using http::Verb;
+using nlohmann::json;
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+json parse_object(const Request& req) {
+  const auto& text = req.message.body();
+  auto body = json::parse(text, nullptr, false);
+  if (text.empty() || body.is_discarded()) {
+    throw ApiError(ErrorCode::validation_failed, "the body is not valid JSON", {}, 400);
+  }
+  return body;
+}
+
+json checked_document(const json& body) {
+  std::vector<FieldError> errors;
+  auto doc = catalog::validate_resource(body, errors);
+  if (!doc) throw ApiError(ErrorCode::validation_failed, "the resource has errors", errors, 422);
+  return *doc;
+}
+
+const auto kWriters = {Role::hub_admin, Role::agency_cdo, Role::agency_data_officer};
+
+}  // namespace
+
+void register_catalog_routes(http::Router& router, catalog::CatalogService& service) {
+  router.add(Verb::post, "/api/v1/resources", Access::roles(kWriters),
+             [&service](Request& req) -> awaitable<Response> {
+               const json document = checked_document(parse_object(req));
+               const std::string kind = "dataset";
+               auto out = co_await service.create(req, document, kind);
+               co_return Response::json(Status::created, dump(out));
+             });
+
+  router.add(Verb::get, "/api/v1/resources", Access::principal(),
+             [&service](Request& req) -> awaitable<Response> {
+               auto out = co_await service.search(req);
+               co_return Response::json(Status::ok, std::move(out));
+             });
+
+  router.add(Verb::get, "/api/v1/resources/{code}", Access::principal(),
+             [&service](Request& req) -> awaitable<Response> {
+               const std::string code(req.param("code"));
+               auto out = co_await service.get(req, code);
+               co_return Response::json(Status::ok, dump(out));
+             });
+
+  router.add(Verb::put, "/api/v1/resources/{code}", Access::roles(kWriters),
+             [&service](Request& req) -> awaitable<Response> {
+               const std::string code(req.param("code"));
+               const json document = checked_document(parse_object(req));
+               auto out = co_await service.update(req, code, document);
+               co_return Response::json(Status::ok, dump(out));
+             });
+
+  for (const auto& [action, status] : {std::pair<const char*, const char*>{"publish", "published"},
+                                       {"retire", "retired"}}) {
+    router.add(Verb::post, std::string("/api/v1/resources/{code}/") + action,
+               Access::roles(kWriters),
+               [&service, to = std::string(status)](Request& req) -> awaitable<Response> {
+                 const std::string code(req.param("code"));
+                 auto out = co_await service.transition(req, code, to);
+                 co_return Response::json(Status::ok, dump(out));
+               });
+  }
+
+  router.add(Verb::get, "/api/v1/resources/{code}/versions", Access::principal(),
+             [&service](Request& req) -> awaitable<Response> {
+               const std::string code(req.param("code"));
+               auto out = co_await service.versions(req, code);
+               co_return Response::json(Status::ok, std::move(out));
+             });
+
+  router.add(Verb::get, "/api/v1/resources/{code}/versions/{version}", Access::principal(),
+             [&service](Request& req) -> awaitable<Response> {
+               const std::string code(req.param("code"));
+               const auto text = req.param("version");
+               int version = 0;
+               auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+               if (ec != std::errc{} || end != text.data() + text.size() || version < 1) {
+                 throw ApiError(ErrorCode::not_found, "no such version");
+               }
+               auto out = co_await service.version(req, code, version, false);
+               co_return Response::json(Status::ok, dump(out));
+             });
+
+  router.add(Verb::get, "/api/v1/resources/{code}/schema", Access::principal(),
+             [&service](Request& req) -> awaitable<Response> {
+               const std::string code(req.param("code"));
+               int version = 0;
+               if (auto v = req.query_param("version")) {
+                 auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), version);
+                 if (ec != std::errc{} || end != v->data() + v->size() || version < 1) {
+                   throw ApiError(ErrorCode::validation_failed, "version must be a positive integer",
+                                  {{"version", "must be a positive integer"}}, 400);
+                 }
+               }
+               auto out = co_await service.version(req, code, version, true);
+               auto r = Response::json(Status::ok, dump(out));
+               r.content_type = "application/schema+json";
+               co_return r;
+             });
+
+  // A licence resource (电子证照) from the GB/T 36903 template in one call: the caller gives the
+  // licence type and the catalogue fields; the items are the template's.
+  router.add(Verb::post, "/api/v1/licence-resources", Access::roles(kWriters),
+             [&service](Request& req) -> awaitable<Response> {
+               JsonBody body(req);
+               auto provider = body.string("provider_code", true, 18);
+               auto type_name = body.string("type_name", true, 100);
+               auto type_code = body.string("type_code", true, 50);
+               auto name = body.string("name", false, 200);
+               auto summary = body.string("summary", false, 2000);
+               auto share_type = body.string("share_type", false, 20);
+               auto conditions = body.string("share_conditions", false, 2000);
+               auto legal = body.string("legal_basis", false, 1000);
+               auto cycle = body.string("update_cycle", false, 20);
+               auto class_code = body.string("class_code", false, 20);
+               auto release = body.string("release_date", false, 10);
+               body.finish();
+               json doc = {
+                   {"name", name.value_or(*type_name)},
+                   {"summary", summary.value_or(*type_name + "电子证照（GB/T 36903 证照信息）")},
+                   {"provider_code", *provider},
+                   {"category", "basic"},
+                   {"format", "电子证照"},
+                   {"key", "licence_id"},
+                   {"items", catalog::licence_items()},
+                   {"share_type", share_type.value_or("conditional")},
+                   {"share_methods", {"api"}},
+                   {"update_cycle", cycle.value_or("realtime")},
+               };
+               if (conditions) doc["share_conditions"] = *conditions;
+               if (legal) doc["legal_basis"] = *legal;
+               if (class_code) doc["class_code"] = *class_code;
+               if (release) doc["release_date"] = *release;
+               json document = checked_document(doc);
+               document["licence"] = {{"type_name", *type_name}, {"type_code", *type_code}};
+               const std::string kind = "licence";
+               auto out = co_await service.create(req, document, kind);
+               co_return Response::json(Status::created, dump(out));
+             });
+}
+
+}  // namespace hub::api

@@ -1,0 +1,354 @@
+#include "hub/catalog/resource.hpp"
+
+#include <algorithm>
+#include <regex>
+#include <set>
+
+#include "hub/api/json_body.hpp"
+#include "hub/members/credentials.hpp"
+
+namespace hub::catalog {
+
+using nlohmann::json;
+
+namespace {
+
+const std::vector<std::string> kCategories = {"basic", "theme", "department"};
+const std::vector<std::string> kTypes = {"string", "integer", "number", "boolean", "date",
+                                         "datetime"};
+const std::vector<std::string> kSensitivities = {"public", "internal", "sensitive"};
+const std::vector<std::string> kMasks = {"name", "id_number", "phone", "address", "bank_card",
+                                         "full"};
+const std::vector<std::string> kShareTypes = {"unconditional", "conditional", "none"};
+const std::vector<std::string> kMethods = {"api", "bulk"};
+const std::vector<std::string> kCycles = {"realtime", "daily",      "weekly", "monthly",
+                                          "quarterly", "semiannual", "yearly"};
+
+bool one_of(const std::vector<std::string>& set, const std::string& v) {
+  return std::find(set.begin(), set.end(), v) != set.end();
+}
+
+std::string list_of(const std::vector<std::string>& set) {
+  std::string out;
+  for (const auto& s : set) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+bool valid_date(const std::string& s) {
+  static const std::regex re(R"(^(\d{4})-(\d{2})-(\d{2})$)");
+  std::smatch m;
+  if (!std::regex_match(s, m, re)) return false;
+  int y = std::stoi(m[1]), mo = std::stoi(m[2]), d = std::stoi(m[3]);
+  if (mo < 1 || mo > 12 || d < 1) return false;
+  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int max = days[mo - 1] + (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 1 : 0);
+  return d <= max;
+}
+
+// Reads one field of an object with a type and limits, recording errors by path.
+class Reader {
+ public:
+  Reader(const json& obj, std::string prefix, std::vector<FieldError>& errors)
+      : obj_(obj), prefix_(std::move(prefix)), errors_(errors) {}
+
+  void error(const std::string& field, std::string message) {
+    errors_.push_back({prefix_ + field, std::move(message)});
+  }
+  const json* get(const std::string& field) {
+    auto it = obj_.find(field);
+    return it == obj_.end() || it->is_null() ? nullptr : &*it;
+  }
+  std::optional<std::string> text(const std::string& field, bool required, std::size_t max) {
+    const json* v = get(field);
+    if (!v) {
+      if (required) error(field, "is required");
+      return std::nullopt;
+    }
+    if (!v->is_string()) {
+      error(field, "must be a string");
+      return std::nullopt;
+    }
+    auto s = v->get<std::string>();
+    if (required && s.empty()) {
+      error(field, "must not be empty");
+      return std::nullopt;
+    }
+    if (api::utf8_chars(s) > max) {
+      error(field, "must be at most " + std::to_string(max) + " characters");
+      return std::nullopt;
+    }
+    return s;
+  }
+  std::optional<std::string> choice(const std::string& field, bool required,
+                                    const std::vector<std::string>& set) {
+    auto v = text(field, required, 40);
+    if (v && !one_of(set, *v)) {
+      error(field, "must be one of " + list_of(set));
+      return std::nullopt;
+    }
+    return v;
+  }
+  std::optional<bool> boolean(const std::string& field, bool required) {
+    const json* v = get(field);
+    if (!v) {
+      if (required) error(field, "is required");
+      return std::nullopt;
+    }
+    if (!v->is_boolean()) {
+      error(field, "must be true or false");
+      return std::nullopt;
+    }
+    return v->get<bool>();
+  }
+
+ private:
+  const json& obj_;
+  std::string prefix_;
+  std::vector<FieldError>& errors_;
+};
+
+}  // namespace
+
+const std::vector<std::string>& resource_fields() {
+  static const std::vector<std::string> fields = {
+      "name",          "summary",      "provider_code", "category",   "format",
+      "key",           "items",        "share_type",    "share_conditions",
+      "share_methods", "update_cycle", "legal_basis",   "related_codes",
+      "class_code",    "release_date", "min_group_size"};
+  return fields;
+}
+
+bool valid_resource_code(std::string_view code) {
+  return code.size() == 24 && code[18] == '-' && members::valid_uscc(code.substr(0, 18)) &&
+         std::all_of(code.begin() + 19, code.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::optional<json> validate_resource(const json& body, std::vector<FieldError>& errors) {
+  const std::size_t errors_before = errors.size();
+  if (!body.is_object()) {
+    errors.push_back({"", "must be a JSON object"});
+    return std::nullopt;
+  }
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(resource_fields().begin(), resource_fields().end(), key) ==
+        resource_fields().end()) {
+      errors.push_back({key, "is not a field this request may set"});
+    }
+  }
+  Reader r(body, "", errors);
+  json doc;
+  doc["name"] = r.text("name", true, 200).value_or("");
+  doc["summary"] = r.text("summary", true, 2000).value_or("");
+  auto provider = r.text("provider_code", true, 18);
+  if (provider && !members::valid_uscc(*provider)) {
+    r.error("provider_code", "must be an agency's unified social credit code");
+  }
+  doc["provider_code"] = provider.value_or("");
+  doc["category"] = r.choice("category", true, kCategories).value_or("");
+  doc["format"] = r.text("format", true, 50).value_or("");
+  auto key = r.text("key", true, 63);
+  doc["key"] = key.value_or("");
+  auto share_type = r.choice("share_type", true, kShareTypes);
+  doc["share_type"] = share_type.value_or("");
+  auto conditions = r.text("share_conditions", false, 2000);
+  doc["share_conditions"] = conditions ? json(*conditions) : json(nullptr);
+  doc["update_cycle"] = r.choice("update_cycle", true, kCycles).value_or("");
+  auto legal = r.text("legal_basis", false, 1000);
+  doc["legal_basis"] = legal && !legal->empty() ? json(*legal) : json(nullptr);
+  if (share_type && *share_type != "unconditional" && doc["legal_basis"].is_null()) {
+    r.error("legal_basis", "is required for " + *share_type + " resources");
+  }
+
+  // share_methods: a non-empty set of api, bulk.
+  json methods = json::array();
+  if (const json* m = r.get("share_methods")) {
+    if (!m->is_array() || m->empty()) {
+      r.error("share_methods", "must be a non-empty array of api, bulk");
+    } else {
+      for (const auto& v : *m) {
+        if (!v.is_string() || !one_of(kMethods, v.get<std::string>())) {
+          r.error("share_methods", "must hold only api and bulk");
+          break;
+        }
+        if (std::find(methods.begin(), methods.end(), v) == methods.end()) methods.push_back(v);
+      }
+    }
+  } else {
+    r.error("share_methods", "is required");
+  }
+  doc["share_methods"] = methods;
+
+  json related = json::array();
+  if (const json* rel = r.get("related_codes")) {
+    if (!rel->is_array() || rel->size() > 100) {
+      r.error("related_codes", "must be an array of at most 100 resource codes");
+    } else {
+      for (std::size_t i = 0; i < rel->size(); ++i) {
+        const auto& v = (*rel)[i];
+        if (!v.is_string() || !valid_resource_code(v.get<std::string>())) {
+          r.error("related_codes[" + std::to_string(i) + "]", "must be a resource code");
+        } else {
+          related.push_back(v);
+        }
+      }
+    }
+  }
+  doc["related_codes"] = related;
+
+  // 类/项/目/细目: one to four levels of 1-3 digits or capitals, separated by dots.
+  auto class_code = r.text("class_code", false, 20);
+  static const std::regex class_re(R"(^[0-9A-Z]{1,3}(\.[0-9A-Z]{1,3}){0,3}$)");
+  if (class_code && !class_code->empty() && !std::regex_match(*class_code, class_re)) {
+    r.error("class_code", "must be 1 to 4 dot-separated levels (类.项.目.细目), e.g. 2.01.03");
+  }
+  doc["class_code"] = class_code && !class_code->empty() ? json(*class_code) : json(nullptr);
+  auto release = r.text("release_date", false, 10);
+  if (release && !valid_date(*release)) r.error("release_date", "must be a date YYYY-MM-DD");
+  doc["release_date"] = release ? json(*release) : json(nullptr);
+  if (const json* g = r.get("min_group_size")) {
+    if (!g->is_number_integer() || g->get<std::int64_t>() < 2 || g->get<std::int64_t>() > 1000) {
+      r.error("min_group_size", "must be an integer 2..1000");
+    } else {
+      doc["min_group_size"] = *g;
+    }
+  }
+  if (!doc.contains("min_group_size")) doc["min_group_size"] = nullptr;
+
+  // Items (信息项).
+  json items = json::array();
+  const json* raw_items = r.get("items");
+  if (!raw_items || !raw_items->is_array() || raw_items->empty() || raw_items->size() > 500) {
+    r.error("items", "must be an array of 1 to 500 items");
+  } else {
+    static const std::regex name_re("^[a-z][a-z0-9_]{0,62}$");
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < raw_items->size(); ++i) {
+      const auto& raw = (*raw_items)[i];
+      const std::string prefix = "items[" + std::to_string(i) + "].";
+      if (!raw.is_object()) {
+        errors.push_back({"items[" + std::to_string(i) + "]", "must be an object"});
+        continue;
+      }
+      Reader ir(raw, prefix, errors);
+      for (const auto& [k, v] : raw.items()) {
+        static const std::vector<std::string> item_fields = {"name",     "title",       "type",
+                                                             "required", "sensitivity", "mask"};
+        if (!one_of(item_fields, k)) ir.error(k, "is not an item field");
+      }
+      json item;
+      auto name = ir.text("name", true, 63);
+      if (name && !std::regex_match(*name, name_re)) {
+        ir.error("name", "must match [a-z][a-z0-9_]{0,62}");
+      } else if (name && !names.insert(*name).second) {
+        ir.error("name", "duplicates another item's name");
+      }
+      item["name"] = name.value_or("");
+      item["title"] = ir.text("title", true, 100).value_or("");
+      auto type = ir.choice("type", true, kTypes);
+      item["type"] = type.value_or("");
+      item["required"] = ir.boolean("required", true).value_or(false);
+      auto sensitivity = ir.choice("sensitivity", true, kSensitivities);
+      item["sensitivity"] = sensitivity.value_or("");
+      auto mask = ir.choice("mask", false, kMasks);
+      if (mask && type && *type != "string") ir.error("mask", "applies to string items only");
+      if (mask && sensitivity && *sensitivity != "sensitive") {
+        ir.error("mask", "applies to sensitive items only");
+      }
+      // A sensitive item without a rule is hidden whole when masked.
+      item["mask"] = mask ? json(*mask)
+                          : (sensitivity && *sensitivity == "sensitive" ? json("full")
+                                                                        : json(nullptr));
+      items.push_back(item);
+    }
+    if (key && !key->empty()) {
+      auto it = std::find_if(items.begin(), items.end(),
+                             [&](const json& item) { return item["name"] == *key; });
+      if (it == items.end()) {
+        r.error("key", "must name one of the items");
+      } else if (!(*it)["required"].get<bool>()) {
+        r.error("key", "must name a required item");
+      } else if ((*it)["type"] != "string" && (*it)["type"] != "integer") {
+        r.error("key", "must name a string or integer item");
+      }
+    }
+  }
+  doc["items"] = items;
+  if (errors.size() != errors_before) return std::nullopt;
+  return doc;
+}
+
+json record_schema(const json& document) {
+  json properties = json::object();
+  json required = json::array();
+  for (const auto& item : document["items"]) {
+    json p;
+    const std::string type = item["type"];
+    if (type == "date") {
+      p = {{"type", "string"}, {"format", "date"}, {"pattern", R"(^\d{4}-\d{2}-\d{2}$)"}};
+    } else if (type == "datetime") {
+      p = {{"type", "string"},
+           {"format", "date-time"},
+           {"pattern", R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$)"}};
+    } else if (type == "string") {
+      p = {{"type", "string"}, {"maxLength", 65535}};
+    } else {
+      p = {{"type", type}};
+    }
+    p["title"] = item["title"];
+    p["x-sensitivity"] = item["sensitivity"];
+    if (!item["mask"].is_null()) p["x-mask"] = item["mask"];
+    properties[item["name"].get<std::string>()] = p;
+    if (item["required"].get<bool>()) required.push_back(item["name"]);
+  }
+  return {{"$schema", "http://json-schema.org/draft-07/schema#"},
+          {"title", document["name"]},
+          {"type", "object"},
+          {"properties", properties},
+          {"required", required},
+          {"additionalProperties", false}};
+}
+
+json breaking_changes(const json& before, const json& after) {
+  json removed = json::array();
+  json retyped = json::array();
+  for (const auto& old_item : before["items"]) {
+    auto it = std::find_if(after["items"].begin(), after["items"].end(),
+                           [&](const json& n) { return n["name"] == old_item["name"]; });
+    if (it == after["items"].end()) {
+      removed.push_back(old_item["name"]);
+    } else if ((*it)["type"] != old_item["type"]) {
+      retyped.push_back(
+          {{"name", old_item["name"]}, {"from", old_item["type"]}, {"to", (*it)["type"]}});
+    }
+  }
+  if (removed.empty() && retyped.empty()) return nullptr;
+  return {{"removed", removed}, {"retyped", retyped}};
+}
+
+json licence_items() {
+  auto item = [](const char* name, const char* title, const char* type, bool required,
+                 const char* sensitivity, const char* mask = nullptr) {
+    json i = {{"name", name},         {"title", title},         {"type", type},
+              {"required", required}, {"sensitivity", sensitivity}};
+    if (mask) i["mask"] = mask;
+    return i;
+  };
+  return json::array({
+      item("licence_id", "证照标识", "string", true, "internal"),
+      item("licence_name", "证照名称", "string", true, "public"),
+      item("licence_number", "证照编号", "string", true, "internal"),
+      item("type_name", "证照类型名称", "string", true, "public"),
+      item("type_code", "证照类型代码", "string", true, "public"),
+      item("holder_name", "持证主体", "string", true, "sensitive", "name"),
+      item("holder_code", "持证主体代码", "string", true, "sensitive", "id_number"),
+      item("holder_code_type", "持证主体代码类型", "string", true, "public"),
+      item("issuer", "发证机构", "string", true, "public"),
+      item("issuer_code", "发证机构代码", "string", true, "public"),
+      item("issue_date", "发证日期", "date", true, "public"),
+      item("valid_from", "有效期起始日期", "date", false, "public"),
+      item("valid_until", "有效期截止日期", "date", false, "public"),
+      item("status", "证照状态", "string", true, "public"),
+  });
+}
+
+}  // namespace hub::catalog

@@ -1,0 +1,316 @@
+#include "hub/catalog/service.hpp"
+
+#include <boost/asio/use_awaitable.hpp>
+
+#include "hub/api/pagination.hpp"
+#include "hub/catalog/resource.hpp"
+#include "hub/core/error.hpp"
+#include "hub/core/worker.hpp"
+#include "hub/store/pg.hpp"
+
+namespace hub::catalog {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+#define HUB_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define HUB_RESOURCE_COLUMNS                                                                   \
+  "r.code, r.status, r.version, r.document::text, r.item_count, r.record_count, "              \
+  "CASE WHEN r.last_updated_at IS NULL THEN NULL ELSE " HUB_TS("r.last_updated_at") " END, " \
+  HUB_TS("r.created_at") ", " HUB_TS("r.updated_at") ", r.kind"
+
+// One statement: next code of the provider, the resource, its first version, the log entry.
+constexpr pg::Query kCreate{
+    "catalog_create",
+    "WITH seq AS ("
+    "  INSERT INTO resource_sequences (provider_code, last_seq) VALUES ($1, 1)"
+    "  ON CONFLICT (provider_code) DO UPDATE SET last_seq = resource_sequences.last_seq + 1"
+    "  RETURNING last_seq),"
+    " r AS ("
+    "  INSERT INTO resources (code, provider_code, name, summary, category, share_type, kind,"
+    "                         document, item_count)"
+    "  SELECT $1 || '-' || lpad(last_seq::text, 5, '0'), $1, $2, $3, $4, $5, $6, $7::jsonb,"
+    "         jsonb_array_length($7::jsonb -> 'items') FROM seq RETURNING *),"
+    " v AS (INSERT INTO resource_versions (code, version, document, schema, created_by)"
+    "       SELECT code, 1, document, $8::jsonb, $9 FROM r),"
+    " l AS (INSERT INTO admin_log (actor_id, action, object_type, object_id, agency_code, detail)"
+    "       SELECT $9, 'create', 'resource', code, $1, jsonb_build_object('name', $2) FROM r)"
+    " SELECT " HUB_RESOURCE_COLUMNS " FROM r"};
+
+constexpr pg::Query kCurrent{
+    "catalog_current",
+    "SELECT r.provider_code, r.status, r.version, r.document::text FROM resources r "
+    "WHERE r.code = $1"};
+
+// A new version, only if nobody else made one since we read it (optimistic concurrency).
+constexpr pg::Query kUpdate{
+    "catalog_update",
+    "WITH r AS ("
+    "  UPDATE resources SET version = version + 1, name = $3, summary = $4, category = $5,"
+    "    share_type = $6, document = $7::jsonb, item_count = jsonb_array_length($7::jsonb -> 'items'),"
+    "    updated_at = now()"
+    "  WHERE code = $1 AND version = $2 AND status <> 'retired' RETURNING *),"
+    " v AS (INSERT INTO resource_versions (code, version, document, schema, breaking, created_by)"
+    "       SELECT code, version, document, $8::jsonb, $9::jsonb, $10 FROM r),"
+    " l AS (INSERT INTO admin_log (actor_id, action, object_type, object_id, agency_code, detail)"
+    "       SELECT $10, 'change', 'resource', code, provider_code,"
+    "              jsonb_build_object('version', version, 'breaking', $9::jsonb) FROM r)"
+    " SELECT " HUB_RESOURCE_COLUMNS " FROM r"};
+
+constexpr pg::Query kTransition{
+    "catalog_transition",
+    "WITH r AS ("
+    "  UPDATE resources SET status = $2, updated_at = now(),"
+    "    published_at = CASE WHEN $2 = 'published' THEN now() ELSE published_at END,"
+    "    retired_at = CASE WHEN $2 = 'retired' THEN now() ELSE retired_at END"
+    "  WHERE code = $1 AND status = ANY (string_to_array($3, ',')) RETURNING *),"
+    " l AS (INSERT INTO admin_log (actor_id, action, object_type, object_id, agency_code, detail)"
+    "       SELECT $4, $2, 'resource', code, provider_code, '{}'::jsonb FROM r)"
+    " SELECT " HUB_RESOURCE_COLUMNS " FROM r"};
+
+constexpr pg::Query kGet{"catalog_get",
+                         "SELECT " HUB_RESOURCE_COLUMNS ", r.provider_code FROM resources r "
+                         "WHERE r.code = $1"};
+
+// $2 is a LIKE pattern (escaped) or NULL. Drafts are shown only to their provider ($7 true for
+// principals who see every draft, $8 the caller's agency).
+constexpr pg::Query kSearch{
+    "catalog_search",
+    "SELECT " HUB_RESOURCE_COLUMNS " FROM resources r "
+    "WHERE r.code > $1"
+    " AND ($2::text IS NULL OR (r.name || ' ' || r.summary) ILIKE $2)"
+    " AND ($3::text IS NULL OR r.provider_code = $3)"
+    " AND ($4::text IS NULL OR r.share_type = $4)"
+    " AND ($5::text IS NULL OR r.status = $5)"
+    " AND ($6::text IS NULL OR r.category = $6)"
+    " AND (r.status <> 'draft' OR $7::bool OR r.provider_code = $8)"
+    " ORDER BY r.code LIMIT $9"};
+
+constexpr pg::Query kVersions{
+    "catalog_versions",
+    "SELECT version, " HUB_TS("created_at") ", created_by, breaking::text, "
+    "document ->> 'name' FROM resource_versions WHERE code = $1 AND version < $2 "
+    "ORDER BY version DESC LIMIT $3"};
+
+constexpr pg::Query kVersion{
+    "catalog_version",
+    "SELECT document::text, schema::text, " HUB_TS("created_at") " FROM resource_versions "
+    "WHERE code = $1 AND version = $2"};
+
+json resource_json(const pg::Result& r, int row) {
+  json out = json::parse(r.get(row, 3));
+  out["code"] = r.get(row, 0);
+  out["status"] = r.get(row, 1);
+  out["version"] = r.get_int(row, 2);
+  out["item_count"] = r.get_int(row, 4);
+  out["record_count"] = r.get_int(row, 5);
+  out["last_updated_at"] = r.is_null(row, 6) ? json(nullptr) : json(r.get(row, 6));
+  out["created_at"] = r.get(row, 7);
+  out["updated_at"] = r.get(row, 8);
+  out["kind"] = r.get(row, 9);
+  return out;
+}
+
+bool sees_all_drafts(const Principal& p) {
+  return p.has(Role::hub_admin) || p.has(Role::coordinator);
+}
+
+// May this principal write the provider's catalog entries?
+bool may_write(const Principal& p, const std::string& provider) {
+  if (p.has(Role::hub_admin)) return true;
+  return p.of_agency(provider) && p.has_any(role_bit(Role::agency_cdo) |
+                                            role_bit(Role::agency_data_officer));
+}
+
+std::string like_pattern(const std::string& q) {
+  std::string out = "%";
+  for (char c : q) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "%";
+}
+
+}  // namespace
+
+asio::awaitable<json> CatalogService::create(http::Request& req, const json& document,
+                                             const std::string& kind) {
+  const Principal& me = *req.principal;
+  const std::string provider = document["provider_code"];
+  if (!may_write(me, provider)) {
+    throw ApiError(ErrorCode::forbidden,
+                   "only the provider's agency_cdo or agency_data_officer registers its resources");
+  }
+  const pg::Params params = pg::Params()
+                                .add(provider)
+                                .add(document["name"].get<std::string>())
+                                .add(document["summary"].get<std::string>())
+                                .add(document["category"].get<std::string>())
+                                .add(document["share_type"].get<std::string>())
+                                .add(kind)
+                                .add(document.dump())
+                                .add(record_schema(document).dump())
+                                .add(me.id);
+  pg::Result r;
+  try {
+    r = co_await req.worker->db().exec(kCreate, params);
+  } catch (const pg::PgError& e) {
+    if (e.sqlstate() == "23503") {
+      throw ApiError(ErrorCode::validation_failed, "the provider agency does not exist",
+                     {{"provider_code", "no agency has this code"}}, 422);
+    }
+    throw;
+  }
+  co_return resource_json(r, 0);
+}
+
+asio::awaitable<json> CatalogService::update(http::Request& req, const std::string& code,
+                                             const json& document) {
+  const Principal& me = *req.principal;
+  const pg::Params key = pg::Params().add(code);
+  auto current = co_await req.worker->db().exec(kCurrent, key);
+  if (current.rows() == 0) throw ApiError(ErrorCode::not_found, "resource not found");
+  const std::string provider(current.get(0, 0));
+  const std::string status(current.get(0, 1));
+  if (status == "draft" && !sees_all_drafts(me) && !me.of_agency(provider)) {
+    throw ApiError(ErrorCode::not_found, "resource not found");
+  }
+  if (!may_write(me, provider)) {
+    throw ApiError(ErrorCode::forbidden, "only the provider's data officers change its resources");
+  }
+  if (document["provider_code"] != provider) {
+    throw ApiError(ErrorCode::validation_failed, "a resource cannot change its provider",
+                   {{"provider_code", "must stay " + provider}}, 422);
+  }
+  if (status == "retired") throw ApiError(ErrorCode::conflict, "a retired resource is final");
+  const json before = json::parse(current.get(0, 3));
+  // Removing or retyping an item is allowed only as a new version (every PUT is one); on a
+  // published resource the change is recorded so that grant holders can be told.
+  const json breaking = status == "published" ? breaking_changes(before, document) : json();
+  const pg::Params params = pg::Params()
+                                .add(code)
+                                .add(current.get_int(0, 2))
+                                .add(document["name"].get<std::string>())
+                                .add(document["summary"].get<std::string>())
+                                .add(document["category"].get<std::string>())
+                                .add(document["share_type"].get<std::string>())
+                                .add(document.dump())
+                                .add(record_schema(document).dump())
+                                .add(breaking.is_null() ? std::optional<std::string>()
+                                                        : std::optional(breaking.dump()))
+                                .add(me.id);
+  auto r = co_await req.worker->db().exec(kUpdate, params);
+  if (r.rows() == 0) {
+    throw ApiError(ErrorCode::conflict, "the resource changed meanwhile; read it and retry");
+  }
+  json out = resource_json(r, 0);
+  if (!breaking.is_null()) out["breaking_changes"] = breaking;
+  co_return out;
+}
+
+asio::awaitable<json> CatalogService::transition(http::Request& req, const std::string& code,
+                                                 const std::string& to) {
+  const Principal& me = *req.principal;
+  const pg::Params key = pg::Params().add(code);
+  auto current = co_await req.worker->db().exec(kCurrent, key);
+  if (current.rows() == 0) throw ApiError(ErrorCode::not_found, "resource not found");
+  const std::string provider(current.get(0, 0));
+  const std::string status(current.get(0, 1));
+  if (status == "draft" && !sees_all_drafts(me) && !me.of_agency(provider)) {
+    throw ApiError(ErrorCode::not_found, "resource not found");
+  }
+  if (!may_write(me, provider)) {
+    throw ApiError(ErrorCode::forbidden, "only the provider's data officers change its resources");
+  }
+  // draft → published → retired; a draft may be retired (withdrawn) too.
+  const std::string from = to == "published" ? "draft" : "draft,published";
+  const pg::Params params = pg::Params().add(code).add(to).add(from).add(me.id);
+  auto r = co_await req.worker->db().exec(kTransition, params);
+  if (r.rows() == 0) {
+    throw ApiError(ErrorCode::conflict, "a " + status + " resource cannot become " + to);
+  }
+  co_return resource_json(r, 0);
+}
+
+asio::awaitable<json> CatalogService::get(http::Request& req, const std::string& code) {
+  const pg::Params key = pg::Params().add(code);
+  auto r = co_await req.worker->db().exec(kGet, key);
+  if (r.rows() == 0) throw ApiError(ErrorCode::not_found, "resource not found");
+  const Principal& me = *req.principal;
+  if (r.get(0, 1) == "draft" && !sees_all_drafts(me) && !me.of_agency(r.get(0, 10))) {
+    throw ApiError(ErrorCode::not_found, "resource not found");
+  }
+  co_return resource_json(r, 0);
+}
+
+asio::awaitable<std::string> CatalogService::search(http::Request& req) {
+  const Principal& me = *req.principal;
+  auto page = api::page_request(req, services_.cursors, "resources");
+  auto q = req.query_param("q");
+  std::optional<std::string> pattern;
+  if (q && !q->empty()) pattern = like_pattern(*q);
+  auto non_empty = [&](const char* name) {
+    auto v = req.query_param(name);
+    return v && !v->empty() ? v : std::nullopt;
+  };
+  const pg::Params params = pg::Params()
+                                .add(page.after ? page.after->get<std::string>() : std::string())
+                                .add(pattern)
+                                .add(non_empty("provider"))
+                                .add(non_empty("share_type"))
+                                .add(non_empty("status"))
+                                .add(non_empty("category"))
+                                .add(sees_all_drafts(me))
+                                .add(me.agency_code)
+                                .add(static_cast<std::int64_t>(page.limit));
+  auto r = co_await req.worker->db().exec(kSearch, params);
+  json items = json::array();
+  for (int i = 0; i < r.rows(); ++i) items.push_back(resource_json(r, i));
+  std::optional<json> next;
+  if (static_cast<std::size_t>(r.rows()) == page.limit) next = json(items.back()["code"]);
+  co_return api::list_body(items, next, services_.cursors, "resources");
+}
+
+asio::awaitable<std::string> CatalogService::versions(http::Request& req, const std::string& code) {
+  json current = co_await get(req, code);  // 404 rules as for the resource
+  auto page = api::page_request(req, services_.cursors, "resource_versions");
+  const std::int64_t below =
+      page.after ? page.after->get<std::int64_t>() : current["version"].get<std::int64_t>() + 1;
+  const pg::Params params =
+      pg::Params().add(code).add(below).add(static_cast<std::int64_t>(page.limit));
+  auto r = co_await req.worker->db().exec(kVersions, params);
+  json items = json::array();
+  for (int i = 0; i < r.rows(); ++i) {
+    items.push_back({{"version", r.get_int(i, 0)},
+                     {"created_at", r.get(i, 1)},
+                     {"created_by", r.is_null(i, 2) ? json(nullptr) : json(r.get(i, 2))},
+                     {"breaking_changes", r.is_null(i, 3) ? json(nullptr) : json::parse(r.get(i, 3))},
+                     {"name", r.get(i, 4)}});
+  }
+  std::optional<json> next;
+  if (static_cast<std::size_t>(r.rows()) == page.limit) next = json(items.back()["version"]);
+  co_return api::list_body(items, next, services_.cursors, "resource_versions");
+}
+
+asio::awaitable<json> CatalogService::version(http::Request& req, const std::string& code,
+                                              int version, bool schema) {
+  json current = co_await get(req, code);
+  if (version == 0) version = static_cast<int>(current["version"].get<std::int64_t>());
+  const pg::Params params = pg::Params().add(code).add(version);
+  auto r = co_await req.worker->db().exec(kVersion, params);
+  if (r.rows() == 0) throw ApiError(ErrorCode::not_found, "no such version");
+  if (schema) {
+    json s = json::parse(r.get(0, 1));
+    s["$id"] = "/api/v1/resources/" + code + "/schema?version=" + std::to_string(version);
+    co_return s;
+  }
+  json doc = json::parse(r.get(0, 0));
+  doc["code"] = code;
+  doc["version"] = version;
+  doc["created_at"] = r.get(0, 2);
+  co_return doc;
+}
+
+}  // namespace hub::catalog

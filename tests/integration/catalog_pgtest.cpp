@@ -1,0 +1,218 @@
+// The data resource catalog: register, publish, version, retire, search in Chinese, field
+// errors, and who may touch whose entries.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/catalog_samples.hpp"
+#include "support/test_env.hpp"
+
+namespace hub::test {
+namespace {
+
+using boost::beast::http::verb;
+using nlohmann::json;
+
+constexpr const char* kAdminToken = "catalog-test-admin-token-0123456789";
+constexpr const char* kMarket = "114401009P0Y2GG12L";  // 广州市市场监督管理局
+constexpr const char* kTax = "11440100XYDWCM5T1B";     // 国家税务总局广州市税务局
+
+class CatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto config = test_config(dir_, db_);
+    config.bootstrap_admin_token = kAdminToken;
+    hub_ = std::make_unique<TestHub>(std::move(config));
+    client_ = std::make_unique<client::HttpsClient>(hub_->client_options());
+    for (auto [code, name] : {std::pair{kMarket, "广州市市场监督管理局"},
+                              std::pair{kTax, "国家税务总局广州市税务局"}}) {
+      ok(verb::post, "/api/v1/agencies", kAdminToken,
+         {{"code", code}, {"name", name}, {"level", "city"}});
+    }
+    market_officer_ = person(kMarket, "sc-officer", "agency_data_officer");
+    tax_cdo_ = person(kTax, "sw-cdo", "agency_cdo");
+    market_operator_ = person(kMarket, "sc-operator", "agency_operator");
+  }
+
+  client::ClientResponse call(verb method, const std::string& target, const std::string& token,
+                              const json& body = nullptr) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    return client_->request(method, target, body.is_null() ? std::string() : body.dump(), headers);
+  }
+  json ok(verb method, const std::string& target, const std::string& token,
+          const json& body = nullptr) {
+    auto r = call(method, target, token, body);
+    EXPECT_LT(r.status, 300u) << target << ": " << r.body;
+    return r.body.empty() ? json() : json::parse(r.body);
+  }
+  std::string person(const std::string& agency, const std::string& name, const std::string& role) {
+    auto p = ok(verb::post, "/api/v1/principals", kAdminToken,
+                {{"agency_code", agency}, {"name", name}, {"kind", "user"}, {"roles", {role}}});
+    auto t = ok(verb::post, "/api/v1/principals/" + p["id"].get<std::string>() + "/tokens",
+                kAdminToken, json::object());
+    return t["token"];
+  }
+
+  TempDir dir_;
+  TestDatabase db_;
+  std::unique_ptr<TestHub> hub_;
+  std::unique_ptr<client::HttpsClient> client_;
+  std::string market_officer_, tax_cdo_, market_operator_;
+};
+
+TEST_F(CatalogTest, RegisterPublishVersionRetire) {
+  auto created = ok(verb::post, "/api/v1/resources", market_officer_, sample_resource(kMarket));
+  const std::string code = created["code"];
+  EXPECT_EQ(code, std::string(kMarket) + "-00001");
+  EXPECT_EQ(created["status"], "draft");
+  EXPECT_EQ(created["version"], 1);
+  EXPECT_EQ(created["item_count"], 3);
+  EXPECT_EQ(created["record_count"], 0);
+  EXPECT_TRUE(created["last_updated_at"].is_null());
+  auto second = ok(verb::post, "/api/v1/resources", market_officer_,
+                   sample_resource(kMarket, "企业年报信息"));
+  EXPECT_EQ(second["code"], std::string(kMarket) + "-00002");
+
+  auto published = ok(verb::post, "/api/v1/resources/" + code + "/publish", market_officer_);
+  EXPECT_EQ(published["status"], "published");
+  EXPECT_EQ(call(verb::post, "/api/v1/resources/" + code + "/publish", market_officer_).status,
+            409);
+
+  json v2 = sample_resource(kMarket);
+  v2["items"].erase(2);  // reg_capital removed: a breaking change on a published resource
+  v2["items"][1]["type"] = "string";
+  v2["items"].push_back({{"name", "address"}, {"title", "住所"}, {"type", "string"},
+                         {"required", false}, {"sensitivity", "internal"}});
+  auto updated = ok(verb::put, "/api/v1/resources/" + code, market_officer_, v2);
+  EXPECT_EQ(updated["version"], 2);
+  EXPECT_EQ(updated["status"], "published") << "the status stays as it was";
+  EXPECT_EQ(updated["breaking_changes"]["removed"], json({"reg_capital"}));
+
+  auto versions = ok(verb::get, "/api/v1/resources/" + code + "/versions", tax_cdo_);
+  ASSERT_EQ(versions["items"].size(), 2u);
+  EXPECT_EQ(versions["items"][0]["version"], 2);
+  EXPECT_EQ(versions["items"][0]["breaking_changes"]["removed"], json({"reg_capital"}));
+  EXPECT_TRUE(versions["items"][1]["breaking_changes"].is_null());
+  auto v1 = ok(verb::get, "/api/v1/resources/" + code + "/versions/1", tax_cdo_);
+  EXPECT_EQ(v1["items"].size(), 3u);
+  EXPECT_EQ(call(verb::get, "/api/v1/resources/" + code + "/versions/9", tax_cdo_).status, 404);
+
+  auto schema = call(verb::get, "/api/v1/resources/" + code + "/schema", tax_cdo_);
+  ASSERT_EQ(schema.status, 200);
+  EXPECT_EQ(schema.header("Content-Type"), "application/schema+json");
+  auto s = json::parse(schema.body);
+  EXPECT_TRUE(s["properties"].contains("address"));
+  EXPECT_FALSE(s["properties"].contains("reg_capital"));
+  auto s1 = ok(verb::get, "/api/v1/resources/" + code + "/schema?version=1", tax_cdo_);
+  EXPECT_TRUE(s1["properties"].contains("reg_capital"));
+
+  auto retired = ok(verb::post, "/api/v1/resources/" + code + "/retire", market_officer_);
+  EXPECT_EQ(retired["status"], "retired");
+  EXPECT_EQ(call(verb::put, "/api/v1/resources/" + code, market_officer_, v2).status, 409);
+  EXPECT_EQ(call(verb::post, "/api/v1/resources/" + code + "/publish", market_officer_).status,
+            409);
+}
+
+TEST_F(CatalogTest, BadMetadataIsAnsweredWithFieldErrors) {
+  json bad = sample_resource(kMarket);
+  bad["items"][0]["name"] = "USCC";
+  bad["items"][2]["mask"] = "phone";
+  bad["share_type"] = "none";
+  bad.erase("legal_basis");
+  bad["status"] = "published";  // not settable
+  auto r = call(verb::post, "/api/v1/resources", market_officer_, bad);
+  ASSERT_EQ(r.status, 422);
+  auto body = json::parse(r.body);
+  EXPECT_EQ(body["code"], "validation_failed");
+  std::set<std::string> fields;
+  for (const auto& e : body["errors"]) fields.insert(e["field"]);
+  for (const char* f : {"items[0].name", "items[2].mask", "legal_basis", "status", "key"}) {
+    EXPECT_TRUE(fields.contains(f)) << f << " in " << r.body;
+  }
+  auto unknown_provider = sample_resource("1144010024CNN5F90B");  // valid code, not a member
+  EXPECT_EQ(call(verb::post, "/api/v1/resources", kAdminToken, unknown_provider).status, 422);
+  EXPECT_EQ(call(verb::post, "/api/v1/resources", market_officer_, "[1,2]").status, 422);
+}
+
+TEST_F(CatalogTest, AnotherAgencysOfficerIsRefusedAndDraftsStayPrivate) {
+  auto created = ok(verb::post, "/api/v1/resources", market_officer_, sample_resource(kMarket));
+  const std::string code = created["code"];
+  // A draft is the provider's working copy: others do not see it.
+  EXPECT_EQ(call(verb::get, "/api/v1/resources/" + code, tax_cdo_).status, 404);
+  EXPECT_EQ(call(verb::post, "/api/v1/resources/" + code + "/publish", tax_cdo_).status, 404);
+  auto listed = ok(verb::get, "/api/v1/resources", tax_cdo_);
+  EXPECT_TRUE(listed["items"].empty());
+  EXPECT_EQ(ok(verb::get, "/api/v1/resources", market_operator_)["items"].size(), 1u);
+
+  ok(verb::post, "/api/v1/resources/" + code + "/publish", market_officer_);
+  EXPECT_EQ(call(verb::get, "/api/v1/resources/" + code, tax_cdo_).status, 200);
+  EXPECT_EQ(call(verb::put, "/api/v1/resources/" + code, tax_cdo_, sample_resource(kMarket)).status,
+            403);
+  EXPECT_EQ(call(verb::post, "/api/v1/resources/" + code + "/retire", tax_cdo_).status, 403);
+  EXPECT_EQ(call(verb::post, "/api/v1/resources", tax_cdo_, sample_resource(kMarket)).status, 403);
+  EXPECT_EQ(call(verb::post, "/api/v1/resources", market_operator_, sample_resource(kMarket)).status,
+            403)
+      << "an operator does not register resources";
+  json moved = sample_resource(kTax);
+  EXPECT_EQ(call(verb::put, "/api/v1/resources/" + code, kAdminToken, moved).status, 422)
+      << "a resource cannot change its provider";
+}
+
+TEST_F(CatalogTest, SearchFindsChineseSubstringsAndFilters) {
+  const std::vector<std::pair<std::string, std::string>> names = {
+      {"营业执照信息", "basic"}, {"企业营业执照变更记录", "theme"}, {"纳税信用等级", "department"}};
+  std::vector<std::string> codes;
+  for (const auto& [name, category] : names) {
+    auto doc = sample_resource(name.starts_with("纳税") ? kTax : kMarket, name);
+    doc["category"] = category;
+    auto c = ok(verb::post, "/api/v1/resources", kAdminToken, doc);
+    ok(verb::post, "/api/v1/resources/" + c["code"].get<std::string>() + "/publish", kAdminToken);
+    codes.push_back(c["code"]);
+  }
+  auto search = [&](const std::string& query) {
+    auto r = ok(verb::get, "/api/v1/resources?" + query, tax_cdo_);
+    std::set<std::string> found;
+    for (const auto& item : r["items"]) found.insert(item["name"].get<std::string>());
+    return found;
+  };
+  // 营业执照 inside longer names; percent-encoded UTF-8 in the query string.
+  EXPECT_EQ(search("q=%E8%90%A5%E4%B8%9A%E6%89%A7%E7%85%A7"),
+            (std::set<std::string>{"营业执照信息", "企业营业执照变更记录"}));
+  EXPECT_EQ(search("q=%E7%BA%B3%E7%A8%8E"), (std::set<std::string>{"纳税信用等级"}));  // 纳税
+  EXPECT_EQ(search("q=%E6%B3%95%E5%AE%9A%E4%BB%A3%E8%A1%A8%E4%BA%BA").size(), 3u)  // in summaries
+      << "q matches summaries too";
+  EXPECT_EQ(search(std::string("provider=") + kTax), (std::set<std::string>{"纳税信用等级"}));
+  EXPECT_EQ(search("category=theme"), (std::set<std::string>{"企业营业执照变更记录"}));
+  EXPECT_EQ(search("share_type=unconditional").size(), 0u);
+  EXPECT_EQ(search("status=published").size(), 3u);
+  // LIKE metacharacters are matched literally, not as wildcards.
+  EXPECT_EQ(search("q=%25").size(), 0u);
+  EXPECT_EQ(search("q=_").size(), 0u);
+}
+
+TEST_F(CatalogTest, LicenceResourceFromTheTemplateInOneCall) {
+  auto r = call(verb::post, "/api/v1/licence-resources", market_officer_,
+                {{"provider_code", kMarket},
+                 {"type_name", "营业执照"},
+                 {"type_code", "11100000000000127L001"},
+                 {"legal_basis", "《电子证照 总体技术架构》GB/T 36901"}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto licence = json::parse(r.body);
+  EXPECT_EQ(licence["kind"], "licence");
+  EXPECT_EQ(licence["name"], "营业执照");
+  EXPECT_EQ(licence["key"], "licence_id");
+  EXPECT_EQ(licence["licence"]["type_code"], "11100000000000127L001");
+  std::set<std::string> items;
+  for (const auto& i : licence["items"]) items.insert(i["name"]);
+  for (const char* f : {"licence_id", "licence_name", "licence_number", "type_name", "type_code",
+                        "holder_name", "holder_code", "holder_code_type", "issuer",
+                        "issuer_code", "issue_date", "valid_from", "valid_until", "status"}) {
+    EXPECT_TRUE(items.contains(f)) << f;
+  }
+  auto missing = call(verb::post, "/api/v1/licence-resources", market_officer_,
+                      {{"provider_code", kMarket}, {"type_code", "x"}});
+  EXPECT_EQ(missing.status, 422);
+}
+
+}  // namespace
+}  // namespace hub::test
