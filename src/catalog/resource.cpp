@@ -254,10 +254,11 @@ std::optional<json> validate_resource(const json& body, std::vector<FieldError>&
       if (mask && sensitivity && *sensitivity != "sensitive") {
         ir.error("mask", "applies to sensitive items only");
       }
-      // A sensitive item without a rule is hidden whole when masked.
-      item["mask"] = mask ? json(*mask)
-                          : (sensitivity && *sensitivity == "sensitive" ? json("full")
-                                                                        : json(nullptr));
+      // A sensitive string item without a rule is hidden whole when masked ("full"); a
+      // sensitive item of another type has no partial form and is withheld (null) instead.
+      const bool sensitive_string = sensitivity && *sensitivity == "sensitive" && type &&
+                                    *type == "string";
+      item["mask"] = mask ? json(*mask) : (sensitive_string ? json("full") : json(nullptr));
       items.push_back(item);
     }
     if (key && !key->empty()) {

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "hub/catalog/resource.hpp"
 #include "hub/client/https_client.hpp"
 #include "hub/core/embedded.hpp"
 #include "hub/store/embedded_pg.hpp"
@@ -37,6 +38,10 @@ const char* kUsage =
     "  principals list [--agency C]\n"
     "  tokens issue PRINCIPAL_ID [--ttl-days N]   prints the token (shown once)\n"
     "  tokens revoke TOKEN_ID\n"
+    "  resources apply -f FILE [--dry-run]   create or update catalog entries from JSON (one\n"
+    "                                  object or an array; `code` picks the entry, else the\n"
+    "                                  provider's entry of that name; `status` is applied too)\n"
+    "  resources export [--format json|csv] [--provider C] [-o FILE]\n"
     "  demo                            load the demo agencies, people and systems\n"
     "  db status|start|stop            control the embedded database under the data dir\n"
     "  version                         print the version\n"
@@ -388,6 +393,171 @@ int cmd_tokens(const Options& o, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
+// What of a resource document differs from the hub's current version (catalog fields only).
+std::vector<std::string> changed_fields(const nlohmann::json& current, const nlohmann::json& wanted) {
+  std::vector<std::string> changed;
+  for (const auto& field : catalog::resource_fields()) {
+    const auto a = current.contains(field) ? current[field] : nlohmann::json();
+    const auto b = wanted.contains(field) ? wanted[field] : nlohmann::json();
+    if (a != b) changed.push_back(field);
+  }
+  return changed;
+}
+
+struct ApplyCounts {
+  int created = 0, updated = 0, unchanged = 0, failed = 0;
+};
+
+// Creates or updates each resource of `docs` so the hub's catalog matches it. Idempotent: a
+// second run changes nothing. With dry_run, only says what it would do.
+ApplyCounts apply_resources(Api& api, const nlohmann::json& docs, bool dry_run, std::ostream& out,
+                            std::ostream& err) {
+  ApplyCounts counts;
+  const auto list = docs.is_array() ? docs : nlohmann::json::array({docs});
+  for (const auto& raw : list) {
+    nlohmann::json body = raw;
+    std::string code = body.value("code", "");
+    const std::string status = body.value("status", "");
+    body.erase("code");
+    body.erase("status");
+    std::vector<FieldError> errors;
+    auto wanted = catalog::validate_resource(body, errors);
+    const std::string label = raw.value("name", "?");
+    if (!wanted) {
+      ++counts.failed;
+      err << label << ": invalid:";
+      for (const auto& e : errors) err << "\n  " << e.field << ": " << e.message;
+      err << "\n";
+      continue;
+    }
+    nlohmann::json current;
+    if (code.empty()) {
+      // The provider's entry of the same name, if there is one.
+      for (const auto& r :
+           api.all("/api/v1/resources?provider=" + (*wanted)["provider_code"].get<std::string>())) {
+        if (r["name"] == (*wanted)["name"]) {
+          current = r;
+          code = r["code"];
+          break;
+        }
+      }
+    } else {
+      auto r = api.raw(verb::get, "/api/v1/resources/" + code);
+      if (r.status != 200) {
+        ++counts.failed;
+        err << code << ": " << Api::describe(r) << "\n";
+        continue;
+      }
+      current = nlohmann::json::parse(r.body);
+    }
+    try {
+      if (current.is_null()) {
+        out << (dry_run ? "would create " : "create ") << label << "\n";
+        if (!dry_run) {
+          current = api.call(verb::post, "/api/v1/resources", *wanted);
+          code = current["code"];
+        }
+        ++counts.created;
+      } else {
+        auto changed = changed_fields(current, *wanted);
+        if (changed.empty()) {
+          ++counts.unchanged;
+        } else {
+          std::string fields;
+          for (const auto& f : changed) fields += (fields.empty() ? "" : ", ") + f;
+          out << (dry_run ? "would update " : "update ") << code << " " << label << " (" << fields
+              << ")\n";
+          if (!dry_run) current = api.call(verb::put, "/api/v1/resources/" + code, *wanted);
+          ++counts.updated;
+        }
+      }
+      const std::string now = current.is_null() ? "draft" : current.value("status", "draft");
+      if (!status.empty() && status != now) {
+        const char* action = status == "published" ? "publish" : status == "retired" ? "retire" : nullptr;
+        if (!action) throw std::runtime_error("status must be draft, published or retired");
+        out << (dry_run ? "would " : "") << action << " " << (code.empty() ? label : code) << "\n";
+        if (!dry_run) api.call(verb::post, "/api/v1/resources/" + code + "/" + action);
+      }
+    } catch (const std::exception& e) {
+      ++counts.failed;
+      err << label << ": " << e.what() << "\n";
+    }
+  }
+  return counts;
+}
+
+std::string csv_cell(const std::string& v) {
+  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+int cmd_resources(const Options& o, std::ostream& out, std::ostream& err) {
+  const std::string action = o.rest.size() > 1 ? o.rest[1] : "";
+  Api api(o);
+  if (action == "apply") {
+    const std::string file = o.flag("f", false).empty() ? o.flag("file") : o.flag("f");
+    std::ifstream in(file);
+    if (!in) throw std::runtime_error("cannot read " + file);
+    auto docs = nlohmann::json::parse(in, nullptr, false);
+    if (docs.is_discarded()) throw std::runtime_error(file + " is not valid JSON");
+    auto counts = apply_resources(api, docs, o.switches.contains("dry-run"), out, err);
+    out << (o.switches.contains("dry-run") ? "dry run: " : "") << counts.created << " created, "
+        << counts.updated << " updated, " << counts.unchanged << " unchanged, " << counts.failed
+        << " failed\n";
+    return counts.failed == 0 ? 0 : 1;
+  }
+  if (action == "export") {
+    std::string target = "/api/v1/resources";
+    if (auto p = o.flag("provider", false); !p.empty()) target += "?provider=" + p;
+    auto all = api.all(target);
+    const std::string format = o.flag("format", false).empty() ? "json" : o.flag("format");
+    std::ostringstream text;
+    if (format == "json") {
+      nlohmann::json docs = nlohmann::json::array();
+      for (const auto& r : all) {
+        nlohmann::json doc = {{"code", r["code"]}, {"status", r["status"]}};
+        for (const auto& f : catalog::resource_fields()) {
+          if (r.contains(f)) doc[f] = r[f];
+        }
+        docs.push_back(doc);
+      }
+      text << docs.dump(2) << "\n";
+    } else if (format == "csv") {
+      // UTF-8 with a BOM so spreadsheet programs read the Chinese names.
+      text << "\xEF\xBB\xBF" "code,name,provider_code,category,share_type,status,version,"
+              "update_cycle,share_methods,legal_basis,item_count,items\r\n";
+      for (const auto& r : all) {
+        std::string methods, items;
+        for (const auto& m : r["share_methods"]) methods += (methods.empty() ? "" : ";") + m.get<std::string>();
+        for (const auto& i : r["items"]) items += (items.empty() ? "" : ";") + i["name"].get<std::string>();
+        text << csv_cell(r["code"]) << ',' << csv_cell(r["name"]) << ','
+             << csv_cell(r["provider_code"]) << ',' << csv_cell(r["category"]) << ','
+             << csv_cell(r["share_type"]) << ',' << csv_cell(r["status"]) << ','
+             << r["version"].get<std::int64_t>() << ',' << csv_cell(r["update_cycle"]) << ','
+             << csv_cell(methods) << ','
+             << csv_cell(r["legal_basis"].is_null() ? "" : r["legal_basis"].get<std::string>())
+             << ',' << r["item_count"].get<std::int64_t>() << ',' << csv_cell(items) << "\r\n";
+      }
+    } else {
+      throw std::runtime_error("--format must be json or csv");
+    }
+    if (auto file = o.flag("o", false); !file.empty()) {
+      std::ofstream(file, std::ios::binary) << text.str();
+      out << all.size() << " resources written to " << file << "\n";
+    } else {
+      out << text.str();
+    }
+    return 0;
+  }
+  err << "usage: hubctl resources apply -f FILE [--dry-run] | resources export [--format json|csv]\n";
+  return 2;
+}
+
 // The demo: the city's agencies, and for seven of them a CDO, a data officer and a system, plus
 // a coordinator. People share one documented password; systems get tokens written to
 // DATA_DIR/demo-tokens.json (0600), reused on the next run while they still work.
@@ -435,6 +605,29 @@ int cmd_demo(const Options& o, std::ostream& out, std::ostream& err) {
          {"roles", {"agency_system"}}, {"agency_code", a.code}});
   }
   out << "principals: " << people << " created\n";
+
+  // The catalog: the demo resources, published, and a licence resource from the template.
+  auto resources = nlohmann::json::parse(*embedded::file("demo/resources.json"));
+  for (auto& r : resources) r["status"] = "published";
+  std::ostringstream quiet;
+  auto counts = apply_resources(api, resources, false, quiet, err);
+  out << "resources: " << counts.created << " created, " << counts.updated << " updated, "
+      << counts.unchanged << " unchanged\n";
+  bool has_licence = false;
+  for (const auto& r : api.all("/api/v1/resources?provider=114401009P0Y2GG12L")) {
+    if (r["kind"] == "licence") has_licence = true;
+  }
+  if (!has_licence) {
+    auto licence = api.call(verb::post, "/api/v1/licence-resources",
+                            {{"provider_code", "114401009P0Y2GG12L"},
+                             {"type_name", "营业执照"},
+                             {"type_code", "11100000000000127L001"},
+                             {"share_type", "conditional"},
+                             {"share_conditions", "用于政务服务中的营业执照免提交和核验。"},
+                             {"legal_basis", "《国务院关于在线政务服务的若干规定》"}});
+    api.call(verb::post, "/api/v1/resources/" + licence["code"].get<std::string>() + "/publish");
+    out << "licence resource: 营业执照 " << licence["code"].get<std::string>() << "\n";
+  }
 
   // System tokens: reuse the saved ones that still work, issue the rest.
   const fs::path token_file = o.data_dir / "demo-tokens.json";
@@ -501,6 +694,8 @@ int hubctl_main(const std::vector<std::string>& args, std::ostream& out, std::os
     } else if (a == "-h" || a == "--help") {
       out << kUsage;
       return 0;
+    } else if (a == "-f" || a == "-o") {
+      o.flags[a.substr(1)] = value();
     } else if (a.rfind("--", 0) == 0 && a.size() > 2) {
       const std::string name = a.substr(2);
       if (kSwitches.contains(name)) {
@@ -541,6 +736,7 @@ int hubctl_main(const std::vector<std::string>& args, std::ostream& out, std::os
     if (command == "principals") return cmd_principals(o, out, err);
     if (command == "tokens") return cmd_tokens(o, out, err);
     if (command == "demo") return cmd_demo(o, out, err);
+    if (command == "resources") return cmd_resources(o, out, err);
     if (command == "db") return cmd_db(o, out, err);
   } catch (const std::exception& e) {
     err << "hubctl: " << e.what() << "\n";

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "hub/cli/hubctl.hpp"
@@ -94,9 +95,61 @@ TEST_F(HubctlTest, ReportsTheHubsFieldErrors) {
   EXPECT_NE(err.find("level:"), std::string::npos) << err;
 }
 
+TEST_F(HubctlTest, ResourcesApplyIsIdempotentWithADryRunAndExports) {
+  run({"agencies", "add", "--code", "114401009P0Y2GG12L", "--name", "广州市市场监督管理局",
+       "--level", "city"});
+  nlohmann::json doc = {
+      {"name", "企业登记信息"},
+      {"summary", "市场主体登记基本信息"},
+      {"provider_code", "114401009P0Y2GG12L"},
+      {"category", "basic"},
+      {"format", "数据库"},
+      {"key", "uscc"},
+      {"items",
+       {{{"name", "uscc"}, {"title", "统一社会信用代码"}, {"type", "string"}, {"required", true},
+         {"sensitivity", "public"}}}},
+      {"share_type", "unconditional"},
+      {"share_methods", {"api"}},
+      {"update_cycle", "daily"},
+      {"status", "published"}};
+  const auto file = dir_.path() / "catalog.json";
+  std::ofstream(file) << nlohmann::json::array({doc}).dump();
+
+  auto [rc0, dry, err0] = run({"resources", "apply", "-f", file.string(), "--dry-run"});
+  EXPECT_EQ(rc0, 0) << err0;
+  EXPECT_NE(dry.find("would create 企业登记信息"), std::string::npos) << dry;
+  auto [rc1, out1, err1] = run({"resources", "apply", "-f", file.string()});
+  EXPECT_EQ(rc1, 0) << err1;
+  EXPECT_NE(out1.find("1 created, 0 updated, 0 unchanged"), std::string::npos) << out1;
+  auto [rc2, out2, err2] = run({"resources", "apply", "-f", file.string()});
+  EXPECT_NE(out2.find("0 created, 0 updated, 1 unchanged"), std::string::npos) << out2;
+
+  doc["summary"] = "市场主体登记基本信息（2027 年目录更新）";
+  std::ofstream(file) << nlohmann::json::array({doc}).dump();
+  auto [rc3, out3, err3] = run({"resources", "apply", "-f", file.string(), "--dry-run"});
+  EXPECT_NE(out3.find("would update"), std::string::npos) << out3;
+  EXPECT_NE(out3.find("(summary)"), std::string::npos) << out3;
+  auto [rc4, out4, err4] = run({"resources", "apply", "-f", file.string()});
+  EXPECT_NE(out4.find("0 created, 1 updated"), std::string::npos) << out4;
+
+  auto [rc5, exported, err5] = run({"resources", "export"});
+  auto docs = nlohmann::json::parse(exported);
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_EQ(docs[0]["status"], "published");
+  EXPECT_EQ(docs[0]["summary"], doc["summary"]);
+  // An export applies back unchanged: the round trip of the yearly refresh.
+  std::ofstream(file) << docs.dump();
+  auto [rc6, out6, err6] = run({"resources", "apply", "-f", file.string()});
+  EXPECT_NE(out6.find("1 unchanged"), std::string::npos) << out6 << err6;
+  auto [rc7, csv, err7] = run({"resources", "export", "--format", "csv"});
+  EXPECT_EQ(csv.rfind("\xEF\xBB\xBF" "code,name,", 0), 0u);
+  EXPECT_NE(csv.find("企业登记信息"), std::string::npos);
+}
+
 TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   auto [rc, out, err] = run({"demo"});
   ASSERT_EQ(rc, 0) << err;
+  EXPECT_EQ(err, "") << "the demo reported problems";
   EXPECT_NE(out.find("agencies: 56 created"), std::string::npos) << out;
   std::ifstream in(dir_.path() / "data" / "demo-tokens.json");
   auto tokens = nlohmann::json::parse(in);
@@ -106,6 +159,14 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
                            {{"Authorization", "Bearer " + tokens["gzga-system"].get<std::string>()}});
   EXPECT_EQ(me.status, 200);
   EXPECT_EQ(nlohmann::json::parse(me.body)["agency_code"], "1144010024CNN5F90B");
+  auto catalog = client.request(boost::beast::http::verb::get,
+                                "/api/v1/resources?status=published&limit=1000", {},
+                                {{"Authorization", std::string("Bearer ") + kAdminToken}});
+  auto resources = nlohmann::json::parse(catalog.body)["items"];
+  EXPECT_EQ(resources.size(), 9u) << "eight datasets and one licence resource";
+  std::set<std::string> share_types;
+  for (const auto& r : resources) share_types.insert(r["share_type"].get<std::string>());
+  EXPECT_EQ(share_types, (std::set<std::string>{"unconditional", "conditional", "none"}));
   auto session = client.request(boost::beast::http::verb::post, "/api/v1/sessions",
                                 R"({"name":"gzga-cdo","password":"hub-demo-2026"})");
   EXPECT_EQ(session.status, 200) << session.body;

@@ -47,6 +47,22 @@ TEST(Catalog, AValidResourceIsNormalised) {
   EXPECT_TRUE((*doc)["items"][0]["mask"].is_null());
 }
 
+TEST(Catalog, ANormalisedDocumentValidatesToItself) {
+  json doc = sample();
+  doc["items"].push_back({{"name", "monthly_base"}, {"title", "缴费基数"}, {"type", "number"},
+                          {"required", false}, {"sensitivity", "sensitive"}});
+  doc["items"].push_back({{"name", "phone"}, {"title", "电话"}, {"type", "string"},
+                          {"required", false}, {"sensitivity", "sensitive"}});
+  std::vector<hub::FieldError> errors;
+  auto once = hub::catalog::validate_resource(doc, errors);
+  ASSERT_TRUE(once);
+  EXPECT_TRUE((*once)["items"][4]["mask"].is_null()) << "a number has no partial mask";
+  EXPECT_EQ((*once)["items"][5]["mask"], "full");
+  auto twice = hub::catalog::validate_resource(*once, errors);
+  ASSERT_TRUE(twice) << (errors.empty() ? "" : errors[0].field + ": " + errors[0].message);
+  EXPECT_EQ(*once, *twice);
+}
+
 TEST(Catalog, EveryProblemIsReportedByField) {
   json bad = sample();
   bad["items"][1]["name"] = "Legal Person";
