@@ -55,6 +55,10 @@ std::optional<std::string> JsonBody::string(std::string_view field, bool require
     return std::nullopt;
   }
   auto s = v->get<std::string>();
+  if (s.find('\0') != std::string::npos) {
+    error(std::string(field), "must not contain NUL characters");
+    return std::nullopt;
+  }
   if (required && s.empty()) {
     error(std::string(field), "must not be empty");
     return std::nullopt;
@@ -118,7 +122,8 @@ std::optional<std::vector<std::string>> JsonBody::strings(std::string_view field
   std::vector<std::string> out;
   for (std::size_t i = 0; i < v->size(); ++i) {
     const auto& item = (*v)[i];
-    if (!item.is_string() || utf8_chars(item.get<std::string>()) > max_chars) {
+    if (!item.is_string() || utf8_chars(item.get<std::string>()) > max_chars ||
+        item.get<std::string>().find('\0') != std::string::npos) {
       error(std::string(field) + "[" + std::to_string(i) + "]",
             "must be a string of at most " + std::to_string(max_chars) + " characters");
       return std::nullopt;

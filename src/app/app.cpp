@@ -44,8 +44,11 @@ void App::start() {
   if (config_.database.url.empty()) {
     embedded_ = std::make_unique<pg::EmbeddedPostgres>(config_.data_dir / "postgres",
                                                        config_.database.embedded_bin_dir);
+    // Enough for every pool, the migrator and the directory sync, with room for operators.
+    embedded_->set_max_connections(config_.effective_threads() * config_.database.pool_size + 20);
     embedded_->claim();
     embedded_->start();
+    embedded_owned_ = true;
     app_conninfo_ = embedded_->app_conninfo();
     migrate_conninfo_ = embedded_->owner_conninfo();
   } else {
@@ -227,10 +230,17 @@ void App::stop() {
   for (auto& worker : workers_) worker->ioc().stop();
   for (auto& thread : threads_) thread.join();
   threads_.clear();
+  // Work queued on the CPU pool refers to coroutines of the I/O threads: destroy it while their
+  // io_contexts still exist.
+  if (services_->cpu) {
+    services_->cpu->stop();
+    services_->cpu.reset();
+  }
   if (server_) server_->release_acceptor();
   workers_.clear();  // closes the database connections
   server_.reset();
-  if (embedded_) embedded_->stop();
+  // Only a database this process claimed and started is this process's to stop.
+  if (embedded_ && embedded_owned_) embedded_->stop();
   if (access_log_) access_log_->flush();
   spdlog::info("stopped");
 }

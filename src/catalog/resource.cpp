@@ -69,6 +69,10 @@ class Reader {
       return std::nullopt;
     }
     auto s = v->get<std::string>();
+    if (s.find('\0') != std::string::npos) {
+      error(field, "must not contain NUL characters");
+      return std::nullopt;
+    }
     if (required && s.empty()) {
       error(field, "must not be empty");
       return std::nullopt;
@@ -119,7 +123,8 @@ const std::vector<std::string>& resource_fields() {
 }
 
 bool valid_resource_code(std::string_view code) {
-  return code.size() == 24 && code[18] == '-' && members::valid_uscc(code.substr(0, 18)) &&
+  return code.size() >= 24 && code.size() <= 30 && code[18] == '-' &&
+         members::valid_uscc(code.substr(0, 18)) &&
          std::all_of(code.begin() + 19, code.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 

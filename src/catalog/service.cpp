@@ -31,7 +31,8 @@ constexpr pg::Query kCreate{
     " r AS ("
     "  INSERT INTO resources (code, provider_code, name, summary, category, share_type, kind,"
     "                         document, item_count)"
-    "  SELECT $1 || '-' || lpad(last_seq::text, 5, '0'), $1, $2, $3, $4, $5, $6, $7::jsonb,"
+    "  SELECT $1 || '-' || lpad(last_seq::text, greatest(5, length(last_seq::text)), '0'),"
+    "         $1, $2, $3, $4, $5, $6, $7::jsonb,"
     "         jsonb_array_length($7::jsonb -> 'items') FROM seq RETURNING *),"
     " v AS (INSERT INTO resource_versions (code, version, document, schema, created_by)"
     "       SELECT code, 1, document, $8::jsonb, $9 FROM r),"
@@ -186,9 +187,12 @@ asio::awaitable<json> CatalogService::update(http::Request& req, const std::stri
   }
   if (status == "retired") throw ApiError(ErrorCode::conflict, "a retired resource is final");
   const json before = json::parse(current.get(0, 3));
+  json next = document;
+  // A licence resource keeps its licence type: it is not part of what a client sends.
+  if (before.contains("licence")) next["licence"] = before["licence"];
   // Removing or retyping an item is allowed only as a new version (every PUT is one); on a
   // published resource the change is recorded so that grant holders can be told.
-  const json breaking = status == "published" ? breaking_changes(before, document) : json();
+  const json breaking = status == "published" ? breaking_changes(before, next) : json();
   const pg::Params params = pg::Params()
                                 .add(code)
                                 .add(current.get_int(0, 2))
@@ -196,8 +200,8 @@ asio::awaitable<json> CatalogService::update(http::Request& req, const std::stri
                                 .add(document["summary"].get<std::string>())
                                 .add(document["category"].get<std::string>())
                                 .add(document["share_type"].get<std::string>())
-                                .add(document.dump())
-                                .add(record_schema(document).dump())
+                                .add(next.dump())
+                                .add(record_schema(next).dump())
                                 .add(breaking.is_null() ? std::optional<std::string>()
                                                         : std::optional(breaking.dump()))
                                 .add(me.id);

@@ -188,6 +188,14 @@ const std::vector<Field>& fields() {
                         c.auth.login_window =
                             std::chrono::seconds(parse_uint("auth.login_window_s", v, 86400));
                       }});
+    f.push_back(
+        string_field("sharing.calendar_file", &Config::sharing, &SharingConfig::calendar_file));
+    f.push_back(uint_field("sharing.reply_working_days", &Config::sharing,
+                           &SharingConfig::reply_working_days, 1, 365));
+    f.push_back(uint_field("sharing.objection_working_days", &Config::sharing,
+                           &SharingConfig::objection_working_days, 1, 365));
+    f.push_back(uint_field("sharing.max_valid_days", &Config::sharing,
+                           &SharingConfig::max_valid_days, 1, 3660));
     for (std::size_t r = 0; r < kRoleCount; ++r) {
       const std::string base = "auth.rate_limits." + std::string(role_name(static_cast<Role>(r)));
       for (bool burst : {false, true}) {
@@ -249,6 +257,7 @@ const std::vector<std::pair<std::string, std::string>>& env_keys() {
       {"HUB_BOOTSTRAP_ADMIN_TOKEN", "bootstrap_admin_token"},
       {"HUB_LOG_LEVEL", "log.level"},
       {"HUB_ACCESS_LOG_FILE", "log.access_log_file"},
+      {"HUB_CALENDAR_FILE", "sharing.calendar_file"},
   };
   return all;
 }
@@ -265,6 +274,15 @@ void validate(const Config& c) {
     bad(c.tls.cert.empty() ? "tls.cert" : "tls.key", "tls.cert and tls.key are set together");
   }
   if (c.threads > 256) bad("threads", "expected an integer 0..256");
+  if (!c.bootstrap_admin_token.empty() &&
+      (c.bootstrap_admin_token.size() < 16 || c.bootstrap_admin_token.size() > 512)) {
+    bad("bootstrap_admin_token", "must be 16 to 512 characters");
+  }
+  for (char ch : c.bootstrap_admin_token) {
+    if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f) {
+      bad("bootstrap_admin_token", "must not contain spaces or control characters");
+    }
+  }
   if (c.auth.token_ttl_days_default > c.auth.token_ttl_days_max) {
     bad("auth.token_ttl_days_default", "must not exceed auth.token_ttl_days_max");
   }

@@ -59,9 +59,23 @@ std::string checked_purpose(const Request& request) {
   return std::move(*decoded);
 }
 
-boost::asio::awaitable<Response> dispatch(const Route& route, Request& request, Gatekeeper& gate) {
+boost::asio::awaitable<std::optional<Response>> admit(const Route& route, Request& request,
+                                                      Gatekeeper& gate) {
   try {
     co_await gate.admit(request, route);
+    co_return std::nullopt;
+  } catch (const ApiError& e) {
+    co_return problem(e);
+  } catch (const DbUnavailable& e) {
+    co_return problem(ErrorCode::unavailable, "the hub is not ready; retry later");
+  } catch (const std::exception& e) {
+    spdlog::error("request {}: {}", request.request_id, e.what());
+  }
+  co_return problem(ErrorCode::internal, "internal error; quote the request id to the operators");
+}
+
+boost::asio::awaitable<Response> dispatch(const Route& route, Request& request) {
+  try {
     if (route.options.data_request) (void)checked_purpose(request);
     co_return co_await route.handler(request);
   } catch (const ApiError& e) {

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 
 #include "hub/core/error.hpp"
@@ -118,8 +119,9 @@ std::optional<Principal> Directory::by_certificate(std::string_view fingerprint)
   return p->second.principal;
 }
 
-DirectorySync::DirectorySync(Directory& directory, std::string conninfo)
-    : directory_(directory), conninfo_(std::move(conninfo)) {
+DirectorySync::DirectorySync(Directory& directory, std::string conninfo,
+                             std::vector<SyncFollower*> followers)
+    : directory_(directory), conninfo_(std::move(conninfo)), followers_(std::move(followers)) {
   if (::pipe(wake_pipe_) != 0) throw std::runtime_error("pipe failed");
 }
 
@@ -155,6 +157,7 @@ void DirectorySync::run() {
     try {
       auto conn = pg::connect_blocking(conninfo_, 5);
       pg::exec_blocking(conn.get(), std::string("LISTEN ") + kChannel);
+      for (auto* f : followers_) f->load_all(conn.get());
       directory_.replace(load_all(conn.get()));
       auto last_full = std::chrono::steady_clock::now();
       if (warned) spdlog::info("principal directory reloaded after reconnecting");
@@ -187,11 +190,14 @@ void DirectorySync::run() {
                                        pg::Params().add(id));
             directory_.put_principal(id, r.rows() ? std::optional(principal_of(r, 0))
                                                   : std::nullopt);
-          } else {
+          } else if (!std::any_of(followers_.begin(), followers_.end(), [&](SyncFollower* f) {
+                       return f->handle(conn.get(), payload);
+                     })) {
             full = true;
           }
         }
         if (full) {
+          for (auto* f : followers_) f->load_all(conn.get());
           directory_.replace(load_all(conn.get()));
           last_full = std::chrono::steady_clock::now();
         }

@@ -170,7 +170,8 @@ const Principal& caller(const http::Request& req) { return *req.principal; }
 template <typename F>
 auto off_thread(Services& services, const F& f) -> asio::awaitable<decltype(f())> {
   auto task = [f]() -> asio::awaitable<decltype(f())> { co_return f(); };
-  co_return co_await asio::co_spawn(services.cpu.get_executor(), task, asio::use_awaitable);
+  auto executor = services.cpu->get_executor();
+  co_return co_await asio::co_spawn(executor, task, asio::use_awaitable);
 }
 
 pg::Params log_params(const http::Request& req, const char* action, const char* type,
@@ -299,7 +300,14 @@ asio::awaitable<json> MembersService::visible_principal(http::Request& req, cons
   if (me.has(Role::hub_admin)) co_return p;
   const bool same_agency =
       !p["agency_code"].is_null() && me.of_agency(p["agency_code"].get<std::string>());
-  if (same_agency && me.has(Role::agency_cdo)) co_return p;
+  // A CDO manages its agency's agency_* principals, never one holding a hub role.
+  bool hub_role = false;
+  for (const auto& role : p["roles"]) {
+    if (auto held = parse_role(role.get<std::string>()); held && (role_bit(*held) & kHubRoles)) {
+      hub_role = true;
+    }
+  }
+  if (same_agency && me.has(Role::agency_cdo) && !(for_change && hub_role)) co_return p;
   if (!for_change && me.id == id) co_return p;
   // Another agency's principal (or one this caller may not manage) does not exist for it.
   not_found("principal");
@@ -338,11 +346,6 @@ asio::awaitable<json> MembersService::change_principal(http::Request& req, const
   if (!me.has(Role::hub_admin)) {
     if (change.roles && (*change.roles & ~kAgencyRoles) != 0) {
       throw ApiError(ErrorCode::forbidden, "you may grant agency_* roles only");
-    }
-    for (const auto& role : before["roles"]) {
-      if (auto r = parse_role(role.get<std::string>()); r && (role_bit(*r) & kHubRoles)) {
-        not_found("principal");
-      }
     }
   }
   if (change.password && before["kind"] != "user") {
@@ -489,6 +492,9 @@ asio::awaitable<json> MembersService::sign_in(http::Request& req, const std::str
         .with_header("Retry-After", std::to_string(*wait));
   }
   const pg::Params params = pg::Params().add(name);
+  // Counted as a failure before the hashing, so that concurrent guesses cannot all slip in
+  // under the limit; a success clears it.
+  throttle.failed(name, req.remote_address);
   auto r = co_await req.worker->db().exec(kPrincipalByName, params);
   const bool known = r.rows() == 1 && !r.is_null(0, 1);
   // An unknown name costs the same hashing as a wrong password, so timing tells nothing.
@@ -497,10 +503,7 @@ asio::awaitable<json> MembersService::sign_in(http::Request& req, const std::str
     return verify_password(encoded.empty() ? dummy_hash() : encoded, password);
   };
   const bool ok = co_await off_thread(services_, work);
-  if (!known || !ok) {
-    throttle.failed(name, req.remote_address);
-    throw ApiError(ErrorCode::unauthenticated, "wrong name or password");
-  }
+  if (!known || !ok) throw ApiError(ErrorCode::unauthenticated, "wrong name or password");
   throttle.succeeded(name);
   const std::string principal_id(r.get(0, 0));
   NewToken token = generate_token();

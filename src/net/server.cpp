@@ -197,6 +197,21 @@ asio::awaitable<bool> Server::Session::serve_one() {
     keep_alive = false;
   }
 
+  // Authentication and the route's roles need only the header: decided before a byte of the
+  // body is read or a 100 Continue is sent.
+  std::optional<http::Response> denied;
+  if (match.kind == http::RouteMatch::Kind::found &&
+      match.route->access.kind() != http::Access::Kind::anyone) {
+    request.message.base() = header.base();
+    request.path_params = match.params;
+    request.route_index = match.index;
+    denied = co_await http::admit(*match.route, request, server_.gate_);
+    if (denied && has_body) {
+      read_body = false;  // unread, so the connection cannot go on
+      keep_alive = false;
+    }
+  }
+
   bhttp::request_parser<bhttp::string_body> parser(std::move(header_parser));
   parser.body_limit(body_limit);
   if (read_body) {
@@ -217,7 +232,9 @@ asio::awaitable<bool> Server::Session::serve_one() {
     }
     if (bec) co_return false;
   }
+  auto principal = std::move(request.principal);
   request.message = parser.release();
+  request.principal = std::move(principal);
   request.path = std::string_view(request.message.target()).substr(0, qmark);
   if (qmark != std::string::npos) {
     request.query = std::string_view(request.message.target()).substr(qmark + 1);
@@ -228,7 +245,11 @@ asio::awaitable<bool> Server::Session::serve_one() {
     case http::RouteMatch::Kind::found:
       request.path_params = match.params;
       request.route_index = match.index;
-      response = co_await http::dispatch(*match.route, request, server_.gate_);
+      if (denied) {
+        response = std::move(*denied);
+      } else {
+        response = co_await http::dispatch(*match.route, request);
+      }
       break;
     case http::RouteMatch::Kind::method_not_allowed:
       response = http::problem(ErrorCode::method_not_allowed,

@@ -145,7 +145,13 @@ int EmbeddedPostgres::run_tool(const std::string& program,
     }
     int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, 0);
-    ::execv(path.c_str(), argv.data());
+    // Nothing of the hub's passes on: not its descriptors (sockets, logs), not its environment
+    // (it may hold HUB_BOOTSTRAP_ADMIN_TOKEN or a database URL with a password).
+    ::close_range(3, ~0U, 0);
+    char path_env[] = "PATH=/usr/bin:/bin";
+    char lang_env[] = "LANG=C.UTF-8";
+    char* envp[] = {path_env, lang_env, nullptr};
+    ::execve(path.c_str(), argv.data(), envp);
     ::_exit(127);
   }
   int status = 0;
@@ -156,12 +162,28 @@ int EmbeddedPostgres::run_tool(const std::string& program,
 
 void EmbeddedPostgres::ensure_layout() {
   fs::create_directories(dir_);
-  fs::create_directories(socket_dir_);
-  ::chmod(dir_.c_str(), 0700);
-  ::chmod(socket_dir_.c_str(), 0700);
+  // The socket directory may be under /tmp, where anyone could have made it first: accept it only
+  // as a real directory, ours, private.
+  if (::mkdir(socket_dir_.c_str(), 0700) != 0 && errno != EEXIST) {
+    throw std::runtime_error("cannot create " + socket_dir_.string());
+  }
+  const unsigned expected_uid = run_uid_ ? *run_uid_ : ::geteuid();
+  auto check_private = [&](const fs::path& p) {
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+        (st.st_uid != expected_uid && st.st_uid != ::geteuid())) {
+      throw std::runtime_error(p.string() + " is not a directory of ours; remove it or move the "
+                               "data dir");
+    }
+  };
+  check_private(dir_);
+  check_private(socket_dir_);
+  if (::chmod(dir_.c_str(), 0700) != 0 || ::chmod(socket_dir_.c_str(), 0700) != 0) {
+    throw std::runtime_error("cannot make " + dir_.string() + " private");
+  }
   if (run_uid_) {
     auto chown_path = [&](const fs::path& p) {
-      if (::chown(p.c_str(), *run_uid_, run_gid_) != 0) {
+      if (::lchown(p.c_str(), *run_uid_, run_gid_) != 0) {
         throw std::runtime_error("cannot give " + p.string() + " to the database user");
       }
     };
@@ -190,7 +212,7 @@ void EmbeddedPostgres::write_settings() {
         << "listen_addresses = ''\n"
         << "unix_socket_directories = " << quote_conf(socket_dir_.string()) << "\n"
         << "unix_socket_permissions = 0700\n"
-        << "max_connections = 200\n"
+        << "max_connections = " << max_connections_ << "\n"
         << "shared_buffers = 256MB\n"
         << "synchronous_commit = on\n"
         << "fsync = on\n"

@@ -3,13 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <charconv>
-#include <variant>
 
 #include "hub/core/error.hpp"
 
@@ -36,15 +34,21 @@ std::int64_t Result::affected() const {
 
 namespace {
 
+// The first line only: the DETAIL and CONTEXT lines that follow may quote row values.
 std::string first_line(const char* message) {
   std::string s = message ? message : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  s = s.substr(0, s.find('\n'));
+  while (!s.empty() && s.back() == ' ') s.pop_back();
   return s;
 }
 
 PgError error_of(const PGresult* r) {
   const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-  return PgError(first_line(PQresultErrorMessage(r)), state ? state : "");
+  const char* primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+  const char* constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+  std::string message = primary ? primary : first_line(PQresultErrorMessage(r));
+  if (constraint) message += std::string(" (constraint ") + constraint + ")";
+  return PgError(message, state ? state : "");
 }
 
 // libpq takes the URL (or key=value string) as "dbname" with expand_dbname, so that we can add
@@ -83,6 +87,10 @@ bool Connection::usable() const {
   return conn_ != nullptr && !broken_ && PQstatus(conn_) == CONNECTION_OK;
 }
 
+bool Connection::idle() const {
+  return usable() && PQtransactionStatus(conn_) == PQTRANS_IDLE && !PQisBusy(conn_);
+}
+
 bool Connection::still_alive() {
   if (!usable()) return false;
   // An idle connection has nothing to read. End of stream, or bytes (the server's termination
@@ -102,17 +110,23 @@ void Connection::fail(const std::string& what) {
 
 void Connection::arm_deadline(std::chrono::milliseconds timeout) {
   timed_out_ = false;
+  const auto generation = ++deadline_generation_;
   deadline_.expires_after(timeout);
-  deadline_.async_wait([this, life = std::weak_ptr<bool>(life_)](boost::system::error_code ec) {
+  deadline_.async_wait([this, generation, life = std::weak_ptr<bool>(life_)](
+                           boost::system::error_code ec) {
     // Cancelled when the operation finished in time; `life` is gone when the connection was
-    // destroyed while this handler was already queued.
-    if (ec || life.expired()) return;
+    // destroyed while this handler was already queued; another generation means the handler
+    // fired for an operation that finished, after the next one began.
+    if (ec || life.expired() || generation != deadline_generation_) return;
     timed_out_ = true;
     if (socket_) socket_->cancel();
   });
 }
 
-void Connection::disarm_deadline() { deadline_.cancel(); }
+void Connection::disarm_deadline() {
+  ++deadline_generation_;
+  deadline_.cancel();
+}
 
 asio::awaitable<void> Connection::wait(bool for_write) {
   if (!socket_) fail("no socket");
@@ -130,12 +144,12 @@ asio::awaitable<void> Connection::connect() {
   PostgresPollingStatusType poll = PGRES_POLLING_WRITING;
   while (true) {
     // libpq may open a new socket while it tries the next address: follow it.
+    // libpq may close the socket and open another, often under the same number, while it
+    // tries the next host or address: register it afresh every round.
     int fd = PQsocket(conn_);
     if (fd < 0) fail(first_line(PQerrorMessage(conn_)));
-    if (!socket_ || socket_->native_handle() != fd) {
-      if (socket_) socket_->release();
-      socket_ = std::make_unique<asio::posix::stream_descriptor>(ioc_, fd);
-    }
+    if (socket_) socket_->release();
+    socket_ = std::make_unique<asio::posix::stream_descriptor>(ioc_, fd);
     co_await wait(poll == PGRES_POLLING_WRITING);
     poll = PQconnectPoll(conn_);
     if (poll == PGRES_POLLING_OK) break;
@@ -149,25 +163,15 @@ asio::awaitable<void> Connection::connect() {
 }
 
 asio::awaitable<void> Connection::flush() {
-  using namespace asio::experimental::awaitable_operators;
   while (true) {
     int r = PQflush(conn_);
     if (r == 0) co_return;
     if (r < 0) fail(first_line(PQerrorMessage(conn_)));
-    // The server may be blocked writing results to us while we write to it: wait for either
-    // direction and read what arrived, as libpq's documentation asks.
-    std::variant<std::monostate, std::monostate> which;
-    try {
-      which = co_await (
-          socket_->async_wait(asio::posix::descriptor_base::wait_write, use_awaitable) ||
-          socket_->async_wait(asio::posix::descriptor_base::wait_read, use_awaitable));
-    } catch (const boost::system::system_error& e) {
-      fail(std::string("database socket: ") + e.what());
-    }
-    if (timed_out_) fail("timed out");
-    if (which.index() == 1 && PQconsumeInput(conn_) == 0) {
-      fail(first_line(PQerrorMessage(conn_)));
-    }
+    // The server may be blocked writing results to us while we write to it: read what has
+    // arrived (libpq buffers it), then wait until the socket takes more. (The pipelines sent
+    // here are a few statements; a bulk COPY would need to wait for both directions at once.)
+    if (PQconsumeInput(conn_) == 0) fail(first_line(PQerrorMessage(conn_)));
+    co_await wait(true);
   }
 }
 
@@ -187,6 +191,20 @@ asio::awaitable<Result> Connection::exec(const Query& query, const Params& param
 }
 
 asio::awaitable<std::vector<Result>> Connection::pipeline(const std::vector<Step>& steps) {
+  // A failure other than the server refusing a statement leaves the connection somewhere in the
+  // middle of the protocol: it must never be reused.
+  try {
+    co_return co_await run_pipeline(steps);
+  } catch (const PgError&) {
+    throw;  // read through to the Sync: the connection is in step
+  } catch (...) {
+    broken_ = true;
+    disarm_deadline();
+    throw;
+  }
+}
+
+asio::awaitable<std::vector<Result>> Connection::run_pipeline(const std::vector<Step>& steps) {
   if (!usable()) fail("connection is not usable");
   arm_deadline(options_.query_timeout);
 
@@ -272,7 +290,7 @@ void Pool::close_all() {
 }
 
 void Pool::release(std::unique_ptr<Connection> conn) {
-  if (!closed_ && conn->usable()) {
+  if (!closed_ && conn->idle()) {
     idle_.push_back(std::move(conn));
     stats_.idle.fetch_add(1, std::memory_order_relaxed);
   } else {
@@ -280,9 +298,12 @@ void Pool::release(std::unique_ptr<Connection> conn) {
     --open_;
     stats_.open.fetch_sub(1, std::memory_order_relaxed);
   }
-  if (!waiters_.empty()) {
-    waiters_.front()->cancel();
+  // Wake the first waiter that is still waiting (one whose timer already fired is on its way
+  // out and would swallow the wake-up).
+  while (!waiters_.empty()) {
+    auto* waiter = waiters_.front();
     waiters_.pop_front();
+    if (waiter->cancel() > 0) break;
   }
 }
 
@@ -330,7 +351,7 @@ asio::awaitable<Lease> Pool::acquire() {
     auto [ec] = co_await timer.async_wait(asio::as_tuple(use_awaitable));
     stats_.waiting.fetch_sub(1, std::memory_order_relaxed);
     std::erase(waiters_, &timer);
-    if (!ec) {
+    if (!ec && idle_.empty() && open_ >= options_.max_size) {
       stats_.unavailable.fetch_add(1, std::memory_order_relaxed);
       throw DbUnavailable("no database connection became free in time");
     }

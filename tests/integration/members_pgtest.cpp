@@ -177,6 +177,29 @@ TEST_F(MembersTest, CdoCreatesOwnAgencyPrincipalsWithAgencyRolesOnly) {
   EXPECT_EQ(escalate.status, 403);
 }
 
+TEST_F(MembersTest, ACdoCannotIssueTokensForAHubLevelPrincipalOfItsAgency) {
+  make_agency(kAgencyA, "广州市公安局");
+  auto cdo = make_principal(kAgencyA, "gongan-cdo", {"agency_cdo"});
+  auto coordinator = make_principal(kAgencyA, "gongan-coordinator", {"coordinator"});
+  EXPECT_EQ(call(verb::post, "/api/v1/principals/" + coordinator.id + "/tokens", cdo.token,
+                 json::object())
+                .status,
+            404);
+  EXPECT_EQ(call(verb::patch, "/api/v1/principals/" + coordinator.id, cdo.token,
+                 {{"disabled", true}})
+                .status,
+            404);
+}
+
+TEST_F(MembersTest, NulCharactersAreRefusedNotStored) {
+  auto r = call(verb::post, "/api/v1/agencies", kAdminToken,
+                {{"code", kAgencyA}, {"name", std::string("a\0b", 3)}, {"level", "city"}});
+  EXPECT_EQ(r.status, 422) << r.body;
+  auto s = call(verb::post, "/api/v1/sessions", "",
+                {{"name", std::string("admin\0x", 7)}, {"password", "whatever-password"}});
+  EXPECT_EQ(s.status, 422);
+}
+
 TEST_F(MembersTest, MassAssignmentIsRefusedWithFieldErrors) {
   make_agency(kAgencyA, "广州市公安局");
   auto r = call(verb::post, "/api/v1/principals", kAdminToken,

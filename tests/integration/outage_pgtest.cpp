@@ -96,6 +96,15 @@ TEST(Embedded, HubRunsItsOwnDatabaseAndReusesIt) {
   pg::EmbeddedPostgres probe(config.data_dir / "postgres", "");
   EXPECT_FALSE(probe.running()) << "the hub left its database running after it stopped";
   {
+    // A second hub on the same data dir is refused, and leaves the first one's database alone.
+    TestHub first(config);
+    App second(config);
+    EXPECT_THROW(second.start(), std::runtime_error);
+    second.stop();
+    EXPECT_TRUE(probe.running()) << "the refused hub stopped the first one's database";
+    EXPECT_EQ(first.client().request(verb::get, "/readyz").status, 200);
+  }
+  {
     TestHub hub(config);
     EXPECT_EQ(hub.client().request(verb::get, "/readyz").status, 200);
   }

@@ -130,6 +130,22 @@ TEST_F(ServerTest, DeclaredBodyOverTheLimitIs413BeforeTheBodyIsRead) {
   EXPECT_TRUE(conn.closed()) << "the unread body leaves the connection unusable";
 }
 
+TEST_F(ServerTest, AnAnonymousBodyIsRefusedBeforeItIsRead) {
+  start();
+  RawTls conn(hub_->port());
+  ASSERT_TRUE(conn.connect());
+  // 500 KB announced, none sent: the 401 must not wait for it, and no 100 Continue goes out.
+  const auto started = std::chrono::steady_clock::now();
+  conn.write("POST /api/v1/agencies HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             "Expect: 100-continue\r\nContent-Length: 500000\r\n\r\n");
+  auto response = conn.read_response(std::chrono::seconds(5));
+  EXPECT_EQ(status_of(response), 401) << response;
+  EXPECT_EQ(response.find("100 Continue"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  conn.read_for(std::chrono::seconds(2));
+  EXPECT_TRUE(conn.closed());
+}
+
 TEST_F(ServerTest, ChunkedBodyOverTheLimitIs413) {
   start([](Config& c) { c.limits.json_body_limit = 4096; });
   RawTls conn(hub_->port());

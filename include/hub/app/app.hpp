@@ -58,6 +58,7 @@ class App {
   Config config_;
   api::SystemState state_;
   std::unique_ptr<pg::EmbeddedPostgres> embedded_;
+  bool embedded_owned_ = false;
   std::string app_conninfo_;
   std::string migrate_conninfo_;
   std::unique_ptr<boost::asio::ssl::context> tls_;

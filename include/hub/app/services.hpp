@@ -22,7 +22,9 @@ struct Services {
   members::RateLimiter rate_limiter;
   members::LoginThrottle login_throttle;
   api::CursorCodec cursors;
-  boost::asio::thread_pool cpu{2};
+  // Stopped and destroyed by App::stop before the I/O threads' io_contexts go, so that work
+  // still queued here is destroyed while what it refers to exists.
+  std::unique_ptr<boost::asio::thread_pool> cpu = std::make_unique<boost::asio::thread_pool>(2);
 };
 
 }  // namespace hub

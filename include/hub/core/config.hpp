@@ -74,6 +74,13 @@ struct AuthConfig {
   };
 };
 
+struct SharingConfig {
+  std::string calendar_file;           // empty: the calendar compiled in (config/calendar.json)
+  unsigned reply_working_days = 10;    // a provider decides an application within this
+  unsigned objection_working_days = 3; // a provider answers an objection within this
+  unsigned max_valid_days = 366;       // the longest a grant may be asked for
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8443";
   std::filesystem::path data_dir = "data";
@@ -84,6 +91,7 @@ struct Config {
   LimitsConfig limits;
   LogConfig log;
   AuthConfig auth;
+  SharingConfig sharing;
 
   std::string listen_host() const;
   std::uint16_t listen_port() const;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <optional>
 
 #include "hub/http/router.hpp"
 
@@ -21,10 +22,15 @@ class LoopbackGatekeeper : public Gatekeeper {
   boost::asio::awaitable<void> admit(Request& request, const Route& route) override;
 };
 
-// Runs a matched route: the gate, the X-Purpose rule of data requests, the handler; turns every
+// The gate, run on the request's header before its body is read (an anonymous client cannot make
+// the hub buffer a body). nullopt when admitted, else the problem to answer.
+boost::asio::awaitable<std::optional<Response>> admit(const Route& route, Request& request,
+                                                      Gatekeeper& gate);
+
+// Runs an admitted route: the X-Purpose rule of data requests, then the handler; turns every
 // failure into problem+json (domain errors as themselves, an unreachable database as 503, and
 // anything unexpected as a 500 that tells the client nothing and the log everything).
-boost::asio::awaitable<Response> dispatch(const Route& route, Request& request, Gatekeeper& gate);
+boost::asio::awaitable<Response> dispatch(const Route& route, Request& request);
 
 // Decodes and checks X-Purpose (1..200 characters of UTF-8, percent-encoding allowed).
 std::string checked_purpose(const Request& request);

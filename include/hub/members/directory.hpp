@@ -9,6 +9,9 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <vector>
+
+#include <libpq-fe.h>
 
 #include "hub/core/principal.hpp"
 
@@ -60,6 +63,16 @@ class Directory {
   std::atomic<bool> loaded_{false};
 };
 
+// Something else kept in memory from the database and followed through the same channel (the
+// grants, for example). Called on the sync thread.
+class SyncFollower {
+ public:
+  virtual ~SyncFollower() = default;
+  virtual void load_all(PGconn* conn) = 0;
+  // Returns whether the payload was this follower's.
+  virtual bool handle(PGconn* conn, const std::string& payload) = 0;
+};
+
 // Loads the directory from the database and follows its changes: LISTEN hub_directory on a
 // connection of its own, a targeted reload per notification, a full reload after reconnecting
 // (notifications may have been missed) and every few minutes (to drop expired tokens).
@@ -67,7 +80,8 @@ class DirectorySync {
  public:
   static constexpr const char* kChannel = "hub_directory";
 
-  DirectorySync(Directory& directory, std::string conninfo);
+  DirectorySync(Directory& directory, std::string conninfo,
+                std::vector<SyncFollower*> followers = {});
   ~DirectorySync();
   void start();
   void stop();
@@ -77,6 +91,7 @@ class DirectorySync {
 
   Directory& directory_;
   std::string conninfo_;
+  std::vector<SyncFollower*> followers_;
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,7 @@ class EmbeddedPostgres {
   // same data dir fails at once instead of sharing, and later stopping, the first one's
   // database. Throws naming the holder's pid. Released when this object goes.
   void claim();
+  void set_max_connections(unsigned n) { max_connections_ = std::max(100u, n); }
   bool running() const;
   // Forget that this object started the server, so that destroying it leaves the server up.
   void detach() { started_ = false; }
@@ -63,6 +65,7 @@ class EmbeddedPostgres {
   unsigned run_gid_ = 0;
   bool started_ = false;
   int lock_fd_ = -1;
+  unsigned max_connections_ = 200;
 };
 
 }  // namespace hub::pg

@@ -143,11 +143,14 @@ class Connection {
 
   // A connection that failed at the socket level (or timed out) must not be reused.
   bool usable() const;
+  // Usable, outside any transaction, with nothing in flight: fit to lend again.
+  bool idle() const;
   // Cheap liveness check before reuse: reads what the server may have sent meanwhile (a
   // termination notice when it shut down).
   bool still_alive();
 
  private:
+  boost::asio::awaitable<std::vector<Result>> run_pipeline(const std::vector<Step>& steps);
   boost::asio::awaitable<void> wait(bool for_write);
   boost::asio::awaitable<void> flush();
   boost::asio::awaitable<PGresult*> next_result();
@@ -163,6 +166,7 @@ class Connection {
   boost::asio::steady_timer deadline_;
   bool timed_out_ = false;
   bool broken_ = false;
+  std::uint64_t deadline_generation_ = 0;
   std::shared_ptr<bool> life_ = std::make_shared<bool>(true);  // guards the deadline handler
   std::unordered_set<std::string_view> prepared_;
 };

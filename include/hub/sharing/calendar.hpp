@@ -1,0 +1,44 @@
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+namespace hub::sharing {
+
+// The city's working days: Monday to Friday, minus configured holidays, plus configured
+// make-up working days (调休), in the city's time zone (a fixed UTC offset: China has no DST).
+class WorkingCalendar {
+ public:
+  using Day = std::chrono::sys_days;
+  using Time = std::chrono::system_clock::time_point;
+
+  // Parses the calendar file format (config/calendar.json); throws ConfigError naming what is
+  // wrong.
+  static WorkingCalendar from_json(const nlohmann::json& doc, const std::string& origin);
+  static WorkingCalendar load(const std::filesystem::path& file);
+  // The calendar compiled into the binary (config/calendar.json of the source tree).
+  static WorkingCalendar built_in();
+
+  bool is_working_day(Day day) const;
+  // The n-th working day after `from` (n >= 1).
+  Day add_working_days(Day from, int n) const;
+  // When something submitted at `at` is due, `n` working days later: the end (23:59:59 local)
+  // of the n-th working day after the local day of `at`.
+  Time due(Time at, int n) const;
+  Day local_day(Time at) const;
+  std::chrono::minutes utc_offset() const { return offset_; }
+
+ private:
+  std::chrono::minutes offset_{480};
+  std::set<Day> holidays_;
+  std::set<Day> workdays_;
+};
+
+// "YYYY-MM-DD" → day, or nullopt.
+std::optional<std::chrono::sys_days> parse_day(const std::string& text);
+std::string format_time(std::chrono::system_clock::time_point t);  // RFC 3339 UTC, seconds
+
+}  // namespace hub::sharing

@@ -1,0 +1,121 @@
+#include "hub/sharing/grants.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "hub/store/pg.hpp"
+
+namespace hub::sharing {
+
+namespace {
+constexpr std::array<std::string_view, 5> kOperations = {"read", "query", "changes", "verify",
+                                                         "aggregate"};
+
+constexpr const char* kLiveGrants =
+    "SELECT id, resource_code, provider_code, consumer_code, array_to_string(items, ','), "
+    "array_to_string(clear_items, ','), array_to_string(operations, ','), purpose, "
+    "(extract(epoch FROM valid_until) * 1000)::bigint FROM grants "
+    "WHERE revoked_at IS NULL AND valid_until > now()";
+
+std::vector<std::string> split(std::string_view csv) {
+  std::vector<std::string> out;
+  while (!csv.empty()) {
+    auto comma = csv.find(',');
+    out.emplace_back(csv.substr(0, comma));
+    csv = comma == std::string_view::npos ? std::string_view{} : csv.substr(comma + 1);
+  }
+  return out;
+}
+
+Grant grant_of(const pg::Result& r, int row) {
+  Grant g;
+  g.id = r.get(row, 0);
+  g.resource_code = r.get(row, 1);
+  g.provider_code = r.get(row, 2);
+  g.consumer_code = r.get(row, 3);
+  g.items = split(r.get(row, 4));
+  g.clear_items = split(r.get(row, 5));
+  for (const auto& op : split(r.get(row, 6))) {
+    if (auto o = parse_operation(op)) g.operations |= operation_bit(*o);
+  }
+  g.purpose = r.get(row, 7);
+  g.valid_until = std::chrono::system_clock::time_point(std::chrono::milliseconds(r.get_int(row, 8)));
+  return g;
+}
+}  // namespace
+
+std::optional<Operation> parse_operation(std::string_view name) {
+  for (std::size_t i = 0; i < kOperations.size(); ++i) {
+    if (kOperations[i] == name) return static_cast<Operation>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view operation_name(Operation op) { return kOperations[static_cast<std::size_t>(op)]; }
+
+GrantDirectory::GrantDirectory() : current_(std::make_shared<const Snapshot>()) {}
+
+void GrantDirectory::index(Snapshot& s, Grant g) {
+  s.by_pair[g.consumer_code + "|" + g.resource_code].push_back(g.id);
+  s.by_id.emplace(g.id, std::move(g));
+}
+
+Decision GrantDirectory::authorize(const Principal& principal, const std::string& resource,
+                                   Operation operation, const std::vector<std::string>& items) const {
+  Decision d;
+  if (principal.agency_code.empty()) {
+    d.reason = "only member agencies hold grants";
+    return d;
+  }
+  auto snap = current_.load();
+  auto it = snap->by_pair.find(principal.agency_code + "|" + resource);
+  if (it == snap->by_pair.end()) {
+    d.reason = "your agency holds no grant on this resource";
+    return d;
+  }
+  const auto now = std::chrono::system_clock::now();
+  d.reason = "no live grant of your agency covers this operation and these items";
+  for (const auto& id : it->second) {
+    const Grant& g = snap->by_id.at(id);
+    if (g.valid_until <= now || (g.operations & operation_bit(operation)) == 0) continue;
+    const bool covers = std::all_of(items.begin(), items.end(), [&](const std::string& item) {
+      return std::find(g.items.begin(), g.items.end(), item) != g.items.end();
+    });
+    if (!covers) continue;
+    d.allowed = true;
+    d.grant_id = g.id;
+    d.clear_items = g.clear_items;
+    d.reason.clear();
+    return d;
+  }
+  return d;
+}
+
+void GrantDirectory::put(const std::string& id, std::optional<Grant> grant) {
+  std::lock_guard lock(write_mutex_);
+  auto next = std::make_shared<Snapshot>();
+  for (const auto& [gid, g] : current_.load()->by_id) {
+    if (gid != id) index(*next, g);
+  }
+  if (grant) index(*next, std::move(*grant));
+  current_.store(std::move(next));
+}
+
+void GrantDirectory::load_all(PGconn* conn) {
+  auto r = pg::exec_blocking(conn, kLiveGrants, pg::Params());
+  auto next = std::make_shared<Snapshot>();
+  for (int i = 0; i < r.rows(); ++i) index(*next, grant_of(r, i));
+  std::lock_guard lock(write_mutex_);
+  current_.store(std::move(next));
+  loaded_.store(true);
+}
+
+bool GrantDirectory::handle(PGconn* conn, const std::string& payload) {
+  if (!payload.starts_with("grant:")) return false;
+  const std::string id = payload.substr(6);
+  auto r = pg::exec_blocking(conn, std::string(kLiveGrants) + " AND id = $1", pg::Params().add(id));
+  put(id, r.rows() ? std::optional(grant_of(r, 0)) : std::nullopt);
+  return true;
+}
+
+}  // namespace hub::sharing

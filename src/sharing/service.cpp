@@ -1,0 +1,751 @@
+#include "hub/sharing/service.hpp"
+
+#include <algorithm>
+#include <regex>
+#include <set>
+
+#include "hub/api/json_body.hpp"
+#include "hub/api/pagination.hpp"
+#include "hub/core/error.hpp"
+#include "hub/core/text.hpp"
+#include "hub/core/worker.hpp"
+#include "hub/members/credentials.hpp"
+#include "hub/store/pg.hpp"
+
+namespace hub::sharing {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+using Clock = std::chrono::system_clock;
+
+namespace {
+
+#define HUB_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define HUB_TS_OPT(col) "CASE WHEN " col " IS NULL THEN NULL ELSE " HUB_TS(col) " END"
+
+constexpr pg::Query kResource{
+    "sharing_resource",
+    "SELECT provider_code, status, share_type, version, document::text FROM resources "
+    "WHERE code = $1"};
+
+#define HUB_APPLICATION_COLUMNS                                                               \
+  "a.id, a.status, " HUB_TS_OPT("a.due_at") ", a.grant_id, a.consumer_code, a.provider_code, " \
+  "a.resource_code, array_to_string(a.items, ','), array_to_string(a.clear_items, ','), "      \
+  "array_to_string(a.operations, ','), a.purpose, a.legal_basis, " HUB_TS("a.valid_until")     \
+  ", " HUB_TS("a.created_at") ", a.created_by, " HUB_TS_OPT("a.decided_at")                    \
+  ", a.decided_by, a.opinion, (a.status = 'pending' AND a.due_at < now()), "                   \
+  "a.resource_version, " HUB_TS_OPT("a.withdrawn_at") ", a.withdrawn_by"
+
+constexpr pg::Query kInsertApplication{
+    "sharing_insert_application",
+    "INSERT INTO applications (id, consumer_code, provider_code, resource_code, resource_version,"
+    " items, clear_items, operations, purpose, legal_basis, valid_until, status, due_at,"
+    " created_by, decided_at, decided_by, grant_id)"
+    " VALUES ($1, $2, $3, $4, $5, string_to_array($6, ','), string_to_array($7, ','),"
+    " string_to_array($8, ','), $9, $10, $11::timestamptz, $12, $13::timestamptz, $14,"
+    " CASE WHEN $12 = 'approved' THEN now() END, CASE WHEN $12 = 'approved' THEN 'auto' END, $15)"
+    " RETURNING " HUB_APPLICATION_COLUMNS};
+// The application row references its grant and the grant its application: both in one
+// statement, so neither exists without the other.
+constexpr pg::Query kInsertGrant{
+    "sharing_insert_grant",
+    "INSERT INTO grants (id, application_id, resource_code, provider_code, consumer_code, items,"
+    " clear_items, operations, purpose, legal_basis, valid_until)"
+    " VALUES ($1, $2, $3, $4, $5, string_to_array($6, ','), string_to_array($7, ','),"
+    " string_to_array($8, ','), $9, $10, $11::timestamptz)"};
+constexpr pg::Query kApplication{
+    "sharing_application", "SELECT " HUB_APPLICATION_COLUMNS " FROM applications a WHERE a.id = $1"};
+constexpr pg::Query kDecide{
+    "sharing_decide",
+    "UPDATE applications a SET status = $2, decided_at = now(), decided_by = $3, opinion = $4,"
+    " grant_id = $5 WHERE a.id = $1 AND a.status = 'pending' RETURNING " HUB_APPLICATION_COLUMNS};
+constexpr pg::Query kWithdraw{
+    "sharing_withdraw",
+    "UPDATE applications a SET status = 'withdrawn', withdrawn_at = now(), withdrawn_by = $2"
+    " WHERE a.id = $1 AND a.status = 'pending' RETURNING " HUB_APPLICATION_COLUMNS};
+// Lists: $1 position (created_at|id) of the last item; $2 agency or NULL (all);
+// $3 direction: incoming, outgoing or NULL (both); $4 status or NULL ('overdue' included).
+constexpr pg::Query kApplications{
+    "sharing_applications",
+    "SELECT " HUB_APPLICATION_COLUMNS " FROM applications a"
+    " WHERE a.id > $1"
+    " AND ($2::text IS NULL OR ($3::text IS DISTINCT FROM 'outgoing' AND a.provider_code = $2)"
+    "      OR ($3::text IS DISTINCT FROM 'incoming' AND a.consumer_code = $2))"
+    " AND ($4::text IS NULL OR a.status = $4"
+    "      OR ($4 = 'overdue' AND a.status = 'pending' AND a.due_at < now()))"
+    " AND ($5::text IS NULL OR a.resource_code = $5)"
+    " ORDER BY a.id LIMIT $6"};
+constexpr pg::Query kEvent{
+    "sharing_event",
+    "INSERT INTO sharing_events (actor_id, object_type, object_id, action, provider_code,"
+    " consumer_code, detail) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)"};
+constexpr pg::Query kNotify{"sharing_notify", "SELECT pg_notify('hub_directory', $1)"};
+
+#define HUB_GRANT_COLUMNS                                                                     \
+  "g.id, g.resource_code, g.provider_code, g.consumer_code, array_to_string(g.items, ','), "   \
+  "array_to_string(g.clear_items, ','), array_to_string(g.operations, ','), g.purpose, "       \
+  HUB_TS("g.valid_until") ", CASE WHEN g.revoked_at IS NOT NULL THEN 'revoked' WHEN "          \
+  "g.valid_until <= now() THEN 'expired' ELSE 'active' END, g.application_id, g.legal_basis, " \
+  HUB_TS("g.created_at") ", " HUB_TS_OPT("g.revoked_at")
+constexpr pg::Query kGrant{"sharing_grant",
+                           "SELECT " HUB_GRANT_COLUMNS " FROM grants g WHERE g.id = $1"};
+constexpr pg::Query kGrants{
+    "sharing_grants",
+    "SELECT " HUB_GRANT_COLUMNS " FROM grants g WHERE g.id > $1"
+    " AND ($2::text IS NULL OR g.provider_code = $2 OR g.consumer_code = $2)"
+    " AND ($3::text IS NULL OR g.resource_code = $3)"
+    " AND ($4::text IS NULL OR g.consumer_code = $4)"
+    " ORDER BY g.id LIMIT $5"};
+constexpr pg::Query kRevoke{
+    "sharing_revoke",
+    "UPDATE grants SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL"};
+
+#define HUB_OBJECTION_COLUMNS                                                                 \
+  "o.id, o.status, " HUB_TS("o.due_at") ", o.resource_code, o.provider_code, o.consumer_code, " \
+  "o.record_key, array_to_string(o.items, ','), o.description, o.outcome, o.note, "            \
+  HUB_TS("o.created_at") ", o.created_by, " HUB_TS_OPT("o.resolved_at") ", o.resolved_by, "    \
+  "(o.status = 'open' AND o.due_at < now()), o.grant_id"
+constexpr pg::Query kInsertObjection{
+    "sharing_insert_objection",
+    "INSERT INTO objections o (id, resource_code, provider_code, consumer_code, grant_id,"
+    " record_key, items, description, status, due_at, created_by)"
+    " VALUES ($1, $2, $3, $4, $5, $6, string_to_array($7, ','), $8, 'open', $9::timestamptz, $10)"
+    " RETURNING " HUB_OBJECTION_COLUMNS};
+constexpr pg::Query kObjection{
+    "sharing_objection", "SELECT " HUB_OBJECTION_COLUMNS " FROM objections o WHERE o.id = $1"};
+constexpr pg::Query kResolve{
+    "sharing_resolve",
+    "UPDATE objections o SET status = 'resolved', outcome = $2, note = $3, resolved_at = now(),"
+    " resolved_by = $4 WHERE o.id = $1 AND o.status = 'open' RETURNING " HUB_OBJECTION_COLUMNS};
+constexpr pg::Query kObjections{
+    "sharing_objections",
+    "SELECT " HUB_OBJECTION_COLUMNS " FROM objections o WHERE o.id > $1"
+    " AND ($2::text IS NULL OR ($3::text IS DISTINCT FROM 'outgoing' AND o.provider_code = $2)"
+    "      OR ($3::text IS DISTINCT FROM 'incoming' AND o.consumer_code = $2))"
+    " AND ($4::text IS NULL OR o.status = $4"
+    "      OR ($4 = 'overdue' AND o.status = 'open' AND o.due_at < now()))"
+    " ORDER BY o.id LIMIT $5"};
+
+std::vector<std::string> split(std::string_view csv) {
+  std::vector<std::string> out;
+  while (!csv.empty()) {
+    auto comma = csv.find(',');
+    out.emplace_back(csv.substr(0, comma));
+    csv = comma == std::string_view::npos ? std::string_view{} : csv.substr(comma + 1);
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+json opt_text(const pg::Result& r, int row, int col) {
+  return r.is_null(row, col) ? json(nullptr) : json(r.get(row, col));
+}
+
+json application_json(const pg::Result& r, int row) {
+  return {{"id", r.get(row, 0)},
+          {"status", r.get(row, 1)},
+          {"due_at", opt_text(r, row, 2)},
+          {"grant_id", opt_text(r, row, 3)},
+          {"consumer_code", r.get(row, 4)},
+          {"provider_code", r.get(row, 5)},
+          {"resource_code", r.get(row, 6)},
+          {"items", split(r.get(row, 7))},
+          {"clear_items", split(r.get(row, 8))},
+          {"operations", split(r.get(row, 9))},
+          {"purpose", r.get(row, 10)},
+          {"legal_basis", opt_text(r, row, 11)},
+          {"valid_until", r.get(row, 12)},
+          {"created_at", r.get(row, 13)},
+          {"created_by", r.get(row, 14)},
+          {"decided_at", opt_text(r, row, 15)},
+          {"decided_by", opt_text(r, row, 16)},
+          {"opinion", opt_text(r, row, 17)},
+          {"overdue", r.get_bool(row, 18)},
+          {"resource_version", r.get_int(row, 19)},
+          {"withdrawn_at", opt_text(r, row, 20)},
+          {"withdrawn_by", opt_text(r, row, 21)}};
+}
+
+json grant_json(const pg::Result& r, int row) {
+  return {{"id", r.get(row, 0)},
+          {"resource_code", r.get(row, 1)},
+          {"provider_code", r.get(row, 2)},
+          {"consumer_code", r.get(row, 3)},
+          {"items", split(r.get(row, 4))},
+          {"clear_items", split(r.get(row, 5))},
+          {"operations", split(r.get(row, 6))},
+          {"purpose", r.get(row, 7)},
+          {"valid_until", r.get(row, 8)},
+          {"status", r.get(row, 9)},
+          {"application_id", r.get(row, 10)},
+          {"legal_basis", opt_text(r, row, 11)},
+          {"created_at", r.get(row, 12)},
+          {"revoked_at", opt_text(r, row, 13)}};
+}
+
+json objection_json(const pg::Result& r, int row) {
+  return {{"id", r.get(row, 0)},
+          {"status", r.get(row, 1)},
+          {"due_at", r.get(row, 2)},
+          {"resource_code", r.get(row, 3)},
+          {"provider_code", r.get(row, 4)},
+          {"consumer_code", r.get(row, 5)},
+          {"key", r.get(row, 6)},
+          {"items", split(r.get(row, 7))},
+          {"description", r.get(row, 8)},
+          {"outcome", opt_text(r, row, 9)},
+          {"note", opt_text(r, row, 10)},
+          {"created_at", r.get(row, 11)},
+          {"created_by", r.get(row, 12)},
+          {"resolved_at", opt_text(r, row, 13)},
+          {"resolved_by", opt_text(r, row, 14)},
+          {"overdue", r.get_bool(row, 15)},
+          {"grant_id", r.get(row, 16)}};
+}
+
+std::string new_id() {
+  std::string b = members::random_bytes(16);
+  b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
+  std::string h = to_hex(b);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20);
+}
+
+bool hub_level(const Principal& p) {
+  return p.has(Role::hub_admin) || p.has(Role::coordinator);
+}
+
+constexpr RoleSet kOfficers = role_bit(Role::agency_cdo) | role_bit(Role::agency_data_officer);
+
+[[noreturn]] void not_found(const char* what) {
+  throw ApiError(ErrorCode::not_found, std::string(what) + " not found");
+}
+
+// "YYYY-MM-DD" (the end of that day, local time) or an RFC 3339 time.
+std::optional<Clock::time_point> parse_until(const std::string& text,
+                                             const WorkingCalendar& calendar) {
+  if (auto day = parse_day(text)) {
+    return Clock::time_point(*day) + std::chrono::hours{24} - std::chrono::seconds{1} -
+           calendar.utc_offset();
+  }
+  static const std::regex re(
+      R"(^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(Z|([+-])(\d{2}):(\d{2}))$)");
+  std::smatch m;
+  if (!std::regex_match(text, m, re)) return std::nullopt;
+  auto day = parse_day(m[1]);
+  int h = std::stoi(m[2]), mi = std::stoi(m[3]), s = std::stoi(m[4]);
+  if (!day || h > 23 || mi > 59 || s > 59) return std::nullopt;
+  auto t = Clock::time_point(*day) + std::chrono::hours{h} + std::chrono::minutes{mi} +
+           std::chrono::seconds{s};
+  if (m[5] != "Z") {
+    auto off = std::chrono::hours{std::stoi(m[7])} + std::chrono::minutes{std::stoi(m[8])};
+    t = m[6] == "+" ? t - off : t + off;
+  }
+  return t;
+}
+
+// The page position of id-ordered lists.
+std::string after_id(const api::PageRequest& page) {
+  return page.after ? page.after->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+asio::awaitable<json> SharingService::apply(http::Request& req, const json& raw) {
+  const Principal& me = *req.principal;
+  api::JsonBody body{json(raw)};
+  auto resource_code = body.string("resource_code", true, 40);
+  auto items = body.strings("items", true, 500, 63);
+  auto clear = body.strings("clear_items", false, 500, 63);
+  auto operations = body.strings("operations", true, 5, 20);
+  auto purpose = body.string("purpose", true, 500);
+  auto legal = body.string("legal_basis", false, 1000);
+  auto until_text = body.string("valid_until", true, 40);
+  body.finish();  // shape first: unknown fields, types
+
+  const pg::Params key = pg::Params().add(*resource_code);
+  auto res = co_await req.worker->db().exec(kResource, key);
+  if (res.rows() == 0) not_found("resource");
+  const std::string provider(res.get(0, 0));
+  const std::string status(res.get(0, 1));
+  const std::string share_type(res.get(0, 2));
+  if (status == "draft" && !me.of_agency(provider) && !hub_level(me)) not_found("resource");
+  if (status != "published") {
+    throw ApiError(ErrorCode::validation_failed, "only published resources can be applied for",
+                   {{"resource_code", "the resource is " + status}}, 422);
+  }
+  if (share_type == "none") {
+    throw ApiError(ErrorCode::not_shareable,
+                   "this resource is not shared (不予共享): its legal basis forbids it");
+  }
+  if (me.of_agency(provider)) {
+    throw ApiError(ErrorCode::validation_failed, "an agency does not apply for its own resource",
+                   {{"resource_code", "is your own agency's"}}, 422);
+  }
+  const json document = json::parse(res.get(0, 4));
+  std::set<std::string> known, sensitive;
+  for (const auto& item : document["items"]) {
+    known.insert(item["name"]);
+    if (item["sensitivity"] == "sensitive") sensitive.insert(item["name"]);
+  }
+  std::vector<FieldError> errors;
+  if (items->empty()) errors.push_back({"items", "must name at least one item"});
+  std::set<std::string> asked;
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    if (!known.contains((*items)[i])) {
+      errors.push_back({"items[" + std::to_string(i) + "]", "is not an item of the resource"});
+    }
+    asked.insert((*items)[i]);
+  }
+  const std::vector<std::string> clear_items = clear.value_or(std::vector<std::string>{});
+  for (std::size_t i = 0; i < clear_items.size(); ++i) {
+    if (!asked.contains(clear_items[i])) {
+      errors.push_back({"clear_items[" + std::to_string(i) + "]", "must be one of the items asked"});
+    } else if (!sensitive.contains(clear_items[i])) {
+      errors.push_back({"clear_items[" + std::to_string(i) + "]",
+                        "only sensitive items are masked, so only they may be asked in clear"});
+    }
+  }
+  std::set<std::string> ops;
+  if (operations->empty()) errors.push_back({"operations", "must name at least one operation"});
+  for (const auto& op : *operations) {
+    if (!parse_operation(op)) {
+      errors.push_back({"operations", "'" + op + "' is not read, query, changes, verify or aggregate"});
+    }
+    ops.insert(op);
+  }
+  const auto now = Clock::now();
+  auto until = parse_until(*until_text, calendar_);
+  const auto max_until = now + std::chrono::days{services_.config.sharing.max_valid_days};
+  if (!until) {
+    errors.push_back({"valid_until", "must be a date YYYY-MM-DD or an RFC 3339 time"});
+  } else if (*until <= now) {
+    errors.push_back({"valid_until", "must be in the future"});
+  } else if (*until > max_until) {
+    errors.push_back({"valid_until", "must be at most " +
+                                         std::to_string(services_.config.sharing.max_valid_days) +
+                                         " days ahead"});
+  }
+  if (!errors.empty()) {
+    throw ApiError(ErrorCode::validation_failed, "the application has errors", errors, 422);
+  }
+
+  const bool automatic = share_type == "unconditional";
+  const std::string id = new_id();
+  const std::string grant_id = automatic ? new_id() : std::string();
+  const std::vector<std::string> op_list(ops.begin(), ops.end());
+  const std::string until_s = format_time(*until);
+  const std::optional<std::string> due =
+      automatic ? std::nullopt
+                : std::optional(format_time(calendar_.due(now, static_cast<int>(
+                                                                   services_.config.sharing
+                                                                       .reply_working_days))));
+  const json detail = {{"resource_code", *resource_code}, {"automatic", automatic}};
+  auto steps = pg::batch(
+      pg::step(kInsertApplication,
+               pg::Params()
+                   .add(id)
+                   .add(me.agency_code)
+                   .add(provider)
+                   .add(*resource_code)
+                   .add(res.get_int(0, 3))
+                   .add(join(*items))
+                   .add(join(clear_items))
+                   .add(join(op_list))
+                   .add(*purpose)
+                   .add(legal)
+                   .add(until_s)
+                   .add(automatic ? "approved" : "pending")
+                   .add(due)
+                   .add(me.id)
+                   .add(automatic ? std::optional(grant_id) : std::nullopt)),
+      pg::step(kEvent, pg::Params()
+                           .add(me.id)
+                           .add("application")
+                           .add(id)
+                           .add(automatic ? "approved" : "submitted")
+                           .add(provider)
+                           .add(me.agency_code)
+                           .add(detail.dump())));
+  if (automatic) {
+    steps.push_back(pg::step(kInsertGrant, pg::Params()
+                                               .add(grant_id)
+                                               .add(id)
+                                               .add(*resource_code)
+                                               .add(provider)
+                                               .add(me.agency_code)
+                                               .add(join(*items))
+                                               .add(join(clear_items))
+                                               .add(join(op_list))
+                                               .add(*purpose)
+                                               .add(legal)
+                                               .add(until_s)));
+    steps.push_back(pg::step(kNotify, pg::Params().add("grant:" + grant_id)));
+  }
+  auto lease = co_await req.worker->db().acquire();
+  std::vector<pg::Result> results;
+  try {
+    results = co_await lease->pipeline(steps);
+  } catch (const pg::PgError& e) {
+    if (e.is_unique_violation()) {
+      throw ApiError(ErrorCode::conflict,
+                     "your agency already has a pending application for this resource");
+    }
+    throw;
+  }
+  if (automatic) {
+    Grant g{grant_id, *resource_code, provider, me.agency_code, *items, clear_items, 0, *purpose,
+            *until};
+    for (const auto& op : op_list) g.operations |= operation_bit(*parse_operation(op));
+    grants_.put(grant_id, std::move(g));
+  }
+  co_return application_json(results[0], 0);
+}
+
+asio::awaitable<json> SharingService::application(http::Request& req, const std::string& id) {
+  const pg::Params key = pg::Params().add(id);
+  auto r = co_await req.worker->db().exec(kApplication, key);
+  if (r.rows() == 0) not_found("application");
+  const Principal& me = *req.principal;
+  if (!hub_level(me) && !me.of_agency(r.get(0, 4)) && !me.of_agency(r.get(0, 5))) {
+    not_found("application");  // another agency's application does not exist for this caller
+  }
+  co_return application_json(r, 0);
+}
+
+asio::awaitable<json> SharingService::decide(http::Request& req, const std::string& id,
+                                             const json& raw) {
+  const Principal& me = *req.principal;
+  json current = co_await application(req, id);
+  const std::string provider = current["provider_code"];
+  const bool may = me.has(Role::hub_admin) || (me.of_agency(provider) && me.has_any(kOfficers));
+  if (!may) {
+    // The consumer sees its application but cannot decide it; anyone else does not see it.
+    if (me.of_agency(current["consumer_code"].get<std::string>()) || hub_level(me)) {
+      throw ApiError(ErrorCode::forbidden, "only the provider's data officers decide");
+    }
+    not_found("application");
+  }
+  api::JsonBody body{json(raw)};
+  auto decision = body.string("decision", true, 10);
+  auto opinion = body.string("opinion", false, 2000);
+  auto items = body.strings("items", false, 500, 63);
+  auto operations = body.strings("operations", false, 5, 20);
+  if (decision && *decision != "approve" && *decision != "reject") {
+    body.error("decision", "must be approve or reject");
+  }
+  if (decision && *decision == "reject" && (!opinion || opinion->empty())) {
+    body.error("opinion", "a rejection needs an opinion (the reasons)");
+  }
+  const auto asked_items = current["items"].get<std::vector<std::string>>();
+  const auto asked_ops = current["operations"].get<std::vector<std::string>>();
+  auto subset = [&](const std::optional<std::vector<std::string>>& chosen,
+                    const std::vector<std::string>& asked, const char* field) {
+    if (!chosen) return asked;
+    if (chosen->empty()) body.error(field, "approve at least one, or reject");
+    for (const auto& c : *chosen) {
+      if (std::find(asked.begin(), asked.end(), c) == asked.end()) {
+        body.error(field, "'" + c + "' was not asked for");
+      }
+    }
+    return *chosen;
+  };
+  const auto grant_items = subset(items, asked_items, "items");
+  const auto grant_ops = subset(operations, asked_ops, "operations");
+  body.finish();
+  if (current["status"] != "pending") {
+    throw ApiError(ErrorCode::conflict, "the application is " +
+                                            current["status"].get<std::string>() +
+                                            ", not pending");
+  }
+  const bool approve = *decision == "approve";
+  const std::string grant_id = approve ? new_id() : std::string();
+  std::vector<std::string> clear;
+  for (const auto& c : current["clear_items"]) {
+    if (std::find(grant_items.begin(), grant_items.end(), c) != grant_items.end()) clear.push_back(c);
+  }
+  const json detail = {{"decision", *decision}, {"items", grant_items}, {"operations", grant_ops}};
+  const std::string consumer = current["consumer_code"];
+  auto steps = pg::batch(
+      pg::step(kDecide, pg::Params()
+                            .add(id)
+                            .add(approve ? "approved" : "rejected")
+                            .add(me.id)
+                            .add(opinion)
+                            .add(approve ? std::optional(grant_id) : std::nullopt)),
+      pg::step(kEvent, pg::Params()
+                           .add(me.id)
+                           .add("application")
+                           .add(id)
+                           .add(approve ? "approved" : "rejected")
+                           .add(provider)
+                           .add(consumer)
+                           .add(detail.dump())));
+  if (approve) {
+    steps.push_back(pg::step(kInsertGrant, pg::Params()
+                                               .add(grant_id)
+                                               .add(id)
+                                               .add(current["resource_code"].get<std::string>())
+                                               .add(provider)
+                                               .add(consumer)
+                                               .add(join(grant_items))
+                                               .add(join(clear))
+                                               .add(join(grant_ops))
+                                               .add(current["purpose"].get<std::string>())
+                                               .add(current["legal_basis"].is_null()
+                                                        ? std::optional<std::string>()
+                                                        : std::optional<std::string>(
+                                                              current["legal_basis"]))
+                                               .add(current["valid_until"].get<std::string>())));
+    steps.push_back(pg::step(kNotify, pg::Params().add("grant:" + grant_id)));
+  }
+  auto lease = co_await req.worker->db().acquire();
+  auto results = co_await lease->pipeline(steps);
+  if (results[0].rows() == 0) {
+    throw ApiError(ErrorCode::conflict, "the application was decided meanwhile");
+  }
+  if (approve) {
+    Grant g{grant_id, current["resource_code"], provider, consumer, grant_items, clear, 0,
+            current["purpose"], *parse_until(current["valid_until"], calendar_)};
+    for (const auto& op : grant_ops) g.operations |= operation_bit(*parse_operation(op));
+    grants_.put(grant_id, std::move(g));
+  }
+  co_return application_json(results[0], 0);
+}
+
+asio::awaitable<json> SharingService::withdraw(http::Request& req, const std::string& id) {
+  const Principal& me = *req.principal;
+  json current = co_await application(req, id);
+  const std::string consumer = current["consumer_code"];
+  if (!me.of_agency(consumer) || !me.has_any(kOfficers)) {
+    throw ApiError(ErrorCode::forbidden, "only the applicant's data officers withdraw it");
+  }
+  if (current["status"] != "pending") {
+    throw ApiError(ErrorCode::conflict, "only a pending application can be withdrawn");
+  }
+  auto steps = pg::batch(pg::step(kWithdraw, pg::Params().add(id).add(me.id)),
+                         pg::step(kEvent, pg::Params()
+                                              .add(me.id)
+                                              .add("application")
+                                              .add(id)
+                                              .add("withdrawn")
+                                              .add(current["provider_code"].get<std::string>())
+                                              .add(consumer)
+                                              .add("{}")));
+  auto lease = co_await req.worker->db().acquire();
+  auto results = co_await lease->pipeline(steps);
+  if (results[0].rows() == 0) throw ApiError(ErrorCode::conflict, "the application was decided");
+  co_return application_json(results[0], 0);
+}
+
+asio::awaitable<std::string> SharingService::applications(http::Request& req) {
+  const Principal& me = *req.principal;
+  auto page = api::page_request(req, services_.cursors, "applications");
+  auto direction = req.query_param("direction");
+  if (direction && *direction != "incoming" && *direction != "outgoing") {
+    throw ApiError(ErrorCode::validation_failed, "direction is incoming or outgoing",
+                   {{"direction", "must be incoming or outgoing"}}, 400);
+  }
+  std::optional<std::string> agency = hub_level(me) ? req.query_param("agency")
+                                                    : std::optional(me.agency_code);
+  if (!hub_level(me) && me.agency_code.empty()) agency = std::string("-");
+  const pg::Params params = pg::Params()
+                                .add(after_id(page))
+                                .add(agency)
+                                .add(direction)
+                                .add(req.query_param("status"))
+                                .add(req.query_param("resource_code"))
+                                .add(static_cast<std::int64_t>(page.limit));
+  auto r = co_await req.worker->db().exec(kApplications, params);
+  json items = json::array();
+  for (int i = 0; i < r.rows(); ++i) items.push_back(application_json(r, i));
+  std::optional<json> next;
+  if (static_cast<std::size_t>(r.rows()) == page.limit) next = json(items.back()["id"]);
+  co_return api::list_body(items, next, services_.cursors, "applications");
+}
+
+asio::awaitable<json> SharingService::grant(http::Request& req, const std::string& id) {
+  const pg::Params key = pg::Params().add(id);
+  auto r = co_await req.worker->db().exec(kGrant, key);
+  if (r.rows() == 0) not_found("grant");
+  const Principal& me = *req.principal;
+  if (!hub_level(me) && !me.of_agency(r.get(0, 2)) && !me.of_agency(r.get(0, 3))) {
+    not_found("grant");
+  }
+  co_return grant_json(r, 0);
+}
+
+asio::awaitable<std::string> SharingService::grants(http::Request& req) {
+  const Principal& me = *req.principal;
+  auto page = api::page_request(req, services_.cursors, "grants");
+  std::optional<std::string> agency =
+      hub_level(me) ? std::nullopt : std::optional(me.agency_code.empty() ? "-" : me.agency_code);
+  const pg::Params params = pg::Params()
+                                .add(after_id(page))
+                                .add(agency)
+                                .add(req.query_param("resource_code"))
+                                .add(req.query_param("consumer"))
+                                .add(static_cast<std::int64_t>(page.limit));
+  auto r = co_await req.worker->db().exec(kGrants, params);
+  json items = json::array();
+  for (int i = 0; i < r.rows(); ++i) items.push_back(grant_json(r, i));
+  std::optional<json> next;
+  if (static_cast<std::size_t>(r.rows()) == page.limit) next = json(items.back()["id"]);
+  co_return api::list_body(items, next, services_.cursors, "grants");
+}
+
+asio::awaitable<void> SharingService::revoke(http::Request& req, const std::string& id) {
+  const Principal& me = *req.principal;
+  json g = co_await grant(req, id);
+  const std::string provider = g["provider_code"];
+  if (!me.has(Role::hub_admin) && !(me.of_agency(provider) && me.has_any(kOfficers))) {
+    throw ApiError(ErrorCode::forbidden, "only the provider's data officers revoke a grant");
+  }
+  if (g["status"] != "revoked") {
+    auto steps = pg::batch(pg::step(kRevoke, pg::Params().add(id).add(me.id)),
+                           pg::step(kEvent, pg::Params()
+                                                .add(me.id)
+                                                .add("grant")
+                                                .add(id)
+                                                .add("revoked")
+                                                .add(provider)
+                                                .add(g["consumer_code"].get<std::string>())
+                                                .add("{}")),
+                           pg::step(kNotify, pg::Params().add("grant:" + id)));
+    auto lease = co_await req.worker->db().acquire();
+    co_await lease->pipeline(steps);
+  }
+  // Refused from the next request on this node; other nodes follow the notification.
+  grants_.put(id, std::nullopt);
+}
+
+asio::awaitable<json> SharingService::object(http::Request& req, const std::string& resource,
+                                             const std::string& key, const json& raw) {
+  const Principal& me = *req.principal;
+  api::JsonBody body{json(raw)};
+  auto items = body.strings("items", true, 500, 63);
+  auto description = body.string("description", true, 2000);
+  if (items && items->empty()) body.error("items", "must name at least one item");
+  body.finish();
+  if (key.empty() || key.size() > 512) {
+    throw ApiError(ErrorCode::validation_failed, "bad record key", {{"key", "1-512 bytes"}}, 422);
+  }
+  // Any live grant of the caller's agency on the resource that covers the items flagged.
+  Decision d;
+  for (auto op : {Operation::read, Operation::query, Operation::changes, Operation::verify,
+                  Operation::aggregate}) {
+    d = grants_.authorize(me, resource, op, *items);
+    if (d.allowed) break;
+  }
+  if (!d.allowed) {
+    throw ApiError(ErrorCode::no_grant, "objections come from holders of a grant covering the items");
+  }
+  const pg::Params rkey = pg::Params().add(resource);
+  auto res = co_await req.worker->db().exec(kResource, rkey);
+  if (res.rows() == 0) not_found("resource");
+  const std::string provider(res.get(0, 0));
+  const std::string id = new_id();
+  const std::string due = format_time(
+      calendar_.due(Clock::now(), static_cast<int>(services_.config.sharing.objection_working_days)));
+  const json detail = {{"resource_code", resource}, {"key", key}};
+  auto steps = pg::batch(pg::step(kInsertObjection, pg::Params()
+                                                        .add(id)
+                                                        .add(resource)
+                                                        .add(provider)
+                                                        .add(me.agency_code)
+                                                        .add(d.grant_id)
+                                                        .add(key)
+                                                        .add(join(*items))
+                                                        .add(*description)
+                                                        .add(due)
+                                                        .add(me.id)),
+                         pg::step(kEvent, pg::Params()
+                                              .add(me.id)
+                                              .add("objection")
+                                              .add(id)
+                                              .add("opened")
+                                              .add(provider)
+                                              .add(me.agency_code)
+                                              .add(detail.dump())));
+  auto lease = co_await req.worker->db().acquire();
+  auto results = co_await lease->pipeline(steps);
+  co_return objection_json(results[0], 0);
+}
+
+asio::awaitable<json> SharingService::objection(http::Request& req, const std::string& id) {
+  const pg::Params key = pg::Params().add(id);
+  auto r = co_await req.worker->db().exec(kObjection, key);
+  if (r.rows() == 0) not_found("objection");
+  const Principal& me = *req.principal;
+  if (!hub_level(me) && !me.of_agency(r.get(0, 4)) && !me.of_agency(r.get(0, 5))) {
+    not_found("objection");
+  }
+  co_return objection_json(r, 0);
+}
+
+asio::awaitable<json> SharingService::resolve(http::Request& req, const std::string& id,
+                                              const json& raw) {
+  const Principal& me = *req.principal;
+  json current = co_await objection(req, id);
+  const std::string provider = current["provider_code"];
+  const RoleSet resolvers = kOfficers | role_bit(Role::agency_operator);
+  if (!me.of_agency(provider) || !me.has_any(resolvers)) {
+    throw ApiError(ErrorCode::forbidden, "the provider answers objections");
+  }
+  api::JsonBody body{json(raw)};
+  auto outcome = body.string("outcome", true, 20);
+  auto note = body.string("note", true, 2000);
+  if (outcome && *outcome != "corrected" && *outcome != "rejected") {
+    body.error("outcome", "must be corrected or rejected");
+  }
+  body.finish();
+  if (current["status"] != "open") throw ApiError(ErrorCode::conflict, "already resolved");
+  const json detail = {{"outcome", *outcome}};
+  auto steps = pg::batch(
+      pg::step(kResolve, pg::Params().add(id).add(*outcome).add(*note).add(me.id)),
+      pg::step(kEvent, pg::Params()
+                           .add(me.id)
+                           .add("objection")
+                           .add(id)
+                           .add("resolved")
+                           .add(provider)
+                           .add(current["consumer_code"].get<std::string>())
+                           .add(detail.dump())));
+  auto lease = co_await req.worker->db().acquire();
+  auto results = co_await lease->pipeline(steps);
+  if (results[0].rows() == 0) throw ApiError(ErrorCode::conflict, "already resolved");
+  co_return objection_json(results[0], 0);
+}
+
+asio::awaitable<std::string> SharingService::objections(http::Request& req) {
+  const Principal& me = *req.principal;
+  auto page = api::page_request(req, services_.cursors, "objections");
+  auto direction = req.query_param("direction");
+  if (direction && *direction != "incoming" && *direction != "outgoing") {
+    throw ApiError(ErrorCode::validation_failed, "direction is incoming or outgoing",
+                   {{"direction", "must be incoming or outgoing"}}, 400);
+  }
+  std::optional<std::string> agency = hub_level(me) ? req.query_param("agency")
+                                                    : std::optional(me.agency_code);
+  if (!hub_level(me) && me.agency_code.empty()) agency = std::string("-");
+  const pg::Params params = pg::Params()
+                                .add(after_id(page))
+                                .add(agency)
+                                .add(direction)
+                                .add(req.query_param("status"))
+                                .add(static_cast<std::int64_t>(page.limit));
+  auto r = co_await req.worker->db().exec(kObjections, params);
+  json items = json::array();
+  for (int i = 0; i < r.rows(); ++i) items.push_back(objection_json(r, i));
+  std::optional<json> next;
+  if (static_cast<std::size_t>(r.rows()) == page.limit) next = json(items.back()["id"]);
+  co_return api::list_body(items, next, services_.cursors, "objections");
+}
+
+}  // namespace hub::sharing
