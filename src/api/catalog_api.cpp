@@ -19,15 +19,6 @@ using nlohmann::json;
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-json parse_object(const Request& req) {
-  const auto& text = req.message.body();
-  auto body = json::parse(text, nullptr, false);
-  if (text.empty() || body.is_discarded()) {
-    throw ApiError(ErrorCode::validation_failed, "the body is not valid JSON", {}, 400);
-  }
-  return body;
-}
-
 json checked_document(const json& body) {
   std::vector<FieldError> errors;
   auto doc = catalog::validate_resource(body, errors);
@@ -42,7 +33,7 @@ const auto kWriters = {Role::hub_admin, Role::agency_cdo, Role::agency_data_offi
 void register_catalog_routes(http::Router& router, catalog::CatalogService& service) {
   router.add(Verb::post, "/api/v1/resources", Access::roles(kWriters),
              [&service](Request& req) -> awaitable<Response> {
-               const json document = checked_document(parse_object(req));
+               const json document = checked_document(parse_json(req));
                const std::string kind = "dataset";
                auto out = co_await service.create(req, document, kind);
                co_return Response::json(Status::created, dump(out));
@@ -64,7 +55,7 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
   router.add(Verb::put, "/api/v1/resources/{code}", Access::roles(kWriters),
              [&service](Request& req) -> awaitable<Response> {
                const std::string code(req.param("code"));
-               const json document = checked_document(parse_object(req));
+               const json document = checked_document(parse_json(req));
                auto out = co_await service.update(req, code, document);
                co_return Response::json(Status::ok, dump(out));
              });

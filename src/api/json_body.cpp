@@ -12,6 +12,15 @@ std::size_t utf8_chars(std::string_view s) {
   return n;
 }
 
+json parse_json(const http::Request& request) {
+  const auto& text = request.message.body();
+  auto body = json::parse(text, nullptr, false);
+  if (text.empty() || body.is_discarded()) {
+    throw ApiError(ErrorCode::validation_failed, "the body is not valid JSON", {}, 400);
+  }
+  return body;
+}
+
 JsonBody::JsonBody(const http::Request& request) {
   const auto& text = request.message.body();
   if (text.empty()) {

@@ -9,6 +9,7 @@
 #include "hub/core/error.hpp"
 #include "hub/api/catalog_api.hpp"
 #include "hub/api/members_api.hpp"
+#include "hub/api/sharing_api.hpp"
 #include "hub/core/log.hpp"
 #include "hub/members/authenticator.hpp"
 #include "hub/net/tls.hpp"
@@ -38,6 +39,10 @@ App::~App() { stop(); }
 
 void App::start() {
   access_log_ = init_logging(config_.log);
+  // A malformed calendar stops start-up (ConfigError), before anything is started.
+  auto calendar = config_.sharing.calendar_file.empty()
+                      ? sharing::WorkingCalendar::built_in()
+                      : sharing::WorkingCalendar::load(config_.sharing.calendar_file);
   std::signal(SIGPIPE, SIG_IGN);
   raise_descriptor_limit();
 
@@ -83,6 +88,8 @@ void App::start() {
 
   members_ = std::make_unique<members::MembersService>(*services_);
   catalog_ = std::make_unique<catalog::CatalogService>(*services_);
+  grants_ = std::make_unique<sharing::GrantDirectory>();
+  sharing_ = std::make_unique<sharing::SharingService>(*services_, *grants_, std::move(calendar));
   gate_ = std::make_unique<members::Authenticator>(services_->directory, services_->rate_limiter);
   register_routes();
   std::vector<std::string> labels;
@@ -133,9 +140,10 @@ void App::start() {
 void App::register_routes() {
   api::register_system_routes(
       router_, state_, [this] { return metrics_ ? metrics_->render() : std::string(); },
-      [this] { return services_->directory.loaded(); });
+      [this] { return services_->directory.loaded() && grants_->loaded(); });
   api::register_members_routes(router_, *members_, *services_);
   api::register_catalog_routes(router_, *catalog_);
+  api::register_sharing_routes(router_, *sharing_);
 }
 
 void App::start_migrator() {
@@ -163,8 +171,9 @@ void App::start_migrator() {
           spdlog::info("created the first hub_admin ('admin') with HUB_BOOTSTRAP_ADMIN_TOKEN");
         }
         // The directory follows the tables the migrations just made sure exist.
-        directory_sync_ = std::make_unique<members::DirectorySync>(services_->directory,
-                                                                   app_conninfo_);
+        directory_sync_ = std::make_unique<members::DirectorySync>(
+            services_->directory, app_conninfo_,
+            std::vector<members::SyncFollower*>{grants_.get()});
         directory_sync_->start();
         state_.migrated.store(true);
         return;

@@ -41,6 +41,9 @@ int main(int argc, char** argv) {
     hub::App app(std::move(config));
     app.start();
     return app.run_until_signal();
+  } catch (const hub::ConfigError& e) {
+    std::cerr << "hubd: " << e.what() << "\n";
+    return 2;
   } catch (const std::exception& e) {
     std::cerr << "hubd: cannot start: " << e.what() << "\n";
     return 1;

@@ -38,7 +38,7 @@ constexpr pg::Query kResource{
 
 constexpr pg::Query kInsertApplication{
     "sharing_insert_application",
-    "INSERT INTO applications (id, consumer_code, provider_code, resource_code, resource_version,"
+    "INSERT INTO applications AS a (id, consumer_code, provider_code, resource_code, resource_version,"
     " items, clear_items, operations, purpose, legal_basis, valid_until, status, due_at,"
     " created_by, decided_at, decided_by, grant_id)"
     " VALUES ($1, $2, $3, $4, $5, string_to_array($6, ','), string_to_array($7, ','),"
@@ -107,7 +107,7 @@ constexpr pg::Query kRevoke{
   "(o.status = 'open' AND o.due_at < now()), o.grant_id"
 constexpr pg::Query kInsertObjection{
     "sharing_insert_objection",
-    "INSERT INTO objections o (id, resource_code, provider_code, consumer_code, grant_id,"
+    "INSERT INTO objections AS o (id, resource_code, provider_code, consumer_code, grant_id,"
     " record_key, items, description, status, due_at, created_by)"
     " VALUES ($1, $2, $3, $4, $5, $6, string_to_array($7, ','), $8, 'open', $9::timestamptz, $10)"
     " RETURNING " HUB_OBJECTION_COLUMNS};

@@ -125,7 +125,7 @@ TEST_F(CatalogTest, BadMetadataIsAnsweredWithFieldErrors) {
   auto body = json::parse(r.body);
   EXPECT_EQ(body["code"], "validation_failed");
   std::set<std::string> fields;
-  for (const auto& e : body["errors"]) fields.insert(e["field"]);
+  for (const auto& e : body["errors"]) fields.insert(e["field"].get<std::string>());
   for (const char* f : {"items[0].name", "items[2].mask", "legal_basis", "status", "key"}) {
     EXPECT_TRUE(fields.contains(f)) << f << " in " << r.body;
   }

@@ -209,7 +209,7 @@ TEST_F(MembersTest, MassAssignmentIsRefusedWithFieldErrors) {
   EXPECT_EQ(r.status, 422);
   auto body = json::parse(r.body);
   std::set<std::string> fields;
-  for (const auto& e : body["errors"]) fields.insert(e["field"]);
+  for (const auto& e : body["errors"]) fields.insert(e["field"].get<std::string>());
   EXPECT_TRUE(fields.contains("id"));
   EXPECT_TRUE(fields.contains("created_at"));
 
@@ -486,6 +486,38 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
     return code;
   };
   const std::string resource = new_resource(true);
+  // Sharing objects: agency B applies for agency A's resources.
+  auto open_doc = sample_resource(kAgencyA, "公开名录");
+  open_doc["share_type"] = "unconditional";
+  auto open_created = ok(verb::post, "/api/v1/resources", kAdminToken, open_doc);
+  const std::string open_resource = open_created["code"];
+  ok(verb::post, "/api/v1/resources/" + open_resource + "/publish", kAdminToken);
+  const std::string cdo_b_token = actors["cdo_b"].token;
+  auto apply_body = [](const std::string& code) {
+    return json{{"resource_code", code},
+                {"items", {"uscc", "legal_person"}},
+                {"operations", {"read"}},
+                {"purpose", "核验"},
+                {"valid_until", "2027-06-30"}};
+  };
+  auto pending_application = [&] {
+    auto a = ok(verb::post, "/api/v1/applications", cdo_b_token, apply_body(new_resource(true)));
+    return a["id"].get<std::string>();
+  };
+  auto new_grant = [&] {
+    auto a = ok(verb::post, "/api/v1/applications", cdo_b_token, apply_body(open_resource));
+    return a["grant_id"].get<std::string>();
+  };
+  const std::string application_id = pending_application();
+  const std::string grant_id = new_grant();
+  const std::string objection_path =
+      "/api/v1/resources/" + open_resource + "/records/91440101MA59ABCD1X/objections";
+  auto new_objection = [&] {
+    auto o = ok(verb::post, objection_path, cdo_b_token,
+                {{"items", {"legal_person"}}, {"description", "有误"}});
+    return o["id"].get<std::string>();
+  };
+  const std::string objection_id = new_objection();
 
   struct Case {
     verb method;
@@ -577,6 +609,35 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
        [&] { return "/api/v1/resources/" + resource + "/versions/1"; }, nullptr, all(200)},
       {verb::get, "/api/v1/resources/{code}/schema",
        [&] { return "/api/v1/resources/" + resource + "/schema"; }, nullptr, all(200)},
+      {verb::post, "/api/v1/applications", [] { return "/api/v1/applications"; },
+       [&] { return apply_body(open_resource); },
+       only({{"cdo_b", 201}, {"cdo_a", 422}, {"officer_a", 422}}, 403)},
+      {verb::get, "/api/v1/applications", [] { return "/api/v1/applications"; }, nullptr,
+       all(200)},
+      {verb::get, "/api/v1/applications/{id}",
+       [&] { return "/api/v1/applications/" + application_id; }, nullptr, all(200)},
+      {verb::post, "/api/v1/applications/{id}/decision",
+       [&] { return "/api/v1/applications/" + pending_application() + "/decision"; },
+       [] { return json{{"decision", "approve"}}; }, writers(200, 403)},
+      {verb::post, "/api/v1/applications/{id}/withdraw",
+       [&] { return "/api/v1/applications/" + pending_application() + "/withdraw"; }, nullptr,
+       only({{"cdo_b", 200}}, 403)},
+      {verb::get, "/api/v1/grants", [] { return "/api/v1/grants"; }, nullptr, all(200)},
+      {verb::get, "/api/v1/grants/{id}", [&] { return "/api/v1/grants/" + grant_id; }, nullptr,
+       all(200)},
+      {verb::delete_, "/api/v1/grants/{id}", [&] { return "/api/v1/grants/" + new_grant(); },
+       nullptr, writers(204, 403)},
+      {verb::post, "/api/v1/resources/{code}/records/{key}/objections",
+       [&] { return objection_path; },
+       [] { return json{{"items", {"legal_person"}}, {"description", "有误"}}; },
+       only({{"cdo_b", 201}}, 403)},
+      {verb::post, "/api/v1/objections/{id}/resolution",
+       [&] { return "/api/v1/objections/" + new_objection() + "/resolution"; },
+       [] { return json{{"outcome", "rejected"}, {"note", "核实无误"}}; },
+       only({{"cdo_a", 200}, {"officer_a", 200}, {"operator_a", 200}}, 403)},
+      {verb::get, "/api/v1/objections", [] { return "/api/v1/objections"; }, nullptr, all(200)},
+      {verb::get, "/api/v1/objections/{id}", [&] { return "/api/v1/objections/" + objection_id; },
+       nullptr, all(200)},
       {verb::post, "/api/v1/licence-resources", [] { return "/api/v1/licence-resources"; },
        [] {
          return json{{"provider_code", kAgencyA},

@@ -41,6 +41,10 @@ class JsonBody {
   std::vector<FieldError> errors_;
 };
 
+// The body as JSON: 400 validation_failed when it is not JSON at all. (For bodies checked by
+// a validator of their own rather than field by field with JsonBody.)
+nlohmann::json parse_json(const http::Request& request);
+
 // Counts UTF-8 code points (invalid sequences count one per byte).
 std::size_t utf8_chars(std::string_view s);
 

@@ -14,6 +14,7 @@
 #include "hub/members/directory.hpp"
 #include "hub/members/service.hpp"
 #include "hub/catalog/service.hpp"
+#include "hub/sharing/service.hpp"
 #include "hub/core/config.hpp"
 #include "hub/core/metrics.hpp"
 #include "hub/core/worker.hpp"
@@ -43,7 +44,10 @@ class App {
   void stop();
 
   std::uint16_t port() const;
-  bool ready() const { return state_.migrated.load() && services_->directory.loaded(); }
+  bool ready() const {
+    return state_.migrated.load() && services_->directory.loaded() && grants_ && grants_->loaded();
+  }
+  sharing::GrantDirectory& grants() { return *grants_; }
   Services& services() { return *services_; }
   const Config& config() const { return config_; }
   const http::Router& router() const { return router_; }
@@ -68,6 +72,8 @@ class App {
   std::unique_ptr<Services> services_;
   std::unique_ptr<members::MembersService> members_;
   std::unique_ptr<catalog::CatalogService> catalog_;
+  std::unique_ptr<sharing::GrantDirectory> grants_;
+  std::unique_ptr<sharing::SharingService> sharing_;
   std::unique_ptr<members::DirectorySync> directory_sync_;
   std::unique_ptr<http::Gatekeeper> gate_;
   std::unique_ptr<Metrics> metrics_;

@@ -1,0 +1,309 @@
+// The sharing workflow between agencies: applications, decisions, grants, objections.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "hub/store/pg.hpp"
+
+#include "support/catalog_samples.hpp"
+#include "support/test_env.hpp"
+
+namespace hub::test {
+namespace {
+
+using boost::beast::http::verb;
+using nlohmann::json;
+
+constexpr const char* kAdmin = "sharing-test-admin-token-0123456789";
+constexpr const char* kMarket = "114401009P0Y2GG12L";  // provider
+constexpr const char* kTax = "11440100XYDWCM5T1B";     // consumer
+constexpr const char* kStats = "114401000UUY8XPWXH";   // a third agency
+
+class SharingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto config = test_config(dir_, db_);
+    config.bootstrap_admin_token = kAdmin;
+    hub_ = std::make_unique<TestHub>(std::move(config));
+    client_ = std::make_unique<client::HttpsClient>(hub_->client_options());
+    for (auto code : {kMarket, kTax, kStats}) {
+      ok(verb::post, "/api/v1/agencies", kAdmin,
+         {{"code", code}, {"name", std::string("机构") + code}, {"level", "city"}});
+    }
+    market_ = person(kMarket, "sc-officer", "agency_data_officer");
+    market_ops_ = person(kMarket, "sc-operator", "agency_operator");
+    tax_ = person(kTax, "sw-officer", "agency_data_officer");
+    tax_system_ = person(kTax, "sw-system", "agency_system", "system");
+    stats_ = person(kStats, "tj-cdo", "agency_cdo");
+    conditional_ = resource(sample_resource(kMarket));
+    auto open = sample_resource(kMarket, "公开企业名录");
+    open["share_type"] = "unconditional";
+    unconditional_ = resource(open);
+    auto closed = sample_resource(kMarket, "执法案件信息");
+    closed["share_type"] = "none";
+    none_ = resource(closed);
+  }
+
+  client::ClientResponse call(verb method, const std::string& target, const std::string& token,
+                              const json& body = nullptr) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    return client_->request(method, target, body.is_null() ? std::string() : body.dump(), headers);
+  }
+  json ok(verb method, const std::string& target, const std::string& token,
+          const json& body = nullptr) {
+    auto r = call(method, target, token, body);
+    EXPECT_LT(r.status, 300u) << target << ": " << r.body;
+    return r.body.empty() ? json() : json::parse(r.body);
+  }
+  std::string person(const std::string& agency, const std::string& name, const std::string& role,
+                     const std::string& kind = "user") {
+    auto p = ok(verb::post, "/api/v1/principals", kAdmin,
+                {{"agency_code", agency}, {"name", name}, {"kind", kind}, {"roles", {role}}});
+    return ok(verb::post, "/api/v1/principals/" + p["id"].get<std::string>() + "/tokens", kAdmin,
+              json::object())["token"];
+  }
+  std::string resource(const json& doc) {
+    auto r = ok(verb::post, "/api/v1/resources", kAdmin, doc);
+    ok(verb::post, "/api/v1/resources/" + r["code"].get<std::string>() + "/publish", kAdmin);
+    return r["code"];
+  }
+  json application(const std::string& code, json extra = json::object()) {
+    json body = {{"resource_code", code},
+                 {"items", {"uscc", "legal_person"}},
+                 {"operations", {"read", "query"}},
+                 {"purpose", "税收征管中核实纳税人登记信息"},
+                 {"valid_until", "2027-06-30"}};
+    body.update(extra);
+    return body;
+  }
+
+  TempDir dir_;
+  TestDatabase db_;
+  std::unique_ptr<TestHub> hub_;
+  std::unique_ptr<client::HttpsClient> client_;
+  std::string market_, market_ops_, tax_, tax_system_, stats_;
+  std::string conditional_, unconditional_, none_;
+};
+
+TEST_F(SharingTest, UnconditionalIsGrantedAtOnce) {
+  auto a = call(verb::post, "/api/v1/applications", tax_, application(unconditional_));
+  ASSERT_EQ(a.status, 201) << a.body;
+  auto app = json::parse(a.body);
+  EXPECT_EQ(app["status"], "approved");
+  EXPECT_FALSE(app["grant_id"].is_null());
+  EXPECT_TRUE(app["due_at"].is_null());
+  auto grant = ok(verb::get, "/api/v1/grants/" + app["grant_id"].get<std::string>(), tax_);
+  EXPECT_EQ(grant["status"], "active");
+  EXPECT_EQ(grant["consumer_code"], kTax);
+  EXPECT_EQ(grant["items"], json({"uscc", "legal_person"}));
+  // The authorization function sees it at once, without the database.
+  Principal system;
+  system.id = "x";
+  system.agency_code = kTax;
+  auto d = hub_->app().grants().authorize(system, unconditional_, sharing::Operation::read,
+                                          {"uscc"});
+  EXPECT_TRUE(d.allowed) << d.reason;
+  EXPECT_EQ(d.grant_id, app["grant_id"]);
+  EXPECT_FALSE(hub_->app().grants().authorize(system, unconditional_, sharing::Operation::verify,
+                                              {"uscc"}).allowed);
+  EXPECT_FALSE(hub_->app().grants().authorize(system, unconditional_, sharing::Operation::read,
+                                              {"reg_capital"}).allowed);
+}
+
+TEST_F(SharingTest, NoneIsNotShareable) {
+  auto r = call(verb::post, "/api/v1/applications", tax_, application(none_));
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(json::parse(r.body)["code"], "not_shareable");
+}
+
+TEST_F(SharingTest, ConditionalWaitsForTheProviderWithADeadline) {
+  auto app = ok(verb::post, "/api/v1/applications", tax_, application(conditional_));
+  EXPECT_EQ(app["status"], "pending");
+  EXPECT_FALSE(app["due_at"].is_null());
+  EXPECT_TRUE(app["grant_id"].is_null());
+  auto again = call(verb::post, "/api/v1/applications", tax_, application(conditional_));
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(json::parse(again.body)["code"], "conflict");
+
+  const std::string id = app["id"];
+  auto incoming = ok(verb::get, "/api/v1/applications?direction=incoming", market_);
+  ASSERT_EQ(incoming["items"].size(), 1u);
+  EXPECT_EQ(ok(verb::get, "/api/v1/applications?direction=incoming", tax_)["items"].size(), 0u);
+  EXPECT_EQ(ok(verb::get, "/api/v1/applications?direction=outgoing", tax_)["items"].size(), 1u);
+
+  // A third agency sees neither side; the consumer cannot decide its own application.
+  EXPECT_EQ(call(verb::get, "/api/v1/applications/" + id, stats_).status, 404);
+  EXPECT_TRUE(ok(verb::get, "/api/v1/applications", stats_)["items"].empty());
+  EXPECT_EQ(call(verb::post, "/api/v1/applications/" + id + "/decision", stats_,
+                 {{"decision", "approve"}})
+                .status,
+            404);
+  EXPECT_EQ(call(verb::post, "/api/v1/applications/" + id + "/decision", tax_,
+                 {{"decision", "approve"}})
+                .status,
+            403);
+
+  auto no_reason = call(verb::post, "/api/v1/applications/" + id + "/decision", market_,
+                        {{"decision", "reject"}});
+  EXPECT_EQ(no_reason.status, 422) << "a rejection without an opinion";
+
+  // Approve a subset: one item, one operation.
+  auto decided = ok(verb::post, "/api/v1/applications/" + id + "/decision", market_,
+                    {{"decision", "approve"}, {"opinion", "同意，仅限统一社会信用代码"},
+                     {"items", {"uscc"}}, {"operations", {"read"}}});
+  EXPECT_EQ(decided["status"], "approved");
+  EXPECT_FALSE(decided["decided_by"].is_null());
+  auto grant = ok(verb::get, "/api/v1/grants/" + decided["grant_id"].get<std::string>(), tax_);
+  EXPECT_EQ(grant["items"], json({"uscc"}));
+  EXPECT_EQ(grant["operations"], json({"read"}));
+  EXPECT_EQ(call(verb::post, "/api/v1/applications/" + id + "/decision", market_,
+                 {{"decision", "reject"}, {"opinion", "x"}})
+                .status,
+            409)
+      << "decided once";
+  EXPECT_EQ(call(verb::get, "/api/v1/grants/" + grant["id"].get<std::string>(), stats_).status,
+            404);
+}
+
+TEST_F(SharingTest, RejectionAndWithdrawal) {
+  auto app = ok(verb::post, "/api/v1/applications", tax_, application(conditional_));
+  auto rejected = ok(verb::post, "/api/v1/applications/" + app["id"].get<std::string>() +
+                                     "/decision",
+                     market_, {{"decision", "reject"}, {"opinion", "用途与共享条件不符"}});
+  EXPECT_EQ(rejected["status"], "rejected");
+  EXPECT_EQ(rejected["opinion"], "用途与共享条件不符");
+  auto second = ok(verb::post, "/api/v1/applications", tax_, application(conditional_));
+  auto withdrawn =
+      ok(verb::post, "/api/v1/applications/" + second["id"].get<std::string>() + "/withdraw", tax_);
+  EXPECT_EQ(withdrawn["status"], "withdrawn");
+  EXPECT_EQ(call(verb::post, "/api/v1/applications/" + second["id"].get<std::string>() +
+                                 "/withdraw",
+                 tax_)
+                .status,
+            409);
+}
+
+TEST_F(SharingTest, ApplicationsAreCheckedFieldByField) {
+  auto r = call(verb::post, "/api/v1/applications", tax_,
+                application(conditional_, {{"items", {"uscc", "nonexistent"}},
+                                           {"clear_items", {"uscc"}},
+                                           {"operations", {"read", "delete"}},
+                                           {"valid_until", "2020-01-01"}}));
+  ASSERT_EQ(r.status, 422);
+  std::set<std::string> fields;
+  const json problem = json::parse(r.body);
+  for (const auto& e : problem["errors"]) fields.insert(e["field"].get<std::string>());
+  EXPECT_TRUE(fields.contains("items[1]")) << r.body;
+  EXPECT_TRUE(fields.contains("clear_items[0]")) << "uscc is not sensitive: never masked";
+  EXPECT_TRUE(fields.contains("operations"));
+  EXPECT_TRUE(fields.contains("valid_until"));
+  auto far = call(verb::post, "/api/v1/applications", tax_,
+                  application(conditional_, {{"valid_until", "2099-01-01"}}));
+  EXPECT_EQ(far.status, 422) << "at most a year ahead by default";
+  auto own = call(verb::post, "/api/v1/applications", market_, application(conditional_));
+  EXPECT_EQ(own.status, 422);
+  auto clear_ok = call(verb::post, "/api/v1/applications", tax_,
+                       application(conditional_, {{"clear_items", {"legal_person"}}}));
+  EXPECT_EQ(clear_ok.status, 201) << clear_ok.body;
+}
+
+TEST_F(SharingTest, RevocationIsRefusedFromTheNextRequest) {
+  auto app = ok(verb::post, "/api/v1/applications", tax_, application(unconditional_));
+  const std::string grant = app["grant_id"];
+  Principal system;
+  system.id = "x";
+  system.agency_code = kTax;
+  auto& grants = hub_->app().grants();
+  EXPECT_TRUE(grants.authorize(system, unconditional_, sharing::Operation::read, {"uscc"}).allowed);
+  EXPECT_EQ(call(verb::delete_, "/api/v1/grants/" + grant, tax_).status, 403)
+      << "the consumer cannot revoke";
+  EXPECT_EQ(call(verb::delete_, "/api/v1/grants/" + grant, stats_).status, 404);
+  EXPECT_EQ(call(verb::delete_, "/api/v1/grants/" + grant, market_).status, 204);
+  EXPECT_FALSE(grants.authorize(system, unconditional_, sharing::Operation::read, {"uscc"}).allowed);
+  EXPECT_EQ(ok(verb::get, "/api/v1/grants/" + grant, tax_)["status"], "revoked");
+}
+
+TEST_F(SharingTest, RevocationReachesAnotherNodeWithinASecond) {
+  auto app = ok(verb::post, "/api/v1/applications", tax_, application(unconditional_));
+  TempDir other_dir;
+  TestHub other(test_config(other_dir, db_));
+  Principal system;
+  system.id = "x";
+  system.agency_code = kTax;
+  auto allowed = [&] {
+    return other.app().grants().authorize(system, unconditional_, sharing::Operation::read,
+                                          {"uscc"}).allowed;
+  };
+  for (int i = 0; i < 100 && !allowed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(allowed());
+  ok(verb::delete_, "/api/v1/grants/" + app["grant_id"].get<std::string>(), market_);
+  const auto at = std::chrono::steady_clock::now();
+  while (allowed() && std::chrono::steady_clock::now() - at < std::chrono::seconds(1)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_FALSE(allowed()) << "node 2 still allowed the grant a second after revocation";
+}
+
+TEST_F(SharingTest, ObjectionsFromGrantHoldersAnsweredByTheProvider) {
+  auto app = ok(verb::post, "/api/v1/applications", tax_, application(unconditional_));
+  auto path = "/api/v1/resources/" + unconditional_ + "/records/91440101MA59ABCD1X/objections";
+  auto none = call(verb::post, path, stats_, {{"items", {"uscc"}}, {"description", "不一致"}});
+  EXPECT_EQ(none.status, 403) << "no grant, no objection";
+  EXPECT_EQ(json::parse(none.body)["code"], "no_grant");
+  auto beyond = call(verb::post, path, tax_system_,
+                     {{"items", {"reg_capital"}}, {"description", "注册资本有误"}});
+  EXPECT_EQ(beyond.status, 403) << "only items the grant covers";
+  auto opened = call(verb::post, path, tax_system_,
+                     {{"items", {"legal_person"}}, {"description", "法定代表人已变更"}});
+  ASSERT_EQ(opened.status, 201) << opened.body;
+  auto objection = json::parse(opened.body);
+  EXPECT_EQ(objection["status"], "open");
+  EXPECT_FALSE(objection["due_at"].is_null());
+  const std::string id = objection["id"];
+
+  EXPECT_EQ(ok(verb::get, "/api/v1/objections?direction=incoming", market_)["items"].size(), 1u);
+  EXPECT_EQ(ok(verb::get, "/api/v1/objections?direction=outgoing", tax_)["items"].size(), 1u);
+  EXPECT_EQ(call(verb::get, "/api/v1/objections/" + id, stats_).status, 404);
+  EXPECT_EQ(call(verb::post, "/api/v1/objections/" + id + "/resolution", tax_,
+                 {{"outcome", "corrected"}, {"note", "x"}})
+                .status,
+            403);
+  auto resolved = ok(verb::post, "/api/v1/objections/" + id + "/resolution", market_ops_,
+                     {{"outcome", "corrected"}, {"note", "已按最新登记信息更正"}});
+  EXPECT_EQ(resolved["status"], "resolved");
+  EXPECT_EQ(ok(verb::get, "/api/v1/objections?status=resolved", tax_)["items"].size(), 1u);
+  EXPECT_EQ(ok(verb::get, "/api/v1/objections?status=open", tax_)["items"].size(), 0u);
+}
+
+TEST_F(SharingTest, OverdueApplicationsAndObjectionsShowInTheirLists) {
+  auto app = ok(verb::post, "/api/v1/applications", tax_, application(conditional_));
+  EXPECT_FALSE(app["overdue"].get<bool>());
+  EXPECT_TRUE(ok(verb::get, "/api/v1/applications?status=overdue", market_)["items"].empty());
+  // Move the deadline into the past, as ten working days going by would.
+  auto conn = pg::connect_blocking(db_.superuser_conninfo(), 5);
+  pg::exec_blocking(conn.get(), "UPDATE applications SET due_at = now() - interval '1 day'");
+  auto overdue = ok(verb::get, "/api/v1/applications?status=overdue", market_);
+  ASSERT_EQ(overdue["items"].size(), 1u);
+  EXPECT_TRUE(overdue["items"][0]["overdue"].get<bool>());
+}
+
+TEST(SharingConfig, AMalformedCalendarStopsStartUp) {
+  TempDir dir;
+  const auto file = dir.path() / "calendar.json";
+  std::ofstream(file) << R"({"holidays":["2026-13-01"]})";
+  Config config;
+  config.listen = "127.0.0.1:0";
+  config.data_dir = dir.path() / "data";
+  config.database.url = "host=/nonexistent";
+  config.sharing.calendar_file = file.string();
+  config.log.level = "off";
+  App app(config);
+  EXPECT_THROW(app.start(), ConfigError);
+}
+
+}  // namespace
+}  // namespace hub::test
