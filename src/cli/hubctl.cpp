@@ -42,7 +42,11 @@ const char* kUsage =
     "                                  object or an array; `code` picks the entry, else the\n"
     "                                  provider's entry of that name; `status` is applied too)\n"
     "  resources export [--format json|csv] [--provider C] [-o FILE]\n"
-    "  demo                            load the demo agencies, people and systems\n"
+    "  applications list [--direction incoming|outgoing] [--status S]\n"
+    "  applications decide ID approve|reject [--opinion TEXT] [--items a,b] [--operations r,q]\n"
+    "  grants list [--resource CODE] [--consumer AGENCY]\n"
+    "  grants revoke GRANT_ID\n"
+    "  demo                            load the demo agencies, people, catalog and sharing\n"
     "  db status|start|stop            control the embedded database under the data dir\n"
     "  version                         print the version\n"
     "\n"
@@ -558,6 +562,158 @@ int cmd_resources(const Options& o, std::ostream& out, std::ostream& err) {
   return 2;
 }
 
+int cmd_applications(const Options& o, std::ostream& out, std::ostream& err) {
+  const std::string action = o.rest.size() > 1 ? o.rest[1] : "";
+  Api api(o);
+  if (action == "list") {
+    std::string target = "/api/v1/applications?x=1";
+    if (auto d = o.flag("direction", false); !d.empty()) target += "&direction=" + d;
+    if (auto st = o.flag("status", false); !st.empty()) target += "&status=" + st;
+    for (const auto& a : api.all(target)) {
+      out << a["id"].get<std::string>() << "  " << a["status"].get<std::string>()
+          << (a["overdue"].get<bool>() ? " (overdue)" : "") << "  "
+          << a["consumer_code"].get<std::string>() << " → " << a["resource_code"].get<std::string>()
+          << "  due " << (a["due_at"].is_null() ? "-" : a["due_at"].get<std::string>()) << "  "
+          << a["purpose"].get<std::string>() << "\n";
+    }
+    return 0;
+  }
+  if (action == "decide") {
+    if (o.rest.size() != 4) {
+      err << "usage: hubctl applications decide ID approve|reject [--opinion TEXT]\n";
+      return 2;
+    }
+    nlohmann::json body = {{"decision", o.rest[3]}};
+    if (auto op = o.flag("opinion", false); !op.empty()) body["opinion"] = op;
+    if (auto i = o.flag("items", false); !i.empty()) body["items"] = split(i, ',');
+    if (auto p = o.flag("operations", false); !p.empty()) body["operations"] = split(p, ',');
+    auto a = api.call(verb::post, "/api/v1/applications/" + o.rest[2] + "/decision", body);
+    out << a["status"].get<std::string>()
+        << (a["grant_id"].is_null() ? "" : " grant " + a["grant_id"].get<std::string>()) << "\n";
+    return 0;
+  }
+  err << "usage: hubctl applications list|decide\n";
+  return 2;
+}
+
+int cmd_grants(const Options& o, std::ostream& out, std::ostream& err) {
+  const std::string action = o.rest.size() > 1 ? o.rest[1] : "";
+  Api api(o);
+  if (action == "list") {
+    std::string target = "/api/v1/grants?x=1";
+    if (auto r = o.flag("resource", false); !r.empty()) target += "&resource_code=" + r;
+    if (auto c = o.flag("consumer", false); !c.empty()) target += "&consumer=" + c;
+    for (const auto& g : api.all(target)) {
+      std::string items, ops;
+      for (const auto& i : g["items"]) items += (items.empty() ? "" : ",") + i.get<std::string>();
+      for (const auto& p : g["operations"]) ops += (ops.empty() ? "" : ",") + p.get<std::string>();
+      out << g["id"].get<std::string>() << "  " << g["status"].get<std::string>() << "  "
+          << g["consumer_code"].get<std::string>() << " → " << g["resource_code"].get<std::string>()
+          << "  [" << ops << "] " << items << "  until " << g["valid_until"].get<std::string>()
+          << "\n";
+    }
+    return 0;
+  }
+  if (action == "revoke" && o.rest.size() == 3) {
+    api.call(verb::delete_, "/api/v1/grants/" + o.rest[2]);
+    out << "revoked\n";
+    return 0;
+  }
+  err << "usage: hubctl grants list [--resource CODE] [--consumer AGENCY] | grants revoke ID\n";
+  return 2;
+}
+
+// Signs a demo person in and returns an API client acting as them.
+std::unique_ptr<Api> demo_person(const Options& o, const std::string& name) {
+  client::HttpsClient c(client_options(o));
+  auto r = c.request(verb::post, "/api/v1/sessions",
+                     nlohmann::json{{"name", name}, {"password", kDemoPassword}}.dump());
+  if (r.status != 200) throw std::runtime_error("demo sign-in of " + name + ": " + Api::describe(r));
+  Options as = o;
+  as.token = nlohmann::json::parse(r.body)["token"];
+  return std::make_unique<Api>(as);
+}
+
+// The sharing part of the demo, made once: market regulation's enterprise registrations are
+// applied for by tax (approved), human resources (pending) and statistics (rejected); market
+// regulation takes tax's open credit ratings (granted at once); power supply waits on human
+// resources; and tax has raised an objection on a registration record.
+void demo_sharing(const Options& o, Api& admin, std::ostream& out, std::ostream& err) {
+  auto existing = admin.all("/api/v1/applications");
+  if (!existing.empty()) {
+    out << "sharing: " << existing.size() << " applications already there\n";
+    return;
+  }
+  auto code_of = [&](const std::string& provider, const std::string& name) {
+    for (const auto& r : admin.all("/api/v1/resources?provider=" + provider)) {
+      if (r["name"] == name) return r["code"].get<std::string>();
+    }
+    throw std::runtime_error("demo resource missing: " + name);
+  };
+  const std::string registration = code_of("114401009P0Y2GG12L", "企业登记信息");
+  const std::string ratings = code_of("11440100XYDWCM5T1B", "纳税信用等级评价结果");
+  const std::string social = code_of("11440100FAJ0T55W64", "社会保险缴费信息");
+  const std::string until = "2027-06-30";
+  try {
+    auto tax = demo_person(o, "gzsw-officer");
+    auto market = demo_person(o, "gzsc-officer");
+    auto hr = demo_person(o, "gzrs-officer");
+    auto stats = demo_person(o, "gztj-cdo");
+    auto power = demo_person(o, "gdgz-cdo");
+
+    // Approved: tax reads and queries enterprise registrations for tax administration.
+    auto a1 = tax->call(verb::post, "/api/v1/applications",
+                        {{"resource_code", registration},
+                         {"items", {"uscc", "name", "legal_person", "reg_capital", "status"}},
+                         {"operations", {"read", "query", "changes"}},
+                         {"purpose", "税收征管中核实纳税人登记信息"},
+                         {"legal_basis", "《中华人民共和国税收征收管理法》"},
+                         {"valid_until", until}});
+    market->call(verb::post, "/api/v1/applications/" + a1["id"].get<std::string>() + "/decision",
+                 {{"decision", "approve"}, {"opinion", "同意，用于税收征管"}});
+    // Unconditional: market regulation takes the tax credit ratings at once.
+    market->call(verb::post, "/api/v1/applications",
+                 {{"resource_code", ratings},
+                  {"items", {"uscc", "taxpayer_name", "credit_level", "year"}},
+                  {"operations", {"read", "query", "aggregate"}},
+                  {"purpose", "信用监管中的纳税信用联合奖惩"},
+                  {"valid_until", until}});
+    // Pending: human resources asks for registrations for talent policies.
+    hr->call(verb::post, "/api/v1/applications",
+             {{"resource_code", registration},
+              {"items", {"uscc", "name", "status"}},
+              {"operations", {"verify"}},
+              {"purpose", "人才引进政策中核验用人单位登记状态"},
+              {"valid_until", until}});
+    // Rejected: statistics asks for the legal persons' ID numbers in clear.
+    auto a4 = stats->call(verb::post, "/api/v1/applications",
+                          {{"resource_code", registration},
+                           {"items", {"uscc", "legal_person", "legal_person_id"}},
+                           {"clear_items", {"legal_person_id"}},
+                           {"operations", {"query"}},
+                           {"purpose", "经济普查名录核对"},
+                           {"valid_until", until}});
+    market->call(verb::post, "/api/v1/applications/" + a4["id"].get<std::string>() + "/decision",
+                 {{"decision", "reject"},
+                  {"opinion", "统计用途不需要明文身份证号码，请改为核验或脱敏后申请"}});
+    // Pending, at a provider with a deadline: power supply asks human resources.
+    power->call(verb::post, "/api/v1/applications",
+                {{"resource_code", social},
+                 {"items", {"person_id", "employer_uscc", "paid_months"}},
+                 {"operations", {"aggregate"}},
+                 {"purpose", "企业用工与用电关联分析（仅统计）"},
+                 {"valid_until", until}});
+    // An open objection: tax finds a registration's legal person out of date.
+    tax->call(verb::post,
+              "/api/v1/resources/" + registration + "/records/91440101MA59XK2L3N/objections",
+              {{"items", {"legal_person"}},
+               {"description", "该企业法定代表人已于2026年9月变更，登记信息未更新"}});
+    out << "sharing: 5 applications (approved, automatic, pending ×2, rejected), 1 objection\n";
+  } catch (const std::exception& e) {
+    err << "demo sharing: " << e.what() << "\n";
+  }
+}
+
 // The demo: the city's agencies, and for seven of them a CDO, a data officer and a system, plus
 // a coordinator. People share one documented password; systems get tokens written to
 // DATA_DIR/demo-tokens.json (0600), reused on the next run while they still work.
@@ -628,6 +784,8 @@ int cmd_demo(const Options& o, std::ostream& out, std::ostream& err) {
     api.call(verb::post, "/api/v1/resources/" + licence["code"].get<std::string>() + "/publish");
     out << "licence resource: 营业执照 " << licence["code"].get<std::string>() << "\n";
   }
+
+  demo_sharing(o, api, out, err);
 
   // System tokens: reuse the saved ones that still work, issue the rest.
   const fs::path token_file = o.data_dir / "demo-tokens.json";
@@ -737,6 +895,8 @@ int hubctl_main(const std::vector<std::string>& args, std::ostream& out, std::os
     if (command == "tokens") return cmd_tokens(o, out, err);
     if (command == "demo") return cmd_demo(o, out, err);
     if (command == "resources") return cmd_resources(o, out, err);
+    if (command == "applications") return cmd_applications(o, out, err);
+    if (command == "grants") return cmd_grants(o, out, err);
     if (command == "db") return cmd_db(o, out, err);
   } catch (const std::exception& e) {
     err << "hubctl: " << e.what() << "\n";

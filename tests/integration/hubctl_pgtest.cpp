@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -170,6 +171,27 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   auto session = client.request(boost::beast::http::verb::post, "/api/v1/sessions",
                                 R"({"name":"gzga-cdo","password":"hub-demo-2026"})");
   EXPECT_EQ(session.status, 200) << session.body;
+  auto apps = client.request(boost::beast::http::verb::get, "/api/v1/applications", {},
+                             {{"Authorization", std::string("Bearer ") + kAdminToken}});
+  std::multiset<std::string> statuses;
+  const auto app_list = nlohmann::json::parse(apps.body);
+  for (const auto& a : app_list["items"]) {
+    statuses.insert(a["status"].get<std::string>());
+  }
+  EXPECT_EQ(statuses, (std::multiset<std::string>{"approved", "approved", "pending", "pending",
+                                                   "rejected"}));
+  auto objections = client.request(boost::beast::http::verb::get, "/api/v1/objections?status=open",
+                                   {}, {{"Authorization", std::string("Bearer ") + kAdminToken}});
+  EXPECT_EQ(nlohmann::json::parse(objections.body)["items"].size(), 1u);
+  auto [rc3, pending, err3] = run({"applications", "list", "--status", "pending"});
+  EXPECT_EQ(rc3, 0) << err3;
+  const std::string first_pending = pending.substr(0, pending.find(' '));
+  auto [rc4, decided, err4] =
+      run({"applications", "decide", first_pending, "approve", "--opinion", "同意"});
+  EXPECT_EQ(rc4, 0) << err4;
+  EXPECT_EQ(decided.rfind("approved grant ", 0), 0u) << decided;
+  auto [rc5, grants, err5] = run({"grants", "list"});
+  EXPECT_EQ(std::count(grants.begin(), grants.end(), '\n'), 3) << grants;
   // Run again: nothing new, the saved tokens reused.
   auto [rc2, out2, err2] = run({"demo"});
   EXPECT_EQ(rc2, 0) << err2;
