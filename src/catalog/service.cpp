@@ -57,7 +57,15 @@ constexpr pg::Query kUpdate{
     "       SELECT code, version, document, $8::jsonb, $9::jsonb, $10 FROM r),"
     " l AS (INSERT INTO admin_log (actor_id, action, object_type, object_id, agency_code, detail)"
     "       SELECT $10, 'change', 'resource', code, provider_code,"
-    "              jsonb_build_object('version', version, 'breaking', $9::jsonb) FROM r)"
+    "              jsonb_build_object('version', version, 'breaking', $9::jsonb) FROM r),"
+    // A breaking change is reported to every holder of a live grant on the resource.
+    " n AS (INSERT INTO sharing_events (actor_id, object_type, object_id, action, provider_code,"
+    "                                   consumer_code, detail)"
+    "       SELECT $10, 'grant', g.id, 'resource_changed', g.provider_code, g.consumer_code,"
+    "              jsonb_build_object('resource_code', r.code, 'version', r.version,"
+    "                                 'breaking', $9::jsonb, 'at', now())"
+    "       FROM r JOIN grants g ON g.resource_code = r.code"
+    "       WHERE $9::jsonb IS NOT NULL AND g.revoked_at IS NULL AND g.valid_until > now())"
     " SELECT " HUB_RESOURCE_COLUMNS " FROM r"};
 
 constexpr pg::Query kTransition{

@@ -86,7 +86,9 @@ constexpr pg::Query kNotify{"sharing_notify", "SELECT pg_notify('hub_directory',
   "array_to_string(g.clear_items, ','), array_to_string(g.operations, ','), g.purpose, "       \
   HUB_TS("g.valid_until") ", CASE WHEN g.revoked_at IS NOT NULL THEN 'revoked' WHEN "          \
   "g.valid_until <= now() THEN 'expired' ELSE 'active' END, g.application_id, g.legal_basis, " \
-  HUB_TS("g.created_at") ", " HUB_TS_OPT("g.revoked_at")
+  HUB_TS("g.created_at") ", " HUB_TS_OPT("g.revoked_at") ", "                               \
+  "(SELECT coalesce(jsonb_agg(e.detail ORDER BY e.id), '[]') FROM sharing_events e "            \
+  "WHERE e.object_type = 'grant' AND e.object_id = g.id AND e.action = 'resource_changed')::text"
 constexpr pg::Query kGrant{"sharing_grant",
                            "SELECT " HUB_GRANT_COLUMNS " FROM grants g WHERE g.id = $1"};
 constexpr pg::Query kGrants{
@@ -185,7 +187,9 @@ json grant_json(const pg::Result& r, int row) {
           {"application_id", r.get(row, 10)},
           {"legal_basis", opt_text(r, row, 11)},
           {"created_at", r.get(row, 12)},
-          {"revoked_at", opt_text(r, row, 13)}};
+          {"revoked_at", opt_text(r, row, 13)},
+          // Items removed or retyped by later versions of the resource (catalog.md).
+          {"resource_changes", json::parse(r.get(row, 14))}};
 }
 
 json objection_json(const pg::Result& r, int row) {

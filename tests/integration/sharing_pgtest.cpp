@@ -211,6 +211,20 @@ TEST_F(SharingTest, ApplicationsAreCheckedFieldByField) {
   EXPECT_EQ(clear_ok.status, 201) << clear_ok.body;
 }
 
+TEST_F(SharingTest, ABreakingNewVersionIsReportedToGrantHolders) {
+  auto app = ok(verb::post, "/api/v1/applications", tax_, application(unconditional_));
+  const std::string grant = app["grant_id"];
+  EXPECT_TRUE(ok(verb::get, "/api/v1/grants/" + grant, tax_)["resource_changes"].empty());
+  auto doc = sample_resource(kMarket, "公开企业名录");
+  doc["share_type"] = "unconditional";
+  doc["items"].erase(1);  // legal_person removed
+  ok(verb::put, "/api/v1/resources/" + unconditional_, market_, doc);
+  auto changes = ok(verb::get, "/api/v1/grants/" + grant, tax_)["resource_changes"];
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0]["version"], 2);
+  EXPECT_EQ(changes[0]["breaking"]["removed"], json({"legal_person"}));
+}
+
 TEST_F(SharingTest, RevocationIsRefusedFromTheNextRequest) {
   auto app = ok(verb::post, "/api/v1/applications", tax_, application(unconditional_));
   const std::string grant = app["grant_id"];
