@@ -63,7 +63,7 @@ constexpr pg::Query kWithdraw{
     "sharing_withdraw",
     "UPDATE applications a SET status = 'withdrawn', withdrawn_at = now(), withdrawn_by = $2"
     " WHERE a.id = $1 AND a.status = 'pending' RETURNING " HUB_APPLICATION_COLUMNS};
-// Lists: $1 position (created_at|id) of the last item; $2 agency or NULL (all);
+// Lists (in id order): $1 the id of the last item of the previous page; $2 agency or NULL (all);
 // $3 direction: incoming, outgoing or NULL (both); $4 status or NULL ('overdue' included).
 constexpr pg::Query kApplications{
     "sharing_applications",
@@ -80,6 +80,12 @@ constexpr pg::Query kEvent{
     "INSERT INTO sharing_events (actor_id, object_type, object_id, action, provider_code,"
     " consumer_code, detail) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)"};
 constexpr pg::Query kNotify{"sharing_notify", "SELECT pg_notify('hub_directory', $1)"};
+// A state change and what follows from it (a grant, an event) commit together or not at all:
+// the change is a guarded UPDATE in an explicit transaction, and the rest is sent only when the
+// UPDATE changed a row (another officer may have decided first).
+constexpr pg::Query kBegin{"sharing_begin", "BEGIN"};
+constexpr pg::Query kCommit{"sharing_commit", "COMMIT"};
+constexpr pg::Query kRollback{"sharing_rollback", "ROLLBACK"};
 
 #define HUB_GRANT_COLUMNS                                                                     \
   "g.id, g.resource_code, g.provider_code, g.consumer_code, array_to_string(g.items, ','), "   \
@@ -100,7 +106,8 @@ constexpr pg::Query kGrants{
     " ORDER BY g.id LIMIT $5"};
 constexpr pg::Query kRevoke{
     "sharing_revoke",
-    "UPDATE grants SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL"};
+    "UPDATE grants SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL"
+    " RETURNING id"};
 
 #define HUB_OBJECTION_COLUMNS                                                                 \
   "o.id, o.status, " HUB_TS("o.due_at") ", o.resource_code, o.provider_code, o.consumer_code, " \
@@ -259,6 +266,43 @@ std::string after_id(const api::PageRequest& page) {
   return page.after ? page.after->get<std::string>() : std::string();
 }
 
+// Runs `change` (a guarded UPDATE ... RETURNING) in a transaction; when it changed a row, runs
+// `then` and commits, else rolls back. Returns the UPDATE's result (no rows: it lost a race).
+asio::awaitable<pg::Result> guarded(pg::Lease& lease, const pg::Connection::Step& change,
+                                    const std::vector<pg::Connection::Step>& then) {
+  auto first = pg::batch(pg::step(kBegin), pg::Connection::Step(change));
+  auto results = co_await lease->pipeline(first);
+  pg::Result updated = std::move(results[1]);
+  if (updated.rows() == 0) {
+    const auto rollback = pg::batch(pg::step(kRollback));
+    co_await lease->pipeline(rollback);
+    co_return updated;
+  }
+  auto rest = then;
+  rest.push_back(pg::step(kCommit));
+  co_await lease->pipeline(rest);
+  co_return updated;
+}
+
+// Status filters of lists: the values a list knows, or a 400.
+std::optional<std::string> status_filter(const http::Request& req,
+                                         std::initializer_list<const char*> allowed) {
+  auto v = req.query_param("status");
+  if (!v || v->empty()) return std::nullopt;
+  for (const char* a : allowed) {
+    if (*v == a) return v;
+  }
+  std::string list;
+  for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+  throw ApiError(ErrorCode::validation_failed, "status must be one of " + list,
+                 {{"status", "must be one of " + list}}, 400);
+}
+
+std::optional<std::string> non_empty(const http::Request& req, const char* name) {
+  auto v = req.query_param(name);
+  return v && !v->empty() ? v : std::nullopt;
+}
+
 }  // namespace
 
 asio::awaitable<json> SharingService::apply(http::Request& req, const json& raw) {
@@ -270,6 +314,7 @@ asio::awaitable<json> SharingService::apply(http::Request& req, const json& raw)
   auto operations = body.strings("operations", true, 5, 20);
   auto purpose = body.string("purpose", true, 500);
   auto legal = body.string("legal_basis", false, 1000);
+  if (legal && legal->empty()) legal.reset();
   auto until_text = body.string("valid_until", true, 40);
   body.finish();  // shape first: unknown fields, types
 
@@ -469,6 +514,18 @@ asio::awaitable<json> SharingService::decide(http::Request& req, const std::stri
                                             ", not pending");
   }
   const bool approve = *decision == "approve";
+  if (approve) {
+    // The world may have moved since the application: the grant must still make sense.
+    const std::string code = current["resource_code"];
+    const pg::Params rkey = pg::Params().add(code);
+    auto res = co_await req.worker->db().exec(kResource, rkey);
+    if (res.rows() == 0 || res.get(0, 1) != "published" || res.get(0, 2) == "none") {
+      throw ApiError(ErrorCode::conflict, "the resource is no longer published and shareable");
+    }
+    if (*parse_until(current["valid_until"], calendar_) <= Clock::now()) {
+      throw ApiError(ErrorCode::conflict, "the period asked for has already ended; reject it");
+    }
+  }
   const std::string grant_id = approve ? new_id() : std::string();
   std::vector<std::string> clear;
   for (const auto& c : current["clear_items"]) {
@@ -476,42 +533,41 @@ asio::awaitable<json> SharingService::decide(http::Request& req, const std::stri
   }
   const json detail = {{"decision", *decision}, {"items", grant_items}, {"operations", grant_ops}};
   const std::string consumer = current["consumer_code"];
-  auto steps = pg::batch(
-      pg::step(kDecide, pg::Params()
-                            .add(id)
-                            .add(approve ? "approved" : "rejected")
-                            .add(me.id)
-                            .add(opinion)
-                            .add(approve ? std::optional(grant_id) : std::nullopt)),
-      pg::step(kEvent, pg::Params()
-                           .add(me.id)
-                           .add("application")
-                           .add(id)
-                           .add(approve ? "approved" : "rejected")
-                           .add(provider)
-                           .add(consumer)
-                           .add(detail.dump())));
+  const auto change = pg::step(kDecide, pg::Params()
+                                            .add(id)
+                                            .add(approve ? "approved" : "rejected")
+                                            .add(me.id)
+                                            .add(opinion)
+                                            .add(approve ? std::optional(grant_id) : std::nullopt));
+  auto then = pg::batch(pg::step(kEvent, pg::Params()
+                                             .add(me.id)
+                                             .add("application")
+                                             .add(id)
+                                             .add(approve ? "approved" : "rejected")
+                                             .add(provider)
+                                             .add(consumer)
+                                             .add(detail.dump())));
   if (approve) {
-    steps.push_back(pg::step(kInsertGrant, pg::Params()
-                                               .add(grant_id)
-                                               .add(id)
-                                               .add(current["resource_code"].get<std::string>())
-                                               .add(provider)
-                                               .add(consumer)
-                                               .add(join(grant_items))
-                                               .add(join(clear))
-                                               .add(join(grant_ops))
-                                               .add(current["purpose"].get<std::string>())
-                                               .add(current["legal_basis"].is_null()
-                                                        ? std::optional<std::string>()
-                                                        : std::optional<std::string>(
-                                                              current["legal_basis"]))
-                                               .add(current["valid_until"].get<std::string>())));
-    steps.push_back(pg::step(kNotify, pg::Params().add("grant:" + grant_id)));
+    then.push_back(pg::step(kInsertGrant, pg::Params()
+                                              .add(grant_id)
+                                              .add(id)
+                                              .add(current["resource_code"].get<std::string>())
+                                              .add(provider)
+                                              .add(consumer)
+                                              .add(join(grant_items))
+                                              .add(join(clear))
+                                              .add(join(grant_ops))
+                                              .add(current["purpose"].get<std::string>())
+                                              .add(current["legal_basis"].is_null()
+                                                       ? std::optional<std::string>()
+                                                       : std::optional<std::string>(
+                                                             current["legal_basis"]))
+                                              .add(current["valid_until"].get<std::string>())));
+    then.push_back(pg::step(kNotify, pg::Params().add("grant:" + grant_id)));
   }
   auto lease = co_await req.worker->db().acquire();
-  auto results = co_await lease->pipeline(steps);
-  if (results[0].rows() == 0) {
+  auto decided = co_await guarded(lease, change, then);
+  if (decided.rows() == 0) {
     throw ApiError(ErrorCode::conflict, "the application was decided meanwhile");
   }
   if (approve) {
@@ -520,7 +576,7 @@ asio::awaitable<json> SharingService::decide(http::Request& req, const std::stri
     for (const auto& op : grant_ops) g.operations |= operation_bit(*parse_operation(op));
     grants_.put(grant_id, std::move(g));
   }
-  co_return application_json(results[0], 0);
+  co_return application_json(decided, 0);
 }
 
 asio::awaitable<json> SharingService::withdraw(http::Request& req, const std::string& id) {
@@ -533,19 +589,19 @@ asio::awaitable<json> SharingService::withdraw(http::Request& req, const std::st
   if (current["status"] != "pending") {
     throw ApiError(ErrorCode::conflict, "only a pending application can be withdrawn");
   }
-  auto steps = pg::batch(pg::step(kWithdraw, pg::Params().add(id).add(me.id)),
-                         pg::step(kEvent, pg::Params()
-                                              .add(me.id)
-                                              .add("application")
-                                              .add(id)
-                                              .add("withdrawn")
-                                              .add(current["provider_code"].get<std::string>())
-                                              .add(consumer)
-                                              .add("{}")));
+  const auto change = pg::step(kWithdraw, pg::Params().add(id).add(me.id));
+  const auto then = pg::batch(pg::step(kEvent, pg::Params()
+                                                   .add(me.id)
+                                                   .add("application")
+                                                   .add(id)
+                                                   .add("withdrawn")
+                                                   .add(current["provider_code"].get<std::string>())
+                                                   .add(consumer)
+                                                   .add("{}")));
   auto lease = co_await req.worker->db().acquire();
-  auto results = co_await lease->pipeline(steps);
-  if (results[0].rows() == 0) throw ApiError(ErrorCode::conflict, "the application was decided");
-  co_return application_json(results[0], 0);
+  auto withdrawn = co_await guarded(lease, change, then);
+  if (withdrawn.rows() == 0) throw ApiError(ErrorCode::conflict, "the application was decided");
+  co_return application_json(withdrawn, 0);
 }
 
 asio::awaitable<std::string> SharingService::applications(http::Request& req) {
@@ -563,8 +619,9 @@ asio::awaitable<std::string> SharingService::applications(http::Request& req) {
                                 .add(after_id(page))
                                 .add(agency)
                                 .add(direction)
-                                .add(req.query_param("status"))
-                                .add(req.query_param("resource_code"))
+                                .add(status_filter(req, {"pending", "approved", "rejected",
+                                                         "withdrawn", "overdue"}))
+                                .add(non_empty(req, "resource_code"))
                                 .add(static_cast<std::int64_t>(page.limit));
   auto r = co_await req.worker->db().exec(kApplications, params);
   json items = json::array();
@@ -593,8 +650,8 @@ asio::awaitable<std::string> SharingService::grants(http::Request& req) {
   const pg::Params params = pg::Params()
                                 .add(after_id(page))
                                 .add(agency)
-                                .add(req.query_param("resource_code"))
-                                .add(req.query_param("consumer"))
+                                .add(non_empty(req, "resource_code"))
+                                .add(non_empty(req, "consumer"))
                                 .add(static_cast<std::int64_t>(page.limit));
   auto r = co_await req.worker->db().exec(kGrants, params);
   json items = json::array();
@@ -612,18 +669,18 @@ asio::awaitable<void> SharingService::revoke(http::Request& req, const std::stri
     throw ApiError(ErrorCode::forbidden, "only the provider's data officers revoke a grant");
   }
   if (g["status"] != "revoked") {
-    auto steps = pg::batch(pg::step(kRevoke, pg::Params().add(id).add(me.id)),
-                           pg::step(kEvent, pg::Params()
-                                                .add(me.id)
-                                                .add("grant")
-                                                .add(id)
-                                                .add("revoked")
-                                                .add(provider)
-                                                .add(g["consumer_code"].get<std::string>())
-                                                .add("{}")),
-                           pg::step(kNotify, pg::Params().add("grant:" + id)));
+    const auto change = pg::step(kRevoke, pg::Params().add(id).add(me.id));
+    const auto then = pg::batch(pg::step(kEvent, pg::Params()
+                                                     .add(me.id)
+                                                     .add("grant")
+                                                     .add(id)
+                                                     .add("revoked")
+                                                     .add(provider)
+                                                     .add(g["consumer_code"].get<std::string>())
+                                                     .add("{}")),
+                                pg::step(kNotify, pg::Params().add("grant:" + id)));
     auto lease = co_await req.worker->db().acquire();
-    co_await lease->pipeline(steps);
+    co_await guarded(lease, change, then);  // no row: revoked meanwhile, which is as good
   }
   // Refused from the next request on this node; other nodes follow the notification.
   grants_.put(id, std::nullopt);
@@ -640,6 +697,12 @@ asio::awaitable<json> SharingService::object(http::Request& req, const std::stri
   if (key.empty() || key.size() > 512) {
     throw ApiError(ErrorCode::validation_failed, "bad record key", {{"key", "1-512 bytes"}}, 422);
   }
+  const pg::Params rkey = pg::Params().add(resource);
+  auto res = co_await req.worker->db().exec(kResource, rkey);
+  if (res.rows() == 0 || (res.get(0, 1) == "draft" && !me.of_agency(res.get(0, 0)))) {
+    not_found("resource");
+  }
+  const std::string provider(res.get(0, 0));
   // Any live grant of the caller's agency on the resource that covers the items flagged.
   Decision d;
   for (auto op : {Operation::read, Operation::query, Operation::changes, Operation::verify,
@@ -650,10 +713,6 @@ asio::awaitable<json> SharingService::object(http::Request& req, const std::stri
   if (!d.allowed) {
     throw ApiError(ErrorCode::no_grant, "objections come from holders of a grant covering the items");
   }
-  const pg::Params rkey = pg::Params().add(resource);
-  auto res = co_await req.worker->db().exec(kResource, rkey);
-  if (res.rows() == 0) not_found("resource");
-  const std::string provider(res.get(0, 0));
   const std::string id = new_id();
   const std::string due = format_time(
       calendar_.due(Clock::now(), static_cast<int>(services_.config.sharing.objection_working_days)));
@@ -711,20 +770,19 @@ asio::awaitable<json> SharingService::resolve(http::Request& req, const std::str
   body.finish();
   if (current["status"] != "open") throw ApiError(ErrorCode::conflict, "already resolved");
   const json detail = {{"outcome", *outcome}};
-  auto steps = pg::batch(
-      pg::step(kResolve, pg::Params().add(id).add(*outcome).add(*note).add(me.id)),
-      pg::step(kEvent, pg::Params()
-                           .add(me.id)
-                           .add("objection")
-                           .add(id)
-                           .add("resolved")
-                           .add(provider)
-                           .add(current["consumer_code"].get<std::string>())
-                           .add(detail.dump())));
+  const auto change = pg::step(kResolve, pg::Params().add(id).add(*outcome).add(*note).add(me.id));
+  const auto then = pg::batch(pg::step(kEvent, pg::Params()
+                                                   .add(me.id)
+                                                   .add("objection")
+                                                   .add(id)
+                                                   .add("resolved")
+                                                   .add(provider)
+                                                   .add(current["consumer_code"].get<std::string>())
+                                                   .add(detail.dump())));
   auto lease = co_await req.worker->db().acquire();
-  auto results = co_await lease->pipeline(steps);
-  if (results[0].rows() == 0) throw ApiError(ErrorCode::conflict, "already resolved");
-  co_return objection_json(results[0], 0);
+  auto resolved = co_await guarded(lease, change, then);
+  if (resolved.rows() == 0) throw ApiError(ErrorCode::conflict, "already resolved");
+  co_return objection_json(resolved, 0);
 }
 
 asio::awaitable<std::string> SharingService::objections(http::Request& req) {
@@ -742,7 +800,7 @@ asio::awaitable<std::string> SharingService::objections(http::Request& req) {
                                 .add(after_id(page))
                                 .add(agency)
                                 .add(direction)
-                                .add(req.query_param("status"))
+                                .add(status_filter(req, {"open", "resolved", "overdue"}))
                                 .add(static_cast<std::int64_t>(page.limit));
   auto r = co_await req.worker->db().exec(kObjections, params);
   json items = json::array();

@@ -169,6 +169,32 @@ TEST_F(SharingTest, ConditionalWaitsForTheProviderWithADeadline) {
             404);
 }
 
+TEST_F(SharingTest, RacingDecisionsLeaveOneOutcomeAndNoStrayGrant) {
+  for (int round = 0; round < 5; ++round) {
+    auto app = ok(verb::post, "/api/v1/applications", tax_, application(conditional_));
+    const std::string id = app["id"];
+    auto decide = [&](const json& body) {
+      client::HttpsClient c(hub_->client_options());
+      return c.request(verb::post, "/api/v1/applications/" + id + "/decision", body.dump(),
+                       {{"Authorization", "Bearer " + market_}})
+          .status;
+    };
+    unsigned a = 0, b = 0;
+    std::thread t1([&] { a = decide({{"decision", "approve"}}); });
+    std::thread t2([&] { b = decide({{"decision", "reject"}, {"opinion", "不同意"}}); });
+    t1.join();
+    t2.join();
+    EXPECT_EQ(std::min(a, b), 200u);
+    EXPECT_EQ(std::max(a, b), 409u);
+    auto conn = pg::connect_blocking(db_.superuser_conninfo(), 5);
+    auto grants = pg::exec_blocking(conn.get(), "SELECT count(*) FROM grants WHERE application_id = $1",
+                                    pg::Params().add(id));
+    auto final_state = ok(verb::get, "/api/v1/applications/" + id, market_);
+    EXPECT_EQ(grants.get_int(0, 0), final_state["status"] == "approved" ? 1 : 0)
+        << "a losing approval left a grant behind";
+  }
+}
+
 TEST_F(SharingTest, RejectionAndWithdrawal) {
   auto app = ok(verb::post, "/api/v1/applications", tax_, application(conditional_));
   auto rejected = ok(verb::post, "/api/v1/applications/" + app["id"].get<std::string>() +
