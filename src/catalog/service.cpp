@@ -83,19 +83,21 @@ constexpr pg::Query kGet{"catalog_get",
                          "SELECT " HUB_RESOURCE_COLUMNS ", r.provider_code FROM resources r "
                          "WHERE r.code = $1"};
 
-// $2 is a LIKE pattern (escaped) or NULL. Drafts are shown only to their provider ($7 true for
-// principals who see every draft, $8 the caller's agency).
+// $1 the code after which the page starts, NULL for the first; $2 a LIKE pattern (escaped) or
+// NULL, matched against lower(name || ' ' || summary). Drafts are shown only to their provider
+// ($7 true for principals who see every draft, $8 the caller's agency).
 constexpr pg::Query kSearch{
     "catalog_search",
     "SELECT " HUB_RESOURCE_COLUMNS " FROM resources r "
-    "WHERE r.code > $1"
-    " AND ($2::text IS NULL OR (r.name || ' ' || r.summary) ILIKE $2)"
+    "WHERE ($1::text IS NULL OR r.code > $1)"
+    " AND ($2::text IS NULL OR r.search_text LIKE lower($2))"
     " AND ($3::text IS NULL OR r.provider_code = $3)"
     " AND ($4::text IS NULL OR r.share_type = $4)"
     " AND ($5::text IS NULL OR r.status = $5)"
     " AND ($6::text IS NULL OR r.category = $6)"
     " AND (r.status <> 'draft' OR $7::bool OR r.provider_code = $8)"
-    " ORDER BY r.code LIMIT $9"};
+    " ORDER BY r.code LIMIT $9",
+    true};
 
 constexpr pg::Query kVersions{
     "catalog_versions",
@@ -268,7 +270,8 @@ asio::awaitable<std::string> CatalogService::search(http::Request& req) {
     return v && !v->empty() ? v : std::nullopt;
   };
   const pg::Params params = pg::Params()
-                                .add(page.after ? page.after->get<std::string>() : std::string())
+                                .add(page.after ? std::optional(page.after->get<std::string>())
+                                                : std::nullopt)
                                 .add(pattern)
                                 .add(non_empty("provider"))
                                 .add(non_empty("share_type"))

@@ -215,6 +215,17 @@ asio::awaitable<std::vector<Result>> Connection::run_pipeline(const std::vector<
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const Query& q = *steps[i].query;
     const std::string name(q.name);
+    if (q.plan_each_time) {
+      values.clear();
+      for (const auto& v : steps[i].params.values()) values.push_back(v ? v->c_str() : nullptr);
+      const std::string sql(q.sql);
+      if (PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                            values.data(), nullptr, nullptr, 0) != 1) {
+        fail(first_line(PQerrorMessage(conn_)));
+      }
+      commands.push_back(static_cast<long>(i));
+      continue;
+    }
     if (!prepared_.contains(q.name) &&
         std::find(preparing.begin(), preparing.end(), q.name) == preparing.end()) {
       const std::string sql(q.sql);
@@ -285,42 +296,57 @@ void Pool::close_all() {
   closed_ = true;
   idle_.clear();
   stats_.idle.store(0, std::memory_order_relaxed);
-  for (auto* waiter : waiters_) waiter->cancel();
+  for (auto* waiter : waiters_) waiter->timer.cancel();
   waiters_.clear();
+}
+
+bool Pool::wake_one(std::unique_ptr<Connection>& conn) {
+  // The first waiter still waiting (one whose timer already fired is on its way out and would
+  // swallow the wake-up) gets `conn` handed over, or, with none, the chance to open one.
+  while (!waiters_.empty()) {
+    Waiter* waiter = waiters_.front();
+    waiters_.pop_front();
+    if (waiter->timer.cancel() > 0) {
+      waiter->conn = std::move(conn);
+      return true;
+    }
+  }
+  return false;
 }
 
 void Pool::release(std::unique_ptr<Connection> conn) {
   if (!closed_ && conn->idle()) {
+    // Handed straight to the longest waiter: a newcomer cannot take it first, so under load
+    // waiters are served in order and none starves (the latency tail).
+    if (wake_one(conn)) return;
     idle_.push_back(std::move(conn));
     stats_.idle.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    conn.reset();
-    --open_;
-    stats_.open.fetch_sub(1, std::memory_order_relaxed);
+    return;
   }
-  // Wake the first waiter that is still waiting (one whose timer already fired is on its way
-  // out and would swallow the wake-up).
-  while (!waiters_.empty()) {
-    auto* waiter = waiters_.front();
-    waiters_.pop_front();
-    if (waiter->cancel() > 0) break;
-  }
+  conn.reset();
+  --open_;
+  stats_.open.fetch_sub(1, std::memory_order_relaxed);
+  std::unique_ptr<Connection> none;
+  wake_one(none);  // there is room to open a connection now
 }
 
 asio::awaitable<Lease> Pool::acquire() {
   while (true) {
     if (closed_) throw DbUnavailable("shutting down");
-    while (!idle_.empty()) {
-      auto conn = std::move(idle_.back());
-      idle_.pop_back();
-      stats_.idle.fetch_sub(1, std::memory_order_relaxed);
-      if (conn->still_alive()) co_return Lease(this, std::move(conn));
-      // The server went away while the connection was idle (restart, failover).
-      conn.reset();
-      --open_;
-      stats_.open.fetch_sub(1, std::memory_order_relaxed);
+    // Queue behind earlier waiters rather than overtake them.
+    if (waiters_.empty()) {
+      while (!idle_.empty()) {
+        auto conn = std::move(idle_.back());
+        idle_.pop_back();
+        stats_.idle.fetch_sub(1, std::memory_order_relaxed);
+        if (conn->still_alive()) co_return Lease(this, std::move(conn));
+        // The server went away while the connection was idle (restart, failover).
+        conn.reset();
+        --open_;
+        stats_.open.fetch_sub(1, std::memory_order_relaxed);
+      }
     }
-    if (open_ < options_.max_size) {
+    if (open_ < options_.max_size && (waiters_.empty() || idle_.empty())) {
       if (std::chrono::steady_clock::now() < down_until_) {
         stats_.unavailable.fetch_add(1, std::memory_order_relaxed);
         throw DbUnavailable("database unavailable");
@@ -338,19 +364,20 @@ asio::awaitable<Lease> Pool::acquire() {
         down_until_ = std::chrono::steady_clock::now() + options_.retry_backoff;
         spdlog::warn("database connect failed: {}", e.what());
         // Waiters would otherwise sit until their timeout: let them fail fast too.
-        for (auto* waiter : waiters_) waiter->cancel();
+        for (auto* waiter : waiters_) waiter->timer.cancel();
         waiters_.clear();
         throw;
       }
       co_return Lease(this, std::move(conn));
     }
-    asio::steady_timer timer(ioc_);
-    timer.expires_after(options_.acquire_timeout);
-    waiters_.push_back(&timer);
+    Waiter waiter{asio::steady_timer(ioc_), nullptr};
+    waiter.timer.expires_after(options_.acquire_timeout);
+    waiters_.push_back(&waiter);
     stats_.waiting.fetch_add(1, std::memory_order_relaxed);
-    auto [ec] = co_await timer.async_wait(asio::as_tuple(use_awaitable));
+    auto [ec] = co_await waiter.timer.async_wait(asio::as_tuple(use_awaitable));
     stats_.waiting.fetch_sub(1, std::memory_order_relaxed);
-    std::erase(waiters_, &timer);
+    std::erase(waiters_, &waiter);
+    if (waiter.conn) co_return Lease(this, std::move(waiter.conn));
     if (!ec && idle_.empty() && open_ >= options_.max_size) {
       stats_.unavailable.fetch_add(1, std::memory_order_relaxed);
       throw DbUnavailable("no database connection became free in time");

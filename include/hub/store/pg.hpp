@@ -27,6 +27,10 @@ namespace hub::pg {
 struct Query {
   std::string_view name;
   std::string_view sql;
+  // Planned with its parameter values at every execution instead of prepared once: for
+  // statements whose best plan depends on which optional filters are given (a generic plan of
+  // "$1 IS NULL OR ..." is poor for all of them).
+  bool plan_each_time = false;
 };
 
 // Parameters in text format; nullopt is SQL NULL.
@@ -222,13 +226,18 @@ class Pool {
 
  private:
   friend class Lease;
+  struct Waiter {
+    boost::asio::steady_timer timer;
+    std::unique_ptr<Connection> conn;  // handed over by release()
+  };
   void release(std::unique_ptr<Connection> conn);
+  bool wake_one(std::unique_ptr<Connection>& conn);
 
   boost::asio::io_context& ioc_;
   PoolOptions options_;
   std::vector<std::unique_ptr<Connection>> idle_;
   unsigned open_ = 0;
-  std::deque<boost::asio::steady_timer*> waiters_;
+  std::deque<Waiter*> waiters_;
   std::chrono::steady_clock::time_point down_until_{};
   bool closed_ = false;
   PoolStats stats_;
