@@ -11,11 +11,13 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <chrono>
+#include <csignal>
 #include <unordered_set>
 
 #include "hub/core/text.hpp"
 #include "hub/http/problem.hpp"
 #include "hub/net/tls.hpp"
+#include "hub/net/tls_stream.hpp"
 
 namespace hub::net {
 
@@ -23,13 +25,13 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using asio::ip::tcp;
-using Stream = beast::ssl_stream<beast::tcp_stream>;
+using Stream = TlsStream;
 
 // The live connections of one worker, so that a graceful stop can close the idle ones. Touched
 // only from that worker's thread.
 struct SessionRegistry {
   struct Entry {
-    beast::tcp_stream* tcp;
+    TlsStream* tcp;
     bool busy;
   };
   std::unordered_set<Entry*> entries;
@@ -54,8 +56,8 @@ class Server::Session {
   Session(Server& server, Worker& worker, tcp::socket socket)
       : server_(server),
         worker_(worker),
-        stream_(std::move(socket), server.tls_),
-        entry_{&beast::get_lowest_layer(stream_), false} {
+        stream_(std::move(socket), server.tls_.native_handle()),
+        entry_{&stream_, false} {
     server_.registries_[worker_.index()]->entries.insert(&entry_);
   }
   ~Session() {
@@ -85,7 +87,7 @@ class Server::Session {
 };
 
 asio::awaitable<void> Server::Session::run() {
-  auto& tcp_layer = beast::get_lowest_layer(stream_);
+  auto& tcp_layer = stream_;
   boost::system::error_code ec;
   auto endpoint = tcp_layer.socket().remote_endpoint(ec);
   if (!ec) {
@@ -95,8 +97,7 @@ asio::awaitable<void> Server::Session::run() {
   tcp_layer.socket().set_option(tcp::no_delay(true), ec);
 
   tcp_layer.expires_after(limits().handshake_timeout);
-  auto [hs_ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server,
-                                                  asio::as_tuple(asio::use_awaitable));
+  auto [hs_ec] = co_await stream_.async_handshake(asio::as_tuple(asio::use_awaitable));
   if (hs_ec) co_return;  // old protocol, bad certificate, scanner, timeout: nothing to answer
   peer_cert_ = peer_certificate_sha256(stream_.native_handle());
 
@@ -113,7 +114,7 @@ asio::awaitable<void> Server::Session::run() {
 
 // Reads one request and answers it. Returns whether the connection stays open.
 asio::awaitable<bool> Server::Session::serve_one() {
-  auto& tcp_layer = beast::get_lowest_layer(stream_);
+  auto& tcp_layer = stream_;
   bhttp::request_parser<bhttp::empty_body> header_parser;
   header_parser.header_limit(static_cast<std::uint32_t>(limits().header_limit));
   header_parser.body_limit(boost::none);
@@ -281,7 +282,7 @@ asio::awaitable<void> Server::Session::write(http::Response& response,
   res.prepare_payload();
   const std::size_t bytes = res.body().size();
 
-  auto& tcp_layer = beast::get_lowest_layer(stream_);
+  auto& tcp_layer = stream_;
   tcp_layer.expires_after(limits().write_timeout);
   auto [ec, n] = co_await bhttp::async_write(stream_, res, asio::as_tuple(asio::use_awaitable));
   (void)ec;  // the peer went away; the request is logged all the same
@@ -338,6 +339,9 @@ Server::Server(const Config& config, const http::Router& router, http::Gatekeepe
 Server::~Server() = default;
 
 void Server::start() {
+  // OpenSSL writes the sockets itself (TlsStream), with plain send(): a peer that has gone would
+  // raise SIGPIPE and end the process, where EPIPE is all we want.
+  std::signal(SIGPIPE, SIG_IGN);
   auto& ioc = workers_.front()->ioc();
   const tcp::endpoint endpoint(asio::ip::make_address(config_.listen_host()),
                                config_.listen_port());
