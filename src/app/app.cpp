@@ -87,7 +87,8 @@ void App::start() {
   }
 
   members_ = std::make_unique<members::MembersService>(*services_);
-  catalog_ = std::make_unique<catalog::CatalogService>(*services_);
+  catalog_index_ = std::make_unique<catalog::CatalogIndex>();
+  catalog_ = std::make_unique<catalog::CatalogService>(*services_, *catalog_index_);
   grants_ = std::make_unique<sharing::GrantDirectory>();
   sharing_ = std::make_unique<sharing::SharingService>(*services_, *grants_, std::move(calendar));
   gate_ = std::make_unique<members::Authenticator>(services_->directory, services_->rate_limiter);
@@ -140,7 +141,9 @@ void App::start() {
 void App::register_routes() {
   api::register_system_routes(
       router_, state_, [this] { return metrics_ ? metrics_->render() : std::string(); },
-      [this] { return services_->directory.loaded() && grants_->loaded(); });
+      [this] {
+        return services_->directory.loaded() && grants_->loaded() && catalog_index_->loaded();
+      });
   api::register_members_routes(router_, *members_, *services_);
   api::register_catalog_routes(router_, *catalog_);
   api::register_sharing_routes(router_, *sharing_);
@@ -173,7 +176,7 @@ void App::start_migrator() {
         // The directory follows the tables the migrations just made sure exist.
         directory_sync_ = std::make_unique<members::DirectorySync>(
             services_->directory, app_conninfo_,
-            std::vector<members::SyncFollower*>{grants_.get()});
+            std::vector<members::SyncFollower*>{grants_.get(), catalog_index_.get()});
         directory_sync_->start();
         state_.migrated.store(true);
         return;

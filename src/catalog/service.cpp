@@ -3,6 +3,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "hub/api/pagination.hpp"
+#include "hub/catalog/index.hpp"
 #include "hub/catalog/resource.hpp"
 #include "hub/core/error.hpp"
 #include "hub/core/worker.hpp"
@@ -38,7 +39,7 @@ constexpr pg::Query kCreate{
     "       SELECT code, 1, document, $8::jsonb, $9 FROM r),"
     " l AS (INSERT INTO admin_log (actor_id, action, object_type, object_id, agency_code, detail)"
     "       SELECT $9, 'create', 'resource', code, $1, jsonb_build_object('name', $2) FROM r)"
-    " SELECT " HUB_RESOURCE_COLUMNS " FROM r"};
+    " SELECT " HUB_RESOURCE_COLUMNS ", pg_notify('hub_directory', 'resource:' || r.code) FROM r"};
 
 constexpr pg::Query kCurrent{
     "catalog_current",
@@ -66,7 +67,7 @@ constexpr pg::Query kUpdate{
     "                                 'breaking', $9::jsonb, 'at', now())"
     "       FROM r JOIN grants g ON g.resource_code = r.code"
     "       WHERE $9::jsonb IS NOT NULL AND g.revoked_at IS NULL AND g.valid_until > now())"
-    " SELECT " HUB_RESOURCE_COLUMNS " FROM r"};
+    " SELECT " HUB_RESOURCE_COLUMNS ", pg_notify('hub_directory', 'resource:' || r.code) FROM r"};
 
 constexpr pg::Query kTransition{
     "catalog_transition",
@@ -77,27 +78,11 @@ constexpr pg::Query kTransition{
     "  WHERE code = $1 AND status = ANY (string_to_array($3, ',')) RETURNING *),"
     " l AS (INSERT INTO admin_log (actor_id, action, object_type, object_id, agency_code, detail)"
     "       SELECT $4, $2, 'resource', code, provider_code, '{}'::jsonb FROM r)"
-    " SELECT " HUB_RESOURCE_COLUMNS " FROM r"};
+    " SELECT " HUB_RESOURCE_COLUMNS ", pg_notify('hub_directory', 'resource:' || r.code) FROM r"};
 
 constexpr pg::Query kGet{"catalog_get",
                          "SELECT " HUB_RESOURCE_COLUMNS ", r.provider_code FROM resources r "
                          "WHERE r.code = $1"};
-
-// $1 the code after which the page starts, NULL for the first; $2 a LIKE pattern (escaped) or
-// NULL, matched against lower(name || ' ' || summary). Drafts are shown only to their provider
-// ($7 true for principals who see every draft, $8 the caller's agency).
-constexpr pg::Query kSearch{
-    "catalog_search",
-    "SELECT " HUB_RESOURCE_COLUMNS " FROM resources r "
-    "WHERE ($1::text IS NULL OR r.code > $1)"
-    " AND ($2::text IS NULL OR r.search_text LIKE lower($2))"
-    " AND ($3::text IS NULL OR r.provider_code = $3)"
-    " AND ($4::text IS NULL OR r.share_type = $4)"
-    " AND ($5::text IS NULL OR r.status = $5)"
-    " AND ($6::text IS NULL OR r.category = $6)"
-    " AND (r.status <> 'draft' OR $7::bool OR r.provider_code = $8)"
-    " ORDER BY r.code LIMIT $9",
-    true};
 
 constexpr pg::Query kVersions{
     "catalog_versions",
@@ -135,14 +120,6 @@ bool may_write(const Principal& p, const std::string& provider) {
                                             role_bit(Role::agency_data_officer));
 }
 
-std::string like_pattern(const std::string& q) {
-  std::string out = "%";
-  for (char c : q) {
-    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out + "%";
-}
 
 }  // namespace
 
@@ -174,7 +151,9 @@ asio::awaitable<json> CatalogService::create(http::Request& req, const json& doc
     }
     throw;
   }
-  co_return resource_json(r, 0);
+  json out = resource_json(r, 0);
+  index_.put(out["code"], CatalogIndex::entry_of(out));
+  co_return out;
 }
 
 asio::awaitable<json> CatalogService::update(http::Request& req, const std::string& code,
@@ -220,6 +199,7 @@ asio::awaitable<json> CatalogService::update(http::Request& req, const std::stri
     throw ApiError(ErrorCode::conflict, "the resource changed meanwhile; read it and retry");
   }
   json out = resource_json(r, 0);
+  index_.put(code, CatalogIndex::entry_of(out));
   if (!breaking.is_null()) out["breaking_changes"] = breaking;
   co_return out;
 }
@@ -245,7 +225,9 @@ asio::awaitable<json> CatalogService::transition(http::Request& req, const std::
   if (r.rows() == 0) {
     throw ApiError(ErrorCode::conflict, "a " + status + " resource cannot become " + to);
   }
-  co_return resource_json(r, 0);
+  json out = resource_json(r, 0);
+  index_.put(code, CatalogIndex::entry_of(out));
+  co_return out;
 }
 
 asio::awaitable<json> CatalogService::get(http::Request& req, const std::string& code) {
@@ -260,32 +242,36 @@ asio::awaitable<json> CatalogService::get(http::Request& req, const std::string&
 }
 
 asio::awaitable<std::string> CatalogService::search(http::Request& req) {
-  const Principal& me = *req.principal;
+  if (!index_.loaded()) throw DbUnavailable("the catalog is not loaded yet");
   auto page = api::page_request(req, services_.cursors, "resources");
-  auto q = req.query_param("q");
-  std::optional<std::string> pattern;
-  if (q && !q->empty()) pattern = like_pattern(*q);
   auto non_empty = [&](const char* name) {
     auto v = req.query_param(name);
     return v && !v->empty() ? v : std::nullopt;
   };
-  const pg::Params params = pg::Params()
-                                .add(page.after ? std::optional(page.after->get<std::string>())
-                                                : std::nullopt)
-                                .add(pattern)
-                                .add(non_empty("provider"))
-                                .add(non_empty("share_type"))
-                                .add(non_empty("status"))
-                                .add(non_empty("category"))
-                                .add(sees_all_drafts(me))
-                                .add(me.agency_code)
-                                .add(static_cast<std::int64_t>(page.limit));
-  auto r = co_await req.worker->db().exec(kSearch, params);
-  json items = json::array();
-  for (int i = 0; i < r.rows(); ++i) items.push_back(resource_json(r, i));
-  std::optional<json> next;
-  if (static_cast<std::size_t>(r.rows()) == page.limit) next = json(items.back()["code"]);
-  co_return api::list_body(items, next, services_.cursors, "resources");
+  SearchFilter filter;
+  if (page.after) filter.after = page.after->get<std::string>();
+  if (auto q = non_empty("q")) filter.q = lower_ascii(*q);
+  filter.provider = non_empty("provider");
+  filter.share_type = non_empty("share_type");
+  filter.status = non_empty("status");
+  filter.category = non_empty("category");
+  filter.limit = page.limit;
+  std::string last;
+  const auto found = index_.search(*req.principal, filter, last);
+  // The documents are serialised once, when they change: the page is their concatenation.
+  std::string body = "{\"items\":[";
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    if (i) body += ',';
+    body += found[i];
+  }
+  body += "],\"next_cursor\":";
+  if (found.size() == page.limit) {
+    body += json(services_.cursors.encode("resources", json(last))).dump();
+  } else {
+    body += "null";
+  }
+  body += '}';
+  co_return body;
 }
 
 asio::awaitable<std::string> CatalogService::versions(http::Request& req, const std::string& code) {

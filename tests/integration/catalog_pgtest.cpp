@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <set>
+#include <thread>
+
 #include "support/catalog_samples.hpp"
 #include "support/test_env.hpp"
 
@@ -188,6 +191,33 @@ TEST_F(CatalogTest, SearchFindsChineseSubstringsAndFilters) {
   // LIKE metacharacters are matched literally, not as wildcards.
   EXPECT_EQ(search("q=%25").size(), 0u);
   EXPECT_EQ(search("q=_").size(), 0u);
+}
+
+TEST_F(CatalogTest, SearchOnAnotherNodeFollowsWithinASecond) {
+  TempDir other_dir;
+  TestHub other(test_config(other_dir, db_));
+  client::HttpsClient other_client(other.client_options());
+  auto found_there = [&](const std::string& query) {
+    auto r = other_client.request(verb::get, "/api/v1/resources?" + query, {},
+                                  {{"Authorization", std::string("Bearer ") + kAdminToken}});
+    return json::parse(r.body)["items"].size();
+  };
+  auto created = ok(verb::post, "/api/v1/resources", market_officer_,
+                    sample_resource(kMarket, "食品经营许可证信息"));
+  const auto at = std::chrono::steady_clock::now();
+  while (found_there("q=%E9%A3%9F%E5%93%81") == 0 &&  // 食品
+         std::chrono::steady_clock::now() - at < std::chrono::seconds(1)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(found_there("q=%E9%A3%9F%E5%93%81"), 1u);
+  ok(verb::post, "/api/v1/resources/" + created["code"].get<std::string>() + "/publish",
+     market_officer_);
+  const auto at2 = std::chrono::steady_clock::now();
+  while (found_there("status=published") == 0 &&
+         std::chrono::steady_clock::now() - at2 < std::chrono::seconds(1)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(found_there("status=published"), 1u);
 }
 
 TEST_F(CatalogTest, LicenceResourceFromTheTemplateInOneCall) {

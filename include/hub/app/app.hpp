@@ -45,7 +45,8 @@ class App {
 
   std::uint16_t port() const;
   bool ready() const {
-    return state_.migrated.load() && services_->directory.loaded() && grants_ && grants_->loaded();
+    return state_.migrated.load() && services_->directory.loaded() && grants_ &&
+           grants_->loaded() && catalog_index_->loaded();
   }
   sharing::GrantDirectory& grants() { return *grants_; }
   Services& services() { return *services_; }
@@ -71,6 +72,7 @@ class App {
   http::Router router_;
   std::unique_ptr<Services> services_;
   std::unique_ptr<members::MembersService> members_;
+  std::unique_ptr<catalog::CatalogIndex> catalog_index_;
   std::unique_ptr<catalog::CatalogService> catalog_;
   std::unique_ptr<sharing::GrantDirectory> grants_;
   std::unique_ptr<sharing::SharingService> sharing_;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "hub/app/services.hpp"
+#include "hub/catalog/index.hpp"
 #include "hub/http/message.hpp"
 
 namespace hub::catalog {
@@ -13,7 +14,7 @@ namespace hub::catalog {
 // arguments are the caller's named locals (see the GCC 12 note in docs/architecture.md).
 class CatalogService {
  public:
-  explicit CatalogService(Services& services) : services_(services) {}
+  CatalogService(Services& services, CatalogIndex& index) : services_(services), index_(index) {}
 
   // `document` is a validated resource document (validate_resource); kind is dataset|licence.
   boost::asio::awaitable<nlohmann::json> create(http::Request& req, const nlohmann::json& document,
@@ -30,6 +31,7 @@ class CatalogService {
 
  private:
   Services& services_;
+  CatalogIndex& index_;
 };
 
 }  // namespace hub::catalog

@@ -1,0 +1,104 @@
+#include "hub/catalog/index.hpp"
+
+#include "hub/store/pg.hpp"
+
+namespace hub::catalog {
+
+using nlohmann::json;
+
+namespace {
+// The columns resource_json() reads, in its order (see service.cpp), for every resource.
+constexpr const char* kAll =
+    "SELECT r.code, r.status, r.version, r.document::text, r.item_count, r.record_count, "
+    "CASE WHEN r.last_updated_at IS NULL THEN NULL ELSE "
+    "to_char(r.last_updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') END, "
+    "to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+    "to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), r.kind "
+    "FROM resources r";
+
+json row_json(const pg::Result& r, int row) {
+  json out = json::parse(r.get(row, 3));
+  out["code"] = r.get(row, 0);
+  out["status"] = r.get(row, 1);
+  out["version"] = r.get_int(row, 2);
+  out["item_count"] = r.get_int(row, 4);
+  out["record_count"] = r.get_int(row, 5);
+  out["last_updated_at"] = r.is_null(row, 6) ? json(nullptr) : json(r.get(row, 6));
+  out["created_at"] = r.get(row, 7);
+  out["updated_at"] = r.get(row, 8);
+  out["kind"] = r.get(row, 9);
+  return out;
+}
+}  // namespace
+
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+CatalogIndex::CatalogIndex() : current_(std::make_shared<const Map>()) {}
+
+IndexEntry CatalogIndex::entry_of(const json& resource) {
+  IndexEntry e;
+  e.provider_code = resource["provider_code"];
+  e.status = resource["status"];
+  e.share_type = resource["share_type"];
+  e.category = resource["category"];
+  e.search_text = lower_ascii(resource["name"].get<std::string>() + " " +
+                              resource["summary"].get<std::string>());
+  e.json = resource.dump(-1, ' ', false, json::error_handler_t::replace);
+  return e;
+}
+
+void CatalogIndex::put(const std::string& code, std::optional<IndexEntry> entry) {
+  std::lock_guard lock(write_mutex_);
+  auto next = std::make_shared<Map>(*current_.load());
+  if (entry) {
+    (*next)[code] = std::move(*entry);
+  } else {
+    next->erase(code);
+  }
+  current_.store(std::move(next));
+}
+
+std::vector<std::string> CatalogIndex::search(const Principal& caller, const SearchFilter& f,
+                                              std::string& last_code) const {
+  auto snap = current_.load();
+  const bool all_drafts = caller.has(Role::hub_admin) || caller.has(Role::coordinator);
+  std::vector<std::string> out;
+  auto it = f.after ? snap->upper_bound(*f.after) : snap->begin();
+  for (; it != snap->end() && out.size() < f.limit; ++it) {
+    const IndexEntry& e = it->second;
+    if (e.status == "draft" && !all_drafts && !caller.of_agency(e.provider_code)) continue;
+    if (f.provider && e.provider_code != *f.provider) continue;
+    if (f.share_type && e.share_type != *f.share_type) continue;
+    if (f.status && e.status != *f.status) continue;
+    if (f.category && e.category != *f.category) continue;
+    if (f.q && e.search_text.find(*f.q) == std::string::npos) continue;
+    out.push_back(e.json);
+    last_code = it->first;
+  }
+  return out;
+}
+
+void CatalogIndex::load_all(PGconn* conn) {
+  auto r = pg::exec_blocking(conn, kAll, pg::Params());
+  auto next = std::make_shared<Map>();
+  for (int i = 0; i < r.rows(); ++i) (*next)[std::string(r.get(i, 0))] = entry_of(row_json(r, i));
+  std::lock_guard lock(write_mutex_);
+  current_.store(std::move(next));
+  loaded_.store(true);
+}
+
+bool CatalogIndex::handle(PGconn* conn, const std::string& payload) {
+  if (!payload.starts_with("resource:")) return false;
+  const std::string code = payload.substr(9);
+  auto r = pg::exec_blocking(conn, std::string(kAll) + " WHERE r.code = $1", pg::Params().add(code));
+  put(code, r.rows() ? std::optional(entry_of(row_json(r, 0))) : std::nullopt);
+  return true;
+}
+
+}  // namespace hub::catalog
