@@ -1,34 +1,14 @@
 #include "hub/catalog/index.hpp"
 
 #include "hub/store/pg.hpp"
+#include "rows.hpp"
 
 namespace hub::catalog {
 
 using nlohmann::json;
 
 namespace {
-// The columns resource_json() reads, in its order (see service.cpp), for every resource.
-constexpr const char* kAll =
-    "SELECT r.code, r.status, r.version, r.document::text, r.item_count, r.record_count, "
-    "CASE WHEN r.last_updated_at IS NULL THEN NULL ELSE "
-    "to_char(r.last_updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') END, "
-    "to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-    "to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), r.kind "
-    "FROM resources r";
-
-json row_json(const pg::Result& r, int row) {
-  json out = json::parse(r.get(row, 3));
-  out["code"] = r.get(row, 0);
-  out["status"] = r.get(row, 1);
-  out["version"] = r.get_int(row, 2);
-  out["item_count"] = r.get_int(row, 4);
-  out["record_count"] = r.get_int(row, 5);
-  out["last_updated_at"] = r.is_null(row, 6) ? json(nullptr) : json(r.get(row, 6));
-  out["created_at"] = r.get(row, 7);
-  out["updated_at"] = r.get(row, 8);
-  out["kind"] = r.get(row, 9);
-  return out;
-}
+constexpr const char* kAll = "SELECT " HUB_RESOURCE_COLUMNS " FROM resources r";
 }  // namespace
 
 std::string lower_ascii(std::string_view s) {
@@ -87,7 +67,7 @@ std::vector<std::string> CatalogIndex::search(const Principal& caller, const Sea
 void CatalogIndex::load_all(PGconn* conn) {
   auto r = pg::exec_blocking(conn, kAll, pg::Params());
   auto next = std::make_shared<Map>();
-  for (int i = 0; i < r.rows(); ++i) (*next)[std::string(r.get(i, 0))] = entry_of(row_json(r, i));
+  for (int i = 0; i < r.rows(); ++i) (*next)[std::string(r.get(i, 0))] = entry_of(resource_json(r, i));
   std::lock_guard lock(write_mutex_);
   current_.store(std::move(next));
   loaded_.store(true);
@@ -97,7 +77,7 @@ bool CatalogIndex::handle(PGconn* conn, const std::string& payload) {
   if (!payload.starts_with("resource:")) return false;
   const std::string code = payload.substr(9);
   auto r = pg::exec_blocking(conn, std::string(kAll) + " WHERE r.code = $1", pg::Params().add(code));
-  put(code, r.rows() ? std::optional(entry_of(row_json(r, 0))) : std::nullopt);
+  put(code, r.rows() ? std::optional(entry_of(resource_json(r, 0))) : std::nullopt);
   return true;
 }
 

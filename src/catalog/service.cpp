@@ -5,6 +5,7 @@
 #include "hub/api/pagination.hpp"
 #include "hub/catalog/index.hpp"
 #include "hub/catalog/resource.hpp"
+#include "rows.hpp"
 #include "hub/core/error.hpp"
 #include "hub/core/worker.hpp"
 #include "hub/store/pg.hpp"
@@ -17,11 +18,6 @@ using nlohmann::json;
 namespace {
 
 #define HUB_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-#define HUB_RESOURCE_COLUMNS                                                                   \
-  "r.code, r.status, r.version, r.document::text, r.item_count, r.record_count, "              \
-  "CASE WHEN r.last_updated_at IS NULL THEN NULL ELSE " HUB_TS("r.last_updated_at") " END, " \
-  HUB_TS("r.created_at") ", " HUB_TS("r.updated_at") ", r.kind"
-
 // One statement: next code of the provider, the resource, its first version, the log entry.
 constexpr pg::Query kCreate{
     "catalog_create",
@@ -94,20 +90,6 @@ constexpr pg::Query kVersion{
     "catalog_version",
     "SELECT document::text, schema::text, " HUB_TS("created_at") " FROM resource_versions "
     "WHERE code = $1 AND version = $2"};
-
-json resource_json(const pg::Result& r, int row) {
-  json out = json::parse(r.get(row, 3));
-  out["code"] = r.get(row, 0);
-  out["status"] = r.get(row, 1);
-  out["version"] = r.get_int(row, 2);
-  out["item_count"] = r.get_int(row, 4);
-  out["record_count"] = r.get_int(row, 5);
-  out["last_updated_at"] = r.is_null(row, 6) ? json(nullptr) : json(r.get(row, 6));
-  out["created_at"] = r.get(row, 7);
-  out["updated_at"] = r.get(row, 8);
-  out["kind"] = r.get(row, 9);
-  return out;
-}
 
 bool sees_all_drafts(const Principal& p) {
   return p.has(Role::hub_admin) || p.has(Role::coordinator);
