@@ -138,20 +138,27 @@ asio::awaitable<json> CatalogService::create(http::Request& req, const json& doc
   co_return out;
 }
 
-asio::awaitable<json> CatalogService::update(http::Request& req, const std::string& code,
-                                             const json& document) {
+asio::awaitable<pg::Result> CatalogService::writable(http::Request& req, const std::string& code) {
   const Principal& me = *req.principal;
   const pg::Params key = pg::Params().add(code);
   auto current = co_await req.worker->db().exec(kCurrent, key);
   if (current.rows() == 0) throw ApiError(ErrorCode::not_found, "resource not found");
   const std::string provider(current.get(0, 0));
-  const std::string status(current.get(0, 1));
-  if (status == "draft" && !sees_all_drafts(me) && !me.of_agency(provider)) {
+  if (current.get(0, 1) == "draft" && !sees_all_drafts(me) && !me.of_agency(provider)) {
     throw ApiError(ErrorCode::not_found, "resource not found");
   }
   if (!may_write(me, provider)) {
     throw ApiError(ErrorCode::forbidden, "only the provider's data officers change its resources");
   }
+  co_return current;
+}
+
+asio::awaitable<json> CatalogService::update(http::Request& req, const std::string& code,
+                                             const json& document) {
+  const Principal& me = *req.principal;
+  auto current = co_await writable(req, code);
+  const std::string provider(current.get(0, 0));
+  const std::string status(current.get(0, 1));
   if (document["provider_code"] != provider) {
     throw ApiError(ErrorCode::validation_failed, "a resource cannot change its provider",
                    {{"provider_code", "must stay " + provider}}, 422);
@@ -189,17 +196,9 @@ asio::awaitable<json> CatalogService::update(http::Request& req, const std::stri
 asio::awaitable<json> CatalogService::transition(http::Request& req, const std::string& code,
                                                  const std::string& to) {
   const Principal& me = *req.principal;
-  const pg::Params key = pg::Params().add(code);
-  auto current = co_await req.worker->db().exec(kCurrent, key);
-  if (current.rows() == 0) throw ApiError(ErrorCode::not_found, "resource not found");
+  auto current = co_await writable(req, code);
   const std::string provider(current.get(0, 0));
   const std::string status(current.get(0, 1));
-  if (status == "draft" && !sees_all_drafts(me) && !me.of_agency(provider)) {
-    throw ApiError(ErrorCode::not_found, "resource not found");
-  }
-  if (!may_write(me, provider)) {
-    throw ApiError(ErrorCode::forbidden, "only the provider's data officers change its resources");
-  }
   // draft → published → retired; a draft may be retired (withdrawn) too.
   const std::string from = to == "published" ? "draft" : "draft,published";
   const pg::Params params = pg::Params().add(code).add(to).add(from).add(me.id);

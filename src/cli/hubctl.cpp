@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <spdlog/spdlog.h>
+
 #include "hub/catalog/resource.hpp"
 #include "hub/client/https_client.hpp"
 #include "hub/core/embedded.hpp"
@@ -825,6 +827,8 @@ int cmd_demo(const Options& o, std::ostream& out, std::ostream& err) {
 }  // namespace
 
 int hubctl_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  // The library logs through spdlog (the embedded database, for one): plain lines for a person.
+  spdlog::set_pattern("hubctl: %v");
   Options o;
   o.url = env_or("HUB_URL", "https://localhost:8443");
   o.ca = env_or("HUB_CA", "");

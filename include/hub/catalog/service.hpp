@@ -7,6 +7,7 @@
 #include "hub/app/services.hpp"
 #include "hub/catalog/index.hpp"
 #include "hub/http/message.hpp"
+#include "hub/store/pg.hpp"
 
 namespace hub::catalog {
 
@@ -30,6 +31,10 @@ class CatalogService {
                                                  int version, bool schema);
 
  private:
+  // The current row (provider, status, version, document) of a resource the caller may change:
+  // 404 for an unknown one or another agency's draft, 403 for another agency's.
+  boost::asio::awaitable<pg::Result> writable(http::Request& req, const std::string& code);
+
   Services& services_;
   CatalogIndex& index_;
 };
