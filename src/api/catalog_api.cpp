@@ -17,8 +17,6 @@ using http::Status;
 using http::Verb;
 using nlohmann::json;
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 json checked_document(const json& body) {
   std::vector<FieldError> errors;
   auto doc = catalog::validate_resource(body, errors);
@@ -36,7 +34,7 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
                const json document = checked_document(parse_json(req));
                const std::string kind = "dataset";
                auto out = co_await service.create(req, document, kind);
-               co_return Response::json(Status::created, dump(out));
+               co_return Response::json(Status::created, json_text(out));
              });
 
   router.add(Verb::get, "/api/v1/resources", Access::principal(),
@@ -49,7 +47,7 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
              [&service](Request& req) -> awaitable<Response> {
                const std::string code(req.param("code"));
                auto out = co_await service.get(req, code);
-               co_return Response::json(Status::ok, dump(out));
+               co_return Response::json(Status::ok, json_text(out));
              });
 
   router.add(Verb::put, "/api/v1/resources/{code}", Access::roles(kWriters),
@@ -57,7 +55,7 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
                const std::string code(req.param("code"));
                const json document = checked_document(parse_json(req));
                auto out = co_await service.update(req, code, document);
-               co_return Response::json(Status::ok, dump(out));
+               co_return Response::json(Status::ok, json_text(out));
              });
 
   for (const auto& [action, status] : {std::pair<const char*, const char*>{"publish", "published"},
@@ -67,7 +65,7 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
                [&service, to = std::string(status)](Request& req) -> awaitable<Response> {
                  const std::string code(req.param("code"));
                  auto out = co_await service.transition(req, code, to);
-                 co_return Response::json(Status::ok, dump(out));
+                 co_return Response::json(Status::ok, json_text(out));
                });
   }
 
@@ -88,7 +86,7 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
                  throw ApiError(ErrorCode::not_found, "no such version");
                }
                auto out = co_await service.version(req, code, version, false);
-               co_return Response::json(Status::ok, dump(out));
+               co_return Response::json(Status::ok, json_text(out));
              });
 
   router.add(Verb::get, "/api/v1/resources/{code}/schema", Access::principal(),
@@ -103,7 +101,7 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
                  }
                }
                auto out = co_await service.version(req, code, version, true);
-               auto r = Response::json(Status::ok, dump(out));
+               auto r = Response::json(Status::ok, json_text(out));
                r.content_type = "application/schema+json";
                co_return r;
              });
@@ -145,7 +143,7 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
                document["licence"] = {{"type_name", *type_name}, {"type_code", *type_code}};
                const std::string kind = "licence";
                auto out = co_await service.create(req, document, kind);
-               co_return Response::json(Status::created, dump(out));
+               co_return Response::json(Status::created, json_text(out));
              });
 }
 

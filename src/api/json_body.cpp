@@ -12,6 +12,10 @@ std::size_t utf8_chars(std::string_view s) {
   return n;
 }
 
+std::string json_text(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 json parse_json(const http::Request& request) {
   const auto& text = request.message.body();
   auto body = json::parse(text, nullptr, false);

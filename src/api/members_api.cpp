@@ -18,8 +18,6 @@ using http::Status;
 using http::Verb;
 using nlohmann::json;
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 // Roles from a body field, each known; an empty or unknown one is a field error.
 std::optional<RoleSet> read_roles(JsonBody& body, bool required) {
   auto names = body.strings("roles", required, kRoleCount, 40);
@@ -77,7 +75,7 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                auto password = body.string("password", true, 200);
                body.finish();
                auto out = co_await service.sign_in(req, *name, *password);
-               co_return Response::json(Status::ok, dump(out));
+               co_return Response::json(Status::ok, json_text(out));
              });
 
   router.add(Verb::get, "/api/v1/me", Access::principal(),
@@ -89,7 +87,7 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                                                                  : json(p.agency_code)},
                            {"kind", p.kind},
                            {"roles", role_names(p.roles)}};
-               co_return Response::json(Status::ok, dump(out));
+               co_return Response::json(Status::ok, json_text(out));
              });
 
   router.add(Verb::post, "/api/v1/agencies", Access::roles({Role::hub_admin}),
@@ -119,7 +117,7 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                a.name = *name;
                a.level = *level;
                auto out = co_await service.create_agency(req, a);
-               co_return Response::json(Status::created, dump(out));
+               co_return Response::json(Status::created, json_text(out));
              });
 
   router.add(Verb::get, "/api/v1/agencies", Access::principal(),
@@ -132,7 +130,7 @@ void register_members_routes(http::Router& router, members::MembersService& serv
              [&service](Request& req) -> awaitable<Response> {
                const std::string code(req.param("code"));
                auto out = co_await service.get_agency(req, code);
-               co_return Response::json(Status::ok, dump(out));
+               co_return Response::json(Status::ok, json_text(out));
              });
 
   router.add(Verb::post, "/api/v1/principals", Access::roles({Role::hub_admin, Role::agency_cdo}),
@@ -165,7 +163,7 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                p.kind = *kind;
                p.roles = *roles;
                auto out = co_await service.create_principal(req, p);
-               co_return Response::json(Status::created, dump(out));
+               co_return Response::json(Status::created, json_text(out));
              });
 
   router.add(Verb::get, "/api/v1/principals", Access::roles({Role::hub_admin, Role::agency_cdo}),
@@ -178,7 +176,7 @@ void register_members_routes(http::Router& router, members::MembersService& serv
              [&service](Request& req) -> awaitable<Response> {
                const std::string id(req.param("id"));
                auto out = co_await service.get_principal(req, id);
-               co_return Response::json(Status::ok, dump(out));
+               co_return Response::json(Status::ok, json_text(out));
              });
 
   router.add(Verb::patch, "/api/v1/principals/{id}",
@@ -194,7 +192,7 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                body.finish();
                const std::string id(req.param("id"));
                auto out = co_await service.change_principal(req, id, change);
-               co_return Response::json(Status::ok, dump(out));
+               co_return Response::json(Status::ok, json_text(out));
              });
 
   router.add(Verb::post, "/api/v1/principals/{id}/tokens",
@@ -210,7 +208,7 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                const std::string id(req.param("id"));
                const auto days = static_cast<unsigned>(ttl.value_or(auth.token_ttl_days_default));
                auto out = co_await service.issue_token(req, id, days);
-               co_return Response::json(Status::created, dump(out));
+               co_return Response::json(Status::created, json_text(out));
              });
 
   router.add(Verb::get, "/api/v1/principals/{id}/tokens", Access::principal(),

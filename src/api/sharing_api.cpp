@@ -14,8 +14,6 @@ using http::Status;
 using http::Verb;
 using nlohmann::json;
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 json body_object(const Request& req) {
   auto body = parse_json(req);
   if (!body.is_object()) {
@@ -34,7 +32,7 @@ void register_sharing_routes(http::Router& router, sharing::SharingService& serv
              [&service](Request& req) -> awaitable<Response> {
                const json body = body_object(req);
                auto out = co_await service.apply(req, body);
-               co_return Response::json(Status::created, dump(out));
+               co_return Response::json(Status::created, json_text(out));
              });
   router.add(Verb::get, "/api/v1/applications", Access::principal(),
              [&service](Request& req) -> awaitable<Response> {
@@ -45,20 +43,20 @@ void register_sharing_routes(http::Router& router, sharing::SharingService& serv
              [&service](Request& req) -> awaitable<Response> {
                const std::string id(req.param("id"));
                auto out = co_await service.application(req, id);
-               co_return Response::json(Status::ok, dump(out));
+               co_return Response::json(Status::ok, json_text(out));
              });
   router.add(Verb::post, "/api/v1/applications/{id}/decision", Access::roles(kDeciders),
              [&service](Request& req) -> awaitable<Response> {
                const std::string id(req.param("id"));
                const json body = body_object(req);
                auto out = co_await service.decide(req, id, body);
-               co_return Response::json(Status::ok, dump(out));
+               co_return Response::json(Status::ok, json_text(out));
              });
   router.add(Verb::post, "/api/v1/applications/{id}/withdraw", Access::roles(kOfficers),
              [&service](Request& req) -> awaitable<Response> {
                const std::string id(req.param("id"));
                auto out = co_await service.withdraw(req, id);
-               co_return Response::json(Status::ok, dump(out));
+               co_return Response::json(Status::ok, json_text(out));
              });
 
   router.add(Verb::get, "/api/v1/grants", Access::principal(),
@@ -70,7 +68,7 @@ void register_sharing_routes(http::Router& router, sharing::SharingService& serv
              [&service](Request& req) -> awaitable<Response> {
                const std::string id(req.param("id"));
                auto out = co_await service.grant(req, id);
-               co_return Response::json(Status::ok, dump(out));
+               co_return Response::json(Status::ok, json_text(out));
              });
   router.add(Verb::delete_, "/api/v1/grants/{id}", Access::roles(kDeciders),
              [&service](Request& req) -> awaitable<Response> {
@@ -87,7 +85,7 @@ void register_sharing_routes(http::Router& router, sharing::SharingService& serv
                const std::string key(req.param("key"));
                const json body = body_object(req);
                auto out = co_await service.object(req, code, key, body);
-               co_return Response::json(Status::created, dump(out));
+               co_return Response::json(Status::created, json_text(out));
              });
   router.add(Verb::post, "/api/v1/objections/{id}/resolution",
              Access::roles({Role::agency_cdo, Role::agency_data_officer, Role::agency_operator}),
@@ -95,7 +93,7 @@ void register_sharing_routes(http::Router& router, sharing::SharingService& serv
                const std::string id(req.param("id"));
                const json body = body_object(req);
                auto out = co_await service.resolve(req, id, body);
-               co_return Response::json(Status::ok, dump(out));
+               co_return Response::json(Status::ok, json_text(out));
              });
   router.add(Verb::get, "/api/v1/objections", Access::principal(),
              [&service](Request& req) -> awaitable<Response> {
@@ -106,7 +104,7 @@ void register_sharing_routes(http::Router& router, sharing::SharingService& serv
              [&service](Request& req) -> awaitable<Response> {
                const std::string id(req.param("id"));
                auto out = co_await service.objection(req, id);
-               co_return Response::json(Status::ok, dump(out));
+               co_return Response::json(Status::ok, json_text(out));
              });
 }
 

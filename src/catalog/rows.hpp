@@ -6,12 +6,10 @@
 
 #include "hub/store/pg.hpp"
 
-#define HUB_CATALOG_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 // The columns resource_json() reads, in its order.
 #define HUB_RESOURCE_COLUMNS                                                                    \
   "r.code, r.status, r.version, r.document::text, r.item_count, r.record_count, "               \
-  "CASE WHEN r.last_updated_at IS NULL THEN NULL ELSE " HUB_CATALOG_TS("r.last_updated_at")    \
-  " END, " HUB_CATALOG_TS("r.created_at") ", " HUB_CATALOG_TS("r.updated_at") ", r.kind"
+  HUB_SQL_TS_OPT("r.last_updated_at") ", " HUB_SQL_TS("r.created_at") ", " HUB_SQL_TS("r.updated_at") ", r.kind"
 
 namespace hub::catalog {
 

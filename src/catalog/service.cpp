@@ -17,7 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-#define HUB_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 // One statement: next code of the provider, the resource, its first version, the log entry.
 constexpr pg::Query kCreate{
     "catalog_create",
@@ -82,13 +81,13 @@ constexpr pg::Query kGet{"catalog_get",
 
 constexpr pg::Query kVersions{
     "catalog_versions",
-    "SELECT version, " HUB_TS("created_at") ", created_by, breaking::text, "
+    "SELECT version, " HUB_SQL_TS("created_at") ", created_by, breaking::text, "
     "document ->> 'name' FROM resource_versions WHERE code = $1 AND version < $2 "
     "ORDER BY version DESC LIMIT $3"};
 
 constexpr pg::Query kVersion{
     "catalog_version",
-    "SELECT document::text, schema::text, " HUB_TS("created_at") " FROM resource_versions "
+    "SELECT document::text, schema::text, " HUB_SQL_TS("created_at") " FROM resource_versions "
     "WHERE code = $1 AND version = $2"};
 
 bool sees_all_drafts(const Principal& p) {

@@ -1,6 +1,9 @@
 #include "hub/core/text.hpp"
 
+#include <openssl/rand.h>
+
 #include <random>
+#include <stdexcept>
 
 namespace hub {
 
@@ -63,6 +66,32 @@ std::string random_id(std::size_t bytes) {
     for (int i = 0; i < 8 && raw.size() < bytes; ++i, v >>= 8) raw.push_back(static_cast<char>(v));
   }
   return to_hex(raw);
+}
+
+std::string random_uuid() {
+  unsigned char b[16];
+  if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("the random number generator failed");
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+  const std::string h = to_hex(std::string_view(reinterpret_cast<const char*>(b), sizeof b));
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20);
+}
+
+std::vector<std::string> split_csv(std::string_view csv) {
+  std::vector<std::string> out;
+  while (!csv.empty()) {
+    auto comma = csv.find(',');
+    out.emplace_back(csv.substr(0, comma));
+    csv = comma == std::string_view::npos ? std::string_view{} : csv.substr(comma + 1);
+  }
+  return out;
+}
+
+std::string join_csv(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ",") + p;
+  return out;
 }
 
 bool is_token_chars(std::string_view s, std::size_t max) {

@@ -21,18 +21,17 @@ using nlohmann::json;
 
 namespace {
 
-#define HUB_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 constexpr pg::Query kInsertAgency{
     "members_insert_agency",
     "INSERT INTO agencies (code, name, level, parent_code) VALUES ($1, $2, $3, $4) "
-    "RETURNING code, name, level, parent_code, " HUB_TS("created_at")};
+    "RETURNING code, name, level, parent_code, " HUB_SQL_TS("created_at")};
 constexpr pg::Query kAgencyColumns{"members_agency",
-                                   "SELECT code, name, level, parent_code, " HUB_TS(
+                                   "SELECT code, name, level, parent_code, " HUB_SQL_TS(
                                        "created_at") " FROM agencies WHERE code = $1"};
 constexpr pg::Query kListAgencies{
     "members_list_agencies",
-    "SELECT code, name, level, parent_code, " HUB_TS("created_at") " FROM agencies "
+    "SELECT code, name, level, parent_code, " HUB_SQL_TS("created_at") " FROM agencies "
     "WHERE code > $1 AND ($2::text IS NULL OR level = $2) "
     "AND ($3::text IS NULL OR parent_code = $3) ORDER BY code LIMIT $4"};
 constexpr pg::Query kAdminLog{
@@ -42,7 +41,7 @@ constexpr pg::Query kAdminLog{
 constexpr pg::Query kNotify{"members_notify", "SELECT pg_notify('hub_directory', $1)"};
 
 #define HUB_PRINCIPAL_COLUMNS                                                                   \
-  "id, agency_code, name, kind, array_to_string(roles, ','), cert_sha256, " HUB_TS("created_at") \
+  "id, agency_code, name, kind, array_to_string(roles, ','), cert_sha256, " HUB_SQL_TS("created_at") \
   ", disabled_at IS NOT NULL"
 constexpr pg::Query kInsertPrincipal{
     "members_insert_principal",
@@ -72,7 +71,7 @@ constexpr pg::Query kInsertToken{
     "members_insert_token",
     "INSERT INTO tokens (principal_id, prefix, hash, kind, created_by, expires_at, id) "
     "VALUES ($1, $2, $3, $4, $5, now() + make_interval(mins => $6::int), $7) "
-    "RETURNING id, " HUB_TS("expires_at") ", (extract(epoch FROM expires_at) * 1000)::bigint"};
+    "RETURNING id, " HUB_SQL_TS("expires_at") ", (extract(epoch FROM expires_at) * 1000)::bigint"};
 constexpr pg::Query kTokenOwner{
     "members_token_owner",
     "SELECT t.id, t.prefix, t.principal_id, p.agency_code, t.revoked_at IS NOT NULL "
@@ -82,12 +81,12 @@ constexpr pg::Query kRevokeToken{
     "UPDATE tokens SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL"};
 constexpr pg::Query kListTokens{
     "members_list_tokens",
-    "SELECT id, prefix, kind, " HUB_TS("created_at") ", " HUB_TS("expires_at") ", "
-    "CASE WHEN revoked_at IS NULL THEN NULL ELSE " HUB_TS("revoked_at") " END "
+    "SELECT id, prefix, kind, " HUB_SQL_TS("created_at") ", " HUB_SQL_TS("expires_at") ", "
+    "CASE WHEN revoked_at IS NULL THEN NULL ELSE " HUB_SQL_TS("revoked_at") " END "
     "FROM tokens WHERE principal_id = $1 AND id > $2 ORDER BY id LIMIT $3"};
 constexpr pg::Query kListAdminLog{
     "members_list_admin_log",
-    "SELECT id, " HUB_TS("at") ", actor_id, action, object_type, object_id, agency_code, "
+    "SELECT id, " HUB_SQL_TS("at") ", actor_id, action, object_type, object_id, agency_code, "
     "detail::text FROM admin_log WHERE id < $1 AND ($2::text IS NULL OR agency_code = $2) "
     "AND ($3::text IS NULL OR object_type = $3) ORDER BY id DESC LIMIT $4"};
 
@@ -98,15 +97,6 @@ const std::string& dummy_hash() {
   return hash;
 }
 
-// A random (version 4) UUID, made here so that one pipeline can insert a row and its log entry.
-std::string new_id() {
-  std::string b = random_bytes(16);
-  b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
-  std::string h = to_hex(b);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20);
-}
 
 std::optional<std::string> opt(const pg::Result& r, int row, int col) {
   auto v = r.get_opt(row, col);
@@ -123,19 +113,13 @@ json agency_json(const pg::Result& r, int row) {
 
 RoleSet parse_roles(std::string_view csv) {
   RoleSet roles = 0;
-  while (!csv.empty()) {
-    auto comma = csv.find(',');
-    if (auto role = parse_role(csv.substr(0, comma))) roles |= role_bit(*role);
-    csv = comma == std::string_view::npos ? std::string_view{} : csv.substr(comma + 1);
+  for (const auto& name : split_csv(csv)) {
+    if (auto role = parse_role(name)) roles |= role_bit(*role);
   }
   return roles;
 }
 
-std::string roles_csv(RoleSet roles) {
-  std::string out;
-  for (const auto& name : role_names(roles)) out += (out.empty() ? "" : ",") + name;
-  return out;
-}
+std::string roles_csv(RoleSet roles) { return join_csv(role_names(roles)); }
 
 json principal_json(const pg::Result& r, int row) {
   return {{"id", r.get(row, 0)},
@@ -249,7 +233,7 @@ asio::awaitable<json> MembersService::create_principal(http::Request& req,
     const auto work = [pw = *p.password] { return hash_password(pw); };
     hash = co_await off_thread(services_, work);
   }
-  const std::string id = new_id();
+  const std::string id = random_uuid();
   const std::optional<std::string> agency =
       p.agency_code.empty() ? std::nullopt : std::optional(p.agency_code);
   const json detail = {{"name", p.name},
@@ -407,7 +391,7 @@ asio::awaitable<json> MembersService::issue_token(http::Request& req,
     throw ApiError(ErrorCode::conflict, "the principal is disabled");
   }
   NewToken token = generate_token();
-  const std::string id = new_id();
+  const std::string id = random_uuid();
   const std::optional<std::string> agency =
       p["agency_code"].is_null() ? std::nullopt : std::optional<std::string>(p["agency_code"]);
   auto lease = co_await req.worker->db().acquire();
@@ -517,7 +501,7 @@ asio::awaitable<json> MembersService::sign_in(http::Request& req, const std::str
                    .add("session")
                    .add(principal_id)
                    .add(static_cast<std::int64_t>(services_.config.auth.session_ttl_minutes))
-                   .add(new_id())),
+                   .add(random_uuid())),
       pg::step(kNotify, pg::Params().add("token:" + token.prefix)));
   auto results = co_await lease->pipeline(steps);
   services_.directory.put_token(

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "hub/core/text.hpp"
 #include "hub/store/pg.hpp"
 
 namespace hub::sharing {
@@ -17,25 +18,15 @@ constexpr const char* kLiveGrants =
     "(extract(epoch FROM valid_until) * 1000)::bigint FROM grants "
     "WHERE revoked_at IS NULL AND valid_until > now()";
 
-std::vector<std::string> split(std::string_view csv) {
-  std::vector<std::string> out;
-  while (!csv.empty()) {
-    auto comma = csv.find(',');
-    out.emplace_back(csv.substr(0, comma));
-    csv = comma == std::string_view::npos ? std::string_view{} : csv.substr(comma + 1);
-  }
-  return out;
-}
-
 Grant grant_of(const pg::Result& r, int row) {
   Grant g;
   g.id = r.get(row, 0);
   g.resource_code = r.get(row, 1);
   g.provider_code = r.get(row, 2);
   g.consumer_code = r.get(row, 3);
-  g.items = split(r.get(row, 4));
-  g.clear_items = split(r.get(row, 5));
-  for (const auto& op : split(r.get(row, 6))) {
+  g.items = split_csv(r.get(row, 4));
+  g.clear_items = split_csv(r.get(row, 5));
+  for (const auto& op : split_csv(r.get(row, 6))) {
     if (auto o = parse_operation(op)) g.operations |= operation_bit(*o);
   }
   g.purpose = r.get(row, 7);

@@ -20,21 +20,18 @@ using Clock = std::chrono::system_clock;
 
 namespace {
 
-#define HUB_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-#define HUB_TS_OPT(col) "CASE WHEN " col " IS NULL THEN NULL ELSE " HUB_TS(col) " END"
-
 constexpr pg::Query kResource{
     "sharing_resource",
     "SELECT provider_code, status, share_type, version, document::text FROM resources "
     "WHERE code = $1"};
 
 #define HUB_APPLICATION_COLUMNS                                                               \
-  "a.id, a.status, " HUB_TS_OPT("a.due_at") ", a.grant_id, a.consumer_code, a.provider_code, " \
+  "a.id, a.status, " HUB_SQL_TS_OPT("a.due_at") ", a.grant_id, a.consumer_code, a.provider_code, " \
   "a.resource_code, array_to_string(a.items, ','), array_to_string(a.clear_items, ','), "      \
-  "array_to_string(a.operations, ','), a.purpose, a.legal_basis, " HUB_TS("a.valid_until")     \
-  ", " HUB_TS("a.created_at") ", a.created_by, " HUB_TS_OPT("a.decided_at")                    \
+  "array_to_string(a.operations, ','), a.purpose, a.legal_basis, " HUB_SQL_TS("a.valid_until")     \
+  ", " HUB_SQL_TS("a.created_at") ", a.created_by, " HUB_SQL_TS_OPT("a.decided_at")                    \
   ", a.decided_by, a.opinion, (a.status = 'pending' AND a.due_at < now()), "                   \
-  "a.resource_version, " HUB_TS_OPT("a.withdrawn_at") ", a.withdrawn_by"
+  "a.resource_version, " HUB_SQL_TS_OPT("a.withdrawn_at") ", a.withdrawn_by"
 
 constexpr pg::Query kInsertApplication{
     "sharing_insert_application",
@@ -90,9 +87,9 @@ constexpr pg::Query kRollback{"sharing_rollback", "ROLLBACK"};
 #define HUB_GRANT_COLUMNS                                                                     \
   "g.id, g.resource_code, g.provider_code, g.consumer_code, array_to_string(g.items, ','), "   \
   "array_to_string(g.clear_items, ','), array_to_string(g.operations, ','), g.purpose, "       \
-  HUB_TS("g.valid_until") ", CASE WHEN g.revoked_at IS NOT NULL THEN 'revoked' WHEN "          \
+  HUB_SQL_TS("g.valid_until") ", CASE WHEN g.revoked_at IS NOT NULL THEN 'revoked' WHEN "          \
   "g.valid_until <= now() THEN 'expired' ELSE 'active' END, g.application_id, g.legal_basis, " \
-  HUB_TS("g.created_at") ", " HUB_TS_OPT("g.revoked_at") ", "                               \
+  HUB_SQL_TS("g.created_at") ", " HUB_SQL_TS_OPT("g.revoked_at") ", "                               \
   "(SELECT coalesce(jsonb_agg(e.detail ORDER BY e.id), '[]') FROM sharing_events e "            \
   "WHERE e.object_type = 'grant' AND e.object_id = g.id AND e.action = 'resource_changed')::text"
 constexpr pg::Query kGrant{"sharing_grant",
@@ -110,9 +107,9 @@ constexpr pg::Query kRevoke{
     " RETURNING id"};
 
 #define HUB_OBJECTION_COLUMNS                                                                 \
-  "o.id, o.status, " HUB_TS("o.due_at") ", o.resource_code, o.provider_code, o.consumer_code, " \
+  "o.id, o.status, " HUB_SQL_TS("o.due_at") ", o.resource_code, o.provider_code, o.consumer_code, " \
   "o.record_key, array_to_string(o.items, ','), o.description, o.outcome, o.note, "            \
-  HUB_TS("o.created_at") ", o.created_by, " HUB_TS_OPT("o.resolved_at") ", o.resolved_by, "    \
+  HUB_SQL_TS("o.created_at") ", o.created_by, " HUB_SQL_TS_OPT("o.resolved_at") ", o.resolved_by, "    \
   "(o.status = 'open' AND o.due_at < now()), o.grant_id"
 constexpr pg::Query kInsertObjection{
     "sharing_insert_objection",
@@ -135,21 +132,6 @@ constexpr pg::Query kObjections{
     "      OR ($4 = 'overdue' AND o.status = 'open' AND o.due_at < now()))"
     " ORDER BY o.id LIMIT $5"};
 
-std::vector<std::string> split(std::string_view csv) {
-  std::vector<std::string> out;
-  while (!csv.empty()) {
-    auto comma = csv.find(',');
-    out.emplace_back(csv.substr(0, comma));
-    csv = comma == std::string_view::npos ? std::string_view{} : csv.substr(comma + 1);
-  }
-  return out;
-}
-
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
-  return out;
-}
 
 json opt_text(const pg::Result& r, int row, int col) {
   return r.is_null(row, col) ? json(nullptr) : json(r.get(row, col));
@@ -163,9 +145,9 @@ json application_json(const pg::Result& r, int row) {
           {"consumer_code", r.get(row, 4)},
           {"provider_code", r.get(row, 5)},
           {"resource_code", r.get(row, 6)},
-          {"items", split(r.get(row, 7))},
-          {"clear_items", split(r.get(row, 8))},
-          {"operations", split(r.get(row, 9))},
+          {"items", split_csv(r.get(row, 7))},
+          {"clear_items", split_csv(r.get(row, 8))},
+          {"operations", split_csv(r.get(row, 9))},
           {"purpose", r.get(row, 10)},
           {"legal_basis", opt_text(r, row, 11)},
           {"valid_until", r.get(row, 12)},
@@ -185,9 +167,9 @@ json grant_json(const pg::Result& r, int row) {
           {"resource_code", r.get(row, 1)},
           {"provider_code", r.get(row, 2)},
           {"consumer_code", r.get(row, 3)},
-          {"items", split(r.get(row, 4))},
-          {"clear_items", split(r.get(row, 5))},
-          {"operations", split(r.get(row, 6))},
+          {"items", split_csv(r.get(row, 4))},
+          {"clear_items", split_csv(r.get(row, 5))},
+          {"operations", split_csv(r.get(row, 6))},
           {"purpose", r.get(row, 7)},
           {"valid_until", r.get(row, 8)},
           {"status", r.get(row, 9)},
@@ -207,7 +189,7 @@ json objection_json(const pg::Result& r, int row) {
           {"provider_code", r.get(row, 4)},
           {"consumer_code", r.get(row, 5)},
           {"key", r.get(row, 6)},
-          {"items", split(r.get(row, 7))},
+          {"items", split_csv(r.get(row, 7))},
           {"description", r.get(row, 8)},
           {"outcome", opt_text(r, row, 9)},
           {"note", opt_text(r, row, 10)},
@@ -219,14 +201,6 @@ json objection_json(const pg::Result& r, int row) {
           {"grant_id", r.get(row, 16)}};
 }
 
-std::string new_id() {
-  std::string b = members::random_bytes(16);
-  b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
-  std::string h = to_hex(b);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20);
-}
 
 bool hub_level(const Principal& p) {
   return p.has(Role::hub_admin) || p.has(Role::coordinator);
@@ -296,6 +270,29 @@ std::optional<std::string> status_filter(const http::Request& req,
   for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
   throw ApiError(ErrorCode::validation_failed, "status must be one of " + list,
                  {{"status", "must be one of " + list}}, 400);
+}
+
+// Whose objects a list shows and from which side: an agency principal its own agency's
+// (incoming: as provider, outgoing: as consumer, default both); hub_admin and coordinator every
+// agency's, or one named by `agency`.
+struct ListScope {
+  std::optional<std::string> agency;
+  std::optional<std::string> direction;
+};
+ListScope list_scope(const http::Request& req) {
+  const Principal& me = *req.principal;
+  ListScope scope{std::nullopt, req.query_param("direction")};
+  if (scope.direction && *scope.direction != "incoming" && *scope.direction != "outgoing") {
+    throw ApiError(ErrorCode::validation_failed, "direction is incoming or outgoing",
+                   {{"direction", "must be incoming or outgoing"}}, 400);
+  }
+  if (hub_level(me)) {
+    scope.agency = req.query_param("agency");
+  } else {
+    // A principal without an agency matches nothing.
+    scope.agency = me.agency_code.empty() ? std::string("-") : me.agency_code;
+  }
+  return scope;
 }
 
 std::optional<std::string> non_empty(const http::Request& req, const char* name) {
@@ -386,8 +383,8 @@ asio::awaitable<json> SharingService::apply(http::Request& req, const json& raw)
   }
 
   const bool automatic = share_type == "unconditional";
-  const std::string id = new_id();
-  const std::string grant_id = automatic ? new_id() : std::string();
+  const std::string id = random_uuid();
+  const std::string grant_id = automatic ? random_uuid() : std::string();
   const std::vector<std::string> op_list(ops.begin(), ops.end());
   const std::string until_s = format_time(*until);
   const std::optional<std::string> due =
@@ -404,9 +401,9 @@ asio::awaitable<json> SharingService::apply(http::Request& req, const json& raw)
                    .add(provider)
                    .add(*resource_code)
                    .add(res.get_int(0, 3))
-                   .add(join(*items))
-                   .add(join(clear_items))
-                   .add(join(op_list))
+                   .add(join_csv(*items))
+                   .add(join_csv(clear_items))
+                   .add(join_csv(op_list))
                    .add(*purpose)
                    .add(legal)
                    .add(until_s)
@@ -429,9 +426,9 @@ asio::awaitable<json> SharingService::apply(http::Request& req, const json& raw)
                                                .add(*resource_code)
                                                .add(provider)
                                                .add(me.agency_code)
-                                               .add(join(*items))
-                                               .add(join(clear_items))
-                                               .add(join(op_list))
+                                               .add(join_csv(*items))
+                                               .add(join_csv(clear_items))
+                                               .add(join_csv(op_list))
                                                .add(*purpose)
                                                .add(legal)
                                                .add(until_s)));
@@ -526,7 +523,7 @@ asio::awaitable<json> SharingService::decide(http::Request& req, const std::stri
       throw ApiError(ErrorCode::conflict, "the period asked for has already ended; reject it");
     }
   }
-  const std::string grant_id = approve ? new_id() : std::string();
+  const std::string grant_id = approve ? random_uuid() : std::string();
   std::vector<std::string> clear;
   for (const auto& c : current["clear_items"]) {
     if (std::find(grant_items.begin(), grant_items.end(), c) != grant_items.end()) clear.push_back(c);
@@ -554,9 +551,9 @@ asio::awaitable<json> SharingService::decide(http::Request& req, const std::stri
                                               .add(current["resource_code"].get<std::string>())
                                               .add(provider)
                                               .add(consumer)
-                                              .add(join(grant_items))
-                                              .add(join(clear))
-                                              .add(join(grant_ops))
+                                              .add(join_csv(grant_items))
+                                              .add(join_csv(clear))
+                                              .add(join_csv(grant_ops))
                                               .add(current["purpose"].get<std::string>())
                                               .add(current["legal_basis"].is_null()
                                                        ? std::optional<std::string>()
@@ -605,16 +602,8 @@ asio::awaitable<json> SharingService::withdraw(http::Request& req, const std::st
 }
 
 asio::awaitable<std::string> SharingService::applications(http::Request& req) {
-  const Principal& me = *req.principal;
   auto page = api::page_request(req, services_.cursors, "applications");
-  auto direction = req.query_param("direction");
-  if (direction && *direction != "incoming" && *direction != "outgoing") {
-    throw ApiError(ErrorCode::validation_failed, "direction is incoming or outgoing",
-                   {{"direction", "must be incoming or outgoing"}}, 400);
-  }
-  std::optional<std::string> agency = hub_level(me) ? req.query_param("agency")
-                                                    : std::optional(me.agency_code);
-  if (!hub_level(me) && me.agency_code.empty()) agency = std::string("-");
+  const auto [agency, direction] = list_scope(req);
   const pg::Params params = pg::Params()
                                 .add(after_id(page))
                                 .add(agency)
@@ -713,7 +702,7 @@ asio::awaitable<json> SharingService::object(http::Request& req, const std::stri
   if (!d.allowed) {
     throw ApiError(ErrorCode::no_grant, "objections come from holders of a grant covering the items");
   }
-  const std::string id = new_id();
+  const std::string id = random_uuid();
   const std::string due = format_time(
       calendar_.due(Clock::now(), static_cast<int>(services_.config.sharing.objection_working_days)));
   const json detail = {{"resource_code", resource}, {"key", key}};
@@ -724,7 +713,7 @@ asio::awaitable<json> SharingService::object(http::Request& req, const std::stri
                                                         .add(me.agency_code)
                                                         .add(d.grant_id)
                                                         .add(key)
-                                                        .add(join(*items))
+                                                        .add(join_csv(*items))
                                                         .add(*description)
                                                         .add(due)
                                                         .add(me.id)),
@@ -786,16 +775,8 @@ asio::awaitable<json> SharingService::resolve(http::Request& req, const std::str
 }
 
 asio::awaitable<std::string> SharingService::objections(http::Request& req) {
-  const Principal& me = *req.principal;
   auto page = api::page_request(req, services_.cursors, "objections");
-  auto direction = req.query_param("direction");
-  if (direction && *direction != "incoming" && *direction != "outgoing") {
-    throw ApiError(ErrorCode::validation_failed, "direction is incoming or outgoing",
-                   {{"direction", "must be incoming or outgoing"}}, 400);
-  }
-  std::optional<std::string> agency = hub_level(me) ? req.query_param("agency")
-                                                    : std::optional(me.agency_code);
-  if (!hub_level(me) && me.agency_code.empty()) agency = std::string("-");
+  const auto [agency, direction] = list_scope(req);
   const pg::Params params = pg::Params()
                                 .add(after_id(page))
                                 .add(agency)

@@ -45,6 +45,10 @@ class JsonBody {
 // a validator of their own rather than field by field with JsonBody.)
 nlohmann::json parse_json(const http::Request& request);
 
+// A JSON answer body: compact, and invalid UTF-8 (which a client cannot have stored through our
+// validation, but a database row could hold) replaced rather than thrown on.
+std::string json_text(const nlohmann::json& value);
+
 // Counts UTF-8 code points (invalid sequences count one per byte).
 std::size_t utf8_chars(std::string_view s);
 

@@ -2,6 +2,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hub {
 
@@ -14,6 +15,14 @@ std::string to_hex(std::string_view bytes);
 
 // A random identifier of `bytes` random bytes as hex (not for secrets: uses a fast PRNG).
 std::string random_id(std::size_t bytes = 16);
+
+// A random (version 4) UUID from OpenSSL's CSPRNG: ids made by the hub, so that one pipeline can
+// insert a row and what refers to it.
+std::string random_uuid();
+
+// "a,b,c" ⇄ {"a","b","c"} (array_to_string / string_to_array in SQL; names hold no commas).
+std::vector<std::string> split_csv(std::string_view csv);
+std::string join_csv(const std::vector<std::string>& parts);
 
 // Whether `s` is 1..max characters of [A-Za-z0-9._-].
 bool is_token_chars(std::string_view s, std::size_t max);

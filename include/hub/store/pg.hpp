@@ -20,6 +20,10 @@
 #include <unordered_set>
 #include <vector>
 
+// A timestamptz column as an RFC 3339 UTC string, the form API.md fixes, in SQL text.
+#define HUB_SQL_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define HUB_SQL_TS_OPT(col) "CASE WHEN " col " IS NULL THEN NULL ELSE " HUB_SQL_TS(col) " END"
+
 namespace hub::pg {
 
 // A named SQL statement, prepared once per connection on first use. Keep them as constants next
