@@ -9,6 +9,7 @@
 #include "hub/core/error.hpp"
 #include "hub/api/catalog_api.hpp"
 #include "hub/api/members_api.hpp"
+#include "hub/api/ledger_api.hpp"
 #include "hub/api/sharing_api.hpp"
 #include "hub/core/log.hpp"
 #include "hub/members/authenticator.hpp"
@@ -43,6 +44,12 @@ void App::start() {
   auto calendar = config_.sharing.calendar_file.empty()
                       ? sharing::WorkingCalendar::built_in()
                       : sharing::WorkingCalendar::load(config_.sharing.calendar_file);
+  // The ledger's signing key: configured (every node of a cluster shares it), or made in the data
+  // dir at first start. A bad key stops start-up (ConfigError).
+  ledger_key_ = ledger::SigningKey::load(
+      config_.ledger.key_file.empty() ? config_.data_dir / "ledger" / "signing-key.pem"
+                                      : std::filesystem::path(config_.ledger.key_file),
+      config_.ledger.key_file.empty());
   std::signal(SIGPIPE, SIG_IGN);
   raise_descriptor_limit();
 
@@ -92,6 +99,20 @@ void App::start() {
   grants_ = std::make_unique<sharing::GrantDirectory>();
   sharing_ = std::make_unique<sharing::SharingService>(*services_, *grants_, std::move(calendar));
   gate_ = std::make_unique<members::Authenticator>(services_->directory, services_->rate_limiter);
+  ledger::AppenderOptions appender_options;
+  appender_options.conninfo = app_conninfo_;
+  appender_options.max_batch = config_.ledger.max_batch;
+  appender_options.connect_timeout = config_.database.connect_timeout;
+  appender_options.retry_backoff = config_.database.retry_backoff;
+  appender_ = std::make_unique<ledger::Appender>(appender_options);
+  ledger::SealerOptions sealer_options;
+  sealer_options.conninfo = app_conninfo_;
+  sealer_options.origin = config_.ledger.origin;
+  sealer_options.interval = config_.ledger.seal_interval;
+  sealer_options.connect_timeout = config_.database.connect_timeout;
+  sealer_ = std::make_unique<ledger::Sealer>(sealer_options, *ledger_key_);
+  ledger_ = std::make_unique<ledger::LedgerService>(*services_, config_.ledger.origin, *ledger_key_);
+  recorder_ = std::make_unique<ledger::LedgerRecorder>(*appender_);
   register_routes();
   std::vector<std::string> labels;
   for (const auto& route : router_.routes()) {
@@ -122,10 +143,29 @@ void App::start() {
            std::to_string(failures) + "\n";
     out += "# TYPE hub_db_unavailable_total counter\nhub_db_unavailable_total " +
            std::to_string(unavailable) + "\n";
+    const auto& a = appender_->stats();
+    const auto& z = sealer_->stats();
+    out += "# TYPE hub_ledger_entries_total counter\nhub_ledger_entries_total " +
+           std::to_string(a.entries.load()) + "\n";
+    out += "# TYPE hub_ledger_commits_total counter\nhub_ledger_commits_total " +
+           std::to_string(a.batches.load()) + "\n";
+    out += "# TYPE hub_ledger_failed_entries_total counter\nhub_ledger_failed_entries_total " +
+           std::to_string(a.failed_entries.load()) + "\n";
+    out += "# TYPE hub_ledger_queued gauge\nhub_ledger_queued " +
+           std::to_string(a.queued.load()) + "\n";
+    out += "# TYPE hub_ledger_largest_commit gauge\nhub_ledger_largest_commit " +
+           std::to_string(a.largest_batch.load()) + "\n";
+    out += "# TYPE hub_ledger_sealer_leader gauge\nhub_ledger_sealer_leader " +
+           std::string(z.leader.load() ? "1" : "0") + "\n";
+    out += "# TYPE hub_ledger_sealed_tree_size gauge\nhub_ledger_sealed_tree_size " +
+           std::to_string(z.tree_size.load()) + "\n";
+    out += "# TYPE hub_ledger_seal_failures_total counter\nhub_ledger_seal_failures_total " +
+           std::to_string(z.failures.load()) + "\n";
   });
 
   server_ = std::make_unique<net::Server>(config_, router_, *gate_, *metrics_, workers_, *tls_,
                                           access_log_);
+  server_->set_recorder(recorder_.get());
   server_->start();
   for (auto& worker : workers_) {
     threads_.emplace_back([w = worker.get()] {
@@ -147,6 +187,7 @@ void App::register_routes() {
   api::register_members_routes(router_, *members_, *services_);
   api::register_catalog_routes(router_, *catalog_);
   api::register_sharing_routes(router_, *sharing_);
+  api::register_ledger_routes(router_, *ledger_);
 }
 
 void App::start_migrator() {
@@ -178,6 +219,8 @@ void App::start_migrator() {
             services_->directory, app_conninfo_,
             std::vector<members::SyncFollower*>{grants_.get(), catalog_index_.get()});
         directory_sync_->start();
+        appender_->start();
+        sealer_->start();
         state_.migrated.store(true);
         return;
       } catch (const pg::MigrationError& e) {
@@ -239,6 +282,10 @@ void App::stop() {
   wake_.notify_all();
   if (migrator_.joinable()) migrator_.join();
   if (directory_sync_) directory_sync_->stop();
+  // After the connections drained: what is still queued for the ledger is failed (its requests
+  // get no answer anyway), while the I/O threads that wait for it still run.
+  if (appender_) appender_->stop();
+  if (sealer_) sealer_->stop();
   for (auto& worker : workers_) worker->ioc().stop();
   for (auto& thread : threads_) thread.join();
   threads_.clear();

@@ -1,7 +1,9 @@
 #include "hub/cli/hubctl.hpp"
 
 #include <cstdlib>
+#include <cctype>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -15,6 +17,7 @@
 #include "hub/catalog/resource.hpp"
 #include "hub/client/https_client.hpp"
 #include "hub/core/embedded.hpp"
+#include "hub/ledger/audit.hpp"
 #include "hub/store/embedded_pg.hpp"
 
 namespace hub::cli {
@@ -48,6 +51,14 @@ const char* kUsage =
     "  applications decide ID approve|reject [--opinion TEXT] [--items a,b] [--operations r,q]\n"
     "  grants list [--resource CODE] [--consumer AGENCY]\n"
     "  grants revoke GRANT_ID\n"
+    "  ledger export [-o FILE] [--agency C] [--resource CODE] [--from T] [--to T]\n"
+    "                                  the ledger's entries as NDJSON, in index order\n"
+    "  ledger checkpoint [-o FILE]     the latest signed checkpoint\n"
+    "  ledger public-key [-o FILE]     the ledger's public key (PEM); prints its vkey\n"
+    "  ledger verify --export FILE --checkpoint FILE --key FILE [--earlier FILE]\n"
+    "                                  check an export offline: every leaf, every index, the\n"
+    "                                  signed root, and consistency with an earlier checkpoint\n"
+    "                                  (KEY: the PEM or the vkey); exit 1 on any problem\n"
     "  demo                            load the demo agencies, people, catalog and sharing\n"
     "  db status|start|stop            control the embedded database under the data dir\n"
     "  version                         print the version\n"
@@ -175,17 +186,20 @@ class Api {
     if (r.status >= 400) throw std::runtime_error(describe(r));
     return r.body.empty() ? nlohmann::json() : nlohmann::json::parse(r.body);
   }
-  // Every item of a list, following next_cursor.
-  std::vector<nlohmann::json> all(const std::string& target) {
-    std::vector<nlohmann::json> items;
+  // Every item of a list, following next_cursor, one page in memory at a time.
+  void each(const std::string& target, const std::function<void(nlohmann::json&)>& fn) {
     std::string cursor;
     const char sep = target.find('?') == std::string::npos ? '?' : '&';
     do {
       auto page = call(boost::beast::http::verb::get,
                        target + sep + "limit=1000" + (cursor.empty() ? "" : "&cursor=" + cursor));
-      for (auto& item : page["items"]) items.push_back(std::move(item));
+      for (auto& item : page["items"]) fn(item);
       cursor = page["next_cursor"].is_null() ? "" : page["next_cursor"].get<std::string>();
     } while (!cursor.empty());
+  }
+  std::vector<nlohmann::json> all(const std::string& target) {
+    std::vector<nlohmann::json> items;
+    each(target, [&](nlohmann::json& item) { items.push_back(std::move(item)); });
     return items;
   }
   static std::string describe(const client::ClientResponse& r) {
@@ -625,6 +639,112 @@ int cmd_grants(const Options& o, std::ostream& out, std::ostream& err) {
   return 2;
 }
 
+// Writes to -o FILE, or to `out` when there is none.
+void write_output(const Options& o, std::ostream& out, const std::string& text) {
+  const std::string file = o.flag("o", false);
+  if (file.empty()) {
+    out << text;
+    return;
+  }
+  std::ofstream f(file, std::ios::binary | std::ios::trunc);
+  f << text;
+  if (!f) throw std::runtime_error("cannot write " + file);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string url_encode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+int cmd_ledger(const Options& o, std::ostream& out, std::ostream& err) {
+  const std::string action = o.rest.size() > 1 ? o.rest[1] : "";
+  if (action == "verify") {
+    const std::string checkpoint = read_file(o.flag("checkpoint"));
+    const std::string key_text = read_file(o.flag("key"));
+    std::string why;
+    auto parsed = ledger::parse_checkpoint(checkpoint, why);
+    if (!parsed) throw std::runtime_error("--checkpoint: " + why);
+    std::optional<ledger::Verifier> key;
+    if (key_text.find("-----BEGIN") != std::string::npos) {
+      key = ledger::verifier_from_pem(parsed->origin, key_text);
+    } else {
+      std::string vkey = key_text;
+      while (!vkey.empty() && (vkey.back() == '\n' || vkey.back() == '\r')) vkey.pop_back();
+      key = ledger::parse_vkey(vkey);
+    }
+    if (!key) throw std::runtime_error("--key: neither an Ed25519 PEM public key nor a vkey");
+    std::optional<std::string> earlier;
+    if (auto e = o.flag("earlier", false); !e.empty()) earlier = read_file(e);
+    std::ifstream in(o.flag("export"), std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + o.flag("export"));
+    auto result = ledger::audit_export(in, checkpoint, *key,
+                                       earlier ? std::optional<std::string_view>(*earlier)
+                                               : std::nullopt);
+    for (const auto& p : result.problems) err << "hubctl: ledger verify: " << p << "\n";
+    if (!result.ok()) return 1;
+    out << "ok: " << result.entries << " entries; the signed checkpoint of " << parsed->origin
+        << " at tree size " << result.checkpoint_size << " matches"
+        << (earlier ? ", and is consistent with the earlier one" : "") << "\n";
+    return 0;
+  }
+  Api api(o);
+  if (action == "export") {
+    std::string target = "/api/v1/ledger/entries?x=1";
+    for (const auto& [flag, name] : std::vector<std::pair<std::string, std::string>>{
+             {"agency", "agency"}, {"resource", "resource_code"}, {"from", "from"}, {"to", "to"}}) {
+      if (auto v = o.flag(flag, false); !v.empty()) target += "&" + name + "=" + url_encode(v);
+    }
+    const std::string file = o.flag("o", false);
+    std::ofstream f;
+    if (!file.empty()) {
+      f.open(file, std::ios::binary | std::ios::trunc);
+      if (!f) throw std::runtime_error("cannot write " + file);
+    }
+    std::ostream& sink = file.empty() ? out : f;
+    std::uint64_t n = 0;
+    api.each(target, [&](nlohmann::json& entry) {
+      sink << entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      ++n;
+    });
+    sink.flush();
+    if (!sink) throw std::runtime_error("cannot write the export");
+    if (!file.empty()) out << n << " entries written to " << file << "\n";
+    return 0;
+  }
+  if (action == "checkpoint") {
+    auto r = api.raw(verb::get, "/api/v1/ledger/checkpoint");
+    if (r.status != 200) throw std::runtime_error(Api::describe(r));
+    write_output(o, out, r.body);
+    return 0;
+  }
+  if (action == "public-key") {
+    auto key = api.call(verb::get, "/api/v1/ledger/public-key");
+    write_output(o, out, key["public_key_pem"].get<std::string>());
+    if (!o.flag("o", false).empty()) out << key["vkey"].get<std::string>() << "\n";
+    return 0;
+  }
+  err << "usage: hubctl ledger export|checkpoint|public-key|verify (see hubctl --help)\n";
+  return 2;
+}
+
 // Signs a demo person in and returns an API client acting as them.
 std::unique_ptr<Api> demo_person(const Options& o, const std::string& name) {
   client::HttpsClient c(client_options(o));
@@ -902,6 +1022,7 @@ int hubctl_main(const std::vector<std::string>& args, std::ostream& out, std::os
     if (command == "applications") return cmd_applications(o, out, err);
     if (command == "grants") return cmd_grants(o, out, err);
     if (command == "db") return cmd_db(o, out, err);
+    if (command == "ledger") return cmd_ledger(o, out, err);
   } catch (const std::exception& e) {
     err << "hubctl: " << e.what() << "\n";
     return 1;

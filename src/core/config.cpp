@@ -196,6 +196,12 @@ const std::vector<Field>& fields() {
                            &SharingConfig::objection_working_days, 1, 365));
     f.push_back(uint_field("sharing.max_valid_days", &Config::sharing,
                            &SharingConfig::max_valid_days, 1, 3660));
+    f.push_back(string_field("ledger.origin", &Config::ledger, &LedgerConfig::origin));
+    f.push_back(string_field("ledger.key_file", &Config::ledger, &LedgerConfig::key_file));
+    f.push_back(ms_field("ledger.seal_interval_ms", &Config::ledger, &LedgerConfig::seal_interval,
+                         20, 1000));
+    f.push_back(uint_field("ledger.max_batch", &Config::ledger, &LedgerConfig::max_batch, 1,
+                           100000));
     for (std::size_t r = 0; r < kRoleCount; ++r) {
       const std::string base = "auth.rate_limits." + std::string(role_name(static_cast<Role>(r)));
       for (bool burst : {false, true}) {
@@ -258,6 +264,8 @@ const std::vector<std::pair<std::string, std::string>>& env_keys() {
       {"HUB_LOG_LEVEL", "log.level"},
       {"HUB_ACCESS_LOG_FILE", "log.access_log_file"},
       {"HUB_CALENDAR_FILE", "sharing.calendar_file"},
+      {"HUB_LEDGER_ORIGIN", "ledger.origin"},
+      {"HUB_LEDGER_KEY_FILE", "ledger.key_file"},
   };
   return all;
 }
@@ -274,6 +282,14 @@ void validate(const Config& c) {
     bad(c.tls.cert.empty() ? "tls.cert" : "tls.key", "tls.cert and tls.key are set together");
   }
   if (c.threads > 256) bad("threads", "expected an integer 0..256");
+  if (c.ledger.origin.empty() || c.ledger.origin.size() > 200) {
+    bad("ledger.origin", "must be 1 to 200 characters");
+  }
+  for (char ch : c.ledger.origin) {
+    if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f || ch == '+') {
+      bad("ledger.origin", "must not contain spaces, control characters or '+'");
+    }
+  }
   if (!c.bootstrap_admin_token.empty() &&
       (c.bootstrap_admin_token.size() < 16 || c.bootstrap_admin_token.size() > 512)) {
     bad("bootstrap_admin_token", "must be 16 to 512 characters");

@@ -1,5 +1,6 @@
 #include "hub/core/text.hpp"
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <random>
@@ -54,6 +55,40 @@ std::string to_hex(std::string_view bytes) {
     out.push_back(hex[c >> 4]);
     out.push_back(hex[c & 15]);
   }
+  return out;
+}
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '+' || c == '/' || (c == '=' && i + 2 >= text.size());
+    if (!ok) return std::nullopt;
+  }
+  std::string out(3 * text.size() / 4, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  std::size_t len = static_cast<std::size_t>(n);
+  // EVP_DecodeBlock counts padding as zero bytes.
+  if (!text.empty() && text.back() == '=') --len;
+  if (text.size() >= 2 && text[text.size() - 2] == '=') {
+    if (text.back() != '=') return std::nullopt;
+    --len;
+  }
+  out.resize(len);
+  if (base64_encode(out) != text) return std::nullopt;  // only the canonical form
   return out;
 }
 

@@ -17,9 +17,7 @@ Hash digest(std::initializer_list<std::string_view> parts) {
   EVP_MD_CTX_free(ctx);
   return out;
 }
-std::string_view view(const Hash& h) {
-  return {reinterpret_cast<const char*>(h.data()), h.size()};
-}
+std::string_view view(const Hash& h) { return {reinterpret_cast<const char*>(h.data()), h.size()}; }
 }  // namespace
 
 Hash sha256(std::string_view data) { return digest({data}); }

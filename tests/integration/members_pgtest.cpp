@@ -519,6 +519,25 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
   };
   const std::string objection_id = new_objection();
 
+  // One ledger entry, sealed, for the proof routes.
+  {
+    boost::asio::io_context ioc;
+    ledger::EntryDraft d;
+    d.request_id = "matrix";
+    d.operation = "read";
+    d.consumer_code = kAgencyB;
+    d.principal_id = actors["cdo_b"].id;
+    d.resource_code = resource;
+    d.response_sha256 = std::string(64, '0');
+    d.status = 200;
+    run_sync(ioc, hub_->app().appender().append(d));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (call(verb::get, "/api/v1/ledger/proof/inclusion?index=0", kAdminToken).status != 200 &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
   struct Case {
     verb method;
     std::string pattern;
@@ -638,6 +657,16 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
       {verb::get, "/api/v1/objections", [] { return "/api/v1/objections"; }, nullptr, all(200)},
       {verb::get, "/api/v1/objections/{id}", [&] { return "/api/v1/objections/" + objection_id; },
        nullptr, all(200)},
+      {verb::get, "/api/v1/ledger/entries", [] { return "/api/v1/ledger/entries"; }, nullptr,
+       all(200)},
+      {verb::get, "/api/v1/ledger/checkpoint", [] { return "/api/v1/ledger/checkpoint"; },
+       nullptr, all(200)},
+      {verb::get, "/api/v1/ledger/public-key", [] { return "/api/v1/ledger/public-key"; },
+       nullptr, all(200)},
+      {verb::get, "/api/v1/ledger/proof/inclusion",
+       [] { return "/api/v1/ledger/proof/inclusion?index=0"; }, nullptr, all(200)},
+      {verb::get, "/api/v1/ledger/proof/consistency",
+       [] { return "/api/v1/ledger/proof/consistency?first=0&second=1"; }, nullptr, all(200)},
       {verb::post, "/api/v1/licence-resources", [] { return "/api/v1/licence-resources"; },
        [] {
          return json{{"provider_code", kAgencyA},

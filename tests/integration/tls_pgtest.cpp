@@ -47,7 +47,7 @@ class BareServer {
                   co_return Response::text(http::Status::ok, http::checked_purpose(req),
                                            "text/plain");
                 },
-                {.data_request = true});
+                {.data_request = true, .operation = "read"});
     workers_.push_back(std::make_unique<Worker>(0));
     metrics_ = std::make_unique<Metrics>(std::vector<std::string>{"a", "b", "c", "unmatched"}, 1);
     server_ = std::make_unique<net::Server>(config_, router_, gate_, *metrics_, workers_, *tls_,

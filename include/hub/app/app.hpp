@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -15,6 +16,9 @@
 #include "hub/members/service.hpp"
 #include "hub/catalog/service.hpp"
 #include "hub/sharing/service.hpp"
+#include "hub/ledger/appender.hpp"
+#include "hub/ledger/sealer.hpp"
+#include "hub/ledger/service.hpp"
 #include "hub/core/config.hpp"
 #include "hub/core/metrics.hpp"
 #include "hub/core/worker.hpp"
@@ -52,6 +56,8 @@ class App {
   Services& services() { return *services_; }
   const Config& config() const { return config_; }
   const http::Router& router() const { return router_; }
+  ledger::Appender& appender() { return *appender_; }
+  ledger::Sealer& sealer() { return *sealer_; }
   std::string app_conninfo() const { return app_conninfo_; }
   pg::EmbeddedPostgres* embedded_database() { return embedded_.get(); }
 
@@ -77,6 +83,11 @@ class App {
   std::unique_ptr<sharing::GrantDirectory> grants_;
   std::unique_ptr<sharing::SharingService> sharing_;
   std::unique_ptr<members::DirectorySync> directory_sync_;
+  std::optional<ledger::SigningKey> ledger_key_;
+  std::unique_ptr<ledger::Appender> appender_;
+  std::unique_ptr<ledger::Sealer> sealer_;
+  std::unique_ptr<ledger::LedgerService> ledger_;
+  std::unique_ptr<ledger::LedgerRecorder> recorder_;
   std::unique_ptr<http::Gatekeeper> gate_;
   std::unique_ptr<Metrics> metrics_;
   std::shared_ptr<spdlog::logger> access_log_;

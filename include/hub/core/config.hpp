@@ -81,6 +81,15 @@ struct SharingConfig {
   unsigned max_valid_days = 366;       // the longest a grant may be asked for
 };
 
+struct LedgerConfig {
+  // The log's name in its checkpoints and its signing key's name: a schema-less URL that no
+  // other log uses (C2SP tlog-checkpoint).
+  std::string origin = "hub.local/ledger";
+  std::string key_file;  // Ed25519 PEM; empty: <data_dir>/ledger/signing-key.pem, made at start
+  std::chrono::milliseconds seal_interval{250};
+  unsigned max_batch = 10000;  // entries per group commit
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8443";
   std::filesystem::path data_dir = "data";
@@ -92,6 +101,7 @@ struct Config {
   LogConfig log;
   AuthConfig auth;
   SharingConfig sharing;
+  LedgerConfig ledger;
 
   std::string listen_host() const;
   std::uint16_t listen_port() const;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,11 @@ void append_json_string(std::string& out, std::string_view s);
 
 // Lower-case hex of bytes.
 std::string to_hex(std::string_view bytes);
+
+// Standard base64 (RFC 4648 §4, padded), as signed notes and ledger leaves use it. Decoding
+// returns nullopt for anything but canonical padded base64.
+std::string base64_encode(std::string_view bytes);
+std::optional<std::string> base64_decode(std::string_view text);
 
 // A random identifier of `bytes` random bytes as hex (not for secrets: uses a fast PRNG).
 std::string random_id(std::size_t bytes = 16);

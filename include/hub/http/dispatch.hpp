@@ -15,6 +15,15 @@ class Gatekeeper {
   virtual boost::asio::awaitable<void> admit(Request& request, const Route& route) = 0;
 };
 
+// Records data requests (API.md's D routes) once their answer is ready and before it is sent:
+// the ledger. It may replace the answer (a share whose record failed is not sent).
+class ShareRecorder {
+ public:
+  virtual ~ShareRecorder() = default;
+  virtual boost::asio::awaitable<void> record(const Route& route, Request& request,
+                                              Response& response) = 0;
+};
+
 // The gate of the spine: open routes pass, loopback_or_admin passes loopback callers, and every
 // route that needs a principal is refused until authentication is configured.
 class LoopbackGatekeeper : public Gatekeeper {

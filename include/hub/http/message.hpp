@@ -21,6 +21,17 @@ using Verb = beast_http::verb;
 using Status = beast_http::status;
 using BeastRequest = beast_http::request<beast_http::string_body>;
 
+// What a data request's handler learnt that its ledger entry records. The recorder fills what
+// is left empty from the route and the path (operation, resource code).
+struct ShareFacts {
+  std::string operation;
+  std::string resource_code;
+  std::optional<std::string> provider_code;
+  std::optional<std::string> grant_id;
+  std::vector<std::string> items;  // the items delivered (or asked for, when refused)
+  std::int64_t record_count = 0;
+};
+
 // What a handler sees of a request: the parsed message plus what the server learnt around it.
 struct Request {
   BeastRequest message;
@@ -34,6 +45,7 @@ struct Request {
   std::optional<Principal> principal;           // set by authentication
   std::size_t route_index = 0;
   Worker* worker = nullptr;
+  ShareFacts share;  // data requests only
 
   std::string_view param(std::string_view name) const;
   // The decoded value of a query parameter, or nullopt when absent.

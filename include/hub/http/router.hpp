@@ -46,7 +46,8 @@ using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
 
 struct RouteOptions {
   std::uint64_t body_limit = 0;  // 0: the configured JSON body limit
-  bool data_request = false;     // carries X-Purpose (API.md's D routes)
+  bool data_request = false;     // carries X-Purpose (API.md's D routes), recorded in the ledger
+  std::string_view operation;    // the ledger operation of a data request (read, query, ...)
 };
 
 struct Route {

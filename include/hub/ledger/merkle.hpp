@@ -15,9 +15,9 @@ namespace hub::ledger {
 using Hash = std::array<std::uint8_t, 32>;
 
 Hash sha256(std::string_view data);
-Hash leaf_hash(std::string_view leaf);         // SHA-256(0x00 || leaf)
+Hash leaf_hash(std::string_view leaf);                // SHA-256(0x00 || leaf)
 Hash node_hash(const Hash& left, const Hash& right);  // SHA-256(0x01 || left || right)
-Hash empty_root();                              // SHA-256 of nothing
+Hash empty_root();                                    // SHA-256 of nothing
 std::string to_hex(const Hash& h);
 bool from_hex(std::string_view hex, Hash& out);
 
@@ -35,7 +35,8 @@ RangeHash range_hash_of(const std::vector<Hash>& leaves);
 // PATH(index, D[0:size]): the inclusion proof of leaf `index` in the tree of `size` leaves.
 std::vector<Hash> inclusion_proof(std::uint64_t index, std::uint64_t size, const RangeHash& mth);
 // PROOF(first, D[0:second]): the consistency proof between trees of `first` and `second` leaves.
-std::vector<Hash> consistency_proof(std::uint64_t first, std::uint64_t second, const RangeHash& mth);
+std::vector<Hash> consistency_proof(std::uint64_t first, std::uint64_t second,
+                                    const RangeHash& mth);
 
 // RFC 9162 §2.1.3.2 and §2.1.4.2.
 bool verify_inclusion(std::uint64_t index, std::uint64_t size, const Hash& leaf,

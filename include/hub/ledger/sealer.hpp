@@ -1,0 +1,70 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "hub/ledger/note.hpp"
+#include "hub/ledger/tiles.hpp"
+
+namespace hub::ledger {
+
+struct SealerOptions {
+  std::string conninfo;
+  std::string origin;  // the log's name in its checkpoints, and the signing key's name
+  std::chrono::milliseconds interval{250};
+  std::uint64_t max_per_round = 50000;
+  std::chrono::milliseconds connect_timeout{3000};
+};
+
+struct SealerStats {
+  std::atomic<bool> leader{false};
+  std::atomic<std::uint64_t> tree_size{0};  // of the latest checkpoint this node signed
+  std::atomic<std::uint64_t> checkpoints{0};
+  std::atomic<std::uint64_t> failures{0};
+};
+
+// Builds the Merkle tree and signs checkpoints, one node at a time: every node runs a sealer and
+// the one holding the ledger's advisory lock (a session lock on its own connection) does the
+// work; if that node or its connection dies, another takes over within an interval. Each round
+// it hashes the entries appended since the last checkpoint, stores the tiles that changed and a
+// signed checkpoint in one transaction. A round runs every `interval` while there are new
+// entries, so an entry is covered by a checkpoint well within API.md's 2 seconds.
+class Sealer {
+ public:
+  Sealer(SealerOptions options, SigningKey key);
+  ~Sealer();
+  Sealer(const Sealer&) = delete;
+  Sealer& operator=(const Sealer&) = delete;
+
+  void start();
+  void stop();
+  // Runs a round now on the calling thread (tests, hubctl); returns the sealed tree size, or
+  // nullopt when another node holds the lock. Not to be mixed with start().
+  std::optional<std::uint64_t> seal_once();
+
+  const SealerStats& stats() const { return stats_; }
+
+ private:
+  void run();
+  bool round();  // true when it sealed something
+  void take_over();
+
+  SealerOptions options_;
+  SigningKey key_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+  SealerStats stats_;
+  // Sealing thread only:
+  struct State;
+  std::unique_ptr<State> state_;
+  std::chrono::steady_clock::time_point next_partition_check_{};
+};
+
+}  // namespace hub::ledger

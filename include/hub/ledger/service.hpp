@@ -1,0 +1,46 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "hub/app/services.hpp"
+#include "hub/http/dispatch.hpp"
+#include "hub/ledger/appender.hpp"
+#include "hub/ledger/note.hpp"
+
+namespace hub::ledger {
+
+// The ledger's read side (API.md's ledger routes): entries, the latest checkpoint, the public
+// key, and proofs built from stored tiles (a few row reads, whatever the size of the log).
+class LedgerService {
+ public:
+  LedgerService(Services& services, std::string origin, const SigningKey& key);
+
+  boost::asio::awaitable<std::string> entries(http::Request& req);
+  boost::asio::awaitable<std::string> checkpoint(http::Request& req);
+  nlohmann::json public_key() const;
+  boost::asio::awaitable<nlohmann::json> inclusion(http::Request& req);
+  boost::asio::awaitable<nlohmann::json> consistency(http::Request& req);
+
+ private:
+  boost::asio::awaitable<std::uint64_t> sealed_size(http::Request& req);
+
+  Services& services_;
+  std::string origin_;
+  nlohmann::json public_key_;
+};
+
+// Writes every data request to the ledger before its answer leaves (http::ShareRecorder). An
+// allowed answer whose entry cannot be made durable becomes 503: no share without its entry.
+class LedgerRecorder : public http::ShareRecorder {
+ public:
+  explicit LedgerRecorder(Appender& appender) : appender_(appender) {}
+  boost::asio::awaitable<void> record(const http::Route& route, http::Request& request,
+                                      http::Response& response) override;
+
+ private:
+  Appender& appender_;
+};
+
+}  // namespace hub::ledger

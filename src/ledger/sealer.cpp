@@ -1,0 +1,233 @@
+#include "hub/ledger/sealer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "hub/core/error.hpp"
+#include "hub/core/text.hpp"
+#include "hub/store/pg.hpp"
+
+namespace hub::ledger {
+
+namespace {
+
+// pg_advisory_lock key of the sealer ("hubseal").
+constexpr const char* kLock = "SELECT pg_try_advisory_lock(6878436279101516)";
+
+std::string from_bytea_text(std::string_view text) {
+  if (!text.starts_with("\\x") || text.size() % 2 != 0) {
+    throw std::runtime_error("unexpected bytea text");
+  }
+  std::string out;
+  out.reserve((text.size() - 2) / 2);
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    throw std::runtime_error("unexpected bytea text");
+  };
+  for (std::size_t i = 2; i < text.size(); i += 2) {
+    out.push_back(static_cast<char>(nibble(text[i]) * 16 + nibble(text[i + 1])));
+  }
+  return out;
+}
+
+std::string bytea_param(std::string_view bytes) { return "\\x" + hub::to_hex(bytes); }
+
+std::string hash_bytes(const Hash& h) {
+  return std::string(reinterpret_cast<const char*>(h.data()), h.size());
+}
+
+}  // namespace
+
+struct Sealer::State {
+  pg::BlockingConnection conn;
+  bool leader = false;
+  bool loaded = false;
+  bool has_checkpoint = false;
+  TreeEdge edge;
+};
+
+Sealer::Sealer(SealerOptions options, SigningKey key)
+    : options_(std::move(options)), key_(std::move(key)) {}
+
+Sealer::~Sealer() { stop(); }
+
+void Sealer::start() {
+  std::lock_guard lock(mutex_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Sealer::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  state_.reset();
+  stats_.leader.store(false);
+}
+
+void Sealer::run() {
+  bool warned = false;
+  while (true) {
+    bool busy = false;
+    try {
+      busy = round();
+      warned = false;
+    } catch (const std::exception& e) {
+      if (!warned) spdlog::warn("ledger sealer: {}", e.what());
+      warned = true;
+      stats_.failures.fetch_add(1, std::memory_order_relaxed);
+      state_.reset();  // a new connection, and the state read again from the database
+      stats_.leader.store(false);
+    }
+    std::unique_lock lock(mutex_);
+    // A round that hit its limit goes on at once: the log is catching up.
+    if (!busy) wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
+    if (stopping_) return;
+  }
+}
+
+std::optional<std::uint64_t> Sealer::seal_once() {
+  round();
+  if (!state_ || !state_->leader) return std::nullopt;
+  return state_->edge.size();
+}
+
+void Sealer::take_over() {
+  PGconn* c = state_->conn.get();
+  auto latest = pg::exec_blocking(
+      c, "SELECT tree_size, root_hash FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1",
+      pg::Params());
+  if (latest.rows() == 0) {
+    state_->edge = TreeEdge();
+    state_->has_checkpoint = false;
+    state_->loaded = true;
+    return;
+  }
+  const auto size = static_cast<std::uint64_t>(latest.get_int(0, 0));
+  const std::string root = from_bytea_text(latest.get(0, 1));
+  std::string levels = "{", indexes = "{";
+  const auto refs = edge_tiles(size);
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    levels += (i ? "," : "") + std::to_string(refs[i].level);
+    indexes += (i ? "," : "") + std::to_string(refs[i].index);
+  }
+  levels += "}";
+  indexes += "}";
+  auto rows = pg::exec_blocking(
+      c,
+      "SELECT t.level, t.hashes FROM ledger_tiles t JOIN unnest($1::smallint[], $2::bigint[]) "
+      "AS w(level, idx) ON t.level = w.level AND t.idx = w.idx",
+      pg::Params().add(levels).add(indexes));
+  std::map<unsigned, std::string> tiles;
+  for (int i = 0; i < rows.rows(); ++i) {
+    tiles[static_cast<unsigned>(rows.get_int(i, 0))] = from_bytea_text(rows.get(i, 1));
+  }
+  TreeEdge edge = TreeEdge::from_tiles(size, tiles);
+  if (hash_bytes(edge.root()) != root) {
+    // The stored tiles do not give the signed root: someone changed them. Sealing on would
+    // sign a tree nobody can check against the past, so this node stops sealing and says so.
+    throw std::runtime_error("the stored tree does not match the latest signed checkpoint (size " +
+                             std::to_string(size) + "); refusing to seal until it is repaired");
+  }
+  state_->edge = std::move(edge);
+  state_->has_checkpoint = true;
+  state_->loaded = true;
+}
+
+bool Sealer::round() {
+  if (!state_) {
+    state_ = std::make_unique<State>();
+    state_->conn = pg::connect_blocking(
+        options_.conninfo,
+        static_cast<int>(std::max<long long>(
+            1,
+            std::chrono::duration_cast<std::chrono::seconds>(options_.connect_timeout).count())));
+    pg::exec_blocking(state_->conn.get(),
+                      "SET synchronous_commit = on; SET application_name = 'hub-ledger-sealer'");
+  }
+  PGconn* c = state_->conn.get();
+  if (!state_->leader) {
+    auto got = pg::exec_blocking(c, kLock, pg::Params());
+    if (!got.get_bool(0, 0)) return false;  // another node seals
+    state_->leader = true;
+    stats_.leader.store(true);
+    spdlog::info("ledger sealer: this node seals the ledger now");
+  }
+  if (!state_->loaded) take_over();
+
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= next_partition_check_) {
+    pg::exec_blocking(c, "SELECT ledger_ensure_partitions(2)", pg::Params());
+    next_partition_check_ = now + std::chrono::hours(1);
+  }
+
+  auto head = pg::exec_blocking(c, "SELECT next_index FROM ledger_head", pg::Params());
+  const auto next = static_cast<std::uint64_t>(head.get_int(0, 0));
+  TreeEdge& edge = state_->edge;
+  const std::uint64_t from = edge.size();
+  if (next < from) throw std::runtime_error("the ledger head is behind the sealed tree");
+  if (next == from && state_->has_checkpoint) return false;
+
+  const std::uint64_t to = std::min(next, from + options_.max_per_round);
+  if (to > from) {
+    auto rows = pg::exec_blocking(
+        c, "SELECT idx, leaf FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+        pg::Params().add(static_cast<std::int64_t>(from)).add(static_cast<std::int64_t>(to)));
+    for (int i = 0; i < rows.rows(); ++i) {
+      const auto idx = static_cast<std::uint64_t>(rows.get_int(i, 0));
+      if (idx != edge.size()) {
+        // Entries commit in index order, so a gap is a row removed behind the ledger's back.
+        throw std::runtime_error("ledger entry " + std::to_string(edge.size()) +
+                                 " is missing; refusing to seal past it");
+      }
+      edge.append(leaf_hash(from_bytea_text(rows.get(i, 1))));
+    }
+    if (edge.size() != to) {
+      throw std::runtime_error("ledger entry " + std::to_string(edge.size()) +
+                               " is missing; refusing to seal past it");
+    }
+  }
+
+  const Hash root = edge.root();
+  const std::string note =
+      sign_note(checkpoint_body(options_.origin, edge.size(), root), options_.origin, key_);
+  const std::string key_id = key_id_hex(ledger::key_id(options_.origin, key_.public_key()));
+  pg::exec_blocking(c, "BEGIN");
+  try {
+    for (auto& w : edge.take_writes()) {
+      pg::exec_blocking(c,
+                        "INSERT INTO ledger_tiles (level, idx, hashes) VALUES ($1, $2, $3) "
+                        "ON CONFLICT (level, idx) DO UPDATE SET hashes = EXCLUDED.hashes",
+                        pg::Params()
+                            .add(static_cast<std::int64_t>(w.level))
+                            .add(static_cast<std::int64_t>(w.index))
+                            .add(bytea_param(w.hashes)));
+    }
+    pg::exec_blocking(c,
+                      "INSERT INTO ledger_checkpoints (tree_size, root_hash, note, key_id) "
+                      "VALUES ($1, $2, $3, $4)",
+                      pg::Params()
+                          .add(static_cast<std::int64_t>(edge.size()))
+                          .add(bytea_param(hash_bytes(root)))
+                          .add(note)
+                          .add(key_id));
+    pg::exec_blocking(c, "COMMIT");
+  } catch (...) {
+    try {
+      pg::exec_blocking(c, "ROLLBACK");
+    } catch (...) {
+    }
+    throw;
+  }
+  state_->has_checkpoint = true;
+  stats_.tree_size.store(edge.size());
+  stats_.checkpoints.fetch_add(1, std::memory_order_relaxed);
+  return to < next;
+}
+
+}  // namespace hub::ledger

@@ -1,0 +1,317 @@
+#include "hub/ledger/service.hpp"
+
+#include <openssl/sha.h>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <regex>
+
+#include "hub/api/pagination.hpp"
+#include "hub/core/error.hpp"
+#include "hub/core/text.hpp"
+#include "hub/core/worker.hpp"
+#include "hub/http/problem.hpp"
+#include "hub/ledger/tiles.hpp"
+#include "hub/store/pg.hpp"
+
+namespace hub::ledger {
+
+namespace asio = boost::asio;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr pg::Query kEntries{
+    "ledger_entries",
+    "SELECT idx, to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+    "request_id, operation, consumer_code, principal_id, provider_code, resource_code, grant_id, "
+    "purpose, array_to_json(items)::text, record_count, status, response_sha256, leaf, leaf_hash "
+    "FROM ledger_entries "
+    "WHERE ($1::bigint IS NULL OR idx > $1) "
+    "AND ($2::text IS NULL OR consumer_code = $2 OR provider_code = $2) "
+    "AND ($3::text IS NULL OR consumer_code = $3 OR provider_code = $3) "
+    "AND ($4::text IS NULL OR request_id = $4) "
+    "AND ($5::text IS NULL OR resource_code = $5) "
+    "AND ($6::timestamptz IS NULL OR time >= $6) "
+    "AND ($7::timestamptz IS NULL OR time < $7) "
+    "ORDER BY idx LIMIT $8",
+    true};
+
+constexpr pg::Query kLatest{
+    "ledger_latest_checkpoint",
+    "SELECT tree_size, note FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1"};
+
+constexpr pg::Query kTiles{"ledger_tiles",
+                           "SELECT t.level, t.idx, t.hashes FROM ledger_tiles t "
+                           "JOIN unnest($1::smallint[], $2::bigint[]) AS w(level, idx) "
+                           "ON t.level = w.level AND t.idx = w.idx"};
+
+std::string bytes_from_bytea(std::string_view text) {
+  if (!text.starts_with("\\x")) throw std::runtime_error("unexpected bytea text");
+  std::string out;
+  out.reserve(text.size() / 2);
+  for (std::size_t i = 2; i + 1 < text.size(); i += 2) {
+    unsigned v = 0;
+    std::from_chars(text.data() + i, text.data() + i + 2, v, 16);
+    out.push_back(static_cast<char>(v));
+  }
+  return out;
+}
+
+[[noreturn]] void bad_param(const std::string& name, const std::string& message) {
+  throw ApiError(ErrorCode::validation_failed, name + ": " + message, {{name, message}}, 400);
+}
+
+std::optional<std::string> param(const http::Request& req, const char* name) {
+  auto v = req.query_param(name);
+  if (!v || v->empty()) return std::nullopt;
+  return v;
+}
+
+std::optional<std::uint64_t> uint_param(const http::Request& req, const char* name) {
+  auto v = param(req, name);
+  if (!v) return std::nullopt;
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc{} || end != v->data() + v->size() || n > (std::uint64_t{1} << 62)) {
+    bad_param(name, "must be a non-negative integer");
+  }
+  return n;
+}
+
+// A date (YYYY-MM-DD: the start of that UTC day, or with `end_of_day` the start of the next) or
+// an RFC 3339 time, checked here so that the database never sees a value it would refuse.
+std::optional<std::string> time_param(const http::Request& req, const char* name, bool end_of_day) {
+  auto v = param(req, name);
+  if (!v) return std::nullopt;
+  static const std::regex re(
+      R"(^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?(Z|[+-]\d{2}:\d{2}))?$)");
+  std::smatch m;
+  if (!std::regex_match(*v, m, re))
+    bad_param(name, "must be a date (YYYY-MM-DD) or an RFC 3339 time");
+  const int year = std::stoi(m[1]), month = std::stoi(m[2]), day = std::stoi(m[3]);
+  static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (year < 1970 || month < 1 || month > 12 || day < 1 || day > days[month - 1] ||
+      (month == 2 && day == 29 && !leap)) {
+    bad_param(name, "is not a calendar date");
+  }
+  if (m[4].matched) {
+    if (std::stoi(m[4]) > 23 || std::stoi(m[5]) > 59 || std::stoi(m[6]) > 59) {
+      bad_param(name, "is not a time of day");
+    }
+    return *v;
+  }
+  if (!end_of_day) return *v + "T00:00:00Z";
+  std::chrono::year_month_day ymd{std::chrono::year(year), std::chrono::month(month),
+                                  std::chrono::day(day)};
+  const std::chrono::year_month_day next{std::chrono::sys_days(ymd) + std::chrono::days(1)};
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT00:00:00Z", static_cast<int>(next.year()),
+                static_cast<unsigned>(next.month()), static_cast<unsigned>(next.day()));
+  return std::string(buf);
+}
+
+bool hub_level(const Principal& p) { return p.has(Role::hub_admin) || p.has(Role::coordinator); }
+
+json hashes_json(const std::vector<Hash>& hashes) {
+  json out = json::array();
+  for (const auto& h : hashes) out.push_back(to_hex(h));
+  return out;
+}
+
+// Reads the tiles a proof needs: a dry run names them, one query fetches them all.
+asio::awaitable<void> load_tiles(http::Request& req, TileSet& tiles,
+                                 const std::function<void()>& dry_run) {
+  dry_run();
+  if (tiles.missing().empty()) co_return;
+  std::string levels = "{", indexes = "{";
+  bool first = true;
+  for (const auto& [level, index] : tiles.missing()) {
+    levels += (first ? "" : ",") + std::to_string(level);
+    indexes += (first ? "" : ",") + std::to_string(index);
+    first = false;
+  }
+  levels += "}";
+  indexes += "}";
+  const pg::Params params = pg::Params().add(levels).add(indexes);
+  auto r = co_await req.worker->db().exec(kTiles, params);
+  for (int i = 0; i < r.rows(); ++i) {
+    tiles.add(static_cast<unsigned>(r.get_int(i, 0)), static_cast<std::uint64_t>(r.get_int(i, 1)),
+              bytes_from_bytea(r.get(i, 2)));
+  }
+}
+
+}  // namespace
+
+LedgerService::LedgerService(Services& services, std::string origin, const SigningKey& key)
+    : services_(services), origin_(std::move(origin)) {
+  public_key_ = {{"origin", origin_},
+                 {"algorithm", "ed25519"},
+                 {"key_id", key_id_hex(key_id(origin_, key.public_key()))},
+                 {"public_key_pem", key.public_key_pem()},
+                 {"vkey", make_vkey(origin_, key.public_key())}};
+}
+
+asio::awaitable<std::string> LedgerService::entries(http::Request& req) {
+  const Principal& me = *req.principal;
+  auto page = api::page_request(req, services_.cursors, "ledger");
+  std::optional<std::string> scope;
+  if (!hub_level(me)) scope = me.agency_code.empty() ? "-" : me.agency_code;
+  std::optional<std::int64_t> after;
+  if (page.after) {
+    if (!page.after->is_number_integer()) bad_param("cursor", "is not a cursor of this list");
+    after = page.after->get<std::int64_t>();
+  }
+  const pg::Params params = pg::Params()
+                                .add(after)
+                                .add(scope)
+                                .add(param(req, "agency"))
+                                .add(param(req, "request_id"))
+                                .add(param(req, "resource_code"))
+                                .add(time_param(req, "from", false))
+                                .add(time_param(req, "to", true))
+                                .add(static_cast<std::int64_t>(page.limit));
+  auto r = co_await req.worker->db().exec(kEntries, params);
+  json items = json::array();
+  for (int i = 0; i < r.rows(); ++i) {
+    const std::string leaf = bytes_from_bytea(r.get(i, 14));
+    const std::string hash = bytes_from_bytea(r.get(i, 15));
+    auto opt = [&](int col) { return r.is_null(i, col) ? json(nullptr) : json(r.get(i, col)); };
+    items.push_back(json{{"index", r.get_int(i, 0)},
+                         {"time", r.get(i, 1)},
+                         {"request_id", r.get(i, 2)},
+                         {"operation", r.get(i, 3)},
+                         {"consumer_code", r.get(i, 4)},
+                         {"principal_id", r.get(i, 5)},
+                         {"provider_code", opt(6)},
+                         {"resource_code", r.get(i, 7)},
+                         {"grant_id", opt(8)},
+                         {"purpose", r.get(i, 9)},
+                         {"items", json::parse(r.get(i, 10))},
+                         {"record_count", r.get_int(i, 11)},
+                         {"status", r.get_int(i, 12)},
+                         {"response_sha256", r.get(i, 13)},
+                         {"leaf", base64_encode(leaf)},
+                         {"leaf_hash", hub::to_hex(hash)}});
+  }
+  std::optional<json> next;
+  if (static_cast<std::size_t>(r.rows()) == page.limit) next = items.back()["index"];
+  co_return api::list_body(items, next, services_.cursors, "ledger");
+}
+
+asio::awaitable<std::string> LedgerService::checkpoint(http::Request& req) {
+  auto r = co_await req.worker->db().exec(kLatest);
+  if (r.rows() == 0) {
+    throw ApiError(ErrorCode::unavailable,
+                   "the ledger has no signed checkpoint yet; retry shortly");
+  }
+  co_return std::string(r.get(0, 1));
+}
+
+json LedgerService::public_key() const { return public_key_; }
+
+asio::awaitable<std::uint64_t> LedgerService::sealed_size(http::Request& req) {
+  auto r = co_await req.worker->db().exec(kLatest);
+  if (r.rows() == 0) {
+    throw ApiError(ErrorCode::unavailable,
+                   "the ledger has no signed checkpoint yet; retry shortly");
+  }
+  co_return static_cast<std::uint64_t>(r.get_int(0, 0));
+}
+
+asio::awaitable<json> LedgerService::inclusion(http::Request& req) {
+  auto index = uint_param(req, "index");
+  if (!index) bad_param("index", "is required");
+  auto tree_size = uint_param(req, "tree_size");
+  const std::uint64_t sealed = co_await sealed_size(req);
+  const std::uint64_t size = tree_size.value_or(sealed);
+  if (size > sealed) {
+    bad_param("tree_size", "is larger than the latest checkpoint (" + std::to_string(sealed) + ")");
+  }
+  if (*index >= size) bad_param("index", "must be less than tree_size");
+  TileSet tiles;
+  std::vector<Hash> proof;
+  Hash leaf{};
+  auto run = [&] {
+    leaf = tiles.node(0, *index);
+    proof = inclusion_proof(*index, size, tiles.range_hash());
+  };
+  co_await load_tiles(req, tiles, run);
+  if (!tiles.missing().empty()) {
+    spdlog::error("ledger: tiles missing for an inclusion proof at size {}", size);
+    throw std::runtime_error("ledger tiles missing");
+  }
+  run();
+  co_return json{{"index", *index},
+                 {"tree_size", size},
+                 {"leaf_hash", to_hex(leaf)},
+                 {"hashes", hashes_json(proof)}};
+}
+
+asio::awaitable<json> LedgerService::consistency(http::Request& req) {
+  auto first = uint_param(req, "first");
+  auto second = uint_param(req, "second");
+  if (!first) bad_param("first", "is required");
+  const std::uint64_t sealed = co_await sealed_size(req);
+  const std::uint64_t to = second.value_or(sealed);
+  if (to > sealed) {
+    bad_param("second", "is larger than the latest checkpoint (" + std::to_string(sealed) + ")");
+  }
+  if (*first > to) bad_param("first", "must not exceed second");
+  TileSet tiles;
+  std::vector<Hash> proof;
+  auto run = [&] {
+    if (*first > 0 && *first < to) proof = consistency_proof(*first, to, tiles.range_hash());
+  };
+  co_await load_tiles(req, tiles, run);
+  if (!tiles.missing().empty()) {
+    spdlog::error("ledger: tiles missing for a consistency proof {}..{}", *first, to);
+    throw std::runtime_error("ledger tiles missing");
+  }
+  run();
+  co_return json{{"first", *first}, {"second", to}, {"hashes", hashes_json(proof)}};
+}
+
+asio::awaitable<void> LedgerRecorder::record(const http::Route& route, http::Request& request,
+                                             http::Response& response) {
+  const Principal& me = *request.principal;
+  EntryDraft d;
+  d.request_id = request.request_id;
+  d.operation = request.share.operation.empty() ? std::string(route.options.operation)
+                                                : request.share.operation;
+  d.consumer_code = me.agency_code;
+  d.principal_id = me.id;
+  d.provider_code = request.share.provider_code;
+  d.resource_code = request.share.resource_code.empty() ? std::string(request.param("code"))
+                                                        : request.share.resource_code;
+  d.grant_id = request.share.grant_id;
+  try {
+    d.purpose = http::checked_purpose(request);
+  } catch (const ApiError&) {
+    d.purpose.clear();  // refused for it; recorded without one
+  }
+  d.items = request.share.items;
+  d.record_count = request.share.record_count;
+  d.status = static_cast<int>(response.status);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(response.body.data()), response.body.size(),
+         digest);
+  d.response_sha256 =
+      hub::to_hex(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+  const bool allowed = d.status >= 200 && d.status < 300;
+  try {
+    Entry e = co_await appender_.append(std::move(d));
+    response.headers.emplace_back("X-Ledger-Index", std::to_string(e.index));
+  } catch (const std::exception& e) {
+    spdlog::error("request {}: ledger entry not written: {}", request.request_id, e.what());
+    // A refusal shares nothing and is sent as it is; a share is not sent without its entry.
+    if (allowed) {
+      response = http::problem(ErrorCode::unavailable,
+                               "the ledger could not record this share; nothing was shared, "
+                               "retry later");
+    }
+  }
+}
+
+}  // namespace hub::ledger

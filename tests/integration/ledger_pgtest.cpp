@@ -1,0 +1,532 @@
+// The share ledger against a real PostgreSQL: group commit, gap-free order across nodes, signed
+// checkpoints, proofs over HTTP, append-only privileges, and tampering caught by the audit.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "hub/cli/hubctl.hpp"
+#include "hub/core/text.hpp"
+#include "hub/ledger/audit.hpp"
+#include "hub/ledger/service.hpp"
+#include "hub/store/pg.hpp"
+
+#include "support/test_env.hpp"
+
+namespace hub::test {
+namespace {
+
+namespace asio = boost::asio;
+using boost::beast::http::verb;
+using nlohmann::json;
+
+constexpr const char* kAdmin = "ledger-test-admin-token-0123456789";
+constexpr const char* kMarket = "114401009P0Y2GG12L";
+constexpr const char* kTax = "11440100XYDWCM5T1B";
+constexpr const char* kStats = "114401000UUY8XPWXH";
+
+ledger::EntryDraft draft(int i, const std::string& consumer = kTax,
+                         const std::string& provider = kMarket) {
+  ledger::EntryDraft d;
+  d.request_id = "req-" + std::to_string(i);
+  d.operation = "read";
+  d.consumer_code = consumer;
+  d.principal_id = "principal-" + consumer;
+  d.provider_code = provider;
+  d.resource_code = "R-" + provider;
+  d.grant_id = "grant-1";
+  d.purpose = "税收征管\t核实\\登记";  // COPY's special characters travel as data
+  d.items = {"uscc", "legal_person"};
+  d.record_count = 1;
+  d.status = i % 10 == 0 ? 403 : 200;
+  d.response_sha256 = std::string(64, 'f');
+  return d;
+}
+
+// Appends `n` entries concurrently from `threads` io_contexts; returns their indexes.
+std::vector<std::int64_t> append_many(ledger::Appender& appender, int n, int threads,
+                                      int offset = 0) {
+  std::vector<std::int64_t> indexes(static_cast<std::size_t>(n), -1);
+  std::vector<std::thread> pool;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      asio::io_context ioc(1);
+      for (int i = t; i < n; i += threads) {
+        asio::co_spawn(
+            ioc,
+            [&, i]() -> asio::awaitable<void> {
+              try {
+                auto e = co_await appender.append(draft(offset + i));
+                indexes[static_cast<std::size_t>(i)] = e.index;
+              } catch (const std::exception&) {
+                ++failures;
+              }
+            },
+            asio::detached);
+      }
+      ioc.run();
+    });
+  }
+  for (auto& th : pool) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  return indexes;
+}
+
+class LedgerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto config = test_config(dir_, db_);
+    config.bootstrap_admin_token = kAdmin;
+    config.ledger.origin = "hub.test/ledger";
+    config.ledger.seal_interval = std::chrono::milliseconds(50);
+    hub_ = std::make_unique<TestHub>(std::move(config));
+    client_ = std::make_unique<client::HttpsClient>(hub_->client_options());
+    for (auto code : {kMarket, kTax, kStats}) {
+      ok(verb::get, "/api/v1/me", kAdmin);
+      auto r = call(verb::post, "/api/v1/agencies", kAdmin,
+                    {{"code", code}, {"name", std::string("机构") + code}, {"level", "city"}});
+      ASSERT_EQ(r.status, 201) << r.body;
+    }
+  }
+
+  client::ClientResponse call(verb method, const std::string& target, const std::string& token,
+                              const json& body = nullptr) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    return client_->request(method, target, body.is_null() ? std::string() : body.dump(), headers);
+  }
+  json ok(verb method, const std::string& target, const std::string& token,
+          const json& body = nullptr) {
+    auto r = call(method, target, token, body);
+    EXPECT_LT(r.status, 300u) << target << ": " << r.body;
+    return r.body.empty() || r.body[0] != '{' ? json() : json::parse(r.body);
+  }
+  std::string person(const std::string& agency, const std::string& name, const std::string& role) {
+    auto p = ok(verb::post, "/api/v1/principals", kAdmin,
+                {{"agency_code", agency}, {"name", name}, {"kind", "user"}, {"roles", {role}}});
+    return ok(verb::post, "/api/v1/principals/" + p["id"].get<std::string>() + "/tokens", kAdmin,
+              json::object())["token"];
+  }
+  // The latest checkpoint once it covers `size` entries (the sealer runs every 50 ms here).
+  ledger::Checkpoint checkpoint_at_least(std::uint64_t size, std::string* note = nullptr) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (true) {
+      auto r = call(verb::get, "/api/v1/ledger/checkpoint", kAdmin);
+      std::string why;
+      if (r.status == 200) {
+        auto c = ledger::parse_checkpoint(r.body, why);
+        EXPECT_TRUE(c) << why;
+        if (c && c->size >= size) {
+          if (note) *note = r.body;
+          return *c;
+        }
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << "no checkpoint of size " << size << " within 10 s: " << r.body;
+        return {};
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  ledger::Verifier verifier() {
+    auto key = ok(verb::get, "/api/v1/ledger/public-key", kAdmin);
+    EXPECT_EQ(key["origin"], "hub.test/ledger");
+    EXPECT_EQ(key["algorithm"], "ed25519");
+    auto v = ledger::verifier_from_pem("hub.test/ledger", key["public_key_pem"].get<std::string>());
+    EXPECT_TRUE(v);
+    auto from_vkey = ledger::parse_vkey(key["vkey"].get<std::string>());
+    EXPECT_TRUE(from_vkey);
+    EXPECT_EQ(from_vkey->key, v->key);
+    return *v;
+  }
+  pg::BlockingConnection superuser() { return pg::connect_blocking(db_.superuser_conninfo(), 5); }
+
+  std::tuple<int, std::string, std::string> hubctl(std::vector<std::string> args) {
+    const auto token_file = dir_.path() / "token";
+    { std::ofstream(token_file) << kAdmin; }
+    std::vector<std::string> all = {"--url", "https://127.0.0.1:" + std::to_string(hub_->port()),
+                                    "--insecure", "--token-file", token_file.string()};
+    all.insert(all.end(), args.begin(), args.end());
+    std::ostringstream out, err;
+    int rc = cli::hubctl_main(all, out, err);
+    return {rc, out.str(), err.str()};
+  }
+
+  TempDir dir_;
+  TestDatabase db_;
+  std::unique_ptr<TestHub> hub_;
+  std::unique_ptr<client::HttpsClient> client_;
+};
+
+TEST_F(LedgerTest, ConcurrentAppendsShareCommitsAndGetGapFreeIndexes) {
+  auto& appender = hub_->app().appender();
+  const auto commits_before = appender.stats().batches.load();
+  const int n = 3000;
+  auto indexes = append_many(appender, n, 2);
+  std::set<std::int64_t> unique(indexes.begin(), indexes.end());
+  ASSERT_EQ(unique.size(), static_cast<std::size_t>(n));
+  EXPECT_EQ(*unique.begin(), 0);
+  EXPECT_EQ(*unique.rbegin(), n - 1) << "gap-free";
+  const auto commits = appender.stats().batches.load() - commits_before;
+  EXPECT_LT(commits, static_cast<std::uint64_t>(n / 4)) << "group commit: many entries per commit";
+
+  // Every acknowledged entry is in the table, its leaf hashed as API.md says, its fields intact.
+  auto su = superuser();
+  auto rows = pg::exec_blocking(su.get(),
+                                "SELECT idx, leaf, encode(leaf_hash, 'hex'), purpose, status FROM "
+                                "ledger_entries ORDER BY idx",
+                                pg::Params());
+  ASSERT_EQ(rows.rows(), n);
+  for (int i = 0; i < rows.rows(); i += 97) {
+    auto leaf_text = rows.get(i, 1);
+    std::string leaf;
+    for (std::size_t k = 2; k + 1 < leaf_text.size(); k += 2) {
+      leaf.push_back(
+          static_cast<char>(std::stoi(std::string(leaf_text.substr(k, 2)), nullptr, 16)));
+    }
+    EXPECT_EQ(ledger::to_hex(ledger::leaf_hash(leaf)), rows.get(i, 2));
+    auto fields = json::parse(leaf);
+    EXPECT_EQ(fields["index"], rows.get_int(i, 0));
+    EXPECT_EQ(fields["purpose"], "税收征管\t核实\\登记");
+    EXPECT_EQ(rows.get(i, 3), "税收征管\t核实\\登记");
+    EXPECT_EQ(fields["status"], rows.get_int(i, 4));
+  }
+  // The entries' time never goes backwards along the index.
+  auto order =
+      pg::exec_blocking(su.get(),
+                        "SELECT count(*) FROM (SELECT time < lag(time) OVER (ORDER BY idx) AS back "
+                        "FROM ledger_entries) t WHERE back",
+                        pg::Params());
+  EXPECT_EQ(order.get_int(0, 0), 0);
+}
+
+TEST_F(LedgerTest, CheckpointsAreSignedAndCoverEntriesWithinTwoSeconds) {
+  auto& appender = hub_->app().appender();
+  append_many(appender, 100, 1);
+  const auto start = std::chrono::steady_clock::now();
+  std::string note;
+  auto c = checkpoint_at_least(100, &note);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_EQ(c.origin, "hub.test/ledger");
+  EXPECT_EQ(c.size, 100u);
+  EXPECT_TRUE(ledger::verify_checkpoint(c, verifier()));
+  // The signed root is the RFC 9162 root over the entries' leaves.
+  std::vector<ledger::Hash> leaves;
+  auto page = ok(verb::get, "/api/v1/ledger/entries?limit=1000", kAdmin);
+  for (const auto& e : page["items"]) {
+    leaves.push_back(ledger::leaf_hash(*base64_decode(e["leaf"].get<std::string>())));
+  }
+  ASSERT_EQ(leaves.size(), 100u);
+  EXPECT_EQ(c.root, ledger::root_of(leaves));
+  EXPECT_EQ(note.find("hub.test/ledger\n100\n"), 0u);
+  EXPECT_NE(note.find("\n\n\xE2\x80\x94 hub.test/ledger "), std::string::npos);
+}
+
+TEST_F(LedgerTest, InclusionAndConsistencyProofsVerifyAgainstSignedRoots) {
+  auto& appender = hub_->app().appender();
+  append_many(appender, 700, 2);
+  auto first = checkpoint_at_least(700);
+  append_many(appender, 350, 2, 700);
+  auto second = checkpoint_at_least(1050);
+  const auto key = verifier();
+  ASSERT_TRUE(ledger::verify_checkpoint(first, key));
+  ASSERT_TRUE(ledger::verify_checkpoint(second, key));
+
+  auto entries = ok(verb::get, "/api/v1/ledger/entries?limit=1000", kAdmin)["items"];
+  for (std::uint64_t index : {0ull, 1ull, 255ull, 256ull, 511ull, 699ull}) {
+    auto proof = ok(verb::get,
+                    "/api/v1/ledger/proof/inclusion?index=" + std::to_string(index) +
+                        "&tree_size=" + std::to_string(first.size),
+                    kAdmin);
+    ledger::Hash leaf{};
+    ASSERT_TRUE(ledger::from_hex(proof["leaf_hash"].get<std::string>(), leaf));
+    // The proof's leaf is the entry's leaf, hashed.
+    EXPECT_EQ(proof["leaf_hash"], entries[index]["leaf_hash"]);
+    std::vector<ledger::Hash> path;
+    for (const auto& h : proof["hashes"]) {
+      ledger::Hash x{};
+      ASSERT_TRUE(ledger::from_hex(h.get<std::string>(), x));
+      path.push_back(x);
+    }
+    EXPECT_TRUE(ledger::verify_inclusion(index, first.size, leaf, path, first.root)) << index;
+    EXPECT_FALSE(ledger::verify_inclusion(index ^ 1, first.size, leaf, path, first.root));
+  }
+  // Without tree_size: the latest checkpoint's.
+  auto latest = ok(verb::get, "/api/v1/ledger/proof/inclusion?index=1000", kAdmin);
+  EXPECT_EQ(latest["tree_size"], second.size);
+
+  auto consistency = ok(verb::get,
+                        "/api/v1/ledger/proof/consistency?first=" + std::to_string(first.size) +
+                            "&second=" + std::to_string(second.size),
+                        kAdmin);
+  std::vector<ledger::Hash> path;
+  for (const auto& h : consistency["hashes"]) {
+    ledger::Hash x{};
+    ASSERT_TRUE(ledger::from_hex(h.get<std::string>(), x));
+    path.push_back(x);
+  }
+  EXPECT_TRUE(ledger::verify_consistency(first.size, second.size, first.root, second.root, path));
+
+  // Bad questions are 400s with a field, never 500s.
+  for (std::string target :
+       {"/api/v1/ledger/proof/inclusion", "/api/v1/ledger/proof/inclusion?index=-1",
+        "/api/v1/ledger/proof/inclusion?index=5000",
+        "/api/v1/ledger/proof/inclusion?index=1&tree_size=999999",
+        "/api/v1/ledger/proof/inclusion?index=1';DROP",
+        "/api/v1/ledger/proof/consistency?first=9&second=3",
+        "/api/v1/ledger/proof/consistency?first=1&second=99999999",
+        "/api/v1/ledger/entries?from=2026-02-30", "/api/v1/ledger/entries?to=yesterday",
+        "/api/v1/ledger/entries?cursor=forged"}) {
+    auto r = call(verb::get, target, kAdmin);
+    EXPECT_EQ(r.status, 400) << target << ": " << r.body;
+    EXPECT_EQ(json::parse(r.body)["code"], "validation_failed") << target;
+  }
+}
+
+TEST_F(LedgerTest, EntriesAreListedByFilterAndAgenciesSeeOnlyTheirOwn) {
+  auto& appender = hub_->app().appender();
+  asio::io_context ioc;
+  for (int i = 0; i < 6; ++i) {
+    run_sync(ioc, appender.append(draft(i, kTax, kMarket)));
+  }
+  for (int i = 6; i < 9; ++i) run_sync(ioc, appender.append(draft(i, kStats, kTax)));
+  run_sync(ioc, appender.append(draft(9, kStats, kMarket)));
+
+  auto all = ok(verb::get, "/api/v1/ledger/entries", kAdmin)["items"];
+  ASSERT_EQ(all.size(), 10u);
+  for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i]["index"], i);
+  const auto coordinator = [&] {
+    auto p = ok(verb::post, "/api/v1/principals", kAdmin,
+                {{"name", "coord"}, {"kind", "user"}, {"roles", {"coordinator"}}});
+    return ok(verb::post, "/api/v1/principals/" + p["id"].get<std::string>() + "/tokens", kAdmin,
+              json::object())["token"]
+        .get<std::string>();
+  }();
+  EXPECT_EQ(ok(verb::get, "/api/v1/ledger/entries", coordinator)["items"].size(), 10u);
+
+  // An agency sees entries where it is consumer or provider, and no others, whatever it asks.
+  const auto tax = person(kTax, "sw-cdo", "agency_cdo");
+  auto mine = ok(verb::get, "/api/v1/ledger/entries", tax)["items"];
+  EXPECT_EQ(mine.size(), 9u);
+  for (const auto& e : mine) {
+    EXPECT_TRUE(e["consumer_code"] == kTax || e["provider_code"] == kTax) << e.dump();
+  }
+  EXPECT_EQ(
+      ok(verb::get, std::string("/api/v1/ledger/entries?agency=") + kMarket, tax)["items"].size(),
+      6u);
+  EXPECT_EQ(ok(verb::get, "/api/v1/ledger/entries?request_id=req-9", tax)["items"].size(), 0u);
+  EXPECT_EQ(ok(verb::get, "/api/v1/ledger/entries?request_id=req-9", kAdmin)["items"].size(), 1u);
+  EXPECT_EQ(
+      ok(verb::get, std::string("/api/v1/ledger/entries?resource_code=R-") + kTax, kAdmin)["items"]
+          .size(),
+      3u);
+  EXPECT_EQ(
+      ok(verb::get, "/api/v1/ledger/entries?from=2000-01-01&to=2999-12-31", kAdmin)["items"].size(),
+      10u);
+  EXPECT_EQ(ok(verb::get, "/api/v1/ledger/entries?to=2000-01-01", kAdmin)["items"].size(), 0u);
+  // Pages follow the index.
+  auto page = ok(verb::get, "/api/v1/ledger/entries?limit=4", kAdmin);
+  ASSERT_EQ(page["items"].size(), 4u);
+  auto next =
+      ok(verb::get,
+         "/api/v1/ledger/entries?limit=4&cursor=" + page["next_cursor"].get<std::string>(), kAdmin);
+  EXPECT_EQ(next["items"][0]["index"], 4);
+  // The entry as API.md gives it: its fields, and the leaf they came from.
+  const auto& e = all[3];
+  for (const char* field :
+       {"index", "time", "request_id", "operation", "consumer_code", "principal_id",
+        "provider_code", "resource_code", "grant_id", "purpose", "items", "record_count", "status",
+        "response_sha256", "leaf", "leaf_hash"}) {
+    EXPECT_TRUE(e.contains(field)) << field;
+  }
+  EXPECT_TRUE(e["status"].is_number_integer());
+  std::string why;
+  EXPECT_TRUE(ledger::check_exported_entry(e, 3, why)) << why;
+}
+
+TEST_F(LedgerTest, TheAppRoleCannotRewriteTheLedgerAndItIsPartitionedByMonth) {
+  asio::io_context ioc;
+  run_sync(ioc, hub_->app().appender().append(draft(0)));
+  checkpoint_at_least(1);
+  auto app = pg::connect_blocking(db_.app_conninfo(), 5);
+  for (const char* sql : {"UPDATE ledger_entries SET purpose = 'x'", "DELETE FROM ledger_entries",
+                          "TRUNCATE ledger_entries", "UPDATE ledger_checkpoints SET note = 'x'",
+                          "DELETE FROM ledger_checkpoints"}) {
+    try {
+      pg::exec_blocking(app.get(), sql);
+      ADD_FAILURE() << sql << " was allowed";
+    } catch (const pg::PgError& e) {
+      EXPECT_EQ(e.sqlstate(), "42501") << sql << ": " << e.what();
+    }
+  }
+  // Not through a partition either.
+  auto parts =
+      pg::exec_blocking(app.get(),
+                        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                        "WHERE i.inhparent = 'ledger_entries'::regclass ORDER BY 1",
+                        pg::Params());
+  ASSERT_GE(parts.rows(), 4) << "default + this month + two ahead";
+  for (int i = 0; i < parts.rows(); ++i) {
+    const std::string name(parts.get(i, 0));
+    EXPECT_TRUE(name == "ledger_entries_default" || name.starts_with("ledger_entries_20")) << name;
+    try {
+      pg::exec_blocking(app.get(), "SELECT count(*) FROM " + name);
+      ADD_FAILURE() << "the app reads " << name << " directly";
+    } catch (const pg::PgError& e) {
+      EXPECT_EQ(e.sqlstate(), "42501");
+    }
+  }
+  // The trigger refuses even the owner.
+  auto owner = pg::connect_blocking(db_.owner_conninfo(), 5);
+  EXPECT_THROW(pg::exec_blocking(owner.get(), "UPDATE ledger_entries SET purpose = 'x'"),
+               pg::PgError);
+  EXPECT_THROW(pg::exec_blocking(owner.get(), "DELETE FROM ledger_checkpoints"), pg::PgError);
+  // This month's entry sits in this month's partition.
+  auto where = pg::exec_blocking(
+      owner.get(), "SELECT tableoid::regclass::text FROM ledger_entries WHERE idx = 0",
+      pg::Params());
+  auto month = pg::exec_blocking(owner.get(), "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY_MM')",
+                                 pg::Params());
+  EXPECT_EQ(where.get(0, 0), "ledger_entries_" + std::string(month.get(0, 0)));
+}
+
+// An auditor's whole path: export, checkpoint, key; then a superuser edits one row directly and
+// the audit names its index.
+TEST_F(LedgerTest, HubctlExportVerifiesAndCatchesARowEditedInTheDatabase) {
+  append_many(hub_->app().appender(), 1200, 2);
+  checkpoint_at_least(1200);
+  const auto d = dir_.path();
+  auto [rc1, out1, err1] = hubctl({"ledger", "checkpoint", "-o", (d / "earlier.txt").string()});
+  ASSERT_EQ(rc1, 0) << err1;
+  append_many(hub_->app().appender(), 30, 1, 1200);
+  checkpoint_at_least(1230);
+  auto [rc2, out2, err2] = hubctl({"ledger", "checkpoint", "-o", (d / "checkpoint.txt").string()});
+  ASSERT_EQ(rc2, 0) << err2;
+  auto [rc3, out3, err3] = hubctl({"ledger", "public-key", "-o", (d / "key.pem").string()});
+  ASSERT_EQ(rc3, 0) << err3;
+  EXPECT_NE(out3.find("hub.test/ledger+"), std::string::npos) << "prints the vkey";
+  auto [rc4, out4, err4] = hubctl({"ledger", "export", "-o", (d / "ledger.ndjson").string()});
+  ASSERT_EQ(rc4, 0) << err4;
+  EXPECT_NE(out4.find("1230 entries"), std::string::npos) << out4;
+
+  auto verify = [&](const std::string& key) {
+    return hubctl({"ledger", "verify", "--export", (d / "ledger.ndjson").string(), "--checkpoint",
+                   (d / "checkpoint.txt").string(), "--key", key, "--earlier",
+                   (d / "earlier.txt").string()});
+  };
+  auto [rc5, out5, err5] = verify((d / "key.pem").string());
+  EXPECT_EQ(rc5, 0) << err5;
+  EXPECT_NE(out5.find("ok: 1230 entries"), std::string::npos) << out5;
+  {
+    auto key = ok(verb::get, "/api/v1/ledger/public-key", kAdmin);
+    std::ofstream(d / "vkey.txt") << key["vkey"].get<std::string>() << "\n";
+  }
+  EXPECT_EQ(std::get<0>(verify((d / "vkey.txt").string())), 0);
+
+  // A superuser turns the trigger off and edits row 777's purpose.
+  auto su = superuser();
+  pg::exec_blocking(su.get(),
+                    "SET session_replication_role = replica; "
+                    "UPDATE ledger_entries SET purpose = '另有用途' WHERE idx = 777");
+  auto [rc6, out6, err6] = hubctl({"ledger", "export", "-o", (d / "ledger.ndjson").string()});
+  ASSERT_EQ(rc6, 0) << err6;
+  auto [rc7, out7, err7] = verify((d / "key.pem").string());
+  EXPECT_EQ(rc7, 1);
+  EXPECT_NE(err7.find("index 777: field 'purpose'"), std::string::npos) << err7;
+
+  // The same superuser, more careful, rewrites the leaf of row 900 and its hash to match.
+  pg::exec_blocking(su.get(),
+                    "SET session_replication_role = replica; "
+                    "UPDATE ledger_entries SET purpose = '税收征管\t核实\\登记' WHERE idx = 777; "
+                    "UPDATE ledger_entries SET "
+                    "leaf = convert_to(replace(convert_from(leaf, 'UTF8'), '核实', '核对'), "
+                    "'UTF8'), purpose = replace(purpose, '核实', '核对') WHERE idx = 901; "
+                    "UPDATE ledger_entries SET leaf_hash = sha256('\\x00'::bytea || leaf) "
+                    "WHERE idx = 901");
+  auto [rc8, out8, err8] = hubctl({"ledger", "export", "-o", (d / "ledger.ndjson").string()});
+  ASSERT_EQ(rc8, 0) << err8;
+  auto [rc9, out9, err9] = verify((d / "key.pem").string());
+  EXPECT_EQ(rc9, 1);
+  EXPECT_NE(err9.find("does not match the signed checkpoint"), std::string::npos) << err9;
+  // The hub's own proof of the edited entry fails against the signed root too: the tiles
+  // remember what was sealed.
+  auto proof = ok(verb::get, "/api/v1/ledger/proof/inclusion?index=901&tree_size=1230", kAdmin);
+  auto entry = ok(verb::get, "/api/v1/ledger/entries?request_id=req-901", kAdmin)["items"][0];
+  EXPECT_NE(proof["leaf_hash"], entry["leaf_hash"]);
+}
+
+// Two hub nodes on one database: one order, one sealer.
+TEST_F(LedgerTest, TwoNodesAppendIntoOneOrderAndOneSeals) {
+  TempDir other_dir;
+  auto config = test_config(other_dir, db_);
+  config.ledger.origin = "hub.test/ledger";
+  config.ledger.seal_interval = std::chrono::milliseconds(50);
+  // Both nodes sign with the same key, as docs/ledger.md tells a cluster to.
+  std::filesystem::create_directories(other_dir.path() / "data" / "ledger");
+  std::filesystem::copy_file(dir_.path() / "data" / "ledger" / "signing-key.pem",
+                             other_dir.path() / "data" / "ledger" / "signing-key.pem");
+  TestHub second(std::move(config));
+  std::vector<std::int64_t> a, b;
+  std::thread ta([&] { a = append_many(hub_->app().appender(), 800, 1); });
+  std::thread tb([&] { b = append_many(second.app().appender(), 800, 1, 800); });
+  ta.join();
+  tb.join();
+  std::set<std::int64_t> all(a.begin(), a.end());
+  all.insert(b.begin(), b.end());
+  ASSERT_EQ(all.size(), 1600u);
+  EXPECT_EQ(*all.rbegin(), 1599);
+  auto c = checkpoint_at_least(1600);
+  EXPECT_TRUE(ledger::verify_checkpoint(c, verifier()));
+  EXPECT_NE(hub_->app().sealer().stats().leader.load(), second.app().sealer().stats().leader.load())
+      << "exactly one node seals";
+}
+
+// The recorder, as the server calls it for every data request: an allowed answer leaves with its
+// entry's index; if the entry cannot be written, an allowed answer becomes 503 and a refusal
+// stays what it was.
+TEST_F(LedgerTest, RecorderWritesTheAnswersHashAndWithholdsAShareItCannotRecord) {
+  ledger::LedgerRecorder recorder(hub_->app().appender());
+  http::Route route{
+      http::Verb::get, "/api/v1/resources/{code}/records/{key}",    http::Access::principal(),
+      nullptr,         {.data_request = true, .operation = "read"}, {}};
+  http::Request req;
+  req.request_id = "rec-1";
+  req.principal = Principal{"p-7", "sw-system", kTax, "system", role_bit(Role::agency_system), ""};
+  req.path_params = {{"code", "R-1"}, {"key", "k"}};
+  req.message.set("X-Purpose", "%E6%A0%B8%E9%AA%8C");
+  req.share.provider_code = kMarket;
+  req.share.grant_id = "g-1";
+  req.share.items = {"name"};
+  req.share.record_count = 1;
+  http::Response res = http::Response::json(http::Status::ok, R"({"key":"k","data":{}})");
+  asio::io_context ioc;
+  run_sync(ioc, recorder.record(route, req, res));
+  EXPECT_EQ(res.status, http::Status::ok);
+  ASSERT_EQ(res.headers.size(), 1u);
+  EXPECT_EQ(res.headers[0].first, "X-Ledger-Index");
+  auto e = ok(verb::get, "/api/v1/ledger/entries?request_id=rec-1", kAdmin)["items"][0];
+  EXPECT_EQ(e["index"], std::stoll(res.headers[0].second));
+  EXPECT_EQ(e["operation"], "read");
+  EXPECT_EQ(e["resource_code"], "R-1");
+  EXPECT_EQ(e["purpose"], "核验");
+  EXPECT_EQ(e["status"], 200);
+  // The hash is of the exact body sent.
+  EXPECT_EQ(e["response_sha256"], ledger::to_hex(ledger::sha256(R"({"key":"k","data":{}})")));
+
+  hub_->app().appender().stop();
+  http::Response allowed = http::Response::json(http::Status::ok, R"({"data":"secret"})");
+  run_sync(ioc, recorder.record(route, req, allowed));
+  EXPECT_EQ(allowed.status, http::Status::service_unavailable);
+  EXPECT_EQ(allowed.body.find("secret"), std::string::npos);
+  http::Response refused = http::Response::json(http::Status::forbidden, R"({"code":"no_grant"})");
+  run_sync(ioc, recorder.record(route, req, refused));
+  EXPECT_EQ(refused.status, http::Status::forbidden);
+}
+
+}  // namespace
+}  // namespace hub::test
