@@ -13,28 +13,27 @@ CREATE TABLE ledger_head (
 INSERT INTO ledger_head VALUES (true, 0, now());
 
 CREATE TABLE ledger_entries (
-  idx             bigint NOT NULL,
-  time            timestamptz NOT NULL,
-  request_id      text NOT NULL,
-  operation       text NOT NULL,
-  consumer_code   text NOT NULL,
-  principal_id    text NOT NULL,
-  provider_code   text,
-  resource_code   text NOT NULL,
-  grant_id        text,
-  purpose         text NOT NULL,
-  items           text[] NOT NULL,
-  record_count    bigint NOT NULL,
-  status          smallint NOT NULL,
-  response_sha256 text NOT NULL,
-  leaf            bytea NOT NULL,  -- the exact bytes hashed: UTF-8 JSON of the fields above
-  leaf_hash       bytea NOT NULL,  -- SHA-256(0x00 || leaf), as computed when appended
+  idx           bigint NOT NULL,
+  time          timestamptz NOT NULL,
+  -- What the lists filter on and the reports count, as columns. The leaf holds every field of the
+  -- entry (these too); the hub builds an entry from its leaf and these columns, so that a column
+  -- changed behind the ledger's back shows as a field that differs from the leaf.
+  request_id    text NOT NULL,
+  operation     text NOT NULL,
+  consumer_code text NOT NULL,
+  provider_code text,
+  resource_code text NOT NULL,
+  status        smallint NOT NULL,
+  record_count  bigint NOT NULL,
+  leaf          bytea NOT NULL,  -- the exact bytes hashed: UTF-8 JSON of the entry's fields
+  leaf_hash     bytea NOT NULL,  -- SHA-256(0x00 || leaf), as computed when appended
   PRIMARY KEY (idx, time)
 ) PARTITION BY RANGE (time);
 CREATE INDEX ledger_entries_request ON ledger_entries (request_id);
 CREATE INDEX ledger_entries_consumer ON ledger_entries (consumer_code, idx);
 CREATE INDEX ledger_entries_provider ON ledger_entries (provider_code, idx);
-CREATE INDEX ledger_entries_resource ON ledger_entries (resource_code, idx);
+-- No index of its own for resource_code: each index costs every append (four cost a third of
+-- the append rate); a resource's entries are found through its provider's index.
 -- Catches rows whose month has no partition yet (a clock far off); never expected to fill.
 CREATE TABLE ledger_entries_default PARTITION OF ledger_entries DEFAULT;
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "hub/core/error.hpp"
+#include "hub/core/text.hpp"
 #include "hub/http/problem.hpp"
 #include "hub/store/pg.hpp"
 
@@ -13,12 +14,8 @@ namespace {
 std::optional<std::size_t> utf8_length(std::string_view s) {
   std::size_t count = 0;
   for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return std::nullopt;
-    for (std::size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return std::nullopt;
-    }
+    const std::size_t len = utf8_sequence_length(s, i);
+    if (len == 0) return std::nullopt;
     i += len;
     ++count;
   }

@@ -33,9 +33,8 @@ struct Appender::Conn {
 namespace {
 
 constexpr const char* kCopy =
-    "COPY ledger_entries (idx, time, request_id, operation, consumer_code, principal_id, "
-    "provider_code, resource_code, grant_id, purpose, items, record_count, status, "
-    "response_sha256, leaf, leaf_hash) FROM STDIN";
+    "COPY ledger_entries (idx, time, request_id, operation, consumer_code, provider_code, "
+    "resource_code, status, record_count, leaf, leaf_hash) FROM STDIN (FORMAT binary)";
 
 // Takes the batch's indexes and time under the head's row lock: batches of all nodes commit in
 // index order. The time never goes backwards, whatever the clocks of the nodes.
@@ -44,56 +43,66 @@ constexpr const char* kClaim =
     "last_time = greatest(last_time, clock_timestamp()) "
     "RETURNING next_index - $1::bigint, (extract(epoch FROM last_time) * 1000000)::bigint";
 
-void append_optional(std::string& out, const std::optional<std::string>& v) {
+// PostgreSQL's binary COPY format: a header, then per row a field count and length-prefixed
+// values in network byte order, then -1. No escaping and no hex: the leaf goes in as its bytes.
+constexpr std::int64_t kPostgresEpochMicros = 946684800000000;  // 2000-01-01 in Unix micros
+
+void put_be(std::string& out, std::uint64_t v, int bytes) {
+  for (int shift = (bytes - 1) * 8; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
+  }
+}
+void put_int64(std::string& out, std::int64_t v) {
+  put_be(out, 8, 4);
+  put_be(out, static_cast<std::uint64_t>(v), 8);
+}
+void put_bytes(std::string& out, std::string_view v) {
+  put_be(out, v.size(), 4);
+  out.append(v);
+}
+void put_optional(std::string& out, const std::optional<std::string>& v) {
   if (v) {
-    append_copy_text(out, *v);
+    put_bytes(out, *v);
   } else {
-    out += "\\N";
+    put_be(out, 0xffffffffu, 4);  // NULL
   }
 }
 
-void append_bytea(std::string& out, std::string_view bytes) {
-  out += "\\\\x";  // COPY text: the backslash itself is escaped
-  out += hub::to_hex(bytes);
+// Several statements in one blocking round trip (libpq pipeline mode).
+std::vector<pg::Result> pipelined(PGconn* c,
+                                  const std::vector<std::pair<const char*, pg::Params>>& steps) {
+  if (PQenterPipelineMode(c) != 1) throw DbUnavailable(PQerrorMessage(c));
+  for (const auto& [sql, params] : steps) {
+    std::vector<const char*> values;
+    for (const auto& v : params.values()) values.push_back(v ? v->c_str() : nullptr);
+    if (PQsendQueryParams(c, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                          nullptr, 0) != 1) {
+      throw DbUnavailable(PQerrorMessage(c));
+    }
+  }
+  if (PQpipelineSync(c) != 1) throw DbUnavailable(PQerrorMessage(c));
+  std::vector<pg::Result> results;
+  std::string error;
+  while (true) {
+    PGresult* r = PQgetResult(c);
+    if (!r) {
+      if (PQstatus(c) != CONNECTION_OK) throw DbUnavailable(PQerrorMessage(c));
+      continue;  // the end of one statement's results
+    }
+    const auto status = PQresultStatus(r);
+    if (status == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      break;
+    }
+    if (status == PGRES_FATAL_ERROR && error.empty()) error = PQresultErrorMessage(r);
+    results.emplace_back(r);
+  }
+  PQexitPipelineMode(c);
+  if (!error.empty()) throw std::runtime_error(error);
+  return results;
 }
 
 }  // namespace
-
-void append_copy_text(std::string& out, std::string_view value) {
-  for (char c : value) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-}
-
-std::string array_literal(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i) out.push_back(',');
-    out.push_back('"');
-    for (char c : values[i]) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
-  }
-  out.push_back('}');
-  return out;
-}
 
 Appender::Appender(AppenderOptions options) : options_(std::move(options)) {}
 
@@ -194,60 +203,52 @@ void Appender::write_batch(std::deque<std::shared_ptr<Slot>>& batch) {
     }
   }
   PGconn* c = conn_->conn.get();
-  pg::exec_blocking(c, "BEGIN");
   try {
-    auto claim =
-        pg::exec_blocking(c, kClaim, pg::Params().add(static_cast<std::int64_t>(batch.size())));
+    auto claimed =
+        pipelined(c, {{"BEGIN", pg::Params()},
+                      {kClaim, pg::Params().add(static_cast<std::int64_t>(batch.size()))}});
+    const pg::Result& claim = claimed.at(1);
     const std::int64_t first = claim.get_int(0, 0);
-    const std::string time = format_time_micros(claim.get_int(0, 1));
-
-    std::string rows;
-    rows.reserve(batch.size() * 1024);
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      Slot& s = *batch[i];
-      s.entry = make_entry(std::move(s.draft), first + static_cast<std::int64_t>(i), time);
-      const EntryDraft& d = s.entry.draft;
-      rows += std::to_string(s.entry.index);
-      rows += '\t';
-      rows += time;
-      rows += '\t';
-      append_copy_text(rows, d.request_id);
-      rows += '\t';
-      append_copy_text(rows, d.operation);
-      rows += '\t';
-      append_copy_text(rows, d.consumer_code);
-      rows += '\t';
-      append_copy_text(rows, d.principal_id);
-      rows += '\t';
-      append_optional(rows, d.provider_code);
-      rows += '\t';
-      append_copy_text(rows, d.resource_code);
-      rows += '\t';
-      append_optional(rows, d.grant_id);
-      rows += '\t';
-      append_copy_text(rows, d.purpose);
-      rows += '\t';
-      append_copy_text(rows, array_literal(d.items));
-      rows += '\t';
-      rows += std::to_string(d.record_count);
-      rows += '\t';
-      rows += std::to_string(d.status);
-      rows += '\t';
-      append_copy_text(rows, d.response_sha256);
-      rows += '\t';
-      append_bytea(rows, s.entry.leaf);
-      rows += '\t';
-      append_bytea(rows, std::string_view(reinterpret_cast<const char*>(s.entry.leaf_hash.data()),
-                                          s.entry.leaf_hash.size()));
-      rows += '\n';
-    }
+    const std::int64_t micros = claim.get_int(0, 1);
+    const std::string time = format_time_micros(micros);
 
     pg::Result start(PQexec(c, kCopy));
     if (PQresultStatus(start.raw()) != PGRES_COPY_IN) {
       throw std::runtime_error(std::string("COPY refused: ") + PQerrorMessage(c));
     }
-    if (PQputCopyData(c, rows.data(), static_cast<int>(rows.size())) != 1 ||
-        PQputCopyEnd(c, nullptr) != 1) {
+    // Rows go out in chunks while the next ones are built, so the server parses as we write.
+    std::string rows("PGCOPY\n\xff\r\n\0", 11);
+    put_be(rows, 0, 4);  // flags
+    put_be(rows, 0, 4);  // header extension length
+    auto send = [&](bool last) {
+      if (last) put_be(rows, 0xffff, 2);  // the trailer: a field count of -1
+      if (PQputCopyData(c, rows.data(), static_cast<int>(rows.size())) != 1) {
+        throw DbUnavailable(std::string("COPY failed: ") + PQerrorMessage(c));
+      }
+      rows.clear();
+    };
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      Slot& s = *batch[i];
+      s.entry = make_entry(std::move(s.draft), first + static_cast<std::int64_t>(i), time);
+      const EntryDraft& d = s.entry.draft;
+      put_be(rows, 11, 2);  // fields
+      put_int64(rows, s.entry.index);
+      put_int64(rows, micros - kPostgresEpochMicros);
+      put_bytes(rows, d.request_id);
+      put_bytes(rows, d.operation);
+      put_bytes(rows, d.consumer_code);
+      put_optional(rows, d.provider_code);
+      put_bytes(rows, d.resource_code);
+      put_be(rows, 2, 4);
+      put_be(rows, static_cast<std::uint16_t>(d.status), 2);
+      put_int64(rows, d.record_count);
+      put_bytes(rows, s.entry.leaf);
+      put_bytes(rows, std::string_view(reinterpret_cast<const char*>(s.entry.leaf_hash.data()),
+                                       s.entry.leaf_hash.size()));
+      if (rows.size() >= 64 * 1024) send(false);
+    }
+    send(true);
+    if (PQputCopyEnd(c, nullptr) != 1) {
       throw DbUnavailable(std::string("COPY failed: ") + PQerrorMessage(c));
     }
     pg::Result done(PQgetResult(c));
@@ -257,6 +258,7 @@ void Appender::write_batch(std::deque<std::shared_ptr<Slot>>& batch) {
     while (PGresult* extra = PQgetResult(c)) PQclear(extra);
   } catch (...) {
     try {
+      if (PQpipelineStatus(c) != PQ_PIPELINE_OFF) PQexitPipelineMode(c);
       pg::exec_blocking(c, "ROLLBACK");
     } catch (...) {
     }

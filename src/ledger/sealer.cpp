@@ -113,8 +113,12 @@ void Sealer::take_over() {
   std::string levels = "{", indexes = "{";
   const auto refs = edge_tiles(size);
   for (std::size_t i = 0; i < refs.size(); ++i) {
-    levels += (i ? "," : "") + std::to_string(refs[i].level);
-    indexes += (i ? "," : "") + std::to_string(refs[i].index);
+    if (i) {
+      levels += ',';
+      indexes += ',';
+    }
+    levels += std::to_string(refs[i].level);
+    indexes += std::to_string(refs[i].index);
   }
   levels += "}";
   indexes += "}";
@@ -175,17 +179,24 @@ bool Sealer::round() {
 
   const std::uint64_t to = std::min(next, from + options_.max_per_round);
   if (to > from) {
-    auto rows = pg::exec_blocking(
-        c, "SELECT idx, leaf FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-        pg::Params().add(static_cast<std::int64_t>(from)).add(static_cast<std::int64_t>(to)));
+    // Binary results: the leaves come as their bytes, not as hex text.
+    const std::string lo = std::to_string(from), hi = std::to_string(to);
+    const char* values[] = {lo.c_str(), hi.c_str()};
+    pg::Result rows(PQexecParams(
+        c, "SELECT idx, leaf FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx", 2,
+        nullptr, values, nullptr, nullptr, 1));
+    if (PQresultStatus(rows.raw()) != PGRES_TUPLES_OK) {
+      throw std::runtime_error(std::string("reading entries: ") + PQerrorMessage(c));
+    }
     for (int i = 0; i < rows.rows(); ++i) {
-      const auto idx = static_cast<std::uint64_t>(rows.get_int(i, 0));
+      std::uint64_t idx = 0;
+      for (unsigned char b : rows.get(i, 0)) idx = (idx << 8) | b;
       if (idx != edge.size()) {
         // Entries commit in index order, so a gap is a row removed behind the ledger's back.
         throw std::runtime_error("ledger entry " + std::to_string(edge.size()) +
                                  " is missing; refusing to seal past it");
       }
-      edge.append(leaf_hash(from_bytea_text(rows.get(i, 1))));
+      edge.append(leaf_hash(rows.get(i, 1)));
     }
     if (edge.size() != to) {
       throw std::runtime_error("ledger entry " + std::to_string(edge.size()) +

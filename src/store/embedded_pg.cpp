@@ -216,6 +216,11 @@ void EmbeddedPostgres::write_settings() {
         << "shared_buffers = 256MB\n"
         << "synchronous_commit = on\n"
         << "fsync = on\n"
+        // The ledger writes tens of MB of WAL a second under load: checkpoints far enough apart
+        // that they do not come every half minute (each one also makes the next writes of every
+        // page full-page images).
+        << "max_wal_size = 4GB\n"
+        << "checkpoint_timeout = 15min\n"
         << "log_min_messages = warning\n"
         << "log_line_prefix = '%m [%p] '\n";
   }

@@ -177,10 +177,11 @@ TEST_F(LedgerTest, ConcurrentAppendsShareCommitsAndGetGapFreeIndexes) {
 
   // Every acknowledged entry is in the table, its leaf hashed as API.md says, its fields intact.
   auto su = superuser();
-  auto rows = pg::exec_blocking(su.get(),
-                                "SELECT idx, leaf, encode(leaf_hash, 'hex'), purpose, status FROM "
-                                "ledger_entries ORDER BY idx",
-                                pg::Params());
+  auto rows =
+      pg::exec_blocking(su.get(),
+                        "SELECT idx, leaf, encode(leaf_hash, 'hex'), request_id, status FROM "
+                        "ledger_entries ORDER BY idx",
+                        pg::Params());
   ASSERT_EQ(rows.rows(), n);
   for (int i = 0; i < rows.rows(); i += 97) {
     auto leaf_text = rows.get(i, 1);
@@ -193,7 +194,7 @@ TEST_F(LedgerTest, ConcurrentAppendsShareCommitsAndGetGapFreeIndexes) {
     auto fields = json::parse(leaf);
     EXPECT_EQ(fields["index"], rows.get_int(i, 0));
     EXPECT_EQ(fields["purpose"], "税收征管\t核实\\登记");
-    EXPECT_EQ(rows.get(i, 3), "税收征管\t核实\\登记");
+    EXPECT_EQ(fields["request_id"], rows.get(i, 3));
     EXPECT_EQ(fields["status"], rows.get_int(i, 4));
   }
   // The entries' time never goes backwards along the index.
@@ -354,7 +355,7 @@ TEST_F(LedgerTest, TheAppRoleCannotRewriteTheLedgerAndItIsPartitionedByMonth) {
   run_sync(ioc, hub_->app().appender().append(draft(0)));
   checkpoint_at_least(1);
   auto app = pg::connect_blocking(db_.app_conninfo(), 5);
-  for (const char* sql : {"UPDATE ledger_entries SET purpose = 'x'", "DELETE FROM ledger_entries",
+  for (const char* sql : {"UPDATE ledger_entries SET status = 1", "DELETE FROM ledger_entries",
                           "TRUNCATE ledger_entries", "UPDATE ledger_checkpoints SET note = 'x'",
                           "DELETE FROM ledger_checkpoints"}) {
     try {
@@ -383,8 +384,7 @@ TEST_F(LedgerTest, TheAppRoleCannotRewriteTheLedgerAndItIsPartitionedByMonth) {
   }
   // The trigger refuses even the owner.
   auto owner = pg::connect_blocking(db_.owner_conninfo(), 5);
-  EXPECT_THROW(pg::exec_blocking(owner.get(), "UPDATE ledger_entries SET purpose = 'x'"),
-               pg::PgError);
+  EXPECT_THROW(pg::exec_blocking(owner.get(), "UPDATE ledger_entries SET status = 1"), pg::PgError);
   EXPECT_THROW(pg::exec_blocking(owner.get(), "DELETE FROM ledger_checkpoints"), pg::PgError);
   // This month's entry sits in this month's partition.
   auto where = pg::exec_blocking(
@@ -428,24 +428,25 @@ TEST_F(LedgerTest, HubctlExportVerifiesAndCatchesARowEditedInTheDatabase) {
   }
   EXPECT_EQ(std::get<0>(verify((d / "vkey.txt").string())), 0);
 
-  // A superuser turns the trigger off and edits row 777's purpose.
+  // A superuser turns the trigger off and edits row 777's status.
   auto su = superuser();
   pg::exec_blocking(su.get(),
                     "SET session_replication_role = replica; "
-                    "UPDATE ledger_entries SET purpose = '另有用途' WHERE idx = 777");
+                    "UPDATE ledger_entries SET status = 299 WHERE idx = 777");
   auto [rc6, out6, err6] = hubctl({"ledger", "export", "-o", (d / "ledger.ndjson").string()});
   ASSERT_EQ(rc6, 0) << err6;
   auto [rc7, out7, err7] = verify((d / "key.pem").string());
   EXPECT_EQ(rc7, 1);
-  EXPECT_NE(err7.find("index 777: field 'purpose'"), std::string::npos) << err7;
+  EXPECT_NE(err7.find("index 777: field 'status'"), std::string::npos) << err7;
 
   // The same superuser, more careful, rewrites the leaf of row 900 and its hash to match.
   pg::exec_blocking(su.get(),
                     "SET session_replication_role = replica; "
-                    "UPDATE ledger_entries SET purpose = '税收征管\t核实\\登记' WHERE idx = 777; "
+                    "UPDATE ledger_entries SET status = "
+                    "(convert_from(leaf, 'UTF8')::json->>'status')::smallint WHERE idx = 777; "
                     "UPDATE ledger_entries SET "
                     "leaf = convert_to(replace(convert_from(leaf, 'UTF8'), '核实', '核对'), "
-                    "'UTF8'), purpose = replace(purpose, '核实', '核对') WHERE idx = 901; "
+                    "'UTF8') WHERE idx = 901; "
                     "UPDATE ledger_entries SET leaf_hash = sha256('\\x00'::bytea || leaf) "
                     "WHERE idx = 901");
   auto [rc8, out8, err8] = hubctl({"ledger", "export", "-o", (d / "ledger.ndjson").string()});

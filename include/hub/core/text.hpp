@@ -7,6 +7,10 @@
 
 namespace hub {
 
+// The length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, no surrogates,
+// nothing above U+10FFFF) at s[i], or 0 when there is none there.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i);
+
 // Appends `s` as a JSON string literal (quotes included). Invalid UTF-8 bytes become U+FFFD so
 // that a log line stays valid JSON whatever a client sent.
 void append_json_string(std::string& out, std::string_view s);

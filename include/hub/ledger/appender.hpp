@@ -71,9 +71,4 @@ class Appender {
   std::chrono::steady_clock::time_point down_until_{};
 };
 
-// COPY text format: a value with backslash, tab, newline and carriage return escaped.
-void append_copy_text(std::string& out, std::string_view value);
-// A PostgreSQL array literal of strings ({"a","b"}), for COPY or a text parameter.
-std::string array_literal(const std::vector<std::string>& values);
-
 }  // namespace hub::ledger
