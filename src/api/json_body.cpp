@@ -159,4 +159,12 @@ void JsonBody::finish() {
   }
 }
 
+nlohmann::json body_object(const http::Request& request) {
+  auto body = parse_json(request);
+  if (!body.is_object()) {
+    throw ApiError(ErrorCode::validation_failed, "the body must be a JSON object", {}, 422);
+  }
+  return body;
+}
+
 }  // namespace hub::api

@@ -14,14 +14,6 @@ using http::Status;
 using http::Verb;
 using nlohmann::json;
 
-json body_object(const Request& req) {
-  auto body = parse_json(req);
-  if (!body.is_object()) {
-    throw ApiError(ErrorCode::validation_failed, "the body must be a JSON object", {}, 422);
-  }
-  return body;
-}
-
 const auto kOfficers = {Role::agency_cdo, Role::agency_data_officer};
 const auto kDeciders = {Role::agency_cdo, Role::agency_data_officer, Role::hub_admin};
 

@@ -9,6 +9,7 @@
 #include "hub/core/error.hpp"
 #include "hub/api/catalog_api.hpp"
 #include "hub/api/members_api.hpp"
+#include "hub/api/exchange_api.hpp"
 #include "hub/api/ledger_api.hpp"
 #include "hub/api/sharing_api.hpp"
 #include "hub/core/log.hpp"
@@ -98,6 +99,7 @@ void App::start() {
   catalog_ = std::make_unique<catalog::CatalogService>(*services_, *catalog_index_);
   grants_ = std::make_unique<sharing::GrantDirectory>();
   sharing_ = std::make_unique<sharing::SharingService>(*services_, *grants_, std::move(calendar));
+  exchange_ = std::make_unique<exchange::ExchangeService>(*services_, *catalog_index_, *grants_);
   gate_ = std::make_unique<members::Authenticator>(services_->directory, services_->rate_limiter);
   ledger::AppenderOptions appender_options;
   appender_options.conninfo = app_conninfo_;
@@ -187,6 +189,7 @@ void App::register_routes() {
   api::register_members_routes(router_, *members_, *services_);
   api::register_catalog_routes(router_, *catalog_);
   api::register_sharing_routes(router_, *sharing_);
+  api::register_exchange_routes(router_, *exchange_);
   api::register_ledger_routes(router_, *ledger_);
 }
 

@@ -33,6 +33,13 @@ IndexEntry CatalogIndex::entry_of(const json& resource) {
   return e;
 }
 
+std::shared_ptr<const IndexEntry> CatalogIndex::find(std::string_view code) const {
+  auto snap = current_.load();
+  auto it = snap->find(code);
+  if (it == snap->end()) return nullptr;
+  return std::shared_ptr<const IndexEntry>(snap, &it->second);
+}
+
 void CatalogIndex::put(const std::string& code, std::optional<IndexEntry> entry) {
   std::lock_guard lock(write_mutex_);
   auto next = std::make_shared<Map>(*current_.load());

@@ -1,6 +1,7 @@
 #include "hub/net/server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <algorithm>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -130,9 +131,9 @@ asio::awaitable<bool> Server::Session::serve_one() {
     http::Request request;
     request.request_id = random_id();
     request.remote_address = remote_;
-    auto response = http::problem(ErrorCode::header_too_large,
-                                  "request header exceeds " +
-                                      std::to_string(limits().header_limit) + " bytes");
+    auto response =
+        http::problem(ErrorCode::header_too_large,
+                      "request header exceeds " + std::to_string(limits().header_limit) + " bytes");
     co_await write(response, request, false, start, server_.unmatched_route_index());
     co_return false;
   }
@@ -219,7 +220,8 @@ asio::awaitable<bool> Server::Session::serve_one() {
     if (expects_continue) {
       bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
       tcp_layer.expires_after(limits().write_timeout);
-      auto [wec, wn] = co_await bhttp::async_write(stream_, cont, asio::as_tuple(asio::use_awaitable));
+      auto [wec, wn] =
+          co_await bhttp::async_write(stream_, cont, asio::as_tuple(asio::use_awaitable));
       if (wec) co_return false;
     }
     tcp_layer.expires_after(limits().read_timeout);
@@ -258,8 +260,7 @@ asio::awaitable<bool> Server::Session::serve_one() {
       }
       break;
     case http::RouteMatch::Kind::method_not_allowed:
-      response = http::problem(ErrorCode::method_not_allowed,
-                               "this path takes " + match.allow);
+      response = http::problem(ErrorCode::method_not_allowed, "this path takes " + match.allow);
       response.headers.emplace_back("Allow", match.allow);
       break;
     case http::RouteMatch::Kind::not_found:
@@ -271,8 +272,8 @@ asio::awaitable<bool> Server::Session::serve_one() {
   co_return stay;
 }
 
-asio::awaitable<void> Server::Session::write(http::Response& response,
-                                             const http::Request& request, bool keep_alive,
+asio::awaitable<void> Server::Session::write(http::Response& response, const http::Request& request,
+                                             bool keep_alive,
                                              std::chrono::steady_clock::time_point start,
                                              std::size_t route_index) {
   bhttp::response<bhttp::string_body> res{response.status, 11};
@@ -292,10 +293,10 @@ asio::awaitable<void> Server::Session::write(http::Response& response,
   auto [ec, n] = co_await bhttp::async_write(stream_, res, asio::as_tuple(asio::use_awaitable));
   (void)ec;  // the peer went away; the request is logged all the same
 
-  const auto micros = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
-                                                            start)
-          .count());
+  const auto micros =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                     std::chrono::steady_clock::now() - start)
+                                     .count());
   const auto status = static_cast<unsigned>(response.status);
   server_.metrics_.observe_request(worker_.index(), route_index, status, micros);
   if (server_.access_log_) access_log(request, status, bytes, micros);
@@ -311,7 +312,25 @@ void Server::Session::access_log(const http::Request& request, unsigned status, 
   append_json_string(line, bhttp::to_string(request.message.method()));
   line += ",\"path\":";
   auto target = std::string_view(request.message.target());
-  append_json_string(line, target.substr(0, target.find('?')));
+  const bool has_key = std::any_of(request.path_params.begin(), request.path_params.end(),
+                                   [](const auto& p) { return p.first == "key"; });
+  if (has_key && request.route_index < server_.router_.routes().size()) {
+    // A record key is often personal (an ID number, a credit code): the log keeps the route's
+    // shape with the key left out, and the other path parameters.
+    std::string path;
+    for (const auto& segment : server_.router_.routes()[request.route_index].segments) {
+      if (segment.empty()) continue;
+      path += '/';
+      if (segment.size() > 2 && segment.front() == '{' && segment != "{key}") {
+        path += request.param(std::string_view(segment).substr(1, segment.size() - 2));
+      } else {
+        path += segment;
+      }
+    }
+    append_json_string(line, path);
+  } else {
+    append_json_string(line, target.substr(0, target.find('?')));
+  }
   line += ",\"status\":" + std::to_string(status);
   line += ",\"bytes\":" + std::to_string(bytes);
   line += ",\"us\":" + std::to_string(micros);

@@ -75,6 +75,7 @@ Decision GrantDirectory::authorize(const Principal& principal, const std::string
     if (!covers) continue;
     d.allowed = true;
     d.grant_id = g.id;
+    d.items = g.items;
     d.clear_items = g.clear_items;
     d.reason.clear();
     return d;

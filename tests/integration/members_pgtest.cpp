@@ -50,8 +50,8 @@ class MembersTest : public ::testing::Test {
                               const json& body = nullptr) {
     std::vector<std::pair<std::string, std::string>> headers;
     if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-    return client_->request(method, target, body.is_null() ? std::string() : body.dump(),
-                            headers);
+    headers.emplace_back("X-Purpose", "access-matrix");  // data routes need one; others ignore it
+    return client_->request(method, target, body.is_null() ? std::string() : body.dump(), headers);
   }
 
   json ok(verb method, const std::string& target, const std::string& token,
@@ -72,8 +72,8 @@ class MembersTest : public ::testing::Test {
     json body = {{"name", name}, {"kind", kind}, {"roles", roles}};
     if (!agency.empty()) body["agency_code"] = agency;
     auto p = ok(verb::post, "/api/v1/principals", issuer, body);
-    auto t = ok(verb::post, "/api/v1/principals/" + p["id"].get<std::string>() + "/tokens",
-                issuer, json::object());
+    auto t = ok(verb::post, "/api/v1/principals/" + p["id"].get<std::string>() + "/tokens", issuer,
+                json::object());
     return Actor{p["id"], t["token"]};
   }
 
@@ -119,7 +119,9 @@ TEST_F(MembersTest, AgencyCodesAreCheckedAndUnique) {
   EXPECT_EQ(json::parse(again.body)["code"], "conflict");
 
   auto orphan = call(verb::post, "/api/v1/agencies", kAdminToken,
-                     {{"code", kAgencyB}, {"name", "x"}, {"level", "district"},
+                     {{"code", kAgencyB},
+                      {"name", "x"},
+                      {"level", "district"},
                       {"parent_code", "11440100D5NQWYF282"}});
   EXPECT_EQ(orphan.status, 422);
 
@@ -138,8 +140,9 @@ TEST_F(MembersTest, ListsPageWithTamperEvidentCursors) {
   std::string cursor;
   int pages = 0;
   do {
-    auto page = ok(verb::get, "/api/v1/agencies?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor),
-                   kAdminToken);
+    auto page =
+        ok(verb::get, "/api/v1/agencies?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor),
+           kAdminToken);
     EXPECT_LE(page["items"].size(), 2u);
     for (const auto& a : page["items"]) EXPECT_TRUE(seen.insert(a["code"]).second);
     cursor = page["next_cursor"].is_null() ? "" : page["next_cursor"].get<std::string>();
@@ -164,15 +167,22 @@ TEST_F(MembersTest, CdoCreatesOwnAgencyPrincipalsWithAgencyRolesOnly) {
   make_agency(kAgencyB, "广州市财政局");
   auto cdo = make_principal(kAgencyA, "gongan-cdo", {"agency_cdo"});
   auto created = call(verb::post, "/api/v1/principals", cdo.token,
-                      {{"agency_code", kAgencyA}, {"name", "gongan-ops"}, {"kind", "user"},
-                       {"roles", {"agency_operator"}}, {"password", "correct horse battery"}});
+                      {{"agency_code", kAgencyA},
+                       {"name", "gongan-ops"},
+                       {"kind", "user"},
+                       {"roles", {"agency_operator"}},
+                       {"password", "correct horse battery"}});
   EXPECT_EQ(created.status, 201) << created.body;
   auto other = call(verb::post, "/api/v1/principals", cdo.token,
-                    {{"agency_code", kAgencyB}, {"name", "caizheng-ops"}, {"kind", "user"},
+                    {{"agency_code", kAgencyB},
+                     {"name", "caizheng-ops"},
+                     {"kind", "user"},
                      {"roles", {"agency_operator"}}});
   EXPECT_EQ(other.status, 403);
   auto escalate = call(verb::post, "/api/v1/principals", cdo.token,
-                       {{"agency_code", kAgencyA}, {"name", "gongan-root"}, {"kind", "user"},
+                       {{"agency_code", kAgencyA},
+                        {"name", "gongan-root"},
+                        {"kind", "user"},
                         {"roles", {"hub_admin"}}});
   EXPECT_EQ(escalate.status, 403);
 }
@@ -185,10 +195,10 @@ TEST_F(MembersTest, ACdoCannotIssueTokensForAHubLevelPrincipalOfItsAgency) {
                  json::object())
                 .status,
             404);
-  EXPECT_EQ(call(verb::patch, "/api/v1/principals/" + coordinator.id, cdo.token,
-                 {{"disabled", true}})
-                .status,
-            404);
+  EXPECT_EQ(
+      call(verb::patch, "/api/v1/principals/" + coordinator.id, cdo.token, {{"disabled", true}})
+          .status,
+      404);
 }
 
 TEST_F(MembersTest, NulCharactersAreRefusedNotStored) {
@@ -203,8 +213,11 @@ TEST_F(MembersTest, NulCharactersAreRefusedNotStored) {
 TEST_F(MembersTest, MassAssignmentIsRefusedWithFieldErrors) {
   make_agency(kAgencyA, "广州市公安局");
   auto r = call(verb::post, "/api/v1/principals", kAdminToken,
-                {{"agency_code", kAgencyA}, {"name", "x-system"}, {"kind", "system"},
-                 {"roles", {"agency_system"}}, {"id", "chosen-id"},
+                {{"agency_code", kAgencyA},
+                 {"name", "x-system"},
+                 {"kind", "system"},
+                 {"roles", {"agency_system"}},
+                 {"id", "chosen-id"},
                  {"created_at", "2020-01-01T00:00:00Z"}});
   EXPECT_EQ(r.status, 422);
   auto body = json::parse(r.body);
@@ -214,11 +227,12 @@ TEST_F(MembersTest, MassAssignmentIsRefusedWithFieldErrors) {
   EXPECT_TRUE(fields.contains("created_at"));
 
   auto agency = call(verb::post, "/api/v1/agencies", kAdminToken,
-                     {{"code", kAgencyB}, {"name", "x"}, {"level", "city"},
+                     {{"code", kAgencyB},
+                      {"name", "x"},
+                      {"level", "city"},
                       {"created_at", "2020-01-01T00:00:00Z"}});
   EXPECT_EQ(agency.status, 422);
-  auto patch = call(verb::patch, "/api/v1/principals/whatever", kAdminToken,
-                    {{"name", "renamed"}});
+  auto patch = call(verb::patch, "/api/v1/principals/whatever", kAdminToken, {{"name", "renamed"}});
   EXPECT_EQ(patch.status, 422);
   auto not_json = client_->request(verb::post, "/api/v1/agencies", "{nope",
                                    {{"Authorization", std::string("Bearer ") + kAdminToken}});
@@ -250,8 +264,8 @@ TEST_F(MembersTest, OwnerRevokesItsOwnTokenAndDisablingAPrincipalStopsItsTokens)
             204);
   EXPECT_EQ(call(verb::get, "/api/v1/me", ops.token).status, 401);
 
-  auto second = ok(verb::post, "/api/v1/principals/" + ops.id + "/tokens", kAdminToken,
-                   json::object());
+  auto second =
+      ok(verb::post, "/api/v1/principals/" + ops.id + "/tokens", kAdminToken, json::object());
   const std::string token = second["token"];
   EXPECT_EQ(call(verb::get, "/api/v1/me", token).status, 200);
   ok(verb::patch, "/api/v1/principals/" + ops.id, kAdminToken, {{"disabled", true}});
@@ -293,8 +307,11 @@ TEST_F(MembersTest, RevocationReachesAnotherNodeWithinASecond) {
 TEST_F(MembersTest, SignInWithPasswordAndThrottleGuessing) {
   make_agency(kAgencyA, "广州市公安局");
   ok(verb::post, "/api/v1/principals", kAdminToken,
-     {{"agency_code", kAgencyA}, {"name", "zhang.wei"}, {"kind", "user"},
-      {"roles", {"agency_data_officer"}}, {"password", "长城长城-correct-horse"}});
+     {{"agency_code", kAgencyA},
+      {"name", "zhang.wei"},
+      {"kind", "user"},
+      {"roles", {"agency_data_officer"}},
+      {"password", "长城长城-correct-horse"}});
   auto session = call(verb::post, "/api/v1/sessions", "",
                       {{"name", "zhang.wei"}, {"password", "长城长城-correct-horse"}});
   ASSERT_EQ(session.status, 200) << session.body;
@@ -304,8 +321,9 @@ TEST_F(MembersTest, SignInWithPasswordAndThrottleGuessing) {
   EXPECT_EQ(me["name"], "zhang.wei");
   EXPECT_EQ(me["agency_code"], kAgencyA);
 
-  EXPECT_EQ(call(verb::post, "/api/v1/sessions", "", {{"name", "nobody"}, {"password", "x"}}).status,
-            401);
+  EXPECT_EQ(
+      call(verb::post, "/api/v1/sessions", "", {{"name", "nobody"}, {"password", "x"}}).status,
+      401);
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(call(verb::post, "/api/v1/sessions", "",
                    {{"name", "zhang.wei"}, {"password", "wrong password " + std::to_string(i)}})
@@ -350,12 +368,16 @@ TEST_F(MembersTest, NoRawTokenOrPasswordInTheDatabaseOrTheLogs) {
   make_agency(kAgencyA, "广州市公安局");
   const std::string password = "secret-password-长城-42";
   auto p = ok(verb::post, "/api/v1/principals", kAdminToken,
-              {{"agency_code", kAgencyA}, {"name", "li.na"}, {"kind", "user"},
-               {"roles", {"agency_cdo"}}, {"password", password}});
+              {{"agency_code", kAgencyA},
+               {"name", "li.na"},
+               {"kind", "user"},
+               {"roles", {"agency_cdo"}},
+               {"password", password}});
   auto issued = ok(verb::post, "/api/v1/principals/" + p["id"].get<std::string>() + "/tokens",
                    kAdminToken, json::object());
   const std::string token = issued["token"];
-  auto session = ok(verb::post, "/api/v1/sessions", "", {{"name", "li.na"}, {"password", password}});
+  auto session =
+      ok(verb::post, "/api/v1/sessions", "", {{"name", "li.na"}, {"password", password}});
   const std::string session_token = session["token"];
   ok(verb::get, "/api/v1/me", token);
   hub_.reset();  // flushes the access log
@@ -363,10 +385,9 @@ TEST_F(MembersTest, NoRawTokenOrPasswordInTheDatabaseOrTheLogs) {
   auto conn = pg::connect_blocking(db_.superuser_conninfo(), 5);
   std::string dump;
   for (const char* table : {"agencies", "principals", "tokens", "admin_log", "hub_keys"}) {
-    auto r = pg::exec_blocking(conn.get(),
-                               std::string("SELECT coalesce(string_agg(t::text, E'\\n'), '') FROM ") +
-                                   table + " t",
-                               {});
+    auto r = pg::exec_blocking(
+        conn.get(),
+        std::string("SELECT coalesce(string_agg(t::text, E'\\n'), '') FROM ") + table + " t", {});
     dump += r.get(0, 0);
   }
   ASSERT_NE(dump.find("li.na"), std::string::npos) << "the dump is not what the test thinks";
@@ -434,8 +455,11 @@ TEST_F(MembersTest, CertificateAuthenticatesItsSystemAndRefusesAnotherPrincipals
   const std::string fingerprint = net::certificate_sha256_hex(x);
   X509_free(x);
   auto gateway = ok(verb::post, "/api/v1/principals", kAdminToken,
-                    {{"agency_code", kAgencyA}, {"name", "gongan-gateway"}, {"kind", "system"},
-                     {"roles", {"agency_system"}}, {"cert_sha256", fingerprint}});
+                    {{"agency_code", kAgencyA},
+                     {"name", "gongan-gateway"},
+                     {"kind", "system"},
+                     {"roles", {"agency_system"}},
+                     {"cert_sha256", fingerprint}});
   auto other = make_principal(kAgencyA, "gongan-other", {"agency_system"}, "system");
 
   auto with_cert = hub_->client_options();
@@ -468,15 +492,14 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
   // The object under test: agency A's operator, and a token of it per request that needs one.
   const std::string target = actors["operator_a"].id;
   auto fresh_token_id = [&] {
-    auto t = ok(verb::post, "/api/v1/principals/" + target + "/tokens", kAdminToken,
-                json::object());
+    auto t =
+        ok(verb::post, "/api/v1/principals/" + target + "/tokens", kAdminToken, json::object());
     return t["id"].get<std::string>();
   };
   int agency_seq = 0;
-  const std::vector<std::string> spare_codes = {"11440100D5NQWYF282", "1144010093EEXBEL6A",
-                                                "114401000RFQNXW5XL", "11440100BMJ1TNKJX7",
-                                                "1144010056B1PKU28P", "11440100FAJ0T55W64",
-                                                "11440100TN5YUXTM3J", "11440100F4X2008D3U"};
+  const std::vector<std::string> spare_codes = {
+      "11440100D5NQWYF282", "1144010093EEXBEL6A", "114401000RFQNXW5XL", "11440100BMJ1TNKJX7",
+      "1144010056B1PKU28P", "11440100FAJ0T55W64", "11440100TN5YUXTM3J", "11440100F4X2008D3U"};
   int principal_seq = 0;
   // Catalog objects: a published resource of agency A, and fresh ones where a call uses one up.
   auto new_resource = [&](bool publish) {
@@ -556,7 +579,9 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
     return m;
   };
   const auto writers = [&](unsigned ok_status, unsigned other_agency) {
-    return only({{"hub_admin", ok_status}, {"cdo_a", ok_status}, {"officer_a", ok_status},
+    return only({{"hub_admin", ok_status},
+                 {"cdo_a", ok_status},
+                 {"officer_a", ok_status},
                  {"cdo_b", other_agency}},
                 403);
   };
@@ -565,7 +590,9 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
       {verb::get, "/readyz", [] { return "/readyz"; }, nullptr, {}},
       {verb::get, "/metrics", [] { return "/metrics"; }, nullptr, {}},
       {verb::get, "/openapi.json", [] { return "/openapi.json"; }, nullptr, {}},
-      {verb::post, "/api/v1/sessions", [] { return "/api/v1/sessions"; },
+      {verb::post,
+       "/api/v1/sessions",
+       [] { return "/api/v1/sessions"; },
        [&] {  // a new name each time: the throttle counts failures per name
          return json{{"name", "nobody-" + std::to_string(principal_seq++)},
                      {"password", "wrong-password-1"}};
@@ -595,11 +622,15 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
       {verb::get, "/api/v1/principals/{id}", [&] { return "/api/v1/principals/" + target; },
        nullptr, only({{"hub_admin", 200}, {"cdo_a", 200}, {"operator_a", 200}}, 404)},
       {verb::patch, "/api/v1/principals/{id}", [&] { return "/api/v1/principals/" + target; },
-       [] { return json{{"roles", {"agency_operator"}}}; },
+       [] {
+         return json{{"roles", {"agency_operator"}}};
+       },
        only({{"hub_admin", 200}, {"cdo_a", 200}, {"cdo_b", 404}}, 403)},
       {verb::post, "/api/v1/principals/{id}/tokens",
        [&] { return "/api/v1/principals/" + target + "/tokens"; },
-       [] { return json{{"ttl_days", 1}}; },
+       [] {
+         return json{{"ttl_days", 1}};
+       },
        only({{"hub_admin", 201}, {"cdo_a", 201}, {"cdo_b", 404}}, 403)},
       {verb::get, "/api/v1/principals/{id}/tokens",
        [&] { return "/api/v1/principals/" + target + "/tokens"; }, nullptr,
@@ -631,13 +662,15 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
       {verb::post, "/api/v1/applications", [] { return "/api/v1/applications"; },
        [&] { return apply_body(open_resource); },
        only({{"cdo_b", 201}, {"cdo_a", 422}, {"officer_a", 422}}, 403)},
-      {verb::get, "/api/v1/applications", [] { return "/api/v1/applications"; }, nullptr,
-       all(200)},
+      {verb::get, "/api/v1/applications", [] { return "/api/v1/applications"; }, nullptr, all(200)},
       {verb::get, "/api/v1/applications/{id}",
        [&] { return "/api/v1/applications/" + application_id; }, nullptr, all(200)},
       {verb::post, "/api/v1/applications/{id}/decision",
        [&] { return "/api/v1/applications/" + pending_application() + "/decision"; },
-       [] { return json{{"decision", "approve"}}; }, writers(200, 403)},
+       [] {
+         return json{{"decision", "approve"}};
+       },
+       writers(200, 403)},
       {verb::post, "/api/v1/applications/{id}/withdraw",
        [&] { return "/api/v1/applications/" + pending_application() + "/withdraw"; }, nullptr,
        only({{"cdo_b", 200}}, 403)},
@@ -648,21 +681,51 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
        nullptr, writers(204, 403)},
       {verb::post, "/api/v1/resources/{code}/records/{key}/objections",
        [&] { return objection_path; },
-       [] { return json{{"items", {"legal_person"}}, {"description", "有误"}}; },
+       [] {
+         return json{{"items", {"legal_person"}}, {"description", "有误"}};
+       },
        only({{"cdo_b", 201}}, 403)},
       {verb::post, "/api/v1/objections/{id}/resolution",
        [&] { return "/api/v1/objections/" + new_objection() + "/resolution"; },
-       [] { return json{{"outcome", "rejected"}, {"note", "核实无误"}}; },
+       [] {
+         return json{{"outcome", "rejected"}, {"note", "核实无误"}};
+       },
        only({{"cdo_a", 200}, {"officer_a", 200}, {"operator_a", 200}}, 403)},
       {verb::get, "/api/v1/objections", [] { return "/api/v1/objections"; }, nullptr, all(200)},
       {verb::get, "/api/v1/objections/{id}", [&] { return "/api/v1/objections/" + objection_id; },
        nullptr, all(200)},
+      // Records: the provider's systems and operators push; data requests need a grant, which
+      // no actor here holds (the exchange tests cover granted reads).
+      {verb::put, "/api/v1/resources/{code}/records/{key}",
+       [&] {
+         return "/api/v1/resources/" + resource + "/records/k" + std::to_string(agency_seq++);
+       },
+       [] {
+         return json{{"legal_person", "张三"}};
+       },
+       only({{"operator_a", 201}, {"system_a", 201}, {"cdo_b", 403}}, 403)},
+      {verb::delete_, "/api/v1/resources/{code}/records/{key}",
+       [&] {
+         ok(verb::put, "/api/v1/resources/" + resource + "/records/gone", actors["system_a"].token,
+            json{{"legal_person", "张三"}});
+         return "/api/v1/resources/" + resource + "/records/gone";
+       },
+       nullptr, only({{"operator_a", 204}, {"system_a", 204}}, 403)},
+      {verb::get, "/api/v1/resources/{code}/records/{key}",
+       [&] { return "/api/v1/resources/" + resource + "/records/91440101MA59ABCD1X"; }, nullptr,
+       all(403)},
+      {verb::post, "/api/v1/resources/{code}/verify",
+       [&] { return "/api/v1/resources/" + resource + "/verify"; },
+       [] {
+         return json{{"key", "x"}, {"claims", {{"legal_person", "张三"}}}};
+       },
+       all(403)},
       {verb::get, "/api/v1/ledger/entries", [] { return "/api/v1/ledger/entries"; }, nullptr,
        all(200)},
-      {verb::get, "/api/v1/ledger/checkpoint", [] { return "/api/v1/ledger/checkpoint"; },
-       nullptr, all(200)},
-      {verb::get, "/api/v1/ledger/public-key", [] { return "/api/v1/ledger/public-key"; },
-       nullptr, all(200)},
+      {verb::get, "/api/v1/ledger/checkpoint", [] { return "/api/v1/ledger/checkpoint"; }, nullptr,
+       all(200)},
+      {verb::get, "/api/v1/ledger/public-key", [] { return "/api/v1/ledger/public-key"; }, nullptr,
+       all(200)},
       {verb::get, "/api/v1/ledger/proof/inclusion",
        [] { return "/api/v1/ledger/proof/inclusion?index=0"; }, nullptr, all(200)},
       {verb::get, "/api/v1/ledger/proof/consistency",
@@ -688,8 +751,8 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
     covered.insert(std::string(boost::beast::http::to_string(c.method)) + " " + c.pattern);
     for (const auto& [name, expected] : c.expect) {
       auto r = call(c.method, c.path(), actors[name].token, c.body ? c.body() : json(nullptr));
-      EXPECT_EQ(r.status, expected) << boost::beast::http::to_string(c.method) << " "
-                                    << c.pattern << " as " << name << ": " << r.body;
+      EXPECT_EQ(r.status, expected) << boost::beast::http::to_string(c.method) << " " << c.pattern
+                                    << " as " << name << ": " << r.body;
       if (r.status >= 400) {
         auto problem = json::parse(r.body);
         EXPECT_TRUE(problem.contains("code")) << r.body;

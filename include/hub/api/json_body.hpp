@@ -44,6 +44,8 @@ class JsonBody {
 // The body as JSON: 400 validation_failed when it is not JSON at all. (For bodies checked by
 // a validator of their own rather than field by field with JsonBody.)
 nlohmann::json parse_json(const http::Request& request);
+// The body as a JSON object: 422 validation_failed when it is JSON of another kind.
+nlohmann::json body_object(const http::Request& request);
 
 // A JSON answer body: compact, and invalid UTF-8 (which a client cannot have stored through our
 // validation, but a database row could hold) replaced rather than thrown on.

@@ -16,6 +16,7 @@
 #include "hub/members/service.hpp"
 #include "hub/catalog/service.hpp"
 #include "hub/sharing/service.hpp"
+#include "hub/exchange/service.hpp"
 #include "hub/ledger/appender.hpp"
 #include "hub/ledger/sealer.hpp"
 #include "hub/ledger/service.hpp"
@@ -83,6 +84,7 @@ class App {
   std::unique_ptr<sharing::GrantDirectory> grants_;
   std::unique_ptr<sharing::SharingService> sharing_;
   std::unique_ptr<members::DirectorySync> directory_sync_;
+  std::unique_ptr<exchange::ExchangeService> exchange_;
   std::optional<ledger::SigningKey> ledger_key_;
   std::unique_ptr<ledger::Appender> appender_;
   std::unique_ptr<ledger::Sealer> sealer_;

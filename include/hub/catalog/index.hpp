@@ -48,6 +48,8 @@ class CatalogIndex : public members::SyncFollower {
   std::vector<std::string> search(const Principal& caller, const SearchFilter& filter,
                                   std::string& last_code) const;
 
+  // One resource's entry, or null (shares the snapshot it was read from).
+  std::shared_ptr<const IndexEntry> find(std::string_view code) const;
   void load_all(PGconn* conn) override;
   bool handle(PGconn* conn, const std::string& payload) override;
 

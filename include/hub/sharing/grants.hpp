@@ -37,6 +37,7 @@ struct Grant {
 struct Decision {
   bool allowed = false;
   std::string grant_id;
+  std::vector<std::string> items;        // the items the grant covers
   std::vector<std::string> clear_items;  // items delivered unmasked
   std::string reason;                    // why not, for the ledger and the 403
 };

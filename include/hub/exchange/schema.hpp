@@ -1,0 +1,53 @@
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hub/core/error.hpp"
+
+namespace hub::exchange {
+
+enum class ItemType { string, integer, number, boolean, date, datetime };
+enum class Mask { none, name, id_number, phone, address, bank_card, full };
+
+struct Item {
+  std::string name;
+  ItemType type = ItemType::string;
+  bool required = false;
+  bool sensitive = false;
+  Mask mask = Mask::none;  // for a sensitive item: how it is shown when not clear
+};
+
+// A resource as the exchange store needs it: its items and rules, read from the catalog's
+// document of the version in force.
+struct RecordSchema {
+  std::string code;
+  std::string provider_code;
+  std::string status;
+  int version = 0;
+  std::string key_item;
+  int min_group_size = 5;
+  std::vector<Item> items;
+
+  static std::shared_ptr<const RecordSchema> from_resource(const nlohmann::json& resource);
+  const Item* item(std::string_view name) const;
+  // Checks a pushed record (types, required items, unknown items refused) and that its key item,
+  // when given, is `key`; fills the key item in when it is not. Field errors, none when valid.
+  std::vector<FieldError> validate(nlohmann::json& data, std::string_view key) const;
+};
+
+// The masking rules of DESIGN.md: name: first character kept; ID number: first 1 and last 2;
+// phone: first 3 and last 4; address: the last 8 characters hidden; bank card: first 4 and last
+// 4; full: all hidden. Characters are counted in code points, so Chinese masks correctly.
+std::string mask_value(std::string_view value, Mask mask);
+
+// The item's value as a consumer sees it: as stored when `clear`, masked when sensitive, and
+// nullopt when it must be withheld (a sensitive item with no textual mask).
+std::optional<nlohmann::json> shown_value(const Item& item, const nlohmann::json& value,
+                                          bool clear);
+
+}  // namespace hub::exchange

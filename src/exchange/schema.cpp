@@ -1,0 +1,211 @@
+#include "hub/exchange/schema.hpp"
+
+#include <regex>
+
+#include "hub/core/text.hpp"
+
+namespace hub::exchange {
+
+using json = nlohmann::json;
+
+namespace {
+
+ItemType parse_type(const std::string& t) {
+  if (t == "integer") return ItemType::integer;
+  if (t == "number") return ItemType::number;
+  if (t == "boolean") return ItemType::boolean;
+  if (t == "date") return ItemType::date;
+  if (t == "datetime") return ItemType::datetime;
+  return ItemType::string;
+}
+
+Mask parse_mask(const std::string& m) {
+  if (m == "name") return Mask::name;
+  if (m == "id_number") return Mask::id_number;
+  if (m == "phone") return Mask::phone;
+  if (m == "address") return Mask::address;
+  if (m == "bank_card") return Mask::bank_card;
+  return Mask::full;
+}
+
+bool valid_date(const std::string& s, bool with_time) {
+  static const std::regex date_re(R"(^(\d{4})-(\d{2})-(\d{2})$)");
+  static const std::regex time_re(
+      R"(^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$)");
+  std::smatch m;
+  if (!std::regex_match(s, m, with_time ? time_re : date_re)) return false;
+  const int y = std::stoi(m[1]), mo = std::stoi(m[2]), d = std::stoi(m[3]);
+  static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > days[mo - 1] || (mo == 2 && d == 29 && !leap)) {
+    return false;
+  }
+  if (with_time && (std::stoi(m[4]) > 23 || std::stoi(m[5]) > 59 || std::stoi(m[6]) > 60)) {
+    return false;
+  }
+  return true;
+}
+
+// Code point boundaries of a UTF-8 string (invalid bytes count as one each).
+std::vector<std::size_t> code_points(std::string_view s) {
+  std::vector<std::size_t> starts;
+  for (std::size_t i = 0; i < s.size();) {
+    starts.push_back(i);
+    const std::size_t len = utf8_sequence_length(s, i);
+    i += len == 0 ? 1 : len;
+  }
+  return starts;
+}
+
+}  // namespace
+
+std::shared_ptr<const RecordSchema> RecordSchema::from_resource(const json& r) {
+  auto s = std::make_shared<RecordSchema>();
+  s->code = r.value("code", "");
+  s->provider_code = r.value("provider_code", "");
+  s->status = r.value("status", "");
+  s->version = r.value("version", 0);
+  s->key_item = r.value("key", "");
+  if (r.contains("min_group_size") && r["min_group_size"].is_number_integer()) {
+    s->min_group_size = r["min_group_size"].get<int>();
+  }
+  for (const auto& it : r["items"]) {
+    Item item;
+    item.name = it["name"];
+    item.type = parse_type(it.value("type", "string"));
+    item.required = it.value("required", false);
+    item.sensitive = it.value("sensitivity", "public") == "sensitive";
+    if (item.sensitive) {
+      item.mask =
+          it.contains("mask") && it["mask"].is_string() ? parse_mask(it["mask"]) : Mask::full;
+    }
+    s->items.push_back(std::move(item));
+  }
+  return s;
+}
+
+const Item* RecordSchema::item(std::string_view name) const {
+  for (const auto& i : items) {
+    if (i.name == name) return &i;
+  }
+  return nullptr;
+}
+
+std::vector<FieldError> RecordSchema::validate(json& data, std::string_view key) const {
+  std::vector<FieldError> errors;
+  if (!data.is_object()) {
+    errors.push_back({"", "a record is a JSON object of items"});
+    return errors;
+  }
+  for (const auto& [name, value] : data.items()) {
+    const Item* it = item(name);
+    if (!it) {
+      errors.push_back({name, "is not an item of this resource"});
+      continue;
+    }
+    if (value.is_null()) {
+      if (it->required) errors.push_back({name, "is required"});
+      continue;
+    }
+    bool ok = false;
+    switch (it->type) {
+      case ItemType::string:
+        ok = value.is_string();
+        break;
+      case ItemType::integer:
+        ok = value.is_number_integer() ||
+             (value.is_number_float() &&
+              value.get<double>() ==
+                  static_cast<double>(static_cast<long long>(value.get<double>())));
+        break;
+      case ItemType::number:
+        ok = value.is_number();
+        break;
+      case ItemType::boolean:
+        ok = value.is_boolean();
+        break;
+      case ItemType::date:
+        ok = value.is_string() && valid_date(value.get<std::string>(), false);
+        break;
+      case ItemType::datetime:
+        ok = value.is_string() && valid_date(value.get<std::string>(), true);
+        break;
+    }
+    if (!ok) {
+      static const char* expected[] = {
+          "a string",      "an integer",          "a number",
+          "true or false", "a date (YYYY-MM-DD)", "an RFC 3339 date-time"};
+      errors.push_back({name, std::string("must be ") + expected[static_cast<int>(it->type)]});
+    }
+    if (it->type == ItemType::string && value.is_string() &&
+        value.get<std::string>().size() > 65536) {
+      errors.push_back({name, "is longer than 65536 bytes"});
+    }
+  }
+  if (!key_item.empty()) {
+    if (data.contains(key_item) && !data[key_item].is_null()) {
+      const json& k = data[key_item];
+      const std::string text = k.is_string() ? k.get<std::string>() : k.dump();
+      if (text != key) errors.push_back({key_item, "differs from the record key in the path"});
+    } else if (const Item* it = item(key_item); it && it->type == ItemType::string) {
+      data[key_item] = std::string(key);
+    } else if (it && it->type == ItemType::integer) {
+      try {
+        std::size_t used = 0;
+        const long long v = std::stoll(std::string(key), &used);
+        if (used == key.size()) data[key_item] = v;
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  for (const auto& it : items) {
+    if (it.required && (!data.contains(it.name) || data[it.name].is_null())) {
+      const bool reported = std::any_of(errors.begin(), errors.end(),
+                                        [&](const FieldError& e) { return e.field == it.name; });
+      if (!reported) errors.push_back({it.name, "is required"});
+    }
+  }
+  return errors;
+}
+
+std::string mask_value(std::string_view value, Mask mask) {
+  const auto cps = code_points(value);
+  const std::size_t n = cps.size();
+  auto keep = [&](std::size_t head, std::size_t tail) {
+    if (head + tail >= n) {
+      // Too short to keep anything and still hide something: hide all but the first.
+      head = n > 1 ? 1 : 0;
+      tail = 0;
+    }
+    std::string out(value.substr(0, head < n ? cps[head] : value.size()));
+    out.append(n - head - tail, '*');
+    if (tail > 0) out.append(value.substr(cps[n - tail]));
+    return out;
+  };
+  switch (mask) {
+    case Mask::none:
+      return std::string(value);
+    case Mask::name:
+      return n == 0 ? std::string() : keep(1, 0);
+    case Mask::id_number:
+      return keep(1, 2);
+    case Mask::phone:
+      return keep(3, 4);
+    case Mask::address:
+      if (n <= 8) return std::string(n, '*');
+      return std::string(value.substr(0, cps[n - 8])) + std::string(8, '*');
+    case Mask::bank_card:
+      return keep(4, 4);
+    case Mask::full:
+      return "******";
+  }
+  return "******";
+}
+
+std::optional<json> shown_value(const Item& item, const json& value, bool clear) {
+  if (clear || !item.sensitive || value.is_null()) return value;
+  if (!value.is_string()) return std::nullopt;  // no partial form of a number or a date
+  return json(mask_value(value.get<std::string>(), item.mask));
+}
+
+}  // namespace hub::exchange

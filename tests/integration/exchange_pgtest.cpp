@@ -1,0 +1,246 @@
+// The exchange store against a real PostgreSQL: pushes by the provider, reads and verifies by a
+// granted consumer (items limited, masked), refusals, and every data request in the ledger.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <thread>
+
+#include "hub/core/text.hpp"
+#include "hub/ledger/entry.hpp"
+#include "hub/store/pg.hpp"
+
+#include "support/catalog_samples.hpp"
+#include "support/test_env.hpp"
+
+namespace hub::test {
+namespace {
+
+using boost::beast::http::verb;
+using nlohmann::json;
+
+constexpr const char* kAdmin = "exchange-test-admin-token-0123456789";
+constexpr const char* kMarket = "114401009P0Y2GG12L";                     // provider
+constexpr const char* kTax = "11440100XYDWCM5T1B";                        // consumer
+constexpr const char* kStats = "114401000UUY8XPWXH";                      // no grant
+constexpr const char* kPurpose = "%E7%A8%8E%E6%94%B6%E5%BE%81%E7%AE%A1";  // 税收征管
+
+class ExchangeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto config = test_config(dir_, db_);
+    config.bootstrap_admin_token = kAdmin;
+    config.ledger.seal_interval = std::chrono::milliseconds(50);
+    hub_ = std::make_unique<TestHub>(std::move(config));
+    client_ = std::make_unique<client::HttpsClient>(hub_->client_options());
+    for (auto code : {kMarket, kTax, kStats}) {
+      ok(verb::post, "/api/v1/agencies", kAdmin,
+         {{"code", code}, {"name", std::string("机构") + code}, {"level", "city"}});
+    }
+    market_system_ = person(kMarket, "sc-system", "agency_system", "system");
+    market_officer_ = person(kMarket, "sc-officer", "agency_data_officer");
+    tax_officer_ = person(kTax, "sw-officer", "agency_data_officer");
+    tax_system_ = person(kTax, "sw-system", "agency_system", "system");
+    stats_system_ = person(kStats, "tj-system", "agency_system", "system");
+    auto r = ok(verb::post, "/api/v1/resources", kAdmin, sample_resource(kMarket));
+    code_ = r["code"];
+    ok(verb::post, "/api/v1/resources/" + code_ + "/publish", kAdmin);
+  }
+
+  client::ClientResponse call(verb method, const std::string& target, const std::string& token,
+                              const json& body = nullptr, bool purpose = true,
+                              const std::string& request_id = "") {
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    if (purpose) headers.emplace_back("X-Purpose", kPurpose);
+    if (!request_id.empty()) headers.emplace_back("X-Request-Id", request_id);
+    return client_->request(method, target, body.is_null() ? std::string() : body.dump(), headers);
+  }
+  json ok(verb method, const std::string& target, const std::string& token,
+          const json& body = nullptr) {
+    auto r = call(method, target, token, body);
+    EXPECT_LT(r.status, 300u) << target << ": " << r.body;
+    return r.body.empty() ? json() : json::parse(r.body);
+  }
+  std::string person(const std::string& agency, const std::string& name, const std::string& role,
+                     const std::string& kind = "user") {
+    auto p = ok(verb::post, "/api/v1/principals", kAdmin,
+                {{"agency_code", agency}, {"name", name}, {"kind", kind}, {"roles", {role}}});
+    return ok(verb::post, "/api/v1/principals/" + p["id"].get<std::string>() + "/tokens", kAdmin,
+              json::object())["token"];
+  }
+  // The consumer applies and the provider approves: a grant on the given items and operations.
+  std::string grant(json items, json operations, json clear = json::array()) {
+    auto a = ok(verb::post, "/api/v1/applications", tax_officer_,
+                {{"resource_code", code_},
+                 {"items", items},
+                 {"clear_items", clear},
+                 {"operations", operations},
+                 {"purpose", "税收征管中核实纳税人登记信息"},
+                 {"valid_until", "2027-06-30"}});
+    auto d = ok(verb::post, "/api/v1/applications/" + a["id"].get<std::string>() + "/decision",
+                market_officer_, {{"decision", "approve"}, {"opinion", "同意"}});
+    return d["grant_id"];
+  }
+  std::string records(const std::string& key) {
+    return "/api/v1/resources/" + code_ + "/records/" + key;
+  }
+  json ledger_entry(const std::string& request_id) {
+    auto items = ok(verb::get, "/api/v1/ledger/entries?request_id=" + request_id, kAdmin)["items"];
+    EXPECT_EQ(items.size(), 1u) << request_id;
+    return items.empty() ? json() : items[0];
+  }
+
+  TempDir dir_;
+  TestDatabase db_;
+  std::unique_ptr<TestHub> hub_;
+  std::unique_ptr<client::HttpsClient> client_;
+  std::string market_system_, market_officer_, tax_officer_, tax_system_, stats_system_, code_;
+};
+
+const json kRecord = {
+    {"uscc", "91440101MA59ABCD1X"}, {"legal_person", "张三丰"}, {"reg_capital", 500.5}};
+
+TEST_F(ExchangeTest, ProviderPushesUpdatesAndDeletes) {
+  auto created = call(verb::put, records("91440101MA59ABCD1X"), market_system_, kRecord);
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(json::parse(created.body), json({{"key", "91440101MA59ABCD1X"}, {"version", 1}}));
+  json changed = kRecord;
+  changed["reg_capital"] = 800;
+  auto updated = call(verb::put, records("91440101MA59ABCD1X"), market_system_, changed);
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  EXPECT_EQ(json::parse(updated.body)["version"], 2);
+  // The key item may be left out: the path gives it.
+  auto no_key =
+      call(verb::put, records("91440101MA59XYZW2Q"), market_system_, {{"legal_person", "李四"}});
+  EXPECT_EQ(no_key.status, 201) << no_key.body;
+  // Counts and freshness follow on the resource.
+  auto resource = ok(verb::get, "/api/v1/resources/" + code_, kAdmin);
+  EXPECT_EQ(resource["record_count"], 2);
+  EXPECT_FALSE(resource["last_updated_at"].is_null());
+
+  EXPECT_EQ(call(verb::delete_, records("91440101MA59XYZW2Q"), market_system_).status, 204);
+  EXPECT_EQ(call(verb::delete_, records("91440101MA59XYZW2Q"), market_system_).status, 404);
+  EXPECT_EQ(ok(verb::get, "/api/v1/resources/" + code_, kAdmin)["record_count"], 1);
+}
+
+TEST_F(ExchangeTest, BadRecordsAreRefusedWithFieldErrors) {
+  auto r = call(verb::put, records("91440101MA59ABCD1X"), market_system_,
+                {{"uscc", "91440101MA59ABCD1X"}, {"reg_capital", "很多"}, {"shoe_size", 42}});
+  ASSERT_EQ(r.status, 422) << r.body;
+  auto problem = json::parse(r.body);
+  EXPECT_EQ(problem["code"], "validation_failed");
+  std::set<std::string> fields;
+  for (const auto& e : problem["errors"]) fields.insert(e["field"]);
+  EXPECT_EQ(fields, (std::set<std::string>{"reg_capital", "shoe_size", "legal_person"}));
+  // The key item must agree with the path.
+  EXPECT_EQ(call(verb::put, records("OTHER"), market_system_, kRecord).status, 422);
+  EXPECT_EQ(call(verb::put, records("91440101MA59ABCD1X"), market_system_, json::array()).status,
+            422);
+  // Another agency does not push into this resource; a consumer role does not push at all.
+  EXPECT_EQ(call(verb::put, records("91440101MA59ABCD1X"), stats_system_, kRecord).status, 403);
+  EXPECT_EQ(call(verb::put, records("91440101MA59ABCD1X"), market_officer_, kRecord).status, 403);
+  EXPECT_EQ(call(verb::put, "/api/v1/resources/NOPE/records/x", market_system_, kRecord).status,
+            404);
+}
+
+TEST_F(ExchangeTest, AGrantedConsumerReadsGrantedItemsMaskedAndEveryRequestIsInTheLedger) {
+  ok(verb::put, records("91440101MA59ABCD1X"), market_system_, kRecord);
+  const auto grant_id = grant({"uscc", "legal_person"}, {"read"});
+
+  auto r = call(verb::get, records("91440101MA59ABCD1X"), tax_system_, nullptr, true, "read-1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto rec = json::parse(r.body);
+  EXPECT_EQ(rec["key"], "91440101MA59ABCD1X");
+  EXPECT_EQ(rec["version"], 1);
+  EXPECT_EQ(rec["data"], json({{"uscc", "91440101MA59ABCD1X"}, {"legal_person", "张**"}}))
+      << "reg_capital is not granted; legal_person is sensitive and not clear";
+  // Its ledger entry: durable before the answer left, with the hash of exactly that body.
+  auto e = ledger_entry("read-1");
+  EXPECT_EQ(e["operation"], "read");
+  EXPECT_EQ(e["status"], 200);
+  EXPECT_EQ(e["consumer_code"], kTax);
+  EXPECT_EQ(e["provider_code"], kMarket);
+  EXPECT_EQ(e["resource_code"], code_);
+  EXPECT_EQ(e["grant_id"], grant_id);
+  EXPECT_EQ(e["purpose"], "税收征管");
+  EXPECT_EQ(e["items"], json({"uscc", "legal_person"}));
+  EXPECT_EQ(e["record_count"], 1);
+  EXPECT_EQ(e["response_sha256"], ledger::to_hex(ledger::sha256(r.body)));
+  EXPECT_EQ(r.header("X-Ledger-Index"), std::to_string(e["index"].get<std::int64_t>()));
+
+  // Without a purpose: 400, and recorded as refused.
+  auto no_purpose =
+      call(verb::get, records("91440101MA59ABCD1X"), tax_system_, nullptr, false, "read-2");
+  EXPECT_EQ(no_purpose.status, 400);
+  EXPECT_EQ(json::parse(no_purpose.body)["code"], "purpose_required");
+  EXPECT_EQ(ledger_entry("read-2")["status"], 400);
+  // An agency without a grant: 403 no_grant, recorded.
+  auto stranger =
+      call(verb::get, records("91440101MA59ABCD1X"), stats_system_, nullptr, true, "read-3");
+  EXPECT_EQ(stranger.status, 403);
+  EXPECT_EQ(json::parse(stranger.body)["code"], "no_grant");
+  EXPECT_EQ(ledger_entry("read-3")["status"], 403);
+  EXPECT_EQ(ledger_entry("read-3")["consumer_code"], kStats);
+  // A missing record: 404, recorded.
+  EXPECT_EQ(call(verb::get, records("NOSUCH"), tax_system_, nullptr, true, "read-4").status, 404);
+  EXPECT_EQ(ledger_entry("read-4")["record_count"], 0);
+  // Revoked: refused from the next request.
+  EXPECT_EQ(call(verb::delete_, "/api/v1/grants/" + grant_id, market_officer_).status, 204);
+  EXPECT_EQ(call(verb::get, records("91440101MA59ABCD1X"), tax_system_).status, 403);
+}
+
+TEST_F(ExchangeTest, ClearItemsAreDeliveredUnmasked) {
+  ok(verb::put, records("91440101MA59ABCD1X"), market_system_, kRecord);
+  grant({"uscc", "legal_person", "reg_capital"}, {"read"}, {"legal_person"});
+  auto rec = json::parse(call(verb::get, records("91440101MA59ABCD1X"), tax_system_).body);
+  EXPECT_EQ(rec["data"], kRecord);
+}
+
+TEST_F(ExchangeTest, VerifyAnswersFoundAndMatchOnly) {
+  ok(verb::put, records("91440101MA59ABCD1X"), market_system_, kRecord);
+  grant({"uscc", "legal_person"}, {"verify"});
+  const std::string target = "/api/v1/resources/" + code_ + "/verify";
+  auto yes = call(verb::post, target, tax_system_,
+                  {{"key", "91440101MA59ABCD1X"}, {"claims", {{"legal_person", "张三丰"}}}}, true,
+                  "verify-1");
+  ASSERT_EQ(yes.status, 200) << yes.body;
+  EXPECT_EQ(json::parse(yes.body), json({{"found", true}, {"match", true}}));
+  EXPECT_EQ(ledger_entry("verify-1")["operation"], "verify");
+  auto no = call(verb::post, target, tax_system_,
+                 {{"key", "91440101MA59ABCD1X"}, {"claims", {{"legal_person", "张三"}}}});
+  EXPECT_EQ(json::parse(no.body), json({{"found", true}, {"match", false}}));
+  auto none = call(verb::post, target, tax_system_,
+                   {{"key", "91440101MA59ZZZZ9Z"}, {"claims", {{"legal_person", "张三丰"}}}});
+  EXPECT_EQ(json::parse(none.body), json({{"found", false}, {"match", false}}));
+  // Verifying an item the grant does not cover would make verify an oracle: refused.
+  auto oracle = call(verb::post, target, tax_system_,
+                     {{"key", "91440101MA59ABCD1X"}, {"claims", {{"reg_capital", 500.5}}}});
+  EXPECT_EQ(oracle.status, 403);
+  EXPECT_EQ(json::parse(oracle.body)["code"], "no_grant");
+  // verify does not give read.
+  EXPECT_EQ(call(verb::get, records("91440101MA59ABCD1X"), tax_system_).status, 403);
+  EXPECT_EQ(call(verb::post, target, tax_system_, {{"key", 5}}).status, 422);
+}
+
+TEST_F(ExchangeTest, KeysWithSqlAndPathMetacharactersAreData) {
+  grant({"uscc", "legal_person"}, {"read"});
+  for (std::string key : {"1' OR '1'='1", "x\"; DROP TABLE records; --", "中文键", "a%2Fb"}) {
+    std::string encoded;
+    for (unsigned char c : key) {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      encoded += std::isalnum(c) ? std::string(1, static_cast<char>(c)) : std::string(buf);
+    }
+    json body = {{"legal_person", "王五"}};
+    auto put = call(verb::put, records(encoded), market_system_, body);
+    ASSERT_EQ(put.status, 201) << key << ": " << put.body;
+    auto got = call(verb::get, records(encoded), tax_system_);
+    ASSERT_EQ(got.status, 200) << key << ": " << got.body;
+    EXPECT_EQ(json::parse(got.body)["key"], key);
+    EXPECT_EQ(json::parse(got.body)["data"]["uscc"], key);
+  }
+  EXPECT_EQ(ok(verb::get, "/api/v1/resources/" + code_, kAdmin)["record_count"], 4);
+}
+
+}  // namespace
+}  // namespace hub::test
