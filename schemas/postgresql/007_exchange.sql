@@ -1,64 +1,61 @@
 -- The exchange store: records of resources as JSONB keyed by (resource, key), with a version
--- and a per-resource change sequence; the changes feed; freshness and counts on resources.
+-- and a per-resource change sequence; freshness and counts on resources.
+--
+-- The records table is its own changes feed: every write gives the row the resource's next
+-- sequence number, and a removal leaves a tombstone (deleted, no data). "Changes since n" is
+-- then an index range scan, and a write costs one row, not two (a million-row import writes a
+-- million rows, as a plain COPY would). A consumer following the feed sees each key's latest
+-- state, in order, which is what it needs to be current (as CouchDB's feed does).
 
 CREATE TABLE records (
   resource_code text NOT NULL REFERENCES resources (code),
   key           text NOT NULL,
   version       integer NOT NULL,
-  data          jsonb NOT NULL,
+  data          jsonb,             -- NULL for a tombstone
+  deleted       boolean NOT NULL DEFAULT false,
   updated_at    timestamptz NOT NULL DEFAULT now(),
   seq           bigint NOT NULL,
   PRIMARY KEY (resource_code, key)
 );
+CREATE UNIQUE INDEX records_feed ON records (resource_code, seq);
 
--- Each resource's change counter: the next sequence number of its changes feed.
+-- Each resource's change counter: the next sequence number of its feed.
 CREATE TABLE record_sequences (
   resource_code text PRIMARY KEY REFERENCES resources (code),
   next_seq      bigint NOT NULL DEFAULT 1
 );
 
-CREATE TABLE record_changes (
-  resource_code text NOT NULL,
-  seq           bigint NOT NULL,
-  op            text NOT NULL CHECK (op IN ('upsert', 'delete')),
-  key           text NOT NULL,
-  version       integer NOT NULL,
-  data          jsonb,
-  at            timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (resource_code, seq)
-);
-
 -- resources.record_count and last_updated_at (freshness) follow the records, per statement,
 -- so that a million-row import costs one update of its resource, not a million.
+-- Counted: live records (tombstones are not). Per statement, with transition tables.
 CREATE FUNCTION records_counted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
     UPDATE resources r SET record_count = r.record_count + n.c, last_updated_at = now()
-      FROM (SELECT resource_code, count(*) AS c FROM new_rows GROUP BY resource_code) n
+      FROM (SELECT resource_code, count(*) FILTER (WHERE NOT deleted) AS c
+              FROM new_rows GROUP BY resource_code) n
       WHERE r.code = n.resource_code;
-  ELSIF TG_OP = 'UPDATE' THEN
-    UPDATE resources r SET last_updated_at = now()
-      FROM (SELECT DISTINCT resource_code FROM new_rows) n WHERE r.code = n.resource_code;
   ELSE
-    UPDATE resources r SET record_count = r.record_count - o.c, last_updated_at = now()
-      FROM (SELECT resource_code, count(*) AS c FROM old_rows GROUP BY resource_code) o
-      WHERE r.code = o.resource_code;
+    UPDATE resources r SET record_count = r.record_count + d.c, last_updated_at = now()
+      FROM (SELECT n.resource_code,
+                   count(*) FILTER (WHERE NOT n.deleted) - count(*) FILTER (WHERE NOT o.deleted) AS c
+              FROM new_rows n JOIN old_rows o USING (resource_code, key)
+              GROUP BY n.resource_code) d
+      WHERE r.code = d.resource_code;
   END IF;
   RETURN NULL;
 END
 $$;
 CREATE TRIGGER records_inserted AFTER INSERT ON records REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION records_counted();
-CREATE TRIGGER records_updated AFTER UPDATE ON records REFERENCING NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION records_counted();
-CREATE TRIGGER records_deleted AFTER DELETE ON records REFERENCING OLD TABLE AS old_rows
+CREATE TRIGGER records_updated AFTER UPDATE ON records
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION records_counted();
 
 DO $$
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hub_app') THEN
-    EXECUTE 'REVOKE UPDATE, DELETE, TRUNCATE ON record_changes FROM hub_app';
-    EXECUTE 'REVOKE DELETE, TRUNCATE ON record_sequences FROM hub_app';
+    EXECUTE 'REVOKE DELETE, TRUNCATE ON records, record_sequences FROM hub_app';
   END IF;
 END
 $$;

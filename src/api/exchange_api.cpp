@@ -47,6 +47,28 @@ void register_exchange_routes(http::Router& router, exchange::ExchangeService& s
                co_return Response::json(Status::ok, std::move(out));
              },
              {.data_request = true, .operation = "verify"});
+  router.add(Verb::get, "/api/v1/resources/{code}/records", Access::principal(),
+             [&service](Request& req) -> awaitable<Response> {
+               const std::string code(req.param("code"));
+               auto out = co_await service.query(req, code);
+               co_return Response::json(Status::ok, std::move(out));
+             },
+             {.data_request = true, .operation = "query"});
+  router.add(Verb::get, "/api/v1/resources/{code}/changes", Access::principal(),
+             [&service](Request& req) -> awaitable<Response> {
+               const std::string code(req.param("code"));
+               auto out = co_await service.changes(req, code);
+               co_return Response::json(Status::ok, std::move(out));
+             },
+             {.data_request = true, .operation = "changes"});
+  router.add(Verb::post, "/api/v1/resources/{code}/aggregate", Access::principal(),
+             [&service](Request& req) -> awaitable<Response> {
+               const std::string code(req.param("code"));
+               const nlohmann::json body = body_object(req);
+               auto out = co_await service.aggregate(req, code, body);
+               co_return Response::json(Status::ok, std::move(out));
+             },
+             {.data_request = true, .operation = "aggregate"});
 }
 
 }  // namespace hub::api

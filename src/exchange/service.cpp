@@ -1,8 +1,10 @@
 #include "hub/exchange/service.hpp"
 
+#include "hub/api/pagination.hpp"
 #include "hub/core/error.hpp"
 #include "hub/core/text.hpp"
 #include "hub/core/worker.hpp"
+#include "hub/exchange/filter.hpp"
 #include "hub/store/pg.hpp"
 
 namespace hub::exchange {
@@ -13,41 +15,42 @@ using sharing::Operation;
 
 namespace {
 
-// One statement: the resource's next change number, the record (created at version 1 or its
-// version raised), and its change in the feed, all in one implicit transaction.
+// One statement: the resource's next change number and the record, created at version 1 or
+// its version raised (a tombstone comes back to life), in one implicit transaction.
 constexpr pg::Query kPut{
     "exchange_put",
     "WITH s AS ("
     "  INSERT INTO record_sequences AS q (resource_code, next_seq) VALUES ($1, 2) "
     "  ON CONFLICT (resource_code) DO UPDATE SET next_seq = q.next_seq + 1 "
     "  RETURNING q.next_seq - 1 AS seq), "
+    "live AS (SELECT 1 FROM records WHERE resource_code = $1 AND key = $2 AND NOT deleted), "
     "up AS ("
-    "  INSERT INTO records AS r (resource_code, key, version, data, updated_at, seq) "
-    "  SELECT $1, $2, 1, $3::jsonb, now(), s.seq FROM s "
+    "  INSERT INTO records AS r (resource_code, key, version, data, deleted, updated_at, seq) "
+    "  SELECT $1, $2, 1, $3::jsonb, false, now(), s.seq FROM s "
     "  ON CONFLICT (resource_code, key) DO UPDATE SET version = r.version + 1, "
-    "    data = EXCLUDED.data, updated_at = EXCLUDED.updated_at, seq = EXCLUDED.seq "
-    "  RETURNING r.version, r.seq, (r.xmax = 0) AS created), "
-    "ch AS ("
-    "  INSERT INTO record_changes (resource_code, seq, op, key, version, data) "
-    "  SELECT $1, up.seq, 'upsert', $2, up.version, $3::jsonb FROM up) "
-    "SELECT version, created FROM up"};
+    "    data = EXCLUDED.data, deleted = false, updated_at = EXCLUDED.updated_at, "
+    "    seq = EXCLUDED.seq "
+    "  RETURNING r.version) "
+    "SELECT version, NOT EXISTS (SELECT 1 FROM live) FROM up"};
 
+// A removal leaves a tombstone with the next change number, so followers of the feed see it.
 constexpr pg::Query kDelete{
     "exchange_delete",
-    "WITH del AS ("
-    "  DELETE FROM records WHERE resource_code = $1 AND key = $2 RETURNING version), "
+    "WITH target AS ("
+    "  SELECT 1 FROM records WHERE resource_code = $1 AND key = $2 AND NOT deleted FOR UPDATE), "
     "s AS ("
     "  UPDATE record_sequences SET next_seq = next_seq + 1 "
-    "  WHERE resource_code = $1 AND EXISTS (SELECT 1 FROM del) RETURNING next_seq - 1 AS seq), "
-    "ch AS ("
-    "  INSERT INTO record_changes (resource_code, seq, op, key, version) "
-    "  SELECT $1, s.seq, 'delete', $2, del.version + 1 FROM s, del) "
+    "  WHERE resource_code = $1 AND EXISTS (SELECT 1 FROM target) RETURNING next_seq - 1 AS seq), "
+    "del AS ("
+    "  UPDATE records r SET deleted = true, data = NULL, version = r.version + 1, "
+    "    updated_at = now(), seq = s.seq FROM s "
+    "  WHERE r.resource_code = $1 AND r.key = $2 RETURNING r.version) "
     "SELECT count(*) FROM del"};
 
 constexpr pg::Query kRead{
     "exchange_read",
     "SELECT version, " HUB_SQL_TS("updated_at") ", data::text FROM records "
-    "WHERE resource_code = $1 AND key = $2"};
+    "WHERE resource_code = $1 AND key = $2 AND NOT deleted"};
 
 bool hub_level(const Principal& p) { return p.has(Role::hub_admin) || p.has(Role::coordinator); }
 
@@ -216,6 +219,255 @@ asio::awaitable<std::string> ExchangeService::verify(http::Request& req, const s
   req.share.record_count = found ? 1 : 0;
   // Whether it matched, and nothing else: no value, no version, no time.
   co_return json{{"found", found}, {"match", match}}.dump();
+}
+
+namespace {
+
+// The items a consumer asks to see with ?fields=a,b (all granted items when absent); an item
+// outside the grant is 403 no_grant, so that fields cannot probe what the grant hides.
+std::vector<std::string> requested_fields(const http::Request& req, const RecordSchema& s) {
+  std::vector<std::string> fields;
+  if (auto f = req.query_param("fields"); f && !f->empty()) {
+    fields = split_csv(*f);
+    for (const auto& name : fields) {
+      if (!s.item(name)) {
+        throw ApiError(ErrorCode::validation_failed, "fields: '" + name + "' is not an item",
+                       {{"fields", "'" + name + "' is not an item of this resource"}}, 400);
+      }
+    }
+  }
+  return fields;
+}
+
+std::vector<std::string> filter_items(const std::vector<Condition>& where) {
+  std::vector<std::string> items;
+  for (const auto& c : where) {
+    if (std::find(items.begin(), items.end(), c.item) == items.end()) items.push_back(c.item);
+  }
+  return items;
+}
+
+}  // namespace
+
+asio::awaitable<std::string> ExchangeService::query(http::Request& req, const std::string& code) {
+  auto s = schema(*req.principal, code);
+  std::vector<Condition> where;
+  if (auto f = req.query_param("filter"); f && !f->empty()) where = parse_filter(*f, *s);
+  auto fields = requested_fields(req, *s);
+  // The grant must cover what is filtered on as well as what is shown: else the filter is an
+  // oracle for the items the grant withholds.
+  std::vector<std::string> asked = filter_items(where);
+  for (const auto& f : fields) {
+    if (std::find(asked.begin(), asked.end(), f) == asked.end()) asked.push_back(f);
+  }
+  auto d = authorize(req, *s, Operation::query, asked);
+  if (!fields.empty()) d.items = fields;
+  auto page = api::page_request(req, services_.cursors, "records:" + code);
+  pg::Params params = pg::Params().add(code);
+  std::string sql = "SELECT key, version, " HUB_SQL_TS("updated_at") ", data::text FROM records "
+                    "WHERE resource_code = $1 AND NOT deleted";
+  if (page.after) {
+    if (!page.after->is_string()) throw ApiError(ErrorCode::validation_failed, "bad cursor");
+    params.add(page.after->get<std::string>());
+    sql += " AND key > $" + std::to_string(params.size());
+  }
+  append_conditions(sql, params, where, *s);
+  params.add(static_cast<std::int64_t>(page.limit));
+  sql += " ORDER BY key LIMIT $" + std::to_string(params.size());
+  const pg::Query q{"exchange_query", sql, true};
+  auto r = co_await req.worker->db().exec(q, params);
+  json items = json::array();
+  std::vector<std::string> delivered;
+  for (int i = 0; i < r.rows(); ++i) {
+    std::vector<std::string> shown;
+    items.push_back(json{{"key", r.get(i, 0)},
+                         {"version", r.get_int(i, 1)},
+                         {"updated_at", r.get(i, 2)},
+                         {"data", visible(*s, d, json::parse(r.get(i, 3)), shown)}});
+    for (auto& n : shown) {
+      if (std::find(delivered.begin(), delivered.end(), n) == delivered.end())
+        delivered.push_back(n);
+    }
+  }
+  req.share.items = delivered.empty() ? asked : delivered;
+  req.share.record_count = r.rows();
+  std::optional<json> next;
+  if (static_cast<std::size_t>(r.rows()) == page.limit) next = items.back()["key"];
+  co_return api::list_body(items, next, services_.cursors, "records:" + code);
+}
+
+asio::awaitable<std::string> ExchangeService::changes(http::Request& req, const std::string& code) {
+  auto s = schema(*req.principal, code);
+  auto d = authorize(req, *s, Operation::changes, {});
+  auto page = api::page_request(req, services_.cursors, "changes:" + code);
+  std::int64_t after = 0;
+  if (page.after) {
+    if (!page.after->is_number_integer())
+      throw ApiError(ErrorCode::validation_failed, "bad cursor");
+    after = page.after->get<std::int64_t>();
+  }
+  static constexpr pg::Query kChanges{
+      "exchange_changes",
+      "SELECT seq, deleted, key, version, data::text FROM records "
+      "WHERE resource_code = $1 AND seq > $2 ORDER BY seq LIMIT $3"};
+  const pg::Params params =
+      pg::Params().add(code).add(after).add(static_cast<std::int64_t>(page.limit));
+  auto r = co_await req.worker->db().exec(kChanges, params);
+  json items = json::array();
+  std::vector<std::string> delivered;
+  for (int i = 0; i < r.rows(); ++i) {
+    json change = {{"seq", r.get_int(i, 0)},
+                   {"op", r.get_bool(i, 1) ? "delete" : "upsert"},
+                   {"key", r.get(i, 2)},
+                   {"version", r.get_int(i, 3)}};
+    if (!r.get_bool(i, 1)) {
+      std::vector<std::string> shown;
+      change["data"] = visible(*s, d, json::parse(r.get(i, 4)), shown);
+      for (auto& n : shown) {
+        if (std::find(delivered.begin(), delivered.end(), n) == delivered.end())
+          delivered.push_back(n);
+      }
+    }
+    after = r.get_int(i, 0);
+    items.push_back(std::move(change));
+  }
+  req.share.items = delivered;
+  req.share.record_count = r.rows();
+  // A feed always gives a cursor: where to ask from next time, full page or not.
+  json body = {{"items", std::move(items)},
+               {"next_cursor", services_.cursors.encode("changes:" + code, json(after))}};
+  co_return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+asio::awaitable<std::string> ExchangeService::aggregate(http::Request& req, const std::string& code,
+                                                        const json& body) {
+  auto s = schema(*req.principal, code);
+  std::vector<FieldError> errors;
+  std::vector<std::string> group_by;
+  std::vector<std::pair<std::string, std::string>> metrics;  // op, item
+  std::vector<Condition> where;
+  for (const auto& [name, value] : body.items()) {
+    if (name != "group_by" && name != "filter" && name != "metrics") {
+      errors.push_back({name, "is not a field of an aggregate"});
+    }
+  }
+  if (body.contains("group_by")) {
+    if (!body["group_by"].is_array() || body["group_by"].size() > 5) {
+      errors.push_back({"group_by", "is a list of at most 5 items"});
+    } else {
+      for (const auto& g : body["group_by"]) {
+        if (!g.is_string() || !s->item(g.get<std::string>())) {
+          errors.push_back({"group_by", "names items of this resource"});
+        } else {
+          group_by.push_back(g.get<std::string>());
+        }
+      }
+    }
+  }
+  if (!body.contains("metrics") || !body["metrics"].is_array() || body["metrics"].empty() ||
+      body["metrics"].size() > 10) {
+    errors.push_back({"metrics", "is a list of 1 to 10 {op, item?}"});
+  } else {
+    for (const auto& m : body["metrics"]) {
+      const std::string op = m.is_object() ? m.value("op", "") : "";
+      const std::string item = m.is_object() && m.contains("item") && m["item"].is_string()
+                                   ? m["item"].get<std::string>()
+                                   : "";
+      if (op == "count" && item.empty()) {
+        continue;  // the count is always given
+      }
+      const Item* it = s->item(item);
+      if ((op != "sum" && op != "avg") || !it) {
+        errors.push_back({"metrics", "each is {op:\"count\"} or {op:\"sum\"|\"avg\", item}"});
+      } else if (it->type != ItemType::integer && it->type != ItemType::number) {
+        errors.push_back({"metrics", "'" + item + "' is not a number item"});
+      } else {
+        metrics.emplace_back(op, item);
+      }
+    }
+  }
+  if (body.contains("filter") && !body["filter"].is_null()) {
+    if (!body["filter"].is_string()) {
+      errors.push_back({"filter", "is a filter string"});
+    } else {
+      where = parse_filter(body["filter"].get<std::string>(), *s);
+    }
+  }
+  if (!errors.empty()) {
+    throw ApiError(ErrorCode::validation_failed, "an aggregate is {group_by, filter?, metrics}",
+                   std::move(errors), 422);
+  }
+  std::vector<std::string> asked = group_by;
+  for (const auto& n : filter_items(where)) {
+    if (std::find(asked.begin(), asked.end(), n) == asked.end()) asked.push_back(n);
+  }
+  for (const auto& [op, item] : metrics) {
+    if (std::find(asked.begin(), asked.end(), item) == asked.end()) asked.push_back(item);
+  }
+  auto d = authorize(req, *s, Operation::aggregate, asked);
+  // A group's key shows its values: grouping by a sensitive item would show them unmasked.
+  for (const auto& g : group_by) {
+    const bool clear =
+        std::find(d.clear_items.begin(), d.clear_items.end(), g) != d.clear_items.end();
+    if (s->item(g)->sensitive && !clear) {
+      throw ApiError(ErrorCode::no_grant, "grouping by the sensitive item '" + g +
+                                              "' needs it among the grant's clear items");
+    }
+  }
+  pg::Params params = pg::Params().add(code);
+  std::string key_sql = "jsonb_build_array(";
+  for (std::size_t i = 0; i < group_by.size(); ++i) {
+    params.add(group_by[i]);
+    key_sql += (i ? ", data->$" : "data->$") + std::to_string(params.size());
+  }
+  key_sql += ")::text";
+  std::string select = "SELECT " + key_sql + " AS k, count(*) AS n";
+  for (const auto& [op, item] : metrics) {
+    params.add(item);
+    select += std::string(", ") + (op == "sum" ? "sum" : "avg") + "((data->>$" +
+              std::to_string(params.size()) + ")::numeric)::float8";
+  }
+  std::string from = " FROM records WHERE resource_code = $1 AND NOT deleted";
+  append_conditions(from, params, where, *s);
+  params.add(static_cast<std::int64_t>(s->min_group_size));
+  const std::string k = "$" + std::to_string(params.size());
+  const std::string sql = "WITH g AS (" + select + from + " GROUP BY 1) " +
+                          "SELECT *, (SELECT count(*) FROM g WHERE n < " + k + ") " +
+                          "FROM g WHERE n >= " + k + " ORDER BY 1 LIMIT 10001";
+  const pg::Query q{"exchange_aggregate", sql, true};
+  auto r = co_await req.worker->db().exec(q, params);
+  if (r.rows() > 10000) {
+    throw ApiError(ErrorCode::validation_failed, "more than 10,000 groups: group by fewer items",
+                   {{"group_by", "gives more than 10,000 groups"}}, 422);
+  }
+  json groups = json::array();
+  std::int64_t suppressed = 0, counted = 0;
+  const int n_col = 1, suppressed_col = 2 + static_cast<int>(metrics.size());
+  for (int i = 0; i < r.rows(); ++i) {
+    json key_values = json::parse(r.get(i, 0));
+    json key = json::object();
+    for (std::size_t g = 0; g < group_by.size(); ++g) key[group_by[g]] = key_values[g];
+    json group = {{"key", std::move(key)}, {"count", r.get_int(i, n_col)}};
+    counted += r.get_int(i, n_col);
+    for (std::size_t m = 0; m < metrics.size(); ++m) {
+      const int col = 2 + static_cast<int>(m);
+      group[metrics[m].first + "_" + metrics[m].second] =
+          r.is_null(i, col) ? json(nullptr) : json(std::stod(std::string(r.get(i, col))));
+    }
+    suppressed = r.get_int(i, suppressed_col);
+    groups.push_back(std::move(group));
+  }
+  if (r.rows() == 0) {
+    // Every group was under the minimum (or there were none): count them alone.
+    const std::string count_sql = "SELECT count(*) FROM (SELECT 1" + from + " GROUP BY " + key_sql +
+                                  " HAVING count(*) < " + k + ") t";
+    const pg::Query cq{"exchange_aggregate_suppressed", count_sql, true};
+    auto c = co_await req.worker->db().exec(cq, params);
+    suppressed = c.get_int(0, 0);
+  }
+  req.share.record_count = counted;
+  co_return json{{"groups", std::move(groups)}, {"suppressed_groups", suppressed}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace hub::exchange

@@ -242,5 +242,169 @@ TEST_F(ExchangeTest, KeysWithSqlAndPathMetacharactersAreData) {
   EXPECT_EQ(ok(verb::get, "/api/v1/resources/" + code_, kAdmin)["record_count"], 4);
 }
 
+// Ten companies in two districts: the resource for query, changes and aggregate.
+json company_resource(const std::string& provider) {
+  auto doc = sample_resource(provider, "企业基本信息");
+  doc["items"].push_back({{"name", "district"},
+                          {"title", "所在区"},
+                          {"type", "string"},
+                          {"required", false},
+                          {"sensitivity", "public"}});
+  doc["items"].push_back({{"name", "phone"},
+                          {"title", "联系电话"},
+                          {"type", "string"},
+                          {"required", false},
+                          {"sensitivity", "sensitive"},
+                          {"mask", "phone"}});
+  doc["min_group_size"] = 4;
+  return doc;
+}
+
+class ExchangeQueryTest : public ExchangeTest {
+ protected:
+  void SetUp() override {
+    ExchangeTest::SetUp();
+    auto r = ok(verb::post, "/api/v1/resources", kAdmin, company_resource(kMarket));
+    code_ = r["code"];
+    ok(verb::post, "/api/v1/resources/" + code_ + "/publish", kAdmin);
+    for (int i = 0; i < 10; ++i) {
+      const std::string key = "9144010100000000" + std::to_string(10 + i);
+      ok(verb::put, records(key), market_system_,
+         {{"legal_person", i % 2 ? "陈大文" : "林小红"},
+          {"reg_capital", 100 * (i + 1)},
+          {"district", i < 7 ? "天河区" : "越秀区"},
+          {"phone", "1380000000" + std::to_string(i)}});
+    }
+  }
+};
+
+TEST_F(ExchangeQueryTest, QueryFiltersOnGrantedItemsOnly) {
+  grant({"uscc", "district", "reg_capital", "phone"}, {"query"});
+  auto all = ok(verb::get, "/api/v1/resources/" + code_ + "/records?limit=4", tax_system_);
+  ASSERT_EQ(all["items"].size(), 4u);
+  EXPECT_EQ(all["items"][0]["data"]["phone"], "138****0000");
+  EXPECT_FALSE(all["items"][0]["data"].contains("legal_person"));
+  auto page2 = ok(verb::get,
+                  "/api/v1/resources/" + code_ +
+                      "/records?limit=4&cursor=" + all["next_cursor"].get<std::string>(),
+                  tax_system_);
+  EXPECT_EQ(page2["items"][0]["key"], "914401010000000014");
+
+  // 天河区 and reg_capital ge 300: keys 12..16 (capital 300..700).
+  const std::string filter =
+      "district%20eq%20%22%E5%A4%A9%E6%B2%B3%E5%8C%BA%22%20and%20reg_capital%20ge%20300";
+  auto tianhe =
+      call(verb::get,
+           "/api/v1/resources/" + code_ + "/records?filter=" + filter + "&fields=uscc,reg_capital",
+           tax_system_, nullptr, true, "query-1");
+  ASSERT_EQ(tianhe.status, 200) << tianhe.body;
+  auto items = json::parse(tianhe.body)["items"];
+  ASSERT_EQ(items.size(), 5u);
+  EXPECT_EQ(items[0]["data"], json({{"uscc", "914401010000000012"}, {"reg_capital", 300}}));
+  EXPECT_EQ(ledger_entry("query-1")["record_count"], 5);
+  EXPECT_EQ(ledger_entry("query-1")["operation"], "query");
+
+  // Filtering on an item the grant does not cover would be an oracle: 403 no_grant.
+  auto oracle =
+      call(verb::get,
+           "/api/v1/resources/" + code_ + "/records?filter=legal_person%20prefix%20%22%E9%99%88%22",
+           tax_system_);
+  EXPECT_EQ(oracle.status, 403);
+  EXPECT_EQ(json::parse(oracle.body)["code"], "no_grant");
+  EXPECT_EQ(
+      call(verb::get, "/api/v1/resources/" + code_ + "/records?fields=legal_person", tax_system_)
+          .status,
+      403);
+  // Malformed filters are 400; values are bound as data, never SQL.
+  for (std::string bad :
+       {"district", "district%20eq", "district%20like%20%22x%22", "reg_capital%20eq%20%22x%22",
+        "nosuch%20eq%201", "district%20eq%20%22x%22%20or%201%3D1", "district%20eq%20%22x"}) {
+    auto r = call(verb::get, "/api/v1/resources/" + code_ + "/records?filter=" + bad, tax_system_);
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+  }
+  auto injection =
+      ok(verb::get,
+         "/api/v1/resources/" + code_ + "/records?filter=district%20eq%20%22x'%20OR%20'1'%3D'1%22",
+         tax_system_);
+  EXPECT_EQ(injection["items"].size(), 0u);
+}
+
+TEST_F(ExchangeQueryTest, ChangesFollowWritesAndDeletesInOrder) {
+  grant({"uscc", "reg_capital"}, {"changes"});
+  auto first = ok(verb::get, "/api/v1/resources/" + code_ + "/changes?limit=6", tax_system_);
+  ASSERT_EQ(first["items"].size(), 6u);
+  EXPECT_EQ(first["items"][0]["seq"], 1);
+  EXPECT_EQ(first["items"][0]["op"], "upsert");
+  EXPECT_EQ(first["items"][0]["data"],
+            json({{"uscc", "914401010000000010"}, {"reg_capital", 100}}));
+  auto rest = ok(
+      verb::get,
+      "/api/v1/resources/" + code_ + "/changes?cursor=" + first["next_cursor"].get<std::string>(),
+      tax_system_);
+  ASSERT_EQ(rest["items"].size(), 4u);
+  // Nothing new: an empty page with a cursor to poll from.
+  const std::string cursor = rest["next_cursor"];
+  EXPECT_EQ(ok(verb::get, "/api/v1/resources/" + code_ + "/changes?cursor=" + cursor,
+               tax_system_)["items"]
+                .size(),
+            0u);
+  ok(verb::put, records("914401010000000010"), market_system_,
+     {{"legal_person", "林小红"}, {"reg_capital", 150}});
+  EXPECT_EQ(call(verb::delete_, records("914401010000000011"), market_system_).status, 204);
+  auto news =
+      ok(verb::get, "/api/v1/resources/" + code_ + "/changes?cursor=" + cursor, tax_system_);
+  ASSERT_EQ(news["items"].size(), 2u);
+  EXPECT_EQ(news["items"][0]["key"], "914401010000000010");
+  EXPECT_EQ(news["items"][0]["version"], 2);
+  EXPECT_EQ(news["items"][1]["op"], "delete");
+  EXPECT_FALSE(news["items"][1].contains("data"));
+  EXPECT_EQ(ok(verb::get, "/api/v1/resources/" + code_, kAdmin)["record_count"], 9);
+  // A cursor the hub did not make is refused.
+  EXPECT_EQ(call(verb::get, "/api/v1/resources/" + code_ + "/changes?cursor=" + cursor + "x",
+                 tax_system_).status,
+            400);
+}
+
+TEST_F(ExchangeQueryTest, AggregatesCountAndSumLeavingOutSmallGroups) {
+  grant({"district", "reg_capital", "phone"}, {"aggregate"});
+  const std::string target = "/api/v1/resources/" + code_ + "/aggregate";
+  auto r = call(verb::post, target, tax_system_,
+                {{"group_by", {"district"}},
+                 {"metrics", {{{"op", "count"}}, {{"op", "sum"}, {"item", "reg_capital"}}}}},
+                true, "agg-1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto out = json::parse(r.body);
+  // 天河区 has 7 records; 越秀区 has 3, under the minimum of 4: left out and counted.
+  ASSERT_EQ(out["groups"].size(), 1u);
+  EXPECT_EQ(out["groups"][0]["key"], json({{"district", "天河区"}}));
+  EXPECT_EQ(out["groups"][0]["count"], 7);
+  EXPECT_EQ(out["groups"][0]["sum_reg_capital"], 2800.0);
+  EXPECT_EQ(out["suppressed_groups"], 1);
+  EXPECT_EQ(ledger_entry("agg-1")["operation"], "aggregate");
+  // With a filter that leaves only small groups, nothing is shown.
+  auto small = ok(verb::post, target, tax_system_,
+                  {{"group_by", {"district"}},
+                   {"filter", "reg_capital ge 800"},
+                   {"metrics", {{{"op", "count"}}}}});
+  EXPECT_EQ(small["groups"].size(), 0u);
+  EXPECT_EQ(small["suppressed_groups"], 1);
+  // Grouping by a sensitive item would show it: refused; so is an ungranted item.
+  EXPECT_EQ(call(verb::post, target, tax_system_,
+                 {{"group_by", {"phone"}}, {"metrics", {{{"op", "count"}}}}})
+                .status,
+            403);
+  EXPECT_EQ(call(verb::post, target, tax_system_,
+                 {{"group_by", {"legal_person"}}, {"metrics", {{{"op", "count"}}}}})
+                .status,
+            403);
+  EXPECT_EQ(
+      call(verb::post, target, tax_system_,
+           {{"group_by", {"district"}}, {"metrics", {{{"op", "max"}, {"item", "reg_capital"}}}}})
+          .status,
+      422);
+  // Aggregate alone gives no records.
+  EXPECT_EQ(call(verb::get, "/api/v1/resources/" + code_ + "/records", tax_system_).status, 403);
+}
+
 }  // namespace
 }  // namespace hub::test

@@ -720,6 +720,16 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
          return json{{"key", "x"}, {"claims", {{"legal_person", "张三"}}}};
        },
        all(403)},
+      {verb::get, "/api/v1/resources/{code}/records",
+       [&] { return "/api/v1/resources/" + resource + "/records"; }, nullptr, all(403)},
+      {verb::get, "/api/v1/resources/{code}/changes",
+       [&] { return "/api/v1/resources/" + resource + "/changes"; }, nullptr, all(403)},
+      {verb::post, "/api/v1/resources/{code}/aggregate",
+       [&] { return "/api/v1/resources/" + resource + "/aggregate"; },
+       [] {
+         return json{{"metrics", {{{"op", "count"}}}}};
+       },
+       all(403)},
       {verb::get, "/api/v1/ledger/entries", [] { return "/api/v1/ledger/entries"; }, nullptr,
        all(200)},
       {verb::get, "/api/v1/ledger/checkpoint", [] { return "/api/v1/ledger/checkpoint"; }, nullptr,

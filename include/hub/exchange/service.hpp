@@ -37,6 +37,10 @@ class ExchangeService {
                                            const std::string& key);
   boost::asio::awaitable<std::string> verify(http::Request& req, const std::string& code,
                                              const nlohmann::json& body);
+  boost::asio::awaitable<std::string> query(http::Request& req, const std::string& code);
+  boost::asio::awaitable<std::string> changes(http::Request& req, const std::string& code);
+  boost::asio::awaitable<std::string> aggregate(http::Request& req, const std::string& code,
+                                                const nlohmann::json& body);
 
   // The resource's schema of the version in force (from the in-memory catalog); 404 when the
   // resource does not exist or is another agency's draft.
