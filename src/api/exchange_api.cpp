@@ -11,7 +11,8 @@ using http::Response;
 using http::Status;
 using http::Verb;
 
-void register_exchange_routes(http::Router& router, exchange::ExchangeService& service) {
+void register_exchange_routes(http::Router& router, exchange::ExchangeService& service,
+                              std::uint64_t import_body_limit) {
   const auto pushers = Access::roles({Role::agency_system, Role::agency_operator});
   router.add(Verb::put, "/api/v1/resources/{code}/records/{key}", pushers,
              [&service](Request& req) -> awaitable<Response> {
@@ -69,6 +70,13 @@ void register_exchange_routes(http::Router& router, exchange::ExchangeService& s
                co_return Response::json(Status::ok, std::move(out));
              },
              {.data_request = true, .operation = "aggregate"});
+  router.add(Verb::post, "/api/v1/resources/{code}/imports", pushers,
+             [&service](Request& req) -> awaitable<Response> {
+               const std::string code(req.param("code"));
+               auto out = co_await service.import(req, code);
+               co_return Response::json(Status::ok, std::move(out));
+             },
+             {.body_limit = import_body_limit, .data_request = false, .operation = {}, .stream_body = true});
 }
 
 }  // namespace hub::api

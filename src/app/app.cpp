@@ -189,7 +189,7 @@ void App::register_routes() {
   api::register_members_routes(router_, *members_, *services_);
   api::register_catalog_routes(router_, *catalog_);
   api::register_sharing_routes(router_, *sharing_);
-  api::register_exchange_routes(router_, *exchange_);
+  api::register_exchange_routes(router_, *exchange_, config_.limits.import_body_limit);
   api::register_ledger_routes(router_, *ledger_);
 }
 

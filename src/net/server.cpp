@@ -70,6 +70,12 @@ class Server::Session {
 
  private:
   asio::awaitable<bool> serve_one();
+  asio::awaitable<bool> streamed(bhttp::request_parser<bhttp::empty_body>& header_parser,
+                                 http::Request& request, const http::Route& route,
+                                 const http::RouteMatch& match, std::uint64_t body_limit,
+                                 bool expects_continue, bool keep_alive,
+                                 std::chrono::steady_clock::time_point start,
+                                 const std::string& target, std::size_t qmark);
   asio::awaitable<void> write(http::Response& response, const http::Request& request,
                               bool keep_alive, std::chrono::steady_clock::time_point start,
                               std::size_t route_index);
@@ -214,6 +220,12 @@ asio::awaitable<bool> Server::Session::serve_one() {
     }
   }
 
+  if (match.kind == http::RouteMatch::Kind::found && match.route->options.stream_body && !denied &&
+      read_body) {
+    co_return co_await streamed(header_parser, request, *match.route, match, body_limit,
+                                expects_continue, keep_alive, start, target, qmark);
+  }
+
   bhttp::request_parser<bhttp::string_body> parser(std::move(header_parser));
   parser.body_limit(body_limit);
   if (read_body) {
@@ -269,6 +281,74 @@ asio::awaitable<bool> Server::Session::serve_one() {
   }
   const bool stay = keep_alive && !server_.draining_.load(std::memory_order_relaxed);
   co_await write(response, request, stay, start, route_index);
+  co_return stay;
+}
+
+// A route that reads its body as it arrives (bulk imports): the handler pulls the body through
+// Request::body_reader in chunks, under the same read deadline and body limit as any body.
+asio::awaitable<bool> Server::Session::streamed(
+    bhttp::request_parser<bhttp::empty_body>& header_parser, http::Request& request,
+    const http::Route& route, const http::RouteMatch& match, std::uint64_t body_limit,
+    bool expects_continue, bool keep_alive, std::chrono::steady_clock::time_point start,
+    const std::string& target, std::size_t qmark) {
+  request.message.base() = header_parser.get().base();
+  request.message.target(target);
+  request.path = std::string_view(request.message.target()).substr(0, qmark);
+  if (qmark != std::string::npos) {
+    request.query = std::string_view(request.message.target()).substr(qmark + 1);
+  }
+  request.path_params = match.params;
+  request.route_index = match.index;
+  if (expects_continue) {
+    bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+    stream_.expires_after(limits().write_timeout);
+    auto [wec, wn] =
+        co_await bhttp::async_write(stream_, cont, asio::as_tuple(asio::use_awaitable));
+    if (wec) co_return false;
+  }
+  bhttp::request_parser<bhttp::buffer_body> parser(std::move(header_parser));
+  parser.body_limit(body_limit);
+
+  class Reader final : public http::BodyReader {
+   public:
+    Reader(Session& session, bhttp::request_parser<bhttp::buffer_body>& p) : s_(session), p_(p) {}
+    asio::awaitable<std::size_t> read(char* out, std::size_t n) override {
+      while (!p_.is_done() && !failed_) {
+        p_.get().body().data = out;
+        p_.get().body().size = n;
+        s_.stream_.expires_after(s_.limits().read_timeout);
+        auto [ec, got] = co_await bhttp::async_read(s_.stream_, s_.buffer_, p_,
+                                                    asio::as_tuple(asio::use_awaitable));
+        (void)got;
+        if (ec == bhttp::error::need_buffer) ec = {};
+        if (ec == bhttp::error::body_limit) {
+          failed_ = true;
+          throw ApiError(ErrorCode::payload_too_large, "the body exceeds the import limit");
+        }
+        if (ec) {
+          failed_ = true;
+          throw ApiError(ErrorCode::bad_request, "the body could not be read to its end");
+        }
+        const std::size_t filled = n - p_.get().body().size;
+        if (filled > 0) co_return filled;
+      }
+      co_return 0;
+    }
+    bool failed() const { return failed_; }
+
+   private:
+    Session& s_;
+    bhttp::request_parser<bhttp::buffer_body>& p_;
+    bool failed_ = false;
+  };
+  Reader reader(*this, parser);
+  request.body_reader = &reader;
+  auto response = co_await http::dispatch(route, request);
+  request.body_reader = nullptr;
+  // A body the handler did not read to its end leaves the connection unusable.
+  const bool stay = keep_alive && parser.is_done() && !reader.failed() &&
+                    !server_.draining_.load(std::memory_order_relaxed);
+  co_await write(response, request, stay, start, match.index);
   co_return stay;
 }
 

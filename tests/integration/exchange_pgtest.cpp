@@ -94,6 +94,7 @@ class ExchangeTest : public ::testing::Test {
   TestDatabase db_;
   std::unique_ptr<TestHub> hub_;
   std::unique_ptr<client::HttpsClient> client_;
+  std::string market_operator() { return person(kMarket, "sc-operator", "agency_operator"); }
   std::string market_system_, market_officer_, tax_officer_, tax_system_, stats_system_, code_;
 };
 
@@ -360,9 +361,10 @@ TEST_F(ExchangeQueryTest, ChangesFollowWritesAndDeletesInOrder) {
   EXPECT_FALSE(news["items"][1].contains("data"));
   EXPECT_EQ(ok(verb::get, "/api/v1/resources/" + code_, kAdmin)["record_count"], 9);
   // A cursor the hub did not make is refused.
-  EXPECT_EQ(call(verb::get, "/api/v1/resources/" + code_ + "/changes?cursor=" + cursor + "x",
-                 tax_system_).status,
-            400);
+  EXPECT_EQ(
+      call(verb::get, "/api/v1/resources/" + code_ + "/changes?cursor=" + cursor + "x", tax_system_)
+          .status,
+      400);
 }
 
 TEST_F(ExchangeQueryTest, AggregatesCountAndSumLeavingOutSmallGroups) {
@@ -404,6 +406,85 @@ TEST_F(ExchangeQueryTest, AggregatesCountAndSumLeavingOutSmallGroups) {
       422);
   // Aggregate alone gives no records.
   EXPECT_EQ(call(verb::get, "/api/v1/resources/" + code_ + "/records", tax_system_).status, 403);
+}
+
+client::ClientResponse import_body(client::HttpsClient& c, const std::string& token,
+                                   const std::string& target, const std::string& type,
+                                   const std::string& body) {
+  return c.request(verb::post, target, body,
+                   {{"Authorization", "Bearer " + token}, {"Content-Type", type}});
+}
+
+TEST_F(ExchangeTest, NdjsonImportStoresGoodLinesAndReportsBadOnes) {
+  std::string body;
+  const int n = 12000;  // more than two batches, streamed
+  for (int i = 0; i < n; ++i) {
+    if (i == 5) {
+      body += "{not json\n";
+    } else if (i == 9000) {
+      body += R"({"uscc":"X9000","legal_person":"王五","reg_capital":"很多"})"
+              "\n";
+    } else {
+      body +=
+          json({{"uscc", "K" + std::to_string(i)}, {"legal_person", "张三"}, {"reg_capital", i}})
+              .dump() +
+          "\r\n";
+    }
+  }
+  const std::string target = "/api/v1/resources/" + code_ + "/imports";
+  auto r = import_body(*client_, market_system_, target, "application/x-ndjson", body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto out = json::parse(r.body);
+  EXPECT_EQ(out["accepted"], n - 2);
+  EXPECT_EQ(out["rejected"], 2);
+  ASSERT_EQ(out["errors"].size(), 2u);
+  EXPECT_EQ(out["errors"][0]["line"], 6);
+  EXPECT_EQ(out["errors"][1]["line"], 9001);
+  EXPECT_NE(out["errors"][1]["message"].get<std::string>().find("reg_capital"), std::string::npos);
+  EXPECT_EQ(ok(verb::get, "/api/v1/resources/" + code_, kAdmin)["record_count"], n - 2);
+
+  // Imported again: versions go up, the count stays.
+  r = import_body(*client_, market_system_, target, "application/x-ndjson",
+                  json({{"uscc", "K1"}, {"legal_person", "李四"}}).dump() + "\n");
+  EXPECT_EQ(json::parse(r.body)["accepted"], 1);
+  grant({"uscc", "legal_person"}, {"read"}, {"legal_person"});
+  auto rec = ok(verb::get, records("K1"), tax_system_);
+  EXPECT_EQ(rec["version"], 2);
+  EXPECT_EQ(rec["data"]["legal_person"], "李四");
+
+  // atomic=true: a bad line and nothing is stored.
+  r = import_body(*client_, market_system_, target + "?atomic=true", "application/x-ndjson",
+                  json({{"uscc", "A1"}, {"legal_person", "甲"}}).dump() + "\n[1]\n");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(json::parse(r.body)["errors"][0]["field"], "line 2");
+  EXPECT_EQ(call(verb::get, records("A1"), tax_system_).status, 404);
+  // Not NDJSON or CSV; another agency; a consumer.
+  EXPECT_EQ(import_body(*client_, market_system_, target, "application/json", "{}").status, 422);
+  EXPECT_EQ(import_body(*client_, stats_system_, target, "application/x-ndjson", "{}\n").status,
+            403);
+  EXPECT_EQ(import_body(*client_, tax_system_, target, "application/x-ndjson", "{}\n").status, 403);
+}
+
+TEST_F(ExchangeTest, CsvImportReadsAHeaderRowAndChineseText) {
+  const std::string target = "/api/v1/resources/" + code_ + "/imports";
+  std::string csv =
+      "\xEF\xBB\xBFuscc,legal_person,reg_capital\r\n"
+      "91440101MA59AAAA1X,陈大文,100.5\r\n"
+      "\"91440101MA59BBBB2X\",\"欧阳, 娜娜\",\r\n"
+      "91440101MA59CCCC3X,,12\r\n"
+      "91440101MA59DDDD4X,黄\"x\",abc\r\n";
+  auto r = import_body(*client_, market_operator(), target, "text/csv; charset=utf-8", csv);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto out = json::parse(r.body);
+  EXPECT_EQ(out["accepted"], 2);
+  EXPECT_EQ(out["rejected"], 2);  // a required item missing; a number that is not one
+  EXPECT_EQ(out["errors"][0]["line"], 4);
+  grant({"uscc", "legal_person", "reg_capital"}, {"read"}, {"legal_person"});
+  auto rec = ok(verb::get, records("91440101MA59BBBB2X"), tax_system_);
+  EXPECT_EQ(rec["data"], json({{"uscc", "91440101MA59BBBB2X"}, {"legal_person", "欧阳, 娜娜"}}));
+  // A header naming something that is not an item.
+  EXPECT_EQ(import_body(*client_, market_system_, target, "text/csv", "uscc,shoe\n1,2\n").status,
+            422);
 }
 
 }  // namespace

@@ -37,6 +37,8 @@ class ExchangeService {
                                            const std::string& key);
   boost::asio::awaitable<std::string> verify(http::Request& req, const std::string& code,
                                              const nlohmann::json& body);
+  // A bulk import from the streamed body: {accepted, rejected, errors:[{line, message}]}.
+  boost::asio::awaitable<std::string> import(http::Request& req, const std::string& code);
   boost::asio::awaitable<std::string> query(http::Request& req, const std::string& code);
   boost::asio::awaitable<std::string> changes(http::Request& req, const std::string& code);
   boost::asio::awaitable<std::string> aggregate(http::Request& req, const std::string& code,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/beast/http.hpp>
 
 #include "hub/core/principal.hpp"
@@ -32,6 +33,15 @@ struct ShareFacts {
   std::int64_t record_count = 0;
 };
 
+// A request body read as it arrives (routes with RouteOptions::stream_body): bulk imports of
+// gigabytes are never held in memory. read() fills up to n bytes and returns how many; 0 at the
+// end. A body over the route's limit throws 413, a broken or slow one 400.
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  virtual boost::asio::awaitable<std::size_t> read(char* out, std::size_t n) = 0;
+};
+
 // What a handler sees of a request: the parsed message plus what the server learnt around it.
 struct Request {
   BeastRequest message;
@@ -46,6 +56,7 @@ struct Request {
   std::size_t route_index = 0;
   Worker* worker = nullptr;
   ShareFacts share;  // data requests only
+  BodyReader* body_reader = nullptr;  // streamed routes only; else the body is message.body()
 
   std::string_view param(std::string_view name) const;
   // The decoded value of a query parameter, or nullopt when absent.

@@ -48,6 +48,7 @@ struct RouteOptions {
   std::uint64_t body_limit = 0;  // 0: the configured JSON body limit
   bool data_request = false;     // carries X-Purpose (API.md's D routes), recorded in the ledger
   std::string_view operation;    // the ledger operation of a data request (read, query, ...)
+  bool stream_body = false;      // the handler reads the body as it arrives (Request::body_reader)
 };
 
 struct Route {
