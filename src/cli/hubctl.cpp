@@ -1,15 +1,17 @@
 #include "hub/cli/hubctl.hpp"
 
-#include <cstdlib>
+#include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-#include <fstream>
 #include <sstream>
 
 #include <spdlog/spdlog.h>
@@ -59,6 +61,9 @@ const char* kUsage =
     "                                  check an export offline: every leaf, every index, the\n"
     "                                  signed root, and consistency with an earlier checkpoint\n"
     "                                  (KEY: the PEM or the vkey); exit 1 on any problem\n"
+    "  import RESOURCE FILE [--atomic] [--format ndjson|csv]\n"
+    "                                  bulk-load records (NDJSON, or CSV with a header row;\n"
+    "                                  the format follows the file's extension), with progress\n"
     "  demo                            load the demo agencies, people, catalog and sharing\n"
     "  db status|start|stop            control the embedded database under the data dir\n"
     "  version                         print the version\n"
@@ -90,7 +95,7 @@ struct Options {
 };
 
 // Flags that take no value.
-const std::set<std::string> kSwitches = {"password-stdin", "insecure", "dry-run"};
+const std::set<std::string> kSwitches = {"password-stdin", "insecure", "dry-run", "atomic"};
 
 std::string env_or(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
@@ -298,8 +303,9 @@ std::pair<int, int> import_agencies(Api& api, std::string_view csv, std::ostream
         return i && *i < row.size() ? row[*i] : std::string();
       };
       const std::string p = cell(parent);
-      const bool parent_in_file = std::any_of(pending.begin(), pending.end(),
-                                              [&](const auto& r) { return r.size() > *code && r[*code] == p; });
+      const bool parent_in_file = std::any_of(pending.begin(), pending.end(), [&](const auto& r) {
+        return r.size() > *code && r[*code] == p;
+      });
       if (!p.empty() && !done.contains(p) && parent_in_file) {
         later.push_back(row);
         continue;
@@ -328,8 +334,8 @@ int cmd_agencies(const Options& o, std::ostream& out, std::ostream& err) {
   const std::string action = o.rest.size() > 1 ? o.rest[1] : "";
   Api api(o);
   if (action == "add") {
-    nlohmann::json body = {{"code", o.flag("code")}, {"name", o.flag("name")},
-                           {"level", o.flag("level")}};
+    nlohmann::json body = {
+        {"code", o.flag("code")}, {"name", o.flag("name")}, {"level", o.flag("level")}};
     if (auto p = o.flag("parent", false); !p.empty()) body["parent_code"] = p;
     auto a = api.call(verb::post, "/api/v1/agencies", body);
     out << "created " << a["code"].get<std::string>() << " " << a["name"].get<std::string>()
@@ -363,8 +369,8 @@ int cmd_principals(const Options& o, std::ostream& out, std::ostream& err) {
   const std::string action = o.rest.size() > 1 ? o.rest[1] : "";
   Api api(o);
   if (action == "add") {
-    nlohmann::json body = {{"name", o.flag("name")}, {"kind", o.flag("kind")},
-                           {"roles", split(o.flag("roles"), ',')}};
+    nlohmann::json body = {
+        {"name", o.flag("name")}, {"kind", o.flag("kind")}, {"roles", split(o.flag("roles"), ',')}};
     if (auto a = o.flag("agency", false); !a.empty()) body["agency_code"] = a;
     if (auto c = o.flag("cert-sha256", false); !c.empty()) body["cert_sha256"] = c;
     if (o.switches.contains("password-stdin")) {
@@ -404,8 +410,8 @@ int cmd_tokens(const Options& o, std::ostream& out, std::ostream& err) {
     if (auto d = o.flag("ttl-days", false); !d.empty()) body["ttl_days"] = std::stoi(d);
     auto t = api.call(verb::post, "/api/v1/principals/" + o.rest[2] + "/tokens", body);
     out << t["token"].get<std::string>() << "\n";
-    err << "token " << t["id"].get<std::string>() << " expires " << t["expires_at"].get<std::string>()
-        << "; it is shown only this once\n";
+    err << "token " << t["id"].get<std::string>() << " expires "
+        << t["expires_at"].get<std::string>() << "; it is shown only this once\n";
     return 0;
   }
   api.call(verb::delete_, "/api/v1/tokens/" + o.rest[2]);
@@ -414,7 +420,8 @@ int cmd_tokens(const Options& o, std::ostream& out, std::ostream& err) {
 }
 
 // What of a resource document differs from the hub's current version (catalog fields only).
-std::vector<std::string> changed_fields(const nlohmann::json& current, const nlohmann::json& wanted) {
+std::vector<std::string> changed_fields(const nlohmann::json& current,
+                                        const nlohmann::json& wanted) {
   std::vector<std::string> changed;
   for (const auto& field : catalog::resource_fields()) {
     const auto a = current.contains(field) ? current[field] : nlohmann::json();
@@ -493,7 +500,9 @@ ApplyCounts apply_resources(Api& api, const nlohmann::json& docs, bool dry_run, 
       }
       const std::string now = current.is_null() ? "draft" : current.value("status", "draft");
       if (!status.empty() && status != now) {
-        const char* action = status == "published" ? "publish" : status == "retired" ? "retire" : nullptr;
+        const char* action = status == "published" ? "publish"
+                             : status == "retired" ? "retire"
+                                                   : nullptr;
         if (!action) throw std::runtime_error("status must be draft, published or retired");
         out << (dry_run ? "would " : "") << action << " " << (code.empty() ? label : code) << "\n";
         if (!dry_run) api.call(verb::post, "/api/v1/resources/" + code + "/" + action);
@@ -549,12 +558,15 @@ int cmd_resources(const Options& o, std::ostream& out, std::ostream& err) {
       text << docs.dump(2) << "\n";
     } else if (format == "csv") {
       // UTF-8 with a BOM so spreadsheet programs read the Chinese names.
-      text << "\xEF\xBB\xBF" "code,name,provider_code,category,share_type,status,version,"
+      text << "\xEF\xBB\xBF"
+              "code,name,provider_code,category,share_type,status,version,"
               "update_cycle,share_methods,legal_basis,item_count,items\r\n";
       for (const auto& r : all) {
         std::string methods, items;
-        for (const auto& m : r["share_methods"]) methods += (methods.empty() ? "" : ";") + m.get<std::string>();
-        for (const auto& i : r["items"]) items += (items.empty() ? "" : ";") + i["name"].get<std::string>();
+        for (const auto& m : r["share_methods"])
+          methods += (methods.empty() ? "" : ";") + m.get<std::string>();
+        for (const auto& i : r["items"])
+          items += (items.empty() ? "" : ";") + i["name"].get<std::string>();
         text << csv_cell(r["code"]) << ',' << csv_cell(r["name"]) << ','
              << csv_cell(r["provider_code"]) << ',' << csv_cell(r["category"]) << ','
              << csv_cell(r["share_type"]) << ',' << csv_cell(r["status"]) << ','
@@ -574,7 +586,8 @@ int cmd_resources(const Options& o, std::ostream& out, std::ostream& err) {
     }
     return 0;
   }
-  err << "usage: hubctl resources apply -f FILE [--dry-run] | resources export [--format json|csv]\n";
+  err << "usage: hubctl resources apply -f FILE [--dry-run] | resources export [--format "
+         "json|csv]\n";
   return 2;
 }
 
@@ -695,9 +708,8 @@ int cmd_ledger(const Options& o, std::ostream& out, std::ostream& err) {
     if (auto e = o.flag("earlier", false); !e.empty()) earlier = read_file(e);
     std::ifstream in(o.flag("export"), std::ios::binary);
     if (!in) throw std::runtime_error("cannot read " + o.flag("export"));
-    auto result = ledger::audit_export(in, checkpoint, *key,
-                                       earlier ? std::optional<std::string_view>(*earlier)
-                                               : std::nullopt);
+    auto result = ledger::audit_export(
+        in, checkpoint, *key, earlier ? std::optional<std::string_view>(*earlier) : std::nullopt);
     for (const auto& p : result.problems) err << "hubctl: ledger verify: " << p << "\n";
     if (!result.ok()) return 1;
     out << "ok: " << result.entries << " entries; the signed checkpoint of " << parsed->origin
@@ -745,12 +757,77 @@ int cmd_ledger(const Options& o, std::ostream& out, std::ostream& err) {
   return 2;
 }
 
+std::string clock_text(double seconds) {
+  const auto s = static_cast<long long>(seconds);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+  return buf;
+}
+
+int cmd_import(const Options& o, std::ostream& out, std::ostream& err) {
+  if (o.rest.size() != 3) {
+    err << "usage: hubctl import RESOURCE FILE [--atomic] [--format ndjson|csv]\n";
+    return 2;
+  }
+  const std::string code = o.rest[1], file = o.rest[2];
+  std::string format = o.flag("format", false);
+  if (format.empty()) format = file.ends_with(".csv") ? "csv" : "ndjson";
+  if (format != "csv" && format != "ndjson") throw std::runtime_error("--format is ndjson or csv");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + file);
+  const auto size = fs::file_size(file);
+  if (o.token.empty()) throw std::runtime_error("no token: set HUB_TOKEN or HUB_TOKEN_FILE");
+  client::HttpsClient c(client_options(o));
+  const auto start = std::chrono::steady_clock::now();
+  auto last = start;
+  std::uint64_t rows = 0;
+  // rows, rows/s and the time left, redrawn on one line a few times a second
+  auto draw = [&](std::uint64_t sent, bool final) {
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double rate = secs > 0 ? rows / secs : 0;
+    const double left = sent > 0 && sent < size ? secs * (double(size) / sent - 1) : 0;
+    char line[160];
+    std::snprintf(line, sizeof line, "\r%12llu rows  %9.0f rows/s  %5.1f%%  %s %s",
+                  static_cast<unsigned long long>(rows), rate, size ? 100.0 * sent / size : 100.0,
+                  final ? "took" : "ETA", clock_text(final ? secs : left).c_str());
+    err << line << std::flush;
+  };
+  auto r = c.upload(
+      verb::post,
+      "/api/v1/resources/" + url_encode(code) + "/imports" +
+          (o.switches.contains("atomic") ? "?atomic=true" : ""),
+      in, size,
+      {{"Authorization", "Bearer " + o.token},
+       {"Content-Type", format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson"}},
+      [&](std::uint64_t sent, std::string_view chunk) {
+        rows += static_cast<std::uint64_t>(std::count(chunk.begin(), chunk.end(), '\n'));
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last > std::chrono::milliseconds(250)) {
+          last = now;
+          draw(sent, false);
+        }
+      });
+  draw(size, true);
+  err << "\n";
+  if (r.status >= 400) throw std::runtime_error(Api::describe(r));
+  auto result = nlohmann::json::parse(r.body);
+  out << result["accepted"].get<long long>() << " accepted, " << result["rejected"].get<long long>()
+      << " rejected\n";
+  for (const auto& e : result["errors"]) {
+    out << "  line " << e["line"].get<long long>() << ": " << e["message"].get<std::string>()
+        << "\n";
+  }
+  return result["rejected"].get<long long>() > 0 ? 1 : 0;
+}
+
 // Signs a demo person in and returns an API client acting as them.
 std::unique_ptr<Api> demo_person(const Options& o, const std::string& name) {
   client::HttpsClient c(client_options(o));
   auto r = c.request(verb::post, "/api/v1/sessions",
                      nlohmann::json{{"name", name}, {"password", kDemoPassword}}.dump());
-  if (r.status != 200) throw std::runtime_error("demo sign-in of " + name + ": " + Api::describe(r));
+  if (r.status != 200)
+    throw std::runtime_error("demo sign-in of " + name + ": " + Api::describe(r));
   Options as = o;
   as.token = nlohmann::json::parse(r.body)["token"];
   return std::make_unique<Api>(as);
@@ -870,17 +947,31 @@ int cmd_demo(const Options& o, std::ostream& out, std::ostream& err) {
     if (r.status != 409) err << body["name"].get<std::string>() << ": " << Api::describe(r) << "\n";
     return std::nullopt;
   };
-  add({{"name", "coordinator"}, {"kind", "user"}, {"roles", {"coordinator"}},
-       {"agency_code", "11440100CWC9EE711D"}, {"password", password}});
+  add({{"name", "coordinator"},
+       {"kind", "user"},
+       {"roles", {"coordinator"}},
+       {"agency_code", "11440100CWC9EE711D"},
+       {"password", password}});
   for (const auto& a : kAgencies) {
-    add({{"name", std::string(a.prefix) + "-cdo"}, {"kind", "user"}, {"roles", {"agency_cdo"}},
-         {"agency_code", a.code}, {"password", password}});
-    add({{"name", std::string(a.prefix) + "-officer"}, {"kind", "user"},
-         {"roles", {"agency_data_officer"}}, {"agency_code", a.code}, {"password", password}});
-    add({{"name", std::string(a.prefix) + "-operator"}, {"kind", "user"},
-         {"roles", {"agency_operator"}}, {"agency_code", a.code}, {"password", password}});
-    add({{"name", std::string(a.prefix) + "-system"}, {"kind", "system"},
-         {"roles", {"agency_system"}}, {"agency_code", a.code}});
+    add({{"name", std::string(a.prefix) + "-cdo"},
+         {"kind", "user"},
+         {"roles", {"agency_cdo"}},
+         {"agency_code", a.code},
+         {"password", password}});
+    add({{"name", std::string(a.prefix) + "-officer"},
+         {"kind", "user"},
+         {"roles", {"agency_data_officer"}},
+         {"agency_code", a.code},
+         {"password", password}});
+    add({{"name", std::string(a.prefix) + "-operator"},
+         {"kind", "user"},
+         {"roles", {"agency_operator"}},
+         {"agency_code", a.code},
+         {"password", password}});
+    add({{"name", std::string(a.prefix) + "-system"},
+         {"kind", "system"},
+         {"roles", {"agency_system"}},
+         {"agency_code", a.code}});
   }
   out << "principals: " << people << " created\n";
 
@@ -929,8 +1020,8 @@ int cmd_demo(const Options& o, std::ostream& out, std::ostream& err) {
       }
     }
     if (!ids.contains(name)) continue;
-    auto t = api.call(verb::post, "/api/v1/principals/" + ids[name] + "/tokens",
-                      {{"ttl_days", 30}});
+    auto t =
+        api.call(verb::post, "/api/v1/principals/" + ids[name] + "/tokens", {{"ttl_days", 30}});
     tokens[name] = t["token"];
   }
   fs::create_directories(o.data_dir);
@@ -1023,6 +1114,7 @@ int hubctl_main(const std::vector<std::string>& args, std::ostream& out, std::os
     if (command == "grants") return cmd_grants(o, out, err);
     if (command == "db") return cmd_db(o, out, err);
     if (command == "ledger") return cmd_ledger(o, out, err);
+    if (command == "import") return cmd_import(o, out, err);
   } catch (const std::exception& e) {
     err << "hubctl: " << e.what() << "\n";
     return 1;

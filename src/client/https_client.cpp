@@ -61,9 +61,9 @@ void HttpsClient::connect() {
   buffer_.clear();
 }
 
-ClientResponse HttpsClient::request(bhttp::verb verb, const std::string& target,
-                                    const std::string& body,
-                                    const std::vector<std::pair<std::string, std::string>>& headers) {
+ClientResponse HttpsClient::request(
+    bhttp::verb verb, const std::string& target, const std::string& body,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
   bhttp::request<bhttp::string_body> req{verb, target, 11};
   req.set(bhttp::field::host, options_.host);
   req.set(bhttp::field::user_agent, "hubctl");
@@ -103,6 +103,59 @@ ClientResponse HttpsClient::request(bhttp::verb verb, const std::string& target,
       if (!reused) throw;
     }
   }
+}
+
+ClientResponse HttpsClient::upload(
+    bhttp::verb verb, const std::string& target, std::istream& body, std::uint64_t size,
+    const std::vector<std::pair<std::string, std::string>>& headers,
+    const std::function<void(std::uint64_t, std::string_view)>& progress) {
+  close();  // a fresh connection: a failed upload cannot be retried from a stream
+  connect();
+  bhttp::request<bhttp::buffer_body> req{verb, target, 11};
+  req.set(bhttp::field::host, options_.host);
+  req.set(bhttp::field::user_agent, "hubctl");
+  for (const auto& [k, v] : headers) req.set(k, v);
+  req.content_length(size);
+  req.keep_alive(true);
+  req.body().data = nullptr;
+  req.body().more = true;
+  auto& tcp = beast::get_lowest_layer(*stream_);
+  bhttp::request_serializer<bhttp::buffer_body> sr{req};
+  tcp.expires_after(options_.timeout);
+  bhttp::write_header(*stream_, sr);
+  std::vector<char> buf(256 * 1024);
+  std::uint64_t sent = 0;
+  while (true) {
+    body.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const auto n = static_cast<std::size_t>(body.gcount());
+    req.body().data = n ? buf.data() : nullptr;
+    req.body().size = n;
+    req.body().more = n > 0;
+    tcp.expires_after(options_.timeout);
+    beast::error_code ec;
+    bhttp::write(*stream_, sr, ec);
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) {
+      // The hub may have answered early (a refusal) and closed: read what it said.
+      break;
+    }
+    sent += n;
+    if (progress && n) progress(sent, std::string_view(buf.data(), n));
+    if (n == 0) break;
+  }
+  tcp.expires_after(std::chrono::hours(1));  // the hub answers when the last batch is stored
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(1ull << 32);
+  bhttp::read(*stream_, buffer_, parser);
+  auto res = parser.release();
+  ClientResponse out;
+  out.status = res.result_int();
+  out.body = std::move(res.body());
+  for (const auto& field : res) {
+    out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  close();
+  return out;
 }
 
 }  // namespace hub::client

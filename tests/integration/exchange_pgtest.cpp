@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <sstream>
 #include <thread>
+
+#include "hub/cli/hubctl.hpp"
 
 #include "hub/core/text.hpp"
 #include "hub/ledger/entry.hpp"
@@ -485,6 +489,29 @@ TEST_F(ExchangeTest, CsvImportReadsAHeaderRowAndChineseText) {
   // A header naming something that is not an item.
   EXPECT_EQ(import_body(*client_, market_system_, target, "text/csv", "uscc,shoe\n1,2\n").status,
             422);
+}
+
+TEST_F(ExchangeTest, HubctlImportUploadsAFileWithProgress) {
+  const auto file = dir_.path() / "companies.ndjson";
+  {
+    std::ofstream out(file);
+    for (int i = 0; i < 3000; ++i) {
+      out << json({{"uscc", "H" + std::to_string(i)}, {"legal_person", "赵六"}}).dump() << "\n";
+    }
+    out << "oops\n";
+  }
+  const auto token_file = dir_.path() / "system-token";
+  std::ofstream(token_file) << market_system_;
+  std::ostringstream out, err;
+  const int rc =
+      cli::hubctl_main({"--url", "https://127.0.0.1:" + std::to_string(hub_->port()), "--insecure",
+                        "--token-file", token_file.string(), "import", code_, file.string()},
+                       out, err);
+  EXPECT_EQ(rc, 1) << "a rejected line makes the exit status 1: " << err.str();
+  EXPECT_NE(out.str().find("3000 accepted, 1 rejected"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("line 3001: not a JSON object"), std::string::npos) << out.str();
+  EXPECT_NE(err.str().find("rows/s"), std::string::npos) << err.str();
+  EXPECT_EQ(ok(verb::get, "/api/v1/resources/" + code_, kAdmin)["record_count"], 3000);
 }
 
 }  // namespace

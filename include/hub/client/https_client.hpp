@@ -7,6 +7,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
+#include <functional>
+#include <istream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,9 +20,9 @@ namespace hub::client {
 struct ClientOptions {
   std::string host = "127.0.0.1";
   std::string port = "8443";
-  std::string ca_file;       // PEM to verify the hub's certificate; empty with insecure = true
-  bool insecure = false;     // accept any certificate (the development certificate)
-  std::string client_cert;   // PEM certificate and key for mutual TLS
+  std::string ca_file;      // PEM to verify the hub's certificate; empty with insecure = true
+  bool insecure = false;    // accept any certificate (the development certificate)
+  std::string client_cert;  // PEM certificate and key for mutual TLS
   std::string client_key;
   std::chrono::milliseconds timeout{30000};
 };
@@ -42,6 +44,14 @@ class HttpsClient {
                          const std::string& body = {},
                          const std::vector<std::pair<std::string, std::string>>& headers = {});
 
+  // Sends `size` bytes read from `body` as the request body, in chunks, calling `progress` with
+  // the bytes sent so far and the chunk after each (for a progress bar): for uploads too large
+  // to hold in memory.
+  ClientResponse upload(boost::beast::http::verb verb, const std::string& target,
+                        std::istream& body, std::uint64_t size,
+                        const std::vector<std::pair<std::string, std::string>>& headers,
+                        const std::function<void(std::uint64_t sent, std::string_view chunk)>&
+                            progress);
   void close();
 
  private:
