@@ -18,6 +18,9 @@ CREATE TABLE records (
   PRIMARY KEY (resource_code, key)
 );
 CREATE UNIQUE INDEX records_feed ON records (resource_code, seq);
+-- Licence lookups by holder (电子证照 holder_code), on licence records only.
+CREATE INDEX records_licence_holder ON records ((data->>'holder_code'), resource_code)
+  WHERE data ? 'holder_code';
 
 -- Each resource's change counter: the next sequence number of its feed.
 CREATE TABLE record_sequences (

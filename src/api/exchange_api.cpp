@@ -76,7 +76,16 @@ void register_exchange_routes(http::Router& router, exchange::ExchangeService& s
                auto out = co_await service.import(req, code);
                co_return Response::json(Status::ok, std::move(out));
              },
-             {.body_limit = import_body_limit, .data_request = false, .operation = {}, .stream_body = true});
+             {.body_limit = import_body_limit,
+              .data_request = false,
+              .operation = {},
+              .stream_body = true});
+  router.add(Verb::get, "/api/v1/licences", Access::principal(),
+             [&service](Request& req) -> awaitable<Response> {
+               auto out = co_await service.licences(req);
+               co_return Response::json(Status::ok, std::move(out));
+             },
+             {.data_request = true, .operation = "licence_lookup"});
 }
 
 }  // namespace hub::api

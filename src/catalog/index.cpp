@@ -25,12 +25,21 @@ IndexEntry CatalogIndex::entry_of(const json& resource) {
   IndexEntry e;
   e.provider_code = resource["provider_code"];
   e.status = resource["status"];
+  e.kind = resource.value("kind", "dataset");
   e.share_type = resource["share_type"];
   e.category = resource["category"];
   e.search_text = lower_ascii(resource["name"].get<std::string>() + " " +
                               resource["summary"].get<std::string>());
   e.json = resource.dump(-1, ' ', false, json::error_handler_t::replace);
   return e;
+}
+
+std::vector<std::string> CatalogIndex::licence_codes() const {
+  std::vector<std::string> out;
+  for (const auto& [code, e] : *current_.load()) {
+    if (e.kind == "licence" && e.status == "published") out.push_back(code);
+  }
+  return out;
 }
 
 std::shared_ptr<const IndexEntry> CatalogIndex::find(std::string_view code) const {
@@ -74,7 +83,8 @@ std::vector<std::string> CatalogIndex::search(const Principal& caller, const Sea
 void CatalogIndex::load_all(PGconn* conn) {
   auto r = pg::exec_blocking(conn, kAll, pg::Params());
   auto next = std::make_shared<Map>();
-  for (int i = 0; i < r.rows(); ++i) (*next)[std::string(r.get(i, 0))] = entry_of(resource_json(r, i));
+  for (int i = 0; i < r.rows(); ++i)
+    (*next)[std::string(r.get(i, 0))] = entry_of(resource_json(r, i));
   std::lock_guard lock(write_mutex_);
   current_.store(std::move(next));
   loaded_.store(true);
@@ -83,7 +93,8 @@ void CatalogIndex::load_all(PGconn* conn) {
 bool CatalogIndex::handle(PGconn* conn, const std::string& payload) {
   if (!payload.starts_with("resource:")) return false;
   const std::string code = payload.substr(9);
-  auto r = pg::exec_blocking(conn, std::string(kAll) + " WHERE r.code = $1", pg::Params().add(code));
+  auto r =
+      pg::exec_blocking(conn, std::string(kAll) + " WHERE r.code = $1", pg::Params().add(code));
   put(code, r.rows() ? std::optional(entry_of(resource_json(r, 0))) : std::nullopt);
   return true;
 }

@@ -470,4 +470,83 @@ asio::awaitable<std::string> ExchangeService::aggregate(http::Request& req, cons
       -1, ' ', false, json::error_handler_t::replace);
 }
 
+asio::awaitable<std::string> ExchangeService::licences(http::Request& req) {
+  const Principal& me = *req.principal;
+  auto holder = req.query_param("holder_code");
+  if (!holder || holder->empty() || holder->size() > 64) {
+    throw ApiError(ErrorCode::validation_failed, "holder_code is required",
+                   {{"holder_code", "is required (1-64 characters)"}}, 400);
+  }
+  const auto holder_type = req.query_param("holder_type");
+  const auto type_code = req.query_param("type_code");
+  std::vector<std::string> asked = {"holder_code"};
+  if (holder_type && !holder_type->empty()) asked.push_back("holder_code_type");
+  // The licence resources this consumer may query for these items (of the type asked).
+  struct Source {
+    std::shared_ptr<const RecordSchema> schema;
+    sharing::Decision decision;
+  };
+  std::vector<Source> sources;
+  for (const auto& code : catalog_.licence_codes()) {
+    auto entry = catalog_.find(code);
+    if (!entry) continue;
+    if (type_code && !type_code->empty()) {
+      const json doc = json::parse(entry->json);
+      if (!doc.contains("licence") || doc["licence"].value("type_code", "") != *type_code) continue;
+    }
+    auto d = grants_.authorize(me, code, Operation::query, asked);
+    if (d.allowed) sources.push_back({schema(me, code), std::move(d)});
+  }
+  req.share.items = asked;
+  if (sources.empty()) {
+    throw ApiError(ErrorCode::no_grant,
+                   "your agency holds no query grant on a licence resource of this type");
+  }
+  // The entry names the resource searched (the first one with a match when there are several).
+  req.share.resource_code = sources[0].schema->code;
+  req.share.provider_code = sources[0].schema->provider_code;
+  req.share.grant_id = sources[0].decision.grant_id;
+  static constexpr pg::Query kHolder{
+      "exchange_licences",
+      "SELECT key, version, " HUB_SQL_TS("updated_at") ", data::text FROM records "
+      "WHERE data ? 'holder_code' AND data->>'holder_code' = $2 AND resource_code = $1 "
+      "AND NOT deleted AND ($3::text IS NULL OR data->>'holder_code_type' = $3) "
+      "ORDER BY key LIMIT 1000"};
+  json items = json::array();
+  std::vector<std::string> delivered;
+  bool matched = false;
+  for (const auto& src : sources) {
+    const pg::Params params =
+        pg::Params()
+            .add(src.schema->code)
+            .add(*holder)
+            .add(holder_type && !holder_type->empty() ? std::optional<std::string>(*holder_type)
+                                                      : std::nullopt);
+    auto r = co_await req.worker->db().exec(kHolder, params);
+    if (r.rows() > 0 && !matched) {
+      matched = true;
+      req.share.resource_code = src.schema->code;
+      req.share.provider_code = src.schema->provider_code;
+      req.share.grant_id = src.decision.grant_id;
+    }
+    for (int i = 0; i < r.rows(); ++i) {
+      std::vector<std::string> shown;
+      items.push_back(
+          json{{"resource_code", src.schema->code},
+               {"key", r.get(i, 0)},
+               {"version", r.get_int(i, 1)},
+               {"updated_at", r.get(i, 2)},
+               {"data", visible(*src.schema, src.decision, json::parse(r.get(i, 3)), shown)}});
+      for (auto& n : shown) {
+        if (std::find(delivered.begin(), delivered.end(), n) == delivered.end())
+          delivered.push_back(n);
+      }
+    }
+  }
+  if (!delivered.empty()) req.share.items = delivered;
+  req.share.record_count = static_cast<std::int64_t>(items.size());
+  co_return json{{"items", std::move(items)}, {"next_cursor", nullptr}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
+}
+
 }  // namespace hub::exchange

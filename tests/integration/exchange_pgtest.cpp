@@ -514,5 +514,57 @@ TEST_F(ExchangeTest, HubctlImportUploadsAFileWithProgress) {
   EXPECT_EQ(ok(verb::get, "/api/v1/resources/" + code_, kAdmin)["record_count"], 3000);
 }
 
+TEST_F(ExchangeTest, LicencesAreLookedUpByHolderUnderAQueryGrant) {
+  auto lr = ok(verb::post, "/api/v1/licence-resources", kAdmin,
+               {{"provider_code", kMarket},
+                {"type_name", "营业执照"},
+                {"type_code", "11100000000013338W001"},
+                {"legal_basis", "《市场主体登记管理条例》"}});
+  const std::string licence = lr["code"];
+  ok(verb::post, "/api/v1/resources/" + licence + "/publish", kAdmin);
+  for (int i = 0; i < 3; ++i) {
+    ok(verb::put, "/api/v1/resources/" + licence + "/records/LIC-" + std::to_string(i),
+       market_system_,
+       {{"licence_name", "营业执照"},
+        {"licence_number", "N-" + std::to_string(i)},
+        {"type_name", "营业执照"},
+        {"type_code", "11100000000013338W001"},
+        {"holder_name", "广州市某某科技有限公司"},
+        {"holder_code", i < 2 ? "91440101MA59ABCD1X" : "91440101MA59XXXX9X"},
+        {"holder_code_type", "001"},
+        {"issuer", "广州市市场监督管理局"},
+        {"issuer_code", kMarket},
+        {"issue_date", "2024-03-01"},
+        {"status", "valid"}});
+  }
+  const std::string target =
+      "/api/v1/licences?holder_code=91440101MA59ABCD1X&type_code=11100000000013338W001";
+  EXPECT_EQ(call(verb::get, target, tax_system_).status, 403) << "no grant yet";
+  auto a =
+      ok(verb::post, "/api/v1/applications", tax_officer_,
+         {{"resource_code", licence},
+          {"items", {"licence_number", "holder_name", "holder_code", "holder_code_type", "status"}},
+          {"operations", {"query"}},
+          {"purpose", "核验纳税人营业执照"},
+          {"valid_until", "2027-06-30"}});
+  ok(verb::post, "/api/v1/applications/" + a["id"].get<std::string>() + "/decision",
+     market_officer_, {{"decision", "approve"}, {"opinion", "同意"}});
+  auto r = call(verb::get, target + "&holder_type=001", tax_system_, nullptr, true, "lic-1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto items = json::parse(r.body)["items"];
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0]["resource_code"], licence);
+  EXPECT_EQ(items[0]["data"]["licence_number"], "N-0");
+  EXPECT_EQ(items[0]["data"]["holder_name"], "广**********") << "masked as a name";
+  EXPECT_FALSE(items[0]["data"].contains("issuer")) << "not granted";
+  auto e = ledger_entry("lic-1");
+  EXPECT_EQ(e["operation"], "licence_lookup");
+  EXPECT_EQ(e["resource_code"], licence);
+  EXPECT_EQ(e["purpose"], "税收征管");
+  EXPECT_EQ(e["record_count"], 2);
+  EXPECT_EQ(call(verb::get, "/api/v1/licences", tax_system_).status, 400);
+  EXPECT_EQ(ok(verb::get, "/api/v1/licences?holder_code=nobody", tax_system_)["items"].size(), 0u);
+}
+
 }  // namespace
 }  // namespace hub::test

@@ -726,6 +726,8 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
        [&] { return "/api/v1/resources/" + resource + "/imports"; },
        [] { return json::object(); },  // sent as JSON: not an import's type
        only({{"operator_a", 422}, {"system_a", 422}}, 403)},
+      {verb::get, "/api/v1/licences", [] { return "/api/v1/licences?holder_code=x"; }, nullptr,
+       all(403)},
       {verb::get, "/api/v1/resources/{code}/changes",
        [&] { return "/api/v1/resources/" + resource + "/changes"; }, nullptr, all(403)},
       {verb::post, "/api/v1/resources/{code}/aggregate",

@@ -17,6 +17,7 @@ namespace hub::catalog {
 // its JSON, serialised once.
 struct IndexEntry {
   std::string provider_code;
+  std::string kind;  // dataset or licence
   std::string status;
   std::string share_type;
   std::string category;
@@ -48,6 +49,8 @@ class CatalogIndex : public members::SyncFollower {
   std::vector<std::string> search(const Principal& caller, const SearchFilter& filter,
                                   std::string& last_code) const;
 
+  // The codes of the licence resources (kind licence) that are published.
+  std::vector<std::string> licence_codes() const;
   // One resource's entry, or null (shares the snapshot it was read from).
   std::shared_ptr<const IndexEntry> find(std::string_view code) const;
   void load_all(PGconn* conn) override;

@@ -39,6 +39,8 @@ class ExchangeService {
                                              const nlohmann::json& body);
   // A bulk import from the streamed body: {accepted, rejected, errors:[{line, message}]}.
   boost::asio::awaitable<std::string> import(http::Request& req, const std::string& code);
+  // Licences of a holder across the licence resources the caller may query.
+  boost::asio::awaitable<std::string> licences(http::Request& req);
   boost::asio::awaitable<std::string> query(http::Request& req, const std::string& code);
   boost::asio::awaitable<std::string> changes(http::Request& req, const std::string& code);
   boost::asio::awaitable<std::string> aggregate(http::Request& req, const std::string& code,
