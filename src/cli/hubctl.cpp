@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "hub/catalog/resource.hpp"
+#include "hub/cli/demo_data.hpp"
 #include "hub/client/https_client.hpp"
 #include "hub/core/embedded.hpp"
 #include "hub/ledger/audit.hpp"
@@ -916,6 +917,97 @@ void demo_sharing(const Options& o, Api& admin, std::ostream& out, std::ostream&
 // The demo: the city's agencies, and for seven of them a CDO, a data officer and a system, plus
 // a coordinator. People share one documented password; systems get tokens written to
 // DATA_DIR/demo-tokens.json (0600), reused on the next run while they still work.
+// Records for the demo: 3,000 enterprises pushed by market regulation and 2,000 residents by
+// public security (realistic and the same every run), then a masked read, a verify and an
+// aggregate, each a data request in the ledger. Done once: skipped when records are there.
+void demo_records(const Options& o, Api& admin, const nlohmann::json& tokens, std::ostream& out,
+                  std::ostream& err) {
+  auto resource_of = [&](const std::string& provider, const std::string& name) {
+    for (const auto& r : admin.all("/api/v1/resources?provider=" + provider)) {
+      if (r["name"] == name) return r;
+    }
+    throw std::runtime_error("demo resource missing: " + name);
+  };
+  try {
+    const auto registration = resource_of("114401009P0Y2GG12L", "企业登记信息");
+    const auto residents = resource_of("1144010024CNN5F90B", "户籍人口基本信息");
+    const std::string reg = registration["code"], res = residents["code"];
+    if (admin.call(verb::get, "/api/v1/resources/" + reg)["record_count"].get<long long>() > 0) {
+      out << "records: already there\n";
+      return;
+    }
+    client::HttpsClient c(client_options(o));
+    auto as = [&](const std::string& system) {
+      return std::vector<std::pair<std::string, std::string>>{
+          {"Authorization", "Bearer " + tokens.at(system).get<std::string>()},
+          {"X-Purpose", "%E6%BC%94%E7%A4%BA"}};  // 演示
+    };
+    auto import = [&](const std::string& system, const std::string& code, const std::string& body) {
+      auto h = as(system);
+      h.emplace_back("Content-Type", "application/x-ndjson");
+      auto r = c.request(verb::post, "/api/v1/resources/" + code + "/imports", body, h);
+      if (r.status != 200) throw std::runtime_error("demo import: " + Api::describe(r));
+      return nlohmann::json::parse(r.body)["accepted"].get<long long>();
+    };
+    const std::string enterprises = demo_enterprises_ndjson(3000);
+    out << "records: " << import("gzsc-system", reg, enterprises) << " enterprises (企业登记信息), "
+        << import("gzga-system", res, demo_residents_ndjson(2000))
+        << " residents (户籍人口基本信息)\n";
+
+    // A masked read: tax reads a registration under its approved grant.
+    const auto first = nlohmann::json::parse(enterprises.substr(0, enterprises.find('\n')));
+    auto read = c.request(
+        verb::get, "/api/v1/resources/" + reg + "/records/" + first["uscc"].get<std::string>(), {},
+        as("gzsw-system"));
+    out << "  tax reads " << first["uscc"].get<std::string>()
+        << " (legal person masked): " << read.body << "\n";
+
+    // Usable but invisible: human resources verifies a resident's name against an ID number,
+    // and statistics counts enterprises by district, neither seeing a record.
+    auto hr = demo_person(o, "gzrs-officer");
+    auto police = demo_person(o, "gzga-officer");
+    auto stats = demo_person(o, "gztj-cdo");
+    auto market = demo_person(o, "gzsc-officer");
+    auto verify_app = hr->call(verb::post, "/api/v1/applications",
+                               {{"resource_code", res},
+                                {"items", {"id_number", "name"}},
+                                {"operations", {"verify"}},
+                                {"purpose", "社保业务办理中核验参保人身份"},
+                                {"legal_basis", "《社会保险法》"},
+                                {"valid_until", "2027-06-30"}});
+    police->call(verb::post,
+                 "/api/v1/applications/" + verify_app["id"].get<std::string>() + "/decision",
+                 {{"decision", "approve"}, {"opinion", "同意，仅限核验"}});
+    const auto resident = nlohmann::json::parse(demo_residents_ndjson(1));
+    auto verify = c.request(
+        verb::post, "/api/v1/resources/" + res + "/verify",
+        nlohmann::json{{"key", resident["id_number"]}, {"claims", {{"name", resident["name"]}}}}
+            .dump(),
+        as("gzrs-system"));
+    out << "  human resources verifies a resident's name: " << verify.body << "\n";
+    auto agg_app = stats->call(verb::post, "/api/v1/applications",
+                               {{"resource_code", reg},
+                                {"items", {"district", "industry", "reg_capital"}},
+                                {"operations", {"aggregate"}},
+                                {"purpose", "经济运行分析（分区企业数和注册资本合计）"},
+                                {"valid_until", "2027-06-30"}});
+    market->call(verb::post,
+                 "/api/v1/applications/" + agg_app["id"].get<std::string>() + "/decision",
+                 {{"decision", "approve"}, {"opinion", "同意，仅限汇总统计"}});
+    auto agg = c.request(
+        verb::post, "/api/v1/resources/" + reg + "/aggregate",
+        nlohmann::json{{"group_by", {"district"}},
+                       {"metrics", {{{"op", "count"}}, {{"op", "sum"}, {"item", "reg_capital"}}}}}
+            .dump(),
+        as("gztj-system"));
+    const auto groups = nlohmann::json::parse(agg.body, nullptr, false);
+    out << "  statistics counts enterprises by district: "
+        << (groups.is_object() ? groups["groups"].size() : 0) << " districts\n";
+  } catch (const std::exception& e) {
+    err << "demo records: " << e.what() << "\n";
+  }
+}
+
 int cmd_demo(const Options& o, std::ostream& out, std::ostream& err) {
   Api api(o);
   auto csv = embedded::file("demo/agencies.csv");
@@ -1030,6 +1122,7 @@ int cmd_demo(const Options& o, std::ostream& out, std::ostream& err) {
     outf << tokens.dump(2) << "\n";
   }
   fs::permissions(token_file, fs::perms::owner_read | fs::perms::owner_write);
+  demo_records(o, api, tokens, out, err);
   out << "demo people sign in with password '" << password << "'; system tokens are in "
       << token_file.string() << "\n";
   return 0;

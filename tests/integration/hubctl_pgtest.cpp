@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <algorithm>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -27,9 +27,13 @@ class HubctlTest : public ::testing::Test {
 
   // Runs hubctl with the hub's URL and the admin token; returns (exit code, stdout, stderr).
   std::tuple<int, std::string, std::string> run(std::vector<std::string> args) {
-    std::vector<std::string> all = {"--url", "https://127.0.0.1:" + std::to_string(hub_->port()),
-                                    "--insecure", "--token-file", token_file_.string(),
-                                    "--data-dir", (dir_.path() / "data").string()};
+    std::vector<std::string> all = {"--url",
+                                    "https://127.0.0.1:" + std::to_string(hub_->port()),
+                                    "--insecure",
+                                    "--token-file",
+                                    token_file_.string(),
+                                    "--data-dir",
+                                    (dir_.path() / "data").string()};
     all.insert(all.end(), args.begin(), args.end());
     std::ostringstream out, err;
     int rc = cli::hubctl_main(all, out, err);
@@ -45,7 +49,8 @@ class HubctlTest : public ::testing::Test {
 TEST_F(HubctlTest, ImportsAgenciesFromCsvWithChineseNamesTwice) {
   const auto csv = dir_.path() / "agencies.csv";
   // A BOM, a quoted name with a comma, and a child listed before its parent.
-  std::ofstream(csv) << "\xEF\xBB\xBF" "code,name,level,parent_code\r\n"
+  std::ofstream(csv) << "\xEF\xBB\xBF"
+                        "code,name,level,parent_code\r\n"
                      << "11440100QDY5E4WF7U,\"广州市天河区政务服务和数据管理局\",district,"
                         "11440100CWC9EE711D\r\n"
                      << "11440100CWC9EE711D,\"广州市政务服务和数据管理局, 市级\",city,\r\n";
@@ -77,9 +82,9 @@ TEST_F(HubctlTest, AddsPrincipalsIssuesAndRevokesTokens) {
                            {{"Authorization", "Bearer " + token}});
   EXPECT_EQ(me.status, 200);
 
-  auto tokens = client.request(boost::beast::http::verb::get,
-                               "/api/v1/principals/" + id + "/tokens", {},
-                               {{"Authorization", std::string("Bearer ") + kAdminToken}});
+  auto tokens =
+      client.request(boost::beast::http::verb::get, "/api/v1/principals/" + id + "/tokens", {},
+                     {{"Authorization", std::string("Bearer ") + kAdminToken}});
   auto token_id = nlohmann::json::parse(tokens.body)["items"][0]["id"].get<std::string>();
   auto [rc4, out4, err4] = run({"tokens", "revoke", token_id});
   EXPECT_EQ(rc4, 0) << err4;
@@ -99,20 +104,22 @@ TEST_F(HubctlTest, ReportsTheHubsFieldErrors) {
 TEST_F(HubctlTest, ResourcesApplyIsIdempotentWithADryRunAndExports) {
   run({"agencies", "add", "--code", "114401009P0Y2GG12L", "--name", "广州市市场监督管理局",
        "--level", "city"});
-  nlohmann::json doc = {
-      {"name", "企业登记信息"},
-      {"summary", "市场主体登记基本信息"},
-      {"provider_code", "114401009P0Y2GG12L"},
-      {"category", "basic"},
-      {"format", "数据库"},
-      {"key", "uscc"},
-      {"items",
-       {{{"name", "uscc"}, {"title", "统一社会信用代码"}, {"type", "string"}, {"required", true},
-         {"sensitivity", "public"}}}},
-      {"share_type", "unconditional"},
-      {"share_methods", {"api"}},
-      {"update_cycle", "daily"},
-      {"status", "published"}};
+  nlohmann::json doc = {{"name", "企业登记信息"},
+                        {"summary", "市场主体登记基本信息"},
+                        {"provider_code", "114401009P0Y2GG12L"},
+                        {"category", "basic"},
+                        {"format", "数据库"},
+                        {"key", "uscc"},
+                        {"items",
+                         {{{"name", "uscc"},
+                           {"title", "统一社会信用代码"},
+                           {"type", "string"},
+                           {"required", true},
+                           {"sensitivity", "public"}}}},
+                        {"share_type", "unconditional"},
+                        {"share_methods", {"api"}},
+                        {"update_cycle", "daily"},
+                        {"status", "published"}};
   const auto file = dir_.path() / "catalog.json";
   std::ofstream(file) << nlohmann::json::array({doc}).dump();
 
@@ -143,7 +150,10 @@ TEST_F(HubctlTest, ResourcesApplyIsIdempotentWithADryRunAndExports) {
   auto [rc6, out6, err6] = run({"resources", "apply", "-f", file.string()});
   EXPECT_NE(out6.find("1 unchanged"), std::string::npos) << out6 << err6;
   auto [rc7, csv, err7] = run({"resources", "export", "--format", "csv"});
-  EXPECT_EQ(csv.rfind("\xEF\xBB\xBF" "code,name,", 0), 0u);
+  EXPECT_EQ(csv.rfind("\xEF\xBB\xBF"
+                      "code,name,",
+                      0),
+            0u);
   EXPECT_NE(csv.find("企业登记信息"), std::string::npos);
 }
 
@@ -156,13 +166,14 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   auto tokens = nlohmann::json::parse(in);
   ASSERT_EQ(tokens.size(), 7u);
   auto client = hub_->client();
-  auto me = client.request(boost::beast::http::verb::get, "/api/v1/me", {},
-                           {{"Authorization", "Bearer " + tokens["gzga-system"].get<std::string>()}});
+  auto me =
+      client.request(boost::beast::http::verb::get, "/api/v1/me", {},
+                     {{"Authorization", "Bearer " + tokens["gzga-system"].get<std::string>()}});
   EXPECT_EQ(me.status, 200);
   EXPECT_EQ(nlohmann::json::parse(me.body)["agency_code"], "1144010024CNN5F90B");
-  auto catalog = client.request(boost::beast::http::verb::get,
-                                "/api/v1/resources?status=published&limit=1000", {},
-                                {{"Authorization", std::string("Bearer ") + kAdminToken}});
+  auto catalog =
+      client.request(boost::beast::http::verb::get, "/api/v1/resources?status=published&limit=1000",
+                     {}, {{"Authorization", std::string("Bearer ") + kAdminToken}});
   auto resources = nlohmann::json::parse(catalog.body)["items"];
   EXPECT_EQ(resources.size(), 9u) << "eight datasets and one licence resource";
   std::set<std::string> share_types;
@@ -178,8 +189,24 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   for (const auto& a : app_list["items"]) {
     statuses.insert(a["status"].get<std::string>());
   }
-  EXPECT_EQ(statuses, (std::multiset<std::string>{"approved", "approved", "pending", "pending",
-                                                   "rejected"}));
+  EXPECT_EQ(statuses, (std::multiset<std::string>{"approved", "approved", "approved", "approved",
+                                                  "pending", "pending", "rejected"}));
+  // Records, and usable-but-invisible requests on them, each in the ledger.
+  EXPECT_NE(out.find("records: 3000 enterprises (企业登记信息), 2000 residents"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("\"legal_person\":\""), std::string::npos) << out;
+  EXPECT_NE(out.find("*"), std::string::npos) << "the legal person is masked: " << out;
+  EXPECT_NE(out.find(R"({"found":true,"match":true})"), std::string::npos) << out;
+  EXPECT_NE(out.find("counts enterprises by district: 11 districts"), std::string::npos) << out;
+  auto entries = client.request(boost::beast::http::verb::get, "/api/v1/ledger/entries", {},
+                                {{"Authorization", std::string("Bearer ") + kAdminToken}});
+  std::set<std::string> operations;
+  const auto entry_list = nlohmann::json::parse(entries.body);
+  for (const auto& e : entry_list["items"]) {
+    operations.insert(e["operation"].get<std::string>());
+    EXPECT_EQ(e["status"], 200) << e.dump();
+  }
+  EXPECT_EQ(operations, (std::set<std::string>{"read", "verify", "aggregate"}));
   auto objections = client.request(boost::beast::http::verb::get, "/api/v1/objections?status=open",
                                    {}, {{"Authorization", std::string("Bearer ") + kAdminToken}});
   EXPECT_EQ(nlohmann::json::parse(objections.body)["items"].size(), 1u);
@@ -191,11 +218,12 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   EXPECT_EQ(rc4, 0) << err4;
   EXPECT_EQ(decided.rfind("approved grant ", 0), 0u) << decided;
   auto [rc5, grants, err5] = run({"grants", "list"});
-  EXPECT_EQ(std::count(grants.begin(), grants.end(), '\n'), 3) << grants;
+  EXPECT_EQ(std::count(grants.begin(), grants.end(), '\n'), 5) << grants;
   // Run again: nothing new, the saved tokens reused.
   auto [rc2, out2, err2] = run({"demo"});
   EXPECT_EQ(rc2, 0) << err2;
   EXPECT_NE(out2.find("0 created, 56 already there"), std::string::npos) << out2;
+  EXPECT_NE(out2.find("records: already there"), std::string::npos) << out2;
   std::ifstream again(dir_.path() / "data" / "demo-tokens.json");
   EXPECT_EQ(nlohmann::json::parse(again), tokens);
 }

@@ -3,6 +3,8 @@
 
 #include "hub/exchange/schema.hpp"
 
+#include <sstream>
+
 namespace hub::exchange {
 namespace {
 
@@ -72,3 +74,32 @@ TEST(RecordSchema, ValidatesTypesRequiredUnknownAndTheKey) {
 
 }  // namespace
 }  // namespace hub::exchange
+
+#include "hub/cli/demo_data.hpp"
+#include "hub/members/credentials.hpp"
+
+namespace hub::cli {
+namespace {
+
+TEST(DemoData, CodesAreValidAndTheDataIsTheSameEveryRun) {
+  EXPECT_TRUE(valid_citizen_id("11010519491231002X"));  // GB 11643's own example
+  EXPECT_FALSE(valid_citizen_id("110105194912310021"));
+  const std::string a = demo_enterprises_ndjson(200), b = demo_enterprises_ndjson(200);
+  EXPECT_EQ(a, b);
+  std::istringstream lines(a);
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    auto r = nlohmann::json::parse(line);
+    EXPECT_TRUE(members::valid_uscc(r["uscc"].get<std::string>())) << r["uscc"];
+    EXPECT_TRUE(valid_citizen_id(r["legal_person_id"].get<std::string>())) << r["legal_person_id"];
+    ++n;
+  }
+  EXPECT_EQ(n, 200);
+  auto resident = nlohmann::json::parse(demo_residents_ndjson(1));
+  EXPECT_TRUE(valid_citizen_id(resident["id_number"].get<std::string>()));
+  EXPECT_EQ(resident["phone"].get<std::string>().size(), 11u);
+}
+
+}  // namespace
+}  // namespace hub::cli
