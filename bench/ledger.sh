@@ -12,7 +12,7 @@ SECONDS_APPEND=${SECONDS_APPEND:-20}
 CONCURRENCY=${CONCURRENCY:-512}
 ENTRIES=${ENTRIES:-10000000}
 PROOFS=${PROOFS:-500}
-BENCH_BIN=${BENCH_BIN:-build/hub_ledger_bench}
+BENCH_BIN=${BENCH_BIN:-build/hub_bench}
 [[ -x $BENCH_BIN ]] || die "$BENCH_BIN is missing: build first (scripts/build)"
 
 dir=$(make_tmp)

@@ -86,7 +86,9 @@ void append_conditions(std::string& sql, pg::Params& params, const std::vector<C
                        const RecordSchema& schema) {
   auto placeholder = [&params](const std::string& value) {
     params.add(value);
-    return "$" + std::to_string(params.size());
+    std::string p = "$";  // (not "$" + to_string(): GCC 12 warns falsely on that at -O2)
+    p += std::to_string(params.size());
+    return p;
   };
   for (const auto& c : where) {
     const Item& item = *schema.item(c.item);

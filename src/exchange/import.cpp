@@ -1,6 +1,12 @@
 // Bulk imports (API.md: POST /api/v1/resources/{code}/imports): NDJSON or CSV streamed from the
 // request body, checked line by line against the resource's items, and written in batches in
 // one transaction, without the body ever being held in memory.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 
 #include "hub/core/error.hpp"
@@ -158,6 +164,26 @@ asio::awaitable<std::string> ExchangeService::import(http::Request& req, const s
   const pg::Params code_param = pg::Params().add(code);
   auto begin = pg::batch(pg::step(kBegin), pg::step(kSequence, code_param));
   co_await lease->pipeline(begin);
+  // A batch is written while the next one is parsed: the statement goes out, this coroutine
+  // yields once so it is sent, and parsing goes on until the next batch is ready, which first
+  // waits for the one in flight (one statement at a time on a connection).
+  struct InFlight {
+    explicit InFlight(asio::any_io_executor ex)
+        : timer(ex, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer timer;
+    std::exception_ptr error;
+    bool done = false;
+  };
+  const auto executor = co_await asio::this_coro::executor;
+  std::shared_ptr<InFlight> inflight;
+  pg::Connection* conn = &*lease;
+  auto settle = [&]() -> asio::awaitable<void> {
+    if (!inflight) co_return;
+    auto f = std::move(inflight);
+    inflight.reset();
+    if (!f->done) co_await f->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (f->error) std::rethrow_exception(f->error);
+  };
   auto flush = [&]() -> asio::awaitable<void> {
     if (batch.empty()) co_return;
     std::string keys = "{", data = "{";
@@ -167,11 +193,24 @@ asio::awaitable<std::string> ExchangeService::import(http::Request& req, const s
     }
     keys += "}";
     data += "}";
-    const pg::Params params =
+    pg::Params params =
         pg::Params().add(code).add(keys).add(data).add(static_cast<std::int64_t>(batch.size()));
-    co_await lease->exec(kBatch, params);
     batch.clear();
     batch_index.clear();
+    co_await settle();
+    auto f = std::make_shared<InFlight>(executor);
+    inflight = f;
+    asio::co_spawn(
+        executor,
+        [conn, params = std::move(params)]() -> asio::awaitable<void> {
+          co_await conn->exec(kBatch, params);
+        },
+        [f](std::exception_ptr e) {
+          f->error = e;
+          f->done = true;
+          f->timer.cancel();
+        });
+    co_await asio::post(executor, asio::use_awaitable);
   };
 
   auto take_line = [&](std::string_view line) -> bool {  // true when a row was added
@@ -261,52 +300,68 @@ asio::awaitable<std::string> ExchangeService::import(http::Request& req, const s
   };
 
   // On any failure the lease goes back with its transaction open, and the pool does not lend a
-  // connection like that again: nothing of the import is stored.
-  {
-    std::string pending;
-    std::vector<char> chunk(256 * 1024);
-    while (true) {
-      std::size_t n = 0;
-      if (req.body_reader) {
-        n = co_await req.body_reader->read(chunk.data(), chunk.size());
-      } else if (line_no == 0 && pending.empty()) {
-        pending = req.message.body();
+  // connection like that again: nothing of the import is stored. A batch still in flight is
+  // waited for first, so the connection is not handed back in the middle of a statement.
+  std::exception_ptr failure;
+  try {
+    {
+      std::string pending;
+      std::vector<char> chunk(256 * 1024);
+      while (true) {
+        std::size_t n = 0;
+        if (req.body_reader) {
+          n = co_await req.body_reader->read(chunk.data(), chunk.size());
+        } else if (line_no == 0 && pending.empty()) {
+          pending = req.message.body();
+        }
+        if (n > 0) pending.append(chunk.data(), n);
+        std::size_t start = 0;
+        for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos;
+             start = nl + 1) {
+          take_line(std::string_view(pending).substr(start, nl - start));
+          // In an atomic import, a bad line already decides: nothing more is written.
+          if (batch.size() >= kBatchRows && !(atomic && rejected > 0)) co_await flush();
+        }
+        pending.erase(0, start);
+        if (pending.size() > kMaxLine) {
+          throw ApiError(ErrorCode::validation_failed,
+                         "line " + std::to_string(line_no + 1) + " is longer than 1 MiB",
+                         {{"line " + std::to_string(line_no + 1), "longer than 1 MiB"}}, 422);
+        }
+        if (n == 0) break;
       }
-      if (n > 0) pending.append(chunk.data(), n);
-      std::size_t start = 0;
-      for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
-        take_line(std::string_view(pending).substr(start, nl - start));
-        // In an atomic import, a bad line already decides: nothing more is written.
-        if (batch.size() >= kBatchRows && !(atomic && rejected > 0)) co_await flush();
+      if (!pending.empty()) take_line(pending);
+      if (csv && line_no == 0) {
+        throw ApiError(ErrorCode::validation_failed, "a CSV import starts with a header row",
+                       {{"line 1", "missing"}}, 422);
       }
-      pending.erase(0, start);
-      if (pending.size() > kMaxLine) {
+      if (atomic && rejected > 0) {
+        co_await settle();
+        const auto rollback = pg::batch(pg::step(kRollback));
+        co_await lease->pipeline(rollback);
+        std::vector<FieldError> fe;
+        for (const auto& err : errors) {
+          fe.push_back({"line " + std::to_string(err["line"].get<std::int64_t>()),
+                        err["message"].get<std::string>()});
+        }
         throw ApiError(ErrorCode::validation_failed,
-                       "line " + std::to_string(line_no + 1) + " is longer than 1 MiB",
-                       {{"line " + std::to_string(line_no + 1), "longer than 1 MiB"}}, 422);
+                       std::to_string(rejected) + " line(s) are bad; nothing was stored (atomic)",
+                       std::move(fe), 422);
       }
-      if (n == 0) break;
+      co_await flush();
+      co_await settle();
+      const auto commit = pg::batch(pg::step(kCommit));
+      co_await lease->pipeline(commit);
     }
-    if (!pending.empty()) take_line(pending);
-    if (csv && line_no == 0) {
-      throw ApiError(ErrorCode::validation_failed, "a CSV import starts with a header row",
-                     {{"line 1", "missing"}}, 422);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    try {
+      co_await settle();
+    } catch (...) {
     }
-    if (atomic && rejected > 0) {
-      const auto rollback = pg::batch(pg::step(kRollback));
-      co_await lease->pipeline(rollback);
-      std::vector<FieldError> fe;
-      for (const auto& err : errors) {
-        fe.push_back({"line " + std::to_string(err["line"].get<std::int64_t>()),
-                      err["message"].get<std::string>()});
-      }
-      throw ApiError(ErrorCode::validation_failed,
-                     std::to_string(rejected) + " line(s) are bad; nothing was stored (atomic)",
-                     std::move(fe), 422);
-    }
-    co_await flush();
-    const auto commit = pg::batch(pg::step(kCommit));
-    co_await lease->pipeline(commit);
+    std::rethrow_exception(failure);
   }
   co_return json{{"accepted", accepted}, {"rejected", rejected}, {"errors", std::move(errors)}}
       .dump(-1, ' ', false, json::error_handler_t::replace);

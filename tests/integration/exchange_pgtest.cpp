@@ -189,6 +189,32 @@ TEST_F(ExchangeTest, AGrantedConsumerReadsGrantedItemsMaskedAndEveryRequestIsInT
   // A missing record: 404, recorded.
   EXPECT_EQ(call(verb::get, records("NOSUCH"), tax_system_, nullptr, true, "read-4").status, 404);
   EXPECT_EQ(ledger_entry("read-4")["record_count"], 0);
+  // Expired (its valid_until passed, as the directory learns by NOTIFY): refused, recorded.
+  {
+    auto su = pg::connect_blocking(db_.superuser_conninfo(), 5);
+    pg::exec_blocking(su.get(),
+                      "UPDATE grants SET valid_until = now() - interval '1 second' WHERE id = $1",
+                      pg::Params().add(grant_id));
+    pg::exec_blocking(su.get(), "SELECT pg_notify('hub_directory', $1)",
+                      pg::Params().add("grant:" + grant_id));
+    int status = 200;
+    for (int i = 0; i < 100 && status == 200; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      status = call(verb::get, records("91440101MA59ABCD1X"), tax_system_, nullptr, true, "read-5")
+                   .status;
+    }
+    EXPECT_EQ(status, 403) << "an expired grant still reads";
+    pg::exec_blocking(su.get(),
+                      "UPDATE grants SET valid_until = now() + interval '1 day' WHERE id = $1",
+                      pg::Params().add(grant_id));
+    pg::exec_blocking(su.get(), "SELECT pg_notify('hub_directory', $1)",
+                      pg::Params().add("grant:" + grant_id));
+    for (int i = 0; i < 100 && status != 200; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      status = call(verb::get, records("91440101MA59ABCD1X"), tax_system_).status;
+    }
+    EXPECT_EQ(status, 200);
+  }
   // Revoked: refused from the next request.
   EXPECT_EQ(call(verb::delete_, "/api/v1/grants/" + grant_id, market_officer_).status, 204);
   EXPECT_EQ(call(verb::get, records("91440101MA59ABCD1X"), tax_system_).status, 403);

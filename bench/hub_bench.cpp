@@ -1,8 +1,9 @@
-// Drives the ledger appender as the hub does, from outside the hub: `append` measures durable
-// entries per second under many concurrent requests; `fill` bulk-loads synthetic entries (for
-// proof timings at 10 million) in SQL, far faster than appending them one by one.
-//   hub_ledger_bench append CONNINFO SECONDS CONCURRENCY
-//   hub_ledger_bench fill CONNINFO COUNT
+// Load drivers for the scripts in bench/ (they print figures; they are not tests):
+//   hub_bench append CONNINFO SECONDS CONCURRENCY   the ledger appender as the hub drives it:
+//                                                   durable entries per second
+//   hub_bench fill CONNINFO COUNT                   synthetic ledger entries in bulk (SQL), for
+//                                                   proof timings at 10 million
+//   hub_bench records COUNT                         demo enterprise records as NDJSON on stdout
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "hub/cli/demo_data.hpp"
 #include "hub/ledger/appender.hpp"
 #include "hub/store/pg.hpp"
 
@@ -124,12 +126,17 @@ int main(int argc, char** argv) {
   try {
     if (a.size() == 4 && a[0] == "append") return append(a[1], std::stoi(a[2]), std::stoi(a[3]));
     if (a.size() == 3 && a[0] == "fill") return fill(a[1], std::stoll(a[2]));
+    if (a.size() == 2 && a[0] == "records") {
+      const std::string text = hub::cli::demo_enterprises_ndjson(std::stoi(a[1]));
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      return 0;
+    }
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "hub_ledger_bench: %s\n", e.what());
+    std::fprintf(stderr, "hub_bench: %s\n", e.what());
     return 1;
   }
   std::fprintf(
       stderr,
-      "usage: hub_ledger_bench append CONNINFO SECONDS CONCURRENCY | fill CONNINFO COUNT\n");
+      "usage: hub_bench append CONNINFO SECONDS CONCURRENCY | fill CONNINFO COUNT | records N\n");
   return 2;
 }
