@@ -113,7 +113,8 @@ void App::start() {
   sealer_options.interval = config_.ledger.seal_interval;
   sealer_options.connect_timeout = config_.database.connect_timeout;
   sealer_ = std::make_unique<ledger::Sealer>(sealer_options, *ledger_key_);
-  ledger_ = std::make_unique<ledger::LedgerService>(*services_, config_.ledger.origin, *ledger_key_);
+  ledger_ = std::make_unique<ledger::LedgerService>(*services_, *catalog_index_,
+                                                   config_.ledger.origin, *ledger_key_);
   recorder_ = std::make_unique<ledger::LedgerRecorder>(*appender_);
   register_routes();
   std::vector<std::string> labels;

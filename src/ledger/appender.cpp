@@ -104,6 +104,14 @@ std::vector<pg::Result> pipelined(PGconn* c,
 
 }  // namespace
 
+// Wakes the request waiting on `slot`. The reference moves into the posted handler, so the slot
+// (and its timer) is destroyed on its own executor's thread, never on the writer thread, where
+// it could outlive the io_context it belongs to.
+void Appender::wake(std::shared_ptr<Slot> slot) {
+  auto executor = slot->executor;
+  asio::post(executor, [s = std::move(slot)] { s->timer.cancel(); });
+}
+
 Appender::Appender(AppenderOptions options) : options_(std::move(options)) {}
 
 Appender::~Appender() { stop(); }
@@ -129,7 +137,7 @@ void Appender::stop() {
   }
   for (auto& slot : left) {
     slot->error = "the hub is stopping";
-    asio::post(slot->executor, [slot] { slot->timer.cancel(); });
+    wake(std::move(slot));
   }
 }
 
@@ -179,7 +187,7 @@ void Appender::run() {
       conn_.reset();
       for (auto& slot : batch) slot->error = e.what();
     }
-    for (auto& slot : batch) asio::post(slot->executor, [slot] { slot->timer.cancel(); });
+    for (auto& slot : batch) wake(std::move(slot));
   }
 }
 

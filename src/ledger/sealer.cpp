@@ -91,12 +91,6 @@ void Sealer::run() {
   }
 }
 
-std::optional<std::uint64_t> Sealer::seal_once() {
-  round();
-  if (!state_ || !state_->leader) return std::nullopt;
-  return state_->edge.size();
-}
-
 void Sealer::take_over() {
   PGconn* c = state_->conn.get();
   auto latest = pg::exec_blocking(

@@ -31,8 +31,8 @@ constexpr pg::Query kEntries{
     "AND ($2::text IS NULL OR consumer_code = $2 OR provider_code = $2) "
     "AND ($3::text IS NULL OR consumer_code = $3 OR provider_code = $3) "
     "AND ($4::text IS NULL OR request_id = $4) "
-    "AND ($5::text IS NULL OR (resource_code = $5 AND provider_code = "
-    "(SELECT provider_code FROM resources WHERE code = $5))) "
+    "AND ($5::text IS NULL OR resource_code = $5) "
+    "AND ($9::text IS NULL OR provider_code = $9) "
     "AND ($6::timestamptz IS NULL OR time >= $6) "
     "AND ($7::timestamptz IS NULL OR time < $7) "
     "ORDER BY idx LIMIT $8",
@@ -149,13 +149,24 @@ asio::awaitable<void> load_tiles(http::Request& req, TileSet& tiles,
 
 }  // namespace
 
-LedgerService::LedgerService(Services& services, std::string origin, const SigningKey& key)
-    : services_(services), origin_(std::move(origin)) {
+LedgerService::LedgerService(Services& services, const catalog::CatalogIndex& catalog,
+                             std::string origin, const SigningKey& key)
+    : services_(services), catalog_(catalog), origin_(std::move(origin)) {
   public_key_ = {{"origin", origin_},
                  {"algorithm", "ed25519"},
                  {"key_id", key_id_hex(key_id(origin_, key.public_key()))},
                  {"public_key_pem", key.public_key_pem()},
                  {"vkey", make_vkey(origin_, key.public_key())}};
+}
+
+// A resource's entries are found through its provider's index (resource_code has none of its
+// own: every index costs every append); the provider comes from the in-memory catalog.
+std::optional<std::string> LedgerService::provider_of(const http::Request& req) const {
+  auto code = param(req, "resource_code");
+  if (!code) return std::nullopt;
+  auto entry = catalog_.find(*code);
+  if (!entry) return std::nullopt;
+  return entry->provider_code;
 }
 
 asio::awaitable<std::string> LedgerService::entries(http::Request& req) {
@@ -176,7 +187,8 @@ asio::awaitable<std::string> LedgerService::entries(http::Request& req) {
                                 .add(param(req, "resource_code"))
                                 .add(time_param(req, "from", false))
                                 .add(time_param(req, "to", true))
-                                .add(static_cast<std::int64_t>(page.limit));
+                                .add(static_cast<std::int64_t>(page.limit))
+                                .add(provider_of(req));
   auto r = co_await req.worker->db().exec(kEntries, params);
   json items = json::array();
   for (int i = 0; i < r.rows(); ++i) {

@@ -55,6 +55,7 @@ class Appender {
 
  private:
   struct Slot;
+  static void wake(std::shared_ptr<Slot> slot);
   void run();
   void write_batch(std::deque<std::shared_ptr<Slot>>& batch);
 

@@ -43,10 +43,6 @@ class Sealer {
 
   void start();
   void stop();
-  // Runs a round now on the calling thread (tests, hubctl); returns the sealed tree size, or
-  // nullopt when another node holds the lock. Not to be mixed with start().
-  std::optional<std::uint64_t> seal_once();
-
   const SealerStats& stats() const { return stats_; }
 
  private:

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "hub/app/services.hpp"
+#include "hub/catalog/index.hpp"
 #include "hub/http/dispatch.hpp"
 #include "hub/ledger/appender.hpp"
 #include "hub/ledger/note.hpp"
@@ -15,7 +16,8 @@ namespace hub::ledger {
 // key, and proofs built from stored tiles (a few row reads, whatever the size of the log).
 class LedgerService {
  public:
-  LedgerService(Services& services, std::string origin, const SigningKey& key);
+  LedgerService(Services& services, const catalog::CatalogIndex& catalog, std::string origin,
+                const SigningKey& key);
 
   boost::asio::awaitable<std::string> entries(http::Request& req);
   boost::asio::awaitable<std::string> checkpoint(http::Request& req);
@@ -25,8 +27,10 @@ class LedgerService {
 
  private:
   boost::asio::awaitable<std::uint64_t> sealed_size(http::Request& req);
+  std::optional<std::string> provider_of(const http::Request& req) const;
 
   Services& services_;
+  const catalog::CatalogIndex& catalog_;
   std::string origin_;
   nlohmann::json public_key_;
 };
