@@ -61,6 +61,21 @@ void HttpsClient::connect() {
   buffer_.clear();
 }
 
+ClientResponse HttpsClient::read_response(bool& keep_alive) {
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(1ull << 32);
+  bhttp::read(*stream_, buffer_, parser);
+  auto res = parser.release();
+  ClientResponse out;
+  out.status = res.result_int();
+  out.body = std::move(res.body());
+  for (const auto& field : res) {
+    out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  keep_alive = res.keep_alive();
+  return out;
+}
+
 ClientResponse HttpsClient::request(
     bhttp::verb verb, const std::string& target, const std::string& body,
     const std::vector<std::pair<std::string, std::string>>& headers) {
@@ -86,17 +101,9 @@ ClientResponse HttpsClient::request(
       auto& tcp = beast::get_lowest_layer(*stream_);
       tcp.expires_after(options_.timeout);
       bhttp::write(*stream_, req);
-      bhttp::response_parser<bhttp::string_body> parser;
-      parser.body_limit(1ull << 32);
-      bhttp::read(*stream_, buffer_, parser);
-      auto res = parser.release();
-      ClientResponse out;
-      out.status = res.result_int();
-      out.body = std::move(res.body());
-      for (const auto& field : res) {
-        out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-      }
-      if (!res.keep_alive()) close();
+      bool keep_alive = false;
+      auto out = read_response(keep_alive);
+      if (!keep_alive) close();
       return out;
     } catch (const boost::system::system_error&) {
       close();
@@ -144,16 +151,8 @@ ClientResponse HttpsClient::upload(
     if (n == 0) break;
   }
   tcp.expires_after(std::chrono::hours(1));  // the hub answers when the last batch is stored
-  bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(1ull << 32);
-  bhttp::read(*stream_, buffer_, parser);
-  auto res = parser.release();
-  ClientResponse out;
-  out.status = res.result_int();
-  out.body = std::move(res.body());
-  for (const auto& field : res) {
-    out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  }
+  bool keep_alive = false;
+  auto out = read_response(keep_alive);
   close();
   return out;
 }

@@ -33,29 +33,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-why=""
-check() {
-  local name=$1
-  shift
-  why=""
-  if "$@"; then
-    echo "PASS  $name"
-    passed=$((passed + 1))
-  else
-    echo "FAIL  $name${why:+: $why}"
-    failed=$((failed + 1))
-  fi
-}
-finish() {
-  echo "$passed passed, $failed failed"
-  if ((failed > 0)); then
-    tail -n 25 "$tmp/hubd.log" 2>/dev/null | sed 's/^/  /'
-    exit 1
-  fi
-  exit 0
-}
+hub_log=$tmp/hubd.log
+# shellcheck source=tests/e2e/checks.bash
+source tests/e2e/checks.bash  # (the script cd-ed to the repository root)
 
 admin=$(openssl rand -hex 24)
 HUB_LISTEN=127.0.0.1:0 HUB_DATA_DIR=$data HUB_BOOTSTRAP_ADMIN_TOKEN=$admin \

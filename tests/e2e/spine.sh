@@ -62,31 +62,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-passed=0
-failed=0
-why=""
-# check NAME FUNCTION: runs FUNCTION, which sets $why when it fails.
-check() {
-  local name=$1
-  shift
-  why=""
-  if "$@"; then
-    echo "PASS  $name"
-    passed=$((passed + 1))
-  else
-    echo "FAIL  $name${why:+: $why}"
-    failed=$((failed + 1))
-  fi
-}
-finish() {
-  echo "$passed passed, $failed failed"
-  if ((failed > 0)); then
-    echo "--- end of the hub's log ($hub_log):"
-    tail -n 25 "$hub_log" 2>/dev/null | sed 's/^/  /'
-    exit 1
-  fi
-  exit 0
-}
+# shellcheck source=tests/e2e/checks.bash
+source tests/e2e/checks.bash  # (the script cd-ed to the repository root)
 
 # --- start ----------------------------------------------------------------------------------
 

@@ -47,15 +47,15 @@ class HttpsClient {
   // Sends `size` bytes read from `body` as the request body, in chunks, calling `progress` with
   // the bytes sent so far and the chunk after each (for a progress bar): for uploads too large
   // to hold in memory.
-  ClientResponse upload(boost::beast::http::verb verb, const std::string& target,
-                        std::istream& body, std::uint64_t size,
-                        const std::vector<std::pair<std::string, std::string>>& headers,
-                        const std::function<void(std::uint64_t sent, std::string_view chunk)>&
-                            progress);
+  ClientResponse upload(
+      boost::beast::http::verb verb, const std::string& target, std::istream& body,
+      std::uint64_t size, const std::vector<std::pair<std::string, std::string>>& headers,
+      const std::function<void(std::uint64_t sent, std::string_view chunk)>& progress);
   void close();
 
  private:
   void connect();
+  ClientResponse read_response(bool& keep_alive);
 
   ClientOptions options_;
   boost::asio::io_context ioc_;
