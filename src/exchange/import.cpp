@@ -289,6 +289,13 @@ asio::awaitable<std::string> ExchangeService::import(http::Request& req, const s
       return false;
     }
     ++accepted;
+    if (atomic && rejected > 0) {
+      // Nothing will be stored: the rest is only checked, not kept (a huge atomic import with
+      // an early bad line must not gather the rest in memory).
+      batch.clear();
+      batch_index.clear();
+      return false;
+    }
     std::string text = data.dump(-1, ' ', false, json::error_handler_t::replace);
     if (auto it = batch_index.find(key); it != batch_index.end()) {
       batch[it->second].second = std::move(text);
