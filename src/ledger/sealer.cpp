@@ -213,6 +213,23 @@ bool Sealer::round() {
                             .add(static_cast<std::int64_t>(w.index))
                             .add(bytea_param(w.hashes)));
     }
+    if (edge.size() > from) {
+      // The report's daily rollups, for exactly the entries this checkpoint seals.
+      pg::exec_blocking(
+          c,
+          "INSERT INTO ledger_daily AS d (day, consumer_code, provider_code, resource_code, "
+          "operation, allowed, requests, records) "
+          "SELECT (time AT TIME ZONE 'Asia/Shanghai')::date, consumer_code, "
+          "coalesce(provider_code, ''), resource_code, operation, status BETWEEN 200 AND 299, "
+          "count(*), sum(record_count) FROM ledger_entries WHERE idx >= $1 AND idx < $2 "
+          "GROUP BY 1, 2, 3, 4, 5, 6 "
+          "ON CONFLICT (day, consumer_code, provider_code, resource_code, operation, allowed) "
+          "DO UPDATE SET requests = d.requests + EXCLUDED.requests, "
+          "records = d.records + EXCLUDED.records",
+          pg::Params()
+              .add(static_cast<std::int64_t>(from))
+              .add(static_cast<std::int64_t>(edge.size())));
+    }
     pg::exec_blocking(c,
                       "INSERT INTO ledger_checkpoints (tree_size, root_hash, note, key_id) "
                       "VALUES ($1, $2, $3, $4)",

@@ -529,5 +529,39 @@ TEST_F(LedgerTest, RecorderWritesTheAnswersHashAndWithholdsAShareItCannotRecord)
   EXPECT_EQ(refused.status, http::Status::forbidden);
 }
 
+// The report's daily rollups follow the sealed log exactly: each entry counted once, by day
+// (the city's), consumer, provider, resource, operation and whether it was allowed.
+TEST_F(LedgerTest, DailyRollupsCountEachSealedEntryOnce) {
+  append_many(hub_->app().appender(), 600, 2);  // every tenth answered 403
+  asio::io_context ioc;
+  for (int i = 0; i < 7; ++i) run_sync(ioc, hub_->app().appender().append(draft(1000 + i, kStats)));
+  checkpoint_at_least(607);
+  auto su = superuser();
+  auto rollups = pg::exec_blocking(
+      su.get(),
+      "SELECT consumer_code, allowed, sum(requests), sum(records) FROM ledger_daily "
+      "GROUP BY 1, 2 ORDER BY 1, 2",
+      pg::Params());
+  auto truth = pg::exec_blocking(
+      su.get(),
+      "SELECT consumer_code, status BETWEEN 200 AND 299, count(*), sum(record_count) "
+      "FROM ledger_entries GROUP BY 1, 2 ORDER BY 1, 2",
+      pg::Params());
+  ASSERT_EQ(rollups.rows(), truth.rows());
+  for (int r = 0; r < truth.rows(); ++r) {
+    for (int c = 0; c < 4; ++c) EXPECT_EQ(rollups.get(r, c), truth.get(r, c)) << r << "," << c;
+  }
+  auto denied = pg::exec_blocking(
+      su.get(), "SELECT sum(requests) FROM ledger_daily WHERE NOT allowed", pg::Params());
+  EXPECT_EQ(denied.get_int(0, 0), 61) << "60 of the 600, and draft(1000)";
+  auto day = pg::exec_blocking(
+      su.get(),
+      "SELECT count(*) FROM ledger_daily WHERE day NOT IN ((now() AT TIME ZONE "
+      "'Asia/Shanghai')::date, "
+      "(now() AT TIME ZONE 'Asia/Shanghai')::date - 1)",  // (a run across the city's midnight)
+      pg::Params());
+  EXPECT_EQ(day.get_int(0, 0), 0);
+}
+
 }  // namespace
 }  // namespace hub::test
