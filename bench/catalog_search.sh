@@ -13,16 +13,7 @@ CONNECTIONS=${CONNECTIONS:-50}
 DURATION=${DURATION:-20}
 
 dir=$(make_tmp)
-token="bench-admin-token-$(openssl rand -hex 16)"
-cat >"$dir/config.json" <<JSON
-{"log": {"access_log": false},
- "auth": {"rate_limits": {"hub_admin": {"per_second": 10000000, "burst": 10000000}}}}
-JSON
-export HUB_BOOTSTRAP_ADMIN_TOKEN=$token
-# The server gets both cores here: search is database work, and PostgreSQL shares them.
-SERVER_CPU=0,1 hub_start "$dir/hub" "$dir/config.json"
-unset HUB_BOOTSTRAP_ADMIN_TOKEN
-until curl -skf -o /dev/null "https://127.0.0.1:$HUB_PORT/readyz"; do sleep 0.2; done
+hub_start_loaded "$dir"
 HUB_TOKEN=$token HUB_URL="https://127.0.0.1:$HUB_PORT" "${HUBCTL:-build/hubctl}" --insecure \
   agencies import demo/agencies.csv >/dev/null
 log "registering and publishing $COUNT resources through the API"

@@ -21,17 +21,7 @@ BENCH_BIN=${BENCH_BIN:-build/hub_bench}
 [[ -x $BENCH_BIN && -x $HUBCTL ]] || die "build first (scripts/build)"
 
 dir=$(make_tmp)
-token="bench-admin-token-$(openssl rand -hex 16)"
-cat >"$dir/config.json" <<JSON
-{"log": {"access_log": false},
- "auth": {"rate_limits": {"hub_admin": {"per_second": 10000000, "burst": 10000000},
-                          "agency_system": {"per_second": 10000000, "burst": 10000000}}}}
-JSON
-export HUB_BOOTSTRAP_ADMIN_TOKEN=$token
-SERVER_CPU=0,1 hub_start "$dir/hub" "$dir/config.json"
-unset HUB_BOOTSTRAP_ADMIN_TOKEN
-until curl -skf -o /dev/null "https://127.0.0.1:$HUB_PORT/readyz"; do sleep 0.2; done
-echo -n "$token" >"$dir/admin-token"
+hub_start_loaded "$dir"
 ctl() { "$HUBCTL" --url "https://127.0.0.1:$HUB_PORT" --insecure --data-dir "$dir/hub" "$@"; }
 log "loading the demo (agencies, catalog, grants, records)"
 HUB_TOKEN_FILE=$dir/admin-token ctl demo >/dev/null

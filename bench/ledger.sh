@@ -16,15 +16,7 @@ BENCH_BIN=${BENCH_BIN:-build/hub_bench}
 [[ -x $BENCH_BIN ]] || die "$BENCH_BIN is missing: build first (scripts/build)"
 
 dir=$(make_tmp)
-token="bench-admin-token-$(openssl rand -hex 16)"
-cat >"$dir/config.json" <<JSON
-{"log": {"access_log": false},
- "auth": {"rate_limits": {"hub_admin": {"per_second": 10000000, "burst": 10000000}}}}
-JSON
-export HUB_BOOTSTRAP_ADMIN_TOKEN=$token
-SERVER_CPU=0,1 hub_start "$dir/hub" "$dir/config.json"
-unset HUB_BOOTSTRAP_ADMIN_TOKEN
-until curl -skf -o /dev/null "https://127.0.0.1:$HUB_PORT/readyz"; do sleep 0.2; done
+hub_start_loaded "$dir"
 sock=$(sed -n "s/^unix_socket_directories = '\(.*\)'$/\1/p" "$dir/hub/postgres/pgdata/hub.conf")
 app="host=$sock port=5432 dbname=hub user=hub_app"
 fsync=$(runuser -u postgres -- psql -qtA -h "$sock" -d hub -c "SHOW fsync")

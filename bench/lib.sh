@@ -212,6 +212,22 @@ hub_start() {
   die "hubd did not answer /healthz within 60 s (see $dir/hubd.err)"
 }
 
+# hub_start_loaded DIR: a hubd for load tests in DIR/hub, on both cores (its work is database
+# work, and PostgreSQL shares them), with the access log off and rate limits out of the way; a
+# hub_admin with a fresh token ($token, also in DIR/admin-token); returns once it is ready.
+hub_start_loaded() {
+  local dir="$1"
+  token="bench-admin-token-$(openssl rand -hex 16)"
+  cat >"$dir/config.json" <<JSON
+{"log": {"access_log": false},
+ "auth": {"rate_limits": {"hub_admin": {"per_second": 10000000, "burst": 10000000},
+                          "agency_system": {"per_second": 10000000, "burst": 10000000}}}}
+JSON
+  echo -n "$token" >"$dir/admin-token"
+  HUB_BOOTSTRAP_ADMIN_TOKEN=$token SERVER_CPU=0,1 hub_start "$dir/hub" "$dir/config.json"
+  until curl -skf -o /dev/null "https://127.0.0.1:$HUB_PORT/readyz"; do sleep 0.2; done
+}
+
 # hub_stop: SIGTERM, then waits for hubd to exit (it stops its embedded PostgreSQL first).
 hub_stop() {
   [[ -n "$HUB_PID" ]] || return 0

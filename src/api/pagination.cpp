@@ -52,7 +52,7 @@ PageRequest page_request(const http::Request& request, const CursorCodec& codec,
     }
     page.limit = std::min<std::size_t>(n, 1000);
   }
-  if (auto cursor = request.query_param("cursor"); cursor && !cursor->empty()) {
+  if (auto cursor = request.query_filter("cursor")) {
     page.after = codec.decode(list, *cursor);
   }
   return page;

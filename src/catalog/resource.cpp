@@ -5,6 +5,7 @@
 #include <set>
 
 #include "hub/api/json_body.hpp"
+#include "hub/core/dates.hpp"
 #include "hub/members/credentials.hpp"
 
 namespace hub::catalog {
@@ -14,14 +15,14 @@ using nlohmann::json;
 namespace {
 
 const std::vector<std::string> kCategories = {"basic", "theme", "department"};
-const std::vector<std::string> kTypes = {"string", "integer", "number", "boolean", "date",
-                                         "datetime"};
+const std::vector<std::string> kTypes = {"string",  "integer", "number",
+                                         "boolean", "date",    "datetime"};
 const std::vector<std::string> kSensitivities = {"public", "internal", "sensitive"};
-const std::vector<std::string> kMasks = {"name", "id_number", "phone", "address", "bank_card",
-                                         "full"};
+const std::vector<std::string> kMasks = {"name",    "id_number", "phone",
+                                         "address", "bank_card", "full"};
 const std::vector<std::string> kShareTypes = {"unconditional", "conditional", "none"};
 const std::vector<std::string> kMethods = {"api", "bulk"};
-const std::vector<std::string> kCycles = {"realtime", "daily",      "weekly", "monthly",
+const std::vector<std::string> kCycles = {"realtime",  "daily",      "weekly", "monthly",
                                           "quarterly", "semiannual", "yearly"};
 
 bool one_of(const std::vector<std::string>& set, const std::string& v) {
@@ -32,17 +33,6 @@ std::string list_of(const std::vector<std::string>& set) {
   std::string out;
   for (const auto& s : set) out += (out.empty() ? "" : ", ") + s;
   return out;
-}
-
-bool valid_date(const std::string& s) {
-  static const std::regex re(R"(^(\d{4})-(\d{2})-(\d{2})$)");
-  std::smatch m;
-  if (!std::regex_match(s, m, re)) return false;
-  int y = std::stoi(m[1]), mo = std::stoi(m[2]), d = std::stoi(m[3]);
-  if (mo < 1 || mo > 12 || d < 1) return false;
-  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  int max = days[mo - 1] + (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 1 : 0);
-  return d <= max;
 }
 
 // Reads one field of an object with a type and limits, recording errors by path.
@@ -115,10 +105,10 @@ class Reader {
 
 const std::vector<std::string>& resource_fields() {
   static const std::vector<std::string> fields = {
-      "name",          "summary",      "provider_code", "category",   "format",
-      "key",           "items",        "share_type",    "share_conditions",
-      "share_methods", "update_cycle", "legal_basis",   "related_codes",
-      "class_code",    "release_date", "min_group_size"};
+      "name",          "summary",     "provider_code", "category",         "format",
+      "key",           "items",       "share_type",    "share_conditions", "share_methods",
+      "update_cycle",  "legal_basis", "related_codes", "class_code",       "release_date",
+      "min_group_size"};
   return fields;
 }
 
@@ -208,7 +198,7 @@ std::optional<json> validate_resource(const json& body, std::vector<FieldError>&
   }
   doc["class_code"] = class_code && !class_code->empty() ? json(*class_code) : json(nullptr);
   auto release = r.text("release_date", false, 10);
-  if (release && !valid_date(*release)) r.error("release_date", "must be a date YYYY-MM-DD");
+  if (release && !is_date(*release)) r.error("release_date", "must be a date YYYY-MM-DD");
   doc["release_date"] = release ? json(*release) : json(nullptr);
   if (const json* g = r.get("min_group_size")) {
     if (!g->is_number_integer() || g->get<std::int64_t>() < 2 || g->get<std::int64_t>() > 1000) {
@@ -261,8 +251,8 @@ std::optional<json> validate_resource(const json& body, std::vector<FieldError>&
       }
       // A sensitive string item without a rule is hidden whole when masked ("full"); a
       // sensitive item of another type has no partial form and is withheld (null) instead.
-      const bool sensitive_string = sensitivity && *sensitivity == "sensitive" && type &&
-                                    *type == "string";
+      const bool sensitive_string =
+          sensitivity && *sensitivity == "sensitive" && type && *type == "string";
       item["mask"] = mask ? json(*mask) : (sensitive_string ? json("full") : json(nullptr));
       items.push_back(item);
     }
@@ -334,8 +324,11 @@ json breaking_changes(const json& before, const json& after) {
 json licence_items() {
   auto item = [](const char* name, const char* title, const char* type, bool required,
                  const char* sensitivity, const char* mask = nullptr) {
-    json i = {{"name", name},         {"title", title},         {"type", type},
-              {"required", required}, {"sensitivity", sensitivity}};
+    json i = {{"name", name},
+              {"title", title},
+              {"type", type},
+              {"required", required},
+              {"sensitivity", sensitivity}};
     if (mask) i["mask"] = mask;
     return i;
   };

@@ -5,10 +5,10 @@
 #include "hub/api/pagination.hpp"
 #include "hub/catalog/index.hpp"
 #include "hub/catalog/resource.hpp"
-#include "rows.hpp"
 #include "hub/core/error.hpp"
 #include "hub/core/worker.hpp"
 #include "hub/store/pg.hpp"
+#include "rows.hpp"
 
 namespace hub::catalog {
 
@@ -46,7 +46,8 @@ constexpr pg::Query kUpdate{
     "catalog_update",
     "WITH r AS ("
     "  UPDATE resources SET version = version + 1, name = $3, summary = $4, category = $5,"
-    "    share_type = $6, document = $7::jsonb, item_count = jsonb_array_length($7::jsonb -> 'items'),"
+    "    share_type = $6, document = $7::jsonb, item_count = jsonb_array_length($7::jsonb -> "
+    "'items'),"
     "    updated_at = now()"
     "  WHERE code = $1 AND version = $2 AND status <> 'retired' RETURNING *),"
     " v AS (INSERT INTO resource_versions (code, version, document, schema, breaking, created_by)"
@@ -75,9 +76,9 @@ constexpr pg::Query kTransition{
     "       SELECT $4, $2, 'resource', code, provider_code, '{}'::jsonb FROM r)"
     " SELECT " HUB_RESOURCE_COLUMNS ", pg_notify('hub_directory', 'resource:' || r.code) FROM r"};
 
-constexpr pg::Query kGet{"catalog_get",
-                         "SELECT " HUB_RESOURCE_COLUMNS ", r.provider_code FROM resources r "
-                         "WHERE r.code = $1"};
+constexpr pg::Query kGet{"catalog_get", "SELECT " HUB_RESOURCE_COLUMNS
+                                        ", r.provider_code FROM resources r "
+                                        "WHERE r.code = $1"};
 
 constexpr pg::Query kVersions{
     "catalog_versions",
@@ -90,17 +91,12 @@ constexpr pg::Query kVersion{
     "SELECT document::text, schema::text, " HUB_SQL_TS("created_at") " FROM resource_versions "
     "WHERE code = $1 AND version = $2"};
 
-bool sees_all_drafts(const Principal& p) {
-  return p.has(Role::hub_admin) || p.has(Role::coordinator);
-}
-
 // May this principal write the provider's catalog entries?
 bool may_write(const Principal& p, const std::string& provider) {
   if (p.has(Role::hub_admin)) return true;
-  return p.of_agency(provider) && p.has_any(role_bit(Role::agency_cdo) |
-                                            role_bit(Role::agency_data_officer));
+  return p.of_agency(provider) &&
+         p.has_any(role_bit(Role::agency_cdo) | role_bit(Role::agency_data_officer));
 }
-
 
 }  // namespace
 
@@ -143,7 +139,7 @@ asio::awaitable<pg::Result> CatalogService::writable(http::Request& req, const s
   auto current = co_await req.worker->db().exec(kCurrent, key);
   if (current.rows() == 0) throw ApiError(ErrorCode::not_found, "resource not found");
   const std::string provider(current.get(0, 0));
-  if (current.get(0, 1) == "draft" && !sees_all_drafts(me) && !me.of_agency(provider)) {
+  if (current.get(0, 1) == "draft" && !me.hub_level() && !me.of_agency(provider)) {
     throw ApiError(ErrorCode::not_found, "resource not found");
   }
   if (!may_write(me, provider)) {
@@ -170,18 +166,18 @@ asio::awaitable<json> CatalogService::update(http::Request& req, const std::stri
   // Removing or retyping an item is allowed only as a new version (every PUT is one); on a
   // published resource the change is recorded so that grant holders can be told.
   const json breaking = status == "published" ? breaking_changes(before, next) : json();
-  const pg::Params params = pg::Params()
-                                .add(code)
-                                .add(current.get_int(0, 2))
-                                .add(document["name"].get<std::string>())
-                                .add(document["summary"].get<std::string>())
-                                .add(document["category"].get<std::string>())
-                                .add(document["share_type"].get<std::string>())
-                                .add(next.dump())
-                                .add(record_schema(next).dump())
-                                .add(breaking.is_null() ? std::optional<std::string>()
-                                                        : std::optional(breaking.dump()))
-                                .add(me.id);
+  const pg::Params params =
+      pg::Params()
+          .add(code)
+          .add(current.get_int(0, 2))
+          .add(document["name"].get<std::string>())
+          .add(document["summary"].get<std::string>())
+          .add(document["category"].get<std::string>())
+          .add(document["share_type"].get<std::string>())
+          .add(next.dump())
+          .add(record_schema(next).dump())
+          .add(breaking.is_null() ? std::optional<std::string>() : std::optional(breaking.dump()))
+          .add(me.id);
   auto r = co_await req.worker->db().exec(kUpdate, params);
   if (r.rows() == 0) {
     throw ApiError(ErrorCode::conflict, "the resource changed meanwhile; read it and retry");
@@ -215,7 +211,7 @@ asio::awaitable<json> CatalogService::get(http::Request& req, const std::string&
   auto r = co_await req.worker->db().exec(kGet, key);
   if (r.rows() == 0) throw ApiError(ErrorCode::not_found, "resource not found");
   const Principal& me = *req.principal;
-  if (r.get(0, 1) == "draft" && !sees_all_drafts(me) && !me.of_agency(r.get(0, 10))) {
+  if (r.get(0, 1) == "draft" && !me.hub_level() && !me.of_agency(r.get(0, 10))) {
     throw ApiError(ErrorCode::not_found, "resource not found");
   }
   co_return resource_json(r, 0);
@@ -224,17 +220,13 @@ asio::awaitable<json> CatalogService::get(http::Request& req, const std::string&
 asio::awaitable<std::string> CatalogService::search(http::Request& req) {
   if (!index_.loaded()) throw DbUnavailable("the catalog is not loaded yet");
   auto page = api::page_request(req, services_.cursors, "resources");
-  auto non_empty = [&](const char* name) {
-    auto v = req.query_param(name);
-    return v && !v->empty() ? v : std::nullopt;
-  };
   SearchFilter filter;
   if (page.after) filter.after = page.after->get<std::string>();
-  if (auto q = non_empty("q")) filter.q = lower_ascii(*q);
-  filter.provider = non_empty("provider");
-  filter.share_type = non_empty("share_type");
-  filter.status = non_empty("status");
-  filter.category = non_empty("category");
+  if (auto q = req.query_filter("q")) filter.q = lower_ascii(*q);
+  filter.provider = req.query_filter("provider");
+  filter.share_type = req.query_filter("share_type");
+  filter.status = req.query_filter("status");
+  filter.category = req.query_filter("category");
   filter.limit = page.limit;
   std::string last;
   const auto found = index_.search(*req.principal, filter, last);
@@ -264,11 +256,12 @@ asio::awaitable<std::string> CatalogService::versions(http::Request& req, const 
   auto r = co_await req.worker->db().exec(kVersions, params);
   json items = json::array();
   for (int i = 0; i < r.rows(); ++i) {
-    items.push_back({{"version", r.get_int(i, 0)},
-                     {"created_at", r.get(i, 1)},
-                     {"created_by", r.is_null(i, 2) ? json(nullptr) : json(r.get(i, 2))},
-                     {"breaking_changes", r.is_null(i, 3) ? json(nullptr) : json::parse(r.get(i, 3))},
-                     {"name", r.get(i, 4)}});
+    items.push_back(
+        {{"version", r.get_int(i, 0)},
+         {"created_at", r.get(i, 1)},
+         {"created_by", r.is_null(i, 2) ? json(nullptr) : json(r.get(i, 2))},
+         {"breaking_changes", r.is_null(i, 3) ? json(nullptr) : json::parse(r.get(i, 3))},
+         {"name", r.get(i, 4)}});
   }
   std::optional<json> next;
   if (static_cast<std::size_t>(r.rows()) == page.limit) next = json(items.back()["version"]);

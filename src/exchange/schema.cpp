@@ -1,7 +1,6 @@
 #include "hub/exchange/schema.hpp"
 
-#include <regex>
-
+#include "hub/core/dates.hpp"
 #include "hub/core/text.hpp"
 
 namespace hub::exchange {
@@ -28,24 +27,6 @@ Mask parse_mask(const std::string& m) {
   return Mask::full;
 }
 
-bool valid_date(const std::string& s, bool with_time) {
-  static const std::regex date_re(R"(^(\d{4})-(\d{2})-(\d{2})$)");
-  static const std::regex time_re(
-      R"(^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$)");
-  std::smatch m;
-  if (!std::regex_match(s, m, with_time ? time_re : date_re)) return false;
-  const int y = std::stoi(m[1]), mo = std::stoi(m[2]), d = std::stoi(m[3]);
-  static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (mo < 1 || mo > 12 || d < 1 || d > days[mo - 1] || (mo == 2 && d == 29 && !leap)) {
-    return false;
-  }
-  if (with_time && (std::stoi(m[4]) > 23 || std::stoi(m[5]) > 59 || std::stoi(m[6]) > 60)) {
-    return false;
-  }
-  return true;
-}
-
 // Code point boundaries of a UTF-8 string (invalid bytes count as one each).
 std::vector<std::size_t> code_points(std::string_view s) {
   std::vector<std::size_t> starts;
@@ -68,6 +49,9 @@ std::shared_ptr<const RecordSchema> RecordSchema::from_resource(const json& r) {
   s->key_item = r.value("key", "");
   if (r.contains("min_group_size") && r["min_group_size"].is_number_integer()) {
     s->min_group_size = r["min_group_size"].get<int>();
+  }
+  if (r.contains("licence") && r["licence"].is_object()) {
+    s->licence_type_code = r["licence"].value("type_code", "");
   }
   for (const auto& it : r["items"]) {
     Item item;
@@ -125,10 +109,10 @@ std::vector<FieldError> RecordSchema::validate(json& data, std::string_view key)
         ok = value.is_boolean();
         break;
       case ItemType::date:
-        ok = value.is_string() && valid_date(value.get<std::string>(), false);
+        ok = value.is_string() && is_date(value.get<std::string>());
         break;
       case ItemType::datetime:
-        ok = value.is_string() && valid_date(value.get<std::string>(), true);
+        ok = value.is_string() && is_date_time(value.get<std::string>());
         break;
     }
     if (!ok) {

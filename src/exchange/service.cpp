@@ -52,8 +52,6 @@ constexpr pg::Query kRead{
     "SELECT version, " HUB_SQL_TS("updated_at") ", data::text FROM records "
     "WHERE resource_code = $1 AND key = $2 AND NOT deleted"};
 
-bool hub_level(const Principal& p) { return p.has(Role::hub_admin) || p.has(Role::coordinator); }
-
 // The record as a consumer sees it: the grant's items only, masked unless clear.
 json visible(const RecordSchema& s, const sharing::Decision& d, const json& data,
              std::vector<std::string>& delivered) {
@@ -95,7 +93,7 @@ std::shared_ptr<const RecordSchema> ExchangeService::schema(const Principal& me,
                                                             const std::string& code) {
   auto entry = catalog_.find(code);
   if (!entry ||
-      (entry->status == "draft" && !me.of_agency(entry->provider_code) && !hub_level(me))) {
+      (entry->status == "draft" && !me.of_agency(entry->provider_code) && !me.hub_level())) {
     throw ApiError(ErrorCode::not_found, "no such resource");
   }
   std::lock_guard lock(cache_mutex_);
@@ -227,7 +225,7 @@ namespace {
 // outside the grant is 403 no_grant, so that fields cannot probe what the grant hides.
 std::vector<std::string> requested_fields(const http::Request& req, const RecordSchema& s) {
   std::vector<std::string> fields;
-  if (auto f = req.query_param("fields"); f && !f->empty()) {
+  if (auto f = req.query_filter("fields")) {
     fields = split_csv(*f);
     for (const auto& name : fields) {
       if (!s.item(name)) {
@@ -252,7 +250,7 @@ std::vector<std::string> filter_items(const std::vector<Condition>& where) {
 asio::awaitable<std::string> ExchangeService::query(http::Request& req, const std::string& code) {
   auto s = schema(*req.principal, code);
   std::vector<Condition> where;
-  if (auto f = req.query_param("filter"); f && !f->empty()) where = parse_filter(*f, *s);
+  if (auto f = req.query_filter("filter")) where = parse_filter(*f, *s);
   auto fields = requested_fields(req, *s);
   // The grant must cover what is filtered on as well as what is shown: else the filter is an
   // oracle for the items the grant withholds.
@@ -477,10 +475,10 @@ asio::awaitable<std::string> ExchangeService::licences(http::Request& req) {
     throw ApiError(ErrorCode::validation_failed, "holder_code is required",
                    {{"holder_code", "is required (1-64 characters)"}}, 400);
   }
-  const auto holder_type = req.query_param("holder_type");
-  const auto type_code = req.query_param("type_code");
+  const auto holder_type = req.query_filter("holder_type");
+  const auto type_code = req.query_filter("type_code");
   std::vector<std::string> asked = {"holder_code"};
-  if (holder_type && !holder_type->empty()) asked.push_back("holder_code_type");
+  if (holder_type) asked.push_back("holder_code_type");
   // The licence resources this consumer may query for these items (of the type asked).
   struct Source {
     std::shared_ptr<const RecordSchema> schema;
@@ -488,14 +486,10 @@ asio::awaitable<std::string> ExchangeService::licences(http::Request& req) {
   };
   std::vector<Source> sources;
   for (const auto& code : catalog_.licence_codes()) {
-    auto entry = catalog_.find(code);
-    if (!entry) continue;
-    if (type_code && !type_code->empty()) {
-      const json doc = json::parse(entry->json);
-      if (!doc.contains("licence") || doc["licence"].value("type_code", "") != *type_code) continue;
-    }
+    auto licence = schema(me, code);
+    if (type_code && licence->licence_type_code != *type_code) continue;
     auto d = grants_.authorize(me, code, Operation::query, asked);
-    if (d.allowed) sources.push_back({schema(me, code), std::move(d)});
+    if (d.allowed) sources.push_back({std::move(licence), std::move(d)});
   }
   req.share.items = asked;
   if (sources.empty()) {
@@ -516,12 +510,7 @@ asio::awaitable<std::string> ExchangeService::licences(http::Request& req) {
   std::vector<std::string> delivered;
   bool matched = false;
   for (const auto& src : sources) {
-    const pg::Params params =
-        pg::Params()
-            .add(src.schema->code)
-            .add(*holder)
-            .add(holder_type && !holder_type->empty() ? std::optional<std::string>(*holder_type)
-                                                      : std::nullopt);
+    const pg::Params params = pg::Params().add(src.schema->code).add(*holder).add(holder_type);
     auto r = co_await req.worker->db().exec(kHolder, params);
     if (r.rows() > 0 && !matched) {
       matched = true;

@@ -61,6 +61,12 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
   return std::nullopt;
 }
 
+std::optional<std::string> Request::query_filter(std::string_view name) const {
+  auto v = query_param(name);
+  if (!v || v->empty()) return std::nullopt;
+  return v;
+}
+
 std::string_view Request::header(std::string_view name) const {
   auto it = message.find(name);
   if (it == message.end()) return {};

@@ -13,26 +13,6 @@ namespace {
 // pg_advisory_lock key of the sealer ("hubseal").
 constexpr const char* kLock = "SELECT pg_try_advisory_lock(6878436279101516)";
 
-std::string from_bytea_text(std::string_view text) {
-  if (!text.starts_with("\\x") || text.size() % 2 != 0) {
-    throw std::runtime_error("unexpected bytea text");
-  }
-  std::string out;
-  out.reserve((text.size() - 2) / 2);
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    throw std::runtime_error("unexpected bytea text");
-  };
-  for (std::size_t i = 2; i < text.size(); i += 2) {
-    out.push_back(static_cast<char>(nibble(text[i]) * 16 + nibble(text[i + 1])));
-  }
-  return out;
-}
-
-std::string bytea_param(std::string_view bytes) { return "\\x" + hub::to_hex(bytes); }
-
 std::string hash_bytes(const Hash& h) {
   return std::string(reinterpret_cast<const char*>(h.data()), h.size());
 }
@@ -103,27 +83,17 @@ void Sealer::take_over() {
     return;
   }
   const auto size = static_cast<std::uint64_t>(latest.get_int(0, 0));
-  const std::string root = from_bytea_text(latest.get(0, 1));
-  std::string levels = "{", indexes = "{";
-  const auto refs = edge_tiles(size);
-  for (std::size_t i = 0; i < refs.size(); ++i) {
-    if (i) {
-      levels += ',';
-      indexes += ',';
-    }
-    levels += std::to_string(refs[i].level);
-    indexes += std::to_string(refs[i].index);
-  }
-  levels += "}";
-  indexes += "}";
+  const std::string root = pg::bytea_from_text(latest.get(0, 1));
+  std::set<TileKey> keys;
+  for (const auto& ref : edge_tiles(size)) keys.insert({ref.level, ref.index});
   auto rows = pg::exec_blocking(
       c,
       "SELECT t.level, t.hashes FROM ledger_tiles t JOIN unnest($1::smallint[], $2::bigint[]) "
       "AS w(level, idx) ON t.level = w.level AND t.idx = w.idx",
-      pg::Params().add(levels).add(indexes));
+      tile_params(keys));
   std::map<unsigned, std::string> tiles;
   for (int i = 0; i < rows.rows(); ++i) {
-    tiles[static_cast<unsigned>(rows.get_int(i, 0))] = from_bytea_text(rows.get(i, 1));
+    tiles[static_cast<unsigned>(rows.get_int(i, 0))] = pg::bytea_from_text(rows.get(i, 1));
   }
   TreeEdge edge = TreeEdge::from_tiles(size, tiles);
   if (hash_bytes(edge.root()) != root) {
@@ -211,7 +181,7 @@ bool Sealer::round() {
                         pg::Params()
                             .add(static_cast<std::int64_t>(w.level))
                             .add(static_cast<std::int64_t>(w.index))
-                            .add(bytea_param(w.hashes)));
+                            .add(pg::bytea_to_text(w.hashes)));
     }
     if (edge.size() > from) {
       // The report's daily rollups, for exactly the entries this checkpoint seals.
@@ -235,7 +205,7 @@ bool Sealer::round() {
                       "VALUES ($1, $2, $3, $4)",
                       pg::Params()
                           .add(static_cast<std::int64_t>(edge.size()))
-                          .add(bytea_param(hash_bytes(root)))
+                          .add(pg::bytea_to_text(hash_bytes(root)))
                           .add(note)
                           .add(key_id));
     pg::exec_blocking(c, "COMMIT");

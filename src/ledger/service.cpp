@@ -4,9 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
-#include <regex>
 
 #include "hub/api/pagination.hpp"
+#include "hub/core/dates.hpp"
 #include "hub/core/error.hpp"
 #include "hub/core/text.hpp"
 #include "hub/core/worker.hpp"
@@ -47,30 +47,12 @@ constexpr pg::Query kTiles{"ledger_tiles",
                            "JOIN unnest($1::smallint[], $2::bigint[]) AS w(level, idx) "
                            "ON t.level = w.level AND t.idx = w.idx"};
 
-std::string bytes_from_bytea(std::string_view text) {
-  if (!text.starts_with("\\x")) throw std::runtime_error("unexpected bytea text");
-  std::string out;
-  out.reserve(text.size() / 2);
-  for (std::size_t i = 2; i + 1 < text.size(); i += 2) {
-    unsigned v = 0;
-    std::from_chars(text.data() + i, text.data() + i + 2, v, 16);
-    out.push_back(static_cast<char>(v));
-  }
-  return out;
-}
-
 [[noreturn]] void bad_param(const std::string& name, const std::string& message) {
   throw ApiError(ErrorCode::validation_failed, name + ": " + message, {{name, message}}, 400);
 }
 
-std::optional<std::string> param(const http::Request& req, const char* name) {
-  auto v = req.query_param(name);
-  if (!v || v->empty()) return std::nullopt;
-  return v;
-}
-
 std::optional<std::uint64_t> uint_param(const http::Request& req, const char* name) {
-  auto v = param(req, name);
+  auto v = req.query_filter(name);
   if (!v) return std::nullopt;
   std::uint64_t n = 0;
   auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
@@ -83,26 +65,16 @@ std::optional<std::uint64_t> uint_param(const http::Request& req, const char* na
 // A date (YYYY-MM-DD: the start of that UTC day, or with `end_of_day` the start of the next) or
 // an RFC 3339 time, checked here so that the database never sees a value it would refuse.
 std::optional<std::string> time_param(const http::Request& req, const char* name, bool end_of_day) {
-  auto v = param(req, name);
+  auto v = req.query_filter(name);
   if (!v) return std::nullopt;
-  static const std::regex re(
-      R"(^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?(Z|[+-]\d{2}:\d{2}))?$)");
-  std::smatch m;
-  if (!std::regex_match(*v, m, re))
+  const bool date_only = is_date(*v);
+  if (!date_only && !is_date_time(*v, true)) {
     bad_param(name, "must be a date (YYYY-MM-DD) or an RFC 3339 time");
-  const int year = std::stoi(m[1]), month = std::stoi(m[2]), day = std::stoi(m[3]);
-  static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  if (year < 1970 || month < 1 || month > 12 || day < 1 || day > days[month - 1] ||
-      (month == 2 && day == 29 && !leap)) {
-    bad_param(name, "is not a calendar date");
   }
-  if (m[4].matched) {
-    if (std::stoi(m[4]) > 23 || std::stoi(m[5]) > 59 || std::stoi(m[6]) > 59) {
-      bad_param(name, "is not a time of day");
-    }
-    return *v;
-  }
+  const int year = std::stoi(v->substr(0, 4)), month = std::stoi(v->substr(5, 2)),
+            day = std::stoi(v->substr(8, 2));
+  if (year < 1970) bad_param(name, "is before 1970");
+  if (!date_only) return *v;
   if (!end_of_day) return *v + "T00:00:00Z";
   std::chrono::year_month_day ymd{std::chrono::year(year), std::chrono::month(month),
                                   std::chrono::day(day)};
@@ -112,8 +84,6 @@ std::optional<std::string> time_param(const http::Request& req, const char* name
                 static_cast<unsigned>(next.month()), static_cast<unsigned>(next.day()));
   return std::string(buf);
 }
-
-bool hub_level(const Principal& p) { return p.has(Role::hub_admin) || p.has(Role::coordinator); }
 
 json hashes_json(const std::vector<Hash>& hashes) {
   json out = json::array();
@@ -126,24 +96,11 @@ asio::awaitable<void> load_tiles(http::Request& req, TileSet& tiles,
                                  const std::function<void()>& dry_run) {
   dry_run();
   if (tiles.missing().empty()) co_return;
-  std::string levels = "{", indexes = "{";
-  bool first = true;
-  for (const auto& [level, index] : tiles.missing()) {
-    if (!first) {
-      levels += ',';
-      indexes += ',';
-    }
-    levels += std::to_string(level);
-    indexes += std::to_string(index);
-    first = false;
-  }
-  levels += "}";
-  indexes += "}";
-  const pg::Params params = pg::Params().add(levels).add(indexes);
+  const pg::Params params = tile_params(tiles.missing());
   auto r = co_await req.worker->db().exec(kTiles, params);
   for (int i = 0; i < r.rows(); ++i) {
     tiles.add(static_cast<unsigned>(r.get_int(i, 0)), static_cast<std::uint64_t>(r.get_int(i, 1)),
-              bytes_from_bytea(r.get(i, 2)));
+              pg::bytea_from_text(r.get(i, 2)));
   }
 }
 
@@ -162,7 +119,7 @@ LedgerService::LedgerService(Services& services, const catalog::CatalogIndex& ca
 // A resource's entries are found through its provider's index (resource_code has none of its
 // own: every index costs every append); the provider comes from the in-memory catalog.
 std::optional<std::string> LedgerService::provider_of(const http::Request& req) const {
-  auto code = param(req, "resource_code");
+  auto code = req.query_filter("resource_code");
   if (!code) return std::nullopt;
   auto entry = catalog_.find(*code);
   if (!entry) return std::nullopt;
@@ -173,7 +130,7 @@ asio::awaitable<std::string> LedgerService::entries(http::Request& req) {
   const Principal& me = *req.principal;
   auto page = api::page_request(req, services_.cursors, "ledger");
   std::optional<std::string> scope;
-  if (!hub_level(me)) scope = me.agency_code.empty() ? "-" : me.agency_code;
+  if (!me.hub_level()) scope = me.agency_code.empty() ? "-" : me.agency_code;
   std::optional<std::int64_t> after;
   if (page.after) {
     if (!page.after->is_number_integer()) bad_param("cursor", "is not a cursor of this list");
@@ -182,9 +139,9 @@ asio::awaitable<std::string> LedgerService::entries(http::Request& req) {
   const pg::Params params = pg::Params()
                                 .add(after)
                                 .add(scope)
-                                .add(param(req, "agency"))
-                                .add(param(req, "request_id"))
-                                .add(param(req, "resource_code"))
+                                .add(req.query_filter("agency"))
+                                .add(req.query_filter("request_id"))
+                                .add(req.query_filter("resource_code"))
                                 .add(time_param(req, "from", false))
                                 .add(time_param(req, "to", true))
                                 .add(static_cast<std::int64_t>(page.limit))
@@ -195,7 +152,7 @@ asio::awaitable<std::string> LedgerService::entries(http::Request& req) {
     // The entry is its leaf's fields, with the columns the hub filters and counts on laid over
     // them: a column changed behind the ledger's back then differs from the leaf, which is what
     // an audit of the export checks.
-    const std::string leaf = bytes_from_bytea(r.get(i, 9));
+    const std::string leaf = pg::bytea_from_text(r.get(i, 9));
     json entry = json::parse(leaf, nullptr, false);
     if (!entry.is_object()) entry = json::object();
     entry["index"] = r.get_int(i, 0);
@@ -208,7 +165,7 @@ asio::awaitable<std::string> LedgerService::entries(http::Request& req) {
     entry["status"] = r.get_int(i, 7);
     entry["record_count"] = r.get_int(i, 8);
     entry["leaf"] = base64_encode(leaf);
-    entry["leaf_hash"] = hub::to_hex(bytes_from_bytea(r.get(i, 10)));
+    entry["leaf_hash"] = hub::to_hex(pg::bytea_from_text(r.get(i, 10)));
     items.push_back(std::move(entry));
   }
   std::optional<json> next;

@@ -105,6 +105,21 @@ std::vector<TreeEdge::TileWrite> TreeEdge::take_writes() {
   return out;
 }
 
+pg::Params tile_params(const std::set<TileKey>& keys) {
+  std::string levels = "{", indexes = "{";
+  for (const auto& [level, index] : keys) {
+    if (levels.size() > 1) {
+      levels += ',';
+      indexes += ',';
+    }
+    levels += std::to_string(level);
+    indexes += std::to_string(index);
+  }
+  levels += '}';
+  indexes += '}';
+  return pg::Params().add(levels).add(indexes);
+}
+
 void TileSet::add(unsigned level, std::uint64_t index, std::string hashes) {
   missing_.erase({level, index});
   tiles_[{level, index}] = std::move(hashes);

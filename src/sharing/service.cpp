@@ -25,7 +25,7 @@ constexpr pg::Query kResource{
     "SELECT provider_code, status, share_type, version, document::text FROM resources "
     "WHERE code = $1"};
 
-#define HUB_APPLICATION_COLUMNS                                                               \
+#define HUB_APPLICATION_COLUMNS \
   "a.id, a.status, " HUB_SQL_TS_OPT("a.due_at") ", a.grant_id, a.consumer_code, a.provider_code, " \
   "a.resource_code, array_to_string(a.items, ','), array_to_string(a.clear_items, ','), "      \
   "array_to_string(a.operations, ','), a.purpose, a.legal_basis, " HUB_SQL_TS("a.valid_until")     \
@@ -35,7 +35,8 @@ constexpr pg::Query kResource{
 
 constexpr pg::Query kInsertApplication{
     "sharing_insert_application",
-    "INSERT INTO applications AS a (id, consumer_code, provider_code, resource_code, resource_version,"
+    "INSERT INTO applications AS a (id, consumer_code, provider_code, resource_code, "
+    "resource_version,"
     " items, clear_items, operations, purpose, legal_basis, valid_until, status, due_at,"
     " created_by, decided_at, decided_by, grant_id)"
     " VALUES ($1, $2, $3, $4, $5, string_to_array($6, ','), string_to_array($7, ','),"
@@ -50,8 +51,8 @@ constexpr pg::Query kInsertGrant{
     " clear_items, operations, purpose, legal_basis, valid_until)"
     " VALUES ($1, $2, $3, $4, $5, string_to_array($6, ','), string_to_array($7, ','),"
     " string_to_array($8, ','), $9, $10, $11::timestamptz)"};
-constexpr pg::Query kApplication{
-    "sharing_application", "SELECT " HUB_APPLICATION_COLUMNS " FROM applications a WHERE a.id = $1"};
+constexpr pg::Query kApplication{"sharing_application", "SELECT " HUB_APPLICATION_COLUMNS
+                                                        " FROM applications a WHERE a.id = $1"};
 constexpr pg::Query kDecide{
     "sharing_decide",
     "UPDATE applications a SET status = $2, decided_at = now(), decided_by = $3, opinion = $4,"
@@ -64,7 +65,8 @@ constexpr pg::Query kWithdraw{
 // $3 direction: incoming, outgoing or NULL (both); $4 status or NULL ('overdue' included).
 constexpr pg::Query kApplications{
     "sharing_applications",
-    "SELECT " HUB_APPLICATION_COLUMNS " FROM applications a"
+    "SELECT " HUB_APPLICATION_COLUMNS
+    " FROM applications a"
     " WHERE a.id > $1"
     " AND ($2::text IS NULL OR ($3::text IS DISTINCT FROM 'outgoing' AND a.provider_code = $2)"
     "      OR ($3::text IS DISTINCT FROM 'incoming' AND a.consumer_code = $2))"
@@ -84,7 +86,7 @@ constexpr pg::Query kBegin{"sharing_begin", "BEGIN"};
 constexpr pg::Query kCommit{"sharing_commit", "COMMIT"};
 constexpr pg::Query kRollback{"sharing_rollback", "ROLLBACK"};
 
-#define HUB_GRANT_COLUMNS                                                                     \
+#define HUB_GRANT_COLUMNS \
   "g.id, g.resource_code, g.provider_code, g.consumer_code, array_to_string(g.items, ','), "   \
   "array_to_string(g.clear_items, ','), array_to_string(g.operations, ','), g.purpose, "       \
   HUB_SQL_TS("g.valid_until") ", CASE WHEN g.revoked_at IS NOT NULL THEN 'revoked' WHEN "          \
@@ -95,18 +97,18 @@ constexpr pg::Query kRollback{"sharing_rollback", "ROLLBACK"};
 constexpr pg::Query kGrant{"sharing_grant",
                            "SELECT " HUB_GRANT_COLUMNS " FROM grants g WHERE g.id = $1"};
 constexpr pg::Query kGrants{
-    "sharing_grants",
-    "SELECT " HUB_GRANT_COLUMNS " FROM grants g WHERE g.id > $1"
-    " AND ($2::text IS NULL OR g.provider_code = $2 OR g.consumer_code = $2)"
-    " AND ($3::text IS NULL OR g.resource_code = $3)"
-    " AND ($4::text IS NULL OR g.consumer_code = $4)"
-    " ORDER BY g.id LIMIT $5"};
+    "sharing_grants", "SELECT " HUB_GRANT_COLUMNS
+                      " FROM grants g WHERE g.id > $1"
+                      " AND ($2::text IS NULL OR g.provider_code = $2 OR g.consumer_code = $2)"
+                      " AND ($3::text IS NULL OR g.resource_code = $3)"
+                      " AND ($4::text IS NULL OR g.consumer_code = $4)"
+                      " ORDER BY g.id LIMIT $5"};
 constexpr pg::Query kRevoke{
     "sharing_revoke",
     "UPDATE grants SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL"
     " RETURNING id"};
 
-#define HUB_OBJECTION_COLUMNS                                                                 \
+#define HUB_OBJECTION_COLUMNS \
   "o.id, o.status, " HUB_SQL_TS("o.due_at") ", o.resource_code, o.provider_code, o.consumer_code, " \
   "o.record_key, array_to_string(o.items, ','), o.description, o.outcome, o.note, "            \
   HUB_SQL_TS("o.created_at") ", o.created_by, " HUB_SQL_TS_OPT("o.resolved_at") ", o.resolved_by, "    \
@@ -125,13 +127,13 @@ constexpr pg::Query kResolve{
     " resolved_by = $4 WHERE o.id = $1 AND o.status = 'open' RETURNING " HUB_OBJECTION_COLUMNS};
 constexpr pg::Query kObjections{
     "sharing_objections",
-    "SELECT " HUB_OBJECTION_COLUMNS " FROM objections o WHERE o.id > $1"
+    "SELECT " HUB_OBJECTION_COLUMNS
+    " FROM objections o WHERE o.id > $1"
     " AND ($2::text IS NULL OR ($3::text IS DISTINCT FROM 'outgoing' AND o.provider_code = $2)"
     "      OR ($3::text IS DISTINCT FROM 'incoming' AND o.consumer_code = $2))"
     " AND ($4::text IS NULL OR o.status = $4"
     "      OR ($4 = 'overdue' AND o.status = 'open' AND o.due_at < now()))"
     " ORDER BY o.id LIMIT $5"};
-
 
 json opt_text(const pg::Result& r, int row, int col) {
   return r.is_null(row, col) ? json(nullptr) : json(r.get(row, col));
@@ -199,11 +201,6 @@ json objection_json(const pg::Result& r, int row) {
           {"resolved_by", opt_text(r, row, 14)},
           {"overdue", r.get_bool(row, 15)},
           {"grant_id", r.get(row, 16)}};
-}
-
-
-bool hub_level(const Principal& p) {
-  return p.has(Role::hub_admin) || p.has(Role::coordinator);
 }
 
 constexpr RoleSet kOfficers = role_bit(Role::agency_cdo) | role_bit(Role::agency_data_officer);
@@ -286,18 +283,13 @@ ListScope list_scope(const http::Request& req) {
     throw ApiError(ErrorCode::validation_failed, "direction is incoming or outgoing",
                    {{"direction", "must be incoming or outgoing"}}, 400);
   }
-  if (hub_level(me)) {
+  if (me.hub_level()) {
     scope.agency = req.query_param("agency");
   } else {
     // A principal without an agency matches nothing.
     scope.agency = me.agency_code.empty() ? std::string("-") : me.agency_code;
   }
   return scope;
-}
-
-std::optional<std::string> non_empty(const http::Request& req, const char* name) {
-  auto v = req.query_param(name);
-  return v && !v->empty() ? v : std::nullopt;
 }
 
 }  // namespace
@@ -321,7 +313,7 @@ asio::awaitable<json> SharingService::apply(http::Request& req, const json& raw)
   const std::string provider(res.get(0, 0));
   const std::string status(res.get(0, 1));
   const std::string share_type(res.get(0, 2));
-  if (status == "draft" && !me.of_agency(provider) && !hub_level(me)) not_found("resource");
+  if (status == "draft" && !me.of_agency(provider) && !me.hub_level()) not_found("resource");
   if (status != "published") {
     throw ApiError(ErrorCode::validation_failed, "only published resources can be applied for",
                    {{"resource_code", "the resource is " + status}}, 422);
@@ -352,7 +344,8 @@ asio::awaitable<json> SharingService::apply(http::Request& req, const json& raw)
   const std::vector<std::string> clear_items = clear.value_or(std::vector<std::string>{});
   for (std::size_t i = 0; i < clear_items.size(); ++i) {
     if (!asked.contains(clear_items[i])) {
-      errors.push_back({"clear_items[" + std::to_string(i) + "]", "must be one of the items asked"});
+      errors.push_back(
+          {"clear_items[" + std::to_string(i) + "]", "must be one of the items asked"});
     } else if (!sensitive.contains(clear_items[i])) {
       errors.push_back({"clear_items[" + std::to_string(i) + "]",
                         "only sensitive items are masked, so only they may be asked in clear"});
@@ -362,7 +355,8 @@ asio::awaitable<json> SharingService::apply(http::Request& req, const json& raw)
   if (operations->empty()) errors.push_back({"operations", "must name at least one operation"});
   for (const auto& op : *operations) {
     if (!parse_operation(op)) {
-      errors.push_back({"operations", "'" + op + "' is not read, query, changes, verify or aggregate"});
+      errors.push_back(
+          {"operations", "'" + op + "' is not read, query, changes, verify or aggregate"});
     }
     ops.insert(op);
   }
@@ -389,28 +383,26 @@ asio::awaitable<json> SharingService::apply(http::Request& req, const json& raw)
   const std::string until_s = format_time(*until);
   const std::optional<std::string> due =
       automatic ? std::nullopt
-                : std::optional(format_time(calendar_.due(now, static_cast<int>(
-                                                                   services_.config.sharing
-                                                                       .reply_working_days))));
+                : std::optional(format_time(calendar_.due(
+                      now, static_cast<int>(services_.config.sharing.reply_working_days))));
   const json detail = {{"resource_code", *resource_code}, {"automatic", automatic}};
   auto steps = pg::batch(
-      pg::step(kInsertApplication,
-               pg::Params()
-                   .add(id)
-                   .add(me.agency_code)
-                   .add(provider)
-                   .add(*resource_code)
-                   .add(res.get_int(0, 3))
-                   .add(join_csv(*items))
-                   .add(join_csv(clear_items))
-                   .add(join_csv(op_list))
-                   .add(*purpose)
-                   .add(legal)
-                   .add(until_s)
-                   .add(automatic ? "approved" : "pending")
-                   .add(due)
-                   .add(me.id)
-                   .add(automatic ? std::optional(grant_id) : std::nullopt)),
+      pg::step(kInsertApplication, pg::Params()
+                                       .add(id)
+                                       .add(me.agency_code)
+                                       .add(provider)
+                                       .add(*resource_code)
+                                       .add(res.get_int(0, 3))
+                                       .add(join_csv(*items))
+                                       .add(join_csv(clear_items))
+                                       .add(join_csv(op_list))
+                                       .add(*purpose)
+                                       .add(legal)
+                                       .add(until_s)
+                                       .add(automatic ? "approved" : "pending")
+                                       .add(due)
+                                       .add(me.id)
+                                       .add(automatic ? std::optional(grant_id) : std::nullopt)),
       pg::step(kEvent, pg::Params()
                            .add(me.id)
                            .add("application")
@@ -446,8 +438,8 @@ asio::awaitable<json> SharingService::apply(http::Request& req, const json& raw)
     throw;
   }
   if (automatic) {
-    Grant g{grant_id, *resource_code, provider, me.agency_code, *items, clear_items, 0, *purpose,
-            *until};
+    Grant g{grant_id, *resource_code, provider, me.agency_code, *items, clear_items,
+            0,        *purpose,       *until};
     for (const auto& op : op_list) g.operations |= operation_bit(*parse_operation(op));
     grants_.put(grant_id, std::move(g));
   }
@@ -459,7 +451,7 @@ asio::awaitable<json> SharingService::application(http::Request& req, const std:
   auto r = co_await req.worker->db().exec(kApplication, key);
   if (r.rows() == 0) not_found("application");
   const Principal& me = *req.principal;
-  if (!hub_level(me) && !me.of_agency(r.get(0, 4)) && !me.of_agency(r.get(0, 5))) {
+  if (!me.hub_level() && !me.of_agency(r.get(0, 4)) && !me.of_agency(r.get(0, 5))) {
     not_found("application");  // another agency's application does not exist for this caller
   }
   co_return application_json(r, 0);
@@ -473,7 +465,7 @@ asio::awaitable<json> SharingService::decide(http::Request& req, const std::stri
   const bool may = me.has(Role::hub_admin) || (me.of_agency(provider) && me.has_any(kOfficers));
   if (!may) {
     // The consumer sees its application but cannot decide it; anyone else does not see it.
-    if (me.of_agency(current["consumer_code"].get<std::string>()) || hub_level(me)) {
+    if (me.of_agency(current["consumer_code"].get<std::string>()) || me.hub_level()) {
       throw ApiError(ErrorCode::forbidden, "only the provider's data officers decide");
     }
     not_found("application");
@@ -506,9 +498,8 @@ asio::awaitable<json> SharingService::decide(http::Request& req, const std::stri
   const auto grant_ops = subset(operations, asked_ops, "operations");
   body.finish();
   if (current["status"] != "pending") {
-    throw ApiError(ErrorCode::conflict, "the application is " +
-                                            current["status"].get<std::string>() +
-                                            ", not pending");
+    throw ApiError(ErrorCode::conflict,
+                   "the application is " + current["status"].get<std::string>() + ", not pending");
   }
   const bool approve = *decision == "approve";
   if (approve) {
@@ -526,7 +517,8 @@ asio::awaitable<json> SharingService::decide(http::Request& req, const std::stri
   const std::string grant_id = approve ? random_uuid() : std::string();
   std::vector<std::string> clear;
   for (const auto& c : current["clear_items"]) {
-    if (std::find(grant_items.begin(), grant_items.end(), c) != grant_items.end()) clear.push_back(c);
+    if (std::find(grant_items.begin(), grant_items.end(), c) != grant_items.end())
+      clear.push_back(c);
   }
   const json detail = {{"decision", *decision}, {"items", grant_items}, {"operations", grant_ops}};
   const std::string consumer = current["consumer_code"];
@@ -545,21 +537,21 @@ asio::awaitable<json> SharingService::decide(http::Request& req, const std::stri
                                              .add(consumer)
                                              .add(detail.dump())));
   if (approve) {
-    then.push_back(pg::step(kInsertGrant, pg::Params()
-                                              .add(grant_id)
-                                              .add(id)
-                                              .add(current["resource_code"].get<std::string>())
-                                              .add(provider)
-                                              .add(consumer)
-                                              .add(join_csv(grant_items))
-                                              .add(join_csv(clear))
-                                              .add(join_csv(grant_ops))
-                                              .add(current["purpose"].get<std::string>())
-                                              .add(current["legal_basis"].is_null()
-                                                       ? std::optional<std::string>()
-                                                       : std::optional<std::string>(
-                                                             current["legal_basis"]))
-                                              .add(current["valid_until"].get<std::string>())));
+    then.push_back(
+        pg::step(kInsertGrant, pg::Params()
+                                   .add(grant_id)
+                                   .add(id)
+                                   .add(current["resource_code"].get<std::string>())
+                                   .add(provider)
+                                   .add(consumer)
+                                   .add(join_csv(grant_items))
+                                   .add(join_csv(clear))
+                                   .add(join_csv(grant_ops))
+                                   .add(current["purpose"].get<std::string>())
+                                   .add(current["legal_basis"].is_null()
+                                            ? std::optional<std::string>()
+                                            : std::optional<std::string>(current["legal_basis"]))
+                                   .add(current["valid_until"].get<std::string>())));
     then.push_back(pg::step(kNotify, pg::Params().add("grant:" + grant_id)));
   }
   auto lease = co_await req.worker->db().acquire();
@@ -568,8 +560,15 @@ asio::awaitable<json> SharingService::decide(http::Request& req, const std::stri
     throw ApiError(ErrorCode::conflict, "the application was decided meanwhile");
   }
   if (approve) {
-    Grant g{grant_id, current["resource_code"], provider, consumer, grant_items, clear, 0,
-            current["purpose"], *parse_until(current["valid_until"], calendar_)};
+    Grant g{grant_id,
+            current["resource_code"],
+            provider,
+            consumer,
+            grant_items,
+            clear,
+            0,
+            current["purpose"],
+            *parse_until(current["valid_until"], calendar_)};
     for (const auto& op : grant_ops) g.operations |= operation_bit(*parse_operation(op));
     grants_.put(grant_id, std::move(g));
   }
@@ -604,14 +603,14 @@ asio::awaitable<json> SharingService::withdraw(http::Request& req, const std::st
 asio::awaitable<std::string> SharingService::applications(http::Request& req) {
   auto page = api::page_request(req, services_.cursors, "applications");
   const auto [agency, direction] = list_scope(req);
-  const pg::Params params = pg::Params()
-                                .add(after_id(page))
-                                .add(agency)
-                                .add(direction)
-                                .add(status_filter(req, {"pending", "approved", "rejected",
-                                                         "withdrawn", "overdue"}))
-                                .add(non_empty(req, "resource_code"))
-                                .add(static_cast<std::int64_t>(page.limit));
+  const pg::Params params =
+      pg::Params()
+          .add(after_id(page))
+          .add(agency)
+          .add(direction)
+          .add(status_filter(req, {"pending", "approved", "rejected", "withdrawn", "overdue"}))
+          .add(req.query_filter("resource_code"))
+          .add(static_cast<std::int64_t>(page.limit));
   auto r = co_await req.worker->db().exec(kApplications, params);
   json items = json::array();
   for (int i = 0; i < r.rows(); ++i) items.push_back(application_json(r, i));
@@ -625,7 +624,7 @@ asio::awaitable<json> SharingService::grant(http::Request& req, const std::strin
   auto r = co_await req.worker->db().exec(kGrant, key);
   if (r.rows() == 0) not_found("grant");
   const Principal& me = *req.principal;
-  if (!hub_level(me) && !me.of_agency(r.get(0, 2)) && !me.of_agency(r.get(0, 3))) {
+  if (!me.hub_level() && !me.of_agency(r.get(0, 2)) && !me.of_agency(r.get(0, 3))) {
     not_found("grant");
   }
   co_return grant_json(r, 0);
@@ -635,12 +634,12 @@ asio::awaitable<std::string> SharingService::grants(http::Request& req) {
   const Principal& me = *req.principal;
   auto page = api::page_request(req, services_.cursors, "grants");
   std::optional<std::string> agency =
-      hub_level(me) ? std::nullopt : std::optional(me.agency_code.empty() ? "-" : me.agency_code);
+      me.hub_level() ? std::nullopt : std::optional(me.agency_code.empty() ? "-" : me.agency_code);
   const pg::Params params = pg::Params()
                                 .add(after_id(page))
                                 .add(agency)
-                                .add(non_empty(req, "resource_code"))
-                                .add(non_empty(req, "consumer"))
+                                .add(req.query_filter("resource_code"))
+                                .add(req.query_filter("consumer"))
                                 .add(static_cast<std::int64_t>(page.limit));
   auto r = co_await req.worker->db().exec(kGrants, params);
   json items = json::array();
@@ -700,11 +699,12 @@ asio::awaitable<json> SharingService::object(http::Request& req, const std::stri
     if (d.allowed) break;
   }
   if (!d.allowed) {
-    throw ApiError(ErrorCode::no_grant, "objections come from holders of a grant covering the items");
+    throw ApiError(ErrorCode::no_grant,
+                   "objections come from holders of a grant covering the items");
   }
   const std::string id = random_uuid();
-  const std::string due = format_time(
-      calendar_.due(Clock::now(), static_cast<int>(services_.config.sharing.objection_working_days)));
+  const std::string due = format_time(calendar_.due(
+      Clock::now(), static_cast<int>(services_.config.sharing.objection_working_days)));
   const json detail = {{"resource_code", resource}, {"key", key}};
   auto steps = pg::batch(pg::step(kInsertObjection, pg::Params()
                                                         .add(id)
@@ -735,7 +735,7 @@ asio::awaitable<json> SharingService::objection(http::Request& req, const std::s
   auto r = co_await req.worker->db().exec(kObjection, key);
   if (r.rows() == 0) not_found("objection");
   const Principal& me = *req.principal;
-  if (!hub_level(me) && !me.of_agency(r.get(0, 4)) && !me.of_agency(r.get(0, 5))) {
+  if (!me.hub_level() && !me.of_agency(r.get(0, 4)) && !me.of_agency(r.get(0, 5))) {
     not_found("objection");
   }
   co_return objection_json(r, 0);

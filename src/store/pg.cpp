@@ -2,14 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <sys/socket.h>
 
 #include <cerrno>
 #include <charconv>
 
 #include "hub/core/error.hpp"
+#include "hub/core/text.hpp"
 
 namespace hub::pg {
 
@@ -112,15 +113,15 @@ void Connection::arm_deadline(std::chrono::milliseconds timeout) {
   timed_out_ = false;
   const auto generation = ++deadline_generation_;
   deadline_.expires_after(timeout);
-  deadline_.async_wait([this, generation, life = std::weak_ptr<bool>(life_)](
-                           boost::system::error_code ec) {
-    // Cancelled when the operation finished in time; `life` is gone when the connection was
-    // destroyed while this handler was already queued; another generation means the handler
-    // fired for an operation that finished, after the next one began.
-    if (ec || life.expired() || generation != deadline_generation_) return;
-    timed_out_ = true;
-    if (socket_) socket_->cancel();
-  });
+  deadline_.async_wait(
+      [this, generation, life = std::weak_ptr<bool>(life_)](boost::system::error_code ec) {
+        // Cancelled when the operation finished in time; `life` is gone when the connection was
+        // destroyed while this handler was already queued; another generation means the handler
+        // fired for an operation that finished, after the next one began.
+        if (ec || life.expired() || generation != deadline_generation_) return;
+        timed_out_ = true;
+        if (socket_) socket_->cancel();
+      });
 }
 
 void Connection::disarm_deadline() {
@@ -130,9 +131,9 @@ void Connection::disarm_deadline() {
 
 asio::awaitable<void> Connection::wait(bool for_write) {
   if (!socket_) fail("no socket");
-  auto [ec] = co_await socket_->async_wait(
-      for_write ? asio::posix::descriptor_base::wait_write : asio::posix::descriptor_base::wait_read,
-      asio::as_tuple(use_awaitable));
+  auto [ec] = co_await socket_->async_wait(for_write ? asio::posix::descriptor_base::wait_write
+                                                     : asio::posix::descriptor_base::wait_read,
+                                           asio::as_tuple(use_awaitable));
   if (ec || timed_out_) fail("database socket: " + ec.message());
 }
 
@@ -391,8 +392,7 @@ asio::awaitable<Result> Pool::exec(const Query& query, const Params& params) {
 }
 
 BlockingConnection connect_blocking(const std::string& conninfo, int timeout_seconds) {
-  BlockingConnection conn(
-      start_connect(conninfo, std::chrono::seconds(timeout_seconds), true));
+  BlockingConnection conn(start_connect(conninfo, std::chrono::seconds(timeout_seconds), true));
   if (!conn) throw DbUnavailable("out of memory");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     throw DbUnavailable(first_line(PQerrorMessage(conn.get())));
@@ -414,8 +414,8 @@ void exec_blocking(PGconn* conn, const std::string& sql) {
 Result exec_blocking(PGconn* conn, const std::string& sql, const Params& params) {
   std::vector<const char*> values;
   for (const auto& v : params.values()) values.push_back(v ? v->c_str() : nullptr);
-  Result r(PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr,
-                        values.data(), nullptr, nullptr, 0));
+  Result r(PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                        nullptr, nullptr, 0));
   auto status = PQresultStatus(r.raw());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     if (PQstatus(conn) != CONNECTION_OK) {
@@ -424,6 +424,30 @@ Result exec_blocking(PGconn* conn, const std::string& sql, const Params& params)
     throw error_of(r.raw());
   }
   return r;
+}
+
+std::string bytea_from_text(std::string_view text) {
+  if (!text.starts_with("\\x") || text.size() % 2 != 0) {
+    throw std::runtime_error("unexpected bytea text");
+  }
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    throw std::runtime_error("unexpected bytea text");
+  };
+  std::string out;
+  out.reserve((text.size() - 2) / 2);
+  for (std::size_t i = 2; i < text.size(); i += 2) {
+    out.push_back(static_cast<char>(nibble(text[i]) * 16 + nibble(text[i + 1])));
+  }
+  return out;
+}
+
+std::string bytea_to_text(std::string_view bytes) {
+  std::string out = "\\x";
+  out += to_hex(bytes);
+  return out;
 }
 
 }  // namespace hub::pg

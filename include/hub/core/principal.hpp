@@ -36,10 +36,12 @@ struct Principal {
   std::string agency_code;  // empty for hub-level principals without an agency
   std::string kind;         // "user" or "system"
   RoleSet roles = 0;
-  std::string token_id;     // the token used, when one was
+  std::string token_id;  // the token used, when one was
 
   bool has(Role r) const { return (roles & role_bit(r)) != 0; }
   bool has_any(RoleSet set) const { return (roles & set) != 0; }
+  // hub_admin or coordinator: sees every agency's objects (drafts, lists, the ledger).
+  bool hub_level() const { return has_any(kHubRoles); }
   // Whether this principal acts for `agency` (its own agency).
   bool of_agency(std::string_view agency) const {
     return !agency_code.empty() && agency_code == agency;

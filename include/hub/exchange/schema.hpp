@@ -31,6 +31,7 @@ struct RecordSchema {
   int version = 0;
   std::string key_item;
   int min_group_size = 5;
+  std::string licence_type_code;  // a licence resource's licence type; empty for a dataset
   std::vector<Item> items;
 
   static std::shared_ptr<const RecordSchema> from_resource(const nlohmann::json& resource);

@@ -3,13 +3,13 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http.hpp>
 
-#include "hub/core/principal.hpp"
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+#include "hub/core/principal.hpp"
 
 namespace hub {
 class Worker;
@@ -55,12 +55,14 @@ struct Request {
   std::optional<Principal> principal;           // set by authentication
   std::size_t route_index = 0;
   Worker* worker = nullptr;
-  ShareFacts share;  // data requests only
+  ShareFacts share;                   // data requests only
   BodyReader* body_reader = nullptr;  // streamed routes only; else the body is message.body()
 
   std::string_view param(std::string_view name) const;
   // The decoded value of a query parameter, or nullopt when absent.
   std::optional<std::string> query_param(std::string_view name) const;
+  // The same, with an empty value counted as absent (a filter left blank filters nothing).
+  std::optional<std::string> query_filter(std::string_view name) const;
   std::string_view header(std::string_view name) const;
 };
 

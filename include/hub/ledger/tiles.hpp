@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hub/ledger/merkle.hpp"
+#include "hub/store/pg.hpp"
 
 namespace hub::ledger {
 
@@ -16,6 +17,7 @@ namespace hub::ledger {
 // each). A partial tile (the rightmost of its level) holds only the complete nodes so far.
 constexpr unsigned kTileHeight = 8;
 constexpr std::uint64_t kTileWidth = 256;
+using TileKey = std::pair<unsigned, std::uint64_t>;  // (level, index)
 
 struct TileRef {
   unsigned level = 0;
@@ -53,7 +55,7 @@ class TreeEdge {
  private:
   std::uint64_t size_ = 0;
   std::vector<std::string> partial_;  // per level: the hashes of the rightmost partial tile
-  std::map<std::pair<unsigned, std::uint64_t>, std::string> completed_;
+  std::map<TileKey, std::string> completed_;
   std::set<unsigned> touched_;
 };
 
@@ -69,12 +71,16 @@ class TileSet {
   RangeHash range_hash() {
     return [this](std::uint64_t b, std::uint64_t e) { return range(b, e); };
   }
-  const std::set<std::pair<unsigned, std::uint64_t>>& missing() const { return missing_; }
+  const std::set<TileKey>& missing() const { return missing_; }
 
  private:
-  std::map<std::pair<unsigned, std::uint64_t>, std::string> tiles_;
-  std::set<std::pair<unsigned, std::uint64_t>> missing_;
+  std::map<TileKey, std::string> tiles_;
+  std::set<TileKey> missing_;
 };
+
+// The parameters of a query for these tiles: their levels and their indexes as two array
+// literals, for `JOIN unnest($1::smallint[], $2::bigint[])`.
+pg::Params tile_params(const std::set<TileKey>& keys);
 
 // MTH of 2^k consecutive node hashes packed 32 bytes each.
 Hash fold_power_of_two(std::string_view packed);

@@ -2,15 +2,15 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <algorithm>
-#include <atomic>
-#include <cstring>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -259,6 +259,10 @@ std::vector<Connection::Step> batch(Steps&&... steps) {
   (out.push_back(std::forward<Steps>(steps)), ...);
   return out;
 }
+
+// bytea in text form ("\\x" and hex), as results give it and text parameters take it.
+std::string bytea_from_text(std::string_view text);  // throws std::runtime_error when malformed
+std::string bytea_to_text(std::string_view bytes);
 
 // Blocking helpers for start-up work outside the I/O threads (migrations, embedded set-up).
 struct PgConnDeleter {
