@@ -6,12 +6,13 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <csignal>
 
-#include "hub/core/error.hpp"
 #include "hub/api/catalog_api.hpp"
-#include "hub/api/members_api.hpp"
 #include "hub/api/exchange_api.hpp"
 #include "hub/api/ledger_api.hpp"
+#include "hub/api/members_api.hpp"
+#include "hub/api/report_api.hpp"
 #include "hub/api/sharing_api.hpp"
+#include "hub/core/error.hpp"
 #include "hub/core/log.hpp"
 #include "hub/members/authenticator.hpp"
 #include "hub/net/tls.hpp"
@@ -47,10 +48,10 @@ void App::start() {
                       : sharing::WorkingCalendar::load(config_.sharing.calendar_file);
   // The ledger's signing key: configured (every node of a cluster shares it), or made in the data
   // dir at first start. A bad key stops start-up (ConfigError).
-  ledger_key_ = ledger::SigningKey::load(
-      config_.ledger.key_file.empty() ? config_.data_dir / "ledger" / "signing-key.pem"
-                                      : std::filesystem::path(config_.ledger.key_file),
-      config_.ledger.key_file.empty());
+  ledger_key_ = ledger::SigningKey::load(config_.ledger.key_file.empty()
+                                             ? config_.data_dir / "ledger" / "signing-key.pem"
+                                             : std::filesystem::path(config_.ledger.key_file),
+                                         config_.ledger.key_file.empty());
   std::signal(SIGPIPE, SIG_IGN);
   raise_descriptor_limit();
 
@@ -114,8 +115,16 @@ void App::start() {
   sealer_options.connect_timeout = config_.database.connect_timeout;
   sealer_ = std::make_unique<ledger::Sealer>(sealer_options, *ledger_key_);
   ledger_ = std::make_unique<ledger::LedgerService>(*services_, *catalog_index_,
-                                                   config_.ledger.origin, *ledger_key_);
+                                                    config_.ledger.origin, *ledger_key_);
   recorder_ = std::make_unique<ledger::LedgerRecorder>(*appender_);
+  reports_ = std::make_unique<report::ReportService>(*services_);
+  alerts_ = std::make_unique<monitor::AlertService>(*services_);
+  monitor::MonitorOptions monitor_options;
+  monitor_options.conninfo = app_conninfo_;
+  monitor_options.config = config_.monitor;
+  monitor_options.connect_timeout = config_.database.connect_timeout;
+  monitor_ = std::make_unique<monitor::Monitor>(monitor_options, sharing_->calendar());
+  load_console();
   register_routes();
   std::vector<std::string> labels;
   for (const auto& route : router_.routes()) {
@@ -140,8 +149,8 @@ void App::start() {
     out += "# TYPE hub_db_pool_connections gauge\n";
     out += "hub_db_pool_connections{state=\"open\"} " + std::to_string(open) + "\n";
     out += "hub_db_pool_connections{state=\"idle\"} " + std::to_string(idle) + "\n";
-    out += "# TYPE hub_db_pool_waiting gauge\nhub_db_pool_waiting " + std::to_string(waiting) +
-           "\n";
+    out +=
+        "# TYPE hub_db_pool_waiting gauge\nhub_db_pool_waiting " + std::to_string(waiting) + "\n";
     out += "# TYPE hub_db_connect_failures_total counter\nhub_db_connect_failures_total " +
            std::to_string(failures) + "\n";
     out += "# TYPE hub_db_unavailable_total counter\nhub_db_unavailable_total " +
@@ -154,8 +163,8 @@ void App::start() {
            std::to_string(a.batches.load()) + "\n";
     out += "# TYPE hub_ledger_failed_entries_total counter\nhub_ledger_failed_entries_total " +
            std::to_string(a.failed_entries.load()) + "\n";
-    out += "# TYPE hub_ledger_queued gauge\nhub_ledger_queued " +
-           std::to_string(a.queued.load()) + "\n";
+    out += "# TYPE hub_ledger_queued gauge\nhub_ledger_queued " + std::to_string(a.queued.load()) +
+           "\n";
     out += "# TYPE hub_ledger_largest_commit gauge\nhub_ledger_largest_commit " +
            std::to_string(a.largest_batch.load()) + "\n";
     out += "# TYPE hub_ledger_sealer_leader gauge\nhub_ledger_sealer_leader " +
@@ -164,6 +173,7 @@ void App::start() {
            std::to_string(z.tree_size.load()) + "\n";
     out += "# TYPE hub_ledger_seal_failures_total counter\nhub_ledger_seal_failures_total " +
            std::to_string(z.failures.load()) + "\n";
+    monitor_->render_metrics(out);
   });
 
   server_ = std::make_unique<net::Server>(config_, router_, *gate_, *metrics_, workers_, *tls_,
@@ -192,6 +202,27 @@ void App::register_routes() {
   api::register_sharing_routes(router_, *sharing_);
   api::register_exchange_routes(router_, *exchange_, config_.limits.import_body_limit);
   api::register_ledger_routes(router_, *ledger_);
+  api::register_report_routes(router_, *reports_, *alerts_);
+  api::register_console_routes(router_, console_);
+}
+
+void App::load_console() {
+  std::filesystem::path dir = config_.console_dir;
+  if (dir.empty()) {
+    // Beside the executable: build/console for build/hubd, /usr/lib/hub/console for an install.
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) dir = exe.parent_path() / "console";
+  }
+  console_ = api::ConsoleSite::load(dir);
+  if (console_.empty()) {
+    spdlog::warn(
+        "no console files in {}: /console/ is not served (build the console, or set "
+        "console_dir)",
+        dir.empty() ? std::string("(none)") : dir.string());
+  } else {
+    spdlog::info("console: {} file(s) from {}", console_.size(), dir.string());
+  }
 }
 
 void App::start_migrator() {
@@ -203,12 +234,11 @@ void App::start_migrator() {
         if (stop_requested_) return;
       }
       try {
-        auto conn = pg::connect_blocking(
-            migrate_conninfo_,
-            static_cast<int>(std::max<long long>(
-                1, std::chrono::duration_cast<std::chrono::seconds>(
-                       config_.database.connect_timeout)
-                       .count())));
+        auto conn = pg::connect_blocking(migrate_conninfo_,
+                                         static_cast<int>(std::max<long long>(
+                                             1, std::chrono::duration_cast<std::chrono::seconds>(
+                                                    config_.database.connect_timeout)
+                                                    .count())));
         int applied = pg::migrate(conn.get(), pg::embedded_migrations());
         spdlog::info("database schema at version {} ({} migration(s) applied now)",
                      pg::latest_migration_version(), applied);
@@ -225,6 +255,7 @@ void App::start_migrator() {
         directory_sync_->start();
         appender_->start();
         sealer_->start();
+        monitor_->start();
         state_.migrated.store(true);
         return;
       } catch (const pg::MigrationError& e) {
@@ -290,6 +321,7 @@ void App::stop() {
   // get no answer anyway), while the I/O threads that wait for it still run.
   if (appender_) appender_->stop();
   if (sealer_) sealer_->stop();
+  if (monitor_) monitor_->stop();
   for (auto& worker : workers_) worker->ioc().stop();
   for (auto& thread : threads_) thread.join();
   threads_.clear();

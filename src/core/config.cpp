@@ -41,13 +41,12 @@ struct Field {
 
 template <typename T>
 Field string_field(std::string key, T Config::*outer, std::string T::*member) {
-  return Field{
-      key,
-      [key, outer, member](Config& c, const json& v) {
-        if (!v.is_string()) bad(key, "expected a string");
-        (c.*outer).*member = v.get<std::string>();
-      },
-      [outer, member](Config& c, const std::string& v) { (c.*outer).*member = v; }};
+  return Field{key,
+               [key, outer, member](Config& c, const json& v) {
+                 if (!v.is_string()) bad(key, "expected a string");
+                 (c.*outer).*member = v.get<std::string>();
+               },
+               [outer, member](Config& c, const std::string& v) { (c.*outer).*member = v; }};
 }
 
 Field top_string(std::string key, std::string Config::*member) {
@@ -67,12 +66,13 @@ Field uint_field(std::string key, T Config::*outer, U T::*member, std::uint64_t 
     if (v > max) bad(key, "must be at most " + std::to_string(max));
     (c.*outer).*member = static_cast<U>(v);
   };
-  return Field{key,
-               [key, set](Config& c, const json& v) {
-                 if (!v.is_number_unsigned()) bad(key, "expected a non-negative integer");
-                 set(c, v.get<std::uint64_t>());
-               },
-               [key, set, max](Config& c, const std::string& v) { set(c, parse_uint(key, v, max)); }};
+  return Field{
+      key,
+      [key, set](Config& c, const json& v) {
+        if (!v.is_number_unsigned()) bad(key, "expected a non-negative integer");
+        set(c, v.get<std::uint64_t>());
+      },
+      [key, set, max](Config& c, const std::string& v) { set(c, parse_uint(key, v, max)); }};
 }
 
 template <typename T>
@@ -83,14 +83,13 @@ Field ms_field(std::string key, T Config::*outer, std::chrono::milliseconds T::*
     if (v > max_ms) bad(key, "must be at most " + std::to_string(max_ms) + " ms");
     (c.*outer).*member = std::chrono::milliseconds(v);
   };
-  return Field{key,
-               [key, set](Config& c, const json& v) {
-                 if (!v.is_number_unsigned()) bad(key, "expected milliseconds as an integer");
-                 set(c, v.get<std::uint64_t>());
-               },
-               [key, set, max_ms](Config& c, const std::string& v) {
-                 set(c, parse_uint(key, v, max_ms));
-               }};
+  return Field{
+      key,
+      [key, set](Config& c, const json& v) {
+        if (!v.is_number_unsigned()) bad(key, "expected milliseconds as an integer");
+        set(c, v.get<std::uint64_t>());
+      },
+      [key, set, max_ms](Config& c, const std::string& v) { set(c, parse_uint(key, v, max_ms)); }};
 }
 
 // Every key the config file may hold, by its dotted path.
@@ -152,8 +151,8 @@ const std::vector<Field>& fields() {
                          100, 3600000));
     f.push_back(ms_field("limits.write_timeout_ms", &Config::limits, &LimitsConfig::write_timeout,
                          100, 3600000));
-    f.push_back(ms_field("limits.shutdown_grace_ms", &Config::limits,
-                         &LimitsConfig::shutdown_grace, 0, 600000));
+    f.push_back(ms_field("limits.shutdown_grace_ms", &Config::limits, &LimitsConfig::shutdown_grace,
+                         0, 600000));
     f.push_back(string_field("log.level", &Config::log, &LogConfig::level));
     f.push_back(Field{"log.access_log",
                       [](Config& c, const json& v) {
@@ -165,8 +164,7 @@ const std::vector<Field>& fields() {
                           bad("log.access_log", "expected true or false");
                         c.log.access_log = v == "true";
                       }});
-    f.push_back(
-        string_field("log.access_log_file", &Config::log, &LogConfig::access_log_file));
+    f.push_back(string_field("log.access_log_file", &Config::log, &LogConfig::access_log_file));
     f.push_back(uint_field("auth.session_ttl_minutes", &Config::auth,
                            &AuthConfig::session_ttl_minutes, 1, 60 * 24 * 31));
     f.push_back(uint_field("auth.token_ttl_days_default", &Config::auth,
@@ -200,8 +198,33 @@ const std::vector<Field>& fields() {
     f.push_back(string_field("ledger.key_file", &Config::ledger, &LedgerConfig::key_file));
     f.push_back(ms_field("ledger.seal_interval_ms", &Config::ledger, &LedgerConfig::seal_interval,
                          20, 1000));
-    f.push_back(uint_field("ledger.max_batch", &Config::ledger, &LedgerConfig::max_batch, 1,
-                           100000));
+    f.push_back(
+        uint_field("ledger.max_batch", &Config::ledger, &LedgerConfig::max_batch, 1, 100000));
+    f.push_back(uint_field("report.weight_freshness", &Config::report,
+                           &ReportConfig::weight_freshness, 0, 1000));
+    f.push_back(uint_field("report.weight_timeliness", &Config::report,
+                           &ReportConfig::weight_timeliness, 0, 1000));
+    f.push_back(uint_field("report.weight_objections", &Config::report,
+                           &ReportConfig::weight_objections, 0, 1000));
+    f.push_back(
+        uint_field("report.weight_volume", &Config::report, &ReportConfig::weight_volume, 0, 1000));
+    f.push_back(
+        ms_field("monitor.interval_ms", &Config::monitor, &MonitorConfig::interval, 100, 3600000));
+    f.push_back(uint_field("monitor.spike_factor", &Config::monitor, &MonitorConfig::spike_factor,
+                           2, 1000));
+    f.push_back(uint_field("monitor.spike_min_requests", &Config::monitor,
+                           &MonitorConfig::spike_min_requests, 1, 100000000));
+    f.push_back(uint_field("monitor.baseline_days", &Config::monitor, &MonitorConfig::baseline_days,
+                           1, 60));
+    f.push_back(uint_field("monitor.denied_burst", &Config::monitor, &MonitorConfig::denied_burst,
+                           1, 100000000));
+    f.push_back(uint_field("monitor.off_hours_records", &Config::monitor,
+                           &MonitorConfig::off_hours_records, 1, 1000000000));
+    f.push_back(uint_field("monitor.work_start_hour", &Config::monitor,
+                           &MonitorConfig::work_start_hour, 0, 23));
+    f.push_back(uint_field("monitor.work_end_hour", &Config::monitor, &MonitorConfig::work_end_hour,
+                           1, 24));
+    f.push_back(top_string("console_dir", &Config::console_dir));
     for (std::size_t r = 0; r < kRoleCount; ++r) {
       const std::string base = "auth.rate_limits." + std::string(role_name(static_cast<Role>(r)));
       for (bool burst : {false, true}) {
@@ -211,14 +234,13 @@ const std::vector<Field>& fields() {
           (burst ? c.auth.rate_limits[r].burst : c.auth.rate_limits[r].per_second) =
               static_cast<unsigned>(v);
         };
-        f.push_back(Field{key,
-                          [key, set](Config& c, const json& v) {
-                            if (!v.is_number_unsigned()) bad(key, "expected a positive integer");
-                            set(c, v.get<std::uint64_t>());
-                          },
-                          [key, set](Config& c, const std::string& v) {
-                            set(c, parse_uint(key, v, 10000000));
-                          }});
+        f.push_back(Field{
+            key,
+            [key, set](Config& c, const json& v) {
+              if (!v.is_number_unsigned()) bad(key, "expected a positive integer");
+              set(c, v.get<std::uint64_t>());
+            },
+            [key, set](Config& c, const std::string& v) { set(c, parse_uint(key, v, 10000000)); }});
       }
     }
     return f;
@@ -240,9 +262,8 @@ void apply_json(Config& c, const json& obj, const std::string& prefix) {
       f->from_json(c, value);
       continue;
     }
-    bool is_section = std::any_of(fields().begin(), fields().end(), [&](const Field& f) {
-      return f.key.starts_with(key + ".");
-    });
+    bool is_section = std::any_of(fields().begin(), fields().end(),
+                                  [&](const Field& f) { return f.key.starts_with(key + "."); });
     if (!is_section) throw ConfigError("unknown config key '" + key + "'");
     if (!value.is_object()) bad(key, "expected an object");
     apply_json(c, value, key);
@@ -266,6 +287,7 @@ const std::vector<std::pair<std::string, std::string>>& env_keys() {
       {"HUB_CALENDAR_FILE", "sharing.calendar_file"},
       {"HUB_LEDGER_ORIGIN", "ledger.origin"},
       {"HUB_LEDGER_KEY_FILE", "ledger.key_file"},
+      {"HUB_CONSOLE_DIR", "console_dir"},
   };
   return all;
 }
@@ -273,7 +295,7 @@ const std::vector<std::pair<std::string, std::string>>& env_keys() {
 void validate(const Config& c) {
   (void)c.listen_host();
   (void)c.listen_port();
-  static const std::vector<std::string> levels = {"trace", "debug", "info",    "warn",
+  static const std::vector<std::string> levels = {"trace", "debug",    "info", "warn",
                                                   "error", "critical", "off"};
   if (std::find(levels.begin(), levels.end(), c.log.level) == levels.end()) {
     bad("log.level", "expected one of trace, debug, info, warn, error, critical, off");
@@ -282,6 +304,14 @@ void validate(const Config& c) {
     bad(c.tls.cert.empty() ? "tls.cert" : "tls.key", "tls.cert and tls.key are set together");
   }
   if (c.threads > 256) bad("threads", "expected an integer 0..256");
+  if (c.report.weight_freshness + c.report.weight_timeliness + c.report.weight_objections +
+          c.report.weight_volume ==
+      0) {
+    bad("report", "the score's weights must not all be zero");
+  }
+  if (c.monitor.work_start_hour >= c.monitor.work_end_hour) {
+    bad("monitor.work_start_hour", "must be before monitor.work_end_hour");
+  }
   if (c.ledger.origin.empty() || c.ledger.origin.size() > 200) {
     bad("ledger.origin", "must be 1 to 200 characters");
   }

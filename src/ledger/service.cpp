@@ -47,17 +47,13 @@ constexpr pg::Query kTiles{"ledger_tiles",
                            "JOIN unnest($1::smallint[], $2::bigint[]) AS w(level, idx) "
                            "ON t.level = w.level AND t.idx = w.idx"};
 
-[[noreturn]] void bad_param(const std::string& name, const std::string& message) {
-  throw ApiError(ErrorCode::validation_failed, name + ": " + message, {{name, message}}, 400);
-}
-
 std::optional<std::uint64_t> uint_param(const http::Request& req, const char* name) {
   auto v = req.query_filter(name);
   if (!v) return std::nullopt;
   std::uint64_t n = 0;
   auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
   if (ec != std::errc{} || end != v->data() + v->size() || n > (std::uint64_t{1} << 62)) {
-    bad_param(name, "must be a non-negative integer");
+    bad_query_param(name, "must be a non-negative integer");
   }
   return n;
 }
@@ -69,11 +65,11 @@ std::optional<std::string> time_param(const http::Request& req, const char* name
   if (!v) return std::nullopt;
   const bool date_only = is_date(*v);
   if (!date_only && !is_date_time(*v, true)) {
-    bad_param(name, "must be a date (YYYY-MM-DD) or an RFC 3339 time");
+    bad_query_param(name, "must be a date (YYYY-MM-DD) or an RFC 3339 time");
   }
   const int year = std::stoi(v->substr(0, 4)), month = std::stoi(v->substr(5, 2)),
             day = std::stoi(v->substr(8, 2));
-  if (year < 1970) bad_param(name, "is before 1970");
+  if (year < 1970) bad_query_param(name, "is before 1970");
   if (!date_only) return *v;
   if (!end_of_day) return *v + "T00:00:00Z";
   std::chrono::year_month_day ymd{std::chrono::year(year), std::chrono::month(month),
@@ -133,7 +129,7 @@ asio::awaitable<std::string> LedgerService::entries(http::Request& req) {
   if (!me.hub_level()) scope = me.agency_code.empty() ? "-" : me.agency_code;
   std::optional<std::int64_t> after;
   if (page.after) {
-    if (!page.after->is_number_integer()) bad_param("cursor", "is not a cursor of this list");
+    if (!page.after->is_number_integer()) bad_query_param("cursor", "is not a cursor of this list");
     after = page.after->get<std::int64_t>();
   }
   const pg::Params params = pg::Params()
@@ -195,14 +191,14 @@ asio::awaitable<std::uint64_t> LedgerService::sealed_size(http::Request& req) {
 
 asio::awaitable<json> LedgerService::inclusion(http::Request& req) {
   auto index = uint_param(req, "index");
-  if (!index) bad_param("index", "is required");
+  if (!index) bad_query_param("index", "is required");
   auto tree_size = uint_param(req, "tree_size");
   const std::uint64_t sealed = co_await sealed_size(req);
   const std::uint64_t size = tree_size.value_or(sealed);
   if (size > sealed) {
-    bad_param("tree_size", "is larger than the latest checkpoint (" + std::to_string(sealed) + ")");
+    bad_query_param("tree_size", "is larger than the latest checkpoint (" + std::to_string(sealed) + ")");
   }
-  if (*index >= size) bad_param("index", "must be less than tree_size");
+  if (*index >= size) bad_query_param("index", "must be less than tree_size");
   TileSet tiles;
   std::vector<Hash> proof;
   Hash leaf{};
@@ -225,13 +221,13 @@ asio::awaitable<json> LedgerService::inclusion(http::Request& req) {
 asio::awaitable<json> LedgerService::consistency(http::Request& req) {
   auto first = uint_param(req, "first");
   auto second = uint_param(req, "second");
-  if (!first) bad_param("first", "is required");
+  if (!first) bad_query_param("first", "is required");
   const std::uint64_t sealed = co_await sealed_size(req);
   const std::uint64_t to = second.value_or(sealed);
   if (to > sealed) {
-    bad_param("second", "is larger than the latest checkpoint (" + std::to_string(sealed) + ")");
+    bad_query_param("second", "is larger than the latest checkpoint (" + std::to_string(sealed) + ")");
   }
-  if (*first > to) bad_param("first", "must not exceed second");
+  if (*first > to) bad_query_param("first", "must not exceed second");
   TileSet tiles;
   std::vector<Hash> proof;
   auto run = [&] {

@@ -149,14 +149,6 @@ const Principal& caller(const http::Request& req) { return *req.principal; }
   throw ApiError(ErrorCode::not_found, std::move(what) + " not found");
 }
 
-// Runs CPU-heavy work on the services' pool and comes back to the calling thread.
-// `f` is a named lambda of the caller (see the note on temporaries in service.hpp).
-template <typename F>
-auto off_thread(Services& services, const F& f) -> asio::awaitable<decltype(f())> {
-  auto task = [f]() -> asio::awaitable<decltype(f())> { co_return f(); };
-  auto executor = services.cpu->get_executor();
-  co_return co_await asio::co_spawn(executor, task, asio::use_awaitable);
-}
 
 pg::Params log_params(const http::Request& req, const char* action, const char* type,
                       const std::string& id, const std::optional<std::string>& agency,

@@ -10,22 +10,25 @@
 #include <thread>
 #include <vector>
 
+#include "hub/api/console.hpp"
 #include "hub/api/system.hpp"
 #include "hub/app/services.hpp"
-#include "hub/members/directory.hpp"
-#include "hub/members/service.hpp"
 #include "hub/catalog/service.hpp"
-#include "hub/sharing/service.hpp"
-#include "hub/exchange/service.hpp"
-#include "hub/ledger/appender.hpp"
-#include "hub/ledger/sealer.hpp"
-#include "hub/ledger/service.hpp"
 #include "hub/core/config.hpp"
 #include "hub/core/metrics.hpp"
 #include "hub/core/worker.hpp"
+#include "hub/exchange/service.hpp"
 #include "hub/http/dispatch.hpp"
 #include "hub/http/router.hpp"
+#include "hub/ledger/appender.hpp"
+#include "hub/ledger/sealer.hpp"
+#include "hub/ledger/service.hpp"
+#include "hub/members/directory.hpp"
+#include "hub/members/service.hpp"
+#include "hub/monitor/monitor.hpp"
 #include "hub/net/server.hpp"
+#include "hub/report/service.hpp"
+#include "hub/sharing/service.hpp"
 #include "hub/store/embedded_pg.hpp"
 
 namespace hub {
@@ -59,12 +62,14 @@ class App {
   const http::Router& router() const { return router_; }
   ledger::Appender& appender() { return *appender_; }
   ledger::Sealer& sealer() { return *sealer_; }
+  monitor::Monitor& monitor() { return *monitor_; }
   std::string app_conninfo() const { return app_conninfo_; }
   pg::EmbeddedPostgres* embedded_database() { return embedded_.get(); }
 
  private:
   void register_routes();
   void start_migrator();
+  void load_console();
   void fatal(const std::string& message);
 
   Config config_;
@@ -90,6 +95,10 @@ class App {
   std::unique_ptr<ledger::Sealer> sealer_;
   std::unique_ptr<ledger::LedgerService> ledger_;
   std::unique_ptr<ledger::LedgerRecorder> recorder_;
+  std::unique_ptr<report::ReportService> reports_;
+  std::unique_ptr<monitor::AlertService> alerts_;
+  std::unique_ptr<monitor::Monitor> monitor_;
+  api::ConsoleSite console_;
   std::unique_ptr<http::Gatekeeper> gate_;
   std::unique_ptr<Metrics> metrics_;
   std::shared_ptr<spdlog::logger> access_log_;

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <memory>
 
 #include "hub/api/pagination.hpp"
@@ -14,8 +17,7 @@ namespace hub {
 // small pool for CPU-heavy work (password hashing) that must not stall an I/O thread. Owned by
 // App and passed to each area's route registration (no globals).
 struct Services {
-  explicit Services(const Config& c)
-      : config(c), rate_limiter(c.auth), login_throttle(c.auth) {}
+  explicit Services(const Config& c) : config(c), rate_limiter(c.auth), login_throttle(c.auth) {}
 
   const Config& config;
   members::Directory directory;
@@ -26,5 +28,15 @@ struct Services {
   // still queued here is destroyed while what it refers to exists.
   std::unique_ptr<boost::asio::thread_pool> cpu = std::make_unique<boost::asio::thread_pool>(2);
 };
+
+// Runs CPU-heavy work (password hashing, a workbook) on the services' pool and comes back to the
+// calling thread. `f` is a named lambda of the caller: GCC 12 destroys temporaries inside
+// co_await expressions twice (docs/architecture.md).
+template <typename F>
+auto off_thread(Services& services, const F& f) -> boost::asio::awaitable<decltype(f())> {
+  auto task = [f]() -> boost::asio::awaitable<decltype(f())> { co_return f(); };
+  auto executor = services.cpu->get_executor();
+  co_return co_await boost::asio::co_spawn(executor, task, boost::asio::use_awaitable);
+}
 
 }  // namespace hub

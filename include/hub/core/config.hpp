@@ -75,10 +75,10 @@ struct AuthConfig {
 };
 
 struct SharingConfig {
-  std::string calendar_file;           // empty: the calendar compiled in (config/calendar.json)
-  unsigned reply_working_days = 10;    // a provider decides an application within this
-  unsigned objection_working_days = 3; // a provider answers an objection within this
-  unsigned max_valid_days = 366;       // the longest a grant may be asked for
+  std::string calendar_file;            // empty: the calendar compiled in (config/calendar.json)
+  unsigned reply_working_days = 10;     // a provider decides an application within this
+  unsigned objection_working_days = 3;  // a provider answers an objection within this
+  unsigned max_valid_days = 366;        // the longest a grant may be asked for
 };
 
 struct LedgerConfig {
@@ -88,6 +88,27 @@ struct LedgerConfig {
   std::string key_file;  // Ed25519 PEM; empty: <data_dir>/ledger/signing-key.pem, made at start
   std::chrono::milliseconds seal_interval{250};
   unsigned max_batch = 10000;  // entries per group commit
+};
+
+// The sharing-status report's score (docs/reports.md): each part is a share in [0, 1], weighted
+// by these (any non-negative integers, not all zero), giving a score of 0..100.
+struct ReportConfig {
+  unsigned weight_freshness = 30;   // published resources updated within their cycle
+  unsigned weight_timeliness = 30;  // applications answered by their deadline
+  unsigned weight_objections = 20;  // objections answered by their deadline
+  unsigned weight_volume = 20;      // requests served, against the busiest provider's (log scale)
+};
+
+// Early warning (docs/reports.md): the rules' thresholds and how often they run.
+struct MonitorConfig {
+  std::chrono::milliseconds interval{60000};
+  unsigned spike_factor = 5;           // an hour's requests over this × the consumer's hourly mean
+  unsigned spike_min_requests = 500;   // and at least this many (quiet consumers stay quiet)
+  unsigned baseline_days = 7;          // the mean is over this many days before the hour
+  unsigned denied_burst = 50;          // refused requests of one consumer within an hour
+  unsigned off_hours_records = 10000;  // records pulled in one hour off working hours
+  unsigned work_start_hour = 8;        // working hours on working days, the city's time
+  unsigned work_end_hour = 20;
 };
 
 struct Config {
@@ -102,6 +123,11 @@ struct Config {
   AuthConfig auth;
   SharingConfig sharing;
   LedgerConfig ledger;
+  ReportConfig report;
+  MonitorConfig monitor;
+  // The console's built files (served at /console/); empty: console/ beside the executable,
+  // when it exists.
+  std::string console_dir;
 
   std::string listen_host() const;
   std::uint16_t listen_port() const;

@@ -66,6 +66,11 @@ class ApiError : public std::runtime_error {
   std::vector<std::pair<std::string, std::string>> headers_;
 };
 
+// A query parameter that is not what the route takes: 400 validation_failed naming it.
+[[noreturn]] inline void bad_query_param(const std::string& name, const std::string& message) {
+  throw ApiError(ErrorCode::validation_failed, name + ": " + message, {{name, message}}, 400);
+}
+
 // The database cannot be reached (down, restarting, pool exhausted, timed out): answered 503.
 class DbUnavailable : public std::runtime_error {
  public:

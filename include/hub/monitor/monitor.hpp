@@ -1,0 +1,96 @@
+#pragma once
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "hub/app/services.hpp"
+#include "hub/core/config.hpp"
+#include "hub/http/message.hpp"
+#include "hub/sharing/calendar.hpp"
+
+namespace hub::monitor {
+
+// The early-warning rules (监测预警), docs/reports.md. Each opens at most one alert per subject.
+struct Rule {
+  const char* name;
+  const char* severity;
+};
+const std::vector<Rule>& rules();
+
+struct MonitorOptions {
+  std::string conninfo;
+  MonitorConfig config;
+  std::chrono::milliseconds connect_timeout{3000};
+};
+
+struct MonitorStats {
+  std::atomic<bool> leader{false};
+  std::atomic<std::uint64_t> rounds{0};    // evaluations this node ran
+  std::atomic<std::uint64_t> opened{0};    // alerts this node opened
+  std::atomic<std::uint64_t> failures{0};  // rounds that failed (database down, ...)
+};
+
+// Evaluates the rules continuously, one node at a time: every node runs a monitor, and the one
+// holding the monitor's advisory lock (a session lock on its own connection) evaluates; if it
+// dies, another takes over within an interval. Every node also counts the open alerts for its
+// /metrics. The rules read the rollups (ledger_hourly) and the workflow tables, never a scan of
+// the ledger.
+class Monitor {
+ public:
+  Monitor(MonitorOptions options, sharing::WorkingCalendar calendar);
+  ~Monitor();
+  Monitor(const Monitor&) = delete;
+  Monitor& operator=(const Monitor&) = delete;
+
+  void start();
+  void stop();
+  // Runs a round now (tests, and the next round after a change an operator wants seen at once).
+  void wake();
+  const MonitorStats& stats() const { return stats_; }
+  // Prometheus text: open alerts by rule and severity, alerts opened, the leader flag.
+  void render_metrics(std::string& out) const;
+
+  // Off working hours: a non-working day of the calendar, or outside [start, end) local hours.
+  static bool off_hours(const sharing::WorkingCalendar& calendar, const MonitorConfig& config,
+                        std::chrono::system_clock::time_point at);
+
+ private:
+  struct State;
+  void run();
+  void round();
+  std::uint64_t evaluate();
+
+  MonitorOptions options_;
+  sharing::WorkingCalendar calendar_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  bool woken_ = false;
+  std::thread thread_;
+  MonitorStats stats_;
+  mutable std::mutex counts_mutex_;
+  std::map<std::string, std::int64_t> open_counts_;  // by rule
+  std::unique_ptr<State> state_;                     // monitor thread only
+  std::chrono::steady_clock::time_point next_prune_{};
+};
+
+// The alert routes: list with filters, acknowledge.
+class AlertService {
+ public:
+  explicit AlertService(Services& services) : services_(services) {}
+  boost::asio::awaitable<std::string> list(http::Request& req);
+  boost::asio::awaitable<nlohmann::json> acknowledge(http::Request& req);
+
+ private:
+  Services& services_;
+};
+
+}  // namespace hub::monitor

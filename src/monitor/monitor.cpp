@@ -1,0 +1,270 @@
+#include "hub/monitor/monitor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "hub/store/pg.hpp"
+
+namespace hub::monitor {
+
+namespace {
+
+// pg_advisory_lock key of the monitor ("hubwarn").
+constexpr const char* kLock = "SELECT pg_try_advisory_lock(6878436279101517)";
+
+// An hour's subject: the consumer and the hour's start in UTC.
+#define HUB_HOUR_SUBJECT \
+  "h.consumer_code || '@' || to_char(h.hour AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24\":00Z\"')"
+
+// The hours the hourly rules look at: the last day's, so a round missed while no node led is
+// made up; an alert opens once per subject however often an hour is looked at.
+#define HUB_RECENT_HOURS "h.hour >= date_trunc('hour', now()) - interval '1 day'"
+
+// $1 factor, $2 minimum requests, $3 baseline days.
+constexpr const char* kVolumeSpike =
+    "INSERT INTO alerts (rule, severity, agency_code, subject, detail)"
+    " SELECT 'volume_spike', 'warning', h.consumer_code, " HUB_HOUR_SUBJECT ","
+    " jsonb_build_object('hour', " HUB_SQL_TS("h.hour") ", 'requests', h.requests,"
+    " 'baseline_per_hour', round(b.mean, 1), 'factor', $1::int, 'baseline_days', $3::int)"
+    " FROM ledger_hourly h JOIN agencies a ON a.code = h.consumer_code"
+    " CROSS JOIN LATERAL (SELECT coalesce(sum(p.requests), 0)::numeric / ($3::int * 24) AS mean"
+    "  FROM ledger_hourly p WHERE p.consumer_code = h.consumer_code AND p.allowed"
+    "  AND p.hour >= h.hour - make_interval(days => $3::int) AND p.hour < h.hour) b"
+    " WHERE h.allowed AND " HUB_RECENT_HOURS " AND h.requests >= $2::bigint"
+    " AND h.requests > $1::int * b.mean"
+    " ON CONFLICT (rule, subject) DO NOTHING";
+
+// $1 threshold.
+constexpr const char* kDeniedBurst =
+    "INSERT INTO alerts (rule, severity, agency_code, subject, detail)"
+    " SELECT 'denied_burst', 'warning', h.consumer_code, " HUB_HOUR_SUBJECT ","
+    " jsonb_build_object('hour', " HUB_SQL_TS("h.hour") ", 'denied', h.requests,"
+    " 'threshold', $1::bigint)"
+    " FROM ledger_hourly h JOIN agencies a ON a.code = h.consumer_code"
+    " WHERE NOT h.allowed AND " HUB_RECENT_HOURS " AND h.requests >= $1::bigint"
+    " ON CONFLICT (rule, subject) DO NOTHING";
+
+// Candidates of off_hours_bulk ($1 threshold); which hours are off is the calendar's (C++).
+constexpr const char* kBulkHours =
+    "SELECT h.consumer_code, extract(epoch FROM h.hour)::bigint, h.requests, h.records"
+    " FROM ledger_hourly h JOIN agencies a ON a.code = h.consumer_code"
+    " WHERE h.allowed AND " HUB_RECENT_HOURS
+    " AND h.records >= $1::bigint"
+    " AND NOT EXISTS (SELECT 1 FROM alerts x WHERE x.rule = 'off_hours_bulk'"
+    "  AND x.subject = " HUB_HOUR_SUBJECT ")";
+
+constexpr const char* kOffHoursBulk =
+    "INSERT INTO alerts (rule, severity, agency_code, subject, detail)"
+    " SELECT 'off_hours_bulk', 'critical', h.consumer_code, " HUB_HOUR_SUBJECT ","
+    " jsonb_build_object('hour', " HUB_SQL_TS("h.hour") ", 'requests', $3::bigint,"
+    " 'records', $4::bigint, 'threshold', $5::bigint)"
+    " FROM (SELECT $1::text AS consumer_code, to_timestamp($2::bigint) AS hour) h"
+    " ON CONFLICT (rule, subject) DO NOTHING";
+
+constexpr const char* kOverdueApplications =
+    "INSERT INTO alerts (rule, severity, agency_code, resource_code, subject, detail)"
+    " SELECT 'overdue_application', 'warning', provider_code, resource_code, id,"
+    " jsonb_build_object('application_id', id, 'consumer_code', consumer_code,"
+    " 'due_at', " HUB_SQL_TS("due_at") ")"
+    " FROM applications WHERE status = 'pending' AND due_at < now()"
+    " ON CONFLICT (rule, subject) DO NOTHING";
+
+constexpr const char* kOverdueObjections =
+    "INSERT INTO alerts (rule, severity, agency_code, resource_code, subject, detail)"
+    " SELECT 'overdue_objection', 'warning', provider_code, resource_code, id,"
+    " jsonb_build_object('objection_id', id, 'consumer_code', consumer_code,"
+    " 'due_at', " HUB_SQL_TS("due_at") ")"
+    " FROM objections WHERE status = 'open' AND due_at < now()"
+    " ON CONFLICT (rule, subject) DO NOTHING";
+
+// A published resource not updated within its cycle's allowance (the report's rule too). The
+// subject carries the last update, so a resource that goes stale again after an update alerts
+// again.
+constexpr const char* kStaleResources =
+    "INSERT INTO alerts (rule, severity, agency_code, resource_code, subject, detail)"
+    " SELECT 'stale_resource', 'info', provider_code, code,"
+    " code || '@' || coalesce(" HUB_SQL_TS("last_updated_at") ", 'never'),"
+    " jsonb_build_object('update_cycle', document->>'update_cycle',"
+    " 'last_updated_at', " HUB_SQL_TS_OPT("last_updated_at") ")"
+    " FROM resources WHERE status = 'published'"
+    " AND coalesce(last_updated_at, published_at, created_at)"
+    "  < now() - hub_update_allowance(document->>'update_cycle')"
+    " ON CONFLICT (rule, subject) DO NOTHING";
+
+constexpr const char* kOpenCounts =
+    "SELECT rule, count(*) FROM alerts WHERE status = 'open' GROUP BY 1";
+
+constexpr const char* kPrune =
+    "DELETE FROM ledger_hourly WHERE hour < now() - make_interval(days => $1::int)";
+
+}  // namespace
+
+const std::vector<Rule>& rules() {
+  static const std::vector<Rule> all = {
+      {"volume_spike", "warning"},      {"denied_burst", "warning"},
+      {"off_hours_bulk", "critical"},   {"overdue_application", "warning"},
+      {"overdue_objection", "warning"}, {"stale_resource", "info"},
+  };
+  return all;
+}
+
+struct Monitor::State {
+  pg::BlockingConnection conn;
+  bool leader = false;
+};
+
+Monitor::Monitor(MonitorOptions options, sharing::WorkingCalendar calendar)
+    : options_(std::move(options)), calendar_(std::move(calendar)) {}
+
+Monitor::~Monitor() { stop(); }
+
+void Monitor::start() {
+  std::lock_guard lock(mutex_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Monitor::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  state_.reset();
+  stats_.leader.store(false);
+}
+
+void Monitor::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+  }
+  wake_.notify_all();
+}
+
+bool Monitor::off_hours(const sharing::WorkingCalendar& calendar, const MonitorConfig& config,
+                        std::chrono::system_clock::time_point at) {
+  const auto day = calendar.local_day(at);
+  if (!calendar.is_working_day(day)) return true;
+  const auto local = at + calendar.utc_offset();
+  const auto hour = std::chrono::floor<std::chrono::hours>(local - day).count();
+  return hour < config.work_start_hour || hour >= config.work_end_hour;
+}
+
+void Monitor::run() {
+  bool warned = false;
+  while (true) {
+    try {
+      round();
+      warned = false;
+    } catch (const std::exception& e) {
+      if (!warned) spdlog::warn("early warning: {}", e.what());
+      warned = true;
+      stats_.failures.fetch_add(1, std::memory_order_relaxed);
+      state_.reset();
+      stats_.leader.store(false);
+    }
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, options_.config.interval, [this] { return stopping_ || woken_; });
+    woken_ = false;
+    if (stopping_) return;
+  }
+}
+
+void Monitor::round() {
+  if (!state_) {
+    state_ = std::make_unique<State>();
+    state_->conn = pg::connect_blocking(
+        options_.conninfo,
+        static_cast<int>(std::max<long long>(
+            1,
+            std::chrono::duration_cast<std::chrono::seconds>(options_.connect_timeout).count())));
+    pg::exec_blocking(state_->conn.get(), "SET application_name = 'hub-early-warning'");
+  }
+  PGconn* c = state_->conn.get();
+  if (!state_->leader) {
+    auto got = pg::exec_blocking(c, kLock, pg::Params());
+    if (got.get_bool(0, 0)) {
+      state_->leader = true;
+      stats_.leader.store(true);
+      spdlog::info("early warning: this node evaluates the rules now");
+    }
+  }
+  if (state_->leader) {
+    const std::uint64_t opened = evaluate();
+    stats_.rounds.fetch_add(1, std::memory_order_relaxed);
+    if (opened > 0) {
+      stats_.opened.fetch_add(opened, std::memory_order_relaxed);
+      spdlog::info("early warning: {} alert(s) opened", opened);
+    }
+  }
+  // Every node counts the open alerts for its own /metrics.
+  auto counts = pg::exec_blocking(c, kOpenCounts, pg::Params());
+  std::map<std::string, std::int64_t> open;
+  for (int i = 0; i < counts.rows(); ++i) {
+    open[std::string(counts.get(i, 0))] = counts.get_int(i, 1);
+  }
+  std::lock_guard lock(counts_mutex_);
+  open_counts_ = std::move(open);
+}
+
+std::uint64_t Monitor::evaluate() {
+  PGconn* c = state_->conn.get();
+  const MonitorConfig& cfg = options_.config;
+  std::uint64_t opened = 0;
+  auto run = [&](const char* sql, const pg::Params& params) {
+    opened += static_cast<std::uint64_t>(pg::exec_blocking(c, sql, params).affected());
+  };
+  run(kVolumeSpike, pg::Params()
+                        .add(static_cast<std::int64_t>(cfg.spike_factor))
+                        .add(static_cast<std::int64_t>(cfg.spike_min_requests))
+                        .add(static_cast<std::int64_t>(cfg.baseline_days)));
+  run(kDeniedBurst, pg::Params().add(static_cast<std::int64_t>(cfg.denied_burst)));
+  auto bulk = pg::exec_blocking(c, kBulkHours,
+                                pg::Params().add(static_cast<std::int64_t>(cfg.off_hours_records)));
+  for (int i = 0; i < bulk.rows(); ++i) {
+    const std::chrono::system_clock::time_point hour{std::chrono::seconds(bulk.get_int(i, 1))};
+    if (!off_hours(calendar_, cfg, hour)) continue;
+    run(kOffHoursBulk, pg::Params()
+                           .add(bulk.get(i, 0))
+                           .add(bulk.get_int(i, 1))
+                           .add(bulk.get_int(i, 2))
+                           .add(bulk.get_int(i, 3))
+                           .add(static_cast<std::int64_t>(cfg.off_hours_records)));
+  }
+  run(kOverdueApplications, pg::Params());
+  run(kOverdueObjections, pg::Params());
+  run(kStaleResources, pg::Params());
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= next_prune_) {
+    // The hourly rollup is a working table: the baselines need baseline_days of it.
+    pg::exec_blocking(c, kPrune,
+                      pg::Params().add(static_cast<std::int64_t>(cfg.baseline_days + 2)));
+    next_prune_ = now + std::chrono::hours(1);
+  }
+  return opened;
+}
+
+void Monitor::render_metrics(std::string& out) const {
+  std::map<std::string, std::int64_t> open;
+  {
+    std::lock_guard lock(counts_mutex_);
+    open = open_counts_;
+  }
+  out += "# HELP hub_alerts_open Early-warning alerts not yet acknowledged.\n";
+  out += "# TYPE hub_alerts_open gauge\n";
+  for (const auto& r : rules()) {
+    auto it = open.find(r.name);
+    out += "hub_alerts_open{rule=\"" + std::string(r.name) + "\",severity=\"" + r.severity +
+           "\"} " + std::to_string(it == open.end() ? 0 : it->second) + "\n";
+  }
+  out += "# TYPE hub_alerts_opened_total counter\nhub_alerts_opened_total ";
+  out += std::to_string(stats_.opened.load()) + "\n";
+  out += "# TYPE hub_monitor_leader gauge\nhub_monitor_leader ";
+  out += std::string(stats_.leader.load() ? "1" : "0") + "\n";
+  out += "# TYPE hub_monitor_failures_total counter\nhub_monitor_failures_total ";
+  out += std::to_string(stats_.failures.load()) + "\n";
+}
+
+}  // namespace hub::monitor

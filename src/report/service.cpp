@@ -1,0 +1,240 @@
+#include "hub/report/service.hpp"
+
+#include <chrono>
+#include <map>
+
+#include "hub/core/dates.hpp"
+#include "hub/core/error.hpp"
+#include "hub/core/worker.hpp"
+#include "hub/store/pg.hpp"
+
+namespace hub::report {
+
+namespace {
+
+using json = nlohmann::json;
+
+// The bounds of a period as timestamps: the start of `from` and of the day after `to`, in the
+// city's time (the rollups' days are the city's).
+#define HUB_PERIOD_START "(($1::date)::timestamp AT TIME ZONE 'Asia/Shanghai')"
+#define HUB_PERIOD_END "((($2::date + 1))::timestamp AT TIME ZONE 'Asia/Shanghai')"
+
+constexpr pg::Query kAgencies{"report_agencies", "SELECT code, name FROM agencies ORDER BY code"};
+
+constexpr pg::Query kTraffic{
+    "report_traffic",
+    "SELECT agency_code, sum(requests_served), sum(records_shared), sum(requests_made),"
+    " sum(denied_requests) FROM agency_daily WHERE day BETWEEN $1::date AND $2::date"
+    " GROUP BY 1"};
+
+constexpr pg::Query kWorkflow{"report_workflow",
+                              "SELECT agency_code, event, sum(n) FROM workflow_daily"
+                              " WHERE day BETWEEN $1::date AND $2::date GROUP BY 1, 2"};
+
+constexpr pg::Query kReplies{"report_replies",
+                             "SELECT agency_code, tenths, sum(n) FROM reply_daily"
+                             " WHERE day BETWEEN $1::date AND $2::date GROUP BY 1, 2"};
+
+// What is still waiting past a deadline that fell in the period: the rollups count late replies
+// when they come; these are the ones that have not come yet (partial indexes on the waiting rows).
+constexpr pg::Query kWaiting{
+    "report_waiting",
+    "SELECT 'application', provider_code, count(*) FROM applications"
+    " WHERE status = 'pending' AND due_at < now() AND due_at >= " HUB_PERIOD_START
+    " AND due_at < " HUB_PERIOD_END
+    " GROUP BY 2"
+    " UNION ALL "
+    "SELECT 'objection', provider_code, count(*) FROM objections"
+    " WHERE status = 'open' AND due_at < now() AND due_at >= " HUB_PERIOD_START
+    " AND due_at < " HUB_PERIOD_END " GROUP BY 2"};
+
+// The catalogue as of the period's end: resources registered by then and not retired before it
+// began; published ones among them; fresh when updated (or, never updated, published) within
+// their cycle's allowance before the period's end or now, whichever is earlier.
+constexpr pg::Query kResources{"report_resources",
+                               "SELECT provider_code, count(*), count(*) FILTER (WHERE published),"
+                               " count(*) FILTER (WHERE published AND record_count > 0),"
+                               " count(*) FILTER (WHERE published AND NOT stale),"
+                               " count(*) FILTER (WHERE published AND stale)"
+                               " FROM (SELECT provider_code, record_count,"
+                               "  published_at IS NOT NULL AND published_at < " HUB_PERIOD_END
+                               "  AND (status = 'published' OR retired_at >= " HUB_PERIOD_START
+                               ") AS published,"
+                               "  coalesce(last_updated_at, published_at, created_at) <"
+                               "  least(now(), " HUB_PERIOD_END
+                               ") - hub_update_allowance(document->>'update_cycle') AS stale"
+                               "  FROM resources WHERE created_at < " HUB_PERIOD_END
+                               "  AND (retired_at IS NULL OR retired_at >= " HUB_PERIOD_START
+                               ")) r"
+                               " GROUP BY 1"};
+
+constexpr pg::Query kDays{"report_activity_days",
+                          "SELECT to_char(d, 'YYYY-MM-DD'), coalesce(sum(a.requests_made), 0),"
+                          " coalesce(sum(a.denied_requests), 0), coalesce(sum(a.records_shared), 0)"
+                          " FROM generate_series($1::date, $2::date, interval '1 day') d"
+                          " LEFT JOIN agency_daily a ON a.day = d::date GROUP BY d ORDER BY d"};
+
+constexpr pg::Query kCategories{
+    "report_activity_categories",
+    "SELECT r.category, sum(l.requests), sum(l.records) FROM ledger_daily l"
+    " JOIN resources r ON r.code = l.resource_code"
+    " WHERE l.day BETWEEN $1::date AND $2::date AND l.allowed GROUP BY 1 ORDER BY 1"};
+
+constexpr pg::Query kNow{"report_now", "SELECT " HUB_SQL_TS("now()")};
+
+std::chrono::year_month_day city_today() {
+  const auto now = std::chrono::system_clock::now() + std::chrono::hours(8);  // Asia/Shanghai
+  return std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(now)};
+}
+
+std::string format_date(const std::chrono::year_month_day& d) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()),
+                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
+  return buf;
+}
+
+std::chrono::sys_days parse_date(const std::string& s) {
+  return std::chrono::sys_days{std::chrono::year_month_day{
+      std::chrono::year(std::stoi(s.substr(0, 4))),
+      std::chrono::month(static_cast<unsigned>(std::stoi(s.substr(5, 2)))),
+      std::chrono::day(static_cast<unsigned>(std::stoi(s.substr(8, 2))))}};
+}
+
+}  // namespace
+
+Period period_param(const http::Request& req) {
+  const auto today = city_today();
+  Period p;
+  p.from = format_date(today.year() / today.month() / std::chrono::day(1));
+  p.to = format_date(today);
+  for (auto [name, target] : {std::pair{"from", &p.from}, std::pair{"to", &p.to}}) {
+    auto v = req.query_filter(name);
+    if (!v) continue;
+    if (!is_date(*v)) bad_query_param(name, "must be a date (YYYY-MM-DD)");
+    if (v->substr(0, 4) < "2000") bad_query_param(name, "is before 2000");
+    *target = *v;
+  }
+  const auto from = parse_date(p.from), to = parse_date(p.to);
+  if (from > to) bad_query_param("from", "must not be after to");
+  if ((to - from).count() > 5 * 366) bad_query_param("to", "a period is at most five years");
+  return p;
+}
+
+boost::asio::awaitable<Report> ReportService::sharing_status(http::Request& req,
+                                                             const Period& period) {
+  const pg::Params range = pg::Params().add(period.from).add(period.to);
+  auto steps = pg::batch(pg::step(kNow), pg::step(kAgencies), pg::step(kTraffic, range),
+                         pg::step(kWorkflow, range), pg::step(kReplies, range),
+                         pg::step(kWaiting, range), pg::step(kResources, range));
+  auto lease = co_await req.worker->db().acquire();
+  auto results = co_await lease->pipeline(steps);
+
+  Report report;
+  report.from = period.from;
+  report.to = period.to;
+  report.generated_at = results[0].get(0, 0);
+  std::map<std::string, AgencyRow, std::less<>> rows;
+  const pg::Result& agencies = results[1];
+  for (int i = 0; i < agencies.rows(); ++i) {
+    AgencyRow row;
+    row.agency_code = agencies.get(i, 0);
+    row.agency_name = agencies.get(i, 1);
+    rows.emplace(row.agency_code, std::move(row));
+  }
+  // Rollup rows of an agency that no longer exists are left out: every member has a row, and
+  // only members.
+  auto row_of = [&rows](std::string_view code) -> AgencyRow* {
+    auto it = rows.find(code);
+    return it == rows.end() ? nullptr : &it->second;
+  };
+  const pg::Result& traffic = results[2];
+  for (int i = 0; i < traffic.rows(); ++i) {
+    if (AgencyRow* r = row_of(traffic.get(i, 0))) {
+      r->requests_served = traffic.get_int(i, 1);
+      r->records_shared = traffic.get_int(i, 2);
+      r->requests_made = traffic.get_int(i, 3);
+      r->denied_requests = traffic.get_int(i, 4);
+    }
+  }
+  const pg::Result& workflow = results[3];
+  for (int i = 0; i < workflow.rows(); ++i) {
+    AgencyRow* r = row_of(workflow.get(i, 0));
+    if (r == nullptr) continue;
+    const std::string_view event = workflow.get(i, 1);
+    const std::int64_t n = workflow.get_int(i, 2);
+    if (event == "application_received") r->applications_received += n;
+    if (event == "application_approved") r->applications_approved += n;
+    if (event == "application_rejected") r->applications_rejected += n;
+    if (event == "application_replied_late") r->applications_overdue += n;
+    if (event == "objection_received") r->objections_received += n;
+    if (event == "objection_resolved_on_time") r->objections_resolved_on_time += n;
+    if (event == "objection_resolved_late") r->objections_overdue += n;
+  }
+  std::map<std::string, std::vector<std::pair<int, std::int64_t>>, std::less<>> replies;
+  const pg::Result& reply_rows = results[4];
+  for (int i = 0; i < reply_rows.rows(); ++i) {
+    replies[std::string(reply_rows.get(i, 0))].emplace_back(
+        static_cast<int>(reply_rows.get_int(i, 1)), reply_rows.get_int(i, 2));
+  }
+  for (auto& [code, histogram] : replies) {
+    if (AgencyRow* r = row_of(code)) r->median_reply_hours = median_hours(std::move(histogram));
+  }
+  const pg::Result& waiting = results[5];
+  for (int i = 0; i < waiting.rows(); ++i) {
+    AgencyRow* r = row_of(waiting.get(i, 1));
+    if (r == nullptr) continue;
+    (waiting.get(i, 0) == "application" ? r->applications_overdue : r->objections_overdue) +=
+        waiting.get_int(i, 2);
+  }
+  const pg::Result& resources = results[6];
+  for (int i = 0; i < resources.rows(); ++i) {
+    if (AgencyRow* r = row_of(resources.get(i, 0))) {
+      r->resources_catalogued = resources.get_int(i, 1);
+      r->resources_published = resources.get_int(i, 2);
+      r->resources_with_data = resources.get_int(i, 3);
+      r->resources_fresh = resources.get_int(i, 4);
+      r->resources_stale = resources.get_int(i, 5);
+    }
+  }
+  report.agencies.reserve(rows.size());
+  for (auto& [code, row] : rows) report.agencies.push_back(std::move(row));
+  score_and_rank(report.agencies, services_.config.report);
+  co_return report;
+}
+
+boost::asio::awaitable<json> ReportService::activity(http::Request& req, const Period& period) {
+  const pg::Params range = pg::Params().add(period.from).add(period.to);
+  auto steps = pg::batch(pg::step(kDays, range), pg::step(kCategories, range));
+  auto lease = co_await req.worker->db().acquire();
+  auto results = co_await lease->pipeline(steps);
+  json days = json::array();
+  for (int i = 0; i < results[0].rows(); ++i) {
+    days.push_back({{"day", results[0].get(i, 0)},
+                    {"requests", results[0].get_int(i, 1)},
+                    {"denied", results[0].get_int(i, 2)},
+                    {"records", results[0].get_int(i, 3)}});
+  }
+  json categories = json::array();
+  for (int i = 0; i < results[1].rows(); ++i) {
+    categories.push_back({{"category", results[1].get(i, 0)},
+                          {"requests", results[1].get_int(i, 1)},
+                          {"records", results[1].get_int(i, 2)}});
+  }
+  co_return json{{"from", period.from},
+                 {"to", period.to},
+                 {"days", std::move(days)},
+                 {"categories", std::move(categories)}};
+}
+
+boost::asio::awaitable<std::string> ReportService::xlsx(const Report& report) {
+  const std::string tmp = (services_.config.data_dir / "tmp").string();
+  auto work = [&report, tmp] {
+    std::error_code ec;
+    std::filesystem::create_directories(tmp, ec);
+    return to_xlsx(report, ec ? std::string() : tmp);
+  };
+  co_return co_await off_thread(services_, work);
+}
+
+}  // namespace hub::report

@@ -1,0 +1,148 @@
+// The report as an .xlsx workbook, written with libxlsxwriter.
+#include <unistd.h>
+#include <xlsxwriter.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "hub/report/report.hpp"
+
+namespace hub::report {
+
+namespace {
+
+// Removes the temporary file however the function leaves.
+struct TempFile {
+  std::string path;
+  ~TempFile() {
+    if (!path.empty()) ::unlink(path.c_str());
+  }
+};
+
+void check(lxw_error e, const char* what) {
+  if (e != LXW_NO_ERROR) {
+    throw std::runtime_error(std::string("xlsx: ") + what + ": " + lxw_strerror(e));
+  }
+}
+
+}  // namespace
+
+std::string to_xlsx(const Report& report, const std::string& tmp_dir) {
+  const std::string dir =
+      tmp_dir.empty() ? std::filesystem::temp_directory_path().string() : tmp_dir;
+  std::string pattern = dir + "/hub-report-XXXXXX";
+  const int fd = ::mkstemp(pattern.data());
+  if (fd < 0) throw std::runtime_error("xlsx: cannot make a temporary file in " + dir);
+  ::close(fd);
+  TempFile tmp{pattern};
+
+  lxw_workbook_options options{};
+  options.tmpdir = const_cast<char*>(dir.c_str());
+  lxw_workbook* book = workbook_new_opt(tmp.path.c_str(), &options);
+  if (book == nullptr) throw std::runtime_error("xlsx: cannot start a workbook");
+  lxw_worksheet* sheet = workbook_add_worksheet(book, "共享情况通报");
+  if (sheet == nullptr) {
+    workbook_close(book);
+    throw std::runtime_error("xlsx: cannot add a sheet");
+  }
+
+  lxw_format* title = workbook_add_format(book);
+  format_set_bold(title);
+  format_set_font_size(title, 14);
+  lxw_format* note = workbook_add_format(book);
+  format_set_font_color(note, 0x595959);
+  lxw_format* head = workbook_add_format(book);
+  format_set_bold(head);
+  format_set_text_wrap(head);
+  format_set_align(head, LXW_ALIGN_CENTER);
+  format_set_align(head, LXW_ALIGN_VERTICAL_CENTER);
+  format_set_bg_color(head, 0xDDEBF7);
+  format_set_border(head, LXW_BORDER_THIN);
+  lxw_format* field = workbook_add_format(book);
+  format_set_italic(field);
+  format_set_font_size(field, 9);
+  format_set_font_color(field, 0x7F7F7F);
+  format_set_border(field, LXW_BORDER_THIN);
+  lxw_format* cell = workbook_add_format(book);
+  format_set_border(cell, LXW_BORDER_THIN);
+  lxw_format* count = workbook_add_format(book);
+  format_set_border(count, LXW_BORDER_THIN);
+  format_set_num_format(count, "#,##0");
+  lxw_format* score = workbook_add_format(book);
+  format_set_border(score, LXW_BORDER_THIN);
+  format_set_num_format(score, "0.00");
+  format_set_bold(score);
+  lxw_format* hours = workbook_add_format(book);
+  format_set_border(hours, LXW_BORDER_THIN);
+  format_set_num_format(hours, "0.0");
+  lxw_format* podium = workbook_add_format(book);  // ranks 1 to 3
+  format_set_border(podium, LXW_BORDER_THIN);
+  format_set_bold(podium);
+  format_set_bg_color(podium, 0xFFF2CC);
+
+  const auto& cols = columns();
+  const auto last_col = static_cast<lxw_col_t>(cols.size() - 1);
+  const std::string heading = "共享情况通报 " + report.from + " 至 " + report.to;
+  check(worksheet_merge_range(sheet, 0, 0, 0, last_col, heading.c_str(), title), "title");
+  const std::string generated =
+      "生成时间 generated at " + report.generated_at + " · 按综合得分排名 ranked by score";
+  check(worksheet_merge_range(sheet, 1, 0, 1, last_col, generated.c_str(), note), "note");
+
+  constexpr lxw_row_t kTitles = 3, kFields = 4, kFirst = 5;
+  worksheet_set_row(sheet, kTitles, 36, nullptr);
+  for (lxw_col_t c = 0; c <= last_col; ++c) {
+    check(worksheet_write_string(sheet, kTitles, c, std::string(cols[c].title_zh).c_str(), head),
+          "header");
+    check(worksheet_write_string(sheet, kFields, c, std::string(cols[c].field).c_str(), field),
+          "header");
+  }
+  worksheet_set_column(sheet, 0, 0, 22, nullptr);
+  worksheet_set_column(sheet, 1, 1, 40, nullptr);
+  worksheet_set_column(sheet, 2, 3, 9, nullptr);
+  worksheet_set_column(sheet, 4, last_col, 13, nullptr);
+
+  lxw_row_t row = kFirst;
+  for (const auto& r : report.agencies) {
+    auto num = [&](lxw_col_t c, double v, lxw_format* f) {
+      check(worksheet_write_number(sheet, row, c, v, f), "cell");
+    };
+    check(worksheet_write_string(sheet, row, 0, r.agency_code.c_str(), cell), "cell");
+    check(worksheet_write_string(sheet, row, 1, r.agency_name.c_str(), cell), "cell");
+    num(2, r.rank, r.rank <= 3 ? podium : cell);
+    num(3, r.score, score);
+    const std::int64_t before[] = {
+        r.resources_catalogued,  r.resources_published,   r.resources_with_data,
+        r.resources_fresh,       r.resources_stale,       r.applications_received,
+        r.applications_approved, r.applications_rejected, r.applications_overdue};
+    lxw_col_t c = 4;
+    for (auto v : before) num(c++, static_cast<double>(v), count);
+    if (r.median_reply_hours) {
+      num(c++, *r.median_reply_hours, hours);
+    } else {
+      check(worksheet_write_blank(sheet, row, c++, cell), "cell");
+    }
+    const std::int64_t after[] = {r.requests_served,     r.requests_made,
+                                  r.records_shared,      r.denied_requests,
+                                  r.objections_received, r.objections_resolved_on_time,
+                                  r.objections_overdue};
+    for (auto v : after) num(c++, static_cast<double>(v), count);
+    ++row;
+  }
+  worksheet_freeze_panes(sheet, kFirst, 2);
+  check(worksheet_autofilter(sheet, kFields, 0, row > kFirst ? row - 1 : kFields, last_col),
+        "autofilter");
+  worksheet_set_landscape(sheet);
+  worksheet_fit_to_pages(sheet, 1, 0);
+  check(workbook_close(book), "writing the workbook");
+
+  std::ifstream in(tmp.path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (!in.good() && !in.eof()) throw std::runtime_error("xlsx: cannot read the workbook back");
+  return bytes.str();
+}
+
+}  // namespace hub::report
