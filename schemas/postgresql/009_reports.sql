@@ -34,7 +34,7 @@ CREATE TABLE agency_daily (
   day             date NOT NULL,
   agency_code     text NOT NULL,
   requests_served bigint NOT NULL DEFAULT 0,  -- allowed data requests on its resources
-  records_shared  bigint NOT NULL DEFAULT 0,  -- records those requests returned
+  records_shared  bigint NOT NULL DEFAULT 0,  -- records they delivered (not verify, aggregate)
   requests_made   bigint NOT NULL DEFAULT 0,  -- allowed data requests it made as consumer
   denied_requests bigint NOT NULL DEFAULT 0,  -- refused data requests it made as consumer
   PRIMARY KEY (day, agency_code)
@@ -141,7 +141,8 @@ SELECT day, agency, sum(served), sum(shared), sum(made), sum(denied)
 FROM (
   SELECT day, provider_code AS agency,
          coalesce(sum(requests) FILTER (WHERE allowed), 0) AS served,
-         coalesce(sum(records) FILTER (WHERE allowed), 0) AS shared, 0 AS made, 0 AS denied
+         coalesce(sum(records) FILTER (WHERE allowed AND operation NOT IN ('verify', 'aggregate')),
+                  0) AS shared, 0 AS made, 0 AS denied
   FROM ledger_daily WHERE provider_code <> '' GROUP BY 1, 2
   UNION ALL
   SELECT day, consumer_code, 0, 0, coalesce(sum(requests) FILTER (WHERE allowed), 0),
@@ -186,6 +187,29 @@ FROM applications
 WHERE status IN ('approved', 'rejected') AND due_at IS NOT NULL AND decided_at IS NOT NULL
 GROUP BY 1, 2, 3;
 
+-- The partition of the month of `t`, made when missing (ledger_ensure_partitions makes the
+-- current month's and later ones). For entries written with past times: the demo's history.
+CREATE FUNCTION ledger_ensure_month(t timestamptz) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  month_start timestamp := date_trunc('month', t AT TIME ZONE 'UTC');
+  part text := 'ledger_entries_' || to_char(month_start, 'YYYY_MM');
+BEGIN
+  PERFORM pg_advisory_xact_lock(7236837893211013);
+  IF to_regclass(part) IS NOT NULL THEN
+    RETURN false;
+  END IF;
+  EXECUTE format('CREATE TABLE %I PARTITION OF ledger_entries FOR VALUES FROM (%L) TO (%L)',
+                 part, month_start AT TIME ZONE 'UTC',
+                 (month_start + interval '1 month') AT TIME ZONE 'UTC');
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hub_app') THEN
+    EXECUTE format('REVOKE ALL ON %I FROM hub_app', part);
+  END IF;
+  RETURN true;
+END
+$$;
+REVOKE ALL ON FUNCTION ledger_ensure_month(timestamptz) FROM PUBLIC;
+
 -- Early-warning alerts. `subject` names what an alert is about, once per rule (an application,
 -- a consumer's hour, a resource's last update), so a condition opens one alert however often
 -- the rules run and on however many nodes.
@@ -211,6 +235,7 @@ DO $$
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hub_app') THEN
     EXECUTE 'REVOKE DELETE, TRUNCATE ON agency_daily, workflow_daily, reply_daily, alerts FROM hub_app';
+    EXECUTE 'GRANT EXECUTE ON FUNCTION ledger_ensure_month(timestamptz) TO hub_app';
   END IF;
 END
 $$;

@@ -20,8 +20,11 @@
 #include "hub/cli/demo_data.hpp"
 #include "hub/client/https_client.hpp"
 #include "hub/core/embedded.hpp"
+#include "hub/core/text.hpp"
 #include "hub/ledger/audit.hpp"
+#include "hub/ledger/history.hpp"
 #include "hub/store/embedded_pg.hpp"
+#include "hub/store/pg.hpp"
 
 namespace hub::cli {
 
@@ -65,7 +68,11 @@ const char* kUsage =
     "  import RESOURCE FILE [--atomic] [--format ndjson|csv]\n"
     "                                  bulk-load records (NDJSON, or CSV with a header row;\n"
     "                                  the format follows the file's extension), with progress\n"
-    "  demo                            load the demo agencies, people, catalog and sharing\n"
+    "  report [--from DATE] [--to DATE] [--format json|csv|xlsx] [-o FILE]\n"
+    "                                  the sharing-status report (default: this month so far);\n"
+    "                                  XLSX needs -o\n"
+    "  demo                            load the demo agencies, people, catalog and sharing,\n"
+    "                                  and a month of ledger history on a new hub\n"
     "  db status|start|stop            control the embedded database under the data dir\n"
     "  version                         print the version\n"
     "\n"
@@ -920,6 +927,62 @@ void demo_sharing(const Options& o, Api& admin, std::ostream& out, std::ostream&
 // Records for the demo: 3,000 enterprises pushed by market regulation and 2,000 residents by
 // public security (realistic and the same every run), then a masked read, a verify and an
 // aggregate, each a data request in the ledger. Done once: skipped when records are there.
+// The month of ledger history behind the console's charts, written straight to the database
+// (the API has, by design, no way to write the past): HUB_DATABASE_URL when set, else the
+// embedded database of --data-dir. Only into an empty ledger, before the demo's own requests.
+void demo_ledger_history(const Options& o, std::ostream& out, std::ostream& err) {
+  try {
+    std::string conninfo = env_or("HUB_DATABASE_URL", "");
+    if (conninfo.empty()) {
+      pg::EmbeddedPostgres db(o.data_dir / "postgres", "");
+      if (!db.running()) {
+        err << "demo history: no embedded database running in " << o.data_dir.string()
+            << " and no HUB_DATABASE_URL: the ledger gets no history\n";
+        return;
+      }
+      conninfo = db.app_conninfo();
+    }
+    auto conn = pg::connect_blocking(conninfo, 10);
+    auto rows = pg::exec_blocking(
+        conn.get(),
+        "SELECT g.id, g.consumer_code, g.provider_code, g.resource_code,"
+        " array_to_string(g.operations, ','), array_to_string(g.items, ','), g.purpose,"
+        " (SELECT p.id FROM principals p WHERE p.agency_code = g.consumer_code"
+        "  AND p.kind = 'system' ORDER BY p.name LIMIT 1), r.record_count,"
+        " extract(epoch FROM now())::bigint"
+        " FROM grants g JOIN resources r ON r.code = g.resource_code"
+        " WHERE g.revoked_at IS NULL AND g.valid_until > now() ORDER BY g.created_at, g.id",
+        pg::Params());
+    std::vector<cli::HistoryGrant> grants;
+    std::int64_t now = 0;
+    for (int i = 0; i < rows.rows(); ++i) {
+      if (rows.is_null(i, 7)) continue;
+      cli::HistoryGrant g;
+      g.grant_id = rows.get(i, 0);
+      g.consumer_code = rows.get(i, 1);
+      g.provider_code = rows.get(i, 2);
+      g.resource_code = rows.get(i, 3);
+      g.operations = split_csv(std::string(rows.get(i, 4)));
+      g.items = split_csv(std::string(rows.get(i, 5)));
+      g.purpose = rows.get(i, 6);
+      g.principal_id = rows.get(i, 7);
+      g.resource_records = std::max<std::int64_t>(rows.get_int(i, 8), 1);
+      now = rows.get_int(i, 9);
+      if (!g.operations.empty()) grants.push_back(std::move(g));
+    }
+    auto history = cli::demo_history(grants, now, 30);
+    const std::size_t n = history.size();
+    if (ledger::append_history(conn.get(), std::move(history))) {
+      out << "ledger history: " << n << " data requests over the last 30 days, under "
+          << grants.size() << " grants\n";
+    } else {
+      out << "ledger history: the ledger has entries already, so none was added\n";
+    }
+  } catch (const std::exception& e) {
+    err << "demo history: " << e.what() << "\n";
+  }
+}
+
 void demo_records(const Options& o, Api& admin, const nlohmann::json& tokens, std::ostream& out,
                   std::ostream& err) {
   auto resource_of = [&](const std::string& provider, const std::string& name) {
@@ -954,16 +1017,8 @@ void demo_records(const Options& o, Api& admin, const nlohmann::json& tokens, st
         << import("gzga-system", res, demo_residents_ndjson(2000))
         << " residents (户籍人口基本信息)\n";
 
-    // A masked read: tax reads a registration under its approved grant.
-    const auto first = nlohmann::json::parse(enterprises.substr(0, enterprises.find('\n')));
-    auto read = c.request(
-        verb::get, "/api/v1/resources/" + reg + "/records/" + first["uscc"].get<std::string>(), {},
-        as("gzsw-system"));
-    out << "  tax reads " << first["uscc"].get<std::string>()
-        << " (legal person masked): " << read.body << "\n";
-
-    // Usable but invisible: human resources verifies a resident's name against an ID number,
-    // and statistics counts enterprises by district, neither seeing a record.
+    // Usable but invisible: human resources may verify a resident's name against an ID number,
+    // and statistics count enterprises by district, neither seeing a record.
     auto hr = demo_person(o, "gzrs-officer");
     auto police = demo_person(o, "gzga-officer");
     auto stats = demo_person(o, "gztj-cdo");
@@ -979,12 +1034,6 @@ void demo_records(const Options& o, Api& admin, const nlohmann::json& tokens, st
                  "/api/v1/applications/" + verify_app["id"].get<std::string>() + "/decision",
                  {{"decision", "approve"}, {"opinion", "同意，仅限核验"}});
     const auto resident = nlohmann::json::parse(demo_residents_ndjson(1));
-    auto verify = c.request(
-        verb::post, "/api/v1/resources/" + res + "/verify",
-        nlohmann::json{{"key", resident["id_number"]}, {"claims", {{"name", resident["name"]}}}}
-            .dump(),
-        as("gzrs-system"));
-    out << "  human resources verifies a resident's name: " << verify.body << "\n";
     auto agg_app = stats->call(verb::post, "/api/v1/applications",
                                {{"resource_code", reg},
                                 {"items", {"district", "industry", "reg_capital"}},
@@ -994,6 +1043,24 @@ void demo_records(const Options& o, Api& admin, const nlohmann::json& tokens, st
     market->call(verb::post,
                  "/api/v1/applications/" + agg_app["id"].get<std::string>() + "/decision",
                  {{"decision", "approve"}, {"opinion", "同意，仅限汇总统计"}});
+    // The month of history comes before the demo's own requests below: the ledger's time never
+    // goes backwards.
+    demo_ledger_history(o, out, err);
+
+    // A masked read: tax reads a registration under its approved grant.
+    const auto first = nlohmann::json::parse(enterprises.substr(0, enterprises.find('\n')));
+    auto read = c.request(
+        verb::get, "/api/v1/resources/" + reg + "/records/" + first["uscc"].get<std::string>(), {},
+        as("gzsw-system"));
+    out << "  tax reads " << first["uscc"].get<std::string>()
+        << " (legal person masked): " << read.body << "\n";
+
+    auto verify = c.request(
+        verb::post, "/api/v1/resources/" + res + "/verify",
+        nlohmann::json{{"key", resident["id_number"]}, {"claims", {{"name", resident["name"]}}}}
+            .dump(),
+        as("gzrs-system"));
+    out << "  human resources verifies a resident's name: " << verify.body << "\n";
     auto agg = c.request(
         verb::post, "/api/v1/resources/" + reg + "/aggregate",
         nlohmann::json{{"group_by", {"district"}},
@@ -1006,6 +1073,41 @@ void demo_records(const Options& o, Api& admin, const nlohmann::json& tokens, st
   } catch (const std::exception& e) {
     err << "demo records: " << e.what() << "\n";
   }
+}
+
+// The sharing-status report, as the hub renders it (JSON, CSV with a BOM, or XLSX).
+int cmd_report(const Options& o, std::ostream& out, std::ostream& err) {
+  const std::string format = o.flag("format", false).empty() ? "json" : o.flag("format");
+  if (format != "json" && format != "csv" && format != "xlsx") {
+    err << "hubctl report: --format must be json, csv or xlsx\n";
+    return 2;
+  }
+  const std::string file = o.flag("o", false);
+  if (format == "xlsx" && file.empty()) {
+    err << "hubctl report: an XLSX workbook needs -o FILE\n";
+    return 2;
+  }
+  std::string target = "/api/v1/reports/sharing-status?format=" + format;
+  for (const char* name : {"from", "to"}) {
+    if (auto v = o.flag(name, false); !v.empty()) target += std::string("&") + name + "=" + v;
+  }
+  Api api(o);
+  auto r = api.raw(verb::get, target);
+  if (r.status != 200) throw std::runtime_error("report: " + Api::describe(r));
+  if (file.empty()) {
+    out << r.body;
+    if (format == "json") out << "\n";
+    return 0;
+  }
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << r.body;
+  std::size_t rows = 0;
+  if (format == "json") rows = nlohmann::json::parse(r.body)["agencies"].size();
+  if (format == "csv")
+    rows = static_cast<std::size_t>(std::count(r.body.begin(), r.body.end(), '\n')) - 1;
+  out << "report written to " << file << " (" << r.body.size() << " bytes";
+  if (rows > 0) out << ", " << rows << " agencies";
+  out << ")\n";
+  return 0;
 }
 
 int cmd_demo(const Options& o, std::ostream& out, std::ostream& err) {
@@ -1208,6 +1310,7 @@ int hubctl_main(const std::vector<std::string>& args, std::ostream& out, std::os
     if (command == "db") return cmd_db(o, out, err);
     if (command == "ledger") return cmd_ledger(o, out, err);
     if (command == "import") return cmd_import(o, out, err);
+    if (command == "report") return cmd_report(o, out, err);
   } catch (const std::exception& e) {
     err << "hubctl: " << e.what() << "\n";
     return 1;

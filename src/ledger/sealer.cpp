@@ -15,7 +15,8 @@ constexpr const char* kLock = "SELECT pg_try_advisory_lock(6878436279101516)";
 
 // The sealed range [$1, $2) grouped once by hour, consumer, provider, resource, operation and
 // outcome, then added to the daily rollups, the hourly one and each agency's day (as provider
-// and as consumer). A range's days are the city's (Asia/Shanghai, whole hours from UTC).
+// and as consumer). A range's days are the city's (Asia/Shanghai, whole hours from UTC). Records
+// shared are records that left the hub: a verify or an aggregate answers without any.
 constexpr const char* kRollups =
     "WITH e AS MATERIALIZED ("
     " SELECT date_trunc('hour', time) AS hour, consumer_code, coalesce(provider_code, '') AS"
@@ -38,7 +39,8 @@ constexpr const char* kRollups =
     " SELECT day, agency, sum(served), sum(shared), sum(made), sum(denied) FROM ("
     "  SELECT hub_local_day(hour) AS day, provider_code AS agency,"
     "  CASE WHEN allowed THEN requests ELSE 0 END AS served,"
-    "  CASE WHEN allowed THEN records ELSE 0 END AS shared, 0 AS made, 0 AS denied"
+    "  CASE WHEN allowed AND operation NOT IN ('verify', 'aggregate') THEN records ELSE 0 END"
+    "  AS shared, 0 AS made, 0 AS denied"
     "  FROM e WHERE provider_code <> ''"
     "  UNION ALL"
     "  SELECT hub_local_day(hour), consumer_code, 0, 0, CASE WHEN allowed THEN requests ELSE 0 END,"

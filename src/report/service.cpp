@@ -76,7 +76,9 @@ constexpr pg::Query kDays{"report_activity_days",
 
 constexpr pg::Query kCategories{
     "report_activity_categories",
-    "SELECT r.category, sum(l.requests), sum(l.records) FROM ledger_daily l"
+    "SELECT r.category, sum(l.requests),"
+    " coalesce(sum(l.records) FILTER (WHERE l.operation NOT IN ('verify', 'aggregate')), 0)"
+    " FROM ledger_daily l"
     " JOIN resources r ON r.code = l.resource_code"
     " WHERE l.day BETWEEN $1::date AND $2::date AND l.allowed GROUP BY 1 ORDER BY 1"};
 

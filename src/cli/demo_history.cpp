@@ -1,0 +1,113 @@
+// The demo's month of ledger history (hubctl demo): realistic-looking traffic under the demo's
+// grants, so that the console's charts and the report have something to show at first start.
+#include <algorithm>
+#include <random>
+
+#include "hub/cli/demo_data.hpp"
+#include "hub/core/text.hpp"
+#include "hub/ledger/merkle.hpp"
+
+namespace hub::cli {
+
+namespace {
+
+constexpr std::int64_t kHour = 3600;
+constexpr std::int64_t kDay = 24 * kHour;
+constexpr std::int64_t kCityOffset = 8 * kHour;  // Asia/Shanghai
+
+// How many records an answer of `operation` carries.
+std::int64_t records_of(const std::string& operation, const HistoryGrant& g, std::mt19937_64& rng) {
+  if (operation == "query") return std::uniform_int_distribution<std::int64_t>(10, 100)(rng);
+  if (operation == "changes") return std::uniform_int_distribution<std::int64_t>(50, 500)(rng);
+  if (operation == "aggregate") return g.resource_records;
+  return 1;  // read, verify, licence_lookup
+}
+
+ledger::TimedDraft draft(const HistoryGrant& g, const std::string& operation, int status,
+                         std::int64_t records, std::int64_t unix_seconds, std::mt19937_64& rng) {
+  ledger::TimedDraft t;
+  auto& d = t.draft;
+  char id[40];
+  std::snprintf(id, sizeof id, "hist-%016llx", static_cast<unsigned long long>(rng()));
+  d.request_id = id;
+  d.operation = operation;
+  d.consumer_code = g.consumer_code;
+  d.principal_id = g.principal_id;
+  d.provider_code = g.provider_code;
+  d.resource_code = g.resource_code;
+  d.grant_id = status == 200 ? std::optional(g.grant_id) : std::nullopt;
+  d.purpose = g.purpose;
+  d.items = g.items;
+  d.record_count = status == 200 ? records : 0;
+  d.status = status;
+  const auto hash = ledger::sha256(d.request_id);
+  d.response_sha256 = to_hex(std::string_view(reinterpret_cast<const char*>(hash.data()), 32));
+  t.unix_micros =
+      unix_seconds * 1000000 + std::uniform_int_distribution<std::int64_t>(0, 999999)(rng);
+  return t;
+}
+
+}  // namespace
+
+std::vector<ledger::TimedDraft> demo_history(const std::vector<HistoryGrant>& grants,
+                                             std::int64_t now_unix, int days) {
+  std::vector<ledger::TimedDraft> out;
+  if (grants.empty()) return out;
+  std::mt19937_64 rng(static_cast<std::uint64_t>(now_unix / kDay));
+  const std::int64_t end = now_unix - 10 * 60;                 // the history stops ten minutes ago
+  const std::int64_t today = (now_unix + kCityOffset) / kDay;  // the city's day number
+  // Hours of a working day, weighted: a morning and an afternoon peak.
+  const std::vector<double> hour_weights = {0.1, 0.05, 0.05, 0.05, 0.05, 0.1, 0.3, 0.8,
+                                            2.0, 3.5,  4.0,  3.5,  1.5,  2.0, 3.5, 4.0,
+                                            3.5, 2.5,  1.2,  0.6,  0.4,  0.3, 0.2, 0.1};
+  std::discrete_distribution<int> working_hour(hour_weights.begin(), hour_weights.end());
+  std::uniform_int_distribution<int> any_hour(0, 23);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+
+  for (int back = days; back >= 0; --back) {
+    const std::int64_t day = today - back;
+    const int weekday = static_cast<int>((day + 4) % 7);  // 1970-01-01 was a Thursday; 0 = Sunday
+    const bool weekend = weekday == 0 || weekday == 6;
+    const double growth = 1.0 + 0.4 * (days - back) / std::max(days, 1);
+    for (std::size_t gi = 0; gi < grants.size(); ++gi) {
+      const HistoryGrant& g = grants[gi];
+      const double base = 40.0 + static_cast<double>((gi * 37) % 120);
+      const int n =
+          static_cast<int>(base * growth * (weekend ? 0.12 : 1.0) * (0.75 + 0.5 * unit(rng)));
+      for (int i = 0; i < n; ++i) {
+        const int hour = weekend ? any_hour(rng) : working_hour(rng);
+        const std::int64_t at = day * kDay - kCityOffset + hour * kHour +
+                                std::uniform_int_distribution<int>(0, 3599)(rng);
+        if (at >= end) continue;
+        const std::string& op = g.operations[static_cast<std::size_t>(
+            std::uniform_int_distribution<int>(0, static_cast<int>(g.operations.size()) - 1)(rng))];
+        const bool refused = unit(rng) < 0.02;
+        out.push_back(draft(g, op, refused ? 403 : 200, records_of(op, g, rng), at, rng));
+      }
+    }
+  }
+
+  // A bulk pull in the small hours of the last night (02:00-03:00 city time), by the consumer of
+  // the first grant that may query: early warning's off_hours_bulk.
+  for (const auto& g : grants) {
+    if (std::find(g.operations.begin(), g.operations.end(), "query") == g.operations.end()) {
+      continue;
+    }
+    std::int64_t night = today * kDay - kCityOffset + 2 * kHour;
+    if (night + kHour > end) night -= kDay;
+    for (int i = 0; i < 40; ++i) {
+      out.push_back(draft(g, "query", 200, 500, night + i * 80, rng));
+    }
+    break;
+  }
+  // A burst of refusals three hours ago: a consumer's system asking for items it was not
+  // granted, over and over (early warning's denied_burst).
+  const HistoryGrant& g = grants.back();
+  const std::int64_t burst = (end - 3 * kHour) / kHour * kHour + 60;  // within one hour
+  for (int i = 0; i < 72; ++i) {
+    out.push_back(draft(g, g.operations.front(), 403, 0, burst + i * 40, rng));
+  }
+  return out;
+}
+
+}  // namespace hub::cli

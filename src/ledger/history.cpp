@@ -1,0 +1,80 @@
+#include "hub/ledger/history.hpp"
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+
+#include "hub/store/pg.hpp"
+
+namespace hub::ledger {
+
+bool append_history(PGconn* c, std::vector<TimedDraft> entries) {
+  std::stable_sort(entries.begin(), entries.end(), [](const TimedDraft& a, const TimedDraft& b) {
+    return a.unix_micros < b.unix_micros;
+  });
+  pg::exec_blocking(c, "BEGIN");
+  try {
+    auto head = pg::exec_blocking(
+        c,
+        "SELECT next_index, (extract(epoch FROM now()) * 1000000)::bigint FROM ledger_head "
+        "FOR UPDATE",
+        pg::Params());
+    if (head.get_int(0, 0) != 0) {
+      pg::exec_blocking(c, "ROLLBACK");
+      return false;
+    }
+    const std::int64_t now = head.get_int(0, 1);
+    if (!entries.empty() && entries.back().unix_micros >= now) {
+      throw std::invalid_argument("history must end before now");
+    }
+    std::set<std::string> seen;
+    for (const auto& e : entries) {
+      const std::string t = format_time_micros(e.unix_micros).substr(0, 7);  // YYYY-MM
+      if (seen.insert(t).second) {
+        pg::exec_blocking(c, "SELECT ledger_ensure_month($1::timestamptz)",
+                          pg::Params().add(t + "-01T00:00:00Z"));
+      }
+    }
+    std::int64_t index = 0;
+    for (auto& e : entries) {
+      Entry entry = make_entry(std::move(e.draft), index, format_time_micros(e.unix_micros));
+      const EntryDraft& d = entry.draft;
+      pg::exec_blocking(
+          c,
+          "INSERT INTO ledger_entries (idx, time, request_id, operation, consumer_code, "
+          "provider_code, resource_code, status, record_count, leaf, leaf_hash) VALUES "
+          "($1, $2::timestamptz, $3, $4, $5, $6, $7, $8, $9, $10::bytea, $11::bytea)",
+          pg::Params()
+              .add(index)
+              .add(entry.time)
+              .add(d.request_id)
+              .add(d.operation)
+              .add(d.consumer_code)
+              .add(d.provider_code)
+              .add(d.resource_code)
+              .add(static_cast<std::int64_t>(d.status))
+              .add(d.record_count)
+              .add(pg::bytea_to_text(entry.leaf))
+              .add(pg::bytea_to_text(std::string(
+                  reinterpret_cast<const char*>(entry.leaf_hash.data()), entry.leaf_hash.size()))));
+      ++index;
+    }
+    if (!entries.empty()) {
+      pg::exec_blocking(
+          c,
+          "UPDATE ledger_head SET next_index = $1, "
+          "last_time = greatest(last_time, $2::timestamptz)",
+          pg::Params().add(index).add(format_time_micros(entries.back().unix_micros)));
+    }
+    pg::exec_blocking(c, "COMMIT");
+  } catch (...) {
+    try {
+      pg::exec_blocking(c, "ROLLBACK");
+    } catch (...) {
+    }
+    throw;
+  }
+  return true;
+}
+
+}  // namespace hub::ledger
