@@ -578,6 +578,11 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
     for (auto& [k, v] : allowed) m[k] = v;
     return m;
   };
+  auto everyone = [&](unsigned status) {
+    std::map<std::string, unsigned> m;
+    for (const auto& [name, a] : actors) m[name] = status;
+    return m;
+  };
   const auto writers = [&](unsigned ok_status, unsigned other_agency) {
     return only({{"hub_admin", ok_status},
                  {"cdo_a", ok_status},
@@ -746,6 +751,18 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
        [] { return "/api/v1/ledger/proof/inclusion?index=0"; }, nullptr, all(200)},
       {verb::get, "/api/v1/ledger/proof/consistency",
        [] { return "/api/v1/ledger/proof/consistency?first=0&second=1"; }, nullptr, all(200)},
+      {verb::get, "/api/v1/reports/sharing-status",
+       [] { return "/api/v1/reports/sharing-status?format=csv"; }, nullptr,
+       only({{"hub_admin", 200}, {"coordinator", 200}, {"cdo_a", 200}, {"cdo_b", 200}}, 403)},
+      {verb::get, "/api/v1/reports/activity", [] { return "/api/v1/reports/activity"; }, nullptr,
+       only({{"hub_admin", 200}, {"coordinator", 200}, {"cdo_a", 200}, {"cdo_b", 200}}, 403)},
+      {verb::get, "/api/v1/alerts", [] { return "/api/v1/alerts"; }, nullptr,
+       only({{"hub_admin", 200}, {"coordinator", 200}}, 403)},
+      {verb::post, "/api/v1/alerts/{id}/ack", [] { return "/api/v1/alerts/no-such-alert/ack"; },
+       nullptr, only({{"hub_admin", 404}, {"coordinator", 404}}, 403)},
+      // The console's files are public (its sign-in page must load); this hub has none built.
+      {verb::get, "/console", [] { return "/console"; }, nullptr, everyone(301)},
+      {verb::get, "/console/{path*}", [] { return "/console/index.html"; }, nullptr, everyone(404)},
       {verb::post, "/api/v1/licence-resources", [] { return "/api/v1/licence-resources"; },
        [] {
          return json{{"provider_code", kAgencyA},

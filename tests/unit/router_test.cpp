@@ -65,3 +65,22 @@ TEST(Query, ParsesAndDecodes) {
 }
 
 }  // namespace
+
+TEST(Router, ATailParameterTakesTheRestOfThePath) {
+  Router r;
+  r.add(Verb::get, "/console", Access::anyone(), noop());
+  r.add(Verb::get, "/console/{path*}", Access::anyone(), noop());
+  auto index = r.match(Verb::get, "/console/");
+  ASSERT_EQ(index.kind, RouteMatch::Kind::found);
+  EXPECT_EQ(index.route->pattern, "/console/{path*}");
+  ASSERT_EQ(index.params.size(), 1u);
+  EXPECT_EQ(index.params[0].first, "path");
+  EXPECT_EQ(index.params[0].second, "");
+  auto asset = r.match(Verb::get, "/console/assets/index-3f9a.js");
+  ASSERT_EQ(asset.kind, RouteMatch::Kind::found);
+  EXPECT_EQ(asset.params[0].second, "assets/index-3f9a.js");
+  EXPECT_EQ(r.match(Verb::get, "/console").route->pattern, "/console");
+  EXPECT_EQ(r.match(Verb::post, "/console/x").kind, RouteMatch::Kind::method_not_allowed);
+  EXPECT_EQ(r.match(Verb::get, "/consoles/x").kind, RouteMatch::Kind::not_found);
+  EXPECT_THROW(r.add(Verb::get, "/a/{rest*}/b", Access::anyone(), noop()), std::logic_error);
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # functions below are called from traps
+# Browser checks of the web console: the real hubd, with its embedded PostgreSQL, serving the
+# built console at /console/, loaded with `hubctl demo`; then tests/browser/console.mjs drives
+# headless Chromium through it (PASS/FAIL per check, "N passed, M failed", screenshots).
+#
+#   usage: bash tests/browser/console.sh PATH/TO/hubd PATH/TO/hubctl PATH/TO/BUILT/CONSOLE
+#   HUB_BROWSER_ARTIFACTS  where screenshots go (default: a temp dir, removed at the end)
+#   HUB_CHROMIUM           the browser (default /usr/bin/chromium)
+# Exits 77 (skipped) when node, Chromium or console/node_modules (npm ci in console/) is missing.
+set -euo pipefail
+
+if [[ $# -ne 3 ]]; then
+  echo "usage: $0 HUBD HUBCTL CONSOLE_DIR" >&2
+  exit 2
+fi
+hubd=$(realpath -- "$1")
+hubctl=$(realpath -- "$2")
+console_dir=$(realpath -- "$3")
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+skip() {
+  echo "console: skipped: $1"
+  exit 77
+}
+chromium=${HUB_CHROMIUM:-/usr/bin/chromium}
+command -v node >/dev/null || skip "node is not installed"
+[[ -x "$chromium" ]] || skip "no browser at $chromium"
+[[ -f console/node_modules/playwright-core/package.json ]] || skip "run 'npm ci' in console/ first"
+for bin in "$hubd" "$hubctl"; do
+  [[ -x "$bin" ]] || { echo "console: $bin is not executable" >&2; exit 2; }
+done
+[[ -f "$console_dir/index.html" ]] || { echo "console: no index.html in $console_dir (npm run build)" >&2; exit 2; }
+for tool in curl openssl; do
+  command -v "$tool" >/dev/null || { echo "console: $tool is needed" >&2; exit 2; }
+done
+
+# The embedded database runs as 'postgres' when hubd is root, so the temp dir must be searchable.
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/hub-browser.XXXXXX")
+chmod 0755 "$tmp"
+data=$tmp/data
+pgdata=$data/postgres/pgdata
+hub_log=$tmp/hubd.log
+hubd_pid=""
+
+cleanup() {
+  if [[ -n "$hubd_pid" ]] && kill -0 "$hubd_pid" 2>/dev/null; then
+    kill -TERM "$hubd_pid" 2>/dev/null || true
+    for _ in $(seq 1 150); do kill -0 "$hubd_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$hubd_pid" 2>/dev/null || true
+    wait "$hubd_pid" 2>/dev/null || true
+  fi
+  # The embedded database must not outlive the test, whatever happened above.
+  if [[ -f "$pgdata/postmaster.pid" ]]; then
+    "$hubctl" --data-dir "$data" db stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# setup_failed WHAT: the one FAIL line, the hub's log, and the summary line.
+setup_failed() {
+  echo "FAIL  $1"
+  echo "--- end of the hub's log ($hub_log):"
+  tail -n 25 "$hub_log" 2>/dev/null | sed 's/^/  /'
+  echo "0 passed, 1 failed"
+  exit 1
+}
+
+# --- a hub serving the console, with the demo loaded ------------------------------------------
+
+admin=$(openssl rand -hex 24)
+# Early warning every second instead of every minute, so the demo's alerts are open in time for
+# the alerts page to acknowledge one.
+echo '{"monitor": {"interval_ms": 1000}}' >"$tmp/hub.json"
+HUB_LISTEN=127.0.0.1:0 HUB_DATA_DIR=$data HUB_BOOTSTRAP_ADMIN_TOKEN=$admin \
+  HUB_CONSOLE_DIR=$console_dir "$hubd" --config "$tmp/hub.json" >"$tmp/access.log" 2>"$hub_log" &
+hubd_pid=$!
+
+port=""
+deadline=$((SECONDS + 90))
+while ((SECONDS < deadline)); do
+  port=$(sed -n 's|.*listening on https://[^ ]*:\([0-9][0-9]*\).*|\1|p' "$hub_log" | head -n 1)
+  if [[ -n "$port" ]] && curl -sfk -o /dev/null "https://127.0.0.1:$port/readyz"; then break; fi
+  kill -0 "$hubd_pid" 2>/dev/null || setup_failed "hubd exited before it was ready"
+  sleep 0.2
+done
+((SECONDS < deadline)) || setup_failed "hubd not ready within 90 s"
+base=https://127.0.0.1:$port
+
+if ! HUB_URL=$base HUB_TOKEN=$admin "$hubctl" --insecure --data-dir "$data" demo >"$tmp/demo.log" 2>&1; then
+  cat "$tmp/demo.log"
+  setup_failed "hubctl demo"
+fi
+
+# --- the browser ----------------------------------------------------------------------------
+
+artifacts=${HUB_BROWSER_ARTIFACTS:-$tmp/artifacts}
+mkdir -p "$artifacts"
+rc=0
+HUB_URL=$base HUB_DEMO_TOKENS=$data/demo-tokens.json \
+  HUB_BROWSER_ARTIFACTS=$artifacts HUB_CHROMIUM=$chromium \
+  timeout 300 node tests/browser/console.mjs || rc=$?
+if ((rc == 124)); then
+  echo "FAIL  the browser checks finished within 300 s"
+  echo "0 passed, 1 failed"
+fi
+if ((rc != 0)); then
+  echo "--- end of the hub's log ($hub_log):"
+  tail -n 25 "$hub_log" | sed 's/^/  /'
+fi
+exit "$rc"

@@ -1,0 +1,250 @@
+// The sharing-status report's arithmetic and representations, and the early-warning clock.
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <cstring>
+
+#include "hub/cli/demo_data.hpp"
+#include "hub/monitor/monitor.hpp"
+#include "hub/report/report.hpp"
+
+namespace hub::report {
+namespace {
+
+AgencyRow row(const std::string& code, std::int64_t published, std::int64_t fresh,
+              std::int64_t served) {
+  AgencyRow r;
+  r.agency_code = code;
+  r.agency_name = "机构" + code;
+  r.resources_published = published;
+  r.resources_fresh = fresh;
+  r.requests_served = served;
+  return r;
+}
+
+TEST(ReportScore, PartsFollowTheirDefinitions) {
+  AgencyRow r = row("A", 4, 3, 99);
+  r.applications_received = 10;
+  r.applications_overdue = 2;
+  r.objections_received = 0;
+  r.objections_overdue = 1;  // an objection from before the period, answered late
+  const ScoreParts p = score_parts(r, 999);
+  EXPECT_DOUBLE_EQ(p.freshness, 0.75);
+  EXPECT_DOUBLE_EQ(p.timeliness, 0.8);
+  EXPECT_DOUBLE_EQ(p.objections, 0.0);
+  EXPECT_DOUBLE_EQ(p.volume, std::log(100.0) / std::log(1000.0));
+  // Nothing due is nothing late; nothing published is nothing fresh; nobody served is no volume.
+  const ScoreParts idle = score_parts(row("B", 0, 0, 0), 0);
+  EXPECT_DOUBLE_EQ(idle.freshness, 0.0);
+  EXPECT_DOUBLE_EQ(idle.timeliness, 1.0);
+  EXPECT_DOUBLE_EQ(idle.objections, 1.0);
+  EXPECT_DOUBLE_EQ(idle.volume, 0.0);
+}
+
+TEST(ReportScore, WeightsAreConfigurableAndRanksRunWithoutGaps) {
+  std::vector<AgencyRow> rows = {row("C", 2, 2, 0), row("A", 2, 2, 0), row("B", 2, 1, 1000),
+                                 row("D", 0, 0, 0)};
+  ReportConfig w;  // 30 / 30 / 20 / 20
+  score_and_rank(rows, w);
+  ASSERT_EQ(rows.size(), 4u);
+  // B: 30*0.5 + 30 + 20 + 20*1 = 85; A and C: 30 + 30 + 20 = 80, tied, A first; D: 50.
+  EXPECT_EQ(rows[0].agency_code, "B");
+  EXPECT_DOUBLE_EQ(rows[0].score, 85.0);
+  EXPECT_EQ(rows[1].agency_code, "A");
+  EXPECT_EQ(rows[2].agency_code, "C");
+  EXPECT_DOUBLE_EQ(rows[1].score, rows[2].score);
+  EXPECT_EQ(rows[3].agency_code, "D");
+  EXPECT_DOUBLE_EQ(rows[3].score, 50.0);
+  for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i].rank, static_cast<int>(i + 1));
+
+  // Only volume counts: B alone scores.
+  ReportConfig volume_only{0, 0, 0, 1};
+  score_and_rank(rows, volume_only);
+  EXPECT_EQ(rows[0].agency_code, "B");
+  EXPECT_DOUBLE_EQ(rows[0].score, 100.0);
+  EXPECT_DOUBLE_EQ(rows[1].score, 0.0);
+  EXPECT_EQ(rows[1].agency_code, "A");  // ties by code
+}
+
+TEST(ReportMedian, FromAHistogramOfTenths) {
+  EXPECT_EQ(median_hours({}), std::nullopt);
+  EXPECT_EQ(median_hours({{5, 0}}), std::nullopt);
+  EXPECT_DOUBLE_EQ(*median_hours({{25, 1}}), 2.5);
+  // 1.0, 2.0, 2.0, 9.0 → (2.0 + 2.0) / 2; order of the rows does not matter.
+  EXPECT_DOUBLE_EQ(*median_hours({{90, 1}, {20, 2}, {10, 1}}), 2.0);
+  // 1.0, 9.0 → 5.0
+  EXPECT_DOUBLE_EQ(*median_hours({{90, 1}, {10, 1}}), 5.0);
+  // 0.5 ×3, 300.0 ×2 → 0.5
+  EXPECT_DOUBLE_EQ(*median_hours({{3000, 2}, {5, 3}}), 0.5);
+}
+
+Report sample() {
+  Report r;
+  r.from = "2026-11-01";
+  r.to = "2026-11-30";
+  r.generated_at = "2026-11-27T10:00:00Z";
+  r.agencies = {row("11440100XYDWCM5T1B", 3, 2, 7), row("114401009P0Y2GG12L", 1, 1, 0)};
+  r.agencies[0].agency_name = "国家税务总局广州市税务局";
+  r.agencies[1].agency_name = "=HYPERLINK(\"http://x\"),\"市场\"";
+  r.agencies[0].median_reply_hours = 12.5;
+  score_and_rank(r.agencies, ReportConfig{});
+  return r;
+}
+
+TEST(ReportCsv, BomHeaderQuotingAndNoFormulas) {
+  const std::string csv = to_csv(sample());
+  ASSERT_GE(csv.size(), 3u);
+  EXPECT_EQ(csv.substr(0, 3), "\xEF\xBB\xBF");
+  const auto first_line = csv.substr(3, csv.find("\r\n") - 3);
+  std::string expected;
+  for (const auto& c : columns()) expected += (expected.empty() ? "" : ",") + std::string(c.field);
+  EXPECT_EQ(first_line, expected);
+  EXPECT_NE(csv.find("国家税务总局广州市税务局"), std::string::npos);
+  EXPECT_NE(csv.find(",12.50,"), std::string::npos);
+  // The formula-looking name is quoted, its quotes doubled, and an apostrophe disarms it.
+  EXPECT_NE(csv.find("\"'=HYPERLINK(\"\"http://x\"\"),\"\"市场\"\"\""), std::string::npos);
+  // One line per agency plus the header, each with every column.
+  std::size_t lines = 0;
+  for (std::size_t at = 0; (at = csv.find("\r\n", at)) != std::string::npos; at += 2) ++lines;
+  EXPECT_EQ(lines, 3u);
+}
+
+TEST(ReportJson, HasEveryColumn) {
+  const auto j = to_json(sample());
+  EXPECT_EQ(j["from"], "2026-11-01");
+  ASSERT_EQ(j["agencies"].size(), 2u);
+  for (const auto& c : columns()) EXPECT_TRUE(j["agencies"][0].contains(c.field)) << c.field;
+  EXPECT_EQ(j["agencies"].size(), 2u);
+  EXPECT_TRUE(j["agencies"][1]["median_reply_hours"].is_null());
+  EXPECT_EQ(j["agencies"][0]["rank"], 1);
+}
+
+// The uncompressed bytes of one member of a zip archive (as libxlsxwriter writes them: deflate,
+// sizes in the central directory).
+std::string zip_member(const std::string& zip, const std::string& name) {
+  auto u16 = [&](std::size_t at) {
+    return static_cast<unsigned>(static_cast<unsigned char>(zip[at])) |
+           static_cast<unsigned>(static_cast<unsigned char>(zip[at + 1])) << 8;
+  };
+  auto u32 = [&](std::size_t at) { return u16(at) | u16(at + 2) << 16; };
+  for (std::size_t at = 0; (at = zip.find("PK\x01\x02", at)) != std::string::npos; at += 4) {
+    const unsigned method = u16(at + 10), csize = u32(at + 20), usize = u32(at + 24);
+    const unsigned nlen = u16(at + 28), xlen = u16(at + 30), clen = u16(at + 32);
+    const unsigned local = u32(at + 42);
+    if (zip.compare(at + 46, nlen, name) != 0) {
+      at += 46 + nlen + xlen + clen - 4;
+      continue;
+    }
+    const std::size_t data = local + 30 + u16(local + 26) + u16(local + 28);
+    if (method == 0) return zip.substr(data, csize);
+    std::string out(usize, '\0');
+    z_stream z{};
+    inflateInit2(&z, -15);
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(zip.data() + data));
+    z.avail_in = csize;
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = usize;
+    inflate(&z, Z_FINISH);
+    inflateEnd(&z);
+    return out;
+  }
+  return {};
+}
+
+TEST(ReportXlsx, AWorkbookWithTheChineseNamesIntact) {
+  const std::string book = to_xlsx(sample(), "");
+  ASSERT_GT(book.size(), 1000u);
+  EXPECT_EQ(book.substr(0, 2), "PK");
+  const std::string strings = zip_member(book, "xl/sharedStrings.xml");
+  EXPECT_NE(strings.find("国家税务总局广州市税务局"), std::string::npos);
+  EXPECT_NE(strings.find("共享情况通报 2026-11-01 至 2026-11-30"), std::string::npos);
+  EXPECT_NE(strings.find("综合得分"), std::string::npos);
+  EXPECT_NE(strings.find("median_reply_hours"), std::string::npos);
+  const std::string workbook = zip_member(book, "xl/workbook.xml");
+  EXPECT_NE(workbook.find("共享情况通报"), std::string::npos);  // the sheet's name
+  const std::string sheet = zip_member(book, "xl/worksheets/sheet1.xml");
+  EXPECT_NE(sheet.find("<autoFilter"), std::string::npos);
+  EXPECT_NE(sheet.find("<pane"), std::string::npos);  // frozen headers
+}
+
+}  // namespace
+}  // namespace hub::report
+
+namespace hub::monitor {
+namespace {
+
+std::chrono::system_clock::time_point utc(int y, unsigned m, unsigned d, int h, int min = 0) {
+  return std::chrono::sys_days{std::chrono::year(y) / std::chrono::month(m) / std::chrono::day(d)} +
+         std::chrono::hours(h) + std::chrono::minutes(min);
+}
+
+TEST(EarlyWarning, OffHoursFollowTheCityCalendarAndClock) {
+  const auto calendar = sharing::WorkingCalendar::built_in();
+  MonitorConfig c;  // 08:00 to 20:00
+  // Wednesday 2026-11-25: 10:00 city time is 02:00 UTC; 07:59 and 20:00 city time are off.
+  EXPECT_FALSE(Monitor::off_hours(calendar, c, utc(2026, 11, 25, 2)));
+  EXPECT_FALSE(Monitor::off_hours(calendar, c, utc(2026, 11, 25, 0)));      // 08:00
+  EXPECT_TRUE(Monitor::off_hours(calendar, c, utc(2026, 11, 24, 23, 59)));  // 07:59
+  EXPECT_TRUE(Monitor::off_hours(calendar, c, utc(2026, 11, 25, 12)));      // 20:00
+  EXPECT_TRUE(Monitor::off_hours(calendar, c, utc(2026, 11, 25, 18)));      // 02:00 Thursday
+  // Saturday 2026-11-28 at noon: not a working day.
+  EXPECT_TRUE(Monitor::off_hours(calendar, c, utc(2026, 11, 28, 4)));
+  c.work_start_hour = 0;
+  c.work_end_hour = 24;
+  EXPECT_FALSE(Monitor::off_hours(calendar, c, utc(2026, 11, 25, 18)));
+}
+
+TEST(EarlyWarning, RulesHaveFixedSeverities) {
+  std::set<std::string> names;
+  for (const auto& r : rules()) {
+    names.insert(r.name);
+    EXPECT_TRUE(std::string(r.severity) == "info" || std::string(r.severity) == "warning" ||
+                std::string(r.severity) == "critical");
+  }
+  EXPECT_EQ(names,
+            (std::set<std::string>{"volume_spike", "denied_burst", "off_hours_bulk",
+                                   "overdue_application", "overdue_objection", "stale_resource"}));
+}
+
+}  // namespace
+}  // namespace hub::monitor
+
+namespace hub::cli {
+namespace {
+
+TEST(DemoHistory, AMonthOfPlausibleTrafficEndingBeforeNow) {
+  std::vector<HistoryGrant> grants(2);
+  grants[0] = {"g1",       "11440100XYDWCM5T1B", "114401009P0Y2GG12L", "R1", "p1",
+               "税收征管", {"read", "query"},    {"uscc", "name"},     3000};
+  grants[1] = {"g2",       "114401000UUY8XPWXH", "114401009P0Y2GG12L", "R1", "p2",
+               "统计分析", {"aggregate"},        {"district"},         3000};
+  const std::int64_t now = 1795761600;  // 2026-11-27T06:40:00Z
+  const auto a = demo_history(grants, now, 30);
+  const auto b = demo_history(grants, now, 30);
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_GT(a.size(), 2000u);
+  std::map<std::int64_t, int> refused_by_hour;
+  std::map<std::int64_t, std::int64_t> records_by_hour;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].draft.request_id, b[i].draft.request_id);  // deterministic
+    EXPECT_LT(a[i].unix_micros, now * 1000000);
+    EXPECT_GE(a[i].unix_micros, (now - 32 * 86400) * 1000000);
+    const auto& d = a[i].draft;
+    EXPECT_TRUE(d.status == 200 || d.status == 403);
+    EXPECT_EQ(d.grant_id.has_value(), d.status == 200);
+    const std::int64_t hour = a[i].unix_micros / 1000000 / 3600;
+    if (d.status == 403) ++refused_by_hour[hour];
+    if (d.status == 200 && d.operation == "query") records_by_hour[hour] += d.record_count;
+  }
+  // The two things early warning should catch: a burst of refusals within one hour, and a bulk
+  // pull within one hour.
+  int most_refused = 0;
+  for (auto [h, n] : refused_by_hour) most_refused = std::max(most_refused, n);
+  EXPECT_GE(most_refused, 60);
+  std::int64_t most_records = 0;
+  for (auto [h, n] : records_by_hour) most_records = std::max(most_records, n);
+  EXPECT_GE(most_records, 15000);
+}
+
+}  // namespace
+}  // namespace hub::cli
