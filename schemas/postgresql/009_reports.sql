@@ -36,17 +36,17 @@ CREATE TABLE agency_daily (
   requests_served bigint NOT NULL DEFAULT 0,  -- allowed data requests on its resources
   records_shared  bigint NOT NULL DEFAULT 0,  -- records they delivered (not verify, aggregate)
   requests_made   bigint NOT NULL DEFAULT 0,  -- allowed data requests it made as consumer
-  denied_requests bigint NOT NULL DEFAULT 0,  -- refused data requests it made as consumer
+  denied_requests bigint NOT NULL DEFAULT 0,  -- its requests refused by the access rules (401, 403)
   PRIMARY KEY (day, agency_code)
 );
 
 CREATE TABLE ledger_hourly (
   hour          timestamptz NOT NULL,  -- the start of the hour
   consumer_code text NOT NULL,
-  allowed       boolean NOT NULL,
-  requests      bigint NOT NULL,
-  records       bigint NOT NULL,
-  PRIMARY KEY (hour, consumer_code, allowed)
+  requests      bigint NOT NULL,  -- allowed (2xx)
+  records       bigint NOT NULL,  -- records those delivered
+  refused       bigint NOT NULL,  -- refused by the access rules (401, 403)
+  PRIMARY KEY (hour, consumer_code)
 );
 -- A consumer's baseline: its hours before the one looked at.
 CREATE INDEX ledger_hourly_consumer ON ledger_hourly (consumer_code, hour);
@@ -134,30 +134,40 @@ CREATE TRIGGER objections_rollup AFTER INSERT OR UPDATE OF status ON objections
 CREATE INDEX applications_pending_due ON applications (due_at) WHERE status = 'pending';
 CREATE INDEX objections_open_due ON objections (due_at) WHERE status = 'open';
 
--- The rollups of what exists already.
+-- The rollups of what exists already: the sealed entries, read once here (the sealer keeps them
+-- from now on, for the entries it seals after this).
+CREATE TEMPORARY TABLE sealed_rollup AS
+SELECT date_trunc('hour', time) AS hour, consumer_code, coalesce(provider_code, '') AS provider_code,
+       operation, status BETWEEN 200 AND 299 AS allowed, status IN (401, 403) AS refused,
+       count(*) AS requests, sum(record_count) AS records
+FROM ledger_entries
+WHERE idx < coalesce((SELECT max(tree_size) FROM ledger_checkpoints), 0)
+GROUP BY 1, 2, 3, 4, 5, 6;
+
 INSERT INTO agency_daily (day, agency_code, requests_served, records_shared, requests_made,
                           denied_requests)
 SELECT day, agency, sum(served), sum(shared), sum(made), sum(denied)
 FROM (
-  SELECT day, provider_code AS agency,
-         coalesce(sum(requests) FILTER (WHERE allowed), 0) AS served,
-         coalesce(sum(records) FILTER (WHERE allowed AND operation NOT IN ('verify', 'aggregate')),
-                  0) AS shared, 0 AS made, 0 AS denied
-  FROM ledger_daily WHERE provider_code <> '' GROUP BY 1, 2
+  SELECT hub_local_day(hour) AS day, provider_code AS agency,
+         CASE WHEN allowed THEN requests ELSE 0 END AS served,
+         CASE WHEN allowed AND operation NOT IN ('verify', 'aggregate') THEN records ELSE 0 END
+           AS shared,
+         0 AS made, 0 AS denied
+  FROM sealed_rollup WHERE provider_code <> ''
   UNION ALL
-  SELECT day, consumer_code, 0, 0, coalesce(sum(requests) FILTER (WHERE allowed), 0),
-         coalesce(sum(requests) FILTER (WHERE NOT allowed), 0)
-  FROM ledger_daily GROUP BY 1, 2
+  SELECT hub_local_day(hour), consumer_code, 0, 0, CASE WHEN allowed THEN requests ELSE 0 END,
+         CASE WHEN refused THEN requests ELSE 0 END
+  FROM sealed_rollup
 ) s
 GROUP BY 1, 2;
 
-INSERT INTO ledger_hourly (hour, consumer_code, allowed, requests, records)
-SELECT date_trunc('hour', time), consumer_code, status BETWEEN 200 AND 299, count(*),
-       sum(record_count)
-FROM ledger_entries
-WHERE idx < coalesce((SELECT max(tree_size) FROM ledger_checkpoints), 0)
-  AND time > now() - interval '15 days'
-GROUP BY 1, 2, 3;
+INSERT INTO ledger_hourly (hour, consumer_code, requests, records, refused)
+SELECT hour, consumer_code, coalesce(sum(requests) FILTER (WHERE allowed), 0),
+       coalesce(sum(records) FILTER (WHERE allowed), 0),
+       coalesce(sum(requests) FILTER (WHERE refused), 0)
+FROM sealed_rollup WHERE hour > now() - interval '15 days'
+GROUP BY 1, 2;
+DROP TABLE sealed_rollup;
 
 INSERT INTO workflow_daily (day, agency_code, event, n)
 SELECT day, provider_code, event, count(*) FROM (

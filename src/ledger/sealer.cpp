@@ -16,13 +16,15 @@ constexpr const char* kLock = "SELECT pg_try_advisory_lock(6878436279101516)";
 // The sealed range [$1, $2) grouped once by hour, consumer, provider, resource, operation and
 // outcome, then added to the daily rollups, the hourly one and each agency's day (as provider
 // and as consumer). A range's days are the city's (Asia/Shanghai, whole hours from UTC). Records
-// shared are records that left the hub: a verify or an aggregate answers without any.
+// shared are records that left the hub: a verify or an aggregate answers without any. Refused
+// are requests the access rules turned away (401, 403); a 404 for an unknown key is neither
+// served nor refused.
 constexpr const char* kRollups =
     "WITH e AS MATERIALIZED ("
     " SELECT date_trunc('hour', time) AS hour, consumer_code, coalesce(provider_code, '') AS"
     " provider_code, resource_code, operation, status BETWEEN 200 AND 299 AS allowed,"
-    " count(*) AS requests, sum(record_count) AS records"
-    " FROM ledger_entries WHERE idx >= $1 AND idx < $2 GROUP BY 1, 2, 3, 4, 5, 6),"
+    " status IN (401, 403) AS refused, count(*) AS requests, sum(record_count) AS records"
+    " FROM ledger_entries WHERE idx >= $1 AND idx < $2 GROUP BY 1, 2, 3, 4, 5, 6, 7),"
     " d AS (INSERT INTO ledger_daily AS d (day, consumer_code, provider_code, resource_code,"
     " operation, allowed, requests, records)"
     " SELECT hub_local_day(hour), consumer_code, provider_code, resource_code, operation, allowed,"
@@ -30,10 +32,12 @@ constexpr const char* kRollups =
     " ON CONFLICT (day, consumer_code, provider_code, resource_code, operation, allowed)"
     " DO UPDATE SET requests = d.requests + EXCLUDED.requests,"
     " records = d.records + EXCLUDED.records),"
-    " h AS (INSERT INTO ledger_hourly AS h (hour, consumer_code, allowed, requests, records)"
-    " SELECT hour, consumer_code, allowed, sum(requests), sum(records) FROM e GROUP BY 1, 2, 3"
-    " ON CONFLICT (hour, consumer_code, allowed) DO UPDATE SET"
-    " requests = h.requests + EXCLUDED.requests, records = h.records + EXCLUDED.records)"
+    " h AS (INSERT INTO ledger_hourly AS h (hour, consumer_code, requests, records, refused)"
+    " SELECT hour, consumer_code, coalesce(sum(requests) FILTER (WHERE allowed), 0),"
+    " coalesce(sum(records) FILTER (WHERE allowed), 0),"
+    " coalesce(sum(requests) FILTER (WHERE refused), 0) FROM e GROUP BY 1, 2"
+    " ON CONFLICT (hour, consumer_code) DO UPDATE SET requests = h.requests + EXCLUDED.requests,"
+    " records = h.records + EXCLUDED.records, refused = h.refused + EXCLUDED.refused)"
     " INSERT INTO agency_daily AS a (day, agency_code, requests_served, records_shared,"
     " requests_made, denied_requests)"
     " SELECT day, agency, sum(served), sum(shared), sum(made), sum(denied) FROM ("
@@ -44,7 +48,7 @@ constexpr const char* kRollups =
     "  FROM e WHERE provider_code <> ''"
     "  UNION ALL"
     "  SELECT hub_local_day(hour), consumer_code, 0, 0, CASE WHEN allowed THEN requests ELSE 0 END,"
-    "  CASE WHEN allowed THEN 0 ELSE requests END FROM e) s"
+    "  CASE WHEN refused THEN requests ELSE 0 END FROM e) s"
     " GROUP BY 1, 2"
     " ON CONFLICT (day, agency_code) DO UPDATE SET"
     " requests_served = a.requests_served + EXCLUDED.requests_served,"

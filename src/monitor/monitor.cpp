@@ -27,9 +27,9 @@ constexpr const char* kVolumeSpike =
     " 'baseline_per_hour', round(b.mean, 1), 'factor', $1::int, 'baseline_days', $3::int)"
     " FROM ledger_hourly h JOIN agencies a ON a.code = h.consumer_code"
     " CROSS JOIN LATERAL (SELECT coalesce(sum(p.requests), 0)::numeric / ($3::int * 24) AS mean"
-    "  FROM ledger_hourly p WHERE p.consumer_code = h.consumer_code AND p.allowed"
+    "  FROM ledger_hourly p WHERE p.consumer_code = h.consumer_code"
     "  AND p.hour >= h.hour - make_interval(days => $3::int) AND p.hour < h.hour) b"
-    " WHERE h.allowed AND " HUB_RECENT_HOURS " AND h.requests >= $2::bigint"
+    " WHERE " HUB_RECENT_HOURS " AND h.requests >= $2::bigint"
     " AND h.requests > $1::int * b.mean"
     " ON CONFLICT (rule, subject) DO NOTHING";
 
@@ -37,18 +37,17 @@ constexpr const char* kVolumeSpike =
 constexpr const char* kDeniedBurst =
     "INSERT INTO alerts (rule, severity, agency_code, subject, detail)"
     " SELECT 'denied_burst', 'warning', h.consumer_code, " HUB_HOUR_SUBJECT ","
-    " jsonb_build_object('hour', " HUB_SQL_TS("h.hour") ", 'denied', h.requests,"
+    " jsonb_build_object('hour', " HUB_SQL_TS("h.hour") ", 'denied', h.refused,"
     " 'threshold', $1::bigint)"
     " FROM ledger_hourly h JOIN agencies a ON a.code = h.consumer_code"
-    " WHERE NOT h.allowed AND " HUB_RECENT_HOURS " AND h.requests >= $1::bigint"
+    " WHERE " HUB_RECENT_HOURS " AND h.refused >= $1::bigint"
     " ON CONFLICT (rule, subject) DO NOTHING";
 
 // Candidates of off_hours_bulk ($1 threshold); which hours are off is the calendar's (C++).
 constexpr const char* kBulkHours =
     "SELECT h.consumer_code, extract(epoch FROM h.hour)::bigint, h.requests, h.records"
     " FROM ledger_hourly h JOIN agencies a ON a.code = h.consumer_code"
-    " WHERE h.allowed AND " HUB_RECENT_HOURS
-    " AND h.records >= $1::bigint"
+    " WHERE " HUB_RECENT_HOURS " AND h.records >= $1::bigint"
     " AND NOT EXISTS (SELECT 1 FROM alerts x WHERE x.rule = 'off_hours_bulk'"
     "  AND x.subject = " HUB_HOUR_SUBJECT ")";
 
