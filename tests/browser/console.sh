@@ -7,7 +7,8 @@
 #   usage: bash tests/browser/console.sh PATH/TO/hubd PATH/TO/hubctl PATH/TO/BUILT/CONSOLE
 #   HUB_BROWSER_ARTIFACTS  where screenshots go (default: a temp dir, removed at the end)
 #   HUB_CHROMIUM           the browser (default /usr/bin/chromium)
-# Exits 77 (skipped) when node, Chromium or console/node_modules (npm ci in console/) is missing.
+# Fails, saying what to install, when node, Chromium or console/node_modules is missing:
+# ./scripts/setup installs them and the build runs npm ci, so a missing one is a broken setup.
 set -euo pipefail
 
 if [[ $# -ne 3 ]]; then
@@ -19,14 +20,14 @@ hubctl=$(realpath -- "$2")
 console_dir=$(realpath -- "$3")
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-skip() {
-  echo "console: skipped: $1"
-  exit 77
+missing() {
+  echo "console: $1 (./scripts/setup installs it; the build runs npm ci)" >&2
+  exit 1
 }
 chromium=${HUB_CHROMIUM:-/usr/bin/chromium}
-command -v node >/dev/null || skip "node is not installed"
-[[ -x "$chromium" ]] || skip "no browser at $chromium"
-[[ -f console/node_modules/playwright-core/package.json ]] || skip "run 'npm ci' in console/ first"
+command -v node >/dev/null || missing "node is not installed"
+[[ -x "$chromium" ]] || missing "no browser at $chromium"
+[[ -f console/node_modules/playwright-core/package.json ]] || missing "console/node_modules is missing"
 for bin in "$hubd" "$hubctl"; do
   [[ -x "$bin" ]] || { echo "console: $bin is not executable" >&2; exit 2; }
 done

@@ -1,0 +1,69 @@
+// Calendar dates ('YYYY-MM-DD') for report periods. The city's day is Asia/Shanghai's, whatever
+// the browser's time zone, as the hub's reports count days.
+
+export const CITY_TIME_ZONE = 'Asia/Shanghai';
+
+const pad = (n) => String(n).padStart(2, '0');
+const ymd = (d) => `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+const parse = (s) => {
+  const [y, m, d] = s.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d));
+};
+
+/** Today in the city. */
+export function cityToday(now = new Date()) {
+  // en-CA formats as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: CITY_TIME_ZONE,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(now);
+}
+
+export function isDate(s) {
+  return typeof s === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(s) && ymd(parse(s)) === s;
+}
+
+export function addDays(day, n) {
+  const d = parse(day);
+  d.setUTCDate(d.getUTCDate() + n);
+  return ymd(d);
+}
+
+function monthOf(year, month) {
+  // Date.UTC normalises month -1 and 12 into the neighbouring years.
+  return { from: ymd(new Date(Date.UTC(year, month, 1))), to: ymd(new Date(Date.UTC(year, month + 1, 0))) };
+}
+
+/** The calendar month holding `day`, first to last day. */
+export function thisMonth(day) {
+  const d = parse(day);
+  return monthOf(d.getUTCFullYear(), d.getUTCMonth());
+}
+
+export function lastMonth(day) {
+  const d = parse(day);
+  return monthOf(d.getUTCFullYear(), d.getUTCMonth() - 1);
+}
+
+export function thisQuarter(day) {
+  const d = parse(day);
+  const first = d.getUTCMonth() - (d.getUTCMonth() % 3);
+  return {
+    from: ymd(new Date(Date.UTC(d.getUTCFullYear(), first, 1))),
+    to: ymd(new Date(Date.UTC(d.getUTCFullYear(), first + 3, 0))),
+  };
+}
+
+/** The `n` days ending with `day`, both included. */
+export function lastDays(day, n) {
+  return { from: addDays(day, -(n - 1)), to: day };
+}
+
+/** Every day from `from` to `to`, both included. */
+export function daysBetween(from, to) {
+  const out = [];
+  for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
+  return out;
+}

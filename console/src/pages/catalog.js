@@ -1,0 +1,149 @@
+// The resource catalog (资源目录): search by name and summary; a row opens its data items.
+import { api } from '../api.js';
+import { fill, h } from '../dom.js';
+import { formatNumber, formatTime } from '../format.js';
+import { t, tv } from '../i18n.js';
+import { badge, card, errorBox, loading, pageHeader, setState } from '../ui.js';
+
+const PAGE_SIZE = 50;
+
+function details(resource) {
+  const field = (label, value) => (value ? [h('dt', {}, label), h('dd', {}, value)] : null);
+  return h(
+    'div',
+    { class: 'resource-details' },
+    h(
+      'dl',
+      { class: 'kv' },
+      field(t('catalog.summary'), resource.summary),
+      field(t('catalog.format'), resource.format),
+      field(t('catalog.share_methods'), (resource.share_methods ?? []).map((m) => tv('method', m)).join('、')),
+      field(t('catalog.share_conditions'), resource.share_conditions),
+      field(t('catalog.legal_basis'), resource.legal_basis),
+      field(t('catalog.status'), tv('status', resource.status)),
+      field(t('catalog.version'), resource.version),
+    ),
+    h('h3', {}, t('catalog.items')),
+    h(
+      'table',
+      { class: 'data-table compact' },
+      h(
+        'thead',
+        {},
+        h('tr', {}, ['name', 'title', 'type', 'required', 'sensitivity', 'mask'].map((k) => h('th', {}, t(`catalog.item.${k}`)))),
+      ),
+      h(
+        'tbody',
+        {},
+        (resource.items ?? []).map((item) =>
+          h(
+            'tr',
+            {},
+            h('td', {}, h('code', {}, item.name), item.name === resource.key ? badge(t('catalog.key'), 'info') : null),
+            h('td', {}, item.title),
+            h('td', {}, item.type),
+            h('td', {}, item.required ? t('common.yes') : t('common.no')),
+            h('td', {}, badge(tv('sensitivity', item.sensitivity), item.sensitivity === 'sensitive' ? 'danger' : item.sensitivity === 'internal' ? 'warn' : '')),
+            h('td', {}, item.mask ? tv('mask', item.mask) : '—'),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+export async function render(el, ctx) {
+  const q = ctx.params.get('q') ?? '';
+  const input = h('input', { type: 'search', id: 'catalog-q', value: q, placeholder: t('catalog.placeholder'), 'aria-label': t('catalog.placeholder') });
+  const form = h(
+    'form',
+    {
+      class: 'toolbar',
+      role: 'search',
+      onsubmit: (e) => {
+        e.preventDefault();
+        ctx.navigate('catalog', input.value.trim() ? { q: input.value.trim() } : {});
+      },
+    },
+    h('div', { class: 'search' }, input),
+    h('button', { type: 'submit', class: 'btn btn-primary', id: 'catalog-search' }, t('common.search')),
+    h('span', { class: 'muted toolbar-end' }, t('catalog.show_items')),
+  );
+
+  const cols = ['code', 'name', 'provider', 'category', 'share_type', 'update_cycle', 'record_count', 'last_updated_at'];
+  const tbody = h('tbody', {});
+  const footer = h('div', { class: 'table-footer' });
+  const tableEl = h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'data-table clickable', id: 'catalog-table' },
+      h('thead', {}, h('tr', {}, cols.map((c) => h('th', { class: c === 'record_count' ? 'num' : '' }, t(`catalog.col.${c}`))))),
+      tbody,
+    ),
+  );
+  const body = h('div', {}, loading());
+  el.append(pageHeader(t('catalog.title')), card(null, form), card(null, body));
+
+  let shown = 0;
+  const addRows = (items) => {
+    for (const r of items) {
+      const detailRow = h('tr', { class: 'detail-row', hidden: true }, h('td', { colspan: cols.length }));
+      const row = h(
+        'tr',
+        {
+          dataset: { code: r.code },
+          tabindex: '0',
+          'aria-expanded': 'false',
+          onclick: () => toggle(),
+          onkeydown: (e) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), toggle()),
+        },
+        h('td', {}, h('code', {}, r.code)),
+        h('td', { class: 'strong' }, r.name),
+        h('td', {}, ctx.agencyName(r.provider_code)),
+        h('td', {}, tv('category', r.category)),
+        h('td', {}, badge(tv('share_type', r.share_type), { unconditional: 'ok', conditional: 'info', none: 'muted' }[r.share_type] ?? '')),
+        h('td', {}, tv('cycle', r.update_cycle)),
+        h('td', { class: 'num' }, formatNumber(r.record_count)),
+        h('td', {}, formatTime(r.last_updated_at)),
+      );
+      function toggle() {
+        const open = detailRow.hidden;
+        if (open && !detailRow.firstChild.firstChild) detailRow.firstChild.append(details(r));
+        detailRow.hidden = !open;
+        row.setAttribute('aria-expanded', String(open));
+        row.classList.toggle('expanded', open);
+      }
+      tbody.append(row, detailRow);
+    }
+    shown += items.length;
+  };
+
+  const loadPage = async (cursor) => {
+    const page = await api.get('/resources', { q, limit: PAGE_SIZE, cursor });
+    addRows(page.items);
+    const more = page.next_cursor
+      ? h('button', { type: 'button', class: 'btn btn-small', id: 'catalog-more', onclick: async (e) => {
+          e.target.disabled = true;
+          try {
+            await loadPage(page.next_cursor);
+          } catch (error) {
+            fill(footer, errorBox(error));
+          }
+        } }, t('common.load_more'))
+      : null;
+    fill(footer, h('span', { class: 'muted' }, t('catalog.count', { count: shown })), more);
+  };
+
+  try {
+    await loadPage();
+  } catch (error) {
+    fill(body, errorBox(error, () => ctx.navigate('catalog', q ? { q } : {})));
+    setState(el, 'error');
+    return;
+  }
+  if (!shown) tbody.append(h('tr', { class: 'empty-row' }, h('td', { colspan: cols.length }, t('common.empty'))));
+  fill(body, tableEl, footer);
+  setState(el, 'ready');
+}

@@ -1,0 +1,130 @@
+// The sharing-status report (共享情况通报) of a period: every agency by rank, and the same as a
+// CSV or XLSX file fetched with the session's token.
+import { api, download } from '../api.js';
+import { cityToday, isDate, lastMonth, thisMonth, thisQuarter } from '../dates.js';
+import { fill, h } from '../dom.js';
+import { formatNumber, formatTime } from '../format.js';
+import { t } from '../i18n.js';
+import { card, errorBox, loading, message, pageHeader, setState, table } from '../ui.js';
+
+// API.md's report columns, in the order shown.
+const COLUMNS = [
+  'rank',
+  'agency_name',
+  'agency_code',
+  'score',
+  'resources_catalogued',
+  'resources_published',
+  'resources_with_data',
+  'resources_fresh',
+  'resources_stale',
+  'applications_received',
+  'applications_approved',
+  'applications_rejected',
+  'applications_overdue',
+  'median_reply_hours',
+  'requests_served',
+  'requests_made',
+  'records_shared',
+  'denied_requests',
+  'objections_received',
+  'objections_resolved_on_time',
+  'objections_overdue',
+];
+const TEXT_COLUMNS = new Set(['agency_name', 'agency_code']);
+const STICKY = { rank: 'sticky-1', agency_name: 'sticky-2' };
+
+function columns() {
+  return COLUMNS.map((key) => ({
+    key,
+    label: t(`report.col.${key}`),
+    class: [TEXT_COLUMNS.has(key) ? 'text' : 'num', STICKY[key]].filter(Boolean).join(' '),
+    render: TEXT_COLUMNS.has(key)
+      ? undefined
+      : (row) => formatNumber(row[key], key === 'score' || key === 'median_reply_hours' ? 1 : undefined),
+  }));
+}
+
+export async function render(el, ctx) {
+  const today = cityToday();
+  const fallback = thisMonth(today);
+  const period = {
+    from: isDate(ctx.params.get('from')) ? ctx.params.get('from') : fallback.from,
+    to: isDate(ctx.params.get('to')) ? ctx.params.get('to') : fallback.to,
+  };
+
+  const from = h('input', { type: 'date', id: 'report-from', value: period.from, required: true });
+  const to = h('input', { type: 'date', id: 'report-to', value: period.to, required: true });
+  const formError = h('div', { 'aria-live': 'polite' });
+  const show = (p) => {
+    if (p.from > p.to) {
+      fill(formError, message('error', t('report.bad_period')));
+      return;
+    }
+    ctx.navigate('report', p);
+  };
+  const quick = (label, range) =>
+    h('button', { type: 'button', class: 'btn btn-small btn-quiet', onclick: () => show(range) }, label);
+
+  const status = h('div', { class: 'downloads-status', 'aria-live': 'polite' });
+  const downloadButton = (format, label) => {
+    const button = h('button', { type: 'button', class: 'btn', id: `download-${format}` }, label);
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      fill(status, h('span', { class: 'muted' }, t('report.downloading')));
+      try {
+        await download('/reports/sharing-status', { ...period, format }, `sharing-status-${period.from}-${period.to}.${format}`);
+        fill(status);
+      } catch (error) {
+        fill(status, errorBox(error));
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return button;
+  };
+
+  const form = h(
+    'form',
+    {
+      class: 'toolbar',
+      onsubmit: (e) => {
+        e.preventDefault();
+        show({ from: from.value, to: to.value });
+      },
+    },
+    h('label', { class: 'field-inline' }, h('span', {}, t('report.from')), from),
+    h('label', { class: 'field-inline' }, h('span', {}, t('report.to')), to),
+    h('button', { type: 'submit', class: 'btn btn-primary', id: 'report-query' }, t('report.query')),
+    h(
+      'div',
+      { class: 'quick' },
+      quick(t('report.this_month'), thisMonth(today)),
+      quick(t('report.last_month'), lastMonth(today)),
+      quick(t('report.this_quarter'), thisQuarter(today)),
+    ),
+    h('div', { class: 'toolbar-end' }, downloadButton('csv', t('report.download_csv')), downloadButton('xlsx', t('report.download_xlsx'))),
+  );
+
+  const body = h('div', {}, loading());
+  el.append(pageHeader(t('report.title')), card(null, [form, formError, status]), card(null, body, { class: 'report-card' }));
+
+  let report;
+  try {
+    report = await api.get('/reports/sharing-status', period);
+  } catch (error) {
+    fill(body, errorBox(error, () => ctx.navigate('report', period)));
+    setState(el, 'error');
+    return;
+  }
+  const rows = [...report.agencies].sort((a, b) => a.rank - b.rank);
+  fill(body,
+    h(
+      'p',
+      { class: 'muted report-meta' },
+      t('report.generated', { from: report.from, to: report.to, at: formatTime(report.generated_at), count: rows.length }),
+    ),
+    table(columns(), rows, { className: 'report-table', rowAttrs: (r) => ({ dataset: { agency: r.agency_code } }) }),
+  );
+  setState(el, 'ready');
+}

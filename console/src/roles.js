@@ -1,0 +1,24 @@
+// Which pages each role sees. The hub checks every request itself; this only keeps the console
+// from offering what a role may not use. A principal with several roles sees the union.
+
+/** Every page, in navigation order. */
+export const PAGES = ['overview', 'report', 'catalog', 'inbox', 'alerts', 'ledger'];
+
+const PAGES_BY_ROLE = {
+  hub_admin: PAGES,
+  coordinator: ['overview', 'report', 'catalog', 'alerts', 'ledger'],
+  agency_cdo: ['overview', 'report', 'catalog', 'inbox', 'ledger'],
+  agency_data_officer: ['catalog', 'inbox', 'ledger'],
+};
+const DEFAULT_PAGES = ['catalog', 'ledger']; // agency_operator, agency_system and any other role
+
+/** The pages a principal with these roles may open, in navigation order. */
+export function pagesFor(roles = []) {
+  const allowed = new Set(roles.length ? [] : DEFAULT_PAGES);
+  for (const role of roles) for (const page of PAGES_BY_ROLE[role] ?? DEFAULT_PAGES) allowed.add(page);
+  return PAGES.filter((p) => allowed.has(p));
+}
+
+export function canSee(roles, page) {
+  return pagesFor(roles).includes(page);
+}

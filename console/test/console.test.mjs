@@ -1,0 +1,88 @@
+// The console's other pure modules: the dictionaries, the pages each role sees, report periods.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { test } from 'node:test';
+
+import { addDays, cityToday, daysBetween, isDate, lastDays, lastMonth, thisMonth, thisQuarter } from '../src/dates.js';
+import { dictionaries, getLang, setLang, t, tv } from '../src/i18n.js';
+import { canSee, pagesFor } from '../src/roles.js';
+
+test('the Chinese and English dictionaries have the same keys, none empty', () => {
+  const zh = Object.keys(dictionaries.zh).sort();
+  const en = Object.keys(dictionaries.en).sort();
+  assert.deepEqual(en, zh);
+  for (const [lang, table] of Object.entries(dictionaries)) {
+    for (const [key, text] of Object.entries(table)) assert.ok(text.trim(), `${lang} ${key} is empty`);
+  }
+});
+
+test("every t('…') key used in src/ is in the dictionaries", () => {
+  const files = [];
+  const walk = (dir) => {
+    for (const e of readdirSync(new URL(dir, import.meta.url), { withFileTypes: true })) {
+      if (e.isDirectory()) walk(`${dir}${e.name}/`);
+      else if (e.name.endsWith('.js')) files.push(`${dir}${e.name}`);
+    }
+  };
+  walk('../src/');
+  const missing = [];
+  for (const f of files) {
+    const source = readFileSync(new URL(f, import.meta.url), 'utf8');
+    // Literal keys only: keys built from values (`nav.${p}`) are checked by their prefixes below.
+    for (const [, key] of source.matchAll(/\bt\('([a-z_]+\.[a-z_.]+)'/g)) {
+      if (!(key in dictionaries.zh)) missing.push(`${f}: ${key}`);
+    }
+  }
+  assert.deepEqual(missing, []);
+  for (const p of ['overview', 'report', 'catalog', 'inbox', 'alerts', 'ledger']) assert.ok(`nav.${p}` in dictionaries.zh);
+  for (const r of ['volume_spike', 'denied_burst', 'off_hours_bulk', 'overdue_application', 'overdue_objection', 'stale_resource']) {
+    assert.ok(`rule.${r}` in dictionaries.zh, r);
+  }
+  for (const s of ['info', 'warning', 'critical']) assert.ok(`severity.${s}` in dictionaries.zh, s);
+});
+
+test('t fills values, tv falls back to the raw value; Chinese is the default', () => {
+  assert.equal(getLang(), 'zh');
+  assert.equal(t('error.status', { status: 503 }), '状态码 503');
+  assert.equal(tv('category', 'basic'), '基础信息资源');
+  assert.equal(tv('category', 'unknown_kind'), 'unknown_kind');
+  assert.equal(tv('category', null), '—');
+  const stored = new Map();
+  const storage = { getItem: (k) => stored.get(k) ?? null, setItem: (k, v) => stored.set(k, v) };
+  setLang('en', storage, false);
+  assert.equal(t('nav.report'), 'Sharing report');
+  assert.equal(stored.get('hub.lang'), 'en');
+  setLang('zh', storage, false);
+  assert.equal(t('nav.report'), '共享情况通报');
+});
+
+test('pages by role', () => {
+  assert.deepEqual(pagesFor(['hub_admin']), ['overview', 'report', 'catalog', 'inbox', 'alerts', 'ledger']);
+  assert.deepEqual(pagesFor(['coordinator']), ['overview', 'report', 'catalog', 'alerts', 'ledger']);
+  assert.deepEqual(pagesFor(['agency_cdo']), ['overview', 'report', 'catalog', 'inbox', 'ledger']);
+  assert.deepEqual(pagesFor(['agency_data_officer']), ['catalog', 'inbox', 'ledger']);
+  assert.deepEqual(pagesFor(['agency_operator']), ['catalog', 'ledger']);
+  assert.deepEqual(pagesFor(['agency_system']), ['catalog', 'ledger']);
+  assert.deepEqual(pagesFor([]), ['catalog', 'ledger']);
+  // Several roles: the union, in navigation order.
+  assert.deepEqual(pagesFor(['agency_operator', 'agency_data_officer']), ['catalog', 'inbox', 'ledger']);
+  assert.equal(canSee(['agency_operator'], 'report'), false);
+  assert.equal(canSee(['coordinator'], 'inbox'), false);
+});
+
+test('report periods', () => {
+  assert.deepEqual(thisMonth('2026-11-27'), { from: '2026-11-01', to: '2026-11-30' });
+  assert.deepEqual(lastMonth('2026-01-15'), { from: '2025-12-01', to: '2025-12-31' });
+  assert.deepEqual(lastMonth('2026-03-31'), { from: '2026-02-01', to: '2026-02-28' });
+  assert.deepEqual(thisQuarter('2026-11-27'), { from: '2026-10-01', to: '2026-12-31' });
+  assert.deepEqual(thisQuarter('2026-02-01'), { from: '2026-01-01', to: '2026-03-31' });
+  assert.deepEqual(lastDays('2026-11-27', 30), { from: '2026-10-29', to: '2026-11-27' });
+  assert.equal(addDays('2024-02-28', 1), '2024-02-29');
+  assert.equal(daysBetween('2026-12-30', '2027-01-02').join(','), '2026-12-30,2026-12-31,2027-01-01,2027-01-02');
+  assert.ok(isDate('2026-02-28'));
+  assert.ok(!isDate('2026-02-30'));
+  assert.ok(!isDate('2026-2-3'));
+  // The city's day: 2026-11-27T17:00Z is already the 28th in Asia/Shanghai.
+  assert.equal(cityToday(new Date('2026-11-27T17:00:00Z')), '2026-11-28');
+  assert.equal(cityToday(new Date('2026-11-27T15:59:59Z')), '2026-11-27');
+});
