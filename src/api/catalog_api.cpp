@@ -58,8 +58,8 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
                co_return Response::json(Status::ok, json_text(out));
              });
 
-  for (const auto& [action, status] : {std::pair<const char*, const char*>{"publish", "published"},
-                                       {"retire", "retired"}}) {
+  for (const auto& [action, status] :
+       {std::pair<const char*, const char*>{"publish", "published"}, {"retire", "retired"}}) {
     router.add(Verb::post, std::string("/api/v1/resources/{code}/") + action,
                Access::roles(kWriters),
                [&service, to = std::string(status)](Request& req) -> awaitable<Response> {
@@ -96,7 +96,8 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
                if (auto v = req.query_param("version")) {
                  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), version);
                  if (ec != std::errc{} || end != v->data() + v->size() || version < 1) {
-                   throw ApiError(ErrorCode::validation_failed, "version must be a positive integer",
+                   throw ApiError(ErrorCode::validation_failed,
+                                  "version must be a positive integer",
                                   {{"version", "must be a positive integer"}}, 400);
                  }
                }

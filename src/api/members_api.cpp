@@ -78,17 +78,15 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                co_return Response::json(Status::ok, json_text(out));
              });
 
-  router.add(Verb::get, "/api/v1/me", Access::principal(),
-             [](Request& req) -> awaitable<Response> {
-               const auto& p = *req.principal;
-               json out = {{"principal_id", p.id},
-                           {"name", p.name},
-                           {"agency_code", p.agency_code.empty() ? json(nullptr)
-                                                                 : json(p.agency_code)},
-                           {"kind", p.kind},
-                           {"roles", role_names(p.roles)}};
-               co_return Response::json(Status::ok, json_text(out));
-             });
+  router.add(Verb::get, "/api/v1/me", Access::principal(), [](Request& req) -> awaitable<Response> {
+    const auto& p = *req.principal;
+    json out = {{"principal_id", p.id},
+                {"name", p.name},
+                {"agency_code", p.agency_code.empty() ? json(nullptr) : json(p.agency_code)},
+                {"kind", p.kind},
+                {"roles", role_names(p.roles)}};
+    co_return Response::json(Status::ok, json_text(out));
+  });
 
   router.add(Verb::post, "/api/v1/agencies", Access::roles({Role::hub_admin}),
              [&service](Request& req) -> awaitable<Response> {

@@ -6,12 +6,11 @@
 #include "hub/http/problem.hpp"
 #include "hub/store/migrations.hpp"
 
-
 namespace hub::api {
 
 namespace {
-constexpr pg::Query kReadiness{
-    "system_readiness", "SELECT coalesce(max(version), 0) FROM schema_migrations"};
+constexpr pg::Query kReadiness{"system_readiness",
+                               "SELECT coalesce(max(version), 0) FROM schema_migrations"};
 }
 
 std::string_view openapi_document() {
@@ -24,10 +23,10 @@ std::string_view openapi_document() {
 void register_system_routes(http::Router& router, SystemState& state,
                             std::function<std::string()> render_metrics,
                             std::function<bool()> directory_loaded) {
+  using boost::asio::awaitable;
   using http::Access;
   using http::Response;
   using http::Verb;
-  using boost::asio::awaitable;
 
   router.add(Verb::get, "/healthz", Access::anyone(), [](http::Request&) -> awaitable<Response> {
     co_return Response::json(http::Status::ok, R"({"status":"ok"})");

@@ -234,11 +234,7 @@ void App::start_migrator() {
         if (stop_requested_) return;
       }
       try {
-        auto conn = pg::connect_blocking(migrate_conninfo_,
-                                         static_cast<int>(std::max<long long>(
-                                             1, std::chrono::duration_cast<std::chrono::seconds>(
-                                                    config_.database.connect_timeout)
-                                                    .count())));
+        auto conn = pg::connect_blocking(migrate_conninfo_, config_.database.connect_timeout);
         int applied = pg::migrate(conn.get(), pg::embedded_migrations());
         spdlog::info("database schema at version {} ({} migration(s) applied now)",
                      pg::latest_migration_version(), applied);

@@ -12,23 +12,36 @@ struct ErrorInfo {
 constexpr ErrorInfo info(ErrorCode code) {
   switch (code) {
     // API.md fixes the list of codes; a malformed request is a failed validation of the request.
-    case ErrorCode::bad_request: return {"validation_failed", 400, "Bad request"};
-    case ErrorCode::unauthenticated: return {"unauthenticated", 401, "Authentication required"};
-    case ErrorCode::forbidden: return {"forbidden", 403, "Forbidden"};
-    case ErrorCode::not_found: return {"not_found", 404, "Not found"};
+    case ErrorCode::bad_request:
+      return {"validation_failed", 400, "Bad request"};
+    case ErrorCode::unauthenticated:
+      return {"unauthenticated", 401, "Authentication required"};
+    case ErrorCode::forbidden:
+      return {"forbidden", 403, "Forbidden"};
+    case ErrorCode::not_found:
+      return {"not_found", 404, "Not found"};
     case ErrorCode::method_not_allowed:
       return {"method_not_allowed", 405, "Method not allowed"};
-    case ErrorCode::validation_failed: return {"validation_failed", 422, "Validation failed"};
-    case ErrorCode::purpose_required: return {"purpose_required", 400, "Purpose required"};
-    case ErrorCode::no_grant: return {"no_grant", 403, "No grant"};
-    case ErrorCode::not_shareable: return {"not_shareable", 422, "Not shareable"};
-    case ErrorCode::conflict: return {"conflict", 409, "Conflict"};
-    case ErrorCode::payload_too_large: return {"payload_too_large", 413, "Payload too large"};
+    case ErrorCode::validation_failed:
+      return {"validation_failed", 422, "Validation failed"};
+    case ErrorCode::purpose_required:
+      return {"purpose_required", 400, "Purpose required"};
+    case ErrorCode::no_grant:
+      return {"no_grant", 403, "No grant"};
+    case ErrorCode::not_shareable:
+      return {"not_shareable", 422, "Not shareable"};
+    case ErrorCode::conflict:
+      return {"conflict", 409, "Conflict"};
+    case ErrorCode::payload_too_large:
+      return {"payload_too_large", 413, "Payload too large"};
     case ErrorCode::header_too_large:
       return {"payload_too_large", 431, "Request header fields too large"};
-    case ErrorCode::rate_limited: return {"rate_limited", 429, "Too many requests"};
-    case ErrorCode::unavailable: return {"unavailable", 503, "Service unavailable"};
-    case ErrorCode::internal: return {"internal", 500, "Internal error"};
+    case ErrorCode::rate_limited:
+      return {"rate_limited", 429, "Too many requests"};
+    case ErrorCode::unavailable:
+      return {"unavailable", 503, "Service unavailable"};
+    case ErrorCode::internal:
+      return {"internal", 500, "Internal error"};
   }
   return {"internal", 500, "Internal error"};
 }

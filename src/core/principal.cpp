@@ -6,8 +6,8 @@ namespace hub {
 
 namespace {
 constexpr std::array<std::string_view, kRoleCount> kNames = {
-    "hub_admin", "coordinator", "agency_cdo", "agency_data_officer", "agency_operator",
-    "agency_system"};
+    "hub_admin",           "coordinator",     "agency_cdo",
+    "agency_data_officer", "agency_operator", "agency_system"};
 }
 
 std::string_view role_name(Role r) { return kNames[static_cast<std::size_t>(r)]; }

@@ -197,11 +197,7 @@ void Appender::write_batch(std::deque<std::shared_ptr<Slot>>& batch) {
       throw DbUnavailable("the database was unreachable a moment ago");
     }
     try {
-      auto c = pg::connect_blocking(
-          options_.conninfo,
-          static_cast<int>(std::max<long long>(
-              1,
-              std::chrono::duration_cast<std::chrono::seconds>(options_.connect_timeout).count())));
+      auto c = pg::connect_blocking(options_.conninfo, options_.connect_timeout);
       pg::exec_blocking(
           c.get(), "SET synchronous_commit = on; SET application_name = 'hub-ledger-appender'");
       conn_ = std::make_unique<Conn>(Conn{std::move(c)});

@@ -12,27 +12,24 @@ bool append_history(PGconn* c, std::vector<TimedDraft> entries) {
   std::stable_sort(entries.begin(), entries.end(), [](const TimedDraft& a, const TimedDraft& b) {
     return a.unix_micros < b.unix_micros;
   });
-  pg::exec_blocking(c, "BEGIN");
-  try {
+  bool appended = false;
+  pg::transaction_blocking(c, [&] {
     auto head = pg::exec_blocking(
         c,
         "SELECT next_index, (extract(epoch FROM now()) * 1000000)::bigint FROM ledger_head "
         "FOR UPDATE",
         pg::Params());
-    if (head.get_int(0, 0) != 0) {
-      pg::exec_blocking(c, "ROLLBACK");
-      return false;
-    }
+    if (head.get_int(0, 0) != 0) return;  // entries already: nothing is written
     const std::int64_t now = head.get_int(0, 1);
     if (!entries.empty() && entries.back().unix_micros >= now) {
       throw std::invalid_argument("history must end before now");
     }
-    std::set<std::string> seen;
+    std::set<std::string> months;
     for (const auto& e : entries) {
-      const std::string t = format_time_micros(e.unix_micros).substr(0, 7);  // YYYY-MM
-      if (seen.insert(t).second) {
+      const std::string month = format_time_micros(e.unix_micros).substr(0, 7);  // YYYY-MM
+      if (months.insert(month).second) {
         pg::exec_blocking(c, "SELECT ledger_ensure_month($1::timestamptz)",
-                          pg::Params().add(t + "-01T00:00:00Z"));
+                          pg::Params().add(month + "-01T00:00:00Z"));
       }
     }
     std::int64_t index = 0;
@@ -66,15 +63,9 @@ bool append_history(PGconn* c, std::vector<TimedDraft> entries) {
           "last_time = greatest(last_time, $2::timestamptz)",
           pg::Params().add(index).add(format_time_micros(entries.back().unix_micros)));
     }
-    pg::exec_blocking(c, "COMMIT");
-  } catch (...) {
-    try {
-      pg::exec_blocking(c, "ROLLBACK");
-    } catch (...) {
-    }
-    throw;
-  }
-  return true;
+    appended = true;
+  });
+  return appended;
 }
 
 }  // namespace hub::ledger

@@ -71,47 +71,26 @@ struct Sealer::State {
 };
 
 Sealer::Sealer(SealerOptions options, SigningKey key)
-    : options_(std::move(options)), key_(std::move(key)) {}
+    : options_(std::move(options)),
+      key_(std::move(key)),
+      // A round that sealed something goes on at once: the log may be catching up.
+      loop_(
+          options_.interval, [this] { return round(); },
+          [this](const std::exception& e, bool first) {
+            if (first) spdlog::warn("ledger sealer: {}", e.what());
+            stats_.failures.fetch_add(1, std::memory_order_relaxed);
+            state_.reset();  // a new connection, and the state read again from the database
+            stats_.leader.store(false);
+          }) {}
 
 Sealer::~Sealer() { stop(); }
 
-void Sealer::start() {
-  std::lock_guard lock(mutex_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { run(); });
-}
+void Sealer::start() { loop_.start(); }
 
 void Sealer::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  loop_.stop();
   state_.reset();
   stats_.leader.store(false);
-}
-
-void Sealer::run() {
-  bool warned = false;
-  while (true) {
-    bool busy = false;
-    try {
-      busy = round();
-      warned = false;
-    } catch (const std::exception& e) {
-      if (!warned) spdlog::warn("ledger sealer: {}", e.what());
-      warned = true;
-      stats_.failures.fetch_add(1, std::memory_order_relaxed);
-      state_.reset();  // a new connection, and the state read again from the database
-      stats_.leader.store(false);
-    }
-    std::unique_lock lock(mutex_);
-    // A round that hit its limit goes on at once: the log is catching up.
-    if (!busy) wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
-    if (stopping_) return;
-  }
 }
 
 void Sealer::take_over() {
@@ -153,11 +132,7 @@ void Sealer::take_over() {
 bool Sealer::round() {
   if (!state_) {
     state_ = std::make_unique<State>();
-    state_->conn = pg::connect_blocking(
-        options_.conninfo,
-        static_cast<int>(std::max<long long>(
-            1,
-            std::chrono::duration_cast<std::chrono::seconds>(options_.connect_timeout).count())));
+    state_->conn = pg::connect_blocking(options_.conninfo, options_.connect_timeout);
     pg::exec_blocking(state_->conn.get(),
                       "SET synchronous_commit = on; SET application_name = 'hub-ledger-sealer'");
   }
@@ -215,8 +190,7 @@ bool Sealer::round() {
   const std::string note =
       sign_note(checkpoint_body(options_.origin, edge.size(), root), options_.origin, key_);
   const std::string key_id = key_id_hex(ledger::key_id(options_.origin, key_.public_key()));
-  pg::exec_blocking(c, "BEGIN");
-  try {
+  pg::transaction_blocking(c, [&] {
     for (auto& w : edge.take_writes()) {
       pg::exec_blocking(c,
                         "INSERT INTO ledger_tiles (level, idx, hashes) VALUES ($1, $2, $3) "
@@ -242,14 +216,7 @@ bool Sealer::round() {
                           .add(pg::bytea_to_text(hash_bytes(root)))
                           .add(note)
                           .add(key_id));
-    pg::exec_blocking(c, "COMMIT");
-  } catch (...) {
-    try {
-      pg::exec_blocking(c, "ROLLBACK");
-    } catch (...) {
-    }
-    throw;
-  }
+  });
   state_->has_checkpoint = true;
   stats_.tree_size.store(edge.size());
   stats_.checkpoints.fetch_add(1, std::memory_order_relaxed);

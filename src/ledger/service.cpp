@@ -196,7 +196,8 @@ asio::awaitable<json> LedgerService::inclusion(http::Request& req) {
   const std::uint64_t sealed = co_await sealed_size(req);
   const std::uint64_t size = tree_size.value_or(sealed);
   if (size > sealed) {
-    bad_query_param("tree_size", "is larger than the latest checkpoint (" + std::to_string(sealed) + ")");
+    bad_query_param("tree_size",
+                    "is larger than the latest checkpoint (" + std::to_string(sealed) + ")");
   }
   if (*index >= size) bad_query_param("index", "must be less than tree_size");
   TileSet tiles;
@@ -225,7 +226,8 @@ asio::awaitable<json> LedgerService::consistency(http::Request& req) {
   const std::uint64_t sealed = co_await sealed_size(req);
   const std::uint64_t to = second.value_or(sealed);
   if (to > sealed) {
-    bad_query_param("second", "is larger than the latest checkpoint (" + std::to_string(sealed) + ")");
+    bad_query_param("second",
+                    "is larger than the latest checkpoint (" + std::to_string(sealed) + ")");
   }
   if (*first > to) bad_query_param("first", "must not exceed second");
   TileSet tiles;

@@ -127,8 +127,7 @@ std::string token_hash(std::string_view token) {
 NewToken generate_token() {
   // The lookup prefix is random too (hex, so it reads well in listings); it is not secret.
   std::string prefix = to_hex(random_bytes(kLookupLength / 2));
-  std::string token =
-      std::string(kTokenPrefix) + prefix + "_" + base64url(random_bytes(32));
+  std::string token = std::string(kTokenPrefix) + prefix + "_" + base64url(random_bytes(32));
   return NewToken{token, prefix, token_hash(token)};
 }
 
@@ -139,9 +138,8 @@ std::optional<std::string> token_prefix(std::string_view token) {
                     token[kTokenPrefix.size() + kLookupLength] == '_';
   if (ours) {
     auto prefix = token.substr(kTokenPrefix.size(), kLookupLength);
-    bool hex = std::all_of(prefix.begin(), prefix.end(), [](char c) {
-      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-    });
+    bool hex = std::all_of(prefix.begin(), prefix.end(),
+                           [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
     if (hex) return std::string(prefix);
   }
   return token_hash(token).substr(0, kLookupLength);
@@ -153,8 +151,8 @@ bool digest_equal(std::string_view a, std::string_view b) {
 
 std::string hash_password(std::string_view password) {
   const std::string salt = random_bytes(kArgonSaltLength);
-  std::string encoded(argon2_encodedlen(kArgonTime, kArgonMemoryKiB, kArgonLanes,
-                                        kArgonSaltLength, kArgonHashLength, Argon2_id),
+  std::string encoded(argon2_encodedlen(kArgonTime, kArgonMemoryKiB, kArgonLanes, kArgonSaltLength,
+                                        kArgonHashLength, Argon2_id),
                       '\0');
   int rc = argon2id_hash_encoded(kArgonTime, kArgonMemoryKiB, kArgonLanes, password.data(),
                                  password.size(), salt.data(), salt.size(), kArgonHashLength,

@@ -46,7 +46,8 @@ std::pair<std::string, TokenEntry> token_of(const pg::Result& r, int row) {
   t.id = r.get(row, 0);
   t.principal_id = r.get(row, 1);
   t.hash = r.get(row, 3);
-  t.expires_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(r.get_int(row, 4)));
+  t.expires_at =
+      std::chrono::system_clock::time_point(std::chrono::milliseconds(r.get_int(row, 4)));
   return {std::string(r.get(row, 2)), std::move(t)};
 }
 
@@ -182,14 +183,14 @@ void DirectorySync::run() {
             auto prefix = payload.substr(6);
             auto r = pg::exec_blocking(conn.get(), std::string(kTokenColumns) + " AND prefix = $1",
                                        pg::Params().add(prefix));
-            directory_.put_token(prefix, r.rows() ? std::optional(token_of(r, 0).second)
-                                                  : std::nullopt);
+            directory_.put_token(prefix,
+                                 r.rows() ? std::optional(token_of(r, 0).second) : std::nullopt);
           } else if (payload.starts_with("principal:")) {
             auto id = payload.substr(10);
             auto r = pg::exec_blocking(conn.get(), std::string(kPrincipalColumns) + " AND id = $1",
                                        pg::Params().add(id));
-            directory_.put_principal(id, r.rows() ? std::optional(principal_of(r, 0))
-                                                  : std::nullopt);
+            directory_.put_principal(id,
+                                     r.rows() ? std::optional(principal_of(r, 0)) : std::nullopt);
           } else if (!std::any_of(followers_.begin(), followers_.end(), [&](SyncFollower* f) {
                        return f->handle(conn.get(), payload);
                      })) {

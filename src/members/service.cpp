@@ -9,8 +9,8 @@
 
 #include "hub/api/pagination.hpp"
 #include "hub/core/error.hpp"
-#include "hub/core/worker.hpp"
 #include "hub/core/text.hpp"
+#include "hub/core/worker.hpp"
 #include "hub/members/credentials.hpp"
 #include "hub/store/pg.hpp"
 
@@ -20,7 +20,6 @@ namespace asio = boost::asio;
 using nlohmann::json;
 
 namespace {
-
 
 constexpr pg::Query kInsertAgency{
     "members_insert_agency",
@@ -40,9 +39,9 @@ constexpr pg::Query kAdminLog{
     "VALUES ($1, $2, $3, $4, $5, $6::jsonb)"};
 constexpr pg::Query kNotify{"members_notify", "SELECT pg_notify('hub_directory', $1)"};
 
-#define HUB_PRINCIPAL_COLUMNS                                                                   \
-  "id, agency_code, name, kind, array_to_string(roles, ','), cert_sha256, " HUB_SQL_TS("created_at") \
-  ", disabled_at IS NOT NULL"
+#define HUB_PRINCIPAL_COLUMNS                                                           \
+  "id, agency_code, name, kind, array_to_string(roles, ','), cert_sha256, " HUB_SQL_TS( \
+      "created_at") ", disabled_at IS NOT NULL"
 constexpr pg::Query kInsertPrincipal{
     "members_insert_principal",
     "INSERT INTO principals (agency_code, name, kind, roles, password_hash, cert_sha256, "
@@ -52,7 +51,8 @@ constexpr pg::Query kPrincipal{"members_principal",
                                "SELECT " HUB_PRINCIPAL_COLUMNS " FROM principals WHERE id = $1"};
 constexpr pg::Query kListPrincipals{
     "members_list_principals",
-    "SELECT " HUB_PRINCIPAL_COLUMNS " FROM principals "
+    "SELECT " HUB_PRINCIPAL_COLUMNS
+    " FROM principals "
     "WHERE id > $1 AND ($2::text IS NULL OR agency_code = $2) ORDER BY id LIMIT $3"};
 constexpr pg::Query kUpdatePrincipal{
     "members_update_principal",
@@ -63,10 +63,9 @@ constexpr pg::Query kUpdatePrincipal{
     "disabled_at = CASE WHEN $5::bool IS NULL THEN disabled_at WHEN $5 THEN "
     "coalesce(disabled_at, now()) ELSE NULL END, updated_at = now() "
     "WHERE id = $1 RETURNING " HUB_PRINCIPAL_COLUMNS};
-constexpr pg::Query kPrincipalByName{
-    "members_principal_by_name",
-    "SELECT id, password_hash FROM principals "
-    "WHERE name = $1 AND kind = 'user' AND disabled_at IS NULL"};
+constexpr pg::Query kPrincipalByName{"members_principal_by_name",
+                                     "SELECT id, password_hash FROM principals "
+                                     "WHERE name = $1 AND kind = 'user' AND disabled_at IS NULL"};
 constexpr pg::Query kInsertToken{
     "members_insert_token",
     "INSERT INTO tokens (principal_id, prefix, hash, kind, created_by, expires_at, id) "
@@ -97,7 +96,6 @@ const std::string& dummy_hash() {
   return hash;
 }
 
-
 std::optional<std::string> opt(const pg::Result& r, int row, int col) {
   auto v = r.get_opt(row, col);
   return v ? std::optional<std::string>(*v) : std::nullopt;
@@ -106,8 +104,10 @@ std::optional<std::string> opt(const pg::Result& r, int row, int col) {
 json nullable(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
 
 json agency_json(const pg::Result& r, int row) {
-  return {{"code", r.get(row, 0)},      {"name", r.get(row, 1)},
-          {"level", r.get(row, 2)},     {"parent_code", nullable(opt(r, row, 3))},
+  return {{"code", r.get(row, 0)},
+          {"name", r.get(row, 1)},
+          {"level", r.get(row, 2)},
+          {"parent_code", nullable(opt(r, row, 3))},
           {"created_at", r.get(row, 4)}};
 }
 
@@ -149,7 +149,6 @@ const Principal& caller(const http::Request& req) { return *req.principal; }
   throw ApiError(ErrorCode::not_found, std::move(what) + " not found");
 }
 
-
 pg::Params log_params(const http::Request& req, const char* action, const char* type,
                       const std::string& id, const std::optional<std::string>& agency,
                       const json& detail) {
@@ -169,9 +168,10 @@ asio::awaitable<json> MembersService::create_agency(http::Request& req, const Ne
   std::vector<pg::Result> results;
   try {
     const json detail = {{"name", a.name}, {"level", a.level}};
-    auto steps = pg::batch(
-        pg::step(kInsertAgency, pg::Params().add(a.code).add(a.name).add(a.level).add(a.parent_code)),
-        pg::step(kAdminLog, log_params(req, "create", "agency", a.code, a.code, detail)));
+    auto steps =
+        pg::batch(pg::step(kInsertAgency,
+                           pg::Params().add(a.code).add(a.name).add(a.level).add(a.parent_code)),
+                  pg::step(kAdminLog, log_params(req, "create", "agency", a.code, a.code, detail)));
     results = co_await lease->pipeline(steps);
   } catch (const pg::PgError& e) {
     if (e.is_unique_violation()) {
@@ -196,10 +196,10 @@ asio::awaitable<json> MembersService::get_agency(http::Request& req, const std::
 asio::awaitable<std::string> MembersService::list_agencies(http::Request& req) {
   auto page = api::page_request(req, services_.cursors, "agencies");
   const pg::Params params = pg::Params()
-                         .add(page.after ? page.after->get<std::string>() : std::string())
-                         .add(req.query_param("level"))
-                         .add(req.query_param("parent"))
-                         .add(static_cast<std::int64_t>(page.limit));
+                                .add(page.after ? page.after->get<std::string>() : std::string())
+                                .add(req.query_param("level"))
+                                .add(req.query_param("parent"))
+                                .add(static_cast<std::int64_t>(page.limit));
   auto r = co_await req.worker->db().exec(kListAgencies, params);
   json items = json::array();
   for (int i = 0; i < r.rows(); ++i) items.push_back(agency_json(r, i));
@@ -208,8 +208,7 @@ asio::awaitable<std::string> MembersService::list_agencies(http::Request& req) {
   co_return api::list_body(items, next, services_.cursors, "agencies");
 }
 
-asio::awaitable<json> MembersService::create_principal(http::Request& req,
-                                                      const NewPrincipal& p) {
+asio::awaitable<json> MembersService::create_principal(http::Request& req, const NewPrincipal& p) {
   const Principal& me = caller(req);
   if (!me.has(Role::hub_admin)) {
     // An agency's CDO registers its own agency's people and systems, with agency roles only.
@@ -236,18 +235,18 @@ asio::awaitable<json> MembersService::create_principal(http::Request& req,
   auto lease = co_await req.worker->db().acquire();
   std::vector<pg::Result> results;
   try {
-    auto steps = pg::batch(
-        pg::step(kInsertPrincipal, pg::Params()
-                                       .add(agency)
-                                       .add(p.name)
-                                       .add(p.kind)
-                                       .add(roles_csv(p.roles))
-                                       .add(hash)
-                                       .add(p.cert_sha256)
-                                       .add(me.id)
-                                       .add(id)),
-        pg::step(kAdminLog, log_params(req, "create", "principal", id, agency, detail)),
-        pg::step(kNotify, pg::Params().add("principal:" + id)));
+    auto steps =
+        pg::batch(pg::step(kInsertPrincipal, pg::Params()
+                                                 .add(agency)
+                                                 .add(p.name)
+                                                 .add(p.kind)
+                                                 .add(roles_csv(p.roles))
+                                                 .add(hash)
+                                                 .add(p.cert_sha256)
+                                                 .add(me.id)
+                                                 .add(id)),
+                  pg::step(kAdminLog, log_params(req, "create", "principal", id, agency, detail)),
+                  pg::step(kNotify, pg::Params().add("principal:" + id)));
     results = co_await lease->pipeline(steps);
   } catch (const pg::PgError& e) {
     if (e.is_unique_violation()) {
@@ -304,9 +303,9 @@ asio::awaitable<std::string> MembersService::list_principals(http::Request& req)
   }
   auto page = api::page_request(req, services_.cursors, "principals");
   const pg::Params params = pg::Params()
-                           .add(page.after ? page.after->get<std::string>() : std::string())
-                           .add(agency)
-                           .add(static_cast<std::int64_t>(page.limit));
+                                .add(page.after ? page.after->get<std::string>() : std::string())
+                                .add(agency)
+                                .add(static_cast<std::int64_t>(page.limit));
   auto r = co_await req.worker->db().exec(kListPrincipals, params);
   json items = json::array();
   for (int i = 0; i < r.rows(); ++i) items.push_back(principal_json(r, i));
@@ -337,9 +336,9 @@ asio::awaitable<json> MembersService::change_principal(http::Request& req, const
     const auto work = [pw = *change.password] { return hash_password(pw); };
     hash = co_await off_thread(services_, work);
   }
-  const std::optional<std::string> agency =
-      before["agency_code"].is_null() ? std::nullopt
-                                      : std::optional<std::string>(before["agency_code"]);
+  const std::optional<std::string> agency = before["agency_code"].is_null()
+                                                ? std::nullopt
+                                                : std::optional<std::string>(before["agency_code"]);
   json detail = json::object();
   if (change.roles) detail["roles"] = role_names(*change.roles);
   if (change.disabled) detail["disabled"] = *change.disabled;
@@ -389,23 +388,22 @@ asio::awaitable<json> MembersService::issue_token(http::Request& req,
   auto lease = co_await req.worker->db().acquire();
   const json detail = {
       {"principal_id", principal_id}, {"prefix", token.prefix}, {"ttl_days", ttl_days}};
-  auto steps = pg::batch(
-      pg::step(kInsertToken, pg::Params()
-                                 .add(principal_id)
-                                 .add(token.prefix)
-                                 .add(token.hash)
-                                 .add("api")
-                                 .add(caller(req).id)
-                                 .add(static_cast<std::int64_t>(ttl_days) * 24 * 60)
-                                 .add(id)),
-      pg::step(kAdminLog, log_params(req, "issue", "token", id, agency, detail)),
-      pg::step(kNotify, pg::Params().add("token:" + token.prefix)));
+  auto steps =
+      pg::batch(pg::step(kInsertToken, pg::Params()
+                                           .add(principal_id)
+                                           .add(token.prefix)
+                                           .add(token.hash)
+                                           .add("api")
+                                           .add(caller(req).id)
+                                           .add(static_cast<std::int64_t>(ttl_days) * 24 * 60)
+                                           .add(id)),
+                pg::step(kAdminLog, log_params(req, "issue", "token", id, agency, detail)),
+                pg::step(kNotify, pg::Params().add("token:" + token.prefix)));
   auto results = co_await lease->pipeline(steps);
   services_.directory.put_token(
-      token.prefix,
-      TokenEntry{id, principal_id, token.hash,
-                 std::chrono::system_clock::time_point(
-                     std::chrono::milliseconds(results[0].get_int(0, 2)))});
+      token.prefix, TokenEntry{id, principal_id, token.hash,
+                               std::chrono::system_clock::time_point(
+                                   std::chrono::milliseconds(results[0].get_int(0, 2)))});
   co_return json{{"id", id},
                  {"token", token.token},
                  {"prefix", token.prefix},
@@ -418,9 +416,9 @@ asio::awaitable<std::string> MembersService::list_tokens(http::Request& req,
   co_await visible_principal(req, principal_id, false);
   auto page = api::page_request(req, services_.cursors, "tokens");
   const pg::Params params = pg::Params()
-                       .add(principal_id)
-                       .add(page.after ? page.after->get<std::string>() : std::string())
-                       .add(static_cast<std::int64_t>(page.limit));
+                                .add(principal_id)
+                                .add(page.after ? page.after->get<std::string>() : std::string())
+                                .add(static_cast<std::int64_t>(page.limit));
   auto r = co_await req.worker->db().exec(kListTokens, params);
   json items = json::array();
   for (int i = 0; i < r.rows(); ++i) {
@@ -436,7 +434,8 @@ asio::awaitable<std::string> MembersService::list_tokens(http::Request& req,
   co_return api::list_body(items, next, services_.cursors, "tokens");
 }
 
-asio::awaitable<void> MembersService::revoke_token(http::Request& req, const std::string& token_id) {
+asio::awaitable<void> MembersService::revoke_token(http::Request& req,
+                                                   const std::string& token_id) {
   const pg::Params params = pg::Params().add(token_id);
   auto owner = co_await req.worker->db().exec(kTokenOwner, params);
   if (owner.rows() == 0) not_found("token");
@@ -450,10 +449,10 @@ asio::awaitable<void> MembersService::revoke_token(http::Request& req, const std
   if (!owner.get_bool(0, 4)) {
     auto lease = co_await req.worker->db().acquire();
     const json detail = {{"principal_id", principal_id}, {"prefix", prefix}};
-    auto steps = pg::batch(
-        pg::step(kRevokeToken, pg::Params().add(token_id).add(me.id)),
-        pg::step(kAdminLog, log_params(req, "revoke", "token", token_id, agency, detail)),
-        pg::step(kNotify, pg::Params().add("token:" + prefix)));
+    auto steps =
+        pg::batch(pg::step(kRevokeToken, pg::Params().add(token_id).add(me.id)),
+                  pg::step(kAdminLog, log_params(req, "revoke", "token", token_id, agency, detail)),
+                  pg::step(kNotify, pg::Params().add("token:" + prefix)));
     co_await lease->pipeline(steps);
   }
   // Refused from the next request on this node; other nodes follow the notification.
@@ -514,11 +513,11 @@ asio::awaitable<std::string> MembersService::admin_log(http::Request& req) {
   }
   auto page = api::page_request(req, services_.cursors, "admin_log");
   const pg::Params params = pg::Params()
-                         .add(page.after ? page.after->get<std::int64_t>()
-                                         : std::numeric_limits<std::int64_t>::max())
-                         .add(agency)
-                         .add(req.query_param("object_type"))
-                         .add(static_cast<std::int64_t>(page.limit));
+                                .add(page.after ? page.after->get<std::int64_t>()
+                                                : std::numeric_limits<std::int64_t>::max())
+                                .add(agency)
+                                .add(req.query_param("object_type"))
+                                .add(static_cast<std::int64_t>(page.limit));
   auto r = co_await req.worker->db().exec(kListAdminLog, params);
   json items = json::array();
   for (int i = 0; i < r.rows(); ++i) {
@@ -541,8 +540,7 @@ bool bootstrap_admin(PGconn* conn, const std::string& token, unsigned ttl_days) 
   try {
     pg::exec_blocking(conn, "LOCK TABLE principals IN SHARE ROW EXCLUSIVE MODE");
     auto admins = pg::exec_blocking(
-        conn,
-        "SELECT 1 FROM principals WHERE 'hub_admin' = ANY (roles) AND disabled_at IS NULL",
+        conn, "SELECT 1 FROM principals WHERE 'hub_admin' = ANY (roles) AND disabled_at IS NULL",
         pg::Params());
     if (admins.rows() > 0) {
       pg::exec_blocking(conn, "COMMIT");
@@ -557,12 +555,16 @@ bool bootstrap_admin(PGconn* conn, const std::string& token, unsigned ttl_days) 
         pg::Params());
     const std::string id(p.get(0, 0));
     const auto prefix = *token_prefix(token);
-    pg::exec_blocking(conn,
-                      "INSERT INTO tokens (principal_id, prefix, hash, kind, created_by, expires_at) "
-                      "VALUES ($1, $2, $3, 'bootstrap', 'bootstrap', "
-                      "now() + make_interval(days => $4::int))",
-                      pg::Params().add(id).add(prefix).add(token_hash(token)).add(
-                          static_cast<std::int64_t>(ttl_days)));
+    pg::exec_blocking(
+        conn,
+        "INSERT INTO tokens (principal_id, prefix, hash, kind, created_by, expires_at) "
+        "VALUES ($1, $2, $3, 'bootstrap', 'bootstrap', "
+        "now() + make_interval(days => $4::int))",
+        pg::Params()
+            .add(id)
+            .add(prefix)
+            .add(token_hash(token))
+            .add(static_cast<std::int64_t>(ttl_days)));
     pg::exec_blocking(conn,
                       "INSERT INTO admin_log (actor_id, action, object_type, object_id, detail) "
                       "VALUES (NULL, 'bootstrap', 'principal', $1, '{\"name\":\"admin\"}')",

@@ -47,7 +47,8 @@ constexpr const char* kDeniedBurst =
 constexpr const char* kBulkHours =
     "SELECT h.consumer_code, extract(epoch FROM h.hour)::bigint, h.requests, h.records"
     " FROM ledger_hourly h JOIN agencies a ON a.code = h.consumer_code"
-    " WHERE " HUB_RECENT_HOURS " AND h.records >= $1::bigint"
+    " WHERE " HUB_RECENT_HOURS
+    " AND h.records >= $1::bigint"
     " AND NOT EXISTS (SELECT 1 FROM alerts x WHERE x.rule = 'off_hours_bulk'"
     "  AND x.subject = " HUB_HOUR_SUBJECT ")";
 
@@ -112,35 +113,32 @@ struct Monitor::State {
 };
 
 Monitor::Monitor(MonitorOptions options, sharing::WorkingCalendar calendar)
-    : options_(std::move(options)), calendar_(std::move(calendar)) {}
+    : options_(std::move(options)),
+      calendar_(std::move(calendar)),
+      loop_(
+          options_.config.interval,
+          [this] {
+            round();
+            return false;
+          },
+          [this](const std::exception& e, bool first) {
+            if (first) spdlog::warn("early warning: {}", e.what());
+            stats_.failures.fetch_add(1, std::memory_order_relaxed);
+            state_.reset();
+            stats_.leader.store(false);
+          }) {}
 
 Monitor::~Monitor() { stop(); }
 
-void Monitor::start() {
-  std::lock_guard lock(mutex_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { run(); });
-}
+void Monitor::start() { loop_.start(); }
 
 void Monitor::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  loop_.stop();
   state_.reset();
   stats_.leader.store(false);
 }
 
-void Monitor::wake() {
-  {
-    std::lock_guard lock(mutex_);
-    woken_ = true;
-  }
-  wake_.notify_all();
-}
+void Monitor::wake() { loop_.wake(); }
 
 bool Monitor::off_hours(const sharing::WorkingCalendar& calendar, const MonitorConfig& config,
                         std::chrono::system_clock::time_point at) {
@@ -151,34 +149,10 @@ bool Monitor::off_hours(const sharing::WorkingCalendar& calendar, const MonitorC
   return hour < config.work_start_hour || hour >= config.work_end_hour;
 }
 
-void Monitor::run() {
-  bool warned = false;
-  while (true) {
-    try {
-      round();
-      warned = false;
-    } catch (const std::exception& e) {
-      if (!warned) spdlog::warn("early warning: {}", e.what());
-      warned = true;
-      stats_.failures.fetch_add(1, std::memory_order_relaxed);
-      state_.reset();
-      stats_.leader.store(false);
-    }
-    std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, options_.config.interval, [this] { return stopping_ || woken_; });
-    woken_ = false;
-    if (stopping_) return;
-  }
-}
-
 void Monitor::round() {
   if (!state_) {
     state_ = std::make_unique<State>();
-    state_->conn = pg::connect_blocking(
-        options_.conninfo,
-        static_cast<int>(std::max<long long>(
-            1,
-            std::chrono::duration_cast<std::chrono::seconds>(options_.connect_timeout).count())));
+    state_->conn = pg::connect_blocking(options_.conninfo, options_.connect_timeout);
     pg::exec_blocking(state_->conn.get(), "SET application_name = 'hub-early-warning'");
   }
   PGconn* c = state_->conn.get();

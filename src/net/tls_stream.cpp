@@ -23,14 +23,14 @@ void TlsStream::expires_after(std::chrono::steady_clock::duration d) {
   timed_out_ = false;
   const auto generation = ++generation_;
   deadline_.expires_after(d);
-  deadline_.async_wait([this, generation, life = std::weak_ptr<bool>(life_)](
-                           boost::system::error_code ec) {
-    // Another generation: the deadline was reset after this wait was queued.
-    if (ec || life.expired() || generation != generation_) return;
-    timed_out_ = true;
-    boost::system::error_code ignored;
-    socket_.cancel(ignored);
-  });
+  deadline_.async_wait(
+      [this, generation, life = std::weak_ptr<bool>(life_)](boost::system::error_code ec) {
+        // Another generation: the deadline was reset after this wait was queued.
+        if (ec || life.expired() || generation != generation_) return;
+        timed_out_ = true;
+        boost::system::error_code ignored;
+        socket_.cancel(ignored);
+      });
 }
 
 void TlsStream::cancel() {

@@ -31,9 +31,11 @@ constexpr pg::Query kWorkflow{"report_workflow",
                               "SELECT agency_code, event, sum(n) FROM workflow_daily"
                               " WHERE day BETWEEN $1::date AND $2::date GROUP BY 1, 2"};
 
-constexpr pg::Query kReplies{"report_replies",
-                             "SELECT agency_code, tenths, sum(n) FROM reply_daily"
-                             " WHERE day BETWEEN $1::date AND $2::date GROUP BY 1, 2"};
+// The histogram's rows as they are: summing them here is cheaper than PostgreSQL's grouping by
+// agency and tenths (median_hours takes repeated values).
+constexpr pg::Query kReplies{
+    "report_replies",
+    "SELECT agency_code, tenths, n FROM reply_daily WHERE day BETWEEN $1::date AND $2::date"};
 
 // What is still waiting past a deadline that fell in the period: the rollups count late replies
 // when they come; these are the ones that have not come yet (partial indexes on the waiting rows).

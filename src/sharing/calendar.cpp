@@ -100,9 +100,7 @@ WorkingCalendar::Day WorkingCalendar::add_working_days(Day from, int n) const {
   return d;
 }
 
-WorkingCalendar::Day WorkingCalendar::local_day(Time at) const {
-  return floor<days>(at + offset_);
-}
+WorkingCalendar::Day WorkingCalendar::local_day(Time at) const { return floor<days>(at + offset_); }
 
 WorkingCalendar::Time WorkingCalendar::due(Time at, int n) const {
   const Day last = add_working_days(local_day(at), n);

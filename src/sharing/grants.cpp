@@ -30,7 +30,8 @@ Grant grant_of(const pg::Result& r, int row) {
     if (auto o = parse_operation(op)) g.operations |= operation_bit(*o);
   }
   g.purpose = r.get(row, 7);
-  g.valid_until = std::chrono::system_clock::time_point(std::chrono::milliseconds(r.get_int(row, 8)));
+  g.valid_until =
+      std::chrono::system_clock::time_point(std::chrono::milliseconds(r.get_int(row, 8)));
   return g;
 }
 }  // namespace
@@ -52,7 +53,8 @@ void GrantDirectory::index(Snapshot& s, Grant g) {
 }
 
 Decision GrantDirectory::authorize(const Principal& principal, const std::string& resource,
-                                   Operation operation, const std::vector<std::string>& items) const {
+                                   Operation operation,
+                                   const std::vector<std::string>& items) const {
   Decision d;
   if (principal.agency_code.empty()) {
     d.reason = "only member agencies hold grants";

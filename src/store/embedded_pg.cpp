@@ -109,7 +109,8 @@ void EmbeddedPostgres::claim() {
     ::close(lock_fd_);
     lock_fd_ = -1;
     throw std::runtime_error("another hubd (pid " + std::string(pid) + ") uses the data dir " +
-                             dir_.parent_path().string() + "; stop it or choose another HUB_DATA_DIR");
+                             dir_.parent_path().string() +
+                             "; stop it or choose another HUB_DATA_DIR");
   }
   const std::string pid = std::to_string(::getpid());
   if (::ftruncate(lock_fd_, 0) != 0 || ::pwrite(lock_fd_, pid.data(), pid.size(), 0) < 0) {
@@ -172,7 +173,8 @@ void EmbeddedPostgres::ensure_layout() {
     struct stat st {};
     if (::lstat(p.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
         (st.st_uid != expected_uid && st.st_uid != ::geteuid())) {
-      throw std::runtime_error(p.string() + " is not a directory of ours; remove it or move the "
+      throw std::runtime_error(p.string() +
+                               " is not a directory of ours; remove it or move the "
                                "data dir");
     }
   };
@@ -194,9 +196,10 @@ void EmbeddedPostgres::ensure_layout() {
     for (fs::path p = dir_.parent_path(); !p.empty() && p != p.root_path(); p = p.parent_path()) {
       struct stat st {};
       if (::stat(p.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0 && st.st_uid != *run_uid_) {
-        throw std::runtime_error("the embedded database runs as an unprivileged user, who cannot "
-                                 "enter " + p.string() +
-                                 "; set HUB_DATA_DIR to a directory outside it");
+        throw std::runtime_error(
+            "the embedded database runs as an unprivileged user, who cannot "
+            "enter " +
+            p.string() + "; set HUB_DATA_DIR to a directory outside it");
       }
     }
   }
@@ -261,8 +264,8 @@ void EmbeddedPostgres::start() {
     // C.UTF-8 (not plain C) so that pg_trgm sees Chinese characters as word characters.
     if (run_tool("initdb", {"-D", pgdata_.string(), "-U", "postgres", "-E", "UTF8",
                             "--locale=C.UTF-8", "-A", "trust", "--no-instructions"}) != 0) {
-      throw std::runtime_error("initdb failed; its log " + log_file_.string() + " ends:" +
-                               log_tail());
+      throw std::runtime_error("initdb failed; its log " + log_file_.string() +
+                               " ends:" + log_tail());
     }
   }
   write_settings();
@@ -307,14 +310,14 @@ void EmbeddedPostgres::ensure_database() {
   if (exec_blocking(conn.get(), "SELECT 1 FROM pg_database WHERE datname = $1",
                     Params().add(kDatabase))
           .rows() == 0) {
-    exec_blocking(conn.get(), std::string("CREATE DATABASE ") + kDatabase + " OWNER " +
-                                  kOwnerRole + " ENCODING 'UTF8' TEMPLATE template0");
+    exec_blocking(conn.get(), std::string("CREATE DATABASE ") + kDatabase + " OWNER " + kOwnerRole +
+                                  " ENCODING 'UTF8' TEMPLATE template0");
   }
 }
 
 std::string EmbeddedPostgres::conninfo(const std::string& user, const std::string& database) const {
-  return "host=" + quote_conninfo(socket_dir_.string()) + " port=5432 dbname=" +
-         quote_conninfo(database) + " user=" + quote_conninfo(user);
+  return "host=" + quote_conninfo(socket_dir_.string()) +
+         " port=5432 dbname=" + quote_conninfo(database) + " user=" + quote_conninfo(user);
 }
 
 }  // namespace hub::pg

@@ -11,7 +11,6 @@
 #include "hub/core/text.hpp"
 #include "hub/store/pg.hpp"
 
-
 namespace hub::pg {
 
 namespace {
@@ -68,7 +67,8 @@ int migrate(PGconn* conn, const std::vector<Migration>& migrations) {
     auto done = exec_blocking(conn, "SELECT version, checksum FROM schema_migrations", Params());
     std::vector<std::pair<int, std::string>> applied_before;
     for (int r = 0; r < done.rows(); ++r) {
-      applied_before.emplace_back(static_cast<int>(done.get_int(r, 0)), std::string(done.get(r, 1)));
+      applied_before.emplace_back(static_cast<int>(done.get_int(r, 0)),
+                                  std::string(done.get(r, 1)));
     }
     for (const auto& m : migrations) {
       auto it = std::find_if(applied_before.begin(), applied_before.end(),

@@ -400,6 +400,27 @@ BlockingConnection connect_blocking(const std::string& conninfo, int timeout_sec
   return conn;
 }
 
+BlockingConnection connect_blocking(const std::string& conninfo,
+                                    std::chrono::milliseconds timeout) {
+  return connect_blocking(
+      conninfo, static_cast<int>(std::max<long long>(
+                    1, std::chrono::duration_cast<std::chrono::seconds>(timeout).count())));
+}
+
+void transaction_blocking(PGconn* conn, const std::function<void()>& body) {
+  exec_blocking(conn, "BEGIN");
+  try {
+    body();
+    exec_blocking(conn, "COMMIT");
+  } catch (...) {
+    try {
+      exec_blocking(conn, "ROLLBACK");
+    } catch (...) {
+    }
+    throw;
+  }
+}
+
 void exec_blocking(PGconn* conn, const std::string& sql) {
   Result r(PQexec(conn, sql.c_str()));
   auto status = PQresultStatus(r.raw());

@@ -84,8 +84,11 @@ TEST_F(CatalogTest, RegisterPublishVersionRetire) {
   json v2 = sample_resource(kMarket);
   v2["items"].erase(2);  // reg_capital removed: a breaking change on a published resource
   v2["items"][1]["type"] = "string";
-  v2["items"].push_back({{"name", "address"}, {"title", "住所"}, {"type", "string"},
-                         {"required", false}, {"sensitivity", "internal"}});
+  v2["items"].push_back({{"name", "address"},
+                         {"title", "住所"},
+                         {"type", "string"},
+                         {"required", false},
+                         {"sensitivity", "internal"}});
   auto updated = ok(verb::put, "/api/v1/resources/" + code, market_officer_, v2);
   EXPECT_EQ(updated["version"], 2);
   EXPECT_EQ(updated["status"], "published") << "the status stays as it was";
@@ -153,8 +156,8 @@ TEST_F(CatalogTest, AnotherAgencysOfficerIsRefusedAndDraftsStayPrivate) {
             403);
   EXPECT_EQ(call(verb::post, "/api/v1/resources/" + code + "/retire", tax_cdo_).status, 403);
   EXPECT_EQ(call(verb::post, "/api/v1/resources", tax_cdo_, sample_resource(kMarket)).status, 403);
-  EXPECT_EQ(call(verb::post, "/api/v1/resources", market_operator_, sample_resource(kMarket)).status,
-            403)
+  EXPECT_EQ(
+      call(verb::post, "/api/v1/resources", market_operator_, sample_resource(kMarket)).status, 403)
       << "an operator does not register resources";
   json moved = sample_resource(kTax);
   EXPECT_EQ(call(verb::put, "/api/v1/resources/" + code, kAdminToken, moved).status, 422)
@@ -235,8 +238,8 @@ TEST_F(CatalogTest, LicenceResourceFromTheTemplateInOneCall) {
   std::set<std::string> items;
   for (const auto& i : licence["items"]) items.insert(i["name"]);
   for (const char* f : {"licence_id", "licence_name", "licence_number", "type_name", "type_code",
-                        "holder_name", "holder_code", "holder_code_type", "issuer",
-                        "issuer_code", "issue_date", "valid_from", "valid_until", "status"}) {
+                        "holder_name", "holder_code", "holder_code_type", "issuer", "issuer_code",
+                        "issue_date", "valid_from", "valid_until", "status"}) {
     EXPECT_TRUE(items.contains(f)) << f;
   }
   auto missing = call(verb::post, "/api/v1/licence-resources", market_officer_,

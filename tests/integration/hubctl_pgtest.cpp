@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "hub/cli/hubctl.hpp"
 #include "support/test_env.hpp"
@@ -158,7 +159,10 @@ TEST_F(HubctlTest, ResourcesApplyIsIdempotentWithADryRunAndExports) {
 }
 
 TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
+  // The month of history is written to the database hubctl is pointed at, as on a hub machine.
+  ::setenv("HUB_DATABASE_URL", db_.app_conninfo().c_str(), 1);
   auto [rc, out, err] = run({"demo"});
+  ::unsetenv("HUB_DATABASE_URL");
   ASSERT_EQ(rc, 0) << err;
   EXPECT_EQ(err, "") << "the demo reported problems";
   EXPECT_NE(out.find("agencies: 56 created"), std::string::npos) << out;
@@ -198,15 +202,80 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   EXPECT_NE(out.find("*"), std::string::npos) << "the legal person is masked: " << out;
   EXPECT_NE(out.find(R"({"found":true,"match":true})"), std::string::npos) << out;
   EXPECT_NE(out.find("counts enterprises by district: 11 districts"), std::string::npos) << out;
-  auto entries = client.request(boost::beast::http::verb::get, "/api/v1/ledger/entries", {},
-                                {{"Authorization", std::string("Bearer ") + kAdminToken}});
-  std::set<std::string> operations;
-  const auto entry_list = nlohmann::json::parse(entries.body);
-  for (const auto& e : entry_list["items"]) {
-    operations.insert(e["operation"].get<std::string>());
-    EXPECT_EQ(e["status"], 200) << e.dump();
+  // A month of history first (grants' traffic, a few refusals), then the demo's own requests.
+  const auto history = out.find("ledger history: ");
+  ASSERT_NE(history, std::string::npos) << out;
+  const long long made = std::stoll(out.substr(history + 16));
+  EXPECT_GT(made, 5000) << out;
+  const std::string after = "/api/v1/ledger/entries?limit=1000&cursor=";
+  std::string target = "/api/v1/ledger/entries?limit=1000";
+  std::set<std::string> demo_operations;
+  long long listed = 0, refused = 0;
+  std::string previous_time;
+  while (true) {
+    auto page = client.request(boost::beast::http::verb::get, target, {},
+                               {{"Authorization", std::string("Bearer ") + kAdminToken}});
+    const auto list = nlohmann::json::parse(page.body);
+    for (const auto& e : list["items"]) {
+      ++listed;
+      const std::string time = e["time"];
+      EXPECT_LE(previous_time, time) << "time goes backwards at " << e["index"];
+      previous_time = time;
+      if (e["status"] == 403) ++refused;
+      if (e["request_id"].get<std::string>().rfind("hist-", 0) == 0) continue;
+      demo_operations.insert(e["operation"].get<std::string>());
+      EXPECT_EQ(e["status"], 200) << e.dump();
+    }
+    if (list["next_cursor"].is_null()) break;
+    target = after + list["next_cursor"].get<std::string>();
   }
-  EXPECT_EQ(operations, (std::set<std::string>{"read", "verify", "aggregate"}));
+  EXPECT_EQ(listed, made + 3) << "the history and the demo's read, verify and aggregate";
+  EXPECT_GT(refused, 60) << "a few refusals, and the burst early warning should catch";
+  EXPECT_EQ(demo_operations, (std::set<std::string>{"read", "verify", "aggregate"}));
+
+  // The report of the month shows that traffic once it is sealed (the rollups follow the signed
+  // log): the tax bureau made requests, market regulation served them; CSV with a BOM and Chinese
+  // names, and an XLSX workbook.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  long long sealed = 0;
+  while (sealed < listed && std::chrono::steady_clock::now() < deadline) {
+    auto note = client.request(boost::beast::http::verb::get, "/api/v1/ledger/checkpoint", {},
+                               {{"Authorization", std::string("Bearer ") + kAdminToken}});
+    const auto line = note.body.find('\n');
+    if (note.status == 200 && line != std::string::npos)
+      sealed = std::stoll(note.body.substr(line + 1));
+    if (sealed < listed) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_GE(sealed, listed) << "the ledger was not sealed within 20 s";
+  auto [rc8, csv, err8] = run({"report", "--format", "csv"});
+  EXPECT_EQ(rc8, 0) << err8;
+  EXPECT_EQ(csv.rfind("\xEF\xBB\xBF"
+                      "agency_code,agency_name,rank,score,",
+                      0),
+            0u);
+  EXPECT_NE(csv.find("广州市市场监督管理局"), std::string::npos);
+  auto [rc9, json_report, err9] = run({"report"});
+  EXPECT_EQ(rc9, 0) << err9;
+  long long served = 0;
+  const auto report = nlohmann::json::parse(json_report);
+  for (const auto& a : report["agencies"]) {
+    served += a["requests_served"].get<long long>();
+  }
+  EXPECT_GT(served, 0) << "this month's share of the history is in the report";
+  const auto book = dir_.path() / "report.xlsx";
+  auto [rc10, wrote, err10] = run({"report", "--from", "2026-01-01", "--to", "2026-12-31",
+                                   "--format", "xlsx", "-o", book.string()});
+  EXPECT_EQ(rc10, 0) << err10;
+  EXPECT_NE(wrote.find("report written to"), std::string::npos) << wrote;
+  std::ifstream xlsx(book, std::ios::binary);
+  std::string magic(2, '\0');
+  xlsx.read(magic.data(), 2);
+  EXPECT_EQ(magic, "PK");
+  auto [rc11, none, err11] = run({"report", "--format", "xlsx"});
+  EXPECT_EQ(rc11, 2) << "an XLSX needs a file";
+  auto [rc12, bad, err12] = run({"report", "--from", "2026-02-30"});
+  EXPECT_EQ(rc12, 1);
+  EXPECT_NE(err12.find("validation_failed"), std::string::npos) << err12;
   auto objections = client.request(boost::beast::http::verb::get, "/api/v1/objections?status=open",
                                    {}, {{"Authorization", std::string("Bearer ") + kAdminToken}});
   EXPECT_EQ(nlohmann::json::parse(objections.body)["items"].size(), 1u);
@@ -224,6 +293,7 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   EXPECT_EQ(rc2, 0) << err2;
   EXPECT_NE(out2.find("0 created, 56 already there"), std::string::npos) << out2;
   EXPECT_NE(out2.find("records: already there"), std::string::npos) << out2;
+  EXPECT_EQ(out2.find("ledger history: "), std::string::npos) << "history only on a new hub";
   std::ifstream again(dir_.path() / "data" / "demo-tokens.json");
   EXPECT_EQ(nlohmann::json::parse(again), tokens);
 }

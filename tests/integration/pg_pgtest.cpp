@@ -37,7 +37,8 @@ TEST(Pg, PreparedStatementsWithParametersAndNulls) {
   pg::Pool pool(ioc, pool_options(db.superuser_conninfo()));
   auto sum = run_sync(ioc, pool.exec(kAdd, pg::Params().add(40).add(2)));
   EXPECT_EQ(sum.get_int(0, 0), 42);
-  auto echo = run_sync(ioc, pool.exec(kEcho, pg::Params().add("天河区 'quoted' ; DROP").add_null()));
+  auto echo =
+      run_sync(ioc, pool.exec(kEcho, pg::Params().add("天河区 'quoted' ; DROP").add_null()));
   EXPECT_EQ(echo.get(0, 0), "天河区 'quoted' ; DROP");
   EXPECT_TRUE(echo.get_bool(0, 1));
   // The second use of a statement on the same connection skips the prepare.
@@ -100,8 +101,8 @@ TEST(Pg, StatementsSkippedAfterAFailureArePreparedLater) {
   pg::Pool pool(ioc, options);
   auto failing = [&]() -> asio::awaitable<std::vector<pg::Result>> {
     auto lease = co_await pool.acquire();
-    auto steps = pg::batch(pg::step(kBad, pg::Params().add(0)),
-                           pg::step(kFirstUse, pg::Params().add(21)));
+    auto steps =
+        pg::batch(pg::step(kBad, pg::Params().add(0)), pg::step(kFirstUse, pg::Params().add(21)));
     co_return co_await lease->pipeline(steps);
   };
   EXPECT_THROW(run_sync(ioc, failing()), pg::PgError);

@@ -154,9 +154,9 @@ class ReportTest : public ::testing::Test {
     decide(market_officer_, a1, "approve");
     const std::string a2 = apply(stats_officer_, r_, {"read"});
     decide(market_officer_, a2, "reject");
-    const std::string a3 = apply(stats_officer_, r_, {"read"});
+    waiting_application_ = apply(stats_officer_, r_, {"read"});
     sql("UPDATE applications SET due_at = now() - interval '1 hour' WHERE id = $1",
-        pg::Params().add(a3));
+        pg::Params().add(waiting_application_));
     // Police: answers tax 30 hours after the application, an hour after its deadline.
     const std::string a4 = apply(tax_officer_, q_, {"read"});
     sql("UPDATE applications SET created_at = now() - interval '30 hours', "
@@ -193,6 +193,7 @@ class ReportTest : public ::testing::Test {
   std::unique_ptr<client::HttpsClient> client_;
   std::string market_officer_, market_system_, market_operator_, tax_officer_, tax_cdo_,
       tax_system_, stats_officer_, stats_system_, police_officer_, coordinator_, r_, q_;
+  std::string waiting_application_;  // statistics' application, left waiting past its deadline
 };
 
 TEST_F(ReportTest, CountsWhatTheAgenciesDid) {
@@ -372,35 +373,55 @@ TEST_F(ReportTest, EarlyWarningOpensAlertsOnceAndStaffAcknowledgeThem) {
   sql("UPDATE resources SET last_updated_at = now() - interval '10 days' WHERE code = $1",
       pg::Params().add(r_));
 
-  std::map<std::string, json> open;
+  // One alert per rule, but for overdue applications: police's one was overdue too, for the
+  // moment between its deadline passing and its late answer, if a round fell in that moment.
+  std::multimap<std::string, json> open;
+  std::set<std::string> rules;
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (open.size() < 6 && std::chrono::steady_clock::now() < until) {
+  while (rules.size() < 6 && std::chrono::steady_clock::now() < until) {
     open.clear();
+    rules.clear();
     const json page = ok(verb::get, "/api/v1/alerts?status=open", coordinator_);
-    for (const auto& a : page["items"]) open[a["rule"]] = a;
+    for (const auto& a : page["items"]) {
+      open.emplace(a["rule"], a);
+      rules.insert(a["rule"]);
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  ASSERT_EQ(open.size(), 6u) << json(open).dump();
-  EXPECT_EQ(open["denied_burst"]["agency_code"], kStats);
-  EXPECT_EQ(open["denied_burst"]["detail"]["denied"], 2);
-  EXPECT_EQ(open["volume_spike"]["agency_code"], kTax);
-  EXPECT_EQ(open["off_hours_bulk"]["agency_code"], kTax);
-  EXPECT_EQ(open["off_hours_bulk"]["severity"], "critical");
-  EXPECT_EQ(open["overdue_application"]["agency_code"], kMarket);
-  EXPECT_EQ(open["overdue_objection"]["agency_code"], kMarket);
-  EXPECT_EQ(open["stale_resource"]["resource_code"], r_);
-  EXPECT_EQ(open["stale_resource"]["agency_name"], "广州市市场监督管理局");
+  ASSERT_EQ(rules.size(), 6u) << json(open).dump();
+  auto one = [&open](const std::string& rule) -> const json& {
+    EXPECT_EQ(open.count(rule), 1u) << rule;
+    return open.find(rule)->second;
+  };
+  EXPECT_EQ(one("denied_burst")["agency_code"], kStats);
+  EXPECT_EQ(one("denied_burst")["detail"]["denied"], 2);
+  EXPECT_EQ(one("volume_spike")["agency_code"], kTax);
+  EXPECT_EQ(one("off_hours_bulk")["agency_code"], kTax);
+  EXPECT_EQ(one("off_hours_bulk")["severity"], "critical");
+  EXPECT_EQ(one("overdue_objection")["agency_code"], kMarket);
+  EXPECT_EQ(one("stale_resource")["resource_code"], r_);
+  EXPECT_EQ(one("stale_resource")["agency_name"], "广州市市场监督管理局");
+  bool waiting_found = false;
+  for (auto [it, end] = open.equal_range("overdue_application"); it != end; ++it) {
+    if (it->second["detail"]["application_id"] == waiting_application_) {
+      waiting_found = true;
+      EXPECT_EQ(it->second["agency_code"], kMarket);
+    }
+  }
+  EXPECT_TRUE(waiting_found) << json(open).dump();
   for (const auto& [rule, a] : open) {
     EXPECT_EQ(a["status"], "open");
     EXPECT_FALSE(a["opened_at"].is_null());
   }
+  const std::size_t opened = open.size();
 
   // Further rounds open nothing new: one alert per subject.
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
-  EXPECT_EQ(ok(verb::get, "/api/v1/alerts", kAdmin)["items"].size(), 6u);
+  EXPECT_EQ(ok(verb::get, "/api/v1/alerts", kAdmin)["items"].size(), opened)
+      << ok(verb::get, "/api/v1/alerts", kAdmin).dump();
 
   // Acknowledged once, by whom; a second time is a conflict; another id is not found.
-  const std::string id = open["denied_burst"]["id"];
+  const std::string id = one("denied_burst")["id"];
   auto acked =
       ok(verb::post, "/api/v1/alerts/" + id + "/ack", coordinator_, {{"note", "已联系统计局核实"}});
   EXPECT_EQ(acked["status"], "acknowledged");
@@ -418,7 +439,7 @@ TEST_F(ReportTest, EarlyWarningOpensAlertsOnceAndStaffAcknowledgeThem) {
   ASSERT_TRUE(page["next_cursor"].is_string());
   auto rest = ok(verb::get,
                  "/api/v1/alerts?limit=4&cursor=" + page["next_cursor"].get<std::string>(), kAdmin);
-  EXPECT_EQ(rest["items"].size(), 2u);
+  EXPECT_EQ(rest["items"].size(), opened - 4);
 
   // Alerts are the hub's staff's.
   EXPECT_EQ(call(verb::get, "/api/v1/alerts", tax_cdo_).status, 403u);
@@ -440,7 +461,7 @@ TEST_F(ReportTest, EarlyWarningOpensAlertsOnceAndStaffAcknowledgeThem) {
       << metrics;
   EXPECT_NE(metrics.find("hub_alerts_open{rule=\"stale_resource\",severity=\"info\"} 1"),
             std::string::npos);
-  EXPECT_NE(metrics.find("hub_alerts_opened_total 6"), std::string::npos);
+  EXPECT_NE(metrics.find("hub_alerts_opened_total " + std::to_string(opened)), std::string::npos);
   EXPECT_NE(metrics.find("hub_monitor_leader 1"), std::string::npos);
 }
 

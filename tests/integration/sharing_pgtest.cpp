@@ -104,14 +104,18 @@ TEST_F(SharingTest, UnconditionalIsGrantedAtOnce) {
   Principal system;
   system.id = "x";
   system.agency_code = kTax;
-  auto d = hub_->app().grants().authorize(system, unconditional_, sharing::Operation::read,
-                                          {"uscc"});
+  auto d =
+      hub_->app().grants().authorize(system, unconditional_, sharing::Operation::read, {"uscc"});
   EXPECT_TRUE(d.allowed) << d.reason;
   EXPECT_EQ(d.grant_id, app["grant_id"]);
-  EXPECT_FALSE(hub_->app().grants().authorize(system, unconditional_, sharing::Operation::verify,
-                                              {"uscc"}).allowed);
-  EXPECT_FALSE(hub_->app().grants().authorize(system, unconditional_, sharing::Operation::read,
-                                              {"reg_capital"}).allowed);
+  EXPECT_FALSE(hub_->app()
+                   .grants()
+                   .authorize(system, unconditional_, sharing::Operation::verify, {"uscc"})
+                   .allowed);
+  EXPECT_FALSE(hub_->app()
+                   .grants()
+                   .authorize(system, unconditional_, sharing::Operation::read, {"reg_capital"})
+                   .allowed);
 }
 
 TEST_F(SharingTest, NoneIsNotShareable) {
@@ -142,10 +146,10 @@ TEST_F(SharingTest, ConditionalWaitsForTheProviderWithADeadline) {
                  {{"decision", "approve"}})
                 .status,
             404);
-  EXPECT_EQ(call(verb::post, "/api/v1/applications/" + id + "/decision", tax_,
-                 {{"decision", "approve"}})
-                .status,
-            403);
+  EXPECT_EQ(
+      call(verb::post, "/api/v1/applications/" + id + "/decision", tax_, {{"decision", "approve"}})
+          .status,
+      403);
 
   auto no_reason = call(verb::post, "/api/v1/applications/" + id + "/decision", market_,
                         {{"decision", "reject"}});
@@ -153,8 +157,10 @@ TEST_F(SharingTest, ConditionalWaitsForTheProviderWithADeadline) {
 
   // Approve a subset: one item, one operation.
   auto decided = ok(verb::post, "/api/v1/applications/" + id + "/decision", market_,
-                    {{"decision", "approve"}, {"opinion", "同意，仅限统一社会信用代码"},
-                     {"items", {"uscc"}}, {"operations", {"read"}}});
+                    {{"decision", "approve"},
+                     {"opinion", "同意，仅限统一社会信用代码"},
+                     {"items", {"uscc"}},
+                     {"operations", {"read"}}});
   EXPECT_EQ(decided["status"], "approved");
   EXPECT_FALSE(decided["decided_by"].is_null());
   auto grant = ok(verb::get, "/api/v1/grants/" + decided["grant_id"].get<std::string>(), tax_);
@@ -175,8 +181,9 @@ TEST_F(SharingTest, RacingDecisionsLeaveOneOutcomeAndNoStrayGrant) {
     const std::string id = app["id"];
     auto decide = [&](const json& body) {
       client::HttpsClient c(hub_->client_options());
-      return c.request(verb::post, "/api/v1/applications/" + id + "/decision", body.dump(),
-                       {{"Authorization", "Bearer " + market_}})
+      return c
+          .request(verb::post, "/api/v1/applications/" + id + "/decision", body.dump(),
+                   {{"Authorization", "Bearer " + market_}})
           .status;
     };
     unsigned a = 0, b = 0;
@@ -187,8 +194,8 @@ TEST_F(SharingTest, RacingDecisionsLeaveOneOutcomeAndNoStrayGrant) {
     EXPECT_EQ(std::min(a, b), 200u);
     EXPECT_EQ(std::max(a, b), 409u);
     auto conn = pg::connect_blocking(db_.superuser_conninfo(), 5);
-    auto grants = pg::exec_blocking(conn.get(), "SELECT count(*) FROM grants WHERE application_id = $1",
-                                    pg::Params().add(id));
+    auto grants = pg::exec_blocking(
+        conn.get(), "SELECT count(*) FROM grants WHERE application_id = $1", pg::Params().add(id));
     auto final_state = ok(verb::get, "/api/v1/applications/" + id, market_);
     EXPECT_EQ(grants.get_int(0, 0), final_state["status"] == "approved" ? 1 : 0)
         << "a losing approval left a grant behind";
@@ -197,18 +204,17 @@ TEST_F(SharingTest, RacingDecisionsLeaveOneOutcomeAndNoStrayGrant) {
 
 TEST_F(SharingTest, RejectionAndWithdrawal) {
   auto app = ok(verb::post, "/api/v1/applications", tax_, application(conditional_));
-  auto rejected = ok(verb::post, "/api/v1/applications/" + app["id"].get<std::string>() +
-                                     "/decision",
-                     market_, {{"decision", "reject"}, {"opinion", "用途与共享条件不符"}});
+  auto rejected =
+      ok(verb::post, "/api/v1/applications/" + app["id"].get<std::string>() + "/decision", market_,
+         {{"decision", "reject"}, {"opinion", "用途与共享条件不符"}});
   EXPECT_EQ(rejected["status"], "rejected");
   EXPECT_EQ(rejected["opinion"], "用途与共享条件不符");
   auto second = ok(verb::post, "/api/v1/applications", tax_, application(conditional_));
   auto withdrawn =
       ok(verb::post, "/api/v1/applications/" + second["id"].get<std::string>() + "/withdraw", tax_);
   EXPECT_EQ(withdrawn["status"], "withdrawn");
-  EXPECT_EQ(call(verb::post, "/api/v1/applications/" + second["id"].get<std::string>() +
-                                 "/withdraw",
-                 tax_)
+  EXPECT_EQ(call(verb::post,
+                 "/api/v1/applications/" + second["id"].get<std::string>() + "/withdraw", tax_)
                 .status,
             409);
 }
@@ -263,7 +269,8 @@ TEST_F(SharingTest, RevocationIsRefusedFromTheNextRequest) {
       << "the consumer cannot revoke";
   EXPECT_EQ(call(verb::delete_, "/api/v1/grants/" + grant, stats_).status, 404);
   EXPECT_EQ(call(verb::delete_, "/api/v1/grants/" + grant, market_).status, 204);
-  EXPECT_FALSE(grants.authorize(system, unconditional_, sharing::Operation::read, {"uscc"}).allowed);
+  EXPECT_FALSE(
+      grants.authorize(system, unconditional_, sharing::Operation::read, {"uscc"}).allowed);
   EXPECT_EQ(ok(verb::get, "/api/v1/grants/" + grant, tax_)["status"], "revoked");
 }
 
@@ -275,10 +282,13 @@ TEST_F(SharingTest, RevocationReachesAnotherNodeWithinASecond) {
   system.id = "x";
   system.agency_code = kTax;
   auto allowed = [&] {
-    return other.app().grants().authorize(system, unconditional_, sharing::Operation::read,
-                                          {"uscc"}).allowed;
+    return other.app()
+        .grants()
+        .authorize(system, unconditional_, sharing::Operation::read, {"uscc"})
+        .allowed;
   };
-  for (int i = 0; i < 100 && !allowed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 100 && !allowed(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_TRUE(allowed());
   ok(verb::delete_, "/api/v1/grants/" + app["grant_id"].get<std::string>(), market_);
   const auto at = std::chrono::steady_clock::now();

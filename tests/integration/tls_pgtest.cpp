@@ -50,8 +50,8 @@ class BareServer {
                 {.data_request = true, .operation = "read"});
     workers_.push_back(std::make_unique<Worker>(0));
     metrics_ = std::make_unique<Metrics>(std::vector<std::string>{"a", "b", "c", "unmatched"}, 1);
-    server_ = std::make_unique<net::Server>(config_, router_, gate_, *metrics_, workers_, *tls_,
-                                            nullptr);
+    server_ =
+        std::make_unique<net::Server>(config_, router_, gate_, *metrics_, workers_, *tls_, nullptr);
     server_->start();
     thread_ = std::thread([this] {
       auto guard = asio::make_work_guard(workers_[0]->ioc());
@@ -155,9 +155,9 @@ TEST(MutualTls, NoCertificateOrAForeignOneIsRefused) {
 
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::unique_ptr<RawTls> conn =
-        attempt == 0 ? std::make_unique<RawTls>(server.port())
-                     : std::make_unique<RawTls>(server.port(), foreign.cert.string(),
-                                                foreign.key.string());
+        attempt == 0
+            ? std::make_unique<RawTls>(server.port())
+            : std::make_unique<RawTls>(server.port(), foreign.cert.string(), foreign.key.string());
     bool connected = conn->connect();
     if (connected) {
       // With TLS 1.3 the refusal arrives after the client's side of the handshake.

@@ -14,12 +14,12 @@ std::string show(std::chrono::sys_days d) { return hub::sharing::format_time(d).
 
 WorkingCalendar october() {
   // National Day 2026: 1-7 October off, Sunday 20 September and Saturday 10 October worked.
-  return WorkingCalendar::from_json(
-      {{"utc_offset", "+08:00"},
-       {"holidays", {"2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04", "2026-10-05",
-                     "2026-10-06", "2026-10-07"}},
-       {"workdays", {"2026-09-20", "2026-10-10"}}},
-      "test");
+  return WorkingCalendar::from_json({{"utc_offset", "+08:00"},
+                                     {"holidays",
+                                      {"2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04",
+                                       "2026-10-05", "2026-10-06", "2026-10-07"}},
+                                     {"workdays", {"2026-09-20", "2026-10-10"}}},
+                                    "test");
 }
 
 TEST(Calendar, WeekendsHolidaysAndMakeUpDays) {

@@ -15,13 +15,26 @@ json sample() {
       {"format", "数据库"},
       {"key", "uscc"},
       {"items",
-       {{{"name", "uscc"}, {"title", "统一社会信用代码"}, {"type", "string"}, {"required", true},
+       {{{"name", "uscc"},
+         {"title", "统一社会信用代码"},
+         {"type", "string"},
+         {"required", true},
          {"sensitivity", "public"}},
-        {{"name", "legal_person"}, {"title", "法定代表人"}, {"type", "string"},
-         {"required", true}, {"sensitivity", "sensitive"}, {"mask", "name"}},
-        {{"name", "reg_capital"}, {"title", "注册资本（万元）"}, {"type", "number"},
-         {"required", false}, {"sensitivity", "public"}},
-        {{"name", "established"}, {"title", "成立日期"}, {"type", "date"}, {"required", false},
+        {{"name", "legal_person"},
+         {"title", "法定代表人"},
+         {"type", "string"},
+         {"required", true},
+         {"sensitivity", "sensitive"},
+         {"mask", "name"}},
+        {{"name", "reg_capital"},
+         {"title", "注册资本（万元）"},
+         {"type", "number"},
+         {"required", false},
+         {"sensitivity", "public"}},
+        {{"name", "established"},
+         {"title", "成立日期"},
+         {"type", "date"},
+         {"required", false},
          {"sensitivity", "public"}}}},
       {"share_type", "conditional"},
       {"share_conditions", "用于市场监管和政务服务"},
@@ -49,10 +62,16 @@ TEST(Catalog, AValidResourceIsNormalised) {
 
 TEST(Catalog, ANormalisedDocumentValidatesToItself) {
   json doc = sample();
-  doc["items"].push_back({{"name", "monthly_base"}, {"title", "缴费基数"}, {"type", "number"},
-                          {"required", false}, {"sensitivity", "sensitive"}});
-  doc["items"].push_back({{"name", "phone"}, {"title", "电话"}, {"type", "string"},
-                          {"required", false}, {"sensitivity", "sensitive"}});
+  doc["items"].push_back({{"name", "monthly_base"},
+                          {"title", "缴费基数"},
+                          {"type", "number"},
+                          {"required", false},
+                          {"sensitivity", "sensitive"}});
+  doc["items"].push_back({{"name", "phone"},
+                          {"title", "电话"},
+                          {"type", "string"},
+                          {"required", false},
+                          {"sensitivity", "sensitive"}});
   std::vector<hub::FieldError> errors;
   auto once = hub::catalog::validate_resource(doc, errors);
   ASSERT_TRUE(once);
@@ -66,9 +85,9 @@ TEST(Catalog, ANormalisedDocumentValidatesToItself) {
 TEST(Catalog, EveryProblemIsReportedByField) {
   json bad = sample();
   bad["items"][1]["name"] = "Legal Person";
-  bad["items"][2]["mask"] = "phone";               // not a string item, not sensitive
-  bad["items"][3]["name"] = "uscc";                // duplicate
-  bad["items"][0]["type"] = "text";                // unknown type
+  bad["items"][2]["mask"] = "phone";  // not a string item, not sensitive
+  bad["items"][3]["name"] = "uscc";   // duplicate
+  bad["items"][0]["type"] = "text";   // unknown type
   bad["share_type"] = "none";
   bad.erase("legal_basis");
   bad["key"] = "missing";
@@ -119,10 +138,13 @@ TEST(Catalog, BreakingChangesAreRemovedOrRetypedItems) {
   std::vector<hub::FieldError> errors;
   auto before = *hub::catalog::validate_resource(sample(), errors);
   json next = sample();
-  next["items"].erase(3);                        // established removed
-  next["items"][2]["type"] = "integer";          // reg_capital retyped
-  next["items"].push_back({{"name", "address"}, {"title", "住所"}, {"type", "string"},
-                           {"required", false}, {"sensitivity", "internal"}});
+  next["items"].erase(3);                // established removed
+  next["items"][2]["type"] = "integer";  // reg_capital retyped
+  next["items"].push_back({{"name", "address"},
+                           {"title", "住所"},
+                           {"type", "string"},
+                           {"required", false},
+                           {"sensitivity", "internal"}});
   auto after = *hub::catalog::validate_resource(next, errors);
   auto changes = hub::catalog::breaking_changes(before, after);
   EXPECT_EQ(changes["removed"], json({"established"}));

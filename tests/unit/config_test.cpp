@@ -8,8 +8,9 @@ namespace {
 
 std::filesystem::path write_temp(const std::string& content) {
   static int n = 0;
-  auto path = std::filesystem::temp_directory_path() /
-              ("hub_config_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".json");
+  auto path =
+      std::filesystem::temp_directory_path() /
+      ("hub_config_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".json");
   std::ofstream(path) << content;
   return path;
 }
@@ -73,8 +74,7 @@ TEST(Config, BadValuesAreNamed) {
       hub::load_config(path, {});
       ADD_FAILURE() << "accepted " << json;
     } catch (const hub::ConfigError& e) {
-      EXPECT_NE(std::string(e.what()).find(key), std::string::npos)
-          << json << " → " << e.what();
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << json << " → " << e.what();
     }
   }
 }
@@ -94,9 +94,23 @@ TEST(Config, InvalidJsonIsReported) {
 }
 
 TEST(Config, ExampleFileLoads) {
-  auto c = hub::load_config(std::filesystem::path(HUB_SOURCE_DIR) / "config" / "hub.example.json",
-                            {});
+  auto c =
+      hub::load_config(std::filesystem::path(HUB_SOURCE_DIR) / "config" / "hub.example.json", {});
   EXPECT_FALSE(c.listen.empty());
+  EXPECT_EQ(c.report.weight_freshness, 30u);
+  EXPECT_EQ(c.monitor.interval, std::chrono::milliseconds(60000));
+}
+
+TEST(Config, ReportWeightsAndWorkingHoursAreChecked) {
+  auto zero = write_temp(R"({"report": {"weight_freshness": 0, "weight_timeliness": 0,
+                                        "weight_objections": 0, "weight_volume": 0}})");
+  EXPECT_THROW(hub::load_config(zero, {}), hub::ConfigError);
+  auto hours = write_temp(R"({"monitor": {"work_start_hour": 20, "work_end_hour": 8}})");
+  EXPECT_THROW(hub::load_config(hours, {}), hub::ConfigError);
+  auto c = hub::load_config(write_temp(R"({"report": {"weight_volume": 0}})"),
+                            {{"HUB_CONSOLE_DIR", "/srv/console"}});
+  EXPECT_EQ(c.report.weight_volume, 0u);
+  EXPECT_EQ(c.console_dir, "/srv/console");
 }
 
 }  // namespace

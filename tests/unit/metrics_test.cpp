@@ -15,8 +15,10 @@ TEST(Metrics, CountsByRouteAndStatusAcrossShards) {
       << text;
   EXPECT_NE(text.find("hub_http_requests_total{route=\"unmatched\",status=\"404\"} 1"),
             std::string::npos);
-  EXPECT_NE(text.find("hub_http_request_duration_seconds_bucket{route=\"GET /healthz\",le=\"0.00025\"} 1"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(
+          "hub_http_request_duration_seconds_bucket{route=\"GET /healthz\",le=\"0.00025\"} 1"),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find("hub_http_request_duration_seconds_count{route=\"GET /healthz\"} 2"),
             std::string::npos);

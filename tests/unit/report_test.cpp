@@ -72,6 +72,8 @@ TEST(ReportMedian, FromAHistogramOfTenths) {
   EXPECT_DOUBLE_EQ(*median_hours({{25, 1}}), 2.5);
   // 1.0, 2.0, 2.0, 9.0 → (2.0 + 2.0) / 2; order of the rows does not matter.
   EXPECT_DOUBLE_EQ(*median_hours({{90, 1}, {20, 2}, {10, 1}}), 2.0);
+  // Rows may repeat a value (one per day): 1.0, 2.0, 2.0 → 2.0.
+  EXPECT_DOUBLE_EQ(*median_hours({{20, 1}, {10, 1}, {20, 1}}), 2.0);
   // 1.0, 9.0 → 5.0
   EXPECT_DOUBLE_EQ(*median_hours({{90, 1}, {10, 1}}), 5.0);
   // 0.5 ×3, 300.0 ×2 → 0.5

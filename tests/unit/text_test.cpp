@@ -8,8 +8,9 @@
 namespace {
 
 TEST(Text, JsonStringStaysValidJsonWhateverTheInput) {
-  const std::string inputs[] = {"plain", "quote\" back\\slash", "new\nline\x01\x7f",
-                                "中文路径", std::string("bad\xff\xfeutf8"), std::string("\xe4\xb8")};
+  const std::string inputs[] = {
+      "plain",    "quote\" back\\slash",          "new\nline\x01\x7f",
+      "中文路径", std::string("bad\xff\xfeutf8"), std::string("\xe4\xb8")};
   for (const auto& in : inputs) {
     std::string out;
     hub::append_json_string(out, in);
@@ -47,7 +48,8 @@ TEST(Problem, CarriesTheCodeAndStatus) {
   EXPECT_EQ(j["title"], "Validation failed");
   EXPECT_EQ(j["detail"], "bad");
   EXPECT_EQ(j["errors"][0]["field"], "items[0].name");
-  auto filter = hub::http::problem(hub::ApiError(hub::ErrorCode::validation_failed, "filter", {}, 400));
+  auto filter =
+      hub::http::problem(hub::ApiError(hub::ErrorCode::validation_failed, "filter", {}, 400));
   EXPECT_EQ(static_cast<unsigned>(filter.status), 400u);
   EXPECT_EQ(nlohmann::json::parse(filter.body)["status"], 400);
 }

@@ -2,12 +2,11 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
+#include "hub/core/periodic.hpp"
 #include "hub/ledger/note.hpp"
 #include "hub/ledger/tiles.hpp"
 
@@ -46,21 +45,17 @@ class Sealer {
   const SealerStats& stats() const { return stats_; }
 
  private:
-  void run();
   bool round();  // true when it sealed something
   void take_over();
 
   SealerOptions options_;
   SigningKey key_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
   SealerStats stats_;
   // Sealing thread only:
   struct State;
   std::unique_ptr<State> state_;
   std::chrono::steady_clock::time_point next_partition_check_{};
+  PeriodicThread loop_;  // last: its thread stops before the members it uses go
 };
 
 }  // namespace hub::ledger

@@ -46,8 +46,7 @@ class MembersService {
     std::optional<std::string> password;
     std::optional<std::string> cert_sha256;  // "" removes the binding
   };
-  boost::asio::awaitable<nlohmann::json> change_principal(http::Request& req,
-                                                          const std::string& id,
+  boost::asio::awaitable<nlohmann::json> change_principal(http::Request& req, const std::string& id,
                                                           const PrincipalChange& change);
 
   boost::asio::awaitable<nlohmann::json> issue_token(http::Request& req,
@@ -65,8 +64,7 @@ class MembersService {
  private:
   // The principal row if the caller may see it (hub_admin, its agency's CDO, itself), else 404.
   boost::asio::awaitable<nlohmann::json> visible_principal(http::Request& req,
-                                                           const std::string& id,
-                                                           bool for_change);
+                                                           const std::string& id, bool for_change);
 
   Services& services_;
 };

@@ -3,16 +3,15 @@
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 
 #include "hub/app/services.hpp"
 #include "hub/core/config.hpp"
+#include "hub/core/periodic.hpp"
 #include "hub/http/message.hpp"
 #include "hub/sharing/calendar.hpp"
 
@@ -64,22 +63,17 @@ class Monitor {
 
  private:
   struct State;
-  void run();
   void round();
   std::uint64_t evaluate();
 
   MonitorOptions options_;
   sharing::WorkingCalendar calendar_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  bool woken_ = false;
-  std::thread thread_;
   MonitorStats stats_;
   mutable std::mutex counts_mutex_;
   std::map<std::string, std::int64_t> open_counts_;  // by rule
   std::unique_ptr<State> state_;                     // monitor thread only
   std::chrono::steady_clock::time_point next_prune_{};
+  PeriodicThread loop_;  // last: its thread stops before the members it uses go
 };
 
 // The alert routes: list with filters, acknowledge.

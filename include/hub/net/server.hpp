@@ -1,8 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -24,9 +24,9 @@ struct SessionRegistry;
 // (round robin); from then on the connection lives on that worker's thread only.
 class Server {
  public:
-  Server(const Config& config, const http::Router& router, http::Gatekeeper& gate,
-         Metrics& metrics, std::vector<std::unique_ptr<Worker>>& workers,
-         boost::asio::ssl::context& tls, std::shared_ptr<spdlog::logger> access_log);
+  Server(const Config& config, const http::Router& router, http::Gatekeeper& gate, Metrics& metrics,
+         std::vector<std::unique_ptr<Worker>>& workers, boost::asio::ssl::context& tls,
+         std::shared_ptr<spdlog::logger> access_log);
   ~Server();
 
   // Binds and starts accepting (on worker 0). Throws when the address cannot be bound.

@@ -46,9 +46,9 @@ class TlsStream {
 
   template <typename Token>
   auto async_handshake(Token&& token) {
-    return run<void(error_code)>(
-        [this](int) { return SSL_accept(ssl_); },
-        [](auto& self, error_code ec, int) { self.complete(ec); }, std::forward<Token>(token));
+    return run<void(error_code)>([this](int) { return SSL_accept(ssl_); },
+                                 [](auto& self, error_code ec, int) { self.complete(ec); },
+                                 std::forward<Token>(token));
   }
 
   template <typename Buffers, typename Token>
@@ -65,7 +65,8 @@ class TlsStream {
     return run<void(error_code, std::size_t)>(
         [this, buf](int) {
           if (buf.size() == 0) return 0;
-          return SSL_read(ssl_, buf.data(), static_cast<int>(std::min<std::size_t>(buf.size(), 1 << 30)));
+          return SSL_read(ssl_, buf.data(),
+                          static_cast<int>(std::min<std::size_t>(buf.size(), 1 << 30)));
         },
         [](auto& self, error_code ec, int n) {
           self.complete(ec, ec ? 0 : static_cast<std::size_t>(std::max(n, 0)));
@@ -148,10 +149,8 @@ class TlsStream {
           if (waited) {
             done(self, ec, ret);
           } else {
-            boost::asio::post(socket_.get_executor(),
-                              [self = std::move(self), done, ec, ret]() mutable {
-                                done(self, ec, ret);
-                              });
+            boost::asio::post(socket_.get_executor(), [self = std::move(self), done, ec,
+                                                       ret]() mutable { done(self, ec, ret); });
           }
         },
         token, socket_);

@@ -1,7 +1,7 @@
 #pragma once
 
-#include <filesystem>
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>

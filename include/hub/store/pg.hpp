@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -270,8 +271,14 @@ struct PgConnDeleter {
 };
 using BlockingConnection = std::unique_ptr<PGconn, PgConnDeleter>;
 BlockingConnection connect_blocking(const std::string& conninfo, int timeout_seconds);
+// The same with a configured timeout (at least a second: libpq counts in whole seconds).
+BlockingConnection connect_blocking(const std::string& conninfo, std::chrono::milliseconds timeout);
 // Runs a simple-protocol script (several statements allowed). Throws PgError.
 void exec_blocking(PGconn* conn, const std::string& sql);
 Result exec_blocking(PGconn* conn, const std::string& sql, const Params& params);
+// Runs `body` between BEGIN and COMMIT on a blocking connection. When it throws, the transaction
+// is rolled back (an error of the rollback itself is dropped: the connection is gone then) and
+// the exception goes on.
+void transaction_blocking(PGconn* conn, const std::function<void()>& body);
 
 }  // namespace hub::pg

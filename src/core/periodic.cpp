@@ -1,0 +1,47 @@
+#include "hub/core/periodic.hpp"
+
+namespace hub {
+
+void PeriodicThread::start() {
+  std::lock_guard lock(mutex_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void PeriodicThread::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void PeriodicThread::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+  }
+  wake_.notify_all();
+}
+
+void PeriodicThread::run() {
+  bool failing = false;
+  while (true) {
+    bool more = false;
+    try {
+      more = round_();
+      failing = false;
+    } catch (const std::exception& e) {
+      failed_(e, !failing);
+      failing = true;
+    }
+    std::unique_lock lock(mutex_);
+    if (!more) wake_.wait_for(lock, interval_, [this] { return stopping_ || woken_; });
+    woken_ = false;
+    if (stopping_) return;
+  }
+}
+
+}  // namespace hub
