@@ -19,6 +19,12 @@ constexpr const char* kLock = "SELECT pg_try_advisory_lock(6878436279101517)";
 // made up; an alert opens once per subject however often an hour is looked at.
 #define HUB_RECENT_HOURS "h.hour >= date_trunc('hour', now()) - interval '1 day'"
 
+// Not opened before for this subject: each round would otherwise try the insert again (and
+// draw a sequence number and a UUID) for every condition still standing. ON CONFLICT stays for
+// two rounds racing (a leader change).
+#define HUB_NOT_OPENED(rule, subject) \
+  "NOT EXISTS (SELECT 1 FROM alerts x WHERE x.rule = " rule " AND x.subject = " subject ")"
+
 // $1 factor, $2 minimum requests, $3 baseline days.
 constexpr const char* kVolumeSpike =
     "INSERT INTO alerts (rule, severity, agency_code, subject, detail)"
@@ -30,7 +36,7 @@ constexpr const char* kVolumeSpike =
     "  FROM ledger_hourly p WHERE p.consumer_code = h.consumer_code"
     "  AND p.hour >= h.hour - make_interval(days => $3::int) AND p.hour < h.hour) b"
     " WHERE " HUB_RECENT_HOURS " AND h.requests >= $2::bigint"
-    " AND h.requests > $1::int * b.mean"
+    " AND h.requests > $1::int * b.mean AND " HUB_NOT_OPENED("'volume_spike'", HUB_HOUR_SUBJECT)
     " ON CONFLICT (rule, subject) DO NOTHING";
 
 // $1 threshold.
@@ -41,6 +47,7 @@ constexpr const char* kDeniedBurst =
     " 'threshold', $1::bigint)"
     " FROM ledger_hourly h JOIN agencies a ON a.code = h.consumer_code"
     " WHERE " HUB_RECENT_HOURS " AND h.refused >= $1::bigint"
+    " AND " HUB_NOT_OPENED("'denied_burst'", HUB_HOUR_SUBJECT)
     " ON CONFLICT (rule, subject) DO NOTHING";
 
 // Candidates of off_hours_bulk ($1 threshold); which hours are off is the calendar's (C++).
@@ -49,8 +56,7 @@ constexpr const char* kBulkHours =
     " FROM ledger_hourly h JOIN agencies a ON a.code = h.consumer_code"
     " WHERE " HUB_RECENT_HOURS
     " AND h.records >= $1::bigint"
-    " AND NOT EXISTS (SELECT 1 FROM alerts x WHERE x.rule = 'off_hours_bulk'"
-    "  AND x.subject = " HUB_HOUR_SUBJECT ")";
+    " AND " HUB_NOT_OPENED("'off_hours_bulk'", HUB_HOUR_SUBJECT);
 
 constexpr const char* kOffHoursBulk =
     "INSERT INTO alerts (rule, severity, agency_code, subject, detail)"
@@ -65,7 +71,8 @@ constexpr const char* kOverdueApplications =
     " SELECT 'overdue_application', 'warning', provider_code, resource_code, id,"
     " jsonb_build_object('application_id', id, 'consumer_code', consumer_code,"
     " 'due_at', " HUB_SQL_TS("due_at") ")"
-    " FROM applications WHERE status = 'pending' AND due_at < now()"
+    " FROM applications w WHERE status = 'pending' AND due_at < now()"
+    " AND " HUB_NOT_OPENED("'overdue_application'", "w.id")
     " ON CONFLICT (rule, subject) DO NOTHING";
 
 constexpr const char* kOverdueObjections =
@@ -73,21 +80,23 @@ constexpr const char* kOverdueObjections =
     " SELECT 'overdue_objection', 'warning', provider_code, resource_code, id,"
     " jsonb_build_object('objection_id', id, 'consumer_code', consumer_code,"
     " 'due_at', " HUB_SQL_TS("due_at") ")"
-    " FROM objections WHERE status = 'open' AND due_at < now()"
+    " FROM objections w WHERE status = 'open' AND due_at < now()"
+    " AND " HUB_NOT_OPENED("'overdue_objection'", "w.id")
     " ON CONFLICT (rule, subject) DO NOTHING";
 
 // A published resource not updated within its cycle's allowance (the report's rule too). The
 // subject carries the last update, so a resource that goes stale again after an update alerts
 // again.
+#define HUB_STALE_SUBJECT "r.code || '@' || coalesce(" HUB_SQL_TS("r.last_updated_at") ", 'never')"
 constexpr const char* kStaleResources =
     "INSERT INTO alerts (rule, severity, agency_code, resource_code, subject, detail)"
-    " SELECT 'stale_resource', 'info', provider_code, code,"
-    " code || '@' || coalesce(" HUB_SQL_TS("last_updated_at") ", 'never'),"
+    " SELECT 'stale_resource', 'info', provider_code, code, " HUB_STALE_SUBJECT ","
     " jsonb_build_object('update_cycle', document->>'update_cycle',"
     " 'last_updated_at', " HUB_SQL_TS_OPT("last_updated_at") ")"
-    " FROM resources WHERE status = 'published'"
+    " FROM resources r WHERE status = 'published'"
     " AND coalesce(last_updated_at, published_at, created_at)"
     "  < now() - hub_update_allowance(document->>'update_cycle')"
+    " AND " HUB_NOT_OPENED("'stale_resource'", HUB_STALE_SUBJECT)
     " ON CONFLICT (rule, subject) DO NOTHING";
 
 constexpr const char* kOpenCounts =

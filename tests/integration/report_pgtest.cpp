@@ -419,6 +419,13 @@ TEST_F(ReportTest, EarlyWarningOpensAlertsOnceAndStaffAcknowledgeThem) {
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   EXPECT_EQ(ok(verb::get, "/api/v1/alerts", kAdmin)["items"].size(), opened)
       << ok(verb::get, "/api/v1/alerts", kAdmin).dump();
+  {
+    // ... nor even try to: a standing condition is not inserted again (each try would draw a
+    // number from the alerts' sequence).
+    auto su = pg::connect_blocking(db_.superuser_conninfo(), 5);
+    auto seq = pg::exec_blocking(su.get(), "SELECT max(seq) = count(*) FROM alerts", pg::Params());
+    EXPECT_TRUE(seq.get_bool(0, 0));
+  }
 
   // Acknowledged once, by whom; a second time is a conflict; another id is not found.
   const std::string id = one("denied_burst")["id"];
