@@ -1,6 +1,6 @@
 // Pieces every page uses: headings, cards, tables, messages and the way errors are shown.
 import { ApiError } from './api.js';
-import { h } from './dom.js';
+import { fill, h } from './dom.js';
 import { t } from './i18n.js';
 
 export function pageHeader(title, ...extra) {
@@ -86,4 +86,21 @@ export function badge(text, kind = '') {
 /** Marks a page's state for people (and the browser tests): loading, ready, error, no-access. */
 export function setState(el, state) {
   el.dataset.state = state;
+}
+
+/**
+ * "Load more" for a list answered in pages: a button that loads the page after `cursor` with
+ * `loadPage`, or null at the end of the list. A failure is shown in `footer`.
+ */
+export function moreButton(cursor, loadPage, footer, attrs = {}) {
+  if (!cursor) return null;
+  const onclick = async (e) => {
+    e.target.disabled = true;
+    try {
+      await loadPage(cursor);
+    } catch (error) {
+      fill(footer, errorBox(error));
+    }
+  };
+  return h('button', { type: 'button', class: 'btn btn-small', ...attrs, onclick }, t('common.load_more'));
 }

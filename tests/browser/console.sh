@@ -44,17 +44,10 @@ pgdata=$data/postgres/pgdata
 hub_log=$tmp/hubd.log
 hubd_pid=""
 
+# shellcheck source=tests/e2e/checks.bash
+source tests/e2e/checks.bash  # stop_hub (the script cd-ed to the repository root)
 cleanup() {
-  if [[ -n "$hubd_pid" ]] && kill -0 "$hubd_pid" 2>/dev/null; then
-    kill -TERM "$hubd_pid" 2>/dev/null || true
-    for _ in $(seq 1 150); do kill -0 "$hubd_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$hubd_pid" 2>/dev/null || true
-    wait "$hubd_pid" 2>/dev/null || true
-  fi
-  # The embedded database must not outlive the test, whatever happened above.
-  if [[ -f "$pgdata/postmaster.pid" ]]; then
-    "$hubctl" --data-dir "$data" db stop >/dev/null 2>&1 || true
-  fi
+  stop_hub "$hubd_pid" "$hubctl" "$data"
   rm -rf "$tmp"
 }
 trap cleanup EXIT

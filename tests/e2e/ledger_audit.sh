@@ -21,14 +21,7 @@ chmod 0755 "$tmp"
 data=$tmp/data
 hubd_pid=""
 cleanup() {
-  if [[ -n "$hubd_pid" ]] && kill -0 "$hubd_pid" 2>/dev/null; then
-    kill -TERM "$hubd_pid" 2>/dev/null || true
-    for _ in $(seq 1 150); do kill -0 "$hubd_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$hubd_pid" 2>/dev/null || true
-  fi
-  if [[ -f "$data/postgres/pgdata/postmaster.pid" ]]; then
-    "$hubctl" --data-dir "$data" db stop >/dev/null 2>&1 || true
-  fi
+  stop_hub "$hubd_pid" "$hubctl" "$data"
   rm -rf "$tmp"
 }
 trap cleanup EXIT

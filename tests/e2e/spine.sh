@@ -37,18 +37,13 @@ if [[ -z "$pg_bin" ]]; then
     sort -V | tail -n 1 | xargs -r dirname)
 fi
 
+# shellcheck source=tests/e2e/checks.bash
+source tests/e2e/checks.bash  # (the script cd-ed to the repository root)
+
 cleanup() {
   if [[ -n "$control_pid" ]]; then kill "$control_pid" 2>/dev/null || true; fi
-  if [[ -n "$hubd_pid" ]] && kill -0 "$hubd_pid" 2>/dev/null; then
-    kill -TERM "$hubd_pid" 2>/dev/null || true
-    for _ in $(seq 1 150); do kill -0 "$hubd_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$hubd_pid" 2>/dev/null || true
-    wait "$hubd_pid" 2>/dev/null || true
-  fi
-  # The embedded database must not outlive the test, whatever happened above.
-  if [[ -f "$pgdata/postmaster.pid" ]]; then
-    "$hubctl" --data-dir "$data" db stop >/dev/null 2>&1 || true
-  fi
+  stop_hub "$hubd_pid" "$hubctl" "$data"
+  # This test stops the database behind hubd's back: make sure with pg_ctl too.
   if [[ -f "$pgdata/postmaster.pid" && -n "$pg_bin" ]]; then
     if [[ $(id -u) -eq 0 ]]; then
       (cd / && runuser -u postgres -- "$pg_bin/pg_ctl" stop -D "$pgdata" -m immediate -w) \
@@ -61,9 +56,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# shellcheck source=tests/e2e/checks.bash
-source tests/e2e/checks.bash  # (the script cd-ed to the repository root)
 
 # --- start ----------------------------------------------------------------------------------
 

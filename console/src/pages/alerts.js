@@ -3,7 +3,7 @@ import { api } from '../api.js';
 import { fill, h } from '../dom.js';
 import { formatNumber, formatTime } from '../format.js';
 import { t, tv } from '../i18n.js';
-import { badge, card, errorBox, loading, message, pageHeader, setState } from '../ui.js';
+import { badge, card, errorBox, loading, message, moreButton, pageHeader, setState } from '../ui.js';
 
 const STATUSES = ['open', 'acknowledged'];
 const SEVERITY_KIND = { info: 'info', warning: 'warn', critical: 'danger' };
@@ -112,17 +112,7 @@ export async function render(el, ctx) {
   const loadPage = async (cursor) => {
     const page = await api.get('/alerts', { status, limit: 100, cursor });
     addRows(page.items);
-    const more = page.next_cursor
-      ? h('button', { type: 'button', class: 'btn btn-small', onclick: async (e) => {
-          e.target.disabled = true;
-          try {
-            await loadPage(page.next_cursor);
-          } catch (error) {
-            fill(footer, errorBox(error));
-          }
-        } }, t('common.load_more'))
-      : null;
-    fill(footer, more);
+    fill(footer, moreButton(page.next_cursor, loadPage, footer));
   };
 
   try {

@@ -3,7 +3,7 @@ import { api } from '../api.js';
 import { fill, h } from '../dom.js';
 import { formatNumber, formatTime } from '../format.js';
 import { t, tv } from '../i18n.js';
-import { badge, card, errorBox, loading, pageHeader, setState } from '../ui.js';
+import { badge, card, errorBox, loading, moreButton, pageHeader, setState } from '../ui.js';
 
 const PAGE_SIZE = 50;
 
@@ -123,16 +123,7 @@ export async function render(el, ctx) {
   const loadPage = async (cursor) => {
     const page = await api.get('/resources', { q, limit: PAGE_SIZE, cursor });
     addRows(page.items);
-    const more = page.next_cursor
-      ? h('button', { type: 'button', class: 'btn btn-small', id: 'catalog-more', onclick: async (e) => {
-          e.target.disabled = true;
-          try {
-            await loadPage(page.next_cursor);
-          } catch (error) {
-            fill(footer, errorBox(error));
-          }
-        } }, t('common.load_more'))
-      : null;
+    const more = moreButton(page.next_cursor, loadPage, footer, { id: 'catalog-more' });
     fill(footer, h('span', { class: 'muted' }, t('catalog.count', { count: shown })), more);
   };
 
