@@ -35,10 +35,7 @@ if ((ENTRIES > have)); then
   log "filled in $(($(date +%s) - start)) s; waiting for the sealer to sign a checkpoint over them"
 fi
 start=$(date +%s)
-until size=$(curl -skf -H "Authorization: Bearer $token" \
-  "https://127.0.0.1:$HUB_PORT/api/v1/ledger/checkpoint" | sed -n 2p) && ((size >= ENTRIES)); do
-  sleep 2
-done
+wait_sealed "$ENTRIES"
 log "sealed $size entries in $(($(date +%s) - start)) s"
 runuser -u postgres -- psql -q -h "$sock" -d hub -c "VACUUM ANALYZE ledger_tiles, ledger_checkpoints"
 

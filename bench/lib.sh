@@ -228,6 +228,15 @@ JSON
   until curl -skf -o /dev/null "https://127.0.0.1:$HUB_PORT/readyz"; do sleep 0.2; done
 }
 
+# wait_sealed SIZE: waits until the hub's latest signed checkpoint covers SIZE entries (the
+# hub of hub_start_loaded, with $token); sets $size to the checkpoint's tree size.
+wait_sealed() {
+  until size=$(curl -skf -H "Authorization: Bearer $token" \
+    "https://127.0.0.1:$HUB_PORT/api/v1/ledger/checkpoint" | sed -n 2p) && ((size >= $1)); do
+    sleep 2
+  done
+}
+
 # hub_stop: SIGTERM, then waits for hubd to exit (it stops its embedded PostgreSQL first).
 hub_stop() {
   [[ -n "$HUB_PID" ]] || return 0

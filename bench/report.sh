@@ -116,10 +116,7 @@ SQL
   done
   log "[$entries] filled in $(($(date +%s) - start)) s; the sealer signs and rolls them up"
   start=$(date +%s)
-  until size=$(curl -skf -H "Authorization: Bearer $token" \
-    "https://127.0.0.1:$HUB_PORT/api/v1/ledger/checkpoint" | sed -n 2p) && ((size >= entries)); do
-    sleep 2
-  done
+  wait_sealed "$entries"
   log "[$entries] sealed and rolled up in $(($(date +%s) - start)) s"
   psql_hub -c "VACUUM ANALYZE agency_daily, workflow_daily, reply_daily, ledger_daily, resources" \
     >/dev/null

@@ -40,6 +40,12 @@ json CursorCodec::decode(std::string_view list, std::string_view cursor) const {
   return doc["p"];
 }
 
+std::optional<std::int64_t> PageRequest::after_number() const {
+  if (!after) return std::nullopt;
+  if (!after->is_number_integer()) bad_query_param("cursor", "is not a cursor of this list");
+  return after->get<std::int64_t>();
+}
+
 PageRequest page_request(const http::Request& request, const CursorCodec& codec,
                          std::string_view list) {
   PageRequest page;

@@ -523,16 +523,6 @@ ApplyCounts apply_resources(Api& api, const nlohmann::json& docs, bool dry_run, 
   return counts;
 }
 
-std::string csv_cell(const std::string& v) {
-  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 int cmd_resources(const Options& o, std::ostream& out, std::ostream& err) {
   const std::string action = o.rest.size() > 1 ? o.rest[1] : "";
   Api api(o);
@@ -569,17 +559,17 @@ int cmd_resources(const Options& o, std::ostream& out, std::ostream& err) {
       text << "\xEF\xBB\xBF"
               "code,name,provider_code,category,share_type,status,version,"
               "update_cycle,share_methods,legal_basis,item_count,items\r\n";
+      auto field = [](const nlohmann::json& v) { return csv_cell(v.get<std::string>()); };
       for (const auto& r : all) {
         std::string methods, items;
         for (const auto& m : r["share_methods"])
           methods += (methods.empty() ? "" : ";") + m.get<std::string>();
         for (const auto& i : r["items"])
           items += (items.empty() ? "" : ";") + i["name"].get<std::string>();
-        text << csv_cell(r["code"]) << ',' << csv_cell(r["name"]) << ','
-             << csv_cell(r["provider_code"]) << ',' << csv_cell(r["category"]) << ','
-             << csv_cell(r["share_type"]) << ',' << csv_cell(r["status"]) << ','
-             << r["version"].get<std::int64_t>() << ',' << csv_cell(r["update_cycle"]) << ','
-             << csv_cell(methods) << ','
+        text << field(r["code"]) << ',' << field(r["name"]) << ',' << field(r["provider_code"])
+             << ',' << field(r["category"]) << ',' << field(r["share_type"]) << ','
+             << field(r["status"]) << ',' << r["version"].get<std::int64_t>() << ','
+             << field(r["update_cycle"]) << ',' << csv_cell(methods) << ','
              << csv_cell(r["legal_basis"].is_null() ? "" : r["legal_basis"].get<std::string>())
              << ',' << r["item_count"].get<std::int64_t>() << ',' << csv_cell(items) << "\r\n";
       }

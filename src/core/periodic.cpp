@@ -18,14 +18,6 @@ void PeriodicThread::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void PeriodicThread::wake() {
-  {
-    std::lock_guard lock(mutex_);
-    woken_ = true;
-  }
-  wake_.notify_all();
-}
-
 void PeriodicThread::run() {
   bool failing = false;
   while (true) {
@@ -38,8 +30,7 @@ void PeriodicThread::run() {
       failing = true;
     }
     std::unique_lock lock(mutex_);
-    if (!more) wake_.wait_for(lock, interval_, [this] { return stopping_ || woken_; });
-    woken_ = false;
+    if (!more) wake_.wait_for(lock, interval_, [this] { return stopping_; });
     if (stopping_) return;
   }
 }

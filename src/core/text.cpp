@@ -162,6 +162,16 @@ std::string join_csv(const std::vector<std::string>& parts) {
   return out;
 }
 
+std::string csv_cell(std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 bool is_token_chars(std::string_view s, std::size_t max) {
   if (s.empty() || s.size() > max) return false;
   for (char c : s) {

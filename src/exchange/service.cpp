@@ -298,12 +298,7 @@ asio::awaitable<std::string> ExchangeService::changes(http::Request& req, const 
   auto s = schema(*req.principal, code);
   auto d = authorize(req, *s, Operation::changes, {});
   auto page = api::page_request(req, services_.cursors, "changes:" + code);
-  std::int64_t after = 0;
-  if (page.after) {
-    if (!page.after->is_number_integer())
-      throw ApiError(ErrorCode::validation_failed, "bad cursor");
-    after = page.after->get<std::int64_t>();
-  }
+  std::int64_t after = page.after_number().value_or(0);
   static constexpr pg::Query kChanges{
       "exchange_changes",
       "SELECT seq, deleted, key, version, data::text FROM records "

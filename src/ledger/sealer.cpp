@@ -4,14 +4,14 @@
 
 #include "hub/core/error.hpp"
 #include "hub/core/text.hpp"
-#include "hub/store/pg.hpp"
+#include "hub/store/leader.hpp"
 
 namespace hub::ledger {
 
 namespace {
 
 // pg_advisory_lock key of the sealer ("hubseal").
-constexpr const char* kLock = "SELECT pg_try_advisory_lock(6878436279101516)";
+constexpr std::int64_t kLockKey = 6878436279101516;
 
 // The sealed range [$1, $2) grouped once by hour, consumer, provider, resource, operation and
 // outcome, then added to the daily rollups, the hourly one and each agency's day (as provider
@@ -63,8 +63,11 @@ std::string hash_bytes(const Hash& h) {
 }  // namespace
 
 struct Sealer::State {
-  pg::BlockingConnection conn;
-  bool leader = false;
+  explicit State(const SealerOptions& o)
+      : session({o.conninfo, o.connect_timeout,
+                 "SET synchronous_commit = on; SET application_name = 'hub-ledger-sealer'",
+                 kLockKey, "ledger sealer: this node seals the ledger now"}) {}
+  pg::LeaderSession session;
   bool loaded = false;
   bool has_checkpoint = false;
   TreeEdge edge;
@@ -94,7 +97,7 @@ void Sealer::stop() {
 }
 
 void Sealer::take_over() {
-  PGconn* c = state_->conn.get();
+  PGconn* c = state_->session.conn();
   auto latest = pg::exec_blocking(
       c, "SELECT tree_size, root_hash FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1",
       pg::Params());
@@ -130,20 +133,10 @@ void Sealer::take_over() {
 }
 
 bool Sealer::round() {
-  if (!state_) {
-    state_ = std::make_unique<State>();
-    state_->conn = pg::connect_blocking(options_.conninfo, options_.connect_timeout);
-    pg::exec_blocking(state_->conn.get(),
-                      "SET synchronous_commit = on; SET application_name = 'hub-ledger-sealer'");
-  }
-  PGconn* c = state_->conn.get();
-  if (!state_->leader) {
-    auto got = pg::exec_blocking(c, kLock, pg::Params());
-    if (!got.get_bool(0, 0)) return false;  // another node seals
-    state_->leader = true;
-    stats_.leader.store(true);
-    spdlog::info("ledger sealer: this node seals the ledger now");
-  }
+  if (!state_) state_ = std::make_unique<State>(options_);
+  if (!state_->session.lead()) return false;  // another node seals
+  stats_.leader.store(true);
+  PGconn* c = state_->session.conn();
   if (!state_->loaded) take_over();
 
   const auto now = std::chrono::steady_clock::now();

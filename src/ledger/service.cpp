@@ -127,11 +127,7 @@ asio::awaitable<std::string> LedgerService::entries(http::Request& req) {
   auto page = api::page_request(req, services_.cursors, "ledger");
   std::optional<std::string> scope;
   if (!me.hub_level()) scope = me.agency_code.empty() ? "-" : me.agency_code;
-  std::optional<std::int64_t> after;
-  if (page.after) {
-    if (!page.after->is_number_integer()) bad_query_param("cursor", "is not a cursor of this list");
-    after = page.after->get<std::int64_t>();
-  }
+  const std::optional<std::int64_t> after = page.after_number();
   const pg::Params params = pg::Params()
                                 .add(after)
                                 .add(scope)

@@ -70,11 +70,7 @@ std::optional<std::string> one_of(const http::Request& req, const char* name,
 
 boost::asio::awaitable<std::string> AlertService::list(http::Request& req) {
   auto page = api::page_request(req, services_.cursors, "alerts");
-  std::optional<std::int64_t> after;
-  if (page.after) {
-    if (!page.after->is_number_integer()) bad_query_param("cursor", "is not a cursor of this list");
-    after = page.after->get<std::int64_t>();
-  }
+  const std::optional<std::int64_t> after = page.after_number();
   std::optional<std::string> rule;
   if (auto v = req.query_filter("rule")) {
     bool known = false;

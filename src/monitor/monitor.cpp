@@ -2,14 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
-#include "hub/store/pg.hpp"
+#include "hub/store/leader.hpp"
 
 namespace hub::monitor {
 
 namespace {
 
 // pg_advisory_lock key of the monitor ("hubwarn").
-constexpr const char* kLock = "SELECT pg_try_advisory_lock(6878436279101517)";
+constexpr std::int64_t kLockKey = 6878436279101517;
 
 // An hour's subject: the consumer and the hour's start in UTC.
 #define HUB_HOUR_SUBJECT \
@@ -116,11 +116,6 @@ const std::vector<Rule>& rules() {
   return all;
 }
 
-struct Monitor::State {
-  pg::BlockingConnection conn;
-  bool leader = false;
-};
-
 Monitor::Monitor(MonitorOptions options, sharing::WorkingCalendar calendar)
     : options_(std::move(options)),
       calendar_(std::move(calendar)),
@@ -133,7 +128,7 @@ Monitor::Monitor(MonitorOptions options, sharing::WorkingCalendar calendar)
           [this](const std::exception& e, bool first) {
             if (first) spdlog::warn("early warning: {}", e.what());
             stats_.failures.fetch_add(1, std::memory_order_relaxed);
-            state_.reset();
+            session_.reset();
             stats_.leader.store(false);
           }) {}
 
@@ -143,11 +138,9 @@ void Monitor::start() { loop_.start(); }
 
 void Monitor::stop() {
   loop_.stop();
-  state_.reset();
+  session_.reset();
   stats_.leader.store(false);
 }
-
-void Monitor::wake() { loop_.wake(); }
 
 bool Monitor::off_hours(const sharing::WorkingCalendar& calendar, const MonitorConfig& config,
                         std::chrono::system_clock::time_point at) {
@@ -159,23 +152,15 @@ bool Monitor::off_hours(const sharing::WorkingCalendar& calendar, const MonitorC
 }
 
 void Monitor::round() {
-  if (!state_) {
-    state_ = std::make_unique<State>();
-    state_->conn = pg::connect_blocking(options_.conninfo, options_.connect_timeout);
-    pg::exec_blocking(state_->conn.get(), "SET application_name = 'hub-early-warning'");
+  if (!session_) {
+    session_ = std::make_unique<pg::LeaderSession>(pg::LeaderSession::Options{
+        options_.conninfo, options_.connect_timeout, "SET application_name = 'hub-early-warning'",
+        kLockKey, "early warning: this node evaluates the rules now"});
   }
-  PGconn* c = state_->conn.get();
-  if (!state_->leader) {
-    auto got = pg::exec_blocking(c, kLock, pg::Params());
-    if (got.get_bool(0, 0)) {
-      state_->leader = true;
-      stats_.leader.store(true);
-      spdlog::info("early warning: this node evaluates the rules now");
-    }
-  }
-  if (state_->leader) {
+  PGconn* c = session_->conn();
+  if (session_->lead()) {
+    stats_.leader.store(true);
     const std::uint64_t opened = evaluate();
-    stats_.rounds.fetch_add(1, std::memory_order_relaxed);
     if (opened > 0) {
       stats_.opened.fetch_add(opened, std::memory_order_relaxed);
       spdlog::info("early warning: {} alert(s) opened", opened);
@@ -192,7 +177,7 @@ void Monitor::round() {
 }
 
 std::uint64_t Monitor::evaluate() {
-  PGconn* c = state_->conn.get();
+  PGconn* c = session_->conn();
   const MonitorConfig& cfg = options_.config;
   std::uint64_t opened = 0;
   auto run = [&](const char* sql, const pg::Params& params) {

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "hub/core/text.hpp"
+
 namespace hub::report {
 
 namespace {
@@ -19,26 +21,13 @@ double on_time_share(std::int64_t received, std::int64_t late) {
   return 1.0 - static_cast<double>(late) / static_cast<double>(due);
 }
 
-// A cell of text in a CSV file, quoted when it must be (RFC 4180). A cell a spreadsheet program
-// would take for a formula (=, +, -, @ first) gets a leading apostrophe, so an agency name can
-// never run as one in the reader's spreadsheet (CSV injection).
+// A cell of text in a CSV file (RFC 4180). A cell that a spreadsheet program would take for a
+// formula (=, +, -, @ first) gets a leading apostrophe, so an agency name can never run as one in
+// the reader's spreadsheet (CSV injection).
 void append_csv_text(std::string& out, std::string_view text) {
-  std::string cell;
-  if (!text.empty() && (text[0] == '=' || text[0] == '+' || text[0] == '-' || text[0] == '@' ||
-                        text[0] == '\t' || text[0] == '\r')) {
-    cell += '\'';
-  }
-  cell += text;
-  if (cell.find_first_of(",\"\r\n") == std::string::npos) {
-    out += cell;
-    return;
-  }
-  out += '"';
-  for (char c : cell) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
+  const bool formula = !text.empty() && (text[0] == '=' || text[0] == '+' || text[0] == '-' ||
+                                         text[0] == '@' || text[0] == '\t' || text[0] == '\r');
+  out += csv_cell(formula ? "'" + std::string(text) : std::string(text));
 }
 
 std::string fixed(double v, int decimals) {

@@ -29,6 +29,10 @@ class CursorCodec {
 struct PageRequest {
   std::size_t limit = 100;
   std::optional<nlohmann::json> after;  // the position after which the page starts
+
+  // `after` for lists positioned by a number (ledger index, change number, alert sequence):
+  // nullopt on the first page; 400 validation_failed for a position that is not one.
+  std::optional<std::int64_t> after_number() const;
 };
 
 // limit (default 100, at most 1000) and cursor from the query string.

@@ -13,7 +13,7 @@ namespace hub {
 // A background thread that runs `round` every `interval` until stopped: the ledger's sealer and
 // the early-warning monitor. A round that returns true (more to do) runs again at once; a round
 // that throws goes to `failed` (with `first` set for the first of a run of failures, so a long
-// outage is logged once) and is tried again after the interval. wake() runs the next round now.
+// outage is logged once) and is tried again after the interval.
 class PeriodicThread {
  public:
   using Round = std::function<bool()>;
@@ -28,7 +28,6 @@ class PeriodicThread {
   void start();
   // Returns once the thread has finished its round and ended.
   void stop();
-  void wake();
 
  private:
   void run();
@@ -39,7 +38,6 @@ class PeriodicThread {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
-  bool woken_ = false;
   std::thread thread_;
 };
 

@@ -34,6 +34,10 @@ std::string random_uuid();
 std::vector<std::string> split_csv(std::string_view csv);
 std::string join_csv(const std::vector<std::string>& parts);
 
+// One cell of a CSV file for people (RFC 4180): quoted, its quotes doubled, when it holds a comma,
+// a quote or a line end; as it is otherwise.
+std::string csv_cell(std::string_view text);
+
 // Whether `s` is 1..max characters of [A-Za-z0-9._-].
 bool is_token_chars(std::string_view s, std::size_t max);
 

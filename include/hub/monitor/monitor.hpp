@@ -14,6 +14,7 @@
 #include "hub/core/periodic.hpp"
 #include "hub/http/message.hpp"
 #include "hub/sharing/calendar.hpp"
+#include "hub/store/leader.hpp"
 
 namespace hub::monitor {
 
@@ -32,7 +33,6 @@ struct MonitorOptions {
 
 struct MonitorStats {
   std::atomic<bool> leader{false};
-  std::atomic<std::uint64_t> rounds{0};    // evaluations this node ran
   std::atomic<std::uint64_t> opened{0};    // alerts this node opened
   std::atomic<std::uint64_t> failures{0};  // rounds that failed (database down, ...)
 };
@@ -51,8 +51,6 @@ class Monitor {
 
   void start();
   void stop();
-  // Runs a round now (tests, and the next round after a change an operator wants seen at once).
-  void wake();
   const MonitorStats& stats() const { return stats_; }
   // Prometheus text: open alerts by rule and severity, alerts opened, the leader flag.
   void render_metrics(std::string& out) const;
@@ -62,7 +60,6 @@ class Monitor {
                         std::chrono::system_clock::time_point at);
 
  private:
-  struct State;
   void round();
   std::uint64_t evaluate();
 
@@ -71,7 +68,7 @@ class Monitor {
   MonitorStats stats_;
   mutable std::mutex counts_mutex_;
   std::map<std::string, std::int64_t> open_counts_;  // by rule
-  std::unique_ptr<State> state_;                     // monitor thread only
+  std::unique_ptr<pg::LeaderSession> session_;       // monitor thread only
   std::chrono::steady_clock::time_point next_prune_{};
   PeriodicThread loop_;  // last: its thread stops before the members it uses go
 };
