@@ -2,6 +2,11 @@
 // the browser's time zone, as the hub's reports count days.
 
 export const CITY_TIME_ZONE = 'Asia/Shanghai';
+// Asia/Shanghai is UTC+8 all year (no daylight saving since 1991). Dates and times are computed
+// from this offset, not formatted by Intl with a locale: which locales and time zones a runtime
+// carries differs (Debian's Node.js with the system ICU formats 'en-CA' as 11/28/2026), and the
+// console must write the same day everywhere.
+export const CITY_UTC_OFFSET_MINUTES = 8 * 60;
 
 const pad = (n) => String(n).padStart(2, '0');
 const ymd = (d) => `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
@@ -10,15 +15,23 @@ const parse = (s) => {
   return new Date(Date.UTC(y, m - 1, d));
 };
 
+/** The wall-clock fields of `instant` in the city: {year, month, day, hour, minute, second}. */
+export function cityParts(instant) {
+  const d = new Date(instant.getTime() + CITY_UTC_OFFSET_MINUTES * 60 * 1000);
+  return {
+    year: String(d.getUTCFullYear()).padStart(4, '0'),
+    month: pad(d.getUTCMonth() + 1),
+    day: pad(d.getUTCDate()),
+    hour: pad(d.getUTCHours()),
+    minute: pad(d.getUTCMinutes()),
+    second: pad(d.getUTCSeconds()),
+  };
+}
+
 /** Today in the city. */
 export function cityToday(now = new Date()) {
-  // en-CA formats as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone: CITY_TIME_ZONE,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(now);
+  const p = cityParts(now);
+  return `${p.year}-${p.month}-${p.day}`;
 }
 
 export function isDate(s) {

@@ -1,5 +1,5 @@
 // Numbers and times as the current language writes them; times in the city's time zone.
-import { CITY_TIME_ZONE } from './dates.js';
+import { cityParts } from './dates.js';
 import { locale } from './i18n.js';
 
 export function formatNumber(n, digits) {
@@ -13,20 +13,7 @@ export function formatTime(iso, { seconds = false } = {}) {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', {
-      timeZone: CITY_TIME_ZONE,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: seconds ? '2-digit' : undefined,
-      hourCycle: 'h23',
-    })
-      .formatToParts(d)
-      .map((p) => [p.type, p.value]),
-  );
+  const parts = cityParts(d);
   const time = `${parts.hour}:${parts.minute}${seconds ? `:${parts.second}` : ''}`;
   return `${parts.year}-${parts.month}-${parts.day} ${time}`;
 }

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { addDays, cityToday, daysBetween, isDate, lastDays, lastMonth, thisMonth, thisQuarter } from '../src/dates.js';
+import { formatTime } from '../src/format.js';
 import { dictionaries, getLang, setLang, t, tv } from '../src/i18n.js';
 import { canSee, pagesFor } from '../src/roles.js';
 
@@ -85,4 +86,19 @@ test('report periods', () => {
   // The city's day: 2026-11-27T17:00Z is already the 28th in Asia/Shanghai.
   assert.equal(cityToday(new Date('2026-11-27T17:00:00Z')), '2026-11-28');
   assert.equal(cityToday(new Date('2026-11-27T15:59:59Z')), '2026-11-27');
+  // Year ends and leap days cross in the city's time, not UTC's.
+  assert.equal(cityToday(new Date('2026-12-31T16:00:00Z')), '2027-01-01');
+  assert.equal(cityToday(new Date('2028-02-28T16:30:00Z')), '2028-02-29');
+});
+
+test('times are written in the city whatever locale data or time zone the runtime has', () => {
+  assert.equal(formatTime('2026-11-27T17:05:09Z'), '2026-11-28 01:05');
+  assert.equal(formatTime('2026-11-27T17:05:09.123456Z', { seconds: true }), '2026-11-28 01:05:09');
+  assert.equal(formatTime(''), '—');
+  assert.equal(formatTime('not a time'), 'not a time');
+  // No date or time is written by a locale's formatting (its data differs between runtimes).
+  for (const file of ['dates.js', 'format.js']) {
+    const src = readFileSync(new URL(`../src/${file}`, import.meta.url), 'utf8');
+    assert.ok(!/DateTimeFormat|toLocale(Date|Time)String/.test(src), `${file} formats dates with Intl`);
+  }
 });
