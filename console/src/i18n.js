@@ -228,6 +228,7 @@ const zh = {
   'rule.overdue_application': '共享申请超期未办',
   'rule.overdue_objection': '数据异议超期未处理',
   'rule.stale_resource': '资源超期未更新',
+  'rule.verify_enumeration': '核验请求疑似枚举探测',
 
   'ledger.title': '共享日志核验',
   'ledger.intro': '输入一次数据请求的请求编号（X-Request-Id），在浏览器内独立核验其共享日志记录：叶子哈希、检查点签名和包含性证明。',
@@ -510,6 +511,7 @@ const en = {
   'rule.overdue_application': 'Application overdue',
   'rule.overdue_objection': 'Objection overdue',
   'rule.stale_resource': 'Resource not updated',
+  'rule.verify_enumeration': 'Verify requests probing for data',
 
   'ledger.title': 'Ledger lookup',
   'ledger.intro': "Enter a data request's id (X-Request-Id) to check its share-ledger entry in your browser: leaf hash, checkpoint signature and inclusion proof.",

@@ -1,6 +1,8 @@
 #include "hub/api/catalog_api.hpp"
 
 #include <charconv>
+#include <limits>
+#include <optional>
 
 #include "hub/api/json_body.hpp"
 #include "hub/catalog/resource.hpp"
@@ -26,6 +28,22 @@ json checked_document(const json& body) {
 
 const auto kWriters = {Role::hub_admin, Role::agency_cdo, Role::agency_data_officer};
 
+}  // namespace
+
+namespace {
+// A positive decimal integer, however large (capped at INT_MAX, which no version reaches).
+std::optional<int> positive_number(std::string_view text) {
+  if (text.empty() || text.size() > 64 || text[0] == '0') return std::nullopt;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  long long v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec == std::errc::result_out_of_range || v > std::numeric_limits<int>::max()) {
+    return std::numeric_limits<int>::max();
+  }
+  return static_cast<int>(v);
+}
 }  // namespace
 
 void register_catalog_routes(http::Router& router, catalog::CatalogService& service) {
@@ -79,12 +97,9 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
   router.add(Verb::get, "/api/v1/resources/{code}/versions/{version}", Access::principal(),
              [&service](Request& req) -> awaitable<Response> {
                const std::string code(req.param("code"));
-               const auto text = req.param("version");
-               int version = 0;
-               auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
-               if (ec != std::errc{} || end != text.data() + text.size() || version < 1) {
-                 throw ApiError(ErrorCode::not_found, "no such version");
-               }
+               auto n = positive_number(req.param("version"));
+               if (!n) throw ApiError(ErrorCode::not_found, "no such version");
+               const int version = *n;
                auto out = co_await service.version(req, code, version, false);
                co_return Response::json(Status::ok, json_text(out));
              });
@@ -94,12 +109,15 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
                const std::string code(req.param("code"));
                int version = 0;
                if (auto v = req.query_param("version")) {
-                 auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), version);
-                 if (ec != std::errc{} || end != v->data() + v->size() || version < 1) {
+                 // Any positive integer is a version number; one that does not exist (however
+                 // large) is 404 like any other.
+                 auto n = positive_number(*v);
+                 if (!n) {
                    throw ApiError(ErrorCode::validation_failed,
                                   "version must be a positive integer",
                                   {{"version", "must be a positive integer"}}, 400);
                  }
+                 version = *n;
                }
                auto out = co_await service.version(req, code, version, true);
                auto r = Response::json(Status::ok, json_text(out));
@@ -113,9 +131,9 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
              [&service](Request& req) -> awaitable<Response> {
                JsonBody body(req);
                auto provider = body.string("provider_code", true, 18);
-               auto type_name = body.string("type_name", true, 100);
+               auto type_name = body.line("type_name", true, 100);
                auto type_code = body.string("type_code", true, 50);
-               auto name = body.string("name", false, 200);
+               auto name = body.line("name", false, 200);
                auto summary = body.string("summary", false, 2000);
                auto share_type = body.string("share_type", false, 20);
                auto conditions = body.string("share_conditions", false, 2000);

@@ -18,7 +18,7 @@ void register_exchange_routes(http::Router& router, exchange::ExchangeService& s
              [&service](Request& req) -> awaitable<Response> {
                const std::string code(req.param("code"));
                const std::string key(req.param("key"));
-               nlohmann::json data = body_object(req);
+               nlohmann::json data = body_object(req, true);
                auto w = co_await service.put(req, code, key, std::move(data));
                co_return Response::json(w.created ? Status::created : Status::ok,
                                         json_text({{"key", w.key}, {"version", w.version}}));
@@ -43,7 +43,7 @@ void register_exchange_routes(http::Router& router, exchange::ExchangeService& s
   router.add(Verb::post, "/api/v1/resources/{code}/verify", Access::principal(),
              [&service](Request& req) -> awaitable<Response> {
                const std::string code(req.param("code"));
-               const nlohmann::json body = body_object(req);
+               const nlohmann::json body = body_object(req, true);
                auto out = co_await service.verify(req, code, body);
                co_return Response::json(Status::ok, std::move(out));
              },
@@ -65,7 +65,7 @@ void register_exchange_routes(http::Router& router, exchange::ExchangeService& s
   router.add(Verb::post, "/api/v1/resources/{code}/aggregate", Access::principal(),
              [&service](Request& req) -> awaitable<Response> {
                const std::string code(req.param("code"));
-               const nlohmann::json body = body_object(req);
+               const nlohmann::json body = body_object(req, true);
                auto out = co_await service.aggregate(req, code, body);
                co_return Response::json(Status::ok, std::move(out));
              },

@@ -1,5 +1,8 @@
 #include "hub/api/json_body.hpp"
 
+#include "hub/core/json.hpp"
+#include "hub/core/text.hpp"
+
 namespace hub::api {
 
 using nlohmann::json;
@@ -12,17 +15,26 @@ std::size_t utf8_chars(std::string_view s) {
   return n;
 }
 
-std::string json_text(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+std::string json_text(const json& value) { return hub::json_text(value); }
+
+json parse_json_text(std::string_view text, bool exact_numbers) {
+  JsonError error;
+  JsonLimits limits;
+  limits.exact_numbers = exact_numbers;
+  auto body = text.empty() ? std::nullopt : hub::parse_json(text, error, limits);
+  if (!body) {
+    // Not JSON, nested too deep, a member name twice: the request is malformed (400).
+    const std::string why = text.empty() ? "the body is empty" : error.message;
+    throw ApiError(
+        ErrorCode::validation_failed, "the body is not acceptable JSON: " + why,
+        {{"body", why + (text.empty() ? "" : " (at byte " + std::to_string(error.offset) + ")")}},
+        400);
+  }
+  return std::move(*body);
 }
 
-json parse_json(const http::Request& request) {
-  const auto& text = request.message.body();
-  auto body = json::parse(text, nullptr, false);
-  if (text.empty() || body.is_discarded()) {
-    throw ApiError(ErrorCode::validation_failed, "the body is not valid JSON", {}, 400);
-  }
-  return body;
+json parse_json(const http::Request& request, bool exact_numbers) {
+  return parse_json_text(request.message.body(), exact_numbers);
 }
 
 JsonBody::JsonBody(const http::Request& request) {
@@ -30,10 +42,7 @@ JsonBody::JsonBody(const http::Request& request) {
   if (text.empty()) {
     throw ApiError(ErrorCode::validation_failed, "a JSON object body is required", {}, 422);
   }
-  body_ = json::parse(text, nullptr, false);
-  if (body_.is_discarded()) {
-    throw ApiError(ErrorCode::validation_failed, "the body is not valid JSON", {}, 400);
-  }
+  body_ = parse_json_text(text, false);
   if (!body_.is_object()) {
     throw ApiError(ErrorCode::validation_failed, "the body must be a JSON object", {}, 422);
   }
@@ -69,7 +78,7 @@ std::optional<std::string> JsonBody::string(std::string_view field, bool require
   }
   auto s = v->get<std::string>();
   if (s.find('\0') != std::string::npos) {
-    error(std::string(field), "must not contain NUL characters");
+    error(std::string(field), "must not contain U+0000");
     return std::nullopt;
   }
   if (required && s.empty()) {
@@ -78,6 +87,16 @@ std::optional<std::string> JsonBody::string(std::string_view field, bool require
   }
   if (utf8_chars(s) > max_chars) {
     error(std::string(field), "must be at most " + std::to_string(max_chars) + " characters");
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::optional<std::string> JsonBody::line(std::string_view field, bool required,
+                                          std::size_t max_chars) {
+  auto s = string(field, required, max_chars);
+  if (s && has_control_characters(*s)) {
+    error(std::string(field), "must be a single line without control characters");
     return std::nullopt;
   }
   return s;
@@ -135,13 +154,21 @@ std::optional<std::vector<std::string>> JsonBody::strings(std::string_view field
   std::vector<std::string> out;
   for (std::size_t i = 0; i < v->size(); ++i) {
     const auto& item = (*v)[i];
-    if (!item.is_string() || utf8_chars(item.get<std::string>()) > max_chars ||
-        item.get<std::string>().find('\0') != std::string::npos) {
-      error(std::string(field) + "[" + std::to_string(i) + "]",
-            "must be a string of at most " + std::to_string(max_chars) + " characters");
+    const std::string name = std::string(field) + "[" + std::to_string(i) + "]";
+    if (!item.is_string()) {
+      error(name, "must be a string");
       return std::nullopt;
     }
-    out.push_back(item.get<std::string>());
+    const auto& text = item.get_ref<const std::string&>();
+    if (text.find('\0') != std::string::npos) {
+      error(name, "must not contain U+0000");
+      return std::nullopt;
+    }
+    if (utf8_chars(text) > max_chars) {
+      error(name, "must be at most " + std::to_string(max_chars) + " characters");
+      return std::nullopt;
+    }
+    out.push_back(text);
   }
   return out;
 }
@@ -159,8 +186,8 @@ void JsonBody::finish() {
   }
 }
 
-nlohmann::json body_object(const http::Request& request) {
-  auto body = parse_json(request);
+nlohmann::json body_object(const http::Request& request, bool exact_numbers) {
+  auto body = parse_json(request, exact_numbers);
   if (!body.is_object()) {
     throw ApiError(ErrorCode::validation_failed, "the body must be a JSON object", {}, 422);
   }

@@ -93,7 +93,7 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                JsonBody body(req);
                members::MembersService::NewAgency a;
                auto code = body.string("code", true, 18);
-               auto name = body.string("name", true, 200);
+               auto name = body.line("name", true, 200);
                auto level = body.string("level", true, 20);
                a.parent_code = body.string("parent_code", false, 18);
                if (code && !members::valid_uscc(*code)) {
@@ -136,7 +136,7 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                JsonBody body(req);
                members::MembersService::NewPrincipal p;
                auto agency = body.string("agency_code", false, 18);
-               auto name = body.string("name", true, 100);
+               auto name = body.line("name", true, 100);
                auto kind = body.string("kind", true, 10);
                auto roles = read_roles(body, true);
                p.password = body.string("password", false, 200);

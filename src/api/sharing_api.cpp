@@ -74,7 +74,17 @@ void register_sharing_routes(http::Router& router, sharing::SharingService& serv
   router.add(Verb::post, "/api/v1/resources/{code}/records/{key}/objections", Access::principal(),
              [&service](Request& req) -> awaitable<Response> {
                const std::string code(req.param("code"));
-               const std::string key(req.param("key"));
+               const std::optional<std::string> key(req.param("key"));
+               const json body = body_object(req);
+               auto out = co_await service.object(req, code, key, body);
+               co_return Response::json(Status::created, json_text(out));
+             });
+  // The same for a record named in the body by its key or by the caller's ref (API.md Part 2:
+  // a consumer whose grant masks the key has the ref).
+  router.add(Verb::post, "/api/v1/resources/{code}/objections", Access::principal(),
+             [&service](Request& req) -> awaitable<Response> {
+               const std::string code(req.param("code"));
+               const std::optional<std::string> key;
                const json body = body_object(req);
                auto out = co_await service.object(req, code, key, body);
                co_return Response::json(Status::created, json_text(out));

@@ -122,6 +122,7 @@ void App::start() {
   monitor::MonitorOptions monitor_options;
   monitor_options.conninfo = app_conninfo_;
   monitor_options.config = config_.monitor;
+  monitor_options.verify_misses_per_hour = config_.exchange.verify_misses_per_hour;
   monitor_options.connect_timeout = config_.database.connect_timeout;
   monitor_ = std::make_unique<monitor::Monitor>(monitor_options, sharing_->calendar());
   load_console();
@@ -238,7 +239,9 @@ void App::start_migrator() {
         int applied = pg::migrate(conn.get(), pg::embedded_migrations());
         spdlog::info("database schema at version {} ({} migration(s) applied now)",
                      pg::latest_migration_version(), applied);
-        services_->cursors.set_key(members::load_cursor_key(conn.get()));
+        services_->cursors.set_key(members::load_hub_key(conn.get(), "cursor", 32));
+        services_->record_refs.set_key(
+            members::load_hub_key(conn.get(), "record_ref", exchange::RecordRefs::kKeyBytes));
         if (!config_.bootstrap_admin_token.empty() &&
             members::bootstrap_admin(conn.get(), config_.bootstrap_admin_token,
                                      config_.auth.token_ttl_days_max)) {

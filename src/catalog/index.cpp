@@ -51,6 +51,7 @@ std::shared_ptr<const IndexEntry> CatalogIndex::find(std::string_view code) cons
 
 void CatalogIndex::put(const std::string& code, std::optional<IndexEntry> entry) {
   std::lock_guard lock(write_mutex_);
+  puts_.record(code, entry);
   auto next = std::make_shared<Map>(*current_.load());
   if (entry) {
     (*next)[code] = std::move(*entry);
@@ -81,11 +82,22 @@ std::vector<std::string> CatalogIndex::search(const Principal& caller, const Sea
 }
 
 void CatalogIndex::load_all(PGconn* conn) {
+  {
+    std::lock_guard lock(write_mutex_);
+    puts_.begin();
+  }
   auto r = pg::exec_blocking(conn, kAll, pg::Params());
   auto next = std::make_shared<Map>();
   for (int i = 0; i < r.rows(); ++i)
     (*next)[std::string(r.get(i, 0))] = entry_of(resource_json(r, i));
   std::lock_guard lock(write_mutex_);
+  puts_.finish([&](const std::string& code, const std::optional<IndexEntry>& e) {
+    if (e) {
+      (*next)[code] = *e;
+    } else {
+      next->erase(code);
+    }
+  });
   current_.store(std::move(next));
   loaded_.store(true);
 }

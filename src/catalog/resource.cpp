@@ -6,6 +6,7 @@
 
 #include "hub/api/json_body.hpp"
 #include "hub/core/dates.hpp"
+#include "hub/core/text.hpp"
 #include "hub/members/credentials.hpp"
 
 namespace hub::catalog {
@@ -60,7 +61,7 @@ class Reader {
     }
     auto s = v->get<std::string>();
     if (s.find('\0') != std::string::npos) {
-      error(field, "must not contain NUL characters");
+      error(field, "must not contain U+0000");
       return std::nullopt;
     }
     if (required && s.empty()) {
@@ -133,6 +134,9 @@ std::optional<json> validate_resource(const json& body, std::vector<FieldError>&
   Reader r(body, "", errors);
   json doc;
   doc["name"] = r.text("name", true, 200).value_or("");
+  if (has_control_characters(doc["name"].get<std::string>())) {
+    r.error("name", "must be a single line without control characters");
+  }
   doc["summary"] = r.text("summary", true, 2000).value_or("");
   auto provider = r.text("provider_code", true, 18);
   if (provider && !members::valid_uscc(*provider)) {

@@ -73,8 +73,15 @@ constexpr pg::Query kTransition{
     "    retired_at = CASE WHEN $2 = 'retired' THEN now() ELSE retired_at END"
     "  WHERE code = $1 AND status = ANY (string_to_array($3, ',')) RETURNING *),"
     " l AS (INSERT INTO admin_log (actor_id, action, object_type, object_id, agency_code, detail)"
-    "       SELECT $4, $2, 'resource', code, provider_code, '{}'::jsonb FROM r)"
-    " SELECT " HUB_RESOURCE_COLUMNS ", pg_notify('hub_directory', 'resource:' || r.code) FROM r"};
+    "       SELECT $4, $2, 'resource', code, provider_code, '{}'::jsonb FROM r),"
+    // Retiring ends the resource's live grants (API.md Part 2), and every node hears of each.
+    " e AS (UPDATE grants g SET ended_at = now() FROM r"
+    "       WHERE r.status = 'retired' AND g.resource_code = r.code"
+    "       AND g.ended_at IS NULL AND g.revoked_at IS NULL RETURNING g.id),"
+    " n AS (SELECT count(pg_notify('hub_directory', 'grant:' || e.id)) AS c FROM e)"
+    " SELECT " HUB_RESOURCE_COLUMNS
+    ", pg_notify('hub_directory', 'resource:' || r.code), n.c"
+    " FROM r, n"};
 
 constexpr pg::Query kGet{"catalog_get", "SELECT " HUB_RESOURCE_COLUMNS
                                         ", r.provider_code FROM resources r "
@@ -224,9 +231,9 @@ asio::awaitable<std::string> CatalogService::search(http::Request& req) {
   if (page.after) filter.after = page.after->get<std::string>();
   if (auto q = req.query_filter("q")) filter.q = lower_ascii(*q);
   filter.provider = req.query_filter("provider");
-  filter.share_type = req.query_filter("share_type");
-  filter.status = req.query_filter("status");
-  filter.category = req.query_filter("category");
+  filter.share_type = req.query_choice("share_type", {"unconditional", "conditional", "none"});
+  filter.status = req.query_choice("status", {"draft", "published", "retired"});
+  filter.category = req.query_choice("category", {"basic", "theme", "department"});
   filter.limit = page.limit;
   std::string last;
   const auto found = index_.search(*req.principal, filter, last);

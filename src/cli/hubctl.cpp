@@ -835,6 +835,9 @@ std::unique_ptr<Api> demo_person(const Options& o, const std::string& name) {
 // applied for by tax (approved), human resources (pending) and statistics (rejected); market
 // regulation takes tax's open credit ratings (granted at once); power supply waits on human
 // resources; and tax has raised an objection on a registration record.
+// The service item (政务服务事项编码) the demo's verify grant is bound to.
+constexpr const char* kDemoServiceItem = "11440100MB2C92175P4442011017000";
+
 void demo_sharing(const Options& o, Api& admin, std::ostream& out, std::ostream& err) {
   auto existing = admin.all("/api/v1/applications");
   if (!existing.empty()) {
@@ -900,12 +903,7 @@ void demo_sharing(const Options& o, Api& admin, std::ostream& out, std::ostream&
                  {"operations", {"aggregate"}},
                  {"purpose", "企业用工与用电关联分析（仅统计）"},
                  {"valid_until", until}});
-    // An open objection: tax finds a registration's legal person out of date.
-    tax->call(verb::post,
-              "/api/v1/resources/" + registration + "/records/91440101MA59XK2L3N/objections",
-              {{"items", {"legal_person"}},
-               {"description", "该企业法定代表人已于2026年9月变更，登记信息未更新"}});
-    out << "sharing: 5 applications (approved, automatic, pending ×2, rejected), 1 objection\n";
+    out << "sharing: 5 applications (approved, automatic, pending ×2, rejected)\n";
   } catch (const std::exception& e) {
     err << "demo sharing: " << e.what() << "\n";
   }
@@ -1013,11 +1011,13 @@ void demo_records(const Options& o, Api& admin, const nlohmann::json& tokens, st
     auto police = demo_person(o, "gzga-officer");
     auto stats = demo_person(o, "gztj-cdo");
     auto market = demo_person(o, "gzsc-officer");
+    // Bound to one service item (政务服务事项编码): each verify under the grant names it.
     auto verify_app = hr->call(verb::post, "/api/v1/applications",
                                {{"resource_code", res},
                                 {"items", {"id_number", "name"}},
                                 {"operations", {"verify"}},
                                 {"purpose", "社保业务办理中核验参保人身份"},
+                                {"purpose_codes", {kDemoServiceItem}},
                                 {"legal_basis", "《社会保险法》"},
                                 {"valid_until", "2027-06-30"}});
     police->call(verb::post,
@@ -1044,12 +1044,22 @@ void demo_records(const Options& o, Api& admin, const nlohmann::json& tokens, st
         as("gzsw-system"));
     out << "  tax reads " << first["uscc"].get<std::string>()
         << " (legal person masked): " << read.body << "\n";
+    // An open objection: tax finds that registration's legal person out of date.
+    auto tax = demo_person(o, "gzsw-officer");
+    tax->call(
+        verb::post,
+        "/api/v1/resources/" + reg + "/records/" + first["uscc"].get<std::string>() + "/objections",
+        {{"items", {"legal_person"}},
+         {"description", "该企业法定代表人已于2026年9月变更，登记信息未更新"}});
+    out << "  tax objects to that registration's legal person (an open objection)\n";
 
+    auto verify_headers = as("gzrs-system");
+    verify_headers.emplace_back("X-Purpose-Code", kDemoServiceItem);
     auto verify = c.request(
         verb::post, "/api/v1/resources/" + res + "/verify",
         nlohmann::json{{"key", resident["id_number"]}, {"claims", {{"name", resident["name"]}}}}
             .dump(),
-        as("gzrs-system"));
+        verify_headers);
     out << "  human resources verifies a resident's name: " << verify.body << "\n";
     auto agg = c.request(
         verb::post, "/api/v1/resources/" + reg + "/aggregate",

@@ -104,6 +104,7 @@ ClientResponse HttpsClient::request(
       bool keep_alive = false;
       auto out = read_response(keep_alive);
       if (!keep_alive) close();
+      if (options_.observer) options_.observer(verb, target, out);
       return out;
     } catch (const boost::system::system_error&) {
       close();
@@ -154,6 +155,7 @@ ClientResponse HttpsClient::upload(
   bool keep_alive = false;
   auto out = read_response(keep_alive);
   close();
+  if (options_.observer) options_.observer(verb, target, out);
   return out;
 }
 

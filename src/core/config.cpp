@@ -1,14 +1,17 @@
 #include "hub/core/config.hpp"
 
-#include "hub/core/principal.hpp"
-
 #include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
 #include <thread>
 #include <vector>
+
+#include "hub/core/json.hpp"
+#include "hub/core/principal.hpp"
 
 extern char** environ;
 
@@ -137,6 +140,19 @@ const std::vector<Field>& fields() {
                          &DatabaseConfig::retry_backoff, 0, 600000));
     f.push_back(uint_field("limits.max_connections", &Config::limits,
                            &LimitsConfig::max_connections, 1, 1000000));
+    f.push_back(uint_field("limits.connections_per_address", &Config::limits,
+                           &LimitsConfig::connections_per_address, 1, 1000000));
+    f.push_back(uint_field("limits.imports_per_agency", &Config::limits,
+                           &LimitsConfig::imports_per_agency, 1, 1000));
+    f.push_back(uint_field("limits.imports_per_node", &Config::limits,
+                           &LimitsConfig::imports_per_node, 1, 1000));
+    f.push_back(uint_field("limits.import_min_bytes_per_second", &Config::limits,
+                           &LimitsConfig::import_min_bytes_per_second, 0, 1ull << 30));
+    f.push_back(ms_field("limits.import_rate_window_ms", &Config::limits,
+                         &LimitsConfig::import_rate_window, 1000, 3600000));
+    f.push_back(uint_field("exchange.verify_misses_per_hour", &Config::exchange,
+                           &ExchangeConfig::verify_misses_per_hour, 1, 1000000));
+    f.push_back(string_field("exchange.spool_dir", &Config::exchange, &ExchangeConfig::spool_dir));
     f.push_back(uint_field("limits.header_limit_bytes", &Config::limits,
                            &LimitsConfig::header_limit, 1024, 1024 * 1024));
     f.push_back(uint_field("limits.json_body_limit_bytes", &Config::limits,
@@ -366,20 +382,20 @@ unsigned Config::effective_threads() const {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-Config load_config(const std::filesystem::path& path,
+namespace {
+Config config_from(const std::optional<std::string_view>& text, const std::string& origin,
                    const std::map<std::string, std::string>& env) {
   Config c;
-  if (!path.empty()) {
-    std::ifstream in(path);
-    if (!in) throw ConfigError("cannot read config file '" + path.string() + "'");
-    json doc;
-    try {
-      doc = json::parse(in);
-    } catch (const json::parse_error& e) {
-      throw ConfigError("config file '" + path.string() + "' is not valid JSON: " + e.what());
+  if (text) {
+    // Strict like a request body: nesting bounded, a key given twice is a mistake, not a choice.
+    JsonError error;
+    auto doc = parse_json(*text, error);
+    if (!doc) {
+      throw ConfigError("config file '" + origin + "' is not valid JSON: " + error.message +
+                        " (at byte " + std::to_string(error.offset) + ")");
     }
-    if (!doc.is_object()) throw ConfigError("config file must hold a JSON object");
-    apply_json(c, doc, "");
+    if (!doc->is_object()) throw ConfigError("config file must hold a JSON object");
+    apply_json(c, *doc, "");
   }
   for (const auto& [var, key] : env_keys()) {
     auto it = env.find(var);
@@ -392,6 +408,21 @@ Config load_config(const std::filesystem::path& path,
   }
   validate(c);
   return c;
+}
+}  // namespace
+
+Config load_config(const std::filesystem::path& path,
+                   const std::map<std::string, std::string>& env) {
+  if (path.empty()) return config_from(std::nullopt, "", env);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError("cannot read config file '" + path.string() + "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return config_from(text.str(), path.string(), env);
+}
+
+Config load_config_text(std::string_view json_text, const std::map<std::string, std::string>& env) {
+  return config_from(json_text, "(text)", env);
 }
 
 std::map<std::string, std::string> process_env() {

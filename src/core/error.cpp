@@ -28,6 +28,8 @@ constexpr ErrorInfo info(ErrorCode code) {
       return {"purpose_required", 400, "Purpose required"};
     case ErrorCode::no_grant:
       return {"no_grant", 403, "No grant"};
+    case ErrorCode::purpose_mismatch:
+      return {"purpose_mismatch", 403, "Purpose mismatch"};
     case ErrorCode::not_shareable:
       return {"not_shareable", 422, "Not shareable"};
     case ErrorCode::conflict:
@@ -38,6 +40,12 @@ constexpr ErrorInfo info(ErrorCode code) {
       return {"payload_too_large", 431, "Request header fields too large"};
     case ErrorCode::rate_limited:
       return {"rate_limited", 429, "Too many requests"};
+    case ErrorCode::request_timeout:
+      // A body that arrives slower than the hub waits for (imports under their minimum rate).
+      return {"request_timeout", 408, "Request timeout"};
+    case ErrorCode::not_implemented:
+      // A Transfer-Encoding the hub does not read (RFC 9112 §6.1).
+      return {"not_implemented", 501, "Not implemented"};
     case ErrorCode::unavailable:
       return {"unavailable", 503, "Service unavailable"};
     case ErrorCode::internal:

@@ -163,9 +163,14 @@ std::string join_csv(const std::vector<std::string>& parts) {
 }
 
 std::string csv_cell(std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+  // A cell a spreadsheet program would take for a formula (=, +, -, @, tab or carriage return
+  // first) gets a leading apostrophe, so a name can never run as one (CSV injection).
+  const bool formula = !text.empty() && (text[0] == '=' || text[0] == '+' || text[0] == '-' ||
+                                         text[0] == '@' || text[0] == '\t' || text[0] == '\r');
+  std::string cell = formula ? "'" + std::string(text) : std::string(text);
+  if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;
   std::string out = "\"";
-  for (char c : text) {
+  for (char c : cell) {
     if (c == '"') out += '"';
     out += c;
   }
@@ -180,6 +185,22 @@ bool is_token_chars(std::string_view s, std::size_t max) {
     if (!ok) return false;
   }
   return true;
+}
+
+bool has_control_characters(std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return true;
+    if (c == 0xc2 && i + 1 < s.size()) {
+      const auto d = static_cast<unsigned char>(s[i + 1]);
+      if (d >= 0x80 && d <= 0x9f) return true;  // U+0080..U+009F
+    }
+    if (c == 0xe2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80) {
+      const auto d = static_cast<unsigned char>(s[i + 2]);
+      if (d == 0xa8 || d == 0xa9) return true;  // U+2028, U+2029
+    }
+  }
+  return false;
 }
 
 }  // namespace hub

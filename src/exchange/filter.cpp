@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "hub/core/error.hpp"
+#include "hub/core/json.hpp"
 
 namespace hub::exchange {
 
@@ -58,12 +59,23 @@ std::vector<Condition> parse_filter(std::string_view text, const RecordSchema& s
     } else {
       while (i < text.size() && text[i] != ' ' && text[i] != '\t') ++i;
     }
-    c.value = json::parse(text.substr(start, i - start), nullptr, false);
-    if (c.value.is_discarded() || c.value.is_object() || c.value.is_array() || start == i) {
+    // A literal is one scalar: parsed with the rules of any client JSON, numbers exactly.
+    JsonError error;
+    JsonLimits limits;
+    limits.max_depth = 1;
+    limits.exact_numbers = true;
+    auto value =
+        start == i ? std::nullopt : parse_json(text.substr(start, i - start), error, limits);
+    if (!value || value->is_object() || value->is_array()) {
       bad("the value for '" + c.item + "' is not a JSON literal");
     }
+    c.value = std::move(*value);
+    if (c.value.is_string() &&
+        c.value.get_ref<const std::string&>().find('\0') != std::string::npos) {
+      bad("the value for '" + c.item + "' holds U+0000");
+    }
     if (!c.value.is_null()) {
-      const bool fits = numeric(item->type)               ? c.value.is_number()
+      const bool fits = numeric(item->type)               ? is_any_number(c.value)
                         : item->type == ItemType::boolean ? c.value.is_boolean()
                                                           : c.value.is_string();
       if (!fits) bad("the value for '" + c.item + "' is not of the item's type");
@@ -101,11 +113,11 @@ void append_conditions(std::string& sql, pg::Params& params, const std::vector<C
     static const std::map<std::string, std::string> sql_op = {
         {"eq", "="}, {"ne", "<>"}, {"gt", ">"}, {"ge", ">="}, {"lt", "<"}, {"le", "<="}};
     if (item.type == ItemType::boolean) {
-      sql += " AND (data->" + name + ") " + sql_op.at(c.op) + " " + placeholder(c.value.dump()) +
-             "::jsonb";
+      sql += " AND (data->" + name + ") " + sql_op.at(c.op) + " " +
+             placeholder(json_text(c.value)) + "::jsonb";
     } else if (numeric(item.type)) {
       sql += " AND (data->>" + name + ")::numeric " + sql_op.at(c.op) + " " +
-             placeholder(c.value.dump()) + "::numeric";
+             placeholder(number_text(c.value)) + "::numeric";
     } else if (c.op == "prefix") {
       sql +=
           " AND starts_with(data->>" + name + ", " + placeholder(c.value.get<std::string>()) + ")";

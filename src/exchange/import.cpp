@@ -9,7 +9,15 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
 #include "hub/core/error.hpp"
+#include "hub/core/json.hpp"
 #include "hub/core/text.hpp"
 #include "hub/core/worker.hpp"
 #include "hub/exchange/service.hpp"
@@ -28,17 +36,15 @@ constexpr std::size_t kMaxLine = 1024 * 1024;
 
 constexpr pg::Query kBegin{"import_begin", "BEGIN"};
 constexpr pg::Query kCommit{"import_commit", "COMMIT"};
-constexpr pg::Query kRollback{"import_rollback", "ROLLBACK"};
-constexpr pg::Query kSequence{
-    "import_sequence",
-    "INSERT INTO record_sequences (resource_code) VALUES ($1) ON CONFLICT DO NOTHING"};
 // One batch: its change numbers taken at once, then every row inserted or its version raised.
+// One statement, so a batch of a non-atomic import is committed whole or not at all.
 constexpr pg::Query kBatch{
     "import_batch",
     "WITH rows AS (SELECT * FROM unnest($2::text[], $3::jsonb[]) WITH ORDINALITY AS u(key, data, "
     "n)), "
-    "s AS (UPDATE record_sequences SET next_seq = next_seq + $4::bigint WHERE resource_code = $1 "
-    "      RETURNING next_seq - $4::bigint AS first) "
+    "s AS (INSERT INTO record_sequences AS q (resource_code, next_seq) VALUES ($1, 1 + $4::bigint) "
+    "      ON CONFLICT (resource_code) DO UPDATE SET next_seq = q.next_seq + $4::bigint "
+    "      RETURNING q.next_seq - $4::bigint AS first) "
     "INSERT INTO records AS r (resource_code, key, version, data, deleted, updated_at, seq) "
     "SELECT $1, rows.key, 1, rows.data, false, now(), s.first + rows.n - 1 FROM rows, s "
     "ON CONFLICT (resource_code, key) DO UPDATE SET version = r.version + 1, "
@@ -109,8 +115,12 @@ std::optional<json> cell_value(const Item& item, const std::string& cell, std::s
       return json(v);
     }
     case ItemType::number: {
-      auto v = json::parse(cell, nullptr, false);
-      if (!v.is_number()) {
+      // Kept exactly as written (a raw number when a double would change it).
+      JsonError error;
+      JsonLimits limits;
+      limits.exact_numbers = true;
+      auto v = is_json_number(cell) ? parse_json(cell, error, limits) : std::nullopt;
+      if (!v || !is_any_number(*v)) {
         why = item.name + ": must be a number";
         return std::nullopt;
       }
@@ -124,6 +134,124 @@ std::optional<json> cell_value(const Item& item, const std::string& cell, std::s
     default:
       return json(cell);
   }
+}
+
+// An atomic import's checked rows, kept on local disk until the whole body has arrived: the
+// import then writes them in one transaction, so no database connection waits on the client.
+// The file is unlinked from the start (O_TMPFILE, or unlinked right after mkstemp): it goes
+// with the descriptor, whatever ends the import.
+class Spool {
+ public:
+  explicit Spool(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    fd_ = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd_ < 0) {
+      std::string tmpl = (dir / "import-XXXXXX").string();
+      fd_ = ::mkostemp(tmpl.data(), O_CLOEXEC);
+      if (fd_ >= 0) ::unlink(tmpl.c_str());
+    }
+    if (fd_ < 0) {
+      throw std::runtime_error("cannot make an import spool file in " + dir.string() + ": " +
+                               std::strerror(errno));
+    }
+  }
+  ~Spool() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Spool(const Spool&) = delete;
+  Spool& operator=(const Spool&) = delete;
+
+  void add(std::string_view key, std::string_view data) {
+    put_length(key.size());
+    buffer_.append(key);
+    put_length(data.size());
+    buffer_.append(data);
+    ++rows_;
+    if (buffer_.size() >= kFlushBytes) flush();
+  }
+  std::size_t rows() const { return rows_; }
+
+  // Reads the rows back in order, `batch` rows at a time, into `out`; false at the end.
+  void rewind() {
+    flush();
+    if (::lseek(fd_, 0, SEEK_SET) < 0) fail("seek");
+    buffer_.clear();
+    pos_ = 0;
+  }
+  bool next(std::vector<std::pair<std::string, std::string>>& out, std::size_t batch) {
+    out.clear();
+    while (out.size() < batch) {
+      std::uint32_t klen = 0, dlen = 0;
+      if (!take(&klen, 4)) break;
+      std::string key(klen, '\0');
+      if (!take(key.data(), klen) || !take(&dlen, 4)) fail("read");
+      std::string data(dlen, '\0');
+      if (!take(data.data(), dlen)) fail("read");
+      out.emplace_back(std::move(key), std::move(data));
+    }
+    return !out.empty();
+  }
+
+ private:
+  static constexpr std::size_t kFlushBytes = 1 << 20;
+  [[noreturn]] void fail(const char* what) {
+    throw std::runtime_error(std::string("import spool ") + what + ": " + std::strerror(errno));
+  }
+  void put_length(std::size_t n) {
+    const auto v = static_cast<std::uint32_t>(n);
+    buffer_.append(reinterpret_cast<const char*>(&v), 4);
+  }
+  void flush() {
+    std::size_t done = 0;
+    while (done < buffer_.size()) {
+      const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) fail("write");  // a full disk among them: the import fails, nothing stored
+      done += static_cast<std::size_t>(n);
+    }
+    buffer_.clear();
+  }
+  bool take(void* out, std::size_t n) {
+    auto* p = static_cast<char*>(out);
+    while (n > 0) {
+      if (pos_ == buffer_.size()) {
+        buffer_.resize(kFlushBytes);
+        ssize_t got = 0;
+        do {
+          got = ::read(fd_, buffer_.data(), buffer_.size());
+        } while (got < 0 && errno == EINTR);
+        if (got < 0) fail("read");
+        buffer_.resize(static_cast<std::size_t>(got));
+        pos_ = 0;
+        if (got == 0) return false;
+      }
+      const std::size_t k = std::min(n, buffer_.size() - pos_);
+      std::memcpy(p, buffer_.data() + pos_, k);
+      pos_ += k;
+      p += k;
+      n -= k;
+    }
+    return true;
+  }
+
+  int fd_ = -1;
+  std::string buffer_;
+  std::size_t pos_ = 0;
+  std::size_t rows_ = 0;
+};
+
+// The batch statement's parameters: keys and data as array literals.
+pg::Params batch_params(const std::string& code,
+                        const std::vector<std::pair<std::string, std::string>>& rows) {
+  std::string keys = "{", data = "{";
+  for (const auto& [k, d] : rows) {
+    append_element(keys, k);
+    append_element(data, d);
+  }
+  keys += "}";
+  data += "}";
+  return pg::Params().add(code).add(keys).add(data).add(static_cast<std::int64_t>(rows.size()));
 }
 
 }  // namespace
@@ -145,7 +273,20 @@ asio::awaitable<std::string> ExchangeService::import(http::Request& req, const s
                    "an import is application/x-ndjson or text/csv (with a header row)",
                    {{"Content-Type", "application/x-ndjson or text/csv"}}, 422);
   }
-  const bool atomic = req.query_param("atomic").value_or("false") == "true";
+  const auto atomic_param = req.query_param("atomic");
+  if (atomic_param && *atomic_param != "true" && *atomic_param != "false") {
+    bad_query_param("atomic", "is true or false");
+  }
+  const bool atomic = atomic_param.value_or("false") == "true";
+  // A place among the imports running on this node (per agency and in all), before a byte of
+  // the body is read: more wait for their turn with 429 and Retry-After.
+  auto slot = services_.import_slots.try_acquire(me.agency_code);
+  if (!slot) {
+    throw ApiError(ErrorCode::rate_limited,
+                   "too many imports are running (limits.imports_per_agency, imports_per_node); "
+                   "retry later")
+        .with_header("Retry-After", "10");
+  }
 
   std::int64_t accepted = 0, rejected = 0, line_no = 0;
   json errors = json::array();
@@ -156,17 +297,21 @@ asio::awaitable<std::string> ExchangeService::import(http::Request& req, const s
   std::vector<const Item*> columns;  // CSV: the item of each column
   std::vector<std::string> fields;
 
-  // The batch being filled: keys and data as array literals, one row per key (a key given twice
-  // in a batch keeps its last line, as two writes in a row would).
+  // The batch being filled, one row per key (a key given twice in a batch keeps its last line,
+  // as two writes in a row would).
   std::unordered_map<std::string, std::size_t> batch_index;
   std::vector<std::pair<std::string, std::string>> batch;
-  auto lease = co_await req.worker->db().acquire();
-  const pg::Params code_param = pg::Params().add(code);
-  auto begin = pg::batch(pg::step(kBegin), pg::step(kSequence, code_param));
-  co_await lease->pipeline(begin);
-  // A batch is written while the next one is parsed: the statement goes out, this coroutine
-  // yields once so it is sent, and parsing goes on until the next batch is ready, which first
-  // waits for the one in flight (one statement at a time on a connection).
+  // An atomic import keeps its rows on disk until the body has all arrived and every line is
+  // good; a non-atomic one writes each full batch at once, in a statement of its own. Either
+  // way a connection is taken only to write, never while waiting for the client.
+  std::optional<Spool> spool;
+  if (atomic) {
+    spool.emplace(services_.config.exchange.spool_dir.empty()
+                      ? services_.config.data_dir / "spool"
+                      : std::filesystem::path(services_.config.exchange.spool_dir));
+  }
+  // A non-atomic batch is written while the next one is parsed: the statement goes out on a
+  // connection of its own, and the next flush first waits for it.
   struct InFlight {
     explicit InFlight(asio::any_io_executor ex)
         : timer(ex, asio::steady_timer::time_point::max()) {}
@@ -176,7 +321,7 @@ asio::awaitable<std::string> ExchangeService::import(http::Request& req, const s
   };
   const auto executor = co_await asio::this_coro::executor;
   std::shared_ptr<InFlight> inflight;
-  pg::Connection* conn = &*lease;
+  Worker* worker = req.worker;
   auto settle = [&]() -> asio::awaitable<void> {
     if (!inflight) co_return;
     auto f = std::move(inflight);
@@ -186,15 +331,13 @@ asio::awaitable<std::string> ExchangeService::import(http::Request& req, const s
   };
   auto flush = [&]() -> asio::awaitable<void> {
     if (batch.empty()) co_return;
-    std::string keys = "{", data = "{";
-    for (const auto& [k, d] : batch) {
-      append_element(keys, k);
-      append_element(data, d);
+    if (spool) {
+      for (const auto& [k, d] : batch) spool->add(k, d);
+      batch.clear();
+      batch_index.clear();
+      co_return;
     }
-    keys += "}";
-    data += "}";
-    pg::Params params =
-        pg::Params().add(code).add(keys).add(data).add(static_cast<std::int64_t>(batch.size()));
+    pg::Params params = batch_params(code, batch);
     batch.clear();
     batch_index.clear();
     co_await settle();
@@ -202,8 +345,8 @@ asio::awaitable<std::string> ExchangeService::import(http::Request& req, const s
     inflight = f;
     asio::co_spawn(
         executor,
-        [conn, params = std::move(params)]() -> asio::awaitable<void> {
-          co_await conn->exec(kBatch, params);
+        [worker, params = std::move(params)]() -> asio::awaitable<void> {
+          co_await worker->db().exec(kBatch, params);
         },
         [f](std::exception_ptr e) {
           f->error = e;
@@ -257,11 +400,16 @@ asio::awaitable<std::string> ExchangeService::import(http::Request& req, const s
         if (v) data[columns[c]->name] = std::move(*v);
       }
     } else {
-      data = json::parse(line, nullptr, false);
-      if (data.is_discarded() || !data.is_object()) {
-        reject("not a JSON object");
+      // Each line with the rules of any JSON from a client, numbers kept exactly.
+      JsonError error;
+      JsonLimits limits;
+      limits.exact_numbers = true;
+      auto parsed = parse_json(line, error, limits);
+      if (!parsed || !parsed->is_object()) {
+        reject(parsed ? "not a JSON object" : "not a JSON object: " + error.message);
         return false;
       }
+      data = std::move(*parsed);
     }
     std::string key;
     if (auto it = data.find(s->key_item); it != data.end() && it->is_string()) {
@@ -290,13 +438,12 @@ asio::awaitable<std::string> ExchangeService::import(http::Request& req, const s
     }
     ++accepted;
     if (atomic && rejected > 0) {
-      // Nothing will be stored: the rest is only checked, not kept (a huge atomic import with
-      // an early bad line must not gather the rest in memory).
+      // Nothing will be stored: the rest is only checked, not kept.
       batch.clear();
       batch_index.clear();
       return false;
     }
-    std::string text = data.dump(-1, ' ', false, json::error_handler_t::replace);
+    std::string text = json_text(data);
     if (auto it = batch_index.find(key); it != batch_index.end()) {
       batch[it->second].second = std::move(text);
     } else {
@@ -306,57 +453,65 @@ asio::awaitable<std::string> ExchangeService::import(http::Request& req, const s
     return true;
   };
 
-  // On any failure the lease goes back with its transaction open, and the pool does not lend a
-  // connection like that again: nothing of the import is stored. A batch still in flight is
-  // waited for first, so the connection is not handed back in the middle of a statement.
+  // On any failure (a bad header, a body too slow or broken, a database error) nothing more is
+  // written: an atomic import stored nothing; a non-atomic one keeps the batches it finished. A
+  // batch still in flight is waited for first.
   std::exception_ptr failure;
   try {
-    {
-      std::string pending;
-      std::vector<char> chunk(256 * 1024);
-      while (true) {
-        std::size_t n = 0;
-        if (req.body_reader) {
-          n = co_await req.body_reader->read(chunk.data(), chunk.size());
-        } else if (line_no == 0 && pending.empty()) {
-          pending = req.message.body();
-        }
-        if (n > 0) pending.append(chunk.data(), n);
-        std::size_t start = 0;
-        for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos;
-             start = nl + 1) {
-          take_line(std::string_view(pending).substr(start, nl - start));
-          // In an atomic import, a bad line already decides: nothing more is written.
-          if (batch.size() >= kBatchRows && !(atomic && rejected > 0)) co_await flush();
-        }
-        pending.erase(0, start);
-        if (pending.size() > kMaxLine) {
-          throw ApiError(ErrorCode::validation_failed,
-                         "line " + std::to_string(line_no + 1) + " is longer than 1 MiB",
-                         {{"line " + std::to_string(line_no + 1), "longer than 1 MiB"}}, 422);
-        }
-        if (n == 0) break;
+    std::string pending;
+    std::vector<char> chunk(256 * 1024);
+    while (true) {
+      std::size_t n = 0;
+      if (req.body_reader) {
+        n = co_await req.body_reader->read(chunk.data(), chunk.size());
+      } else if (line_no == 0 && pending.empty()) {
+        pending = req.message.body();
       }
-      if (!pending.empty()) take_line(pending);
-      if (csv && line_no == 0) {
-        throw ApiError(ErrorCode::validation_failed, "a CSV import starts with a header row",
-                       {{"line 1", "missing"}}, 422);
+      if (n > 0) pending.append(chunk.data(), n);
+      std::size_t start = 0;
+      for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
+        take_line(std::string_view(pending).substr(start, nl - start));
+        // In an atomic import, a bad line already decides: nothing more is written.
+        if (batch.size() >= kBatchRows && !(atomic && rejected > 0)) co_await flush();
       }
-      if (atomic && rejected > 0) {
-        co_await settle();
-        const auto rollback = pg::batch(pg::step(kRollback));
-        co_await lease->pipeline(rollback);
-        std::vector<FieldError> fe;
-        for (const auto& err : errors) {
-          fe.push_back({"line " + std::to_string(err["line"].get<std::int64_t>()),
-                        err["message"].get<std::string>()});
-        }
+      pending.erase(0, start);
+      if (pending.size() > kMaxLine) {
         throw ApiError(ErrorCode::validation_failed,
-                       std::to_string(rejected) + " line(s) are bad; nothing was stored (atomic)",
-                       std::move(fe), 422);
+                       "line " + std::to_string(line_no + 1) + " is longer than 1 MiB",
+                       {{"line " + std::to_string(line_no + 1), "longer than 1 MiB"}}, 422);
       }
-      co_await flush();
-      co_await settle();
+      if (n == 0) break;
+    }
+    if (!pending.empty()) take_line(pending);
+    if (csv && line_no == 0) {
+      throw ApiError(ErrorCode::validation_failed, "a CSV import starts with a header row",
+                     {{"line 1", "missing"}}, 422);
+    }
+    if (atomic && rejected > 0) {
+      std::vector<FieldError> fe;
+      for (const auto& err : errors) {
+        fe.push_back({"line " + std::to_string(err["line"].get<std::int64_t>()),
+                      err["message"].get<std::string>()});
+      }
+      throw ApiError(ErrorCode::validation_failed,
+                     std::to_string(rejected) + " line(s) are bad; nothing was stored (atomic)",
+                     std::move(fe), 422);
+    }
+    co_await flush();
+    co_await settle();
+    if (spool && spool->rows() > 0) {
+      // The whole body is here and good: one transaction, fed from local disk.
+      auto lease = co_await worker->db().acquire();
+      const auto begin = pg::batch(pg::step(kBegin));
+      co_await lease->pipeline(begin);
+      spool->rewind();
+      std::vector<std::pair<std::string, std::string>> rows;
+      while (spool->next(rows, kBatchRows)) {
+        const pg::Params params = batch_params(code, rows);
+        co_await lease->exec(kBatch, params);
+      }
+      // On a failure above the lease goes back with its transaction open, and the pool does not
+      // lend a connection like that again: nothing of the import is stored.
       const auto commit = pg::batch(pg::step(kCommit));
       co_await lease->pipeline(commit);
     }
@@ -370,8 +525,8 @@ asio::awaitable<std::string> ExchangeService::import(http::Request& req, const s
     }
     std::rethrow_exception(failure);
   }
-  co_return json{{"accepted", accepted}, {"rejected", rejected}, {"errors", std::move(errors)}}
-      .dump(-1, ' ', false, json::error_handler_t::replace);
+  co_return json_text(
+      json{{"accepted", accepted}, {"rejected", rejected}, {"errors", std::move(errors)}});
 }
 
 }  // namespace hub::exchange

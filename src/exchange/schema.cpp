@@ -1,6 +1,9 @@
 #include "hub/exchange/schema.hpp"
 
+#include <cstdint>
+
 #include "hub/core/dates.hpp"
+#include "hub/core/json.hpp"
 #include "hub/core/text.hpp"
 
 namespace hub::exchange {
@@ -96,14 +99,17 @@ std::vector<FieldError> RecordSchema::validate(json& data, std::string_view key)
       case ItemType::string:
         ok = value.is_string();
         break;
-      case ItemType::integer:
-        ok = value.is_number_integer() ||
-             (value.is_number_float() &&
-              value.get<double>() ==
-                  static_cast<double>(static_cast<long long>(value.get<double>())));
+      case ItemType::integer: {
+        // JSON integers a double holds exactly (what a JavaScript client can send and read
+        // back); 1.0 and 1e2 are numbers, not integers.
+        constexpr std::int64_t kMax = std::int64_t{1} << 53;
+        ok = (value.is_number_unsigned() && value.get<std::uint64_t>() <= kMax) ||
+             (value.is_number_integer() && !value.is_number_unsigned() &&
+              value.get<std::int64_t>() >= -kMax && value.get<std::int64_t>() <= kMax);
         break;
+      }
       case ItemType::number:
-        ok = value.is_number();
+        ok = is_any_number(value);
         break;
       case ItemType::boolean:
         ok = value.is_boolean();
@@ -117,19 +123,23 @@ std::vector<FieldError> RecordSchema::validate(json& data, std::string_view key)
     }
     if (!ok) {
       static const char* expected[] = {
-          "a string",      "an integer",          "a number",
-          "true or false", "a date (YYYY-MM-DD)", "an RFC 3339 date-time"};
+          "a string",      "an integer within ±2^53", "a number",
+          "true or false", "a date (YYYY-MM-DD)",     "an RFC 3339 date-time"};
       errors.push_back({name, std::string("must be ") + expected[static_cast<int>(it->type)]});
     }
-    if (it->type == ItemType::string && value.is_string() &&
-        value.get<std::string>().size() > 65536) {
-      errors.push_back({name, "is longer than 65536 bytes"});
+    if (it->type == ItemType::string && value.is_string()) {
+      const auto& text = value.get_ref<const std::string&>();
+      if (text.size() > 65536) errors.push_back({name, "is longer than 65536 bytes"});
+      // PostgreSQL's jsonb cannot hold U+0000; a record with one is refused, naming the item.
+      if (text.find('\0') != std::string::npos) {
+        errors.push_back({name, "must not contain U+0000"});
+      }
     }
   }
   if (!key_item.empty()) {
     if (data.contains(key_item) && !data[key_item].is_null()) {
       const json& k = data[key_item];
-      const std::string text = k.is_string() ? k.get<std::string>() : k.dump();
+      const std::string text = k.is_string() ? k.get<std::string>() : json_text(k);
       if (text != key) errors.push_back({key_item, "differs from the record key in the path"});
     } else if (const Item* it = item(key_item); it && it->type == ItemType::string) {
       data[key_item] = std::string(key);
@@ -187,8 +197,10 @@ std::string mask_value(std::string_view value, Mask mask) {
 }
 
 std::optional<json> shown_value(const Item& item, const json& value, bool clear) {
-  if (clear || !item.sensitive || value.is_null()) return value;
-  if (!value.is_string()) return std::nullopt;  // no partial form of a number or a date
+  if (clear || !item.sensitive) return value;
+  // No partial form of a number, a date or nothing: withheld, null included, so that an item the
+  // consumer does not see is absent whatever its value.
+  if (!value.is_string()) return std::nullopt;
   return json(mask_value(value.get<std::string>(), item.mask));
 }
 

@@ -2,9 +2,11 @@
 
 #include "hub/api/pagination.hpp"
 #include "hub/core/error.hpp"
+#include "hub/core/json.hpp"
 #include "hub/core/text.hpp"
 #include "hub/core/worker.hpp"
 #include "hub/exchange/filter.hpp"
+#include "hub/http/dispatch.hpp"
 #include "hub/store/pg.hpp"
 
 namespace hub::exchange {
@@ -52,25 +54,95 @@ constexpr pg::Query kRead{
     "SELECT version, " HUB_SQL_TS("updated_at") ", data::text FROM records "
     "WHERE resource_code = $1 AND key = $2 AND NOT deleted"};
 
-// The record as a consumer sees it: the grant's items only, masked unless clear.
-json visible(const RecordSchema& s, const sharing::Decision& d, const json& data,
-             std::vector<std::string>& delivered) {
-  json out = json::object();
-  for (const auto& name : d.items) {
-    auto it = data.find(name);
-    const Item* item = s.item(name);
-    if (it == data.end() || !item) continue;
-    const bool clear =
-        std::find(d.clear_items.begin(), d.clear_items.end(), name) != d.clear_items.end();
-    if (auto v = shown_value(*item, *it, clear)) {
-      out[name] = std::move(*v);
-      delivered.push_back(name);
-    }
-  }
-  return out;
+// A grant's verify answers that were not a full match, within the last hour, and when the
+// oldest of them leaves the hour (seconds, for Retry-After).
+constexpr pg::Query kVerifyMisses{
+    "exchange_verify_misses",
+    "SELECT coalesce(sum(misses), 0)::bigint, "
+    "coalesce(extract(epoch FROM min(minute) + interval '61 minutes' - now()), 60)::bigint "
+    "FROM verify_misses WHERE grant_id = $1 AND minute > now() - interval '1 hour'"};
+// One more miss; the hour's count with it.
+constexpr pg::Query kVerifyMiss{
+    "exchange_verify_miss",
+    "WITH up AS (INSERT INTO verify_misses AS v (grant_id, minute, misses) "
+    "  VALUES ($1, date_trunc('minute', now()), 1) ON CONFLICT (grant_id, minute) "
+    "  DO UPDATE SET misses = v.misses + 1 RETURNING 1) "
+    "SELECT coalesce(sum(misses), 0)::bigint + (SELECT count(*) FROM up) FROM verify_misses "
+    "WHERE grant_id = $1 AND minute > now() - interval '1 hour'"};
+
+// The same words whether an item is outside the grant or inside it but masked: a consumer must
+// not tell the two apart by the answer (API.md Part 2).
+constexpr const char* kNotCovered =
+    "no live grant of your agency covers this operation and these items in clear";
+
+// Stored record data (jsonb text from PostgreSQL): numbers as stored, exactly.
+json stored_data(std::string_view text) {
+  JsonError error;
+  JsonLimits limits;
+  limits.exact_numbers = true;
+  auto v = parse_json(text, error, limits);
+  if (!v) throw std::runtime_error("a stored record is not JSON: " + error.message);
+  return std::move(*v);
+}
+
+void add_unique(std::vector<std::string>& to, const std::string& name) {
+  if (std::find(to.begin(), to.end(), name) == to.end()) to.push_back(name);
 }
 
 }  // namespace
+
+// What one consumer sees of records under one decision (API.md Part 2): a ref always; the key as
+// its item would be shown (clear, masked, or absent); the granted items, masked unless clear.
+class ExchangeService::View {
+ public:
+  View(const RecordSchema& s, const sharing::Decision& d, const RecordRefs& refs,
+       const std::string& consumer)
+      : s_(s), d_(d), refs_(refs), consumer_(consumer) {}
+
+  // {ref, key?, version, updated_at, data}
+  json record(std::string_view key, std::int64_t version, std::string_view updated_at,
+              std::string_view stored) {
+    json out = json::object();
+    name(out, key);
+    out["version"] = version;
+    out["updated_at"] = updated_at;
+    out["data"] = data(stored_data(stored));
+    ++records_;
+    return out;
+  }
+  // ref, and key when the grant shows it.
+  void name(json& out, std::string_view key) {
+    out["ref"] = refs_.ref(consumer_, s_.code, key);
+    const Item* item = s_.item(s_.key_item);
+    if (!item || !d_.covers(item->name)) return;
+    if (auto shown = shown_value(*item, json(std::string(key)), d_.clear(item->name))) {
+      out["key"] = std::move(*shown);
+    }
+  }
+  json data(const json& stored) {
+    json out = json::object();
+    for (const auto& name : d_.items) {
+      auto it = stored.find(name);
+      const Item* item = s_.item(name);
+      if (it == stored.end() || !item) continue;
+      if (auto v = shown_value(*item, *it, d_.clear(name))) {
+        out[name] = std::move(*v);
+        add_unique(delivered_, name);
+      }
+    }
+    return out;
+  }
+  std::vector<std::string>& delivered() { return delivered_; }
+  std::int64_t records() const { return records_; }
+
+ private:
+  const RecordSchema& s_;
+  const sharing::Decision& d_;
+  const RecordRefs& refs_;
+  const std::string& consumer_;
+  std::vector<std::string> delivered_;
+  std::int64_t records_ = 0;
+};
 
 void check_key(std::string_view key) {
   bool ok = !key.empty() && key.size() <= 512;
@@ -104,13 +176,36 @@ std::shared_ptr<const RecordSchema> ExchangeService::schema(const Principal& me,
   return slot.second;
 }
 
+bool ExchangeService::seen_in_clear(const RecordSchema& s, const sharing::Decision& d,
+                                    const std::string& name) {
+  const Item* item = s.item(name);
+  return item && d.covers(name) && (!item->sensitive || d.clear(name));
+}
+
 sharing::Decision ExchangeService::authorize(http::Request& req, const RecordSchema& s,
-                                             Operation op, const std::vector<std::string>& items) {
+                                             Operation op, const std::vector<std::string>& items,
+                                             const std::vector<std::string>& in_clear) {
+  std::vector<std::string> asked = items;
+  for (const auto& n : in_clear) add_unique(asked, n);
   req.share.resource_code = s.code;
   req.share.provider_code = s.provider_code;
-  req.share.items = items;
-  auto d = grants_.authorize(*req.principal, s.code, op, items);
-  if (!d.allowed) throw ApiError(ErrorCode::no_grant, d.reason);
+  req.share.items = asked;
+  sharing::Decision d;
+  if (s.status == "published") {
+    d = grants_.authorize(*req.principal, s.code, op, asked, http::checked_purpose_code(req));
+  } else {
+    // A retired resource's grants ended with it (a draft never had any).
+    d.reason = "the resource is " + s.status + ": nothing is shared from it";
+  }
+  if (!d.allowed) {
+    throw ApiError(d.purpose_mismatch ? ErrorCode::purpose_mismatch : ErrorCode::no_grant,
+                   d.purpose_mismatch ? d.reason : std::string(kNotCovered));
+  }
+  // What a request filters, selects or groups by must be seen in clear: a masked item would
+  // otherwise be learnt by probing (eq "刘晓东", then "刘晓西"…).
+  for (const auto& n : in_clear) {
+    if (!seen_in_clear(s, d, n)) throw ApiError(ErrorCode::no_grant, kNotCovered);
+  }
   req.share.grant_id = d.grant_id;
   return d;
 }
@@ -132,8 +227,7 @@ asio::awaitable<ExchangeService::Written> ExchangeService::put(http::Request& re
     throw ApiError(ErrorCode::validation_failed, "the record does not fit the resource's items",
                    std::move(errors), 422);
   }
-  const pg::Params params = pg::Params().add(code).add(key).add(
-      data.dump(-1, ' ', false, json::error_handler_t::replace));
+  const pg::Params params = pg::Params().add(code).add(key).add(json_text(data));
   auto r = co_await req.worker->db().exec(kPut, params);
   co_return Written{key, static_cast<int>(r.get_int(0, 0)), r.get_bool(0, 1)};
 }
@@ -155,20 +249,17 @@ asio::awaitable<void> ExchangeService::remove(http::Request& req, const std::str
 asio::awaitable<std::string> ExchangeService::read(http::Request& req, const std::string& code,
                                                    const std::string& key) {
   auto s = schema(*req.principal, code);
-  auto d = authorize(req, *s, Operation::read, {});
+  auto d = authorize(req, *s, Operation::read, {}, {});
   check_key(key);
   const pg::Params params = pg::Params().add(code).add(key);
   auto r = co_await req.worker->db().exec(kRead, params);
   req.share.items.clear();
   if (r.rows() == 0) throw ApiError(ErrorCode::not_found, "no such record");
-  std::vector<std::string> delivered;
-  json out = {{"key", key},
-              {"version", r.get_int(0, 0)},
-              {"updated_at", r.get(0, 1)},
-              {"data", visible(*s, d, json::parse(r.get(0, 2)), delivered)}};
-  req.share.items = std::move(delivered);
+  View view(*s, d, services_.record_refs, req.principal->agency_code);
+  json out = view.record(key, r.get_int(0, 0), r.get(0, 1), r.get(0, 2));
+  req.share.items = std::move(view.delivered());
   req.share.record_count = 1;
-  co_return out.dump(-1, ' ', false, json::error_handler_t::replace);
+  co_return json_text(out);
 }
 
 asio::awaitable<std::string> ExchangeService::verify(http::Request& req, const std::string& code,
@@ -195,38 +286,56 @@ asio::awaitable<std::string> ExchangeService::verify(http::Request& req, const s
     throw ApiError(ErrorCode::validation_failed, "a verify is {key, claims:{item:value}}",
                    std::move(errors), 422);
   }
+  // Claims may name any granted item, masked ones included: the answer is one bit, and the
+  // misses are capped per grant (below).
   std::vector<std::string> items;
   for (const auto& [name, value] : body["claims"].items()) items.push_back(name);
-  authorize(req, *s, Operation::verify, items);
+  auto d = authorize(req, *s, Operation::verify, items, {});
   const std::string key = body["key"];
   check_key(key);
-  const pg::Params params = pg::Params().add(code).add(key);
-  auto r = co_await req.worker->db().exec(kRead, params);
+  const std::int64_t budget = services_.config.exchange.verify_misses_per_hour;
+  const pg::Params grant = pg::Params().add(d.grant_id);
+  const pg::Params record = pg::Params().add(code).add(key);
+  auto lease = co_await req.worker->db().acquire();
+  auto steps = pg::batch(pg::step(kVerifyMisses, grant), pg::step(kRead, record));
+  auto results = co_await lease->pipeline(steps);
+  auto over_budget = [&](std::int64_t retry_after) {
+    return ApiError(ErrorCode::rate_limited,
+                    "this grant's verify answers that are not a match are used up for the hour "
+                    "(exchange.verify_misses_per_hour)")
+        .with_header("Retry-After", std::to_string(std::max<std::int64_t>(1, retry_after)));
+  };
+  if (results[0].get_int(0, 0) >= budget) throw over_budget(results[0].get_int(0, 1));
+  const pg::Result& r = results[1];
   bool found = r.rows() > 0, match = false;
   if (found) {
-    const json data = json::parse(r.get(0, 2));
+    const json data = stored_data(r.get(0, 2));
     match = true;
     for (const auto& [name, value] : body["claims"].items()) {
       auto it = data.find(name);
-      if (it == data.end() || *it != value) {
+      if (it == data.end() || !json_same_value(*it, value)) {
         match = false;
         break;
       }
     }
   }
+  if (!found || !match) {
+    auto used = co_await lease->exec(kVerifyMiss, grant);
+    if (used.get_int(0, 0) > budget) throw over_budget(3600);
+  }
   req.share.record_count = found ? 1 : 0;
   // Whether it matched, and nothing else: no value, no version, no time.
-  co_return json{{"found", found}, {"match", match}}.dump();
+  co_return json_text(json{{"found", found}, {"match", match}});
 }
 
 namespace {
 
-// The items a consumer asks to see with ?fields=a,b (all granted items when absent); an item
-// outside the grant is 403 no_grant, so that fields cannot probe what the grant hides.
+// The items a consumer asks to see with ?fields=a,b (all granted items when absent).
 std::vector<std::string> requested_fields(const http::Request& req, const RecordSchema& s) {
   std::vector<std::string> fields;
   if (auto f = req.query_filter("fields")) {
     fields = split_csv(*f);
+    if (fields.size() > 500) bad_query_param("fields", "names at most 500 items");
     for (const auto& name : fields) {
       if (!s.item(name)) {
         throw ApiError(ErrorCode::validation_failed, "fields: '" + name + "' is not an item",
@@ -239,9 +348,7 @@ std::vector<std::string> requested_fields(const http::Request& req, const Record
 
 std::vector<std::string> filter_items(const std::vector<Condition>& where) {
   std::vector<std::string> items;
-  for (const auto& c : where) {
-    if (std::find(items.begin(), items.end(), c.item) == items.end()) items.push_back(c.item);
-  }
+  for (const auto& c : where) add_unique(items, c.item);
   return items;
 }
 
@@ -252,51 +359,37 @@ asio::awaitable<std::string> ExchangeService::query(http::Request& req, const st
   std::vector<Condition> where;
   if (auto f = req.query_filter("filter")) where = parse_filter(*f, *s);
   auto fields = requested_fields(req, *s);
-  // The grant must cover what is filtered on as well as what is shown: else the filter is an
-  // oracle for the items the grant withholds.
-  std::vector<std::string> asked = filter_items(where);
-  for (const auto& f : fields) {
-    if (std::find(asked.begin(), asked.end(), f) == asked.end()) asked.push_back(f);
-  }
-  auto d = authorize(req, *s, Operation::query, asked);
+  // Filtered on and selected: both must be seen in clear, else each is an oracle.
+  std::vector<std::string> in_clear = filter_items(where);
+  for (const auto& f : fields) add_unique(in_clear, f);
+  auto d = authorize(req, *s, Operation::query, {}, in_clear);
   if (!fields.empty()) d.items = fields;
+  // Pages follow the change number: an order that says nothing of a key or an item.
   auto page = api::page_request(req, services_.cursors, "records:" + code);
-  pg::Params params = pg::Params().add(code);
-  std::string sql = "SELECT key, version, " HUB_SQL_TS("updated_at") ", data::text FROM records "
-                    "WHERE resource_code = $1 AND NOT deleted";
-  if (page.after) {
-    if (!page.after->is_string()) throw ApiError(ErrorCode::validation_failed, "bad cursor");
-    params.add(page.after->get<std::string>());
-    sql += " AND key > $" + std::to_string(params.size());
-  }
+  const std::int64_t after = page.after_number().value_or(0);
+  pg::Params params = pg::Params().add(code).add(after);
+  std::string sql = "SELECT key, version, " HUB_SQL_TS("updated_at") ", data::text, seq "
+                    "FROM records WHERE resource_code = $1 AND seq > $2 AND NOT deleted";
   append_conditions(sql, params, where, *s);
   params.add(static_cast<std::int64_t>(page.limit));
-  sql += " ORDER BY key LIMIT $" + std::to_string(params.size());
+  sql += " ORDER BY seq LIMIT $" + std::to_string(params.size());
   const pg::Query q{"exchange_query", sql, true};
   auto r = co_await req.worker->db().exec(q, params);
+  View view(*s, d, services_.record_refs, req.principal->agency_code);
   json items = json::array();
-  std::vector<std::string> delivered;
   for (int i = 0; i < r.rows(); ++i) {
-    std::vector<std::string> shown;
-    items.push_back(json{{"key", r.get(i, 0)},
-                         {"version", r.get_int(i, 1)},
-                         {"updated_at", r.get(i, 2)},
-                         {"data", visible(*s, d, json::parse(r.get(i, 3)), shown)}});
-    for (auto& n : shown) {
-      if (std::find(delivered.begin(), delivered.end(), n) == delivered.end())
-        delivered.push_back(n);
-    }
+    items.push_back(view.record(r.get(i, 0), r.get_int(i, 1), r.get(i, 2), r.get(i, 3)));
   }
-  req.share.items = delivered.empty() ? asked : delivered;
+  req.share.items = view.delivered().empty() ? in_clear : view.delivered();
   req.share.record_count = r.rows();
   std::optional<json> next;
-  if (static_cast<std::size_t>(r.rows()) == page.limit) next = items.back()["key"];
+  if (static_cast<std::size_t>(r.rows()) == page.limit) next = r.get_int(r.rows() - 1, 4);
   co_return api::list_body(items, next, services_.cursors, "records:" + code);
 }
 
 asio::awaitable<std::string> ExchangeService::changes(http::Request& req, const std::string& code) {
   auto s = schema(*req.principal, code);
-  auto d = authorize(req, *s, Operation::changes, {});
+  auto d = authorize(req, *s, Operation::changes, {}, {});
   auto page = api::page_request(req, services_.cursors, "changes:" + code);
   std::int64_t after = page.after_number().value_or(0);
   static constexpr pg::Query kChanges{
@@ -306,30 +399,26 @@ asio::awaitable<std::string> ExchangeService::changes(http::Request& req, const 
   const pg::Params params =
       pg::Params().add(code).add(after).add(static_cast<std::int64_t>(page.limit));
   auto r = co_await req.worker->db().exec(kChanges, params);
+  View view(*s, d, services_.record_refs, req.principal->agency_code);
   json items = json::array();
-  std::vector<std::string> delivered;
   for (int i = 0; i < r.rows(); ++i) {
-    json change = {{"seq", r.get_int(i, 0)},
-                   {"op", r.get_bool(i, 1) ? "delete" : "upsert"},
-                   {"key", r.get(i, 2)},
-                   {"version", r.get_int(i, 3)}};
-    if (!r.get_bool(i, 1)) {
-      std::vector<std::string> shown;
-      change["data"] = visible(*s, d, json::parse(r.get(i, 4)), shown);
-      for (auto& n : shown) {
-        if (std::find(delivered.begin(), delivered.end(), n) == delivered.end())
-          delivered.push_back(n);
-      }
-    }
+    json change = json::object();
+    change["seq"] = r.get_int(i, 0);
+    change["op"] = r.get_bool(i, 1) ? "delete" : "upsert";
+    view.name(change, r.get(i, 2));
+    change["version"] = r.get_int(i, 3);
+    // A change shows the record as it is now, through the grant: the consumer learns that it
+    // changed, never what changed in items it does not see.
+    if (!r.get_bool(i, 1)) change["data"] = view.data(stored_data(r.get(i, 4)));
     after = r.get_int(i, 0);
     items.push_back(std::move(change));
   }
-  req.share.items = delivered;
+  req.share.items = view.delivered();
   req.share.record_count = r.rows();
   // A feed always gives a cursor: where to ask from next time, full page or not.
   json body = {{"items", std::move(items)},
                {"next_cursor", services_.cursors.encode("changes:" + code, json(after))}};
-  co_return body.dump(-1, ' ', false, json::error_handler_t::replace);
+  co_return json_text(body);
 }
 
 asio::awaitable<std::string> ExchangeService::aggregate(http::Request& req, const std::string& code,
@@ -352,7 +441,7 @@ asio::awaitable<std::string> ExchangeService::aggregate(http::Request& req, cons
         if (!g.is_string() || !s->item(g.get<std::string>())) {
           errors.push_back({"group_by", "names items of this resource"});
         } else {
-          group_by.push_back(g.get<std::string>());
+          add_unique(group_by, g.get<std::string>());
         }
       }
     }
@@ -362,7 +451,9 @@ asio::awaitable<std::string> ExchangeService::aggregate(http::Request& req, cons
     errors.push_back({"metrics", "is a list of 1 to 10 {op, item?}"});
   } else {
     for (const auto& m : body["metrics"]) {
-      const std::string op = m.is_object() ? m.value("op", "") : "";
+      const std::string op = m.is_object() && m.contains("op") && m["op"].is_string()
+                                 ? m["op"].get<std::string>()
+                                 : "";
       const std::string item = m.is_object() && m.contains("item") && m["item"].is_string()
                                    ? m["item"].get<std::string>()
                                    : "";
@@ -374,7 +465,7 @@ asio::awaitable<std::string> ExchangeService::aggregate(http::Request& req, cons
         errors.push_back({"metrics", "each is {op:\"count\"} or {op:\"sum\"|\"avg\", item}"});
       } else if (it->type != ItemType::integer && it->type != ItemType::number) {
         errors.push_back({"metrics", "'" + item + "' is not a number item"});
-      } else {
+      } else if (std::find(metrics.begin(), metrics.end(), std::pair(op, item)) == metrics.end()) {
         metrics.emplace_back(op, item);
       }
     }
@@ -390,23 +481,22 @@ asio::awaitable<std::string> ExchangeService::aggregate(http::Request& req, cons
     throw ApiError(ErrorCode::validation_failed, "an aggregate is {group_by, filter?, metrics}",
                    std::move(errors), 422);
   }
-  std::vector<std::string> asked = group_by;
-  for (const auto& n : filter_items(where)) {
-    if (std::find(asked.begin(), asked.end(), n) == asked.end()) asked.push_back(n);
+  // Everything named is seen in clear: a group's key shows its values, a filter or a sum on a
+  // masked item would let it be learnt.
+  std::vector<std::string> in_clear = group_by;
+  for (const auto& n : filter_items(where)) add_unique(in_clear, n);
+  for (const auto& [op, item] : metrics) add_unique(in_clear, item);
+  // Counting by key, or by a filter on it, is counting one record (API.md Part 2).
+  const bool names_key =
+      std::find(group_by.begin(), group_by.end(), s->key_item) != group_by.end() ||
+      std::any_of(where.begin(), where.end(),
+                  [&](const Condition& c) { return c.item == s->key_item; });
+  if (names_key) {
+    authorize(req, *s, Operation::aggregate, {}, in_clear);  // the grant's refusal first
+    throw ApiError(ErrorCode::no_grant, "an aggregate neither groups nor filters by the key item");
   }
-  for (const auto& [op, item] : metrics) {
-    if (std::find(asked.begin(), asked.end(), item) == asked.end()) asked.push_back(item);
-  }
-  auto d = authorize(req, *s, Operation::aggregate, asked);
-  // A group's key shows its values: grouping by a sensitive item would show them unmasked.
-  for (const auto& g : group_by) {
-    const bool clear =
-        std::find(d.clear_items.begin(), d.clear_items.end(), g) != d.clear_items.end();
-    if (s->item(g)->sensitive && !clear) {
-      throw ApiError(ErrorCode::no_grant, "grouping by the sensitive item '" + g +
-                                              "' needs it among the grant's clear items");
-    }
-  }
+  authorize(req, *s, Operation::aggregate, {}, in_clear);
+
   pg::Params params = pg::Params().add(code);
   std::string key_sql = "jsonb_build_array(";
   for (std::size_t i = 0; i < group_by.size(); ++i) {
@@ -415,18 +505,21 @@ asio::awaitable<std::string> ExchangeService::aggregate(http::Request& req, cons
   }
   key_sql += ")::text";
   std::string select = "SELECT " + key_sql + " AS k, count(*) AS n";
-  for (const auto& [op, item] : metrics) {
-    params.add(item);
-    select += std::string(", ") + (op == "sum" ? "sum" : "avg") + "((data->>$" +
-              std::to_string(params.size()) + ")::numeric)::float8";
+  for (std::size_t m = 0; m < metrics.size(); ++m) {
+    params.add(metrics[m].second);
+    select += std::string(", ") + (metrics[m].first == "sum" ? "sum" : "avg") + "((data->>$" +
+              std::to_string(params.size()) + ")::numeric)::float8 AS m" + std::to_string(m);
   }
   std::string from = " FROM records WHERE resource_code = $1 AND NOT deleted";
   append_conditions(from, params, where, *s);
   params.add(static_cast<std::int64_t>(s->min_group_size));
   const std::string k = "$" + std::to_string(params.size());
-  const std::string sql = "WITH g AS (" + select + from + " GROUP BY 1) " +
-                          "SELECT *, (SELECT count(*) FROM g WHERE n < " + k + ") " +
-                          "FROM g WHERE n >= " + k + " ORDER BY 1 LIMIT 10001";
+  // One row per group of at least k records, each with the number of smaller groups; and one
+  // row with that number alone when no group is large enough.
+  const std::string sql = "WITH g AS (" + select + from + " GROUP BY 1), " +
+                          "s AS (SELECT count(*) AS suppressed FROM g WHERE n < " + k + ") " +
+                          "SELECT g.*, s.suppressed FROM s LEFT JOIN g ON g.n >= " + k +
+                          " ORDER BY g.k LIMIT 10001";
   const pg::Query q{"exchange_aggregate", sql, true};
   auto r = co_await req.worker->db().exec(q, params);
   if (r.rows() > 10000) {
@@ -437,6 +530,8 @@ asio::awaitable<std::string> ExchangeService::aggregate(http::Request& req, cons
   std::int64_t suppressed = 0, counted = 0;
   const int n_col = 1, suppressed_col = 2 + static_cast<int>(metrics.size());
   for (int i = 0; i < r.rows(); ++i) {
+    suppressed = r.get_int(i, suppressed_col);
+    if (r.is_null(i, 0)) continue;  // no group large enough: the count of the others only
     json key_values = json::parse(r.get(i, 0));
     json key = json::object();
     for (std::size_t g = 0; g < group_by.size(); ++g) key[group_by[g]] = key_values[g];
@@ -447,20 +542,10 @@ asio::awaitable<std::string> ExchangeService::aggregate(http::Request& req, cons
       group[metrics[m].first + "_" + metrics[m].second] =
           r.is_null(i, col) ? json(nullptr) : json(std::stod(std::string(r.get(i, col))));
     }
-    suppressed = r.get_int(i, suppressed_col);
     groups.push_back(std::move(group));
   }
-  if (r.rows() == 0) {
-    // Every group was under the minimum (or there were none): count them alone.
-    const std::string count_sql = "SELECT count(*) FROM (SELECT 1" + from + " GROUP BY " + key_sql +
-                                  " HAVING count(*) < " + k + ") t";
-    const pg::Query cq{"exchange_aggregate_suppressed", count_sql, true};
-    auto c = co_await req.worker->db().exec(cq, params);
-    suppressed = c.get_int(0, 0);
-  }
   req.share.record_count = counted;
-  co_return json{{"groups", std::move(groups)}, {"suppressed_groups", suppressed}}.dump(
-      -1, ' ', false, json::error_handler_t::replace);
+  co_return json_text(json{{"groups", std::move(groups)}, {"suppressed_groups", suppressed}});
 }
 
 asio::awaitable<std::string> ExchangeService::licences(http::Request& req) {
@@ -472,24 +557,40 @@ asio::awaitable<std::string> ExchangeService::licences(http::Request& req) {
   }
   const auto holder_type = req.query_filter("holder_type");
   const auto type_code = req.query_filter("type_code");
+  if (holder_type && holder_type->size() > 16) bad_query_param("holder_type", "is a code");
+  if (type_code && type_code->size() > 64) bad_query_param("type_code", "is a code");
+  // The lookup filters by holder: what it filters by must be seen in clear.
   std::vector<std::string> asked = {"holder_code"};
   if (holder_type) asked.push_back("holder_code_type");
+  const auto purpose_code = http::checked_purpose_code(req);
   // The licence resources this consumer may query for these items (of the type asked).
   struct Source {
     std::shared_ptr<const RecordSchema> schema;
     sharing::Decision decision;
   };
   std::vector<Source> sources;
+  bool purpose_mismatch = false;
   for (const auto& code : catalog_.licence_codes()) {
     auto licence = schema(me, code);
     if (type_code && licence->licence_type_code != *type_code) continue;
-    auto d = grants_.authorize(me, code, Operation::query, asked);
-    if (d.allowed) sources.push_back({std::move(licence), std::move(d)});
+    if (licence->status != "published") continue;
+    auto d = grants_.authorize(me, code, Operation::query, asked, purpose_code);
+    purpose_mismatch = purpose_mismatch || d.purpose_mismatch;
+    const bool clear = std::all_of(asked.begin(), asked.end(), [&](const std::string& n) {
+      return seen_in_clear(*licence, d, n);
+    });
+    if (d.allowed && clear) sources.push_back({std::move(licence), std::move(d)});
   }
   req.share.items = asked;
   if (sources.empty()) {
+    if (purpose_mismatch) {
+      throw ApiError(ErrorCode::purpose_mismatch,
+                     "your agency's licence grants are for other purpose codes: send one of "
+                     "them as X-Purpose-Code");
+    }
     throw ApiError(ErrorCode::no_grant,
-                   "your agency holds no query grant on a licence resource of this type");
+                   "your agency holds no query grant on a licence resource of this type that "
+                   "shows the holder in clear");
   }
   // The entry names the resource searched (the first one with a match when there are several).
   req.share.resource_code = sources[0].schema->code;
@@ -500,7 +601,7 @@ asio::awaitable<std::string> ExchangeService::licences(http::Request& req) {
       "SELECT key, version, " HUB_SQL_TS("updated_at") ", data::text FROM records "
       "WHERE data ? 'holder_code' AND data->>'holder_code' = $2 AND resource_code = $1 "
       "AND NOT deleted AND ($3::text IS NULL OR data->>'holder_code_type' = $3) "
-      "ORDER BY key LIMIT 1000"};
+      "ORDER BY seq LIMIT 1000"};
   json items = json::array();
   std::vector<std::string> delivered;
   bool matched = false;
@@ -513,24 +614,30 @@ asio::awaitable<std::string> ExchangeService::licences(http::Request& req) {
       req.share.provider_code = src.schema->provider_code;
       req.share.grant_id = src.decision.grant_id;
     }
+    View view(*src.schema, src.decision, services_.record_refs, me.agency_code);
     for (int i = 0; i < r.rows(); ++i) {
-      std::vector<std::string> shown;
-      items.push_back(
-          json{{"resource_code", src.schema->code},
-               {"key", r.get(i, 0)},
-               {"version", r.get_int(i, 1)},
-               {"updated_at", r.get(i, 2)},
-               {"data", visible(*src.schema, src.decision, json::parse(r.get(i, 3)), shown)}});
-      for (auto& n : shown) {
-        if (std::find(delivered.begin(), delivered.end(), n) == delivered.end())
-          delivered.push_back(n);
-      }
+      json item = view.record(r.get(i, 0), r.get_int(i, 1), r.get(i, 2), r.get(i, 3));
+      item["resource_code"] = src.schema->code;
+      items.push_back(std::move(item));
     }
+    for (auto& n : view.delivered()) add_unique(delivered, n);
   }
   if (!delivered.empty()) req.share.items = delivered;
   req.share.record_count = static_cast<std::int64_t>(items.size());
-  co_return json{{"items", std::move(items)}, {"next_cursor", nullptr}}.dump(
-      -1, ' ', false, json::error_handler_t::replace);
+  co_return json_text(json{{"items", std::move(items)}, {"next_cursor", nullptr}});
+}
+
+asio::awaitable<std::optional<std::string>> ExchangeService::existing_key(
+    http::Request& req, const std::string& code, const std::optional<std::string>& key,
+    const std::optional<std::string>& ref) {
+  std::optional<std::string> wanted = key;
+  if (ref) wanted = services_.record_refs.key_of(req.principal->agency_code, code, *ref);
+  if (!wanted) co_return std::nullopt;
+  if (wanted->empty() || wanted->size() > 512) co_return std::nullopt;
+  const pg::Params params = pg::Params().add(code).add(*wanted);
+  auto r = co_await req.worker->db().exec(kRead, params);
+  if (r.rows() == 0) co_return std::nullopt;
+  co_return wanted;
 }
 
 }  // namespace hub::exchange

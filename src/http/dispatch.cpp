@@ -21,6 +21,30 @@ std::optional<std::size_t> utf8_length(std::string_view s) {
   }
   return count;
 }
+
+// Unicode White_Space (the ideographic space U+3000 a Chinese input method types among them).
+bool is_white_space(char32_t c) {
+  return (c >= 0x09 && c <= 0x0d) || c == 0x20 || c == 0x85 || c == 0xa0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f ||
+         c == 0x3000;
+}
+
+// Code points of valid UTF-8 that are not white space.
+std::size_t visible_characters(std::string_view s) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t len = utf8_sequence_length(s, i);
+    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    char32_t c = b(0);
+    if (len == 2) c = ((c & 0x1f) << 6) | (b(1) & 0x3f);
+    if (len == 3) c = ((c & 0x0f) << 12) | ((b(1) & 0x3f) << 6) | (b(2) & 0x3f);
+    if (len == 4)
+      c = ((c & 0x07) << 18) | ((b(1) & 0x3f) << 12) | ((b(2) & 0x3f) << 6) | (b(3) & 0x3f);
+    if (!is_white_space(c)) ++count;
+    i += len == 0 ? 1 : len;
+  }
+  return count;
+}
 }  // namespace
 
 boost::asio::awaitable<void> LoopbackGatekeeper::admit(Request& request, const Route& route) {
@@ -53,7 +77,23 @@ std::string checked_purpose(const Request& request) {
       throw ApiError(ErrorCode::purpose_required, "X-Purpose must not hold control characters");
     }
   }
+  // A purpose says something: " ", "x" or a run of ideographic spaces is no purpose.
+  if (visible_characters(*decoded) < 2) {
+    throw ApiError(ErrorCode::validation_failed,
+                   "X-Purpose must state the purpose in at least 2 characters that are not spaces",
+                   {{"X-Purpose", "at least 2 characters that are not white space"}}, 400);
+  }
   return std::move(*decoded);
+}
+
+std::optional<std::string> checked_purpose_code(const Request& request) {
+  auto raw = request.header("X-Purpose-Code");
+  if (raw.empty()) return std::nullopt;
+  if (!is_token_chars(raw, 64)) {
+    throw ApiError(ErrorCode::validation_failed, "X-Purpose-Code is 1 to 64 of [A-Za-z0-9._-]",
+                   {{"X-Purpose-Code", "1 to 64 of [A-Za-z0-9._-]"}}, 400);
+  }
+  return std::string(raw);
 }
 
 boost::asio::awaitable<std::optional<Response>> admit(const Route& route, Request& request,
@@ -73,7 +113,10 @@ boost::asio::awaitable<std::optional<Response>> admit(const Route& route, Reques
 
 boost::asio::awaitable<Response> dispatch(const Route& route, Request& request) {
   try {
-    if (route.options.data_request) (void)checked_purpose(request);
+    if (route.options.data_request) {
+      (void)checked_purpose(request);
+      (void)checked_purpose_code(request);
+    }
     co_return co_await route.handler(request);
   } catch (const ApiError& e) {
     co_return problem(e);

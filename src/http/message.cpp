@@ -1,5 +1,10 @@
 #include "hub/http/message.hpp"
 
+#include <boost/beast/core/string.hpp>
+
+#include "hub/core/error.hpp"
+#include "hub/http/problem.hpp"
+
 namespace hub::http {
 
 namespace {
@@ -55,16 +60,44 @@ std::string_view Request::param(std::string_view name) const {
 }
 
 std::optional<std::string> Request::query_param(std::string_view name) const {
-  for (auto& [k, v] : parse_query(query)) {
-    if (k == name) return std::move(v);
+  // A parameter given twice, or not percent-decodable, is refused rather than guessed at: two
+  // parts of a system (a proxy, the hub) must never read one request two ways.
+  std::optional<std::string> found;
+  std::string_view rest = query;
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    auto eq = pair.find('=');
+    auto key = percent_decode(pair.substr(0, eq), true);
+    if (!key || *key != name) continue;
+    auto value = percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+    if (!value) bad_query_param(std::string(name), "is not valid percent-encoding");
+    if (found) bad_query_param(std::string(name), "is given more than once");
+    found = std::move(*value);
   }
-  return std::nullopt;
+  return found;
 }
 
 std::optional<std::string> Request::query_filter(std::string_view name) const {
   auto v = query_param(name);
   if (!v || v->empty()) return std::nullopt;
   return v;
+}
+
+std::optional<std::string> Request::query_choice(
+    std::string_view name, std::initializer_list<std::string_view> allowed) const {
+  auto v = query_filter(name);
+  if (!v) return v;
+  for (auto a : allowed) {
+    if (*v == a) return v;
+  }
+  std::string list;
+  for (auto a : allowed) {
+    if (!list.empty()) list += ", ";
+    list += a;
+  }
+  bad_query_param(std::string(name), "must be one of " + list);
 }
 
 std::string_view Request::header(std::string_view name) const {
@@ -86,6 +119,38 @@ Response Response::text(Status status, std::string body, std::string content_typ
   r.body = std::move(body);
   r.content_type = std::move(content_type);
   return r;
+}
+
+std::optional<Response> check_header_fields(const beast_http::fields& fields) {
+  // Transfer-Encoding: the hub reads chunked bodies and nothing else. Any other coding, or a
+  // list of them, would be read one way here and another way by a proxy in front (request
+  // smuggling), so it is refused and the connection closed (RFC 9112 §6.1, §6.3).
+  std::size_t transfer_encodings = 0;
+  for (const auto& f : fields) {
+    if (f.name() == beast_http::field::transfer_encoding) ++transfer_encodings;
+  }
+  if (transfer_encodings > 0) {
+    std::string_view value = fields[beast_http::field::transfer_encoding];
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    if (transfer_encodings != 1 || !boost::beast::iequals(value, "chunked")) {
+      return problem(ErrorCode::not_implemented,
+                     "Transfer-Encoding other than chunked is not accepted");
+    }
+    if (fields.count(beast_http::field::content_length) > 0) {
+      return problem(ErrorCode::bad_request,
+                     "a request has Content-Length or Transfer-Encoding, not both");
+    }
+  }
+  // One credential, one purpose: a second header of these is ambiguous, so refused.
+  for (const char* name : {"Authorization", "X-Purpose", "X-Purpose-Code"}) {
+    if (fields.count(name) > 1) {
+      return problem(ErrorCode::validation_failed,
+                     std::string("the request has more than one ") + name + " header", {}, 400);
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace hub::http

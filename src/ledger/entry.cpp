@@ -65,6 +65,8 @@ std::string make_leaf(const EntryDraft& d, std::int64_t index, std::string_view 
   string_or_null(d.grant_id);
   field("purpose");
   append_json_string(out, d.purpose);
+  field("purpose_code");
+  string_or_null(d.purpose_code);
   field("items");
   out += '[';
   for (std::size_t i = 0; i < d.items.size(); ++i) {

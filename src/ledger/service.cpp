@@ -258,6 +258,11 @@ asio::awaitable<void> LedgerRecorder::record(const http::Route& route, http::Req
   } catch (const ApiError&) {
     d.purpose.clear();  // refused for it; recorded without one
   }
+  try {
+    d.purpose_code = http::checked_purpose_code(request);
+  } catch (const ApiError&) {
+    d.purpose_code.reset();
+  }
   d.items = request.share.items;
   d.record_count = request.share.record_count;
   d.status = static_cast<int>(response.status);

@@ -68,28 +68,48 @@ DirectorySnapshot load_all(PGconn* conn) {
 
 Directory::Directory() : current_(std::make_shared<const DirectorySnapshot>()) {}
 
+void Directory::begin_load() {
+  std::lock_guard lock(write_mutex_);
+  principal_puts_.begin();
+  token_puts_.begin();
+}
+
 void Directory::replace(DirectorySnapshot snapshot) {
   std::lock_guard lock(write_mutex_);
+  principal_puts_.finish([&](const std::string& id, const std::optional<PrincipalEntry>& e) {
+    apply_principal(snapshot, id, e);
+  });
+  token_puts_.finish([&](const std::string& prefix, const std::optional<TokenEntry>& e) {
+    snapshot.tokens_by_prefix.erase(prefix);
+    if (e) snapshot.tokens_by_prefix.emplace(prefix, *e);
+  });
   current_.store(std::make_shared<const DirectorySnapshot>(std::move(snapshot)));
   loaded_.store(true);
 }
 
-void Directory::put_principal(const std::string& id, std::optional<PrincipalEntry> entry) {
-  std::lock_guard lock(write_mutex_);
-  auto next = std::make_shared<DirectorySnapshot>(*current_.load());
-  if (auto it = next->principals.find(id); it != next->principals.end()) {
-    if (!it->second.cert_sha256.empty()) next->principal_by_cert.erase(it->second.cert_sha256);
-    next->principals.erase(it);
+void Directory::apply_principal(DirectorySnapshot& s, const std::string& id,
+                                const std::optional<PrincipalEntry>& entry) {
+  if (auto it = s.principals.find(id); it != s.principals.end()) {
+    if (!it->second.cert_sha256.empty()) s.principal_by_cert.erase(it->second.cert_sha256);
+    s.principals.erase(it);
   }
   if (entry) {
-    if (!entry->cert_sha256.empty()) next->principal_by_cert[entry->cert_sha256] = id;
-    next->principals.emplace(id, std::move(*entry));
+    if (!entry->cert_sha256.empty()) s.principal_by_cert[entry->cert_sha256] = id;
+    s.principals.emplace(id, *entry);
   }
+}
+
+void Directory::put_principal(const std::string& id, std::optional<PrincipalEntry> entry) {
+  std::lock_guard lock(write_mutex_);
+  principal_puts_.record(id, entry);
+  auto next = std::make_shared<DirectorySnapshot>(*current_.load());
+  apply_principal(*next, id, entry);
   current_.store(std::move(next));
 }
 
 void Directory::put_token(const std::string& prefix, std::optional<TokenEntry> entry) {
   std::lock_guard lock(write_mutex_);
+  token_puts_.record(prefix, entry);
   auto next = std::make_shared<DirectorySnapshot>(*current_.load());
   next->tokens_by_prefix.erase(prefix);
   if (entry) next->tokens_by_prefix.emplace(prefix, std::move(*entry));
@@ -158,6 +178,7 @@ void DirectorySync::run() {
     try {
       auto conn = pg::connect_blocking(conninfo_, 5);
       pg::exec_blocking(conn.get(), std::string("LISTEN ") + kChannel);
+      directory_.begin_load();
       for (auto* f : followers_) f->load_all(conn.get());
       directory_.replace(load_all(conn.get()));
       auto last_full = std::chrono::steady_clock::now();
@@ -198,6 +219,7 @@ void DirectorySync::run() {
           }
         }
         if (full) {
+          directory_.begin_load();
           for (auto* f : followers_) f->load_all(conn.get());
           directory_.replace(load_all(conn.get()));
           last_full = std::chrono::steady_clock::now();

@@ -66,9 +66,14 @@ void LoginThrottle::failed(const std::string& name, const std::string& address) 
   count("a:" + address);
 }
 
-void LoginThrottle::succeeded(const std::string& name) {
+void LoginThrottle::succeeded(const std::string& name, const std::string& address) {
   std::lock_guard lock(mutex_);
   windows_.erase("n:" + name);
+  // The failure counted for the address before the password was checked was no failure:
+  // colleagues behind one NAT who sign in correctly never lock each other out.
+  if (auto it = windows_.find("a:" + address); it != windows_.end() && it->second.failures > 0) {
+    --it->second.failures;
+  }
 }
 
 void LoginThrottle::prune() {
@@ -77,6 +82,29 @@ void LoginThrottle::prune() {
   last_prune_ = now;
   std::erase_if(windows_,
                 [&](const auto& kv) { return now - kv.second.started >= config_.login_window; });
+}
+
+std::optional<ImportSlots::Slot> ImportSlots::try_acquire(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  auto& mine = by_key_[key];
+  if (running_ >= total_ || mine >= per_key_) {
+    if (mine == 0) by_key_.erase(key);
+    return std::nullopt;
+  }
+  ++mine;
+  ++running_;
+  return Slot(this, key);
+}
+
+void ImportSlots::release(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  --running_;
+  if (auto it = by_key_.find(key); it != by_key_.end() && --it->second == 0) by_key_.erase(it);
+}
+
+unsigned ImportSlots::running() const {
+  std::lock_guard lock(mutex_);
+  return running_;
 }
 
 }  // namespace hub::members

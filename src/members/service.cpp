@@ -73,8 +73,16 @@ constexpr pg::Query kInsertToken{
     "RETURNING id, " HUB_SQL_TS("expires_at") ", (extract(epoch FROM expires_at) * 1000)::bigint"};
 constexpr pg::Query kTokenOwner{
     "members_token_owner",
-    "SELECT t.id, t.prefix, t.principal_id, p.agency_code, t.revoked_at IS NOT NULL "
+    "SELECT t.id, t.prefix, t.principal_id, p.agency_code, t.revoked_at IS NOT NULL, "
+    "p.roles && ARRAY['hub_admin', 'coordinator'] "
     "FROM tokens t JOIN principals p ON p.id = t.principal_id WHERE t.id = $1"};
+// A principal's sign-in sessions end (its password changed, it was disabled, it lost a role):
+// each token is refused on this node at once and on the others when they hear of it.
+constexpr pg::Query kEndSessions{
+    "members_end_sessions",
+    "WITH ended AS (UPDATE tokens SET revoked_at = now(), revoked_by = $2 "
+    "  WHERE principal_id = $1 AND kind = 'session' AND revoked_at IS NULL RETURNING prefix) "
+    "SELECT prefix, pg_notify('hub_directory', 'token:' || prefix) FROM ended"};
 constexpr pg::Query kRevokeToken{
     "members_revoke_token",
     "UPDATE tokens SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL"};
@@ -195,11 +203,12 @@ asio::awaitable<json> MembersService::get_agency(http::Request& req, const std::
 
 asio::awaitable<std::string> MembersService::list_agencies(http::Request& req) {
   auto page = api::page_request(req, services_.cursors, "agencies");
-  const pg::Params params = pg::Params()
-                                .add(page.after ? page.after->get<std::string>() : std::string())
-                                .add(req.query_param("level"))
-                                .add(req.query_param("parent"))
-                                .add(static_cast<std::int64_t>(page.limit));
+  const pg::Params params =
+      pg::Params()
+          .add(page.after ? page.after->get<std::string>() : std::string())
+          .add(req.query_choice("level", {"national", "provincial", "city", "district"}))
+          .add(req.query_filter("parent"))
+          .add(static_cast<std::int64_t>(page.limit));
   auto r = co_await req.worker->db().exec(kListAgencies, params);
   json items = json::array();
   for (int i = 0; i < r.rows(); ++i) items.push_back(agency_json(r, i));
@@ -339,8 +348,16 @@ asio::awaitable<json> MembersService::change_principal(http::Request& req, const
   const std::optional<std::string> agency = before["agency_code"].is_null()
                                                 ? std::nullopt
                                                 : std::optional<std::string>(before["agency_code"]);
+  RoleSet before_roles = 0;
+  for (const auto& role : before["roles"]) {
+    if (auto r = parse_role(role.get<std::string>())) before_roles |= role_bit(*r);
+  }
+  // Whoever signed in as this principal before the change must sign in again.
+  const bool end_sessions = change.password || (change.disabled && *change.disabled) ||
+                            (change.roles && (before_roles & ~*change.roles) != 0);
   json detail = json::object();
   if (change.roles) detail["roles"] = role_names(*change.roles);
+  if (end_sessions) detail["sessions_ended"] = true;
   if (change.disabled) detail["disabled"] = *change.disabled;
   if (change.password) detail["password_changed"] = true;
   if (change.cert_sha256) detail["cert_sha256"] = *change.cert_sha256;
@@ -357,6 +374,7 @@ asio::awaitable<json> MembersService::change_principal(http::Request& req, const
                      .add(change.disabled)),
         pg::step(kAdminLog, log_params(req, "change", "principal", id, agency, detail)),
         pg::step(kNotify, pg::Params().add("principal:" + id)));
+    if (end_sessions) steps.push_back(pg::step(kEndSessions, pg::Params().add(id).add(me.id)));
     results = co_await lease->pipeline(steps);
   } catch (const pg::PgError& e) {
     if (e.is_unique_violation()) {
@@ -371,6 +389,12 @@ asio::awaitable<json> MembersService::change_principal(http::Request& req, const
   json out = principal_json(results[0], 0);
   services_.directory.put_principal(
       id, out["disabled"].get<bool>() ? std::nullopt : std::optional(entry_of(out)));
+  if (end_sessions) {
+    const pg::Result& ended = results[3];
+    for (int i = 0; i < ended.rows(); ++i) {
+      services_.directory.put_token(std::string(ended.get(i, 0)), std::nullopt);
+    }
+  }
   co_return out;
 }
 
@@ -413,7 +437,9 @@ asio::awaitable<json> MembersService::issue_token(http::Request& req,
 
 asio::awaitable<std::string> MembersService::list_tokens(http::Request& req,
                                                          const std::string& principal_id) {
-  co_await visible_principal(req, principal_id, false);
+  // One's own tokens, or those of a principal one manages (a CDO's agency_* principals, never
+  // one holding a hub role: those answer 404).
+  if (caller(req).id != principal_id) co_await visible_principal(req, principal_id, true);
   auto page = api::page_request(req, services_.cursors, "tokens");
   const pg::Params params = pg::Params()
                                 .add(principal_id)
@@ -442,8 +468,9 @@ asio::awaitable<void> MembersService::revoke_token(http::Request& req,
   const Principal& me = caller(req);
   const std::string principal_id(owner.get(0, 2));
   const auto agency = opt(owner, 0, 3);
+  const bool hub_role = owner.get_bool(0, 5);
   const bool allowed = me.has(Role::hub_admin) || me.id == principal_id ||
-                       (agency && me.has(Role::agency_cdo) && me.of_agency(*agency));
+                       (agency && !hub_role && me.has(Role::agency_cdo) && me.of_agency(*agency));
   if (!allowed) not_found("token");
   const std::string prefix(owner.get(0, 1));
   if (!owner.get_bool(0, 4)) {
@@ -479,7 +506,7 @@ asio::awaitable<json> MembersService::sign_in(http::Request& req, const std::str
   };
   const bool ok = co_await off_thread(services_, work);
   if (!known || !ok) throw ApiError(ErrorCode::unauthenticated, "wrong name or password");
-  throttle.succeeded(name);
+  throttle.succeeded(name, req.remote_address);
   const std::string principal_id(r.get(0, 0));
   NewToken token = generate_token();
   auto lease = co_await req.worker->db().acquire();
@@ -578,13 +605,14 @@ bool bootstrap_admin(PGconn* conn, const std::string& token, unsigned ttl_days) 
   }
 }
 
-std::string load_cursor_key(PGconn* conn) {
+std::string load_hub_key(PGconn* conn, const std::string& name, std::size_t bytes) {
+  // The first node to start makes the key; every node reads the one that won.
   pg::exec_blocking(conn,
-                    "INSERT INTO hub_keys (name, key) VALUES ('cursor', decode($1, 'hex')) "
+                    "INSERT INTO hub_keys (name, key) VALUES ($1, decode($2, 'hex')) "
                     "ON CONFLICT (name) DO NOTHING",
-                    pg::Params().add(to_hex(random_bytes(32))));
-  auto r = pg::exec_blocking(conn, "SELECT encode(key, 'hex') FROM hub_keys WHERE name = 'cursor'",
-                             pg::Params());
+                    pg::Params().add(name).add(to_hex(random_bytes(bytes))));
+  auto r = pg::exec_blocking(conn, "SELECT encode(key, 'hex') FROM hub_keys WHERE name = $1",
+                             pg::Params().add(name));
   std::string hex(r.get(0, 0));
   std::string key;
   for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {

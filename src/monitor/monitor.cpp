@@ -99,19 +99,39 @@ constexpr const char* kStaleResources =
     " AND " HUB_NOT_OPENED("'stale_resource'", HUB_STALE_SUBJECT)
     " ON CONFLICT (rule, subject) DO NOTHING";
 
+// A grant whose verify answers that were not a full match reached the hour's budget: its holder
+// probes for keys or values (API.md Part 2). Once per grant and city day; against the consumer.
+#define HUB_VERIFY_SUBJECT "g.id || '@' || hub_local_day(now())::text"
+constexpr const char* kVerifyEnumeration =
+    "INSERT INTO alerts (rule, severity, agency_code, resource_code, subject, detail)"
+    " SELECT 'verify_enumeration', 'critical', g.consumer_code, "
+    "g.resource_code, " HUB_VERIFY_SUBJECT
+    ","
+    " jsonb_build_object('grant_id', g.id, 'provider_code', g.provider_code,"
+    " 'misses_in_hour', m.n, 'limit', $1::int)"
+    " FROM (SELECT grant_id, sum(misses) AS n FROM verify_misses"
+    "  WHERE minute > now() - interval '1 hour' GROUP BY 1 HAVING sum(misses) >= $1::int) m"
+    " JOIN grants g ON g.id = m.grant_id"
+    " WHERE " HUB_NOT_OPENED("'verify_enumeration'",
+                             HUB_VERIFY_SUBJECT) " ON CONFLICT (rule, subject) DO NOTHING";
+
 constexpr const char* kOpenCounts =
     "SELECT rule, count(*) FROM alerts WHERE status = 'open' GROUP BY 1";
 
 constexpr const char* kPrune =
     "DELETE FROM ledger_hourly WHERE hour < now() - make_interval(days => $1::int)";
+// Verify misses count within the last hour only.
+constexpr const char* kPruneVerifyMisses =
+    "DELETE FROM verify_misses WHERE minute < now() - interval '2 hours'";
 
 }  // namespace
 
 const std::vector<Rule>& rules() {
   static const std::vector<Rule> all = {
-      {"volume_spike", "warning"},      {"denied_burst", "warning"},
-      {"off_hours_bulk", "critical"},   {"overdue_application", "warning"},
-      {"overdue_objection", "warning"}, {"stale_resource", "info"},
+      {"volume_spike", "warning"},        {"denied_burst", "warning"},
+      {"off_hours_bulk", "critical"},     {"overdue_application", "warning"},
+      {"overdue_objection", "warning"},   {"stale_resource", "info"},
+      {"verify_enumeration", "critical"},
   };
   return all;
 }
@@ -203,11 +223,14 @@ std::uint64_t Monitor::evaluate() {
   run(kOverdueApplications, pg::Params());
   run(kOverdueObjections, pg::Params());
   run(kStaleResources, pg::Params());
+  run(kVerifyEnumeration,
+      pg::Params().add(static_cast<std::int64_t>(options_.verify_misses_per_hour)));
   const auto now = std::chrono::steady_clock::now();
   if (now >= next_prune_) {
     // The hourly rollup is a working table: the baselines need baseline_days of it.
     pg::exec_blocking(c, kPrune,
                       pg::Params().add(static_cast<std::int64_t>(cfg.baseline_days + 2)));
+    pg::exec_blocking(c, kPruneVerifyMisses, pg::Params());
     next_prune_ = now + std::chrono::hours(1);
   }
   return opened;

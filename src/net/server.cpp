@@ -64,7 +64,9 @@ class Server::Session {
   ~Session() {
     server_.registries_[worker_.index()]->entries.erase(&entry_);
     server_.open_connections_.fetch_sub(1);
+    server_.release_address(address_key_);
   }
+  std::string address_key_;
 
   asio::awaitable<void> run();
 
@@ -159,6 +161,17 @@ asio::awaitable<bool> Server::Session::serve_one() {
   }
 
   auto& header = header_parser.get();
+  // Framing and credential rules come before anything else: a request the hub might read
+  // differently from a proxy in front is answered and the connection closed, its body unread.
+  if (auto refused = http::check_header_fields(header)) {
+    http::Request request;
+    request.request_id = random_id();
+    request.remote_address = remote_;
+    request.message.method(header.method());
+    request.message.target(header.target());
+    co_await write(*refused, request, false, start, server_.unmatched_route_index());
+    co_return false;
+  }
   http::Request request;
   request.worker = &worker_;
   request.remote_address = remote_;
@@ -245,6 +258,14 @@ asio::awaitable<bool> Server::Session::serve_one() {
       co_await write(response, request, false, start, route_index);
       co_return false;
     }
+    if (bec && bec.category() == bhttp::make_error_code(bhttp::error::bad_chunk).category() &&
+        bec != bhttp::error::end_of_stream && bec != bhttp::error::partial_message) {
+      // A malformed body (a bad chunk size, say): the client is told before the connection
+      // closes.
+      auto response = http::problem(ErrorCode::bad_request, "malformed request body");
+      co_await write(response, request, false, start, route_index);
+      co_return false;
+    }
     if (bec) co_return false;
   }
   auto principal = std::move(request.principal);
@@ -309,27 +330,48 @@ asio::awaitable<bool> Server::Session::streamed(
   bhttp::request_parser<bhttp::buffer_body> parser(std::move(header_parser));
   parser.body_limit(body_limit);
 
+  // Reads the body as the handler asks for it. Over limits.import_rate_window the body must
+  // arrive at limits.import_min_bytes_per_second on average, else the import ends with 408: a
+  // client trickling bytes holds an import slot, never the hub (and never a database
+  // connection: handlers read the body before they take one).
   class Reader final : public http::BodyReader {
    public:
-    Reader(Session& session, bhttp::request_parser<bhttp::buffer_body>& p) : s_(session), p_(p) {}
+    Reader(Session& session, bhttp::request_parser<bhttp::buffer_body>& p)
+        : s_(session),
+          p_(p),
+          window_(s_.limits().import_rate_window),
+          need_(s_.limits().import_min_bytes_per_second *
+                static_cast<std::uint64_t>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(window_).count()) /
+                1000),
+          window_end_(std::chrono::steady_clock::now() + window_) {}
     asio::awaitable<std::size_t> read(char* out, std::size_t n) override {
       while (!p_.is_done() && !failed_) {
         p_.get().body().data = out;
         p_.get().body().size = n;
-        s_.stream_.expires_after(s_.limits().read_timeout);
+        roll();
+        s_.stream_.expires_after(deadline() - std::chrono::steady_clock::now());
         auto [ec, got] = co_await bhttp::async_read(s_.stream_, s_.buffer_, p_,
                                                     asio::as_tuple(asio::use_awaitable));
         (void)got;
+        const std::size_t filled = n - p_.get().body().size;
+        window_bytes_ += filled;
         if (ec == bhttp::error::need_buffer) ec = {};
         if (ec == bhttp::error::body_limit) {
           failed_ = true;
           throw ApiError(ErrorCode::payload_too_large, "the body exceeds the import limit");
         }
+        if (ec == beast::error::timeout) {
+          failed_ = true;
+          throw ApiError(ErrorCode::request_timeout,
+                         need_ > 0 ? "the body arrived slower than the hub waits for "
+                                     "(limits.import_min_bytes_per_second)"
+                                   : "the body stopped arriving");
+        }
         if (ec) {
           failed_ = true;
           throw ApiError(ErrorCode::bad_request, "the body could not be read to its end");
         }
-        const std::size_t filled = n - p_.get().body().size;
         if (filled > 0) co_return filled;
       }
       co_return 0;
@@ -337,8 +379,34 @@ asio::awaitable<bool> Server::Session::streamed(
     bool failed() const { return failed_; }
 
    private:
+    // Windows that have ended are judged: each must have brought its share.
+    void roll() {
+      const auto now = std::chrono::steady_clock::now();
+      while (need_ > 0 && now >= window_end_) {
+        if (window_bytes_ < need_) {
+          failed_ = true;
+          throw ApiError(ErrorCode::request_timeout,
+                         "the body arrived slower than the hub waits for "
+                         "(limits.import_min_bytes_per_second)");
+        }
+        window_bytes_ = 0;
+        window_end_ += window_;
+      }
+    }
+    // Without a minimum rate, each read waits read_timeout. With one, a read may wait until the
+    // current window ends when the window still lacks bytes (then it has failed), or until the
+    // next one ends when this one already has its share.
+    std::chrono::steady_clock::time_point deadline() const {
+      if (need_ == 0) return std::chrono::steady_clock::now() + s_.limits().read_timeout;
+      return window_bytes_ < need_ ? window_end_ : window_end_ + window_;
+    }
+
     Session& s_;
     bhttp::request_parser<bhttp::buffer_body>& p_;
+    const std::chrono::steady_clock::duration window_;
+    const std::uint64_t need_;
+    std::chrono::steady_clock::time_point window_end_;
+    std::uint64_t window_bytes_ = 0;
     bool failed_ = false;
   };
   Reader reader(*this, parser);
@@ -474,7 +542,35 @@ asio::awaitable<void> Server::accept_loop() {
       co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
+    // One address may hold only so many connections (a flood of silent TCP connections from one
+    // host must not fill the hub's connection cap); the rest are closed at once.
+    std::string address_key;
+    {
+      boost::system::error_code aec;
+      auto remote = socket.remote_endpoint(aec);
+      if (!aec) {
+        auto a = remote.address();
+        if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+          a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+        }
+        address_key = a.to_string();
+      }
+    }
+    if (!take_address(address_key)) {
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_address_warning_ > std::chrono::seconds(10)) {
+        spdlog::warn(
+            "connections from {} reached limits.connections_per_address ({}); "
+            "refusing more from it",
+            address_key, config_.limits.connections_per_address);
+        last_address_warning_ = now;
+      }
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
     if (open_connections_.load() >= config_.limits.max_connections) {
+      release_address(address_key);
       auto now = std::chrono::steady_clock::now();
       if (now - last_warning > std::chrono::seconds(10)) {
         spdlog::warn("connection limit ({}) reached; refusing new connections",
@@ -488,8 +584,10 @@ asio::awaitable<void> Server::accept_loop() {
     open_connections_.fetch_add(1);
     asio::co_spawn(
         worker.ioc(),
-        [this, &worker, s = std::move(socket)]() mutable -> asio::awaitable<void> {
+        [this, &worker, s = std::move(socket),
+         key = std::move(address_key)]() mutable -> asio::awaitable<void> {
           Session session(*this, worker, std::move(s));
+          session.address_key_ = std::move(key);
           co_await session.run();
         },
         [](std::exception_ptr e) {
@@ -501,6 +599,21 @@ asio::awaitable<void> Server::accept_loop() {
           }
         });
   }
+}
+
+bool Server::take_address(const std::string& key) {
+  std::lock_guard lock(addresses_mutex_);
+  auto& n = connections_by_address_[key];
+  if (n >= config_.limits.connections_per_address) return false;
+  ++n;
+  return true;
+}
+
+void Server::release_address(const std::string& key) {
+  std::lock_guard lock(addresses_mutex_);
+  auto it = connections_by_address_.find(key);
+  if (it == connections_by_address_.end()) return;
+  if (--it->second == 0) connections_by_address_.erase(it);
 }
 
 void Server::begin_shutdown() {

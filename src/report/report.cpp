@@ -21,14 +21,7 @@ double on_time_share(std::int64_t received, std::int64_t late) {
   return 1.0 - static_cast<double>(late) / static_cast<double>(due);
 }
 
-// A cell of text in a CSV file (RFC 4180). A cell that a spreadsheet program would take for a
-// formula (=, +, -, @ first) gets a leading apostrophe, so an agency name can never run as one in
-// the reader's spreadsheet (CSV injection).
-void append_csv_text(std::string& out, std::string_view text) {
-  const bool formula = !text.empty() && (text[0] == '=' || text[0] == '+' || text[0] == '-' ||
-                                         text[0] == '@' || text[0] == '\t' || text[0] == '\r');
-  out += csv_cell(formula ? "'" + std::string(text) : std::string(text));
-}
+void append_csv_text(std::string& out, std::string_view text) { out += csv_cell(text); }
 
 std::string fixed(double v, int decimals) {
   char buf[64];

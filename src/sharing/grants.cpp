@@ -15,8 +15,8 @@ constexpr std::array<std::string_view, 5> kOperations = {"read", "query", "chang
 constexpr const char* kLiveGrants =
     "SELECT id, resource_code, provider_code, consumer_code, array_to_string(items, ','), "
     "array_to_string(clear_items, ','), array_to_string(operations, ','), purpose, "
-    "(extract(epoch FROM valid_until) * 1000)::bigint FROM grants "
-    "WHERE revoked_at IS NULL AND valid_until > now()";
+    "(extract(epoch FROM valid_until) * 1000)::bigint, array_to_string(purpose_codes, ',') "
+    "FROM grants WHERE revoked_at IS NULL AND ended_at IS NULL AND valid_until > now()";
 
 Grant grant_of(const pg::Result& r, int row) {
   Grant g;
@@ -32,6 +32,7 @@ Grant grant_of(const pg::Result& r, int row) {
   g.purpose = r.get(row, 7);
   g.valid_until =
       std::chrono::system_clock::time_point(std::chrono::milliseconds(r.get_int(row, 8)));
+  g.purpose_codes = split_csv(r.get(row, 9));
   return g;
 }
 }  // namespace
@@ -52,9 +53,29 @@ void GrantDirectory::index(Snapshot& s, Grant g) {
   s.by_id.emplace(g.id, std::move(g));
 }
 
+bool Decision::covers(std::string_view item) const {
+  return std::find(items.begin(), items.end(), item) != items.end();
+}
+
+bool Decision::clear(std::string_view item) const {
+  return std::find(clear_items.begin(), clear_items.end(), item) != clear_items.end();
+}
+
 Decision GrantDirectory::authorize(const Principal& principal, const std::string& resource,
-                                   Operation operation,
-                                   const std::vector<std::string>& items) const {
+                                   Operation operation, const std::vector<std::string>& items,
+                                   const std::optional<std::string>& purpose_code) const {
+  return decide(principal, resource, operation, items, purpose_code, true);
+}
+
+Decision GrantDirectory::holds(const Principal& principal, const std::string& resource,
+                               Operation operation, const std::vector<std::string>& items) const {
+  return decide(principal, resource, operation, items, std::nullopt, false);
+}
+
+Decision GrantDirectory::decide(const Principal& principal, const std::string& resource,
+                                Operation operation, const std::vector<std::string>& items,
+                                const std::optional<std::string>& purpose_code,
+                                bool check_purpose) const {
   Decision d;
   if (principal.agency_code.empty()) {
     d.reason = "only member agencies hold grants";
@@ -75,7 +96,16 @@ Decision GrantDirectory::authorize(const Principal& principal, const std::string
       return std::find(g.items.begin(), g.items.end(), item) != g.items.end();
     });
     if (!covers) continue;
+    if (check_purpose && !g.purpose_codes.empty() &&
+        (!purpose_code || std::find(g.purpose_codes.begin(), g.purpose_codes.end(),
+                                    *purpose_code) == g.purpose_codes.end())) {
+      d.purpose_mismatch = true;
+      d.reason = "your agency's grant is for the purpose codes " + join_csv(g.purpose_codes) +
+                 ": send one of them as X-Purpose-Code";
+      continue;
+    }
     d.allowed = true;
+    d.purpose_mismatch = false;
     d.grant_id = g.id;
     d.items = g.items;
     d.clear_items = g.clear_items;
@@ -87,6 +117,7 @@ Decision GrantDirectory::authorize(const Principal& principal, const std::string
 
 void GrantDirectory::put(const std::string& id, std::optional<Grant> grant) {
   std::lock_guard lock(write_mutex_);
+  puts_.record(id, grant);
   auto next = std::make_shared<Snapshot>();
   for (const auto& [gid, g] : current_.load()->by_id) {
     if (gid != id) index(*next, g);
@@ -96,10 +127,23 @@ void GrantDirectory::put(const std::string& id, std::optional<Grant> grant) {
 }
 
 void GrantDirectory::load_all(PGconn* conn) {
+  {
+    std::lock_guard lock(write_mutex_);
+    puts_.begin();
+  }
   auto r = pg::exec_blocking(conn, kLiveGrants, pg::Params());
-  auto next = std::make_shared<Snapshot>();
-  for (int i = 0; i < r.rows(); ++i) index(*next, grant_of(r, i));
+  std::unordered_map<std::string, Grant> loaded;
+  for (int i = 0; i < r.rows(); ++i) {
+    Grant g = grant_of(r, i);
+    loaded.emplace(g.id, std::move(g));
+  }
   std::lock_guard lock(write_mutex_);
+  puts_.finish([&](const std::string& id, const std::optional<Grant>& g) {
+    loaded.erase(id);
+    if (g) loaded.emplace(id, *g);
+  });
+  auto next = std::make_shared<Snapshot>();
+  for (auto& [id, g] : loaded) index(*next, std::move(g));
   current_.store(std::move(next));
   loaded_.store(true);
 }

@@ -9,6 +9,7 @@
 #include "hub/core/error.hpp"
 #include "hub/core/text.hpp"
 #include "hub/core/worker.hpp"
+#include "hub/exchange/schema.hpp"
 #include "hub/members/credentials.hpp"
 #include "hub/store/pg.hpp"
 
@@ -31,26 +32,28 @@ constexpr pg::Query kResource{
   "array_to_string(a.operations, ','), a.purpose, a.legal_basis, " HUB_SQL_TS("a.valid_until")     \
   ", " HUB_SQL_TS("a.created_at") ", a.created_by, " HUB_SQL_TS_OPT("a.decided_at")                    \
   ", a.decided_by, a.opinion, (a.status = 'pending' AND a.due_at < now()), "                   \
-  "a.resource_version, " HUB_SQL_TS_OPT("a.withdrawn_at") ", a.withdrawn_by"
+  "a.resource_version, " HUB_SQL_TS_OPT("a.withdrawn_at") ", a.withdrawn_by, "              \
+  "array_to_string(a.purpose_codes, ',')"
 
 constexpr pg::Query kInsertApplication{
     "sharing_insert_application",
     "INSERT INTO applications AS a (id, consumer_code, provider_code, resource_code, "
     "resource_version,"
     " items, clear_items, operations, purpose, legal_basis, valid_until, status, due_at,"
-    " created_by, decided_at, decided_by, grant_id)"
+    " created_by, decided_at, decided_by, grant_id, purpose_codes)"
     " VALUES ($1, $2, $3, $4, $5, string_to_array($6, ','), string_to_array($7, ','),"
     " string_to_array($8, ','), $9, $10, $11::timestamptz, $12, $13::timestamptz, $14,"
-    " CASE WHEN $12 = 'approved' THEN now() END, CASE WHEN $12 = 'approved' THEN 'auto' END, $15)"
+    " CASE WHEN $12 = 'approved' THEN now() END, CASE WHEN $12 = 'approved' THEN 'auto' END, $15,"
+    " string_to_array($16, ','))"
     " RETURNING " HUB_APPLICATION_COLUMNS};
 // The application row references its grant and the grant its application: both in one
 // statement, so neither exists without the other.
 constexpr pg::Query kInsertGrant{
     "sharing_insert_grant",
     "INSERT INTO grants (id, application_id, resource_code, provider_code, consumer_code, items,"
-    " clear_items, operations, purpose, legal_basis, valid_until)"
+    " clear_items, operations, purpose, legal_basis, valid_until, purpose_codes)"
     " VALUES ($1, $2, $3, $4, $5, string_to_array($6, ','), string_to_array($7, ','),"
-    " string_to_array($8, ','), $9, $10, $11::timestamptz)"};
+    " string_to_array($8, ','), $9, $10, $11::timestamptz, string_to_array($12, ','))"};
 constexpr pg::Query kApplication{"sharing_application", "SELECT " HUB_APPLICATION_COLUMNS
                                                         " FROM applications a WHERE a.id = $1"};
 constexpr pg::Query kDecide{
@@ -90,10 +93,12 @@ constexpr pg::Query kRollback{"sharing_rollback", "ROLLBACK"};
   "g.id, g.resource_code, g.provider_code, g.consumer_code, array_to_string(g.items, ','), "   \
   "array_to_string(g.clear_items, ','), array_to_string(g.operations, ','), g.purpose, "       \
   HUB_SQL_TS("g.valid_until") ", CASE WHEN g.revoked_at IS NOT NULL THEN 'revoked' WHEN "          \
+  "g.ended_at IS NOT NULL THEN 'ended' WHEN "                                                   \
   "g.valid_until <= now() THEN 'expired' ELSE 'active' END, g.application_id, g.legal_basis, " \
   HUB_SQL_TS("g.created_at") ", " HUB_SQL_TS_OPT("g.revoked_at") ", "                               \
   "(SELECT coalesce(jsonb_agg(e.detail ORDER BY e.id), '[]') FROM sharing_events e "            \
-  "WHERE e.object_type = 'grant' AND e.object_id = g.id AND e.action = 'resource_changed')::text"
+  "WHERE e.object_type = 'grant' AND e.object_id = g.id AND e.action = 'resource_changed')::text, " \
+  "array_to_string(g.purpose_codes, ','), " HUB_SQL_TS_OPT("g.ended_at")
 constexpr pg::Query kGrant{"sharing_grant",
                            "SELECT " HUB_GRANT_COLUMNS " FROM grants g WHERE g.id = $1"};
 constexpr pg::Query kGrants{
@@ -106,19 +111,23 @@ constexpr pg::Query kGrants{
 constexpr pg::Query kRevoke{
     "sharing_revoke",
     "UPDATE grants SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL"
-    " RETURNING id"};
+    " AND ended_at IS NULL RETURNING id"};
 
 #define HUB_OBJECTION_COLUMNS \
   "o.id, o.status, " HUB_SQL_TS("o.due_at") ", o.resource_code, o.provider_code, o.consumer_code, " \
   "o.record_key, array_to_string(o.items, ','), o.description, o.outcome, o.note, "            \
   HUB_SQL_TS("o.created_at") ", o.created_by, " HUB_SQL_TS_OPT("o.resolved_at") ", o.resolved_by, "    \
-  "(o.status = 'open' AND o.due_at < now()), o.grant_id"
+  "(o.status = 'open' AND o.due_at < now()), o.grant_id, o.record_ref, o.key_shown"
 constexpr pg::Query kInsertObjection{
     "sharing_insert_objection",
     "INSERT INTO objections AS o (id, resource_code, provider_code, consumer_code, grant_id,"
-    " record_key, items, description, status, due_at, created_by)"
-    " VALUES ($1, $2, $3, $4, $5, $6, string_to_array($7, ','), $8, 'open', $9::timestamptz, $10)"
+    " record_key, items, description, status, due_at, created_by, record_ref, key_shown)"
+    " VALUES ($1, $2, $3, $4, $5, $6, string_to_array($7, ','), $8, 'open', $9::timestamptz, $10,"
+    " $11, $12)"
     " RETURNING " HUB_OBJECTION_COLUMNS};
+constexpr pg::Query kLiveRecord{
+    "sharing_live_record",
+    "SELECT 1 FROM records WHERE resource_code = $1 AND key = $2 AND NOT deleted"};
 constexpr pg::Query kObjection{
     "sharing_objection", "SELECT " HUB_OBJECTION_COLUMNS " FROM objections o WHERE o.id = $1"};
 constexpr pg::Query kResolve{
@@ -161,7 +170,8 @@ json application_json(const pg::Result& r, int row) {
           {"overdue", r.get_bool(row, 18)},
           {"resource_version", r.get_int(row, 19)},
           {"withdrawn_at", opt_text(r, row, 20)},
-          {"withdrawn_by", opt_text(r, row, 21)}};
+          {"withdrawn_by", opt_text(r, row, 21)},
+          {"purpose_codes", split_csv(r.get(row, 22))}};
 }
 
 json grant_json(const pg::Result& r, int row) {
@@ -180,27 +190,38 @@ json grant_json(const pg::Result& r, int row) {
           {"created_at", r.get(row, 12)},
           {"revoked_at", opt_text(r, row, 13)},
           // Items removed or retyped by later versions of the resource (catalog.md).
-          {"resource_changes", json::parse(r.get(row, 14))}};
+          {"resource_changes", json::parse(r.get(row, 14))},
+          {"purpose_codes", split_csv(r.get(row, 15))},
+          {"ended_at", opt_text(r, row, 16)}};
 }
 
-json objection_json(const pg::Result& r, int row) {
-  return {{"id", r.get(row, 0)},
-          {"status", r.get(row, 1)},
-          {"due_at", r.get(row, 2)},
-          {"resource_code", r.get(row, 3)},
-          {"provider_code", r.get(row, 4)},
-          {"consumer_code", r.get(row, 5)},
-          {"key", r.get(row, 6)},
-          {"items", split_csv(r.get(row, 7))},
-          {"description", r.get(row, 8)},
-          {"outcome", opt_text(r, row, 9)},
-          {"note", opt_text(r, row, 10)},
-          {"created_at", r.get(row, 11)},
-          {"created_by", r.get(row, 12)},
-          {"resolved_at", opt_text(r, row, 13)},
-          {"resolved_by", opt_text(r, row, 14)},
-          {"overdue", r.get_bool(row, 15)},
-          {"grant_id", r.get(row, 16)}};
+// An objection as `viewer` may see it: the record's key is the provider's to see; the consumer
+// sees its ref and the key as its grant shows it (masked, or not at all); anyone else (the hub's
+// own staff) the key as the consumer's grant shows it.
+json objection_json(const pg::Result& r, int row, const Principal& viewer) {
+  json out = {{"id", r.get(row, 0)},
+              {"status", r.get(row, 1)},
+              {"due_at", r.get(row, 2)},
+              {"resource_code", r.get(row, 3)},
+              {"provider_code", r.get(row, 4)},
+              {"consumer_code", r.get(row, 5)},
+              {"items", split_csv(r.get(row, 7))},
+              {"description", r.get(row, 8)},
+              {"outcome", opt_text(r, row, 9)},
+              {"note", opt_text(r, row, 10)},
+              {"created_at", r.get(row, 11)},
+              {"created_by", r.get(row, 12)},
+              {"resolved_at", opt_text(r, row, 13)},
+              {"resolved_by", opt_text(r, row, 14)},
+              {"overdue", r.get_bool(row, 15)},
+              {"grant_id", r.get(row, 16)}};
+  if (viewer.of_agency(r.get(row, 4))) {
+    out["key"] = r.get(row, 6);
+  } else if (!r.is_null(row, 18)) {
+    out["key"] = r.get(row, 18);
+  }
+  if (viewer.of_agency(r.get(row, 5)) && !r.is_null(row, 17)) out["ref"] = r.get(row, 17);
+  return out;
 }
 
 constexpr RoleSet kOfficers = role_bit(Role::agency_cdo) | role_bit(Role::agency_data_officer);
@@ -302,10 +323,23 @@ asio::awaitable<json> SharingService::apply(http::Request& req, const json& raw)
   auto clear = body.strings("clear_items", false, 500, 63);
   auto operations = body.strings("operations", true, 5, 20);
   auto purpose = body.string("purpose", true, 500);
+  // The purposes the grant is for (政务服务事项编码, scenario codes): each data request under it
+  // names one (X-Purpose-Code).
+  auto purpose_codes = body.strings("purpose_codes", false, 50, 64);
+  if (purpose_codes) {
+    for (std::size_t i = 0; i < purpose_codes->size(); ++i) {
+      if (!is_token_chars((*purpose_codes)[i], 64)) {
+        body.error("purpose_codes[" + std::to_string(i) + "]", "is 1 to 64 of [A-Za-z0-9._-]");
+      }
+    }
+  }
   auto legal = body.string("legal_basis", false, 1000);
   if (legal && legal->empty()) legal.reset();
   auto until_text = body.string("valid_until", true, 40);
   body.finish();  // shape first: unknown fields, types
+  std::vector<std::string> codes = purpose_codes.value_or(std::vector<std::string>{});
+  std::sort(codes.begin(), codes.end());
+  codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
 
   const pg::Params key = pg::Params().add(*resource_code);
   auto res = co_await req.worker->db().exec(kResource, key);
@@ -402,7 +436,8 @@ asio::awaitable<json> SharingService::apply(http::Request& req, const json& raw)
                                        .add(automatic ? "approved" : "pending")
                                        .add(due)
                                        .add(me.id)
-                                       .add(automatic ? std::optional(grant_id) : std::nullopt)),
+                                       .add(automatic ? std::optional(grant_id) : std::nullopt)
+                                       .add(join_csv(codes))),
       pg::step(kEvent, pg::Params()
                            .add(me.id)
                            .add("application")
@@ -423,7 +458,8 @@ asio::awaitable<json> SharingService::apply(http::Request& req, const json& raw)
                                                .add(join_csv(op_list))
                                                .add(*purpose)
                                                .add(legal)
-                                               .add(until_s)));
+                                               .add(until_s)
+                                               .add(join_csv(codes))));
     steps.push_back(pg::step(kNotify, pg::Params().add("grant:" + grant_id)));
   }
   auto lease = co_await req.worker->db().acquire();
@@ -439,7 +475,7 @@ asio::awaitable<json> SharingService::apply(http::Request& req, const json& raw)
   }
   if (automatic) {
     Grant g{grant_id, *resource_code, provider, me.agency_code, *items, clear_items,
-            0,        *purpose,       *until};
+            0,        *purpose,       codes,    *until};
     for (const auto& op : op_list) g.operations |= operation_bit(*parse_operation(op));
     grants_.put(grant_id, std::move(g));
   }
@@ -538,20 +574,22 @@ asio::awaitable<json> SharingService::decide(http::Request& req, const std::stri
                                              .add(detail.dump())));
   if (approve) {
     then.push_back(
-        pg::step(kInsertGrant, pg::Params()
-                                   .add(grant_id)
-                                   .add(id)
-                                   .add(current["resource_code"].get<std::string>())
-                                   .add(provider)
-                                   .add(consumer)
-                                   .add(join_csv(grant_items))
-                                   .add(join_csv(clear))
-                                   .add(join_csv(grant_ops))
-                                   .add(current["purpose"].get<std::string>())
-                                   .add(current["legal_basis"].is_null()
-                                            ? std::optional<std::string>()
-                                            : std::optional<std::string>(current["legal_basis"]))
-                                   .add(current["valid_until"].get<std::string>())));
+        pg::step(kInsertGrant,
+                 pg::Params()
+                     .add(grant_id)
+                     .add(id)
+                     .add(current["resource_code"].get<std::string>())
+                     .add(provider)
+                     .add(consumer)
+                     .add(join_csv(grant_items))
+                     .add(join_csv(clear))
+                     .add(join_csv(grant_ops))
+                     .add(current["purpose"].get<std::string>())
+                     .add(current["legal_basis"].is_null()
+                              ? std::optional<std::string>()
+                              : std::optional<std::string>(current["legal_basis"]))
+                     .add(current["valid_until"].get<std::string>())
+                     .add(join_csv(current["purpose_codes"].get<std::vector<std::string>>()))));
     then.push_back(pg::step(kNotify, pg::Params().add("grant:" + grant_id)));
   }
   auto lease = co_await req.worker->db().acquire();
@@ -568,6 +606,7 @@ asio::awaitable<json> SharingService::decide(http::Request& req, const std::stri
             clear,
             0,
             current["purpose"],
+            current["purpose_codes"].get<std::vector<std::string>>(),
             *parse_until(current["valid_until"], calendar_)};
     for (const auto& op : grant_ops) g.operations |= operation_bit(*parse_operation(op));
     grants_.put(grant_id, std::move(g));
@@ -675,14 +714,23 @@ asio::awaitable<void> SharingService::revoke(http::Request& req, const std::stri
 }
 
 asio::awaitable<json> SharingService::object(http::Request& req, const std::string& resource,
-                                             const std::string& key, const json& raw) {
+                                             const std::optional<std::string>& path_key,
+                                             const json& raw) {
   const Principal& me = *req.principal;
   api::JsonBody body{json(raw)};
+  // The record: by the key in the path, or by `key` or `ref` in the body (a consumer whose grant
+  // masks the key names the record by its ref).
+  std::optional<std::string> key = path_key, ref;
+  if (!path_key) {
+    key = body.string("key", false, 512);
+    ref = body.string("ref", false, 2048);
+    if (key.has_value() == ref.has_value()) body.error("key", "name the record by key or by ref");
+  }
   auto items = body.strings("items", true, 500, 63);
   auto description = body.string("description", true, 2000);
   if (items && items->empty()) body.error("items", "must name at least one item");
   body.finish();
-  if (key.empty() || key.size() > 512) {
+  if (key && (key->empty() || key->size() > 512)) {
     throw ApiError(ErrorCode::validation_failed, "bad record key", {{"key", "1-512 bytes"}}, 422);
   }
   const pg::Params rkey = pg::Params().add(resource);
@@ -691,32 +739,52 @@ asio::awaitable<json> SharingService::object(http::Request& req, const std::stri
     not_found("resource");
   }
   const std::string provider(res.get(0, 0));
-  // Any live grant of the caller's agency on the resource that covers the items flagged.
+  // Only a holder of a grant that let it see records (read, query, changes) covering the items
+  // objects; anyone else is refused whether the record exists or not, so an objection is no way
+  // to learn which keys exist. A retired resource's grants have ended.
   Decision d;
-  for (auto op : {Operation::read, Operation::query, Operation::changes, Operation::verify,
-                  Operation::aggregate}) {
-    d = grants_.authorize(me, resource, op, *items);
-    if (d.allowed) break;
+  if (res.get(0, 1) == "published") {
+    for (auto op : {Operation::read, Operation::query, Operation::changes}) {
+      d = grants_.holds(me, resource, op, *items);
+      if (d.allowed) break;
+    }
   }
   if (!d.allowed) {
     throw ApiError(ErrorCode::no_grant,
-                   "objections come from holders of a grant covering the items");
+                   "objections come from holders of a read, query or changes grant covering the "
+                   "items");
   }
+  if (ref) key = services_.record_refs.key_of(me.agency_code, resource, *ref);
+  if (!key) not_found("record");
+  const pg::Params record = pg::Params().add(resource).add(*key);
+  auto live = co_await req.worker->db().exec(kLiveRecord, record);
+  if (live.rows() == 0) not_found("record");
+  // What the consumer may see of the key, kept with the objection: its lists show that.
+  const auto schema = exchange::RecordSchema::from_resource(json::parse(res.get(0, 4)));
+  std::optional<std::string> key_shown;
+  if (const exchange::Item* item = schema->item(schema->key_item); item && d.covers(item->name)) {
+    if (auto v = exchange::shown_value(*item, json(*key), d.clear(item->name))) {
+      key_shown = v->is_string() ? v->get<std::string>() : v->dump();
+    }
+  }
+  const std::string record_ref = services_.record_refs.ref(me.agency_code, resource, *key);
   const std::string id = random_uuid();
   const std::string due = format_time(calendar_.due(
       Clock::now(), static_cast<int>(services_.config.sharing.objection_working_days)));
-  const json detail = {{"resource_code", resource}, {"key", key}};
+  const json detail = {{"resource_code", resource}, {"ref", record_ref}};
   auto steps = pg::batch(pg::step(kInsertObjection, pg::Params()
                                                         .add(id)
                                                         .add(resource)
                                                         .add(provider)
                                                         .add(me.agency_code)
                                                         .add(d.grant_id)
-                                                        .add(key)
+                                                        .add(*key)
                                                         .add(join_csv(*items))
                                                         .add(*description)
                                                         .add(due)
-                                                        .add(me.id)),
+                                                        .add(me.id)
+                                                        .add(record_ref)
+                                                        .add(key_shown)),
                          pg::step(kEvent, pg::Params()
                                               .add(me.id)
                                               .add("objection")
@@ -727,7 +795,7 @@ asio::awaitable<json> SharingService::object(http::Request& req, const std::stri
                                               .add(detail.dump())));
   auto lease = co_await req.worker->db().acquire();
   auto results = co_await lease->pipeline(steps);
-  co_return objection_json(results[0], 0);
+  co_return objection_json(results[0], 0, me);
 }
 
 asio::awaitable<json> SharingService::objection(http::Request& req, const std::string& id) {
@@ -738,7 +806,7 @@ asio::awaitable<json> SharingService::objection(http::Request& req, const std::s
   if (!me.hub_level() && !me.of_agency(r.get(0, 4)) && !me.of_agency(r.get(0, 5))) {
     not_found("objection");
   }
-  co_return objection_json(r, 0);
+  co_return objection_json(r, 0, me);
 }
 
 asio::awaitable<json> SharingService::resolve(http::Request& req, const std::string& id,
@@ -771,7 +839,7 @@ asio::awaitable<json> SharingService::resolve(http::Request& req, const std::str
   auto lease = co_await req.worker->db().acquire();
   auto resolved = co_await guarded(lease, change, then);
   if (resolved.rows() == 0) throw ApiError(ErrorCode::conflict, "already resolved");
-  co_return objection_json(resolved, 0);
+  co_return objection_json(resolved, 0, me);
 }
 
 asio::awaitable<std::string> SharingService::objections(http::Request& req) {
@@ -785,7 +853,7 @@ asio::awaitable<std::string> SharingService::objections(http::Request& req) {
                                 .add(static_cast<std::int64_t>(page.limit));
   auto r = co_await req.worker->db().exec(kObjections, params);
   json items = json::array();
-  for (int i = 0; i < r.rows(); ++i) items.push_back(objection_json(r, i));
+  for (int i = 0; i < r.rows(); ++i) items.push_back(objection_json(r, i, *req.principal));
   std::optional<json> next;
   if (static_cast<std::size_t>(r.rows()) == page.limit) next = json(items.back()["id"]);
   co_return api::list_body(items, next, services_.cursors, "objections");

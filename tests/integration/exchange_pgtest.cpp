@@ -566,15 +566,25 @@ TEST_F(ExchangeTest, LicencesAreLookedUpByHolderUnderAQueryGrant) {
   const std::string target =
       "/api/v1/licences?holder_code=91440101MA59ABCD1X&type_code=11100000000013338W001";
   EXPECT_EQ(call(verb::get, target, tax_system_).status, 403) << "no grant yet";
-  auto a =
-      ok(verb::post, "/api/v1/applications", tax_officer_,
-         {{"resource_code", licence},
-          {"items", {"licence_number", "holder_name", "holder_code", "holder_code_type", "status"}},
-          {"operations", {"query"}},
-          {"purpose", "核验纳税人营业执照"},
-          {"valid_until", "2027-06-30"}});
-  ok(verb::post, "/api/v1/applications/" + a["id"].get<std::string>() + "/decision",
-     market_officer_, {{"decision", "approve"}, {"opinion", "同意"}});
+  auto apply = [&](json clear) {
+    auto a = ok(
+        verb::post, "/api/v1/applications", tax_officer_,
+        {{"resource_code", licence},
+         {"items", {"licence_number", "holder_name", "holder_code", "holder_code_type", "status"}},
+         {"clear_items", clear},
+         {"operations", {"query"}},
+         {"purpose", "核验纳税人营业执照"},
+         {"valid_until", "2027-06-30"}});
+    return ok(verb::post, "/api/v1/applications/" + a["id"].get<std::string>() + "/decision",
+              market_officer_, {{"decision", "approve"}, {"opinion", "同意"}})["grant_id"]
+        .get<std::string>();
+  };
+  // The lookup filters by holder: a grant that masks holder_code cannot look holders up (else
+  // the lookup would tell whose licences exist by probing codes).
+  const std::string masked = apply(json::array());
+  EXPECT_EQ(call(verb::get, target, tax_system_).status, 403) << "holder_code is masked";
+  ok(verb::delete_, "/api/v1/grants/" + masked, market_officer_);
+  apply({"holder_code"});
   auto r = call(verb::get, target + "&holder_type=001", tax_system_, nullptr, true, "lic-1");
   ASSERT_EQ(r.status, 200) << r.body;
   auto items = json::parse(r.body)["items"];

@@ -533,6 +533,9 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
   };
   const std::string application_id = pending_application();
   const std::string grant_id = new_grant();
+  // Objections name an existing record.
+  ok(verb::put, "/api/v1/resources/" + open_resource + "/records/91440101MA59ABCD1X",
+     actors["system_a"].token, json{{"legal_person", "张三"}});
   const std::string objection_path =
       "/api/v1/resources/" + open_resource + "/records/91440101MA59ABCD1X/objections";
   auto new_objection = [&] {
@@ -541,6 +544,35 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
     return o["id"].get<std::string>();
   };
   const std::string objection_id = new_objection();
+
+  // For the refusal rows: a hub-level principal of agency A (a coordinator seated in it) and
+  // its tokens; a resource B holds every operation on, legal_person masked; a retired one.
+  const Actor hub_level_a = make_principal(kAgencyA, "a-coordinator", {"coordinator"});
+  auto hub_level_token = [&] {
+    auto t = ok(verb::post, "/api/v1/principals/" + hub_level_a.id + "/tokens", kAdminToken,
+                json::object());
+    return t["id"].get<std::string>();
+  };
+  auto full_doc = sample_resource(kAgencyA, "企业名录（全量）");
+  full_doc["share_type"] = "unconditional";
+  const std::string full_resource =
+      ok(verb::post, "/api/v1/resources", kAdminToken, full_doc)["code"];
+  ok(verb::post, "/api/v1/resources/" + full_resource + "/publish", kAdminToken);
+  ok(verb::post, "/api/v1/applications", cdo_b_token,
+     {{"resource_code", full_resource},
+      {"items", {"uscc", "legal_person", "reg_capital"}},
+      {"operations", {"read", "query", "changes", "verify", "aggregate"}},
+      {"purpose", "核验"},
+      {"valid_until", "2027-06-30"}});
+  ok(verb::put, "/api/v1/resources/" + full_resource + "/records/91440101MA59ABCD1X",
+     actors["system_a"].token, json{{"legal_person", "张三"}, {"reg_capital", 10}});
+  auto retired_doc = sample_resource(kAgencyA, "已废止名录");
+  retired_doc["share_type"] = "unconditional";
+  const std::string retired_resource =
+      ok(verb::post, "/api/v1/resources", kAdminToken, retired_doc)["code"];
+  ok(verb::post, "/api/v1/resources/" + retired_resource + "/publish", kAdminToken);
+  ok(verb::post, "/api/v1/applications", cdo_b_token, apply_body(retired_resource));
+  ok(verb::post, "/api/v1/resources/" + retired_resource + "/retire", kAdminToken);
 
   // One ledger entry, sealed, for the proof routes.
   {
@@ -690,6 +722,13 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
          return json{{"items", {"legal_person"}}, {"description", "有误"}};
        },
        only({{"cdo_b", 201}}, 403)},
+      {verb::post, "/api/v1/resources/{code}/objections",
+       [&] { return "/api/v1/resources/" + open_resource + "/objections"; },
+       [] {
+         return json{
+             {"key", "91440101MA59ABCD1X"}, {"items", {"legal_person"}}, {"description", "有误"}};
+       },
+       only({{"cdo_b", 201}}, 403)},
       {verb::post, "/api/v1/objections/{id}/resolution",
        [&] { return "/api/v1/objections/" + new_objection() + "/resolution"; },
        [] {
@@ -771,6 +810,68 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
                      {"legal_basis", "《居民身份证法》"}};
        },
        writers(201, 403)},
+
+      // Refusals of API.md Part 2, on routes above (docs/security.md names each).
+      // A CDO does not see, list or revoke the tokens of its agency's hub-level principals.
+      {verb::get, "/api/v1/principals/{id}/tokens",
+       [&] { return "/api/v1/principals/" + hub_level_a.id + "/tokens"; }, nullptr,
+       only({{"hub_admin", 200}}, 404)},
+      {verb::delete_, "/api/v1/tokens/{id}", [&] { return "/api/v1/tokens/" + hub_level_token(); },
+       nullptr, only({{"hub_admin", 204}}, 404)},
+      // An objection to a record that does not exist: 404 for a grant holder, 403 for the rest
+      // (whether the record exists is not told to who may not object).
+      {verb::post, "/api/v1/resources/{code}/records/{key}/objections",
+       [&] {
+         return "/api/v1/resources/" + open_resource + "/records/91440101MA59NONE1X/objections";
+       },
+       [] {
+         return json{{"items", {"legal_person"}}, {"description", "有误"}};
+       },
+       only({{"cdo_b", 404}}, 403)},
+      {verb::post, "/api/v1/resources/{code}/objections",
+       [&] { return "/api/v1/resources/" + open_resource + "/objections"; },
+       [] {
+         return json{{"ref", "not-a-ref-of-this-hub"},
+                     {"items", {"legal_person"}},
+                     {"description", "有误"}};
+       },
+       only({{"cdo_b", 404}}, 403)},
+      // Under a grant that masks legal_person: filtering, selecting or grouping by it, or
+      // grouping by the key, is refused like an item outside the grant.
+      {verb::get, "/api/v1/resources/{code}/records",
+       [&] {
+         return "/api/v1/resources/" + full_resource +
+                "/records?filter=legal_person%20eq%20%22%E5%BC%A0%E4%B8%89%22";
+       },
+       nullptr, all(403)},
+      {verb::get, "/api/v1/resources/{code}/records",
+       [&] { return "/api/v1/resources/" + full_resource + "/records?fields=legal_person"; },
+       nullptr, all(403)},
+      {verb::post, "/api/v1/resources/{code}/aggregate",
+       [&] { return "/api/v1/resources/" + full_resource + "/aggregate"; },
+       [] {
+         return json{{"group_by", {"legal_person"}}, {"metrics", {{{"op", "count"}}}}};
+       },
+       all(403)},
+      {verb::post, "/api/v1/resources/{code}/aggregate",
+       [&] { return "/api/v1/resources/" + full_resource + "/aggregate"; },
+       [] {
+         return json{{"group_by", {"uscc"}}, {"metrics", {{{"op", "count"}}}}};
+       },
+       all(403)},
+      // The same grant allows what it shows in clear.
+      {verb::get, "/api/v1/resources/{code}/records",
+       [&] { return "/api/v1/resources/" + full_resource + "/records?fields=uscc,reg_capital"; },
+       nullptr, only({{"cdo_b", 200}}, 403)},
+      // Retired: the resource's grants ended; data requests are no_grant, pushes a conflict.
+      {verb::get, "/api/v1/resources/{code}/records",
+       [&] { return "/api/v1/resources/" + retired_resource + "/records"; }, nullptr, all(403)},
+      {verb::put, "/api/v1/resources/{code}/records/{key}",
+       [&] { return "/api/v1/resources/" + retired_resource + "/records/91440101MA59ABCD1X"; },
+       [] {
+         return json{{"legal_person", "张三"}};
+       },
+       only({{"operator_a", 409}, {"system_a", 409}}, 403)},
   };
   // Open routes answer everyone alike.
   for (auto& c : cases) {

@@ -300,7 +300,13 @@ TEST_F(SharingTest, RevocationReachesAnotherNodeWithinASecond) {
 
 TEST_F(SharingTest, ObjectionsFromGrantHoldersAnsweredByTheProvider) {
   auto app = ok(verb::post, "/api/v1/applications", tax_, application(unconditional_));
+  auto missing = "/api/v1/resources/" + unconditional_ + "/records/91440101MA59NONE1X/objections";
   auto path = "/api/v1/resources/" + unconditional_ + "/records/91440101MA59ABCD1X/objections";
+  auto gone = call(verb::post, missing, tax_system_,
+                   {{"items", {"legal_person"}}, {"description", "法定代表人已变更"}});
+  EXPECT_EQ(gone.status, 404) << "an objection names an existing record: " << gone.body;
+  ok(verb::put, "/api/v1/resources/" + unconditional_ + "/records/91440101MA59ABCD1X", market_ops_,
+     {{"legal_person", "张三"}});
   auto none = call(verb::post, path, stats_, {{"items", {"uscc"}}, {"description", "不一致"}});
   EXPECT_EQ(none.status, 403) << "no grant, no objection";
   EXPECT_EQ(json::parse(none.body)["code"], "no_grant");

@@ -22,6 +22,8 @@ class JsonBody {
 
   bool has(std::string_view field) const;
   std::optional<std::string> string(std::string_view field, bool required, std::size_t max_chars);
+  // A string that is a single line (names): no CR, LF or other control character.
+  std::optional<std::string> line(std::string_view field, bool required, std::size_t max_chars);
   std::optional<std::int64_t> integer(std::string_view field, bool required, std::int64_t min,
                                       std::int64_t max);
   std::optional<bool> boolean(std::string_view field, bool required);
@@ -41,11 +43,15 @@ class JsonBody {
   std::vector<FieldError> errors_;
 };
 
-// The body as JSON: 400 validation_failed when it is not JSON at all. (For bodies checked by
+// JSON from a client, with the hub's rules (hub/core/json.hpp: depth 64, no member name twice,
+// numbers in range): 400 validation_failed naming what is wrong. `exact_numbers` keeps numbers a
+// double cannot hold as raw numbers (record data, claims, filters).
+nlohmann::json parse_json_text(std::string_view text, bool exact_numbers);
+// The body as JSON: 400 validation_failed when it is not acceptable JSON. (For bodies checked by
 // a validator of their own rather than field by field with JsonBody.)
-nlohmann::json parse_json(const http::Request& request);
+nlohmann::json parse_json(const http::Request& request, bool exact_numbers = false);
 // The body as a JSON object: 422 validation_failed when it is JSON of another kind.
-nlohmann::json body_object(const http::Request& request);
+nlohmann::json body_object(const http::Request& request, bool exact_numbers = false);
 
 // A JSON answer body: compact, and invalid UTF-8 (which a client cannot have stored through our
 // validation, but a database row could hold) replaced rather than thrown on.

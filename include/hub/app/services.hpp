@@ -8,6 +8,7 @@
 
 #include "hub/api/pagination.hpp"
 #include "hub/core/config.hpp"
+#include "hub/exchange/refs.hpp"
 #include "hub/members/directory.hpp"
 #include "hub/members/limits.hpp"
 
@@ -17,13 +18,19 @@ namespace hub {
 // small pool for CPU-heavy work (password hashing) that must not stall an I/O thread. Owned by
 // App and passed to each area's route registration (no globals).
 struct Services {
-  explicit Services(const Config& c) : config(c), rate_limiter(c.auth), login_throttle(c.auth) {}
+  explicit Services(const Config& c)
+      : config(c),
+        rate_limiter(c.auth),
+        login_throttle(c.auth),
+        import_slots(c.limits.imports_per_agency, c.limits.imports_per_node) {}
 
   const Config& config;
   members::Directory directory;
   members::RateLimiter rate_limiter;
   members::LoginThrottle login_throttle;
+  members::ImportSlots import_slots;
   api::CursorCodec cursors;
+  exchange::RecordRefs record_refs;
   // Stopped and destroyed by App::stop before the I/O threads' io_contexts go, so that work
   // still queued here is destroyed while what it refers to exists.
   std::unique_ptr<boost::asio::thread_pool> cpu = std::make_unique<boost::asio::thread_pool>(2);

@@ -61,6 +61,7 @@ class CatalogIndex : public members::SyncFollower {
   std::mutex write_mutex_;
   std::atomic<std::shared_ptr<const Map>> current_;
   std::atomic<bool> loaded_{false};
+  members::PutsDuringLoad<IndexEntry> puts_;
 };
 
 // ASCII letters lower-cased (Chinese has no case; what PostgreSQL's lower() does for them).

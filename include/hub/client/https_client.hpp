@@ -17,6 +17,17 @@
 
 namespace hub::client {
 
+struct ClientResponse {
+  unsigned status = 0;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string header(std::string_view name) const;
+};
+
+// Called with every answer the client reads (the tests hold each one to the OpenAPI document).
+using ResponseObserver = std::function<void(boost::beast::http::verb verb,
+                                            const std::string& target, const ClientResponse&)>;
+
 struct ClientOptions {
   std::string host = "127.0.0.1";
   std::string port = "8443";
@@ -25,13 +36,7 @@ struct ClientOptions {
   std::string client_cert;  // PEM certificate and key for mutual TLS
   std::string client_key;
   std::chrono::milliseconds timeout{30000};
-};
-
-struct ClientResponse {
-  unsigned status = 0;
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string header(std::string_view name) const;
+  ResponseObserver observer;  // sees every answer (the tests'); empty for hubctl
 };
 
 // A small blocking HTTPS/1.1 client with keep-alive, for hubctl and the tests.

@@ -6,6 +6,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace hub {
 
@@ -34,10 +35,16 @@ struct TlsConfig {
 
 struct LimitsConfig {
   unsigned max_connections = 16384;
+  unsigned connections_per_address = 256;  // open connections of one client address
   std::size_t header_limit = 8 * 1024;
   std::uint64_t json_body_limit = 1024 * 1024;
   std::uint64_t import_body_limit = 2ull * 1024 * 1024 * 1024;
-  std::chrono::milliseconds handshake_timeout{10000};
+  unsigned imports_per_agency = 2;  // imports running at once for one agency, on one node
+  unsigned imports_per_node = 4;    // imports running at once on one node
+  // An import body arriving slower than this, averaged over the window, is ended with 408.
+  std::uint64_t import_min_bytes_per_second = 1024;
+  std::chrono::milliseconds import_rate_window{30000};
+  std::chrono::milliseconds handshake_timeout{5000};
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds read_timeout{30000};
   std::chrono::milliseconds write_timeout{30000};
@@ -81,6 +88,16 @@ struct SharingConfig {
   unsigned max_valid_days = 366;        // the longest a grant may be asked for
 };
 
+// Exchange store rules (API.md Part 2).
+struct ExchangeConfig {
+  // verify answers per grant and hour that are not a full match (an unknown key or a wrong
+  // claim); past it, 429 and a verify_enumeration alert.
+  unsigned verify_misses_per_hour = 200;
+  // Where an atomic import keeps its checked rows until its body has fully arrived (a file
+  // unlinked at once, O_TMPFILE); empty: <data_dir>/spool.
+  std::string spool_dir;
+};
+
 struct LedgerConfig {
   // The log's name in its checkpoints and its signing key's name: a schema-less URL that no
   // other log uses (C2SP tlog-checkpoint).
@@ -122,6 +139,7 @@ struct Config {
   LogConfig log;
   AuthConfig auth;
   SharingConfig sharing;
+  ExchangeConfig exchange;
   LedgerConfig ledger;
   ReportConfig report;
   MonitorConfig monitor;
@@ -138,6 +156,9 @@ struct Config {
 // then checks every value. Throws ConfigError naming the first bad key.
 Config load_config(const std::filesystem::path& path,
                    const std::map<std::string, std::string>& env);
+
+// The same from the config file's text (the fuzzer's entry, and tests').
+Config load_config_text(std::string_view json_text, const std::map<std::string, std::string>& env);
 
 // The process environment as a map (only HUB_* variables are read).
 std::map<std::string, std::string> process_env();

@@ -34,9 +34,16 @@ std::string random_uuid();
 std::vector<std::string> split_csv(std::string_view csv);
 std::string join_csv(const std::vector<std::string>& parts);
 
-// One cell of a CSV file for people (RFC 4180): quoted, its quotes doubled, when it holds a comma,
-// a quote or a line end; as it is otherwise.
+// One cell of text in a CSV file for people (RFC 4180): quoted, its quotes doubled, when it holds
+// a comma, a quote or a line end; as it is otherwise. Text a spreadsheet program would run as a
+// formula (=, +, -, @, tab or CR first) gets a leading apostrophe. Every CSV the hub or hubctl
+// writes goes through here; numbers are written as numbers, not through here.
 std::string csv_cell(std::string_view text);
+
+// Whether `s` holds a character that breaks a line or controls a terminal: C0 (CR, LF and TAB
+// among them), DEL, C1, U+2028 and U+2029. Names (agencies, principals, resources) are single
+// lines: they end up in logs, CSV files and console tables.
+bool has_control_characters(std::string_view s);
 
 // Whether `s` is 1..max characters of [A-Za-z0-9._-].
 bool is_token_chars(std::string_view s, std::size_t max);

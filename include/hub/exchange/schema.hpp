@@ -46,8 +46,9 @@ struct RecordSchema {
 // 4; full: all hidden. Characters are counted in code points, so Chinese masks correctly.
 std::string mask_value(std::string_view value, Mask mask);
 
-// The item's value as a consumer sees it: as stored when `clear`, masked when sensitive, and
-// nullopt when it must be withheld (a sensitive item with no textual mask).
+// The item's value as a consumer sees it: as stored when `clear` or not sensitive, masked when
+// sensitive and text, and nullopt when it must be withheld (a sensitive value that is not text:
+// a number, a boolean, null).
 std::optional<nlohmann::json> shown_value(const Item& item, const nlohmann::json& value,
                                           bool clear);
 

@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -46,13 +47,26 @@ class ExchangeService {
   boost::asio::awaitable<std::string> aggregate(http::Request& req, const std::string& code,
                                                 const nlohmann::json& body);
 
+  // The key of a live record named by its key or by the caller's ref (objections); nullopt when
+  // there is no such record, or the ref is not one this hub made for the caller's agency.
+  boost::asio::awaitable<std::optional<std::string>> existing_key(
+      http::Request& req, const std::string& code, const std::optional<std::string>& key,
+      const std::optional<std::string>& ref);
+
   // The resource's schema of the version in force (from the in-memory catalog); 404 when the
   // resource does not exist or is another agency's draft.
   std::shared_ptr<const RecordSchema> schema(const Principal& me, const std::string& code);
 
  private:
+  class View;
+  // The decision for a data request, or the 403 (no_grant, purpose_mismatch) it gets: `items`
+  // must be granted, `in_clear` granted and seen unmasked (what is filtered, selected, grouped
+  // by). Fills the request's ledger facts either way.
   sharing::Decision authorize(http::Request& req, const RecordSchema& s, sharing::Operation op,
-                              const std::vector<std::string>& items);
+                              const std::vector<std::string>& items,
+                              const std::vector<std::string>& in_clear);
+  static bool seen_in_clear(const RecordSchema& s, const sharing::Decision& d,
+                            const std::string& name);
 
   Services& services_;
   catalog::CatalogIndex& catalog_;

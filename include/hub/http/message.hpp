@@ -4,6 +4,7 @@
 #include <boost/beast/http.hpp>
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,6 +64,10 @@ struct Request {
   std::optional<std::string> query_param(std::string_view name) const;
   // The same, with an empty value counted as absent (a filter left blank filters nothing).
   std::optional<std::string> query_filter(std::string_view name) const;
+  // A filter that takes one of `allowed` (an enumeration): nullopt when absent or empty, 400
+  // validation_failed naming the values otherwise, so a typo never reads as "nothing matches".
+  std::optional<std::string> query_choice(std::string_view name,
+                                          std::initializer_list<std::string_view> allowed) const;
   std::string_view header(std::string_view name) const;
 };
 
@@ -78,6 +83,11 @@ struct Response {
 
 // Percent-decoding for query strings ('+' is a space there). Returns nullopt on a bad escape.
 std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space);
+
+// The rules of a request's header the server checks before routing it: a Transfer-Encoding
+// other than a single chunked (501, or 400 with a Content-Length too), a second Authorization,
+// X-Purpose or X-Purpose-Code (400). The problem to answer before closing, else nullopt.
+std::optional<Response> check_header_fields(const beast_http::fields& fields);
 
 // Splits "a=1&b=2" into decoded pairs; undecodable pairs are skipped.
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query);

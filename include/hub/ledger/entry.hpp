@@ -22,6 +22,7 @@ struct EntryDraft {
   std::string resource_code;
   std::optional<std::string> grant_id;
   std::string purpose;
+  std::optional<std::string> purpose_code;  // X-Purpose-Code, when one was sent
   std::vector<std::string> items;
   std::int64_t record_count = 0;
   int status = 0;

@@ -17,6 +17,33 @@
 
 namespace hub::members {
 
+// A full reload of an in-memory copy reads the database, then publishes what it read. A row the
+// node itself changed in between (its put() comes after its own commit) would be undone by that
+// publication until the row's NOTIFY is handled: a revoked grant or token usable for a moment, a
+// resource just made missing. So puts made while a reload is under way are recorded and applied
+// again on top of what the reload read. Used under the owner's write mutex.
+template <typename V>
+class PutsDuringLoad {
+ public:
+  void begin() {
+    active_ = true;
+    puts_.clear();
+  }
+  void record(const std::string& id, const std::optional<V>& value) {
+    if (active_) puts_[id] = value;
+  }
+  template <typename Apply>
+  void finish(Apply apply) {
+    for (const auto& [id, value] : puts_) apply(id, value);
+    puts_.clear();
+    active_ = false;
+  }
+
+ private:
+  bool active_ = false;
+  std::unordered_map<std::string, std::optional<V>> puts_;
+};
+
 struct TokenEntry {
   std::string id;
   std::string principal_id;
@@ -48,6 +75,8 @@ class Directory {
   std::shared_ptr<const DirectorySnapshot> snapshot() const { return current_.load(); }
   bool loaded() const { return loaded_.load(); }
 
+  // A full reload: begin_load() before reading the database, replace() with what was read.
+  void begin_load();
   void replace(DirectorySnapshot snapshot);
   // The current state of one row: nullopt removes it (revoked, expired, disabled, deleted).
   void put_principal(const std::string& id, std::optional<PrincipalEntry> entry);
@@ -58,9 +87,13 @@ class Directory {
   std::optional<Principal> by_certificate(std::string_view fingerprint) const;
 
  private:
+  static void apply_principal(DirectorySnapshot& s, const std::string& id,
+                              const std::optional<PrincipalEntry>& entry);
   std::mutex write_mutex_;
   std::atomic<std::shared_ptr<const DirectorySnapshot>> current_;
   std::atomic<bool> loaded_{false};
+  PutsDuringLoad<PrincipalEntry> principal_puts_;
+  PutsDuringLoad<TokenEntry> token_puts_;
 };
 
 // Something else kept in memory from the database and followed through the same channel (the

@@ -28,6 +28,7 @@ const std::vector<Rule>& rules();
 struct MonitorOptions {
   std::string conninfo;
   MonitorConfig config;
+  unsigned verify_misses_per_hour = 200;  // exchange.verify_misses_per_hour
   std::chrono::milliseconds connect_timeout{3000};
 };
 

@@ -3,7 +3,11 @@
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <chrono>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "hub/core/config.hpp"
@@ -49,6 +53,9 @@ class Server {
  private:
   class Session;
   boost::asio::awaitable<void> accept_loop();
+  // Counts a connection of the address; false when it already has connections_per_address.
+  bool take_address(const std::string& key);
+  void release_address(const std::string& key);
 
   const Config& config_;
   const http::Router& router_;
@@ -63,6 +70,9 @@ class Server {
   std::atomic<std::int64_t> open_connections_{0};
   std::atomic<bool> draining_{false};
   std::size_t next_worker_ = 0;
+  std::mutex addresses_mutex_;
+  std::unordered_map<std::string, unsigned> connections_by_address_;
+  std::chrono::steady_clock::time_point last_address_warning_{};
 };
 
 }  // namespace hub::net

@@ -30,6 +30,7 @@ struct Grant {
   std::vector<std::string> clear_items;
   OperationSet operations = 0;
   std::string purpose;
+  std::vector<std::string> purpose_codes;  // empty: any purpose
   std::chrono::system_clock::time_point valid_until;
 };
 
@@ -39,7 +40,13 @@ struct Decision {
   std::string grant_id;
   std::vector<std::string> items;        // the items the grant covers
   std::vector<std::string> clear_items;  // items delivered unmasked
-  std::string reason;                    // why not, for the ledger and the 403
+  // Why not, for the 403: no_grant, or purpose_mismatch when a grant would cover the request but
+  // for the purpose code it carries (or lacks).
+  bool purpose_mismatch = false;
+  std::string reason;
+
+  bool covers(std::string_view item) const;
+  bool clear(std::string_view item) const;
 };
 
 // Live grants in memory, so that authorizing a data request costs no database round trip. Kept
@@ -50,10 +57,18 @@ class GrantDirectory : public members::SyncFollower {
  public:
   GrantDirectory();
 
-  // May `principal` do `operation` on `items` of `resource`? The principal must belong to the
-  // consumer agency of a live grant that covers the operation and every item.
+  // May `principal` do `operation` on `items` of `resource`, for `purpose_code` (the request's
+  // X-Purpose-Code, if any)? The principal must belong to the consumer agency of a live grant
+  // that covers the operation and every item, and, when the grant names purpose codes, the
+  // request's code must be one of them.
   Decision authorize(const Principal& principal, const std::string& resource, Operation operation,
-                     const std::vector<std::string>& items) const;
+                     const std::vector<std::string>& items,
+                     const std::optional<std::string>& purpose_code = std::nullopt) const;
+
+  // The same whatever the purpose: whether the agency holds such a grant at all (objections,
+  // which are no data request).
+  Decision holds(const Principal& principal, const std::string& resource, Operation operation,
+                 const std::vector<std::string>& items) const;
 
   void put(const std::string& id, std::optional<Grant> grant);
   bool loaded() const { return loaded_.load(); }
@@ -62,6 +77,9 @@ class GrantDirectory : public members::SyncFollower {
   bool handle(PGconn* conn, const std::string& payload) override;
 
  private:
+  Decision decide(const Principal& principal, const std::string& resource, Operation operation,
+                  const std::vector<std::string>& items,
+                  const std::optional<std::string>& purpose_code, bool check_purpose) const;
   struct Snapshot {
     std::unordered_map<std::string, Grant> by_id;
     // consumer_code + '|' + resource_code → grant ids
@@ -71,6 +89,7 @@ class GrantDirectory : public members::SyncFollower {
   std::mutex write_mutex_;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
   std::atomic<bool> loaded_{false};
+  members::PutsDuringLoad<Grant> puts_;
 };
 
 }  // namespace hub::sharing

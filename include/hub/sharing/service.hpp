@@ -2,6 +2,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "hub/app/services.hpp"
@@ -29,8 +30,11 @@ class SharingService {
   boost::asio::awaitable<nlohmann::json> grant(http::Request& req, const std::string& id);
   boost::asio::awaitable<void> revoke(http::Request& req, const std::string& id);
 
+  // An objection to a record: named by `key` (the path's), or, when that is nullopt, by `key` or
+  // `ref` in the body.
   boost::asio::awaitable<nlohmann::json> object(http::Request& req, const std::string& resource,
-                                                const std::string& key, const nlohmann::json& body);
+                                                const std::optional<std::string>& key,
+                                                const nlohmann::json& body);
   boost::asio::awaitable<nlohmann::json> resolve(http::Request& req, const std::string& id,
                                                  const nlohmann::json& body);
   boost::asio::awaitable<nlohmann::json> objection(http::Request& req, const std::string& id);

@@ -1,5 +1,7 @@
 #include "support/test_env.hpp"
 
+#include "support/openapi_check.hpp"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -105,6 +107,8 @@ client::ClientOptions TestHub::client_options() const {
   o.port = std::to_string(app_->port());
   o.insecure = true;
   o.timeout = std::chrono::seconds(10);
+  // Every answer a test reads is held to the OpenAPI document.
+  o.observer = openapi_observer();
   return o;
 }
 
