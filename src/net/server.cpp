@@ -351,8 +351,8 @@ asio::awaitable<bool> Server::Session::streamed(
         p_.get().body().size = n;
         roll();
         s_.stream_.expires_after(deadline() - std::chrono::steady_clock::now());
-        auto [ec, got] = co_await bhttp::async_read(s_.stream_, s_.buffer_, p_,
-                                                    asio::as_tuple(asio::use_awaitable));
+        auto [ec, got] = co_await bhttp::async_read_some(s_.stream_, s_.buffer_, p_,
+                                                         asio::as_tuple(asio::use_awaitable));
         (void)got;
         const std::size_t filled = n - p_.get().body().size;
         window_bytes_ += filled;

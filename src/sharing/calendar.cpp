@@ -2,9 +2,11 @@
 
 #include <fstream>
 #include <regex>
+#include <sstream>
 
 #include "hub/core/config.hpp"
 #include "hub/core/embedded.hpp"
+#include "hub/core/json.hpp"
 
 namespace hub::sharing {
 
@@ -70,18 +72,25 @@ WorkingCalendar WorkingCalendar::from_json(const json& doc, const std::string& o
   return cal;
 }
 
+WorkingCalendar WorkingCalendar::from_text(std::string_view text, const std::string& origin) {
+  JsonError error;
+  auto doc = parse_json(text, error);
+  if (!doc) throw ConfigError("calendar " + origin + ": not valid JSON: " + error.message);
+  return from_json(*doc, origin);
+}
+
 WorkingCalendar WorkingCalendar::load(const std::filesystem::path& file) {
-  std::ifstream in(file);
+  std::ifstream in(file, std::ios::binary);
   if (!in) throw ConfigError("cannot read the calendar file '" + file.string() + "'");
-  auto doc = json::parse(in, nullptr, false);
-  if (doc.is_discarded()) throw ConfigError("calendar " + file.string() + ": not valid JSON");
-  return from_json(doc, file.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return from_text(text.str(), file.string());
 }
 
 WorkingCalendar WorkingCalendar::built_in() {
   auto text = embedded::file("config/calendar.json");
   if (!text) return WorkingCalendar{};
-  return from_json(json::parse(*text), "(built in)");
+  return from_text(*text, "(built in)");
 }
 
 bool WorkingCalendar::is_working_day(Day d) const {

@@ -156,6 +156,19 @@ TEST_F(HubctlTest, ResourcesApplyIsIdempotentWithADryRunAndExports) {
                       0),
             0u);
   EXPECT_NE(csv.find("企业登记信息"), std::string::npos);
+
+  // A name or legal basis that a spreadsheet would run as a formula is written as text (the
+  // issue's eighth finding: the report's CSV was safe, hubctl's export was not).
+  doc["name"] = "=HYPERLINK(\"http://evil.example/\",\"点击\")";
+  doc["legal_basis"] = "+cmd|' /c calc'!A1";
+  std::ofstream(file) << nlohmann::json::array({doc}).dump();
+  run({"resources", "apply", "-f", file.string()});
+  auto [rc8, evil, err8] = run({"resources", "export", "--format", "csv"});
+  EXPECT_EQ(rc8, 0) << err8;
+  EXPECT_EQ(evil.find(",=HYPERLINK"), std::string::npos) << evil;
+  EXPECT_EQ(evil.find(",\"=HYPERLINK"), std::string::npos) << evil;
+  EXPECT_NE(evil.find("\"'=HYPERLINK"), std::string::npos) << evil;
+  EXPECT_NE(evil.find("'+cmd"), std::string::npos) << evil;
 }
 
 TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {

@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <optional>
 
+#include "hub/http/purpose.hpp"
 #include "hub/http/router.hpp"
 
 namespace hub::http {
@@ -40,12 +41,5 @@ boost::asio::awaitable<std::optional<Response>> admit(const Route& route, Reques
 // failure into problem+json (domain errors as themselves, an unreachable database as 503, and
 // anything unexpected as a 500 that tells the client nothing and the log everything).
 boost::asio::awaitable<Response> dispatch(const Route& route, Request& request);
-
-// Decodes and checks X-Purpose: 1..200 characters of UTF-8 (percent-encoding allowed), no control
-// characters (else 400 purpose_required), at least 2 that are not white space (else 400
-// validation_failed).
-std::string checked_purpose(const Request& request);
-// X-Purpose-Code when sent: 1..64 of [A-Za-z0-9._-], else 400 validation_failed.
-std::optional<std::string> checked_purpose_code(const Request& request);
 
 }  // namespace hub::http

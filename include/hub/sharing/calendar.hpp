@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <string_view>
 
 namespace hub::sharing {
 
@@ -18,6 +19,8 @@ class WorkingCalendar {
   // Parses the calendar file format (config/calendar.json); throws ConfigError naming what is
   // wrong.
   static WorkingCalendar from_json(const nlohmann::json& doc, const std::string& origin);
+  // The same from the file's text (strict JSON: nesting bounded, no key twice).
+  static WorkingCalendar from_text(std::string_view text, const std::string& origin);
   static WorkingCalendar load(const std::filesystem::path& file);
   // The calendar compiled into the binary (config/calendar.json of the source tree).
   static WorkingCalendar built_in();

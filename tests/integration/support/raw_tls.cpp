@@ -28,6 +28,12 @@ RawTls::RawTls(std::uint16_t port, std::string client_cert, std::string client_k
 
 bool RawTls::connect() {
   boost::system::error_code ec;
+  if (!source_.empty()) {
+    auto& socket = stream_.next_layer();
+    socket.open(asio::ip::tcp::v4(), ec);
+    if (!ec) socket.bind({asio::ip::make_address(source_), 0}, ec);
+    if (ec) return false;
+  }
   stream_.next_layer().connect({asio::ip::make_address("127.0.0.1"), port_}, ec);
   if (ec) return false;
   stream_.handshake(asio::ssl::stream_base::client, ec);

@@ -14,6 +14,9 @@ namespace hub::test {
 class RawTls {
  public:
   RawTls(std::uint16_t port, std::string client_cert = {}, std::string client_key = {});
+  // Connects from this loopback address (127.0.0.2, ...) rather than 127.0.0.1: another client
+  // host, for per-address limits.
+  void from(std::string source_address) { source_ = std::move(source_address); }
   // Connects and shakes hands; false when the server refused the handshake.
   bool connect();
   void write(const std::string& bytes);
@@ -30,6 +33,7 @@ class RawTls {
   boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream_;
   bool closed_ = false;
   std::string pending_;
+  std::string source_;
 };
 
 int status_of(const std::string& response);

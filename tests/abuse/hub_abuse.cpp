@@ -1,0 +1,400 @@
+// The abuse test's attacker (tests/abuse/abuse.sh starts the real hubd with the demo loaded and
+// runs this against it): all at once, for a bounded time,
+//   - 20 imports that trickle a byte every 5 seconds (from 7 agencies' systems),
+//   - a flood of 2,000 TCP connections that never say hello, from one address (127.0.0.2),
+//   - 100 slowloris connections sending a header byte a second (127.0.0.3),
+//   - a body nested 150,000 deep, and one with a member name twice, on every JSON route,
+//   - the oracle probes of issue #15 (a masked name by eq, a withheld number by bisection),
+// while a normal client (tax's system) reads records and /readyz every 100 ms and must get 200
+// every time. Prints PASS/FAIL per check and "N passed, M failed"; exits 1 on a failure.
+//
+//   hub_abuse HOST PORT ADMIN_TOKEN DEMO_TOKENS.json
+#include <sys/resource.h>
+
+#include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hub/client/https_client.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+namespace client = hub::client;
+using boost::beast::http::verb;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+std::string host;
+std::uint16_t port = 0;
+std::mutex out_mutex;
+int passed = 0, failed = 0;
+
+void check(const std::string& name, bool ok, const std::string& why = "") {
+  std::lock_guard lock(out_mutex);
+  std::cout << (ok ? "PASS  " : "FAIL  ") << name << (ok || why.empty() ? "" : ": " + why)
+            << std::endl;
+  (ok ? passed : failed)++;
+}
+
+client::ClientOptions options() {
+  client::ClientOptions o;
+  o.host = host;
+  o.port = std::to_string(port);
+  o.insecure = true;
+  o.timeout = 20s;
+  return o;
+}
+
+std::vector<std::pair<std::string, std::string>> as(const std::string& token) {
+  return {{"Authorization", "Bearer " + token}, {"X-Purpose", "%E6%BC%94%E7%A4%BA"}};  // 演示
+}
+
+// A TLS connection writing exactly what it is given, from a chosen loopback address.
+class Raw {
+ public:
+  explicit Raw(const std::string& source = "")
+      : tls_(asio::ssl::context::tls_client), stream_(ioc_, tls_) {
+    tls_.set_verify_mode(asio::ssl::verify_none);
+    source_ = source;
+  }
+  bool tcp() {
+    boost::system::error_code ec;
+    auto& s = stream_.next_layer();
+    s.open(asio::ip::tcp::v4(), ec);
+    if (!source_.empty()) s.bind({asio::ip::make_address(source_), 0}, ec);
+    s.connect({asio::ip::make_address(host), port}, ec);
+    return !ec;
+  }
+  bool handshake() {
+    boost::system::error_code ec;
+    stream_.handshake(asio::ssl::stream_base::client, ec);
+    return !ec;
+  }
+  bool write(const std::string& bytes) {
+    boost::system::error_code ec;
+    asio::write(stream_, asio::buffer(bytes), ec);
+    return !ec;
+  }
+  // What the server answered before closing or `wait` passing; "" when nothing.
+  std::string answer(std::chrono::milliseconds wait) {
+    auto& s = stream_.next_layer();
+    timeval tv{static_cast<long>(wait.count() / 1000),
+               static_cast<long>(wait.count() % 1000) * 1000};
+    ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string out;
+    char buf[4096];
+    boost::system::error_code ec;
+    while (true) {
+      std::size_t n = stream_.read_some(asio::buffer(buf), ec);
+      out.append(buf, n);
+      if (ec || out.find("\r\n\r\n") != std::string::npos) break;
+    }
+    return out;
+  }
+  // Whether the server closed the plain TCP connection (a read returns at once with EOF).
+  bool closed_by_server(std::chrono::milliseconds wait) {
+    auto& s = stream_.next_layer();
+    timeval tv{static_cast<long>(wait.count() / 1000),
+               static_cast<long>(wait.count() % 1000) * 1000};
+    ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char byte;
+    boost::system::error_code ec;
+    s.read_some(asio::buffer(&byte, 1), ec);
+    return ec == asio::error::eof || ec == asio::error::connection_reset;
+  }
+
+ private:
+  asio::io_context ioc_;
+  asio::ssl::context tls_;
+  asio::ssl::stream<asio::ip::tcp::socket> stream_;
+  std::string source_;
+};
+
+int status_of(const std::string& response) {
+  if (response.size() < 12 || response.rfind("HTTP/1.1 ", 0) != 0) return 0;
+  return std::atoi(response.substr(9, 3).c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 5) {
+    std::cerr << "usage: hub_abuse HOST PORT ADMIN_TOKEN DEMO_TOKENS.json\n";
+    return 2;
+  }
+  host = argv[1];
+  port = static_cast<std::uint16_t>(std::atoi(argv[2]));
+  const std::string admin = argv[3];
+  json tokens;
+  std::ifstream(argv[4]) >> tokens;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+
+  client::HttpsClient setup(options());
+  auto resource_of = [&](const std::string& provider) {
+    auto r = setup.request(
+        verb::get, "/api/v1/resources?provider=" + provider + "&status=published", {}, as(admin));
+    const json page = json::parse(r.body);
+    for (const auto& item : page["items"]) {
+      if (item.value("kind", "dataset") == "dataset") return item["code"].get<std::string>();
+    }
+    return std::string();
+  };
+  const std::string registrations = resource_of("114401009P0Y2GG12L");  // 企业登记信息
+  const std::string tax = tokens["gzsw-system"];
+  struct Provider {
+    const char* system;
+    const char* agency;
+  };
+  const std::vector<Provider> providers = {
+      {"gzga-system", "1144010024CNN5F90B"}, {"gzsc-system", "114401009P0Y2GG12L"},
+      {"gzrs-system", "11440100FAJ0T55W64"}, {"gzgh-system", "11440100TN5YUXTM3J"},
+      {"gztj-system", "114401000UUY8XPWXH"}, {"gzsw-system", "11440100XYDWCM5T1B"},
+      {"gdgz-system", "11440000B94HP7C595"}};
+  std::vector<std::string> import_targets;
+  for (const auto& p : providers) import_targets.push_back(resource_of(p.agency));
+
+  // --- the normal client, throughout ------------------------------------------------------
+  std::atomic<bool> stop{false};
+  std::atomic<int> normal_ok{0}, normal_bad{0};
+  std::string first_bad;
+  std::atomic<long> slowest_ms{0};
+  std::thread normal([&] {
+    client::HttpsClient c(options());
+    while (!stop) {
+      const auto started = Clock::now();
+      int status = 0;
+      std::string body;
+      try {
+        auto r = c.request(verb::get, "/api/v1/resources/" + registrations + "/records?limit=5", {},
+                           as(tax));
+        status = r.status;
+        body = r.body;
+        if (status == 200) status = c.request(verb::get, "/readyz", {}, {}).status;
+      } catch (const std::exception& e) {
+        body = e.what();
+      }
+      const long ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+      if (ms > slowest_ms) slowest_ms = ms;
+      if (status == 200) {
+        ++normal_ok;
+      } else {
+        if (normal_bad++ == 0) first_bad = std::to_string(status) + " " + body.substr(0, 200);
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+  });
+
+  // --- 20 trickling imports -----------------------------------------------------------------
+  std::vector<int> import_status(20, 0);
+  std::thread imports([&] {
+    std::vector<std::unique_ptr<Raw>> conns;
+    for (int i = 0; i < 20; ++i) {
+      const auto& p = providers[static_cast<std::size_t>(i) % providers.size()];
+      auto c = std::make_unique<Raw>();
+      if (!c->tcp() || !c->handshake()) {
+        conns.push_back(nullptr);
+        continue;
+      }
+      c->write("POST /api/v1/resources/" +
+               import_targets[static_cast<std::size_t>(i) % providers.size()] +
+               "/imports HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer " +
+               tokens[p.system].get<std::string>() +
+               "\r\nContent-Type: application/x-ndjson\r\nContent-Length: 1000000\r\n\r\n");
+      conns.push_back(std::move(c));
+    }
+    // A byte every 5 seconds until each is answered (429 at once, or 408 when too slow).
+    const auto deadline = Clock::now() + 75s;
+    while (Clock::now() < deadline) {
+      bool open = false;
+      for (std::size_t i = 0; i < conns.size(); ++i) {
+        if (!conns[i] || import_status[i] != 0) continue;
+        auto answer = conns[i]->answer(100ms);
+        if (!answer.empty()) {
+          import_status[i] = status_of(answer);
+          continue;
+        }
+        conns[i]->write("{");
+        open = true;
+      }
+      if (!open) break;
+      std::this_thread::sleep_for(5s);
+    }
+  });
+
+  // --- a flood of silent connections from one address ---------------------------------------
+  int flood_open = 0, flood_refused = 0;
+  std::thread flood([&] {
+    std::vector<std::unique_ptr<Raw>> conns;
+    for (int i = 0; i < 2000; ++i) {
+      auto c = std::make_unique<Raw>("127.0.0.2");
+      if (c->tcp()) conns.push_back(std::move(c));
+    }
+    // The hub closes all but its per-address share at once; the rest at the handshake timeout.
+    for (auto& c : conns) {
+      if (c->closed_by_server(20ms)) {
+        ++flood_refused;
+      } else {
+        ++flood_open;
+      }
+    }
+    std::this_thread::sleep_for(8s);
+  });
+
+  // --- slowloris ------------------------------------------------------------------------------
+  int loris_closed = 0;
+  std::thread loris([&] {
+    std::vector<std::unique_ptr<Raw>> conns;
+    for (int i = 0; i < 100; ++i) {
+      auto c = std::make_unique<Raw>("127.0.0.3");
+      if (c->tcp() && c->handshake()) conns.push_back(std::move(c));
+    }
+    const std::string header = "GET /healthz HTTP/1.1\r\nHost: hub\r\nX-Slow: ";
+    std::vector<bool> closed(conns.size(), false);
+    const auto deadline = Clock::now() + 40s;
+    for (std::size_t k = 0; Clock::now() < deadline; ++k) {
+      int still = 0;
+      for (std::size_t i = 0; i < conns.size(); ++i) {
+        if (closed[i]) continue;
+        if (!conns[i]->write(k < header.size() ? header.substr(k, 1) : std::string("a"))) {
+          closed[i] = true;
+          ++loris_closed;
+        } else {
+          ++still;
+        }
+      }
+      if (still == 0) break;
+      std::this_thread::sleep_for(1s);
+    }
+  });
+
+  // --- deep and ambiguous JSON on every JSON route --------------------------------------------
+  int deep_routes = 0, deep_5xx = 0;
+  std::string deep_first;
+  std::thread deep([&] {
+    client::HttpsClient c(options());
+    auto doc = json::parse(c.request(verb::get, "/openapi.json", {}, {}).body);
+    const std::string nested = std::string(150000, '[') + std::string(150000, ']');
+    const std::string twice = R"({"name":"a","name":"b"})";
+    for (auto it = doc["paths"].begin(); it != doc["paths"].end(); ++it) {
+      for (const char* method : {"post", "put", "patch"}) {
+        // JSON routes: those whose documented body is JSON (not imports, not the bodiless
+        // publish, retire or withdraw, which would act).
+        if (!it->contains(method)) continue;
+        const json& op = (*it)[method];
+        if (!op.contains("requestBody") ||
+            !op["requestBody"]["content"].contains("application/json")) {
+          continue;
+        }
+        std::string path = it.key();
+        for (auto [param, value] : std::vector<std::pair<std::string, std::string>>{
+                 {"{code}", registrations}, {"{key}", "91440101MA59ABCD1X"}, {"{id}", "x"}}) {
+          for (auto at = path.find(param); at != std::string::npos; at = path.find(param)) {
+            path.replace(at, param.size(), value);
+          }
+        }
+        ++deep_routes;
+        const verb v = std::string(method) == "post"  ? verb::post
+                       : std::string(method) == "put" ? verb::put
+                                                      : verb::patch;
+        for (const auto& token : {admin, tokens["gzsc-system"].get<std::string>(), tax}) {
+          for (const auto& body : {nested, twice}) {
+            try {
+              auto r = c.request(v, path, body, as(token));
+              if (r.status >= 500) {
+                if (deep_5xx++ == 0) deep_first = it.key() + " " + std::to_string(r.status);
+              }
+            } catch (const std::exception&) {
+              // refused on its header, the body unread: the hub closed; no answer to judge
+            }
+          }
+        }
+      }
+    }
+  });
+
+  // --- the oracle probes ------------------------------------------------------------------------
+  int probes = 0, probes_refused = 0;
+  std::thread oracle([&] {
+    client::HttpsClient c(options());
+    // Tax's grant on registrations shows legal_person masked: 64 name guesses, all refused.
+    const char* surnames[] = {"%E5%88%98", "%E9%99%88", "%E6%9D%8E", "%E7%8E%8B"};  // 刘陈李王
+    for (int i = 0; i < 64; ++i) {
+      auto r = c.request(verb::get,
+                         "/api/v1/resources/" + registrations +
+                             "/records?filter=legal_person%20eq%20%22" + surnames[i % 4] +
+                             "%E6%99%93%E4%B8%9C%22",
+                         {}, as(tax));
+      ++probes;
+      if (r.status == 403) ++probes_refused;
+    }
+    // ...and a bisection on a number it does not see.
+    for (int i = 0; i < 30; ++i) {
+      auto r =
+          c.request(verb::get,
+                    "/api/v1/resources/" + registrations + "/records?filter=reg_capital%20ge%20" +
+                        std::to_string(1000 * i) + "&fields=legal_person",
+                    {}, as(tax));
+      ++probes;
+      if (r.status == 403) ++probes_refused;
+    }
+  });
+
+  for (auto* t : {&imports, &flood, &loris, &deep, &oracle}) t->join();
+  std::this_thread::sleep_for(2s);
+  stop = true;
+  normal.join();
+
+  int too_slow = 0, too_many = 0, other = 0;
+  for (int s : import_status) {
+    if (s == 408) {
+      ++too_slow;
+    } else if (s == 429) {
+      ++too_many;
+    } else {
+      ++other;
+    }
+  }
+  check(
+      "trickling imports: 4 ended with 408, 16 refused with 429 (limits.imports_per_node 4, "
+      "per agency 2)",
+      too_slow == 4 && too_many == 16 && other == 0,
+      std::to_string(too_slow) + " × 408, " + std::to_string(too_many) + " × 429, " +
+          std::to_string(other) + " other");
+  check("a flood of 2,000 silent connections from one address: at most 256 held",
+        flood_open <= 256 && flood_open + flood_refused >= 1500,
+        std::to_string(flood_open) + " held, " + std::to_string(flood_refused) + " closed at once");
+  check("100 slowloris connections are all closed", loris_closed >= 100,
+        std::to_string(loris_closed) + " closed");
+  check("deep and ambiguous JSON on every JSON route: no 5xx", deep_routes > 15 && deep_5xx == 0,
+        std::to_string(deep_routes) + " routes, " + std::to_string(deep_5xx) + " × 5xx, first " +
+            deep_first);
+  check("oracle probes on a masked name and a withheld number are all refused",
+        probes == 94 && probes_refused == probes,
+        std::to_string(probes_refused) + " of " + std::to_string(probes) + " refused");
+  check("the normal client's requests answered 200 throughout", normal_bad == 0 && normal_ok > 50,
+        std::to_string(normal_ok) + " ok, " + std::to_string(normal_bad) +
+            " not; first: " + first_bad);
+  std::cout << "  (the normal client's slowest request and readiness check: " << slowest_ms
+            << " ms)" << std::endl;
+  std::cout << passed << " passed, " << failed << " failed" << std::endl;
+  return failed == 0 ? 0 : 1;
+}

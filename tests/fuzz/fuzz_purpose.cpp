@@ -1,0 +1,40 @@
+// X-Purpose and X-Purpose-Code decoding: percent-encoded UTF-8 from any client.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "hub/core/error.hpp"
+#include "hub/core/text.hpp"
+#include "hub/http/purpose.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string value(reinterpret_cast<const char*>(data), size);
+  hub::http::Request request;
+  // Header values cannot hold CR or LF; anything else a client may send.
+  if (value.find_first_of("\r\n") != std::string::npos) return 0;
+  request.message.set("X-Purpose", value);
+  request.message.set("X-Purpose-Code", value);
+  try {
+    const std::string purpose = hub::http::checked_purpose(request);
+    // What is accepted is valid UTF-8 of 1..200 characters with no control characters.
+    for (std::size_t i = 0; i < purpose.size();) {
+      const std::size_t len = hub::utf8_sequence_length(purpose, i);
+      if (len == 0) __builtin_trap();
+      i += len;
+    }
+    for (unsigned char c : purpose) {
+      if (c < 0x20 || c == 0x7f) __builtin_trap();
+    }
+  } catch (const hub::ApiError& e) {
+    if (e.status() != 400) __builtin_trap();
+  }
+  try {
+    if (auto code = hub::http::checked_purpose_code(request)) {
+      if (!hub::is_token_chars(*code, 64)) __builtin_trap();
+    }
+  } catch (const hub::ApiError& e) {
+    if (e.status() != 400) __builtin_trap();
+  }
+  (void)hub::http::percent_decode(value, true);
+  return 0;
+}
