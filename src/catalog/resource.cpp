@@ -1,6 +1,7 @@
 #include "hub/catalog/resource.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <regex>
 #include <set>
 
@@ -104,12 +105,89 @@ class Reader {
 
 }  // namespace
 
+namespace {
+// API.md Part 2's aggregate_policy (docs/privacy.md): the minimum group size, and, for
+// differential privacy, a daily budget per grant, what each query spends, and the bounds each
+// summed item is clamped to. Null when absent.
+json aggregate_policy(const json* raw, const json& items, std::vector<FieldError>& errors) {
+  if (!raw || raw->is_null()) return nullptr;
+  const std::string f = "aggregate_policy";
+  if (!raw->is_object()) {
+    errors.push_back({f, "must be an object"});
+    return nullptr;
+  }
+  json out = json::object();
+  auto positive = [&](const char* name, double max) -> std::optional<double> {
+    auto it = raw->find(name);
+    if (it == raw->end() || it->is_null()) return std::nullopt;
+    if (!it->is_number() || it->get<double>() <= 0 || it->get<double>() > max) {
+      errors.push_back({f + "." + name, "must be a number above 0 and at most " +
+                                            std::to_string(static_cast<int>(max))});
+      return std::nullopt;
+    }
+    return it->get<double>();
+  };
+  for (const auto& [key, value] : raw->items()) {
+    static const std::vector<std::string> known = {"min_group_size", "epsilon_per_day",
+                                                   "epsilon_per_query", "bounds"};
+    if (!one_of(known, key)) errors.push_back({f + "." + key, "is not a field of the policy"});
+  }
+  if (auto g = raw->find("min_group_size"); g != raw->end() && !g->is_null()) {
+    if (!g->is_number_integer() || g->get<std::int64_t>() < 2 || g->get<std::int64_t>() > 1000) {
+      errors.push_back({f + ".min_group_size", "must be an integer 2..1000"});
+    } else {
+      out["min_group_size"] = *g;
+    }
+  }
+  auto per_day = positive("epsilon_per_day", 100);
+  auto per_query = positive("epsilon_per_query", 100);
+  if (per_query && !per_day) {
+    errors.push_back({f + ".epsilon_per_query", "needs epsilon_per_day (the daily budget)"});
+  }
+  if (per_day) {
+    // A tenth of the day's budget a query unless said otherwise.
+    if (!per_query) per_query = *per_day / 10;
+    if (*per_query > *per_day) {
+      errors.push_back({f + ".epsilon_per_query", "must not exceed epsilon_per_day"});
+    }
+    out["epsilon_per_day"] = *per_day;
+    out["epsilon_per_query"] = *per_query;
+  }
+  json bounds = json::object();
+  if (auto b = raw->find("bounds"); b != raw->end() && !b->is_null()) {
+    if (!b->is_object()) {
+      errors.push_back({f + ".bounds", "must be an object of item: [lo, hi]"});
+    } else {
+      for (const auto& [name, range] : b->items()) {
+        const std::string field = f + ".bounds." + name;
+        auto item = std::find_if(items.begin(), items.end(),
+                                 [&](const json& i) { return i["name"] == name; });
+        if (item == items.end() || ((*item)["type"] != "number" && (*item)["type"] != "integer")) {
+          errors.push_back({field, "must name a number or integer item"});
+        } else if (!range.is_array() || range.size() != 2 || !range[0].is_number() ||
+                   !range[1].is_number() || range[0].get<double>() >= range[1].get<double>() ||
+                   std::abs(range[0].get<double>()) > 1e15 ||
+                   std::abs(range[1].get<double>()) > 1e15) {
+          errors.push_back({field, "must be [lo, hi] with lo < hi, within ±10^15"});
+        } else {
+          bounds[name] = range;
+        }
+      }
+    }
+  }
+  if (!bounds.empty()) out["bounds"] = bounds;
+  return out.empty() ? json(nullptr) : out;
+}
+}  // namespace
+
 const std::vector<std::string>& resource_fields() {
   static const std::vector<std::string> fields = {
-      "name",          "summary",     "provider_code", "category",         "format",
-      "key",           "items",       "share_type",    "share_conditions", "share_methods",
-      "update_cycle",  "legal_basis", "related_codes", "class_code",       "release_date",
-      "min_group_size"};
+      "name",           "summary",         "provider_code",
+      "category",       "format",          "key",
+      "items",          "share_type",      "share_conditions",
+      "share_methods",  "update_cycle",    "legal_basis",
+      "related_codes",  "class_code",      "release_date",
+      "min_group_size", "aggregate_policy"};
   return fields;
 }
 
@@ -273,6 +351,7 @@ std::optional<json> validate_resource(const json& body, std::vector<FieldError>&
     }
   }
   doc["items"] = items;
+  doc["aggregate_policy"] = aggregate_policy(r.get("aggregate_policy"), items, errors);
   if (errors.size() != errors_before) return std::nullopt;
   return doc;
 }

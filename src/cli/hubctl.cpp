@@ -1069,7 +1069,14 @@ void demo_records(const Options& o, Api& admin, const nlohmann::json& tokens, st
         as("gztj-system"));
     const auto groups = nlohmann::json::parse(agg.body, nullptr, false);
     out << "  statistics counts enterprises by district: "
-        << (groups.is_object() ? groups["groups"].size() : 0) << " districts\n";
+        << (groups.is_object() && groups.contains("groups") ? groups["groups"].size() : 0)
+        << " districts";
+    if (groups.is_object() && groups.contains("privacy")) {
+      // The resource's aggregate_policy: counts and sums with Laplace noise, a daily budget.
+      out << " (differentially private: ε " << groups["privacy"]["epsilon_spent"].dump()
+          << " spent, " << groups["privacy"]["epsilon_remaining"].dump() << " left today)";
+    }
+    out << "\n";
   } catch (const std::exception& e) {
     err << "demo records: " << e.what() << "\n";
   }

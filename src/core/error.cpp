@@ -30,6 +30,8 @@ constexpr ErrorInfo info(ErrorCode code) {
       return {"no_grant", 403, "No grant"};
     case ErrorCode::purpose_mismatch:
       return {"purpose_mismatch", 403, "Purpose mismatch"};
+    case ErrorCode::budget_exhausted:
+      return {"budget_exhausted", 403, "Privacy budget exhausted"};
     case ErrorCode::not_shareable:
       return {"not_shareable", 422, "Not shareable"};
     case ErrorCode::conflict:

@@ -53,6 +53,24 @@ std::shared_ptr<const RecordSchema> RecordSchema::from_resource(const json& r) {
   if (r.contains("min_group_size") && r["min_group_size"].is_number_integer()) {
     s->min_group_size = r["min_group_size"].get<int>();
   }
+  if (r.contains("aggregate_policy") && r["aggregate_policy"].is_object()) {
+    const json& p = r["aggregate_policy"];
+    if (p.contains("min_group_size") && p["min_group_size"].is_number_integer()) {
+      s->min_group_size = p["min_group_size"].get<int>();
+    }
+    if (p.contains("epsilon_per_day") && p["epsilon_per_day"].is_number()) {
+      s->aggregate.epsilon_per_day = p["epsilon_per_day"].get<double>();
+      s->aggregate.epsilon_per_query =
+          p.value("epsilon_per_query", s->aggregate.epsilon_per_day / 10);
+    }
+    if (p.contains("bounds") && p["bounds"].is_object()) {
+      for (const auto& [name, range] : p["bounds"].items()) {
+        if (range.is_array() && range.size() == 2 && range[0].is_number() && range[1].is_number()) {
+          s->aggregate.bounds[name] = {range[0].get<double>(), range[1].get<double>()};
+        }
+      }
+    }
+  }
   if (r.contains("licence") && r["licence"].is_object()) {
     s->licence_type_code = r["licence"].value("type_code", "");
   }

@@ -1,11 +1,16 @@
 #include "hub/exchange/service.hpp"
 
+#include <charconv>
+#include <cmath>
+#include <map>
+
 #include "hub/api/pagination.hpp"
 #include "hub/core/error.hpp"
 #include "hub/core/json.hpp"
 #include "hub/core/text.hpp"
 #include "hub/core/worker.hpp"
 #include "hub/exchange/filter.hpp"
+#include "hub/exchange/privacy.hpp"
 #include "hub/http/dispatch.hpp"
 #include "hub/store/pg.hpp"
 
@@ -495,7 +500,10 @@ asio::awaitable<std::string> ExchangeService::aggregate(http::Request& req, cons
     authorize(req, *s, Operation::aggregate, {}, in_clear);  // the grant's refusal first
     throw ApiError(ErrorCode::no_grant, "an aggregate neither groups nor filters by the key item");
   }
-  authorize(req, *s, Operation::aggregate, {}, in_clear);
+  auto d = authorize(req, *s, Operation::aggregate, {}, in_clear);
+  if (s->aggregate.private_release()) {
+    co_return co_await private_aggregate(req, *s, d, group_by, metrics, where);
+  }
 
   pg::Params params = pg::Params().add(code);
   std::string key_sql = "jsonb_build_array(";
@@ -546,6 +554,126 @@ asio::awaitable<std::string> ExchangeService::aggregate(http::Request& req, cons
   }
   req.share.record_count = counted;
   co_return json_text(json{{"groups", std::move(groups)}, {"suppressed_groups", suppressed}});
+}
+
+namespace {
+
+// What a query spends of its grant's budget for the city's day, refused (no row) when that would
+// go over: one statement, so concurrent queries cannot overspend together.
+constexpr pg::Query kSpendBudget{
+    "exchange_spend_budget",
+    "INSERT INTO privacy_budgets AS b (grant_id, day, spent) "
+    "SELECT $1, hub_local_day(now()), $2::numeric WHERE $2::numeric <= $3::numeric "
+    "ON CONFLICT (grant_id, day) DO UPDATE SET spent = b.spent + EXCLUDED.spent "
+    "  WHERE b.spent + EXCLUDED.spent <= $3::numeric "
+    "RETURNING spent::float8"};
+
+std::string decimal(double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc{} ? std::string(buf, end) : std::string("0");
+}
+
+}  // namespace
+
+asio::awaitable<std::string> ExchangeService::private_aggregate(
+    http::Request& req, const RecordSchema& s, const sharing::Decision& d,
+    const std::vector<std::string>& group_by,
+    const std::vector<std::pair<std::string, std::string>>& metrics,
+    const std::vector<Condition>& where) {
+  const AggregatePolicy& policy = s.aggregate;
+  // Each summed item is clamped to its bounds: one record moves a sum by at most the larger
+  // bound's magnitude, which is what the noise must hide.
+  std::vector<std::string> summed;
+  for (const auto& [op, item] : metrics) {
+    if (!policy.bounds.contains(item)) {
+      throw ApiError(
+          ErrorCode::validation_failed,
+          "a sum or average of '" + item + "' needs bounds in the resource's aggregate_policy",
+          {{"metrics", "'" + item + "' has no bounds in aggregate_policy"}}, 422);
+    }
+    add_unique(summed, item);
+  }
+  const pg::Params spend = pg::Params()
+                               .add(d.grant_id)
+                               .add(decimal(policy.epsilon_per_query))
+                               .add(decimal(policy.epsilon_per_day));
+  auto spent = co_await req.worker->db().exec(kSpendBudget, spend);
+  if (spent.rows() == 0) {
+    throw ApiError(ErrorCode::budget_exhausted,
+                   "this grant's privacy budget for today is spent (aggregate_policy."
+                   "epsilon_per_day); it renews at midnight, city time");
+  }
+  const double remaining =
+      std::max(0.0, policy.epsilon_per_day - std::stod(std::string(spent.get(0, 0))));
+  req.share.epsilon_spent = policy.epsilon_per_query;
+
+  pg::Params params = pg::Params().add(s.code);
+  std::string key_sql = "jsonb_build_array(";
+  for (std::size_t i = 0; i < group_by.size(); ++i) {
+    params.add(group_by[i]);
+    key_sql += (i ? ", data->$" : "data->$") + std::to_string(params.size());
+  }
+  key_sql += ")::text";
+  std::string select = "SELECT " + key_sql + " AS k, count(*) AS n";
+  for (const auto& item : summed) {
+    const auto [lo, hi] = policy.bounds.at(item);
+    params.add(item).add(decimal(lo)).add(decimal(hi));
+    const std::string n = std::to_string(params.size());
+    const std::string name = std::to_string(params.size() - 2);
+    const std::string low = std::to_string(params.size() - 1);
+    select += ", coalesce(sum(least(greatest((data->>$" + name + ")::numeric, $" + low +
+              "::numeric), $" + n + "::numeric)), 0)::float8";
+  }
+  std::string from = " FROM records WHERE resource_code = $1 AND NOT deleted";
+  append_conditions(from, params, where, s);
+  const std::string sql = select + from + " GROUP BY 1 ORDER BY 1 LIMIT 10001";
+  const pg::Query q{"exchange_aggregate_private", sql, true};
+  auto r = co_await req.worker->db().exec(q, params);
+  if (r.rows() > 10000) {
+    throw ApiError(ErrorCode::validation_failed, "more than 10,000 groups: group by fewer items",
+                   {{"group_by", "gives more than 10,000 groups"}}, 422);
+  }
+  // The query's ε: a quarter for the number of groups left out, the rest shared by each
+  // group's count and sums (groups are disjoint: each record is in one, parallel composition).
+  const double epsilon = policy.epsilon_per_query;
+  const double per_statistic = epsilon * 0.75 / static_cast<double>(1 + summed.size());
+  json groups = json::array();
+  std::int64_t released = 0, small = 0;
+  for (int i = 0; i < r.rows(); ++i) {
+    const double count =
+        std::round(static_cast<double>(r.get_int(i, 1)) + laplace_noise(1.0 / per_statistic));
+    // Left out on the noisy count: an exact threshold would itself tell a group's size.
+    if (count < s.min_group_size) {
+      ++small;
+      continue;
+    }
+    json key_values = json::parse(r.get(i, 0));
+    json key = json::object();
+    for (std::size_t g = 0; g < group_by.size(); ++g) key[group_by[g]] = key_values[g];
+    json group = {{"key", std::move(key)}, {"count", static_cast<std::int64_t>(count)}};
+    released += static_cast<std::int64_t>(count);
+    std::map<std::string, double> sums;
+    for (std::size_t m = 0; m < summed.size(); ++m) {
+      const auto [lo, hi] = policy.bounds.at(summed[m]);
+      const double sensitivity = std::max(std::abs(lo), std::abs(hi));
+      sums[summed[m]] = std::stod(std::string(r.get(i, 2 + static_cast<int>(m)))) +
+                        laplace_noise(sensitivity / per_statistic);
+    }
+    for (const auto& [op, item] : metrics) {
+      group[op + "_" + item] = op == "sum" ? sums[item] : sums[item] / std::max(count, 1.0);
+    }
+    groups.push_back(std::move(group));
+  }
+  const double left_out =
+      std::max(0.0, std::round(static_cast<double>(small) + laplace_noise(1.0 / (epsilon * 0.25))));
+  // The ledger's count is what was released, not the true one: a consumer reads its own entries.
+  req.share.record_count = released;
+  co_return json_text(json{
+      {"groups", std::move(groups)},
+      {"suppressed_groups", static_cast<std::int64_t>(left_out)},
+      {"privacy",
+       {{"mechanism", "laplace"}, {"epsilon_spent", epsilon}, {"epsilon_remaining", remaining}}}});
 }
 
 asio::awaitable<std::string> ExchangeService::licences(http::Request& req) {

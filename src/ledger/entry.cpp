@@ -1,6 +1,8 @@
 #include "hub/ledger/entry.hpp"
 
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
@@ -76,6 +78,14 @@ std::string make_leaf(const EntryDraft& d, std::int64_t index, std::string_view 
   out += ']';
   field("record_count");
   out += std::to_string(d.record_count);
+  field("epsilon_spent");
+  if (d.epsilon_spent && std::isfinite(*d.epsilon_spent)) {
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, *d.epsilon_spent);
+    out.append(buf, ec == std::errc{} ? end : buf);
+  } else {
+    out += "null";
+  }
   field("status");
   out += std::to_string(d.status);
   field("response_sha256");

@@ -265,6 +265,7 @@ asio::awaitable<void> LedgerRecorder::record(const http::Route& route, http::Req
   }
   d.items = request.share.items;
   d.record_count = request.share.record_count;
+  d.epsilon_spent = request.share.epsilon_spent;
   d.status = static_cast<int>(response.status);
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(response.body.data()), response.body.size(),

@@ -308,6 +308,63 @@ TEST_F(VerifyBudgetTest, VerifyMissesAreCappedPerGrantAndRaiseAnAlert) {
   EXPECT_EQ(alerts[0]["detail"]["grant_id"], grant_id);
 }
 
+TEST_F(LeakTest, AggregatesUnderAPrivacyPolicyAreNoisyAndSpendADailyBudget) {
+  // The same residents under a differential-privacy policy: a total minus the rest no longer
+  // tells one record (API.md Part 2, docs/privacy.md).
+  auto doc = residents();
+  doc["name"] = "户籍人口统计口径";
+  doc.erase("min_group_size");
+  doc["aggregate_policy"] = {{"min_group_size", 2},
+                             {"epsilon_per_day", 3},
+                             {"epsilon_per_query", 1},
+                             {"bounds", {{"monthly_base", {0, 20000}}}}};
+  auto bad = doc;
+  bad["aggregate_policy"]["bounds"] = {{"gender", {0, 1}}};
+  EXPECT_EQ(call(verb::post, "/api/v1/resources", kAdmin, bad).status, 422) << "bounds on text";
+  bad["aggregate_policy"] = {{"epsilon_per_query", 1}};
+  EXPECT_EQ(call(verb::post, "/api/v1/resources", kAdmin, bad).status, 422) << "no daily budget";
+  code_ = ok(verb::post, "/api/v1/resources", kAdmin, doc)["code"];
+  ok(verb::post, "/api/v1/resources/" + code_ + "/publish", kAdmin);
+  for (int i = 0; i < 40; ++i) {
+    ok(verb::put, records() + "/" + id_number(i), police_system_,
+       {{"gender", i % 2 ? "男" : "女"}, {"district", "天河区"}, {"monthly_base", 6000}});
+  }
+  grant(tax_officer_, {"gender", "district", "monthly_base", "name"}, {"aggregate"},
+        {"monthly_base"});
+  const std::string agg = "/api/v1/resources/" + code_ + "/aggregate";
+  const json body = {{"group_by", {"gender"}},
+                     {"metrics", {{{"op", "count"}}, {{"op", "sum"}, {"item", "monthly_base"}}}}};
+  std::vector<json> answers;
+  for (int i = 0; i < 3; ++i) {
+    auto r = call(verb::post, agg, tax_system_, body,
+                  {{"X-Purpose", kPurpose}, {"X-Request-Id", "dp-" + std::to_string(i)}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    answers.push_back(json::parse(r.body));
+  }
+  EXPECT_EQ(answers[0]["privacy"]["mechanism"], "laplace");
+  EXPECT_EQ(answers[0]["privacy"]["epsilon_spent"], 1);
+  EXPECT_EQ(answers[0]["privacy"]["epsilon_remaining"], 2);
+  EXPECT_EQ(answers[2]["privacy"]["epsilon_remaining"], 0);
+  auto spent = call(verb::post, agg, tax_system_, body);
+  EXPECT_EQ(spent.status, 403);
+  EXPECT_EQ(problem(spent)["code"], "budget_exhausted");
+  // Noisy, but near the truth for groups of 20 (the noise's scale here is 1.5 per count).
+  for (const auto& a : answers) {
+    for (const auto& g : a["groups"]) {
+      EXPECT_NEAR(g["count"].get<double>(), 20, 20) << a;
+      EXPECT_NEAR(g["sum_monthly_base"].get<double>(), 120000, 200000) << a;
+    }
+  }
+  // The ledger records what each spent.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  json entries;
+  do {
+    entries = ok(verb::get, "/api/v1/ledger/entries?request_id=dp-0", kAdmin)["items"];
+  } while (entries.empty() && std::chrono::steady_clock::now() < deadline);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0]["epsilon_spent"], 1);
+}
+
 TEST_F(LeakTest, PurposeCodesBindAGrantAndPurposesMustSaySomething) {
   const std::string grant_id = grant(tax_officer_, {"gender", "district"}, {"query"}, json::array(),
                                      {"11440100MB2C92175P4442011017000", "scenario.tax-check"});

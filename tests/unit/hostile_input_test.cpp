@@ -3,11 +3,13 @@
 // CSV cells that would run as formulas; names that break lines (API.md Part 2, docs/security.md).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "hub/core/json.hpp"
 #include "hub/core/text.hpp"
+#include "hub/exchange/privacy.hpp"
 #include "hub/exchange/refs.hpp"
 #include "hub/exchange/schema.hpp"
 #include "hub/http/message.hpp"
@@ -206,6 +208,20 @@ TEST(HeaderRules, AQueryParameterGivenTwiceOrUndecodableIsRefused) {
   EXPECT_THROW(r.query_choice("status", {"draft", "published"}), ApiError);
   r.query = "status=";
   EXPECT_FALSE(r.query_choice("status", {"draft", "published"}));
+}
+
+TEST(Privacy, LaplaceNoiseHasItsScale) {
+  // Mean 0 and mean absolute value b for Laplace(0, b): over 200,000 draws, within a few %.
+  constexpr int kDraws = 200000;
+  double sum = 0, absolute = 0;
+  for (int i = 0; i < kDraws; ++i) {
+    const double x = exchange::laplace_noise(2.0);
+    ASSERT_TRUE(std::isfinite(x));
+    sum += x;
+    absolute += std::abs(x);
+  }
+  EXPECT_NEAR(sum / kDraws, 0.0, 0.05);
+  EXPECT_NEAR(absolute / kDraws, 2.0, 0.05);
 }
 
 TEST(Text, CsvCellsNeverRunAsFormulas) {

@@ -19,6 +19,7 @@ enum class ErrorCode {
   purpose_required,
   no_grant,
   purpose_mismatch,
+  budget_exhausted,
   not_shareable,
   conflict,
   payload_too_large,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -22,6 +23,16 @@ struct Item {
   Mask mask = Mask::none;  // for a sensitive item: how it is shown when not clear
 };
 
+// How aggregates over a resource are released (API.md Part 2, docs/privacy.md): groups of at
+// least `min_group_size`; with a daily budget, counts and sums with Laplace noise, each query
+// spending `epsilon_per_query` of the grant's `epsilon_per_day`, summed items clamped to bounds.
+struct AggregatePolicy {
+  double epsilon_per_day = 0;  // 0: no noise, exact counts of groups large enough
+  double epsilon_per_query = 0;
+  std::map<std::string, std::pair<double, double>> bounds;
+  bool private_release() const { return epsilon_per_day > 0; }
+};
+
 // A resource as the exchange store needs it: its items and rules, read from the catalog's
 // document of the version in force.
 struct RecordSchema {
@@ -31,6 +42,7 @@ struct RecordSchema {
   int version = 0;
   std::string key_item;
   int min_group_size = 5;
+  AggregatePolicy aggregate;
   std::string licence_type_code;  // a licence resource's licence type; empty for a dataset
   std::vector<Item> items;
 

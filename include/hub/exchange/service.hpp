@@ -10,6 +10,7 @@
 
 #include "hub/app/services.hpp"
 #include "hub/catalog/index.hpp"
+#include "hub/exchange/filter.hpp"
 #include "hub/exchange/schema.hpp"
 #include "hub/http/message.hpp"
 #include "hub/sharing/grants.hpp"
@@ -67,6 +68,12 @@ class ExchangeService {
                               const std::vector<std::string>& in_clear);
   static bool seen_in_clear(const RecordSchema& s, const sharing::Decision& d,
                             const std::string& name);
+  // An aggregate under a resource's differential-privacy policy (docs/privacy.md).
+  boost::asio::awaitable<std::string> private_aggregate(
+      http::Request& req, const RecordSchema& s, const sharing::Decision& d,
+      const std::vector<std::string>& group_by,
+      const std::vector<std::pair<std::string, std::string>>& metrics,
+      const std::vector<Condition>& where);
 
   Services& services_;
   catalog::CatalogIndex& catalog_;

@@ -32,6 +32,7 @@ struct ShareFacts {
   std::optional<std::string> grant_id;
   std::vector<std::string> items;  // the items delivered (or asked for, when refused)
   std::int64_t record_count = 0;
+  std::optional<double> epsilon_spent;  // a differentially private aggregate's ε
 };
 
 // A request body read as it arrives (routes with RouteOptions::stream_body): bulk imports of

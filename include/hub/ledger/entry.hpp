@@ -25,6 +25,7 @@ struct EntryDraft {
   std::optional<std::string> purpose_code;  // X-Purpose-Code, when one was sent
   std::vector<std::string> items;
   std::int64_t record_count = 0;
+  std::optional<double> epsilon_spent;  // what a differentially private aggregate spent
   int status = 0;
   std::string response_sha256;  // hex
 };
