@@ -54,11 +54,13 @@ bool is_loopback(const asio::ip::address& a) {
 
 class Server::Session {
  public:
-  Session(Server& server, Worker& worker, tcp::socket socket)
+  // `address_key` is the client address counted by take_address: released when the session ends.
+  Session(Server& server, Worker& worker, tcp::socket socket, std::string address_key)
       : server_(server),
         worker_(worker),
         stream_(std::move(socket), server.tls_.native_handle()),
-        entry_{&stream_, false} {
+        entry_{&stream_, false},
+        address_key_(std::move(address_key)) {
     server_.registries_[worker_.index()]->entries.insert(&entry_);
   }
   ~Session() {
@@ -66,7 +68,6 @@ class Server::Session {
     server_.open_connections_.fetch_sub(1);
     server_.release_address(address_key_);
   }
-  std::string address_key_;
 
   asio::awaitable<void> run();
 
@@ -88,6 +89,7 @@ class Server::Session {
   Worker& worker_;
   Stream stream_;
   SessionRegistry::Entry entry_;
+  std::string address_key_;
   beast::flat_buffer buffer_;
   std::string remote_;
   bool remote_loopback_ = false;
@@ -586,8 +588,7 @@ asio::awaitable<void> Server::accept_loop() {
         worker.ioc(),
         [this, &worker, s = std::move(socket),
          key = std::move(address_key)]() mutable -> asio::awaitable<void> {
-          Session session(*this, worker, std::move(s));
-          session.address_key_ = std::move(key);
+          Session session(*this, worker, std::move(s), std::move(key));
           co_await session.run();
         },
         [](std::exception_ptr e) {
