@@ -141,10 +141,15 @@ int main(int argc, char** argv) {
   const std::string admin = argv[3];
   json tokens;
   std::ifstream(argv[4]) >> tokens;
+  // The flood needs descriptors: as many as this process may have, up to 2,000 connections.
   rlimit limit{};
+  int flood_size = 2000;
   if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) {
     limit.rlim_cur = limit.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &limit);
+    if (limit.rlim_cur != RLIM_INFINITY) {
+      flood_size = static_cast<int>(std::min<rlim_t>(2000, limit.rlim_cur - 300));
+    }
   }
 
   client::HttpsClient setup(options());
@@ -244,7 +249,7 @@ int main(int argc, char** argv) {
   int flood_open = 0, flood_refused = 0;
   std::thread flood([&] {
     std::vector<std::unique_ptr<Raw>> conns;
-    for (int i = 0; i < 2000; ++i) {
+    for (int i = 0; i < flood_size; ++i) {
       auto c = std::make_unique<Raw>("127.0.0.2");
       if (c->tcp()) conns.push_back(std::move(c));
     }
@@ -379,8 +384,9 @@ int main(int argc, char** argv) {
       too_slow == 4 && too_many == 16 && other == 0,
       std::to_string(too_slow) + " × 408, " + std::to_string(too_many) + " × 429, " +
           std::to_string(other) + " other");
-  check("a flood of 2,000 silent connections from one address: at most 256 held",
-        flood_open <= 256 && flood_open + flood_refused >= 1500,
+  check("a flood of " + std::to_string(flood_size) +
+            " silent connections from one address: at most 256 held",
+        flood_size > 512 && flood_open <= 256 && flood_open + flood_refused >= flood_size * 3 / 4,
         std::to_string(flood_open) + " held, " + std::to_string(flood_refused) + " closed at once");
   check("100 slowloris connections are all closed", loris_closed >= 100,
         std::to_string(loris_closed) + " closed");
