@@ -94,6 +94,17 @@ void add_unique(std::vector<std::string>& to, const std::string& name) {
   if (std::find(to.begin(), to.end(), name) == to.end()) to.push_back(name);
 }
 
+// An aggregate group's key in SQL: the group_by items' values as a JSON array's text, each item
+// name a bound parameter.
+std::string group_key_sql(const std::vector<std::string>& group_by, pg::Params& params) {
+  std::string sql = "jsonb_build_array(";
+  for (std::size_t i = 0; i < group_by.size(); ++i) {
+    params.add(group_by[i]);
+    sql += (i ? ", data->$" : "data->$") + std::to_string(params.size());
+  }
+  return sql + ")::text";
+}
+
 }  // namespace
 
 // What one consumer sees of records under one decision (API.md Part 2): a ref always; the key as
@@ -506,13 +517,7 @@ asio::awaitable<std::string> ExchangeService::aggregate(http::Request& req, cons
   }
 
   pg::Params params = pg::Params().add(code);
-  std::string key_sql = "jsonb_build_array(";
-  for (std::size_t i = 0; i < group_by.size(); ++i) {
-    params.add(group_by[i]);
-    key_sql += (i ? ", data->$" : "data->$") + std::to_string(params.size());
-  }
-  key_sql += ")::text";
-  std::string select = "SELECT " + key_sql + " AS k, count(*) AS n";
+  std::string select = "SELECT " + group_key_sql(group_by, params) + " AS k, count(*) AS n";
   for (std::size_t m = 0; m < metrics.size(); ++m) {
     params.add(metrics[m].second);
     select += std::string(", ") + (metrics[m].first == "sum" ? "sum" : "avg") + "((data->>$" +
@@ -609,13 +614,7 @@ asio::awaitable<std::string> ExchangeService::private_aggregate(
   req.share.epsilon_spent = policy.epsilon_per_query;
 
   pg::Params params = pg::Params().add(s.code);
-  std::string key_sql = "jsonb_build_array(";
-  for (std::size_t i = 0; i < group_by.size(); ++i) {
-    params.add(group_by[i]);
-    key_sql += (i ? ", data->$" : "data->$") + std::to_string(params.size());
-  }
-  key_sql += ")::text";
-  std::string select = "SELECT " + key_sql + " AS k, count(*) AS n";
+  std::string select = "SELECT " + group_key_sql(group_by, params) + " AS k, count(*) AS n";
   for (const auto& item : summed) {
     const auto [lo, hi] = policy.bounds.at(item);
     params.add(item).add(decimal(lo)).add(decimal(hi));

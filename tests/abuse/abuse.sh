@@ -34,27 +34,9 @@ trap 'exit 130' INT TERM
 
 # Defaults throughout, but for the idle timeout: a slowloris client is dropped after 10 s
 # rather than 60 s, so the run stays short.
-echo '{"limits": {"idle_timeout_ms": 10000}}' >"$tmp/hub.json"
-admin=$(openssl rand -hex 24)
-HUB_LISTEN=127.0.0.1:0 HUB_DATA_DIR=$data HUB_BOOTSTRAP_ADMIN_TOKEN=$admin \
-  "$hubd" --config "$tmp/hub.json" >"$tmp/access.log" 2>"$hub_log" &
-hubd_pid=$!
-port=""
-deadline=$((SECONDS + 90))
-while ((SECONDS < deadline)); do
-  port=$(sed -n 's|.*listening on https://[^ ]*:\([0-9][0-9]*\).*|\1|p' "$hub_log" | head -n 1)
-  if [[ -n "$port" ]] && curl -sfk -o /dev/null "https://127.0.0.1:$port/readyz"; then break; fi
-  if ! kill -0 "$hubd_pid" 2>/dev/null; then
-    tail -n 25 "$hub_log"
-    echo "FAIL  hubd exited before it was ready"
-    exit 1
-  fi
-  sleep 0.2
-done
-base=https://127.0.0.1:$port
-if ! HUB_URL=$base HUB_TOKEN=$admin "$hubctl" --insecure --data-dir "$data" demo >"$tmp/demo.log" 2>&1; then
-  cat "$tmp/demo.log"
-  echo "FAIL  hubctl demo"
+if ! start_demo_hub "$hubd" "$hubctl" "$tmp" '{"limits": {"idle_timeout_ms": 10000}}'; then
+  tail -n 25 "$hub_log"
+  echo "FAIL  $why"
   exit 1
 fi
 

@@ -64,29 +64,10 @@ setup_failed() {
 
 # --- a hub serving the console, with the demo loaded ------------------------------------------
 
-admin=$(openssl rand -hex 24)
 # Early warning every second instead of every minute, so the demo's alerts are open in time for
 # the alerts page to acknowledge one.
-echo '{"monitor": {"interval_ms": 1000}}' >"$tmp/hub.json"
-HUB_LISTEN=127.0.0.1:0 HUB_DATA_DIR=$data HUB_BOOTSTRAP_ADMIN_TOKEN=$admin \
-  HUB_CONSOLE_DIR=$console_dir "$hubd" --config "$tmp/hub.json" >"$tmp/access.log" 2>"$hub_log" &
-hubd_pid=$!
-
-port=""
-deadline=$((SECONDS + 90))
-while ((SECONDS < deadline)); do
-  port=$(sed -n 's|.*listening on https://[^ ]*:\([0-9][0-9]*\).*|\1|p' "$hub_log" | head -n 1)
-  if [[ -n "$port" ]] && curl -sfk -o /dev/null "https://127.0.0.1:$port/readyz"; then break; fi
-  kill -0 "$hubd_pid" 2>/dev/null || setup_failed "hubd exited before it was ready"
-  sleep 0.2
-done
-((SECONDS < deadline)) || setup_failed "hubd not ready within 90 s"
-base=https://127.0.0.1:$port
-
-if ! HUB_URL=$base HUB_TOKEN=$admin "$hubctl" --insecure --data-dir "$data" demo >"$tmp/demo.log" 2>&1; then
-  cat "$tmp/demo.log"
-  setup_failed "hubctl demo"
-fi
+start_demo_hub "$hubd" "$hubctl" "$tmp" '{"monitor": {"interval_ms": 1000}}' \
+  HUB_CONSOLE_DIR="$console_dir" || setup_failed "$why"
 
 # --- the browser ----------------------------------------------------------------------------
 
