@@ -100,7 +100,6 @@ void App::start() {
   catalog_ = std::make_unique<catalog::CatalogService>(*services_, *catalog_index_);
   grants_ = std::make_unique<sharing::GrantDirectory>();
   sharing_ = std::make_unique<sharing::SharingService>(*services_, *grants_, std::move(calendar));
-  exchange_ = std::make_unique<exchange::ExchangeService>(*services_, *catalog_index_, *grants_);
   gate_ = std::make_unique<members::Authenticator>(services_->directory, services_->rate_limiter);
   ledger::AppenderOptions appender_options;
   appender_options.conninfo = app_conninfo_;
@@ -108,6 +107,9 @@ void App::start() {
   appender_options.connect_timeout = config_.database.connect_timeout;
   appender_options.retry_backoff = config_.database.retry_backoff;
   appender_ = std::make_unique<ledger::Appender>(appender_options);
+  // The exchange store records every share in the ledger itself, whoever calls it.
+  exchange_ = std::make_unique<exchange::ExchangeService>(*services_, *catalog_index_, *grants_,
+                                                          *appender_);
   ledger::SealerOptions sealer_options;
   sealer_options.conninfo = app_conninfo_;
   sealer_options.origin = config_.ledger.origin;
@@ -116,7 +118,6 @@ void App::start() {
   sealer_ = std::make_unique<ledger::Sealer>(sealer_options, *ledger_key_);
   ledger_ = std::make_unique<ledger::LedgerService>(*services_, *catalog_index_,
                                                     config_.ledger.origin, *ledger_key_);
-  recorder_ = std::make_unique<ledger::LedgerRecorder>(*appender_);
   reports_ = std::make_unique<report::ReportService>(*services_);
   alerts_ = std::make_unique<monitor::AlertService>(*services_);
   monitor::MonitorOptions monitor_options;
@@ -179,7 +180,6 @@ void App::start() {
 
   server_ = std::make_unique<net::Server>(config_, router_, *gate_, *metrics_, workers_, *tls_,
                                           access_log_);
-  server_->set_recorder(recorder_.get());
   server_->start();
   for (auto& worker : workers_) {
     threads_.emplace_back([w = worker.get()] {
@@ -201,7 +201,8 @@ void App::register_routes() {
   api::register_members_routes(router_, *members_, *services_);
   api::register_catalog_routes(router_, *catalog_);
   api::register_sharing_routes(router_, *sharing_);
-  api::register_exchange_routes(router_, *exchange_, config_.limits.import_body_limit);
+  api::register_exchange_routes(router_, *exchange_, services_->cursors,
+                                config_.limits.import_body_limit);
   api::register_ledger_routes(router_, *ledger_);
   api::register_report_routes(router_, *reports_, *alerts_);
   api::register_console_routes(router_, console_);

@@ -184,8 +184,11 @@ pg::Params batch_params(const std::string& code,
 
 }  // namespace
 
-asio::awaitable<std::string> ExchangeService::import(http::Request& req, const std::string& code) {
-  const Principal& me = *req.principal;
+asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
+                                                      const ImportRequest& request,
+                                                      ByteSource& body) {
+  const Principal& me = caller.principal;
+  const std::string& code = request.resource_code;
   auto s = schema(me, code);
   if (!me.of_agency(s->provider_code)) {
     throw ApiError(ErrorCode::forbidden,
@@ -194,18 +197,8 @@ asio::awaitable<std::string> ExchangeService::import(http::Request& req, const s
   if (s->status == "retired") {
     throw ApiError(ErrorCode::conflict, "the resource is retired; it takes no more records");
   }
-  const auto content_type = std::string(req.header("Content-Type"));
-  const bool csv = content_type.starts_with("text/csv");
-  if (!csv && !content_type.starts_with("application/x-ndjson")) {
-    throw ApiError(ErrorCode::validation_failed,
-                   "an import is application/x-ndjson or text/csv (with a header row)",
-                   {{"Content-Type", "application/x-ndjson or text/csv"}}, 422);
-  }
-  const auto atomic_param = req.query_param("atomic");
-  if (atomic_param && *atomic_param != "true" && *atomic_param != "false") {
-    bad_query_param("atomic", "is true or false");
-  }
-  const bool atomic = atomic_param.value_or("false") == "true";
+  const bool csv = request.format == ImportFormat::csv;
+  const bool atomic = request.atomic;
   // A place among the imports running on this node (per agency and in all), before a byte of
   // the body is read: more wait for their turn with 429 and Retry-After.
   auto slot = services_.import_slots.try_acquire(me.agency_code);
@@ -216,11 +209,13 @@ asio::awaitable<std::string> ExchangeService::import(http::Request& req, const s
         .with_header("Retry-After", "10");
   }
 
-  std::int64_t accepted = 0, rejected = 0, line_no = 0;
-  json errors = json::array();
+  ImportResult result;
+  std::int64_t line_no = 0;
+  std::int64_t& accepted = result.accepted;
+  std::int64_t& rejected = result.rejected;
   auto reject = [&](const std::string& message) {
     ++rejected;
-    if (errors.size() < kMaxErrors) errors.push_back({{"line", line_no}, {"message", message}});
+    if (result.errors.size() < kMaxErrors) result.errors.emplace_back(line_no, message);
   };
   std::vector<const Item*> columns;  // CSV: the item of each column
   std::vector<std::string> fields;
@@ -249,7 +244,7 @@ asio::awaitable<std::string> ExchangeService::import(http::Request& req, const s
   };
   const auto executor = co_await asio::this_coro::executor;
   std::shared_ptr<InFlight> inflight;
-  Worker* worker = req.worker;
+  Worker* worker = caller.worker;
   auto settle = [&]() -> asio::awaitable<void> {
     if (!inflight) co_return;
     auto f = std::move(inflight);
@@ -386,12 +381,7 @@ asio::awaitable<std::string> ExchangeService::import(http::Request& req, const s
     std::string pending;
     std::vector<char> chunk(256 * 1024);
     while (true) {
-      std::size_t n = 0;
-      if (req.body_reader) {
-        n = co_await req.body_reader->read(chunk.data(), chunk.size());
-      } else if (line_no == 0 && pending.empty()) {
-        pending = req.message.body();
-      }
+      const std::size_t n = co_await body.read(chunk.data(), chunk.size());
       if (n > 0) pending.append(chunk.data(), n);
       std::size_t start = 0;
       for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
@@ -414,9 +404,8 @@ asio::awaitable<std::string> ExchangeService::import(http::Request& req, const s
     }
     if (atomic && rejected > 0) {
       std::vector<FieldError> fe;
-      for (const auto& err : errors) {
-        fe.push_back({"line " + std::to_string(err["line"].get<std::int64_t>()),
-                      err["message"].get<std::string>()});
+      for (const auto& [line, message] : result.errors) {
+        fe.push_back({"line " + std::to_string(line), message});
       }
       throw ApiError(ErrorCode::validation_failed,
                      std::to_string(rejected) + " line(s) are bad; nothing was stored (atomic)",
@@ -450,8 +439,7 @@ asio::awaitable<std::string> ExchangeService::import(http::Request& req, const s
     }
     std::rethrow_exception(failure);
   }
-  co_return json_text(
-      json{{"accepted", accepted}, {"rejected", rejected}, {"errors", std::move(errors)}});
+  co_return result;
 }
 
 }  // namespace hub::exchange

@@ -4,14 +4,15 @@
 #include <cmath>
 #include <map>
 
-#include "hub/api/pagination.hpp"
+#include <spdlog/spdlog.h>
+
 #include "hub/core/error.hpp"
 #include "hub/core/json.hpp"
 #include "hub/core/text.hpp"
 #include "hub/core/worker.hpp"
 #include "hub/exchange/filter.hpp"
 #include "hub/exchange/privacy.hpp"
-#include "hub/http/dispatch.hpp"
+#include "hub/sharing/purpose.hpp"
 #include "hub/store/pg.hpp"
 
 namespace hub::exchange {
@@ -105,6 +106,29 @@ std::string group_key_sql(const std::vector<std::string>& group_by, pg::Params& 
   return sql + ")::text";
 }
 
+// What a query spends of its grant's budget for the city's day, refused (no row) when that would
+// go over: one statement, so concurrent queries cannot overspend together.
+constexpr pg::Query kSpendBudget{
+    "exchange_spend_budget",
+    "INSERT INTO privacy_budgets AS b (grant_id, day, spent) "
+    "SELECT $1, hub_local_day(now()), $2::numeric WHERE $2::numeric <= $3::numeric "
+    "ON CONFLICT (grant_id, day) DO UPDATE SET spent = b.spent + EXCLUDED.spent "
+    "  WHERE b.spent + EXCLUDED.spent <= $3::numeric "
+    "RETURNING spent::float8"};
+
+std::string decimal(double v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc{} ? std::string(buf, end) : std::string("0");
+}
+
+// The items a consumer names that must be seen in clear: what it filters on.
+std::vector<std::string> filter_items(const std::vector<Condition>& where) {
+  std::vector<std::string> items;
+  for (const auto& c : where) add_unique(items, c.item);
+  return items;
+}
+
 }  // namespace
 
 // What one consumer sees of records under one decision (API.md Part 2): a ref always; the key as
@@ -115,24 +139,22 @@ class ExchangeService::View {
        const std::string& consumer)
       : s_(s), d_(d), refs_(refs), consumer_(consumer) {}
 
-  // {ref, key?, version, updated_at, data}
-  json record(std::string_view key, std::int64_t version, std::string_view updated_at,
-              std::string_view stored) {
-    json out = json::object();
-    name(out, key);
-    out["version"] = version;
-    out["updated_at"] = updated_at;
-    out["data"] = data(stored_data(stored));
-    ++records_;
+  RecordView record(std::string_view key, std::int64_t version, std::string_view updated_at,
+                    std::string_view stored) {
+    RecordView out;
+    name(out.ref, out.key, key);
+    out.version = version;
+    out.updated_at = std::string(updated_at);
+    out.data = data(stored_data(stored));
     return out;
   }
-  // ref, and key when the grant shows it.
-  void name(json& out, std::string_view key) {
-    out["ref"] = refs_.ref(consumer_, s_.code, key);
+  // The ref, and the key when the grant shows it.
+  void name(std::string& ref, std::optional<json>& shown_key, std::string_view key) {
+    ref = refs_.ref(consumer_, s_.code, key);
     const Item* item = s_.item(s_.key_item);
     if (!item || !d_.covers(item->name)) return;
     if (auto shown = shown_value(*item, json(std::string(key)), d_.clear(item->name))) {
-      out["key"] = std::move(*shown);
+      shown_key = std::move(*shown);
     }
   }
   json data(const json& stored) {
@@ -149,7 +171,6 @@ class ExchangeService::View {
     return out;
   }
   std::vector<std::string>& delivered() { return delivered_; }
-  std::int64_t records() const { return records_; }
 
  private:
   const RecordSchema& s_;
@@ -157,7 +178,20 @@ class ExchangeService::View {
   const RecordRefs& refs_;
   const std::string& consumer_;
   std::vector<std::string> delivered_;
-  std::int64_t records_ = 0;
+};
+
+// What a data request's ledger entry records, as the operation learns it.
+struct ExchangeService::Share {
+  Share(std::string op, std::string code)
+      : operation(std::move(op)), resource_code(std::move(code)) {}
+  std::string operation;
+  std::string resource_code;
+  std::optional<std::string> provider_code;
+  std::optional<std::string> grant_id;
+  std::vector<std::string> items;  // delivered (or asked for, when refused)
+  std::int64_t record_count = 0;
+  std::optional<double> epsilon_spent;
+  sharing::CheckedPurpose purpose;
 };
 
 void check_key(std::string_view key) {
@@ -174,8 +208,8 @@ void check_key(std::string_view key) {
 }
 
 ExchangeService::ExchangeService(Services& services, catalog::CatalogIndex& catalog,
-                                 sharing::GrantDirectory& grants)
-    : services_(services), catalog_(catalog), grants_(grants) {}
+                                 sharing::GrantDirectory& grants, ledger::Appender& ledger)
+    : services_(services), catalog_(catalog), grants_(grants), ledger_(ledger) {}
 
 std::shared_ptr<const RecordSchema> ExchangeService::schema(const Principal& me,
                                                             const std::string& code) {
@@ -198,17 +232,97 @@ bool ExchangeService::seen_in_clear(const RecordSchema& s, const sharing::Decisi
   return item && d.covers(name) && (!item->sensitive || d.clear(name));
 }
 
-sharing::Decision ExchangeService::authorize(http::Request& req, const RecordSchema& s,
-                                             Operation op, const std::vector<std::string>& items,
+// --- the share: answer, record, return ---------------------------------------------------------
+
+asio::awaitable<void> ExchangeService::record(const Caller& caller, const Share& share, int status,
+                                              const std::string& digest, ShareSink& sink) {
+  ledger::EntryDraft d;
+  d.request_id = caller.request_id;
+  d.operation = share.operation;
+  d.consumer_code = caller.principal.agency_code;
+  d.principal_id = caller.principal.id;
+  d.provider_code = share.provider_code;
+  d.resource_code = share.resource_code;
+  d.grant_id = share.grant_id;
+  d.purpose = share.purpose.text;
+  d.purpose_code = share.purpose.code;
+  d.items = share.items;
+  d.record_count = share.record_count;
+  d.epsilon_spent = share.epsilon_spent;
+  d.status = status;
+  d.response_sha256 = digest;
+  const ledger::Entry entry = co_await ledger_.append(std::move(d));
+  sink.recorded(entry.index);
+}
+
+// Runs a data request: the purpose first, then the operation; the answer or the refusal goes to
+// the sink, and its entry to the ledger, before this returns (or rethrows the refusal).
+template <typename Operation>
+asio::awaitable<void> ExchangeService::share(const Caller& caller, Share& share, ShareSink& sink,
+                                             Operation operation) {
+  std::optional<ShareAnswer> answer;
+  std::optional<ApiError> refusal;
+  try {
+    share.purpose = sharing::checked_purpose(caller.purpose);
+    answer = co_await operation();
+  } catch (const ApiError& e) {
+    refusal = e;
+  } catch (const DbUnavailable& e) {
+    spdlog::warn("request {}: database unavailable: {}", caller.request_id, e.what());
+    refusal = ApiError(ErrorCode::unavailable, "the database is unavailable; retry later");
+  } catch (const std::exception& e) {
+    spdlog::error("request {}: {}", caller.request_id, e.what());
+    refusal =
+        ApiError(ErrorCode::internal, "internal error; quote the request id to the operators");
+  }
+  if (refusal) {
+    // Refused: recorded with what was known, the purpose as sent when it was one.
+    if (share.purpose.text.empty()) share.purpose = sharing::recorded_purpose(caller.purpose);
+    const std::string digest = sink.refuse(*refusal);
+    try {
+      co_await record(caller, share, static_cast<int>(refusal->status()), digest, sink);
+    } catch (const std::exception& e) {
+      // A refusal shares nothing: it is answered even when its entry could not be written.
+      spdlog::error("request {}: ledger entry of a refusal not written: {}", caller.request_id,
+                    e.what());
+    }
+    throw *refusal;
+  }
+  const std::string digest = sink.deliver(*answer);
+  bool recorded = false;
+  try {
+    co_await record(caller, share, 200, digest, sink);
+    recorded = true;
+  } catch (const std::exception& e) {
+    spdlog::error("request {}: ledger entry not written: {}", caller.request_id, e.what());
+  }
+  // No share leaves without its entry: what the sink rendered is never sent.
+  if (!recorded) {
+    throw ApiError(ErrorCode::unavailable,
+                   "the ledger could not record this share; nothing was shared, retry later");
+  }
+}
+
+asio::awaitable<void> ExchangeService::refused(const Caller& caller, const std::string& operation,
+                                               const std::string& resource_code,
+                                               const ApiError& error, ShareSink& sink) {
+  Share s(operation, resource_code);
+  auto fail = [error]() -> asio::awaitable<ShareAnswer> { throw error; };
+  co_await share(caller, s, sink, fail);
+}
+
+sharing::Decision ExchangeService::authorize(const Caller& caller, Share& share,
+                                             const RecordSchema& s, Operation op,
+                                             const std::vector<std::string>& items,
                                              const std::vector<std::string>& in_clear) {
   std::vector<std::string> asked = items;
   for (const auto& n : in_clear) add_unique(asked, n);
-  req.share.resource_code = s.code;
-  req.share.provider_code = s.provider_code;
-  req.share.items = asked;
+  share.resource_code = s.code;
+  share.provider_code = s.provider_code;
+  share.items = asked;
   sharing::Decision d;
   if (s.status == "published") {
-    d = grants_.authorize(*req.principal, s.code, op, asked, http::checked_purpose_code(req));
+    d = grants_.authorize(caller.principal, s.code, op, asked, share.purpose.code);
   } else {
     // A retired resource's grants ended with it (a draft never had any).
     d.reason = "the resource is " + s.status + ": nothing is shared from it";
@@ -222,14 +336,15 @@ sharing::Decision ExchangeService::authorize(http::Request& req, const RecordSch
   for (const auto& n : in_clear) {
     if (!seen_in_clear(s, d, n)) throw ApiError(ErrorCode::no_grant, kNotCovered);
   }
-  req.share.grant_id = d.grant_id;
+  share.grant_id = d.grant_id;
   return d;
 }
 
-asio::awaitable<ExchangeService::Written> ExchangeService::put(http::Request& req,
-                                                               const std::string& code,
-                                                               const std::string& key, json data) {
-  const Principal& me = *req.principal;
+// --- pushes --------------------------------------------------------------------------------------
+
+asio::awaitable<Written> ExchangeService::put(const Caller& caller, const std::string& code,
+                                              const std::string& key, json data) {
+  const Principal& me = caller.principal;
   auto s = schema(me, code);
   if (!me.of_agency(s->provider_code)) {
     throw ApiError(ErrorCode::forbidden, "only the provider's systems and operators push records");
@@ -244,13 +359,13 @@ asio::awaitable<ExchangeService::Written> ExchangeService::put(http::Request& re
                    std::move(errors), 422);
   }
   const pg::Params params = pg::Params().add(code).add(key).add(json_text(data));
-  auto r = co_await req.worker->db().exec(kPut, params);
+  auto r = co_await caller.db().exec(kPut, params);
   co_return Written{key, static_cast<int>(r.get_int(0, 0)), r.get_bool(0, 1)};
 }
 
-asio::awaitable<void> ExchangeService::remove(http::Request& req, const std::string& code,
+asio::awaitable<void> ExchangeService::remove(const Caller& caller, const std::string& code,
                                               const std::string& key) {
-  const Principal& me = *req.principal;
+  const Principal& me = caller.principal;
   auto s = schema(me, code);
   if (!me.of_agency(s->provider_code)) {
     throw ApiError(ErrorCode::forbidden,
@@ -258,45 +373,80 @@ asio::awaitable<void> ExchangeService::remove(http::Request& req, const std::str
   }
   check_key(key);
   const pg::Params params = pg::Params().add(code).add(key);
-  auto r = co_await req.worker->db().exec(kDelete, params);
+  auto r = co_await caller.db().exec(kDelete, params);
   if (r.get_int(0, 0) == 0) throw ApiError(ErrorCode::not_found, "no such record");
 }
 
-asio::awaitable<std::string> ExchangeService::read(http::Request& req, const std::string& code,
-                                                   const std::string& key) {
-  auto s = schema(*req.principal, code);
-  auto d = authorize(req, *s, Operation::read, {}, {});
-  check_key(key);
-  const pg::Params params = pg::Params().add(code).add(key);
-  auto r = co_await req.worker->db().exec(kRead, params);
-  req.share.items.clear();
-  if (r.rows() == 0) throw ApiError(ErrorCode::not_found, "no such record");
-  View view(*s, d, services_.record_refs, req.principal->agency_code);
-  json out = view.record(key, r.get_int(0, 0), r.get(0, 1), r.get(0, 2));
-  req.share.items = std::move(view.delivered());
-  req.share.record_count = 1;
-  co_return json_text(out);
+// --- data requests -------------------------------------------------------------------------------
+
+asio::awaitable<void> ExchangeService::read(const Caller& caller, const ReadRequest& request,
+                                            ShareSink& sink) {
+  Share s("read", request.resource_code);
+  auto op = [&]() { return do_read(caller, request, s); };
+  co_await share(caller, s, sink, op);
 }
 
-asio::awaitable<std::string> ExchangeService::verify(http::Request& req, const std::string& code,
-                                                     const json& body) {
-  auto s = schema(*req.principal, code);
+asio::awaitable<void> ExchangeService::query(const Caller& caller, const QueryRequest& request,
+                                             ShareSink& sink) {
+  Share s("query", request.resource_code);
+  auto op = [&]() { return do_query(caller, request, s); };
+  co_await share(caller, s, sink, op);
+}
+
+asio::awaitable<void> ExchangeService::changes(const Caller& caller, const ChangesRequest& request,
+                                               ShareSink& sink) {
+  Share s("changes", request.resource_code);
+  auto op = [&]() { return do_changes(caller, request, s); };
+  co_await share(caller, s, sink, op);
+}
+
+asio::awaitable<void> ExchangeService::verify(const Caller& caller, const VerifyRequest& request,
+                                              ShareSink& sink) {
+  Share s("verify", request.resource_code);
+  auto op = [&]() { return do_verify(caller, request, s); };
+  co_await share(caller, s, sink, op);
+}
+
+asio::awaitable<void> ExchangeService::aggregate(const Caller& caller,
+                                                 const AggregateRequest& request, ShareSink& sink) {
+  Share s("aggregate", request.resource_code);
+  auto op = [&]() { return do_aggregate(caller, request, s); };
+  co_await share(caller, s, sink, op);
+}
+
+asio::awaitable<void> ExchangeService::licences(const Caller& caller, const LicenceRequest& request,
+                                                ShareSink& sink) {
+  Share s("licence_lookup", "");
+  auto op = [&]() { return do_licences(caller, request, s); };
+  co_await share(caller, s, sink, op);
+}
+
+asio::awaitable<ShareAnswer> ExchangeService::do_read(const Caller& caller,
+                                                      const ReadRequest& request, Share& share) {
+  auto s = schema(caller.principal, request.resource_code);
+  auto d = authorize(caller, share, *s, Operation::read, {}, {});
+  check_key(request.key);
+  const pg::Params params = pg::Params().add(request.resource_code).add(request.key);
+  auto r = co_await caller.db().exec(kRead, params);
+  share.items.clear();
+  if (r.rows() == 0) throw ApiError(ErrorCode::not_found, "no such record");
+  View view(*s, d, services_.record_refs, caller.principal.agency_code);
+  RecordView out = view.record(request.key, r.get_int(0, 0), r.get(0, 1), r.get(0, 2));
+  share.items = std::move(view.delivered());
+  share.record_count = 1;
+  co_return ShareAnswer(std::move(out));
+}
+
+asio::awaitable<ShareAnswer> ExchangeService::do_verify(const Caller& caller,
+                                                        const VerifyRequest& request,
+                                                        Share& share) {
+  auto s = schema(caller.principal, request.resource_code);
   std::vector<FieldError> errors;
-  if (!body.is_object()) errors.push_back({"", "expected {key, claims}"});
-  if (errors.empty() && (!body.contains("key") || !body["key"].is_string())) {
-    errors.push_back({"key", "is required (a string)"});
-  }
-  if (errors.empty() && (!body.contains("claims") || !body["claims"].is_object() ||
-                         body["claims"].empty() || body["claims"].size() > 100)) {
+  if (request.claims.empty() || request.claims.size() > 100) {
     errors.push_back({"claims", "is an object of 1 to 100 item: value pairs"});
   }
-  if (errors.empty()) {
-    for (const auto& [name, value] : body.items()) {
-      if (name != "key" && name != "claims") errors.push_back({name, "is not a field of a verify"});
-    }
-    for (const auto& [name, value] : body["claims"].items()) {
-      if (!s->item(name)) errors.push_back({"claims." + name, "is not an item of this resource"});
-    }
+  for (const auto& [name, value] : request.claims.items()) {
+    if (!s->item(name)) errors.push_back({"claims." + name, "is not an item of this resource"});
   }
   if (!errors.empty()) {
     throw ApiError(ErrorCode::validation_failed, "a verify is {key, claims:{item:value}}",
@@ -305,14 +455,13 @@ asio::awaitable<std::string> ExchangeService::verify(http::Request& req, const s
   // Claims may name any granted item, masked ones included: the answer is one bit, and the
   // misses are capped per grant (below).
   std::vector<std::string> items;
-  for (const auto& [name, value] : body["claims"].items()) items.push_back(name);
-  auto d = authorize(req, *s, Operation::verify, items, {});
-  const std::string key = body["key"];
-  check_key(key);
+  for (const auto& [name, value] : request.claims.items()) items.push_back(name);
+  auto d = authorize(caller, share, *s, Operation::verify, items, {});
+  check_key(request.key);
   const std::int64_t budget = services_.config.exchange.verify_misses_per_hour;
   const pg::Params grant = pg::Params().add(d.grant_id);
-  const pg::Params record = pg::Params().add(code).add(key);
-  auto lease = co_await req.worker->db().acquire();
+  const pg::Params record = pg::Params().add(request.resource_code).add(request.key);
+  auto lease = co_await caller.db().acquire();
   auto steps = pg::batch(pg::step(kVerifyMisses, grant), pg::step(kRead, record));
   auto results = co_await lease->pipeline(steps);
   auto over_budget = [&](std::int64_t retry_after) {
@@ -323,176 +472,137 @@ asio::awaitable<std::string> ExchangeService::verify(http::Request& req, const s
   };
   if (results[0].get_int(0, 0) >= budget) throw over_budget(results[0].get_int(0, 1));
   const pg::Result& r = results[1];
-  bool found = r.rows() > 0, match = false;
-  if (found) {
+  VerifyResult out;
+  out.found = r.rows() > 0;
+  if (out.found) {
     const json data = stored_data(r.get(0, 2));
-    match = true;
-    for (const auto& [name, value] : body["claims"].items()) {
+    out.match = true;
+    for (const auto& [name, value] : request.claims.items()) {
       auto it = data.find(name);
       if (it == data.end() || !json_same_value(*it, value)) {
-        match = false;
+        out.match = false;
         break;
       }
     }
   }
-  if (!found || !match) {
+  if (!out.found || !out.match) {
     auto used = co_await lease->exec(kVerifyMiss, grant);
     if (used.get_int(0, 0) > budget) throw over_budget(3600);
   }
-  req.share.record_count = found ? 1 : 0;
+  share.record_count = out.found ? 1 : 0;
   // Whether it matched, and nothing else: no value, no version, no time.
-  co_return json_text(json{{"found", found}, {"match", match}});
+  co_return ShareAnswer(out);
 }
 
-namespace {
-
-// The items a consumer asks to see with ?fields=a,b (all granted items when absent).
-std::vector<std::string> requested_fields(const http::Request& req, const RecordSchema& s) {
-  std::vector<std::string> fields;
-  if (auto f = req.query_filter("fields")) {
-    fields = split_csv(*f);
-    if (fields.size() > 500) bad_query_param("fields", "names at most 500 items");
-    for (const auto& name : fields) {
-      if (!s.item(name)) {
-        throw ApiError(ErrorCode::validation_failed, "fields: '" + name + "' is not an item",
-                       {{"fields", "'" + name + "' is not an item of this resource"}}, 400);
-      }
+asio::awaitable<ShareAnswer> ExchangeService::do_query(const Caller& caller,
+                                                       const QueryRequest& request, Share& share) {
+  auto s = schema(caller.principal, request.resource_code);
+  std::vector<Condition> where;
+  if (request.filter) where = parse_filter(*request.filter, *s);
+  if (request.fields.size() > 500) bad_query_param("fields", "names at most 500 items");
+  for (const auto& name : request.fields) {
+    if (!s->item(name)) {
+      throw ApiError(ErrorCode::validation_failed, "fields: '" + name + "' is not an item",
+                     {{"fields", "'" + name + "' is not an item of this resource"}}, 400);
     }
   }
-  return fields;
-}
-
-std::vector<std::string> filter_items(const std::vector<Condition>& where) {
-  std::vector<std::string> items;
-  for (const auto& c : where) add_unique(items, c.item);
-  return items;
-}
-
-}  // namespace
-
-asio::awaitable<std::string> ExchangeService::query(http::Request& req, const std::string& code) {
-  auto s = schema(*req.principal, code);
-  std::vector<Condition> where;
-  if (auto f = req.query_filter("filter")) where = parse_filter(*f, *s);
-  auto fields = requested_fields(req, *s);
   // Filtered on and selected: both must be seen in clear, else each is an oracle.
   std::vector<std::string> in_clear = filter_items(where);
-  for (const auto& f : fields) add_unique(in_clear, f);
-  auto d = authorize(req, *s, Operation::query, {}, in_clear);
-  if (!fields.empty()) d.items = fields;
+  for (const auto& f : request.fields) add_unique(in_clear, f);
+  auto d = authorize(caller, share, *s, Operation::query, {}, in_clear);
+  if (!request.fields.empty()) d.items = request.fields;
   // Pages follow the change number: an order that says nothing of a key or an item.
-  auto page = api::page_request(req, services_.cursors, "records:" + code);
-  const std::int64_t after = page.after_number().value_or(0);
-  pg::Params params = pg::Params().add(code).add(after);
+  const std::int64_t after = request.page.after_number().value_or(0);
+  pg::Params params = pg::Params().add(request.resource_code).add(after);
   std::string sql = "SELECT key, version, " HUB_SQL_TS("updated_at") ", data::text, seq "
                     "FROM records WHERE resource_code = $1 AND seq > $2 AND NOT deleted";
   append_conditions(sql, params, where, *s);
-  params.add(static_cast<std::int64_t>(page.limit));
+  params.add(static_cast<std::int64_t>(request.page.limit));
   sql += " ORDER BY seq LIMIT $" + std::to_string(params.size());
   const pg::Query q{"exchange_query", sql, true};
-  auto r = co_await req.worker->db().exec(q, params);
-  View view(*s, d, services_.record_refs, req.principal->agency_code);
-  json items = json::array();
+  auto r = co_await caller.db().exec(q, params);
+  View view(*s, d, services_.record_refs, caller.principal.agency_code);
+  RecordPage page;
+  page.items.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) {
-    items.push_back(view.record(r.get(i, 0), r.get_int(i, 1), r.get(i, 2), r.get(i, 3)));
+    page.items.push_back(view.record(r.get(i, 0), r.get_int(i, 1), r.get(i, 2), r.get(i, 3)));
   }
-  req.share.items = view.delivered().empty() ? in_clear : view.delivered();
-  req.share.record_count = r.rows();
-  std::optional<json> next;
-  if (static_cast<std::size_t>(r.rows()) == page.limit) next = r.get_int(r.rows() - 1, 4);
-  co_return api::list_body(items, next, services_.cursors, "records:" + code);
+  share.items = view.delivered().empty() ? in_clear : view.delivered();
+  share.record_count = r.rows();
+  if (static_cast<std::size_t>(r.rows()) == request.page.limit) {
+    page.next = r.get_int(r.rows() - 1, 4);
+  }
+  co_return ShareAnswer(std::move(page));
 }
 
-asio::awaitable<std::string> ExchangeService::changes(http::Request& req, const std::string& code) {
-  auto s = schema(*req.principal, code);
-  auto d = authorize(req, *s, Operation::changes, {}, {});
-  auto page = api::page_request(req, services_.cursors, "changes:" + code);
-  std::int64_t after = page.after_number().value_or(0);
+asio::awaitable<ShareAnswer> ExchangeService::do_changes(const Caller& caller,
+                                                         const ChangesRequest& request,
+                                                         Share& share) {
+  auto s = schema(caller.principal, request.resource_code);
+  auto d = authorize(caller, share, *s, Operation::changes, {}, {});
+  std::int64_t after = request.page.after_number().value_or(0);
   static constexpr pg::Query kChanges{
       "exchange_changes",
       "SELECT seq, deleted, key, version, data::text FROM records "
       "WHERE resource_code = $1 AND seq > $2 ORDER BY seq LIMIT $3"};
-  const pg::Params params =
-      pg::Params().add(code).add(after).add(static_cast<std::int64_t>(page.limit));
-  auto r = co_await req.worker->db().exec(kChanges, params);
-  View view(*s, d, services_.record_refs, req.principal->agency_code);
-  json items = json::array();
+  const pg::Params params = pg::Params()
+                                .add(request.resource_code)
+                                .add(after)
+                                .add(static_cast<std::int64_t>(request.page.limit));
+  auto r = co_await caller.db().exec(kChanges, params);
+  View view(*s, d, services_.record_refs, caller.principal.agency_code);
+  ChangePage page;
   for (int i = 0; i < r.rows(); ++i) {
-    json change = json::object();
-    change["seq"] = r.get_int(i, 0);
-    change["op"] = r.get_bool(i, 1) ? "delete" : "upsert";
-    view.name(change, r.get(i, 2));
-    change["version"] = r.get_int(i, 3);
+    ChangeView change;
+    change.seq = r.get_int(i, 0);
+    change.deleted = r.get_bool(i, 1);
+    view.name(change.ref, change.key, r.get(i, 2));
+    change.version = r.get_int(i, 3);
     // A change shows the record as it is now, through the grant: the consumer learns that it
     // changed, never what changed in items it does not see.
-    if (!r.get_bool(i, 1)) change["data"] = view.data(stored_data(r.get(i, 4)));
-    after = r.get_int(i, 0);
-    items.push_back(std::move(change));
+    if (!change.deleted) change.data = view.data(stored_data(r.get(i, 4)));
+    after = change.seq;
+    page.items.push_back(std::move(change));
   }
-  req.share.items = view.delivered();
-  req.share.record_count = r.rows();
+  share.items = view.delivered();
+  share.record_count = r.rows();
   // A feed always gives a cursor: where to ask from next time, full page or not.
-  json body = {{"items", std::move(items)},
-               {"next_cursor", services_.cursors.encode("changes:" + code, json(after))}};
-  co_return json_text(body);
+  page.next = after;
+  co_return ShareAnswer(std::move(page));
 }
 
-asio::awaitable<std::string> ExchangeService::aggregate(http::Request& req, const std::string& code,
-                                                        const json& body) {
-  auto s = schema(*req.principal, code);
+asio::awaitable<ShareAnswer> ExchangeService::do_aggregate(const Caller& caller,
+                                                           const AggregateRequest& request,
+                                                           Share& share) {
+  auto s = schema(caller.principal, request.resource_code);
   std::vector<FieldError> errors;
   std::vector<std::string> group_by;
-  std::vector<std::pair<std::string, std::string>> metrics;  // op, item
+  std::vector<Metric> metrics;
   std::vector<Condition> where;
-  for (const auto& [name, value] : body.items()) {
-    if (name != "group_by" && name != "filter" && name != "metrics") {
-      errors.push_back({name, "is not a field of an aggregate"});
-    }
-  }
-  if (body.contains("group_by")) {
-    if (!body["group_by"].is_array() || body["group_by"].size() > 5) {
-      errors.push_back({"group_by", "is a list of at most 5 items"});
+  if (request.group_by.size() > 5) errors.push_back({"group_by", "is a list of at most 5 items"});
+  for (const auto& g : request.group_by) {
+    if (!s->item(g)) {
+      errors.push_back({"group_by", "names items of this resource"});
     } else {
-      for (const auto& g : body["group_by"]) {
-        if (!g.is_string() || !s->item(g.get<std::string>())) {
-          errors.push_back({"group_by", "names items of this resource"});
-        } else {
-          add_unique(group_by, g.get<std::string>());
-        }
-      }
+      add_unique(group_by, g);
     }
   }
-  if (!body.contains("metrics") || !body["metrics"].is_array() || body["metrics"].empty() ||
-      body["metrics"].size() > 10) {
+  if (request.metrics.empty() || request.metrics.size() > 10) {
     errors.push_back({"metrics", "is a list of 1 to 10 {op, item?}"});
-  } else {
-    for (const auto& m : body["metrics"]) {
-      const std::string op = m.is_object() && m.contains("op") && m["op"].is_string()
-                                 ? m["op"].get<std::string>()
-                                 : "";
-      const std::string item = m.is_object() && m.contains("item") && m["item"].is_string()
-                                   ? m["item"].get<std::string>()
-                                   : "";
-      if (op == "count" && item.empty()) {
-        continue;  // the count is always given
-      }
-      const Item* it = s->item(item);
-      if ((op != "sum" && op != "avg") || !it) {
-        errors.push_back({"metrics", "each is {op:\"count\"} or {op:\"sum\"|\"avg\", item}"});
-      } else if (it->type != ItemType::integer && it->type != ItemType::number) {
-        errors.push_back({"metrics", "'" + item + "' is not a number item"});
-      } else if (std::find(metrics.begin(), metrics.end(), std::pair(op, item)) == metrics.end()) {
-        metrics.emplace_back(op, item);
-      }
+  }
+  for (const auto& m : request.metrics) {
+    if (m.op == "count" && m.item.empty()) continue;  // the count is always given
+    const Item* it = s->item(m.item);
+    if ((m.op != "sum" && m.op != "avg") || !it) {
+      errors.push_back({"metrics", "each is {op:\"count\"} or {op:\"sum\"|\"avg\", item}"});
+    } else if (it->type != ItemType::integer && it->type != ItemType::number) {
+      errors.push_back({"metrics", "'" + m.item + "' is not a number item"});
+    } else if (std::none_of(metrics.begin(), metrics.end(),
+                            [&](const Metric& x) { return x.op == m.op && x.item == m.item; })) {
+      metrics.push_back(m);
     }
   }
-  if (body.contains("filter") && !body["filter"].is_null()) {
-    if (!body["filter"].is_string()) {
-      errors.push_back({"filter", "is a filter string"});
-    } else {
-      where = parse_filter(body["filter"].get<std::string>(), *s);
-    }
-  }
+  if (request.filter) where = parse_filter(*request.filter, *s);
   if (!errors.empty()) {
     throw ApiError(ErrorCode::validation_failed, "an aggregate is {group_by, filter?, metrics}",
                    std::move(errors), 422);
@@ -501,26 +611,25 @@ asio::awaitable<std::string> ExchangeService::aggregate(http::Request& req, cons
   // masked item would let it be learnt.
   std::vector<std::string> in_clear = group_by;
   for (const auto& n : filter_items(where)) add_unique(in_clear, n);
-  for (const auto& [op, item] : metrics) add_unique(in_clear, item);
+  for (const auto& m : metrics) add_unique(in_clear, m.item);
   // Counting by key, or by a filter on it, is counting one record (API.md Part 2).
   const bool names_key =
       std::find(group_by.begin(), group_by.end(), s->key_item) != group_by.end() ||
       std::any_of(where.begin(), where.end(),
                   [&](const Condition& c) { return c.item == s->key_item; });
+  auto d = authorize(caller, share, *s, Operation::aggregate, {}, in_clear);
   if (names_key) {
-    authorize(req, *s, Operation::aggregate, {}, in_clear);  // the grant's refusal first
     throw ApiError(ErrorCode::no_grant, "an aggregate neither groups nor filters by the key item");
   }
-  auto d = authorize(req, *s, Operation::aggregate, {}, in_clear);
   if (s->aggregate.private_release()) {
-    co_return co_await private_aggregate(req, *s, d, group_by, metrics, where);
+    co_return co_await private_aggregate(caller, share, *s, d, group_by, metrics, where);
   }
 
-  pg::Params params = pg::Params().add(code);
+  pg::Params params = pg::Params().add(request.resource_code);
   std::string select = "SELECT " + group_key_sql(group_by, params) + " AS k, count(*) AS n";
   for (std::size_t m = 0; m < metrics.size(); ++m) {
-    params.add(metrics[m].second);
-    select += std::string(", ") + (metrics[m].first == "sum" ? "sum" : "avg") + "((data->>$" +
+    params.add(metrics[m].item);
+    select += std::string(", ") + (metrics[m].op == "sum" ? "sum" : "avg") + "((data->>$" +
               std::to_string(params.size()) + ")::numeric)::float8 AS m" + std::to_string(m);
   }
   std::string from = " FROM records WHERE resource_code = $1 AND NOT deleted";
@@ -534,76 +643,56 @@ asio::awaitable<std::string> ExchangeService::aggregate(http::Request& req, cons
                           "SELECT g.*, s.suppressed FROM s LEFT JOIN g ON g.n >= " + k +
                           " ORDER BY g.k LIMIT 10001";
   const pg::Query q{"exchange_aggregate", sql, true};
-  auto r = co_await req.worker->db().exec(q, params);
+  auto r = co_await caller.db().exec(q, params);
   if (r.rows() > 10000) {
     throw ApiError(ErrorCode::validation_failed, "more than 10,000 groups: group by fewer items",
                    {{"group_by", "gives more than 10,000 groups"}}, 422);
   }
-  json groups = json::array();
-  std::int64_t suppressed = 0, counted = 0;
+  AggregateResult out;
+  std::int64_t counted = 0;
   const int n_col = 1, suppressed_col = 2 + static_cast<int>(metrics.size());
   for (int i = 0; i < r.rows(); ++i) {
-    suppressed = r.get_int(i, suppressed_col);
+    out.suppressed_groups = r.get_int(i, suppressed_col);
     if (r.is_null(i, 0)) continue;  // no group large enough: the count of the others only
-    json key_values = json::parse(r.get(i, 0));
-    json key = json::object();
-    for (std::size_t g = 0; g < group_by.size(); ++g) key[group_by[g]] = key_values[g];
-    json group = {{"key", std::move(key)}, {"count", r.get_int(i, n_col)}};
-    counted += r.get_int(i, n_col);
+    const json key_values = json::parse(r.get(i, 0));
+    AggregateGroup group;
+    for (std::size_t g = 0; g < group_by.size(); ++g) group.key[group_by[g]] = key_values[g];
+    group.count = r.get_int(i, n_col);
+    counted += group.count;
     for (std::size_t m = 0; m < metrics.size(); ++m) {
       const int col = 2 + static_cast<int>(m);
-      group[metrics[m].first + "_" + metrics[m].second] =
-          r.is_null(i, col) ? json(nullptr) : json(std::stod(std::string(r.get(i, col))));
+      group.metrics.emplace_back(
+          metrics[m].op + "_" + metrics[m].item,
+          r.is_null(i, col) ? std::optional<double>() : std::stod(std::string(r.get(i, col))));
     }
-    groups.push_back(std::move(group));
+    out.groups.push_back(std::move(group));
   }
-  req.share.record_count = counted;
-  co_return json_text(json{{"groups", std::move(groups)}, {"suppressed_groups", suppressed}});
+  share.record_count = counted;
+  co_return ShareAnswer(std::move(out));
 }
 
-namespace {
-
-// What a query spends of its grant's budget for the city's day, refused (no row) when that would
-// go over: one statement, so concurrent queries cannot overspend together.
-constexpr pg::Query kSpendBudget{
-    "exchange_spend_budget",
-    "INSERT INTO privacy_budgets AS b (grant_id, day, spent) "
-    "SELECT $1, hub_local_day(now()), $2::numeric WHERE $2::numeric <= $3::numeric "
-    "ON CONFLICT (grant_id, day) DO UPDATE SET spent = b.spent + EXCLUDED.spent "
-    "  WHERE b.spent + EXCLUDED.spent <= $3::numeric "
-    "RETURNING spent::float8"};
-
-std::string decimal(double v) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  return ec == std::errc{} ? std::string(buf, end) : std::string("0");
-}
-
-}  // namespace
-
-asio::awaitable<std::string> ExchangeService::private_aggregate(
-    http::Request& req, const RecordSchema& s, const sharing::Decision& d,
-    const std::vector<std::string>& group_by,
-    const std::vector<std::pair<std::string, std::string>>& metrics,
+asio::awaitable<ShareAnswer> ExchangeService::private_aggregate(
+    const Caller& caller, Share& share, const RecordSchema& s, const sharing::Decision& d,
+    const std::vector<std::string>& group_by, const std::vector<Metric>& metrics,
     const std::vector<Condition>& where) {
   const AggregatePolicy& policy = s.aggregate;
   // Each summed item is clamped to its bounds: one record moves a sum by at most the larger
   // bound's magnitude, which is what the noise must hide.
   std::vector<std::string> summed;
-  for (const auto& [op, item] : metrics) {
-    if (!policy.bounds.contains(item)) {
+  for (const auto& m : metrics) {
+    if (!policy.bounds.contains(m.item)) {
       throw ApiError(
           ErrorCode::validation_failed,
-          "a sum or average of '" + item + "' needs bounds in the resource's aggregate_policy",
-          {{"metrics", "'" + item + "' has no bounds in aggregate_policy"}}, 422);
+          "a sum or average of '" + m.item + "' needs bounds in the resource's aggregate_policy",
+          {{"metrics", "'" + m.item + "' has no bounds in aggregate_policy"}}, 422);
     }
-    add_unique(summed, item);
+    add_unique(summed, m.item);
   }
   const pg::Params spend = pg::Params()
                                .add(d.grant_id)
                                .add(decimal(policy.epsilon_per_query))
                                .add(decimal(policy.epsilon_per_day));
-  auto spent = co_await req.worker->db().exec(kSpendBudget, spend);
+  auto spent = co_await caller.db().exec(kSpendBudget, spend);
   if (spent.rows() == 0) {
     throw ApiError(ErrorCode::budget_exhausted,
                    "this grant's privacy budget for today is spent (aggregate_policy."
@@ -611,7 +700,7 @@ asio::awaitable<std::string> ExchangeService::private_aggregate(
   }
   const double remaining =
       std::max(0.0, policy.epsilon_per_day - std::stod(std::string(spent.get(0, 0))));
-  req.share.epsilon_spent = policy.epsilon_per_query;
+  share.epsilon_spent = policy.epsilon_per_query;
 
   pg::Params params = pg::Params().add(s.code);
   std::string select = "SELECT " + group_key_sql(group_by, params) + " AS k, count(*) AS n";
@@ -628,7 +717,7 @@ asio::awaitable<std::string> ExchangeService::private_aggregate(
   append_conditions(from, params, where, s);
   const std::string sql = select + from + " GROUP BY 1 ORDER BY 1 LIMIT 10001";
   const pg::Query q{"exchange_aggregate_private", sql, true};
-  auto r = co_await req.worker->db().exec(q, params);
+  auto r = co_await caller.db().exec(q, params);
   if (r.rows() > 10000) {
     throw ApiError(ErrorCode::validation_failed, "more than 10,000 groups: group by fewer items",
                    {{"group_by", "gives more than 10,000 groups"}}, 422);
@@ -637,7 +726,7 @@ asio::awaitable<std::string> ExchangeService::private_aggregate(
   // group's count and sums (groups are disjoint: each record is in one, parallel composition).
   const double epsilon = policy.epsilon_per_query;
   const double per_statistic = epsilon * 0.75 / static_cast<double>(1 + summed.size());
-  json groups = json::array();
+  AggregateResult out;
   std::int64_t released = 0, small = 0;
   for (int i = 0; i < r.rows(); ++i) {
     const double count =
@@ -647,11 +736,11 @@ asio::awaitable<std::string> ExchangeService::private_aggregate(
       ++small;
       continue;
     }
-    json key_values = json::parse(r.get(i, 0));
-    json key = json::object();
-    for (std::size_t g = 0; g < group_by.size(); ++g) key[group_by[g]] = key_values[g];
-    json group = {{"key", std::move(key)}, {"count", static_cast<std::int64_t>(count)}};
-    released += static_cast<std::int64_t>(count);
+    const json key_values = json::parse(r.get(i, 0));
+    AggregateGroup group;
+    for (std::size_t g = 0; g < group_by.size(); ++g) group.key[group_by[g]] = key_values[g];
+    group.count = static_cast<std::int64_t>(count);
+    released += group.count;
     std::map<std::string, double> sums;
     for (std::size_t m = 0; m < summed.size(); ++m) {
       const auto [lo, hi] = policy.bounds.at(summed[m]);
@@ -659,37 +748,37 @@ asio::awaitable<std::string> ExchangeService::private_aggregate(
       sums[summed[m]] = std::stod(std::string(r.get(i, 2 + static_cast<int>(m)))) +
                         laplace_noise(sensitivity / per_statistic);
     }
-    for (const auto& [op, item] : metrics) {
-      group[op + "_" + item] = op == "sum" ? sums[item] : sums[item] / std::max(count, 1.0);
+    for (const auto& m : metrics) {
+      group.metrics.emplace_back(
+          m.op + "_" + m.item, m.op == "sum" ? sums[m.item] : sums[m.item] / std::max(count, 1.0));
     }
-    groups.push_back(std::move(group));
+    out.groups.push_back(std::move(group));
   }
-  const double left_out =
-      std::max(0.0, std::round(static_cast<double>(small) + laplace_noise(1.0 / (epsilon * 0.25))));
+  out.suppressed_groups = static_cast<std::int64_t>(std::max(
+      0.0, std::round(static_cast<double>(small) + laplace_noise(1.0 / (epsilon * 0.25)))));
+  out.privacy = PrivacyRelease{"laplace", epsilon, remaining};
   // The ledger's count is what was released, not the true one: a consumer reads its own entries.
-  req.share.record_count = released;
-  co_return json_text(json{
-      {"groups", std::move(groups)},
-      {"suppressed_groups", static_cast<std::int64_t>(left_out)},
-      {"privacy",
-       {{"mechanism", "laplace"}, {"epsilon_spent", epsilon}, {"epsilon_remaining", remaining}}}});
+  share.record_count = released;
+  co_return ShareAnswer(std::move(out));
 }
 
-asio::awaitable<std::string> ExchangeService::licences(http::Request& req) {
-  const Principal& me = *req.principal;
-  auto holder = req.query_param("holder_code");
-  if (!holder || holder->empty() || holder->size() > 64) {
+asio::awaitable<ShareAnswer> ExchangeService::do_licences(const Caller& caller,
+                                                          const LicenceRequest& request,
+                                                          Share& share) {
+  const Principal& me = caller.principal;
+  if (request.holder_code.empty() || request.holder_code.size() > 64) {
     throw ApiError(ErrorCode::validation_failed, "holder_code is required",
                    {{"holder_code", "is required (1-64 characters)"}}, 400);
   }
-  const auto holder_type = req.query_filter("holder_type");
-  const auto type_code = req.query_filter("type_code");
-  if (holder_type && holder_type->size() > 16) bad_query_param("holder_type", "is a code");
-  if (type_code && type_code->size() > 64) bad_query_param("type_code", "is a code");
+  if (request.holder_type && request.holder_type->size() > 16) {
+    bad_query_param("holder_type", "is a code");
+  }
+  if (request.type_code && request.type_code->size() > 64) {
+    bad_query_param("type_code", "is a code");
+  }
   // The lookup filters by holder: what it filters by must be seen in clear.
   std::vector<std::string> asked = {"holder_code"};
-  if (holder_type) asked.push_back("holder_code_type");
-  const auto purpose_code = http::checked_purpose_code(req);
+  if (request.holder_type) asked.push_back("holder_code_type");
   // The licence resources this consumer may query for these items (of the type asked).
   struct Source {
     std::shared_ptr<const RecordSchema> schema;
@@ -699,16 +788,16 @@ asio::awaitable<std::string> ExchangeService::licences(http::Request& req) {
   bool purpose_mismatch = false;
   for (const auto& code : catalog_.licence_codes()) {
     auto licence = schema(me, code);
-    if (type_code && licence->licence_type_code != *type_code) continue;
+    if (request.type_code && licence->licence_type_code != *request.type_code) continue;
     if (licence->status != "published") continue;
-    auto d = grants_.authorize(me, code, Operation::query, asked, purpose_code);
+    auto d = grants_.authorize(me, code, Operation::query, asked, share.purpose.code);
     purpose_mismatch = purpose_mismatch || d.purpose_mismatch;
     const bool clear = std::all_of(asked.begin(), asked.end(), [&](const std::string& n) {
       return seen_in_clear(*licence, d, n);
     });
     if (d.allowed && clear) sources.push_back({std::move(licence), std::move(d)});
   }
-  req.share.items = asked;
+  share.items = asked;
   if (sources.empty()) {
     if (purpose_mismatch) {
       throw ApiError(ErrorCode::purpose_mismatch,
@@ -720,51 +809,39 @@ asio::awaitable<std::string> ExchangeService::licences(http::Request& req) {
                    "shows the holder in clear");
   }
   // The entry names the resource searched (the first one with a match when there are several).
-  req.share.resource_code = sources[0].schema->code;
-  req.share.provider_code = sources[0].schema->provider_code;
-  req.share.grant_id = sources[0].decision.grant_id;
+  share.resource_code = sources[0].schema->code;
+  share.provider_code = sources[0].schema->provider_code;
+  share.grant_id = sources[0].decision.grant_id;
   static constexpr pg::Query kHolder{
       "exchange_licences",
       "SELECT key, version, " HUB_SQL_TS("updated_at") ", data::text FROM records "
       "WHERE data ? 'holder_code' AND data->>'holder_code' = $2 AND resource_code = $1 "
       "AND NOT deleted AND ($3::text IS NULL OR data->>'holder_code_type' = $3) "
       "ORDER BY seq LIMIT 1000"};
-  json items = json::array();
+  RecordPage page;
   std::vector<std::string> delivered;
   bool matched = false;
   for (const auto& src : sources) {
-    const pg::Params params = pg::Params().add(src.schema->code).add(*holder).add(holder_type);
-    auto r = co_await req.worker->db().exec(kHolder, params);
+    const pg::Params params =
+        pg::Params().add(src.schema->code).add(request.holder_code).add(request.holder_type);
+    auto r = co_await caller.db().exec(kHolder, params);
     if (r.rows() > 0 && !matched) {
       matched = true;
-      req.share.resource_code = src.schema->code;
-      req.share.provider_code = src.schema->provider_code;
-      req.share.grant_id = src.decision.grant_id;
+      share.resource_code = src.schema->code;
+      share.provider_code = src.schema->provider_code;
+      share.grant_id = src.decision.grant_id;
     }
     View view(*src.schema, src.decision, services_.record_refs, me.agency_code);
     for (int i = 0; i < r.rows(); ++i) {
-      json item = view.record(r.get(i, 0), r.get_int(i, 1), r.get(i, 2), r.get(i, 3));
-      item["resource_code"] = src.schema->code;
-      items.push_back(std::move(item));
+      RecordView item = view.record(r.get(i, 0), r.get_int(i, 1), r.get(i, 2), r.get(i, 3));
+      item.resource_code = src.schema->code;
+      page.items.push_back(std::move(item));
     }
     for (auto& n : view.delivered()) add_unique(delivered, n);
   }
-  if (!delivered.empty()) req.share.items = delivered;
-  req.share.record_count = static_cast<std::int64_t>(items.size());
-  co_return json_text(json{{"items", std::move(items)}, {"next_cursor", nullptr}});
-}
-
-asio::awaitable<std::optional<std::string>> ExchangeService::existing_key(
-    http::Request& req, const std::string& code, const std::optional<std::string>& key,
-    const std::optional<std::string>& ref) {
-  std::optional<std::string> wanted = key;
-  if (ref) wanted = services_.record_refs.key_of(req.principal->agency_code, code, *ref);
-  if (!wanted) co_return std::nullopt;
-  if (wanted->empty() || wanted->size() > 512) co_return std::nullopt;
-  const pg::Params params = pg::Params().add(code).add(*wanted);
-  auto r = co_await req.worker->db().exec(kRead, params);
-  if (r.rows() == 0) co_return std::nullopt;
-  co_return wanted;
+  if (!delivered.empty()) share.items = delivered;
+  share.record_count = static_cast<std::int64_t>(page.items.size());
+  co_return ShareAnswer(std::move(page));
 }
 
 }  // namespace hub::exchange

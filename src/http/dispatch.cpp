@@ -40,10 +40,6 @@ boost::asio::awaitable<std::optional<Response>> admit(const Route& route, Reques
 
 boost::asio::awaitable<Response> dispatch(const Route& route, Request& request) {
   try {
-    if (route.options.data_request) {
-      (void)checked_purpose(request);
-      (void)checked_purpose_code(request);
-    }
     co_return co_await route.handler(request);
   } catch (const ApiError& e) {
     co_return problem(e);

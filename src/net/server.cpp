@@ -288,11 +288,6 @@ asio::awaitable<bool> Server::Session::serve_one() {
       } else {
         response = co_await http::dispatch(*match.route, request);
       }
-      // A data request of a known caller, allowed or refused, is a ledger entry, made durable
-      // before the answer leaves.
-      if (match.route->options.data_request && request.principal && server_.recorder_) {
-        co_await server_.recorder_->record(*match.route, request, response);
-      }
       break;
     case http::RouteMatch::Kind::method_not_allowed:
       response = http::problem(ErrorCode::method_not_allowed, "this path takes " + match.allow);

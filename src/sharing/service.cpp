@@ -254,7 +254,7 @@ std::optional<Clock::time_point> parse_until(const std::string& text,
 }
 
 // The page position of id-ordered lists.
-std::string after_id(const api::PageRequest& page) {
+std::string after_id(const PageRequest& page) {
   return page.after ? page.after->get<std::string>() : std::string();
 }
 

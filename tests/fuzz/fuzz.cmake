@@ -9,12 +9,13 @@ endif()
 set(hub_fuzz_flags -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
                    -fno-omit-frame-pointer -g -O1)
 set(hub_fuzz_core_sources
-    core/config.cpp core/dates.cpp core/error.cpp core/json.cpp core/principal.cpp core/text.cpp
+    core/caller.cpp core/config.cpp core/dates.cpp core/error.cpp core/json.cpp core/principal.cpp
+    core/text.cpp
     exchange/filter.cpp exchange/lines.cpp exchange/refs.cpp exchange/schema.cpp
     http/message.cpp http/problem.cpp http/purpose.cpp
     ledger/merkle.cpp ledger/note.cpp
     members/credentials.cpp
-    sharing/calendar.cpp)
+    sharing/calendar.cpp sharing/purpose.cpp)
 list(TRANSFORM hub_fuzz_core_sources PREPEND ${CMAKE_SOURCE_DIR}/src/)
 add_library(hub_fuzz_core STATIC ${hub_fuzz_core_sources} ${hub_embedded_cpp})
 # The compiled-in files are long string literals (clang warns past 65,536 characters).

@@ -9,6 +9,7 @@
 #include "hub/core/error.hpp"
 #include "hub/http/message.hpp"
 #include "hub/http/purpose.hpp"
+#include "hub/sharing/purpose.hpp"
 
 namespace bhttp = boost::beast::http;
 
@@ -45,13 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   (void)hub::http::parse_query(request.query);
   try {
-    const std::string purpose = hub::http::checked_purpose(request);
+    const std::string purpose = hub::sharing::checked_purpose(hub::http::purpose_of(request)).text;
     if (purpose.empty()) __builtin_trap();
-  } catch (const hub::ApiError& e) {
-    if (e.status() != 400) __builtin_trap();
-  }
-  try {
-    (void)hub::http::checked_purpose_code(request);
   } catch (const hub::ApiError& e) {
     if (e.status() != 400) __builtin_trap();
   }

@@ -3,13 +3,17 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "hub/cli/hubctl.hpp"
 
+#include "hub/core/caller.hpp"
 #include "hub/core/text.hpp"
+#include "hub/exchange/share.hpp"
 #include "hub/ledger/entry.hpp"
 #include "hub/store/pg.hpp"
 
@@ -218,6 +222,85 @@ TEST_F(ExchangeTest, AGrantedConsumerReadsGrantedItemsMaskedAndEveryRequestIsInT
   // Revoked: refused from the next request.
   EXPECT_EQ(call(verb::delete_, "/api/v1/grants/" + grant_id, market_officer_).status, 204);
   EXPECT_EQ(call(verb::get, records("91440101MA59ABCD1X"), tax_system_).status, 403);
+}
+
+// The domain without HTTP: a caller made of types, a sink that renders what it is given. The
+// read's ledger entry is durable before read() returns, with the digest of what the sink made.
+class RecordingSink : public exchange::ShareSink {
+ public:
+  std::string deliver(const exchange::ShareAnswer& answer) override {
+    const auto* record = std::get_if<exchange::RecordView>(&answer);
+    body = record ? record->data.dump() : "?";
+    return ledger::to_hex(ledger::sha256(body));
+  }
+  std::string refuse(const ApiError& error) override {
+    refused = std::string(error_code_name(error.code()));
+    body = refused;
+    return ledger::to_hex(ledger::sha256(body));
+  }
+  void recorded(std::int64_t index) override { ledger_index = index; }
+  std::string body, refused;
+  std::int64_t ledger_index = -1;
+};
+
+TEST_F(ExchangeTest, TheDomainReadsWithoutHttpAndItsEntryIsDurableFirst) {
+  ok(verb::put, records("91440101MA59ABCD1X"), market_system_, kRecord);
+  grant({"uscc", "legal_person"}, {"read"});
+  auto& app = hub_->app();
+  Caller caller;
+  caller.principal = *app.services().directory.by_token(tax_system_);
+  caller.request_id = "domain-read-1";
+  caller.purpose = Purpose{"税收征管", std::nullopt};
+  caller.worker = &app.worker(0);
+  auto read = [&](exchange::ReadRequest request,
+                  RecordingSink& sink) -> boost::asio::awaitable<void> {
+    co_await app.exchange().read(caller, request, sink);
+  };
+  auto run = [&](exchange::ReadRequest request, RecordingSink& sink) {
+    boost::asio::co_spawn(app.worker(0).ioc(), read(std::move(request), sink),
+                          boost::asio::use_future)
+        .get();
+  };
+
+  RecordingSink sink;
+  run({code_, "91440101MA59ABCD1X"}, sink);
+  EXPECT_EQ(sink.body, json({{"uscc", "91440101MA59ABCD1X"}, {"legal_person", "张**"}}).dump());
+  ASSERT_GE(sink.ledger_index, 0) << "read() returned before its entry was recorded";
+  // The entry is in the database when read() returns: read it back without the appender.
+  auto su = pg::connect_blocking(db_.superuser_conninfo(), 5);
+  auto row = pg::exec_blocking(
+      su.get(),
+      "SELECT operation, status, consumer_code, record_count, "
+      "convert_from(leaf, 'UTF8')::json->>'response_sha256' FROM ledger_entries WHERE idx = $1",
+      pg::Params().add(sink.ledger_index));
+  ASSERT_EQ(row.rows(), 1);
+  EXPECT_EQ(row.get(0, 0), "read");
+  EXPECT_EQ(row.get(0, 1), "200");
+  EXPECT_EQ(row.get(0, 2), kTax);
+  EXPECT_EQ(row.get(0, 3), "1");
+  EXPECT_EQ(row.get(0, 4), ledger::to_hex(ledger::sha256(sink.body)));
+
+  // A refusal is recorded too, and comes back to the caller as the typed error.
+  RecordingSink refused;
+  caller.request_id = "domain-read-2";
+  caller.purpose.reset();
+  EXPECT_THROW(run({code_, "91440101MA59ABCD1X"}, refused), ApiError);
+  EXPECT_EQ(refused.refused, "purpose_required");
+  EXPECT_GE(refused.ledger_index, 0);
+
+  // When no entry can be made durable, nothing is shared: the read fails with 503 although the
+  // sink rendered an answer, which its caller must not send.
+  app.appender().stop();
+  RecordingSink lost;
+  caller.request_id = "domain-read-3";
+  caller.purpose = Purpose{"税收征管", std::nullopt};
+  try {
+    run({code_, "91440101MA59ABCD1X"}, lost);
+    ADD_FAILURE() << "a share without its ledger entry returned";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.status(), 503u);
+  }
+  EXPECT_EQ(lost.ledger_index, -1);
 }
 
 TEST_F(ExchangeTest, ClearItemsAreDeliveredUnmasked) {

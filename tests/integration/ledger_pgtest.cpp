@@ -488,48 +488,6 @@ TEST_F(LedgerTest, TwoNodesAppendIntoOneOrderAndOneSeals) {
       << "exactly one node seals";
 }
 
-// The recorder, as the server calls it for every data request: an allowed answer leaves with its
-// entry's index; if the entry cannot be written, an allowed answer becomes 503 and a refusal
-// stays what it was.
-TEST_F(LedgerTest, RecorderWritesTheAnswersHashAndWithholdsAShareItCannotRecord) {
-  ledger::LedgerRecorder recorder(hub_->app().appender());
-  http::Route route{
-      http::Verb::get, "/api/v1/resources/{code}/records/{key}",    http::Access::principal(),
-      nullptr,         {.data_request = true, .operation = "read"}, {}};
-  http::Request req;
-  req.request_id = "rec-1";
-  req.principal = Principal{"p-7", "sw-system", kTax, "system", role_bit(Role::agency_system), ""};
-  req.path_params = {{"code", "R-1"}, {"key", "k"}};
-  req.message.set("X-Purpose", "%E6%A0%B8%E9%AA%8C");
-  req.share.provider_code = kMarket;
-  req.share.grant_id = "g-1";
-  req.share.items = {"name"};
-  req.share.record_count = 1;
-  http::Response res = http::Response::json(http::Status::ok, R"({"key":"k","data":{}})");
-  asio::io_context ioc;
-  run_sync(ioc, recorder.record(route, req, res));
-  EXPECT_EQ(res.status, http::Status::ok);
-  ASSERT_EQ(res.headers.size(), 1u);
-  EXPECT_EQ(res.headers[0].first, "X-Ledger-Index");
-  auto e = ok(verb::get, "/api/v1/ledger/entries?request_id=rec-1", kAdmin)["items"][0];
-  EXPECT_EQ(e["index"], std::stoll(res.headers[0].second));
-  EXPECT_EQ(e["operation"], "read");
-  EXPECT_EQ(e["resource_code"], "R-1");
-  EXPECT_EQ(e["purpose"], "核验");
-  EXPECT_EQ(e["status"], 200);
-  // The hash is of the exact body sent.
-  EXPECT_EQ(e["response_sha256"], ledger::to_hex(ledger::sha256(R"({"key":"k","data":{}})")));
-
-  hub_->app().appender().stop();
-  http::Response allowed = http::Response::json(http::Status::ok, R"({"data":"secret"})");
-  run_sync(ioc, recorder.record(route, req, allowed));
-  EXPECT_EQ(allowed.status, http::Status::service_unavailable);
-  EXPECT_EQ(allowed.body.find("secret"), std::string::npos);
-  http::Response refused = http::Response::json(http::Status::forbidden, R"({"code":"no_grant"})");
-  run_sync(ioc, recorder.record(route, req, refused));
-  EXPECT_EQ(refused.status, http::Status::forbidden);
-}
-
 // The report's daily rollups follow the sealed log exactly: each entry counted once, by day
 // (the city's), consumer, provider, resource, operation and whether it was allowed.
 TEST_F(LedgerTest, DailyRollupsCountEachSealedEntryOnce) {

@@ -8,8 +8,10 @@
 #include <thread>
 
 #include "hub/core/metrics.hpp"
+#include "hub/http/purpose.hpp"
 #include "hub/net/server.hpp"
 #include "hub/net/tls.hpp"
+#include "hub/sharing/purpose.hpp"
 #include "support/certs.hpp"
 #include "support/raw_tls.hpp"
 #include "support/test_env.hpp"
@@ -44,7 +46,8 @@ class BareServer {
                 });
     router_.add(Verb::get, "/purpose", Access::anyone(),
                 [](http::Request& req) -> asio::awaitable<Response> {
-                  co_return Response::text(http::Status::ok, http::checked_purpose(req),
+                  co_return Response::text(http::Status::ok,
+                                           sharing::checked_purpose(http::purpose_of(req)).text,
                                            "text/plain");
                 },
                 {.data_request = true, .operation = "read"});

@@ -63,6 +63,9 @@ class App {
   ledger::Appender& appender() { return *appender_; }
   ledger::Sealer& sealer() { return *sealer_; }
   monitor::Monitor& monitor() { return *monitor_; }
+  exchange::ExchangeService& exchange() { return *exchange_; }
+  // The I/O threads: a domain call runs on one (it uses that worker's database pool unlocked).
+  Worker& worker(std::size_t index) { return *workers_.at(index); }
   std::string app_conninfo() const { return app_conninfo_; }
   pg::EmbeddedPostgres* embedded_database() { return embedded_.get(); }
 
@@ -94,7 +97,6 @@ class App {
   std::unique_ptr<ledger::Appender> appender_;
   std::unique_ptr<ledger::Sealer> sealer_;
   std::unique_ptr<ledger::LedgerService> ledger_;
-  std::unique_ptr<ledger::LedgerRecorder> recorder_;
   std::unique_ptr<report::ReportService> reports_;
   std::unique_ptr<monitor::AlertService> alerts_;
   std::unique_ptr<monitor::Monitor> monitor_;

@@ -6,8 +6,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <memory>
 
-#include "hub/api/pagination.hpp"
 #include "hub/core/config.hpp"
+#include "hub/core/cursor.hpp"
 #include "hub/exchange/refs.hpp"
 #include "hub/members/directory.hpp"
 #include "hub/members/limits.hpp"
@@ -29,7 +29,7 @@ struct Services {
   members::RateLimiter rate_limiter;
   members::LoginThrottle login_throttle;
   members::ImportSlots import_slots;
-  api::CursorCodec cursors;
+  CursorCodec cursors;
   exchange::RecordRefs record_refs;
   // Stopped and destroyed by App::stop before the I/O threads' io_contexts go, so that work
   // still queued here is destroyed while what it refers to exists.

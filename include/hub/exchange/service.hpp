@@ -7,52 +7,113 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "hub/app/services.hpp"
 #include "hub/catalog/index.hpp"
+#include "hub/core/byte_source.hpp"
+#include "hub/core/caller.hpp"
+#include "hub/core/page.hpp"
 #include "hub/exchange/filter.hpp"
 #include "hub/exchange/schema.hpp"
-#include "hub/http/message.hpp"
+#include "hub/exchange/share.hpp"
+#include "hub/ledger/appender.hpp"
 #include "hub/sharing/grants.hpp"
 
 namespace hub::exchange {
 
-// The exchange store (API.md's record routes): pushes by the provider's systems, and the data
-// requests of consumers under a grant. Every data request fills `Request::share` for its ledger
-// entry, which the server writes before the answer leaves.
+// Typed requests of the exchange store: what a transport parsed, before any rule is applied.
+struct ReadRequest {
+  std::string resource_code;
+  std::string key;
+};
+struct QueryRequest {
+  std::string resource_code;
+  std::optional<std::string> filter;  // the filter language's text, parsed against the items
+  std::vector<std::string> fields;    // empty: every granted item
+  PageRequest page;                   // positioned by change number
+};
+struct ChangesRequest {
+  std::string resource_code;
+  PageRequest page;  // positioned by change number
+};
+struct VerifyRequest {
+  std::string resource_code;
+  std::string key;
+  nlohmann::json claims = nlohmann::json::object();  // item: value (numbers exact)
+};
+struct Metric {
+  std::string op;    // count, sum, avg
+  std::string item;  // "" for count
+};
+struct AggregateRequest {
+  std::string resource_code;
+  std::vector<std::string> group_by;
+  std::optional<std::string> filter;
+  std::vector<Metric> metrics;
+};
+struct LicenceRequest {
+  std::string holder_code;
+  std::optional<std::string> holder_type;
+  std::optional<std::string> type_code;
+};
+enum class ImportFormat { ndjson, csv };
+struct ImportRequest {
+  std::string resource_code;
+  ImportFormat format = ImportFormat::ndjson;
+  bool atomic = false;
+};
+struct ImportResult {
+  std::int64_t accepted = 0;
+  std::int64_t rejected = 0;
+  std::vector<std::pair<std::int64_t, std::string>> errors;  // line, message (the first 100)
+};
+struct Written {
+  std::string key;
+  int version = 0;
+  bool created = false;
+};
+
+// The exchange store (API.md's record routes, docs/exchange.md): pushes and imports by the
+// provider's systems, and the data requests of consumers under a grant.
+//
+// A data request is a share, and the rule the hub rests on holds here, whoever calls: the
+// operation checks the purpose and the grant, computes the answer, has the caller's sink render
+// it, and appends the ledger entry with the SHA-256 of those bytes; it returns only when that
+// entry is durable (group commit). A refusal is an entry too. A share whose entry cannot be
+// made durable is refused with 503 instead: its rendered answer is never sent.
 class ExchangeService {
  public:
   ExchangeService(Services& services, catalog::CatalogIndex& catalog,
-                  sharing::GrantDirectory& grants);
+                  sharing::GrantDirectory& grants, ledger::Appender& ledger);
 
-  struct Written {
-    std::string key;
-    int version = 0;
-    bool created = false;
-  };
-  boost::asio::awaitable<Written> put(http::Request& req, const std::string& code,
+  boost::asio::awaitable<Written> put(const Caller& caller, const std::string& code,
                                       const std::string& key, nlohmann::json data);
-  boost::asio::awaitable<void> remove(http::Request& req, const std::string& code,
+  boost::asio::awaitable<void> remove(const Caller& caller, const std::string& code,
                                       const std::string& key);
+  // A bulk import read from `body` as it arrives (NDJSON or CSV), never held in memory.
+  boost::asio::awaitable<ImportResult> import(const Caller& caller, const ImportRequest& request,
+                                              ByteSource& body);
 
-  boost::asio::awaitable<std::string> read(http::Request& req, const std::string& code,
-                                           const std::string& key);
-  boost::asio::awaitable<std::string> verify(http::Request& req, const std::string& code,
-                                             const nlohmann::json& body);
-  // A bulk import from the streamed body: {accepted, rejected, errors:[{line, message}]}.
-  boost::asio::awaitable<std::string> import(http::Request& req, const std::string& code);
+  // The data requests. Each delivers its answer (or its refusal) to `sink` and records it.
+  boost::asio::awaitable<void> read(const Caller& caller, const ReadRequest& request,
+                                    ShareSink& sink);
+  boost::asio::awaitable<void> query(const Caller& caller, const QueryRequest& request,
+                                     ShareSink& sink);
+  boost::asio::awaitable<void> changes(const Caller& caller, const ChangesRequest& request,
+                                       ShareSink& sink);
+  boost::asio::awaitable<void> verify(const Caller& caller, const VerifyRequest& request,
+                                      ShareSink& sink);
+  boost::asio::awaitable<void> aggregate(const Caller& caller, const AggregateRequest& request,
+                                         ShareSink& sink);
   // Licences of a holder across the licence resources the caller may query.
-  boost::asio::awaitable<std::string> licences(http::Request& req);
-  boost::asio::awaitable<std::string> query(http::Request& req, const std::string& code);
-  boost::asio::awaitable<std::string> changes(http::Request& req, const std::string& code);
-  boost::asio::awaitable<std::string> aggregate(http::Request& req, const std::string& code,
-                                                const nlohmann::json& body);
-
-  // The key of a live record named by its key or by the caller's ref (objections); nullopt when
-  // there is no such record, or the ref is not one this hub made for the caller's agency.
-  boost::asio::awaitable<std::optional<std::string>> existing_key(
-      http::Request& req, const std::string& code, const std::optional<std::string>& key,
-      const std::optional<std::string>& ref);
+  boost::asio::awaitable<void> licences(const Caller& caller, const LicenceRequest& request,
+                                        ShareSink& sink);
+  // A data request the transport could not even make into a typed request (a body that is not
+  // JSON, a bad page cursor): refused and recorded like any other. `operation` is API.md's.
+  boost::asio::awaitable<void> refused(const Caller& caller, const std::string& operation,
+                                       const std::string& resource_code, const ApiError& error,
+                                       ShareSink& sink);
 
   // The resource's schema of the version in force (from the in-memory catalog); 404 when the
   // resource does not exist or is another agency's draft.
@@ -60,31 +121,51 @@ class ExchangeService {
 
  private:
   class View;
+  struct Share;
+  template <typename Operation>
+  boost::asio::awaitable<void> share(const Caller& caller, Share& share, ShareSink& sink,
+                                     Operation operation);
+  boost::asio::awaitable<void> record(const Caller& caller, const Share& share, int status,
+                                      const std::string& digest, ShareSink& sink);
   // The decision for a data request, or the 403 (no_grant, purpose_mismatch) it gets: `items`
   // must be granted, `in_clear` granted and seen unmasked (what is filtered, selected, grouped
-  // by). Fills the request's ledger facts either way.
-  sharing::Decision authorize(http::Request& req, const RecordSchema& s, sharing::Operation op,
-                              const std::vector<std::string>& items,
+  // by). Fills the share's ledger facts either way.
+  sharing::Decision authorize(const Caller& caller, Share& share, const RecordSchema& s,
+                              sharing::Operation op, const std::vector<std::string>& items,
                               const std::vector<std::string>& in_clear);
   static bool seen_in_clear(const RecordSchema& s, const sharing::Decision& d,
                             const std::string& name);
+  boost::asio::awaitable<ShareAnswer> do_read(const Caller& caller, const ReadRequest& request,
+                                              Share& share);
+  boost::asio::awaitable<ShareAnswer> do_query(const Caller& caller, const QueryRequest& request,
+                                               Share& share);
+  boost::asio::awaitable<ShareAnswer> do_changes(const Caller& caller,
+                                                 const ChangesRequest& request, Share& share);
+  boost::asio::awaitable<ShareAnswer> do_verify(const Caller& caller, const VerifyRequest& request,
+                                                Share& share);
+  boost::asio::awaitable<ShareAnswer> do_aggregate(const Caller& caller,
+                                                   const AggregateRequest& request, Share& share);
+  boost::asio::awaitable<ShareAnswer> do_licences(const Caller& caller,
+                                                  const LicenceRequest& request, Share& share);
   // An aggregate under a resource's differential-privacy policy (docs/privacy.md).
-  boost::asio::awaitable<std::string> private_aggregate(
-      http::Request& req, const RecordSchema& s, const sharing::Decision& d,
-      const std::vector<std::string>& group_by,
-      const std::vector<std::pair<std::string, std::string>>& metrics,
-      const std::vector<Condition>& where);
+  boost::asio::awaitable<ShareAnswer> private_aggregate(const Caller& caller, Share& share,
+                                                        const RecordSchema& s,
+                                                        const sharing::Decision& d,
+                                                        const std::vector<std::string>& group_by,
+                                                        const std::vector<Metric>& metrics,
+                                                        const std::vector<Condition>& where);
 
   Services& services_;
   catalog::CatalogIndex& catalog_;
   sharing::GrantDirectory& grants_;
+  ledger::Appender& ledger_;
   std::mutex cache_mutex_;
   std::unordered_map<std::string, std::pair<std::shared_ptr<const catalog::IndexEntry>,
                                             std::shared_ptr<const RecordSchema>>>
       cache_;
 };
 
-// A record key from the path: 1 to 512 bytes of UTF-8 without control characters, else 422.
+// A record key: 1 to 512 bytes of UTF-8 without control characters, else 422.
 void check_key(std::string_view key);
 
 }  // namespace hub::exchange

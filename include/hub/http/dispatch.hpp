@@ -16,15 +16,6 @@ class Gatekeeper {
   virtual boost::asio::awaitable<void> admit(Request& request, const Route& route) = 0;
 };
 
-// Records data requests (API.md's D routes) once their answer is ready and before it is sent:
-// the ledger. It may replace the answer (a share whose record failed is not sent).
-class ShareRecorder {
- public:
-  virtual ~ShareRecorder() = default;
-  virtual boost::asio::awaitable<void> record(const Route& route, Request& request,
-                                              Response& response) = 0;
-};
-
 // The gate of the spine: open routes pass, loopback_or_admin passes loopback callers, and every
 // route that needs a principal is refused until authentication is configured.
 class LoopbackGatekeeper : public Gatekeeper {
@@ -37,9 +28,9 @@ class LoopbackGatekeeper : public Gatekeeper {
 boost::asio::awaitable<std::optional<Response>> admit(const Route& route, Request& request,
                                                       Gatekeeper& gate);
 
-// Runs an admitted route: the X-Purpose rule of data requests, then the handler; turns every
-// failure into problem+json (domain errors as themselves, an unreachable database as 503, and
-// anything unexpected as a 500 that tells the client nothing and the log everything).
+// Runs an admitted route's handler; turns every failure into problem+json (domain errors as
+// themselves, an unreachable database as 503, and anything unexpected as a 500 that tells the
+// client nothing and the log everything).
 boost::asio::awaitable<Response> dispatch(const Route& route, Request& request);
 
 }  // namespace hub::http

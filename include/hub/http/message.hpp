@@ -10,6 +10,7 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+#include "hub/core/byte_source.hpp"
 #include "hub/core/principal.hpp"
 
 namespace hub {
@@ -23,26 +24,10 @@ using Verb = beast_http::verb;
 using Status = beast_http::status;
 using BeastRequest = beast_http::request<beast_http::string_body>;
 
-// What a data request's handler learnt that its ledger entry records. The recorder fills what
-// is left empty from the route and the path (operation, resource code).
-struct ShareFacts {
-  std::string operation;
-  std::string resource_code;
-  std::optional<std::string> provider_code;
-  std::optional<std::string> grant_id;
-  std::vector<std::string> items;  // the items delivered (or asked for, when refused)
-  std::int64_t record_count = 0;
-  std::optional<double> epsilon_spent;  // a differentially private aggregate's ε
-};
-
 // A request body read as it arrives (routes with RouteOptions::stream_body): bulk imports of
-// gigabytes are never held in memory. read() fills up to n bytes and returns how many; 0 at the
-// end. A body over the route's limit throws 413, a broken or slow one 400.
-class BodyReader {
- public:
-  virtual ~BodyReader() = default;
-  virtual boost::asio::awaitable<std::size_t> read(char* out, std::size_t n) = 0;
-};
+// gigabytes are never held in memory. A body over the route's limit throws 413, a broken one
+// 400, one slower than the minimum rate 408.
+using BodyReader = ByteSource;
 
 // What a handler sees of a request: the parsed message plus what the server learnt around it.
 struct Request {
@@ -57,7 +42,6 @@ struct Request {
   std::optional<Principal> principal;           // set by authentication
   std::size_t route_index = 0;
   Worker* worker = nullptr;
-  ShareFacts share;                   // data requests only
   BodyReader* body_reader = nullptr;  // streamed routes only; else the body is message.body()
 
   std::string_view param(std::string_view name) const;

@@ -1,17 +1,15 @@
 #pragma once
 
 #include <optional>
-#include <string>
 
+#include "hub/core/caller.hpp"
 #include "hub/http/message.hpp"
 
 namespace hub::http {
 
-// Decodes and checks X-Purpose: 1..200 characters of UTF-8 (percent-encoding allowed), no control
-// characters (else 400 purpose_required), at least 2 that are not white space (else 400
-// validation_failed).
-std::string checked_purpose(const Request& request);
-// X-Purpose-Code when sent: 1..64 of [A-Za-z0-9._-], else 400 validation_failed.
-std::optional<std::string> checked_purpose_code(const Request& request);
+// The purpose a request states, as sent: X-Purpose percent-decoded (marked undecodable when it
+// is not), and X-Purpose-Code; nullopt without X-Purpose. The rules are the domain's
+// (sharing/purpose.hpp).
+std::optional<Purpose> purpose_of(const Request& request);
 
 }  // namespace hub::http

@@ -35,16 +35,4 @@ class LedgerService {
   nlohmann::json public_key_;
 };
 
-// Writes every data request to the ledger before its answer leaves (http::ShareRecorder). An
-// allowed answer whose entry cannot be made durable becomes 503: no share without its entry.
-class LedgerRecorder : public http::ShareRecorder {
- public:
-  explicit LedgerRecorder(Appender& appender) : appender_(appender) {}
-  boost::asio::awaitable<void> record(const http::Route& route, http::Request& request,
-                                      http::Response& response) override;
-
- private:
-  Appender& appender_;
-};
-
 }  // namespace hub::ledger

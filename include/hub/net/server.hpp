@@ -44,9 +44,6 @@ class Server {
   // Drops the acceptor; call once no thread runs the workers and before they are destroyed.
   void release_acceptor() { acceptor_.reset(); }
 
-  // The ledger: data requests are recorded through it before their answer is sent.
-  void set_recorder(http::ShareRecorder* recorder) { recorder_ = recorder; }
-
   // The route label used for requests that matched no route (for metrics).
   std::size_t unmatched_route_index() const { return router_.routes().size(); }
 
@@ -60,7 +57,6 @@ class Server {
   const Config& config_;
   const http::Router& router_;
   http::Gatekeeper& gate_;
-  http::ShareRecorder* recorder_ = nullptr;
   Metrics& metrics_;
   std::vector<std::unique_ptr<Worker>>& workers_;
   boost::asio::ssl::context& tls_;

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+namespace hub {
+
+// A page of a list, as the domain asks for it: how many, and after which position (the
+// position of the last item of the previous page: an id, a number; opaque to the caller, who
+// gets it back in a signed cursor from the transport).
+struct PageRequest {
+  std::size_t limit = 100;
+  std::optional<nlohmann::json> after;
+
+  // `after` for lists positioned by a number (ledger index, change number, alert sequence):
+  // nullopt on the first page; 400 validation_failed for a position that is not one.
+  std::optional<std::int64_t> after_number() const;
+  // `after` for lists positioned by an id: "" on the first page.
+  std::string after_id() const;
+};
+
+// A page as the domain answers it: the items, and the position to continue after when the page
+// is full (there may be more), else nullopt.
+struct Page {
+  nlohmann::json items = nlohmann::json::array();
+  std::optional<nlohmann::json> next;
+
+  // Sets `next` to `position` when the page holds `limit` items.
+  void continue_after(const nlohmann::json& position, std::size_t limit) {
+    if (items.size() == limit) next = position;
+  }
+};
+
+}  // namespace hub

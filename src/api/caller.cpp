@@ -1,0 +1,20 @@
+#include "hub/api/caller.hpp"
+
+#include "hub/core/error.hpp"
+#include "hub/http/purpose.hpp"
+
+namespace hub::api {
+
+Caller caller_of(const http::Request& request) {
+  if (!request.principal) throw ApiError(ErrorCode::unauthenticated, "authentication is required");
+  Caller c;
+  c.principal = *request.principal;
+  c.request_id = request.request_id;
+  c.remote_address = request.remote_address;
+  c.remote_is_loopback = request.remote_is_loopback;
+  c.purpose = http::purpose_of(request);
+  c.worker = request.worker;
+  return c;
+}
+
+}  // namespace hub::api
