@@ -1,11 +1,18 @@
 // The demo's month of ledger history (hubctl demo): realistic-looking traffic under the demo's
 // grants, so that the console's charts and the report have something to show at first start.
+// The offline part of the demo: written with the ledger's own appender (ledger::append_history),
+// since the public API has no way to write the past.
 #include <algorithm>
+#include <ostream>
 #include <random>
 
+#include "command.hpp"
 #include "hub/cli/demo_data.hpp"
 #include "hub/core/text.hpp"
+#include "hub/ledger/history.hpp"
 #include "hub/ledger/merkle.hpp"
+#include "hub/store/embedded_pg.hpp"
+#include "hub/store/pg.hpp"
 
 namespace hub::cli {
 
@@ -108,6 +115,62 @@ std::vector<ledger::TimedDraft> demo_history(const std::vector<HistoryGrant>& gr
     out.push_back(draft(g, g.operations.front(), 403, 0, burst + i * 40, rng));
   }
   return out;
+}
+
+// The month of ledger history behind the console's charts, written straight to the database
+// (the API has, by design, no way to write the past): HUB_DATABASE_URL when set, else the
+// embedded database of --data-dir. Only into an empty ledger, before the demo's own requests.
+void demo_ledger_history(const Options& o, std::ostream& out, std::ostream& err) {
+  try {
+    std::string conninfo = env_or("HUB_DATABASE_URL", "");
+    if (conninfo.empty()) {
+      pg::EmbeddedPostgres db(o.data_dir / "postgres", "");
+      if (!db.running()) {
+        err << "demo history: no embedded database running in " << o.data_dir.string()
+            << " and no HUB_DATABASE_URL: the ledger gets no history\n";
+        return;
+      }
+      conninfo = db.app_conninfo();
+    }
+    auto conn = pg::connect_blocking(conninfo, 10);
+    auto rows = pg::exec_blocking(
+        conn.get(),
+        "SELECT g.id, g.consumer_code, g.provider_code, g.resource_code,"
+        " array_to_string(g.operations, ','), array_to_string(g.items, ','), g.purpose,"
+        " (SELECT p.id FROM principals p WHERE p.agency_code = g.consumer_code"
+        "  AND p.kind = 'system' ORDER BY p.name LIMIT 1), r.record_count,"
+        " extract(epoch FROM now())::bigint"
+        " FROM grants g JOIN resources r ON r.code = g.resource_code"
+        " WHERE g.revoked_at IS NULL AND g.valid_until > now() ORDER BY g.created_at, g.id",
+        pg::Params());
+    std::vector<cli::HistoryGrant> grants;
+    std::int64_t now = 0;
+    for (int i = 0; i < rows.rows(); ++i) {
+      if (rows.is_null(i, 7)) continue;
+      cli::HistoryGrant g;
+      g.grant_id = rows.get(i, 0);
+      g.consumer_code = rows.get(i, 1);
+      g.provider_code = rows.get(i, 2);
+      g.resource_code = rows.get(i, 3);
+      g.operations = split_csv(std::string(rows.get(i, 4)));
+      g.items = split_csv(std::string(rows.get(i, 5)));
+      g.purpose = rows.get(i, 6);
+      g.principal_id = rows.get(i, 7);
+      g.resource_records = std::max<std::int64_t>(rows.get_int(i, 8), 1);
+      now = rows.get_int(i, 9);
+      if (!g.operations.empty()) grants.push_back(std::move(g));
+    }
+    auto history = cli::demo_history(grants, now, 30);
+    const std::size_t n = history.size();
+    if (ledger::append_history(conn.get(), std::move(history))) {
+      out << "ledger history: " << n << " data requests over the last 30 days, under "
+          << grants.size() << " grants\n";
+    } else {
+      out << "ledger history: the ledger has entries already, so none was added\n";
+    }
+  } catch (const std::exception& e) {
+    err << "demo history: " << e.what() << "\n";
+  }
 }
 
 }  // namespace hub::cli
