@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "support/catalog_samples.hpp"
-#include "support/test_env.hpp"
+#include "support/hub_fixture.hpp"
 
 namespace hub::test {
 namespace {
@@ -15,51 +15,17 @@ namespace {
 using boost::beast::http::verb;
 using nlohmann::json;
 
-constexpr const char* kAdminToken = "catalog-test-admin-token-0123456789";
-constexpr const char* kMarket = "114401009P0Y2GG12L";  // 广州市市场监督管理局
-constexpr const char* kTax = "11440100XYDWCM5T1B";     // 国家税务总局广州市税务局
-
-class CatalogTest : public ::testing::Test {
+class CatalogTest : public HubTest {
  protected:
   void SetUp() override {
-    auto config = test_config(dir_, db_);
-    config.bootstrap_admin_token = kAdminToken;
-    hub_ = std::make_unique<TestHub>(std::move(config));
-    client_ = std::make_unique<client::HttpsClient>(hub_->client_options());
-    for (auto [code, name] : {std::pair{kMarket, "广州市市场监督管理局"},
-                              std::pair{kTax, "国家税务总局广州市税务局"}}) {
-      ok(verb::post, "/api/v1/agencies", kAdminToken,
-         {{"code", code}, {"name", name}, {"level", "city"}});
-    }
+    start();
+    agency(kMarket, "广州市市场监督管理局");
+    agency(kTax, "国家税务总局广州市税务局");
     market_officer_ = person(kMarket, "sc-officer", "agency_data_officer");
     tax_cdo_ = person(kTax, "sw-cdo", "agency_cdo");
     market_operator_ = person(kMarket, "sc-operator", "agency_operator");
   }
 
-  client::ClientResponse call(verb method, const std::string& target, const std::string& token,
-                              const json& body = nullptr) {
-    std::vector<std::pair<std::string, std::string>> headers;
-    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-    return client_->request(method, target, body.is_null() ? std::string() : body.dump(), headers);
-  }
-  json ok(verb method, const std::string& target, const std::string& token,
-          const json& body = nullptr) {
-    auto r = call(method, target, token, body);
-    EXPECT_LT(r.status, 300u) << target << ": " << r.body;
-    return r.body.empty() ? json() : json::parse(r.body);
-  }
-  std::string person(const std::string& agency, const std::string& name, const std::string& role) {
-    auto p = ok(verb::post, "/api/v1/principals", kAdminToken,
-                {{"agency_code", agency}, {"name", name}, {"kind", "user"}, {"roles", {role}}});
-    auto t = ok(verb::post, "/api/v1/principals/" + p["id"].get<std::string>() + "/tokens",
-                kAdminToken, json::object());
-    return t["token"];
-  }
-
-  TempDir dir_;
-  TestDatabase db_;
-  std::unique_ptr<TestHub> hub_;
-  std::unique_ptr<client::HttpsClient> client_;
   std::string market_officer_, tax_cdo_, market_operator_;
 };
 
@@ -136,7 +102,7 @@ TEST_F(CatalogTest, BadMetadataIsAnsweredWithFieldErrors) {
     EXPECT_TRUE(fields.contains(f)) << f << " in " << r.body;
   }
   auto unknown_provider = sample_resource("1144010024CNN5F90B");  // valid code, not a member
-  EXPECT_EQ(call(verb::post, "/api/v1/resources", kAdminToken, unknown_provider).status, 422);
+  EXPECT_EQ(call(verb::post, "/api/v1/resources", kAdmin, unknown_provider).status, 422);
   EXPECT_EQ(call(verb::post, "/api/v1/resources", market_officer_, "[1,2]").status, 422);
 }
 
@@ -160,7 +126,7 @@ TEST_F(CatalogTest, AnotherAgencysOfficerIsRefusedAndDraftsStayPrivate) {
       call(verb::post, "/api/v1/resources", market_operator_, sample_resource(kMarket)).status, 403)
       << "an operator does not register resources";
   json moved = sample_resource(kTax);
-  EXPECT_EQ(call(verb::put, "/api/v1/resources/" + code, kAdminToken, moved).status, 422)
+  EXPECT_EQ(call(verb::put, "/api/v1/resources/" + code, kAdmin, moved).status, 422)
       << "a resource cannot change its provider";
 }
 
@@ -171,9 +137,7 @@ TEST_F(CatalogTest, SearchFindsChineseSubstringsAndFilters) {
   for (const auto& [name, category] : names) {
     auto doc = sample_resource(name.starts_with("纳税") ? kTax : kMarket, name);
     doc["category"] = category;
-    auto c = ok(verb::post, "/api/v1/resources", kAdminToken, doc);
-    ok(verb::post, "/api/v1/resources/" + c["code"].get<std::string>() + "/publish", kAdminToken);
-    codes.push_back(c["code"]);
+    codes.push_back(resource(doc));
   }
   auto search = [&](const std::string& query) {
     auto r = ok(verb::get, "/api/v1/resources?" + query, tax_cdo_);
@@ -202,7 +166,7 @@ TEST_F(CatalogTest, SearchOnAnotherNodeFollowsWithinASecond) {
   client::HttpsClient other_client(other.client_options());
   auto found_there = [&](const std::string& query) {
     auto r = other_client.request(verb::get, "/api/v1/resources?" + query, {},
-                                  {{"Authorization", std::string("Bearer ") + kAdminToken}});
+                                  {{"Authorization", std::string("Bearer ") + kAdmin}});
     return json::parse(r.body)["items"].size();
   };
   auto created = ok(verb::post, "/api/v1/resources", market_officer_,

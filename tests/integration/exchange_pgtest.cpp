@@ -6,10 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>
 #include <fstream>
-#include <sstream>
 #include <thread>
-
-#include "hub/cli/hubctl.hpp"
 
 #include "hub/core/caller.hpp"
 #include "hub/core/text.hpp"
@@ -18,7 +15,7 @@
 #include "hub/store/pg.hpp"
 
 #include "support/catalog_samples.hpp"
-#include "support/test_env.hpp"
+#include "support/hub_fixture.hpp"
 
 namespace hub::test {
 namespace {
@@ -26,68 +23,30 @@ namespace {
 using boost::beast::http::verb;
 using nlohmann::json;
 
-constexpr const char* kAdmin = "exchange-test-admin-token-0123456789";
-constexpr const char* kMarket = "114401009P0Y2GG12L";                     // provider
-constexpr const char* kTax = "11440100XYDWCM5T1B";                        // consumer
-constexpr const char* kStats = "114401000UUY8XPWXH";                      // no grant
-constexpr const char* kPurpose = "%E7%A8%8E%E6%94%B6%E5%BE%81%E7%AE%A1";  // 税收征管
-
-class ExchangeTest : public ::testing::Test {
+// kMarket provides, kTax consumes, kStats has no grant.
+class ExchangeTest : public HubTest {
  protected:
   void SetUp() override {
-    auto config = test_config(dir_, db_);
-    config.bootstrap_admin_token = kAdmin;
-    config.ledger.seal_interval = std::chrono::milliseconds(50);
-    hub_ = std::make_unique<TestHub>(std::move(config));
-    client_ = std::make_unique<client::HttpsClient>(hub_->client_options());
-    for (auto code : {kMarket, kTax, kStats}) {
-      ok(verb::post, "/api/v1/agencies", kAdmin,
-         {{"code", code}, {"name", std::string("机构") + code}, {"level", "city"}});
-    }
+    purpose_ = kTaxPurpose;
+    start([](Config& c) { c.ledger.seal_interval = std::chrono::milliseconds(50); });
+    for (auto code : {kMarket, kTax, kStats}) agency(code);
     market_system_ = person(kMarket, "sc-system", "agency_system", "system");
     market_officer_ = person(kMarket, "sc-officer", "agency_data_officer");
     tax_officer_ = person(kTax, "sw-officer", "agency_data_officer");
     tax_system_ = person(kTax, "sw-system", "agency_system", "system");
     stats_system_ = person(kStats, "tj-system", "agency_system", "system");
-    auto r = ok(verb::post, "/api/v1/resources", kAdmin, sample_resource(kMarket));
-    code_ = r["code"];
-    ok(verb::post, "/api/v1/resources/" + code_ + "/publish", kAdmin);
+    code_ = resource(sample_resource(kMarket));
   }
 
-  client::ClientResponse call(verb method, const std::string& target, const std::string& token,
-                              const json& body = nullptr, bool purpose = true,
-                              const std::string& request_id = "") {
-    std::vector<std::pair<std::string, std::string>> headers;
-    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-    if (purpose) headers.emplace_back("X-Purpose", kPurpose);
-    if (!request_id.empty()) headers.emplace_back("X-Request-Id", request_id);
-    return client_->request(method, target, body.is_null() ? std::string() : body.dump(), headers);
-  }
-  json ok(verb method, const std::string& target, const std::string& token,
-          const json& body = nullptr) {
-    auto r = call(method, target, token, body);
-    EXPECT_LT(r.status, 300u) << target << ": " << r.body;
-    return r.body.empty() ? json() : json::parse(r.body);
-  }
-  std::string person(const std::string& agency, const std::string& name, const std::string& role,
-                     const std::string& kind = "user") {
-    auto p = ok(verb::post, "/api/v1/principals", kAdmin,
-                {{"agency_code", agency}, {"name", name}, {"kind", kind}, {"roles", {role}}});
-    return ok(verb::post, "/api/v1/principals/" + p["id"].get<std::string>() + "/tokens", kAdmin,
-              json::object())["token"];
-  }
   // The consumer applies and the provider approves: a grant on the given items and operations.
   std::string grant(json items, json operations, json clear = json::array()) {
-    auto a = ok(verb::post, "/api/v1/applications", tax_officer_,
-                {{"resource_code", code_},
-                 {"items", items},
-                 {"clear_items", clear},
-                 {"operations", operations},
-                 {"purpose", "税收征管中核实纳税人登记信息"},
-                 {"valid_until", "2027-06-30"}});
-    auto d = ok(verb::post, "/api/v1/applications/" + a["id"].get<std::string>() + "/decision",
-                market_officer_, {{"decision", "approve"}, {"opinion", "同意"}});
-    return d["grant_id"];
+    return HubTest::grant(tax_officer_, market_officer_,
+                          {{"resource_code", code_},
+                           {"items", items},
+                           {"clear_items", clear},
+                           {"operations", operations},
+                           {"purpose", "税收征管中核实纳税人登记信息"},
+                           {"valid_until", "2027-06-30"}});
   }
   std::string records(const std::string& key) {
     return "/api/v1/resources/" + code_ + "/records/" + key;
@@ -98,10 +57,6 @@ class ExchangeTest : public ::testing::Test {
     return items.empty() ? json() : items[0];
   }
 
-  TempDir dir_;
-  TestDatabase db_;
-  std::unique_ptr<TestHub> hub_;
-  std::unique_ptr<client::HttpsClient> client_;
   std::string market_operator() { return person(kMarket, "sc-operator", "agency_operator"); }
   std::string market_system_, market_officer_, tax_officer_, tax_system_, stats_system_, code_;
 };
@@ -156,7 +111,8 @@ TEST_F(ExchangeTest, AGrantedConsumerReadsGrantedItemsMaskedAndEveryRequestIsInT
   ok(verb::put, records("91440101MA59ABCD1X"), market_system_, kRecord);
   const auto grant_id = grant({"uscc", "legal_person"}, {"read"});
 
-  auto r = call(verb::get, records("91440101MA59ABCD1X"), tax_system_, nullptr, true, "read-1");
+  auto r = call(verb::get, records("91440101MA59ABCD1X"), tax_system_, nullptr,
+                with_request_id("read-1"));
   ASSERT_EQ(r.status, 200) << r.body;
   auto rec = json::parse(r.body);
   EXPECT_EQ(rec["key"], "91440101MA59ABCD1X");
@@ -178,20 +134,22 @@ TEST_F(ExchangeTest, AGrantedConsumerReadsGrantedItemsMaskedAndEveryRequestIsInT
   EXPECT_EQ(r.header("X-Ledger-Index"), std::to_string(e["index"].get<std::int64_t>()));
 
   // Without a purpose: 400, and recorded as refused.
-  auto no_purpose =
-      call(verb::get, records("91440101MA59ABCD1X"), tax_system_, nullptr, false, "read-2");
+  auto no_purpose = call(verb::get, records("91440101MA59ABCD1X"), tax_system_, nullptr,
+                         with_request_id("read-2", false));
   EXPECT_EQ(no_purpose.status, 400);
   EXPECT_EQ(json::parse(no_purpose.body)["code"], "purpose_required");
   EXPECT_EQ(ledger_entry("read-2")["status"], 400);
   // An agency without a grant: 403 no_grant, recorded.
-  auto stranger =
-      call(verb::get, records("91440101MA59ABCD1X"), stats_system_, nullptr, true, "read-3");
+  auto stranger = call(verb::get, records("91440101MA59ABCD1X"), stats_system_, nullptr,
+                       with_request_id("read-3"));
   EXPECT_EQ(stranger.status, 403);
   EXPECT_EQ(json::parse(stranger.body)["code"], "no_grant");
   EXPECT_EQ(ledger_entry("read-3")["status"], 403);
   EXPECT_EQ(ledger_entry("read-3")["consumer_code"], kStats);
   // A missing record: 404, recorded.
-  EXPECT_EQ(call(verb::get, records("NOSUCH"), tax_system_, nullptr, true, "read-4").status, 404);
+  EXPECT_EQ(
+      call(verb::get, records("NOSUCH"), tax_system_, nullptr, with_request_id("read-4")).status,
+      404);
   EXPECT_EQ(ledger_entry("read-4")["record_count"], 0);
   // Expired (its valid_until passed, as the directory learns by NOTIFY): refused, recorded.
   {
@@ -204,7 +162,8 @@ TEST_F(ExchangeTest, AGrantedConsumerReadsGrantedItemsMaskedAndEveryRequestIsInT
     int status = 200;
     for (int i = 0; i < 100 && status == 200; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      status = call(verb::get, records("91440101MA59ABCD1X"), tax_system_, nullptr, true, "read-5")
+      status = call(verb::get, records("91440101MA59ABCD1X"), tax_system_, nullptr,
+                    with_request_id("read-5"))
                    .status;
     }
     EXPECT_EQ(status, 403) << "an expired grant still reads";
@@ -315,8 +274,8 @@ TEST_F(ExchangeTest, VerifyAnswersFoundAndMatchOnly) {
   grant({"uscc", "legal_person"}, {"verify"});
   const std::string target = "/api/v1/resources/" + code_ + "/verify";
   auto yes = call(verb::post, target, tax_system_,
-                  {{"key", "91440101MA59ABCD1X"}, {"claims", {{"legal_person", "张三丰"}}}}, true,
-                  "verify-1");
+                  {{"key", "91440101MA59ABCD1X"}, {"claims", {{"legal_person", "张三丰"}}}},
+                  with_request_id("verify-1"));
   ASSERT_EQ(yes.status, 200) << yes.body;
   EXPECT_EQ(json::parse(yes.body), json({{"found", true}, {"match", true}}));
   EXPECT_EQ(ledger_entry("verify-1")["operation"], "verify");
@@ -378,9 +337,7 @@ class ExchangeQueryTest : public ExchangeTest {
  protected:
   void SetUp() override {
     ExchangeTest::SetUp();
-    auto r = ok(verb::post, "/api/v1/resources", kAdmin, company_resource(kMarket));
-    code_ = r["code"];
-    ok(verb::post, "/api/v1/resources/" + code_ + "/publish", kAdmin);
+    code_ = resource(company_resource(kMarket));
     for (int i = 0; i < 10; ++i) {
       const std::string key = "9144010100000000" + std::to_string(10 + i);
       ok(verb::put, records(key), market_system_,
@@ -410,7 +367,7 @@ TEST_F(ExchangeQueryTest, QueryFiltersOnGrantedItemsOnly) {
   auto tianhe =
       call(verb::get,
            "/api/v1/resources/" + code_ + "/records?filter=" + filter + "&fields=uscc,reg_capital",
-           tax_system_, nullptr, true, "query-1");
+           tax_system_, nullptr, with_request_id("query-1"));
   ASSERT_EQ(tianhe.status, 200) << tianhe.body;
   auto items = json::parse(tianhe.body)["items"];
   ASSERT_EQ(items.size(), 5u);
@@ -486,7 +443,7 @@ TEST_F(ExchangeQueryTest, AggregatesCountAndSumLeavingOutSmallGroups) {
   auto r = call(verb::post, target, tax_system_,
                 {{"group_by", {"district"}},
                  {"metrics", {{{"op", "count"}}, {{"op", "sum"}, {"item", "reg_capital"}}}}},
-                true, "agg-1");
+                with_request_id("agg-1"));
   ASSERT_EQ(r.status, 200) << r.body;
   auto out = json::parse(r.body);
   // 天河区 has 7 records; 越秀区 has 3, under the minimum of 4: left out and counted.
@@ -609,17 +566,11 @@ TEST_F(ExchangeTest, HubctlImportUploadsAFileWithProgress) {
     }
     out << "oops\n";
   }
-  const auto token_file = dir_.path() / "system-token";
-  std::ofstream(token_file) << market_system_;
-  std::ostringstream out, err;
-  const int rc =
-      cli::hubctl_main({"--url", "https://127.0.0.1:" + std::to_string(hub_->port()), "--insecure",
-                        "--token-file", token_file.string(), "import", code_, file.string()},
-                       out, err);
-  EXPECT_EQ(rc, 1) << "a rejected line makes the exit status 1: " << err.str();
-  EXPECT_NE(out.str().find("3000 accepted, 1 rejected"), std::string::npos) << out.str();
-  EXPECT_NE(out.str().find("line 3001: not a JSON object"), std::string::npos) << out.str();
-  EXPECT_NE(err.str().find("rows/s"), std::string::npos) << err.str();
+  const auto [rc, out, err] = hubctl({"import", code_, file.string()}, market_system_);
+  EXPECT_EQ(rc, 1) << "a rejected line makes the exit status 1: " << err;
+  EXPECT_NE(out.find("3000 accepted, 1 rejected"), std::string::npos) << out;
+  EXPECT_NE(out.find("line 3001: not a JSON object"), std::string::npos) << out;
+  EXPECT_NE(err.find("rows/s"), std::string::npos) << err;
   EXPECT_EQ(ok(verb::get, "/api/v1/resources/" + code_, kAdmin)["record_count"], 3000);
 }
 
@@ -650,17 +601,14 @@ TEST_F(ExchangeTest, LicencesAreLookedUpByHolderUnderAQueryGrant) {
       "/api/v1/licences?holder_code=91440101MA59ABCD1X&type_code=11100000000013338W001";
   EXPECT_EQ(call(verb::get, target, tax_system_).status, 403) << "no grant yet";
   auto apply = [&](json clear) {
-    auto a = ok(
-        verb::post, "/api/v1/applications", tax_officer_,
+    return HubTest::grant(
+        tax_officer_, market_officer_,
         {{"resource_code", licence},
          {"items", {"licence_number", "holder_name", "holder_code", "holder_code_type", "status"}},
          {"clear_items", clear},
          {"operations", {"query"}},
          {"purpose", "核验纳税人营业执照"},
          {"valid_until", "2027-06-30"}});
-    return ok(verb::post, "/api/v1/applications/" + a["id"].get<std::string>() + "/decision",
-              market_officer_, {{"decision", "approve"}, {"opinion", "同意"}})["grant_id"]
-        .get<std::string>();
   };
   // The lookup filters by holder: a grant that masks holder_code cannot look holders up (else
   // the lookup would tell whose licences exist by probing codes).
@@ -668,7 +616,8 @@ TEST_F(ExchangeTest, LicencesAreLookedUpByHolderUnderAQueryGrant) {
   EXPECT_EQ(call(verb::get, target, tax_system_).status, 403) << "holder_code is masked";
   ok(verb::delete_, "/api/v1/grants/" + masked, market_officer_);
   apply({"holder_code"});
-  auto r = call(verb::get, target + "&holder_type=001", tax_system_, nullptr, true, "lic-1");
+  auto r =
+      call(verb::get, target + "&holder_type=001", tax_system_, nullptr, with_request_id("lic-1"));
   ASSERT_EQ(r.status, 200) << r.body;
   auto items = json::parse(r.body)["items"];
   ASSERT_EQ(items.size(), 2u);

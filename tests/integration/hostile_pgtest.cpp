@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "support/catalog_samples.hpp"
+#include "support/hub_fixture.hpp"
 #include "support/raw_tls.hpp"
-#include "support/test_env.hpp"
 
 namespace hub::test {
 namespace {
@@ -19,33 +19,26 @@ namespace {
 using boost::beast::http::verb;
 using nlohmann::json;
 
-constexpr const char* kAdmin = "hostile-test-admin-token-0123456789";
-constexpr const char* kMarket = "114401009P0Y2GG12L";                     // provider
-constexpr const char* kTax = "11440100XYDWCM5T1B";                        // consumer
-constexpr const char* kPurpose = "%E7%A8%8E%E6%94%B6%E5%BE%81%E7%AE%A1";  // 税收征管
-
-class HostileTest : public ::testing::Test {
+// kMarket provides, kTax consumes.
+class HostileTest : public HubTest {
  protected:
   void SetUp() override {
-    auto config = test_config(dir_, db_);
-    config.bootstrap_admin_token = kAdmin;
-    // One I/O thread with one database connection: an import that held a connection while
-    // waiting for its client would starve every other request at once.
-    config.threads = 1;
-    config.database.pool_size = 1;
-    config.database.acquire_timeout = std::chrono::milliseconds(1500);
-    config.limits.imports_per_agency = 2;
-    config.limits.imports_per_node = 3;
-    config.limits.import_rate_window = std::chrono::milliseconds(1000);
-    config.limits.connections_per_address = 30;
-    config.limits.handshake_timeout = std::chrono::milliseconds(1000);
-    config.auth.login_failures_per_address = 5;
-    hub_ = std::make_unique<TestHub>(std::move(config));
-    client_ = std::make_unique<client::HttpsClient>(hub_->client_options());
-    for (auto code : {kMarket, kTax}) {
-      ok(verb::post, "/api/v1/agencies", kAdmin,
-         {{"code", code}, {"name", std::string("机构") + code}, {"level", "city"}});
-    }
+    purpose_ = kTaxPurpose;
+    user_password_ = "correct-horse-battery-1";
+    start([](Config& config) {
+      // One I/O thread with one database connection: an import that held a connection while
+      // waiting for its client would starve every other request at once.
+      config.threads = 1;
+      config.database.pool_size = 1;
+      config.database.acquire_timeout = std::chrono::milliseconds(1500);
+      config.limits.imports_per_agency = 2;
+      config.limits.imports_per_node = 3;
+      config.limits.import_rate_window = std::chrono::milliseconds(1000);
+      config.limits.connections_per_address = 30;
+      config.limits.handshake_timeout = std::chrono::milliseconds(1000);
+      config.auth.login_failures_per_address = 5;
+    });
+    for (auto code : {kMarket, kTax}) agency(code);
     market_system_ = person(kMarket, "sc-system", "agency_system", "system");
     market_system_b_ = person(kMarket, "sc-system-b", "agency_system", "system");
     market_officer_ = person(kMarket, "sc-officer", "agency_data_officer");
@@ -58,31 +51,9 @@ class HostileTest : public ::testing::Test {
                             {"required", false},
                             {"sensitivity", "public"}});
     doc["share_type"] = "unconditional";
-    code_ = ok(verb::post, "/api/v1/resources", kAdmin, doc)["code"];
-    ok(verb::post, "/api/v1/resources/" + code_ + "/publish", kAdmin);
+    code_ = resource(doc);
   }
 
-  client::ClientResponse call(verb method, const std::string& target, const std::string& token,
-                              const std::string& body,
-                              std::vector<std::pair<std::string, std::string>> headers = {}) {
-    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-    headers.emplace_back("X-Purpose", kPurpose);
-    return client_->request(method, target, body, headers);
-  }
-  json ok(verb method, const std::string& target, const std::string& token,
-          const json& body = nullptr) {
-    auto r = call(method, target, token, body.is_null() ? std::string() : body.dump());
-    EXPECT_LT(r.status, 300u) << target << ": " << r.body;
-    return r.body.empty() ? json() : json::parse(r.body);
-  }
-  std::string person(const std::string& agency, const std::string& name, const std::string& role,
-                     const std::string& kind = "user") {
-    json body = {{"agency_code", agency}, {"name", name}, {"kind", kind}, {"roles", {role}}};
-    if (kind == "user") body["password"] = "correct-horse-battery-1";
-    auto p = ok(verb::post, "/api/v1/principals", kAdmin, body);
-    return ok(verb::post, "/api/v1/principals/" + p["id"].get<std::string>() + "/tokens", kAdmin,
-              json::object())["token"];
-  }
   std::string records() const { return "/api/v1/resources/" + code_ + "/records"; }
   std::int64_t record_count() {
     return ok(verb::get, "/api/v1/resources/" + code_, kAdmin)["record_count"];
@@ -103,10 +74,6 @@ class HostileTest : public ::testing::Test {
     return out;
   }
 
-  TempDir dir_;
-  TestDatabase db_;
-  std::unique_ptr<TestHub> hub_;
-  std::unique_ptr<client::HttpsClient> client_;
   std::string market_system_, market_system_b_, market_officer_, tax_officer_, tax_system_, code_;
 };
 
@@ -148,7 +115,7 @@ TEST_F(HostileTest, DeepOrAmbiguousJsonIsRefusedOnEveryJsonRoute) {
       for (const auto& token : tokens) {
         client::ClientResponse r;
         try {
-          r = call(route.verb, path, token, body);
+          r = send(route.verb, path, token, body);
         } catch (const std::exception&) {
           // Refused on its header (401, 403), the body unread: the hub closes, and the client
           // may see the reset before the answer. Nothing was parsed.
@@ -163,7 +130,7 @@ TEST_F(HostileTest, DeepOrAmbiguousJsonIsRefusedOnEveryJsonRoute) {
     }
   }
   EXPECT_GT(routes, 15);
-  EXPECT_EQ(call(verb::get, "/healthz", "", "").status, 200);
+  EXPECT_EQ(send(verb::get, "/healthz", "", "").status, 200);
 }
 
 TEST_F(HostileTest, FramingAProxyWouldReadAnotherWayIsRefusedAndCloses) {
@@ -199,7 +166,7 @@ TEST_F(HostileTest, FramingAProxyWouldReadAnotherWayIsRefusedAndCloses) {
 }
 
 TEST_F(HostileTest, RecordsRefuseNulsAndKeepNumbersExactly) {
-  auto nul = call(verb::put, records() + "/91440101MA59ABCD1X", market_system_,
+  auto nul = send(verb::put, records() + "/91440101MA59ABCD1X", market_system_,
                   R"({"legal_person":"张\u0000三"})");
   EXPECT_EQ(nul.status, 422) << nul.body;
   auto problem = json::parse(nul.body);
@@ -229,12 +196,12 @@ TEST_F(HostileTest, RecordsRefuseNulsAndKeepNumbersExactly) {
   for (const char* bad :
        {R"({"legal_person":"李四","employees":1.0})", R"({"legal_person":"李四","employees":1e2})",
         R"({"legal_person":"李四","employees":9007199254740993})"}) {
-    EXPECT_EQ(call(verb::put, records() + "/91440101MA59ABCD2X", market_system_, bad).status, 422)
+    EXPECT_EQ(send(verb::put, records() + "/91440101MA59ABCD2X", market_system_, bad).status, 422)
         << bad;
   }
   const std::string exact =
       R"({"legal_person":"李四","employees":42,"reg_capital":123456789012345678901234567890})";
-  EXPECT_EQ(call(verb::put, records() + "/91440101MA59ABCD3X", market_system_, exact).status, 201);
+  EXPECT_EQ(send(verb::put, records() + "/91440101MA59ABCD3X", market_system_, exact).status, 201);
   auto csv = client_->request(
       verb::post, "/api/v1/resources/" + code_ + "/imports",
       "uscc,legal_person,reg_capital\r\n91440101MA59ABCD4X,王五,"
@@ -247,22 +214,22 @@ TEST_F(HostileTest, RecordsRefuseNulsAndKeepNumbersExactly) {
       {"operations", {"read", "query", "verify"}},
       {"purpose", "税收征管"},
       {"valid_until", "2027-06-30"}});
-  auto read = call(verb::get, records() + "/91440101MA59ABCD3X", tax_system_, "");
+  auto read = send(verb::get, records() + "/91440101MA59ABCD3X", tax_system_, "");
   EXPECT_NE(read.body.find("\"reg_capital\":123456789012345678901234567890"), std::string::npos)
       << read.body;
-  auto read_csv = call(verb::get, records() + "/91440101MA59ABCD4X", tax_system_, "");
+  auto read_csv = send(verb::get, records() + "/91440101MA59ABCD4X", tax_system_, "");
   EXPECT_NE(read_csv.body.find("0.1000000000000000055511151231257827"), std::string::npos)
       << read_csv.body;
   // A filter and a claim on such a number compare it exactly.
   auto filtered =
-      call(verb::get, records() + "?filter=reg_capital%20eq%20123456789012345678901234567890",
+      send(verb::get, records() + "?filter=reg_capital%20eq%20123456789012345678901234567890",
            tax_system_, "");
   EXPECT_EQ(json::parse(filtered.body)["items"].size(), 1u) << filtered.body;
   auto off_by_one =
-      call(verb::get, records() + "?filter=reg_capital%20eq%20123456789012345678901234567891",
+      send(verb::get, records() + "?filter=reg_capital%20eq%20123456789012345678901234567891",
            tax_system_, "");
   EXPECT_EQ(json::parse(off_by_one.body)["items"].size(), 0u);
-  auto claim = call(
+  auto claim = send(
       verb::post, "/api/v1/resources/" + code_ + "/verify", tax_system_,
       R"({"key":"91440101MA59ABCD3X","claims":{"reg_capital":1.23456789012345678901234567890e29}})");
   EXPECT_EQ(json::parse(claim.body), json({{"found", true}, {"match", true}})) << claim.body;
@@ -276,10 +243,10 @@ TEST_F(HostileTest, ImportsWaitForNoClientWhileHoldingTheDatabaseAndEndWhenTooSl
   const std::string body = lines(0, 3);
   slow.write(import_header(body.size() + 1000, true, market_system_) + body);
   for (int i = 0; i < 5; ++i) {
-    auto r = call(verb::put, records() + "/91440101MA59PUSH" + std::to_string(i) + "X",
+    auto r = send(verb::put, records() + "/91440101MA59PUSH" + std::to_string(i) + "X",
                   market_system_b_, R"({"legal_person":"赵六"})");
     EXPECT_EQ(r.status, 201) << "a push while an import waits: " << r.body;
-    EXPECT_EQ(call(verb::get, "/readyz", "", "").status, 200);
+    EXPECT_EQ(send(verb::get, "/readyz", "", "").status, 200);
   }
   // Under 1 KiB/s over its window: ended with 408, and an atomic import stored nothing.
   auto answer = slow.read_response(std::chrono::seconds(5));
@@ -355,11 +322,11 @@ TEST_F(HostileTest, OneAddressCannotHoldTheHubsConnections) {
 }
 
 TEST_F(HostileTest, NamesAreSingleLines) {
-  auto agency = call(
+  auto agency = send(
       verb::post, "/api/v1/agencies", kAdmin,
       json{{"code", "11440100D5NQWYF282"}, {"name", "广州市\r\n某局"}, {"level", "city"}}.dump());
   EXPECT_EQ(agency.status, 422) << agency.body;
-  auto principal = call(verb::post, "/api/v1/principals", kAdmin,
+  auto principal = send(verb::post, "/api/v1/principals", kAdmin,
                         json{{"agency_code", kTax},
                              {"name", "evil\nadmin"},
                              {"kind", "user"},
@@ -367,7 +334,7 @@ TEST_F(HostileTest, NamesAreSingleLines) {
                             .dump());
   EXPECT_EQ(principal.status, 422);
   auto doc = sample_resource(kMarket, "企业\n登记");
-  EXPECT_EQ(call(verb::post, "/api/v1/resources", kAdmin, doc.dump()).status, 422);
+  EXPECT_EQ(send(verb::post, "/api/v1/resources", kAdmin, doc.dump()).status, 422);
 }
 
 TEST_F(HostileTest, SessionsEndWithThePasswordADisableOrALostRole) {
@@ -384,7 +351,7 @@ TEST_F(HostileTest, SessionsEndWithThePasswordADisableOrALostRole) {
         .get<std::string>();
   };
   auto works = [&](const std::string& token) {
-    return call(verb::get, "/api/v1/me", token, "").status == 200;
+    return send(verb::get, "/api/v1/me", token, "").status == 200;
   };
   std::string session = sign_in("first-password-123");
   ASSERT_TRUE(works(session));
@@ -411,25 +378,25 @@ TEST_F(HostileTest, ListFiltersAndParametersTakeOnlyWhatTheyKnow) {
        {"/api/v1/resources?status=AAA", "/api/v1/resources?share_type=AAA",
         "/api/v1/resources?category=AAA", "/api/v1/agencies?level=AAA",
         "/api/v1/resources?status=published&status=draft", "/api/v1/resources?q=%ZZ"}) {
-    auto r = call(verb::get, target, kAdmin, "");
+    auto r = send(verb::get, target, kAdmin, "");
     EXPECT_EQ(r.status, 400) << target << ": " << r.body;
   }
-  EXPECT_EQ(call(verb::get, "/api/v1/resources?status=published", kAdmin, "").status, 200);
+  EXPECT_EQ(send(verb::get, "/api/v1/resources?status=published", kAdmin, "").status, 200);
   for (const char* version : {"2147483648", "99999999999999999999999"}) {
     EXPECT_EQ(
-        call(verb::get, "/api/v1/resources/" + code_ + "/versions/" + version, kAdmin, "").status,
+        send(verb::get, "/api/v1/resources/" + code_ + "/versions/" + version, kAdmin, "").status,
         404)
         << version;
     EXPECT_EQ(
-        call(verb::get, "/api/v1/resources/" + code_ + "/schema?version=" + version, kAdmin, "")
+        send(verb::get, "/api/v1/resources/" + code_ + "/schema?version=" + version, kAdmin, "")
             .status,
         404)
         << version;
   }
-  EXPECT_EQ(call(verb::get, "/api/v1/resources/" + code_ + "/schema?version=0", kAdmin, "").status,
+  EXPECT_EQ(send(verb::get, "/api/v1/resources/" + code_ + "/schema?version=0", kAdmin, "").status,
             400);
   // U+0000 inside a list of names says so.
-  auto nul = call(verb::post, "/api/v1/applications", tax_officer_,
+  auto nul = send(verb::post, "/api/v1/applications", tax_officer_,
                   R"({"resource_code":")" + code_ +
                       R"(","items":["us\u0000cc"],"operations":["read"],"purpose":"核验",)"
                       R"("valid_until":"2027-06-30"})");

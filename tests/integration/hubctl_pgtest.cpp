@@ -5,46 +5,24 @@
 #include <algorithm>
 #include <fstream>
 #include <set>
-#include <sstream>
 #include <thread>
 
-#include "hub/cli/hubctl.hpp"
-#include "support/test_env.hpp"
+#include "support/hub_fixture.hpp"
 
 namespace hub::test {
 namespace {
 
-constexpr const char* kAdminToken = "hubctl-test-admin-token-0123456789";
+using boost::beast::http::verb;
 
-class HubctlTest : public ::testing::Test {
+class HubctlTest : public HubTest {
  protected:
-  void SetUp() override {
-    auto config = test_config(dir_, db_);
-    config.bootstrap_admin_token = kAdminToken;
-    hub_ = std::make_unique<TestHub>(std::move(config));
-    token_file_ = dir_.path() / "admin-token";
-    std::ofstream(token_file_) << kAdminToken << "\n";
-  }
+  void SetUp() override { start(); }
 
-  // Runs hubctl with the hub's URL and the admin token; returns (exit code, stdout, stderr).
+  // Runs hubctl with the hub's URL, the admin token and the data directory.
   std::tuple<int, std::string, std::string> run(std::vector<std::string> args) {
-    std::vector<std::string> all = {"--url",
-                                    "https://127.0.0.1:" + std::to_string(hub_->port()),
-                                    "--insecure",
-                                    "--token-file",
-                                    token_file_.string(),
-                                    "--data-dir",
-                                    (dir_.path() / "data").string()};
-    all.insert(all.end(), args.begin(), args.end());
-    std::ostringstream out, err;
-    int rc = cli::hubctl_main(all, out, err);
-    return {rc, out.str(), err.str()};
+    args.insert(args.begin(), {"--data-dir", (dir_.path() / "data").string()});
+    return hubctl(args);
   }
-
-  TempDir dir_;
-  TestDatabase db_;
-  std::unique_ptr<TestHub> hub_;
-  std::filesystem::path token_file_;
 };
 
 TEST_F(HubctlTest, ImportsAgenciesFromCsvWithChineseNamesTwice) {
@@ -78,19 +56,14 @@ TEST_F(HubctlTest, AddsPrincipalsIssuesAndRevokesTokens) {
   ASSERT_EQ(rc3, 0) << err3;
   token.pop_back();
   EXPECT_EQ(token.rfind("hub_", 0), 0u);
-  auto client = hub_->client();
-  auto me = client.request(boost::beast::http::verb::get, "/api/v1/me", {},
-                           {{"Authorization", "Bearer " + token}});
+  auto me = call(verb::get, "/api/v1/me", token);
   EXPECT_EQ(me.status, 200);
 
-  auto tokens =
-      client.request(boost::beast::http::verb::get, "/api/v1/principals/" + id + "/tokens", {},
-                     {{"Authorization", std::string("Bearer ") + kAdminToken}});
+  auto tokens = call(verb::get, "/api/v1/principals/" + id + "/tokens", kAdmin);
   auto token_id = nlohmann::json::parse(tokens.body)["items"][0]["id"].get<std::string>();
   auto [rc4, out4, err4] = run({"tokens", "revoke", token_id});
   EXPECT_EQ(rc4, 0) << err4;
-  me = client.request(boost::beast::http::verb::get, "/api/v1/me", {},
-                      {{"Authorization", "Bearer " + token}});
+  me = call(verb::get, "/api/v1/me", token);
   EXPECT_EQ(me.status, 401);
 }
 
@@ -182,25 +155,19 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   std::ifstream in(dir_.path() / "data" / "demo-tokens.json");
   auto tokens = nlohmann::json::parse(in);
   ASSERT_EQ(tokens.size(), 7u);
-  auto client = hub_->client();
-  auto me =
-      client.request(boost::beast::http::verb::get, "/api/v1/me", {},
-                     {{"Authorization", "Bearer " + tokens["gzga-system"].get<std::string>()}});
+  auto me = call(verb::get, "/api/v1/me", tokens["gzga-system"].get<std::string>());
   EXPECT_EQ(me.status, 200);
   EXPECT_EQ(nlohmann::json::parse(me.body)["agency_code"], "1144010024CNN5F90B");
-  auto catalog =
-      client.request(boost::beast::http::verb::get, "/api/v1/resources?status=published&limit=1000",
-                     {}, {{"Authorization", std::string("Bearer ") + kAdminToken}});
+  auto catalog = call(verb::get, "/api/v1/resources?status=published&limit=1000", kAdmin);
   auto resources = nlohmann::json::parse(catalog.body)["items"];
   EXPECT_EQ(resources.size(), 9u) << "eight datasets and one licence resource";
   std::set<std::string> share_types;
   for (const auto& r : resources) share_types.insert(r["share_type"].get<std::string>());
   EXPECT_EQ(share_types, (std::set<std::string>{"unconditional", "conditional", "none"}));
-  auto session = client.request(boost::beast::http::verb::post, "/api/v1/sessions",
-                                R"({"name":"gzga-cdo","password":"hub-demo-2026"})");
+  auto session =
+      send(verb::post, "/api/v1/sessions", "", R"({"name":"gzga-cdo","password":"hub-demo-2026"})");
   EXPECT_EQ(session.status, 200) << session.body;
-  auto apps = client.request(boost::beast::http::verb::get, "/api/v1/applications", {},
-                             {{"Authorization", std::string("Bearer ") + kAdminToken}});
+  auto apps = call(verb::get, "/api/v1/applications", kAdmin);
   std::multiset<std::string> statuses;
   const auto app_list = nlohmann::json::parse(apps.body);
   for (const auto& a : app_list["items"]) {
@@ -226,8 +193,7 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   long long listed = 0, refused = 0;
   std::string previous_time;
   while (true) {
-    auto page = client.request(boost::beast::http::verb::get, target, {},
-                               {{"Authorization", std::string("Bearer ") + kAdminToken}});
+    auto page = call(verb::get, target, kAdmin);
     const auto list = nlohmann::json::parse(page.body);
     for (const auto& e : list["items"]) {
       ++listed;
@@ -252,8 +218,7 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   long long sealed = 0;
   while (sealed < listed && std::chrono::steady_clock::now() < deadline) {
-    auto note = client.request(boost::beast::http::verb::get, "/api/v1/ledger/checkpoint", {},
-                               {{"Authorization", std::string("Bearer ") + kAdminToken}});
+    auto note = call(verb::get, "/api/v1/ledger/checkpoint", kAdmin);
     const auto line = note.body.find('\n');
     if (note.status == 200 && line != std::string::npos)
       sealed = std::stoll(note.body.substr(line + 1));
@@ -289,8 +254,7 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   auto [rc12, bad, err12] = run({"report", "--from", "2026-02-30"});
   EXPECT_EQ(rc12, 1);
   EXPECT_NE(err12.find("validation_failed"), std::string::npos) << err12;
-  auto objections = client.request(boost::beast::http::verb::get, "/api/v1/objections?status=open",
-                                   {}, {{"Authorization", std::string("Bearer ") + kAdminToken}});
+  auto objections = call(verb::get, "/api/v1/objections?status=open", kAdmin);
   EXPECT_EQ(nlohmann::json::parse(objections.body)["items"].size(), 1u);
   auto [rc3, pending, err3] = run({"applications", "list", "--status", "pending"});
   EXPECT_EQ(rc3, 0) << err3;

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "hub/members/credentials.hpp"
-#include "support/test_env.hpp"
+#include "support/hub_fixture.hpp"
 
 namespace hub::test {
 namespace {
@@ -15,10 +15,7 @@ namespace {
 using boost::beast::http::verb;
 using nlohmann::json;
 
-constexpr const char* kAdmin = "leaks-test-admin-token-0123456789";
-constexpr const char* kPolice = "1144010024CNN5F90B";                     // provider
-constexpr const char* kTax = "11440100XYDWCM5T1B";                        // consumer
-constexpr const char* kStats = "114401000UUY8XPWXH";                      // another consumer
+// kPolice provides, kTax consumes, kStats is another consumer.
 constexpr const char* kPurpose = "%E6%A0%B8%E9%AA%8C%E8%BA%AB%E4%BB%BD";  // 核验身份
 
 json residents() {
@@ -54,32 +51,22 @@ json residents() {
 // Valid-looking citizen ID numbers (the check digit is not what the tests are about).
 std::string id_number(int i) { return "44010619900101" + std::to_string(100 + i) + "X"; }
 
-class LeakTest : public ::testing::Test {
+class LeakTest : public HubTest {
  protected:
   void SetUp() override {
-    auto config = test_config(dir_, db_);
-    configure(config);
-    start(std::move(config));
-  }
-  virtual void configure(Config&) {}
-
-  void start(Config config) {
-    config.bootstrap_admin_token = kAdmin;
-    config.ledger.seal_interval = std::chrono::milliseconds(50);
-    hub_ = std::make_unique<TestHub>(std::move(config));
-    client_ = std::make_unique<client::HttpsClient>(hub_->client_options());
-    for (auto code : {kPolice, kTax, kStats}) {
-      ok(verb::post, "/api/v1/agencies", kAdmin,
-         {{"code", code}, {"name", std::string("机构") + code}, {"level", "city"}});
-    }
+    purpose_ = kPurpose;
+    start([this](Config& config) {
+      configure(config);
+      config.ledger.seal_interval = std::chrono::milliseconds(50);
+    });
+    for (auto code : {kPolice, kTax, kStats}) agency(code);
     police_system_ = person(kPolice, "ga-system", "agency_system", "system");
     police_officer_ = person(kPolice, "ga-officer", "agency_data_officer");
     tax_officer_ = person(kTax, "sw-officer", "agency_data_officer");
     tax_system_ = person(kTax, "sw-system", "agency_system", "system");
     stats_officer_ = person(kStats, "tj-officer", "agency_data_officer");
     stats_system_ = person(kStats, "tj-system", "agency_system", "system");
-    code_ = ok(verb::post, "/api/v1/resources", kAdmin, residents())["code"];
-    ok(verb::post, "/api/v1/resources/" + code_ + "/publish", kAdmin);
+    code_ = resource(residents());
     // Pushed out of key order: 3, 1, 4, 0, 2 ...
     for (int i : {3, 1, 4, 0, 2, 5}) {
       ok(verb::put, records() + "/" + id_number(i), police_system_,
@@ -90,27 +77,8 @@ class LeakTest : public ::testing::Test {
           {"note", nullptr}});
     }
   }
+  virtual void configure(Config&) {}
 
-  client::ClientResponse call(verb method, const std::string& target, const std::string& token,
-                              const json& body = nullptr,
-                              std::vector<std::pair<std::string, std::string>> headers = {
-                                  {"X-Purpose", kPurpose}}) {
-    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-    return client_->request(method, target, body.is_null() ? std::string() : body.dump(), headers);
-  }
-  json ok(verb method, const std::string& target, const std::string& token,
-          const json& body = nullptr) {
-    auto r = call(method, target, token, body);
-    EXPECT_LT(r.status, 300u) << target << ": " << r.body;
-    return r.body.empty() ? json() : json::parse(r.body);
-  }
-  std::string person(const std::string& agency, const std::string& name, const std::string& role,
-                     const std::string& kind = "user") {
-    auto p = ok(verb::post, "/api/v1/principals", kAdmin,
-                {{"agency_code", agency}, {"name", name}, {"kind", kind}, {"roles", {role}}});
-    return ok(verb::post, "/api/v1/principals/" + p["id"].get<std::string>() + "/tokens", kAdmin,
-              json::object())["token"];
-  }
   // `officer` of a consumer applies; the police officer approves.
   std::string grant(const std::string& officer, json items, json operations,
                     json clear = json::array(), json purpose_codes = nullptr) {
@@ -121,18 +89,11 @@ class LeakTest : public ::testing::Test {
                  {"purpose", "办理业务时核验申请人身份"},
                  {"valid_until", "2027-06-30"}};
     if (!purpose_codes.is_null()) body["purpose_codes"] = purpose_codes;
-    auto a = ok(verb::post, "/api/v1/applications", officer, body);
-    auto d = ok(verb::post, "/api/v1/applications/" + a["id"].get<std::string>() + "/decision",
-                police_officer_, {{"decision", "approve"}, {"opinion", "同意"}});
-    return d["grant_id"];
+    return HubTest::grant(officer, police_officer_, body);
   }
   std::string records() const { return "/api/v1/resources/" + code_ + "/records"; }
   json problem(const client::ClientResponse& r) { return json::parse(r.body); }
 
-  TempDir dir_;
-  TestDatabase db_;
-  std::unique_ptr<TestHub> hub_;
-  std::unique_ptr<client::HttpsClient> client_;
   std::string police_system_, police_officer_, tax_officer_, tax_system_, stats_officer_,
       stats_system_, code_;
 };
@@ -323,8 +284,7 @@ TEST_F(LeakTest, AggregatesUnderAPrivacyPolicyAreNoisyAndSpendADailyBudget) {
   EXPECT_EQ(call(verb::post, "/api/v1/resources", kAdmin, bad).status, 422) << "bounds on text";
   bad["aggregate_policy"] = {{"epsilon_per_query", 1}};
   EXPECT_EQ(call(verb::post, "/api/v1/resources", kAdmin, bad).status, 422) << "no daily budget";
-  code_ = ok(verb::post, "/api/v1/resources", kAdmin, doc)["code"];
-  ok(verb::post, "/api/v1/resources/" + code_ + "/publish", kAdmin);
+  code_ = resource(doc);
   for (int i = 0; i < 40; ++i) {
     ok(verb::put, records() + "/" + id_number(i), police_system_,
        {{"gender", i % 2 ? "男" : "女"}, {"district", "天河区"}, {"monthly_base", 6000}});
@@ -336,8 +296,7 @@ TEST_F(LeakTest, AggregatesUnderAPrivacyPolicyAreNoisyAndSpendADailyBudget) {
                      {"metrics", {{{"op", "count"}}, {{"op", "sum"}, {"item", "monthly_base"}}}}};
   std::vector<json> answers;
   for (int i = 0; i < 3; ++i) {
-    auto r = call(verb::post, agg, tax_system_, body,
-                  {{"X-Purpose", kPurpose}, {"X-Request-Id", "dp-" + std::to_string(i)}});
+    auto r = call(verb::post, agg, tax_system_, body, with_request_id("dp-" + std::to_string(i)));
     ASSERT_EQ(r.status, 200) << r.body;
     answers.push_back(json::parse(r.body));
   }

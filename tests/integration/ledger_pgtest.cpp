@@ -9,14 +9,13 @@
 #include <set>
 #include <thread>
 
-#include "hub/cli/hubctl.hpp"
 #include "hub/core/text.hpp"
 #include "hub/ledger/audit.hpp"
 #include "hub/ledger/history.hpp"
 #include "hub/ledger/service.hpp"
 #include "hub/store/pg.hpp"
 
-#include "support/test_env.hpp"
+#include "support/hub_fixture.hpp"
 
 namespace hub::test {
 namespace {
@@ -24,11 +23,6 @@ namespace {
 namespace asio = boost::asio;
 using boost::beast::http::verb;
 using nlohmann::json;
-
-constexpr const char* kAdmin = "ledger-test-admin-token-0123456789";
-constexpr const char* kMarket = "114401009P0Y2GG12L";
-constexpr const char* kTax = "11440100XYDWCM5T1B";
-constexpr const char* kStats = "114401000UUY8XPWXH";
 
 ledger::EntryDraft draft(int i, const std::string& consumer = kTax,
                          const std::string& provider = kMarket) {
@@ -78,15 +72,13 @@ std::vector<std::int64_t> append_many(ledger::Appender& appender, int n, int thr
   return indexes;
 }
 
-class LedgerTest : public ::testing::Test {
+class LedgerTest : public HubTest {
  protected:
   void SetUp() override {
-    auto config = test_config(dir_, db_);
-    config.bootstrap_admin_token = kAdmin;
-    config.ledger.origin = "hub.test/ledger";
-    config.ledger.seal_interval = std::chrono::milliseconds(50);
-    hub_ = std::make_unique<TestHub>(std::move(config));
-    client_ = std::make_unique<client::HttpsClient>(hub_->client_options());
+    start([](Config& config) {
+      config.ledger.origin = "hub.test/ledger";
+      config.ledger.seal_interval = std::chrono::milliseconds(50);
+    });
     for (auto code : {kMarket, kTax, kStats}) {
       ok(verb::get, "/api/v1/me", kAdmin);
       auto r = call(verb::post, "/api/v1/agencies", kAdmin,
@@ -95,24 +87,6 @@ class LedgerTest : public ::testing::Test {
     }
   }
 
-  client::ClientResponse call(verb method, const std::string& target, const std::string& token,
-                              const json& body = nullptr) {
-    std::vector<std::pair<std::string, std::string>> headers;
-    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-    return client_->request(method, target, body.is_null() ? std::string() : body.dump(), headers);
-  }
-  json ok(verb method, const std::string& target, const std::string& token,
-          const json& body = nullptr) {
-    auto r = call(method, target, token, body);
-    EXPECT_LT(r.status, 300u) << target << ": " << r.body;
-    return r.body.empty() || r.body[0] != '{' ? json() : json::parse(r.body);
-  }
-  std::string person(const std::string& agency, const std::string& name, const std::string& role) {
-    auto p = ok(verb::post, "/api/v1/principals", kAdmin,
-                {{"agency_code", agency}, {"name", name}, {"kind", "user"}, {"roles", {role}}});
-    return ok(verb::post, "/api/v1/principals/" + p["id"].get<std::string>() + "/tokens", kAdmin,
-              json::object())["token"];
-  }
   // The latest checkpoint once it covers `size` entries (the sealer runs every 50 ms here).
   ledger::Checkpoint checkpoint_at_least(std::uint64_t size, std::string* note = nullptr) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -146,22 +120,6 @@ class LedgerTest : public ::testing::Test {
     return *v;
   }
   pg::BlockingConnection superuser() { return pg::connect_blocking(db_.superuser_conninfo(), 5); }
-
-  std::tuple<int, std::string, std::string> hubctl(std::vector<std::string> args) {
-    const auto token_file = dir_.path() / "token";
-    { std::ofstream(token_file) << kAdmin; }
-    std::vector<std::string> all = {"--url", "https://127.0.0.1:" + std::to_string(hub_->port()),
-                                    "--insecure", "--token-file", token_file.string()};
-    all.insert(all.end(), args.begin(), args.end());
-    std::ostringstream out, err;
-    int rc = cli::hubctl_main(all, out, err);
-    return {rc, out.str(), err.str()};
-  }
-
-  TempDir dir_;
-  TestDatabase db_;
-  std::unique_ptr<TestHub> hub_;
-  std::unique_ptr<client::HttpsClient> client_;
 };
 
 TEST_F(LedgerTest, ConcurrentAppendsShareCommitsAndGetGapFreeIndexes) {
@@ -302,13 +260,7 @@ TEST_F(LedgerTest, EntriesAreListedByFilterAndAgenciesSeeOnlyTheirOwn) {
   auto all = ok(verb::get, "/api/v1/ledger/entries", kAdmin)["items"];
   ASSERT_EQ(all.size(), 10u);
   for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i]["index"], i);
-  const auto coordinator = [&] {
-    auto p = ok(verb::post, "/api/v1/principals", kAdmin,
-                {{"name", "coord"}, {"kind", "user"}, {"roles", {"coordinator"}}});
-    return ok(verb::post, "/api/v1/principals/" + p["id"].get<std::string>() + "/tokens", kAdmin,
-              json::object())["token"]
-        .get<std::string>();
-  }();
+  const auto coordinator = person("", "coord", "coordinator");
   EXPECT_EQ(ok(verb::get, "/api/v1/ledger/entries", coordinator)["items"].size(), 10u);
 
   // An agency sees entries where it is consumer or provider, and no others, whatever it asks.

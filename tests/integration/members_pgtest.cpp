@@ -15,8 +15,8 @@
 #include "hub/store/pg.hpp"
 #include "support/catalog_samples.hpp"
 #include "support/certs.hpp"
+#include "support/hub_fixture.hpp"
 #include "support/raw_tls.hpp"
-#include "support/test_env.hpp"
 
 namespace hub::test {
 namespace {
@@ -24,67 +24,20 @@ namespace {
 using boost::beast::http::verb;
 using nlohmann::json;
 
-constexpr const char* kAdminToken = "bootstrap-admin-token-for-tests-0123456789";
 constexpr const char* kAgencyA = "1144010024CNN5F90B";  // 广州市公安局
 constexpr const char* kAgencyB = "11440100BUWH0C0C4R";  // 广州市财政局
 constexpr const char* kAgencyC = "11440100D5NQWYF282";  // 广州市教育局 (made by the matrix)
 
-struct Actor {
-  std::string id;
-  std::string token;
-};
-
-class MembersTest : public ::testing::Test {
+class MembersTest : public HubTest {
  protected:
-  void SetUp() override { start(); }
-
-  void start(std::function<void(Config&)> adjust = {}) {
-    auto config = test_config(dir_, db_);
-    config.bootstrap_admin_token = kAdminToken;
-    if (adjust) adjust(config);
-    hub_ = std::make_unique<TestHub>(std::move(config));
-    client_ = std::make_unique<client::HttpsClient>(hub_->client_options());
+  void SetUp() override {
+    purpose_ = "access-matrix";  // data routes need one; others ignore it
+    start();
   }
-
-  client::ClientResponse call(verb method, const std::string& target, const std::string& token,
-                              const json& body = nullptr) {
-    std::vector<std::pair<std::string, std::string>> headers;
-    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-    headers.emplace_back("X-Purpose", "access-matrix");  // data routes need one; others ignore it
-    return client_->request(method, target, body.is_null() ? std::string() : body.dump(), headers);
-  }
-
-  json ok(verb method, const std::string& target, const std::string& token,
-          const json& body = nullptr) {
-    auto r = call(method, target, token, body);
-    EXPECT_LT(r.status, 300u) << target << ": " << r.body;
-    return r.body.empty() ? json() : json::parse(r.body);
-  }
-
-  void make_agency(const std::string& code, const std::string& name) {
-    ok(verb::post, "/api/v1/agencies", kAdminToken,
-       {{"code", code}, {"name", name}, {"level", "city"}});
-  }
-
-  Actor make_principal(const std::string& agency, const std::string& name,
-                       std::vector<std::string> roles, const std::string& kind = "user",
-                       const std::string& issuer = kAdminToken) {
-    json body = {{"name", name}, {"kind", kind}, {"roles", roles}};
-    if (!agency.empty()) body["agency_code"] = agency;
-    auto p = ok(verb::post, "/api/v1/principals", issuer, body);
-    auto t = ok(verb::post, "/api/v1/principals/" + p["id"].get<std::string>() + "/tokens", issuer,
-                json::object());
-    return Actor{p["id"], t["token"]};
-  }
-
-  TempDir dir_;
-  TestDatabase db_;
-  std::unique_ptr<TestHub> hub_;
-  std::unique_ptr<client::HttpsClient> client_;
 };
 
 TEST_F(MembersTest, BootstrapAdminCanSeeItself) {
-  auto me = ok(verb::get, "/api/v1/me", kAdminToken);
+  auto me = ok(verb::get, "/api/v1/me", kAdmin);
   EXPECT_EQ(me["name"], "admin");
   EXPECT_EQ(me["roles"], json::array({"hub_admin"}));
   EXPECT_TRUE(me["agency_code"].is_null());
@@ -94,55 +47,55 @@ TEST_F(MembersTest, BootstrapAdminCanSeeItself) {
 
 TEST_F(MembersTest, TokensInTheQueryStringAreNeverAccepted) {
   for (const char* name : {"access_token", "token", "bearer"}) {
-    auto r = call(verb::get, std::string("/api/v1/me?") + name + "=" + kAdminToken, "");
+    auto r = call(verb::get, std::string("/api/v1/me?") + name + "=" + kAdmin, "");
     EXPECT_EQ(r.status, 401) << name;
     EXPECT_EQ(json::parse(r.body)["code"], "unauthenticated");
   }
 }
 
 TEST_F(MembersTest, AgencyCodesAreCheckedAndUnique) {
-  auto bad_check = call(verb::post, "/api/v1/agencies", kAdminToken,
+  auto bad_check = call(verb::post, "/api/v1/agencies", kAdmin,
                         {{"code", "1144010024CNN5F90C"}, {"name", "x"}, {"level", "city"}});
   EXPECT_EQ(bad_check.status, 422);
   auto body = json::parse(bad_check.body);
   EXPECT_EQ(body["code"], "validation_failed");
   EXPECT_EQ(body["errors"][0]["field"], "code");
 
-  auto bad_level = call(verb::post, "/api/v1/agencies", kAdminToken,
+  auto bad_level = call(verb::post, "/api/v1/agencies", kAdmin,
                         {{"code", kAgencyA}, {"name", "x"}, {"level", "county"}});
   EXPECT_EQ(bad_level.status, 422);
 
-  make_agency(kAgencyA, "广州市公安局");
-  auto again = call(verb::post, "/api/v1/agencies", kAdminToken,
+  agency(kAgencyA, "广州市公安局");
+  auto again = call(verb::post, "/api/v1/agencies", kAdmin,
                     {{"code", kAgencyA}, {"name", "广州市公安局"}, {"level", "city"}});
   EXPECT_EQ(again.status, 409);
   EXPECT_EQ(json::parse(again.body)["code"], "conflict");
 
-  auto orphan = call(verb::post, "/api/v1/agencies", kAdminToken,
+  auto orphan = call(verb::post, "/api/v1/agencies", kAdmin,
                      {{"code", kAgencyB},
                       {"name", "x"},
                       {"level", "district"},
                       {"parent_code", "11440100D5NQWYF282"}});
   EXPECT_EQ(orphan.status, 422);
 
-  auto got = ok(verb::get, std::string("/api/v1/agencies/") + kAgencyA, kAdminToken);
+  auto got = ok(verb::get, std::string("/api/v1/agencies/") + kAgencyA, kAdmin);
   EXPECT_EQ(got["name"], "广州市公安局");
   EXPECT_EQ(got["level"], "city");
-  EXPECT_EQ(call(verb::get, "/api/v1/agencies/11440100D5NQWYF282", kAdminToken).status, 404);
+  EXPECT_EQ(call(verb::get, "/api/v1/agencies/11440100D5NQWYF282", kAdmin).status, 404);
 }
 
 TEST_F(MembersTest, ListsPageWithTamperEvidentCursors) {
   const std::vector<std::string> codes = {"11440100AN43HTNA78", "11440100B2TTX75WXP",
                                           "11440100D5NQWYF282", "1144010093EEXBEL6A",
                                           "114401000RFQNXW5XL"};
-  for (const auto& c : codes) make_agency(c, "机构" + c.substr(8, 4));
+  for (const auto& c : codes) agency(c, "机构" + c.substr(8, 4));
   std::set<std::string> seen;
   std::string cursor;
   int pages = 0;
   do {
     auto page =
         ok(verb::get, "/api/v1/agencies?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor),
-           kAdminToken);
+           kAdmin);
     EXPECT_LE(page["items"].size(), 2u);
     for (const auto& a : page["items"]) EXPECT_TRUE(seen.insert(a["code"]).second);
     cursor = page["next_cursor"].is_null() ? "" : page["next_cursor"].get<std::string>();
@@ -150,22 +103,22 @@ TEST_F(MembersTest, ListsPageWithTamperEvidentCursors) {
   } while (!cursor.empty() && pages < 10);
   EXPECT_EQ(seen.size(), codes.size());
 
-  auto first = ok(verb::get, "/api/v1/agencies?limit=1", kAdminToken);
+  auto first = ok(verb::get, "/api/v1/agencies?limit=1", kAdmin);
   std::string good = first["next_cursor"];
   std::string tampered = good;
   tampered[2] = tampered[2] == 'A' ? 'B' : 'A';
-  EXPECT_EQ(call(verb::get, "/api/v1/agencies?cursor=" + tampered, kAdminToken).status, 400);
-  EXPECT_EQ(call(verb::get, "/api/v1/principals?cursor=" + good, kAdminToken).status, 400)
+  EXPECT_EQ(call(verb::get, "/api/v1/agencies?cursor=" + tampered, kAdmin).status, 400);
+  EXPECT_EQ(call(verb::get, "/api/v1/principals?cursor=" + good, kAdmin).status, 400)
       << "a cursor of one list is refused by another";
-  EXPECT_EQ(call(verb::get, "/api/v1/agencies?limit=0", kAdminToken).status, 400);
-  auto big = ok(verb::get, "/api/v1/agencies?limit=5000", kAdminToken);
+  EXPECT_EQ(call(verb::get, "/api/v1/agencies?limit=0", kAdmin).status, 400);
+  auto big = ok(verb::get, "/api/v1/agencies?limit=5000", kAdmin);
   EXPECT_EQ(big["items"].size(), codes.size());
 }
 
 TEST_F(MembersTest, CdoCreatesOwnAgencyPrincipalsWithAgencyRolesOnly) {
-  make_agency(kAgencyA, "广州市公安局");
-  make_agency(kAgencyB, "广州市财政局");
-  auto cdo = make_principal(kAgencyA, "gongan-cdo", {"agency_cdo"});
+  agency(kAgencyA, "广州市公安局");
+  agency(kAgencyB, "广州市财政局");
+  auto cdo = principal(kAgencyA, "gongan-cdo", {"agency_cdo"});
   auto created = call(verb::post, "/api/v1/principals", cdo.token,
                       {{"agency_code", kAgencyA},
                        {"name", "gongan-ops"},
@@ -188,9 +141,9 @@ TEST_F(MembersTest, CdoCreatesOwnAgencyPrincipalsWithAgencyRolesOnly) {
 }
 
 TEST_F(MembersTest, ACdoCannotIssueTokensForAHubLevelPrincipalOfItsAgency) {
-  make_agency(kAgencyA, "广州市公安局");
-  auto cdo = make_principal(kAgencyA, "gongan-cdo", {"agency_cdo"});
-  auto coordinator = make_principal(kAgencyA, "gongan-coordinator", {"coordinator"});
+  agency(kAgencyA, "广州市公安局");
+  auto cdo = principal(kAgencyA, "gongan-cdo", {"agency_cdo"});
+  auto coordinator = principal(kAgencyA, "gongan-coordinator", {"coordinator"});
   EXPECT_EQ(call(verb::post, "/api/v1/principals/" + coordinator.id + "/tokens", cdo.token,
                  json::object())
                 .status,
@@ -202,7 +155,7 @@ TEST_F(MembersTest, ACdoCannotIssueTokensForAHubLevelPrincipalOfItsAgency) {
 }
 
 TEST_F(MembersTest, NulCharactersAreRefusedNotStored) {
-  auto r = call(verb::post, "/api/v1/agencies", kAdminToken,
+  auto r = call(verb::post, "/api/v1/agencies", kAdmin,
                 {{"code", kAgencyA}, {"name", std::string("a\0b", 3)}, {"level", "city"}});
   EXPECT_EQ(r.status, 422) << r.body;
   auto s = call(verb::post, "/api/v1/sessions", "",
@@ -211,8 +164,8 @@ TEST_F(MembersTest, NulCharactersAreRefusedNotStored) {
 }
 
 TEST_F(MembersTest, MassAssignmentIsRefusedWithFieldErrors) {
-  make_agency(kAgencyA, "广州市公安局");
-  auto r = call(verb::post, "/api/v1/principals", kAdminToken,
+  agency(kAgencyA, "广州市公安局");
+  auto r = call(verb::post, "/api/v1/principals", kAdmin,
                 {{"agency_code", kAgencyA},
                  {"name", "x-system"},
                  {"kind", "system"},
@@ -226,36 +179,36 @@ TEST_F(MembersTest, MassAssignmentIsRefusedWithFieldErrors) {
   EXPECT_TRUE(fields.contains("id"));
   EXPECT_TRUE(fields.contains("created_at"));
 
-  auto agency = call(verb::post, "/api/v1/agencies", kAdminToken,
+  auto agency = call(verb::post, "/api/v1/agencies", kAdmin,
                      {{"code", kAgencyB},
                       {"name", "x"},
                       {"level", "city"},
                       {"created_at", "2020-01-01T00:00:00Z"}});
   EXPECT_EQ(agency.status, 422);
-  auto patch = call(verb::patch, "/api/v1/principals/whatever", kAdminToken, {{"name", "renamed"}});
+  auto patch = call(verb::patch, "/api/v1/principals/whatever", kAdmin, {{"name", "renamed"}});
   EXPECT_EQ(patch.status, 422);
   auto not_json = client_->request(verb::post, "/api/v1/agencies", "{nope",
-                                   {{"Authorization", std::string("Bearer ") + kAdminToken}});
+                                   {{"Authorization", std::string("Bearer ") + kAdmin}});
   EXPECT_EQ(not_json.status, 400);
   EXPECT_EQ(json::parse(not_json.body)["code"], "validation_failed");
 }
 
 TEST_F(MembersTest, RevokedTokenFailsOnTheNextRequest) {
-  make_agency(kAgencyA, "广州市公安局");
-  auto system = make_principal(kAgencyA, "gongan-system", {"agency_system"}, "system");
+  agency(kAgencyA, "广州市公安局");
+  auto system = principal(kAgencyA, "gongan-system", {"agency_system"}, "system");
   EXPECT_EQ(call(verb::get, "/api/v1/me", system.token).status, 200);
-  auto tokens = ok(verb::get, "/api/v1/principals/" + system.id + "/tokens", kAdminToken);
+  auto tokens = ok(verb::get, "/api/v1/principals/" + system.id + "/tokens", kAdmin);
   ASSERT_EQ(tokens["items"].size(), 1u);
   const std::string token_id = tokens["items"][0]["id"];
-  EXPECT_EQ(call(verb::delete_, "/api/v1/tokens/" + token_id, kAdminToken).status, 204);
+  EXPECT_EQ(call(verb::delete_, "/api/v1/tokens/" + token_id, kAdmin).status, 204);
   EXPECT_EQ(call(verb::get, "/api/v1/me", system.token).status, 401);
-  EXPECT_EQ(call(verb::delete_, "/api/v1/tokens/" + token_id, kAdminToken).status, 204)
+  EXPECT_EQ(call(verb::delete_, "/api/v1/tokens/" + token_id, kAdmin).status, 204)
       << "revoking twice is harmless";
 }
 
 TEST_F(MembersTest, OwnerRevokesItsOwnTokenAndDisablingAPrincipalStopsItsTokens) {
-  make_agency(kAgencyA, "广州市公安局");
-  auto ops = make_principal(kAgencyA, "gongan-ops", {"agency_operator"});
+  agency(kAgencyA, "广州市公安局");
+  auto ops = principal(kAgencyA, "gongan-ops", {"agency_operator"});
   auto me = ok(verb::get, "/api/v1/me", ops.token);
   auto tokens = ok(verb::get, "/api/v1/principals/" + ops.id + "/tokens", ops.token);
   EXPECT_EQ(call(verb::delete_, "/api/v1/tokens/" + tokens["items"][0]["id"].get<std::string>(),
@@ -264,19 +217,18 @@ TEST_F(MembersTest, OwnerRevokesItsOwnTokenAndDisablingAPrincipalStopsItsTokens)
             204);
   EXPECT_EQ(call(verb::get, "/api/v1/me", ops.token).status, 401);
 
-  auto second =
-      ok(verb::post, "/api/v1/principals/" + ops.id + "/tokens", kAdminToken, json::object());
+  auto second = ok(verb::post, "/api/v1/principals/" + ops.id + "/tokens", kAdmin, json::object());
   const std::string token = second["token"];
   EXPECT_EQ(call(verb::get, "/api/v1/me", token).status, 200);
-  ok(verb::patch, "/api/v1/principals/" + ops.id, kAdminToken, {{"disabled", true}});
+  ok(verb::patch, "/api/v1/principals/" + ops.id, kAdmin, {{"disabled", true}});
   EXPECT_EQ(call(verb::get, "/api/v1/me", token).status, 401);
-  ok(verb::patch, "/api/v1/principals/" + ops.id, kAdminToken, {{"disabled", false}});
+  ok(verb::patch, "/api/v1/principals/" + ops.id, kAdmin, {{"disabled", false}});
   EXPECT_EQ(call(verb::get, "/api/v1/me", token).status, 200);
 }
 
 TEST_F(MembersTest, RevocationReachesAnotherNodeWithinASecond) {
-  make_agency(kAgencyA, "广州市公安局");
-  auto system = make_principal(kAgencyA, "gongan-system", {"agency_system"}, "system");
+  agency(kAgencyA, "广州市公安局");
+  auto system = principal(kAgencyA, "gongan-system", {"agency_system"}, "system");
   TempDir other_dir;
   auto config = test_config(other_dir, db_);
   TestHub other(config);
@@ -293,8 +245,8 @@ TEST_F(MembersTest, RevocationReachesAnotherNodeWithinASecond) {
     if (!known) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_TRUE(known);
-  auto tokens = ok(verb::get, "/api/v1/principals/" + system.id + "/tokens", kAdminToken);
-  ok(verb::delete_, "/api/v1/tokens/" + tokens["items"][0]["id"].get<std::string>(), kAdminToken);
+  auto tokens = ok(verb::get, "/api/v1/principals/" + system.id + "/tokens", kAdmin);
+  ok(verb::delete_, "/api/v1/tokens/" + tokens["items"][0]["id"].get<std::string>(), kAdmin);
   const auto revoked_at = std::chrono::steady_clock::now();
   bool refused = false;
   while (!refused && std::chrono::steady_clock::now() - revoked_at < std::chrono::seconds(1)) {
@@ -305,8 +257,8 @@ TEST_F(MembersTest, RevocationReachesAnotherNodeWithinASecond) {
 }
 
 TEST_F(MembersTest, SignInWithPasswordAndThrottleGuessing) {
-  make_agency(kAgencyA, "广州市公安局");
-  ok(verb::post, "/api/v1/principals", kAdminToken,
+  agency(kAgencyA, "广州市公安局");
+  ok(verb::post, "/api/v1/principals", kAdmin,
      {{"agency_code", kAgencyA},
       {"name", "zhang.wei"},
       {"kind", "user"},
@@ -342,8 +294,8 @@ TEST_F(MembersTest, RateLimitAnswers429WithRetryAfter) {
   start([](Config& c) {
     c.auth.rate_limits[static_cast<int>(Role::agency_system)] = RateLimit{1, 3};
   });
-  make_agency(kAgencyA, "广州市公安局");
-  auto system = make_principal(kAgencyA, "gongan-system", {"agency_system"}, "system");
+  agency(kAgencyA, "广州市公安局");
+  auto system = principal(kAgencyA, "gongan-system", {"agency_system"}, "system");
   int limited = 0;
   std::string retry_after;
   for (int i = 0; i < 6; ++i) {
@@ -355,7 +307,7 @@ TEST_F(MembersTest, RateLimitAnswers429WithRetryAfter) {
   }
   EXPECT_GE(limited, 2);
   EXPECT_EQ(retry_after, "1");
-  EXPECT_EQ(call(verb::get, "/api/v1/me", kAdminToken).status, 200) << "limits are per principal";
+  EXPECT_EQ(call(verb::get, "/api/v1/me", kAdmin).status, 200) << "limits are per principal";
 }
 
 TEST_F(MembersTest, NoRawTokenOrPasswordInTheDatabaseOrTheLogs) {
@@ -365,16 +317,16 @@ TEST_F(MembersTest, NoRawTokenOrPasswordInTheDatabaseOrTheLogs) {
     c.log.access_log = true;
     c.log.access_log_file = access_log.string();
   });
-  make_agency(kAgencyA, "广州市公安局");
+  agency(kAgencyA, "广州市公安局");
   const std::string password = "secret-password-长城-42";
-  auto p = ok(verb::post, "/api/v1/principals", kAdminToken,
+  auto p = ok(verb::post, "/api/v1/principals", kAdmin,
               {{"agency_code", kAgencyA},
                {"name", "li.na"},
                {"kind", "user"},
                {"roles", {"agency_cdo"}},
                {"password", password}});
   auto issued = ok(verb::post, "/api/v1/principals/" + p["id"].get<std::string>() + "/tokens",
-                   kAdminToken, json::object());
+                   kAdmin, json::object());
   const std::string token = issued["token"];
   auto session =
       ok(verb::post, "/api/v1/sessions", "", {{"name", "li.na"}, {"password", password}});
@@ -391,7 +343,7 @@ TEST_F(MembersTest, NoRawTokenOrPasswordInTheDatabaseOrTheLogs) {
     dump += r.get(0, 0);
   }
   ASSERT_NE(dump.find("li.na"), std::string::npos) << "the dump is not what the test thinks";
-  for (const auto& secret : {token, session_token, std::string(kAdminToken), password}) {
+  for (const auto& secret : {token, session_token, std::string(kAdmin), password}) {
     EXPECT_EQ(dump.find(secret), std::string::npos) << "a secret is stored in clear";
     // Nor the secret part of a token (what follows the lookup prefix).
     if (secret.starts_with("hub_")) {
@@ -402,18 +354,18 @@ TEST_F(MembersTest, NoRawTokenOrPasswordInTheDatabaseOrTheLogs) {
   std::stringstream log;
   log << in.rdbuf();
   ASSERT_NE(log.str().find("/api/v1/me"), std::string::npos) << log.str();
-  for (const auto& secret : {token, session_token, std::string(kAdminToken), password}) {
+  for (const auto& secret : {token, session_token, std::string(kAdmin), password}) {
     EXPECT_EQ(log.str().find(secret), std::string::npos) << "a secret reached the access log";
   }
 }
 
 TEST_F(MembersTest, AdministrationLogRecordsWhoDidWhat) {
-  make_agency(kAgencyA, "广州市公安局");
-  auto cdo = make_principal(kAgencyA, "gongan-cdo", {"agency_cdo"});
-  auto ops = make_principal(kAgencyA, "gongan-ops", {"agency_operator"}, "user", cdo.token);
+  agency(kAgencyA, "广州市公安局");
+  auto cdo = principal(kAgencyA, "gongan-cdo", {"agency_cdo"});
+  auto ops = principal(kAgencyA, "gongan-ops", {"agency_operator"}, "user", cdo.token);
   auto tokens = ok(verb::get, "/api/v1/principals/" + ops.id + "/tokens", cdo.token);
   ok(verb::delete_, "/api/v1/tokens/" + tokens["items"][0]["id"].get<std::string>(), cdo.token);
-  auto log = ok(verb::get, "/api/v1/admin-log", kAdminToken);
+  auto log = ok(verb::get, "/api/v1/admin-log", kAdmin);
   std::vector<std::string> actions;
   for (const auto& e : log["items"]) {
     actions.push_back(e["action"].get<std::string>() + " " + e["object_type"].get<std::string>());
@@ -432,7 +384,7 @@ TEST_F(MembersTest, BootstrapHappensOnlyOnAnEmptyDatabase) {
   hub_.reset();
   start([](Config& c) { c.bootstrap_admin_token = "another-bootstrap-token-9876543210"; });
   EXPECT_EQ(call(verb::get, "/api/v1/me", "another-bootstrap-token-9876543210").status, 401);
-  EXPECT_EQ(call(verb::get, "/api/v1/me", kAdminToken).status, 200);
+  EXPECT_EQ(call(verb::get, "/api/v1/me", kAdmin).status, 200);
 }
 
 TEST_F(MembersTest, CertificateAuthenticatesItsSystemAndRefusesAnotherPrincipalsToken) {
@@ -447,20 +399,20 @@ TEST_F(MembersTest, CertificateAuthenticatesItsSystemAndRefusesAnotherPrincipals
   options.client_cert = unbound.cert.string();
   options.client_key = unbound.key.string();
   client_ = std::make_unique<client::HttpsClient>(options);
-  make_agency(kAgencyA, "广州市公安局");
+  agency(kAgencyA, "广州市公安局");
 
   std::FILE* f = std::fopen(cert.cert.c_str(), "r");
   X509* x = PEM_read_X509(f, nullptr, nullptr, nullptr);
   std::fclose(f);
   const std::string fingerprint = net::certificate_sha256_hex(x);
   X509_free(x);
-  auto gateway = ok(verb::post, "/api/v1/principals", kAdminToken,
+  auto gateway = ok(verb::post, "/api/v1/principals", kAdmin,
                     {{"agency_code", kAgencyA},
                      {"name", "gongan-gateway"},
                      {"kind", "system"},
                      {"roles", {"agency_system"}},
                      {"cert_sha256", fingerprint}});
-  auto other = make_principal(kAgencyA, "gongan-other", {"agency_system"}, "system");
+  auto other = principal(kAgencyA, "gongan-other", {"agency_system"}, "system");
 
   auto with_cert = hub_->client_options();
   with_cert.client_cert = cert.cert.string();
@@ -477,23 +429,22 @@ TEST_F(MembersTest, CertificateAuthenticatesItsSystemAndRefusesAnotherPrincipals
 // Every route × every role × own agency and another: each answer is the one API.md gives. A
 // route added without a row here fails the test, so the table stays complete.
 TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
-  make_agency(kAgencyA, "广州市公安局");
-  make_agency(kAgencyB, "广州市财政局");
+  agency(kAgencyA, "广州市公安局");
+  agency(kAgencyB, "广州市财政局");
   std::map<std::string, Actor> actors;
-  actors["hub_admin"] = Actor{"", kAdminToken};
-  actors["coordinator"] = make_principal("", "coordinator-1", {"coordinator"});
-  actors["cdo_a"] = make_principal(kAgencyA, "a-cdo", {"agency_cdo"});
-  actors["officer_a"] = make_principal(kAgencyA, "a-officer", {"agency_data_officer"});
-  actors["operator_a"] = make_principal(kAgencyA, "a-operator", {"agency_operator"});
-  actors["system_a"] = make_principal(kAgencyA, "a-system", {"agency_system"}, "system");
-  actors["cdo_b"] = make_principal(kAgencyB, "b-cdo", {"agency_cdo"});
+  actors["hub_admin"] = Actor{"", kAdmin};
+  actors["coordinator"] = principal("", "coordinator-1", {"coordinator"});
+  actors["cdo_a"] = principal(kAgencyA, "a-cdo", {"agency_cdo"});
+  actors["officer_a"] = principal(kAgencyA, "a-officer", {"agency_data_officer"});
+  actors["operator_a"] = principal(kAgencyA, "a-operator", {"agency_operator"});
+  actors["system_a"] = principal(kAgencyA, "a-system", {"agency_system"}, "system");
+  actors["cdo_b"] = principal(kAgencyB, "b-cdo", {"agency_cdo"});
   actors["anonymous"] = Actor{"", ""};
 
   // The object under test: agency A's operator, and a token of it per request that needs one.
   const std::string target = actors["operator_a"].id;
   auto fresh_token_id = [&] {
-    auto t =
-        ok(verb::post, "/api/v1/principals/" + target + "/tokens", kAdminToken, json::object());
+    auto t = ok(verb::post, "/api/v1/principals/" + target + "/tokens", kAdmin, json::object());
     return t["id"].get<std::string>();
   };
   int agency_seq = 0;
@@ -503,18 +454,18 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
   int principal_seq = 0;
   // Catalog objects: a published resource of agency A, and fresh ones where a call uses one up.
   auto new_resource = [&](bool publish) {
-    auto r = ok(verb::post, "/api/v1/resources", kAdminToken, sample_resource(kAgencyA));
+    auto r = ok(verb::post, "/api/v1/resources", kAdmin, sample_resource(kAgencyA));
     const std::string code = r["code"];
-    if (publish) ok(verb::post, "/api/v1/resources/" + code + "/publish", kAdminToken);
+    if (publish) ok(verb::post, "/api/v1/resources/" + code + "/publish", kAdmin);
     return code;
   };
   const std::string resource = new_resource(true);
   // Sharing objects: agency B applies for agency A's resources.
   auto open_doc = sample_resource(kAgencyA, "公开名录");
   open_doc["share_type"] = "unconditional";
-  auto open_created = ok(verb::post, "/api/v1/resources", kAdminToken, open_doc);
+  auto open_created = ok(verb::post, "/api/v1/resources", kAdmin, open_doc);
   const std::string open_resource = open_created["code"];
-  ok(verb::post, "/api/v1/resources/" + open_resource + "/publish", kAdminToken);
+  ok(verb::post, "/api/v1/resources/" + open_resource + "/publish", kAdmin);
   const std::string cdo_b_token = actors["cdo_b"].token;
   auto apply_body = [](const std::string& code) {
     return json{{"resource_code", code},
@@ -547,17 +498,16 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
 
   // For the refusal rows: a hub-level principal of agency A (a coordinator seated in it) and
   // its tokens; a resource B holds every operation on, legal_person masked; a retired one.
-  const Actor hub_level_a = make_principal(kAgencyA, "a-coordinator", {"coordinator"});
+  const Actor hub_level_a = principal(kAgencyA, "a-coordinator", {"coordinator"});
   auto hub_level_token = [&] {
-    auto t = ok(verb::post, "/api/v1/principals/" + hub_level_a.id + "/tokens", kAdminToken,
-                json::object());
+    auto t =
+        ok(verb::post, "/api/v1/principals/" + hub_level_a.id + "/tokens", kAdmin, json::object());
     return t["id"].get<std::string>();
   };
   auto full_doc = sample_resource(kAgencyA, "企业名录（全量）");
   full_doc["share_type"] = "unconditional";
-  const std::string full_resource =
-      ok(verb::post, "/api/v1/resources", kAdminToken, full_doc)["code"];
-  ok(verb::post, "/api/v1/resources/" + full_resource + "/publish", kAdminToken);
+  const std::string full_resource = ok(verb::post, "/api/v1/resources", kAdmin, full_doc)["code"];
+  ok(verb::post, "/api/v1/resources/" + full_resource + "/publish", kAdmin);
   ok(verb::post, "/api/v1/applications", cdo_b_token,
      {{"resource_code", full_resource},
       {"items", {"uscc", "legal_person", "reg_capital"}},
@@ -569,10 +519,10 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
   auto retired_doc = sample_resource(kAgencyA, "已废止名录");
   retired_doc["share_type"] = "unconditional";
   const std::string retired_resource =
-      ok(verb::post, "/api/v1/resources", kAdminToken, retired_doc)["code"];
-  ok(verb::post, "/api/v1/resources/" + retired_resource + "/publish", kAdminToken);
+      ok(verb::post, "/api/v1/resources", kAdmin, retired_doc)["code"];
+  ok(verb::post, "/api/v1/resources/" + retired_resource + "/publish", kAdmin);
   ok(verb::post, "/api/v1/applications", cdo_b_token, apply_body(retired_resource));
-  ok(verb::post, "/api/v1/resources/" + retired_resource + "/retire", kAdminToken);
+  ok(verb::post, "/api/v1/resources/" + retired_resource + "/retire", kAdmin);
 
   // One ledger entry, sealed, for the proof routes.
   {
@@ -587,7 +537,7 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
     d.status = 200;
     run_sync(ioc, hub_->app().appender().append(d));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (call(verb::get, "/api/v1/ledger/proof/inclusion?index=0", kAdminToken).status != 200 &&
+    while (call(verb::get, "/api/v1/ledger/proof/inclusion?index=0", kAdmin).status != 200 &&
            std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }

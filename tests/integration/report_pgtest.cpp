@@ -11,7 +11,7 @@
 #include "hub/store/pg.hpp"
 
 #include "support/catalog_samples.hpp"
-#include "support/test_env.hpp"
+#include "support/hub_fixture.hpp"
 
 namespace hub::test {
 namespace {
@@ -19,13 +19,8 @@ namespace {
 using boost::beast::http::verb;
 using nlohmann::json;
 
-constexpr const char* kAdmin = "report-test-admin-token-0123456789";
-constexpr const char* kMarket = "114401009P0Y2GG12L";  // provider of R
-constexpr const char* kTax = "11440100XYDWCM5T1B";     // consumer
-constexpr const char* kStats = "114401000UUY8XPWXH";   // refused consumer
-constexpr const char* kPolice = "1144010024CNN5F90B";  // provider of Q, replies late
-constexpr const char* kIdle = "11440100FAJ0T55W64";    // does nothing
-constexpr const char* kPurpose = "%E7%A8%8E%E6%94%B6%E5%BE%81%E7%AE%A1";  // 税收征管
+// kMarket provides R, kTax consumes, kStats is refused, kPolice provides Q and replies late.
+constexpr const char* kIdle = "11440100FAJ0T55W64";  // does nothing
 
 // The city's date `offset` days from today.
 std::string city_date(int offset) {
@@ -38,24 +33,20 @@ std::string city_date(int offset) {
   return buf;
 }
 
-class ReportTest : public ::testing::Test {
+class ReportTest : public HubTest {
  protected:
   void start(const std::function<void(Config&)>& tweak = {}) {
-    auto config = test_config(dir_, db_);
-    config.bootstrap_admin_token = kAdmin;
-    config.ledger.seal_interval = std::chrono::milliseconds(50);
-    if (tweak) tweak(config);
-    hub_ = std::make_unique<TestHub>(std::move(config));
-    client_ = std::make_unique<client::HttpsClient>(hub_->client_options());
+    purpose_ = kTaxPurpose;
+    HubTest::start([&](Config& config) {
+      config.ledger.seal_interval = std::chrono::milliseconds(50);
+      if (tweak) tweak(config);
+    });
     const std::pair<const char*, const char*> agencies[] = {{kMarket, "广州市市场监督管理局"},
                                                             {kTax, "国家税务总局广州市税务局"},
                                                             {kStats, "广州市统计局"},
                                                             {kPolice, "广州市公安局"},
                                                             {kIdle, "广州市人力资源和社会保障局"}};
-    for (auto [code, name] : agencies) {
-      ok(verb::post, "/api/v1/agencies", kAdmin,
-         {{"code", code}, {"name", name}, {"level", "city"}});
-    }
+    for (auto [code, name] : agencies) agency(code, name);
     market_officer_ = person(kMarket, "sc-officer", "agency_data_officer");
     market_system_ = person(kMarket, "sc-system", "agency_system", "system");
     market_operator_ = person(kMarket, "sc-operator", "agency_operator");
@@ -66,12 +57,10 @@ class ReportTest : public ::testing::Test {
     stats_system_ = person(kStats, "tj-system", "agency_system", "system");
     police_officer_ = person(kPolice, "ga-officer", "agency_data_officer");
     coordinator_ = person("", "coordinator", "coordinator");
-    r_ = ok(verb::post, "/api/v1/resources", kAdmin, sample_resource(kMarket))["code"];
-    ok(verb::post, "/api/v1/resources/" + r_ + "/publish", kAdmin);
+    r_ = resource(sample_resource(kMarket));
     auto q = sample_resource(kPolice, "户籍人口基本信息");
     q["update_cycle"] = "yearly";
-    q_ = ok(verb::post, "/api/v1/resources", kAdmin, q)["code"];
-    ok(verb::post, "/api/v1/resources/" + q_ + "/publish", kAdmin);
+    q_ = resource(q);
     for (auto key : {"91440101MA59ABCD1X", "91440101MA59XYZW2Q", "91440101MA5AAAAA3P"}) {
       auto r = call(verb::put, "/api/v1/resources/" + r_ + "/records/" + key, market_system_,
                     {{"legal_person", "张三丰"}, {"reg_capital", 100}});
@@ -79,39 +68,12 @@ class ReportTest : public ::testing::Test {
     }
   }
 
-  client::ClientResponse call(verb method, const std::string& target, const std::string& token,
-                              const json& body = nullptr) {
-    std::vector<std::pair<std::string, std::string>> headers;
-    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-    headers.emplace_back("X-Purpose", kPurpose);
-    return client_->request(method, target, body.is_null() ? std::string() : body.dump(), headers);
-  }
-  json ok(verb method, const std::string& target, const std::string& token,
-          const json& body = nullptr) {
-    auto r = call(method, target, token, body);
-    EXPECT_LT(r.status, 300u) << target << ": " << r.body;
-    return r.body.empty() ? json() : json::parse(r.body);
-  }
-  std::string person(const std::string& agency, const std::string& name, const std::string& role,
-                     const std::string& kind = "user") {
-    json body = {{"name", name}, {"kind", kind}, {"roles", {role}}};
-    if (!agency.empty()) body["agency_code"] = agency;
-    auto p = ok(verb::post, "/api/v1/principals", kAdmin, body);
-    return ok(verb::post, "/api/v1/principals/" + p["id"].get<std::string>() + "/tokens", kAdmin,
-              json::object())["token"];
-  }
-  std::string apply(const std::string& officer, const std::string& resource, json operations) {
-    auto a = ok(verb::post, "/api/v1/applications", officer,
-                {{"resource_code", resource},
-                 {"items", {"uscc", "legal_person"}},
-                 {"operations", operations},
-                 {"purpose", "核实登记信息"},
-                 {"valid_until", "2027-06-30"}});
-    return a["id"];
-  }
-  json decide(const std::string& officer, const std::string& id, const std::string& decision) {
-    return ok(verb::post, "/api/v1/applications/" + id + "/decision", officer,
-              {{"decision", decision}, {"opinion", decision == "approve" ? "同意" : "不符合条件"}});
+  std::string apply(const std::string& officer, const std::string& code, json operations) {
+    return submit(officer, {{"resource_code", code},
+                            {"items", {"uscc", "legal_person"}},
+                            {"operations", operations},
+                            {"purpose", "核实登记信息"},
+                            {"valid_until", "2027-06-30"}});
   }
   void sql(const std::string& statement, const pg::Params& params = pg::Params()) {
     auto su = pg::connect_blocking(db_.superuser_conninfo(), 5);
@@ -187,10 +149,6 @@ class ReportTest : public ::testing::Test {
     wait_sealed();
   }
 
-  TempDir dir_;
-  TestDatabase db_;
-  std::unique_ptr<TestHub> hub_;
-  std::unique_ptr<client::HttpsClient> client_;
   std::string market_officer_, market_system_, market_operator_, tax_officer_, tax_cdo_,
       tax_system_, stats_officer_, stats_system_, police_officer_, coordinator_, r_, q_;
   std::string waiting_application_;  // statistics' application, left waiting past its deadline

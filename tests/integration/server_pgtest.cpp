@@ -6,8 +6,8 @@
 #include <set>
 #include <thread>
 
+#include "support/hub_fixture.hpp"
 #include "support/raw_tls.hpp"
-#include "support/test_env.hpp"
 
 namespace hub::test {
 namespace {
@@ -15,17 +15,8 @@ namespace {
 using boost::beast::http::verb;
 using nlohmann::json;
 
-class ServerTest : public ::testing::Test {
- protected:
-  void start(std::function<void(Config&)> adjust = {}) {
-    auto config = test_config(dir_, db_);
-    if (adjust) adjust(config);
-    hub_ = std::make_unique<TestHub>(std::move(config));
-  }
-  TempDir dir_;
-  TestDatabase db_;
-  std::unique_ptr<TestHub> hub_;
-};
+// Each test starts its hub (HubTest::start) with the limits it tries.
+using ServerTest = HubTest;
 
 TEST_F(ServerTest, HealthAndReadiness) {
   start();

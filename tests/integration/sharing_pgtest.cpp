@@ -9,7 +9,7 @@
 #include "hub/store/pg.hpp"
 
 #include "support/catalog_samples.hpp"
-#include "support/test_env.hpp"
+#include "support/hub_fixture.hpp"
 
 namespace hub::test {
 namespace {
@@ -17,22 +17,12 @@ namespace {
 using boost::beast::http::verb;
 using nlohmann::json;
 
-constexpr const char* kAdmin = "sharing-test-admin-token-0123456789";
-constexpr const char* kMarket = "114401009P0Y2GG12L";  // provider
-constexpr const char* kTax = "11440100XYDWCM5T1B";     // consumer
-constexpr const char* kStats = "114401000UUY8XPWXH";   // a third agency
-
-class SharingTest : public ::testing::Test {
+// kMarket provides, kTax applies, kStats is a third agency.
+class SharingTest : public HubTest {
  protected:
   void SetUp() override {
-    auto config = test_config(dir_, db_);
-    config.bootstrap_admin_token = kAdmin;
-    hub_ = std::make_unique<TestHub>(std::move(config));
-    client_ = std::make_unique<client::HttpsClient>(hub_->client_options());
-    for (auto code : {kMarket, kTax, kStats}) {
-      ok(verb::post, "/api/v1/agencies", kAdmin,
-         {{"code", code}, {"name", std::string("机构") + code}, {"level", "city"}});
-    }
+    start();
+    for (auto code : {kMarket, kTax, kStats}) agency(code);
     market_ = person(kMarket, "sc-officer", "agency_data_officer");
     market_ops_ = person(kMarket, "sc-operator", "agency_operator");
     tax_ = person(kTax, "sw-officer", "agency_data_officer");
@@ -47,30 +37,6 @@ class SharingTest : public ::testing::Test {
     none_ = resource(closed);
   }
 
-  client::ClientResponse call(verb method, const std::string& target, const std::string& token,
-                              const json& body = nullptr) {
-    std::vector<std::pair<std::string, std::string>> headers;
-    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
-    return client_->request(method, target, body.is_null() ? std::string() : body.dump(), headers);
-  }
-  json ok(verb method, const std::string& target, const std::string& token,
-          const json& body = nullptr) {
-    auto r = call(method, target, token, body);
-    EXPECT_LT(r.status, 300u) << target << ": " << r.body;
-    return r.body.empty() ? json() : json::parse(r.body);
-  }
-  std::string person(const std::string& agency, const std::string& name, const std::string& role,
-                     const std::string& kind = "user") {
-    auto p = ok(verb::post, "/api/v1/principals", kAdmin,
-                {{"agency_code", agency}, {"name", name}, {"kind", kind}, {"roles", {role}}});
-    return ok(verb::post, "/api/v1/principals/" + p["id"].get<std::string>() + "/tokens", kAdmin,
-              json::object())["token"];
-  }
-  std::string resource(const json& doc) {
-    auto r = ok(verb::post, "/api/v1/resources", kAdmin, doc);
-    ok(verb::post, "/api/v1/resources/" + r["code"].get<std::string>() + "/publish", kAdmin);
-    return r["code"];
-  }
   json application(const std::string& code, json extra = json::object()) {
     json body = {{"resource_code", code},
                  {"items", {"uscc", "legal_person"}},
@@ -81,10 +47,6 @@ class SharingTest : public ::testing::Test {
     return body;
   }
 
-  TempDir dir_;
-  TestDatabase db_;
-  std::unique_ptr<TestHub> hub_;
-  std::unique_ptr<client::HttpsClient> client_;
   std::string market_, market_ops_, tax_, tax_system_, stats_;
   std::string conditional_, unconditional_, none_;
 };
