@@ -100,7 +100,7 @@ struct ApplyCounts {
 };
 ApplyCounts apply_resources(Api& api, const nlohmann::json& docs, bool dry_run, std::ostream& out,
                             std::ostream& err);
-void demo_ledger_history(const Options& o, std::ostream& out, std::ostream& err);
+void demo_ledger_history(const Options& o, Api& admin, std::ostream& out, std::ostream& err);
 
 // The command groups, one file each.
 int cmd_status(const Options& o, std::ostream& out, std::ostream& err);        // status.cpp

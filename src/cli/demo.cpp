@@ -173,7 +173,7 @@ void demo_records(const Options& o, Api& admin, const nlohmann::json& tokens, st
                  {{"decision", "approve"}, {"opinion", "同意，仅限汇总统计"}});
     // The month of history comes before the demo's own requests below: the ledger's time never
     // goes backwards.
-    demo_ledger_history(o, out, err);
+    demo_ledger_history(o, admin, out, err);
 
     // A masked read: tax reads a registration under its approved grant.
     const auto first = nlohmann::json::parse(enterprises.substr(0, enterprises.find('\n')));

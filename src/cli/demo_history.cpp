@@ -3,8 +3,10 @@
 // The offline part of the demo: written with the ledger's own appender (ledger::append_history),
 // since the public API has no way to write the past.
 #include <algorithm>
+#include <map>
 #include <ostream>
 #include <random>
+#include <tuple>
 
 #include "command.hpp"
 #include "hub/cli/demo_data.hpp"
@@ -120,7 +122,10 @@ std::vector<ledger::TimedDraft> demo_history(const std::vector<HistoryGrant>& gr
 // The month of ledger history behind the console's charts, written straight to the database
 // (the API has, by design, no way to write the past): HUB_DATABASE_URL when set, else the
 // embedded database of --data-dir. Only into an empty ledger, before the demo's own requests.
-void demo_ledger_history(const Options& o, std::ostream& out, std::ostream& err) {
+// Which grants are live, their consumers' systems and their resources' sizes are the hub's to
+// say, so they come from the public API like everything else the demo reads; only the writing
+// and the database's clock are offline.
+void demo_ledger_history(const Options& o, Api& admin, std::ostream& out, std::ostream& err) {
   try {
     std::string conninfo = env_or("HUB_DATABASE_URL", "");
     if (conninfo.empty()) {
@@ -132,34 +137,48 @@ void demo_ledger_history(const Options& o, std::ostream& out, std::ostream& err)
       }
       conninfo = db.app_conninfo();
     }
-    auto conn = pg::connect_blocking(conninfo, 10);
-    auto rows = pg::exec_blocking(
-        conn.get(),
-        "SELECT g.id, g.consumer_code, g.provider_code, g.resource_code,"
-        " array_to_string(g.operations, ','), array_to_string(g.items, ','), g.purpose,"
-        " (SELECT p.id FROM principals p WHERE p.agency_code = g.consumer_code"
-        "  AND p.kind = 'system' ORDER BY p.name LIMIT 1), r.record_count,"
-        " extract(epoch FROM now())::bigint"
-        " FROM grants g JOIN resources r ON r.code = g.resource_code"
-        " WHERE g.revoked_at IS NULL AND g.valid_until > now() ORDER BY g.created_at, g.id",
-        pg::Params());
-    std::vector<cli::HistoryGrant> grants;
-    std::int64_t now = 0;
-    for (int i = 0; i < rows.rows(); ++i) {
-      if (rows.is_null(i, 7)) continue;
-      cli::HistoryGrant g;
-      g.grant_id = rows.get(i, 0);
-      g.consumer_code = rows.get(i, 1);
-      g.provider_code = rows.get(i, 2);
-      g.resource_code = rows.get(i, 3);
-      g.operations = split_csv(std::string(rows.get(i, 4)));
-      g.items = split_csv(std::string(rows.get(i, 5)));
-      g.purpose = rows.get(i, 6);
-      g.principal_id = rows.get(i, 7);
-      g.resource_records = std::max<std::int64_t>(rows.get_int(i, 8), 1);
-      now = rows.get_int(i, 9);
-      if (!g.operations.empty()) grants.push_back(std::move(g));
+    // Each agency's system (the first by name) makes its requests.
+    std::map<std::string, std::pair<std::string, std::string>> systems;  // agency → (name, id)
+    for (const auto& p : admin.all("/api/v1/principals")) {
+      if (p["kind"] != "system" || p["agency_code"].is_null()) continue;
+      auto [it, added] =
+          systems.try_emplace(p["agency_code"].get<std::string>(), p["name"], p["id"]);
+      if (!added && p["name"].get<std::string>() < it->second.first)
+        it->second = {p["name"], p["id"]};
     }
+    std::map<std::string, std::int64_t> records;  // resource code → record_count
+    std::vector<cli::HistoryGrant> grants;
+    for (const auto& g : admin.all("/api/v1/grants")) {
+      const std::string consumer = g["consumer_code"];
+      if (g["status"] != "active" || !systems.contains(consumer)) continue;
+      cli::HistoryGrant h;
+      h.grant_id = g["id"];
+      h.consumer_code = consumer;
+      h.provider_code = g["provider_code"];
+      h.resource_code = g["resource_code"];
+      h.operations = g["operations"].get<std::vector<std::string>>();
+      h.items = g["items"].get<std::vector<std::string>>();
+      h.purpose = g["purpose"];
+      h.principal_id = systems[consumer].second;
+      if (h.operations.empty()) continue;
+      if (!records.contains(h.resource_code)) {
+        records[h.resource_code] =
+            admin
+                .call(verb::get, "/api/v1/resources/" + url_encode(h.resource_code))["record_count"]
+                .get<std::int64_t>();
+      }
+      h.resource_records = std::max<std::int64_t>(records[h.resource_code], 1);
+      grants.push_back(std::move(h));
+    }
+    // An order that does not depend on when each grant was made, so a run is repeatable.
+    std::sort(grants.begin(), grants.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.consumer_code, a.resource_code, a.grant_id) <
+             std::tie(b.consumer_code, b.resource_code, b.grant_id);
+    });
+    auto conn = pg::connect_blocking(conninfo, 10);
+    const std::int64_t now =
+        pg::exec_blocking(conn.get(), "SELECT extract(epoch FROM now())::bigint", pg::Params())
+            .get_int(0, 0);
     auto history = cli::demo_history(grants, now, 30);
     const std::size_t n = history.size();
     if (ledger::append_history(conn.get(), std::move(history))) {
