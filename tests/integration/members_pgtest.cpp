@@ -453,19 +453,15 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
       "1144010056B1PKU28P", "11440100FAJ0T55W64", "11440100TN5YUXTM3J", "11440100F4X2008D3U"};
   int principal_seq = 0;
   // Catalog objects: a published resource of agency A, and fresh ones where a call uses one up.
-  auto new_resource = [&](bool publish) {
-    auto r = ok(verb::post, "/api/v1/resources", kAdmin, sample_resource(kAgencyA));
-    const std::string code = r["code"];
-    if (publish) ok(verb::post, "/api/v1/resources/" + code + "/publish", kAdmin);
-    return code;
+  auto new_resource = [&](bool publish) -> std::string {
+    if (publish) return HubTest::resource(sample_resource(kAgencyA));
+    return ok(verb::post, "/api/v1/resources", kAdmin, sample_resource(kAgencyA))["code"];
   };
   const std::string resource = new_resource(true);
   // Sharing objects: agency B applies for agency A's resources.
   auto open_doc = sample_resource(kAgencyA, "公开名录");
   open_doc["share_type"] = "unconditional";
-  auto open_created = ok(verb::post, "/api/v1/resources", kAdmin, open_doc);
-  const std::string open_resource = open_created["code"];
-  ok(verb::post, "/api/v1/resources/" + open_resource + "/publish", kAdmin);
+  const std::string open_resource = HubTest::resource(open_doc);
   const std::string cdo_b_token = actors["cdo_b"].token;
   auto apply_body = [](const std::string& code) {
     return json{{"resource_code", code},
@@ -474,10 +470,7 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
                 {"purpose", "核验"},
                 {"valid_until", "2027-06-30"}};
   };
-  auto pending_application = [&] {
-    auto a = ok(verb::post, "/api/v1/applications", cdo_b_token, apply_body(new_resource(true)));
-    return a["id"].get<std::string>();
-  };
+  auto pending_application = [&] { return submit(cdo_b_token, apply_body(new_resource(true))); };
   auto new_grant = [&] {
     auto a = ok(verb::post, "/api/v1/applications", cdo_b_token, apply_body(open_resource));
     return a["grant_id"].get<std::string>();
@@ -506,8 +499,7 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
   };
   auto full_doc = sample_resource(kAgencyA, "企业名录（全量）");
   full_doc["share_type"] = "unconditional";
-  const std::string full_resource = ok(verb::post, "/api/v1/resources", kAdmin, full_doc)["code"];
-  ok(verb::post, "/api/v1/resources/" + full_resource + "/publish", kAdmin);
+  const std::string full_resource = HubTest::resource(full_doc);
   ok(verb::post, "/api/v1/applications", cdo_b_token,
      {{"resource_code", full_resource},
       {"items", {"uscc", "legal_person", "reg_capital"}},
@@ -518,9 +510,7 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
      actors["system_a"].token, json{{"legal_person", "张三"}, {"reg_capital", 10}});
   auto retired_doc = sample_resource(kAgencyA, "已废止名录");
   retired_doc["share_type"] = "unconditional";
-  const std::string retired_resource =
-      ok(verb::post, "/api/v1/resources", kAdmin, retired_doc)["code"];
-  ok(verb::post, "/api/v1/resources/" + retired_resource + "/publish", kAdmin);
+  const std::string retired_resource = HubTest::resource(retired_doc);
   ok(verb::post, "/api/v1/applications", cdo_b_token, apply_body(retired_resource));
   ok(verb::post, "/api/v1/resources/" + retired_resource + "/retire", kAdmin);
 
