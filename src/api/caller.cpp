@@ -5,15 +5,20 @@
 
 namespace hub::api {
 
-Caller caller_of(const http::Request& request) {
-  if (!request.principal) throw ApiError(ErrorCode::unauthenticated, "authentication is required");
+Caller anonymous_caller_of(const http::Request& request) {
   Caller c;
-  c.principal = *request.principal;
   c.request_id = request.request_id;
   c.remote_address = request.remote_address;
   c.remote_is_loopback = request.remote_is_loopback;
   c.purpose = http::purpose_of(request);
   c.worker = request.worker;
+  return c;
+}
+
+Caller caller_of(const http::Request& request) {
+  if (!request.principal) throw ApiError(ErrorCode::unauthenticated, "authentication is required");
+  Caller c = anonymous_caller_of(request);
+  c.principal = *request.principal;
   return c;
 }
 

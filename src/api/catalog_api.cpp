@@ -4,7 +4,9 @@
 #include <limits>
 #include <optional>
 
+#include "hub/api/caller.hpp"
 #include "hub/api/json_body.hpp"
+#include "hub/api/pagination.hpp"
 #include "hub/catalog/resource.hpp"
 
 namespace hub::api {
@@ -46,25 +48,50 @@ std::optional<int> positive_number(std::string_view text) {
 }
 }  // namespace
 
-void register_catalog_routes(http::Router& router, catalog::CatalogService& service) {
+void register_catalog_routes(http::Router& router, catalog::CatalogService& service,
+                             const CursorCodec& cursors) {
   router.add(Verb::post, "/api/v1/resources", Access::roles(kWriters),
              [&service](Request& req) -> awaitable<Response> {
                const json document = checked_document(parse_json(req));
                const std::string kind = "dataset";
-               auto out = co_await service.create(req, document, kind);
+               const Caller caller = caller_of(req);
+               auto out = co_await service.create(caller, document, kind);
                co_return Response::json(Status::created, json_text(out));
              });
 
   router.add(Verb::get, "/api/v1/resources", Access::principal(),
-             [&service](Request& req) -> awaitable<Response> {
-               auto out = co_await service.search(req);
-               co_return Response::json(Status::ok, std::move(out));
+             [&service, &cursors](Request& req) -> awaitable<Response> {
+               const Caller caller = caller_of(req);
+               const auto page = page_request(req, cursors, "resources");
+               catalog::SearchFilter filter;
+               if (page.after) filter.after = page.after_id();
+               if (auto q = req.query_filter("q")) filter.q = catalog::lower_ascii(*q);
+               filter.provider = req.query_filter("provider");
+               filter.share_type =
+                   req.query_choice("share_type", {"unconditional", "conditional", "none"});
+               filter.status = req.query_choice("status", {"draft", "published", "retired"});
+               filter.category = req.query_choice("category", {"basic", "theme", "department"});
+               filter.limit = page.limit;
+               auto found = co_await service.search(caller, filter);
+               // The documents are serialised once, when they change: the page is their
+               // concatenation.
+               std::string body = "{\"items\":[";
+               for (std::size_t i = 0; i < found.documents.size(); ++i) {
+                 if (i) body += ',';
+                 body += found.documents[i];
+               }
+               body += "],\"next_cursor\":";
+               body += found.next ? json(cursors.encode("resources", json(*found.next))).dump()
+                                  : std::string("null");
+               body += '}';
+               co_return Response::json(Status::ok, std::move(body));
              });
 
   router.add(Verb::get, "/api/v1/resources/{code}", Access::principal(),
              [&service](Request& req) -> awaitable<Response> {
                const std::string code(req.param("code"));
-               auto out = co_await service.get(req, code);
+               const Caller caller = caller_of(req);
+               auto out = co_await service.get(caller, code);
                co_return Response::json(Status::ok, json_text(out));
              });
 
@@ -72,7 +99,8 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
              [&service](Request& req) -> awaitable<Response> {
                const std::string code(req.param("code"));
                const json document = checked_document(parse_json(req));
-               auto out = co_await service.update(req, code, document);
+               const Caller caller = caller_of(req);
+               auto out = co_await service.update(caller, code, document);
                co_return Response::json(Status::ok, json_text(out));
              });
 
@@ -82,16 +110,19 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
                Access::roles(kWriters),
                [&service, to = std::string(status)](Request& req) -> awaitable<Response> {
                  const std::string code(req.param("code"));
-                 auto out = co_await service.transition(req, code, to);
+                 const Caller caller = caller_of(req);
+                 auto out = co_await service.transition(caller, code, to);
                  co_return Response::json(Status::ok, json_text(out));
                });
   }
 
   router.add(Verb::get, "/api/v1/resources/{code}/versions", Access::principal(),
-             [&service](Request& req) -> awaitable<Response> {
+             [&service, &cursors](Request& req) -> awaitable<Response> {
                const std::string code(req.param("code"));
-               auto out = co_await service.versions(req, code);
-               co_return Response::json(Status::ok, std::move(out));
+               const Caller caller = caller_of(req);
+               const auto page = page_request(req, cursors, "resource_versions");
+               auto out = co_await service.versions(caller, code, page);
+               co_return Response::json(Status::ok, list_body(out, cursors, "resource_versions"));
              });
 
   router.add(Verb::get, "/api/v1/resources/{code}/versions/{version}", Access::principal(),
@@ -100,7 +131,8 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
                auto n = positive_number(req.param("version"));
                if (!n) throw ApiError(ErrorCode::not_found, "no such version");
                const int version = *n;
-               auto out = co_await service.version(req, code, version, false);
+               const Caller caller = caller_of(req);
+               auto out = co_await service.version(caller, code, version);
                co_return Response::json(Status::ok, json_text(out));
              });
 
@@ -119,8 +151,11 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
                  }
                  version = *n;
                }
-               auto out = co_await service.version(req, code, version, true);
-               auto r = Response::json(Status::ok, json_text(out));
+               const Caller caller = caller_of(req);
+               auto out = co_await service.schema(caller, code, version);
+               out.schema["$id"] =
+                   "/api/v1/resources/" + code + "/schema?version=" + std::to_string(out.version);
+               auto r = Response::json(Status::ok, json_text(out.schema));
                r.content_type = "application/schema+json";
                co_return r;
              });
@@ -161,7 +196,8 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
                json document = checked_document(doc);
                document["licence"] = {{"type_name", *type_name}, {"type_code", *type_code}};
                const std::string kind = "licence";
-               auto out = co_await service.create(req, document, kind);
+               const Caller caller = caller_of(req);
+               auto out = co_await service.create(caller, document, kind);
                co_return Response::json(Status::created, json_text(out));
              });
 }

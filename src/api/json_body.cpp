@@ -7,14 +7,6 @@ namespace hub::api {
 
 using nlohmann::json;
 
-std::size_t utf8_chars(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s) {
-    if ((c & 0xc0) != 0x80) ++n;
-  }
-  return n;
-}
-
 std::string json_text(const json& value) { return hub::json_text(value); }
 
 json parse_json_text(std::string_view text, bool exact_numbers) {

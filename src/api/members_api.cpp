@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "hub/api/caller.hpp"
 #include "hub/api/json_body.hpp"
+#include "hub/api/pagination.hpp"
 #include "hub/members/credentials.hpp"
 
 namespace hub::api {
@@ -74,7 +76,8 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                auto name = body.string("name", true, 100);
                auto password = body.string("password", true, 200);
                body.finish();
-               auto out = co_await service.sign_in(req, *name, *password);
+               const Caller caller = anonymous_caller_of(req);
+               auto out = co_await service.sign_in(caller, *name, *password);
                co_return Response::json(Status::ok, json_text(out));
              });
 
@@ -114,20 +117,27 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                a.code = *code;
                a.name = *name;
                a.level = *level;
-               auto out = co_await service.create_agency(req, a);
+               const Caller caller = caller_of(req);
+               auto out = co_await service.create_agency(caller, a);
                co_return Response::json(Status::created, json_text(out));
              });
 
   router.add(Verb::get, "/api/v1/agencies", Access::principal(),
-             [&service](Request& req) -> awaitable<Response> {
-               auto out = co_await service.list_agencies(req);
-               co_return Response::json(Status::ok, std::move(out));
+             [&service, &services](Request& req) -> awaitable<Response> {
+               const Caller caller = caller_of(req);
+               const auto page = page_request(req, services.cursors, "agencies");
+               const members::MembersService::AgencyFilter filter{
+                   req.query_choice("level", {"national", "provincial", "city", "district"}),
+                   req.query_filter("parent")};
+               auto out = co_await service.list_agencies(caller, filter, page);
+               co_return Response::json(Status::ok, list_body(out, services.cursors, "agencies"));
              });
 
   router.add(Verb::get, "/api/v1/agencies/{code}", Access::principal(),
              [&service](Request& req) -> awaitable<Response> {
                const std::string code(req.param("code"));
-               auto out = co_await service.get_agency(req, code);
+               const Caller caller = caller_of(req);
+               auto out = co_await service.get_agency(caller, code);
                co_return Response::json(Status::ok, json_text(out));
              });
 
@@ -160,20 +170,25 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                p.name = *name;
                p.kind = *kind;
                p.roles = *roles;
-               auto out = co_await service.create_principal(req, p);
+               const Caller caller = caller_of(req);
+               auto out = co_await service.create_principal(caller, p);
                co_return Response::json(Status::created, json_text(out));
              });
 
   router.add(Verb::get, "/api/v1/principals", Access::roles({Role::hub_admin, Role::agency_cdo}),
-             [&service](Request& req) -> awaitable<Response> {
-               auto out = co_await service.list_principals(req);
-               co_return Response::json(Status::ok, std::move(out));
+             [&service, &services](Request& req) -> awaitable<Response> {
+               const Caller caller = caller_of(req);
+               const auto page = page_request(req, services.cursors, "principals");
+               const auto agency = req.query_param("agency");
+               auto out = co_await service.list_principals(caller, agency, page);
+               co_return Response::json(Status::ok, list_body(out, services.cursors, "principals"));
              });
 
   router.add(Verb::get, "/api/v1/principals/{id}", Access::principal(),
              [&service](Request& req) -> awaitable<Response> {
                const std::string id(req.param("id"));
-               auto out = co_await service.get_principal(req, id);
+               const Caller caller = caller_of(req);
+               auto out = co_await service.get_principal(caller, id);
                co_return Response::json(Status::ok, json_text(out));
              });
 
@@ -189,7 +204,8 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                check_password(body, change.password);
                body.finish();
                const std::string id(req.param("id"));
-               auto out = co_await service.change_principal(req, id, change);
+               const Caller caller = caller_of(req);
+               auto out = co_await service.change_principal(caller, id, change);
                co_return Response::json(Status::ok, json_text(out));
              });
 
@@ -205,21 +221,25 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                }
                const std::string id(req.param("id"));
                const auto days = static_cast<unsigned>(ttl.value_or(auth.token_ttl_days_default));
-               auto out = co_await service.issue_token(req, id, days);
+               const Caller caller = caller_of(req);
+               auto out = co_await service.issue_token(caller, id, days);
                co_return Response::json(Status::created, json_text(out));
              });
 
   router.add(Verb::get, "/api/v1/principals/{id}/tokens", Access::principal(),
-             [&service](Request& req) -> awaitable<Response> {
+             [&service, &services](Request& req) -> awaitable<Response> {
                const std::string id(req.param("id"));
-               auto out = co_await service.list_tokens(req, id);
-               co_return Response::json(Status::ok, std::move(out));
+               const Caller caller = caller_of(req);
+               const auto page = page_request(req, services.cursors, "tokens");
+               auto out = co_await service.list_tokens(caller, id, page);
+               co_return Response::json(Status::ok, list_body(out, services.cursors, "tokens"));
              });
 
   router.add(Verb::delete_, "/api/v1/tokens/{id}", Access::principal(),
              [&service](Request& req) -> awaitable<Response> {
                const std::string id(req.param("id"));
-               co_await service.revoke_token(req, id);
+               const Caller caller = caller_of(req);
+               co_await service.revoke_token(caller, id);
                Response r;
                r.status = Status::no_content;
                r.content_type = "application/json";
@@ -227,9 +247,13 @@ void register_members_routes(http::Router& router, members::MembersService& serv
              });
 
   router.add(Verb::get, "/api/v1/admin-log", Access::roles({Role::hub_admin, Role::agency_cdo}),
-             [&service](Request& req) -> awaitable<Response> {
-               auto out = co_await service.admin_log(req);
-               co_return Response::json(Status::ok, std::move(out));
+             [&service, &services](Request& req) -> awaitable<Response> {
+               const Caller caller = caller_of(req);
+               const auto page = page_request(req, services.cursors, "admin_log");
+               const auto agency = req.query_param("agency");
+               const auto object_type = req.query_param("object_type");
+               auto out = co_await service.admin_log(caller, agency, object_type, page);
+               co_return Response::json(Status::ok, list_body(out, services.cursors, "admin_log"));
              });
 }
 

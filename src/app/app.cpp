@@ -6,6 +6,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <csignal>
 
+#include "hub/api/authenticator.hpp"
 #include "hub/api/catalog_api.hpp"
 #include "hub/api/exchange_api.hpp"
 #include "hub/api/ledger_api.hpp"
@@ -14,7 +15,6 @@
 #include "hub/api/sharing_api.hpp"
 #include "hub/core/error.hpp"
 #include "hub/core/log.hpp"
-#include "hub/members/authenticator.hpp"
 #include "hub/net/tls.hpp"
 #include "hub/store/migrations.hpp"
 
@@ -100,7 +100,7 @@ void App::start() {
   catalog_ = std::make_unique<catalog::CatalogService>(*services_, *catalog_index_);
   grants_ = std::make_unique<sharing::GrantDirectory>();
   sharing_ = std::make_unique<sharing::SharingService>(*services_, *grants_, std::move(calendar));
-  gate_ = std::make_unique<members::Authenticator>(services_->directory, services_->rate_limiter);
+  gate_ = std::make_unique<api::Authenticator>(services_->directory, services_->rate_limiter);
   ledger::AppenderOptions appender_options;
   appender_options.conninfo = app_conninfo_;
   appender_options.max_batch = config_.ledger.max_batch;
@@ -199,12 +199,12 @@ void App::register_routes() {
         return services_->directory.loaded() && grants_->loaded() && catalog_index_->loaded();
       });
   api::register_members_routes(router_, *members_, *services_);
-  api::register_catalog_routes(router_, *catalog_);
-  api::register_sharing_routes(router_, *sharing_);
+  api::register_catalog_routes(router_, *catalog_, services_->cursors);
+  api::register_sharing_routes(router_, *sharing_, services_->cursors);
   api::register_exchange_routes(router_, *exchange_, services_->cursors,
                                 config_.limits.import_body_limit);
-  api::register_ledger_routes(router_, *ledger_);
-  api::register_report_routes(router_, *reports_, *alerts_);
+  api::register_ledger_routes(router_, *ledger_, services_->cursors);
+  api::register_report_routes(router_, *reports_, *alerts_, services_->cursors);
   api::register_console_routes(router_, console_);
 }
 

@@ -5,7 +5,6 @@
 #include <regex>
 #include <set>
 
-#include "hub/api/json_body.hpp"
 #include "hub/core/dates.hpp"
 #include "hub/core/text.hpp"
 #include "hub/members/credentials.hpp"
@@ -69,7 +68,7 @@ class Reader {
       error(field, "must not be empty");
       return std::nullopt;
     }
-    if (api::utf8_chars(s) > max) {
+    if (utf8_chars(s) > max) {
       error(field, "must be at most " + std::to_string(max) + " characters");
       return std::nullopt;
     }

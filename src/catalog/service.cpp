@@ -2,7 +2,6 @@
 
 #include <boost/asio/use_awaitable.hpp>
 
-#include "hub/api/pagination.hpp"
 #include "hub/catalog/index.hpp"
 #include "hub/catalog/resource.hpp"
 #include "hub/core/error.hpp"
@@ -107,9 +106,9 @@ bool may_write(const Principal& p, const std::string& provider) {
 
 }  // namespace
 
-asio::awaitable<json> CatalogService::create(http::Request& req, const json& document,
+asio::awaitable<json> CatalogService::create(const Caller& caller, const json& document,
                                              const std::string& kind) {
-  const Principal& me = *req.principal;
+  const Principal& me = caller.principal;
   const std::string provider = document["provider_code"];
   if (!may_write(me, provider)) {
     throw ApiError(ErrorCode::forbidden,
@@ -127,7 +126,7 @@ asio::awaitable<json> CatalogService::create(http::Request& req, const json& doc
                                 .add(me.id);
   pg::Result r;
   try {
-    r = co_await req.worker->db().exec(kCreate, params);
+    r = co_await caller.db().exec(kCreate, params);
   } catch (const pg::PgError& e) {
     if (e.sqlstate() == "23503") {
       throw ApiError(ErrorCode::validation_failed, "the provider agency does not exist",
@@ -140,10 +139,11 @@ asio::awaitable<json> CatalogService::create(http::Request& req, const json& doc
   co_return out;
 }
 
-asio::awaitable<pg::Result> CatalogService::writable(http::Request& req, const std::string& code) {
-  const Principal& me = *req.principal;
+asio::awaitable<pg::Result> CatalogService::writable(const Caller& caller,
+                                                     const std::string& code) {
+  const Principal& me = caller.principal;
   const pg::Params key = pg::Params().add(code);
-  auto current = co_await req.worker->db().exec(kCurrent, key);
+  auto current = co_await caller.db().exec(kCurrent, key);
   if (current.rows() == 0) throw ApiError(ErrorCode::not_found, "resource not found");
   const std::string provider(current.get(0, 0));
   if (current.get(0, 1) == "draft" && !me.hub_level() && !me.of_agency(provider)) {
@@ -155,10 +155,10 @@ asio::awaitable<pg::Result> CatalogService::writable(http::Request& req, const s
   co_return current;
 }
 
-asio::awaitable<json> CatalogService::update(http::Request& req, const std::string& code,
+asio::awaitable<json> CatalogService::update(const Caller& caller, const std::string& code,
                                              const json& document) {
-  const Principal& me = *req.principal;
-  auto current = co_await writable(req, code);
+  const Principal& me = caller.principal;
+  auto current = co_await writable(caller, code);
   const std::string provider(current.get(0, 0));
   const std::string status(current.get(0, 1));
   if (document["provider_code"] != provider) {
@@ -185,7 +185,7 @@ asio::awaitable<json> CatalogService::update(http::Request& req, const std::stri
           .add(record_schema(next).dump())
           .add(breaking.is_null() ? std::optional<std::string>() : std::optional(breaking.dump()))
           .add(me.id);
-  auto r = co_await req.worker->db().exec(kUpdate, params);
+  auto r = co_await caller.db().exec(kUpdate, params);
   if (r.rows() == 0) {
     throw ApiError(ErrorCode::conflict, "the resource changed meanwhile; read it and retry");
   }
@@ -195,16 +195,16 @@ asio::awaitable<json> CatalogService::update(http::Request& req, const std::stri
   co_return out;
 }
 
-asio::awaitable<json> CatalogService::transition(http::Request& req, const std::string& code,
+asio::awaitable<json> CatalogService::transition(const Caller& caller, const std::string& code,
                                                  const std::string& to) {
-  const Principal& me = *req.principal;
-  auto current = co_await writable(req, code);
+  const Principal& me = caller.principal;
+  auto current = co_await writable(caller, code);
   const std::string provider(current.get(0, 0));
   const std::string status(current.get(0, 1));
   // draft → published → retired; a draft may be retired (withdrawn) too.
   const std::string from = to == "published" ? "draft" : "draft,published";
   const pg::Params params = pg::Params().add(code).add(to).add(from).add(me.id);
-  auto r = co_await req.worker->db().exec(kTransition, params);
+  auto r = co_await caller.db().exec(kTransition, params);
   if (r.rows() == 0) {
     throw ApiError(ErrorCode::conflict, "a " + status + " resource cannot become " + to);
   }
@@ -213,85 +213,72 @@ asio::awaitable<json> CatalogService::transition(http::Request& req, const std::
   co_return out;
 }
 
-asio::awaitable<json> CatalogService::get(http::Request& req, const std::string& code) {
+asio::awaitable<json> CatalogService::get(const Caller& caller, const std::string& code) {
   const pg::Params key = pg::Params().add(code);
-  auto r = co_await req.worker->db().exec(kGet, key);
+  auto r = co_await caller.db().exec(kGet, key);
   if (r.rows() == 0) throw ApiError(ErrorCode::not_found, "resource not found");
-  const Principal& me = *req.principal;
+  const Principal& me = caller.principal;
   if (r.get(0, 1) == "draft" && !me.hub_level() && !me.of_agency(r.get(0, 10))) {
     throw ApiError(ErrorCode::not_found, "resource not found");
   }
   co_return resource_json(r, 0);
 }
 
-asio::awaitable<std::string> CatalogService::search(http::Request& req) {
+asio::awaitable<ResourcePage> CatalogService::search(const Caller& caller,
+                                                     const SearchFilter& filter) {
   if (!index_.loaded()) throw DbUnavailable("the catalog is not loaded yet");
-  auto page = api::page_request(req, services_.cursors, "resources");
-  SearchFilter filter;
-  if (page.after) filter.after = page.after->get<std::string>();
-  if (auto q = req.query_filter("q")) filter.q = lower_ascii(*q);
-  filter.provider = req.query_filter("provider");
-  filter.share_type = req.query_choice("share_type", {"unconditional", "conditional", "none"});
-  filter.status = req.query_choice("status", {"draft", "published", "retired"});
-  filter.category = req.query_choice("category", {"basic", "theme", "department"});
-  filter.limit = page.limit;
+  ResourcePage page;
   std::string last;
-  const auto found = index_.search(*req.principal, filter, last);
-  // The documents are serialised once, when they change: the page is their concatenation.
-  std::string body = "{\"items\":[";
-  for (std::size_t i = 0; i < found.size(); ++i) {
-    if (i) body += ',';
-    body += found[i];
-  }
-  body += "],\"next_cursor\":";
-  if (found.size() == page.limit) {
-    body += json(services_.cursors.encode("resources", json(last))).dump();
-  } else {
-    body += "null";
-  }
-  body += '}';
-  co_return body;
+  page.documents = index_.search(caller.principal, filter, last);
+  if (page.documents.size() == filter.limit) page.next = last;
+  co_return page;
 }
 
-asio::awaitable<std::string> CatalogService::versions(http::Request& req, const std::string& code) {
-  json current = co_await get(req, code);  // 404 rules as for the resource
-  auto page = api::page_request(req, services_.cursors, "resource_versions");
+asio::awaitable<Page> CatalogService::versions(const Caller& caller, const std::string& code,
+                                               const PageRequest& page) {
+  json current = co_await get(caller, code);  // 404 rules as for the resource
   const std::int64_t below =
-      page.after ? page.after->get<std::int64_t>() : current["version"].get<std::int64_t>() + 1;
+      page.after ? page.after_number().value() : current["version"].get<std::int64_t>() + 1;
   const pg::Params params =
       pg::Params().add(code).add(below).add(static_cast<std::int64_t>(page.limit));
-  auto r = co_await req.worker->db().exec(kVersions, params);
-  json items = json::array();
+  auto r = co_await caller.db().exec(kVersions, params);
+  Page out;
   for (int i = 0; i < r.rows(); ++i) {
-    items.push_back(
+    out.items.push_back(
         {{"version", r.get_int(i, 0)},
          {"created_at", r.get(i, 1)},
          {"created_by", r.is_null(i, 2) ? json(nullptr) : json(r.get(i, 2))},
          {"breaking_changes", r.is_null(i, 3) ? json(nullptr) : json::parse(r.get(i, 3))},
          {"name", r.get(i, 4)}});
   }
-  std::optional<json> next;
-  if (static_cast<std::size_t>(r.rows()) == page.limit) next = json(items.back()["version"]);
-  co_return api::list_body(items, next, services_.cursors, "resource_versions");
+  if (!out.items.empty()) out.continue_after(out.items.back()["version"], page.limit);
+  co_return out;
 }
 
-asio::awaitable<json> CatalogService::version(http::Request& req, const std::string& code,
-                                              int version, bool schema) {
-  json current = co_await get(req, code);
+asio::awaitable<pg::Result> CatalogService::version_row(const Caller& caller,
+                                                        const std::string& code, int& version) {
+  json current = co_await get(caller, code);  // 404 rules as for the resource
   if (version == 0) version = static_cast<int>(current["version"].get<std::int64_t>());
   const pg::Params params = pg::Params().add(code).add(version);
-  auto r = co_await req.worker->db().exec(kVersion, params);
+  auto r = co_await caller.db().exec(kVersion, params);
   if (r.rows() == 0) throw ApiError(ErrorCode::not_found, "no such version");
-  if (schema) {
-    json s = json::parse(r.get(0, 1));
-    s["$id"] = "/api/v1/resources/" + code + "/schema?version=" + std::to_string(version);
-    co_return s;
-  }
+  co_return r;
+}
+
+asio::awaitable<json> CatalogService::version(const Caller& caller, const std::string& code,
+                                              int version) {
+  auto r = co_await version_row(caller, code, version);
   json doc = json::parse(r.get(0, 0));
   doc["code"] = code;
   doc["version"] = version;
   doc["created_at"] = r.get(0, 2);
   co_return doc;
+}
+
+asio::awaitable<RecordSchema> CatalogService::schema(const Caller& caller, const std::string& code,
+                                                     int version) {
+  auto r = co_await version_row(caller, code, version);
+  co_return RecordSchema{version, json::parse(r.get(0, 1))};
 }
 
 }  // namespace hub::catalog

@@ -8,6 +8,14 @@
 
 namespace hub {
 
+std::size_t utf8_chars(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) {
+    if ((c & 0xc0) != 0x80) ++n;
+  }
+  return n;
+}
+
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   const auto at = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
   const unsigned char c = at(0);

@@ -3,14 +3,10 @@
 #include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
-#include <charconv>
-
-#include "hub/api/pagination.hpp"
 #include "hub/core/dates.hpp"
 #include "hub/core/error.hpp"
 #include "hub/core/text.hpp"
 #include "hub/core/worker.hpp"
-#include "hub/http/problem.hpp"
 #include "hub/ledger/tiles.hpp"
 #include "hub/store/pg.hpp"
 
@@ -47,21 +43,10 @@ constexpr pg::Query kTiles{"ledger_tiles",
                            "JOIN unnest($1::smallint[], $2::bigint[]) AS w(level, idx) "
                            "ON t.level = w.level AND t.idx = w.idx"};
 
-std::optional<std::uint64_t> uint_param(const http::Request& req, const char* name) {
-  auto v = req.query_filter(name);
-  if (!v) return std::nullopt;
-  std::uint64_t n = 0;
-  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc{} || end != v->data() + v->size() || n > (std::uint64_t{1} << 62)) {
-    bad_query_param(name, "must be a non-negative integer");
-  }
-  return n;
-}
-
 // A date (YYYY-MM-DD: the start of that UTC day, or with `end_of_day` the start of the next) or
 // an RFC 3339 time, checked here so that the database never sees a value it would refuse.
-std::optional<std::string> time_param(const http::Request& req, const char* name, bool end_of_day) {
-  auto v = req.query_filter(name);
+std::optional<std::string> time_param(const std::optional<std::string>& v, const char* name,
+                                      bool end_of_day) {
   if (!v) return std::nullopt;
   const bool date_only = is_date(*v);
   if (!date_only && !is_date_time(*v, true)) {
@@ -88,12 +73,12 @@ json hashes_json(const std::vector<Hash>& hashes) {
 }
 
 // Reads the tiles a proof needs: a dry run names them, one query fetches them all.
-asio::awaitable<void> load_tiles(http::Request& req, TileSet& tiles,
+asio::awaitable<void> load_tiles(const Caller& caller, TileSet& tiles,
                                  const std::function<void()>& dry_run) {
   dry_run();
   if (tiles.missing().empty()) co_return;
   const pg::Params params = tile_params(tiles.missing());
-  auto r = co_await req.worker->db().exec(kTiles, params);
+  auto r = co_await caller.db().exec(kTiles, params);
   for (int i = 0; i < r.rows(); ++i) {
     tiles.add(static_cast<unsigned>(r.get_int(i, 0)), static_cast<std::uint64_t>(r.get_int(i, 1)),
               pg::bytea_from_text(r.get(i, 2)));
@@ -114,32 +99,32 @@ LedgerService::LedgerService(Services& services, const catalog::CatalogIndex& ca
 
 // A resource's entries are found through its provider's index (resource_code has none of its
 // own: every index costs every append); the provider comes from the in-memory catalog.
-std::optional<std::string> LedgerService::provider_of(const http::Request& req) const {
-  auto code = req.query_filter("resource_code");
+std::optional<std::string> LedgerService::provider_of(
+    const std::optional<std::string>& code) const {
   if (!code) return std::nullopt;
   auto entry = catalog_.find(*code);
   if (!entry) return std::nullopt;
   return entry->provider_code;
 }
 
-asio::awaitable<std::string> LedgerService::entries(http::Request& req) {
-  const Principal& me = *req.principal;
-  auto page = api::page_request(req, services_.cursors, "ledger");
+asio::awaitable<Page> LedgerService::entries(const Caller& caller, const EntryFilter& filter,
+                                             const PageRequest& page) {
+  const Principal& me = caller.principal;
   std::optional<std::string> scope;
   if (!me.hub_level()) scope = me.agency_code.empty() ? "-" : me.agency_code;
   const std::optional<std::int64_t> after = page.after_number();
   const pg::Params params = pg::Params()
                                 .add(after)
                                 .add(scope)
-                                .add(req.query_filter("agency"))
-                                .add(req.query_filter("request_id"))
-                                .add(req.query_filter("resource_code"))
-                                .add(time_param(req, "from", false))
-                                .add(time_param(req, "to", true))
+                                .add(filter.agency)
+                                .add(filter.request_id)
+                                .add(filter.resource_code)
+                                .add(time_param(filter.from, "from", false))
+                                .add(time_param(filter.to, "to", true))
                                 .add(static_cast<std::int64_t>(page.limit))
-                                .add(provider_of(req));
-  auto r = co_await req.worker->db().exec(kEntries, params);
-  json items = json::array();
+                                .add(provider_of(filter.resource_code));
+  auto r = co_await caller.db().exec(kEntries, params);
+  Page out;
   for (int i = 0; i < r.rows(); ++i) {
     // The entry is its leaf's fields, with the columns the hub filters and counts on laid over
     // them: a column changed behind the ledger's back then differs from the leaf, which is what
@@ -158,15 +143,14 @@ asio::awaitable<std::string> LedgerService::entries(http::Request& req) {
     entry["record_count"] = r.get_int(i, 8);
     entry["leaf"] = base64_encode(leaf);
     entry["leaf_hash"] = hub::to_hex(pg::bytea_from_text(r.get(i, 10)));
-    items.push_back(std::move(entry));
+    out.items.push_back(std::move(entry));
   }
-  std::optional<json> next;
-  if (static_cast<std::size_t>(r.rows()) == page.limit) next = items.back()["index"];
-  co_return api::list_body(items, next, services_.cursors, "ledger");
+  if (!out.items.empty()) out.continue_after(out.items.back()["index"], page.limit);
+  co_return out;
 }
 
-asio::awaitable<std::string> LedgerService::checkpoint(http::Request& req) {
-  auto r = co_await req.worker->db().exec(kLatest);
+asio::awaitable<std::string> LedgerService::checkpoint(const Caller& caller) {
+  auto r = co_await caller.db().exec(kLatest);
   if (r.rows() == 0) {
     throw ApiError(ErrorCode::unavailable,
                    "the ledger has no signed checkpoint yet; retry shortly");
@@ -176,8 +160,8 @@ asio::awaitable<std::string> LedgerService::checkpoint(http::Request& req) {
 
 json LedgerService::public_key() const { return public_key_; }
 
-asio::awaitable<std::uint64_t> LedgerService::sealed_size(http::Request& req) {
-  auto r = co_await req.worker->db().exec(kLatest);
+asio::awaitable<std::uint64_t> LedgerService::sealed_size(const Caller& caller) {
+  auto r = co_await caller.db().exec(kLatest);
   if (r.rows() == 0) {
     throw ApiError(ErrorCode::unavailable,
                    "the ledger has no signed checkpoint yet; retry shortly");
@@ -185,11 +169,10 @@ asio::awaitable<std::uint64_t> LedgerService::sealed_size(http::Request& req) {
   co_return static_cast<std::uint64_t>(r.get_int(0, 0));
 }
 
-asio::awaitable<json> LedgerService::inclusion(http::Request& req) {
-  auto index = uint_param(req, "index");
-  if (!index) bad_query_param("index", "is required");
-  auto tree_size = uint_param(req, "tree_size");
-  const std::uint64_t sealed = co_await sealed_size(req);
+asio::awaitable<json> LedgerService::inclusion(const Caller& caller, const std::uint64_t& index_,
+                                               const std::optional<std::uint64_t>& tree_size) {
+  const std::uint64_t* index = &index_;
+  const std::uint64_t sealed = co_await sealed_size(caller);
   const std::uint64_t size = tree_size.value_or(sealed);
   if (size > sealed) {
     bad_query_param("tree_size",
@@ -203,7 +186,7 @@ asio::awaitable<json> LedgerService::inclusion(http::Request& req) {
     leaf = tiles.node(0, *index);
     proof = inclusion_proof(*index, size, tiles.range_hash());
   };
-  co_await load_tiles(req, tiles, run);
+  co_await load_tiles(caller, tiles, run);
   if (!tiles.missing().empty()) {
     spdlog::error("ledger: tiles missing for an inclusion proof at size {}", size);
     throw std::runtime_error("ledger tiles missing");
@@ -215,11 +198,10 @@ asio::awaitable<json> LedgerService::inclusion(http::Request& req) {
                  {"hashes", hashes_json(proof)}};
 }
 
-asio::awaitable<json> LedgerService::consistency(http::Request& req) {
-  auto first = uint_param(req, "first");
-  auto second = uint_param(req, "second");
-  if (!first) bad_query_param("first", "is required");
-  const std::uint64_t sealed = co_await sealed_size(req);
+asio::awaitable<json> LedgerService::consistency(const Caller& caller, const std::uint64_t& first_,
+                                                 const std::optional<std::uint64_t>& second) {
+  const std::uint64_t* first = &first_;
+  const std::uint64_t sealed = co_await sealed_size(caller);
   const std::uint64_t to = second.value_or(sealed);
   if (to > sealed) {
     bad_query_param("second",
@@ -231,7 +213,7 @@ asio::awaitable<json> LedgerService::consistency(http::Request& req) {
   auto run = [&] {
     if (*first > 0 && *first < to) proof = consistency_proof(*first, to, tiles.range_hash());
   };
-  co_await load_tiles(req, tiles, run);
+  co_await load_tiles(caller, tiles, run);
   if (!tiles.missing().empty()) {
     spdlog::error("ledger: tiles missing for a consistency proof {}..{}", *first, to);
     throw std::runtime_error("ledger tiles missing");

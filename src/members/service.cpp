@@ -7,7 +7,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "hub/api/pagination.hpp"
 #include "hub/core/error.hpp"
 #include "hub/core/text.hpp"
 #include "hub/core/worker.hpp"
@@ -151,17 +150,15 @@ PrincipalEntry entry_of(const json& p) {
   return e;
 }
 
-const Principal& caller(const http::Request& req) { return *req.principal; }
-
 [[noreturn]] void not_found(std::string what) {
   throw ApiError(ErrorCode::not_found, std::move(what) + " not found");
 }
 
-pg::Params log_params(const http::Request& req, const char* action, const char* type,
+pg::Params log_params(const Caller& caller, const char* action, const char* type,
                       const std::string& id, const std::optional<std::string>& agency,
                       const json& detail) {
   return pg::Params()
-      .add(req.principal ? std::optional(req.principal->id) : std::nullopt)
+      .add(caller.principal.id.empty() ? std::nullopt : std::optional(caller.principal.id))
       .add(action)
       .add(type)
       .add(id)
@@ -171,15 +168,15 @@ pg::Params log_params(const http::Request& req, const char* action, const char* 
 
 }  // namespace
 
-asio::awaitable<json> MembersService::create_agency(http::Request& req, const NewAgency& a) {
-  auto lease = co_await req.worker->db().acquire();
+asio::awaitable<json> MembersService::create_agency(const Caller& caller, const NewAgency& a) {
+  auto lease = co_await caller.db().acquire();
   std::vector<pg::Result> results;
   try {
     const json detail = {{"name", a.name}, {"level", a.level}};
-    auto steps =
-        pg::batch(pg::step(kInsertAgency,
-                           pg::Params().add(a.code).add(a.name).add(a.level).add(a.parent_code)),
-                  pg::step(kAdminLog, log_params(req, "create", "agency", a.code, a.code, detail)));
+    auto steps = pg::batch(
+        pg::step(kInsertAgency,
+                 pg::Params().add(a.code).add(a.name).add(a.level).add(a.parent_code)),
+        pg::step(kAdminLog, log_params(caller, "create", "agency", a.code, a.code, detail)));
     results = co_await lease->pipeline(steps);
   } catch (const pg::PgError& e) {
     if (e.is_unique_violation()) {
@@ -194,31 +191,28 @@ asio::awaitable<json> MembersService::create_agency(http::Request& req, const Ne
   co_return agency_json(results[0], 0);
 }
 
-asio::awaitable<json> MembersService::get_agency(http::Request& req, const std::string& code) {
+asio::awaitable<json> MembersService::get_agency(const Caller& caller, const std::string& code) {
   const pg::Params params = pg::Params().add(code);
-  auto r = co_await req.worker->db().exec(kAgencyColumns, params);
+  auto r = co_await caller.db().exec(kAgencyColumns, params);
   if (r.rows() == 0) not_found("agency");
   co_return agency_json(r, 0);
 }
 
-asio::awaitable<std::string> MembersService::list_agencies(http::Request& req) {
-  auto page = api::page_request(req, services_.cursors, "agencies");
-  const pg::Params params =
-      pg::Params()
-          .add(page.after ? page.after->get<std::string>() : std::string())
-          .add(req.query_choice("level", {"national", "provincial", "city", "district"}))
-          .add(req.query_filter("parent"))
-          .add(static_cast<std::int64_t>(page.limit));
-  auto r = co_await req.worker->db().exec(kListAgencies, params);
-  json items = json::array();
-  for (int i = 0; i < r.rows(); ++i) items.push_back(agency_json(r, i));
-  std::optional<json> next;
-  if (static_cast<std::size_t>(r.rows()) == page.limit) next = items.back()["code"];
-  co_return api::list_body(items, next, services_.cursors, "agencies");
+asio::awaitable<Page> MembersService::list_agencies(const Caller& caller,
+                                                    const AgencyFilter& filter,
+                                                    const PageRequest& page) {
+  const pg::Params params = pg::Params()
+                                .add(page.after_id())
+                                .add(filter.level)
+                                .add(filter.parent)
+                                .add(static_cast<std::int64_t>(page.limit));
+  auto r = co_await caller.db().exec(kListAgencies, params);
+  co_return Page::of_rows(r.rows(), page.limit, "code", [&](int i) { return agency_json(r, i); });
 }
 
-asio::awaitable<json> MembersService::create_principal(http::Request& req, const NewPrincipal& p) {
-  const Principal& me = caller(req);
+asio::awaitable<json> MembersService::create_principal(const Caller& caller,
+                                                       const NewPrincipal& p) {
+  const Principal& me = caller.principal;
   if (!me.has(Role::hub_admin)) {
     // An agency's CDO registers its own agency's people and systems, with agency roles only.
     if (!me.of_agency(p.agency_code)) {
@@ -241,21 +235,21 @@ asio::awaitable<json> MembersService::create_principal(http::Request& req, const
                        {"roles", role_names(p.roles)},
                        {"password_set", p.password.has_value()},
                        {"cert_sha256", nullable(p.cert_sha256)}};
-  auto lease = co_await req.worker->db().acquire();
+  auto lease = co_await caller.db().acquire();
   std::vector<pg::Result> results;
   try {
-    auto steps =
-        pg::batch(pg::step(kInsertPrincipal, pg::Params()
-                                                 .add(agency)
-                                                 .add(p.name)
-                                                 .add(p.kind)
-                                                 .add(roles_csv(p.roles))
-                                                 .add(hash)
-                                                 .add(p.cert_sha256)
-                                                 .add(me.id)
-                                                 .add(id)),
-                  pg::step(kAdminLog, log_params(req, "create", "principal", id, agency, detail)),
-                  pg::step(kNotify, pg::Params().add("principal:" + id)));
+    auto steps = pg::batch(
+        pg::step(kInsertPrincipal, pg::Params()
+                                       .add(agency)
+                                       .add(p.name)
+                                       .add(p.kind)
+                                       .add(roles_csv(p.roles))
+                                       .add(hash)
+                                       .add(p.cert_sha256)
+                                       .add(me.id)
+                                       .add(id)),
+        pg::step(kAdminLog, log_params(caller, "create", "principal", id, agency, detail)),
+        pg::step(kNotify, pg::Params().add("principal:" + id)));
     results = co_await lease->pipeline(steps);
   } catch (const pg::PgError& e) {
     if (e.is_unique_violation()) {
@@ -274,13 +268,13 @@ asio::awaitable<json> MembersService::create_principal(http::Request& req, const
   co_return out;
 }
 
-asio::awaitable<json> MembersService::visible_principal(http::Request& req, const std::string& id,
+asio::awaitable<json> MembersService::visible_principal(const Caller& caller, const std::string& id,
                                                         bool for_change) {
   const pg::Params params = pg::Params().add(id);
-  auto r = co_await req.worker->db().exec(kPrincipal, params);
+  auto r = co_await caller.db().exec(kPrincipal, params);
   if (r.rows() == 0) not_found("principal");
   json p = principal_json(r, 0);
-  const Principal& me = caller(req);
+  const Principal& me = caller.principal;
   if (me.has(Role::hub_admin)) co_return p;
   const bool same_agency =
       !p["agency_code"].is_null() && me.of_agency(p["agency_code"].get<std::string>());
@@ -297,36 +291,30 @@ asio::awaitable<json> MembersService::visible_principal(http::Request& req, cons
   not_found("principal");
 }
 
-asio::awaitable<json> MembersService::get_principal(http::Request& req, const std::string& id) {
-  co_return co_await visible_principal(req, id, false);
+asio::awaitable<json> MembersService::get_principal(const Caller& caller, const std::string& id) {
+  co_return co_await visible_principal(caller, id, false);
 }
 
-asio::awaitable<std::string> MembersService::list_principals(http::Request& req) {
-  const Principal& me = caller(req);
-  std::optional<std::string> agency = req.query_param("agency");
+asio::awaitable<Page> MembersService::list_principals(const Caller& caller,
+                                                      std::optional<std::string> agency,
+                                                      const PageRequest& page) {
+  const Principal& me = caller.principal;
   if (!me.has(Role::hub_admin)) {
     if (agency && !me.of_agency(*agency)) {
       throw ApiError(ErrorCode::forbidden, "you may list your own agency's principals only");
     }
     agency = me.agency_code;
   }
-  auto page = api::page_request(req, services_.cursors, "principals");
-  const pg::Params params = pg::Params()
-                                .add(page.after ? page.after->get<std::string>() : std::string())
-                                .add(agency)
-                                .add(static_cast<std::int64_t>(page.limit));
-  auto r = co_await req.worker->db().exec(kListPrincipals, params);
-  json items = json::array();
-  for (int i = 0; i < r.rows(); ++i) items.push_back(principal_json(r, i));
-  std::optional<json> next;
-  if (static_cast<std::size_t>(r.rows()) == page.limit) next = items.back()["id"];
-  co_return api::list_body(items, next, services_.cursors, "principals");
+  const pg::Params params =
+      pg::Params().add(page.after_id()).add(agency).add(static_cast<std::int64_t>(page.limit));
+  auto r = co_await caller.db().exec(kListPrincipals, params);
+  co_return Page::of_rows(r.rows(), page.limit, "id", [&](int i) { return principal_json(r, i); });
 }
 
-asio::awaitable<json> MembersService::change_principal(http::Request& req, const std::string& id,
+asio::awaitable<json> MembersService::change_principal(const Caller& caller, const std::string& id,
                                                        const PrincipalChange& change) {
-  json before = co_await visible_principal(req, id, true);
-  const Principal& me = caller(req);
+  json before = co_await visible_principal(caller, id, true);
+  const Principal& me = caller.principal;
   if (!me.has(Role::hub_admin)) {
     if (change.roles && (*change.roles & ~kAgencyRoles) != 0) {
       throw ApiError(ErrorCode::forbidden, "you may grant agency_* roles only");
@@ -361,7 +349,7 @@ asio::awaitable<json> MembersService::change_principal(http::Request& req, const
   if (change.disabled) detail["disabled"] = *change.disabled;
   if (change.password) detail["password_changed"] = true;
   if (change.cert_sha256) detail["cert_sha256"] = *change.cert_sha256;
-  auto lease = co_await req.worker->db().acquire();
+  auto lease = co_await caller.db().acquire();
   std::vector<pg::Result> results;
   try {
     auto steps = pg::batch(
@@ -372,7 +360,7 @@ asio::awaitable<json> MembersService::change_principal(http::Request& req, const
                      .add(hash)
                      .add(change.cert_sha256)
                      .add(change.disabled)),
-        pg::step(kAdminLog, log_params(req, "change", "principal", id, agency, detail)),
+        pg::step(kAdminLog, log_params(caller, "change", "principal", id, agency, detail)),
         pg::step(kNotify, pg::Params().add("principal:" + id)));
     if (end_sessions) steps.push_back(pg::step(kEndSessions, pg::Params().add(id).add(me.id)));
     results = co_await lease->pipeline(steps);
@@ -398,10 +386,10 @@ asio::awaitable<json> MembersService::change_principal(http::Request& req, const
   co_return out;
 }
 
-asio::awaitable<json> MembersService::issue_token(http::Request& req,
+asio::awaitable<json> MembersService::issue_token(const Caller& caller,
                                                   const std::string& principal_id,
                                                   unsigned ttl_days) {
-  json p = co_await visible_principal(req, principal_id, true);
+  json p = co_await visible_principal(caller, principal_id, true);
   if (p["disabled"].get<bool>()) {
     throw ApiError(ErrorCode::conflict, "the principal is disabled");
   }
@@ -409,7 +397,7 @@ asio::awaitable<json> MembersService::issue_token(http::Request& req,
   const std::string id = random_uuid();
   const std::optional<std::string> agency =
       p["agency_code"].is_null() ? std::nullopt : std::optional<std::string>(p["agency_code"]);
-  auto lease = co_await req.worker->db().acquire();
+  auto lease = co_await caller.db().acquire();
   const json detail = {
       {"principal_id", principal_id}, {"prefix", token.prefix}, {"ttl_days", ttl_days}};
   auto steps =
@@ -418,10 +406,10 @@ asio::awaitable<json> MembersService::issue_token(http::Request& req,
                                            .add(token.prefix)
                                            .add(token.hash)
                                            .add("api")
-                                           .add(caller(req).id)
+                                           .add(caller.principal.id)
                                            .add(static_cast<std::int64_t>(ttl_days) * 24 * 60)
                                            .add(id)),
-                pg::step(kAdminLog, log_params(req, "issue", "token", id, agency, detail)),
+                pg::step(kAdminLog, log_params(caller, "issue", "token", id, agency, detail)),
                 pg::step(kNotify, pg::Params().add("token:" + token.prefix)));
   auto results = co_await lease->pipeline(steps);
   services_.directory.put_token(
@@ -435,37 +423,36 @@ asio::awaitable<json> MembersService::issue_token(http::Request& req,
                  {"expires_at", results[0].get(0, 1)}};
 }
 
-asio::awaitable<std::string> MembersService::list_tokens(http::Request& req,
-                                                         const std::string& principal_id) {
+asio::awaitable<Page> MembersService::list_tokens(const Caller& caller,
+                                                  const std::string& principal_id,
+                                                  const PageRequest& page) {
   // One's own tokens, or those of a principal one manages (a CDO's agency_* principals, never
   // one holding a hub role: those answer 404).
-  if (caller(req).id != principal_id) co_await visible_principal(req, principal_id, true);
-  auto page = api::page_request(req, services_.cursors, "tokens");
+  if (caller.principal.id != principal_id) co_await visible_principal(caller, principal_id, true);
   const pg::Params params = pg::Params()
                                 .add(principal_id)
-                                .add(page.after ? page.after->get<std::string>() : std::string())
+                                .add(page.after_id())
                                 .add(static_cast<std::int64_t>(page.limit));
-  auto r = co_await req.worker->db().exec(kListTokens, params);
-  json items = json::array();
+  auto r = co_await caller.db().exec(kListTokens, params);
+  Page out;
   for (int i = 0; i < r.rows(); ++i) {
-    items.push_back({{"id", r.get(i, 0)},
-                     {"prefix", r.get(i, 1)},
-                     {"kind", r.get(i, 2)},
-                     {"created_at", r.get(i, 3)},
-                     {"expires_at", r.get(i, 4)},
-                     {"revoked_at", nullable(opt(r, i, 5))}});
+    out.items.push_back({{"id", r.get(i, 0)},
+                         {"prefix", r.get(i, 1)},
+                         {"kind", r.get(i, 2)},
+                         {"created_at", r.get(i, 3)},
+                         {"expires_at", r.get(i, 4)},
+                         {"revoked_at", nullable(opt(r, i, 5))}});
   }
-  std::optional<json> next;
-  if (static_cast<std::size_t>(r.rows()) == page.limit) next = items.back()["id"];
-  co_return api::list_body(items, next, services_.cursors, "tokens");
+  if (!out.items.empty()) out.continue_after(out.items.back()["id"], page.limit);
+  co_return out;
 }
 
-asio::awaitable<void> MembersService::revoke_token(http::Request& req,
+asio::awaitable<void> MembersService::revoke_token(const Caller& caller,
                                                    const std::string& token_id) {
   const pg::Params params = pg::Params().add(token_id);
-  auto owner = co_await req.worker->db().exec(kTokenOwner, params);
+  auto owner = co_await caller.db().exec(kTokenOwner, params);
   if (owner.rows() == 0) not_found("token");
-  const Principal& me = caller(req);
+  const Principal& me = caller.principal;
   const std::string principal_id(owner.get(0, 2));
   const auto agency = opt(owner, 0, 3);
   const bool hub_role = owner.get_bool(0, 5);
@@ -474,30 +461,30 @@ asio::awaitable<void> MembersService::revoke_token(http::Request& req,
   if (!allowed) not_found("token");
   const std::string prefix(owner.get(0, 1));
   if (!owner.get_bool(0, 4)) {
-    auto lease = co_await req.worker->db().acquire();
+    auto lease = co_await caller.db().acquire();
     const json detail = {{"principal_id", principal_id}, {"prefix", prefix}};
-    auto steps =
-        pg::batch(pg::step(kRevokeToken, pg::Params().add(token_id).add(me.id)),
-                  pg::step(kAdminLog, log_params(req, "revoke", "token", token_id, agency, detail)),
-                  pg::step(kNotify, pg::Params().add("token:" + prefix)));
+    auto steps = pg::batch(
+        pg::step(kRevokeToken, pg::Params().add(token_id).add(me.id)),
+        pg::step(kAdminLog, log_params(caller, "revoke", "token", token_id, agency, detail)),
+        pg::step(kNotify, pg::Params().add("token:" + prefix)));
     co_await lease->pipeline(steps);
   }
   // Refused from the next request on this node; other nodes follow the notification.
   services_.directory.put_token(prefix, std::nullopt);
 }
 
-asio::awaitable<json> MembersService::sign_in(http::Request& req, const std::string& name,
+asio::awaitable<json> MembersService::sign_in(const Caller& caller, const std::string& name,
                                               const std::string& password) {
   auto& throttle = services_.login_throttle;
-  if (auto wait = throttle.blocked(name, req.remote_address)) {
+  if (auto wait = throttle.blocked(name, caller.remote_address)) {
     throw ApiError(ErrorCode::rate_limited, "too many failed sign-ins; wait and retry")
         .with_header("Retry-After", std::to_string(*wait));
   }
   const pg::Params params = pg::Params().add(name);
   // Counted as a failure before the hashing, so that concurrent guesses cannot all slip in
   // under the limit; a success clears it.
-  throttle.failed(name, req.remote_address);
-  auto r = co_await req.worker->db().exec(kPrincipalByName, params);
+  throttle.failed(name, caller.remote_address);
+  auto r = co_await caller.db().exec(kPrincipalByName, params);
   const bool known = r.rows() == 1 && !r.is_null(0, 1);
   // An unknown name costs the same hashing as a wrong password, so timing tells nothing.
   const std::string encoded = known ? std::string(r.get(0, 1)) : std::string();
@@ -506,10 +493,10 @@ asio::awaitable<json> MembersService::sign_in(http::Request& req, const std::str
   };
   const bool ok = co_await off_thread(services_, work);
   if (!known || !ok) throw ApiError(ErrorCode::unauthenticated, "wrong name or password");
-  throttle.succeeded(name, req.remote_address);
+  throttle.succeeded(name, caller.remote_address);
   const std::string principal_id(r.get(0, 0));
   NewToken token = generate_token();
-  auto lease = co_await req.worker->db().acquire();
+  auto lease = co_await caller.db().acquire();
   auto steps = pg::batch(
       pg::step(kInsertToken,
                pg::Params()
@@ -529,37 +516,37 @@ asio::awaitable<json> MembersService::sign_in(http::Request& req, const std::str
   co_return json{{"token", token.token}, {"expires_at", results[0].get(0, 1)}};
 }
 
-asio::awaitable<std::string> MembersService::admin_log(http::Request& req) {
-  const Principal& me = caller(req);
-  std::optional<std::string> agency = req.query_param("agency");
+asio::awaitable<Page> MembersService::admin_log(const Caller& caller,
+                                                std::optional<std::string> agency,
+                                                const std::optional<std::string>& object_type,
+                                                const PageRequest& page) {
+  const Principal& me = caller.principal;
   if (!me.has(Role::hub_admin)) {
     if (agency && !me.of_agency(*agency)) {
       throw ApiError(ErrorCode::forbidden, "you may read your own agency's entries only");
     }
     agency = me.agency_code;
   }
-  auto page = api::page_request(req, services_.cursors, "admin_log");
-  const pg::Params params = pg::Params()
-                                .add(page.after ? page.after->get<std::int64_t>()
-                                                : std::numeric_limits<std::int64_t>::max())
-                                .add(agency)
-                                .add(req.query_param("object_type"))
-                                .add(static_cast<std::int64_t>(page.limit));
-  auto r = co_await req.worker->db().exec(kListAdminLog, params);
-  json items = json::array();
+  const pg::Params params =
+      pg::Params()
+          .add(page.after_number().value_or(std::numeric_limits<std::int64_t>::max()))
+          .add(agency)
+          .add(object_type)
+          .add(static_cast<std::int64_t>(page.limit));
+  auto r = co_await caller.db().exec(kListAdminLog, params);
+  Page out;
   for (int i = 0; i < r.rows(); ++i) {
-    items.push_back({{"id", std::string(r.get(i, 0))},
-                     {"at", r.get(i, 1)},
-                     {"actor_id", nullable(opt(r, i, 2))},
-                     {"action", r.get(i, 3)},
-                     {"object_type", r.get(i, 4)},
-                     {"object_id", r.get(i, 5)},
-                     {"agency_code", nullable(opt(r, i, 6))},
-                     {"detail", json::parse(r.get(i, 7))}});
+    out.items.push_back({{"id", std::string(r.get(i, 0))},
+                         {"at", r.get(i, 1)},
+                         {"actor_id", nullable(opt(r, i, 2))},
+                         {"action", r.get(i, 3)},
+                         {"object_type", r.get(i, 4)},
+                         {"object_id", r.get(i, 5)},
+                         {"agency_code", nullable(opt(r, i, 6))},
+                         {"detail", json::parse(r.get(i, 7))}});
   }
-  std::optional<json> next;
-  if (static_cast<std::size_t>(r.rows()) == page.limit) next = r.get_int(r.rows() - 1, 0);
-  co_return api::list_body(items, next, services_.cursors, "admin_log");
+  if (r.rows() > 0) out.continue_after(r.get_int(r.rows() - 1, 0), page.limit);
+  co_return out;
 }
 
 bool bootstrap_admin(PGconn* conn, const std::string& token, unsigned ttl_days) {

@@ -1,6 +1,4 @@
 // The alert routes of API.md: GET /api/v1/alerts, POST /api/v1/alerts/{id}/ack.
-#include "hub/api/json_body.hpp"
-#include "hub/api/pagination.hpp"
 #include "hub/core/error.hpp"
 #include "hub/core/worker.hpp"
 #include "hub/monitor/monitor.hpp"
@@ -54,9 +52,8 @@ json alert_json(const pg::Result& r, int i) {
           {"note", r.is_null(i, 12) ? json(nullptr) : json(r.get(i, 12))}};
 }
 
-std::optional<std::string> one_of(const http::Request& req, const char* name,
+std::optional<std::string> one_of(const std::optional<std::string>& v, const char* name,
                                   std::initializer_list<std::string_view> allowed) {
-  auto v = req.query_filter(name);
   if (!v) return std::nullopt;
   for (auto a : allowed) {
     if (*v == a) return v;
@@ -68,11 +65,11 @@ std::optional<std::string> one_of(const http::Request& req, const char* name,
 
 }  // namespace
 
-boost::asio::awaitable<std::string> AlertService::list(http::Request& req) {
-  auto page = api::page_request(req, services_.cursors, "alerts");
+boost::asio::awaitable<Page> AlertService::list(const Caller& caller, const AlertFilter& filter,
+                                                const PageRequest& page) {
   const std::optional<std::int64_t> after = page.after_number();
   std::optional<std::string> rule;
-  if (auto v = req.query_filter("rule")) {
+  if (const auto& v = filter.rule) {
     bool known = false;
     for (const auto& r : rules()) known = known || *v == r.name;
     if (!known) bad_query_param("rule", "is not a rule of the hub");
@@ -80,28 +77,24 @@ boost::asio::awaitable<std::string> AlertService::list(http::Request& req) {
   }
   const pg::Params params = pg::Params()
                                 .add(after)
-                                .add(one_of(req, "status", {"open", "acknowledged"}))
+                                .add(one_of(filter.status, "status", {"open", "acknowledged"}))
                                 .add(rule)
-                                .add(req.query_filter("agency"))
+                                .add(filter.agency)
                                 .add(static_cast<std::int64_t>(page.limit));
-  auto r = co_await req.worker->db().exec(kList, params);
-  json items = json::array();
-  for (int i = 0; i < r.rows(); ++i) items.push_back(alert_json(r, i));
-  std::optional<json> next;
-  if (static_cast<std::size_t>(r.rows()) == page.limit) next = r.get_int(r.rows() - 1, 0);
-  co_return api::list_body(items, next, services_.cursors, "alerts");
+  auto r = co_await caller.db().exec(kList, params);
+  Page out;
+  for (int i = 0; i < r.rows(); ++i) out.items.push_back(alert_json(r, i));
+  if (r.rows() > 0) out.continue_after(r.get_int(r.rows() - 1, 0), page.limit);
+  co_return out;
 }
 
-boost::asio::awaitable<json> AlertService::acknowledge(http::Request& req) {
-  api::JsonBody body(req.message.body().empty() ? json::object() : api::body_object(req));
-  auto note = body.string("note", false, 1000);
-  body.finish();
-  const std::string id(req.param("id"));
-  const pg::Params params = pg::Params().add(id).add(req.principal->id).add(note);
-  auto r = co_await req.worker->db().exec(kAck, params);
+boost::asio::awaitable<json> AlertService::acknowledge(const Caller& caller, const std::string& id,
+                                                       const std::optional<std::string>& note) {
+  const pg::Params params = pg::Params().add(id).add(caller.principal.id).add(note);
+  auto r = co_await caller.db().exec(kAck, params);
   if (r.rows() == 1) co_return alert_json(r, 0);
   const pg::Params by_id = pg::Params().add(id);
-  auto existing = co_await req.worker->db().exec(kOne, by_id);
+  auto existing = co_await caller.db().exec(kOne, by_id);
   if (existing.rows() == 0) throw ApiError(ErrorCode::not_found, "alert not found");
   throw ApiError(ErrorCode::conflict, "the alert is already acknowledged");
 }

@@ -107,31 +107,32 @@ std::chrono::sys_days parse_date(const std::string& s) {
 
 }  // namespace
 
-Period period_param(const http::Request& req) {
+Period period_of(const std::optional<std::string>& from, const std::optional<std::string>& to) {
   const auto today = city_today();
   Period p;
   p.from = format_date(today.year() / today.month() / std::chrono::day(1));
   p.to = format_date(today);
-  for (auto [name, target] : {std::pair{"from", &p.from}, std::pair{"to", &p.to}}) {
-    auto v = req.query_filter(name);
+  for (auto [name, given, target] :
+       {std::tuple{"from", &from, &p.from}, std::tuple{"to", &to, &p.to}}) {
+    const auto& v = *given;
     if (!v) continue;
     if (!is_date(*v)) bad_query_param(name, "must be a date (YYYY-MM-DD)");
     if (v->substr(0, 4) < "2000") bad_query_param(name, "is before 2000");
     *target = *v;
   }
-  const auto from = parse_date(p.from), to = parse_date(p.to);
-  if (from > to) bad_query_param("from", "must not be after to");
-  if ((to - from).count() > 5 * 366) bad_query_param("to", "a period is at most five years");
+  const auto first = parse_date(p.from), last = parse_date(p.to);
+  if (first > last) bad_query_param("from", "must not be after to");
+  if ((last - first).count() > 5 * 366) bad_query_param("to", "a period is at most five years");
   return p;
 }
 
-boost::asio::awaitable<Report> ReportService::sharing_status(http::Request& req,
+boost::asio::awaitable<Report> ReportService::sharing_status(const Caller& caller,
                                                              const Period& period) {
   const pg::Params range = pg::Params().add(period.from).add(period.to);
   auto steps = pg::batch(pg::step(kNow), pg::step(kAgencies), pg::step(kTraffic, range),
                          pg::step(kWorkflow, range), pg::step(kReplies, range),
                          pg::step(kWaiting, range), pg::step(kResources, range));
-  auto lease = co_await req.worker->db().acquire();
+  auto lease = co_await caller.db().acquire();
   auto results = co_await lease->pipeline(steps);
 
   Report report;
@@ -207,10 +208,10 @@ boost::asio::awaitable<Report> ReportService::sharing_status(http::Request& req,
   co_return report;
 }
 
-boost::asio::awaitable<json> ReportService::activity(http::Request& req, const Period& period) {
+boost::asio::awaitable<json> ReportService::activity(const Caller& caller, const Period& period) {
   const pg::Params range = pg::Params().add(period.from).add(period.to);
   auto steps = pg::batch(pg::step(kDays, range), pg::step(kCategories, range));
-  auto lease = co_await req.worker->db().acquire();
+  auto lease = co_await caller.db().acquire();
   auto results = co_await lease->pipeline(steps);
   json days = json::array();
   for (int i = 0; i < results[0].rows(); ++i) {

@@ -4,8 +4,6 @@
 #include <regex>
 #include <set>
 
-#include "hub/api/json_body.hpp"
-#include "hub/api/pagination.hpp"
 #include "hub/core/error.hpp"
 #include "hub/core/text.hpp"
 #include "hub/core/worker.hpp"
@@ -254,10 +252,6 @@ std::optional<Clock::time_point> parse_until(const std::string& text,
 }
 
 // The page position of id-ordered lists.
-std::string after_id(const PageRequest& page) {
-  return page.after ? page.after->get<std::string>() : std::string();
-}
-
 // Runs `change` (a guarded UPDATE ... RETURNING) in a transaction; when it changed a row, runs
 // `then` and commits, else rolls back. Returns the UPDATE's result (no rows: it lost a race).
 asio::awaitable<pg::Result> guarded(pg::Lease& lease, const pg::Connection::Step& change,
@@ -276,73 +270,29 @@ asio::awaitable<pg::Result> guarded(pg::Lease& lease, const pg::Connection::Step
   co_return updated;
 }
 
-// Status filters of lists: the values a list knows, or a 400.
-std::optional<std::string> status_filter(const http::Request& req,
-                                         std::initializer_list<const char*> allowed) {
-  auto v = req.query_param("status");
-  if (!v || v->empty()) return std::nullopt;
-  for (const char* a : allowed) {
-    if (*v == a) return v;
-  }
-  std::string list;
-  for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-  throw ApiError(ErrorCode::validation_failed, "status must be one of " + list,
-                 {{"status", "must be one of " + list}}, 400);
-}
-
-// Whose objects a list shows and from which side: an agency principal its own agency's
-// (incoming: as provider, outgoing: as consumer, default both); hub_admin and coordinator every
-// agency's, or one named by `agency`.
-struct ListScope {
-  std::optional<std::string> agency;
-  std::optional<std::string> direction;
-};
-ListScope list_scope(const http::Request& req) {
-  const Principal& me = *req.principal;
-  ListScope scope{std::nullopt, req.query_param("direction")};
-  if (scope.direction && *scope.direction != "incoming" && *scope.direction != "outgoing") {
-    throw ApiError(ErrorCode::validation_failed, "direction is incoming or outgoing",
-                   {{"direction", "must be incoming or outgoing"}}, 400);
-  }
-  if (me.hub_level()) {
-    scope.agency = req.query_param("agency");
-  } else {
-    // A principal without an agency matches nothing.
-    scope.agency = me.agency_code.empty() ? std::string("-") : me.agency_code;
-  }
-  return scope;
+// Whose objects a list shows: an agency principal its own agency's; hub_admin and coordinator
+// every agency's, or the one the filter names.
+std::optional<std::string> list_agency(const Principal& me, const WorkflowFilter& filter) {
+  if (me.hub_level()) return filter.agency;
+  return me.agency_code.empty() ? std::string("-") : me.agency_code;  // no agency: nothing
 }
 
 }  // namespace
 
-asio::awaitable<json> SharingService::apply(http::Request& req, const json& raw) {
-  const Principal& me = *req.principal;
-  api::JsonBody body{json(raw)};
-  auto resource_code = body.string("resource_code", true, 40);
-  auto items = body.strings("items", true, 500, 63);
-  auto clear = body.strings("clear_items", false, 500, 63);
-  auto operations = body.strings("operations", true, 5, 20);
-  auto purpose = body.string("purpose", true, 500);
-  // The purposes the grant is for (政务服务事项编码, scenario codes): each data request under it
-  // names one (X-Purpose-Code).
-  auto purpose_codes = body.strings("purpose_codes", false, 50, 64);
-  if (purpose_codes) {
-    for (std::size_t i = 0; i < purpose_codes->size(); ++i) {
-      if (!is_token_chars((*purpose_codes)[i], 64)) {
-        body.error("purpose_codes[" + std::to_string(i) + "]", "is 1 to 64 of [A-Za-z0-9._-]");
-      }
-    }
-  }
-  auto legal = body.string("legal_basis", false, 1000);
-  if (legal && legal->empty()) legal.reset();
-  auto until_text = body.string("valid_until", true, 40);
-  body.finish();  // shape first: unknown fields, types
-  std::vector<std::string> codes = purpose_codes.value_or(std::vector<std::string>{});
+asio::awaitable<json> SharingService::apply(const Caller& caller,
+                                            const ApplicationRequest& request) {
+  const Principal& me = caller.principal;
+  const auto* resource_code = &request.resource_code;
+  const auto* items = &request.items;
+  const auto* operations = &request.operations;
+  const auto* purpose = &request.purpose;
+  const auto& legal = request.legal_basis;
+  std::vector<std::string> codes = request.purpose_codes;
   std::sort(codes.begin(), codes.end());
   codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
 
   const pg::Params key = pg::Params().add(*resource_code);
-  auto res = co_await req.worker->db().exec(kResource, key);
+  auto res = co_await caller.db().exec(kResource, key);
   if (res.rows() == 0) not_found("resource");
   const std::string provider(res.get(0, 0));
   const std::string status(res.get(0, 1));
@@ -375,7 +325,7 @@ asio::awaitable<json> SharingService::apply(http::Request& req, const json& raw)
     }
     asked.insert((*items)[i]);
   }
-  const std::vector<std::string> clear_items = clear.value_or(std::vector<std::string>{});
+  const std::vector<std::string>& clear_items = request.clear_items;
   for (std::size_t i = 0; i < clear_items.size(); ++i) {
     if (!asked.contains(clear_items[i])) {
       errors.push_back(
@@ -395,7 +345,7 @@ asio::awaitable<json> SharingService::apply(http::Request& req, const json& raw)
     ops.insert(op);
   }
   const auto now = Clock::now();
-  auto until = parse_until(*until_text, calendar_);
+  auto until = parse_until(request.valid_until, calendar_);
   const auto max_until = now + std::chrono::days{services_.config.sharing.max_valid_days};
   if (!until) {
     errors.push_back({"valid_until", "must be a date YYYY-MM-DD or an RFC 3339 time"});
@@ -462,7 +412,7 @@ asio::awaitable<json> SharingService::apply(http::Request& req, const json& raw)
                                                .add(join_csv(codes))));
     steps.push_back(pg::step(kNotify, pg::Params().add("grant:" + grant_id)));
   }
-  auto lease = co_await req.worker->db().acquire();
+  auto lease = co_await caller.db().acquire();
   std::vector<pg::Result> results;
   try {
     results = co_await lease->pipeline(steps);
@@ -482,21 +432,21 @@ asio::awaitable<json> SharingService::apply(http::Request& req, const json& raw)
   co_return application_json(results[0], 0);
 }
 
-asio::awaitable<json> SharingService::application(http::Request& req, const std::string& id) {
+asio::awaitable<json> SharingService::application(const Caller& caller, const std::string& id) {
   const pg::Params key = pg::Params().add(id);
-  auto r = co_await req.worker->db().exec(kApplication, key);
+  auto r = co_await caller.db().exec(kApplication, key);
   if (r.rows() == 0) not_found("application");
-  const Principal& me = *req.principal;
+  const Principal& me = caller.principal;
   if (!me.hub_level() && !me.of_agency(r.get(0, 4)) && !me.of_agency(r.get(0, 5))) {
     not_found("application");  // another agency's application does not exist for this caller
   }
   co_return application_json(r, 0);
 }
 
-asio::awaitable<json> SharingService::decide(http::Request& req, const std::string& id,
-                                             const json& raw) {
-  const Principal& me = *req.principal;
-  json current = co_await application(req, id);
+asio::awaitable<json> SharingService::decide(const Caller& caller, const std::string& id,
+                                             const DecisionRequest& request) {
+  const Principal& me = caller.principal;
+  json current = co_await application(caller, id);
   const std::string provider = current["provider_code"];
   const bool may = me.has(Role::hub_admin) || (me.of_agency(provider) && me.has_any(kOfficers));
   if (!may) {
@@ -506,43 +456,36 @@ asio::awaitable<json> SharingService::decide(http::Request& req, const std::stri
     }
     not_found("application");
   }
-  api::JsonBody body{json(raw)};
-  auto decision = body.string("decision", true, 10);
-  auto opinion = body.string("opinion", false, 2000);
-  auto items = body.strings("items", false, 500, 63);
-  auto operations = body.strings("operations", false, 5, 20);
-  if (decision && *decision != "approve" && *decision != "reject") {
-    body.error("decision", "must be approve or reject");
-  }
-  if (decision && *decision == "reject" && (!opinion || opinion->empty())) {
-    body.error("opinion", "a rejection needs an opinion (the reasons)");
-  }
+  const auto& opinion = request.opinion;
+  std::vector<FieldError> errors;
   const auto asked_items = current["items"].get<std::vector<std::string>>();
   const auto asked_ops = current["operations"].get<std::vector<std::string>>();
   auto subset = [&](const std::optional<std::vector<std::string>>& chosen,
                     const std::vector<std::string>& asked, const char* field) {
     if (!chosen) return asked;
-    if (chosen->empty()) body.error(field, "approve at least one, or reject");
+    if (chosen->empty()) errors.push_back({field, "approve at least one, or reject"});
     for (const auto& c : *chosen) {
       if (std::find(asked.begin(), asked.end(), c) == asked.end()) {
-        body.error(field, "'" + c + "' was not asked for");
+        errors.push_back({field, "'" + c + "' was not asked for"});
       }
     }
     return *chosen;
   };
-  const auto grant_items = subset(items, asked_items, "items");
-  const auto grant_ops = subset(operations, asked_ops, "operations");
-  body.finish();
+  const auto grant_items = subset(request.items, asked_items, "items");
+  const auto grant_ops = subset(request.operations, asked_ops, "operations");
+  if (!errors.empty()) {
+    throw ApiError(ErrorCode::validation_failed, "the decision has errors", errors, 422);
+  }
   if (current["status"] != "pending") {
     throw ApiError(ErrorCode::conflict,
                    "the application is " + current["status"].get<std::string>() + ", not pending");
   }
-  const bool approve = *decision == "approve";
+  const bool approve = request.approve;
   if (approve) {
     // The world may have moved since the application: the grant must still make sense.
     const std::string code = current["resource_code"];
     const pg::Params rkey = pg::Params().add(code);
-    auto res = co_await req.worker->db().exec(kResource, rkey);
+    auto res = co_await caller.db().exec(kResource, rkey);
     if (res.rows() == 0 || res.get(0, 1) != "published" || res.get(0, 2) == "none") {
       throw ApiError(ErrorCode::conflict, "the resource is no longer published and shareable");
     }
@@ -556,7 +499,9 @@ asio::awaitable<json> SharingService::decide(http::Request& req, const std::stri
     if (std::find(grant_items.begin(), grant_items.end(), c) != grant_items.end())
       clear.push_back(c);
   }
-  const json detail = {{"decision", *decision}, {"items", grant_items}, {"operations", grant_ops}};
+  const json detail = {{"decision", approve ? "approve" : "reject"},
+                       {"items", grant_items},
+                       {"operations", grant_ops}};
   const std::string consumer = current["consumer_code"];
   const auto change = pg::step(kDecide, pg::Params()
                                             .add(id)
@@ -592,7 +537,7 @@ asio::awaitable<json> SharingService::decide(http::Request& req, const std::stri
                      .add(join_csv(current["purpose_codes"].get<std::vector<std::string>>()))));
     then.push_back(pg::step(kNotify, pg::Params().add("grant:" + grant_id)));
   }
-  auto lease = co_await req.worker->db().acquire();
+  auto lease = co_await caller.db().acquire();
   auto decided = co_await guarded(lease, change, then);
   if (decided.rows() == 0) {
     throw ApiError(ErrorCode::conflict, "the application was decided meanwhile");
@@ -614,9 +559,9 @@ asio::awaitable<json> SharingService::decide(http::Request& req, const std::stri
   co_return application_json(decided, 0);
 }
 
-asio::awaitable<json> SharingService::withdraw(http::Request& req, const std::string& id) {
-  const Principal& me = *req.principal;
-  json current = co_await application(req, id);
+asio::awaitable<json> SharingService::withdraw(const Caller& caller, const std::string& id) {
+  const Principal& me = caller.principal;
+  json current = co_await application(caller, id);
   const std::string consumer = current["consumer_code"];
   if (!me.of_agency(consumer) || !me.has_any(kOfficers)) {
     throw ApiError(ErrorCode::forbidden, "only the applicant's data officers withdraw it");
@@ -633,64 +578,56 @@ asio::awaitable<json> SharingService::withdraw(http::Request& req, const std::st
                                                    .add(current["provider_code"].get<std::string>())
                                                    .add(consumer)
                                                    .add("{}")));
-  auto lease = co_await req.worker->db().acquire();
+  auto lease = co_await caller.db().acquire();
   auto withdrawn = co_await guarded(lease, change, then);
   if (withdrawn.rows() == 0) throw ApiError(ErrorCode::conflict, "the application was decided");
   co_return application_json(withdrawn, 0);
 }
 
-asio::awaitable<std::string> SharingService::applications(http::Request& req) {
-  auto page = api::page_request(req, services_.cursors, "applications");
-  const auto [agency, direction] = list_scope(req);
-  const pg::Params params =
-      pg::Params()
-          .add(after_id(page))
-          .add(agency)
-          .add(direction)
-          .add(status_filter(req, {"pending", "approved", "rejected", "withdrawn", "overdue"}))
-          .add(req.query_filter("resource_code"))
-          .add(static_cast<std::int64_t>(page.limit));
-  auto r = co_await req.worker->db().exec(kApplications, params);
-  json items = json::array();
-  for (int i = 0; i < r.rows(); ++i) items.push_back(application_json(r, i));
-  std::optional<json> next;
-  if (static_cast<std::size_t>(r.rows()) == page.limit) next = json(items.back()["id"]);
-  co_return api::list_body(items, next, services_.cursors, "applications");
+asio::awaitable<Page> SharingService::applications(const Caller& caller,
+                                                   const WorkflowFilter& filter,
+                                                   const PageRequest& page) {
+  const pg::Params params = pg::Params()
+                                .add(page.after_id())
+                                .add(list_agency(caller.principal, filter))
+                                .add(filter.direction)
+                                .add(filter.status)
+                                .add(filter.resource_code)
+                                .add(static_cast<std::int64_t>(page.limit));
+  auto r = co_await caller.db().exec(kApplications, params);
+  co_return Page::of_rows(r.rows(), page.limit, "id",
+                          [&](int i) { return application_json(r, i); });
 }
 
-asio::awaitable<json> SharingService::grant(http::Request& req, const std::string& id) {
+asio::awaitable<json> SharingService::grant(const Caller& caller, const std::string& id) {
   const pg::Params key = pg::Params().add(id);
-  auto r = co_await req.worker->db().exec(kGrant, key);
+  auto r = co_await caller.db().exec(kGrant, key);
   if (r.rows() == 0) not_found("grant");
-  const Principal& me = *req.principal;
+  const Principal& me = caller.principal;
   if (!me.hub_level() && !me.of_agency(r.get(0, 2)) && !me.of_agency(r.get(0, 3))) {
     not_found("grant");
   }
   co_return grant_json(r, 0);
 }
 
-asio::awaitable<std::string> SharingService::grants(http::Request& req) {
-  const Principal& me = *req.principal;
-  auto page = api::page_request(req, services_.cursors, "grants");
+asio::awaitable<Page> SharingService::grants(const Caller& caller, const GrantFilter& filter,
+                                             const PageRequest& page) {
+  const Principal& me = caller.principal;
   std::optional<std::string> agency =
       me.hub_level() ? std::nullopt : std::optional(me.agency_code.empty() ? "-" : me.agency_code);
   const pg::Params params = pg::Params()
-                                .add(after_id(page))
+                                .add(page.after_id())
                                 .add(agency)
-                                .add(req.query_filter("resource_code"))
-                                .add(req.query_filter("consumer"))
+                                .add(filter.resource_code)
+                                .add(filter.consumer)
                                 .add(static_cast<std::int64_t>(page.limit));
-  auto r = co_await req.worker->db().exec(kGrants, params);
-  json items = json::array();
-  for (int i = 0; i < r.rows(); ++i) items.push_back(grant_json(r, i));
-  std::optional<json> next;
-  if (static_cast<std::size_t>(r.rows()) == page.limit) next = json(items.back()["id"]);
-  co_return api::list_body(items, next, services_.cursors, "grants");
+  auto r = co_await caller.db().exec(kGrants, params);
+  co_return Page::of_rows(r.rows(), page.limit, "id", [&](int i) { return grant_json(r, i); });
 }
 
-asio::awaitable<void> SharingService::revoke(http::Request& req, const std::string& id) {
-  const Principal& me = *req.principal;
-  json g = co_await grant(req, id);
+asio::awaitable<void> SharingService::revoke(const Caller& caller, const std::string& id) {
+  const Principal& me = caller.principal;
+  json g = co_await grant(caller, id);
   const std::string provider = g["provider_code"];
   if (!me.has(Role::hub_admin) && !(me.of_agency(provider) && me.has_any(kOfficers))) {
     throw ApiError(ErrorCode::forbidden, "only the provider's data officers revoke a grant");
@@ -706,35 +643,27 @@ asio::awaitable<void> SharingService::revoke(http::Request& req, const std::stri
                                                      .add(g["consumer_code"].get<std::string>())
                                                      .add("{}")),
                                 pg::step(kNotify, pg::Params().add("grant:" + id)));
-    auto lease = co_await req.worker->db().acquire();
+    auto lease = co_await caller.db().acquire();
     co_await guarded(lease, change, then);  // no row: revoked meanwhile, which is as good
   }
   // Refused from the next request on this node; other nodes follow the notification.
   grants_.put(id, std::nullopt);
 }
 
-asio::awaitable<json> SharingService::object(http::Request& req, const std::string& resource,
-                                             const std::optional<std::string>& path_key,
-                                             const json& raw) {
-  const Principal& me = *req.principal;
-  api::JsonBody body{json(raw)};
-  // The record: by the key in the path, or by `key` or `ref` in the body (a consumer whose grant
-  // masks the key names the record by its ref).
-  std::optional<std::string> key = path_key, ref;
-  if (!path_key) {
-    key = body.string("key", false, 512);
-    ref = body.string("ref", false, 2048);
-    if (key.has_value() == ref.has_value()) body.error("key", "name the record by key or by ref");
-  }
-  auto items = body.strings("items", true, 500, 63);
-  auto description = body.string("description", true, 2000);
-  if (items && items->empty()) body.error("items", "must name at least one item");
-  body.finish();
+asio::awaitable<json> SharingService::object(const Caller& caller, const std::string& resource,
+                                             const ObjectionRequest& request) {
+  const Principal& me = caller.principal;
+  // The record: by its key, or by the caller's ref (a consumer whose grant masks the key names
+  // the record by its ref).
+  std::optional<std::string> key = request.key;
+  const std::optional<std::string>& ref = request.ref;
+  const auto* items = &request.items;
+  const auto* description = &request.description;
   if (key && (key->empty() || key->size() > 512)) {
     throw ApiError(ErrorCode::validation_failed, "bad record key", {{"key", "1-512 bytes"}}, 422);
   }
   const pg::Params rkey = pg::Params().add(resource);
-  auto res = co_await req.worker->db().exec(kResource, rkey);
+  auto res = co_await caller.db().exec(kResource, rkey);
   if (res.rows() == 0 || (res.get(0, 1) == "draft" && !me.of_agency(res.get(0, 0)))) {
     not_found("resource");
   }
@@ -757,7 +686,7 @@ asio::awaitable<json> SharingService::object(http::Request& req, const std::stri
   if (ref) key = services_.record_refs.key_of(me.agency_code, resource, *ref);
   if (!key) not_found("record");
   const pg::Params record = pg::Params().add(resource).add(*key);
-  auto live = co_await req.worker->db().exec(kLiveRecord, record);
+  auto live = co_await caller.db().exec(kLiveRecord, record);
   if (live.rows() == 0) not_found("record");
   // What the consumer may see of the key, kept with the objection: its lists show that.
   const auto schema = exchange::RecordSchema::from_resource(json::parse(res.get(0, 4)));
@@ -793,41 +722,36 @@ asio::awaitable<json> SharingService::object(http::Request& req, const std::stri
                                               .add(provider)
                                               .add(me.agency_code)
                                               .add(detail.dump())));
-  auto lease = co_await req.worker->db().acquire();
+  auto lease = co_await caller.db().acquire();
   auto results = co_await lease->pipeline(steps);
   co_return objection_json(results[0], 0, me);
 }
 
-asio::awaitable<json> SharingService::objection(http::Request& req, const std::string& id) {
+asio::awaitable<json> SharingService::objection(const Caller& caller, const std::string& id) {
   const pg::Params key = pg::Params().add(id);
-  auto r = co_await req.worker->db().exec(kObjection, key);
+  auto r = co_await caller.db().exec(kObjection, key);
   if (r.rows() == 0) not_found("objection");
-  const Principal& me = *req.principal;
+  const Principal& me = caller.principal;
   if (!me.hub_level() && !me.of_agency(r.get(0, 4)) && !me.of_agency(r.get(0, 5))) {
     not_found("objection");
   }
   co_return objection_json(r, 0, me);
 }
 
-asio::awaitable<json> SharingService::resolve(http::Request& req, const std::string& id,
-                                              const json& raw) {
-  const Principal& me = *req.principal;
-  json current = co_await objection(req, id);
+asio::awaitable<json> SharingService::resolve(const Caller& caller, const std::string& id,
+                                              const ResolutionRequest& request) {
+  const Principal& me = caller.principal;
+  json current = co_await objection(caller, id);
   const std::string provider = current["provider_code"];
   const RoleSet resolvers = kOfficers | role_bit(Role::agency_operator);
   if (!me.of_agency(provider) || !me.has_any(resolvers)) {
     throw ApiError(ErrorCode::forbidden, "the provider answers objections");
   }
-  api::JsonBody body{json(raw)};
-  auto outcome = body.string("outcome", true, 20);
-  auto note = body.string("note", true, 2000);
-  if (outcome && *outcome != "corrected" && *outcome != "rejected") {
-    body.error("outcome", "must be corrected or rejected");
-  }
-  body.finish();
+  const std::string outcome = request.corrected ? "corrected" : "rejected";
   if (current["status"] != "open") throw ApiError(ErrorCode::conflict, "already resolved");
-  const json detail = {{"outcome", *outcome}};
-  const auto change = pg::step(kResolve, pg::Params().add(id).add(*outcome).add(*note).add(me.id));
+  const json detail = {{"outcome", outcome}};
+  const auto change =
+      pg::step(kResolve, pg::Params().add(id).add(outcome).add(request.note).add(me.id));
   const auto then = pg::batch(pg::step(kEvent, pg::Params()
                                                    .add(me.id)
                                                    .add("objection")
@@ -836,27 +760,23 @@ asio::awaitable<json> SharingService::resolve(http::Request& req, const std::str
                                                    .add(provider)
                                                    .add(current["consumer_code"].get<std::string>())
                                                    .add(detail.dump())));
-  auto lease = co_await req.worker->db().acquire();
+  auto lease = co_await caller.db().acquire();
   auto resolved = co_await guarded(lease, change, then);
   if (resolved.rows() == 0) throw ApiError(ErrorCode::conflict, "already resolved");
   co_return objection_json(resolved, 0, me);
 }
 
-asio::awaitable<std::string> SharingService::objections(http::Request& req) {
-  auto page = api::page_request(req, services_.cursors, "objections");
-  const auto [agency, direction] = list_scope(req);
+asio::awaitable<Page> SharingService::objections(const Caller& caller, const WorkflowFilter& filter,
+                                                 const PageRequest& page) {
   const pg::Params params = pg::Params()
-                                .add(after_id(page))
-                                .add(agency)
-                                .add(direction)
-                                .add(status_filter(req, {"open", "resolved", "overdue"}))
+                                .add(page.after_id())
+                                .add(list_agency(caller.principal, filter))
+                                .add(filter.direction)
+                                .add(filter.status)
                                 .add(static_cast<std::int64_t>(page.limit));
-  auto r = co_await req.worker->db().exec(kObjections, params);
-  json items = json::array();
-  for (int i = 0; i < r.rows(); ++i) items.push_back(objection_json(r, i, *req.principal));
-  std::optional<json> next;
-  if (static_cast<std::size_t>(r.rows()) == page.limit) next = json(items.back()["id"]);
-  co_return api::list_body(items, next, services_.cursors, "objections");
+  auto r = co_await caller.db().exec(kObjections, params);
+  co_return Page::of_rows(r.rows(), page.limit, "id",
+                          [&](int i) { return objection_json(r, i, caller.principal); });
 }
 
 }  // namespace hub::sharing

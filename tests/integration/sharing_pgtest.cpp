@@ -51,6 +51,68 @@ class SharingTest : public HubTest {
   std::string conditional_, unconditional_, none_;
 };
 
+// The workflow without HTTP: a caller other than the REST api (hubctl, the services gateway, a
+// joint computation) applies, decides and lists through the domain with typed requests, gets
+// typed errors, and what it did is what the REST api then shows.
+TEST_F(SharingTest, TheDomainAppliesDecidesAndListsWithoutHttp) {
+  auto& sharing = hub_->app().sharing();
+  const Caller consumer = domain_caller(tax_, "domain-apply-1");
+  sharing::ApplicationRequest asked;
+  asked.resource_code = conditional_;
+  asked.items = {"uscc", "legal_person"};
+  asked.operations = {"read"};
+  asked.purpose = "税收征管中核实纳税人登记信息";
+  asked.purpose_codes = {"TAX-001", "TAX-001"};
+  asked.valid_until = "2027-06-30";
+  const json pending = on_worker(consumer, sharing.apply(consumer, asked));
+  EXPECT_EQ(pending["status"], "pending");
+  EXPECT_EQ(pending["purpose_codes"], json({"TAX-001"}));  // the domain's rule: each once
+  const std::string id = pending["id"];
+
+  // The domain's rules hold whoever calls: another agency's application does not exist for it,
+  // and a resource that is not shared is refused with the typed error the api maps to 403.
+  const Caller third = domain_caller(stats_, "domain-apply-2");
+  try {
+    on_worker(third, sharing.application(third, id));
+    ADD_FAILURE() << "another agency saw the application";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::not_found);
+  }
+  sharing::ApplicationRequest closed = asked;
+  closed.resource_code = none_;
+  try {
+    on_worker(consumer, sharing.apply(consumer, closed));
+    ADD_FAILURE() << "a resource that is not shared was applied for";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::not_shareable);
+  }
+
+  const Caller provider = domain_caller(market_, "domain-decide-1");
+  sharing::DecisionRequest decision;
+  decision.approve = true;
+  decision.items = std::vector<std::string>{"uscc"};
+  const json approved = on_worker(provider, sharing.decide(provider, id, decision));
+  EXPECT_EQ(approved["status"], "approved");
+  const std::string grant_id = approved["grant_id"];
+  auto g = ok(verb::get, "/api/v1/grants/" + grant_id, tax_);
+  EXPECT_EQ(g["items"], json({"uscc"}));
+  EXPECT_EQ(g["status"], "active");
+
+  sharing::WorkflowFilter outgoing;
+  outgoing.direction = "outgoing";
+  PageRequest page;
+  page.limit = 1;
+  const Page first = on_worker(consumer, sharing.applications(consumer, outgoing, page));
+  ASSERT_EQ(first.items.size(), 1u);
+  EXPECT_EQ(first.items[0]["id"], id);
+  EXPECT_TRUE(first.next.has_value());  // a full page: there may be more
+  outgoing.agency = kStats;             // not the caller's agency: ignored for an agency principal
+  const PageRequest all;
+  const Page own = on_worker(consumer, sharing.applications(consumer, outgoing, all));
+  ASSERT_EQ(own.items.size(), 1u);
+  EXPECT_EQ(own.items[0]["consumer_code"], kTax);
+}
+
 TEST_F(SharingTest, UnconditionalIsGrantedAtOnce) {
   auto a = call(verb::post, "/api/v1/applications", tax_, application(unconditional_));
   ASSERT_EQ(a.status, 201) << a.body;

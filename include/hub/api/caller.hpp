@@ -8,5 +8,7 @@ namespace hub::api {
 // The domain's Caller of an authenticated request: its principal, request id, remote address,
 // worker, and the purpose it states (X-Purpose decoded, X-Purpose-Code), unchecked.
 Caller caller_of(const http::Request& request);
+// The Caller of a request nobody authenticated yet (sign-in): no principal, its remote address.
+Caller anonymous_caller_of(const http::Request& request);
 
 }  // namespace hub::api

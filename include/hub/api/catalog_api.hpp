@@ -6,6 +6,7 @@
 namespace hub::api {
 
 // /api/v1/resources (catalog) and /api/v1/licence-resources (the licence template).
-void register_catalog_routes(http::Router& router, catalog::CatalogService& service);
+void register_catalog_routes(http::Router& router, catalog::CatalogService& service,
+                             const CursorCodec& cursors);
 
 }  // namespace hub::api

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hub/core/error.hpp"
+#include "hub/core/text.hpp"
 #include "hub/http/message.hpp"
 
 namespace hub::api {
@@ -57,7 +58,6 @@ nlohmann::json body_object(const http::Request& request, bool exact_numbers = fa
 // validation, but a database row could hold) replaced rather than thrown on.
 std::string json_text(const nlohmann::json& value);
 
-// Counts UTF-8 code points (invalid sequences count one per byte).
-std::size_t utf8_chars(std::string_view s);
+using hub::utf8_chars;
 
 }  // namespace hub::api

@@ -9,6 +9,6 @@ namespace hub::api {
 // /api/v1/reports/...: the sharing-status report (JSON, CSV, XLSX) and the console's activity
 // series; /api/v1/alerts: early-warning alerts and their acknowledgement.
 void register_report_routes(http::Router& router, report::ReportService& reports,
-                            monitor::AlertService& alerts);
+                            monitor::AlertService& alerts, const CursorCodec& cursors);
 
 }  // namespace hub::api

@@ -6,6 +6,7 @@
 namespace hub::api {
 
 // /api/v1/applications, /grants, /objections and the objection route under records.
-void register_sharing_routes(http::Router& router, sharing::SharingService& service);
+void register_sharing_routes(http::Router& router, sharing::SharingService& service,
+                             const CursorCodec& cursors);
 
 }  // namespace hub::api

@@ -63,7 +63,10 @@ class App {
   ledger::Appender& appender() { return *appender_; }
   ledger::Sealer& sealer() { return *sealer_; }
   monitor::Monitor& monitor() { return *monitor_; }
+  // The domain's services, for callers other than the REST api (tests, later transports).
   exchange::ExchangeService& exchange() { return *exchange_; }
+  sharing::SharingService& sharing() { return *sharing_; }
+  catalog::CatalogService& catalog() { return *catalog_; }
   // The I/O threads: a domain call runs on one (it uses that worker's database pool unlocked).
   Worker& worker(std::size_t index) { return *workers_.at(index); }
   std::string app_conninfo() const { return app_conninfo_; }

@@ -11,6 +11,9 @@ namespace hub {
 // nothing above U+10FFFF) at s[i], or 0 when there is none there.
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i);
 
+// Counts UTF-8 code points (invalid sequences count one per byte).
+std::size_t utf8_chars(std::string_view s);
+
 // Appends `s` as a JSON string literal (quotes included). Invalid UTF-8 bytes become U+FFFD so
 // that a log line stays valid JSON whatever a client sent.
 void append_json_string(std::string& out, std::string_view s);

@@ -8,8 +8,9 @@
 #include <string>
 
 #include "hub/app/services.hpp"
+#include "hub/core/caller.hpp"
+#include "hub/core/page.hpp"
 #include "hub/core/principal.hpp"
-#include "hub/http/message.hpp"
 
 namespace hub::members {
 
@@ -27,43 +28,55 @@ class MembersService {
     std::string code, name, level;
     std::optional<std::string> parent_code;
   };
-  boost::asio::awaitable<nlohmann::json> create_agency(http::Request& req, const NewAgency& a);
-  boost::asio::awaitable<nlohmann::json> get_agency(http::Request& req, const std::string& code);
-  boost::asio::awaitable<std::string> list_agencies(http::Request& req);
+  boost::asio::awaitable<nlohmann::json> create_agency(const Caller& caller, const NewAgency& a);
+  boost::asio::awaitable<nlohmann::json> get_agency(const Caller& caller, const std::string& code);
+  struct AgencyFilter {
+    std::optional<std::string> level;  // national | provincial | city | district
+    std::optional<std::string> parent;
+  };
+  boost::asio::awaitable<Page> list_agencies(const Caller& caller, const AgencyFilter& filter,
+                                             const PageRequest& page);
 
   struct NewPrincipal {
     std::string agency_code, name, kind;
     RoleSet roles = 0;
     std::optional<std::string> password, cert_sha256;
   };
-  boost::asio::awaitable<nlohmann::json> create_principal(http::Request& req,
+  boost::asio::awaitable<nlohmann::json> create_principal(const Caller& caller,
                                                           const NewPrincipal& p);
-  boost::asio::awaitable<nlohmann::json> get_principal(http::Request& req, const std::string& id);
-  boost::asio::awaitable<std::string> list_principals(http::Request& req);
+  boost::asio::awaitable<nlohmann::json> get_principal(const Caller& caller, const std::string& id);
+  // `agency`: hub_admin lists any agency's (or all); anyone else its own (403 for another).
+  boost::asio::awaitable<Page> list_principals(const Caller& caller,
+                                               std::optional<std::string> agency,
+                                               const PageRequest& page);
   struct PrincipalChange {
     std::optional<RoleSet> roles;
     std::optional<bool> disabled;
     std::optional<std::string> password;
     std::optional<std::string> cert_sha256;  // "" removes the binding
   };
-  boost::asio::awaitable<nlohmann::json> change_principal(http::Request& req, const std::string& id,
+  boost::asio::awaitable<nlohmann::json> change_principal(const Caller& caller,
+                                                          const std::string& id,
                                                           const PrincipalChange& change);
 
-  boost::asio::awaitable<nlohmann::json> issue_token(http::Request& req,
+  boost::asio::awaitable<nlohmann::json> issue_token(const Caller& caller,
                                                      const std::string& principal_id,
                                                      unsigned ttl_days);
-  boost::asio::awaitable<std::string> list_tokens(http::Request& req,
-                                                  const std::string& principal_id);
-  boost::asio::awaitable<void> revoke_token(http::Request& req, const std::string& token_id);
+  boost::asio::awaitable<Page> list_tokens(const Caller& caller, const std::string& principal_id,
+                                           const PageRequest& page);
+  boost::asio::awaitable<void> revoke_token(const Caller& caller, const std::string& token_id);
 
-  boost::asio::awaitable<nlohmann::json> sign_in(http::Request& req, const std::string& name,
+  // `caller` has no principal yet: its remote address is what the sign-in throttle counts.
+  boost::asio::awaitable<nlohmann::json> sign_in(const Caller& caller, const std::string& name,
                                                  const std::string& password);
 
-  boost::asio::awaitable<std::string> admin_log(http::Request& req);
+  boost::asio::awaitable<Page> admin_log(const Caller& caller, std::optional<std::string> agency,
+                                         const std::optional<std::string>& object_type,
+                                         const PageRequest& page);
 
  private:
   // The principal row if the caller may see it (hub_admin, its agency's CDO, itself), else 404.
-  boost::asio::awaitable<nlohmann::json> visible_principal(http::Request& req,
+  boost::asio::awaitable<nlohmann::json> visible_principal(const Caller& caller,
                                                            const std::string& id, bool for_change);
 
   Services& services_;

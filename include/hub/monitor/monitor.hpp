@@ -10,9 +10,10 @@
 #include <string>
 
 #include "hub/app/services.hpp"
+#include "hub/core/caller.hpp"
 #include "hub/core/config.hpp"
+#include "hub/core/page.hpp"
 #include "hub/core/periodic.hpp"
-#include "hub/http/message.hpp"
 #include "hub/sharing/calendar.hpp"
 #include "hub/store/leader.hpp"
 
@@ -74,12 +75,21 @@ class Monitor {
   PeriodicThread loop_;  // last: its thread stops before the members it uses go
 };
 
-// The alert routes: list with filters, acknowledge.
+// Filters of the alert list: checked here (400 naming the field for an unknown status or rule).
+struct AlertFilter {
+  std::optional<std::string> status;  // open | acknowledged
+  std::optional<std::string> rule;    // a name of rules()
+  std::optional<std::string> agency;
+};
+
+// The alerts the monitor opened: listed with filters, newest first, and acknowledged.
 class AlertService {
  public:
   explicit AlertService(Services& services) : services_(services) {}
-  boost::asio::awaitable<std::string> list(http::Request& req);
-  boost::asio::awaitable<nlohmann::json> acknowledge(http::Request& req);
+  boost::asio::awaitable<Page> list(const Caller& caller, const AlertFilter& filter,
+                                    const PageRequest& page);
+  boost::asio::awaitable<nlohmann::json> acknowledge(const Caller& caller, const std::string& id,
+                                                     const std::optional<std::string>& note);
 
  private:
   Services& services_;

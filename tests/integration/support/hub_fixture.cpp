@@ -112,4 +112,17 @@ std::tuple<int, std::string, std::string> HubTest::hubctl(const std::vector<std:
   return {rc, out.str(), err.str()};
 }
 
+Caller HubTest::domain_caller(const std::string& token, const std::string& request_id) const {
+  auto& app = hub_->app();
+  auto principal = app.services().directory.by_token(token);
+  if (!principal) throw std::runtime_error("no principal has this token");
+  Caller caller;
+  caller.principal = *principal;
+  caller.request_id = request_id;
+  caller.remote_address = "127.0.0.1";
+  caller.remote_is_loopback = true;
+  caller.worker = &app.worker(0);
+  return caller;
+}
+
 }  // namespace hub::test

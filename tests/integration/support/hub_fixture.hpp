@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "hub/core/caller.hpp"
+#include "hub/core/worker.hpp"
 #include "support/test_env.hpp"
 
 namespace hub::test {
@@ -81,6 +83,16 @@ class HubTest : public ::testing::Test {
   // `consumer` applies and `provider` approves: the grant's id.
   std::string grant(const std::string& consumer, const std::string& provider,
                     const nlohmann::json& application);
+
+  // The domain's Caller for the principal of `token`, on the hub's first I/O thread (whose
+  // database pool a domain call uses): what a caller other than the REST api passes.
+  Caller domain_caller(const std::string& token, const std::string& request_id) const;
+  // Runs a domain call to completion on the caller's I/O thread; its result or its exception.
+  template <typename T>
+  T on_worker(const Caller& caller, boost::asio::awaitable<T> call) {
+    return boost::asio::co_spawn(caller.worker->ioc(), std::move(call), boost::asio::use_future)
+        .get();
+  }
 
   // Runs hubctl against this hub as `token`; returns (exit code, stdout, stderr).
   std::tuple<int, std::string, std::string> hubctl(const std::vector<std::string>& args,

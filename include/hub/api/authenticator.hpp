@@ -4,7 +4,7 @@
 #include "hub/members/directory.hpp"
 #include "hub/members/limits.hpp"
 
-namespace hub::members {
+namespace hub::api {
 
 // Authentication and the route-level part of authorization, from memory (no database round
 // trip): a bearer token from the Authorization header (never the query string) or a verified
@@ -12,7 +12,7 @@ namespace hub::members {
 // principals are refused together. Then the route's roles, then the principal's rate limit.
 class Authenticator : public http::Gatekeeper {
  public:
-  Authenticator(const Directory& directory, RateLimiter& limiter)
+  Authenticator(const members::Directory& directory, members::RateLimiter& limiter)
       : directory_(directory), limiter_(limiter) {}
   boost::asio::awaitable<void> admit(http::Request& request, const http::Route& route) override;
 
@@ -20,8 +20,8 @@ class Authenticator : public http::Gatekeeper {
   std::optional<Principal> identify(const http::Request& request) const;
 
  private:
-  const Directory& directory_;
-  RateLimiter& limiter_;
+  const members::Directory& directory_;
+  members::RateLimiter& limiter_;
 };
 
-}  // namespace hub::members
+}  // namespace hub::api

@@ -1,10 +1,10 @@
-#include "hub/members/authenticator.hpp"
+#include "hub/api/authenticator.hpp"
 
 #include <boost/beast/core/string.hpp>
 
 #include "hub/core/error.hpp"
 
-namespace hub::members {
+namespace hub::api {
 
 namespace {
 [[noreturn]] void unauthenticated(std::string detail) {
@@ -57,4 +57,4 @@ boost::asio::awaitable<void> Authenticator::admit(http::Request& request,
   }
 }
 
-}  // namespace hub::members
+}  // namespace hub::api
