@@ -20,6 +20,53 @@ using http::Status;
 using http::Verb;
 using nlohmann::json;
 
+json agency_json(const members::Agency& a) {
+  return {{"code", a.code},
+          {"name", a.name},
+          {"level", a.level},
+          {"parent_code", nullable(a.parent_code)},
+          {"created_at", a.created_at}};
+}
+
+json principal_json(const members::PrincipalRecord& p) {
+  return {{"id", p.id},
+          {"agency_code", nullable(p.agency_code)},
+          {"name", p.name},
+          {"kind", p.kind},
+          {"roles", role_names(p.roles)},
+          {"cert_sha256", nullable(p.cert_sha256)},
+          {"created_at", p.created_at},
+          {"disabled", p.disabled}};
+}
+
+json token_json(const members::TokenInfo& t) {
+  return {{"id", t.id},
+          {"prefix", t.prefix},
+          {"kind", t.kind},
+          {"created_at", t.created_at},
+          {"expires_at", t.expires_at},
+          {"revoked_at", nullable(t.revoked_at)}};
+}
+
+json issued_json(const members::IssuedToken& t) {
+  return {{"id", t.id},
+          {"token", t.token},
+          {"prefix", t.prefix},
+          {"principal_id", t.principal_id},
+          {"expires_at", t.expires_at}};
+}
+
+json log_json(const members::AdminLogEntry& e) {
+  return {{"id", std::to_string(e.id)},  // a string, as API.md has it
+          {"at", e.at},
+          {"actor_id", nullable(e.actor_id)},
+          {"action", e.action},
+          {"object_type", e.object_type},
+          {"object_id", e.object_id},
+          {"agency_code", nullable(e.agency_code)},
+          {"detail", e.detail}};
+}
+
 // Roles from a body field, each known; an empty or unknown one is a field error.
 std::optional<RoleSet> read_roles(JsonBody& body, bool required) {
   auto names = body.strings("roles", required, kRoleCount, 40);
@@ -78,7 +125,8 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                body.finish();
                const Caller caller = anonymous_caller_of(req);
                auto out = co_await service.sign_in(caller, *name, *password);
-               co_return Response::json(Status::ok, json_text(out));
+               const json session = {{"token", out.token}, {"expires_at", out.expires_at}};
+               co_return Response::json(Status::ok, json_text(session));
              });
 
   router.add(Verb::get, "/api/v1/me", Access::principal(), [](Request& req) -> awaitable<Response> {
@@ -119,7 +167,7 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                a.level = *level;
                const Caller caller = caller_of(req);
                auto out = co_await service.create_agency(caller, a);
-               co_return Response::json(Status::created, json_text(out));
+               co_return Response::json(Status::created, json_text(agency_json(out)));
              });
 
   router.add(Verb::get, "/api/v1/agencies", Access::principal(),
@@ -130,7 +178,8 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                    req.query_choice("level", {"national", "provincial", "city", "district"}),
                    req.query_filter("parent")};
                auto out = co_await service.list_agencies(caller, filter, page);
-               co_return Response::json(Status::ok, list_body(out, services.cursors, "agencies"));
+               co_return Response::json(Status::ok,
+                                        list_body(out, agency_json, services.cursors, "agencies"));
              });
 
   router.add(Verb::get, "/api/v1/agencies/{code}", Access::principal(),
@@ -138,7 +187,7 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                const std::string code(req.param("code"));
                const Caller caller = caller_of(req);
                auto out = co_await service.get_agency(caller, code);
-               co_return Response::json(Status::ok, json_text(out));
+               co_return Response::json(Status::ok, json_text(agency_json(out)));
              });
 
   router.add(Verb::post, "/api/v1/principals", Access::roles({Role::hub_admin, Role::agency_cdo}),
@@ -172,7 +221,7 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                p.roles = *roles;
                const Caller caller = caller_of(req);
                auto out = co_await service.create_principal(caller, p);
-               co_return Response::json(Status::created, json_text(out));
+               co_return Response::json(Status::created, json_text(principal_json(out)));
              });
 
   router.add(Verb::get, "/api/v1/principals", Access::roles({Role::hub_admin, Role::agency_cdo}),
@@ -181,7 +230,8 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                const auto page = page_request(req, services.cursors, "principals");
                const auto agency = req.query_param("agency");
                auto out = co_await service.list_principals(caller, agency, page);
-               co_return Response::json(Status::ok, list_body(out, services.cursors, "principals"));
+               co_return Response::json(
+                   Status::ok, list_body(out, principal_json, services.cursors, "principals"));
              });
 
   router.add(Verb::get, "/api/v1/principals/{id}", Access::principal(),
@@ -189,7 +239,7 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                const std::string id(req.param("id"));
                const Caller caller = caller_of(req);
                auto out = co_await service.get_principal(caller, id);
-               co_return Response::json(Status::ok, json_text(out));
+               co_return Response::json(Status::ok, json_text(principal_json(out)));
              });
 
   router.add(Verb::patch, "/api/v1/principals/{id}",
@@ -206,7 +256,7 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                const std::string id(req.param("id"));
                const Caller caller = caller_of(req);
                auto out = co_await service.change_principal(caller, id, change);
-               co_return Response::json(Status::ok, json_text(out));
+               co_return Response::json(Status::ok, json_text(principal_json(out)));
              });
 
   router.add(Verb::post, "/api/v1/principals/{id}/tokens",
@@ -223,7 +273,7 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                const auto days = static_cast<unsigned>(ttl.value_or(auth.token_ttl_days_default));
                const Caller caller = caller_of(req);
                auto out = co_await service.issue_token(caller, id, days);
-               co_return Response::json(Status::created, json_text(out));
+               co_return Response::json(Status::created, json_text(issued_json(out)));
              });
 
   router.add(Verb::get, "/api/v1/principals/{id}/tokens", Access::principal(),
@@ -232,7 +282,8 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                const Caller caller = caller_of(req);
                const auto page = page_request(req, services.cursors, "tokens");
                auto out = co_await service.list_tokens(caller, id, page);
-               co_return Response::json(Status::ok, list_body(out, services.cursors, "tokens"));
+               co_return Response::json(Status::ok,
+                                        list_body(out, token_json, services.cursors, "tokens"));
              });
 
   router.add(Verb::delete_, "/api/v1/tokens/{id}", Access::principal(),
@@ -253,7 +304,8 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                const auto agency = req.query_param("agency");
                const auto object_type = req.query_param("object_type");
                auto out = co_await service.admin_log(caller, agency, object_type, page);
-               co_return Response::json(Status::ok, list_body(out, services.cursors, "admin_log"));
+               co_return Response::json(Status::ok,
+                                        list_body(out, log_json, services.cursors, "admin_log"));
              });
 }
 

@@ -20,6 +20,75 @@ using nlohmann::json;
 const auto kOfficers = {Role::agency_cdo, Role::agency_data_officer};
 const auto kDeciders = {Role::agency_cdo, Role::agency_data_officer, Role::hub_admin};
 
+json application_json(const sharing::Application& a) {
+  return {{"id", a.id},
+          {"status", a.status},
+          {"due_at", nullable(a.due_at)},
+          {"grant_id", nullable(a.grant_id)},
+          {"consumer_code", a.consumer_code},
+          {"provider_code", a.provider_code},
+          {"resource_code", a.resource_code},
+          {"items", a.items},
+          {"clear_items", a.clear_items},
+          {"operations", a.operations},
+          {"purpose", a.purpose},
+          {"legal_basis", nullable(a.legal_basis)},
+          {"valid_until", a.valid_until},
+          {"created_at", a.created_at},
+          {"created_by", a.created_by},
+          {"decided_at", nullable(a.decided_at)},
+          {"decided_by", nullable(a.decided_by)},
+          {"opinion", nullable(a.opinion)},
+          {"overdue", a.overdue},
+          {"resource_version", a.resource_version},
+          {"withdrawn_at", nullable(a.withdrawn_at)},
+          {"withdrawn_by", nullable(a.withdrawn_by)},
+          {"purpose_codes", a.purpose_codes}};
+}
+
+json grant_json(const sharing::GrantRecord& g) {
+  return {{"id", g.id},
+          {"resource_code", g.resource_code},
+          {"provider_code", g.provider_code},
+          {"consumer_code", g.consumer_code},
+          {"items", g.items},
+          {"clear_items", g.clear_items},
+          {"operations", g.operations},
+          {"purpose", g.purpose},
+          {"valid_until", g.valid_until},
+          {"status", g.status},
+          {"application_id", g.application_id},
+          {"legal_basis", nullable(g.legal_basis)},
+          {"created_at", g.created_at},
+          {"revoked_at", nullable(g.revoked_at)},
+          {"resource_changes", g.resource_changes},
+          {"purpose_codes", g.purpose_codes},
+          {"ended_at", nullable(g.ended_at)}};
+}
+
+// `key` and `ref` are members only when the viewer may see them.
+json objection_json(const sharing::Objection& o) {
+  json out = {{"id", o.id},
+              {"status", o.status},
+              {"due_at", o.due_at},
+              {"resource_code", o.resource_code},
+              {"provider_code", o.provider_code},
+              {"consumer_code", o.consumer_code},
+              {"items", o.items},
+              {"description", o.description},
+              {"outcome", nullable(o.outcome)},
+              {"note", nullable(o.note)},
+              {"created_at", o.created_at},
+              {"created_by", o.created_by},
+              {"resolved_at", nullable(o.resolved_at)},
+              {"resolved_by", nullable(o.resolved_by)},
+              {"overdue", o.overdue},
+              {"grant_id", o.grant_id}};
+  if (o.key) out["key"] = *o.key;
+  if (o.ref) out["ref"] = *o.ref;
+  return out;
+}
+
 sharing::ApplicationRequest application_of(const json& raw) {
   JsonBody body{json(raw)};
   auto resource_code = body.string("resource_code", true, 40);
@@ -133,7 +202,7 @@ void register_sharing_routes(http::Router& router, sharing::SharingService& serv
                const Caller caller = caller_of(req);
                const auto application = application_of(body_object(req));
                auto out = co_await service.apply(caller, application);
-               co_return Response::json(Status::created, json_text(out));
+               co_return Response::json(Status::created, json_text(application_json(out)));
              });
   router.add(Verb::get, "/api/v1/applications", Access::principal(),
              [&service, &cursors](Request& req) -> awaitable<Response> {
@@ -143,14 +212,15 @@ void register_sharing_routes(http::Router& router, sharing::SharingService& serv
                    req, {"pending", "approved", "rejected", "withdrawn", "overdue"});
                filter.resource_code = req.query_filter("resource_code");
                auto out = co_await service.applications(caller, filter, page);
-               co_return Response::json(Status::ok, list_body(out, cursors, "applications"));
+               co_return Response::json(Status::ok,
+                                        list_body(out, application_json, cursors, "applications"));
              });
   router.add(Verb::get, "/api/v1/applications/{id}", Access::principal(),
              [&service](Request& req) -> awaitable<Response> {
                const std::string id(req.param("id"));
                const Caller caller = caller_of(req);
                auto out = co_await service.application(caller, id);
-               co_return Response::json(Status::ok, json_text(out));
+               co_return Response::json(Status::ok, json_text(application_json(out)));
              });
   router.add(Verb::post, "/api/v1/applications/{id}/decision", Access::roles(kDeciders),
              [&service](Request& req) -> awaitable<Response> {
@@ -158,14 +228,14 @@ void register_sharing_routes(http::Router& router, sharing::SharingService& serv
                const Caller caller = caller_of(req);
                const auto decision = decision_of(body_object(req));
                auto out = co_await service.decide(caller, id, decision);
-               co_return Response::json(Status::ok, json_text(out));
+               co_return Response::json(Status::ok, json_text(application_json(out)));
              });
   router.add(Verb::post, "/api/v1/applications/{id}/withdraw", Access::roles(kOfficers),
              [&service](Request& req) -> awaitable<Response> {
                const std::string id(req.param("id"));
                const Caller caller = caller_of(req);
                auto out = co_await service.withdraw(caller, id);
-               co_return Response::json(Status::ok, json_text(out));
+               co_return Response::json(Status::ok, json_text(application_json(out)));
              });
 
   router.add(Verb::get, "/api/v1/grants", Access::principal(),
@@ -175,14 +245,14 @@ void register_sharing_routes(http::Router& router, sharing::SharingService& serv
                const sharing::GrantFilter filter{req.query_filter("resource_code"),
                                                  req.query_filter("consumer")};
                auto out = co_await service.grants(caller, filter, page);
-               co_return Response::json(Status::ok, list_body(out, cursors, "grants"));
+               co_return Response::json(Status::ok, list_body(out, grant_json, cursors, "grants"));
              });
   router.add(Verb::get, "/api/v1/grants/{id}", Access::principal(),
              [&service](Request& req) -> awaitable<Response> {
                const std::string id(req.param("id"));
                const Caller caller = caller_of(req);
                auto out = co_await service.grant(caller, id);
-               co_return Response::json(Status::ok, json_text(out));
+               co_return Response::json(Status::ok, json_text(grant_json(out)));
              });
   router.add(Verb::delete_, "/api/v1/grants/{id}", Access::roles(kDeciders),
              [&service](Request& req) -> awaitable<Response> {
@@ -201,7 +271,7 @@ void register_sharing_routes(http::Router& router, sharing::SharingService& serv
                const Caller caller = caller_of(req);
                const auto objection = objection_of(body_object(req), key);
                auto out = co_await service.object(caller, code, objection);
-               co_return Response::json(Status::created, json_text(out));
+               co_return Response::json(Status::created, json_text(objection_json(out)));
              });
   // The same for a record named in the body by its key or by the caller's ref (API.md Part 2:
   // a consumer whose grant masks the key has the ref).
@@ -212,7 +282,7 @@ void register_sharing_routes(http::Router& router, sharing::SharingService& serv
                const Caller caller = caller_of(req);
                const auto objection = objection_of(body_object(req), key);
                auto out = co_await service.object(caller, code, objection);
-               co_return Response::json(Status::created, json_text(out));
+               co_return Response::json(Status::created, json_text(objection_json(out)));
              });
   router.add(Verb::post, "/api/v1/objections/{id}/resolution",
              Access::roles({Role::agency_cdo, Role::agency_data_officer, Role::agency_operator}),
@@ -221,7 +291,7 @@ void register_sharing_routes(http::Router& router, sharing::SharingService& serv
                const Caller caller = caller_of(req);
                const auto resolution = resolution_of(body_object(req));
                auto out = co_await service.resolve(caller, id, resolution);
-               co_return Response::json(Status::ok, json_text(out));
+               co_return Response::json(Status::ok, json_text(objection_json(out)));
              });
   router.add(Verb::get, "/api/v1/objections", Access::principal(),
              [&service, &cursors](Request& req) -> awaitable<Response> {
@@ -229,14 +299,15 @@ void register_sharing_routes(http::Router& router, sharing::SharingService& serv
                const auto page = page_request(req, cursors, "objections");
                const auto filter = workflow_filter(req, {"open", "resolved", "overdue"});
                auto out = co_await service.objections(caller, filter, page);
-               co_return Response::json(Status::ok, list_body(out, cursors, "objections"));
+               co_return Response::json(Status::ok,
+                                        list_body(out, objection_json, cursors, "objections"));
              });
   router.add(Verb::get, "/api/v1/objections/{id}", Access::principal(),
              [&service](Request& req) -> awaitable<Response> {
                const std::string id(req.param("id"));
                const Caller caller = caller_of(req);
                auto out = co_await service.objection(caller, id);
-               co_return Response::json(Status::ok, json_text(out));
+               co_return Response::json(Status::ok, json_text(objection_json(out)));
              });
 }
 

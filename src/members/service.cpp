@@ -110,12 +110,9 @@ std::optional<std::string> opt(const pg::Result& r, int row, int col) {
 
 json nullable(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
 
-json agency_json(const pg::Result& r, int row) {
-  return {{"code", r.get(row, 0)},
-          {"name", r.get(row, 1)},
-          {"level", r.get(row, 2)},
-          {"parent_code", nullable(opt(r, row, 3))},
-          {"created_at", r.get(row, 4)}};
+Agency agency_of(const pg::Result& r, int row) {
+  return {std::string(r.get(row, 0)), std::string(r.get(row, 1)), std::string(r.get(row, 2)),
+          opt(r, row, 3), std::string(r.get(row, 4))};
 }
 
 RoleSet parse_roles(std::string_view csv) {
@@ -128,25 +125,27 @@ RoleSet parse_roles(std::string_view csv) {
 
 std::string roles_csv(RoleSet roles) { return join_csv(role_names(roles)); }
 
-json principal_json(const pg::Result& r, int row) {
-  return {{"id", r.get(row, 0)},
-          {"agency_code", nullable(opt(r, row, 1))},
-          {"name", r.get(row, 2)},
-          {"kind", r.get(row, 3)},
-          {"roles", role_names(parse_roles(r.get(row, 4)))},
-          {"cert_sha256", nullable(opt(r, row, 5))},
-          {"created_at", r.get(row, 6)},
-          {"disabled", r.get_bool(row, 7)}};
+PrincipalRecord principal_of(const pg::Result& r, int row) {
+  PrincipalRecord p;
+  p.id = r.get(row, 0);
+  p.agency_code = opt(r, row, 1);
+  p.name = r.get(row, 2);
+  p.kind = r.get(row, 3);
+  p.roles = parse_roles(r.get(row, 4));
+  p.cert_sha256 = opt(r, row, 5);
+  p.created_at = r.get(row, 6);
+  p.disabled = r.get_bool(row, 7);
+  return p;
 }
 
-PrincipalEntry entry_of(const json& p) {
+PrincipalEntry entry_of(const PrincipalRecord& p) {
   PrincipalEntry e;
-  e.principal.id = p["id"];
-  e.principal.name = p["name"];
-  e.principal.agency_code = p["agency_code"].is_null() ? "" : p["agency_code"].get<std::string>();
-  e.principal.kind = p["kind"];
-  for (const auto& r : p["roles"]) e.principal.roles |= role_bit(*parse_role(r.get<std::string>()));
-  e.cert_sha256 = p["cert_sha256"].is_null() ? "" : p["cert_sha256"].get<std::string>();
+  e.principal.id = p.id;
+  e.principal.name = p.name;
+  e.principal.agency_code = p.agency_code.value_or("");
+  e.principal.kind = p.kind;
+  e.principal.roles = p.roles;
+  e.cert_sha256 = p.cert_sha256.value_or("");
   return e;
 }
 
@@ -168,7 +167,7 @@ pg::Params log_params(const Caller& caller, const char* action, const char* type
 
 }  // namespace
 
-asio::awaitable<json> MembersService::create_agency(const Caller& caller, const NewAgency& a) {
+asio::awaitable<Agency> MembersService::create_agency(const Caller& caller, const NewAgency& a) {
   auto lease = co_await caller.db().acquire();
   std::vector<pg::Result> results;
   try {
@@ -188,30 +187,32 @@ asio::awaitable<json> MembersService::create_agency(const Caller& caller, const 
     }
     throw;
   }
-  co_return agency_json(results[0], 0);
+  co_return agency_of(results[0], 0);
 }
 
-asio::awaitable<json> MembersService::get_agency(const Caller& caller, const std::string& code) {
+asio::awaitable<Agency> MembersService::get_agency(const Caller& caller, const std::string& code) {
   const pg::Params params = pg::Params().add(code);
   auto r = co_await caller.db().exec(kAgencyColumns, params);
   if (r.rows() == 0) not_found("agency");
-  co_return agency_json(r, 0);
+  co_return agency_of(r, 0);
 }
 
-asio::awaitable<Page> MembersService::list_agencies(const Caller& caller,
-                                                    const AgencyFilter& filter,
-                                                    const PageRequest& page) {
+asio::awaitable<ListPage<Agency>> MembersService::list_agencies(const Caller& caller,
+                                                                const AgencyFilter& filter,
+                                                                const PageRequest& page) {
   const pg::Params params = pg::Params()
                                 .add(page.after_id())
                                 .add(filter.level)
                                 .add(filter.parent)
                                 .add(static_cast<std::int64_t>(page.limit));
   auto r = co_await caller.db().exec(kListAgencies, params);
-  co_return Page::of_rows(r.rows(), page.limit, "code", [&](int i) { return agency_json(r, i); });
+  co_return ListPage<Agency>::of_rows(
+      r.rows(), page.limit, [&](int i) { return agency_of(r, i); },
+      [](const Agency& a) { return a.code; });
 }
 
-asio::awaitable<json> MembersService::create_principal(const Caller& caller,
-                                                       const NewPrincipal& p) {
+asio::awaitable<PrincipalRecord> MembersService::create_principal(const Caller& caller,
+                                                                  const NewPrincipal& p) {
   const Principal& me = caller.principal;
   if (!me.has(Role::hub_admin)) {
     // An agency's CDO registers its own agency's people and systems, with agency roles only.
@@ -263,41 +264,36 @@ asio::awaitable<json> MembersService::create_principal(const Caller& caller,
     }
     throw;
   }
-  json out = principal_json(results[0], 0);
+  PrincipalRecord out = principal_of(results[0], 0);
   services_.directory.put_principal(id, entry_of(out));
   co_return out;
 }
 
-asio::awaitable<json> MembersService::visible_principal(const Caller& caller, const std::string& id,
-                                                        bool for_change) {
+asio::awaitable<PrincipalRecord> MembersService::visible_principal(const Caller& caller,
+                                                                   const std::string& id,
+                                                                   bool for_change) {
   const pg::Params params = pg::Params().add(id);
   auto r = co_await caller.db().exec(kPrincipal, params);
   if (r.rows() == 0) not_found("principal");
-  json p = principal_json(r, 0);
+  PrincipalRecord p = principal_of(r, 0);
   const Principal& me = caller.principal;
   if (me.has(Role::hub_admin)) co_return p;
-  const bool same_agency =
-      !p["agency_code"].is_null() && me.of_agency(p["agency_code"].get<std::string>());
+  const bool same_agency = p.agency_code && me.of_agency(*p.agency_code);
   // A CDO manages its agency's agency_* principals, never one holding a hub role.
-  bool hub_role = false;
-  for (const auto& role : p["roles"]) {
-    if (auto held = parse_role(role.get<std::string>()); held && (role_bit(*held) & kHubRoles)) {
-      hub_role = true;
-    }
-  }
+  const bool hub_role = (p.roles & kHubRoles) != 0;
   if (same_agency && me.has(Role::agency_cdo) && !(for_change && hub_role)) co_return p;
   if (!for_change && me.id == id) co_return p;
   // Another agency's principal (or one this caller may not manage) does not exist for it.
   not_found("principal");
 }
 
-asio::awaitable<json> MembersService::get_principal(const Caller& caller, const std::string& id) {
+asio::awaitable<PrincipalRecord> MembersService::get_principal(const Caller& caller,
+                                                               const std::string& id) {
   co_return co_await visible_principal(caller, id, false);
 }
 
-asio::awaitable<Page> MembersService::list_principals(const Caller& caller,
-                                                      std::optional<std::string> agency,
-                                                      const PageRequest& page) {
+asio::awaitable<ListPage<PrincipalRecord>> MembersService::list_principals(
+    const Caller& caller, std::optional<std::string> agency, const PageRequest& page) {
   const Principal& me = caller.principal;
   if (!me.has(Role::hub_admin)) {
     if (agency && !me.of_agency(*agency)) {
@@ -308,23 +304,26 @@ asio::awaitable<Page> MembersService::list_principals(const Caller& caller,
   const pg::Params params =
       pg::Params().add(page.after_id()).add(agency).add(static_cast<std::int64_t>(page.limit));
   auto r = co_await caller.db().exec(kListPrincipals, params);
-  co_return Page::of_rows(r.rows(), page.limit, "id", [&](int i) { return principal_json(r, i); });
+  co_return ListPage<PrincipalRecord>::of_rows(
+      r.rows(), page.limit, [&](int i) { return principal_of(r, i); },
+      [](const PrincipalRecord& p) { return p.id; });
 }
 
-asio::awaitable<json> MembersService::change_principal(const Caller& caller, const std::string& id,
-                                                       const PrincipalChange& change) {
-  json before = co_await visible_principal(caller, id, true);
+asio::awaitable<PrincipalRecord> MembersService::change_principal(const Caller& caller,
+                                                                  const std::string& id,
+                                                                  const PrincipalChange& change) {
+  const PrincipalRecord before = co_await visible_principal(caller, id, true);
   const Principal& me = caller.principal;
   if (!me.has(Role::hub_admin)) {
     if (change.roles && (*change.roles & ~kAgencyRoles) != 0) {
       throw ApiError(ErrorCode::forbidden, "you may grant agency_* roles only");
     }
   }
-  if (change.password && before["kind"] != "user") {
+  if (change.password && before.kind != "user") {
     throw ApiError(ErrorCode::validation_failed, "only people sign in with a password",
                    {{"password", "systems use tokens or certificates"}}, 422);
   }
-  if (change.cert_sha256 && !change.cert_sha256->empty() && before["kind"] != "system") {
+  if (change.cert_sha256 && !change.cert_sha256->empty() && before.kind != "system") {
     throw ApiError(ErrorCode::validation_failed, "only systems are bound to certificates",
                    {{"cert_sha256", "people sign in with a password"}}, 422);
   }
@@ -333,13 +332,8 @@ asio::awaitable<json> MembersService::change_principal(const Caller& caller, con
     const auto work = [pw = *change.password] { return hash_password(pw); };
     hash = co_await off_thread(services_, work);
   }
-  const std::optional<std::string> agency = before["agency_code"].is_null()
-                                                ? std::nullopt
-                                                : std::optional<std::string>(before["agency_code"]);
-  RoleSet before_roles = 0;
-  for (const auto& role : before["roles"]) {
-    if (auto r = parse_role(role.get<std::string>())) before_roles |= role_bit(*r);
-  }
+  const std::optional<std::string>& agency = before.agency_code;
+  const RoleSet before_roles = before.roles;
   // Whoever signed in as this principal before the change must sign in again.
   const bool end_sessions = change.password || (change.disabled && *change.disabled) ||
                             (change.roles && (before_roles & ~*change.roles) != 0);
@@ -374,9 +368,8 @@ asio::awaitable<json> MembersService::change_principal(const Caller& caller, con
     }
     throw;
   }
-  json out = principal_json(results[0], 0);
-  services_.directory.put_principal(
-      id, out["disabled"].get<bool>() ? std::nullopt : std::optional(entry_of(out)));
+  PrincipalRecord out = principal_of(results[0], 0);
+  services_.directory.put_principal(id, out.disabled ? std::nullopt : std::optional(entry_of(out)));
   if (end_sessions) {
     const pg::Result& ended = results[3];
     for (int i = 0; i < ended.rows(); ++i) {
@@ -386,17 +379,16 @@ asio::awaitable<json> MembersService::change_principal(const Caller& caller, con
   co_return out;
 }
 
-asio::awaitable<json> MembersService::issue_token(const Caller& caller,
-                                                  const std::string& principal_id,
-                                                  unsigned ttl_days) {
-  json p = co_await visible_principal(caller, principal_id, true);
-  if (p["disabled"].get<bool>()) {
+asio::awaitable<IssuedToken> MembersService::issue_token(const Caller& caller,
+                                                         const std::string& principal_id,
+                                                         unsigned ttl_days) {
+  const PrincipalRecord p = co_await visible_principal(caller, principal_id, true);
+  if (p.disabled) {
     throw ApiError(ErrorCode::conflict, "the principal is disabled");
   }
   NewToken token = generate_token();
   const std::string id = random_uuid();
-  const std::optional<std::string> agency =
-      p["agency_code"].is_null() ? std::nullopt : std::optional<std::string>(p["agency_code"]);
+  const std::optional<std::string>& agency = p.agency_code;
   auto lease = co_await caller.db().acquire();
   const json detail = {
       {"principal_id", principal_id}, {"prefix", token.prefix}, {"ttl_days", ttl_days}};
@@ -416,16 +408,13 @@ asio::awaitable<json> MembersService::issue_token(const Caller& caller,
       token.prefix, TokenEntry{id, principal_id, token.hash,
                                std::chrono::system_clock::time_point(
                                    std::chrono::milliseconds(results[0].get_int(0, 2)))});
-  co_return json{{"id", id},
-                 {"token", token.token},
-                 {"prefix", token.prefix},
-                 {"principal_id", principal_id},
-                 {"expires_at", results[0].get(0, 1)}};
+  co_return IssuedToken{id, token.token, token.prefix, principal_id,
+                        std::string(results[0].get(0, 1))};
 }
 
-asio::awaitable<Page> MembersService::list_tokens(const Caller& caller,
-                                                  const std::string& principal_id,
-                                                  const PageRequest& page) {
+asio::awaitable<ListPage<TokenInfo>> MembersService::list_tokens(const Caller& caller,
+                                                                 const std::string& principal_id,
+                                                                 const PageRequest& page) {
   // One's own tokens, or those of a principal one manages (a CDO's agency_* principals, never
   // one holding a hub role: those answer 404).
   if (caller.principal.id != principal_id) co_await visible_principal(caller, principal_id, true);
@@ -434,17 +423,14 @@ asio::awaitable<Page> MembersService::list_tokens(const Caller& caller,
                                 .add(page.after_id())
                                 .add(static_cast<std::int64_t>(page.limit));
   auto r = co_await caller.db().exec(kListTokens, params);
-  Page out;
-  for (int i = 0; i < r.rows(); ++i) {
-    out.items.push_back({{"id", r.get(i, 0)},
-                         {"prefix", r.get(i, 1)},
-                         {"kind", r.get(i, 2)},
-                         {"created_at", r.get(i, 3)},
-                         {"expires_at", r.get(i, 4)},
-                         {"revoked_at", nullable(opt(r, i, 5))}});
-  }
-  if (!out.items.empty()) out.continue_after(out.items.back()["id"], page.limit);
-  co_return out;
+  co_return ListPage<TokenInfo>::of_rows(
+      r.rows(), page.limit,
+      [&](int i) {
+        return TokenInfo{std::string(r.get(i, 0)), std::string(r.get(i, 1)),
+                         std::string(r.get(i, 2)), std::string(r.get(i, 3)),
+                         std::string(r.get(i, 4)), opt(r, i, 5)};
+      },
+      [](const TokenInfo& t) { return t.id; });
 }
 
 asio::awaitable<void> MembersService::revoke_token(const Caller& caller,
@@ -473,8 +459,8 @@ asio::awaitable<void> MembersService::revoke_token(const Caller& caller,
   services_.directory.put_token(prefix, std::nullopt);
 }
 
-asio::awaitable<json> MembersService::sign_in(const Caller& caller, const std::string& name,
-                                              const std::string& password) {
+asio::awaitable<Session> MembersService::sign_in(const Caller& caller, const std::string& name,
+                                                 const std::string& password) {
   auto& throttle = services_.login_throttle;
   if (auto wait = throttle.blocked(name, caller.remote_address)) {
     throw ApiError(ErrorCode::rate_limited, "too many failed sign-ins; wait and retry")
@@ -513,13 +499,12 @@ asio::awaitable<json> MembersService::sign_in(const Caller& caller, const std::s
       token.prefix, TokenEntry{std::string(results[0].get(0, 0)), principal_id, token.hash,
                                std::chrono::system_clock::time_point(
                                    std::chrono::milliseconds(results[0].get_int(0, 2)))});
-  co_return json{{"token", token.token}, {"expires_at", results[0].get(0, 1)}};
+  co_return Session{token.token, std::string(results[0].get(0, 1))};
 }
 
-asio::awaitable<Page> MembersService::admin_log(const Caller& caller,
-                                                std::optional<std::string> agency,
-                                                const std::optional<std::string>& object_type,
-                                                const PageRequest& page) {
+asio::awaitable<ListPage<AdminLogEntry>> MembersService::admin_log(
+    const Caller& caller, std::optional<std::string> agency,
+    const std::optional<std::string>& object_type, const PageRequest& page) {
   const Principal& me = caller.principal;
   if (!me.has(Role::hub_admin)) {
     if (agency && !me.of_agency(*agency)) {
@@ -534,19 +519,19 @@ asio::awaitable<Page> MembersService::admin_log(const Caller& caller,
           .add(object_type)
           .add(static_cast<std::int64_t>(page.limit));
   auto r = co_await caller.db().exec(kListAdminLog, params);
-  Page out;
-  for (int i = 0; i < r.rows(); ++i) {
-    out.items.push_back({{"id", std::string(r.get(i, 0))},
-                         {"at", r.get(i, 1)},
-                         {"actor_id", nullable(opt(r, i, 2))},
-                         {"action", r.get(i, 3)},
-                         {"object_type", r.get(i, 4)},
-                         {"object_id", r.get(i, 5)},
-                         {"agency_code", nullable(opt(r, i, 6))},
-                         {"detail", json::parse(r.get(i, 7))}});
-  }
-  if (r.rows() > 0) out.continue_after(r.get_int(r.rows() - 1, 0), page.limit);
-  co_return out;
+  co_return ListPage<AdminLogEntry>::of_rows(
+      r.rows(), page.limit,
+      [&](int i) {
+        return AdminLogEntry{r.get_int(i, 0),
+                             std::string(r.get(i, 1)),
+                             opt(r, i, 2),
+                             std::string(r.get(i, 3)),
+                             std::string(r.get(i, 4)),
+                             std::string(r.get(i, 5)),
+                             opt(r, i, 6),
+                             json::parse(r.get(i, 7))};
+      },
+      [](const AdminLogEntry& e) { return e.id; });
 }
 
 bool bootstrap_admin(PGconn* conn, const std::string& token, unsigned ttl_days) {

@@ -142,84 +142,87 @@ constexpr pg::Query kObjections{
     "      OR ($4 = 'overdue' AND o.status = 'open' AND o.due_at < now()))"
     " ORDER BY o.id LIMIT $5"};
 
-json opt_text(const pg::Result& r, int row, int col) {
-  return r.is_null(row, col) ? json(nullptr) : json(r.get(row, col));
+std::optional<std::string> opt_text(const pg::Result& r, int row, int col) {
+  if (r.is_null(row, col)) return std::nullopt;
+  return std::string(r.get(row, col));
 }
 
-json application_json(const pg::Result& r, int row) {
-  return {{"id", r.get(row, 0)},
-          {"status", r.get(row, 1)},
-          {"due_at", opt_text(r, row, 2)},
-          {"grant_id", opt_text(r, row, 3)},
-          {"consumer_code", r.get(row, 4)},
-          {"provider_code", r.get(row, 5)},
-          {"resource_code", r.get(row, 6)},
-          {"items", split_csv(r.get(row, 7))},
-          {"clear_items", split_csv(r.get(row, 8))},
-          {"operations", split_csv(r.get(row, 9))},
-          {"purpose", r.get(row, 10)},
-          {"legal_basis", opt_text(r, row, 11)},
-          {"valid_until", r.get(row, 12)},
-          {"created_at", r.get(row, 13)},
-          {"created_by", r.get(row, 14)},
-          {"decided_at", opt_text(r, row, 15)},
-          {"decided_by", opt_text(r, row, 16)},
-          {"opinion", opt_text(r, row, 17)},
-          {"overdue", r.get_bool(row, 18)},
-          {"resource_version", r.get_int(row, 19)},
-          {"withdrawn_at", opt_text(r, row, 20)},
-          {"withdrawn_by", opt_text(r, row, 21)},
-          {"purpose_codes", split_csv(r.get(row, 22))}};
+Application application_of(const pg::Result& r, int row) {
+  Application a;
+  a.id = r.get(row, 0);
+  a.status = r.get(row, 1);
+  a.due_at = opt_text(r, row, 2);
+  a.grant_id = opt_text(r, row, 3);
+  a.consumer_code = r.get(row, 4);
+  a.provider_code = r.get(row, 5);
+  a.resource_code = r.get(row, 6);
+  a.items = split_csv(r.get(row, 7));
+  a.clear_items = split_csv(r.get(row, 8));
+  a.operations = split_csv(r.get(row, 9));
+  a.purpose = r.get(row, 10);
+  a.legal_basis = opt_text(r, row, 11);
+  a.valid_until = r.get(row, 12);
+  a.created_at = r.get(row, 13);
+  a.created_by = r.get(row, 14);
+  a.decided_at = opt_text(r, row, 15);
+  a.decided_by = opt_text(r, row, 16);
+  a.opinion = opt_text(r, row, 17);
+  a.overdue = r.get_bool(row, 18);
+  a.resource_version = r.get_int(row, 19);
+  a.withdrawn_at = opt_text(r, row, 20);
+  a.withdrawn_by = opt_text(r, row, 21);
+  a.purpose_codes = split_csv(r.get(row, 22));
+  return a;
 }
 
-json grant_json(const pg::Result& r, int row) {
-  return {{"id", r.get(row, 0)},
-          {"resource_code", r.get(row, 1)},
-          {"provider_code", r.get(row, 2)},
-          {"consumer_code", r.get(row, 3)},
-          {"items", split_csv(r.get(row, 4))},
-          {"clear_items", split_csv(r.get(row, 5))},
-          {"operations", split_csv(r.get(row, 6))},
-          {"purpose", r.get(row, 7)},
-          {"valid_until", r.get(row, 8)},
-          {"status", r.get(row, 9)},
-          {"application_id", r.get(row, 10)},
-          {"legal_basis", opt_text(r, row, 11)},
-          {"created_at", r.get(row, 12)},
-          {"revoked_at", opt_text(r, row, 13)},
-          // Items removed or retyped by later versions of the resource (catalog.md).
-          {"resource_changes", json::parse(r.get(row, 14))},
-          {"purpose_codes", split_csv(r.get(row, 15))},
-          {"ended_at", opt_text(r, row, 16)}};
+GrantRecord grant_of(const pg::Result& r, int row) {
+  GrantRecord g;
+  g.id = r.get(row, 0);
+  g.resource_code = r.get(row, 1);
+  g.provider_code = r.get(row, 2);
+  g.consumer_code = r.get(row, 3);
+  g.items = split_csv(r.get(row, 4));
+  g.clear_items = split_csv(r.get(row, 5));
+  g.operations = split_csv(r.get(row, 6));
+  g.purpose = r.get(row, 7);
+  g.valid_until = r.get(row, 8);
+  g.status = r.get(row, 9);
+  g.application_id = r.get(row, 10);
+  g.legal_basis = opt_text(r, row, 11);
+  g.created_at = r.get(row, 12);
+  g.revoked_at = opt_text(r, row, 13);
+  g.resource_changes = json::parse(r.get(row, 14));
+  g.purpose_codes = split_csv(r.get(row, 15));
+  g.ended_at = opt_text(r, row, 16);
+  return g;
 }
 
-// An objection as `viewer` may see it: the record's key is the provider's to see; the consumer
-// sees its ref and the key as its grant shows it (masked, or not at all); anyone else (the hub's
-// own staff) the key as the consumer's grant shows it.
-json objection_json(const pg::Result& r, int row, const Principal& viewer) {
-  json out = {{"id", r.get(row, 0)},
-              {"status", r.get(row, 1)},
-              {"due_at", r.get(row, 2)},
-              {"resource_code", r.get(row, 3)},
-              {"provider_code", r.get(row, 4)},
-              {"consumer_code", r.get(row, 5)},
-              {"items", split_csv(r.get(row, 7))},
-              {"description", r.get(row, 8)},
-              {"outcome", opt_text(r, row, 9)},
-              {"note", opt_text(r, row, 10)},
-              {"created_at", r.get(row, 11)},
-              {"created_by", r.get(row, 12)},
-              {"resolved_at", opt_text(r, row, 13)},
-              {"resolved_by", opt_text(r, row, 14)},
-              {"overdue", r.get_bool(row, 15)},
-              {"grant_id", r.get(row, 16)}};
-  if (viewer.of_agency(r.get(row, 4))) {
-    out["key"] = r.get(row, 6);
-  } else if (!r.is_null(row, 18)) {
-    out["key"] = r.get(row, 18);
+// An objection as `viewer` may see it (see Objection).
+Objection objection_of(const pg::Result& r, int row, const Principal& viewer) {
+  Objection o;
+  o.id = r.get(row, 0);
+  o.status = r.get(row, 1);
+  o.due_at = r.get(row, 2);
+  o.resource_code = r.get(row, 3);
+  o.provider_code = r.get(row, 4);
+  o.consumer_code = r.get(row, 5);
+  o.items = split_csv(r.get(row, 7));
+  o.description = r.get(row, 8);
+  o.outcome = opt_text(r, row, 9);
+  o.note = opt_text(r, row, 10);
+  o.created_at = r.get(row, 11);
+  o.created_by = r.get(row, 12);
+  o.resolved_at = opt_text(r, row, 13);
+  o.resolved_by = opt_text(r, row, 14);
+  o.overdue = r.get_bool(row, 15);
+  o.grant_id = r.get(row, 16);
+  if (viewer.of_agency(o.provider_code)) {
+    o.key = r.get(row, 6);
+  } else {
+    o.key = opt_text(r, row, 18);
   }
-  if (viewer.of_agency(r.get(row, 5)) && !r.is_null(row, 17)) out["ref"] = r.get(row, 17);
-  return out;
+  if (viewer.of_agency(o.consumer_code)) o.ref = opt_text(r, row, 17);
+  return o;
 }
 
 constexpr RoleSet kOfficers = role_bit(Role::agency_cdo) | role_bit(Role::agency_data_officer);
@@ -279,8 +282,8 @@ std::optional<std::string> list_agency(const Principal& me, const WorkflowFilter
 
 }  // namespace
 
-asio::awaitable<json> SharingService::apply(const Caller& caller,
-                                            const ApplicationRequest& request) {
+asio::awaitable<Application> SharingService::apply(const Caller& caller,
+                                                   const ApplicationRequest& request) {
   const Principal& me = caller.principal;
   const auto* resource_code = &request.resource_code;
   const auto* items = &request.items;
@@ -429,10 +432,11 @@ asio::awaitable<json> SharingService::apply(const Caller& caller,
     for (const auto& op : op_list) g.operations |= operation_bit(*parse_operation(op));
     grants_.put(grant_id, std::move(g));
   }
-  co_return application_json(results[0], 0);
+  co_return application_of(results[0], 0);
 }
 
-asio::awaitable<json> SharingService::application(const Caller& caller, const std::string& id) {
+asio::awaitable<Application> SharingService::application(const Caller& caller,
+                                                         const std::string& id) {
   const pg::Params key = pg::Params().add(id);
   auto r = co_await caller.db().exec(kApplication, key);
   if (r.rows() == 0) not_found("application");
@@ -440,26 +444,26 @@ asio::awaitable<json> SharingService::application(const Caller& caller, const st
   if (!me.hub_level() && !me.of_agency(r.get(0, 4)) && !me.of_agency(r.get(0, 5))) {
     not_found("application");  // another agency's application does not exist for this caller
   }
-  co_return application_json(r, 0);
+  co_return application_of(r, 0);
 }
 
-asio::awaitable<json> SharingService::decide(const Caller& caller, const std::string& id,
-                                             const DecisionRequest& request) {
+asio::awaitable<Application> SharingService::decide(const Caller& caller, const std::string& id,
+                                                    const DecisionRequest& request) {
   const Principal& me = caller.principal;
-  json current = co_await application(caller, id);
-  const std::string provider = current["provider_code"];
+  const Application current = co_await application(caller, id);
+  const std::string& provider = current.provider_code;
   const bool may = me.has(Role::hub_admin) || (me.of_agency(provider) && me.has_any(kOfficers));
   if (!may) {
     // The consumer sees its application but cannot decide it; anyone else does not see it.
-    if (me.of_agency(current["consumer_code"].get<std::string>()) || me.hub_level()) {
+    if (me.of_agency(current.consumer_code) || me.hub_level()) {
       throw ApiError(ErrorCode::forbidden, "only the provider's data officers decide");
     }
     not_found("application");
   }
   const auto& opinion = request.opinion;
   std::vector<FieldError> errors;
-  const auto asked_items = current["items"].get<std::vector<std::string>>();
-  const auto asked_ops = current["operations"].get<std::vector<std::string>>();
+  const auto& asked_items = current.items;
+  const auto& asked_ops = current.operations;
   auto subset = [&](const std::optional<std::vector<std::string>>& chosen,
                     const std::vector<std::string>& asked, const char* field) {
     if (!chosen) return asked;
@@ -476,33 +480,32 @@ asio::awaitable<json> SharingService::decide(const Caller& caller, const std::st
   if (!errors.empty()) {
     throw ApiError(ErrorCode::validation_failed, "the decision has errors", errors, 422);
   }
-  if (current["status"] != "pending") {
-    throw ApiError(ErrorCode::conflict,
-                   "the application is " + current["status"].get<std::string>() + ", not pending");
+  if (current.status != "pending") {
+    throw ApiError(ErrorCode::conflict, "the application is " + current.status + ", not pending");
   }
   const bool approve = request.approve;
   if (approve) {
     // The world may have moved since the application: the grant must still make sense.
-    const std::string code = current["resource_code"];
+    const std::string& code = current.resource_code;
     const pg::Params rkey = pg::Params().add(code);
     auto res = co_await caller.db().exec(kResource, rkey);
     if (res.rows() == 0 || res.get(0, 1) != "published" || res.get(0, 2) == "none") {
       throw ApiError(ErrorCode::conflict, "the resource is no longer published and shareable");
     }
-    if (*parse_until(current["valid_until"], calendar_) <= Clock::now()) {
+    if (*parse_until(current.valid_until, calendar_) <= Clock::now()) {
       throw ApiError(ErrorCode::conflict, "the period asked for has already ended; reject it");
     }
   }
   const std::string grant_id = approve ? random_uuid() : std::string();
   std::vector<std::string> clear;
-  for (const auto& c : current["clear_items"]) {
+  for (const auto& c : current.clear_items) {
     if (std::find(grant_items.begin(), grant_items.end(), c) != grant_items.end())
       clear.push_back(c);
   }
   const json detail = {{"decision", approve ? "approve" : "reject"},
                        {"items", grant_items},
                        {"operations", grant_ops}};
-  const std::string consumer = current["consumer_code"];
+  const std::string& consumer = current.consumer_code;
   const auto change = pg::step(kDecide, pg::Params()
                                             .add(id)
                                             .add(approve ? "approved" : "rejected")
@@ -518,23 +521,19 @@ asio::awaitable<json> SharingService::decide(const Caller& caller, const std::st
                                              .add(consumer)
                                              .add(detail.dump())));
   if (approve) {
-    then.push_back(
-        pg::step(kInsertGrant,
-                 pg::Params()
-                     .add(grant_id)
-                     .add(id)
-                     .add(current["resource_code"].get<std::string>())
-                     .add(provider)
-                     .add(consumer)
-                     .add(join_csv(grant_items))
-                     .add(join_csv(clear))
-                     .add(join_csv(grant_ops))
-                     .add(current["purpose"].get<std::string>())
-                     .add(current["legal_basis"].is_null()
-                              ? std::optional<std::string>()
-                              : std::optional<std::string>(current["legal_basis"]))
-                     .add(current["valid_until"].get<std::string>())
-                     .add(join_csv(current["purpose_codes"].get<std::vector<std::string>>()))));
+    then.push_back(pg::step(kInsertGrant, pg::Params()
+                                              .add(grant_id)
+                                              .add(id)
+                                              .add(current.resource_code)
+                                              .add(provider)
+                                              .add(consumer)
+                                              .add(join_csv(grant_items))
+                                              .add(join_csv(clear))
+                                              .add(join_csv(grant_ops))
+                                              .add(current.purpose)
+                                              .add(current.legal_basis)
+                                              .add(current.valid_until)
+                                              .add(join_csv(current.purpose_codes))));
     then.push_back(pg::step(kNotify, pg::Params().add("grant:" + grant_id)));
   }
   auto lease = co_await caller.db().acquire();
@@ -544,29 +543,29 @@ asio::awaitable<json> SharingService::decide(const Caller& caller, const std::st
   }
   if (approve) {
     Grant g{grant_id,
-            current["resource_code"],
+            current.resource_code,
             provider,
             consumer,
             grant_items,
             clear,
             0,
-            current["purpose"],
-            current["purpose_codes"].get<std::vector<std::string>>(),
-            *parse_until(current["valid_until"], calendar_)};
+            current.purpose,
+            current.purpose_codes,
+            *parse_until(current.valid_until, calendar_)};
     for (const auto& op : grant_ops) g.operations |= operation_bit(*parse_operation(op));
     grants_.put(grant_id, std::move(g));
   }
-  co_return application_json(decided, 0);
+  co_return application_of(decided, 0);
 }
 
-asio::awaitable<json> SharingService::withdraw(const Caller& caller, const std::string& id) {
+asio::awaitable<Application> SharingService::withdraw(const Caller& caller, const std::string& id) {
   const Principal& me = caller.principal;
-  json current = co_await application(caller, id);
-  const std::string consumer = current["consumer_code"];
+  const Application current = co_await application(caller, id);
+  const std::string& consumer = current.consumer_code;
   if (!me.of_agency(consumer) || !me.has_any(kOfficers)) {
     throw ApiError(ErrorCode::forbidden, "only the applicant's data officers withdraw it");
   }
-  if (current["status"] != "pending") {
+  if (current.status != "pending") {
     throw ApiError(ErrorCode::conflict, "only a pending application can be withdrawn");
   }
   const auto change = pg::step(kWithdraw, pg::Params().add(id).add(me.id));
@@ -575,18 +574,18 @@ asio::awaitable<json> SharingService::withdraw(const Caller& caller, const std::
                                                    .add("application")
                                                    .add(id)
                                                    .add("withdrawn")
-                                                   .add(current["provider_code"].get<std::string>())
+                                                   .add(current.provider_code)
                                                    .add(consumer)
                                                    .add("{}")));
   auto lease = co_await caller.db().acquire();
   auto withdrawn = co_await guarded(lease, change, then);
   if (withdrawn.rows() == 0) throw ApiError(ErrorCode::conflict, "the application was decided");
-  co_return application_json(withdrawn, 0);
+  co_return application_of(withdrawn, 0);
 }
 
-asio::awaitable<Page> SharingService::applications(const Caller& caller,
-                                                   const WorkflowFilter& filter,
-                                                   const PageRequest& page) {
+asio::awaitable<ListPage<Application>> SharingService::applications(const Caller& caller,
+                                                                    const WorkflowFilter& filter,
+                                                                    const PageRequest& page) {
   const pg::Params params = pg::Params()
                                 .add(page.after_id())
                                 .add(list_agency(caller.principal, filter))
@@ -595,11 +594,12 @@ asio::awaitable<Page> SharingService::applications(const Caller& caller,
                                 .add(filter.resource_code)
                                 .add(static_cast<std::int64_t>(page.limit));
   auto r = co_await caller.db().exec(kApplications, params);
-  co_return Page::of_rows(r.rows(), page.limit, "id",
-                          [&](int i) { return application_json(r, i); });
+  co_return ListPage<Application>::of_rows(
+      r.rows(), page.limit, [&](int i) { return application_of(r, i); },
+      [](const Application& a) { return a.id; });
 }
 
-asio::awaitable<json> SharingService::grant(const Caller& caller, const std::string& id) {
+asio::awaitable<GrantRecord> SharingService::grant(const Caller& caller, const std::string& id) {
   const pg::Params key = pg::Params().add(id);
   auto r = co_await caller.db().exec(kGrant, key);
   if (r.rows() == 0) not_found("grant");
@@ -607,11 +607,12 @@ asio::awaitable<json> SharingService::grant(const Caller& caller, const std::str
   if (!me.hub_level() && !me.of_agency(r.get(0, 2)) && !me.of_agency(r.get(0, 3))) {
     not_found("grant");
   }
-  co_return grant_json(r, 0);
+  co_return grant_of(r, 0);
 }
 
-asio::awaitable<Page> SharingService::grants(const Caller& caller, const GrantFilter& filter,
-                                             const PageRequest& page) {
+asio::awaitable<ListPage<GrantRecord>> SharingService::grants(const Caller& caller,
+                                                              const GrantFilter& filter,
+                                                              const PageRequest& page) {
   const Principal& me = caller.principal;
   std::optional<std::string> agency =
       me.hub_level() ? std::nullopt : std::optional(me.agency_code.empty() ? "-" : me.agency_code);
@@ -622,17 +623,19 @@ asio::awaitable<Page> SharingService::grants(const Caller& caller, const GrantFi
                                 .add(filter.consumer)
                                 .add(static_cast<std::int64_t>(page.limit));
   auto r = co_await caller.db().exec(kGrants, params);
-  co_return Page::of_rows(r.rows(), page.limit, "id", [&](int i) { return grant_json(r, i); });
+  co_return ListPage<GrantRecord>::of_rows(
+      r.rows(), page.limit, [&](int i) { return grant_of(r, i); },
+      [](const GrantRecord& g) { return g.id; });
 }
 
 asio::awaitable<void> SharingService::revoke(const Caller& caller, const std::string& id) {
   const Principal& me = caller.principal;
-  json g = co_await grant(caller, id);
-  const std::string provider = g["provider_code"];
+  const GrantRecord g = co_await grant(caller, id);
+  const std::string& provider = g.provider_code;
   if (!me.has(Role::hub_admin) && !(me.of_agency(provider) && me.has_any(kOfficers))) {
     throw ApiError(ErrorCode::forbidden, "only the provider's data officers revoke a grant");
   }
-  if (g["status"] != "revoked") {
+  if (g.status != "revoked") {
     const auto change = pg::step(kRevoke, pg::Params().add(id).add(me.id));
     const auto then = pg::batch(pg::step(kEvent, pg::Params()
                                                      .add(me.id)
@@ -640,7 +643,7 @@ asio::awaitable<void> SharingService::revoke(const Caller& caller, const std::st
                                                      .add(id)
                                                      .add("revoked")
                                                      .add(provider)
-                                                     .add(g["consumer_code"].get<std::string>())
+                                                     .add(g.consumer_code)
                                                      .add("{}")),
                                 pg::step(kNotify, pg::Params().add("grant:" + id)));
     auto lease = co_await caller.db().acquire();
@@ -650,8 +653,8 @@ asio::awaitable<void> SharingService::revoke(const Caller& caller, const std::st
   grants_.put(id, std::nullopt);
 }
 
-asio::awaitable<json> SharingService::object(const Caller& caller, const std::string& resource,
-                                             const ObjectionRequest& request) {
+asio::awaitable<Objection> SharingService::object(const Caller& caller, const std::string& resource,
+                                                  const ObjectionRequest& request) {
   const Principal& me = caller.principal;
   // The record: by its key, or by the caller's ref (a consumer whose grant masks the key names
   // the record by its ref).
@@ -724,10 +727,10 @@ asio::awaitable<json> SharingService::object(const Caller& caller, const std::st
                                               .add(detail.dump())));
   auto lease = co_await caller.db().acquire();
   auto results = co_await lease->pipeline(steps);
-  co_return objection_json(results[0], 0, me);
+  co_return objection_of(results[0], 0, me);
 }
 
-asio::awaitable<json> SharingService::objection(const Caller& caller, const std::string& id) {
+asio::awaitable<Objection> SharingService::objection(const Caller& caller, const std::string& id) {
   const pg::Params key = pg::Params().add(id);
   auto r = co_await caller.db().exec(kObjection, key);
   if (r.rows() == 0) not_found("objection");
@@ -735,20 +738,20 @@ asio::awaitable<json> SharingService::objection(const Caller& caller, const std:
   if (!me.hub_level() && !me.of_agency(r.get(0, 4)) && !me.of_agency(r.get(0, 5))) {
     not_found("objection");
   }
-  co_return objection_json(r, 0, me);
+  co_return objection_of(r, 0, me);
 }
 
-asio::awaitable<json> SharingService::resolve(const Caller& caller, const std::string& id,
-                                              const ResolutionRequest& request) {
+asio::awaitable<Objection> SharingService::resolve(const Caller& caller, const std::string& id,
+                                                   const ResolutionRequest& request) {
   const Principal& me = caller.principal;
-  json current = co_await objection(caller, id);
-  const std::string provider = current["provider_code"];
+  const Objection current = co_await objection(caller, id);
+  const std::string& provider = current.provider_code;
   const RoleSet resolvers = kOfficers | role_bit(Role::agency_operator);
   if (!me.of_agency(provider) || !me.has_any(resolvers)) {
     throw ApiError(ErrorCode::forbidden, "the provider answers objections");
   }
   const std::string outcome = request.corrected ? "corrected" : "rejected";
-  if (current["status"] != "open") throw ApiError(ErrorCode::conflict, "already resolved");
+  if (current.status != "open") throw ApiError(ErrorCode::conflict, "already resolved");
   const json detail = {{"outcome", outcome}};
   const auto change =
       pg::step(kResolve, pg::Params().add(id).add(outcome).add(request.note).add(me.id));
@@ -758,16 +761,17 @@ asio::awaitable<json> SharingService::resolve(const Caller& caller, const std::s
                                                    .add(id)
                                                    .add("resolved")
                                                    .add(provider)
-                                                   .add(current["consumer_code"].get<std::string>())
+                                                   .add(current.consumer_code)
                                                    .add(detail.dump())));
   auto lease = co_await caller.db().acquire();
   auto resolved = co_await guarded(lease, change, then);
   if (resolved.rows() == 0) throw ApiError(ErrorCode::conflict, "already resolved");
-  co_return objection_json(resolved, 0, me);
+  co_return objection_of(resolved, 0, me);
 }
 
-asio::awaitable<Page> SharingService::objections(const Caller& caller, const WorkflowFilter& filter,
-                                                 const PageRequest& page) {
+asio::awaitable<ListPage<Objection>> SharingService::objections(const Caller& caller,
+                                                                const WorkflowFilter& filter,
+                                                                const PageRequest& page) {
   const pg::Params params = pg::Params()
                                 .add(page.after_id())
                                 .add(list_agency(caller.principal, filter))
@@ -775,8 +779,9 @@ asio::awaitable<Page> SharingService::objections(const Caller& caller, const Wor
                                 .add(filter.status)
                                 .add(static_cast<std::int64_t>(page.limit));
   auto r = co_await caller.db().exec(kObjections, params);
-  co_return Page::of_rows(r.rows(), page.limit, "id",
-                          [&](int i) { return objection_json(r, i, caller.principal); });
+  co_return ListPage<Objection>::of_rows(
+      r.rows(), page.limit, [&](int i) { return objection_of(r, i, caller.principal); },
+      [](const Objection& o) { return o.id; });
 }
 
 }  // namespace hub::sharing

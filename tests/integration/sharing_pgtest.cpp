@@ -64,10 +64,11 @@ TEST_F(SharingTest, TheDomainAppliesDecidesAndListsWithoutHttp) {
   asked.purpose = "税收征管中核实纳税人登记信息";
   asked.purpose_codes = {"TAX-001", "TAX-001"};
   asked.valid_until = "2027-06-30";
-  const json pending = on_worker(consumer, sharing.apply(consumer, asked));
-  EXPECT_EQ(pending["status"], "pending");
-  EXPECT_EQ(pending["purpose_codes"], json({"TAX-001"}));  // the domain's rule: each once
-  const std::string id = pending["id"];
+  const sharing::Application pending = on_worker(consumer, sharing.apply(consumer, asked));
+  EXPECT_EQ(pending.status, "pending");
+  EXPECT_EQ(pending.purpose_codes, std::vector<std::string>{"TAX-001"});  // each once
+  EXPECT_TRUE(pending.due_at.has_value());  // in working days, from the calendar
+  const std::string id = pending.id;
 
   // The domain's rules hold whoever calls: another agency's application does not exist for it,
   // and a resource that is not shared is refused with the typed error the api maps to 403.
@@ -91,9 +92,10 @@ TEST_F(SharingTest, TheDomainAppliesDecidesAndListsWithoutHttp) {
   sharing::DecisionRequest decision;
   decision.approve = true;
   decision.items = std::vector<std::string>{"uscc"};
-  const json approved = on_worker(provider, sharing.decide(provider, id, decision));
-  EXPECT_EQ(approved["status"], "approved");
-  const std::string grant_id = approved["grant_id"];
+  const sharing::Application approved = on_worker(provider, sharing.decide(provider, id, decision));
+  EXPECT_EQ(approved.status, "approved");
+  ASSERT_TRUE(approved.grant_id.has_value());
+  const std::string grant_id = *approved.grant_id;
   auto g = ok(verb::get, "/api/v1/grants/" + grant_id, tax_);
   EXPECT_EQ(g["items"], json({"uscc"}));
   EXPECT_EQ(g["status"], "active");
@@ -102,15 +104,15 @@ TEST_F(SharingTest, TheDomainAppliesDecidesAndListsWithoutHttp) {
   outgoing.direction = "outgoing";
   PageRequest page;
   page.limit = 1;
-  const Page first = on_worker(consumer, sharing.applications(consumer, outgoing, page));
+  const auto first = on_worker(consumer, sharing.applications(consumer, outgoing, page));
   ASSERT_EQ(first.items.size(), 1u);
-  EXPECT_EQ(first.items[0]["id"], id);
+  EXPECT_EQ(first.items[0].id, id);
   EXPECT_TRUE(first.next.has_value());  // a full page: there may be more
   outgoing.agency = kStats;             // not the caller's agency: ignored for an agency principal
   const PageRequest all;
-  const Page own = on_worker(consumer, sharing.applications(consumer, outgoing, all));
+  const auto own = on_worker(consumer, sharing.applications(consumer, outgoing, all));
   ASSERT_EQ(own.items.size(), 1u);
-  EXPECT_EQ(own.items[0]["consumer_code"], kTax);
+  EXPECT_EQ(own.items[0].consumer_code, kTax);
 }
 
 TEST_F(SharingTest, UnconditionalIsGrantedAtOnce) {

@@ -58,6 +58,11 @@ nlohmann::json body_object(const http::Request& request, bool exact_numbers = fa
 // validation, but a database row could hold) replaced rather than thrown on.
 std::string json_text(const nlohmann::json& value);
 
+// An optional text as JSON: its string, or null.
+inline nlohmann::json nullable(const std::optional<std::string>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
 using hub::utf8_chars;
 
 }  // namespace hub::api

@@ -22,4 +22,14 @@ inline std::string list_body(const nlohmann::json& items, const std::optional<nl
   return list_body(Page{items, next}, codec, list);
 }
 
+// The same for a page of typed records, each rendered by `render`.
+template <typename T, typename F>
+std::string list_body(const ListPage<T>& page, const F& render, const CursorCodec& codec,
+                      std::string_view list) {
+  Page out;
+  out.next = page.next;
+  for (const auto& item : page.items) out.items.push_back(render(item));
+  return list_body(out, codec, list);
+}
+
 }  // namespace hub::api

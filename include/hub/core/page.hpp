@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <vector>
 
 namespace hub {
 
@@ -37,6 +38,26 @@ struct Page {
     Page page;
     for (int i = 0; i < rows; ++i) page.items.push_back(item(i));
     if (rows > 0) page.continue_after(page.items.back()[key], limit);
+    return page;
+  }
+};
+
+// A page of a domain's typed records (applications, grants, agencies ...), positioned like Page;
+// the transport renders each item.
+template <typename T>
+struct ListPage {
+  std::vector<T> items;
+  std::optional<nlohmann::json> next;
+
+  // The page of `rows` records made by `item(i)`, continuing after `position(last record)` when
+  // the page holds `limit` of them.
+  template <typename F, typename P>
+  static ListPage of_rows(int rows, std::size_t limit, const F& item, const P& position) {
+    ListPage page;
+    page.items.reserve(static_cast<std::size_t>(rows));
+    for (int i = 0; i < rows; ++i) page.items.push_back(item(i));
+    if (rows > 0 && page.items.size() == limit)
+      page.next = nlohmann::json(position(page.items.back()));
     return page;
   }
 };

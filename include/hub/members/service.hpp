@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <boost/asio/awaitable.hpp>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -20,6 +21,50 @@ namespace hub::members {
 //
 // Agencies, principals, tokens, sessions and the administration log: the SQL and the rules
 // (who may touch which agency's objects). Handlers in src/api/members_api.cpp parse and reply.
+// A member agency (成员单位).
+struct Agency {
+  std::string code, name, level;
+  std::optional<std::string> parent_code;
+  std::string created_at;
+};
+
+// A principal as stored (never its password hash).
+struct PrincipalRecord {
+  std::string id;
+  std::optional<std::string> agency_code;
+  std::string name;
+  std::string kind;  // user | system
+  RoleSet roles = 0;
+  std::optional<std::string> cert_sha256;
+  std::string created_at;
+  bool disabled = false;
+};
+
+// A token as listed: never the secret.
+struct TokenInfo {
+  std::string id, prefix, kind, created_at, expires_at;
+  std::optional<std::string> revoked_at;
+};
+
+// A token just issued: the secret, shown this once.
+struct IssuedToken {
+  std::string id, token, prefix, principal_id, expires_at;
+};
+
+// A session token from a sign-in.
+struct Session {
+  std::string token, expires_at;
+};
+
+struct AdminLogEntry {
+  std::int64_t id = 0;
+  std::string at;
+  std::optional<std::string> actor_id;
+  std::string action, object_type, object_id;
+  std::optional<std::string> agency_code;
+  nlohmann::json detail;
+};
+
 class MembersService {
  public:
   explicit MembersService(Services& services) : services_(services) {}
@@ -28,56 +73,58 @@ class MembersService {
     std::string code, name, level;
     std::optional<std::string> parent_code;
   };
-  boost::asio::awaitable<nlohmann::json> create_agency(const Caller& caller, const NewAgency& a);
-  boost::asio::awaitable<nlohmann::json> get_agency(const Caller& caller, const std::string& code);
+  boost::asio::awaitable<Agency> create_agency(const Caller& caller, const NewAgency& a);
+  boost::asio::awaitable<Agency> get_agency(const Caller& caller, const std::string& code);
   struct AgencyFilter {
     std::optional<std::string> level;  // national | provincial | city | district
     std::optional<std::string> parent;
   };
-  boost::asio::awaitable<Page> list_agencies(const Caller& caller, const AgencyFilter& filter,
-                                             const PageRequest& page);
+  boost::asio::awaitable<ListPage<Agency>> list_agencies(const Caller& caller,
+                                                         const AgencyFilter& filter,
+                                                         const PageRequest& page);
 
   struct NewPrincipal {
     std::string agency_code, name, kind;
     RoleSet roles = 0;
     std::optional<std::string> password, cert_sha256;
   };
-  boost::asio::awaitable<nlohmann::json> create_principal(const Caller& caller,
-                                                          const NewPrincipal& p);
-  boost::asio::awaitable<nlohmann::json> get_principal(const Caller& caller, const std::string& id);
+  boost::asio::awaitable<PrincipalRecord> create_principal(const Caller& caller,
+                                                           const NewPrincipal& p);
+  boost::asio::awaitable<PrincipalRecord> get_principal(const Caller& caller,
+                                                        const std::string& id);
   // `agency`: hub_admin lists any agency's (or all); anyone else its own (403 for another).
-  boost::asio::awaitable<Page> list_principals(const Caller& caller,
-                                               std::optional<std::string> agency,
-                                               const PageRequest& page);
+  boost::asio::awaitable<ListPage<PrincipalRecord>> list_principals(
+      const Caller& caller, std::optional<std::string> agency, const PageRequest& page);
   struct PrincipalChange {
     std::optional<RoleSet> roles;
     std::optional<bool> disabled;
     std::optional<std::string> password;
     std::optional<std::string> cert_sha256;  // "" removes the binding
   };
-  boost::asio::awaitable<nlohmann::json> change_principal(const Caller& caller,
-                                                          const std::string& id,
-                                                          const PrincipalChange& change);
+  boost::asio::awaitable<PrincipalRecord> change_principal(const Caller& caller,
+                                                           const std::string& id,
+                                                           const PrincipalChange& change);
 
-  boost::asio::awaitable<nlohmann::json> issue_token(const Caller& caller,
-                                                     const std::string& principal_id,
-                                                     unsigned ttl_days);
-  boost::asio::awaitable<Page> list_tokens(const Caller& caller, const std::string& principal_id,
-                                           const PageRequest& page);
+  boost::asio::awaitable<IssuedToken> issue_token(const Caller& caller,
+                                                  const std::string& principal_id,
+                                                  unsigned ttl_days);
+  boost::asio::awaitable<ListPage<TokenInfo>> list_tokens(const Caller& caller,
+                                                          const std::string& principal_id,
+                                                          const PageRequest& page);
   boost::asio::awaitable<void> revoke_token(const Caller& caller, const std::string& token_id);
 
   // `caller` has no principal yet: its remote address is what the sign-in throttle counts.
-  boost::asio::awaitable<nlohmann::json> sign_in(const Caller& caller, const std::string& name,
-                                                 const std::string& password);
+  boost::asio::awaitable<Session> sign_in(const Caller& caller, const std::string& name,
+                                          const std::string& password);
 
-  boost::asio::awaitable<Page> admin_log(const Caller& caller, std::optional<std::string> agency,
-                                         const std::optional<std::string>& object_type,
-                                         const PageRequest& page);
+  boost::asio::awaitable<ListPage<AdminLogEntry>> admin_log(
+      const Caller& caller, std::optional<std::string> agency,
+      const std::optional<std::string>& object_type, const PageRequest& page);
 
  private:
   // The principal row if the caller may see it (hub_admin, its agency's CDO, itself), else 404.
-  boost::asio::awaitable<nlohmann::json> visible_principal(const Caller& caller,
-                                                           const std::string& id, bool for_change);
+  boost::asio::awaitable<PrincipalRecord> visible_principal(const Caller& caller,
+                                                            const std::string& id, bool for_change);
 
   Services& services_;
 };

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -13,6 +14,63 @@
 #include "hub/sharing/grants.hpp"
 
 namespace hub::sharing {
+
+// An application for a resource (申请), as stored: its state and what it asked for. Times are
+// RFC 3339 text in UTC, as the database gives them.
+struct Application {
+  std::string id;
+  std::string status;  // pending | approved | rejected | withdrawn
+  std::optional<std::string> due_at;
+  std::optional<std::string> grant_id;
+  std::string consumer_code, provider_code, resource_code;
+  std::vector<std::string> items, clear_items, operations;
+  std::string purpose;
+  std::optional<std::string> legal_basis;
+  std::string valid_until;
+  std::string created_at, created_by;
+  std::optional<std::string> decided_at, decided_by, opinion;
+  bool overdue = false;
+  std::int64_t resource_version = 0;
+  std::optional<std::string> withdrawn_at, withdrawn_by;
+  std::vector<std::string> purpose_codes;
+};
+
+// A grant (授权) as stored; `status` is active, expired, revoked or ended (its resource retired).
+struct GrantRecord {
+  std::string id;
+  std::string resource_code, provider_code, consumer_code;
+  std::vector<std::string> items, clear_items, operations;
+  std::string purpose;
+  std::string valid_until;
+  std::string status;
+  std::string application_id;
+  std::optional<std::string> legal_basis;
+  std::string created_at;
+  std::optional<std::string> revoked_at;
+  // Items removed or retyped by later versions of the resource (catalog.md): [{version, ...}].
+  nlohmann::json resource_changes = nlohmann::json::array();
+  std::vector<std::string> purpose_codes;
+  std::optional<std::string> ended_at;
+};
+
+// An objection to a record (数据异议) as its viewer may see it: the provider sees the record's
+// key; the consumer its ref and the key as its grant shows it (masked, or not at all); the hub's
+// own staff the key as the consumer's grant shows it.
+struct Objection {
+  std::string id;
+  std::string status;  // open | resolved
+  std::string due_at;
+  std::string resource_code, provider_code, consumer_code;
+  std::vector<std::string> items;
+  std::string description;
+  std::optional<std::string> outcome, note;
+  std::string created_at, created_by;
+  std::optional<std::string> resolved_at, resolved_by;
+  bool overdue = false;
+  std::string grant_id;
+  std::optional<std::string> key;
+  std::optional<std::string> ref;
+};
 
 // What an application asks for (POST /applications), its shape already checked by the caller's
 // transport; the rules that need the resource are the service's.
@@ -70,26 +128,29 @@ class SharingService {
   SharingService(Services& services, GrantDirectory& grants, WorkingCalendar calendar)
       : services_(services), grants_(grants), calendar_(std::move(calendar)) {}
 
-  boost::asio::awaitable<nlohmann::json> apply(const Caller& caller,
-                                               const ApplicationRequest& request);
-  boost::asio::awaitable<nlohmann::json> decide(const Caller& caller, const std::string& id,
-                                                const DecisionRequest& request);
-  boost::asio::awaitable<nlohmann::json> withdraw(const Caller& caller, const std::string& id);
-  boost::asio::awaitable<nlohmann::json> application(const Caller& caller, const std::string& id);
-  boost::asio::awaitable<Page> applications(const Caller& caller, const WorkflowFilter& filter,
-                                            const PageRequest& page);
-  boost::asio::awaitable<Page> grants(const Caller& caller, const GrantFilter& filter,
-                                      const PageRequest& page);
-  boost::asio::awaitable<nlohmann::json> grant(const Caller& caller, const std::string& id);
+  boost::asio::awaitable<Application> apply(const Caller& caller,
+                                            const ApplicationRequest& request);
+  boost::asio::awaitable<Application> decide(const Caller& caller, const std::string& id,
+                                             const DecisionRequest& request);
+  boost::asio::awaitable<Application> withdraw(const Caller& caller, const std::string& id);
+  boost::asio::awaitable<Application> application(const Caller& caller, const std::string& id);
+  boost::asio::awaitable<ListPage<Application>> applications(const Caller& caller,
+                                                             const WorkflowFilter& filter,
+                                                             const PageRequest& page);
+  boost::asio::awaitable<ListPage<GrantRecord>> grants(const Caller& caller,
+                                                       const GrantFilter& filter,
+                                                       const PageRequest& page);
+  boost::asio::awaitable<GrantRecord> grant(const Caller& caller, const std::string& id);
   boost::asio::awaitable<void> revoke(const Caller& caller, const std::string& id);
   // An objection to a record of `resource`.
-  boost::asio::awaitable<nlohmann::json> object(const Caller& caller, const std::string& resource,
-                                                const ObjectionRequest& request);
-  boost::asio::awaitable<nlohmann::json> resolve(const Caller& caller, const std::string& id,
-                                                 const ResolutionRequest& request);
-  boost::asio::awaitable<nlohmann::json> objection(const Caller& caller, const std::string& id);
-  boost::asio::awaitable<Page> objections(const Caller& caller, const WorkflowFilter& filter,
-                                          const PageRequest& page);
+  boost::asio::awaitable<Objection> object(const Caller& caller, const std::string& resource,
+                                           const ObjectionRequest& request);
+  boost::asio::awaitable<Objection> resolve(const Caller& caller, const std::string& id,
+                                            const ResolutionRequest& request);
+  boost::asio::awaitable<Objection> objection(const Caller& caller, const std::string& id);
+  boost::asio::awaitable<ListPage<Objection>> objections(const Caller& caller,
+                                                         const WorkflowFilter& filter,
+                                                         const PageRequest& page);
 
   const WorkingCalendar& calendar() const { return calendar_; }
 
