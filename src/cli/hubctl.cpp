@@ -76,7 +76,9 @@ constexpr Command kCommands[] = {
      "demo                            load the demo agencies, people, catalog and sharing,\n"
      "                                and a month of ledger history on a new hub\n",
      cmd_demo, Reach::mixed},
-    {"db", "db status|start|stop            control the embedded database under the data dir\n",
+    {"db",
+     "db status|start|stop            control the embedded database under the data dir\n"
+     "db migrate [--database-url URL] apply the schema's migrations, as hubd does at start\n",
      cmd_db, Reach::offline},
     {"version", "version                         print the version\n", cmd_version, Reach::offline},
 };

@@ -7,6 +7,8 @@
 #include <set>
 #include <thread>
 
+#include "hub/store/migrations.hpp"
+#include "hub/store/pg.hpp"
 #include "support/hub_fixture.hpp"
 
 namespace hub::test {
@@ -65,6 +67,31 @@ TEST_F(HubctlTest, AddsPrincipalsIssuesAndRevokesTokens) {
   EXPECT_EQ(rc4, 0) << err4;
   me = call(verb::get, "/api/v1/me", token);
   EXPECT_EQ(me.status, 401);
+}
+
+// Offline, with the code hubd runs at start-up: a fresh database gets the whole schema, a second
+// run finds nothing to do, and the hub's own database is already current.
+TEST_F(HubctlTest, MigratesADatabaseOfflineWithTheHubsMigrations) {
+  TestDatabase fresh;
+  auto [rc, out, err] = run({"db", "migrate", "--database-url", fresh.owner_conninfo()});
+  ASSERT_EQ(rc, 0) << err;
+  const std::string version = std::to_string(pg::latest_migration_version());
+  EXPECT_EQ(out, std::to_string(pg::embedded_migrations().size()) +
+                     " migration(s) applied; the schema is at version " + version + "\n");
+  auto conn = pg::connect_blocking(fresh.owner_conninfo(), 5);
+  auto tables = pg::exec_blocking(conn.get(), "SELECT to_regclass('ledger_entries') IS NOT NULL",
+                                  pg::Params());
+  EXPECT_EQ(tables.get(0, 0), "t");
+  auto [rc2, again, err2] = run({"db", "migrate", "--database-url", fresh.owner_conninfo()});
+  EXPECT_EQ(rc2, 0) << err2;
+  EXPECT_EQ(again, "0 migration(s) applied; the schema is at version " + version + "\n");
+  auto [rc3, current, err3] = run({"db", "migrate", "--database-url", db_.owner_conninfo()});
+  EXPECT_EQ(rc3, 0) << err3;
+  EXPECT_EQ(current.rfind("0 migration(s) applied", 0), 0u) << current;
+  // No database named and no embedded one running: a clear error, not a hang.
+  auto [rc4, none, err4] = run({"db", "migrate"});
+  EXPECT_EQ(rc4, 2);
+  EXPECT_NE(err4.find("no database"), std::string::npos) << err4;
 }
 
 TEST_F(HubctlTest, ReportsTheHubsFieldErrors) {
