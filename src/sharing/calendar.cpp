@@ -17,7 +17,11 @@ std::optional<sys_days> parse_day(const std::string& text) {
   static const std::regex re(R"(^(\d{4})-(\d{2})-(\d{2})$)");
   std::smatch m;
   if (!std::regex_match(text, m, re)) return std::nullopt;
-  year_month_day ymd{year{std::stoi(m[1])}, month{static_cast<unsigned>(std::stoi(m[2]))},
+  // 1970 to 2199: every such day is a system_clock time point (nanoseconds reach 2262 only), and
+  // no deadline, holiday or grant of the hub's lies outside it.
+  const int y = std::stoi(m[1]);
+  if (y < 1970 || y > 2199) return std::nullopt;
+  year_month_day ymd{year{y}, month{static_cast<unsigned>(std::stoi(m[2]))},
                      day{static_cast<unsigned>(std::stoi(m[3]))}};
   if (!ymd.ok()) return std::nullopt;
   return sys_days{ymd};

@@ -79,6 +79,16 @@ TEST_F(SharingTest, TheDomainAppliesDecidesAndListsWithoutHttp) {
   } catch (const ApiError& e) {
     EXPECT_EQ(e.code(), ErrorCode::not_found);
   }
+  sharing::ApplicationRequest far = asked;
+  far.valid_until = "4052-10-01";  // past what a clock can hold: refused, never computed with
+  try {
+    on_worker(consumer, sharing.apply(consumer, far));
+    ADD_FAILURE() << "a grant until 4052 was applied for";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::validation_failed);
+    ASSERT_EQ(e.errors().size(), 1u);
+    EXPECT_EQ(e.errors()[0].field, "valid_until");
+  }
   sharing::ApplicationRequest closed = asked;
   closed.resource_code = none_;
   try {

@@ -58,10 +58,22 @@ TEST(Calendar, MalformedFilesAreRefusedWithTheReason) {
       {{"utc_offset", "8"}},
       {{"holidayz", json::array()}},
       {{"holidays", {"2026-10-01"}}, {"workdays", {"2026-10-01"}}},
+      // Found by fuzz_calendar: a day past 2262 overflowed the nanosecond clock (UB).
+      {{"holidays", {"4052-10-01"}}, {"workdays", {"4052-10-01"}}},
+      {{"holidays", {"1969-12-31"}}},
   };
   for (const auto& c : cases) {
     EXPECT_THROW(WorkingCalendar::from_json(c, "test"), hub::ConfigError) << c.dump();
   }
+}
+
+TEST(Calendar, DaysAreBetween1970And2199) {
+  EXPECT_TRUE(parse_day("1970-01-01").has_value());
+  EXPECT_TRUE(parse_day("2199-12-31").has_value());
+  EXPECT_FALSE(parse_day("1969-12-31").has_value());
+  EXPECT_FALSE(parse_day("2200-01-01").has_value());
+  EXPECT_FALSE(parse_day("4052-10-01").has_value());
+  EXPECT_FALSE(parse_day("9999-12-31").has_value());
 }
 
 TEST(Calendar, TheBuiltInCalendarLoads) {

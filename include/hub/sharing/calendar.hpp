@@ -40,7 +40,8 @@ class WorkingCalendar {
   std::set<Day> workdays_;
 };
 
-// "YYYY-MM-DD" → day, or nullopt.
+// "YYYY-MM-DD" → day, or nullopt (also for a year outside 1970–2199, which no deadline, holiday
+// or grant needs and whose days a system_clock time point cannot hold).
 std::optional<std::chrono::sys_days> parse_day(const std::string& text);
 std::string format_time(std::chrono::system_clock::time_point t);  // RFC 3339 UTC, seconds
 
