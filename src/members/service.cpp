@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "hub/core/error.hpp"
+#include "hub/core/json.hpp"
 #include "hub/core/text.hpp"
 #include "hub/core/worker.hpp"
 #include "hub/members/credentials.hpp"
@@ -107,8 +108,6 @@ std::optional<std::string> opt(const pg::Result& r, int row, int col) {
   auto v = r.get_opt(row, col);
   return v ? std::optional<std::string>(*v) : std::nullopt;
 }
-
-json nullable(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
 
 Agency agency_of(const pg::Result& r, int row) {
   return {std::string(r.get(row, 0)), std::string(r.get(row, 1)), std::string(r.get(row, 2)),

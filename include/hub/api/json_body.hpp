@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hub/core/error.hpp"
+#include "hub/core/json.hpp"
 #include "hub/core/text.hpp"
 #include "hub/http/message.hpp"
 
@@ -58,10 +59,7 @@ nlohmann::json body_object(const http::Request& request, bool exact_numbers = fa
 // validation, but a database row could hold) replaced rather than thrown on.
 std::string json_text(const nlohmann::json& value);
 
-// An optional text as JSON: its string, or null.
-inline nlohmann::json nullable(const std::optional<std::string>& v) {
-  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
+using hub::nullable;
 
 using hub::utf8_chars;
 

@@ -17,10 +17,6 @@ PageRequest page_request(const http::Request& request, const CursorCodec& codec,
 
 // {"items":[...],"next_cursor":...}: the next position as a cursor of `list`, or null.
 std::string list_body(const Page& page, const CursorCodec& codec, std::string_view list);
-inline std::string list_body(const nlohmann::json& items, const std::optional<nlohmann::json>& next,
-                             const CursorCodec& codec, std::string_view list) {
-  return list_body(Page{items, next}, codec, list);
-}
 
 // The same for a page of typed records, each rendered by `render`.
 template <typename T, typename F>

@@ -50,4 +50,9 @@ bool json_same_value(const nlohmann::json& a, const nlohmann::json& b);
 void write_json(std::string& out, const nlohmann::json& v);
 std::string json_text(const nlohmann::json& v);
 
+// An optional text as JSON: its string, or null.
+inline nlohmann::json nullable(const std::optional<std::string>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
 }  // namespace hub

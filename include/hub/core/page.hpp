@@ -31,15 +31,6 @@ struct Page {
   void continue_after(const nlohmann::json& position, std::size_t limit) {
     if (items.size() == limit) next = position;
   }
-
-  // The page of `rows` items made by `item(i)`, positioned by each item's member `key`.
-  template <typename F>
-  static Page of_rows(int rows, std::size_t limit, const char* key, const F& item) {
-    Page page;
-    for (int i = 0; i < rows; ++i) page.items.push_back(item(i));
-    if (rows > 0) page.continue_after(page.items.back()[key], limit);
-    return page;
-  }
 };
 
 // A page of a domain's typed records (applications, grants, agencies ...), positioned like Page;
