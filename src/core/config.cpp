@@ -95,6 +95,49 @@ Field ms_field(std::string key, T Config::*outer, std::chrono::milliseconds T::*
       [key, set, max_ms](Config& c, const std::string& v) { set(c, parse_uint(key, v, max_ms)); }};
 }
 
+template <typename T>
+Field bool_field(std::string key, T Config::*outer, bool T::*member) {
+  return Field{key,
+               [key, outer, member](Config& c, const json& v) {
+                 if (!v.is_boolean()) bad(key, "expected true or false");
+                 (c.*outer).*member = v.get<bool>();
+               },
+               [key, outer, member](Config& c, const std::string& v) {
+                 if (v != "true" && v != "false") bad(key, "expected true or false");
+                 (c.*outer).*member = v == "true";
+               }};
+}
+
+// A list of strings: a JSON array, or comma-separated in an environment variable.
+Field list_field(std::string key, std::vector<std::string> ServicesConfig::*member) {
+  return Field{key,
+               [key, member](Config& c, const json& v) {
+                 if (!v.is_array()) bad(key, "expected an array of strings");
+                 std::vector<std::string> out;
+                 for (const auto& e : v) {
+                   if (!e.is_string() || e.get<std::string>().empty()) {
+                     bad(key, "expected an array of non-empty strings");
+                   }
+                   out.push_back(e.get<std::string>());
+                 }
+                 c.services.*member = std::move(out);
+               },
+               [member](Config& c, const std::string& v) {
+                 std::vector<std::string> out;
+                 std::size_t start = 0;
+                 while (start <= v.size()) {
+                   auto comma = v.find(',', start);
+                   if (comma == std::string::npos) comma = v.size();
+                   std::string part = v.substr(start, comma - start);
+                   while (!part.empty() && part.front() == ' ') part.erase(part.begin());
+                   while (!part.empty() && part.back() == ' ') part.pop_back();
+                   if (!part.empty()) out.push_back(part);
+                   start = comma + 1;
+                 }
+                 c.services.*member = std::move(out);
+               }};
+}
+
 // Every key the config file may hold, by its dotted path.
 const std::vector<Field>& fields() {
   static const std::vector<Field> all = [] {
@@ -241,6 +284,21 @@ const std::vector<Field>& fields() {
     f.push_back(uint_field("monitor.work_end_hour", &Config::monitor, &MonitorConfig::work_end_hour,
                            1, 24));
     f.push_back(top_string("console_dir", &Config::console_dir));
+    f.push_back(list_field("services.allowed_hosts", &ServicesConfig::allowed_hosts));
+    f.push_back(list_field("services.allowed_addresses", &ServicesConfig::allowed_addresses));
+    f.push_back(bool_field("services.allow_http", &Config::services, &ServicesConfig::allow_http));
+    f.push_back(uint_field("services.max_response_bytes", &Config::services,
+                           &ServicesConfig::max_response_bytes, 1024, 1ull << 30));
+    f.push_back(
+        string_field("services.client_cert", &Config::services, &ServicesConfig::client_cert));
+    f.push_back(
+        string_field("services.client_key", &Config::services, &ServicesConfig::client_key));
+    f.push_back(uint_field("services.connections_per_upstream", &Config::services,
+                           &ServicesConfig::connections_per_upstream, 1, 10000));
+    f.push_back(uint_field("services.breaker_failures", &Config::services,
+                           &ServicesConfig::breaker_failures, 1, 1000));
+    f.push_back(ms_field("services.breaker_open_ms", &Config::services,
+                         &ServicesConfig::breaker_open, 100, 3600000));
     for (std::size_t r = 0; r < kRoleCount; ++r) {
       const std::string base = "auth.rate_limits." + std::string(role_name(static_cast<Role>(r)));
       for (bool burst : {false, true}) {
@@ -304,6 +362,9 @@ const std::vector<std::pair<std::string, std::string>>& env_keys() {
       {"HUB_LEDGER_ORIGIN", "ledger.origin"},
       {"HUB_LEDGER_KEY_FILE", "ledger.key_file"},
       {"HUB_CONSOLE_DIR", "console_dir"},
+      {"HUB_SERVICES_ALLOWED_HOSTS", "services.allowed_hosts"},
+      {"HUB_SERVICES_ALLOWED_ADDRESSES", "services.allowed_addresses"},
+      {"HUB_SERVICES_ALLOW_HTTP", "services.allow_http"},
   };
   return all;
 }
@@ -353,6 +414,10 @@ void validate(const Config& c) {
       bad("auth.rate_limits." + std::string(role_name(static_cast<Role>(r))) + ".burst",
           "must be at least per_second");
     }
+  }
+  if (c.services.client_cert.empty() != c.services.client_key.empty()) {
+    bad(c.services.client_cert.empty() ? "services.client_cert" : "services.client_key",
+        "services.client_cert and services.client_key are set together");
   }
   if (c.limits.json_body_limit > c.limits.import_body_limit) {
     bad("limits.json_body_limit_bytes", "must not exceed limits.import_body_limit_bytes");

@@ -52,6 +52,12 @@ constexpr ErrorInfo info(ErrorCode code) {
       return {"unavailable", 503, "Service unavailable"};
     case ErrorCode::internal:
       return {"internal", 500, "Internal error"};
+    case ErrorCode::upstream_rejected:
+      return {"upstream_rejected", 422, "The provider's service rejected the call"};
+    case ErrorCode::bad_gateway:
+      return {"bad_gateway", 502, "Bad gateway"};
+    case ErrorCode::gateway_timeout:
+      return {"gateway_timeout", 504, "Gateway timeout"};
   }
   return {"internal", 500, "Internal error"};
 }

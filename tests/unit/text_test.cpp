@@ -55,7 +55,7 @@ TEST(Problem, CarriesTheCodeAndStatus) {
 }
 
 TEST(Problem, EveryCodeHasAStatus) {
-  for (int c = 0; c <= static_cast<int>(hub::ErrorCode::internal); ++c) {
+  for (int c = 0; c <= static_cast<int>(hub::ErrorCode::gateway_timeout); ++c) {
     auto code = static_cast<hub::ErrorCode>(c);
     EXPECT_GE(hub::error_code_status(code), 400u);
     EXPECT_FALSE(hub::error_code_name(code).empty());

@@ -9,6 +9,7 @@
 #include "hub/core/config.hpp"
 #include "hub/core/cursor.hpp"
 #include "hub/exchange/refs.hpp"
+#include "hub/gateway/upstream_policy.hpp"
 #include "hub/members/directory.hpp"
 #include "hub/members/limits.hpp"
 
@@ -22,7 +23,17 @@ struct Services {
       : config(c),
         rate_limiter(c.auth),
         login_throttle(c.auth),
-        import_slots(c.limits.imports_per_agency, c.limits.imports_per_node) {}
+        import_slots(c.limits.imports_per_agency, c.limits.imports_per_node),
+        upstream_policy(policy_of(c.services)) {}
+
+  // The SSRF rules of interface services from the config; a bad entry stops start-up.
+  static std::shared_ptr<const gateway::UpstreamPolicy> policy_of(const ServicesConfig& s) {
+    try {
+      return std::make_shared<const gateway::UpstreamPolicy>(s.allowed_hosts, s.allowed_addresses);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(std::string("config key 'services': ") + e.what());
+    }
+  }
 
   const Config& config;
   members::Directory directory;
@@ -31,6 +42,8 @@ struct Services {
   members::ImportSlots import_slots;
   CursorCodec cursors;
   exchange::RecordRefs record_refs;
+  // Which upstream hosts and addresses interface services may reach (API.md Part 2).
+  std::shared_ptr<const gateway::UpstreamPolicy> upstream_policy;
   // Stopped and destroyed by App::stop before the I/O threads' io_contexts go, so that work
   // still queued here is destroyed while what it refers to exists.
   std::unique_ptr<boost::asio::thread_pool> cpu = std::make_unique<boost::asio::thread_pool>(2);

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hub {
 
@@ -128,6 +129,23 @@ struct MonitorConfig {
   unsigned work_end_hour = 20;
 };
 
+// Interface services (API.md Part 2): where the hub may call providers' APIs, and how.
+struct ServicesConfig {
+  // Upstream hosts a service's base_url may name: "host", "host:port", "*.domain[:port]".
+  // Empty: no service can be registered.
+  std::vector<std::string> allowed_hosts;
+  // CIDRs a resolved upstream address may always be in (else internal addresses are refused
+  // unless the host is listed by name or address in allowed_hosts).
+  std::vector<std::string> allowed_addresses;
+  bool allow_http = false;                             // plain http:// upstreams (tests, labs)
+  std::uint64_t max_response_bytes = 8 * 1024 * 1024;  // a longer upstream answer is 502
+  std::string client_cert;  // PEM: the hub's client certificate for mTLS to providers
+  std::string client_key;
+  unsigned connections_per_upstream = 64;         // open connections to one upstream, per node
+  unsigned breaker_failures = 5;                  // consecutive 502/504 that open the breaker
+  std::chrono::milliseconds breaker_open{10000};  // then one call is let through
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8443";
   std::filesystem::path data_dir = "data";
@@ -143,6 +161,7 @@ struct Config {
   LedgerConfig ledger;
   ReportConfig report;
   MonitorConfig monitor;
+  ServicesConfig services;
   // The console's built files (served at /console/); empty: console/ beside the executable,
   // when it exists.
   std::string console_dir;

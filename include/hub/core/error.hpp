@@ -29,6 +29,10 @@ enum class ErrorCode {
   not_implemented,
   unavailable,
   internal,
+  // Interface services (API.md Part 2): what the provider's upstream did.
+  upstream_rejected,  // 422: the upstream answered 4xx (other than 404)
+  bad_gateway,        // 502: 5xx, 3xx, not JSON, too large, broken, refused address
+  gateway_timeout,    // 504: no answer within the operation's timeout
 };
 
 std::string_view error_code_name(ErrorCode code);
