@@ -21,9 +21,9 @@ using http::Status;
 using http::Verb;
 using nlohmann::json;
 
-json checked_document(const json& body) {
+json checked_document(const json& body, const catalog::ServiceRules& rules) {
   std::vector<FieldError> errors;
-  auto doc = catalog::validate_resource(body, errors);
+  auto doc = catalog::validate_resource(body, errors, rules);
   if (!doc) throw ApiError(ErrorCode::validation_failed, "the resource has errors", errors, 422);
   return *doc;
 }
@@ -52,8 +52,9 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
                              const CursorCodec& cursors) {
   router.add(Verb::post, "/api/v1/resources", Access::roles(kWriters),
              [&service](Request& req) -> awaitable<Response> {
-               const json document = checked_document(parse_json(req));
-               const std::string kind = "dataset";
+               const json document = checked_document(parse_json(req), service.service_rules());
+               // A service document says so (kind "service"); anything else is a dataset.
+               const std::string kind = catalog::kind_of(document);
                const Caller caller = caller_of(req);
                auto out = co_await service.create(caller, document, kind);
                co_return Response::json(Status::created, json_text(out));
@@ -71,6 +72,7 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
                    req.query_choice("share_type", {"unconditional", "conditional", "none"});
                filter.status = req.query_choice("status", {"draft", "published", "retired"});
                filter.category = req.query_choice("category", {"basic", "theme", "department"});
+               filter.kind = req.query_choice("kind", {"dataset", "licence", "service"});
                filter.limit = page.limit;
                auto found = co_await service.search(caller, filter);
                // The documents are serialised once, when they change: the page is their
@@ -98,7 +100,7 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
   router.add(Verb::put, "/api/v1/resources/{code}", Access::roles(kWriters),
              [&service](Request& req) -> awaitable<Response> {
                const std::string code(req.param("code"));
-               const json document = checked_document(parse_json(req));
+               const json document = checked_document(parse_json(req), service.service_rules());
                const Caller caller = caller_of(req);
                auto out = co_await service.update(caller, code, document);
                co_return Response::json(Status::ok, json_text(out));
@@ -193,7 +195,7 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
                if (legal) doc["legal_basis"] = *legal;
                if (class_code) doc["class_code"] = *class_code;
                if (release) doc["release_date"] = *release;
-               json document = checked_document(doc);
+               json document = checked_document(doc, service.service_rules());
                document["licence"] = {{"type_name", *type_name}, {"type_code", *type_code}};
                const std::string kind = "licence";
                const Caller caller = caller_of(req);

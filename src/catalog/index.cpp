@@ -74,6 +74,7 @@ std::vector<std::string> CatalogIndex::search(const Principal& caller, const Sea
     if (f.share_type && e.share_type != *f.share_type) continue;
     if (f.status && e.status != *f.status) continue;
     if (f.category && e.category != *f.category) continue;
+    if (f.kind && e.kind != *f.kind) continue;
     if (f.q && e.search_text.find(*f.q) == std::string::npos) continue;
     out.push_back(e.json);
     last_code = it->first;

@@ -1,12 +1,20 @@
 #include "hub/catalog/resource.hpp"
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <memory>
 #include <regex>
 #include <set>
 
 #include "hub/core/dates.hpp"
 #include "hub/core/text.hpp"
+#include "hub/gateway/upstream_client.hpp"
+#include "hub/gateway/upstream_policy.hpp"
 #include "hub/members/credentials.hpp"
 
 namespace hub::catalog {
@@ -181,12 +189,13 @@ json aggregate_policy(const json* raw, const json& items, std::vector<FieldError
 
 const std::vector<std::string>& resource_fields() {
   static const std::vector<std::string> fields = {
-      "name",           "summary",         "provider_code",
-      "category",       "format",          "key",
-      "items",          "share_type",      "share_conditions",
-      "share_methods",  "update_cycle",    "legal_basis",
-      "related_codes",  "class_code",      "release_date",
-      "min_group_size", "aggregate_policy"};
+      "name",           "summary",          "provider_code",
+      "category",       "format",           "key",
+      "items",          "share_type",       "share_conditions",
+      "share_methods",  "update_cycle",     "legal_basis",
+      "related_codes",  "class_code",       "release_date",
+      "min_group_size", "aggregate_policy", "kind",
+      "upstream",       "operations"};
   return fields;
 }
 
@@ -196,7 +205,314 @@ bool valid_resource_code(std::string_view code) {
          std::all_of(code.begin() + 19, code.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-std::optional<json> validate_resource(const json& body, std::vector<FieldError>& errors) {
+namespace {
+
+const std::vector<std::string> kParamPlaces = {"path", "query", "body"};
+const std::vector<std::string> kHttpMethods = {"GET", "POST"};
+
+json validate_upstream(const json* raw, std::vector<FieldError>& errors,
+                       const ServiceRules& rules) {
+  json out = {{"base_url", ""}, {"timeout_ms", 5000}, {"ca_pem", nullptr}};
+  if (!raw) {
+    errors.push_back({"upstream", "is required for a service"});
+    return out;
+  }
+  if (!raw->is_object()) {
+    errors.push_back({"upstream", "must be an object {base_url, timeout_ms?, ca_pem?}"});
+    return out;
+  }
+  Reader r(*raw, "upstream.", errors);
+  for (const auto& [k, v] : raw->items()) {
+    static const std::vector<std::string> known = {"base_url", "timeout_ms", "ca_pem"};
+    if (!one_of(known, k)) r.error(k, "is not a field of upstream");
+  }
+  if (auto url = r.text("base_url", true, 2000)) {
+    std::string why;
+    auto upstream = gateway::parse_base_url(*url, why);
+    if (!upstream) {
+      r.error("base_url", why.empty() ? "is not a URL" : why);
+    } else if (rules.check_hosts && !upstream->tls && !rules.allow_http) {
+      r.error("base_url", "must be https (services.allow_http is off)");
+    } else if (rules.check_hosts &&
+               (!rules.policy || !rules.policy->allows_host(upstream->host, upstream->port))) {
+      r.error("base_url", "the host is not in services.allowed_hosts");
+    }
+    out["base_url"] = *url;
+  }
+  if (const json* t = r.get("timeout_ms")) {
+    if (!t->is_number_integer() || t->get<std::int64_t>() < 1 || t->get<std::int64_t>() > 60000) {
+      r.error("timeout_ms", "must be an integer 1..60000 (milliseconds)");
+    } else {
+      out["timeout_ms"] = *t;
+    }
+  }
+  if (const json* pem = r.get("ca_pem")) {
+    std::string why;
+    if (!pem->is_string()) {
+      r.error("ca_pem", "must be a string of PEM certificates");
+    } else if (!valid_certificates_pem(pem->get_ref<const std::string&>(), why)) {
+      r.error("ca_pem", why);
+    } else {
+      out["ca_pem"] = *pem;
+    }
+  }
+  return out;
+}
+
+// The operations of a service, normalised; every response item name means one thing across the
+// operations (same type, sensitivity and mask), so that an application names it once.
+json validate_operations(const json* raw, std::vector<FieldError>& errors) {
+  json out = json::array();
+  if (!raw || !raw->is_array() || raw->empty() || raw->size() > kMaxOperations) {
+    errors.push_back({"operations", "must be an array of 1 to " + std::to_string(kMaxOperations) +
+                                        " operations"});
+    return out;
+  }
+  std::set<std::string> ids;
+  // response item name → (its definition, the operation that defined it first)
+  std::map<std::string, std::pair<json, std::string>> defined;
+  for (std::size_t i = 0; i < raw->size(); ++i) {
+    const json& op = (*raw)[i];
+    const std::string at = "operations[" + std::to_string(i) + "]";
+    if (!op.is_object()) {
+      errors.push_back({at, "must be an object"});
+      continue;
+    }
+    Reader r(op, at + ".", errors);
+    for (const auto& [k, v] : op.items()) {
+      static const std::vector<std::string> known = {
+          "id", "title", "method", "path", "params", "response_items", "subject_param"};
+      if (!one_of(known, k)) r.error(k, "is not a field of an operation");
+    }
+    json o;
+    auto id = r.text("id", true, 63);
+    if (id && !valid_operation_id(*id)) {
+      r.error("id", "must match [a-z][a-z0-9_]{0,62}");
+    } else if (id && reserved_operation_id(*id)) {
+      r.error("id", "'" + *id + "' is the name of a dataset operation; choose another");
+    } else if (id && !ids.insert(*id).second) {
+      r.error("id", "duplicates another operation's id");
+    }
+    o["id"] = id.value_or("");
+    o["title"] = r.text("title", true, 200).value_or("");
+    if (has_control_characters(o["title"].get<std::string>())) {
+      r.error("title", "must be a single line without control characters");
+    }
+    auto method = r.choice("method", true, kHttpMethods);
+    o["method"] = method.value_or("");
+    auto path = r.text("path", true, 1000);
+    std::vector<std::string> placeholders;
+    if (path) {
+      if (auto why = service_path_problem(*path, placeholders); !why.empty()) {
+        r.error("path", why);
+      }
+    }
+    o["path"] = path.value_or("");
+
+    // Params.
+    json params = json::array();
+    std::set<std::string> param_names;
+    std::set<std::string> path_params;
+    if (const json* ps = r.get("params")) {
+      if (!ps->is_array() || ps->size() > kMaxParams) {
+        r.error("params", "must be an array of at most " + std::to_string(kMaxParams) + " params");
+      } else {
+        for (std::size_t j = 0; j < ps->size(); ++j) {
+          const json& p = (*ps)[j];
+          const std::string pat = at + ".params[" + std::to_string(j) + "]";
+          if (!p.is_object()) {
+            errors.push_back({pat, "must be an object"});
+            continue;
+          }
+          Reader pr(p, pat + ".", errors);
+          for (const auto& [k, v] : p.items()) {
+            static const std::vector<std::string> known = {"name", "in", "type", "required"};
+            if (!one_of(known, k)) pr.error(k, "is not a field of a param");
+          }
+          auto name = pr.text("name", true, 63);
+          if (name && !valid_member_name(*name)) {
+            pr.error("name", "must match [A-Za-z][A-Za-z0-9_]{0,62}");
+          } else if (name && !param_names.insert(*name).second) {
+            pr.error("name", "duplicates another param's name");
+          }
+          auto in = pr.choice("in", true, kParamPlaces);
+          auto type = pr.choice("type", true, kTypes);
+          auto required = pr.boolean("required", false);
+          if (in && *in == "path") {
+            if (required && !*required) pr.error("required", "a path param is always required");
+            required = true;
+            if (name) path_params.insert(*name);
+          }
+          if (in && *in == "body" && method && *method == "GET") {
+            pr.error("in", "a GET operation has no body params");
+          }
+          params.push_back({{"name", name.value_or("")},
+                            {"in", in.value_or("")},
+                            {"type", type.value_or("")},
+                            {"required", required.value_or(false)}});
+        }
+      }
+    }
+    if (path) {
+      for (const auto& ph : placeholders) {
+        if (!path_params.contains(ph)) {
+          r.error("path", "the placeholder {" + ph + "} must be declared as a param in: path");
+        }
+      }
+      for (const auto& pp : path_params) {
+        if (std::find(placeholders.begin(), placeholders.end(), pp) == placeholders.end()) {
+          r.error("path", "the path param '" + pp + "' has no {" + pp + "} placeholder");
+        }
+      }
+    }
+    o["params"] = params;
+
+    // Response items.
+    json items = json::array();
+    const json* ris = r.get("response_items");
+    if (!ris || !ris->is_array() || ris->empty() || ris->size() > kMaxResponseItems) {
+      r.error("response_items",
+              "must be an array of 1 to " + std::to_string(kMaxResponseItems) + " items");
+    } else {
+      std::set<std::string> names;
+      for (std::size_t j = 0; j < ris->size(); ++j) {
+        const json& ri = (*ris)[j];
+        const std::string iat = at + ".response_items[" + std::to_string(j) + "]";
+        if (!ri.is_object()) {
+          errors.push_back({iat, "must be an object"});
+          continue;
+        }
+        Reader ir(ri, iat + ".", errors);
+        for (const auto& [k, v] : ri.items()) {
+          static const std::vector<std::string> known = {"name", "title", "type", "sensitivity",
+                                                         "mask"};
+          if (!one_of(known, k)) ir.error(k, "is not a field of a response item");
+        }
+        auto name = ir.text("name", true, 63);
+        if (name && !valid_member_name(*name)) {
+          ir.error("name", "must match [A-Za-z][A-Za-z0-9_]{0,62}");
+          name.reset();
+        } else if (name && !names.insert(*name).second) {
+          ir.error("name", "duplicates another response item's name");
+        }
+        auto title = ir.text("title", true, 100);
+        auto type = ir.choice("type", true, kTypes);
+        auto sensitivity = ir.choice("sensitivity", true, kSensitivities);
+        auto mask = ir.choice("mask", false, kMasks);
+        if (mask && type && *type != "string") ir.error("mask", "applies to string items only");
+        if (mask && sensitivity && *sensitivity != "sensitive") {
+          ir.error("mask", "applies to sensitive items only");
+        }
+        const bool sensitive_string =
+            sensitivity && *sensitivity == "sensitive" && type && *type == "string";
+        json item = {{"name", name.value_or("")},
+                     {"title", title.value_or("")},
+                     {"type", type.value_or("")},
+                     {"sensitivity", sensitivity.value_or("")},
+                     {"mask", mask ? json(*mask) : (sensitive_string ? json("full") : json())}};
+        if (name && type && sensitivity) {
+          auto [it, fresh] = defined.try_emplace(*name, item, id.value_or(""));
+          if (!fresh) {
+            const json& first = it->second.first;
+            for (const char* f : {"type", "sensitivity", "mask"}) {
+              if (first[f] != item[f]) {
+                ir.error(f, "differs from '" + *name + "' in operation '" + it->second.second +
+                                "': a response item means the same in every operation");
+              }
+            }
+          }
+        }
+        items.push_back(std::move(item));
+      }
+    }
+    o["response_items"] = items;
+
+    auto subject = r.text("subject_param", false, 63);
+    if (subject && !param_names.contains(*subject)) {
+      r.error("subject_param", "must name one of the operation's params");
+    }
+    o["subject_param"] = subject ? json(*subject) : json(nullptr);
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string kind_of(const json& document) {
+  if (!document.is_object()) return "dataset";
+  auto it = document.find("kind");
+  return it != document.end() && it->is_string() && *it == "service" ? "service" : "dataset";
+}
+
+bool is_service(const json& document) { return kind_of(document) == "service"; }
+
+json service_response_items(const json& document) {
+  json out = json::array();
+  std::set<std::string> seen;
+  if (!is_service(document) || !document.contains("operations")) return out;
+  for (const auto& op : document["operations"]) {
+    if (!op.is_object() || !op.contains("response_items")) continue;
+    for (const auto& item : op["response_items"]) {
+      if (item.is_object() && item.contains("name") && item["name"].is_string() &&
+          seen.insert(item["name"].get<std::string>()).second) {
+        out.push_back(item);
+      }
+    }
+  }
+  return out;
+}
+
+bool valid_certificates_pem(std::string_view pem, std::string& why) {
+  if (pem.size() > kMaxCaPemBytes) {
+    why = "must be at most " + std::to_string(kMaxCaPemBytes) + " bytes";
+    return false;
+  }
+  if (pem.find("PRIVATE KEY") != std::string_view::npos) {
+    why = "must hold certificates only, never a private key";
+    return false;
+  }
+  if (pem.find('\0') != std::string_view::npos) {
+    why = "must be PEM text";
+    return false;
+  }
+  auto count = [&](std::string_view needle) {
+    std::size_t n = 0;
+    for (auto at = pem.find(needle); at != std::string_view::npos; at = pem.find(needle, at + 1))
+      ++n;
+    return n;
+  };
+  const std::size_t blocks = count("-----BEGIN ");
+  const std::size_t certificates = count("-----BEGIN CERTIFICATE-----");
+  if (blocks == 0 || blocks != certificates) {
+    why = "must be one or more PEM certificates (-----BEGIN CERTIFICATE-----) and nothing else";
+    return false;
+  }
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+  if (!bio) {
+    why = "could not be read";
+    return false;
+  }
+  ERR_clear_error();
+  std::size_t parsed = 0;
+  while (parsed <= certificates) {
+    X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+    if (!cert) break;
+    X509_free(cert);
+    ++parsed;
+  }
+  ERR_clear_error();
+  if (parsed != certificates) {
+    why =
+        "holds a certificate that does not parse (certificate " + std::to_string(parsed + 1) + ")";
+    return false;
+  }
+  return true;
+}
+
+std::optional<json> validate_resource(const json& body, std::vector<FieldError>& errors,
+                                      const ServiceRules& rules) {
   const std::size_t errors_before = errors.size();
   if (!body.is_object()) {
     errors.push_back({"", "must be a JSON object"});
@@ -210,6 +526,10 @@ std::optional<json> validate_resource(const json& body, std::vector<FieldError>&
   }
   Reader r(body, "", errors);
   json doc;
+  static const std::vector<std::string> kKinds = {"dataset", "service"};
+  const std::string kind = r.choice("kind", false, kKinds).value_or("dataset");
+  const bool service = kind == "service";
+  doc["kind"] = kind;
   doc["name"] = r.text("name", true, 200).value_or("");
   if (has_control_characters(doc["name"].get<std::string>())) {
     r.error("name", "must be a single line without control characters");
@@ -222,37 +542,15 @@ std::optional<json> validate_resource(const json& body, std::vector<FieldError>&
   doc["provider_code"] = provider.value_or("");
   doc["category"] = r.choice("category", true, kCategories).value_or("");
   doc["format"] = r.text("format", true, 50).value_or("");
-  auto key = r.text("key", true, 63);
-  doc["key"] = key.value_or("");
   auto share_type = r.choice("share_type", true, kShareTypes);
   doc["share_type"] = share_type.value_or("");
   auto conditions = r.text("share_conditions", false, 2000);
   doc["share_conditions"] = conditions ? json(*conditions) : json(nullptr);
-  doc["update_cycle"] = r.choice("update_cycle", true, kCycles).value_or("");
   auto legal = r.text("legal_basis", false, 1000);
   doc["legal_basis"] = legal && !legal->empty() ? json(*legal) : json(nullptr);
   if (share_type && *share_type != "unconditional" && doc["legal_basis"].is_null()) {
     r.error("legal_basis", "is required for " + *share_type + " resources");
   }
-
-  // share_methods: a non-empty set of api, bulk.
-  json methods = json::array();
-  if (const json* m = r.get("share_methods")) {
-    if (!m->is_array() || m->empty()) {
-      r.error("share_methods", "must be a non-empty array of api, bulk");
-    } else {
-      for (const auto& v : *m) {
-        if (!v.is_string() || !one_of(kMethods, v.get<std::string>())) {
-          r.error("share_methods", "must hold only api and bulk");
-          break;
-        }
-        if (std::find(methods.begin(), methods.end(), v) == methods.end()) methods.push_back(v);
-      }
-    }
-  } else {
-    r.error("share_methods", "is required");
-  }
-  doc["share_methods"] = methods;
 
   json related = json::array();
   if (const json* rel = r.get("related_codes")) {
@@ -281,6 +579,45 @@ std::optional<json> validate_resource(const json& body, std::vector<FieldError>&
   auto release = r.text("release_date", false, 10);
   if (release && !is_date(*release)) r.error("release_date", "must be a date YYYY-MM-DD");
   doc["release_date"] = release ? json(*release) : json(nullptr);
+
+  if (service) {
+    // An interface service (API.md Part 2): the provider's API stands where records would.
+    for (const char* f :
+         {"key", "items", "share_methods", "update_cycle", "min_group_size", "aggregate_policy"}) {
+      if (r.get(f)) r.error(f, "does not apply to a service (its operations say what it answers)");
+    }
+    doc["upstream"] = validate_upstream(r.get("upstream"), errors, rules);
+    doc["operations"] = validate_operations(r.get("operations"), errors);
+    if (errors.size() != errors_before) return std::nullopt;
+    return doc;
+  }
+  for (const char* f : {"upstream", "operations"}) {
+    if (r.get(f)) r.error(f, "applies to services only (kind: \"service\")");
+  }
+
+  auto key = r.text("key", true, 63);
+  doc["key"] = key.value_or("");
+  doc["update_cycle"] = r.choice("update_cycle", true, kCycles).value_or("");
+
+  // share_methods: a non-empty set of api, bulk.
+  json methods = json::array();
+  if (const json* m = r.get("share_methods")) {
+    if (!m->is_array() || m->empty()) {
+      r.error("share_methods", "must be a non-empty array of api, bulk");
+    } else {
+      for (const auto& v : *m) {
+        if (!v.is_string() || !one_of(kMethods, v.get<std::string>())) {
+          r.error("share_methods", "must hold only api and bulk");
+          break;
+        }
+        if (std::find(methods.begin(), methods.end(), v) == methods.end()) methods.push_back(v);
+      }
+    }
+  } else {
+    r.error("share_methods", "is required");
+  }
+  doc["share_methods"] = methods;
+
   if (const json* g = r.get("min_group_size")) {
     if (!g->is_number_integer() || g->get<std::int64_t>() < 2 || g->get<std::int64_t>() > 1000) {
       r.error("min_group_size", "must be an integer 2..1000");
@@ -355,7 +692,90 @@ std::optional<json> validate_resource(const json& body, std::vector<FieldError>&
   return doc;
 }
 
+namespace {
+// One item's JSON Schema property (records' items and services' response items alike).
+json item_property(const json& item) {
+  json p;
+  const std::string type = item.value("type", "string");
+  if (type == "date") {
+    p = {{"type", "string"}, {"format", "date"}, {"pattern", R"(^\d{4}-\d{2}-\d{2}$)"}};
+  } else if (type == "datetime") {
+    p = {{"type", "string"},
+         {"format", "date-time"},
+         {"pattern", R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$)"}};
+  } else if (type == "string") {
+    p = {{"type", "string"}, {"maxLength", 65535}};
+  } else {
+    p = {{"type", type}};
+  }
+  p["title"] = item.value("title", "");
+  p["x-sensitivity"] = item.value("sensitivity", "public");
+  if (item.contains("mask") && !item["mask"].is_null()) p["x-mask"] = item["mask"];
+  return p;
+}
+
+// A service has no records; its schema says what each operation answers (a member absent from
+// an answer is one the consumer's grant does not show).
+json service_schema(const json& document) {
+  json definitions = json::object();
+  for (const auto& op : document.value("operations", json::array())) {
+    json properties = json::object();
+    for (const auto& item : op.value("response_items", json::array())) {
+      properties[item.value("name", "")] = item_property(item);
+    }
+    json object = {{"type", "object"},
+                   {"title", op.value("title", "")},
+                   {"x-method", op.value("method", "")},
+                   {"x-path", op.value("path", "")},
+                   {"properties", properties},
+                   {"additionalProperties", false}};
+    definitions[op.value("id", "")] = {
+        {"title", op.value("title", "")},
+        {"oneOf", json::array({object, {{"type", "array"}, {"items", object}}})}};
+  }
+  return {{"$schema", "http://json-schema.org/draft-07/schema#"},
+          {"title", document.value("name", "")},
+          {"description",
+           "An interface service has no records: one definition per operation id, what that "
+           "operation answers (an object, or an array of objects)"},
+          {"x-kind", "service"},
+          {"definitions", definitions}};
+}
+
+json service_breaking_changes(const json& before, const json& after) {
+  json removed = json::array();
+  json retyped = json::array();
+  json removed_operations = json::array();
+  const json none = json::array();
+  const json& after_ops = is_service(after) ? after["operations"] : none;
+  for (const auto& old_op : before.value("operations", json::array())) {
+    auto op = std::find_if(after_ops.begin(), after_ops.end(),
+                           [&](const json& o) { return o["id"] == old_op["id"]; });
+    if (op == after_ops.end()) {
+      removed_operations.push_back(old_op["id"]);
+      continue;
+    }
+    const std::string id = old_op["id"];
+    for (const auto& old_item : old_op["response_items"]) {
+      const json& items = (*op)["response_items"];
+      auto it = std::find_if(items.begin(), items.end(),
+                             [&](const json& n) { return n["name"] == old_item["name"]; });
+      const std::string name = id + "." + old_item["name"].get<std::string>();
+      if (it == items.end()) {
+        removed.push_back(name);
+      } else if ((*it)["type"] != old_item["type"]) {
+        retyped.push_back({{"name", name}, {"from", old_item["type"]}, {"to", (*it)["type"]}});
+      }
+    }
+  }
+  if (removed.empty() && retyped.empty() && removed_operations.empty()) return nullptr;
+  for (const auto& id : removed_operations) removed.push_back(id);
+  return {{"removed", removed}, {"retyped", retyped}, {"removed_operations", removed_operations}};
+}
+}  // namespace
+
 json record_schema(const json& document) {
+  if (is_service(document)) return service_schema(document);
   json properties = json::object();
   json required = json::array();
   for (const auto& item : document["items"]) {
@@ -387,6 +807,8 @@ json record_schema(const json& document) {
 }
 
 json breaking_changes(const json& before, const json& after) {
+  if (is_service(before)) return service_breaking_changes(before, after);
+  if (is_service(after)) return nullptr;  // a kind never changes (CatalogService::update)
   json removed = json::array();
   json retyped = json::array();
   for (const auto& old_item : before["items"]) {

@@ -27,8 +27,7 @@ constexpr pg::Query kCreate{
     "  INSERT INTO resources (code, provider_code, name, summary, category, share_type, kind,"
     "                         document, item_count)"
     "  SELECT $1 || '-' || lpad(last_seq::text, greatest(5, length(last_seq::text)), '0'),"
-    "         $1, $2, $3, $4, $5, $6, $7::jsonb,"
-    "         jsonb_array_length($7::jsonb -> 'items') FROM seq RETURNING *),"
+    "         $1, $2, $3, $4, $5, $6, $7::jsonb, $10::int FROM seq RETURNING *),"
     " v AS (INSERT INTO resource_versions (code, version, document, schema, created_by)"
     "       SELECT code, 1, document, $8::jsonb, $9 FROM r),"
     " l AS (INSERT INTO admin_log (actor_id, action, object_type, object_id, agency_code, detail)"
@@ -37,7 +36,7 @@ constexpr pg::Query kCreate{
 
 constexpr pg::Query kCurrent{
     "catalog_current",
-    "SELECT r.provider_code, r.status, r.version, r.document::text FROM resources r "
+    "SELECT r.provider_code, r.status, r.version, r.document::text, r.kind FROM resources r "
     "WHERE r.code = $1"};
 
 // A new version, only if nobody else made one since we read it (optimistic concurrency).
@@ -45,8 +44,7 @@ constexpr pg::Query kUpdate{
     "catalog_update",
     "WITH r AS ("
     "  UPDATE resources SET version = version + 1, name = $3, summary = $4, category = $5,"
-    "    share_type = $6, document = $7::jsonb, item_count = jsonb_array_length($7::jsonb -> "
-    "'items'),"
+    "    share_type = $6, document = $7::jsonb, item_count = $11::int,"
     "    updated_at = now()"
     "  WHERE code = $1 AND version = $2 AND status <> 'retired' RETURNING *),"
     " v AS (INSERT INTO resource_versions (code, version, document, schema, breaking, created_by)"
@@ -104,7 +102,20 @@ bool may_write(const Principal& p, const std::string& provider) {
          p.has_any(role_bit(Role::agency_cdo) | role_bit(Role::agency_data_officer));
 }
 
+// A resource's item_count: its items, or a service's distinct response items.
+std::int64_t item_count(const json& document) {
+  if (is_service(document)) {
+    return static_cast<std::int64_t>(service_response_items(document).size());
+  }
+  auto it = document.find("items");
+  return it != document.end() && it->is_array() ? static_cast<std::int64_t>(it->size()) : 0;
+}
+
 }  // namespace
+
+ServiceRules CatalogService::service_rules() const {
+  return {services_.upstream_policy.get(), services_.config.services.allow_http, true};
+}
 
 asio::awaitable<json> CatalogService::create(const Caller& caller, const json& document,
                                              const std::string& kind) {
@@ -114,16 +125,27 @@ asio::awaitable<json> CatalogService::create(const Caller& caller, const json& d
     throw ApiError(ErrorCode::forbidden,
                    "only the provider's agency_cdo or agency_data_officer registers its resources");
   }
+  // The row's kind: a service document says so itself; a dataset is the caller's (dataset, or
+  // licence for the licence template).
+  const bool service = is_service(document);
+  if (!service && kind == "service") {
+    throw ApiError(ErrorCode::validation_failed, "a service needs upstream and operations",
+                   {{"kind", "must be service"}}, 422);
+  }
+  const std::string row_kind = service ? std::string("service") : kind;
+  json stored = document;
+  stored["kind"] = service ? "service" : "dataset";
   const pg::Params params = pg::Params()
                                 .add(provider)
                                 .add(document["name"].get<std::string>())
                                 .add(document["summary"].get<std::string>())
                                 .add(document["category"].get<std::string>())
                                 .add(document["share_type"].get<std::string>())
-                                .add(kind)
-                                .add(document.dump())
-                                .add(record_schema(document).dump())
-                                .add(me.id);
+                                .add(row_kind)
+                                .add(stored.dump())
+                                .add(record_schema(stored).dump())
+                                .add(me.id)
+                                .add(item_count(stored));
   pg::Result r;
   try {
     r = co_await caller.db().exec(kCreate, params);
@@ -167,7 +189,15 @@ asio::awaitable<json> CatalogService::update(const Caller& caller, const std::st
   }
   if (status == "retired") throw ApiError(ErrorCode::conflict, "a retired resource is final");
   const json before = json::parse(current.get(0, 3));
+  // A resource keeps its kind: a dataset does not become a service or the other way round (the
+  // row's kind decides; documents stored before services had no kind and are datasets).
+  const bool was_service = current.get(0, 4) == "service";
+  if (was_service != is_service(document)) {
+    throw ApiError(ErrorCode::validation_failed, "a resource cannot change its kind",
+                   {{"kind", was_service ? "must stay service" : "must stay dataset"}}, 422);
+  }
   json next = document;
+  next["kind"] = was_service ? "service" : "dataset";
   // A licence resource keeps its licence type: it is not part of what a client sends.
   if (before.contains("licence")) next["licence"] = before["licence"];
   // Removing or retyping an item is allowed only as a new version (every PUT is one); on a
@@ -184,7 +214,8 @@ asio::awaitable<json> CatalogService::update(const Caller& caller, const std::st
           .add(next.dump())
           .add(record_schema(next).dump())
           .add(breaking.is_null() ? std::optional<std::string>() : std::optional(breaking.dump()))
-          .add(me.id);
+          .add(me.id)
+          .add(item_count(next));
   auto r = co_await caller.db().exec(kUpdate, params);
   if (r.rows() == 0) {
     throw ApiError(ErrorCode::conflict, "the resource changed meanwhile; read it and retry");

@@ -15,8 +15,14 @@ std::vector<std::string> changed_fields(const nlohmann::json& current,
                                         const nlohmann::json& wanted) {
   std::vector<std::string> changed;
   for (const auto& field : catalog::resource_fields()) {
-    const auto a = current.contains(field) ? current[field] : nlohmann::json();
-    const auto b = wanted.contains(field) ? wanted[field] : nlohmann::json();
+    auto a = current.contains(field) ? current[field] : nlohmann::json();
+    auto b = wanted.contains(field) ? wanted[field] : nlohmann::json();
+    // A licence resource is a dataset made from the licence template (the hub answers its kind
+    // as licence); an entry without a kind is a dataset.
+    if (field == "kind") {
+      if (a.is_null() || a == "licence") a = "dataset";
+      if (b.is_null() || b == "licence") b = "dataset";
+    }
     if (a != b) changed.push_back(field);
   }
   return changed;
@@ -34,8 +40,11 @@ ApplyCounts apply_resources(Api& api, const nlohmann::json& docs, bool dry_run, 
     const std::string status = body.value("status", "");
     body.erase("code");
     body.erase("status");
+    if (body.value("kind", "") == "licence") body["kind"] = "dataset";
     std::vector<FieldError> errors;
-    auto wanted = catalog::validate_resource(body, errors);
+    // Everything but the hub's own configuration (which upstream hosts it allows): the hub
+    // checks that when the document arrives.
+    auto wanted = catalog::validate_resource(body, errors, catalog::ServiceRules::offline());
     const std::string label = raw.value("name", "?");
     if (!wanted) {
       ++counts.failed;
@@ -128,6 +137,8 @@ int cmd_resources(const Options& o, std::ostream& out, std::ostream& err) {
         for (const auto& f : catalog::resource_fields()) {
           if (r.contains(f)) doc[f] = r[f];
         }
+        // Re-appliable: a licence resource is kept by its code (as a dataset document).
+        if (doc.value("kind", "") == "licence") doc["kind"] = "dataset";
         docs.push_back(doc);
       }
       text << docs.dump(2) << "\n";
@@ -135,20 +146,38 @@ int cmd_resources(const Options& o, std::ostream& out, std::ostream& err) {
       // UTF-8 with a BOM so spreadsheet programs read the Chinese names.
       text << "\xEF\xBB\xBF"
               "code,name,provider_code,category,share_type,status,version,"
-              "update_cycle,share_methods,legal_basis,item_count,items\r\n";
-      auto field = [](const nlohmann::json& v) { return csv_cell(v.get<std::string>()); };
+              "update_cycle,share_methods,legal_basis,item_count,items,kind,operations\r\n";
+      // A member that is absent or not text (a service has no update_cycle) is an empty cell.
+      auto field = [](const nlohmann::json& r, const char* name) {
+        auto it = r.find(name);
+        return csv_cell(it != r.end() && it->is_string() ? it->get<std::string>() : "");
+      };
+      // The names in an array member (of strings, or of objects by `key`), ';'-separated.
+      auto names = [](const nlohmann::json& r, const char* name, const char* key) {
+        std::string joined;
+        auto it = r.find(name);
+        if (it == r.end() || !it->is_array()) return joined;
+        for (const auto& v : *it) {
+          const nlohmann::json* s = &v;
+          if (key) s = v.is_object() && v.contains(key) ? &v[key] : nullptr;
+          if (s && s->is_string()) joined += (joined.empty() ? "" : ";") + s->get<std::string>();
+        }
+        return joined;
+      };
       for (const auto& r : all) {
-        std::string methods, items;
-        for (const auto& m : r["share_methods"])
-          methods += (methods.empty() ? "" : ";") + m.get<std::string>();
-        for (const auto& i : r["items"])
-          items += (items.empty() ? "" : ";") + i["name"].get<std::string>();
-        text << field(r["code"]) << ',' << field(r["name"]) << ',' << field(r["provider_code"])
-             << ',' << field(r["category"]) << ',' << field(r["share_type"]) << ','
-             << field(r["status"]) << ',' << r["version"].get<std::int64_t>() << ','
-             << field(r["update_cycle"]) << ',' << csv_cell(methods) << ','
-             << csv_cell(r["legal_basis"].is_null() ? "" : r["legal_basis"].get<std::string>())
-             << ',' << r["item_count"].get<std::int64_t>() << ',' << csv_cell(items) << "\r\n";
+        // A service's items are its response items (over its operations).
+        const std::string kind = r.value("kind", "dataset");
+        nlohmann::json listed = nlohmann::json::object();
+        listed["items"] = kind == "service" ? catalog::service_response_items(r)
+                                            : r.value("items", nlohmann::json::array());
+        const std::string items = names(listed, "items", "name");
+        text << field(r, "code") << ',' << field(r, "name") << ',' << field(r, "provider_code")
+             << ',' << field(r, "category") << ',' << field(r, "share_type") << ','
+             << field(r, "status") << ',' << r.value("version", std::int64_t{0}) << ','
+             << field(r, "update_cycle") << ',' << csv_cell(names(r, "share_methods", nullptr))
+             << ',' << field(r, "legal_basis") << ',' << r.value("item_count", std::int64_t{0})
+             << ',' << csv_cell(items) << ',' << csv_cell(kind) << ','
+             << csv_cell(names(r, "operations", "id")) << "\r\n";
       }
     } else {
       throw std::runtime_error("--format must be json or csv");

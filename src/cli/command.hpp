@@ -110,6 +110,7 @@ int cmd_agencies(const Options& o, std::ostream& out, std::ostream& err);      /
 int cmd_principals(const Options& o, std::ostream& out, std::ostream& err);    // members.cpp
 int cmd_tokens(const Options& o, std::ostream& out, std::ostream& err);        // members.cpp
 int cmd_resources(const Options& o, std::ostream& out, std::ostream& err);     // catalog.cpp
+int cmd_services(const Options& o, std::ostream& out, std::ostream& err);      // services.cpp
 int cmd_applications(const Options& o, std::ostream& out, std::ostream& err);  // sharing.cpp
 int cmd_grants(const Options& o, std::ostream& out, std::ostream& err);        // sharing.cpp
 int cmd_ledger(const Options& o, std::ostream& out, std::ostream& err);        // ledger.cpp

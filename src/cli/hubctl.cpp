@@ -44,6 +44,12 @@ constexpr Command kCommands[] = {
      "                                provider's entry of that name; `status` is applied too)\n"
      "resources export [--format json|csv] [--provider C] [-o FILE]\n",
      cmd_resources, Reach::hub},
+    {"services",  // the import is offline; --resource registers the result through the API
+     "services import-openapi FILE [--resource CODE] [-o FILE]\n"
+     "                                an interface service's operations from an OpenAPI 3\n"
+     "                                document (JSON); with --resource, a new version of that\n"
+     "                                service with them\n",
+     cmd_services, Reach::mixed},
     {"applications",
      "applications list [--direction incoming|outgoing] [--status S]\n"
      "applications decide ID approve|reject [--opinion TEXT] [--items a,b] [--operations r,q]\n",

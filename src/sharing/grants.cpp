@@ -26,9 +26,7 @@ Grant grant_of(const pg::Result& r, int row) {
   g.consumer_code = r.get(row, 3);
   g.items = split_csv(r.get(row, 4));
   g.clear_items = split_csv(r.get(row, 5));
-  for (const auto& op : split_csv(r.get(row, 6))) {
-    if (auto o = parse_operation(op)) g.operations |= operation_bit(*o);
-  }
+  g.set_operations(split_csv(r.get(row, 6)));
   g.purpose = r.get(row, 7);
   g.valid_until =
       std::chrono::system_clock::time_point(std::chrono::milliseconds(r.get_int(row, 8)));
@@ -45,6 +43,19 @@ std::optional<Operation> parse_operation(std::string_view name) {
 }
 
 std::string_view operation_name(Operation op) { return kOperations[static_cast<std::size_t>(op)]; }
+
+void Grant::set_operations(const std::vector<std::string>& names) {
+  operations = 0;
+  call_operations.clear();
+  for (const auto& name : names) {
+    if (auto o = parse_operation(name)) {
+      operations |= operation_bit(*o);
+    } else if (std::find(call_operations.begin(), call_operations.end(), name) ==
+               call_operations.end()) {
+      call_operations.push_back(name);
+    }
+  }
+}
 
 GrantDirectory::GrantDirectory() : current_(std::make_shared<const Snapshot>()) {}
 
@@ -72,10 +83,35 @@ Decision GrantDirectory::holds(const Principal& principal, const std::string& re
   return decide(principal, resource, operation, items, std::nullopt, false);
 }
 
+Decision GrantDirectory::authorize_call(const Principal& principal, const std::string& resource,
+                                        const std::string& operation_id,
+                                        const std::optional<std::string>& purpose_code) const {
+  return decide_with(principal, resource, purpose_code, true,
+                     "no live grant of your agency covers this operation of the service",
+                     [&](const Grant& g) {
+                       return std::find(g.call_operations.begin(), g.call_operations.end(),
+                                        operation_id) != g.call_operations.end();
+                     });
+}
+
 Decision GrantDirectory::decide(const Principal& principal, const std::string& resource,
                                 Operation operation, const std::vector<std::string>& items,
                                 const std::optional<std::string>& purpose_code,
                                 bool check_purpose) const {
+  return decide_with(principal, resource, purpose_code, check_purpose,
+                     "no live grant of your agency covers this operation and these items",
+                     [&](const Grant& g) {
+                       if ((g.operations & operation_bit(operation)) == 0) return false;
+                       return std::all_of(items.begin(), items.end(), [&](const std::string& i) {
+                         return std::find(g.items.begin(), g.items.end(), i) != g.items.end();
+                       });
+                     });
+}
+
+template <typename Covers>
+Decision GrantDirectory::decide_with(const Principal& principal, const std::string& resource,
+                                     const std::optional<std::string>& purpose_code,
+                                     bool check_purpose, const char* refusal, Covers covers) const {
   Decision d;
   if (principal.agency_code.empty()) {
     d.reason = "only member agencies hold grants";
@@ -88,14 +124,10 @@ Decision GrantDirectory::decide(const Principal& principal, const std::string& r
     return d;
   }
   const auto now = std::chrono::system_clock::now();
-  d.reason = "no live grant of your agency covers this operation and these items";
+  d.reason = refusal;
   for (const auto& id : it->second) {
     const Grant& g = snap->by_id.at(id);
-    if (g.valid_until <= now || (g.operations & operation_bit(operation)) == 0) continue;
-    const bool covers = std::all_of(items.begin(), items.end(), [&](const std::string& item) {
-      return std::find(g.items.begin(), g.items.end(), item) != g.items.end();
-    });
-    if (!covers) continue;
+    if (g.valid_until <= now || !covers(g)) continue;
     if (check_purpose && !g.purpose_codes.empty() &&
         (!purpose_code || std::find(g.purpose_codes.begin(), g.purpose_codes.end(),
                                     *purpose_code) == g.purpose_codes.end())) {

@@ -4,6 +4,7 @@
 #include <regex>
 #include <set>
 
+#include "hub/catalog/resource.hpp"
 #include "hub/core/error.hpp"
 #include "hub/core/text.hpp"
 #include "hub/core/worker.hpp"
@@ -21,7 +22,7 @@ namespace {
 
 constexpr pg::Query kResource{
     "sharing_resource",
-    "SELECT provider_code, status, share_type, version, document::text FROM resources "
+    "SELECT provider_code, status, share_type, version, document::text, kind FROM resources "
     "WHERE code = $1"};
 
 #define HUB_APPLICATION_COLUMNS \
@@ -314,17 +315,29 @@ asio::awaitable<Application> SharingService::apply(const Caller& caller,
                    {{"resource_code", "is your own agency's"}}, 422);
   }
   const json document = json::parse(res.get(0, 4));
-  std::set<std::string> known, sensitive;
-  for (const auto& item : document["items"]) {
+  // A service's items are its response items (over all its operations), and its operations are
+  // its operation ids (API.md Part 2).
+  const bool service = res.get(0, 5) == "service";
+  std::set<std::string> known, sensitive, service_operations;
+  const json resource_items =
+      service ? catalog::service_response_items(document) : document.value("items", json::array());
+  for (const auto& item : resource_items) {
     known.insert(item["name"]);
     if (item["sensitivity"] == "sensitive") sensitive.insert(item["name"]);
+  }
+  if (service) {
+    for (const auto& op : document.value("operations", json::array())) {
+      service_operations.insert(op.value("id", ""));
+    }
   }
   std::vector<FieldError> errors;
   if (items->empty()) errors.push_back({"items", "must name at least one item"});
   std::set<std::string> asked;
   for (std::size_t i = 0; i < items->size(); ++i) {
     if (!known.contains((*items)[i])) {
-      errors.push_back({"items[" + std::to_string(i) + "]", "is not an item of the resource"});
+      errors.push_back(
+          {"items[" + std::to_string(i) + "]",
+           service ? "is not a response item of the service" : "is not an item of the resource"});
     }
     asked.insert((*items)[i]);
   }
@@ -340,8 +353,12 @@ asio::awaitable<Application> SharingService::apply(const Caller& caller,
   }
   std::set<std::string> ops;
   if (operations->empty()) errors.push_back({"operations", "must name at least one operation"});
-  for (const auto& op : *operations) {
-    if (!parse_operation(op)) {
+  for (std::size_t i = 0; i < operations->size(); ++i) {
+    const std::string& op = (*operations)[i];
+    if (service && !service_operations.contains(op)) {
+      errors.push_back({"operations[" + std::to_string(i) + "]",
+                        "'" + op + "' is not an operation of the service"});
+    } else if (!service && !parse_operation(op)) {
       errors.push_back(
           {"operations", "'" + op + "' is not read, query, changes, verify or aggregate"});
     }
@@ -428,8 +445,8 @@ asio::awaitable<Application> SharingService::apply(const Caller& caller,
   }
   if (automatic) {
     Grant g{grant_id, *resource_code, provider, me.agency_code, *items, clear_items,
-            0,        *purpose,       codes,    *until};
-    for (const auto& op : op_list) g.operations |= operation_bit(*parse_operation(op));
+            0,        *purpose,       codes,    *until,         {}};
+    g.set_operations(op_list);
     grants_.put(grant_id, std::move(g));
   }
   co_return application_of(results[0], 0);
@@ -551,8 +568,9 @@ asio::awaitable<Application> SharingService::decide(const Caller& caller, const 
             0,
             current.purpose,
             current.purpose_codes,
-            *parse_until(current.valid_until, calendar_)};
-    for (const auto& op : grant_ops) g.operations |= operation_bit(*parse_operation(op));
+            *parse_until(current.valid_until, calendar_),
+            {}};
+    g.set_operations(grant_ops);
     grants_.put(grant_id, std::move(g));
   }
   co_return application_of(decided, 0);

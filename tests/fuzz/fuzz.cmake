@@ -14,6 +14,7 @@ set(hub_fuzz_core_sources
     exchange/filter.cpp exchange/lines.cpp exchange/refs.cpp exchange/schema.cpp
     http/message.cpp http/problem.cpp http/purpose.cpp
     ledger/merkle.cpp ledger/note.cpp
+    catalog/openapi_import.cpp catalog/service_names.cpp
     members/credentials.cpp
     gateway/upstream_policy.cpp
     sharing/calendar.cpp sharing/purpose.cpp)

@@ -17,7 +17,7 @@ namespace hub::catalog {
 // its JSON, serialised once.
 struct IndexEntry {
   std::string provider_code;
-  std::string kind;  // dataset or licence
+  std::string kind;  // dataset, licence or service
   std::string status;
   std::string share_type;
   std::string category;
@@ -29,6 +29,7 @@ struct SearchFilter {
   std::optional<std::string> after;  // code
   std::optional<std::string> q;      // lower-cased
   std::optional<std::string> provider, share_type, status, category;
+  std::optional<std::string> kind;  // dataset, licence or service: exactly that kind
   std::size_t limit = 100;
 };
 

@@ -6,6 +6,7 @@
 
 #include "hub/app/services.hpp"
 #include "hub/catalog/index.hpp"
+#include "hub/catalog/resource.hpp"
 #include "hub/core/caller.hpp"
 #include "hub/core/page.hpp"
 #include "hub/store/pg.hpp"
@@ -30,6 +31,10 @@ struct RecordSchema {
 class CatalogService {
  public:
   CatalogService(Services& services, CatalogIndex& index) : services_(services), index_(index) {}
+
+  // The hub's rules for a service's upstream (services.allowed_hosts, allow_http), for
+  // validate_resource.
+  ServiceRules service_rules() const;
 
   // `document` is a validated resource document (validate_resource); kind is dataset|licence.
   boost::asio::awaitable<nlohmann::json> create(const Caller& caller,

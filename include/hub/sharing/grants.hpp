@@ -32,6 +32,14 @@ struct Grant {
   std::string purpose;
   std::vector<std::string> purpose_codes;  // empty: any purpose
   std::chrono::system_clock::time_point valid_until;
+  // An interface service's operation ids the grant allows (API.md Part 2). The grant's stored
+  // operations hold dataset operations and service operation ids alike; a service's operation
+  // id never is a dataset operation's name (catalog::validate_resource), so each name says
+  // which it is.
+  std::vector<std::string> call_operations;
+
+  // Sorts stored operation names into `operations` (dataset) and `call_operations` (service).
+  void set_operations(const std::vector<std::string>& names);
 };
 
 // The answer of the one authorization function the exchange store asks.
@@ -65,6 +73,15 @@ class GrantDirectory : public members::SyncFollower {
                      const std::vector<std::string>& items,
                      const std::optional<std::string>& purpose_code = std::nullopt) const;
 
+  // May `principal` call the interface service `resource`'s operation `operation_id` (API.md
+  // Part 2), for `purpose_code`? The same rules as authorize: the principal's agency holds a live
+  // grant on the service, not expired, that covers the operation, and whose purpose codes (if
+  // any) include the request's. The decision's items and clear_items are the grant's response
+  // items: what the call may show, and what of it in clear.
+  Decision authorize_call(const Principal& principal, const std::string& resource,
+                          const std::string& operation_id,
+                          const std::optional<std::string>& purpose_code = std::nullopt) const;
+
   // The same whatever the purpose: whether the agency holds such a grant at all (objections,
   // which are no data request).
   Decision holds(const Principal& principal, const std::string& resource, Operation operation,
@@ -77,6 +94,12 @@ class GrantDirectory : public members::SyncFollower {
   bool handle(PGconn* conn, const std::string& payload) override;
 
  private:
+  // The one rule of authorize, holds and authorize_call: `covers` says whether a grant covers
+  // the request (operation and items).
+  template <typename Covers>
+  Decision decide_with(const Principal& principal, const std::string& resource,
+                       const std::optional<std::string>& purpose_code, bool check_purpose,
+                       const char* refusal, Covers covers) const;
   Decision decide(const Principal& principal, const std::string& resource, Operation operation,
                   const std::vector<std::string>& items,
                   const std::optional<std::string>& purpose_code, bool check_purpose) const;
