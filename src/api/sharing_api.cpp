@@ -94,7 +94,9 @@ sharing::ApplicationRequest application_of(const json& raw) {
   auto resource_code = body.string("resource_code", true, 40);
   auto items = body.strings("items", true, 500, 63);
   auto clear = body.strings("clear_items", false, 500, 63);
-  auto operations = body.strings("operations", true, 5, 20);
+  // Dataset operations, or an interface service's operation ids (at most 100, each up to 63
+  // characters: docs/catalog.md).
+  auto operations = body.strings("operations", true, 100, 63);
   auto purpose = body.string("purpose", true, 500);
   // The purposes the grant is for (政务服务事项编码, scenario codes): each data request under it
   // names one (X-Purpose-Code).
@@ -120,7 +122,7 @@ sharing::DecisionRequest decision_of(const json& raw) {
   auto decision = body.string("decision", true, 10);
   auto opinion = body.string("opinion", false, 2000);
   auto items = body.strings("items", false, 500, 63);
-  auto operations = body.strings("operations", false, 5, 20);
+  auto operations = body.strings("operations", false, 100, 63);
   if (decision && *decision != "approve" && *decision != "reject") {
     body.error("decision", "must be approve or reject");
   }

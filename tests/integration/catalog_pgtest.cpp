@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -209,6 +210,196 @@ TEST_F(CatalogTest, LicenceResourceFromTheTemplateInOneCall) {
   auto missing = call(verb::post, "/api/v1/licence-resources", market_officer_,
                       {{"provider_code", kMarket}, {"type_code", "x"}});
   EXPECT_EQ(missing.status, 422);
+}
+
+// --- Interface services (API.md Part 2) ---------------------------------------------------------
+
+// A market-regulation enterprise lookup as its provider registers it.
+json service_resource(const std::string& provider, const std::string& base_url) {
+  return {
+      {"kind", "service"},
+      {"name", "企业登记信息查询接口"},
+      {"summary", "按统一社会信用代码实时查询市场主体登记信息"},
+      {"provider_code", provider},
+      {"category", "basic"},
+      {"format", "接口"},
+      {"share_type", "conditional"},
+      {"legal_basis", "《市场主体登记管理条例》"},
+      {"upstream", {{"base_url", base_url}, {"timeout_ms", 3000}}},
+      {"operations",
+       {{{"id", "get_enterprise"},
+         {"title", "查询企业登记信息"},
+         {"method", "GET"},
+         {"path", "/enterprises/{uscc}"},
+         {"params", {{{"name", "uscc"}, {"in", "path"}, {"type", "string"}}}},
+         {"response_items",
+          {{{"name", "uscc"},
+            {"title", "统一社会信用代码"},
+            {"type", "string"},
+            {"sensitivity", "public"}},
+           {{"name", "legal_person"},
+            {"title", "法定代表人"},
+            {"type", "string"},
+            {"sensitivity", "sensitive"},
+            {"mask", "name"}},
+           {{"name", "reg_capital"},
+            {"title", "注册资本"},
+            {"type", "number"},
+            {"sensitivity", "internal"}}}},
+         {"subject_param", "uscc"}},
+        {{"id", "search_enterprises"},
+         {"title", "按名称检索企业"},
+         {"method", "POST"},
+         {"path", "/enterprises/search"},
+         {"params", {{{"name", "name"}, {"in", "body"}, {"type", "string"}, {"required", true}}}},
+         {"response_items",
+          {{{"name", "uscc"},
+            {"title", "统一社会信用代码"},
+            {"type", "string"},
+            {"sensitivity", "public"}}}}}}},
+  };
+}
+
+class ServiceCatalogTest : public HubTest {
+ protected:
+  void SetUp() override {
+    start([](Config& c) { c.services.allowed_hosts = {"*.gz.gov.cn"}; });
+    agency(kMarket, "广州市市场监督管理局");
+    agency(kTax, "国家税务总局广州市税务局");
+    market_officer_ = person(kMarket, "sc-officer", "agency_data_officer");
+    tax_cdo_ = person(kTax, "sw-cdo", "agency_cdo");
+  }
+
+  std::string market_officer_, tax_cdo_;
+};
+
+TEST_F(ServiceCatalogTest, AServiceIsRegisteredPublishedVersionedSearchedAndRetired) {
+  auto created = ok(verb::post, "/api/v1/resources", market_officer_,
+                    service_resource(kMarket, "https://api.scj.gz.gov.cn/open/v1"));
+  const std::string code = created["code"];
+  EXPECT_EQ(created["kind"], "service");
+  EXPECT_EQ(created["status"], "draft");
+  EXPECT_EQ(created["item_count"], 3);  // distinct response items
+  EXPECT_FALSE(created.contains("items"));
+  EXPECT_EQ(created["upstream"]["timeout_ms"], 3000);
+  EXPECT_TRUE(created["upstream"]["ca_pem"].is_null());
+  EXPECT_EQ(created["operations"][0]["params"][0]["required"], true);
+  EXPECT_EQ(created["operations"][1]["subject_param"], nullptr);
+  // A dataset registered beside it carries kind dataset in its document and its answer.
+  auto dataset = ok(verb::post, "/api/v1/resources", market_officer_, sample_resource(kMarket));
+  EXPECT_EQ(dataset["kind"], "dataset");
+  auto dataset_v1 =
+      ok(verb::get, "/api/v1/resources/" + dataset["code"].get<std::string>() + "/versions/1",
+         market_officer_);
+  EXPECT_EQ(dataset_v1["kind"], "dataset");
+
+  // Its schema: what each operation answers.
+  auto schema = call(verb::get, "/api/v1/resources/" + code + "/schema", market_officer_);
+  ASSERT_EQ(schema.status, 200) << schema.body;
+  auto s = json::parse(schema.body);
+  EXPECT_EQ(s["x-kind"], "service");
+  EXPECT_EQ(s["definitions"]["get_enterprise"]["oneOf"][0]["properties"]["legal_person"]["x-mask"],
+            "name");
+
+  ok(verb::post, "/api/v1/resources/" + code + "/publish", market_officer_);
+  // Search by kind; drafts of another agency stay private as for datasets.
+  auto services = ok(verb::get, "/api/v1/resources?kind=service", tax_cdo_);
+  ASSERT_EQ(services["items"].size(), 1u);
+  EXPECT_EQ(services["items"][0]["code"], code);
+  auto datasets = ok(verb::get, "/api/v1/resources?kind=dataset", market_officer_);
+  ASSERT_EQ(datasets["items"].size(), 1u);
+  EXPECT_EQ(datasets["items"][0]["kind"], "dataset");
+  EXPECT_EQ(call(verb::get, "/api/v1/resources?kind=robot", tax_cdo_).status, 400);
+
+  // A new version without an operation, and with a response item retyped: breaking changes.
+  json v2 = service_resource(kMarket, "https://api.scj.gz.gov.cn/open/v2");
+  v2["operations"].erase(1);
+  v2["operations"][0]["response_items"][2]["type"] = "string";
+  auto updated = ok(verb::put, "/api/v1/resources/" + code, market_officer_, v2);
+  EXPECT_EQ(updated["version"], 2);
+  EXPECT_EQ(updated["status"], "published");
+  EXPECT_EQ(updated["item_count"], 3);
+  EXPECT_EQ(updated["breaking_changes"]["removed_operations"], json({"search_enterprises"}));
+  EXPECT_EQ(updated["breaking_changes"]["retyped"][0]["name"], "get_enterprise.reg_capital");
+  // A service stays a service, a dataset a dataset.
+  auto as_dataset = sample_resource(kMarket, "企业登记信息查询接口");
+  auto changed_kind = call(verb::put, "/api/v1/resources/" + code, market_officer_, as_dataset);
+  EXPECT_EQ(changed_kind.status, 422);
+  EXPECT_NE(changed_kind.body.find("\"kind\""), std::string::npos) << changed_kind.body;
+  auto to_service = call(verb::put, "/api/v1/resources/" + dataset["code"].get<std::string>(),
+                         market_officer_, v2);
+  EXPECT_EQ(to_service.status, 422);
+
+  auto retired = ok(verb::post, "/api/v1/resources/" + code + "/retire", market_officer_);
+  EXPECT_EQ(retired["status"], "retired");
+  EXPECT_EQ(retired["kind"], "service");
+}
+
+TEST_F(ServiceCatalogTest, TheUpstreamMustBeAnAllowedHttpsHost) {
+  for (const char* url : {"https://evil.example.com", "http://api.scj.gz.gov.cn",
+                          "https://gz.gov.cn", "https://127.0.0.1", "not a url"}) {
+    auto r = call(verb::post, "/api/v1/resources", market_officer_, service_resource(kMarket, url));
+    ASSERT_EQ(r.status, 422) << url;
+    auto body = json::parse(r.body);
+    ASSERT_EQ(body["errors"].size(), 1u) << r.body;
+    EXPECT_EQ(body["errors"][0]["field"], "upstream.base_url") << url;
+  }
+  auto bad_op = service_resource(kMarket, "https://api.scj.gz.gov.cn");
+  bad_op["operations"][0]["path"] = "/enterprises/../admin";
+  auto r = call(verb::post, "/api/v1/resources", market_officer_, bad_op);
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(r.body.find("operations[0].path"), std::string::npos) << r.body;
+}
+
+TEST_F(ServiceCatalogTest, HubctlExportsAndImportsServices) {
+  auto created = ok(verb::post, "/api/v1/resources", market_officer_,
+                    service_resource(kMarket, "https://api.scj.gz.gov.cn/open/v1"));
+  const std::string code = created["code"];
+  ok(verb::post, "/api/v1/resources", market_officer_, sample_resource(kMarket));
+  const std::string data = (dir_.path() / "data").string();
+
+  auto [rc, csv, err] = hubctl({"--data-dir", data, "resources", "export", "--format", "csv"});
+  ASSERT_EQ(rc, 0) << err;
+  EXPECT_NE(csv.find(",kind,operations\r\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",service,get_enterprise;search_enterprises\r\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",dataset,\r\n"), std::string::npos) << csv;
+
+  // The JSON export applies again with nothing to change.
+  const auto file = dir_.path() / "catalog.json";
+  auto [rc2, out2, err2] = hubctl({"--data-dir", data, "resources", "export", "-o", file.string()});
+  ASSERT_EQ(rc2, 0) << err2;
+  auto [rc3, out3, err3] = hubctl({"--data-dir", data, "resources", "apply", "-f", file.string()});
+  EXPECT_EQ(rc3, 0) << err3;
+  EXPECT_NE(out3.find("0 created, 0 updated, 2 unchanged"), std::string::npos) << out3;
+
+  // Operations from the provider's OpenAPI document: printed, then a new version.
+  const auto openapi = dir_.path() / "openapi.json";
+  std::ofstream(openapi) << R"({"openapi": "3.0.3", "info": {"title": "x", "version": "1"},
+    "paths": {"/v2/enterprises/{uscc}": {"get": {"operationId": "getEnterprise",
+      "summary": "查询企业", "parameters": [{"name": "uscc", "in": "path", "required": true,
+        "schema": {"type": "string"}}],
+      "responses": {"200": {"content": {"application/json": {"schema": {
+        "$ref": "#/components/schemas/Ent"}}}}}}}},
+    "components": {"schemas": {"Ent": {"type": "object", "properties": {
+      "uscc": {"type": "string"}, "entName": {"type": "string"}}}}}})";
+  auto [rc4, ops, err4] =
+      hubctl({"--data-dir", data, "services", "import-openapi", openapi.string()});
+  ASSERT_EQ(rc4, 0) << err4;
+  auto printed = json::parse(ops);
+  ASSERT_EQ(printed.size(), 1u);
+  EXPECT_EQ(printed[0]["id"], "get_enterprise");
+  auto [rc5, out5, err5] = hubctl(
+      {"--data-dir", data, "services", "import-openapi", openapi.string(), "--resource", code});
+  ASSERT_EQ(rc5, 0) << err5;
+  auto now = ok(verb::get, "/api/v1/resources/" + code, market_officer_);
+  EXPECT_EQ(now["version"], 2);
+  EXPECT_EQ(now["operations"], printed);
+  EXPECT_EQ(now["upstream"]["base_url"], "https://api.scj.gz.gov.cn/open/v1");
+  // Not a service: refused, nothing changed.
+  auto [rc6, out6, err6] =
+      hubctl({"--data-dir", data, "services", "import-openapi", openapi.string(), "--resource",
+              std::string(kMarket) + "-00002"});
+  EXPECT_NE(rc6, 0);
 }
 
 }  // namespace

@@ -383,6 +383,219 @@ TEST_F(SharingTest, OverdueApplicationsAndObjectionsShowInTheirLists) {
   EXPECT_TRUE(overdue["items"][0]["overdue"].get<bool>());
 }
 
+// --- Applications and grants on interface services (API.md Part 2) ------------------------------
+
+json service_resource(const std::string& provider, const std::string& name,
+                      const std::string& share_type) {
+  return {
+      {"kind", "service"},
+      {"name", name},
+      {"summary", "按统一社会信用代码实时查询市场主体登记信息"},
+      {"provider_code", provider},
+      {"category", "basic"},
+      {"format", "接口"},
+      {"share_type", share_type},
+      {"legal_basis", "《市场主体登记管理条例》"},
+      {"upstream", {{"base_url", "https://api.scj.gz.gov.cn/open/v1"}}},
+      {"operations",
+       {{{"id", "get_enterprise"},
+         {"title", "查询企业登记信息"},
+         {"method", "GET"},
+         {"path", "/enterprises/{uscc}"},
+         {"params", {{{"name", "uscc"}, {"in", "path"}, {"type", "string"}}}},
+         {"response_items",
+          {{{"name", "uscc"},
+            {"title", "统一社会信用代码"},
+            {"type", "string"},
+            {"sensitivity", "public"}},
+           {{"name", "legal_person"},
+            {"title", "法定代表人"},
+            {"type", "string"},
+            {"sensitivity", "sensitive"},
+            {"mask", "name"}},
+           {{"name", "reg_capital"},
+            {"title", "注册资本"},
+            {"type", "number"},
+            {"sensitivity", "internal"}}}},
+         {"subject_param", "uscc"}},
+        {{"id", "search_enterprises"},
+         {"title", "按名称检索企业"},
+         {"method", "POST"},
+         {"path", "/enterprises/search"},
+         {"params", {{{"name", "name"}, {"in", "body"}, {"type", "string"}, {"required", true}}}},
+         {"response_items",
+          {{{"name", "uscc"},
+            {"title", "统一社会信用代码"},
+            {"type", "string"},
+            {"sensitivity", "public"}},
+           {{"name", "ent_name"},
+            {"title", "企业名称"},
+            {"type", "string"},
+            {"sensitivity", "public"}}}}}}},
+  };
+}
+
+class ServiceSharingTest : public HubTest {
+ protected:
+  void SetUp() override {
+    start([](Config& c) { c.services.allowed_hosts = {"api.scj.gz.gov.cn"}; });
+    for (auto code : {kMarket, kTax, kStats}) agency(code);
+    market_ = person(kMarket, "sc-officer", "agency_data_officer");
+    tax_ = person(kTax, "sw-officer", "agency_data_officer");
+    stats_ = person(kStats, "tj-cdo", "agency_cdo");
+    open_ = resource(service_resource(kMarket, "企业登记信息查询（公开）", "unconditional"));
+    conditional_ = resource(service_resource(kMarket, "企业登记信息查询", "conditional"));
+    tax_system_.id = "tax-system";
+    tax_system_.agency_code = kTax;
+  }
+
+  json application(const std::string& code, json extra = json::object()) {
+    json body = {{"resource_code", code},
+                 {"items", {"uscc", "legal_person", "ent_name"}},
+                 {"clear_items", {"legal_person"}},
+                 {"operations", {"get_enterprise", "search_enterprises"}},
+                 {"purpose", "税收征管中核实纳税人登记信息"},
+                 {"valid_until", "2027-06-30"}};
+    body.update(extra);
+    return body;
+  }
+
+  sharing::Decision call_decision(const std::string& code, const std::string& op,
+                                  const std::optional<std::string>& purpose_code = {}) {
+    return hub_->app().grants().authorize_call(tax_system_, code, op, purpose_code);
+  }
+
+  std::string market_, tax_, stats_;
+  std::string open_, conditional_;
+  Principal tax_system_;
+};
+
+TEST_F(ServiceSharingTest, AnUnconditionalServiceIsGrantedAtOnceForItsOperations) {
+  auto app = ok(verb::post, "/api/v1/applications", tax_, application(open_));
+  EXPECT_EQ(app["status"], "approved");
+  EXPECT_EQ(app["operations"], json({"get_enterprise", "search_enterprises"}));
+  const std::string grant_id = app["grant_id"];
+  auto grant = ok(verb::get, "/api/v1/grants/" + grant_id, tax_);
+  EXPECT_EQ(grant["operations"], json({"get_enterprise", "search_enterprises"}));
+  EXPECT_EQ(grant["items"], json({"uscc", "legal_person", "ent_name"}));
+  EXPECT_EQ(grant["clear_items"], json({"legal_person"}));
+
+  auto d = call_decision(open_, "get_enterprise");
+  EXPECT_TRUE(d.allowed) << d.reason;
+  EXPECT_EQ(d.grant_id, grant_id);
+  EXPECT_EQ(d.items, (std::vector<std::string>{"uscc", "legal_person", "ent_name"}));
+  EXPECT_EQ(d.clear_items, std::vector<std::string>{"legal_person"});
+  EXPECT_FALSE(call_decision(open_, "delete_enterprise").allowed);
+  EXPECT_FALSE(call_decision(conditional_, "get_enterprise").allowed);
+  // A service grant is no dataset grant, and another agency holds nothing.
+  EXPECT_FALSE(hub_->app()
+                   .grants()
+                   .authorize(tax_system_, open_, sharing::Operation::read, {"uscc"})
+                   .allowed);
+  Principal stats;
+  stats.id = "stats";
+  stats.agency_code = kStats;
+  EXPECT_FALSE(hub_->app().grants().authorize_call(stats, open_, "get_enterprise").allowed);
+
+  // Revoked: refused from the next call.
+  ok(verb::delete_, "/api/v1/grants/" + grant_id, market_);
+  EXPECT_FALSE(call_decision(open_, "get_enterprise").allowed);
+}
+
+TEST_F(ServiceSharingTest, AConditionalServiceWaitsAndIsApprovedForLess) {
+  auto app = ok(verb::post, "/api/v1/applications", tax_, application(conditional_));
+  EXPECT_EQ(app["status"], "pending");
+  EXPECT_FALSE(call_decision(conditional_, "get_enterprise").allowed);
+  auto not_asked =
+      call(verb::post, "/api/v1/applications/" + app["id"].get<std::string>() + "/decision",
+           market_, {{"decision", "approve"}, {"opinion", "同意"}, {"operations", {"read"}}});
+  EXPECT_EQ(not_asked.status, 422);
+  auto decided =
+      ok(verb::post, "/api/v1/applications/" + app["id"].get<std::string>() + "/decision", market_,
+         {{"decision", "approve"},
+          {"opinion", "同意查询单户企业"},
+          {"items", {"uscc", "legal_person"}},
+          {"operations", {"get_enterprise"}}});
+  EXPECT_EQ(decided["status"], "approved");
+  auto grant = ok(verb::get, "/api/v1/grants/" + decided["grant_id"].get<std::string>(), tax_);
+  EXPECT_EQ(grant["operations"], json({"get_enterprise"}));
+  EXPECT_EQ(grant["items"], json({"uscc", "legal_person"}));
+  EXPECT_EQ(grant["clear_items"], json({"legal_person"}));
+  auto d = call_decision(conditional_, "get_enterprise");
+  EXPECT_TRUE(d.allowed) << d.reason;
+  EXPECT_EQ(d.items, (std::vector<std::string>{"uscc", "legal_person"}));
+  EXPECT_FALSE(call_decision(conditional_, "search_enterprises").allowed);
+
+  // Retiring the service ends the grant (every node hears of it, this one included).
+  ok(verb::post, "/api/v1/resources/" + conditional_ + "/retire", market_);
+  EXPECT_EQ(ok(verb::get, "/api/v1/grants/" + grant["id"].get<std::string>(), tax_)["status"],
+            "ended");
+  for (int i = 0; i < 300 && call_decision(conditional_, "get_enterprise").allowed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_FALSE(call_decision(conditional_, "get_enterprise").allowed);
+}
+
+TEST_F(ServiceSharingTest, ApplicationsNameTheServicesOperationsAndResponseItems) {
+  auto expect_field = [&](const json& extra, const std::string& field) {
+    auto r = call(verb::post, "/api/v1/applications", tax_, application(open_, extra));
+    ASSERT_EQ(r.status, 422) << extra.dump();
+    auto body = json::parse(r.body);
+    ASSERT_EQ(body["code"], "validation_failed");
+    std::set<std::string> fields;
+    for (const auto& e : body["errors"]) fields.insert(e["field"]);
+    EXPECT_TRUE(fields.contains(field)) << r.body;
+  };
+  expect_field({{"operations", {"get_enterprise", "delete_enterprise"}}}, "operations[1]");
+  expect_field({{"operations", {"read"}}}, "operations[0]");  // a dataset operation
+  expect_field({{"items", {"uscc", "phone"}}, {"clear_items", json::array()}}, "items[1]");
+  expect_field({{"clear_items", {"uscc"}}}, "clear_items[0]");         // not sensitive
+  expect_field({{"clear_items", {"reg_capital"}}}, "clear_items[0]");  // not asked
+  // A dataset's operations on a service are refused too; and a dataset keeps its own rules.
+  auto dataset = resource(sample_resource(kMarket));
+  auto r = call(verb::post, "/api/v1/applications", tax_,
+                {{"resource_code", dataset},
+                 {"items", {"uscc"}},
+                 {"operations", {"get_enterprise"}},
+                 {"purpose", "核验"},
+                 {"valid_until", "2027-06-30"}});
+  EXPECT_EQ(r.status, 422);
+}
+
+TEST_F(ServiceSharingTest, AuthorizeCallChecksPurposeCodesAndExpiry) {
+  auto app = ok(verb::post, "/api/v1/applications", tax_,
+                application(open_, {{"purpose_codes", {"TAX-001", "TAX-002"}}}));
+  ASSERT_EQ(app["status"], "approved");
+  auto none = call_decision(open_, "get_enterprise");
+  EXPECT_FALSE(none.allowed);
+  EXPECT_TRUE(none.purpose_mismatch);
+  auto wrong = call_decision(open_, "get_enterprise", "OTHER");
+  EXPECT_FALSE(wrong.allowed);
+  EXPECT_TRUE(wrong.purpose_mismatch);
+  auto right = call_decision(open_, "get_enterprise", "TAX-002");
+  EXPECT_TRUE(right.allowed) << right.reason;
+  EXPECT_FALSE(right.purpose_mismatch);
+
+  // Expiry is checked on every call: a grant past its valid_until allows nothing.
+  sharing::Grant expired;
+  expired.id = "expired-service-grant";
+  expired.resource_code = open_;
+  expired.provider_code = kMarket;
+  expired.consumer_code = kStats;
+  expired.items = {"uscc"};
+  expired.set_operations({"get_enterprise"});
+  expired.valid_until = std::chrono::system_clock::now() - std::chrono::seconds(1);
+  hub_->app().grants().put(expired.id, expired);
+  Principal stats;
+  stats.id = "stats";
+  stats.agency_code = kStats;
+  EXPECT_FALSE(hub_->app().grants().authorize_call(stats, open_, "get_enterprise").allowed);
+  expired.valid_until = std::chrono::system_clock::now() + std::chrono::hours(1);
+  hub_->app().grants().put(expired.id, expired);
+  EXPECT_TRUE(hub_->app().grants().authorize_call(stats, open_, "get_enterprise").allowed);
+  hub_->app().grants().put(expired.id, std::nullopt);
+}
+
 TEST(SharingConfig, AMalformedCalendarStopsStartUp) {
   TempDir dir;
   const auto file = dir.path() / "calendar.json";
