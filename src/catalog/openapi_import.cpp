@@ -20,6 +20,9 @@ const std::array<std::string_view, 3> kSensitivities = {"public", "internal", "s
 const std::array<std::string_view, 6> kMasks = {"name",    "id_number", "phone",
                                                 "address", "bank_card", "full"};
 
+// Properties of one schema (allOf merged) looked at: more than any operation may use.
+constexpr std::size_t kMaxProperties = 1000;
+
 template <typename Set>
 bool one_of(const Set& set, std::string_view v) {
   return std::find(set.begin(), set.end(), v) != set.end();
@@ -226,7 +229,7 @@ std::string item_type(Context& ctx, const json* schema, const std::string& where
 // through when `arrays`), in document order, each once: (name, property schema).
 void properties_of(Context& ctx, const json* schema, const std::string& where, std::size_t depth,
                    bool arrays, std::vector<std::pair<std::string, const json*>>& out,
-                   std::set<std::string>& required) {
+                   std::set<std::string>& seen, std::set<std::string>& required) {
   schema = ctx.resolve(schema, where, depth);
   if (!schema || !schema->is_object() || !ctx.step()) return;
   if (++depth > ctx.options.max_ref_depth) {
@@ -236,13 +239,13 @@ void properties_of(Context& ctx, const json* schema, const std::string& where, s
   const json* type = member(schema, "type");
   const json* items = member(schema, "items");
   if (arrays && items && (!type || (type->is_string() && *type == "array"))) {
-    properties_of(ctx, items, where + ".items", depth, false, out, required);
+    properties_of(ctx, items, where + ".items", depth, false, out, seen, required);
     return;
   }
   if (const json* all = member(schema, "allOf"); all && all->is_array()) {
     for (std::size_t i = 0; i < all->size() && !ctx.exhausted; ++i) {
       properties_of(ctx, &(*all)[i], where + ".allOf[" + std::to_string(i) + "]", depth, false, out,
-                    required);
+                    seen, required);
     }
   }
   if (const json* req = member(schema, "required"); req && req->is_array()) {
@@ -254,9 +257,11 @@ void properties_of(Context& ctx, const json* schema, const std::string& where, s
   if (const json* props = member(schema, "properties"); props && props->is_object()) {
     for (const auto& [name, prop] : props->items()) {
       if (!ctx.step()) return;
-      const bool known =
-          std::any_of(out.begin(), out.end(), [&](const auto& p) { return p.first == name; });
-      if (!known) out.emplace_back(name, &prop);
+      if (out.size() >= kMaxProperties) {
+        ctx.note(where, "left out: properties past the first " + std::to_string(kMaxProperties));
+        return;
+      }
+      if (seen.insert(name).second) out.emplace_back(name, &prop);
     }
   }
 }
@@ -321,6 +326,11 @@ json operation_of(Context& ctx, const std::string& path, const std::string& meth
     if (!list || !list->is_array()) return;
     for (std::size_t i = 0; i < list->size() && !ctx.exhausted; ++i) {
       const std::string pat = at + "[" + std::to_string(i) + "]";
+      if (i >= 2 * kMaxParams) {
+        ctx.note(pat, "left out: more than " + std::to_string(kMaxParams) + " params");
+        usable = false;
+        break;
+      }
       std::size_t depth = 0;
       const json* p = ctx.resolve(&(*list)[i], pat, depth);
       if (!p || !p->is_object()) continue;
@@ -368,9 +378,10 @@ json operation_of(Context& ctx, const std::string& path, const std::string& meth
       ctx.note(where + ".requestBody", "left out: a GET operation has no body");
     } else if (const json* schema = json_schema_of(ctx, body, where + ".requestBody")) {
       std::vector<std::pair<std::string, const json*>> props;
-      std::set<std::string> required;
-      properties_of(ctx, schema, where + ".requestBody", 0, false, props, required);
-      for (const auto& [name, prop] : props) {
+      std::set<std::string> required, seen;
+      properties_of(ctx, schema, where + ".requestBody", 0, false, props, seen, required);
+      for (const auto& [member_name, prop] : props) {
+        const std::string& name = member_name;  // a lambda below names it
         const std::string pat = where + ".requestBody.properties." + clean_text(name, 80);
         const bool req = required.contains(name);
         if (!valid_member_name(name)) {
@@ -425,8 +436,8 @@ json operation_of(Context& ctx, const std::string& path, const std::string& meth
   json items = json::array();
   if (const json* schema = ok ? json_schema_of(ctx, ok, where + ".responses") : nullptr) {
     std::vector<std::pair<std::string, const json*>> props;
-    std::set<std::string> required;
-    properties_of(ctx, schema, where + ".responses", 0, true, props, required);
+    std::set<std::string> required, seen;
+    properties_of(ctx, schema, where + ".responses", 0, true, props, seen, required);
     for (const auto& [name, raw_prop] : props) {
       if (ctx.exhausted) break;
       const std::string pat = where + ".responses.properties." + clean_text(name, 80);
