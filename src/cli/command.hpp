@@ -117,5 +117,7 @@ int cmd_ledger(const Options& o, std::ostream& out, std::ostream& err);        /
 int cmd_import(const Options& o, std::ostream& out, std::ostream& err);        // import.cpp
 int cmd_report(const Options& o, std::ostream& out, std::ostream& err);        // report.cpp
 int cmd_demo(const Options& o, std::ostream& out, std::ostream& err);          // demo.cpp
+// demo_upstream.cpp:
+int cmd_demo_upstream(const Options& o, std::ostream& out, std::ostream& err);
 
 }  // namespace hub::cli

@@ -82,6 +82,13 @@ constexpr Command kCommands[] = {
      "demo                            load the demo agencies, people, catalog and sharing,\n"
      "                                and a month of ledger history on a new hub\n",
      cmd_demo, Reach::mixed},
+    {"demo-upstream",  // the demo providers' APIs, for its interface services to call
+     "demo-upstream [--listen HOST:PORT] [--dir DIR]\n"
+     "                                serve the demo providers' APIs (population verify,\n"
+     "                                enterprise info) over HTTPS until Ctrl-C (default\n"
+     "                                127.0.0.1:8444; DIR default <data dir>/demo-upstream\n"
+     "                                keeps its CA, and gets ca.pem and base_url)\n",
+     cmd_demo_upstream, Reach::offline},
     {"db",
      "db status|start|stop            control the embedded database under the data dir\n"
      "db migrate [--database-url URL] apply the schema's migrations, as hubd does at start\n",

@@ -24,7 +24,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <ctime>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -58,9 +60,10 @@ using BioPtr = std::unique_ptr<BIO, Free<BIO, BIO_free_all>>;
   throw std::runtime_error(what + ": " + buf);
 }
 
-// A certificate for `key` named `cn`, signed by the issuer (itself when issuer is null).
+// A certificate for `key` named `cn`, signed by the issuer (itself when issuer is null), valid
+// from an hour ago for `days`.
 X509Ptr make_certificate(EVP_PKEY* key, std::string_view cn, X509* issuer, EVP_PKEY* issuer_key,
-                         bool ca, const char* san, const char* eku) {
+                         bool ca, const char* san, const char* eku, long days = 30) {
   X509Ptr cert(X509_new());
   if (!cert) throw_ssl("X509_new");
   X509_set_version(cert.get(), 2);
@@ -71,7 +74,7 @@ X509Ptr make_certificate(EVP_PKEY* key, std::string_view cn, X509* issuer, EVP_P
   BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
   BN_free(bn);
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 60L * 60 * 24 * 30);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 60L * 60 * 24 * days);
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
@@ -135,21 +138,158 @@ PkeyPtr p256() {
   return key;
 }
 
+// Whole or not at all: a new file of that mode, renamed over `path`.
 void write_file(const std::filesystem::path& path, const std::string& text, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  const std::filesystem::path tmp = path.string() + ".tmp-" + std::to_string(::getpid());
+  ::unlink(tmp.c_str());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) throw std::runtime_error("cannot write " + path.string());
   const char* p = text.data();
   std::size_t left = text.size();
-  while (left > 0) {
+  bool ok = true;
+  while (ok && left > 0) {
     const auto n = ::write(fd, p, left);
-    if (n <= 0) {
-      ::close(fd);
-      throw std::runtime_error("cannot write " + path.string());
+    ok = n > 0;
+    if (ok) {
+      p += n;
+      left -= static_cast<std::size_t>(n);
     }
-    p += n;
-    left -= static_cast<std::size_t>(n);
   }
-  ::close(fd);
+  ok = ok && ::fsync(fd) == 0;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot write " + path.string());
+  }
+}
+
+// The file's PEM object, or null when it is missing or does not parse.
+template <typename Ptr, typename Read>
+Ptr read_pem(const std::filesystem::path& path, Read read) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return nullptr;
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  BioPtr bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+  // No passphrase: an encrypted key does not load (rather than prompting on the terminal).
+  pem_password_cb* no_passphrase = [](char*, int, int, void*) { return 0; };
+  Ptr out(bio ? read(bio.get(), nullptr, no_passphrase, nullptr) : nullptr);
+  ERR_clear_error();
+  return out;
+}
+X509Ptr read_certificate(const std::filesystem::path& path) {
+  return read_pem<X509Ptr>(path, PEM_read_bio_X509);
+}
+PkeyPtr read_key(const std::filesystem::path& path) {
+  return read_pem<PkeyPtr>(path, PEM_read_bio_PrivateKey);
+}
+
+// Valid since before now, and still for `days` more.
+bool in_date(X509* cert, long days) {
+  std::time_t until = std::time(nullptr) + days * 24 * 60 * 60;
+  return X509_cmp_time(X509_get0_notBefore(cert), nullptr) < 0 &&
+         X509_cmp_time(X509_get0_notAfter(cert), &until) > 0;
+}
+
+constexpr long kKeptCaDays = 3650;
+constexpr long kKeptServerDays = 730;
+constexpr long kDaysLeftToKeep = 7;
+
+// The stub's CA and server certificate, with their keys.
+struct ServerPki {
+  PkeyPtr ca_key;
+  X509Ptr ca;
+  PkeyPtr key;
+  X509Ptr cert;
+  bool kept = false;  // loaded from the state dir
+};
+
+// The listen address: an IP address (IPv6 with or without brackets), or "localhost".
+asio::ip::address listen_address(std::string host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host == "localhost") return asio::ip::make_address("127.0.0.1");
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec) {
+    throw std::invalid_argument("the listen host must be an IP address or localhost: " + host);
+  }
+  return address;
+}
+
+// The server certificate's names: localhost, 127.0.0.1, ::1, and the listen address when it is
+// another one of this machine's (not a wildcard).
+std::string server_names(const asio::ip::address& listen) {
+  std::string san = "DNS:localhost,IP:127.0.0.1,IP:::1";
+  if (!listen.is_loopback() && !listen.is_unspecified()) san += ",IP:" + listen.to_string();
+  return san;
+}
+
+bool names_listen_address(X509* cert, const asio::ip::address& listen) {
+  if (X509_check_host(cert, "localhost", 0, 0, nullptr) != 1) return false;
+  if (listen.is_unspecified()) return true;
+  return X509_check_ip_asc(cert, listen.to_string().c_str(), 0) == 1;
+}
+
+// Loads what is valid in `dir`, makes the rest and saves it there; with an empty dir, makes
+// everything for 30 days.
+ServerPki server_pki(const std::filesystem::path& dir, const asio::ip::address& listen) {
+  ServerPki pki;
+  const bool keep = !dir.empty();
+  const auto ca_file = dir / "ca.pem", ca_key_file = dir / "ca-key.pem";
+  const auto cert_file = dir / "server.pem", key_file = dir / "server-key.pem";
+  if (keep) {
+    std::filesystem::create_directories(dir);
+    pki.ca = read_certificate(ca_file);
+    pki.ca_key = read_key(ca_key_file);
+    const bool ca_ok =
+        pki.ca && pki.ca_key && X509_check_private_key(pki.ca.get(), pki.ca_key.get()) == 1 &&
+        X509_check_ca(pki.ca.get()) == 1 && X509_verify(pki.ca.get(), pki.ca_key.get()) == 1 &&
+        in_date(pki.ca.get(), kDaysLeftToKeep);
+    if (!ca_ok) {
+      pki.ca.reset();
+      pki.ca_key.reset();
+    } else {
+      pki.cert = read_certificate(cert_file);
+      pki.key = read_key(key_file);
+      const bool cert_ok =
+          pki.cert && pki.key && X509_check_private_key(pki.cert.get(), pki.key.get()) == 1 &&
+          X509_check_issued(pki.ca.get(), pki.cert.get()) == X509_V_OK &&
+          X509_verify(pki.cert.get(), pki.ca_key.get()) == 1 &&
+          in_date(pki.cert.get(), kDaysLeftToKeep) && names_listen_address(pki.cert.get(), listen);
+      if (!cert_ok) {
+        pki.cert.reset();
+        pki.key.reset();
+      }
+    }
+    ERR_clear_error();
+  }
+  pki.kept = pki.ca && pki.cert;
+  if (!pki.ca) {
+    pki.ca_key = p256();
+    pki.ca = make_certificate(pki.ca_key.get(), "Hub stub upstream CA", nullptr, nullptr, true,
+                              nullptr, nullptr, keep ? kKeptCaDays : 30);
+    if (keep) write_file(ca_key_file, pem_of(pki.ca_key.get()), 0600);
+  }
+  if (!pki.cert) {
+    pki.key = p256();
+    const std::string san = server_names(listen);
+    pki.cert = make_certificate(pki.key.get(), "localhost", pki.ca.get(), pki.ca_key.get(), false,
+                                san.c_str(), "serverAuth", keep ? kKeptServerDays : 30);
+    if (keep) {
+      write_file(key_file, pem_of(pki.key.get()), 0600);
+      write_file(cert_file, pem_of(pki.cert.get()), 0644);
+    }
+  }
+  if (keep) {
+    // ca.pem last: it names the CA that signed what is on disk. Keys stay the owner's.
+    write_file(ca_file, pem_of(pki.ca.get()), 0644);
+    for (const auto& key : {ca_key_file, key_file}) {
+      std::filesystem::permissions(
+          key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    }
+  }
+  return pki;
 }
 
 bool iequal(std::string_view a, std::string_view b) { return beast::iequals(a, b); }
@@ -231,6 +371,7 @@ struct StubUpstream::Impl {
 
   StubOptions options;
   std::string ca_pem;
+  bool kept_state = false;
   ssl::context tls;
   mutable std::mutex mutex;  // routes, recorded requests
   std::vector<Route> routes;
@@ -385,18 +526,15 @@ struct StubUpstream::Impl {
 StubUpstream::StubUpstream(StubOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {
   auto& im = *impl_;
+  const asio::ip::address address = listen_address(im.options.listen_host);
   if (im.options.tls) {
-    PkeyPtr ca_key = p256();
-    X509Ptr ca = make_certificate(ca_key.get(), "Hub stub upstream CA", nullptr, nullptr, true,
-                                  nullptr, nullptr);
-    PkeyPtr key = p256();
-    X509Ptr cert = make_certificate(key.get(), "localhost", ca.get(), ca_key.get(), false,
-                                    "DNS:localhost,IP:127.0.0.1,IP:::1", "serverAuth");
-    im.ca_pem = pem_of(ca.get());
+    const ServerPki pki = server_pki(im.options.state_dir, address);
+    im.ca_pem = pem_of(pki.ca.get());
+    im.kept_state = pki.kept;
     SSL_CTX* native = im.tls.native_handle();
     SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-    if (SSL_CTX_use_certificate(native, cert.get()) != 1) throw_ssl("server certificate");
-    if (SSL_CTX_use_PrivateKey(native, key.get()) != 1) throw_ssl("server key");
+    if (SSL_CTX_use_certificate(native, pki.cert.get()) != 1) throw_ssl("server certificate");
+    if (SSL_CTX_use_PrivateKey(native, pki.key.get()) != 1) throw_ssl("server key");
     if (!im.options.client_ca_pem.empty()) {
       im.tls.add_certificate_authority(asio::buffer(im.options.client_ca_pem));
       SSL_CTX_set_verify(native, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
@@ -405,11 +543,18 @@ StubUpstream::StubUpstream(StubOptions options)
     }
   }
   im.acceptor = std::make_unique<tcp::acceptor>(*im.ioc);
-  const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
-  im.acceptor->open(endpoint.protocol());
-  im.acceptor->set_option(tcp::acceptor::reuse_address(true));
-  im.acceptor->bind(endpoint);
-  im.acceptor->listen();
+  const tcp::endpoint endpoint(address, im.options.port);
+  try {
+    im.acceptor->open(endpoint.protocol());
+    im.acceptor->set_option(tcp::acceptor::reuse_address(true));
+    im.acceptor->bind(endpoint);
+    im.acceptor->listen();
+  } catch (const boost::system::system_error& e) {
+    const std::string host =
+        address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+    throw std::runtime_error(
+        fmt::format("cannot listen on {}:{}: {}", host, im.options.port, e.code().message()));
+  }
   im.port = im.acceptor->local_endpoint().port();
   asio::co_spawn(*im.ioc, im.accept_loop(), asio::detached);
   im.thread = std::thread([&im] { im.ioc->run(); });
@@ -430,6 +575,7 @@ void StubUpstream::on(std::string method, std::string path, StubHandler handler)
 
 std::uint16_t StubUpstream::port() const { return impl_->port; }
 const std::string& StubUpstream::ca_pem() const { return impl_->ca_pem; }
+bool StubUpstream::kept_state() const { return impl_->kept_state; }
 
 std::string StubUpstream::base_url(std::string_view host) const {
   return fmt::format("{}://{}:{}", impl_->options.tls ? "https" : "http", host, impl_->port);

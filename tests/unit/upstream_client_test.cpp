@@ -11,6 +11,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "hub/cli/demo_data.hpp"
@@ -721,6 +723,111 @@ TEST(StubUpstream, DemoAnswersAsTheProvidersWould) {
   const auto missing = c.call(market, get("/market/v1/enterprises/91440101MA5CXXXXXX"));
   EXPECT_EQ(missing.status, 404u);
   EXPECT_EQ(c.call(market, get("/elsewhere")).status, 404u);
+}
+
+// A directory of its own for a test, removed after it.
+struct TempDir {
+  explicit TempDir(const std::string& name)
+      : path(std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::filesystem::path path;
+};
+
+std::string file_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST(StubUpstream, KeepsItsCaInTheStateDirAcrossRestarts) {
+  const TempDir dir("hub-stub-state");
+  StubOptions options;
+  options.state_dir = dir.path;
+  std::string ca;
+  {
+    auto stub = StubUpstream::demo(options);
+    EXPECT_FALSE(stub->kept_state());
+    ca = stub->ca_pem();
+    EXPECT_EQ(file_text(dir.path / "ca.pem"), ca);
+    namespace fs = std::filesystem;
+    for (const char* key : {"ca-key.pem", "server-key.pem"}) {
+      EXPECT_EQ(fs::status(dir.path / key).permissions() & fs::perms::all,
+                fs::perms::owner_read | fs::perms::owner_write)
+          << key;
+    }
+    EXPECT_TRUE(fs::exists(dir.path / "server.pem"));
+  }
+  const std::string server = file_text(dir.path / "server.pem");
+  // Restarted: the same CA and server certificate, and a client that trusts only that CA (as
+  // the hub with the ca_pem registered before) is served.
+  {
+    auto stub = StubUpstream::demo(options);
+    EXPECT_TRUE(stub->kept_state());
+    EXPECT_EQ(stub->ca_pem(), ca);
+    EXPECT_EQ(file_text(dir.path / "server.pem"), server);
+    Client c;
+    const auto market = upstream_of(stub->base_url() + "/market/v1", ca);
+    const std::string uscc =
+        std::string("91440106MA59C3T8K") + hub::members::uscc_check_character("91440106MA59C3T8K");
+    const auto a = c.call(market, get("/market/v1/enterprises/" + uscc));
+    EXPECT_EQ(a.failure, Failure::none) << a.detail;
+    EXPECT_EQ(a.status, 200u) << a.body;
+  }
+  // A server certificate that is no longer good is made again with the same CA.
+  {
+    std::ofstream(dir.path / "server.pem") << "not a certificate\n";
+    StubUpstream stub(options);
+    stub.on("GET", "/v1/ping", ok_json);
+    EXPECT_FALSE(stub.kept_state());
+    EXPECT_EQ(stub.ca_pem(), ca);
+    EXPECT_NE(file_text(dir.path / "server.pem"), server);
+    Client c;
+    const auto a = c.call(upstream_of(stub.base_url(), ca), get("/v1/ping"));
+    EXPECT_EQ(a.failure, Failure::none) << a.detail;
+  }
+  // A CA whose key is gone is made again, and written, with a server certificate it signs.
+  {
+    std::filesystem::remove(dir.path / "ca-key.pem");
+    StubUpstream stub(options);
+    stub.on("GET", "/v1/ping", ok_json);
+    EXPECT_FALSE(stub.kept_state());
+    EXPECT_NE(stub.ca_pem(), ca);
+    EXPECT_EQ(file_text(dir.path / "ca.pem"), stub.ca_pem());
+    Client c;
+    EXPECT_EQ(c.call(upstream_of(stub.base_url(), ca), get("/v1/ping")).failure, Failure::connect);
+    EXPECT_EQ(c.call(upstream_of(stub.base_url(), stub.ca_pem()), get("/v1/ping")).failure,
+              Failure::none);
+  }
+}
+
+TEST(StubUpstream, ListensOnTheHostAndPortAsked) {
+  std::uint16_t port = 0;
+  {
+    StubUpstream probe;  // a port that was free a moment ago
+    port = probe.port();
+  }
+  StubOptions options;
+  options.port = port;
+  options.listen_host = "localhost";
+  StubUpstream stub(options);
+  stub.on("GET", "/v1/ping", ok_json);
+  EXPECT_EQ(stub.port(), port);
+  Client c;
+  const auto a = c.call(upstream_of("https://localhost:" + std::to_string(port), stub.ca_pem()),
+                        get("/v1/ping"));
+  EXPECT_EQ(a.failure, Failure::none) << a.detail;
+  // The port is taken now: a second stub there says so.
+  try {
+    StubUpstream second(options);
+    ADD_FAILURE() << "a second stub listened on " << port;
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot listen on 127.0.0.1:" + std::to_string(port)),
+              std::string::npos)
+        << e.what();
+  }
+  options.listen_host = "not an address";
+  EXPECT_THROW(StubUpstream bad(options), std::invalid_argument);
 }
 
 }  // namespace

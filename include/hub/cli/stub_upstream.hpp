@@ -50,12 +50,25 @@ using StubHandler = std::function<StubResponse(const StubRequest&)>;
 struct StubOptions {
   bool tls = true;            // false: plain HTTP (services.allow_http tests)
   std::string client_ca_pem;  // not empty: a client certificate signed by this CA is required
+  std::string listen_host = "127.0.0.1";  // an IP address (IPv6 with or without [ ]), or
+                                          // "localhost" (127.0.0.1)
+  std::uint16_t port = 0;                 // 0: a free port
+  // Empty: certificates made at each start (valid 30 days). Set: the CA and the server's key and
+  // certificate are kept here (ca.pem, ca-key.pem, server.pem, server-key.pem; keys 0600, written
+  // whole or not at all) and loaded at start when present and valid (keys match, the server's
+  // certificate is the CA's, names the listen host and has a week left), so a restarted stub
+  // keeps its CA and a ca_pem registered with the hub stays right. A server certificate that is
+  // not valid is made again with the same CA; the CA only when it is not valid itself. Made
+  // here, the CA lasts 10 years and the server's certificate 2.
+  std::filesystem::path state_dir;
 };
 
-// An upstream API for tests and the demo: listens on 127.0.0.1 on a free port, in a thread of
-// its own, with HTTPS (a CA made at start and a P-256 server certificate for "localhost",
-// 127.0.0.1 and ::1 that it signs) or plain HTTP; keep-alive. Routes are the user's; every request
-// is recorded. An unrouted request gets 404 {"error":"not_found"}.
+// An upstream API for tests and the demo: listens on 127.0.0.1 (or listen_host) on a free port
+// (or port), in a thread of its own, with HTTPS (a CA and a P-256 server certificate for
+// "localhost", 127.0.0.1, ::1 and the listen host that it signs, made at start or kept in
+// state_dir) or plain HTTP; keep-alive. Routes are the user's; every request is recorded. An
+// unrouted request gets 404 {"error":"not_found"}. The constructor throws when it cannot listen
+// or cannot read or write state_dir.
 class StubUpstream {
  public:
   explicit StubUpstream(StubOptions options = {});
@@ -69,6 +82,7 @@ class StubUpstream {
 
   std::uint16_t port() const;
   const std::string& ca_pem() const;  // the CA of the server certificate ("" for plain HTTP)
+  bool kept_state() const;  // true: the certificates were loaded from state_dir, none made
   std::string base_url(std::string_view host = "localhost") const;  // "https://localhost:port"
 
   std::vector<StubRequest> requests() const;
