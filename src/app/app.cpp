@@ -12,6 +12,7 @@
 #include "hub/api/ledger_api.hpp"
 #include "hub/api/members_api.hpp"
 #include "hub/api/report_api.hpp"
+#include "hub/api/services_api.hpp"
 #include "hub/api/sharing_api.hpp"
 #include "hub/core/error.hpp"
 #include "hub/core/log.hpp"
@@ -110,6 +111,11 @@ void App::start() {
   // The exchange store records every share in the ledger itself, whoever calls it.
   exchange_ = std::make_unique<exchange::ExchangeService>(*services_, *catalog_index_, *grants_,
                                                           *appender_);
+  // Interface services: calls of providers' APIs, recorded the same way.
+  upstream_client_ = std::make_unique<gateway::UpstreamClient>(config_.services,
+                                                               services_->upstream_policy, threads);
+  gateway_ = std::make_unique<gateway::GatewayService>(*services_, *catalog_index_, *grants_,
+                                                       *appender_, *upstream_client_);
   ledger::SealerOptions sealer_options;
   sealer_options.conninfo = app_conninfo_;
   sealer_options.origin = config_.ledger.origin;
@@ -176,6 +182,7 @@ void App::start() {
     out += "# TYPE hub_ledger_seal_failures_total counter\nhub_ledger_seal_failures_total " +
            std::to_string(z.failures.load()) + "\n";
     monitor_->render_metrics(out);
+    upstream_client_->render_metrics(out);
   });
 
   server_ = std::make_unique<net::Server>(config_, router_, *gate_, *metrics_, workers_, *tls_,
@@ -203,6 +210,7 @@ void App::register_routes() {
   api::register_sharing_routes(router_, *sharing_, services_->cursors);
   api::register_exchange_routes(router_, *exchange_, services_->cursors,
                                 config_.limits.import_body_limit);
+  api::register_services_routes(router_, *gateway_);
   api::register_ledger_routes(router_, *ledger_, services_->cursors);
   api::register_report_routes(router_, *reports_, *alerts_, services_->cursors);
   api::register_console_routes(router_, console_);
@@ -332,6 +340,10 @@ void App::stop() {
     services_->cpu.reset();
   }
   if (server_) server_->release_acceptor();
+  // Idle upstream connections belong to the workers' io_contexts: closed before those go.
+  if (upstream_client_) {
+    for (auto& worker : workers_) upstream_client_->close(*worker);
+  }
   workers_.clear();  // closes the database connections
   server_.reset();
   // Only a database this process claimed and started is this process's to stop.

@@ -9,6 +9,7 @@
 #include "command.hpp"
 #include "hub/cli/demo_data.hpp"
 #include "hub/core/embedded.hpp"
+#include "hub/members/credentials.hpp"
 
 namespace hub::cli {
 
@@ -220,6 +221,166 @@ void demo_records(const Options& o, Api& admin, const nlohmann::json& tokens, st
   }
 }
 
+// The demo's interface services (接口服务): public security's population check and market
+// regulation's enterprise query, served by `hubctl demo-upstream` on loopback (scripts/run starts
+// it; its CA and address are in DATA_DIR/demo-upstream). Registered and published, granted (tax
+// at once for the unconditional enterprise query; human resources by application for the
+// population check, approved by public security), and called a few times, so that calls show
+// in the ledger and the report. Skipped, with a note, when the upstream is not running.
+nlohmann::json demo_service_docs(const std::string& base_url, const std::string& ca_pem) {
+  auto item = [](const char* name, const char* title, const char* type, const char* sensitivity,
+                 const char* mask = nullptr) {
+    nlohmann::json i = {
+        {"name", name}, {"title", title}, {"type", type}, {"sensitivity", sensitivity}};
+    if (mask) i["mask"] = mask;
+    return i;
+  };
+  auto param = [](const char* name, const char* in) {
+    return nlohmann::json{{"name", name}, {"in", in}, {"type", "string"}, {"required", true}};
+  };
+  nlohmann::json population = {
+      {"kind", "service"},
+      {"name", "人口基本信息核验"},
+      {"summary",
+       "核验公民身份号码与姓名是否一致，并返回是否健在与户籍所在区（不返回其他户籍信息）"},
+      {"provider_code", "1144010024CNN5F90B"},
+      {"category", "basic"},
+      {"format", "JSON"},
+      {"share_type", "conditional"},
+      {"share_conditions", "仅用于依法履职中的身份核验，不得留存核验结果以外的信息。"},
+      {"legal_basis", "《中华人民共和国居民身份证法》第十三条"},
+      {"class_code", "1.01"},
+      {"status", "published"},
+      {"upstream",
+       {{"base_url", base_url + "/population/v1"}, {"timeout_ms", 3000}, {"ca_pem", ca_pem}}},
+      {"operations",
+       {{{"id", "verify_person"},
+         {"title", "人口核验（身份证号与姓名）"},
+         {"method", "GET"},
+         {"path", "/verify"},
+         {"params", {param("id_number", "query"), param("name", "query")}},
+         {"subject_param", "id_number"},
+         {"response_items",
+          {item("id_number", "公民身份号码", "string", "sensitive", "id_number"),
+           item("name", "姓名", "string", "sensitive", "name"),
+           item("match", "是否一致", "boolean", "public"),
+           item("alive", "是否健在", "boolean", "internal"),
+           item("household_district", "户籍所在区划代码", "string", "internal")}}}}}};
+  nlohmann::json enterprise = {
+      {"kind", "service"},
+      {"name", "企业基本信息查询"},
+      {"summary", "按统一社会信用代码查询市场主体登记的基本信息（实时查询登记系统）"},
+      {"provider_code", "114401009P0Y2GG12L"},
+      {"category", "basic"},
+      {"format", "JSON"},
+      {"share_type", "unconditional"},
+      {"legal_basis", "《企业信息公示暂行条例》"},
+      {"class_code", "1.02"},
+      {"status", "published"},
+      {"upstream",
+       {{"base_url", base_url + "/market/v1"}, {"timeout_ms", 3000}, {"ca_pem", ca_pem}}},
+      {"operations",
+       {{{"id", "enterprise"},
+         {"title", "企业基本信息"},
+         {"method", "GET"},
+         {"path", "/enterprises/{uscc}"},
+         {"params", {param("uscc", "path")}},
+         {"subject_param", "uscc"},
+         {"response_items",
+          {item("uscc", "统一社会信用代码", "string", "public"),
+           item("name", "企业名称", "string", "public"),
+           item("legal_representative", "法定代表人", "string", "sensitive", "name"),
+           item("legal_representative_id", "法定代表人身份证号", "string", "sensitive",
+                "id_number"),
+           item("registered_capital", "注册资本", "string", "public"),
+           item("established", "成立日期", "date", "public"),
+           item("status", "登记状态", "string", "public"),
+           item("address", "住所", "string", "sensitive", "address")}}}}}};
+  return nlohmann::json::array({population, enterprise});
+}
+
+void demo_services(const Options& o, Api& admin, const nlohmann::json& tokens, std::ostream& out,
+                   std::ostream& err) {
+  const fs::path dir = o.data_dir / "demo-upstream";
+  std::ifstream ca_in(dir / "ca.pem"), url_in(dir / "base_url");
+  std::string base_url;
+  std::getline(url_in, base_url);
+  std::ostringstream ca;
+  ca << ca_in.rdbuf();
+  if (base_url.empty() || ca.str().empty()) {
+    out << "services: no demo upstream in " << dir.string()
+        << " (start it with `hubctl demo-upstream`): skipped\n";
+    return;
+  }
+  try {
+    std::ostringstream quiet;
+    auto counts = apply_resources(admin, demo_service_docs(base_url, ca.str()), false, quiet, err);
+    out << "services: " << counts.created << " created, " << counts.updated << " updated, "
+        << counts.unchanged << " unchanged (upstream " << base_url << ")\n";
+    if (counts.failed > 0) return;
+    const std::string population =
+        demo_resource(admin, "1144010024CNN5F90B", "人口基本信息核验")["code"];
+    const std::string enterprise =
+        demo_resource(admin, "114401009P0Y2GG12L", "企业基本信息查询")["code"];
+    // Grants, once.
+    bool granted = false;
+    for (const auto& g : admin.all("/api/v1/grants?resource_code=" + enterprise)) {
+      if (g["status"] == "active") granted = true;
+    }
+    if (!granted) {
+      auto tax = demo_person(o, "gzsw-officer");
+      tax->call(verb::post, "/api/v1/applications",
+                {{"resource_code", enterprise},
+                 {"items",
+                  {"uscc", "name", "legal_representative", "registered_capital", "established",
+                   "status", "address"}},
+                 {"operations", {"enterprise"}},
+                 {"purpose", "税务登记中实时核验纳税人的市场主体登记状态"},
+                 {"legal_basis", "《中华人民共和国税收征收管理法》"},
+                 {"valid_until", "2027-06-30"}});
+      auto hr = demo_person(o, "gzrs-officer");
+      auto application = hr->call(verb::post, "/api/v1/applications",
+                                  {{"resource_code", population},
+                                   {"items", {"id_number", "name", "match", "alive"}},
+                                   {"operations", {"verify_person"}},
+                                   {"purpose", "社会保险待遇资格认证中核验参保人身份与生存状态"},
+                                   {"legal_basis", "《中华人民共和国社会保险法》"},
+                                   {"valid_until", "2027-06-30"}});
+      auto police = demo_person(o, "gzga-officer");
+      police->call(verb::post,
+                   "/api/v1/applications/" + application["id"].get<std::string>() + "/decision",
+                   {{"decision", "approve"}, {"opinion", "同意，仅限待遇资格认证使用"}});
+      out << "services: tax holds the enterprise query, human resources the population check\n";
+    }
+    // A few calls, each a ledger entry of operation "call".
+    client::HttpsClient c(client_options(o));
+    auto as = [&](const std::string& system, const char* purpose) {
+      return std::vector<std::pair<std::string, std::string>>{
+          {"Authorization", "Bearer " + tokens.at(system).get<std::string>()},
+          {"X-Purpose", purpose}};
+    };
+    int calls = 0, ok = 0;
+    for (const char* first17 : {"91440106MA59C3T8K", "91440104MA5AL6W2P", "91440105MA5CT0R4X"}) {
+      const std::string uscc = std::string(first17) + members::uscc_check_character(first17);
+      auto r =
+          c.request(verb::get, "/api/v1/services/" + enterprise + "/call/enterprise?uscc=" + uscc,
+                    {}, as("gzsw-system", "%E7%A8%8E%E5%8A%A1%E7%99%BB%E8%AE%B0"));  // 税务登记
+      ++calls;
+      ok += r.status == 200;
+    }
+    const std::string id = citizen_id("44010619850312431");
+    auto r = c.request(verb::get,
+                       "/api/v1/services/" + population + "/call/verify_person?id_number=" + id +
+                           "&name=%E9%99%88%E5%BF%97%E5%BC%BA",                         // 陈志强
+                       {}, as("gzrs-system", "%E5%BE%85%E9%81%87%E8%AE%A4%E8%AF%81"));  // 待遇认证
+    ++calls;
+    ok += r.status == 200;
+    out << "services: " << calls << " calls, " << ok << " answered 200\n";
+  } catch (const std::exception& e) {
+    err << "demo services: " << e.what() << "\n";
+  }
+}
+
 }  // namespace
 
 // The demo: the city's agencies, and for seven of them a CDO, a data officer and a system, plus
@@ -340,6 +501,7 @@ int cmd_demo(const Options& o, std::ostream& out, std::ostream& err) {
   }
   fs::permissions(token_file, fs::perms::owner_read | fs::perms::owner_write);
   demo_records(o, api, tokens, out, err);
+  demo_services(o, api, tokens, out, err);
   out << "demo people sign in with password '" << password << "'; system tokens are in "
       << token_file.string() << "\n";
   return 0;

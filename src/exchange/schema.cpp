@@ -74,19 +74,25 @@ std::shared_ptr<const RecordSchema> RecordSchema::from_resource(const json& r) {
   if (r.contains("licence") && r["licence"].is_object()) {
     s->licence_type_code = r["licence"].value("type_code", "");
   }
-  for (const auto& it : r["items"]) {
-    Item item;
-    item.name = it["name"];
-    item.type = parse_type(it.value("type", "string"));
-    item.required = it.value("required", false);
-    item.sensitive = it.value("sensitivity", "public") == "sensitive";
-    if (item.sensitive) {
-      item.mask =
-          it.contains("mask") && it["mask"].is_string() ? parse_mask(it["mask"]) : Mask::full;
-    }
+  const json no_items = json::array();
+  const auto items = r.find("items");
+  for (const auto& it : items != r.end() && items->is_array() ? *items : no_items) {
+    Item item = item_of(it);
     s->items.push_back(std::move(item));
   }
   return s;
+}
+
+Item item_of(const json& it) {
+  Item item;
+  item.name = it.value("name", "");
+  item.type = parse_type(it.value("type", "string"));
+  item.required = it.value("required", false);
+  item.sensitive = it.value("sensitivity", "public") == "sensitive";
+  if (item.sensitive) {
+    item.mask = it.contains("mask") && it["mask"].is_string() ? parse_mask(it["mask"]) : Mask::full;
+  }
+  return item;
 }
 
 const Item* RecordSchema::item(std::string_view name) const {

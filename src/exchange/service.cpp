@@ -218,6 +218,13 @@ std::shared_ptr<const RecordSchema> ExchangeService::schema(const Principal& me,
       (entry->status == "draft" && !me.of_agency(entry->provider_code) && !me.hub_level())) {
     throw ApiError(ErrorCode::not_found, "no such resource");
   }
+  if (entry->kind == "service") {
+    // An interface service keeps its data at home: it has no records here (API.md Part 2).
+    throw ApiError(ErrorCode::not_found,
+                   "this resource is an interface service: it has no records in the hub; call "
+                   "its operations at /api/v1/services/" +
+                       code + "/call/{operation_id}");
+  }
   std::lock_guard lock(cache_mutex_);
   auto& slot = cache_[code];
   if (slot.first.get() != entry.get() || !slot.second) {

@@ -1,5 +1,7 @@
 #include "hub/ledger/appender.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -34,7 +36,8 @@ namespace {
 
 constexpr const char* kCopy =
     "COPY ledger_entries (idx, time, request_id, operation, consumer_code, provider_code, "
-    "resource_code, status, record_count, leaf, leaf_hash) FROM STDIN (FORMAT binary)";
+    "resource_code, status, record_count, leaf, leaf_hash, upstream_status, upstream_ms) "
+    "FROM STDIN (FORMAT binary)";
 
 // Takes the batch's indexes and time under the head's row lock: batches of all nodes commit in
 // index order. The time never goes backwards, whatever the clocks of the nodes.
@@ -235,7 +238,7 @@ void Appender::write_batch(std::deque<std::shared_ptr<Slot>>& batch) {
       Slot& s = *batch[i];
       s.entry = make_entry(std::move(s.draft), first + static_cast<std::int64_t>(i), time);
       const EntryDraft& d = s.entry.draft;
-      put_be(rows, 11, 2);  // fields
+      put_be(rows, 13, 2);  // fields
       put_int64(rows, s.entry.index);
       put_int64(rows, micros - kPostgresEpochMicros);
       put_bytes(rows, d.request_id);
@@ -249,6 +252,19 @@ void Appender::write_batch(std::deque<std::shared_ptr<Slot>>& batch) {
       put_bytes(rows, s.entry.leaf);
       put_bytes(rows, std::string_view(reinterpret_cast<const char*>(s.entry.leaf_hash.data()),
                                        s.entry.leaf_hash.size()));
+      if (d.upstream_status) {
+        put_be(rows, 2, 4);
+        put_be(rows, static_cast<std::uint16_t>(*d.upstream_status), 2);
+      } else {
+        put_be(rows, 0xffffffffu, 4);
+      }
+      if (d.upstream_ms) {
+        put_be(rows, 4, 4);
+        put_be(rows,
+               static_cast<std::uint32_t>(std::clamp<std::int64_t>(*d.upstream_ms, 0, 1 << 30)), 4);
+      } else {
+        put_be(rows, 0xffffffffu, 4);
+      }
       if (rows.size() >= 64 * 1024) send(false);
     }
     send(true);

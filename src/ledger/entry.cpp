@@ -86,6 +86,14 @@ std::string make_leaf(const EntryDraft& d, std::int64_t index, std::string_view 
   } else {
     out += "null";
   }
+  if (d.operation == "call") {
+    field("service_operation");
+    string_or_null(d.service_operation);
+    field("upstream_status");
+    out += d.upstream_status ? std::to_string(*d.upstream_status) : "null";
+    field("upstream_ms");
+    out += d.upstream_ms ? std::to_string(*d.upstream_ms) : "null";
+  }
   field("status");
   out += std::to_string(d.status);
   field("response_sha256");

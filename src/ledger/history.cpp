@@ -39,8 +39,9 @@ bool append_history(PGconn* c, std::vector<TimedDraft> entries) {
       pg::exec_blocking(
           c,
           "INSERT INTO ledger_entries (idx, time, request_id, operation, consumer_code, "
-          "provider_code, resource_code, status, record_count, leaf, leaf_hash) VALUES "
-          "($1, $2::timestamptz, $3, $4, $5, $6, $7, $8, $9, $10::bytea, $11::bytea)",
+          "provider_code, resource_code, status, record_count, leaf, leaf_hash, upstream_status, "
+          "upstream_ms) VALUES "
+          "($1, $2::timestamptz, $3, $4, $5, $6, $7, $8, $9, $10::bytea, $11::bytea, $12, $13)",
           pg::Params()
               .add(index)
               .add(entry.time)
@@ -53,7 +54,10 @@ bool append_history(PGconn* c, std::vector<TimedDraft> entries) {
               .add(d.record_count)
               .add(pg::bytea_to_text(entry.leaf))
               .add(pg::bytea_to_text(std::string(
-                  reinterpret_cast<const char*>(entry.leaf_hash.data()), entry.leaf_hash.size()))));
+                  reinterpret_cast<const char*>(entry.leaf_hash.data()), entry.leaf_hash.size())))
+              .add(d.upstream_status ? std::optional<std::int64_t>(*d.upstream_status)
+                                     : std::nullopt)
+              .add(d.upstream_ms));
       ++index;
     }
     if (!entries.empty()) {

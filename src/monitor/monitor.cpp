@@ -93,7 +93,7 @@ constexpr const char* kStaleResources =
     " SELECT 'stale_resource', 'info', provider_code, code, " HUB_STALE_SUBJECT ","
     " jsonb_build_object('update_cycle', document->>'update_cycle',"
     " 'last_updated_at', " HUB_SQL_TS_OPT("last_updated_at") ")"
-    " FROM resources r WHERE status = 'published'"
+    " FROM resources r WHERE status = 'published' AND kind <> 'service'"
     " AND coalesce(last_updated_at, published_at, created_at)"
     "  < now() - hub_update_allowance(document->>'update_cycle')"
     " AND " HUB_NOT_OPENED("'stale_resource'", HUB_STALE_SUBJECT)
@@ -115,6 +115,27 @@ constexpr const char* kVerifyEnumeration =
     " WHERE " HUB_NOT_OPENED("'verify_enumeration'",
                              HUB_VERIFY_SUBJECT) " ON CONFLICT (rule, subject) DO NOTHING";
 
+// A service whose breaker opened on some node (API.md Part 2): its calls fail at the upstream.
+// Once per service and city hour; against the provider, whose upstream it is.
+#define HUB_OUTAGE_SUBJECT                                                       \
+  "o.resource_code || '@' || to_char(o.opened_at AT TIME ZONE 'Asia/Shanghai', " \
+  "'YYYY-MM-DD\"T\"HH24')"
+constexpr const char* kServiceUnavailable =
+    "INSERT INTO alerts (rule, severity, agency_code, resource_code, subject, detail)"
+    " SELECT DISTINCT ON (" HUB_OUTAGE_SUBJECT
+    ") 'service_unavailable', 'critical',"
+    " o.provider_code, o.resource_code, " HUB_OUTAGE_SUBJECT
+    ","
+    " jsonb_build_object('upstream', o.upstream, 'failures', o.failures,"
+    " 'last_failure', o.last_failure, 'opened_at', o.opened_at)"
+    " FROM service_outages o JOIN agencies a ON a.code = o.provider_code"
+    " WHERE o.opened_at > now() - interval '1 day' AND " HUB_NOT_OPENED(
+        "'service_unavailable'",
+        HUB_OUTAGE_SUBJECT) " ORDER BY " HUB_OUTAGE_SUBJECT
+                            ", o.opened_at ON CONFLICT (rule, subject) DO NOTHING";
+constexpr const char* kPruneOutages =
+    "DELETE FROM service_outages WHERE opened_at < now() - interval '7 days'";
+
 constexpr const char* kOpenCounts =
     "SELECT rule, count(*) FROM alerts WHERE status = 'open' GROUP BY 1";
 
@@ -131,7 +152,7 @@ const std::vector<Rule>& rules() {
       {"volume_spike", "warning"},        {"denied_burst", "warning"},
       {"off_hours_bulk", "critical"},     {"overdue_application", "warning"},
       {"overdue_objection", "warning"},   {"stale_resource", "info"},
-      {"verify_enumeration", "critical"},
+      {"verify_enumeration", "critical"}, {"service_unavailable", "critical"},
   };
   return all;
 }
@@ -225,8 +246,10 @@ std::uint64_t Monitor::evaluate() {
   run(kStaleResources, pg::Params());
   run(kVerifyEnumeration,
       pg::Params().add(static_cast<std::int64_t>(options_.verify_misses_per_hour)));
+  run(kServiceUnavailable, pg::Params());
   const auto now = std::chrono::steady_clock::now();
   if (now >= next_prune_) {
+    pg::exec_blocking(c, kPruneOutages, pg::Params());
     // The hourly rollup is a working table: the baselines need baseline_days of it.
     pg::exec_blocking(c, kPrune,
                       pg::Params().add(static_cast<std::int64_t>(cfg.baseline_days + 2)));

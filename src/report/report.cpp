@@ -54,15 +54,26 @@ const std::vector<Column>& columns() {
       {"objections_received", "收到异议数"},
       {"objections_resolved_on_time", "按期处理异议数"},
       {"objections_overdue", "超期异议数"},
+      {"service_calls_served", "接口服务调用次数"},
+      {"service_availability", "接口服务可用率"},
   };
   return all;
 }
 
+std::optional<double> AgencyRow::service_availability() const {
+  if (upstream_calls <= 0) return std::nullopt;
+  const std::int64_t ok = std::max<std::int64_t>(upstream_calls - upstream_failures, 0);
+  return std::round(10000.0 * static_cast<double>(ok) / static_cast<double>(upstream_calls)) /
+         10000.0;
+}
+
 ScoreParts score_parts(const AgencyRow& row, std::int64_t most_served) {
   ScoreParts p;
-  p.freshness = row.resources_published > 0 ? static_cast<double>(row.resources_fresh) /
-                                                  static_cast<double>(row.resources_published)
-                                            : 0.0;
+  // Of the published resources the hub holds records of (an interface service keeps its data
+  // at home and has no update cycle here): fresh + stale.
+  const std::int64_t held = row.resources_fresh + row.resources_stale;
+  p.freshness =
+      held > 0 ? static_cast<double>(row.resources_fresh) / static_cast<double>(held) : 0.0;
   p.timeliness = on_time_share(row.applications_received, row.applications_overdue);
   p.objections = on_time_share(row.objections_received, row.objections_overdue);
   p.volume = most_served > 0 ? std::log1p(static_cast<double>(row.requests_served)) /
@@ -135,6 +146,9 @@ json to_json(const Report& report) {
         {"objections_received", r.objections_received},
         {"objections_resolved_on_time", r.objections_resolved_on_time},
         {"objections_overdue", r.objections_overdue},
+        {"service_calls_served", r.service_calls_served},
+        {"service_availability",
+         r.service_availability() ? json(*r.service_availability()) : json(nullptr)},
     });
   }
   return {{"from", report.from},
@@ -170,6 +184,9 @@ std::string to_csv(const Report& report) {
     out += ',';
     if (r.median_reply_hours) out += fixed(*r.median_reply_hours, 2);
     for (auto v : traffic) out += ',' + std::to_string(v);
+    out += ',' + std::to_string(r.service_calls_served);
+    out += ',';
+    if (auto a = r.service_availability()) out += fixed(*a, 4);
     out += "\r\n";
   }
   return out;

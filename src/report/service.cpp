@@ -24,7 +24,8 @@ constexpr pg::Query kAgencies{"report_agencies", "SELECT code, name FROM agencie
 constexpr pg::Query kTraffic{
     "report_traffic",
     "SELECT agency_code, sum(requests_served), sum(records_shared), sum(requests_made),"
-    " sum(denied_requests) FROM agency_daily WHERE day BETWEEN $1::date AND $2::date"
+    " sum(denied_requests), sum(service_calls_served), sum(upstream_calls),"
+    " sum(upstream_failures) FROM agency_daily WHERE day BETWEEN $1::date AND $2::date"
     " GROUP BY 1"};
 
 constexpr pg::Query kWorkflow{"report_workflow",
@@ -53,22 +54,23 @@ constexpr pg::Query kWaiting{
 // The catalogue as of the period's end: resources registered by then and not retired before it
 // began; published ones among them; fresh when updated (or, never updated, published) within
 // their cycle's allowance before the period's end or now, whichever is earlier.
-constexpr pg::Query kResources{"report_resources",
-                               "SELECT provider_code, count(*), count(*) FILTER (WHERE published),"
-                               " count(*) FILTER (WHERE published AND record_count > 0),"
-                               " count(*) FILTER (WHERE published AND NOT stale),"
-                               " count(*) FILTER (WHERE published AND stale)"
-                               " FROM (SELECT provider_code, record_count,"
-                               "  published_at IS NOT NULL AND published_at < " HUB_PERIOD_END
-                               "  AND (status = 'published' OR retired_at >= " HUB_PERIOD_START
-                               ") AS published,"
-                               "  coalesce(last_updated_at, published_at, created_at) <"
-                               "  least(now(), " HUB_PERIOD_END
-                               ") - hub_update_allowance(document->>'update_cycle') AS stale"
-                               "  FROM resources WHERE created_at < " HUB_PERIOD_END
-                               "  AND (retired_at IS NULL OR retired_at >= " HUB_PERIOD_START
-                               ")) r"
-                               " GROUP BY 1"};
+constexpr pg::Query kResources{
+    "report_resources",
+    "SELECT provider_code, count(*), count(*) FILTER (WHERE published),"
+    " count(*) FILTER (WHERE published AND held AND record_count > 0),"
+    " count(*) FILTER (WHERE published AND held AND NOT stale),"
+    " count(*) FILTER (WHERE published AND held AND stale)"
+    " FROM (SELECT provider_code, record_count, kind <> 'service' AS held,"
+    "  published_at IS NOT NULL AND published_at < " HUB_PERIOD_END
+    "  AND (status = 'published' OR retired_at >= " HUB_PERIOD_START
+    ") AS published,"
+    "  coalesce(last_updated_at, published_at, created_at) <"
+    "  least(now(), " HUB_PERIOD_END
+    ") - hub_update_allowance(document->>'update_cycle') AS stale"
+    "  FROM resources WHERE created_at < " HUB_PERIOD_END
+    "  AND (retired_at IS NULL OR retired_at >= " HUB_PERIOD_START
+    ")) r"
+    " GROUP BY 1"};
 
 constexpr pg::Query kDays{"report_activity_days",
                           "SELECT to_char(d, 'YYYY-MM-DD'), coalesce(sum(a.requests_made), 0),"
@@ -160,6 +162,9 @@ boost::asio::awaitable<Report> ReportService::sharing_status(const Caller& calle
       r->records_shared = traffic.get_int(i, 2);
       r->requests_made = traffic.get_int(i, 3);
       r->denied_requests = traffic.get_int(i, 4);
+      r->service_calls_served = traffic.get_int(i, 5);
+      r->upstream_calls = traffic.get_int(i, 6);
+      r->upstream_failures = traffic.get_int(i, 7);
     }
   }
   const pg::Result& workflow = results[3];

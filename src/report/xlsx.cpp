@@ -78,6 +78,9 @@ std::string to_xlsx(const Report& report, const std::string& tmp_dir) {
   lxw_format* hours = workbook_add_format(book);
   format_set_border(hours, LXW_BORDER_THIN);
   format_set_num_format(hours, "0.0");
+  lxw_format* share = workbook_add_format(book);  // 0..1 shown as a percentage
+  format_set_border(share, LXW_BORDER_THIN);
+  format_set_num_format(share, "0.00%");
   lxw_format* podium = workbook_add_format(book);  // ranks 1 to 3
   format_set_border(podium, LXW_BORDER_THIN);
   format_set_bold(podium);
@@ -129,6 +132,12 @@ std::string to_xlsx(const Report& report, const std::string& tmp_dir) {
                                   r.objections_received, r.objections_resolved_on_time,
                                   r.objections_overdue};
     for (auto v : after) num(c++, static_cast<double>(v), count);
+    num(c++, static_cast<double>(r.service_calls_served), count);
+    if (auto a = r.service_availability()) {
+      num(c++, *a, share);
+    } else {
+      check(worksheet_write_blank(sheet, row, c++, cell), "cell");
+    }
     ++row;
   }
   worksheet_freeze_panes(sheet, kFirst, 2);

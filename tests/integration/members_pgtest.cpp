@@ -32,7 +32,8 @@ class MembersTest : public HubTest {
  protected:
   void SetUp() override {
     purpose_ = "access-matrix";  // data routes need one; others ignore it
-    start();
+    // Interface services may name this host (registration checks names, not addresses).
+    start([](Config& c) { c.services.allowed_hosts = {"api.upstream.gz.gov.cn"}; });
   }
 };
 
@@ -514,6 +515,30 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
   ok(verb::post, "/api/v1/applications", cdo_b_token, apply_body(retired_resource));
   ok(verb::post, "/api/v1/resources/" + retired_resource + "/retire", kAdmin);
 
+  // An interface service of agency A, which nobody holds a grant on.
+  const std::string service = HubTest::resource(
+      {{"kind", "service"},
+       {"name", "人口核验"},
+       {"summary", "核验姓名与身份证号是否一致"},
+       {"provider_code", kAgencyA},
+       {"category", "basic"},
+       {"format", "JSON"},
+       {"share_type", "conditional"},
+       {"legal_basis", "《居民身份证法》"},
+       {"upstream", {{"base_url", "https://api.upstream.gz.gov.cn/population/v1"}}},
+       {"operations",
+        {{{"id", "verify_person"},
+          {"title", "人口核验"},
+          {"method", "GET"},
+          {"path", "/verify"},
+          {"params",
+           {{{"name", "id_number"}, {"in", "query"}, {"type", "string"}, {"required", true}}}},
+          {"response_items",
+           {{{"name", "match"},
+             {"title", "是否一致"},
+             {"type", "boolean"},
+             {"sensitivity", "public"}}}}}}}});
+
   // One ledger entry, sealed, for the proof routes.
   {
     boost::asio::io_context ioc;
@@ -720,6 +745,23 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
          return json{{"metrics", {{{"op", "count"}}}}};
        },
        all(403)},
+      // Interface services: a call needs a grant on the operation (nobody has one here); the
+      // health page is the provider's, the hub's and the coordinators'.
+      {verb::get, "/api/v1/services/{code}/call/{operation_id}",
+       [&] { return "/api/v1/services/" + service + "/call/verify_person?id_number=x"; }, nullptr,
+       all(403)},
+      {verb::post, "/api/v1/services/{code}/call/{operation_id}",
+       [&] { return "/api/v1/services/" + service + "/call/verify_person?id_number=x"; },
+       [] { return json::object(); }, all(403)},
+      {verb::get, "/api/v1/services/{code}/health",
+       [&] { return "/api/v1/services/" + service + "/health"; }, nullptr,
+       only({{"hub_admin", 200},
+             {"coordinator", 200},
+             {"cdo_a", 200},
+             {"officer_a", 200},
+             {"operator_a", 200},
+             {"system_a", 200}},
+            403)},
       {verb::get, "/api/v1/ledger/entries", [] { return "/api/v1/ledger/entries"; }, nullptr,
        all(200)},
       {verb::get, "/api/v1/ledger/checkpoint", [] { return "/api/v1/ledger/checkpoint"; }, nullptr,

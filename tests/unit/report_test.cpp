@@ -18,6 +18,7 @@ AgencyRow row(const std::string& code, std::int64_t published, std::int64_t fres
   r.agency_name = "机构" + code;
   r.resources_published = published;
   r.resources_fresh = fresh;
+  r.resources_stale = published - fresh;
   r.requests_served = served;
   return r;
 }
@@ -30,6 +31,10 @@ TEST(ReportScore, PartsFollowTheirDefinitions) {
   r.objections_overdue = 1;  // an objection from before the period, answered late
   const ScoreParts p = score_parts(r, 999);
   EXPECT_DOUBLE_EQ(p.freshness, 0.75);
+  // An interface service is published but neither fresh nor stale: it keeps its data at home.
+  AgencyRow with_service = r;
+  with_service.resources_published += 1;
+  EXPECT_DOUBLE_EQ(score_parts(with_service, 999).freshness, 0.75);
   EXPECT_DOUBLE_EQ(p.timeliness, 0.8);
   EXPECT_DOUBLE_EQ(p.objections, 0.0);
   EXPECT_DOUBLE_EQ(p.volume, std::log(100.0) / std::log(1000.0));
@@ -203,9 +208,10 @@ TEST(EarlyWarning, RulesHaveFixedSeverities) {
     EXPECT_TRUE(std::string(r.severity) == "info" || std::string(r.severity) == "warning" ||
                 std::string(r.severity) == "critical");
   }
-  EXPECT_EQ(names, (std::set<std::string>{"volume_spike", "denied_burst", "off_hours_bulk",
-                                          "overdue_application", "overdue_objection",
-                                          "stale_resource", "verify_enumeration"}));
+  EXPECT_EQ(names,
+            (std::set<std::string>{"volume_spike", "denied_burst", "off_hours_bulk",
+                                   "overdue_application", "overdue_objection", "stale_resource",
+                                   "verify_enumeration", "service_unavailable"}));
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "hub/core/metrics.hpp"
 #include "hub/core/worker.hpp"
 #include "hub/exchange/service.hpp"
+#include "hub/gateway/service.hpp"
 #include "hub/http/dispatch.hpp"
 #include "hub/http/router.hpp"
 #include "hub/ledger/appender.hpp"
@@ -66,6 +67,8 @@ class App {
   // The domain's services, for callers other than the REST api (tests, later transports).
   exchange::ExchangeService& exchange() { return *exchange_; }
   sharing::SharingService& sharing() { return *sharing_; }
+  gateway::GatewayService& gateway() { return *gateway_; }
+  gateway::UpstreamClient& upstream_client() { return *upstream_client_; }
   catalog::CatalogService& catalog() { return *catalog_; }
   // The I/O threads: a domain call runs on one (it uses that worker's database pool unlocked).
   Worker& worker(std::size_t index) { return *workers_.at(index); }
@@ -96,6 +99,8 @@ class App {
   std::unique_ptr<sharing::SharingService> sharing_;
   std::unique_ptr<members::DirectorySync> directory_sync_;
   std::unique_ptr<exchange::ExchangeService> exchange_;
+  std::unique_ptr<gateway::UpstreamClient> upstream_client_;
+  std::unique_ptr<gateway::GatewayService> gateway_;
   std::optional<ledger::SigningKey> ledger_key_;
   std::unique_ptr<ledger::Appender> appender_;
   std::unique_ptr<ledger::Sealer> sealer_;

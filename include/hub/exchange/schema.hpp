@@ -23,6 +23,10 @@ struct Item {
   Mask mask = Mask::none;  // for a sensitive item: how it is shown when not clear
 };
 
+// An item of a catalog document ({name, type, required, sensitivity, mask}); a sensitive item
+// without a mask is hidden whole.
+Item item_of(const nlohmann::json& item);
+
 // How aggregates over a resource are released (API.md Part 2, docs/privacy.md): groups of at
 // least `min_group_size`; with a daily budget, counts and sums with Laplace noise, each query
 // spending `epsilon_per_query` of the grant's `epsilon_per_day`, summed items clamped to bounds.

@@ -15,7 +15,7 @@ namespace hub::ledger {
 // grant, what was answered (status and the SHA-256 of the exact body sent).
 struct EntryDraft {
   std::string request_id;
-  std::string operation;  // read, query, changes, verify, aggregate, licence_lookup
+  std::string operation;  // read, query, changes, verify, aggregate, licence_lookup, call
   std::string consumer_code;
   std::string principal_id;
   std::optional<std::string> provider_code;  // unknown when the resource is
@@ -26,6 +26,10 @@ struct EntryDraft {
   std::vector<std::string> items;
   std::int64_t record_count = 0;
   std::optional<double> epsilon_spent;  // what a differentially private aggregate spent
+  // Interface service calls (operation "call") only; absent from other entries' leaves.
+  std::optional<std::string> service_operation;
+  std::optional<int> upstream_status;       // null: the upstream gave no answer
+  std::optional<std::int64_t> upstream_ms;  // null: the upstream was not tried
   int status = 0;
   std::string response_sha256;  // hex
 };

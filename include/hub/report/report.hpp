@@ -36,6 +36,13 @@ struct AgencyRow {
   std::int64_t objections_received = 0;
   std::int64_t objections_resolved_on_time = 0;
   std::int64_t objections_overdue = 0;
+  // Interface services (API.md Part 2): allowed calls of the agency's services, and the share of
+  // the calls its upstreams were tried for that they answered without 5xx or timeout (null
+  // without such calls).
+  std::int64_t service_calls_served = 0;
+  std::int64_t upstream_calls = 0;
+  std::int64_t upstream_failures = 0;
+  std::optional<double> service_availability() const;
 };
 
 struct Report {
@@ -55,7 +62,8 @@ struct Column {
 const std::vector<Column>& columns();
 
 // The score's four parts, each in [0, 1] (docs/reports.md):
-//   freshness   resources_fresh / resources_published (0 with nothing published);
+//   freshness   resources_fresh / (resources_fresh + resources_stale): of the published
+//               resources the hub holds records of (interface services have none), 0 with none;
 //   timeliness  1 - applications_overdue / applications due (1 with none);
 //   objections  1 - objections_overdue / objections due (1 with none);
 //   volume      ln(1 + requests_served) / ln(1 + the most any agency served) (0 when none did).

@@ -1,0 +1,143 @@
+#include "hub/api/services_api.hpp"
+
+#include <openssl/sha.h>
+
+#include "hub/api/caller.hpp"
+#include "hub/api/json_body.hpp"
+#include "hub/core/json.hpp"
+#include "hub/core/text.hpp"
+#include "hub/http/problem.hpp"
+
+namespace hub::api {
+
+using boost::asio::awaitable;
+using http::Access;
+using http::Request;
+using http::Response;
+using http::Status;
+using http::Verb;
+using nlohmann::json;
+
+namespace {
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  return to_hex(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+}
+
+// Writes what the gateway delivers as the response body and tells it the SHA-256 of those bytes.
+class JsonCallSink final : public gateway::CallSink {
+ public:
+  std::string deliver(const gateway::CallAnswer& answer) override {
+    body_.clear();
+    write_json(body_, answer.body);
+    touched_ = true;
+    return sha256_hex(body_);
+  }
+  std::string refuse(const ApiError& error) override {
+    body_ = http::problem(error).body;
+    touched_ = true;
+    return sha256_hex(body_);
+  }
+  void recorded(std::int64_t index) override { index_ = index; }
+
+  bool touched() const { return touched_; }
+  Response response() {
+    Response r = Response::json(Status::ok, std::move(body_));
+    if (index_) r.headers.emplace_back("X-Ledger-Index", std::to_string(*index_));
+    return r;
+  }
+  ApiError annotate(ApiError error) const {
+    if (index_) error.with_header("X-Ledger-Index", std::to_string(*index_));
+    return error;
+  }
+
+ private:
+  std::string body_;
+  bool touched_ = false;
+  std::optional<std::int64_t> index_;
+};
+
+// The query string's params in the order sent, decoded; a bad escape is the caller's error.
+std::vector<std::pair<std::string, std::string>> call_params(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::vector<FieldError> errors;
+  std::size_t start = 0;
+  while (start < query.size()) {
+    std::size_t amp = query.find('&', start);
+    if (amp == std::string_view::npos) amp = query.size();
+    const std::string_view pair = query.substr(start, amp - start);
+    start = amp + 1;
+    if (pair.empty()) continue;
+    const std::size_t eq = pair.find('=');
+    auto name = http::percent_decode(pair.substr(0, eq), true);
+    auto value =
+        http::percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+    if (!name || !value || name->empty()) {
+      errors.push_back({"query", "a query param is not percent-encoded text"});
+      break;
+    }
+    out.emplace_back(std::move(*name), std::move(*value));
+    if (out.size() > 100) {
+      errors.push_back({"query", "at most 100 params"});
+      break;
+    }
+  }
+  if (!errors.empty()) {
+    throw ApiError(ErrorCode::validation_failed, "the call's params have errors", errors, 422);
+  }
+  return out;
+}
+
+awaitable<Response> call_route(gateway::GatewayService& service, Request& req) {
+  JsonCallSink sink;
+  const Caller caller = caller_of(req);
+  const std::string code(req.param("code"));
+  const std::string operation(req.param("operation_id"));
+  std::optional<ApiError> refusal;
+  try {
+    gateway::CallRequest call;
+    call.service_code = code;
+    call.operation_id = operation;
+    call.query = call_params(req.query);
+    if (req.message.method() == Verb::post && !req.message.body().empty()) {
+      call.body = parse_json(req, true);
+    }
+    co_await service.call(caller, call, sink);
+  } catch (const ApiError& e) {
+    refusal = e;
+  }
+  if (refusal) {
+    // Refused before the gateway saw it (a body that is not JSON): recorded all the same.
+    if (!sink.touched()) co_await service.refused(caller, code, operation, *refusal, sink);
+    throw sink.annotate(*refusal);
+  }
+  co_return sink.response();
+}
+
+}  // namespace
+
+void register_services_routes(http::Router& router, gateway::GatewayService& service) {
+  for (Verb verb : {Verb::get, Verb::post}) {
+    router.add(verb, "/api/v1/services/{code}/call/{operation_id}", Access::principal(),
+               [&service](Request& req) -> awaitable<Response> {
+                 co_return co_await call_route(service, req);
+               },
+               {.data_request = true, .operation = "call"});
+  }
+  router.add(Verb::get, "/api/v1/services/{code}/health", Access::principal(),
+             [&service](Request& req) -> awaitable<Response> {
+               const Caller caller = caller_of(req);
+               const std::string code(req.param("code"));
+               const gateway::Health h = co_await service.health(caller, code);
+               json out = {{"state", std::string(gateway::state_name(h.state))},
+                           {"calls_1h", h.calls_1h},
+                           {"failures_1h", h.failures_1h},
+                           {"p50_ms", h.p50_ms ? json(*h.p50_ms) : json(nullptr)},
+                           {"p99_ms", h.p99_ms ? json(*h.p99_ms) : json(nullptr)}};
+               co_return Response::json(Status::ok, json_text(out));
+             });
+}
+
+}  // namespace hub::api
