@@ -1,12 +1,11 @@
 #include "hub/api/exchange_api.hpp"
 
-#include <openssl/sha.h>
-
 #include <variant>
 
 #include "hub/api/caller.hpp"
 #include "hub/api/json_body.hpp"
 #include "hub/api/pagination.hpp"
+#include "hub/api/recorded_answer.hpp"
 #include "hub/core/json.hpp"
 #include "hub/core/text.hpp"
 #include "hub/http/problem.hpp"
@@ -23,12 +22,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string sha256_hex(std::string_view bytes) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  return to_hex(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
-}
-
 json record_json(const exchange::RecordView& r) {
   json out = {
       {"ref", r.ref}, {"version", r.version}, {"updated_at", r.updated_at}, {"data", r.data}};
@@ -40,51 +33,33 @@ json record_json(const exchange::RecordView& r) {
 // Renders what the exchange store delivers as API.md's JSON, straight into the body it will send,
 // and tells the store the SHA-256 of those bytes (the ledger entry's response_sha256). A list's
 // next position becomes a cursor of `list`.
-class JsonShareSink final : public exchange::ShareSink {
+class JsonShareSink final : public exchange::ShareSink, public RecordedAnswer {
  public:
   JsonShareSink(const CursorCodec& cursors, std::string list)
       : cursors_(cursors), list_(std::move(list)) {}
 
   std::string deliver(const exchange::ShareAnswer& answer) override {
-    body_.clear();
+    out_ = &begin();
     std::visit([this](const auto& a) { render(a); }, answer);
-    touched_ = true;
-    return sha256_hex(body_);
+    return digest();
   }
-  std::string refuse(const ApiError& error) override {
-    body_ = http::problem(error).body;
-    touched_ = true;
-    return sha256_hex(body_);
-  }
-  void recorded(std::int64_t index) override { index_ = index; }
-
-  bool touched() const { return touched_; }
-  // The answer, with the index of its ledger entry.
-  Response response() {
-    Response r = Response::json(Status::ok, std::move(body_));
-    if (index_) r.headers.emplace_back("X-Ledger-Index", std::to_string(*index_));
-    return r;
-  }
-  // A refusal, as dispatch will answer it, with the index of its entry.
-  ApiError annotate(ApiError error) const {
-    if (index_) error.with_header("X-Ledger-Index", std::to_string(*index_));
-    return error;
-  }
+  std::string refuse(const ApiError& error) override { return RecordedAnswer::refuse(error); }
+  void recorded(std::int64_t index) override { RecordedAnswer::recorded(index); }
 
  private:
-  void render(const exchange::RecordView& r) { write_json(body_, record_json(r)); }
+  void render(const exchange::RecordView& r) { write_json(*out_, record_json(r)); }
   void render(const exchange::RecordPage& p) {
-    body_ = "{\"items\":[";
+    *out_ = "{\"items\":[";
     for (std::size_t i = 0; i < p.items.size(); ++i) {
-      if (i) body_ += ',';
-      write_json(body_, record_json(p.items[i]));
+      if (i) *out_ += ',';
+      write_json(*out_, record_json(p.items[i]));
     }
-    body_ += "],\"next_cursor\":";
-    write_json(body_, p.next ? json(cursors_.encode(list_, json(*p.next))) : json(nullptr));
-    body_ += '}';
+    *out_ += "],\"next_cursor\":";
+    write_json(*out_, p.next ? json(cursors_.encode(list_, json(*p.next))) : json(nullptr));
+    *out_ += '}';
   }
   void render(const exchange::ChangePage& p) {
-    body_ = "{\"items\":[";
+    *out_ = "{\"items\":[";
     for (std::size_t i = 0; i < p.items.size(); ++i) {
       const auto& c = p.items[i];
       json change = {{"seq", c.seq},
@@ -93,16 +68,16 @@ class JsonShareSink final : public exchange::ShareSink {
                      {"version", c.version}};
       if (c.key) change["key"] = *c.key;
       if (c.data) change["data"] = *c.data;
-      if (i) body_ += ',';
-      write_json(body_, change);
+      if (i) *out_ += ',';
+      write_json(*out_, change);
     }
     // A feed always gives a cursor: where to ask from next time, full page or not.
-    body_ += "],\"next_cursor\":";
-    write_json(body_, json(cursors_.encode(list_, json(p.next))));
-    body_ += '}';
+    *out_ += "],\"next_cursor\":";
+    write_json(*out_, json(cursors_.encode(list_, json(p.next))));
+    *out_ += '}';
   }
   void render(const exchange::VerifyResult& v) {
-    write_json(body_, json{{"found", v.found}, {"match", v.match}});
+    write_json(*out_, json{{"found", v.found}, {"match", v.match}});
   }
   void render(const exchange::AggregateResult& a) {
     json groups = json::array();
@@ -119,14 +94,12 @@ class JsonShareSink final : public exchange::ShareSink {
                         {"epsilon_spent", a.privacy->epsilon_spent},
                         {"epsilon_remaining", a.privacy->epsilon_remaining}};
     }
-    write_json(body_, out);
+    write_json(*out_, out);
   }
 
   const CursorCodec& cursors_;
   std::string list_;
-  std::string body_;
-  bool touched_ = false;
-  std::optional<std::int64_t> index_;
+  std::string* out_ = nullptr;  // the answer's body while it is rendered
 };
 
 // Runs a data request: `parse_and_call` turns the HTTP request into the store's typed request and

@@ -1,12 +1,10 @@
 #include "hub/api/services_api.hpp"
 
-#include <openssl/sha.h>
-
 #include "hub/api/caller.hpp"
 #include "hub/api/json_body.hpp"
+#include "hub/api/recorded_answer.hpp"
 #include "hub/core/json.hpp"
 #include "hub/core/text.hpp"
-#include "hub/http/problem.hpp"
 
 namespace hub::api {
 
@@ -20,43 +18,15 @@ using nlohmann::json;
 
 namespace {
 
-std::string sha256_hex(std::string_view bytes) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  return to_hex(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
-}
-
 // Writes what the gateway delivers as the response body and tells it the SHA-256 of those bytes.
-class JsonCallSink final : public gateway::CallSink {
+class JsonCallSink final : public gateway::CallSink, public RecordedAnswer {
  public:
   std::string deliver(const gateway::CallAnswer& answer) override {
-    body_.clear();
-    write_json(body_, answer.body);
-    touched_ = true;
-    return sha256_hex(body_);
+    write_json(begin(), answer.body);
+    return digest();
   }
-  std::string refuse(const ApiError& error) override {
-    body_ = http::problem(error).body;
-    touched_ = true;
-    return sha256_hex(body_);
-  }
-  void recorded(std::int64_t index) override { index_ = index; }
-
-  bool touched() const { return touched_; }
-  Response response() {
-    Response r = Response::json(Status::ok, std::move(body_));
-    if (index_) r.headers.emplace_back("X-Ledger-Index", std::to_string(*index_));
-    return r;
-  }
-  ApiError annotate(ApiError error) const {
-    if (index_) error.with_header("X-Ledger-Index", std::to_string(*index_));
-    return error;
-  }
-
- private:
-  std::string body_;
-  bool touched_ = false;
-  std::optional<std::int64_t> index_;
+  std::string refuse(const ApiError& error) override { return RecordedAnswer::refuse(error); }
+  void recorded(std::int64_t index) override { RecordedAnswer::recorded(index); }
 };
 
 // The query string's params in the order sent, decoded; a bad escape is the caller's error.
@@ -110,7 +80,12 @@ awaitable<Response> call_route(gateway::GatewayService& service, Request& req) {
   }
   if (refusal) {
     // Refused before the gateway saw it (a body that is not JSON): recorded all the same.
-    if (!sink.touched()) co_await service.refused(caller, code, operation, *refusal, sink);
+    if (!sink.touched()) {
+      try {
+        co_await service.refused(caller, code, operation, *refusal, sink);
+      } catch (const ApiError&) {
+      }
+    }
     throw sink.annotate(*refusal);
   }
   co_return sink.response();

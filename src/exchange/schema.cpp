@@ -12,15 +12,6 @@ using json = nlohmann::json;
 
 namespace {
 
-ItemType parse_type(const std::string& t) {
-  if (t == "integer") return ItemType::integer;
-  if (t == "number") return ItemType::number;
-  if (t == "boolean") return ItemType::boolean;
-  if (t == "date") return ItemType::date;
-  if (t == "datetime") return ItemType::datetime;
-  return ItemType::string;
-}
-
 Mask parse_mask(const std::string& m) {
   if (m == "name") return Mask::name;
   if (m == "id_number") return Mask::id_number;
@@ -83,10 +74,19 @@ std::shared_ptr<const RecordSchema> RecordSchema::from_resource(const json& r) {
   return s;
 }
 
+ItemType item_type_of(std::string_view t) {
+  if (t == "integer") return ItemType::integer;
+  if (t == "number") return ItemType::number;
+  if (t == "boolean") return ItemType::boolean;
+  if (t == "date") return ItemType::date;
+  if (t == "datetime") return ItemType::datetime;
+  return ItemType::string;
+}
+
 Item item_of(const json& it) {
   Item item;
   item.name = it.value("name", "");
-  item.type = parse_type(it.value("type", "string"));
+  item.type = item_type_of(it.value("type", "string"));
   item.required = it.value("required", false);
   item.sensitive = it.value("sensitivity", "public") == "sensitive";
   if (item.sensitive) {

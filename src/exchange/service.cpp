@@ -12,6 +12,7 @@
 #include "hub/core/worker.hpp"
 #include "hub/exchange/filter.hpp"
 #include "hub/exchange/privacy.hpp"
+#include "hub/ledger/recorded_share.hpp"
 #include "hub/sharing/purpose.hpp"
 #include "hub/store/pg.hpp"
 
@@ -262,52 +263,16 @@ asio::awaitable<void> ExchangeService::record(const Caller& caller, const Share&
   sink.recorded(entry.index);
 }
 
-// Runs a data request: the purpose first, then the operation; the answer or the refusal goes to
-// the sink, and its entry to the ledger, before this returns (or rethrows the refusal).
+// Runs a data request under the rule of every share (ledger::share_recorded): the answer or the
+// refusal goes to the sink, and its entry to the ledger, before this returns.
 template <typename Operation>
 asio::awaitable<void> ExchangeService::share(const Caller& caller, Share& share, ShareSink& sink,
                                              Operation operation) {
-  std::optional<ShareAnswer> answer;
-  std::optional<ApiError> refusal;
-  try {
-    share.purpose = sharing::checked_purpose(caller.purpose);
-    answer = co_await operation();
-  } catch (const ApiError& e) {
-    refusal = e;
-  } catch (const DbUnavailable& e) {
-    spdlog::warn("request {}: database unavailable: {}", caller.request_id, e.what());
-    refusal = ApiError(ErrorCode::unavailable, "the database is unavailable; retry later");
-  } catch (const std::exception& e) {
-    spdlog::error("request {}: {}", caller.request_id, e.what());
-    refusal =
-        ApiError(ErrorCode::internal, "internal error; quote the request id to the operators");
-  }
-  if (refusal) {
-    // Refused: recorded with what was known, the purpose as sent when it was one.
-    if (share.purpose.text.empty()) share.purpose = sharing::recorded_purpose(caller.purpose);
-    const std::string digest = sink.refuse(*refusal);
-    try {
-      co_await record(caller, share, static_cast<int>(refusal->status()), digest, sink);
-    } catch (const std::exception& e) {
-      // A refusal shares nothing: it is answered even when its entry could not be written.
-      spdlog::error("request {}: ledger entry of a refusal not written: {}", caller.request_id,
-                    e.what());
-    }
-    throw *refusal;
-  }
-  const std::string digest = sink.deliver(*answer);
-  bool recorded = false;
-  try {
-    co_await record(caller, share, 200, digest, sink);
-    recorded = true;
-  } catch (const std::exception& e) {
-    spdlog::error("request {}: ledger entry not written: {}", caller.request_id, e.what());
-  }
-  // No share leaves without its entry: what the sink rendered is never sent.
-  if (!recorded) {
-    throw ApiError(ErrorCode::unavailable,
-                   "the ledger could not record this share; nothing was shared, retry later");
-  }
+  auto record_entry = [this, &caller, &share, &sink](int status, const std::string& digest) {
+    return record(caller, share, status, digest, sink);
+  };
+  co_await ledger::share_recorded<ShareAnswer>(caller, share.purpose, sink, operation,
+                                               record_entry);
 }
 
 asio::awaitable<void> ExchangeService::refused(const Caller& caller, const std::string& operation,

@@ -13,6 +13,7 @@
 #include "hub/core/json.hpp"
 #include "hub/core/text.hpp"
 #include "hub/core/worker.hpp"
+#include "hub/ledger/recorded_share.hpp"
 #include "hub/sharing/purpose.hpp"
 #include "hub/store/pg.hpp"
 
@@ -41,15 +42,6 @@ constexpr pg::Query kOutage{
     " VALUES ($1, $2, $3, $4, $5)"};
 
 constexpr std::size_t kMaxParamChars = 4096;
-
-ItemType type_of(const std::string& t) {
-  if (t == "integer") return ItemType::integer;
-  if (t == "number") return ItemType::number;
-  if (t == "boolean") return ItemType::boolean;
-  if (t == "date") return ItemType::date;
-  if (t == "datetime") return ItemType::datetime;
-  return ItemType::string;
-}
 
 // Well-formed UTF-8 without control characters.
 bool no_controls(std::string_view s) {
@@ -198,7 +190,7 @@ std::shared_ptr<const ServiceDefinition> ServiceDefinition::from_resource(const 
         param.in = in == "path"   ? Param::In::path
                    : in == "body" ? Param::In::body
                                   : Param::In::query;
-        param.type = type_of(p.value("type", "string"));
+        param.type = exchange::item_type_of(p.value("type", "string"));
         param.required = p.value("required", false) || param.in == Param::In::path;
         op.params.push_back(std::move(param));
       }
@@ -389,59 +381,21 @@ asio::awaitable<void> GatewayService::refused(const Caller& caller, const std::s
   Call c;
   c.service_code = service_code;
   c.operation_id = operation_id;
-  c.purpose = sharing::recorded_purpose(caller.purpose);
-  const std::string digest = sink.refuse(error);
-  try {
-    co_await record(caller, c, static_cast<int>(error.status()), digest, sink);
-  } catch (const std::exception& e) {
-    spdlog::error("request {}: ledger entry of a refused call not written: {}", caller.request_id,
-                  e.what());
-  }
+  auto fail = [&error]() -> asio::awaitable<CallAnswer> { throw error; };
+  auto record_entry = [this, &caller, &c, &sink](int status, const std::string& digest) {
+    return record(caller, c, status, digest, sink);
+  };
+  co_await ledger::share_recorded<CallAnswer>(caller, c.purpose, sink, fail, record_entry);
 }
 
-// As ExchangeService::share: the answer or the refusal goes to the sink, and its entry to the
-// ledger, before this returns (or rethrows the refusal). No answer leaves without its entry.
+// Under the rule of every share (ledger::share_recorded): no answer leaves without its entry.
 asio::awaitable<void> GatewayService::run(const Caller& caller, Call& c, const CallRequest& request,
                                           CallSink& sink) {
-  std::optional<CallAnswer> answer;
-  std::optional<ApiError> refusal;
-  try {
-    c.purpose = sharing::checked_purpose(caller.purpose);
-    answer = co_await perform(caller, c, request);
-  } catch (const ApiError& e) {
-    refusal = e;
-  } catch (const DbUnavailable& e) {
-    spdlog::warn("request {}: database unavailable: {}", caller.request_id, e.what());
-    refusal = ApiError(ErrorCode::unavailable, "the database is unavailable; retry later");
-  } catch (const std::exception& e) {
-    spdlog::error("request {}: {}", caller.request_id, e.what());
-    refusal =
-        ApiError(ErrorCode::internal, "internal error; quote the request id to the operators");
-  }
-  if (refusal) {
-    if (c.purpose.text.empty()) c.purpose = sharing::recorded_purpose(caller.purpose);
-    const std::string digest = sink.refuse(*refusal);
-    try {
-      co_await record(caller, c, static_cast<int>(refusal->status()), digest, sink);
-    } catch (const std::exception& e) {
-      spdlog::error("request {}: ledger entry of a refused call not written: {}", caller.request_id,
-                    e.what());
-    }
-    throw *refusal;
-  }
-  const std::string digest = sink.deliver(*answer);
-  bool recorded = false;
-  try {
-    co_await record(caller, c, 200, digest, sink);
-    recorded = true;
-  } catch (const std::exception& e) {
-    spdlog::error("request {}: ledger entry of a call not written: {}", caller.request_id,
-                  e.what());
-  }
-  if (!recorded) {
-    throw ApiError(ErrorCode::unavailable,
-                   "the ledger could not record this call; nothing was shared, retry later");
-  }
+  auto perform_call = [this, &caller, &c, &request]() { return perform(caller, c, request); };
+  auto record_entry = [this, &caller, &c, &sink](int status, const std::string& digest) {
+    return record(caller, c, status, digest, sink);
+  };
+  co_await ledger::share_recorded<CallAnswer>(caller, c.purpose, sink, perform_call, record_entry);
 }
 
 asio::awaitable<CallAnswer> GatewayService::perform(const Caller& caller, Call& c,

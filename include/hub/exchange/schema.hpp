@@ -26,6 +26,8 @@ struct Item {
 // An item of a catalog document ({name, type, required, sensitivity, mask}); a sensitive item
 // without a mask is hidden whole.
 Item item_of(const nlohmann::json& item);
+// An item type by its catalog name (string when unknown: the catalog checked it).
+ItemType item_type_of(std::string_view name);
 
 // How aggregates over a resource are released (API.md Part 2, docs/privacy.md): groups of at
 // least `min_group_size`; with a daily budget, counts and sums with Laplace noise, each query

@@ -100,7 +100,8 @@ class GatewayService {
 
   boost::asio::awaitable<void> call(const Caller& caller, const CallRequest& request,
                                     CallSink& sink);
-  // A call refused before it reached the domain (a body that is not JSON): recorded all the same.
+  // A call refused before it reached the domain (a body that is not JSON): recorded all the same,
+  // then thrown (the purpose's own refusal first, as for every share).
   boost::asio::awaitable<void> refused(const Caller& caller, const std::string& service_code,
                                        const std::string& operation_id, const ApiError& error,
                                        CallSink& sink);
