@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "hub/cli/stub_upstream.hpp"
 #include "hub/store/migrations.hpp"
 #include "hub/store/pg.hpp"
 #include "support/hub_fixture.hpp"
@@ -172,6 +173,15 @@ TEST_F(HubctlTest, ResourcesApplyIsIdempotentWithADryRunAndExports) {
 }
 
 TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
+  // The demo's upstream, as `hubctl demo-upstream` runs it for scripts/run: its CA and address in
+  // the data dir, its host allowed by the hub.
+  cli::StubOptions upstream_options;
+  upstream_options.state_dir = dir_.path() / "data" / "demo-upstream";
+  auto upstream = cli::StubUpstream::demo(upstream_options);
+  std::ofstream(upstream_options.state_dir / "base_url") << upstream->base_url();
+  const std::string allowed = "localhost:" + std::to_string(upstream->port());
+  hub_.reset();
+  start([&](Config& c) { c.services.allowed_hosts = {allowed}; });
   // The month of history is written to the database hubctl is pointed at, as on a hub machine.
   ::setenv("HUB_DATABASE_URL", db_.app_conninfo().c_str(), 1);
   auto [rc, out, err] = run({"demo"});
@@ -187,7 +197,7 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   EXPECT_EQ(nlohmann::json::parse(me.body)["agency_code"], "1144010024CNN5F90B");
   auto catalog = call(verb::get, "/api/v1/resources?status=published&limit=1000", kAdmin);
   auto resources = nlohmann::json::parse(catalog.body)["items"];
-  EXPECT_EQ(resources.size(), 9u) << "eight datasets and one licence resource";
+  EXPECT_EQ(resources.size(), 11u) << "eight datasets, one licence resource, two services";
   std::set<std::string> share_types;
   for (const auto& r : resources) share_types.insert(r["share_type"].get<std::string>());
   EXPECT_EQ(share_types, (std::set<std::string>{"unconditional", "conditional", "none"}));
@@ -201,7 +211,12 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
     statuses.insert(a["status"].get<std::string>());
   }
   EXPECT_EQ(statuses, (std::multiset<std::string>{"approved", "approved", "approved", "approved",
-                                                  "pending", "pending", "rejected"}));
+                                                  "approved", "approved", "pending", "pending",
+                                                  "rejected"}));
+  // The interface services, granted and called through the hub to the demo upstream.
+  EXPECT_NE(out.find("services: 2 created"), std::string::npos) << out;
+  EXPECT_NE(out.find("services: 4 calls, 4 answered 200"), std::string::npos) << out;
+  EXPECT_GE(upstream->request_count(), 4u);
   // Records, and usable-but-invisible requests on them, each in the ledger.
   EXPECT_NE(out.find("records: 3000 enterprises (企业登记信息), 2000 residents"), std::string::npos)
       << out;
@@ -235,9 +250,10 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
     if (list["next_cursor"].is_null()) break;
     target = after + list["next_cursor"].get<std::string>();
   }
-  EXPECT_EQ(listed, made + 3) << "the history and the demo's read, verify and aggregate";
+  EXPECT_EQ(listed, made + 7)
+      << "the history and the demo's read, verify and aggregate, and four calls";
   EXPECT_GT(refused, 60) << "a few refusals, and the burst early warning should catch";
-  EXPECT_EQ(demo_operations, (std::set<std::string>{"read", "verify", "aggregate"}));
+  EXPECT_EQ(demo_operations, (std::set<std::string>{"read", "verify", "aggregate", "call"}));
 
   // The report of the month shows that traffic once it is sealed (the rollups follow the signed
   // log): the tax bureau made requests, market regulation served them; CSV with a BOM and Chinese
@@ -291,12 +307,13 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   EXPECT_EQ(rc4, 0) << err4;
   EXPECT_EQ(decided.rfind("approved grant ", 0), 0u) << decided;
   auto [rc5, grants, err5] = run({"grants", "list"});
-  EXPECT_EQ(std::count(grants.begin(), grants.end(), '\n'), 5) << grants;
+  EXPECT_EQ(std::count(grants.begin(), grants.end(), '\n'), 7) << grants;
   // Run again: nothing new, the saved tokens reused.
   auto [rc2, out2, err2] = run({"demo"});
   EXPECT_EQ(rc2, 0) << err2;
   EXPECT_NE(out2.find("0 created, 56 already there"), std::string::npos) << out2;
   EXPECT_NE(out2.find("records: already there"), std::string::npos) << out2;
+  EXPECT_NE(out2.find("services: 0 created, 0 updated, 2 unchanged"), std::string::npos) << out2;
   EXPECT_EQ(out2.find("ledger history: "), std::string::npos) << "history only on a new hub";
   std::ifstream again(dir_.path() / "data" / "demo-tokens.json");
   EXPECT_EQ(nlohmann::json::parse(again), tokens);
