@@ -104,6 +104,52 @@ export async function request(method, path, { query, body, raw = false, anonymou
   return type.includes('json') ? response.json() : response.text();
 }
 
+/**
+ * A data request (an interface service's call): like request(), with extra headers (X-Purpose,
+ * X-Purpose-Code, X-Request-Id), but a refusal is an answer to show, not an error: resolves to
+ * {status, ok, body, problem, ledgerIndex, requestId}. A 401 still ends the session, and a
+ * network failure throws ApiError(0).
+ */
+export async function dataRequest(method, path, { query, body, headers: extra = {} } = {}) {
+  const headers = { Accept: 'application/json', ...extra };
+  const session = getSession();
+  if (session) headers.Authorization = `Bearer ${session.token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let response;
+  try {
+    response = await fetch(apiUrl(path, query), {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'omit',
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiError(0, { code: 'network' });
+  }
+  const index = response.headers.get('X-Ledger-Index');
+  const answer = {
+    status: response.status,
+    ok: response.ok,
+    body: null,
+    problem: null,
+    ledgerIndex: index === null || index === '' ? null : Number(index),
+    requestId: response.headers.get('X-Request-Id') ?? extra['X-Request-Id'] ?? null,
+  };
+  if (response.ok) {
+    const type = response.headers.get('Content-Type') ?? '';
+    answer.body = type.includes('json') ? await response.json() : await response.text();
+    return answer;
+  }
+  const problem = await problemOf(response);
+  answer.problem = new ApiError(response.status, problem);
+  if (response.status === 401 && session) {
+    clearSession();
+    unauthorized(answer.problem);
+  }
+  return answer;
+}
+
 export const api = {
   get: (path, query) => request('GET', path, { query }),
   post: (path, body) => request('POST', path, { body: body ?? {} }),

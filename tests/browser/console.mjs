@@ -164,13 +164,17 @@ async function downloadOf(page, button) {
     for (const c of charts) expect(c.canvas && c.points > 0, `chart ${c.name}: canvas ${c.canvas}, ${c.points} data points`);
   });
 
-  await check('coordinator: the report lists every agency by rank and downloads CSV and XLSX', page, async () => {
+  await check('coordinator: the report lists every agency by rank, with the service columns, and downloads CSV and XLSX', page, async () => {
     await open(page, 'report');
     const ranks = await page.$$eval('.report-table tbody tr[data-agency] td:first-child', (tds) => tds.map((td) => Number(td.textContent)));
     expect(ranks.length > 0, 'no agency rows');
     expect(ranks.every((r, i) => r === i + 1), `ranks not 1..n in order: ${ranks.slice(0, 10).join(',')}`);
     const header = await page.$eval('.report-table thead', (el) => el.textContent);
     expect(header.includes('排名') && header.includes('机构名称'), `headers not in Chinese: ${header.slice(0, 80)}`);
+    expect(header.includes('接口服务调用次数') && header.includes('接口服务可用率'), 'no service columns in the report');
+    // Market regulation's enterprise query was called by the demo: a percentage, not a dash.
+    const availability = await page.$eval('.report-table tr[data-agency="114401009P0Y2GG12L"] td:last-child', (td) => td.textContent.trim());
+    expect(/^\d+(\.\d+)?%$/.test(availability), `market regulation's service availability: ${availability}`);
 
     const csv = await downloadOf(page, '#download-csv');
     expect(/^sharing-status-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/.test(csv.name), `CSV file name ${csv.name}`);
@@ -357,6 +361,111 @@ async function downloadOf(page, button) {
     expect((await page.getAttribute('.ledger-result', 'data-verdict')) === 'passed', 'the verdict is not "passed"');
     const shownId = await page.textContent('.entry-fields dd[data-field="request_id"]');
     expect(shownId.includes(requestId), `the entry shown is ${shownId}`);
+  });
+  await context.close();
+}
+
+// === f) interface services (接口服务) ================================================================
+// The demo registers two services served by `hubctl demo-upstream` (console.sh starts it): market
+// regulation's enterprise query, granted to tax, and public security's population check, granted
+// to human resources.
+const ENTERPRISE_SERVICE = '企业基本信息查询';
+const POPULATION_SERVICE = '人口基本信息核验';
+const DEMO_USCC = '91440106MA59C3T8KD';
+
+/** Opens the catalog filtered to services and expands the row of the service called `name`. */
+async function openService(page, name) {
+  await open(page, 'catalog?kind=service');
+  const kinds = await page.$$eval('#catalog-table tbody tr[data-code]', (trs) => trs.map((tr) => tr.dataset.kind));
+  expect(kinds.length > 0, 'the kind filter "service" lists no resource');
+  expect(kinds.every((k) => k === 'service'), `the kind filter lets through: ${kinds.join(',')}`);
+  const row = page.locator('#catalog-table tbody tr[data-code]', { hasText: name });
+  expect((await row.count()) === 1, `${await row.count()} rows named ${name}`);
+  await row.click();
+  const code = await row.getAttribute('data-code');
+  await page.waitForSelector('#catalog-table .detail-row:not([hidden]) .service-details');
+  return code;
+}
+
+{
+  const { context, page } = await newPage();
+  await check("coordinator: the catalog's kind filter shows services, with operations and health", page, async () => {
+    await signIn(page, 'coordinator');
+    await open(page, 'catalog');
+    const options = await page.$$eval('#catalog-kind option', (os) => os.map((o) => o.textContent));
+    expect(['数据集', '接口服务'].every((k) => options.includes(k)), `kind options: ${options.join(',')}`);
+    await page.selectOption('#catalog-kind', 'service');
+    await page.waitForFunction(() => location.hash.includes('kind=service'));
+    await openService(page, ENTERPRISE_SERVICE);
+    const op = '.detail-row:not([hidden]) .service-operation[data-operation="enterprise"]';
+    await page.waitForSelector(op);
+    const head = await page.textContent(`${op} .operation-head`);
+    expect(head.includes('GET') && head.includes('/enterprises/{uscc}'), `operation head: ${head}`);
+    const params = await page.$$eval(`${op} .service-params tbody tr td:first-child code`, (cs) => cs.map((c) => c.textContent));
+    expect(params.join(',') === 'uscc', `params: ${params.join(',')}`);
+    const items = await page.$$eval(`${op} .service-response tbody tr`, (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim())));
+    const legal = items.find((r) => r[0] === 'legal_representative');
+    expect(legal && legal[3] === '敏感' && legal[4] === '姓名', `legal_representative row: ${legal?.join(' | ')}`);
+    expect(!(await page.$('.detail-row:not([hidden]) .resource-details > table')), 'a service shows the empty items table');
+    // The coordinator may see the health, and refresh it.
+    const health = '.detail-row:not([hidden]) .service-health';
+    await page.waitForSelector(`${health}[data-state="ready"]`);
+    const state = await page.getAttribute(health, 'data-breaker');
+    expect(['closed', 'open', 'half_open'].includes(state), `breaker state ${state}`);
+    const badge = await page.textContent(`${health} dd[data-field="state"]`);
+    expect(['正常', '熔断', '半开'].includes(badge.trim()), `state badge: ${badge}`);
+    await page.click(`${health} button[data-action="health-refresh"]`);
+    await page.waitForSelector(`${health}[data-state="ready"]`);
+    const calls = Number((await page.textContent(`${health} dd[data-field="calls_1h"]`)).replace(/[^0-9]/g, ''));
+    expect(calls >= 1, `calls in the last hour: ${calls} (the demo calls the service)`);
+    expect(!(await page.$('.detail-row:not([hidden]) .try-form')), 'the coordinator is offered try-it without a grant');
+  });
+  await context.close();
+}
+
+{
+  const { context, page } = await newPage();
+  await check("a granted consumer (tax) calls the enterprise query: 200, masked data, a ledger index", page, async () => {
+    await signIn(page, 'gzsw-officer');
+    await openService(page, ENTERPRISE_SERVICE);
+    expect(!(await page.$('.detail-row:not([hidden]) .service-health')), "a consumer sees the provider's health");
+    const form = '.detail-row:not([hidden]) .try-form[data-operation="enterprise"]';
+    await page.waitForSelector(form);
+    // The purpose is required: nothing is sent without it.
+    await page.fill('#try-enterprise-uscc', DEMO_USCC);
+    await page.click(`${form} button[data-action="try"]`);
+    await page.waitForSelector(`${form} .message.error`);
+    expect(!(await page.$('.detail-row:not([hidden]) .try-answer')), 'a call went out without a purpose');
+
+    await page.fill('#try-enterprise-purpose', '税务登记核验（浏览器测试）');
+    await page.click(`${form} button[data-action="try"]`);
+    const answer = '.detail-row:not([hidden]) .try-answer';
+    await page.waitForSelector(answer);
+    const status = await page.getAttribute(answer, 'data-status');
+    const problem = await page.$eval(answer, (el) => el.querySelector('.message.error')?.textContent ?? '');
+    expect(status === '200', `status ${status}${problem ? `: ${problem}` : ''}`);
+    const data = JSON.parse(await page.textContent(`${answer} .try-json`));
+    expect(data.uscc === DEMO_USCC, `uscc ${data.uscc}`);
+    expect(typeof data.legal_representative === 'string' && data.legal_representative.includes('*'), `legal_representative not masked: ${data.legal_representative}`);
+    expect(!('legal_representative_id' in data), 'an item not granted is in the answer');
+    const index = (await page.textContent(`${answer} .ledger-index`)).trim();
+    expect(/^\d+$/.test(index), `X-Ledger-Index ${index}`);
+    const link = await page.getAttribute(`${answer} a.ledger-link`, 'href');
+    expect(link?.startsWith('#/ledger?request_id=console-try-'), `ledger link ${link}`);
+
+    // A refusal shows the problem: an enterprise the upstream does not know is 404.
+    await page.fill('#try-enterprise-uscc', '914401000000000000');
+    await page.click(`${form} button[data-action="try"]`);
+    await page.waitForSelector(`${answer}:not([data-status="200"]) .try-problem .message.error`);
+    expect((await page.getAttribute(answer, 'data-status')) === '404', `unknown enterprise: ${await page.getAttribute(answer, 'data-status')}`);
+    expect(/^\d+$/.test((await page.textContent(`${answer} .ledger-index`)).trim()), 'the refusal has no X-Ledger-Index');
+  });
+
+  await check('a consumer without a grant (tax, population check) is told to apply', page, async () => {
+    await openService(page, POPULATION_SERVICE);
+    await page.waitForSelector('.detail-row:not([hidden]) .try-area[data-operation="verify_person"] .no-grant');
+    expect(!(await page.$('.detail-row:not([hidden]) .try-form[data-operation="verify_person"]')), 'try-it is offered without a grant');
+    expect(!page.consoleErrors.length, `uncaught errors or CSP violations: ${page.consoleErrors[0]?.slice(0, 300)}`);
   });
   await context.close();
 }

@@ -43,11 +43,17 @@ data=$tmp/data
 pgdata=$data/postgres/pgdata
 hub_log=$tmp/hubd.log
 hubd_pid=""
+upstream_pid=""
 
 # shellcheck source=tests/e2e/checks.bash
 source tests/e2e/checks.bash  # stop_hub (the script cd-ed to the repository root)
 cleanup() {
   stop_hub "$hubd_pid" "$hubctl" "$data"
+  # The demo upstream after the hub, which may be calling it.
+  if [[ -n "$upstream_pid" ]]; then
+    kill -TERM "$upstream_pid" 2>/dev/null || true
+    wait "$upstream_pid" 2>/dev/null || true
+  fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -62,12 +68,36 @@ setup_failed() {
   exit 1
 }
 
+# --- the demo providers' APIs, for the demo's interface services ---------------------------------
+
+# hubctl demo-upstream on a free loopback port, its CA and address in DATA/demo-upstream where
+# `hubctl demo` looks for them; the hub must allow exactly that host (loopback is refused unless
+# listed), so the port is known before hubd starts. Without it the demo skips its services and
+# the console's service checks cannot pass.
+mkdir -p "$data/demo-upstream"
+upstream_log=$tmp/demo-upstream.log
+"$hubctl" demo-upstream --listen 127.0.0.1:0 --dir "$data/demo-upstream" >"$upstream_log" 2>&1 &
+upstream_pid=$!
+for _ in $(seq 1 100); do
+  [[ -s "$data/demo-upstream/base_url" ]] && break
+  kill -0 "$upstream_pid" 2>/dev/null || break
+  sleep 0.1
+done
+if [[ ! -s "$data/demo-upstream/base_url" ]]; then
+  echo "FAIL  the demo upstream (hubctl demo-upstream) started"
+  sed 's/^/  /' "$upstream_log"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+upstream_port=$(sed -n 's|.*://[^/]*:\([0-9][0-9]*\).*|\1|p' "$data/demo-upstream/base_url")
+
 # --- a hub serving the console, with the demo loaded ------------------------------------------
 
 # Early warning every second instead of every minute, so the demo's alerts are open in time for
 # the alerts page to acknowledge one.
 start_demo_hub "$hubd" "$hubctl" "$tmp" '{"monitor": {"interval_ms": 1000}}' \
-  HUB_CONSOLE_DIR="$console_dir" || setup_failed "$why"
+  HUB_CONSOLE_DIR="$console_dir" HUB_SERVICES_ALLOWED_HOSTS="localhost:$upstream_port" ||
+  setup_failed "$why"
 
 # --- the browser ----------------------------------------------------------------------------
 

@@ -4,11 +4,16 @@ import { fill, h } from '../dom.js';
 import { formatNumber, formatTime } from '../format.js';
 import { t, tv } from '../i18n.js';
 import { badge, card, errorBox, loading, moreButton, pageHeader, setState } from '../ui.js';
+import { sensitivityBadge, serviceDetails } from './service.js';
 
 const PAGE_SIZE = 50;
+// The kinds of resource the hub catalogues (API.md): datasets, electronic licences, services.
+const KINDS = ['dataset', 'service', 'licence'];
 
-function details(resource) {
-  const field = (label, value) => (value ? [h('dt', {}, label), h('dd', {}, value)] : null);
+const field = (label, value) => (value ? [h('dt', {}, label), h('dd', {}, value)] : null);
+
+function details(resource, ctx) {
+  if (resource.kind === 'service') return serviceDetails(resource, ctx, field);
   return h(
     'div',
     { class: 'resource-details' },
@@ -16,6 +21,7 @@ function details(resource) {
       'dl',
       { class: 'kv' },
       field(t('catalog.summary'), resource.summary),
+      field(t('catalog.kind'), tv('kind', resource.kind ?? 'dataset')),
       field(t('catalog.format'), resource.format),
       field(t('catalog.share_methods'), (resource.share_methods ?? []).map((m) => tv('method', m)).join('、')),
       field(t('catalog.share_conditions'), resource.share_conditions),
@@ -43,7 +49,7 @@ function details(resource) {
             h('td', {}, item.title),
             h('td', {}, item.type),
             h('td', {}, item.required ? t('common.yes') : t('common.no')),
-            h('td', {}, badge(tv('sensitivity', item.sensitivity), item.sensitivity === 'sensitive' ? 'danger' : item.sensitivity === 'internal' ? 'warn' : '')),
+            h('td', {}, sensitivityBadge(item.sensitivity)),
             h('td', {}, item.mask ? tv('mask', item.mask) : '—'),
           ),
         ),
@@ -54,7 +60,20 @@ function details(resource) {
 
 export async function render(el, ctx) {
   const q = ctx.params.get('q') ?? '';
+  const kind = KINDS.includes(ctx.params.get('kind')) ? ctx.params.get('kind') : '';
   const input = h('input', { type: 'search', id: 'catalog-q', value: q, placeholder: t('catalog.placeholder'), 'aria-label': t('catalog.placeholder') });
+  const search = () => {
+    const params = {};
+    if (input.value.trim()) params.q = input.value.trim();
+    if (kindSelect.value) params.kind = kindSelect.value;
+    ctx.navigate('catalog', params);
+  };
+  const kindSelect = h(
+    'select',
+    { id: 'catalog-kind', onchange: search },
+    h('option', { value: '' }, t('catalog.kind_all')),
+    KINDS.map((k) => h('option', { value: k, selected: k === kind }, tv('kind', k))),
+  );
   const form = h(
     'form',
     {
@@ -62,15 +81,16 @@ export async function render(el, ctx) {
       role: 'search',
       onsubmit: (e) => {
         e.preventDefault();
-        ctx.navigate('catalog', input.value.trim() ? { q: input.value.trim() } : {});
+        search();
       },
     },
+    h('label', { class: 'field-inline' }, h('span', {}, t('catalog.kind')), kindSelect),
     h('div', { class: 'search' }, input),
     h('button', { type: 'submit', class: 'btn btn-primary', id: 'catalog-search' }, t('common.search')),
     h('span', { class: 'muted toolbar-end' }, t('catalog.show_items')),
   );
 
-  const cols = ['code', 'name', 'provider', 'category', 'share_type', 'update_cycle', 'record_count', 'last_updated_at'];
+  const cols = ['code', 'name', 'kind', 'provider', 'category', 'share_type', 'update_cycle', 'record_count', 'last_updated_at'];
   const tbody = h('tbody', {});
   const footer = h('div', { class: 'table-footer' });
   const tableEl = h(
@@ -93,7 +113,7 @@ export async function render(el, ctx) {
       const row = h(
         'tr',
         {
-          dataset: { code: r.code },
+          dataset: { code: r.code, kind: r.kind ?? 'dataset' },
           tabindex: '0',
           'aria-expanded': 'false',
           onclick: () => toggle(),
@@ -101,16 +121,17 @@ export async function render(el, ctx) {
         },
         h('td', {}, h('code', {}, r.code)),
         h('td', { class: 'strong' }, r.name),
+        h('td', {}, badge(tv('kind', r.kind ?? 'dataset'), r.kind === 'service' ? 'info' : r.kind === 'licence' ? 'warn' : 'muted')),
         h('td', {}, ctx.agencyName(r.provider_code)),
         h('td', {}, tv('category', r.category)),
         h('td', {}, badge(tv('share_type', r.share_type), { unconditional: 'ok', conditional: 'info', none: 'muted' }[r.share_type] ?? '')),
-        h('td', {}, tv('cycle', r.update_cycle)),
-        h('td', { class: 'num' }, formatNumber(r.record_count)),
+        h('td', {}, r.kind === 'service' ? '—' : tv('cycle', r.update_cycle)),
+        h('td', { class: 'num' }, r.kind === 'service' ? '—' : formatNumber(r.record_count)),
         h('td', {}, formatTime(r.last_updated_at)),
       );
       function toggle() {
         const open = detailRow.hidden;
-        if (open && !detailRow.firstChild.firstChild) detailRow.firstChild.append(details(r));
+        if (open && !detailRow.firstChild.firstChild) detailRow.firstChild.append(details(r, ctx));
         detailRow.hidden = !open;
         row.setAttribute('aria-expanded', String(open));
         row.classList.toggle('expanded', open);
@@ -121,7 +142,7 @@ export async function render(el, ctx) {
   };
 
   const loadPage = async (cursor) => {
-    const page = await api.get('/resources', { q, limit: PAGE_SIZE, cursor });
+    const page = await api.get('/resources', { q, kind, limit: PAGE_SIZE, cursor });
     addRows(page.items);
     const more = moreButton(page.next_cursor, loadPage, footer, { id: 'catalog-more' });
     fill(footer, h('span', { class: 'muted' }, t('catalog.count', { count: shown })), more);
@@ -130,7 +151,7 @@ export async function render(el, ctx) {
   try {
     await loadPage();
   } catch (error) {
-    fill(body, errorBox(error, () => ctx.navigate('catalog', q ? { q } : {})));
+    fill(body, errorBox(error, () => ctx.navigate('catalog', Object.fromEntries(Object.entries({ q, kind }).filter(([, v]) => v)))));
     setState(el, 'error');
     return;
   }

@@ -4,7 +4,7 @@ import { api, download } from '../api.js';
 import { cityToday, isDate, lastMonth, thisMonth, thisQuarter } from '../dates.js';
 import { fill, h } from '../dom.js';
 import { formatNumber, formatTime } from '../format.js';
-import { t } from '../i18n.js';
+import { locale, t } from '../i18n.js';
 import { card, errorBox, loading, message, pageHeader, setState, table } from '../ui.js';
 
 // API.md's report columns, in the order shown.
@@ -30,9 +30,17 @@ const COLUMNS = [
   'objections_received',
   'objections_resolved_on_time',
   'objections_overdue',
+  'service_calls_served',
+  'service_availability',
 ];
 const TEXT_COLUMNS = new Set(['agency_name', 'agency_code']);
 const STICKY = { rank: 'sticky-1', agency_name: 'sticky-2' };
+
+/** A share 0..1 as a percentage ("99.5%"); — for null (no calls in the period). */
+function formatPercent(share) {
+  if (share === null || share === undefined || typeof share !== 'number') return '—';
+  return share.toLocaleString(locale(), { style: 'percent', maximumFractionDigits: 1 });
+}
 
 function columns() {
   return COLUMNS.map((key) => ({
@@ -41,7 +49,9 @@ function columns() {
     class: [TEXT_COLUMNS.has(key) ? 'text' : 'num', STICKY[key]].filter(Boolean).join(' '),
     render: TEXT_COLUMNS.has(key)
       ? undefined
-      : (row) => formatNumber(row[key], key === 'score' || key === 'median_reply_hours' ? 1 : undefined),
+      : key === 'service_availability'
+        ? (row) => formatPercent(row[key])
+        : (row) => formatNumber(row[key], key === 'score' || key === 'median_reply_hours' ? 1 : undefined),
   }));
 }
 
