@@ -31,33 +31,12 @@ class JsonCallSink final : public gateway::CallSink, public RecordedAnswer {
 
 // The query string's params in the order sent, decoded; a bad escape is the caller's error.
 std::vector<std::pair<std::string, std::string>> call_params(std::string_view query) {
-  std::vector<std::pair<std::string, std::string>> out;
-  std::vector<FieldError> errors;
-  std::size_t start = 0;
-  while (start < query.size()) {
-    std::size_t amp = query.find('&', start);
-    if (amp == std::string_view::npos) amp = query.size();
-    const std::string_view pair = query.substr(start, amp - start);
-    start = amp + 1;
-    if (pair.empty()) continue;
-    const std::size_t eq = pair.find('=');
-    auto name = http::percent_decode(pair.substr(0, eq), true);
-    auto value =
-        http::percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
-    if (!name || !value || name->empty()) {
-      errors.push_back({"query", "a query param is not percent-encoded text"});
-      break;
-    }
-    out.emplace_back(std::move(*name), std::move(*value));
-    if (out.size() > 100) {
-      errors.push_back({"query", "at most 100 params"});
-      break;
-    }
+  auto params = http::parse_query_strict(query, 100);
+  if (!params) {
+    throw ApiError(ErrorCode::validation_failed, "the call's params have errors",
+                   {{"query", "at most 100 params, each a name and a percent-encoded value"}}, 422);
   }
-  if (!errors.empty()) {
-    throw ApiError(ErrorCode::validation_failed, "the call's params have errors", errors, 422);
-  }
-  return out;
+  return std::move(*params);
 }
 
 awaitable<Response> call_route(gateway::GatewayService& service, Request& req) {

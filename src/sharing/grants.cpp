@@ -64,14 +64,6 @@ void GrantDirectory::index(Snapshot& s, Grant g) {
   s.by_id.emplace(g.id, std::move(g));
 }
 
-bool Decision::covers(std::string_view item) const {
-  return std::find(items.begin(), items.end(), item) != items.end();
-}
-
-bool Decision::clear(std::string_view item) const {
-  return std::find(clear_items.begin(), clear_items.end(), item) != clear_items.end();
-}
-
 Decision GrantDirectory::authorize(const Principal& principal, const std::string& resource,
                                    Operation operation, const std::vector<std::string>& items,
                                    const std::optional<std::string>& purpose_code) const {

@@ -324,11 +324,14 @@ TEST_F(GatewayTest, ParamsAreCheckedBeforeTheUpstreamHearsOfTheCall) {
   EXPECT_EQ(post_body.status, 400) << post_body.body;
   EXPECT_EQ(ledger_entry("p5")["status"], 400);
   EXPECT_EQ(stub_->request_count(), 0u);
-  // A path param cannot climb out of the operation's path.
+  // A path param cannot climb out of the operation's path, encoded or not.
+  EXPECT_EQ(call_as(tax_system_, "p6", call_target("..%2F..%2Fadmin")).status, 422);
+  EXPECT_EQ(call_as(tax_system_, "p7", call_target("..")).status, 422);
+  EXPECT_EQ(stub_->request_count(), 0u);
   upstream_answers(cli::StubResponse::json(404, "{}"));
-  EXPECT_EQ(call_as(tax_system_, "p6", call_target("..%2F..%2Fadmin")).status, 404);
+  EXPECT_EQ(call_as(tax_system_, "p8", call_target("%E5%B9%BF%20x")).status, 404);
   ASSERT_EQ(stub_->request_count(), 1u);
-  EXPECT_EQ(stub_->requests()[0].target, "/market/v1/enterprises/..%2F..%2Fadmin");
+  EXPECT_EQ(stub_->requests()[0].target, "/market/v1/enterprises/%E5%B9%BF%20x");
 }
 
 TEST_F(GatewayTest, OnlyTheGrantedOperationAndConsumerCall) {

@@ -2,7 +2,7 @@
 // upstream's answer filtered and masked as the grant shows it (API.md Part 2).
 #include <gtest/gtest.h>
 
-#include "hub/gateway/service.hpp"
+#include "hub/gateway/call.hpp"
 
 namespace hub::gateway {
 namespace {
@@ -52,7 +52,7 @@ std::shared_ptr<const ServiceDefinition> enterprise_service() {
 std::vector<FieldError> errors_of(const ServiceDefinition& s, const Operation& op,
                                   const CallRequest& r) {
   try {
-    (void)GatewayService::upstream_request(s.upstream, op, r);
+    (void)upstream_request(s.upstream, op, r);
   } catch (const ApiError& e) {
     EXPECT_EQ(e.status(), 422u);
     return e.errors();
@@ -66,14 +66,13 @@ TEST(GatewayCall, ParamsArePlacedAndEncoded) {
   ASSERT_NE(op, nullptr);
   EXPECT_EQ(s->upstream.base_path, "/v1");
   EXPECT_EQ(s->upstream.timeout.count(), 3000);
-  CallRequest r{"c", "enterprise", {{"uscc", "91440101/../x?y#"}, {"as_of", "2026-12-01"}}, {}};
-  auto up = GatewayService::upstream_request(s->upstream, *op, r);
-  EXPECT_EQ(up.target, "/v1/enterprises/91440101%2F..%2Fx%3Fy%23?as_of=2026-12-01");
+  CallRequest r{"c", "enterprise", {{"uscc", "91440101 x?y#"}, {"as_of", "2026-12-01"}}, {}};
+  auto up = upstream_request(s->upstream, *op, r);
+  EXPECT_EQ(up.target, "/v1/enterprises/91440101%20x%3Fy%23?as_of=2026-12-01");
   EXPECT_TRUE(up.body.empty());
   // Chinese text is percent-encoded as UTF-8.
   CallRequest zh{"c", "enterprise", {{"uscc", "广州"}}, {}};
-  EXPECT_EQ(GatewayService::upstream_request(s->upstream, *op, zh).target,
-            "/v1/enterprises/%E5%B9%BF%E5%B7%9E");
+  EXPECT_EQ(upstream_request(s->upstream, *op, zh).target, "/v1/enterprises/%E5%B9%BF%E5%B7%9E");
 }
 
 TEST(GatewayCall, BadParamsAreRefusedBeforeTheUpstream) {
@@ -91,6 +90,10 @@ TEST(GatewayCall, BadParamsAreRefusedBeforeTheUpstream) {
       errors_of(*s, op, {"c", "enterprise", {{"uscc", "a\nb"}}, {}}).empty());  // a control char
   EXPECT_FALSE(
       errors_of(*s, op, {"c", "enterprise", {{"uscc", std::string(4097, 'a')}}, {}}).empty());
+  // A path param is one segment: no separator, no dot segment, not empty.
+  for (const char* climb : {"../admin", "..", ".", "", "a\\b", "91440101/x"}) {
+    EXPECT_FALSE(errors_of(*s, op, {"c", "enterprise", {{"uscc", climb}}, {}}).empty()) << climb;
+  }
   // A GET takes no body params.
   EXPECT_FALSE(
       errors_of(*s, op, {"c", "enterprise", {{"uscc", "a"}}, json{{"uscc", "b"}}}).empty());
@@ -99,8 +102,8 @@ TEST(GatewayCall, BadParamsAreRefusedBeforeTheUpstream) {
 TEST(GatewayCall, BodyParamsAreTypedJson) {
   auto s = enterprise_service();
   const Operation& op = *s->operation("search");
-  auto up = GatewayService::upstream_request(
-      s->upstream, op, {"c", "search", {}, json{{"name", "广州"}, {"active", true}}});
+  auto up = upstream_request(s->upstream, op,
+                             {"c", "search", {}, json{{"name", "广州"}, {"active", true}}});
   EXPECT_EQ(up.method, boost::beast::http::verb::post);
   EXPECT_EQ(json::parse(up.body), (json{{"name", "广州"}, {"active", true}}));
   EXPECT_FALSE(errors_of(*s, op, {"c", "search", {}, json{{"name", 1}}}).empty());
@@ -120,7 +123,7 @@ TEST(GatewayCall, AnswersShowOnlyWhatTheGrantCovers) {
   const std::string upstream = R"({"uscc":"91440101MA5CXXXX1X","name":"广州某某科技有限公司",
     "legal_representative":"张三丰","legal_representative_id":"440106199001011234",
     "registered_capital":1000000.50,"secret_internal_note":"not declared"})";
-  auto a = GatewayService::filtered(op, d, upstream);
+  auto a = shown_answer(op, d, upstream);
   ASSERT_TRUE(a);
   EXPECT_EQ(a->record_count, 1);
   EXPECT_EQ(a->body["legal_representative"], "张**");
@@ -130,18 +133,18 @@ TEST(GatewayCall, AnswersShowOnlyWhatTheGrantCovers) {
   // Items outside the grant are absent whatever their value.
   d.items = {"uscc"};
   d.clear_items = {};
-  a = GatewayService::filtered(op, d, upstream);
+  a = shown_answer(op, d, upstream);
   ASSERT_TRUE(a);
   EXPECT_EQ(a->body, (json{{"uscc", "91440101MA5CXXXX1X"}}));
   // Arrays of objects stay arrays; anything else is not an answer.
-  a = GatewayService::filtered(op, d, R"([{"uscc":"1","name":"a"},{"uscc":"2"}])");
+  a = shown_answer(op, d, R"([{"uscc":"1","name":"a"},{"uscc":"2"}])");
   ASSERT_TRUE(a);
   EXPECT_EQ(a->record_count, 2);
   EXPECT_EQ(a->body, json::parse(R"([{"uscc":"1"},{"uscc":"2"}])"));
-  EXPECT_FALSE(GatewayService::filtered(op, d, "<html>oops</html>"));
-  EXPECT_FALSE(GatewayService::filtered(op, d, "[1,2]"));
-  EXPECT_FALSE(GatewayService::filtered(op, d, "\"text\""));
-  EXPECT_FALSE(GatewayService::filtered(op, d, std::string(100, '[')));
+  EXPECT_FALSE(shown_answer(op, d, "<html>oops</html>"));
+  EXPECT_FALSE(shown_answer(op, d, "[1,2]"));
+  EXPECT_FALSE(shown_answer(op, d, "\"text\""));
+  EXPECT_FALSE(shown_answer(op, d, std::string(100, '[')));
 }
 
 TEST(GatewayCall, ADatasetDocumentIsNoService) {

@@ -15,61 +15,12 @@
 #include "hub/catalog/index.hpp"
 #include "hub/core/caller.hpp"
 #include "hub/core/error.hpp"
-#include "hub/exchange/schema.hpp"
+#include "hub/gateway/call.hpp"
 #include "hub/gateway/upstream_client.hpp"
 #include "hub/ledger/appender.hpp"
 #include "hub/sharing/grants.hpp"
 
 namespace hub::gateway {
-
-// An interface service as the gateway needs it (API.md Part 2), read from the catalog's document
-// of the version in force.
-struct Param {
-  enum class In { path, query, body };
-  std::string name;
-  In in = In::query;
-  exchange::ItemType type = exchange::ItemType::string;
-  bool required = false;
-};
-
-struct Operation {
-  std::string id;
-  boost::beast::http::verb method = boost::beast::http::verb::get;
-  std::string path;  // relative, with {param} placeholders
-  std::vector<Param> params;
-  std::vector<exchange::Item> response_items;
-  const Param* param(std::string_view name) const;
-  const exchange::Item* response_item(std::string_view name) const;
-};
-
-struct ServiceDefinition {
-  std::string code;
-  std::string provider_code;
-  std::string status;
-  Upstream upstream;
-  std::vector<Operation> operations;
-  const Operation* operation(std::string_view id) const;
-
-  // nullopt when the document is not a service's (a dataset) or cannot be used.
-  static std::shared_ptr<const ServiceDefinition> from_resource(const nlohmann::json& resource);
-};
-
-// A call as a consumer sends it: path and query params as text (the query string's, decoded, in
-// the order sent), body params as the members of a JSON object.
-struct CallRequest {
-  std::string service_code;
-  std::string operation_id;
-  std::vector<std::pair<std::string, std::string>> query;
-  std::optional<nlohmann::json> body;
-};
-
-// What the consumer receives: the upstream's JSON with the members its grant does not cover
-// removed and the sensitive ones masked unless clear; an object stays an object, an array an
-// array of objects.
-struct CallAnswer {
-  nlohmann::json body;
-  std::int64_t record_count = 0;
-};
 
 // Where a call's answer goes (the transport's renderer), as exchange::ShareSink: it returns the
 // SHA-256 of the exact bytes the consumer will get; the domain records them before returning.
@@ -106,15 +57,6 @@ class GatewayService {
                                        const std::string& operation_id, const ApiError& error,
                                        CallSink& sink);
   boost::asio::awaitable<Health> health(const Caller& caller, const std::string& service_code);
-
-  // The params of `op` checked and placed: the upstream request's target (base path, path with
-  // placeholders filled, query) and JSON body. Throws 422 listing every bad param.
-  static UpstreamRequest upstream_request(const Upstream& upstream, const Operation& op,
-                                          const CallRequest& request);
-  // The upstream's answer as the grant shows it, or nullopt when it is not a JSON object or an
-  // array of objects.
-  static std::optional<CallAnswer> filtered(const Operation& op, const sharing::Decision& d,
-                                            std::string_view upstream_body);
 
  private:
   struct Call;

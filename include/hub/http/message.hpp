@@ -76,5 +76,9 @@ std::optional<Response> check_header_fields(const beast_http::fields& fields);
 
 // Splits "a=1&b=2" into decoded pairs; undecodable pairs are skipped.
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query);
+// The same in the order sent, refusing rather than skipping: nullopt when a pair is not
+// percent-decodable or has no name, or when there are more than `max_pairs`.
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_query_strict(
+    std::string_view query, std::size_t max_pairs);
 
 }  // namespace hub::http

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -53,8 +54,12 @@ struct Decision {
   bool purpose_mismatch = false;
   std::string reason;
 
-  bool covers(std::string_view item) const;
-  bool clear(std::string_view item) const;
+  bool covers(std::string_view item) const {
+    return std::find(items.begin(), items.end(), item) != items.end();
+  }
+  bool clear(std::string_view item) const {
+    return std::find(clear_items.begin(), clear_items.end(), item) != clear_items.end();
+  }
 };
 
 // Live grants in memory, so that authorizing a data request costs no database round trip. Kept
