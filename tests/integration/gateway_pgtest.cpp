@@ -6,6 +6,7 @@
 #include <openssl/sha.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <thread>
 
 #include "hub/cli/stub_upstream.hpp"
@@ -69,6 +70,7 @@ class GatewayTest : public HubTest {
       c.services.breaker_failures = 5;
       c.services.breaker_open = std::chrono::milliseconds(400);
       c.services.max_response_bytes = 64 * 1024;
+      c.services.connections_per_upstream = 8;
     });
   }
 
@@ -361,6 +363,57 @@ TEST_F(GatewayTest, OnlyTheGrantedOperationAndConsumerCall) {
   EXPECT_EQ(problem_code(revoked), "no_grant");
   // A service is no dataset: its records routes answer 404.
   EXPECT_EQ(call(verb::get, "/api/v1/resources/" + code_ + "/records/x", tax_system_).status, 404);
+}
+
+// The abuse case: a provider's API that answers slowly, called by forty consumers' requests at
+// once. The node holds at most services.connections_per_upstream (8) connections to it, calls
+// beyond wait for one, and nobody else's requests wait on any of it.
+TEST_F(GatewayTest, ASlowUpstreamHoldsNoOneElseUp) {
+  // The same upstream as a service whose calls may take 5 s: every call gets its turn.
+  auto doc = service_doc(stub_->base_url() + "/market/v1", 5000);
+  doc["name"] = "企业基本信息查询（批量核验）";
+  const std::string patient = resource(doc);
+  HubTest::grant(tax_officer_, market_officer_,
+                 {{"resource_code", patient},
+                  {"items", {"uscc", "name"}},
+                  {"operations", {"enterprise"}},
+                  {"purpose", "税收征管中核实纳税人登记信息"},
+                  {"valid_until", "2027-06-30"}});
+  cli::StubResponse slow = cli::StubResponse::json(200, kEnterprise.dump());
+  slow.delay = std::chrono::milliseconds(300);
+  upstream_answers(slow);
+  stub_->clear();
+  std::atomic<int> ok_calls{0}, others{0};
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 40; ++i) {
+    callers.emplace_back([&, i] {
+      client::HttpsClient c(hub_->client_options());
+      auto r = c.request(
+          verb::get, "/api/v1/services/" + patient + "/call/enterprise?uscc=91440101MA5CXXXX1X", {},
+          {{"Authorization", "Bearer " + tax_system_},
+           {"X-Purpose", kTaxPurpose},
+           {"X-Request-Id", "slow-" + std::to_string(i)}});
+      (r.status == 200 ? ok_calls : others).fetch_add(1);
+    });
+  }
+  // Meanwhile, another agency's requests are answered as usual.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int i = 0; i < 10; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    auto me = call(verb::get, "/api/v1/me", stats_system_);
+    EXPECT_EQ(me.status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(ok_calls.load(), 40);
+  EXPECT_EQ(others.load(), 0);
+  EXPECT_LE(stub_->max_concurrent_connections(), 8u) << "the node's bound on one upstream";
+  EXPECT_EQ(stub_->request_count(), 40u);
+  EXPECT_EQ(ledger_entry("slow-39")["status"], 200);
+  // The node's metrics name the upstream.
+  auto metrics = call(verb::get, "/metrics", "");
+  EXPECT_NE(metrics.body.find("hub_upstream_calls_total{upstream=\"https://localhost:"),
+            std::string::npos);
 }
 
 TEST_F(GatewayTest, HostsAreCheckedAtRegistrationAndAgainAtEveryConnect) {
