@@ -36,7 +36,7 @@ test("every t('…') key used in src/ is in the dictionaries", () => {
   }
   assert.deepEqual(missing, []);
   for (const p of ['overview', 'report', 'catalog', 'inbox', 'alerts', 'ledger']) assert.ok(`nav.${p}` in dictionaries.zh);
-  for (const r of ['volume_spike', 'denied_burst', 'off_hours_bulk', 'overdue_application', 'overdue_objection', 'stale_resource']) {
+  for (const r of ['volume_spike', 'denied_burst', 'off_hours_bulk', 'overdue_application', 'overdue_objection', 'stale_resource', 'verify_enumeration', 'service_unavailable']) {
     assert.ok(`rule.${r}` in dictionaries.zh, r);
   }
   for (const s of ['info', 'warning', 'critical']) assert.ok(`severity.${s}` in dictionaries.zh, s);
