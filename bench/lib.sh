@@ -398,3 +398,103 @@ machine_info() {
   echo "kernel: $(uname -r)"
   echo "memory: $(free -h | awk '/^Mem:/ {print $2}')"
 }
+
+# ---------------------------------------------------------------------------------------------
+# More servers and figures (gateway_vs_nginx.sh)
+
+# make_ca_and_cert DIR: a private CA (DIR/ca.pem, DIR/ca-key.pem) and a server certificate it
+# signed for localhost / 127.0.0.1 (DIR/cert.pem, DIR/key.pem), all ECDSA P-256, for servers that
+# a client verifies against that CA rather than trusting a self-signed certificate.
+make_ca_and_cert() {
+  local dir="$1"
+  mkdir -p "$dir"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+    -subj "/CN=hub-bench CA" -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$dir/ca-key.pem" -out "$dir/ca.pem" 2>/dev/null
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -subj "/CN=localhost" -keyout "$dir/key.pem" -out "$dir/cert.csr" 2>/dev/null
+  printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:FALSE" \
+    "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >"$dir/cert.ext"
+  openssl x509 -req -in "$dir/cert.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca-key.pem" \
+    -CAcreateserial -days 30 -extfile "$dir/cert.ext" -out "$dir/cert.pem" 2>/dev/null
+  chmod 644 "$dir/ca.pem" "$dir/cert.pem"
+  chmod 600 "$dir/ca-key.pem" "$dir/key.pem"
+}
+
+# tree_cpu_ticks PID: clock ticks used so far by PID and all its descendants (hubd and its
+# embedded PostgreSQL, say), including those of children they have already reaped.
+tree_cpu_ticks() {
+  local pid="$1" total=0 child t
+  t="$(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat" 2>/dev/null || echo 0)"
+  total=$((total + t))
+  for child in $(children "$pid" 2>/dev/null); do
+    total=$((total + $(tree_cpu_ticks "$child")))
+  done
+  echo "$total"
+}
+
+# nginx_start_conf DIR CPU PORT HTTP_BODY: another nginx (master + 1 worker, both on CPU), with
+# its files under DIR and HTTP_BODY (server and upstream blocks, nginx syntax) inside the same
+# http {} settings as nginx_start's (access log off, keep-alive, keepalive_requests 10^8). Waits
+# until 127.0.0.1:PORT answers HTTPS with any status. Sets NGX_PID and NGX_WORKER; the instance
+# is stopped at exit (or earlier with nginx_stop_pid NGX_PID). Several may run at once.
+NGX_PID=""
+NGX_WORKER=""
+nginx_start_conf() {
+  local dir="$1" cpu="$2" port="$3" body="$4" conf="$1/nginx.conf" user_line=""
+  mkdir -p "$dir"
+  chmod 755 "$dir"
+  [[ $(id -u) -eq 0 ]] && user_line="user nobody nogroup;"
+  cat >"$conf" <<EOF
+$user_line
+daemon off;
+master_process on;
+worker_processes 1;
+worker_cpu_affinity $(python3 -c "print(format(1 << $cpu, 'b'))");
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events {
+  worker_connections 4096;
+}
+http {
+  types {}
+  default_type application/json;
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
+  access_log off;
+  keepalive_timeout 65s;
+  keepalive_requests 100000000;
+$body
+}
+EOF
+  nginx -t -p "$dir" -c "$conf" 2>"$dir/nginx-t.log" || { cat "$dir/nginx-t.log" >&2; die "bad nginx config $conf"; }
+  taskset -c "$cpu" nginx -p "$dir" -c "$conf" &
+  NGX_PID=$!
+  at_exit "nginx_stop_pid $NGX_PID"
+  local i code
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$NGX_PID" 2>/dev/null || { cat "$dir/error.log" >&2; die "nginx exited"; }
+    code="$(curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$port/" || true)"
+    if [[ -n "$code" && "$code" != 000 ]]; then
+      NGX_WORKER="$(children "$NGX_PID" | awk '{print $1}')"
+      [[ -n "$NGX_WORKER" ]] || die "no nginx worker process"
+      log "nginx master $NGX_PID worker $NGX_WORKER on 127.0.0.1:$port (CPU $cpu, $dir)"
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "nginx did not answer within 10 s ($conf)"
+}
+# nginx_stop_pid PID: graceful stop (SIGQUIT) of an nginx started by nginx_start_conf.
+nginx_stop_pid() {
+  local pid="$1" i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -QUIT "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null || true
+}
