@@ -779,23 +779,7 @@ json record_schema(const json& document) {
   json properties = json::object();
   json required = json::array();
   for (const auto& item : document["items"]) {
-    json p;
-    const std::string type = item["type"];
-    if (type == "date") {
-      p = {{"type", "string"}, {"format", "date"}, {"pattern", R"(^\d{4}-\d{2}-\d{2}$)"}};
-    } else if (type == "datetime") {
-      p = {{"type", "string"},
-           {"format", "date-time"},
-           {"pattern", R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$)"}};
-    } else if (type == "string") {
-      p = {{"type", "string"}, {"maxLength", 65535}};
-    } else {
-      p = {{"type", type}};
-    }
-    p["title"] = item["title"];
-    p["x-sensitivity"] = item["sensitivity"];
-    if (!item["mask"].is_null()) p["x-mask"] = item["mask"];
-    properties[item["name"].get<std::string>()] = p;
+    properties[item["name"].get<std::string>()] = item_property(item);
     if (item["required"].get<bool>()) required.push_back(item["name"]);
   }
   return {{"$schema", "http://json-schema.org/draft-07/schema#"},
