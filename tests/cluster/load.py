@@ -39,8 +39,12 @@
         - a logical request ended without a 2xx (after its retries);
         - an attempt had an outcome not allowed: by default 503 and conn (a failed connection)
           are allowed on retried attempts, anything else is not; --allow 502:8 allows up to 8
-          attempts answered 502 (e.g. the in-flight requests of a killed node).
-      Prints what it counted (requests, acknowledged, retries, outcomes, latencies) as JSON.
+          attempts answered 502 (e.g. the in-flight requests of a killed node);
+        - with --no-unanswered-entries (no hub node was killed): a request whose client got no
+          answer (a lost connection) has an entry with a 2xx status: a share the ledger claims
+          and the consumer never received.
+      Prints what it counted (requests, acknowledged, retries, outcomes, latencies, the longest
+      time without an acknowledgment: the outage the clients saw) as JSON.
 """
 
 import argparse
@@ -400,13 +404,10 @@ def check(args):
         name, _, mx = a.partition(":")
         allow[name] = int(mx) if mx else None
 
-    problems = []
+    problems = []  # every problem found (the first 200 are printed)
 
     def problem(msg):
-        if len(problems) < 200:
-            problems.append(msg)
-        else:
-            problems.append(None)
+        problems.append(msg)
 
     outcomes = collections.Counter()  # the load's non-2xx attempts (probes apart: they
     probe_outcomes = collections.Counter()  # knock on nodes that are down on purpose)
@@ -481,6 +482,17 @@ def check(args):
                 problem(f"acknowledged push {last['rid']}: key {last['key']} holds {got!r}, "
                         f"not {last['value']!r}")
 
+    # The longest time the load's clients went without an acknowledgment (the outage they saw).
+    acks = sorted(a["t1"] for a in attempts if a["kind"] != "probe" and a["status"] is not None
+                  and 200 <= a["status"] < 300)
+    gap, gap_from = 0.0, None
+    for x, y in zip(acks, acks[1:]):
+        if y - x > gap:
+            gap, gap_from = y - x, x
+    if in_flight_recorded and args.no_unanswered_entries:
+        problem(f"{len(in_flight_recorded)} request(s) have a 2xx ledger entry but their client "
+                f"got no answer from the hub (a lost connection), though no hub node died: "
+                f"{', '.join(in_flight_recorded[:20])}")
     nproblems = len(problems)
     summary = {
         "requests": counts["reads"] + counts["pushs"],
@@ -492,6 +504,8 @@ def check(args):
         "non_2xx_attempts": dict(outcomes),
         "probe_non_2xx": dict(probe_outcomes),
         "in_flight_recorded": len(in_flight_recorded),
+        "longest_without_ack_s": round(gap, 3),
+        "longest_without_ack_from": round(gap_from, 3) if gap_from else None,
         "ledger_entries_found": sum(len(v) for v in ledger.values()),
         "latency_s": {k: {"p50": pct(v, 50), "p99": pct(v, 99), "max": pct(v, 100)}
                       for k, v in sorted(latencies.items())},
@@ -501,12 +515,14 @@ def check(args):
         with open(args.summary, "w", encoding="utf-8") as f:
             json.dump(summary, f)
     print("check: " + json.dumps(summary, sort_keys=True))
-    if in_flight_recorded:
+    if in_flight_recorded and not args.no_unanswered_entries:
         print(f"check: recorded but never answered by the hub (in flight when its node or "
               f"connection went): {', '.join(in_flight_recorded[:20])}")
     if nproblems:
-        for p in problems:
-            print(f"check: PROBLEM {p}" if p else "check: ... (more problems left out)")
+        for p in problems[:200]:
+            print(f"check: PROBLEM {p}")
+        if nproblems > 200:
+            print(f"check: ... and {nproblems - 200} more problems")
         return 1
     if summary["requests"] == 0:
         print("check: PROBLEM no request in the logs")
@@ -546,6 +562,7 @@ def main():
     c.add_argument("--records", required=True)
     c.add_argument("--allow", action="append")
     c.add_argument("--summary")
+    c.add_argument("--no-unanswered-entries", action="store_true")
     c.add_argument("logs", nargs="+")
     args = p.parse_args()
     if args.cmd == "run" and not all(ch.isalnum() or ch in "._-" for ch in args.tag):
