@@ -50,7 +50,7 @@ cluster_monitor_settings=(
   "pgautofailover.health_check_max_retries=1"
   "pgautofailover.health_check_retry_delay=500"
   "pgautofailover.node_considered_unhealthy_timeout=3000"
-  "pgautofailover.primary_demote_timeout=6000"
+  "pgautofailover.primary_demote_timeout=4000"
   "pgautofailover.startup_grace_period=3000"
 )
 # Each keeper (pg_autoctl config set, seconds). network_partition_timeout stays below the
@@ -120,12 +120,16 @@ EOF
 }
 
 # _cl_start NAME LOG CMD...: CMD in the background in its own session (so that one kill of its
-# process group stops it and whatever it started), its pid in DIR/run/NAME.pid.
+# process group stops it and whatever it started), its pid in DIR/run/NAME.pid. Started from a
+# subshell that exits at once, so that it is no child of the caller's shell (a test's `wait`
+# does not wait for it).
 _cl_start() {
   local name=$1 log=$2
   shift 2
-  setsid "$@" >>"$log" 2>&1 </dev/null &
-  echo $! >"$_cl_dir/run/$name.pid"
+  (
+    setsid "$@" >>"$log" 2>&1 </dev/null &
+    echo $! >"$_cl_dir/run/$name.pid"
+  )
 }
 
 _cl_pid() { # _cl_pid NAME: the recorded pid when that process still runs
@@ -191,7 +195,10 @@ _cl_up_steps() {
   _cl_set_dir "$1"
   local n=$2 t0=$SECONDS
   local pgdata_monitor pg1 pg2 ports
-  local hubd=$cluster_lib_root/build/hubd hubctl=$cluster_lib_root/build/hubctl
+  # The binaries: HUB_CLUSTER_HUBD and HUB_CLUSTER_HUBCTL when set (tests name the ones under
+  # test), else build/'s (built when missing).
+  local hubd=${HUB_CLUSTER_HUBD:-$cluster_lib_root/build/hubd}
+  local hubctl=${HUB_CLUSTER_HUBCTL:-$cluster_lib_root/build/hubctl}
 
   # One cluster per directory: refuse to start over a running one, and never wipe a directory
   # that is not a cluster's.
@@ -235,7 +242,7 @@ _cl_up_steps() {
     _cl_err "$cluster_pg_bin/pg_ctl is missing (postgresql-15): run ./scripts/setup"
     return 1
   }
-  if [[ ! -x "$hubd" || ! -x "$hubctl" ]]; then
+  if [[ -z "${HUB_CLUSTER_HUBD:-}${HUB_CLUSTER_HUBCTL:-}" && (! -x "$hubd" || ! -x "$hubctl") ]]; then
     _cl_say "building hubd and hubctl (flock /tmp/hub-build.lock)"
     flock /tmp/hub-build.lock cmake --build "$cluster_lib_root/build" --target hubd hubctl -j2 >"$_cl_dir/logs/build.log" 2>&1 || {
       _cl_err "build failed; see $_cl_dir/logs/build.log (configure with ./scripts/build first?)"
@@ -472,9 +479,14 @@ maintenance_work_mem = '64MB'
 max_connections = 200
 "
   if [[ "$kind" == data ]]; then
+    # pgBackRest's archive-push wants pg1-path to be the server's own data directory. Both nodes
+    # share this file (pg_basebackup and pg_rewind copy it), so the path is the archiver's
+    # working directory, which PostgreSQL sets to its data directory: "\$PWD" in the shell
+    # that runs archive_command. (On separate machines each node's pgbackrest.conf names its
+    # own pg1-path: deploy/pgbackrest.conf.)
     conf+="# WAL archiving to pgBackRest's repository, from whichever node is primary.
 archive_mode = on
-archive_command = 'pgbackrest --config=$_cl_dir/pgbackrest/pgbackrest.conf --stanza=$cluster_stanza archive-push %p'
+archive_command = 'pgbackrest --config=$_cl_dir/pgbackrest/pgbackrest.conf --stanza=$cluster_stanza --pg1-path=\"\$PWD\" archive-push %p'
 archive_timeout = '60s'
 wal_keep_size = '512MB'
 "
@@ -563,13 +575,15 @@ _cl_pgbackrest() {
 }
 
 _cl_write_haproxy_cfg() { # HAPROXY_PORT NODE_PORT...
-  local port=$1 i=0 p
+  local port=$1 i p
   shift
   {
     cat <<EOF
 # HAProxy for the test cluster (scripts/lib/cluster.bash); deploy/haproxy.cfg is the commented
 # operator's version. TLS passes through to the hub nodes (mode tcp); the health check is an
-# HTTPS GET /readyz, fast for the test cluster (a dead node is out within about 1 s).
+# HTTPS GET /readyz, fast for the test cluster (a dead node is out within about 1 s). When no
+# node is ready (the database is failing over), connections go to the live nodes, which answer
+# 503 unavailable themselves, rather than being closed by HAProxy.
 global
     log stdout format raw local0 info
     stats socket $_cl_dir/haproxy/stats.sock mode 600 level admin
@@ -585,19 +599,34 @@ defaults
     timeout server 70s
     timeout check 2s
     retries 2
-    option redispatch
+    option redispatch 1
+    default-server check check-ssl verify none inter 500ms fastinter 250ms downinter 1s fall 2 rise 2
 
 frontend hub
     bind 127.0.0.1:$port
-    default_backend hub_nodes
+    use_backend hub_ready if { nbsrv(hub_ready) gt 0 }
+    default_backend hub_live
 
-backend hub_nodes
+backend hub_ready
     balance leastconn
     option httpchk
     http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host localhost
     http-check expect status 200
-    default-server check check-ssl verify none inter 500ms fastinter 250ms downinter 1s fall 2 rise 2 on-marked-down shutdown-sessions
 EOF
+    i=0
+    for p in "$@"; do
+      i=$((i + 1))
+      echo "    server hub$i 127.0.0.1:$p"
+    done
+    cat <<EOF
+
+backend hub_live
+    balance leastconn
+    option httpchk
+    http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host localhost
+    http-check expect status 200
+EOF
+    i=0
     for p in "$@"; do
       i=$((i + 1))
       echo "    server hub$i 127.0.0.1:$p"
@@ -631,7 +660,7 @@ _cl_start_hub() { # I (with DIR/env sourced or the up-time variables set)
     HUB_TLS_CERT="$_cl_dir/tls/cert.pem" HUB_TLS_KEY="$_cl_dir/tls/key.pem" \
     HUB_BOOTSTRAP_ADMIN_TOKEN="$(<"$_cl_dir/secrets/admin-token")" \
     HUB_CONSOLE_DIR="$cluster_lib_root/build/console" \
-    "$cluster_lib_root/build/hubd" --config "$_cl_dir/hub/hub.json"
+    "$HUBD" --config "$_cl_dir/hub/hub.json"
 }
 
 cluster_node_ready() { # DIR I
@@ -846,15 +875,18 @@ cluster_restore_pitr() {
     _cl_err "$newdir exists and is not empty"
     return 1
   fi
-  # The WAL up to now has to be in the repository for the replay to reach TARGET_TIME: close
-  # the current segment and wait for it to be archived.
-  cluster_psql "$1" "SELECT pg_switch_wal()" >/dev/null || true
-  local primary_port
+  # The replay stops at the first commit after TARGET_TIME, and refuses to end without one
+  # ("recovery ended before configured recovery target was reached"): make one (txid_current
+  # commits a transaction id), then close the current segment (as the superuser: pg_switch_wal
+  # is theirs) and wait for it to be archived, so that the repository holds it.
+  local primary_port="" seg=""
   primary_port=$(cluster_pg_primary "$1") && primary_port=${primary_port##*:}
   if [[ -n "$primary_port" ]]; then
+    seg=$(_cl_as_pg psql -X -qtA -h 127.0.0.1 -p "$primary_port" -d postgres \
+      -c "SELECT txid_current()" -c "SELECT pg_walfile_name(pg_switch_wal())" 2>/dev/null | tail -n 1 || true)
     local deadline=$((SECONDS + 30))
-    until _cl_as_pg psql -X -qtA -h 127.0.0.1 -p "$primary_port" -d postgres -c \
-      "SELECT last_archived_wal >= pg_walfile_name(pg_current_wal_lsn() - 1) FROM pg_stat_archiver" 2>/dev/null | grep -q t; do
+    until [[ -n "$seg" ]] && _cl_as_pg psql -X -qtA -h 127.0.0.1 -p "$primary_port" -d postgres -c \
+      "SELECT last_archived_wal >= '$seg' FROM pg_stat_archiver" 2>/dev/null | grep -q t; do
       ((SECONDS < deadline)) || {
         _cl_say "warning: the last WAL segment is not archived after 30 s"
         break
@@ -939,10 +971,10 @@ while True:
 for line in data.decode().splitlines():
     if not line or line.startswith("#"): continue
     f = line.split(",")
-    if f[0] == "hub_nodes" and f[1] not in ("BACKEND",):
-        print("  %-10s %-6s %s %s  sessions %s" % (f[1], f[17], f[36] if len(f) > 36 else "", f[37] if len(f) > 37 else "", f[7]))
+    if f[0] in ("hub_ready", "hub_live") and f[1] not in ("BACKEND",):
+        print("  %-18s %-6s %s %s  sessions %s" % (f[0] + "/" + f[1], f[17], f[36], f[37], f[7]))
     elif f[1] in ("FRONTEND", "BACKEND"):
-        print("  %-10s %-6s sessions %s" % (f[0] + "/" + f[1].lower(), f[17], f[7]))
+        print("  %-18s %-6s sessions %s" % (f[0] + "/" + f[1].lower(), f[17], f[7]))
 ' "$HAPROXY_STATS_SOCKET" || rc=1
     fi
   else
