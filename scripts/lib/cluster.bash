@@ -140,21 +140,35 @@ _cl_pid() { # _cl_pid NAME: the recorded pid when that process still runs
   echo "$pid"
 }
 
-# _cl_stop NAME [GRACE_S]: SIGTERM to the process group, then SIGKILL after GRACE_S.
+# _cl_stop GRACE_S NAME...: SIGTERM to each one's process group, all at once, then SIGKILL to
+# those still there after GRACE_S.
 _cl_stop() {
-  local name=$1 grace=${2:-15} pid deadline
-  pid=$(_cl_pid "$name") || {
-    rm -f "$_cl_dir/run/$name.pid"
-    return 0
-  }
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  local grace=$1 name pid deadline left
+  shift
+  local -A pids=()
+  for name in "$@"; do
+    if pid=$(_cl_pid "$name"); then
+      pids[$name]=$pid
+      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    fi
+  done
   deadline=$((SECONDS + grace))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then
-    _cl_say "$name did not stop within ${grace} s: kill -9"
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$_cl_dir/run/$name.pid"
+  while :; do
+    left=0
+    for name in "${!pids[@]}"; do
+      kill -0 "${pids[$name]}" 2>/dev/null && left=1
+    done
+    ((left && SECONDS < deadline)) || break
+    sleep 0.1
+  done
+  for name in "${!pids[@]}"; do
+    pid=${pids[$name]}
+    if kill -0 "$pid" 2>/dev/null; then
+      _cl_say "$name did not stop within ${grace} s: kill -9"
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  for name in "$@"; do rm -f "$_cl_dir/run/$name.pid"; done
 }
 
 # _cl_postmaster_pid PGDATA: the postmaster's pid from postmaster.pid when it runs.
@@ -995,20 +1009,16 @@ cluster_down() { # DIR
   _cl_set_dir "${1:-}" || return 1
   [[ -d "$_cl_dir/run" ]] || return 0
   local f name i
-  # HAProxy first (no new client connections), then the hub nodes, then PostgreSQL: the
-  # secondary, the primary, the monitor last.
-  _cl_stop haproxy 5
+  # HAProxy first (no new client connections), then the hub nodes, then PostgreSQL: the data
+  # nodes (pg_autoctl stops its postgres with a fast shutdown on SIGTERM), the monitor last.
+  _cl_stop 5 haproxy
+  local hubs=()
   for f in "$_cl_dir"/run/hub*.pid; do
-    [[ -e "$f" ]] || continue
-    _cl_stop "$(basename "$f" .pid)" 20
+    [[ -e "$f" ]] && hubs+=("$(basename "$f" .pid)")
   done
-  for name in node2 node1 monitor; do
-    if _cl_pid "$name" >/dev/null; then
-      # pg_autoctl stops its postgres with a fast shutdown on SIGTERM.
-      _cl_stop "$name" 30
-    fi
-    rm -f "$_cl_dir/run/$name.pid"
-  done
+  ((${#hubs[@]} == 0)) || _cl_stop 20 "${hubs[@]}"
+  _cl_stop 30 node1 node2
+  _cl_stop 30 monitor
   # A postmaster whose pg_autoctl was killed (cluster_kill_pg_primary) or that outlived it.
   for f in "$_cl_dir"/pg/monitor "$_cl_dir"/pg/node1 "$_cl_dir"/pg/node2; do
     local pm
@@ -1024,7 +1034,7 @@ cluster_down() { # DIR
   # Anything else recorded.
   for f in "$_cl_dir"/run/*.pid; do
     [[ -e "$f" ]] || continue
-    _cl_stop "$(basename "$f" .pid)" 5
+    _cl_stop 5 "$(basename "$f" .pid)"
   done
   return 0
 }
