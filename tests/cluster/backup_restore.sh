@@ -51,7 +51,13 @@ hub4_pid=""
 extra_cleanup+=('[[ -n "$hub4_pid" ]] && kill -KILL "$hub4_pid" 2>/dev/null; wait "$hub4_pid" 2>/dev/null' 'cluster_stop_restored "$restored"')
 t_restore=$(now)
 owner_url=$(cluster_restore_pitr "$cluster_dir" "$target" "$restored" "$pg_port" 2>"$tmp/restore.err") ||
-  { cat "$tmp/restore.err"; die "cluster_restore_pitr failed"; }
+  {
+    cat "$tmp/restore.err"
+    for f in "$restored/startup.log" "$restored"/log/*; do
+      [[ -f "$f" ]] && { echo "--- [$scenario] the end of $f:"; tail -n 15 "$f" | sed 's/^/  /'; }
+    done
+    die "cluster_restore_pitr failed"
+  }
 measured "pgBackRest restore to the target time, PostgreSQL up and promoted" "$(elapsed "$t_restore") s"
 app_url="postgresql://hub_app:$(<"$HUB_APP_PASSWORD_FILE")@127.0.0.1:$pg_port/hub"
 rsql() { "$PG_BIN/psql" -X -qtA -v ON_ERROR_STOP=1 "$owner_url" -c "$1"; }

@@ -6,6 +6,7 @@
 # The cluster: when HUB_CLUSTER_TEST_DIR names a directory with a running cluster (the ctest
 # fixture cluster.up made it), the scenario uses it and leaves it running for the next; otherwise
 # it starts its own (cluster_up in a temporary directory) and stops it at the end.
+# HUB_CLUSTER_KEEP=1 keeps the scenario's files (the load's logs, the ledger rows it read, ...).
 #
 #   check NAME FUNCTION ARGS...   runs FUNCTION, which sets $why when it fails
 #   measured WHAT VALUE           prints a figure for the docs ("MEASURED [scenario] WHAT: VALUE")
@@ -63,7 +64,11 @@ cleanup() {
     cluster_down "$own_cluster" >/dev/null 2>&1 || true
     rm -rf "$own_cluster"
   fi
-  rm -rf "$tmp"
+  if [[ ${HUB_CLUSTER_KEEP:-0} == 1 ]]; then
+    echo "[$scenario] its files are kept in $tmp (HUB_CLUSTER_KEEP=1)"
+  else
+    rm -rf "$tmp"
+  fi
   exit "$rc"
 }
 trap cleanup EXIT
@@ -132,6 +137,14 @@ cl_sql() {
     return 1
   fi
   printf '%s\n' "$out"
+}
+
+# pg_super PORT SQL: SQL as the PostgreSQL superuser on the node at 127.0.0.1:PORT (-qtA), for
+# fault injection (the hub's own roles cannot change server settings)
+pg_super() {
+  local as=()
+  [[ $(id -u) -eq 0 ]] && as=(runuser -u postgres --)
+  (cd / && "${as[@]}" "$PG_BIN/psql" -X -qtA -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$1" -d postgres -c "$2")
 }
 
 # --- the load --------------------------------------------------------------------------------

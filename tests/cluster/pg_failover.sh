@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317  # functions below are called from check()
 # Cluster scenario 2 (issue 18): kill -9 the PostgreSQL primary (its pg_autoctl and postmaster,
-# as a machine's loss) under a steady load through HAProxy. pg_auto_failover promotes the
+# as a machine's loss) under a steady load through HAProxy, at a moment when ledger commits wait
+# for the standby's acknowledgement of WAL it already holds. pg_auto_failover promotes the
 # secondary; every hub node serves a data request again within 15 s of the new primary accepting
 # writes (API.md Part 2); every request acknowledged before, during and after is in the ledger, and
 # no request answered otherwise has an entry with a 2xx status; the checkpoint signed after the
@@ -17,13 +18,35 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 
 tag=fail$(openssl rand -hex 3)
 load_setup
-load_start "$tag" --threads 6 --rate 60
+load_start "$tag" --threads 12 --rate 150
 sleep 4
 public_key "$tmp/key.pem" || die "could not fetch the ledger's public key"
 size_before=$(checkpoint "$tmp/before.txt") || die "could not fetch a checkpoint"
 echo "[$scenario] checkpoint before the failover: $size_before entries"
 
-# --- the kill ----------------------------------------------------------------------------------
+# --- the kill, while commits wait for the standby ----------------------------------------------
+# The case of a COMMIT whose outcome is unknown (API.md Part 2), made certain rather than left to
+# chance: for the last second before the kill the standby flushes the WAL it receives but does
+# not acknowledge it (wal_receiver_status_interval = 0: it replies only when asked, every
+# wal_sender_timeout / 2 = 30 s), so the primary's synchronous commits wait; the kill finds
+# ledger batches committed on the standby whose hub never learnt it.
+primary=$(cluster_pg_primary "$cluster_dir") || die "no primary"
+standby_port=""
+for p in $PG_NODE_PORTS; do [[ $p == "${primary##*:}" ]] || standby_port=$p; done
+[[ -n "$standby_port" ]] || die "no standby besides the primary $primary"
+extra_cleanup+=("pg_super $standby_port 'ALTER SYSTEM RESET wal_receiver_status_interval' >/dev/null; pg_super $standby_port 'SELECT pg_reload_conf()' >/dev/null")
+pg_super "$standby_port" "ALTER SYSTEM SET wal_receiver_status_interval = 0" >/dev/null
+pg_super "$standby_port" "SELECT pg_reload_conf()" >/dev/null
+waiting=0
+deadline=$((SECONDS + 5))
+sleep 1
+while ((SECONDS < deadline)); do
+  waiting=$(pg_super "${primary##*:}" "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")
+  ((waiting > 0)) && break
+  sleep 0.1
+done
+measured "sessions waiting for the standby's acknowledgement at the kill" "$waiting"
+((waiting > 0)) || echo "[$scenario] warning: no commit waits for the standby at the kill"
 t_kill=$(now)
 old=$(cluster_kill_pg_primary "$cluster_dir") || die "cluster_kill_pg_primary failed"
 old_name=${old%%:*}
@@ -47,6 +70,8 @@ else
   t_writable=$(now)
 fi
 echo "[$scenario] $new is the primary and commits writes"
+pg_super "$standby_port" "ALTER SYSTEM RESET wal_receiver_status_interval" >/dev/null || true
+pg_super "$standby_port" "SELECT pg_reload_conf()" >/dev/null || true
 measured "promotion: the new primary commits a write after the kill" "$(elapsed "$t_kill" "$t_writable") s"
 
 wait "$probe_pid" || true
