@@ -13,7 +13,8 @@ scenario=rolling_restart
 # shellcheck source=tests/cluster/common.bash
 source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 
-# haproxy_up I: HAProxy's stats say server hubI is UP.
+# haproxy_up I: HAProxy's stats say server hubI is UP in the backend that checks /readyz
+# (hub_ready; hub_nodes in the library's first version).
 haproxy_up() {
   python3 - "$HAPROXY_STATS_SOCKET" "hub$1" <<'PY'
 import socket, sys
@@ -26,10 +27,11 @@ while True:
     if not b:
         break
     data += b
-for line in data.decode().splitlines():
-    f = line.split(",")
-    if len(f) > 17 and f[0] == "hub_nodes" and f[1] == sys.argv[2]:
-        sys.exit(0 if f[17].startswith("UP") else 1)
+rows = [line.split(",") for line in data.decode().splitlines()]
+for backend in ("hub_ready", "hub_nodes"):
+    for f in rows:
+        if len(f) > 17 and f[0] == backend and f[1] == sys.argv[2]:
+            sys.exit(0 if f[17].startswith("UP") else 1)
 sys.exit(2)
 PY
 }
