@@ -1,6 +1,7 @@
 #include "hub/ledger/appender.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -105,6 +106,39 @@ std::vector<pg::Result> pipelined(PGconn* c,
   return results;
 }
 
+std::string first_line(const char* message) {
+  std::string s = message ? message : "";
+  s = s.substr(0, s.find('\n'));
+  return s;
+}
+
+// COMMIT was sent (or may have been) and no answer came back: the batch may or may not be durable.
+struct CommitOutcomeUnknown : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Waits for the head's row lock, so that a batch of this server still committing is decided first,
+// then looks for the batch's first entry. On a new primary the lock is free at once.
+constexpr const char* kLookUp =
+    "SELECT (SELECT leaf_hash FROM ledger_entries WHERE idx = $1::bigint) = decode($2, 'hex') "
+    "FROM (SELECT 1 FROM ledger_head FOR UPDATE) h";
+
+bool batch_committed(PGconn* c, std::int64_t first, std::string_view leaf_hash) {
+  pg::exec_blocking(c, "BEGIN; SET LOCAL lock_timeout = '2s'");
+  try {
+    auto r = pg::exec_blocking(c, kLookUp, pg::Params().add(first).add(hub::to_hex(leaf_hash)));
+    const bool found = r.rows() == 1 && !r.is_null(0, 0) && r.get_bool(0, 0);
+    pg::exec_blocking(c, "ROLLBACK");
+    return found;
+  } catch (...) {
+    try {
+      pg::exec_blocking(c, "ROLLBACK");
+    } catch (...) {
+    }
+    throw;
+  }
+}
+
 }  // namespace
 
 // Wakes the request waiting on `slot`. The reference moves into the posted handler, so the slot
@@ -175,7 +209,34 @@ void Appender::run() {
       stats_.queued.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_relaxed);
     }
     try {
-      write_batch(batch);
+      try {
+        write_batch(batch);
+      } catch (const CommitOutcomeUnknown& e) {
+        // The connection died with COMMIT in flight: ask the database (the new primary after a
+        // failover) what became of the batch, holding its requests meanwhile.
+        conn_.reset();
+        spdlog::warn("ledger: the outcome of a batch of {} entries is unknown ({}); resolving",
+                     batch.size(), e.what());
+        const Unknown unknown{
+            batch.front()->entry.index,
+            std::string(reinterpret_cast<const char*>(batch.front()->entry.leaf_hash.data()),
+                        batch.front()->entry.leaf_hash.size()),
+            batch.size()};
+        switch (resolve(unknown, std::chrono::steady_clock::now() + options_.resolve_timeout)) {
+          case Outcome::committed:
+            stats_.resolved_committed.fetch_add(1, std::memory_order_relaxed);
+            spdlog::info("ledger: the batch from index {} is committed", unknown.first);
+            break;
+          case Outcome::not_committed:
+            stats_.resolved_not_committed.fetch_add(1, std::memory_order_relaxed);
+            throw std::runtime_error("the batch did not commit (" + std::string(e.what()) + ")");
+          case Outcome::unknown:
+            stats_.unresolved.fetch_add(1, std::memory_order_relaxed);
+            unresolved_.push_back(unknown);
+            throw std::runtime_error("the outcome of the batch could not be learnt in time (" +
+                                     std::string(e.what()) + ")");
+        }
+      }
       stats_.entries.fetch_add(batch.size(), std::memory_order_relaxed);
       stats_.batches.fetch_add(1, std::memory_order_relaxed);
       std::uint64_t largest = stats_.largest_batch.load(std::memory_order_relaxed);
@@ -195,20 +256,7 @@ void Appender::run() {
 }
 
 void Appender::write_batch(std::deque<std::shared_ptr<Slot>>& batch) {
-  if (!conn_) {
-    if (std::chrono::steady_clock::now() < down_until_) {
-      throw DbUnavailable("the database was unreachable a moment ago");
-    }
-    try {
-      auto c = pg::connect_blocking(options_.conninfo, options_.connect_timeout);
-      pg::exec_blocking(
-          c.get(), "SET synchronous_commit = on; SET application_name = 'hub-ledger-appender'");
-      conn_ = std::make_unique<Conn>(Conn{std::move(c)});
-    } catch (const DbUnavailable&) {
-      down_until_ = std::chrono::steady_clock::now() + options_.retry_backoff;
-      throw;
-    }
-  }
+  if (!conn_) connect();
   PGconn* c = conn_->conn.get();
   try {
     auto claimed =
@@ -284,7 +332,98 @@ void Appender::write_batch(std::deque<std::shared_ptr<Slot>>& batch) {
     }
     throw;
   }
-  pg::exec_blocking(c, "COMMIT");
+  // From here on a failure may come after the server committed: the outcome is unknown unless
+  // the server answered.
+  if (options_.commit_fault) options_.commit_fault(c, false);
+  if (PQsendQuery(c, "COMMIT") != 1) throw CommitOutcomeUnknown(first_line(PQerrorMessage(c)));
+  if (options_.commit_fault) options_.commit_fault(c, true);
+  std::optional<pg::Result> answer;
+  while (PGresult* r = PQgetResult(c)) {
+    if (!answer) {
+      answer.emplace(r);
+    } else {
+      PQclear(r);
+    }
+  }
+  if (answer && PQresultStatus(answer->raw()) == PGRES_COMMAND_OK && PQstatus(c) == CONNECTION_OK) {
+    return;
+  }
+  // An error the server gave with the connection intact (a deferred check, say) means it rolled
+  // back; anything else (no answer, the connection gone, a shutdown in the middle of waiting for
+  // the standby) leaves the outcome open.
+  if (answer && PQresultStatus(answer->raw()) == PGRES_FATAL_ERROR &&
+      PQstatus(c) == CONNECTION_OK) {
+    const char* state = PQresultErrorField(answer->raw(), PG_DIAG_SQLSTATE);
+    const std::string_view sqlstate = state ? state : "";
+    // An error libpq made up itself (a failed read) has no SQLSTATE: that one is unknown too.
+    if (!sqlstate.empty() && !sqlstate.starts_with("57") && !sqlstate.starts_with("08") &&
+        !sqlstate.starts_with("XX")) {
+      throw std::runtime_error(std::string("COMMIT refused: ") +
+                               first_line(PQresultErrorMessage(answer->raw())));
+    }
+  }
+  throw CommitOutcomeUnknown(std::string("COMMIT got no answer: ") + first_line(PQerrorMessage(c)));
+}
+
+void Appender::connect() {
+  if (std::chrono::steady_clock::now() < down_until_) {
+    throw DbUnavailable("the database was unreachable a moment ago");
+  }
+  try {
+    auto c = pg::connect_blocking(options_.conninfo, options_.connect_timeout);
+    pg::exec_blocking(c.get(),
+                      "SET synchronous_commit = on; SET application_name = 'hub-ledger-appender'");
+    conn_ = std::make_unique<Conn>(Conn{std::move(c)});
+  } catch (const DbUnavailable&) {
+    down_until_ = std::chrono::steady_clock::now() + options_.retry_backoff;
+    throw;
+  }
+  check_unresolved();
+}
+
+Appender::Outcome Appender::resolve(const Unknown& batch,
+                                    std::chrono::steady_clock::time_point deadline) {
+  std::string last_error;
+  while (true) {
+    try {
+      auto c = pg::connect_blocking(options_.conninfo, options_.connect_timeout);
+      return batch_committed(c.get(), batch.first, batch.leaf_hash) ? Outcome::committed
+                                                                    : Outcome::not_committed;
+    } catch (const std::exception& e) {
+      last_error = e.what();
+    }
+    {
+      std::unique_lock lock(mutex_);
+      if (wake_.wait_until(
+              lock, std::min(deadline, std::chrono::steady_clock::now() + options_.resolve_retry),
+              [this] { return stopping_; })) {
+        break;
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+  }
+  spdlog::error("ledger: could not learn whether the batch from index {} committed: {}",
+                batch.first, last_error);
+  return Outcome::unknown;
+}
+
+// Batches answered 503 without a resolution: looked up as soon as the database answers again. One
+// found committed is a ledger entry (with its 2xx status) of a request whose client heard 503:
+// said loudly, and counted, since nothing can take an entry back.
+void Appender::check_unresolved() {
+  while (!unresolved_.empty()) {
+    const Unknown& batch = unresolved_.back();
+    if (batch_committed(conn_->conn.get(), batch.first, batch.leaf_hash)) {
+      stats_.late_committed_entries.fetch_add(batch.count, std::memory_order_relaxed);
+      spdlog::critical(
+          "ledger: the batch of {} entries from index {} committed although its requests were "
+          "answered 503 (its outcome could not be learnt within the resolve timeout)",
+          batch.count, batch.first);
+    } else {
+      spdlog::info("ledger: the unresolved batch from index {} did not commit", batch.first);
+    }
+    unresolved_.pop_back();
+  }
 }
 
 }  // namespace hub::ledger

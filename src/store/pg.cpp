@@ -281,7 +281,17 @@ asio::awaitable<std::vector<Result>> Connection::run_pipeline(const std::vector<
     if (is_prepare) ++prepare;
   }
   disarm_deadline();
-  if (error) throw *error;
+  if (error) {
+    // A server that is no primary any more (a failover demoted it: read-only), or is shutting
+    // down, is no place for this connection: dropped, and the request told the database is
+    // unavailable (503), so that the next connection finds the new primary.
+    const std::string& state = error->sqlstate();
+    if (state == "25006" || state.starts_with("57P") || state.starts_with("08")) {
+      broken_ = true;
+      throw DbUnavailable(error->what());
+    }
+    throw *error;
+  }
   co_return results;
 }
 

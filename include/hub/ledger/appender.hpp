@@ -6,10 +6,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "hub/ledger/entry.hpp"
 
@@ -20,6 +22,14 @@ struct AppenderOptions {
   std::size_t max_batch = 10000;
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds retry_backoff{500};  // after a failed connect, fail fast this long
+  // How long a batch whose COMMIT outcome is unknown (the connection died during COMMIT, as at a
+  // failover) may take to be resolved on the database (the new primary) before its requests are
+  // answered 503. Its requests wait meanwhile: keep it under the 15 s API.md allows.
+  std::chrono::milliseconds resolve_timeout{10000};
+  std::chrono::milliseconds resolve_retry{200};
+  // Fault injection for tests only: called on the batch's connection just before COMMIT is sent
+  // (sent=false) and just after (sent=true), e.g. to cut the connection there.
+  std::function<void(void* pgconn, bool sent)> commit_fault;
 };
 
 // Gauges and counters for /metrics, read from other threads.
@@ -29,6 +39,13 @@ struct AppenderStats {
   std::atomic<std::uint64_t> failed_entries{0};
   std::atomic<std::int64_t> queued{0};
   std::atomic<std::uint64_t> largest_batch{0};
+  // Batches whose COMMIT outcome was unknown, by how they were resolved on the database.
+  std::atomic<std::uint64_t> resolved_committed{0};
+  std::atomic<std::uint64_t> resolved_not_committed{0};
+  // Not resolved within resolve_timeout (answered 503), and found committed later: entries
+  // whose requests were answered 503 although the ledger holds them with their status.
+  std::atomic<std::uint64_t> unresolved{0};
+  std::atomic<std::uint64_t> late_committed_entries{0};
 };
 
 // Group commit. Requests on any I/O thread queue their entry and wait; one writer thread takes
@@ -36,6 +53,13 @@ struct AppenderStats {
 // and commits (synchronous_commit on), then wakes every waiter of the batch. While one batch
 // commits the next one gathers, so under load a commit carries many entries and no request waits
 // for more than the commit in progress and its own.
+//
+// A COMMIT whose outcome is unknown (the connection died while it was in flight: the primary
+// failed) is resolved, not guessed: the writer connects again (to the new primary, with a
+// multi-host conninfo), waits for the head's row lock (so that a transaction still finishing on
+// the same server is decided first), and looks for the batch's first entry by index and leaf
+// hash. Found: the batch committed and its requests are answered; absent: it did not, and they
+// are answered 503. See docs/ledger.md, "When the database fails over".
 class Appender {
  public:
   explicit Appender(AppenderOptions options);
@@ -58,6 +82,16 @@ class Appender {
   static void wake(std::shared_ptr<Slot> slot);
   void run();
   void write_batch(std::deque<std::shared_ptr<Slot>>& batch);
+  void connect();
+  // A batch whose outcome is unknown: its first index and leaf hash identify it.
+  struct Unknown {
+    std::int64_t first = 0;
+    std::string leaf_hash;  // bytes
+    std::size_t count = 0;
+  };
+  enum class Outcome { committed, not_committed, unknown };
+  Outcome resolve(const Unknown& batch, std::chrono::steady_clock::time_point deadline);
+  void check_unresolved();
 
   AppenderOptions options_;
   std::mutex mutex_;
@@ -70,6 +104,7 @@ class Appender {
   struct Conn;
   std::unique_ptr<Conn> conn_;
   std::chrono::steady_clock::time_point down_until_{};
+  std::vector<Unknown> unresolved_;  // answered 503 unresolved: looked up again on reconnect
 };
 
 }  // namespace hub::ledger
