@@ -53,6 +53,8 @@ void App::start() {
                                              ? config_.data_dir / "ledger" / "signing-key.pem"
                                              : std::filesystem::path(config_.ledger.key_file),
                                          config_.ledger.key_file.empty());
+  // The hub's shared secrets, when kept in a file: a bad file stops start-up (ConfigError).
+  if (!config_.secrets.file.empty()) secrets_ = members::SecretsFile::load(config_.secrets.file);
   std::signal(SIGPIPE, SIG_IGN);
   raise_descriptor_limit();
 
@@ -107,6 +109,7 @@ void App::start() {
   appender_options.max_batch = config_.ledger.max_batch;
   appender_options.connect_timeout = config_.database.connect_timeout;
   appender_options.retry_backoff = config_.database.retry_backoff;
+  appender_options.resolve_timeout = config_.ledger.resolve_timeout;
   appender_ = std::make_unique<ledger::Appender>(appender_options);
   // The exchange store records every share in the ledger itself, whoever calls it.
   exchange_ = std::make_unique<exchange::ExchangeService>(*services_, *catalog_index_, *grants_,
@@ -175,8 +178,23 @@ void App::start() {
            "\n";
     out += "# TYPE hub_ledger_largest_commit gauge\nhub_ledger_largest_commit " +
            std::to_string(a.largest_batch.load()) + "\n";
+    out += "# TYPE hub_ledger_commit_outcome_unknown_total counter\n";
+    out += "hub_ledger_commit_outcome_unknown_total{resolved=\"committed\"} " +
+           std::to_string(a.resolved_committed.load()) + "\n";
+    out += "hub_ledger_commit_outcome_unknown_total{resolved=\"not_committed\"} " +
+           std::to_string(a.resolved_not_committed.load()) + "\n";
+    out += "hub_ledger_commit_outcome_unknown_total{resolved=\"no\"} " +
+           std::to_string(a.unresolved.load()) + "\n";
+    out +=
+        "# TYPE hub_ledger_late_committed_entries_total counter\n"
+        "hub_ledger_late_committed_entries_total " +
+        std::to_string(a.late_committed_entries.load()) + "\n";
     out += "# TYPE hub_ledger_sealer_leader gauge\nhub_ledger_sealer_leader " +
            std::string(z.leader.load() ? "1" : "0") + "\n";
+    // API.md Part 2: which node seals and which watches.
+    out += "# TYPE hub_leader gauge\nhub_leader{role=\"sealer\"} " +
+           std::string(z.leader.load() ? "1" : "0") + "\nhub_leader{role=\"monitor\"} " +
+           std::string(monitor_->stats().leader.load() ? "1" : "0") + "\n";
     out += "# TYPE hub_ledger_sealed_tree_size gauge\nhub_ledger_sealed_tree_size " +
            std::to_string(z.tree_size.load()) + "\n";
     out += "# TYPE hub_ledger_seal_failures_total counter\nhub_ledger_seal_failures_total " +
@@ -248,9 +266,13 @@ void App::start_migrator() {
         int applied = pg::migrate(conn.get(), pg::embedded_migrations());
         spdlog::info("database schema at version {} ({} migration(s) applied now)",
                      pg::latest_migration_version(), applied);
-        services_->cursors.set_key(members::load_hub_key(conn.get(), "cursor", 32));
+        // A node with another ledger key or other secrets than the hub's refuses to start.
+        ledger::check_signing_key(conn.get(), config_.ledger.origin, *ledger_key_,
+                                  config_.ledger.previous_key_id);
+        const members::SecretsFile* file = secrets_ ? &*secrets_ : nullptr;
+        services_->cursors.set_key(members::load_hub_key(conn.get(), "cursor", 32, file));
         services_->record_refs.set_key(
-            members::load_hub_key(conn.get(), "record_ref", exchange::RecordRefs::kKeyBytes));
+            members::load_hub_key(conn.get(), "record_ref", exchange::RecordRefs::kKeyBytes, file));
         if (!config_.bootstrap_admin_token.empty() &&
             members::bootstrap_admin(conn.get(), config_.bootstrap_admin_token,
                                      config_.auth.token_ttl_days_max)) {
@@ -267,6 +289,9 @@ void App::start_migrator() {
         state_.migrated.store(true);
         return;
       } catch (const pg::MigrationError& e) {
+        fatal(e.what());
+        return;
+      } catch (const ConfigError& e) {
         fatal(e.what());
         return;
       } catch (const pg::PgError& e) {
@@ -287,6 +312,7 @@ void App::fatal(const std::string& message) {
   {
     std::lock_guard lock(mutex_);
     exit_code_ = 1;
+    fatal_error_ = message;
   }
   control_.stop();
 }

@@ -106,6 +106,7 @@ void demo_ledger_history(const Options& o, Api& admin, std::ostream& out, std::o
 int cmd_status(const Options& o, std::ostream& out, std::ostream& err);        // status.cpp
 int cmd_version(const Options& o, std::ostream& out, std::ostream& err);       // status.cpp
 int cmd_db(const Options& o, std::ostream& out, std::ostream& err);            // db.cpp
+int cmd_secrets(const Options& o, std::ostream& out, std::ostream& err);       // secrets.cpp
 int cmd_agencies(const Options& o, std::ostream& out, std::ostream& err);      // members.cpp
 int cmd_principals(const Options& o, std::ostream& out, std::ostream& err);    // members.cpp
 int cmd_tokens(const Options& o, std::ostream& out, std::ostream& err);        // members.cpp

@@ -68,6 +68,11 @@ constexpr Command kCommands[] = {
      "                                signed root, and consistency with an earlier checkpoint\n"
      "                                (KEY: the PEM or the vkey); exit 1 on any problem\n",
      cmd_ledger, Reach::mixed},
+    {"secrets",
+     "secrets init FILE               a new secrets.file for a hub's nodes (fresh random\n"
+     "                                secrets, mode 0600; never overwrites): copy it to every\n"
+     "                                node, as the ledger key file\n",
+     cmd_secrets, Reach::offline},
     {"import",
      "import RESOURCE FILE [--atomic] [--format ndjson|csv]\n"
      "                                bulk-load records (NDJSON, or CSV with a header row;\n"

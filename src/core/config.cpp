@@ -259,6 +259,11 @@ const std::vector<Field>& fields() {
                          20, 1000));
     f.push_back(
         uint_field("ledger.max_batch", &Config::ledger, &LedgerConfig::max_batch, 1, 100000));
+    f.push_back(ms_field("ledger.resolve_timeout_ms", &Config::ledger,
+                         &LedgerConfig::resolve_timeout, 100, 15000));
+    f.push_back(
+        string_field("ledger.previous_key_id", &Config::ledger, &LedgerConfig::previous_key_id));
+    f.push_back(string_field("secrets.file", &Config::secrets, &SecretsConfig::file));
     f.push_back(uint_field("report.weight_freshness", &Config::report,
                            &ReportConfig::weight_freshness, 0, 1000));
     f.push_back(uint_field("report.weight_timeliness", &Config::report,
@@ -361,6 +366,7 @@ const std::vector<std::pair<std::string, std::string>>& env_keys() {
       {"HUB_CALENDAR_FILE", "sharing.calendar_file"},
       {"HUB_LEDGER_ORIGIN", "ledger.origin"},
       {"HUB_LEDGER_KEY_FILE", "ledger.key_file"},
+      {"HUB_SECRETS_FILE", "secrets.file"},
       {"HUB_CONSOLE_DIR", "console_dir"},
       {"HUB_SERVICES_ALLOWED_HOSTS", "services.allowed_hosts"},
       {"HUB_SERVICES_ALLOWED_ADDRESSES", "services.allowed_addresses"},

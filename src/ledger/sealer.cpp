@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "hub/core/config.hpp"
 #include "hub/core/error.hpp"
 #include "hub/core/text.hpp"
 #include "hub/store/leader.hpp"
@@ -69,6 +70,27 @@ std::string hash_bytes(const Hash& h) {
 }
 
 }  // namespace
+
+void check_signing_key(PGconn* conn, const std::string& origin, const SigningKey& key,
+                       const std::string& previous_key_id) {
+  const std::string ours = key_id_hex(key_id(origin, key.public_key()));
+  auto latest = pg::exec_blocking(
+      conn, "SELECT key_id FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1", pg::Params());
+  if (latest.rows() == 0) return;
+  const std::string theirs(latest.get(0, 0));
+  if (theirs == ours) return;
+  if (!previous_key_id.empty() && theirs == previous_key_id) {
+    spdlog::warn(
+        "ledger: the latest checkpoint is signed by key {}, the one being rotated out; "
+        "this node signs with {} from now on",
+        theirs, ours);
+    return;
+  }
+  throw ConfigError("ledger.key_file: this node's ledger key (key id " + ours + ", origin " +
+                    origin + ") is not the key the ledger is signed with (key id " + theirs +
+                    "): give every node of the hub the same key file and origin "
+                    "(docs/operations.md)");
+}
 
 struct Sealer::State {
   explicit State(const SealerOptions& o)

@@ -576,20 +576,4 @@ bool bootstrap_admin(PGconn* conn, const std::string& token, unsigned ttl_days) 
   }
 }
 
-std::string load_hub_key(PGconn* conn, const std::string& name, std::size_t bytes) {
-  // The first node to start makes the key; every node reads the one that won.
-  pg::exec_blocking(conn,
-                    "INSERT INTO hub_keys (name, key) VALUES ($1, decode($2, 'hex')) "
-                    "ON CONFLICT (name) DO NOTHING",
-                    pg::Params().add(name).add(to_hex(random_bytes(bytes))));
-  auto r = pg::exec_blocking(conn, "SELECT encode(key, 'hex') FROM hub_keys WHERE name = $1",
-                             pg::Params().add(name));
-  std::string hex(r.get(0, 0));
-  std::string key;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    key.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  }
-  return key;
-}
-
 }  // namespace hub::members

@@ -163,7 +163,7 @@ TEST_F(CatalogTest, SearchFindsChineseSubstringsAndFilters) {
 
 TEST_F(CatalogTest, SearchOnAnotherNodeFollowsWithinASecond) {
   TempDir other_dir;
-  TestHub other(test_config(other_dir, db_));
+  TestHub other(another_node(other_dir));
   client::HttpsClient other_client(other.client_options());
   auto found_there = [&](const std::string& query) {
     auto r = other_client.request(verb::get, "/api/v1/resources?" + query, {},

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <fstream>
@@ -417,13 +420,8 @@ TEST_F(LedgerTest, HubctlExportVerifiesAndCatchesARowEditedInTheDatabase) {
 // Two hub nodes on one database: one order, one sealer.
 TEST_F(LedgerTest, TwoNodesAppendIntoOneOrderAndOneSeals) {
   TempDir other_dir;
-  auto config = test_config(other_dir, db_);
-  config.ledger.origin = "hub.test/ledger";
+  auto config = another_node(other_dir);  // both nodes sign with the same key
   config.ledger.seal_interval = std::chrono::milliseconds(50);
-  // Both nodes sign with the same key, as docs/ledger.md tells a cluster to.
-  std::filesystem::create_directories(other_dir.path() / "data" / "ledger");
-  std::filesystem::copy_file(dir_.path() / "data" / "ledger" / "signing-key.pem",
-                             other_dir.path() / "data" / "ledger" / "signing-key.pem");
   TestHub second(std::move(config));
   std::vector<std::int64_t> a, b;
   std::thread ta([&] { a = append_many(hub_->app().appender(), 800, 1); });
@@ -438,6 +436,174 @@ TEST_F(LedgerTest, TwoNodesAppendIntoOneOrderAndOneSeals) {
   EXPECT_TRUE(ledger::verify_checkpoint(c, verifier()));
   EXPECT_NE(hub_->app().sealer().stats().leader.load(), second.app().sealer().stats().leader.load())
       << "exactly one node seals";
+}
+
+// Cuts a blocking libpq connection under its feet: its socket becomes /dev/null, so libpq reads
+// the end of the stream (and never an answer already on its way), and the server sees the
+// connection closed.
+void cut_connection(void* conn) {
+  const int null = ::open("/dev/null", O_RDWR);
+  ASSERT_GE(null, 0);
+  ::dup2(null, PQsocket(static_cast<PGconn*>(conn)));
+  ::close(null);
+}
+
+// Waits until the entry of `request_id` is visible to another session (its batch committed).
+void wait_committed(PGconn* su, const std::string& request_id) {
+  for (int i = 0; i < 500; ++i) {
+    auto r = pg::exec_blocking(su, "SELECT count(*) FROM ledger_entries WHERE request_id = $1",
+                               pg::Params().add(request_id));
+    if (r.get_int(0, 0) == 1) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ADD_FAILURE() << request_id << " never committed";
+}
+
+// A failover cuts the appender's connection with COMMIT in flight. The outcome is then resolved on
+// the database, not guessed: a batch the server committed is acknowledged (its requests answer
+// 2xx and have their entries), one it never saw committed fails (503, no entry). The fault cuts
+// the connection once the server has committed but before its answer is read, or just before
+// COMMIT is sent (the server rolls back).
+TEST_F(LedgerTest, ACommitWhoseOutcomeIsUnknownIsResolvedOnTheDatabase) {
+  for (const bool cut_after_sending : {true, false}) {
+    SCOPED_TRACE(cut_after_sending ? "cut after COMMIT was sent" : "cut before COMMIT");
+    ledger::AppenderOptions options;
+    options.conninfo = db_.app_conninfo();
+    options.resolve_timeout = std::chrono::seconds(5);
+    std::atomic<int> cuts{0};
+    auto su = superuser();
+    options.commit_fault = [&](void* conn, bool sent) {
+      if (sent != cut_after_sending || cuts.exchange(1) != 0) return;  // the first batch only
+      if (sent) wait_committed(su.get(), "req-7001");
+      cut_connection(conn);
+    };
+    ledger::Appender appender(options);
+    appender.start();
+    const auto before =
+        pg::exec_blocking(su.get(), "SELECT count(*) FROM ledger_entries", pg::Params())
+            .get_int(0, 0);
+    asio::io_context ioc(1);
+    std::optional<ledger::Entry> entry;
+    std::string error;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+          try {
+            entry = co_await appender.append(draft(cut_after_sending ? 7001 : 7002));
+          } catch (const std::exception& e) {
+            error = e.what();
+          }
+        },
+        asio::detached);
+    ioc.run();
+    ASSERT_EQ(cuts.load(), 1) << "the fault fired";
+    auto rows = pg::exec_blocking(
+        su.get(), "SELECT count(*) FROM ledger_entries WHERE request_id = $1",
+        pg::Params().add(std::string("req-") + (cut_after_sending ? "7001" : "7002")));
+    if (cut_after_sending) {
+      ASSERT_TRUE(entry) << error;
+      EXPECT_EQ(rows.get_int(0, 0), 1) << "acknowledged, and in the ledger";
+      EXPECT_EQ(appender.stats().resolved_committed.load(), 1u);
+    } else {
+      EXPECT_FALSE(entry) << "a batch that did not commit is not acknowledged";
+      EXPECT_NE(error.find("did not commit"), std::string::npos) << error;
+      EXPECT_EQ(rows.get_int(0, 0), 0);
+      EXPECT_EQ(appender.stats().resolved_not_committed.load(), 1u);
+    }
+    // The appender goes on with a new connection, and the index stays gap-free.
+    ioc.restart();
+    asio::co_spawn(
+        ioc, [&]() -> asio::awaitable<void> { entry = co_await appender.append(draft(7100)); },
+        asio::detached);
+    ioc.run();
+    ASSERT_TRUE(entry);
+    EXPECT_EQ(entry->index, before + (cut_after_sending ? 1 : 0));
+    appender.stop();
+  }
+}
+
+// No database to resolve on within the timeout: the request is answered (503) within the bound,
+// and the batch is looked up again as soon as the database answers; one that had committed is
+// counted (hub_ledger_late_committed_entries_total) and logged as critical.
+TEST_F(LedgerTest, AnOutcomeThatCannotBeLearntInTimeIsAnsweredWithinTheBound) {
+  ledger::AppenderOptions options;
+  options.conninfo = db_.app_conninfo();
+  options.resolve_timeout = std::chrono::milliseconds(1500);
+  options.retry_backoff = std::chrono::milliseconds(0);
+  auto own = superuser();
+  const std::string database = PQdb(own.get());
+  auto su = pg::connect_blocking(server_conninfo(), 5);  // another database: it may lock this one
+  std::atomic<bool> cut{false};
+  options.commit_fault = [&](void* conn, bool sent) {
+    if (!sent || cut.exchange(true)) return;
+    wait_committed(own.get(), "req-7201");
+    // The database takes no new connection meanwhile (a primary gone, none promoted yet).
+    pg::exec_blocking(su.get(), "ALTER DATABASE " + database + " ALLOW_CONNECTIONS false");
+    cut_connection(conn);
+  };
+  ledger::Appender appender(options);
+  appender.start();
+  asio::io_context ioc(1);
+  std::optional<ledger::Entry> entry;
+  std::string error;
+  const auto t0 = std::chrono::steady_clock::now();
+  asio::co_spawn(
+      ioc,
+      [&]() -> asio::awaitable<void> {
+        try {
+          entry = co_await appender.append(draft(7201));
+        } catch (const std::exception& e) {
+          error = e.what();
+        }
+      },
+      asio::detached);
+  ioc.run();
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  ASSERT_TRUE(cut.load());
+  EXPECT_FALSE(entry);
+  EXPECT_NE(error.find("could not be learnt"), std::string::npos) << error;
+  EXPECT_LT(waited, std::chrono::seconds(5)) << "held no longer than the resolve timeout";
+  EXPECT_EQ(appender.stats().unresolved.load(), 1u);
+
+  pg::exec_blocking(su.get(), "ALTER DATABASE " + database + " ALLOW_CONNECTIONS true");
+  ioc.restart();
+  asio::co_spawn(
+      ioc, [&]() -> asio::awaitable<void> { entry = co_await appender.append(draft(7202)); },
+      asio::detached);
+  ioc.run();
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(appender.stats().late_committed_entries.load(), 1u)
+      << "the batch had committed: found on reconnect, and counted";
+  appender.stop();
+}
+
+// Nodes share one ledger key (ledger.key_file): a node started with another key on a ledger that
+// is already signed refuses to start, saying which keys differ, and the rotation setting lets a
+// new key take over from the one named.
+TEST_F(LedgerTest, ANodeWithAnotherLedgerKeyRefusesToStart) {
+  append_many(hub_->app().appender(), 5, 1);
+  checkpoint_at_least(5);
+  auto start_other = [&](const std::string& previous_key_id) {
+    TempDir other_dir;
+    auto config = test_config(other_dir, db_);
+    config.ledger.origin = "hub.test/ledger";
+    config.ledger.previous_key_id = previous_key_id;  // its own key is made at start
+    TestHub other(std::move(config), false);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!other.app().ready() && other.app().fatal_error().empty() &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return std::make_pair(other.app().ready(), other.app().fatal_error());
+  };
+  auto [ready, error] = start_other("");
+  EXPECT_FALSE(ready);
+  EXPECT_NE(error.find("is not the key the ledger is signed with"), std::string::npos) << error;
+  const std::string key_id = ok(verb::get, "/api/v1/ledger/public-key", kAdmin)["key_id"];
+  EXPECT_NE(error.find(key_id), std::string::npos) << "names the ledger's key id: " << error;
+
+  auto [rotating, no_error] = start_other(key_id);
+  EXPECT_TRUE(rotating) << no_error;
 }
 
 // The report's daily rollups follow the sealed log exactly: each entry counted once, by day

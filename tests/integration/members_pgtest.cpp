@@ -231,8 +231,7 @@ TEST_F(MembersTest, RevocationReachesAnotherNodeWithinASecond) {
   agency(kAgencyA, "广州市公安局");
   auto system = principal(kAgencyA, "gongan-system", {"agency_system"}, "system");
   TempDir other_dir;
-  auto config = test_config(other_dir, db_);
-  TestHub other(config);
+  TestHub other(another_node(other_dir));
   client::HttpsClient other_client(other.client_options());
   auto me_there = [&] {
     return other_client

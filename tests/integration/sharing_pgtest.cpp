@@ -313,7 +313,7 @@ TEST_F(SharingTest, RevocationIsRefusedFromTheNextRequest) {
 TEST_F(SharingTest, RevocationReachesAnotherNodeWithinASecond) {
   auto app = ok(verb::post, "/api/v1/applications", tax_, application(unconditional_));
   TempDir other_dir;
-  TestHub other(test_config(other_dir, db_));
+  TestHub other(another_node(other_dir));
   Principal system;
   system.id = "x";
   system.agency_code = kTax;

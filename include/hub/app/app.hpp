@@ -25,6 +25,7 @@
 #include "hub/ledger/sealer.hpp"
 #include "hub/ledger/service.hpp"
 #include "hub/members/directory.hpp"
+#include "hub/members/secrets.hpp"
 #include "hub/members/service.hpp"
 #include "hub/monitor/monitor.hpp"
 #include "hub/net/server.hpp"
@@ -53,6 +54,11 @@ class App {
   void stop();
 
   std::uint16_t port() const;
+  // The message of the error that stopped start-up (a different ledger key, say), or empty.
+  std::string fatal_error() {
+    std::lock_guard lock(mutex_);
+    return fatal_error_;
+  }
   bool ready() const {
     return state_.migrated.load() && services_->directory.loaded() && grants_ &&
            grants_->loaded() && catalog_index_->loaded();
@@ -121,6 +127,8 @@ class App {
   bool stop_requested_ = false;
   bool stopped_ = false;
   int exit_code_ = 0;
+  std::string fatal_error_;
+  std::optional<members::SecretsFile> secrets_;
 };
 
 }  // namespace hub

@@ -106,6 +106,22 @@ struct LedgerConfig {
   std::string key_file;  // Ed25519 PEM; empty: <data_dir>/ledger/signing-key.pem, made at start
   std::chrono::milliseconds seal_interval{250};
   unsigned max_batch = 10000;  // entries per group commit
+  // How long the requests of a batch whose COMMIT outcome is unknown (a failover) wait while the
+  // outcome is learnt on the database; past it they are answered 503 (docs/ledger.md).
+  std::chrono::milliseconds resolve_timeout{10000};
+  // Key rotation: the key id (hex, as GET /ledger/public-key shows it) of the key being replaced.
+  // A node refuses to start when the latest checkpoint was signed by a key other than its own,
+  // unless it is this one (docs/operations.md, "Rotating the ledger key").
+  std::string previous_key_id;
+};
+
+// The hub's shared secrets (the keys of list cursors and record references). Empty file: kept in
+// the database (table hub_keys), made by the first node. A file (JSON {"cursor": hex,
+// "record_ref": hex}, made by `hubctl secrets init FILE`) keeps them out of the database and its
+// backups; the database then holds only their SHA-256, so that a node with other secrets refuses
+// to start.
+struct SecretsConfig {
+  std::string file;
 };
 
 // The sharing-status report's score (docs/reports.md): each part is a share in [0, 1], weighted
@@ -159,6 +175,7 @@ struct Config {
   SharingConfig sharing;
   ExchangeConfig exchange;
   LedgerConfig ledger;
+  SecretsConfig secrets;
   ReportConfig report;
   MonitorConfig monitor;
   ServicesConfig services;

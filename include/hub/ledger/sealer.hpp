@@ -1,5 +1,7 @@
 #pragma once
 
+#include <libpq-fe.h>
+
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -11,6 +13,13 @@
 #include "hub/ledger/tiles.hpp"
 
 namespace hub::ledger {
+
+// Every node of a hub signs with the one ledger key: a node whose key (with the configured origin)
+// is not the one the latest checkpoint was signed with refuses to start (ConfigError, saying which
+// key ids differ), unless the checkpoint's key is `previous_key_id` (a rotation under way). An
+// empty ledger accepts any key. Blocking; at start-up, after the migrations.
+void check_signing_key(PGconn* conn, const std::string& origin, const SigningKey& key,
+                       const std::string& previous_key_id);
 
 struct SealerOptions {
   std::string conninfo;

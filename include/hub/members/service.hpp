@@ -133,9 +133,4 @@ class MembersService {
 // run at start-up after migrations). Returns whether it created one.
 bool bootstrap_admin(PGconn* conn, const std::string& token, unsigned ttl_days);
 
-// Loads (or creates) the key list cursors are signed with.
-// A secret every hub node shares, kept in hub_keys: made (`bytes` random bytes) by the first node
-// that asks, read by the others. 'cursor' signs list cursors, 'record_ref' makes record refs.
-std::string load_hub_key(PGconn* conn, const std::string& name, std::size_t bytes);
-
 }  // namespace hub::members

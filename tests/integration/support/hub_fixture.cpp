@@ -10,6 +10,13 @@ namespace hub::test {
 using boost::beast::http::verb;
 using nlohmann::json;
 
+Config HubTest::another_node(const TempDir& dir) const {
+  auto config = test_config(dir, db_);
+  config.ledger.key_file = (dir_.path() / "data" / "ledger" / "signing-key.pem").string();
+  if (hub_) config.ledger.origin = hub_->app().config().ledger.origin;
+  return config;
+}
+
 void HubTest::start(const std::function<void(Config&)>& adjust) {
   auto config = test_config(dir_, db_);
   config.bootstrap_admin_token = kAdmin;

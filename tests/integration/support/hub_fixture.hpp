@@ -42,6 +42,10 @@ class HubTest : public ::testing::Test {
  protected:
   // Starts (or restarts) the hub: test_config, the bootstrap admin kAdmin, then `adjust`.
   void start(const std::function<void(Config&)>& adjust = {});
+  // The configuration of another node of the same hub (data in `dir`): the same database, and
+  // the same ledger key as the hub's, as every node of a cluster has (a node with another key
+  // refuses to start).
+  Config another_node(const TempDir& dir) const;
 
   // A request as `token` (none when empty) with the body as it is, and exactly `headers`
   // besides the token, or else the fixture's: X-Purpose when purpose_ is set.
