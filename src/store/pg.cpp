@@ -43,6 +43,24 @@ std::string first_line(const char* message) {
   return s;
 }
 
+// A failed connection attempt: libpq writes one line per host it tried (a multi-host URL after
+// a failover names the dead primary first), each followed by hint lines indented by a tab. Every
+// host's line is kept, so the log says why each one was refused; the hints are dropped.
+std::string connect_error(const char* message) {
+  std::string out;
+  std::string_view rest = message ? message : "";
+  while (!rest.empty()) {
+    const auto end = rest.find('\n');
+    std::string_view line = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
+    if (line.empty() || line.front() == '\t' || line.front() == ' ') continue;
+    if (!out.empty()) out += "; ";
+    out += line;
+  }
+  return out;
+}
+
 PgError error_of(const PGresult* r) {
   const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
   const char* primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
@@ -140,7 +158,7 @@ asio::awaitable<void> Connection::wait(bool for_write) {
 asio::awaitable<void> Connection::connect() {
   conn_ = start_connect(options_.conninfo, options_.connect_timeout, false);
   if (conn_ == nullptr) throw DbUnavailable("out of memory");
-  if (PQstatus(conn_) == CONNECTION_BAD) fail(first_line(PQerrorMessage(conn_)));
+  if (PQstatus(conn_) == CONNECTION_BAD) fail(connect_error(PQerrorMessage(conn_)));
   arm_deadline(options_.connect_timeout);
   PostgresPollingStatusType poll = PGRES_POLLING_WRITING;
   while (true) {
@@ -154,7 +172,7 @@ asio::awaitable<void> Connection::connect() {
     co_await wait(poll == PGRES_POLLING_WRITING);
     poll = PQconnectPoll(conn_);
     if (poll == PGRES_POLLING_OK) break;
-    if (poll == PGRES_POLLING_FAILED) fail(first_line(PQerrorMessage(conn_)));
+    if (poll == PGRES_POLLING_FAILED) fail(connect_error(PQerrorMessage(conn_)));
   }
   disarm_deadline();
   if (PQsetnonblocking(conn_, 1) != 0 || PQenterPipelineMode(conn_) != 1) {
@@ -405,7 +423,7 @@ BlockingConnection connect_blocking(const std::string& conninfo, int timeout_sec
   BlockingConnection conn(start_connect(conninfo, std::chrono::seconds(timeout_seconds), true));
   if (!conn) throw DbUnavailable("out of memory");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
-    throw DbUnavailable(first_line(PQerrorMessage(conn.get())));
+    throw DbUnavailable(connect_error(PQerrorMessage(conn.get())));
   }
   return conn;
 }

@@ -134,6 +134,38 @@ TEST(Pg, UnreachableServerFailsFast) {
   EXPECT_EQ(pool.stats().connect_failures.load(), 1u);
 }
 
+// After a failover libpq tries each host of a multi-host URL: the error says why each refused.
+TEST(Pg, AFailedConnectionSaysWhyEveryHostRefused) {
+  try {
+    pg::connect_blocking("host=127.0.0.1,127.0.0.1 port=1,2 user=x dbname=x connect_timeout=1", 2);
+    ADD_FAILURE() << "connected to nothing";
+  } catch (const DbUnavailable& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("port 1 failed"), std::string::npos) << what;
+    EXPECT_NE(what.find("port 2 failed"), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << "one line for the log: " << what;
+  }
+}
+
+// A server that turned read-only (an old primary, demoted) is no place for the pool's
+// connection: the request is told the database is unavailable (503, not 500) and the next one
+// gets a new connection, which a multi-host URL points at the new primary.
+TEST(Pg, AReadOnlyServerDropsTheConnectionAndAnswersUnavailable) {
+  TestDatabase db;
+  asio::io_context ioc;
+  auto options = pool_options(db.superuser_conninfo());
+  options.max_size = 1;
+  pg::Pool pool(ioc, options);
+  constexpr pg::Query kReadOnly{"test_read_only",
+                                "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"};
+  constexpr pg::Query kWrite{"test_write", "CREATE TABLE read_only_probe (a int)"};
+  const auto pid = run_sync(ioc, pool.exec(kBackend)).get_int(0, 0);
+  run_sync(ioc, pool.exec(kReadOnly));
+  EXPECT_THROW(run_sync(ioc, pool.exec(kWrite)), DbUnavailable);
+  EXPECT_NE(run_sync(ioc, pool.exec(kBackend)).get_int(0, 0), pid) << "a new connection";
+  run_sync(ioc, pool.exec(kWrite));  // which writes
+}
+
 TEST(Pg, BusyPoolMakesWaitersWaitThenTimeOut) {
   TestDatabase db;
   asio::io_context ioc;
