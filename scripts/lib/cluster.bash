@@ -360,6 +360,9 @@ EOF
     -keyout "$_cl_dir/tls/key.pem" -out "$_cl_dir/tls/cert.pem" >/dev/null 2>&1
   chmod 600 "$_cl_dir/tls/key.pem"
   (umask 077 && openssl genpkey -algorithm ed25519 -out "$_cl_dir/secrets/ledger-signing-key.pem")
+  # The hub's shared secrets (cursors, record references) as a file every node is given: the
+  # database keeps only their SHA-256, and a node with other secrets refuses to start.
+  "$hubctl" secrets init "$_cl_dir/secrets/hub-secrets.json" >/dev/null
   # HAProxy passes TCP through, so every client reaches a node from 127.0.0.1: the per-address
   # limits would count the whole city as one client (docs/operations.md, "Client addresses").
   cat >"$_cl_dir/hub/hub.json" <<'EOF'
@@ -412,6 +415,7 @@ EOF
     _cl_export HUB_OWNER_PASSWORD_FILE "$_cl_dir/secrets/hub_owner.password"
     _cl_export HUB_APP_PASSWORD_FILE "$_cl_dir/secrets/hub_app.password"
     _cl_export HUB_LEDGER_KEY_FILE "$_cl_dir/secrets/ledger-signing-key.pem"
+    _cl_export HUB_SECRETS_FILE "$_cl_dir/secrets/hub-secrets.json"
     _cl_export HUB_TLS_CERT "$_cl_dir/tls/cert.pem"
     _cl_export HUB_TLS_KEY "$_cl_dir/tls/key.pem"
     _cl_export HUB_CLUSTER_CONFIG "$_cl_dir/hub/hub.json"
@@ -671,6 +675,7 @@ _cl_start_hub() { # I (with DIR/env sourced or the up-time variables set)
     HUB_LISTEN="127.0.0.1:$port" HUB_DATA_DIR="$data" \
     HUB_DATABASE_URL="$HUB_DATABASE_URL" HUB_MIGRATE_DATABASE_URL="$HUB_MIGRATE_DATABASE_URL" \
     HUB_LEDGER_KEY_FILE="$_cl_dir/secrets/ledger-signing-key.pem" \
+    HUB_SECRETS_FILE="$_cl_dir/secrets/hub-secrets.json" \
     HUB_TLS_CERT="$_cl_dir/tls/cert.pem" HUB_TLS_KEY="$_cl_dir/tls/key.pem" \
     HUB_BOOTSTRAP_ADMIN_TOKEN="$(<"$_cl_dir/secrets/admin-token")" \
     HUB_CONSOLE_DIR="$cluster_lib_root/build/console" \

@@ -292,7 +292,7 @@ void App::start_migrator() {
         fatal(e.what());
         return;
       } catch (const ConfigError& e) {
-        fatal(e.what());
+        fatal(e.what(), 2);  // as a bad configuration file: restarting would not help
         return;
       } catch (const pg::PgError& e) {
         fatal(std::string("database refused the migration: ") + e.what());
@@ -307,11 +307,11 @@ void App::start_migrator() {
   });
 }
 
-void App::fatal(const std::string& message) {
+void App::fatal(const std::string& message, int exit_code) {
   spdlog::critical("{}", message);
   {
     std::lock_guard lock(mutex_);
-    exit_code_ = 1;
+    exit_code_ = exit_code;
     fatal_error_ = message;
   }
   control_.stop();

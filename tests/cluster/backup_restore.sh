@@ -66,6 +66,7 @@ mkdir -p "$hub4"
 t_hub=$(now)
 env HUB_LISTEN="127.0.0.1:$hub_port" HUB_DATA_DIR="$hub4" HUB_DATABASE_URL="$app_url" \
   HUB_MIGRATE_DATABASE_URL="$owner_url" HUB_LEDGER_KEY_FILE="$HUB_LEDGER_KEY_FILE" \
+  HUB_SECRETS_FILE="$HUB_SECRETS_FILE" \
   HUB_TLS_CERT="$HUB_TLS_CERT" HUB_TLS_KEY="$HUB_TLS_KEY" \
   "$hubd" --config "$HUB_CLUSTER_CONFIG" >"$tmp/hub4.log" 2>&1 &
 hub4_pid=$!

@@ -85,7 +85,7 @@ class App {
   void register_routes();
   void start_migrator();
   void load_console();
-  void fatal(const std::string& message);
+  void fatal(const std::string& message, int exit_code = 1);
 
   Config config_;
   api::SystemState state_;
