@@ -363,12 +363,12 @@ EOF
   # The hub's shared secrets (cursors, record references) as a file every node is given: the
   # database keeps only their SHA-256, and a node with other secrets refuses to start.
   "$hubctl" secrets init "$_cl_dir/secrets/hub-secrets.json" >/dev/null
-  # HAProxy passes TCP through, so every client reaches a node from 127.0.0.1: the per-address
-  # limits would count the whole city as one client (docs/operations.md, "Client addresses").
+  # HAProxy passes TCP through from 127.0.0.2 and names each connection's client in a PROXY
+  # header, which the nodes believe from that address only (docs/operations.md, "Client
+  # addresses").
   cat >"$_cl_dir/hub/hub.json" <<'EOF'
 {
-  "limits": { "connections_per_address": 16384 },
-  "auth": { "login_failures_per_address": 100000 }
+  "limits": { "trusted_proxies": ["127.0.0.2"] }
 }
 EOF
 
@@ -601,7 +601,11 @@ _cl_write_haproxy_cfg() { # HAPROXY_PORT NODE_PORT...
 # operator's version. TLS passes through to the hub nodes (mode tcp); the health check is an
 # HTTPS GET /readyz, fast for the test cluster (a dead node is out within about 1 s). When no
 # node is ready (the database is failing over), connections go to the live nodes, which answer
-# 503 unavailable themselves, rather than being closed by HAProxy.
+# 503 unavailable themselves, rather than being closed by HAProxy. HAProxy connects to the nodes
+# from 127.0.0.2, the nodes' only trusted proxy, and says which client each connection is for
+# with a PROXY protocol v2 header (send-proxy-v2; its checks too): the nodes' per-address limits
+# and loopback checks see the client, while anything else on loopback (tests, hubctl) still
+# reaches a node directly from 127.0.0.1.
 global
     log stdout format raw local0 info
     stats socket $_cl_dir/haproxy/stats.sock mode 600 level admin
@@ -618,7 +622,8 @@ defaults
     timeout check 2s
     retries 2
     option redispatch 1
-    default-server check check-ssl verify none inter 500ms fastinter 250ms downinter 1s fall 2 rise 2
+    source 127.0.0.2
+    default-server send-proxy-v2 check-send-proxy check check-ssl verify none inter 500ms fastinter 250ms downinter 1s fall 2 rise 2
 
 frontend hub
     bind 127.0.0.1:$port

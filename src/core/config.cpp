@@ -1,5 +1,7 @@
 #include "hub/core/config.hpp"
 
+#include <boost/asio/ip/address.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <fstream>
@@ -109,9 +111,10 @@ Field bool_field(std::string key, T Config::*outer, bool T::*member) {
 }
 
 // A list of strings: a JSON array, or comma-separated in an environment variable.
-Field list_field(std::string key, std::vector<std::string> ServicesConfig::*member) {
+template <typename T>
+Field list_field(std::string key, T Config::*outer, std::vector<std::string> T::*member) {
   return Field{key,
-               [key, member](Config& c, const json& v) {
+               [key, outer, member](Config& c, const json& v) {
                  if (!v.is_array()) bad(key, "expected an array of strings");
                  std::vector<std::string> out;
                  for (const auto& e : v) {
@@ -120,9 +123,9 @@ Field list_field(std::string key, std::vector<std::string> ServicesConfig::*memb
                    }
                    out.push_back(e.get<std::string>());
                  }
-                 c.services.*member = std::move(out);
+                 (c.*outer).*member = std::move(out);
                },
-               [member](Config& c, const std::string& v) {
+               [outer, member](Config& c, const std::string& v) {
                  std::vector<std::string> out;
                  std::size_t start = 0;
                  while (start <= v.size()) {
@@ -134,7 +137,7 @@ Field list_field(std::string key, std::vector<std::string> ServicesConfig::*memb
                    if (!part.empty()) out.push_back(part);
                    start = comma + 1;
                  }
-                 c.services.*member = std::move(out);
+                 (c.*outer).*member = std::move(out);
                }};
 }
 
@@ -289,8 +292,12 @@ const std::vector<Field>& fields() {
     f.push_back(uint_field("monitor.work_end_hour", &Config::monitor, &MonitorConfig::work_end_hour,
                            1, 24));
     f.push_back(top_string("console_dir", &Config::console_dir));
-    f.push_back(list_field("services.allowed_hosts", &ServicesConfig::allowed_hosts));
-    f.push_back(list_field("services.allowed_addresses", &ServicesConfig::allowed_addresses));
+    f.push_back(
+        list_field("services.allowed_hosts", &Config::services, &ServicesConfig::allowed_hosts));
+    f.push_back(list_field("services.allowed_addresses", &Config::services,
+                           &ServicesConfig::allowed_addresses));
+    f.push_back(
+        list_field("limits.trusted_proxies", &Config::limits, &LimitsConfig::trusted_proxies));
     f.push_back(bool_field("services.allow_http", &Config::services, &ServicesConfig::allow_http));
     f.push_back(uint_field("services.max_response_bytes", &Config::services,
                            &ServicesConfig::max_response_bytes, 1024, 1ull << 30));
@@ -369,6 +376,7 @@ const std::vector<std::pair<std::string, std::string>>& env_keys() {
       {"HUB_SECRETS_FILE", "secrets.file"},
       {"HUB_CONSOLE_DIR", "console_dir"},
       {"HUB_SERVICES_ALLOWED_HOSTS", "services.allowed_hosts"},
+      {"HUB_TRUSTED_PROXIES", "limits.trusted_proxies"},
       {"HUB_SERVICES_ALLOWED_ADDRESSES", "services.allowed_addresses"},
       {"HUB_SERVICES_ALLOW_HTTP", "services.allow_http"},
   };
@@ -378,6 +386,11 @@ const std::vector<std::pair<std::string, std::string>>& env_keys() {
 void validate(const Config& c) {
   (void)c.listen_host();
   (void)c.listen_port();
+  for (const auto& proxy : c.limits.trusted_proxies) {
+    boost::system::error_code ec;
+    (void)boost::asio::ip::make_address(proxy, ec);
+    if (ec) bad("limits.trusted_proxies", "'" + proxy + "' is not an IP address");
+  }
   static const std::vector<std::string> levels = {"trace", "debug",    "info", "warn",
                                                   "error", "critical", "off"};
   if (std::find(levels.begin(), levels.end(), c.log.level) == levels.end()) {

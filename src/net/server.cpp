@@ -1,5 +1,7 @@
 #include "hub/net/server.hpp"
 
+#include "hub/net/proxy_protocol.hpp"
+
 #include <spdlog/spdlog.h>
 #include <algorithm>
 
@@ -7,6 +9,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -50,29 +54,44 @@ bool is_loopback(const asio::ip::address& a) {
          asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
 }
 
+// An IPv4 client on a dual-stack socket is counted, trusted and logged as its IPv4 address.
+asio::ip::address normalized(asio::ip::address a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  }
+  return a;
+}
+
 }  // namespace
 
 class Server::Session {
  public:
   // `address_key` is the client address counted by take_address: released when the session ends.
-  Session(Server& server, Worker& worker, tcp::socket socket, std::string address_key)
+  // A connection from a trusted proxy comes with none: its PROXY header names the client, whose
+  // address is taken then.
+  Session(Server& server, Worker& worker, tcp::socket socket, std::string address_key,
+          bool from_proxy)
       : server_(server),
         worker_(worker),
         stream_(std::move(socket), server.tls_.native_handle()),
         entry_{&stream_, false},
-        address_key_(std::move(address_key)) {
+        address_key_(std::move(address_key)),
+        from_proxy_(from_proxy) {
     server_.registries_[worker_.index()]->entries.insert(&entry_);
   }
   ~Session() {
     server_.registries_[worker_.index()]->entries.erase(&entry_);
     server_.open_connections_.fetch_sub(1);
-    server_.release_address(address_key_);
+    if (!from_proxy_ || !address_key_.empty()) server_.release_address(address_key_);
   }
 
   asio::awaitable<void> run();
 
  private:
   asio::awaitable<bool> serve_one();
+  // Reads the PROXY protocol v2 header a trusted proxy sends first; false when there is none in
+  // time, it is malformed, or the client it names is over its address's limit.
+  asio::awaitable<bool> read_proxy_header();
   asio::awaitable<bool> streamed(bhttp::request_parser<bhttp::empty_body>& header_parser,
                                  http::Request& request, const http::Route& route,
                                  const http::RouteMatch& match, std::uint64_t body_limit,
@@ -90,6 +109,7 @@ class Server::Session {
   Stream stream_;
   SessionRegistry::Entry entry_;
   std::string address_key_;
+  bool from_proxy_ = false;
   beast::flat_buffer buffer_;
   std::string remote_;
   bool remote_loopback_ = false;
@@ -106,6 +126,10 @@ asio::awaitable<void> Server::Session::run() {
     remote_loopback_ = is_loopback(endpoint.address());
   }
   tcp_layer.socket().set_option(tcp::no_delay(true), ec);
+  if (from_proxy_ && !co_await read_proxy_header()) {
+    tcp_layer.close();
+    co_return;
+  }
 
   tcp_layer.expires_after(limits().handshake_timeout);
   auto [hs_ec] = co_await stream_.async_handshake(asio::as_tuple(asio::use_awaitable));
@@ -121,6 +145,44 @@ asio::awaitable<void> Server::Session::run() {
   tcp_layer.expires_after(kTlsShutdownTimeout);
   co_await stream_.async_shutdown(asio::as_tuple(asio::use_awaitable));
   tcp_layer.close();
+}
+
+asio::awaitable<bool> Server::Session::read_proxy_header() {
+  auto& socket = stream_.socket();
+  // The header counts against the handshake's time: a proxy that sends nothing is cut off.
+  asio::steady_timer deadline(socket.get_executor());
+  deadline.expires_after(limits().handshake_timeout);
+  deadline.async_wait([&socket](boost::system::error_code ec) {
+    if (ec) return;
+    boost::system::error_code ignored;
+    socket.cancel(ignored);
+  });
+  std::string header(kProxyFixedBytes, '\0');
+  auto [ec, n] = co_await asio::async_read(socket, asio::buffer(header.data(), header.size()),
+                                           asio::as_tuple(asio::use_awaitable));
+  const auto length = ec ? std::nullopt : proxy_header_length(header);
+  if (!length) co_return false;
+  header.resize(*length);
+  if (*length > kProxyFixedBytes) {
+    auto [ec2, n2] = co_await asio::async_read(
+        socket, asio::buffer(header.data() + kProxyFixedBytes, *length - kProxyFixedBytes),
+        asio::as_tuple(asio::use_awaitable));
+    if (ec2) co_return false;
+  }
+  deadline.cancel();
+  const auto parsed = parse_proxy_header(header);
+  if (!parsed) co_return false;
+  if (!parsed->source) co_return true;  // LOCAL (the proxy's own checks): the proxy's address
+  const auto client = normalized(*parsed->source);
+  std::string key = client.to_string();
+  if (!server_.take_address(key)) {
+    server_.warn_address_limit(key);
+    co_return false;
+  }
+  address_key_ = std::move(key);
+  remote_ = address_key_;
+  remote_loopback_ = is_loopback(client);
+  co_return true;
 }
 
 // Reads one request and answers it. Returns whether the connection stays open.
@@ -500,6 +562,9 @@ Server::Server(const Config& config, const http::Router& router, http::Gatekeepe
       workers_(workers),
       tls_(tls),
       access_log_(std::move(access_log)) {
+  for (const auto& proxy : config_.limits.trusted_proxies) {
+    trusted_proxies_.push_back(normalized(asio::ip::make_address(proxy)));  // validated by config
+  }
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     registries_.push_back(std::make_unique<SessionRegistry>());
   }
@@ -542,32 +607,27 @@ asio::awaitable<void> Server::accept_loop() {
     // One address may hold only so many connections (a flood of silent TCP connections from one
     // host must not fill the hub's connection cap); the rest are closed at once.
     std::string address_key;
+    bool from_proxy = false;
     {
       boost::system::error_code aec;
       auto remote = socket.remote_endpoint(aec);
       if (!aec) {
-        auto a = remote.address();
-        if (a.is_v6() && a.to_v6().is_v4_mapped()) {
-          a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
-        }
+        const auto a = normalized(remote.address());
+        from_proxy = trusted_proxy(a);
         address_key = a.to_string();
       }
     }
-    if (!take_address(address_key)) {
-      auto now = std::chrono::steady_clock::now();
-      if (now - last_address_warning_ > std::chrono::seconds(10)) {
-        spdlog::warn(
-            "connections from {} reached limits.connections_per_address ({}); "
-            "refusing more from it",
-            address_key, config_.limits.connections_per_address);
-        last_address_warning_ = now;
-      }
+    // A trusted proxy's connections are counted under the client its PROXY header names.
+    if (from_proxy) {
+      address_key.clear();
+    } else if (!take_address(address_key)) {
+      warn_address_limit(address_key);
       boost::system::error_code ignored;
       socket.close(ignored);
       continue;
     }
     if (open_connections_.load() >= config_.limits.max_connections) {
-      release_address(address_key);
+      if (!from_proxy) release_address(address_key);
       auto now = std::chrono::steady_clock::now();
       if (now - last_warning > std::chrono::seconds(10)) {
         spdlog::warn("connection limit ({}) reached; refusing new connections",
@@ -581,9 +641,9 @@ asio::awaitable<void> Server::accept_loop() {
     open_connections_.fetch_add(1);
     asio::co_spawn(
         worker.ioc(),
-        [this, &worker, s = std::move(socket),
-         key = std::move(address_key)]() mutable -> asio::awaitable<void> {
-          Session session(*this, worker, std::move(s), std::move(key));
+        [this, &worker, s = std::move(socket), key = std::move(address_key),
+         from_proxy]() mutable -> asio::awaitable<void> {
+          Session session(*this, worker, std::move(s), std::move(key), from_proxy);
           co_await session.run();
         },
         [](std::exception_ptr e) {
@@ -603,6 +663,21 @@ bool Server::take_address(const std::string& key) {
   if (n >= config_.limits.connections_per_address) return false;
   ++n;
   return true;
+}
+
+void Server::warn_address_limit(const std::string& key) {
+  std::lock_guard lock(addresses_mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_address_warning_ < std::chrono::seconds(10)) return;
+  last_address_warning_ = now;
+  spdlog::warn(
+      "connections from {} reached limits.connections_per_address ({}); refusing more "
+      "from it",
+      key, config_.limits.connections_per_address);
+}
+
+bool Server::trusted_proxy(const asio::ip::address& a) const {
+  return std::find(trusted_proxies_.begin(), trusted_proxies_.end(), a) != trusted_proxies_.end();
 }
 
 void Server::release_address(const std::string& key) {

@@ -16,6 +16,7 @@ set(hub_fuzz_core_sources
     ledger/merkle.cpp ledger/note.cpp
     catalog/openapi_import.cpp catalog/service_names.cpp
     members/credentials.cpp
+    net/proxy_protocol.cpp
     gateway/breaker.cpp gateway/call.cpp gateway/upstream_policy.cpp
     sharing/calendar.cpp sharing/purpose.cpp)
 list(TRANSFORM hub_fuzz_core_sources PREPEND ${CMAKE_SOURCE_DIR}/src/)

@@ -4,6 +4,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -27,9 +28,12 @@ using http::Verb;
 // A bare server (no database) whose routes tell what the server learnt about the connection.
 class BareServer {
  public:
-  explicit BareServer(const std::filesystem::path& client_ca = {}) : dir_() {
+  explicit BareServer(const std::filesystem::path& client_ca = {},
+                      const std::function<void(Config&)>& adjust = {})
+      : dir_() {
     config_.listen = "127.0.0.1:0";
     config_.limits.shutdown_grace = std::chrono::seconds(3);
+    if (adjust) adjust(config_);
     auto paths = net::ensure_self_signed(dir_.path());
     tls_ = std::make_unique<asio::ssl::context>(
         net::make_server_context(paths.cert, paths.key, client_ca));
@@ -37,6 +41,13 @@ class BareServer {
                 [](http::Request& req) -> asio::awaitable<Response> {
                   co_return Response::text(http::Status::ok, req.peer_cert_sha256.value_or("none"),
                                            "text/plain");
+                });
+    router_.add(Verb::get, "/whereami", Access::anyone(),
+                [](http::Request& req) -> asio::awaitable<Response> {
+                  co_return Response::text(
+                      http::Status::ok,
+                      req.remote_address + (req.remote_is_loopback ? " loopback" : " remote"),
+                      "text/plain");
                 });
     router_.add(Verb::get, "/slow", Access::anyone(),
                 [](http::Request& req) -> asio::awaitable<Response> {
@@ -182,6 +193,99 @@ TEST(MutualTls, WithoutAClientCaNoCertificateIsAsked) {
   conn.write("GET /whoami HTTP/1.1\r\nHost: x\r\n\r\n");
   auto response = conn.read_response(std::chrono::seconds(5));
   EXPECT_NE(response.find("none"), std::string::npos);
+}
+
+// A PROXY protocol v2 header (HAProxy's send-proxy-v2) for a TCP client at `client`.
+std::string proxy_v2(const std::string& client, bool local = false) {
+  std::string h("\x0D\x0A\x0D\x0A\x00\x0D\x0A\x51\x55\x49\x54\x0A", 12);
+  h.push_back(local ? '\x20' : '\x21');
+  h.push_back('\x11');  // TCP over IPv4
+  h.push_back('\x00');
+  h.push_back('\x0C');
+  const auto src = asio::ip::make_address_v4(client).to_bytes();
+  h.append(reinterpret_cast<const char*>(src.data()), 4);
+  h.append("\x7F\x00\x00\x01", 4);  // destination
+  h.append("\xC3\x50\x20\xFB", 4);  // ports 50000 and 8443
+  return h;
+}
+
+std::string ask_whereami(RawTls& conn) {
+  conn.write("GET /whereami HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto response = conn.read_response(std::chrono::seconds(5));
+  EXPECT_EQ(status_of(response), 200) << response;
+  return response.substr(response.find("\r\n\r\n") + 4);
+}
+
+// Behind HAProxy in mode tcp every connection comes from the proxy: with limits.trusted_proxies,
+// the proxy's PROXY header names the client, and that client is who the hub sees (its address
+// limit, its loopback-or-not, its log line). A trusted proxy's connection without the header is
+// closed; nobody else's header is believed (it would be a TLS error, not an address).
+TEST(ProxyProtocol, ATrustedProxyNamesTheClientWhoseLimitsApply) {
+  BareServer server({}, [](Config& c) {
+    c.limits.trusted_proxies = {"127.0.0.1"};
+    c.limits.connections_per_address = 2;
+  });
+  RawTls first(server.port());
+  first.before_tls(proxy_v2("203.0.113.7"));
+  ASSERT_TRUE(first.connect());
+  EXPECT_EQ(ask_whereami(first), "203.0.113.7 remote") << "not loopback: the client is outside";
+
+  RawTls second(server.port());
+  second.before_tls(proxy_v2("203.0.113.7"));
+  ASSERT_TRUE(second.connect());
+  RawTls third(server.port());  // over the client's limit of 2, though the proxy has 3
+  third.before_tls(proxy_v2("203.0.113.7"));
+  EXPECT_FALSE(third.connect()) << "closed before the handshake";
+  RawTls other_client(server.port());
+  other_client.before_tls(proxy_v2("198.51.100.9"));
+  ASSERT_TRUE(other_client.connect());
+  EXPECT_EQ(ask_whereami(other_client), "198.51.100.9 remote");
+
+  RawTls check(server.port());  // LOCAL: the proxy's own health check
+  check.before_tls(proxy_v2("0.0.0.0", true));
+  ASSERT_TRUE(check.connect());
+  EXPECT_EQ(ask_whereami(check), "127.0.0.1 loopback");
+
+  RawTls bare(server.port());  // from the proxy's address, without a header
+  EXPECT_FALSE(bare.connect());
+  RawTls garbage(server.port());
+  garbage.before_tls("PROXY TCP4 203.0.113.7 127.0.0.1 50000 8443\r\n");  // v1: not accepted
+  EXPECT_FALSE(garbage.connect());
+}
+
+// A trusted proxy's connection that sends no header, or half of one, holds its slot no longer
+// than a silent TLS client would: the handshake timeout.
+TEST(ProxyProtocol, ASilentOrHalfSentHeaderIsCutOffAtTheHandshakeTimeout) {
+  BareServer server({}, [](Config& c) {
+    c.limits.trusted_proxies = {"127.0.0.1"};
+    c.limits.handshake_timeout = std::chrono::milliseconds(300);
+  });
+  for (const std::string& sent : {std::string(), proxy_v2("203.0.113.7").substr(0, 20)}) {
+    asio::io_context ioc;
+    asio::ip::tcp::socket socket(ioc);
+    socket.connect({asio::ip::make_address("127.0.0.1"), server.port()});
+    if (!sent.empty()) asio::write(socket, asio::buffer(sent));
+    const auto t0 = std::chrono::steady_clock::now();
+    char byte;
+    boost::system::error_code ec;
+    socket.read_some(asio::buffer(&byte, 1), ec);  // blocks until the server closes
+    EXPECT_EQ(ec, asio::error::eof) << ec.message();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  }
+  for (int i = 0; i < 100 && server.server().open_connections() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(server.server().open_connections(), 0);
+}
+
+TEST(ProxyProtocol, AnUntrustedPeersHeaderIsNeverTakenForAnAddress) {
+  BareServer server({}, [](Config& c) { c.limits.trusted_proxies = {"192.0.2.1"}; });
+  RawTls plain(server.port());
+  ASSERT_TRUE(plain.connect());
+  EXPECT_EQ(ask_whereami(plain), "127.0.0.1 loopback");
+  RawTls forged(server.port());
+  forged.before_tls(proxy_v2("203.0.113.7"));
+  EXPECT_FALSE(forged.connect()) << "the header is no TLS: the handshake fails";
 }
 
 TEST(Shutdown, InFlightRequestFinishesWithConnectionClose) {

@@ -37,6 +37,11 @@ struct TlsConfig {
 struct LimitsConfig {
   unsigned max_connections = 16384;
   unsigned connections_per_address = 256;  // open connections of one client address
+  // Load balancers in front of the hub that pass TCP through (HAProxy `mode tcp`): connections
+  // from these addresses must begin with a PROXY protocol v2 header (`send-proxy-v2`), and the
+  // client's address it carries is the one every per-address limit, loopback check and log line
+  // uses. A connection from one of them without the header is closed.
+  std::vector<std::string> trusted_proxies;
   std::size_t header_limit = 8 * 1024;
   std::uint64_t json_body_limit = 1024 * 1024;
   std::uint64_t import_body_limit = 2ull * 1024 * 1024 * 1024;

@@ -53,8 +53,12 @@ class Server {
   // Counts a connection of the address; false when it already has connections_per_address.
   bool take_address(const std::string& key);
   void release_address(const std::string& key);
+  // Refusal of a connection over its address's limit, logged at most every 10 s.
+  void warn_address_limit(const std::string& key);
+  bool trusted_proxy(const boost::asio::ip::address& a) const;
 
   const Config& config_;
+  std::vector<boost::asio::ip::address> trusted_proxies_;
   const http::Router& router_;
   http::Gatekeeper& gate_;
   Metrics& metrics_;
@@ -68,7 +72,7 @@ class Server {
   std::size_t next_worker_ = 0;
   std::mutex addresses_mutex_;
   std::unordered_map<std::string, unsigned> connections_by_address_;
-  std::chrono::steady_clock::time_point last_address_warning_{};
+  std::chrono::steady_clock::time_point last_address_warning_{};  // under addresses_mutex_
 };
 
 }  // namespace hub::net

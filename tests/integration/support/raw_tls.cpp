@@ -36,6 +36,10 @@ bool RawTls::connect() {
   }
   stream_.next_layer().connect({asio::ip::make_address("127.0.0.1"), port_}, ec);
   if (ec) return false;
+  if (!before_tls_.empty()) {
+    asio::write(stream_.next_layer(), asio::buffer(before_tls_), ec);
+    if (ec) return false;
+  }
   stream_.handshake(asio::ssl::stream_base::client, ec);
   if (ec) return false;
   // TLS 1.3 reports a refused client certificate only on the first read after the handshake.

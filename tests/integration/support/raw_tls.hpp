@@ -17,6 +17,8 @@ class RawTls {
   // Connects from this loopback address (127.0.0.2, ...) rather than 127.0.0.1: another client
   // host, for per-address limits.
   void from(std::string source_address) { source_ = std::move(source_address); }
+  // Bytes sent on the TCP connection before the TLS handshake: a load balancer's PROXY header.
+  void before_tls(std::string bytes) { before_tls_ = std::move(bytes); }
   // Connects and shakes hands; false when the server refused the handshake.
   bool connect();
   void write(const std::string& bytes);
@@ -34,6 +36,7 @@ class RawTls {
   bool closed_ = false;
   std::string pending_;
   std::string source_;
+  std::string before_tls_;
 };
 
 int status_of(const std::string& response);
