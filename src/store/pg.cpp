@@ -76,8 +76,15 @@ PGconn* start_connect(const std::string& conninfo, std::chrono::milliseconds tim
                       bool blocking) {
   const std::string seconds =
       std::to_string(std::max<long long>(1, (timeout.count() + 999) / 1000));
-  const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
-  const char* values[] = {conninfo.c_str(), seconds.c_str(), "hubd", nullptr};
+  // Before dbname, so the operator's URL overrides them: a primary whose machine dies without a
+  // word (no RST: power, network) is noticed by keep-alives after about 11 s idle, and a request
+  // or COMMIT it never acknowledges fails after 10 s (tcp_user_timeout), instead of the kernel's
+  // two hours; the ledger then resolves the batch on the new primary (docs/ledger.md).
+  const char* keys[] = {"keepalives",       "keepalives_idle",  "keepalives_interval",
+                        "keepalives_count", "tcp_user_timeout", "dbname",
+                        "connect_timeout",  "application_name", nullptr};
+  const char* values[] = {"1",    "5",    "2", "3", "10000", conninfo.c_str(), seconds.c_str(),
+                          "hubd", nullptr};
   return blocking ? PQconnectdbParams(keys, values, 1) : PQconnectStartParams(keys, values, 1);
 }
 

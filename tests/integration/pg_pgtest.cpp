@@ -166,6 +166,26 @@ TEST(Pg, AReadOnlyServerDropsTheConnectionAndAnswersUnavailable) {
   run_sync(ioc, pool.exec(kWrite));  // which writes
 }
 
+// A primary that vanishes without a word is noticed in seconds, not the kernel's two hours: every
+// connection has keep-alives and a TCP user timeout, which the operator's URL may override.
+TEST(Pg, ConnectionsDetectASilentlyDeadServerUnlessTheUrlSaysOtherwise) {
+  TestDatabase db;
+  auto setting = [](PGconn* c, const std::string& key) {
+    std::string value;
+    PQconninfoOption* options = PQconninfo(c);
+    for (auto* o = options; o && o->keyword; ++o) {
+      if (key == o->keyword && o->val) value = o->val;
+    }
+    PQconninfoFree(options);
+    return value;
+  };
+  auto ours = pg::connect_blocking(db.superuser_conninfo(), 5);
+  EXPECT_EQ(setting(ours.get(), "keepalives_idle"), "5");
+  EXPECT_EQ(setting(ours.get(), "tcp_user_timeout"), "10000");
+  auto theirs = pg::connect_blocking(db.superuser_conninfo() + " keepalives_idle=30", 5);
+  EXPECT_EQ(setting(theirs.get(), "keepalives_idle"), "30");
+}
+
 TEST(Pg, BusyPoolMakesWaitersWaitThenTimeOut) {
   TestDatabase db;
   asio::io_context ioc;
