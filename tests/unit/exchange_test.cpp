@@ -1,6 +1,7 @@
 // Masking (DESIGN.md's rules, in code points) and record validation.
 #include <gtest/gtest.h>
 
+#include "hub/exchange/filter.hpp"
 #include "hub/exchange/schema.hpp"
 
 #include <sstream>
@@ -70,6 +71,28 @@ TEST(RecordSchema, ValidatesTypesRequiredUnknownAndTheKey) {
   EXPECT_EQ(fields, (std::set<std::string>{"uscc", "founded", "staff", "color"}));
   json not_object = json::array();
   EXPECT_FALSE(s->validate(not_object, "K").empty());
+}
+
+// Equality on the key item is also a primary-key condition (the planner finds the one record
+// instead of scanning the resource); other items and operators are not.
+TEST(Filter, EqualityOnTheKeyItemUsesTheRecordKey) {
+  auto s = RecordSchema::from_resource(resource());
+  std::string sql;
+  pg::Params params;
+  append_conditions(sql, params, parse_filter(R"(uscc eq "91440101MA5C" and staff ge 3)", *s),
+                    *s);
+  EXPECT_NE(sql.find(" AND key = $1"), std::string::npos) << sql;
+  ASSERT_GE(params.size(), 1u);
+  EXPECT_EQ(*params.values()[0], "91440101MA5C");
+  EXPECT_NE(sql.find("data->>$2"), std::string::npos) << "the item's own condition stays: " << sql;
+
+  for (const char* other : {R"(uscc prefix "9144")", R"(uscc ne "X")", "uscc eq null",
+                            R"(founded eq "2020-02-29")"}) {
+    std::string sql2;
+    pg::Params params2;
+    append_conditions(sql2, params2, parse_filter(other, *s), *s);
+    EXPECT_EQ(sql2.find("key ="), std::string::npos) << other << ": " << sql2;
+  }
 }
 
 }  // namespace
