@@ -629,30 +629,19 @@ frontend hub
     bind 127.0.0.1:$port
     use_backend hub_ready if { nbsrv(hub_ready) gt 0 }
     default_backend hub_live
-
-backend hub_ready
-    balance leastconn
-    option httpchk
-    http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host localhost
-    http-check expect status 200
 EOF
-    i=0
-    for p in "$@"; do
-      i=$((i + 1))
-      echo "    server hub$i 127.0.0.1:$p"
-    done
-    cat <<EOF
-
-backend hub_live
-    balance leastconn
-    option httpchk
-    http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host localhost
-    http-check expect status 200
-EOF
-    i=0
-    for p in "$@"; do
-      i=$((i + 1))
-      echo "    server hub$i 127.0.0.1:$p"
+    # Two backends of the same nodes: those ready (/readyz), and those alive (/healthz).
+    local backend check
+    for backend in hub_ready:/readyz hub_live:/healthz; do
+      check=${backend#*:}
+      printf '\nbackend %s\n    balance leastconn\n    option httpchk\n' "${backend%%:*}"
+      printf '    http-check send meth GET uri %s ver HTTP/1.1 hdr Host localhost\n' "$check"
+      printf '    http-check expect status 200\n'
+      i=0
+      for p in "$@"; do
+        i=$((i + 1))
+        echo "    server hub$i 127.0.0.1:$p"
+      done
     done
   } >"$_cl_dir/haproxy/haproxy.cfg"
 }

@@ -37,8 +37,12 @@ std::optional<std::string> percent_decode(std::string_view in, bool plus_is_spac
   return out;
 }
 
-std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query) {
-  std::vector<std::pair<std::string, std::string>> out;
+namespace {
+
+// Splits a query string into its pairs, decoded; `take` gets each (name and value, or nullopt
+// when either is not percent-decodable) and returns false to stop. Empty pairs are skipped.
+template <typename Take>
+bool for_each_pair(std::string_view query, Take take) {
   while (!query.empty()) {
     auto amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
@@ -47,25 +51,32 @@ std::vector<std::pair<std::string, std::string>> parse_query(std::string_view qu
     auto eq = pair.find('=');
     auto name = percent_decode(pair.substr(0, eq), true);
     auto value = percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
-    if (name && value) out.emplace_back(std::move(*name), std::move(*value));
+    if (!take(std::move(name), std::move(value))) return false;
   }
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for_each_pair(query, [&](std::optional<std::string> name, std::optional<std::string> value) {
+    if (name && value) out.emplace_back(std::move(*name), std::move(*value));
+    return true;
+  });
   return out;
 }
 
 std::optional<std::vector<std::pair<std::string, std::string>>> parse_query_strict(
     std::string_view query, std::size_t max_pairs) {
   std::vector<std::pair<std::string, std::string>> out;
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    auto eq = pair.find('=');
-    auto name = percent_decode(pair.substr(0, eq), true);
-    auto value = percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
-    if (!name || !value || name->empty() || out.size() == max_pairs) return std::nullopt;
-    out.emplace_back(std::move(*name), std::move(*value));
-  }
+  const bool whole =
+      for_each_pair(query, [&](std::optional<std::string> name, std::optional<std::string> value) {
+        if (!name || !value || name->empty() || out.size() == max_pairs) return false;
+        out.emplace_back(std::move(*name), std::move(*value));
+        return true;
+      });
+  if (!whole) return std::nullopt;
   return out;
 }
 
