@@ -35,10 +35,13 @@ struct Appender::Conn {
 
 namespace {
 
-constexpr const char* kCopy =
+// The rows, and COMMIT as soon as they are in: one simple query of two statements, so that the
+// server commits on the end of the COPY data without another round trip (a COPY that fails skips
+// the COMMIT and leaves the transaction aborted).
+constexpr const char* kCopyThenCommit =
     "COPY ledger_entries (idx, time, request_id, operation, consumer_code, provider_code, "
     "resource_code, status, record_count, leaf, leaf_hash, upstream_status, upstream_ms) "
-    "FROM STDIN (FORMAT binary)";
+    "FROM STDIN (FORMAT binary); COMMIT";
 
 // Takes the batch's indexes and time under the head's row lock: batches of all nodes commit in
 // index order. The time never goes backwards, whatever the clocks of the nodes.
@@ -267,7 +270,10 @@ void Appender::write_batch(std::deque<std::shared_ptr<Slot>>& batch) {
     const std::int64_t micros = claim.get_int(0, 1);
     const std::string time = format_time_micros(micros);
 
-    pg::Result start(PQexec(c, kCopy));
+    if (PQsendQuery(c, kCopyThenCommit) != 1) {
+      throw DbUnavailable(std::string("COPY failed: ") + PQerrorMessage(c));
+    }
+    pg::Result start(PQgetResult(c));
     if (PQresultStatus(start.raw()) != PGRES_COPY_IN) {
       throw std::runtime_error(std::string("COPY refused: ") + PQerrorMessage(c));
     }
@@ -316,50 +322,53 @@ void Appender::write_batch(std::deque<std::shared_ptr<Slot>>& batch) {
       if (rows.size() >= 64 * 1024) send(false);
     }
     send(true);
-    if (PQputCopyEnd(c, nullptr) != 1) {
-      throw DbUnavailable(std::string("COPY failed: ") + PQerrorMessage(c));
-    }
-    pg::Result done(PQgetResult(c));
-    if (PQresultStatus(done.raw()) != PGRES_COMMAND_OK) {
-      throw std::runtime_error(std::string("COPY failed: ") + PQerrorMessage(c));
-    }
-    while (PGresult* extra = PQgetResult(c)) PQclear(extra);
   } catch (...) {
     try {
+      // Out of the COPY (its data ends with an error, so the server aborts the transaction and
+      // skips the COMMIT), and the transaction rolled back; the connection is dropped afterwards.
       if (PQpipelineStatus(c) != PQ_PIPELINE_OFF) PQexitPipelineMode(c);
+      PQputCopyEnd(c, "the batch was abandoned");
+      while (PGresult* r = PQgetResult(c)) PQclear(r);
       pg::exec_blocking(c, "ROLLBACK");
     } catch (...) {
     }
     throw;
   }
-  // From here on a failure may come after the server committed: the outcome is unknown unless
-  // the server answered.
+  // The end of the COPY data is what commits: from here on a failure may come after the server
+  // committed, and the outcome is unknown unless the server answered.
   if (options_.commit_fault) options_.commit_fault(c, false);
-  if (PQsendQuery(c, "COMMIT") != 1) throw CommitOutcomeUnknown(first_line(PQerrorMessage(c)));
+  if (PQputCopyEnd(c, nullptr) != 1) throw CommitOutcomeUnknown(first_line(PQerrorMessage(c)));
   if (options_.commit_fault) options_.commit_fault(c, true);
-  std::optional<pg::Result> answer;
-  while (PGresult* r = PQgetResult(c)) {
-    if (!answer) {
-      answer.emplace(r);
-    } else {
-      PQclear(r);
-    }
-  }
-  if (answer && PQresultStatus(answer->raw()) == PGRES_COMMAND_OK && PQstatus(c) == CONNECTION_OK) {
+  // The COPY's answer, then the COMMIT's.
+  std::vector<pg::Result> answers;
+  while (PGresult* r = PQgetResult(c)) answers.emplace_back(r);
+  const bool connected = PQstatus(c) == CONNECTION_OK;
+  if (connected && answers.size() == 2 && PQresultStatus(answers[0].raw()) == PGRES_COMMAND_OK &&
+      PQresultStatus(answers[1].raw()) == PGRES_COMMAND_OK) {
     return;
   }
-  // An error the server gave with the connection intact (a deferred check, say) means it rolled
-  // back; anything else (no answer, the connection gone, a shutdown in the middle of waiting for
-  // the standby) leaves the outcome open.
-  if (answer && PQresultStatus(answer->raw()) == PGRES_FATAL_ERROR &&
-      PQstatus(c) == CONNECTION_OK) {
-    const char* state = PQresultErrorField(answer->raw(), PG_DIAG_SQLSTATE);
+  // An error the server gave with the connection intact (a COPY row refused, a deferred check)
+  // means it rolled back; anything else (no answer, the connection gone, a shutdown in the middle
+  // of waiting for the standby) leaves the outcome open.
+  const pg::Result* failed = nullptr;
+  for (const auto& a : answers) {
+    if (PQresultStatus(a.raw()) != PGRES_COMMAND_OK) {
+      failed = &a;
+      break;
+    }
+  }
+  if (failed && PQresultStatus(failed->raw()) == PGRES_FATAL_ERROR && connected) {
+    const char* state = PQresultErrorField(failed->raw(), PG_DIAG_SQLSTATE);
     const std::string_view sqlstate = state ? state : "";
     // An error libpq made up itself (a failed read) has no SQLSTATE: that one is unknown too.
     if (!sqlstate.empty() && !sqlstate.starts_with("57") && !sqlstate.starts_with("08") &&
         !sqlstate.starts_with("XX")) {
-      throw std::runtime_error(std::string("COMMIT refused: ") +
-                               first_line(PQresultErrorMessage(answer->raw())));
+      const std::string message = first_line(PQresultErrorMessage(failed->raw()));
+      try {
+        pg::exec_blocking(c, "ROLLBACK");
+      } catch (...) {
+      }
+      throw std::runtime_error(std::string("the batch was refused: ") + message);
     }
   }
   throw CommitOutcomeUnknown(std::string("COMMIT got no answer: ") + first_line(PQerrorMessage(c)));
