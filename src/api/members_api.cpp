@@ -224,12 +224,20 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                co_return Response::json(Status::created, json_text(principal_json(out)));
              });
 
-  router.add(Verb::get, "/api/v1/principals", Access::roles({Role::hub_admin, Role::agency_cdo}),
+  // The hub's staff list every agency's principals (a roster of CDOs: role=agency_cdo); an
+  // agency's CDO its own agency's.
+  router.add(Verb::get, "/api/v1/principals",
+             Access::roles({Role::hub_admin, Role::coordinator, Role::agency_cdo}),
              [&service, &services](Request& req) -> awaitable<Response> {
                const Caller caller = caller_of(req);
                const auto page = page_request(req, services.cursors, "principals");
-               const auto agency = req.query_param("agency");
-               auto out = co_await service.list_principals(caller, agency, page);
+               const auto agency = req.query_filter("agency");
+               std::optional<Role> role;
+               if (const auto r = req.query_filter("role")) {
+                 role = parse_role(*r);
+                 if (!role) bad_query_param("role", "is not a role of the hub");
+               }
+               auto out = co_await service.list_principals(caller, agency, role, page);
                co_return Response::json(
                    Status::ok, list_body(out, principal_json, services.cursors, "principals"));
              });

@@ -16,7 +16,10 @@ using http::Verb;
 
 namespace {
 
-// API.md: hub_admin, coordinator and agency_cdo read reports; alerts are the hub's staff's.
+using nlohmann::json;
+
+// API.md: hub_admin, coordinator and agency_cdo read reports; alerts are the hub's staff's, and
+// an agency_cdo reads (but does not acknowledge) its own agency's (API.md Part 2).
 Access report_readers() {
   return Access::roles({Role::hub_admin, Role::coordinator, Role::agency_cdo});
 }
@@ -35,10 +38,77 @@ Response download(std::string body, std::string content_type, const report::Peri
   return res;
 }
 
+json issue_json(const report::Issue& i) {
+  return {{"id", i.id},
+          {"number", i.number},
+          {"title", i.title},
+          {"from", i.from},
+          {"to", i.to},
+          {"issued_at", i.issued_at},
+          {"issued_by", i.issued_by},
+          {"sha256", i.sha256},
+          {"signature", i.signature}};
+}
+
+report::IssueRequest issue_request_of(const json& raw) {
+  JsonBody body{json(raw)};
+  auto from = body.string("from", true, 10);
+  auto to = body.string("to", true, 10);
+  auto number = body.line("number", true, 100);
+  auto title = body.line("title", true, 200);
+  if (number && number->empty()) body.error("number", "must not be empty");
+  if (title && title->empty()) body.error("title", "must not be empty");
+  body.finish();
+  return {report::period_of(from, to), *number, *title};
+}
+
 }  // namespace
 
 void register_report_routes(http::Router& router, report::ReportService& reports,
-                            monitor::AlertService& alerts, const CursorCodec& cursors) {
+                            report::IssueService& issues, monitor::AlertService& alerts,
+                            const CursorCodec& cursors) {
+  // Issued reports (通报): frozen bytes, the same at every fetch (API.md Part 2).
+  router.add(Verb::post, "/api/v1/reports/issues",
+             Access::roles({Role::coordinator, Role::hub_admin}),
+             [&issues](Request& req) -> awaitable<Response> {
+               const Caller caller = caller_of(req);
+               const auto request = issue_request_of(body_object(req));
+               auto out = co_await issues.issue(caller, request);
+               co_return Response::json(Status::created, json_text(issue_json(out)));
+             });
+  router.add(Verb::get, "/api/v1/reports/issues", report_readers(),
+             [&issues, &cursors](Request& req) -> awaitable<Response> {
+               const Caller caller = caller_of(req);
+               const auto page = page_request(req, cursors, "report-issues");
+               auto out = co_await issues.issues(caller, page);
+               co_return Response::json(Status::ok,
+                                        list_body(out, issue_json, cursors, "report-issues"));
+             });
+  router.add(Verb::get, "/api/v1/reports/issues/{id}", report_readers(),
+             [&issues](Request& req) -> awaitable<Response> {
+               const std::string id(req.param("id"));
+               const auto format = req.query_filter("format").value_or("json");
+               if (format != "json" && format != "csv" && format != "xlsx") {
+                 bad_query_param("format", "must be json, csv or xlsx");
+               }
+               const Caller caller = caller_of(req);
+               auto f = co_await issues.file(caller, id, format);
+               const char* type = format == "json" ? "application/json"
+                                  : format == "csv"
+                                      ? "text/csv; charset=utf-8"
+                                      : "application/vnd.openxmlformats-officedocument."
+                                        "spreadsheetml.sheet";
+               Response res = Response::text(Status::ok, std::move(f.body), type);
+               // The signature and digest of the JSON bytes travel with every representation.
+               res.headers.emplace_back("X-Hub-Report-Sha256", f.issue.sha256);
+               res.headers.emplace_back("X-Hub-Report-Signature", f.issue.signature);
+               if (format != "json") {
+                 res.headers.emplace_back("Content-Disposition",
+                                          "attachment; filename=\"report-issue-" + f.issue.from +
+                                              "-" + f.issue.to + "." + format + "\"");
+               }
+               co_return res;
+             });
   // format= picks the representation whatever Accept says (API.md).
   router.add(Verb::get, "/api/v1/reports/sharing-status", report_readers(),
              [&reports](Request& req) -> awaitable<Response> {
@@ -68,7 +138,7 @@ void register_report_routes(http::Router& router, report::ReportService& reports
                auto out = co_await reports.activity(caller, period);
                co_return Response::json(Status::ok, json_text(out));
              });
-  router.add(Verb::get, "/api/v1/alerts", alert_staff(),
+  router.add(Verb::get, "/api/v1/alerts", report_readers(),
              [&alerts, &cursors](Request& req) -> awaitable<Response> {
                const Caller caller = caller_of(req);
                const auto page = page_request(req, cursors, "alerts");

@@ -43,7 +43,9 @@ json application_json(const sharing::Application& a) {
           {"resource_version", a.resource_version},
           {"withdrawn_at", nullable(a.withdrawn_at)},
           {"withdrawn_by", nullable(a.withdrawn_by)},
-          {"purpose_codes", a.purpose_codes}};
+          {"purpose_codes", a.purpose_codes},
+          {"renews_grant_id", nullable(a.renews_grant_id)},
+          {"renewal_reason", nullable(a.renewal_reason)}};
 }
 
 json grant_json(const sharing::GrantRecord& g) {
@@ -63,7 +65,9 @@ json grant_json(const sharing::GrantRecord& g) {
           {"revoked_at", nullable(g.revoked_at)},
           {"resource_changes", g.resource_changes},
           {"purpose_codes", g.purpose_codes},
-          {"ended_at", nullable(g.ended_at)}};
+          {"ended_at", nullable(g.ended_at)},
+          {"revoked_reason", nullable(g.revoked_reason)},
+          {"renewal_application_id", nullable(g.renewal_application_id)}};
 }
 
 // `key` and `ref` are members only when the viewer may see them.
@@ -131,6 +135,33 @@ sharing::DecisionRequest decision_of(const json& raw) {
   }
   body.finish();
   return {*decision == "approve", opinion, items, operations};
+}
+
+// POST /grants/{id}/revocation: why (required, shown to the consumer).
+std::string revocation_reason_of(const json& raw) {
+  JsonBody body{json(raw)};
+  auto reason = body.string("reason", true, 1000);
+  if (reason && reason->empty()) body.error("reason", "must say why the grant is revoked");
+  body.finish();
+  return *reason;
+}
+
+sharing::RenewalRequest renewal_of(const json& raw) {
+  JsonBody body{json(raw)};
+  auto until = body.string("valid_until", true, 40);
+  auto reason = body.string("reason", true, 1000);
+  body.finish();
+  return {*until, *reason};
+}
+
+json renewal_json(const sharing::Renewal& r) {
+  json out = {{"status", r.status}, {"grant_id", r.grant.id}, {"grant", grant_json(r.grant)}};
+  if (r.application) {
+    out["application_id"] = r.application->id;
+    out["due_at"] = nullable(r.application->due_at);
+    out["application"] = application_json(*r.application);
+  }
+  return out;
 }
 
 // The record is named by `path_key`, or when there is none by `key` or `ref` in the body.
@@ -260,10 +291,27 @@ void register_sharing_routes(http::Router& router, sharing::SharingService& serv
              [&service](Request& req) -> awaitable<Response> {
                const std::string id(req.param("id"));
                const Caller caller = caller_of(req);
-               co_await service.revoke(caller, id);
+               co_await service.revoke(caller, id, std::nullopt);
                Response r;
                r.status = Status::no_content;
                co_return r;
+             });
+  // The same with a reason, which the consumer is shown (API.md Part 2).
+  router.add(Verb::post, "/api/v1/grants/{id}/revocation", Access::roles(kDeciders),
+             [&service](Request& req) -> awaitable<Response> {
+               const std::string id(req.param("id"));
+               const Caller caller = caller_of(req);
+               const std::optional<std::string> reason = revocation_reason_of(body_object(req));
+               co_await service.revoke(caller, id, reason);
+               co_return Response::json(Status::ok, json_text(json{{"status", "revoked"}}));
+             });
+  router.add(Verb::post, "/api/v1/grants/{id}/renewal", Access::roles(kOfficers),
+             [&service](Request& req) -> awaitable<Response> {
+               const std::string id(req.param("id"));
+               const Caller caller = caller_of(req);
+               const auto renewal = renewal_of(body_object(req));
+               auto out = co_await service.renew(caller, id, renewal);
+               co_return Response::json(Status::ok, json_text(renewal_json(out)));
              });
 
   router.add(Verb::post, "/api/v1/resources/{code}/records/{key}/objections", Access::principal(),

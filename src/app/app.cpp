@@ -8,6 +8,7 @@
 
 #include "hub/api/authenticator.hpp"
 #include "hub/api/catalog_api.hpp"
+#include "hub/api/coordination_api.hpp"
 #include "hub/api/exchange_api.hpp"
 #include "hub/api/ledger_api.hpp"
 #include "hub/api/members_api.hpp"
@@ -103,6 +104,9 @@ void App::start() {
   catalog_ = std::make_unique<catalog::CatalogService>(*services_, *catalog_index_);
   grants_ = std::make_unique<sharing::GrantDirectory>();
   sharing_ = std::make_unique<sharing::SharingService>(*services_, *grants_, std::move(calendar));
+  demands_ = std::make_unique<coordination::DemandService>(*services_, sharing_->calendar());
+  escalations_ =
+      std::make_unique<coordination::EscalationService>(*services_, sharing_->calendar());
   gate_ = std::make_unique<api::Authenticator>(services_->directory, services_->rate_limiter);
   ledger::AppenderOptions appender_options;
   appender_options.conninfo = app_conninfo_;
@@ -128,6 +132,7 @@ void App::start() {
   ledger_ = std::make_unique<ledger::LedgerService>(*services_, *catalog_index_,
                                                     config_.ledger.origin, *ledger_key_);
   reports_ = std::make_unique<report::ReportService>(*services_);
+  issues_ = std::make_unique<report::IssueService>(*services_, *reports_, *ledger_key_);
   alerts_ = std::make_unique<monitor::AlertService>(*services_);
   monitor::MonitorOptions monitor_options;
   monitor_options.conninfo = app_conninfo_;
@@ -226,11 +231,12 @@ void App::register_routes() {
   api::register_members_routes(router_, *members_, *services_);
   api::register_catalog_routes(router_, *catalog_, services_->cursors);
   api::register_sharing_routes(router_, *sharing_, services_->cursors);
+  api::register_coordination_routes(router_, *demands_, *escalations_, services_->cursors);
   api::register_exchange_routes(router_, *exchange_, services_->cursors,
                                 config_.limits.import_body_limit);
   api::register_services_routes(router_, *gateway_);
   api::register_ledger_routes(router_, *ledger_, services_->cursors);
-  api::register_report_routes(router_, *reports_, *alerts_, services_->cursors);
+  api::register_report_routes(router_, *reports_, *issues_, *alerts_, services_->cursors);
   api::register_console_routes(router_, console_);
 }
 

@@ -1,6 +1,8 @@
 // hubctl demo: loads the demo through the public API like any client (agencies, people,
 // catalog, sharing, records), except for the month of ledger history, which no API may write
 // (demo_history.cpp).
+#include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -28,6 +30,17 @@ std::unique_ptr<Api> demo_person(const Options& o, const std::string& name) {
   Options as = o;
   as.token = nlohmann::json::parse(r.body)["token"];
   return std::make_unique<Api>(as);
+}
+
+// The city's date `days` from today, YYYY-MM-DD (UTC+8), for demo grants that must stay near
+// their end whenever the demo is loaded.
+std::string city_day(int days) {
+  const auto t = std::chrono::system_clock::now() + std::chrono::hours(8) + std::chrono::days(days);
+  const std::chrono::year_month_day d{std::chrono::floor<std::chrono::days>(t)};
+  char out[16];
+  std::snprintf(out, sizeof out, "%04d-%02u-%02u", static_cast<int>(d.year()),
+                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
+  return out;
 }
 
 // The service item (政务服务事项编码) the demo's verify grant is bound to.
@@ -73,8 +86,9 @@ void demo_sharing(const Options& o, Api& admin, std::ostream& out, std::ostream&
                          {"purpose", "税收征管中核实纳税人登记信息"},
                          {"legal_basis", "《中华人民共和国税收征收管理法》"},
                          {"valid_until", until}});
-    market->call(verb::post, "/api/v1/applications/" + a1["id"].get<std::string>() + "/decision",
-                 {{"decision", "approve"}, {"opinion", "同意，用于税收征管"}});
+    auto d1 = market->call(verb::post,
+                           "/api/v1/applications/" + a1["id"].get<std::string>() + "/decision",
+                           {{"decision", "approve"}, {"opinion", "同意，用于税收征管"}});
     // Unconditional: market regulation takes the tax credit ratings at once.
     market->call(verb::post, "/api/v1/applications",
                  {{"resource_code", ratings},
@@ -100,6 +114,9 @@ void demo_sharing(const Options& o, Api& admin, std::ostream& out, std::ostream&
     market->call(verb::post, "/api/v1/applications/" + a4["id"].get<std::string>() + "/decision",
                  {{"decision", "reject"},
                   {"opinion", "统计用途不需要明文身份证号码，请改为核验或脱敏后申请"}});
+    // Statistics brings the rejection to the coordination group (an open escalation).
+    stats->call(verb::post, "/api/v1/applications/" + a4["id"].get<std::string>() + "/escalation",
+                {{"reason", "经济普查需按身份证号去重核对法定代表人，请协调小组裁定"}});
     // Pending, at a provider with a deadline: power supply asks human resources.
     power->call(verb::post, "/api/v1/applications",
                 {{"resource_code", social},
@@ -107,9 +124,141 @@ void demo_sharing(const Options& o, Api& admin, std::ostream& out, std::ostream&
                  {"operations", {"aggregate"}},
                  {"purpose", "企业用工与用电关联分析（仅统计）"},
                  {"valid_until", until}});
-    out << "sharing: 5 applications (approved, automatic, pending ×2, rejected)\n";
+    out << "sharing: 5 applications (approved, automatic, pending ×2, rejected and escalated)\n";
+
+    // The grant's lifecycle: power supply's grant on the credit ratings ends in ten days (the
+    // grant_expiring alert warns it); statistics' was revoked with a reason it is shown; tax
+    // asks market regulation to renew its grant on the registrations (pending, the grant valid
+    // meanwhile).
+    power->call(verb::post, "/api/v1/applications",
+                {{"resource_code", ratings},
+                 {"items", {"uscc", "taxpayer_name", "credit_level"}},
+                 {"operations", {"verify"}},
+                 {"purpose", "大客户用电业务办理中核验企业纳税信用"},
+                 {"valid_until", city_day(10)}});
+    auto revoked = stats->call(verb::post, "/api/v1/applications",
+                               {{"resource_code", ratings},
+                                {"items", {"uscc", "credit_level", "year"}},
+                                {"operations", {"aggregate"}},
+                                {"purpose", "纳税信用等级分布统计"},
+                                {"valid_until", until}});
+    tax->call(verb::post,
+              "/api/v1/grants/" + revoked["grant_id"].get<std::string>() + "/revocation",
+              {{"reason", "统计局已改为按年度汇总表获取该数据，停止接口共享"}});
+    tax->call(verb::post, "/api/v1/grants/" + d1["grant_id"].get<std::string>() + "/renewal",
+              {{"valid_until", city_day(330)}, {"reason", "税收征管核查工作延续至下一年度"}});
+    out << "grants: one ending in 10 days (grant_expiring), one revoked with a reason, one "
+           "renewal pending\n";
   } catch (const std::exception& e) {
     err << "demo sharing: " << e.what() << "\n";
+  }
+}
+
+// The demand list (需求清单), made once: a demand in each state, between the demo's agencies, as
+// the coordination group would see them on a Monday morning.
+void demo_demands(const Options& o, Api& admin, std::ostream& out, std::ostream& err) {
+  if (!admin.all("/api/v1/demands").empty()) {
+    out << "demands: already there\n";
+    return;
+  }
+  try {
+    auto coordinator = demo_person(o, "coordinator");
+    auto post = [](Api& as, const std::string& title, const std::string& description,
+                   const std::vector<std::string>& items, const std::string& purpose) {
+      return as
+          .call(verb::post, "/api/v1/demands",
+                {{"title", title},
+                 {"description", description},
+                 {"items_wanted", items},
+                 {"purpose", purpose}})["id"]
+          .get<std::string>();
+    };
+    auto assign = [&](const std::string& id, const std::string& provider) {
+      coordinator->call(verb::post, "/api/v1/demands/" + id + "/assignment",
+                        {{"provider_code", provider}});
+    };
+    auto hr = demo_person(o, "gzrs-officer");
+    auto tax = demo_person(o, "gzsw-officer");
+    auto stats = demo_person(o, "gztj-cdo");
+    auto police = demo_person(o, "gzga-officer");
+    auto power = demo_person(o, "gdgz-cdo");
+    auto market = demo_person(o, "gzsc-officer");
+    auto planning = demo_person(o, "gzgh-officer");
+    // Open: waiting for the coordination group.
+    post(*hr, "新就业形态劳动者平台用工数据",
+         "核定灵活就业人员社保补贴需要外卖、网约车平台的接单时长数据，目录中暂无此类资源",
+         {"身份证号", "平台名称", "月接单时长"}, "灵活就业人员社会保险补贴审核");
+    // Assigned to the power supply bureau, waiting for its answer.
+    const std::string power_use =
+        post(*tax, "企业月度用电量", "税收风险分析需要按月的企业用电量，与申报收入比对",
+             {"统一社会信用代码", "月份", "用电量（千瓦时）"}, "税收风险分析");
+    assign(power_use, "11440000B94HP7C595");
+    // Answered: market regulation points to its registrations; statistics has yet to reply.
+    const std::string enterprises =
+        post(*stats, "全市企业名录", "经济普查需要全市企业的名录和行业",
+             {"统一社会信用代码", "企业名称", "行业"}, "经济普查名录核对");
+    assign(enterprises, "114401009P0Y2GG12L");
+    market->call(
+        verb::post, "/api/v1/demands/" + enterprises + "/response",
+        {{"outcome", "catalogued"},
+         {"resource_code", demo_resource(admin, "114401009P0Y2GG12L", "企业登记信息")["code"]}});
+    // Closed: planning does not hold property registrations, and police accept that.
+    const std::string property = post(*police, "不动产登记信息", "户籍迁入审核需要核验房屋产权",
+                                      {"不动产权证号", "权利人", "坐落"}, "户籍迁入审核");
+    assign(property, "11440100TN5YUXTM3J");
+    planning->call(verb::post, "/api/v1/demands/" + property + "/response",
+                   {{"outcome", "not_held"},
+                    {"reason", "不动产登记由市不动产登记中心办理，本局不直接掌握登记簿数据"}});
+    police->call(verb::post, "/api/v1/demands/" + property + "/acceptance",
+                 {{"accepted", true}, {"note", "已转向不动产登记中心了解"}});
+    // Disputed: tax refuses arrears to the power supply bureau, which disputes it.
+    const std::string arrears = post(*power, "企业欠税信息", "大客户用电报装需要核查企业欠税情况",
+                                     {"统一社会信用代码", "欠税金额"}, "用电报装信用核查");
+    assign(arrears, "11440100XYDWCM5T1B");
+    tax->call(verb::post, "/api/v1/demands/" + arrears + "/response",
+              {{"outcome", "refused"}, {"reason", "欠税信息涉及纳税人隐私，仅依法向特定部门提供"}});
+    power->call(verb::post, "/api/v1/demands/" + arrears + "/acceptance",
+                {{"accepted", false},
+                 {"note", "欠税公告信息依法公开，请提供已公告部分，建议协调小组裁定"}});
+    out << "demands: 5 (open, assigned, answered, closed, disputed)\n";
+  } catch (const std::exception& e) {
+    err << "demo demands: " << e.what() << "\n";
+  }
+}
+
+// One issued 通报: last month's sharing-status report, frozen and signed by the coordination
+// group (after the month of ledger history, so that it has numbers). Done once.
+void demo_issue(const Options& o, Api& admin, std::ostream& out, std::ostream& err) {
+  try {
+    if (!admin.all("/api/v1/reports/issues").empty()) {
+      out << "issued reports: already there\n";
+      return;
+    }
+    const auto now = std::chrono::system_clock::now() + std::chrono::hours(8);
+    const std::chrono::year_month_day today{std::chrono::floor<std::chrono::days>(now)};
+    const std::chrono::year_month last =
+        std::chrono::year_month{today.year(), today.month()} - std::chrono::months{1};
+    const std::chrono::year_month_day first{last / 1};
+    const std::chrono::year_month_day end{last / std::chrono::last};
+    char from[16], to[16];
+    std::snprintf(from, sizeof from, "%04d-%02u-01", static_cast<int>(first.year()),
+                  static_cast<unsigned>(first.month()));
+    std::snprintf(to, sizeof to, "%04d-%02u-%02u", static_cast<int>(end.year()),
+                  static_cast<unsigned>(end.month()), static_cast<unsigned>(end.day()));
+    const int year = static_cast<int>(last.year());
+    const unsigned month = static_cast<unsigned>(last.month());
+    auto coordinator = demo_person(o, "coordinator");
+    auto issue = coordinator->call(
+        verb::post, "/api/v1/reports/issues",
+        {{"from", from},
+         {"to", to},
+         {"number", "穗数通〔" + std::to_string(year) + "〕" + std::to_string(month) + "号"},
+         {"title",
+          std::to_string(year) + "年" + std::to_string(month) + "月政务数据共享情况通报"}});
+    out << "issued report: " << issue["number"].get<std::string>() << " (" << from << " to " << to
+        << "), sha256 " << issue["sha256"].get<std::string>().substr(0, 16) << "…\n";
+  } catch (const std::exception& e) {
+    err << "demo issued report: " << e.what() << "\n";
   }
 }
 
@@ -469,6 +618,7 @@ int cmd_demo(const Options& o, std::ostream& out, std::ostream& err) {
   }
 
   demo_sharing(o, api, out, err);
+  demo_demands(o, api, out, err);
 
   // System tokens: reuse the saved ones that still work, issue the rest.
   const fs::path token_file = o.data_dir / "demo-tokens.json";
@@ -502,6 +652,7 @@ int cmd_demo(const Options& o, std::ostream& out, std::ostream& err) {
   fs::permissions(token_file, fs::perms::owner_read | fs::perms::owner_write);
   demo_records(o, api, tokens, out, err);
   demo_services(o, api, tokens, out, err);
+  demo_issue(o, api, out, err);
   out << "demo people sign in with password '" << password << "'; system tokens are in "
       << token_file.string() << "\n";
   return 0;

@@ -32,7 +32,7 @@ constexpr Command kCommands[] = {
     {"principals",
      "principals add --name N --kind user|system --roles R1,R2 [--agency C]\n"
      "               [--password-stdin] [--cert-sha256 HEX]\n"
-     "principals list [--agency C]\n",
+     "principals list [--agency C] [--role R]   e.g. --role agency_cdo: the CDO roster\n",
      cmd_principals, Reach::hub},
     {"tokens",
      "tokens issue PRINCIPAL_ID [--ttl-days N]   prints the token (shown once)\n"
@@ -56,7 +56,10 @@ constexpr Command kCommands[] = {
      cmd_applications, Reach::hub},
     {"grants",
      "grants list [--resource CODE] [--consumer AGENCY]\n"
-     "grants revoke GRANT_ID\n",
+     "grants revoke GRANT_ID [--reason TEXT]   the reason is shown to the consumer\n"
+     "grants renew GRANT_ID --until DATE --reason TEXT\n"
+     "                                at once for unconditional resources, else an\n"
+     "                                application the provider decides\n",
      cmd_grants, Reach::hub},
     {"ledger",  // verify offline; export, checkpoint and public-key ask the hub
      "ledger export [-o FILE] [--agency C] [--resource CODE] [--from T] [--to T]\n"
@@ -81,8 +84,13 @@ constexpr Command kCommands[] = {
     {"report",
      "report [--from DATE] [--to DATE] [--format json|csv|xlsx] [-o FILE]\n"
      "                                the sharing-status report (default: this month so far);\n"
-     "                                XLSX needs -o\n",
-     cmd_report, Reach::hub},
+     "                                XLSX needs -o\n"
+     "report issue --from DATE --to DATE --number N --title T [-o FILE]\n"
+     "                                freeze the period's report as an issued 通报 (signed)\n"
+     "report verify FILE (--signature B64 | --issue ID) [--key FILE]\n"
+     "                                check an issued report's JSON against its signature by\n"
+     "                                the ledger key (offline with --signature and --key)\n",
+     cmd_report, Reach::mixed},
     {"demo",  // the API, but for the month of ledger history, written to the database
      "demo                            load the demo agencies, people, catalog and sharing,\n"
      "                                and a month of ledger history on a new hub\n",

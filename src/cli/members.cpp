@@ -110,7 +110,8 @@ int cmd_principals(const Options& o, std::ostream& out, std::ostream& err) {
     return 0;
   }
   if (action == "list") {
-    for (const auto& p : api.all(with_flags("/api/v1/principals", o, {{"agency", "agency"}}))) {
+    for (const auto& p :
+         api.all(with_flags("/api/v1/principals", o, {{"agency", "agency"}, {"role", "role"}}))) {
       const std::string roles = join_csv(p["roles"].get<std::vector<std::string>>());
       out << p["id"].get<std::string>() << "  " << p["kind"].get<std::string>() << "  "
           << p["name"].get<std::string>() << "  " << roles << "  "

@@ -56,11 +56,28 @@ int cmd_grants(const Options& o, std::ostream& out, std::ostream& err) {
     return 0;
   }
   if (action == "revoke" && o.rest.size() == 3) {
-    api.call(verb::delete_, "/api/v1/grants/" + o.rest[2]);
+    // With a reason (shown to the consumer), or without one as before.
+    if (auto reason = o.flag("reason", false); !reason.empty()) {
+      api.call(verb::post, "/api/v1/grants/" + o.rest[2] + "/revocation", {{"reason", reason}});
+    } else {
+      api.call(verb::delete_, "/api/v1/grants/" + o.rest[2]);
+    }
     out << "revoked\n";
     return 0;
   }
-  err << "usage: hubctl grants list [--resource CODE] [--consumer AGENCY] | grants revoke ID\n";
+  if (action == "renew" && o.rest.size() == 3) {
+    auto r = api.call(verb::post, "/api/v1/grants/" + o.rest[2] + "/renewal",
+                      {{"valid_until", o.flag("until")}, {"reason", o.flag("reason")}});
+    if (r["status"] == "approved") {
+      out << "approved: valid until " << r["grant"]["valid_until"].get<std::string>() << "\n";
+    } else {
+      out << "pending: application " << r["application_id"].get<std::string>() << ", due "
+          << (r["due_at"].is_null() ? "-" : r["due_at"].get<std::string>()) << "\n";
+    }
+    return 0;
+  }
+  err << "usage: hubctl grants list [--resource CODE] [--consumer AGENCY]"
+         " | grants revoke ID [--reason TEXT] | grants renew ID --until DATE --reason TEXT\n";
   return 2;
 }
 

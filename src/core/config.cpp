@@ -252,6 +252,8 @@ const std::vector<Field>& fields() {
         string_field("sharing.calendar_file", &Config::sharing, &SharingConfig::calendar_file));
     f.push_back(uint_field("sharing.reply_working_days", &Config::sharing,
                            &SharingConfig::reply_working_days, 1, 365));
+    f.push_back(uint_field("sharing.demand_working_days", &Config::sharing,
+                           &SharingConfig::demand_working_days, 1, 365));
     f.push_back(uint_field("sharing.objection_working_days", &Config::sharing,
                            &SharingConfig::objection_working_days, 1, 365));
     f.push_back(uint_field("sharing.max_valid_days", &Config::sharing,
@@ -291,6 +293,8 @@ const std::vector<Field>& fields() {
                            &MonitorConfig::work_start_hour, 0, 23));
     f.push_back(uint_field("monitor.work_end_hour", &Config::monitor, &MonitorConfig::work_end_hour,
                            1, 24));
+    f.push_back(uint_field("monitor.grant_expiring_days", &Config::monitor,
+                           &MonitorConfig::grant_expiring_days, 1, 366));
     f.push_back(top_string("console_dir", &Config::console_dir));
     f.push_back(
         list_field("services.allowed_hosts", &Config::services, &ServicesConfig::allowed_hosts));

@@ -50,10 +50,10 @@ constexpr pg::Query kInsertPrincipal{
 constexpr pg::Query kPrincipal{"members_principal",
                                "SELECT " HUB_PRINCIPAL_COLUMNS " FROM principals WHERE id = $1"};
 constexpr pg::Query kListPrincipals{
-    "members_list_principals",
-    "SELECT " HUB_PRINCIPAL_COLUMNS
-    " FROM principals "
-    "WHERE id > $1 AND ($2::text IS NULL OR agency_code = $2) ORDER BY id LIMIT $3"};
+    "members_list_principals", "SELECT " HUB_PRINCIPAL_COLUMNS
+                               " FROM principals "
+                               "WHERE id > $1 AND ($2::text IS NULL OR agency_code = $2)"
+                               " AND ($4::text IS NULL OR $4 = ANY (roles)) ORDER BY id LIMIT $3"};
 constexpr pg::Query kUpdatePrincipal{
     "members_update_principal",
     "UPDATE principals SET "
@@ -292,16 +292,21 @@ asio::awaitable<PrincipalRecord> MembersService::get_principal(const Caller& cal
 }
 
 asio::awaitable<ListPage<PrincipalRecord>> MembersService::list_principals(
-    const Caller& caller, std::optional<std::string> agency, const PageRequest& page) {
+    const Caller& caller, std::optional<std::string> agency, std::optional<Role> role,
+    const PageRequest& page) {
   const Principal& me = caller.principal;
-  if (!me.has(Role::hub_admin)) {
+  if (!me.has(Role::hub_admin) && !me.has(Role::coordinator)) {
     if (agency && !me.of_agency(*agency)) {
       throw ApiError(ErrorCode::forbidden, "you may list your own agency's principals only");
     }
     agency = me.agency_code;
   }
   const pg::Params params =
-      pg::Params().add(page.after_id()).add(agency).add(static_cast<std::int64_t>(page.limit));
+      pg::Params()
+          .add(page.after_id())
+          .add(agency)
+          .add(static_cast<std::int64_t>(page.limit))
+          .add(role ? std::optional(std::string(role_name(*role))) : std::nullopt);
   auto r = co_await caller.db().exec(kListPrincipals, params);
   co_return ListPage<PrincipalRecord>::of_rows(
       r.rows(), page.limit, [&](int i) { return principal_of(r, i); },

@@ -75,11 +75,17 @@ boost::asio::awaitable<Page> AlertService::list(const Caller& caller, const Aler
     if (!known) bad_query_param("rule", "is not a rule of the hub");
     rule = v;
   }
+  // The hub's staff see every agency's alerts (or the one asked for); an agency's CDO its own
+  // agency's, whatever it asks for.
+  const Principal& me = caller.principal;
+  const std::optional<std::string> agency =
+      me.hub_level() ? filter.agency
+                     : std::optional(me.agency_code.empty() ? std::string("-") : me.agency_code);
   const pg::Params params = pg::Params()
                                 .add(after)
                                 .add(one_of(filter.status, "status", {"open", "acknowledged"}))
                                 .add(rule)
-                                .add(filter.agency)
+                                .add(agency)
                                 .add(static_cast<std::int64_t>(page.limit));
   auto r = co_await caller.db().exec(kList, params);
   Page out;

@@ -136,6 +136,38 @@ constexpr const char* kServiceUnavailable =
 constexpr const char* kPruneOutages =
     "DELETE FROM service_outages WHERE opened_at < now() - interval '7 days'";
 
+// A live grant ends within $1 days and no renewal waits for its provider (API.md Part 2): its
+// holder should renew it or let it go knowingly. Against the consumer; the subject carries the
+// end, so a renewed grant warns again before its new end.
+#define HUB_EXPIRING_SUBJECT "g.id || '@' || " HUB_SQL_TS("g.valid_until")
+constexpr const char* kGrantExpiring =
+    "INSERT INTO alerts (rule, severity, agency_code, resource_code, subject, detail)"
+    " SELECT 'grant_expiring', 'warning', g.consumer_code, g.resource_code, " HUB_EXPIRING_SUBJECT
+    ", jsonb_build_object('grant_id', g.id, 'provider_code', g.provider_code,"
+    " 'valid_until', " HUB_SQL_TS("g.valid_until") ","
+    " 'days_left', ceil(extract(epoch FROM g.valid_until - now()) / 86400)::int)"
+    " FROM grants g JOIN agencies a ON a.code = g.consumer_code"
+    " WHERE g.revoked_at IS NULL AND g.ended_at IS NULL AND g.valid_until > now()"
+    " AND g.valid_until <= now() + make_interval(days => $1::int)"
+    " AND NOT EXISTS (SELECT 1 FROM applications r WHERE r.renews_grant_id = g.id"
+    "  AND r.status = 'pending')"
+    " AND " HUB_NOT_OPENED("'grant_expiring'", HUB_EXPIRING_SUBJECT)
+    " ON CONFLICT (rule, subject) DO NOTHING";
+
+// A demand assigned to an agency and not answered by its deadline (API.md Part 2). Against the
+// agency it is assigned to; the subject carries the deadline, so a reassigned demand that runs
+// late again alerts again.
+#define HUB_DEMAND_SUBJECT "d.id || '@' || " HUB_SQL_TS("d.due_at")
+constexpr const char* kDemandOverdue =
+    "INSERT INTO alerts (rule, severity, agency_code, subject, detail)"
+    " SELECT 'demand_overdue', 'warning', d.provider_code, " HUB_DEMAND_SUBJECT
+    ", jsonb_build_object('demand_id', d.id, 'consumer_code', d.consumer_code,"
+    " 'title', d.title, 'due_at', " HUB_SQL_TS("d.due_at") ")"
+    " FROM demands d JOIN agencies a ON a.code = d.provider_code"
+    " WHERE d.status = 'assigned' AND d.due_at < now()"
+    " AND " HUB_NOT_OPENED("'demand_overdue'", HUB_DEMAND_SUBJECT)
+    " ON CONFLICT (rule, subject) DO NOTHING";
+
 constexpr const char* kOpenCounts =
     "SELECT rule, count(*) FROM alerts WHERE status = 'open' GROUP BY 1";
 
@@ -153,6 +185,7 @@ const std::vector<Rule>& rules() {
       {"off_hours_bulk", "critical"},     {"overdue_application", "warning"},
       {"overdue_objection", "warning"},   {"stale_resource", "info"},
       {"verify_enumeration", "critical"}, {"service_unavailable", "critical"},
+      {"grant_expiring", "warning"},      {"demand_overdue", "warning"},
   };
   return all;
 }
@@ -247,6 +280,8 @@ std::uint64_t Monitor::evaluate() {
   run(kVerifyEnumeration,
       pg::Params().add(static_cast<std::int64_t>(options_.verify_misses_per_hour)));
   run(kServiceUnavailable, pg::Params());
+  run(kGrantExpiring, pg::Params().add(static_cast<std::int64_t>(cfg.grant_expiring_days)));
+  run(kDemandOverdue, pg::Params());
   const auto now = std::chrono::steady_clock::now();
   if (now >= next_prune_) {
     pg::exec_blocking(c, kPruneOutages, pg::Params());

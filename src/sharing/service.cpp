@@ -10,6 +10,7 @@
 #include "hub/core/worker.hpp"
 #include "hub/exchange/schema.hpp"
 #include "hub/members/credentials.hpp"
+#include "hub/store/guarded.hpp"
 #include "hub/store/pg.hpp"
 
 namespace hub::sharing {
@@ -32,18 +33,19 @@ constexpr pg::Query kResource{
   ", " HUB_SQL_TS("a.created_at") ", a.created_by, " HUB_SQL_TS_OPT("a.decided_at")                    \
   ", a.decided_by, a.opinion, (a.status = 'pending' AND a.due_at < now()), "                   \
   "a.resource_version, " HUB_SQL_TS_OPT("a.withdrawn_at") ", a.withdrawn_by, "              \
-  "array_to_string(a.purpose_codes, ',')"
+  "array_to_string(a.purpose_codes, ','), a.renews_grant_id, a.renewal_reason"
 
 constexpr pg::Query kInsertApplication{
     "sharing_insert_application",
     "INSERT INTO applications AS a (id, consumer_code, provider_code, resource_code, "
     "resource_version,"
     " items, clear_items, operations, purpose, legal_basis, valid_until, status, due_at,"
-    " created_by, decided_at, decided_by, grant_id, purpose_codes)"
+    " created_by, decided_at, decided_by, grant_id, purpose_codes, renews_grant_id,"
+    " renewal_reason)"
     " VALUES ($1, $2, $3, $4, $5, string_to_array($6, ','), string_to_array($7, ','),"
     " string_to_array($8, ','), $9, $10, $11::timestamptz, $12, $13::timestamptz, $14,"
     " CASE WHEN $12 = 'approved' THEN now() END, CASE WHEN $12 = 'approved' THEN 'auto' END, $15,"
-    " string_to_array($16, ','))"
+    " string_to_array($16, ','), $17, $18)"
     " RETURNING " HUB_APPLICATION_COLUMNS};
 // The application row references its grant and the grant its application: both in one
 // statement, so neither exists without the other.
@@ -82,11 +84,7 @@ constexpr pg::Query kEvent{
     " consumer_code, detail) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)"};
 constexpr pg::Query kNotify{"sharing_notify", "SELECT pg_notify('hub_directory', $1)"};
 // A state change and what follows from it (a grant, an event) commit together or not at all:
-// the change is a guarded UPDATE in an explicit transaction, and the rest is sent only when the
-// UPDATE changed a row (another officer may have decided first).
-constexpr pg::Query kBegin{"sharing_begin", "BEGIN"};
-constexpr pg::Query kCommit{"sharing_commit", "COMMIT"};
-constexpr pg::Query kRollback{"sharing_rollback", "ROLLBACK"};
+// pg::guarded (hub/store/guarded.hpp).
 
 #define HUB_GRANT_COLUMNS \
   "g.id, g.resource_code, g.provider_code, g.consumer_code, array_to_string(g.items, ','), "   \
@@ -97,7 +95,9 @@ constexpr pg::Query kRollback{"sharing_rollback", "ROLLBACK"};
   HUB_SQL_TS("g.created_at") ", " HUB_SQL_TS_OPT("g.revoked_at") ", "                               \
   "(SELECT coalesce(jsonb_agg(e.detail ORDER BY e.id), '[]') FROM sharing_events e "            \
   "WHERE e.object_type = 'grant' AND e.object_id = g.id AND e.action = 'resource_changed')::text, " \
-  "array_to_string(g.purpose_codes, ','), " HUB_SQL_TS_OPT("g.ended_at")
+  "array_to_string(g.purpose_codes, ','), " HUB_SQL_TS_OPT("g.ended_at") ", g.revoked_reason, "      \
+  "(SELECT r.id FROM applications r WHERE r.renews_grant_id = g.id AND r.status = 'pending' "     \
+  "LIMIT 1)"
 constexpr pg::Query kGrant{"sharing_grant",
                            "SELECT " HUB_GRANT_COLUMNS " FROM grants g WHERE g.id = $1"};
 constexpr pg::Query kGrants{
@@ -109,8 +109,18 @@ constexpr pg::Query kGrants{
                       " ORDER BY g.id LIMIT $5"};
 constexpr pg::Query kRevoke{
     "sharing_revoke",
-    "UPDATE grants SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL"
-    " AND ended_at IS NULL RETURNING id"};
+    "UPDATE grants SET revoked_at = now(), revoked_by = $2, revoked_reason = $3 WHERE id = $1"
+    " AND revoked_at IS NULL AND ended_at IS NULL RETURNING id"};
+// A renewal approved: the grant lasts until $2, with what the provider approved ($3 items, $4
+// clear items, $5 operations). A revoked or ended grant is not revived; $6 true also requires it
+// to be live now (a renewal at once; one decided later may revive a grant that expired while the
+// provider considered it).
+constexpr pg::Query kExtendGrant{
+    "sharing_extend_grant",
+    "UPDATE grants g SET valid_until = $2::timestamptz, items = string_to_array($3, ','),"
+    " clear_items = string_to_array($4, ','), operations = string_to_array($5, ',')"
+    " WHERE g.id = $1 AND g.revoked_at IS NULL AND g.ended_at IS NULL"
+    " AND (NOT $6::boolean OR g.valid_until > now()) RETURNING " HUB_GRANT_COLUMNS};
 
 #define HUB_OBJECTION_COLUMNS \
   "o.id, o.status, " HUB_SQL_TS("o.due_at") ", o.resource_code, o.provider_code, o.consumer_code, " \
@@ -173,6 +183,8 @@ Application application_of(const pg::Result& r, int row) {
   a.withdrawn_at = opt_text(r, row, 20);
   a.withdrawn_by = opt_text(r, row, 21);
   a.purpose_codes = split_csv(r.get(row, 22));
+  a.renews_grant_id = opt_text(r, row, 23);
+  a.renewal_reason = opt_text(r, row, 24);
   return a;
 }
 
@@ -195,6 +207,8 @@ GrantRecord grant_of(const pg::Result& r, int row) {
   g.resource_changes = json::parse(r.get(row, 14));
   g.purpose_codes = split_csv(r.get(row, 15));
   g.ended_at = opt_text(r, row, 16);
+  g.revoked_reason = opt_text(r, row, 17);
+  g.renewal_application_id = opt_text(r, row, 18);
   return g;
 }
 
@@ -253,25 +267,6 @@ std::optional<Clock::time_point> parse_until(const std::string& text,
     t = m[6] == "+" ? t - off : t + off;
   }
   return t;
-}
-
-// The page position of id-ordered lists.
-// Runs `change` (a guarded UPDATE ... RETURNING) in a transaction; when it changed a row, runs
-// `then` and commits, else rolls back. Returns the UPDATE's result (no rows: it lost a race).
-asio::awaitable<pg::Result> guarded(pg::Lease& lease, const pg::Connection::Step& change,
-                                    const std::vector<pg::Connection::Step>& then) {
-  auto first = pg::batch(pg::step(kBegin), pg::Connection::Step(change));
-  auto results = co_await lease->pipeline(first);
-  pg::Result updated = std::move(results[1]);
-  if (updated.rows() == 0) {
-    const auto rollback = pg::batch(pg::step(kRollback));
-    co_await lease->pipeline(rollback);
-    co_return updated;
-  }
-  auto rest = then;
-  rest.push_back(pg::step(kCommit));
-  co_await lease->pipeline(rest);
-  co_return updated;
 }
 
 // Whose objects a list shows: an agency principal its own agency's; hub_admin and coordinator
@@ -407,15 +402,18 @@ asio::awaitable<Application> SharingService::apply(const Caller& caller,
                                        .add(due)
                                        .add(me.id)
                                        .add(automatic ? std::optional(grant_id) : std::nullopt)
-                                       .add(join_csv(codes))),
-      pg::step(kEvent, pg::Params()
-                           .add(me.id)
-                           .add("application")
-                           .add(id)
-                           .add(automatic ? "approved" : "submitted")
-                           .add(provider)
-                           .add(me.agency_code)
-                           .add(detail.dump())));
+                                       .add(join_csv(codes))
+                                       .add_null()
+                                       .add_null()),
+      pg::step(kEvent,
+               pg::Params()
+                   .add(me.id)
+                   .add("application")
+                   .add(id)
+                   .add(automatic ? "approved" : "submitted")
+                   .add(provider)
+                   .add(me.agency_code)
+                   .add(detail.dump())));
   if (automatic) {
     steps.push_back(pg::step(kInsertGrant, pg::Params()
                                                .add(grant_id)
@@ -512,8 +510,18 @@ asio::awaitable<Application> SharingService::decide(const Caller& caller, const 
     if (*parse_until(current.valid_until, calendar_) <= Clock::now()) {
       throw ApiError(ErrorCode::conflict, "the period asked for has already ended; reject it");
     }
+    if (current.renews_grant_id) {
+      const pg::Params gkey = pg::Params().add(*current.renews_grant_id);
+      auto renewed = co_await caller.db().exec(kGrant, gkey);
+      if (renewed.rows() == 0 || !renewed.is_null(0, 13) || !renewed.is_null(0, 16)) {
+        throw ApiError(ErrorCode::conflict,
+                       "the grant this application renews was revoked or ended; reject it");
+      }
+    }
   }
-  const std::string grant_id = approve ? random_uuid() : std::string();
+  // A renewal extends the grant it renews; any other approval makes a grant.
+  const std::string grant_id =
+      !approve ? std::string() : current.renews_grant_id.value_or(random_uuid());
   std::vector<std::string> clear;
   for (const auto& c : current.clear_items) {
     if (std::find(grant_items.begin(), grant_items.end(), c) != grant_items.end())
@@ -537,7 +545,26 @@ asio::awaitable<Application> SharingService::decide(const Caller& caller, const 
                                              .add(provider)
                                              .add(consumer)
                                              .add(detail.dump())));
-  if (approve) {
+  if (approve && current.renews_grant_id) {
+    then.push_back(pg::step(kExtendGrant, pg::Params()
+                                              .add(grant_id)
+                                              .add(current.valid_until)
+                                              .add(join_csv(grant_items))
+                                              .add(join_csv(clear))
+                                              .add(join_csv(grant_ops))
+                                              .add(false)));
+    then.push_back(pg::step(
+        kEvent,
+        pg::Params()
+            .add(me.id)
+            .add("grant")
+            .add(grant_id)
+            .add("renewed")
+            .add(provider)
+            .add(consumer)
+            .add(json({{"application_id", id}, {"valid_until", current.valid_until}}).dump())));
+    then.push_back(pg::step(kNotify, pg::Params().add("grant:" + grant_id)));
+  } else if (approve) {
     then.push_back(pg::step(kInsertGrant, pg::Params()
                                               .add(grant_id)
                                               .add(id)
@@ -554,7 +581,7 @@ asio::awaitable<Application> SharingService::decide(const Caller& caller, const 
     then.push_back(pg::step(kNotify, pg::Params().add("grant:" + grant_id)));
   }
   auto lease = co_await caller.db().acquire();
-  auto decided = co_await guarded(lease, change, then);
+  auto decided = co_await pg::guarded(lease, change, then);
   if (decided.rows() == 0) {
     throw ApiError(ErrorCode::conflict, "the application was decided meanwhile");
   }
@@ -596,7 +623,7 @@ asio::awaitable<Application> SharingService::withdraw(const Caller& caller, cons
                                                    .add(consumer)
                                                    .add("{}")));
   auto lease = co_await caller.db().acquire();
-  auto withdrawn = co_await guarded(lease, change, then);
+  auto withdrawn = co_await pg::guarded(lease, change, then);
   if (withdrawn.rows() == 0) throw ApiError(ErrorCode::conflict, "the application was decided");
   co_return application_of(withdrawn, 0);
 }
@@ -646,7 +673,8 @@ asio::awaitable<ListPage<GrantRecord>> SharingService::grants(const Caller& call
       [](const GrantRecord& g) { return g.id; });
 }
 
-asio::awaitable<void> SharingService::revoke(const Caller& caller, const std::string& id) {
+asio::awaitable<void> SharingService::revoke(const Caller& caller, const std::string& id,
+                                             const std::optional<std::string>& reason) {
   const Principal& me = caller.principal;
   const GrantRecord g = co_await grant(caller, id);
   const std::string& provider = g.provider_code;
@@ -654,7 +682,8 @@ asio::awaitable<void> SharingService::revoke(const Caller& caller, const std::st
     throw ApiError(ErrorCode::forbidden, "only the provider's data officers revoke a grant");
   }
   if (g.status != "revoked") {
-    const auto change = pg::step(kRevoke, pg::Params().add(id).add(me.id));
+    const json detail = reason ? json{{"reason", *reason}} : json::object();
+    const auto change = pg::step(kRevoke, pg::Params().add(id).add(me.id).add(reason));
     const auto then = pg::batch(pg::step(kEvent, pg::Params()
                                                      .add(me.id)
                                                      .add("grant")
@@ -662,13 +691,159 @@ asio::awaitable<void> SharingService::revoke(const Caller& caller, const std::st
                                                      .add("revoked")
                                                      .add(provider)
                                                      .add(g.consumer_code)
-                                                     .add("{}")),
+                                                     .add(detail.dump())),
                                 pg::step(kNotify, pg::Params().add("grant:" + id)));
     auto lease = co_await caller.db().acquire();
-    co_await guarded(lease, change, then);  // no row: revoked meanwhile, which is as good
+    co_await pg::guarded(lease, change, then);  // no row: revoked meanwhile, which is as good
   }
   // Refused from the next request on this node; other nodes follow the notification.
   grants_.put(id, std::nullopt);
+}
+
+asio::awaitable<Renewal> SharingService::renew(const Caller& caller, const std::string& id,
+                                               const RenewalRequest& request) {
+  const Principal& me = caller.principal;
+  const GrantRecord g = co_await grant(caller, id);  // 404 for third agencies
+  if (!me.of_agency(g.consumer_code) || !me.has_any(kOfficers)) {
+    throw ApiError(ErrorCode::forbidden, "only the consumer's data officers renew a grant");
+  }
+  std::vector<FieldError> errors;
+  const auto now = Clock::now();
+  const auto until = parse_until(request.valid_until, calendar_);
+  const auto current_end = parse_until(g.valid_until, calendar_);
+  const auto max_until = now + std::chrono::days{services_.config.sharing.max_valid_days};
+  if (!until) {
+    errors.push_back({"valid_until", "must be a date YYYY-MM-DD or an RFC 3339 time"});
+  } else if (current_end && *until <= *current_end) {
+    errors.push_back(
+        {"valid_until", "must be after the grant's current end (" + g.valid_until + ")"});
+  } else if (*until > max_until) {
+    errors.push_back({"valid_until", "must be at most " +
+                                         std::to_string(services_.config.sharing.max_valid_days) +
+                                         " days ahead"});
+  }
+  if (request.reason.empty()) errors.push_back({"reason", "must say why the grant is renewed"});
+  if (!errors.empty()) {
+    throw ApiError(ErrorCode::validation_failed, "the renewal has errors", errors, 422);
+  }
+  if (g.status != "active") {
+    throw ApiError(ErrorCode::conflict,
+                   "the grant is " + g.status + ": only a live grant is renewed; apply anew");
+  }
+  if (g.renewal_application_id) {
+    throw ApiError(ErrorCode::conflict,
+                   "a renewal of this grant is already waiting for the provider (application " +
+                       *g.renewal_application_id + ")");
+  }
+  const pg::Params rkey = pg::Params().add(g.resource_code);
+  auto res = co_await caller.db().exec(kResource, rkey);
+  if (res.rows() == 0 || res.get(0, 1) != "published" || res.get(0, 2) == "none") {
+    throw ApiError(ErrorCode::conflict, "the resource is no longer published and shareable");
+  }
+  const std::string until_s = format_time(*until);
+  const std::string& provider = g.provider_code;
+  const std::string& consumer = g.consumer_code;
+  Renewal out;
+
+  if (res.get(0, 2) == "unconditional") {
+    // Approved at once, as the grant was: the same grant lasts longer.
+    const auto change = pg::step(kExtendGrant, pg::Params()
+                                                   .add(id)
+                                                   .add(until_s)
+                                                   .add(join_csv(g.items))
+                                                   .add(join_csv(g.clear_items))
+                                                   .add(join_csv(g.operations))
+                                                   .add(true));
+    const json detail = {{"valid_until_before", g.valid_until},
+                         {"valid_until", until_s},
+                         {"reason", request.reason},
+                         {"automatic", true}};
+    const auto then = pg::batch(pg::step(kEvent, pg::Params()
+                                                     .add(me.id)
+                                                     .add("grant")
+                                                     .add(id)
+                                                     .add("renewed")
+                                                     .add(provider)
+                                                     .add(consumer)
+                                                     .add(detail.dump())),
+                                pg::step(kNotify, pg::Params().add("grant:" + id)));
+    auto lease = co_await caller.db().acquire();
+    auto extended = co_await pg::guarded(lease, change, then);
+    if (extended.rows() == 0) {
+      throw ApiError(ErrorCode::conflict, "the grant was revoked, ended or expired meanwhile");
+    }
+    out.status = "approved";
+    out.grant = grant_of(extended, 0);
+    Grant live{id, g.resource_code, provider,        consumer, g.items, g.clear_items,
+               0,  g.purpose,       g.purpose_codes, *until,   {}};
+    live.set_operations(g.operations);
+    grants_.put(id, std::move(live));
+    co_return out;
+  }
+
+  // Conditional: an application for the same grant until the new end, which the provider decides
+  // within the usual working days; the grant stays as it is meanwhile.
+  const std::string app_id = random_uuid();
+  const std::string due = format_time(
+      calendar_.due(now, static_cast<int>(services_.config.sharing.reply_working_days)));
+  const json detail = {
+      {"resource_code", g.resource_code}, {"automatic", false}, {"renews_grant_id", id}};
+  auto steps =
+      pg::batch(pg::step(kInsertApplication, pg::Params()
+                                                 .add(app_id)
+                                                 .add(consumer)
+                                                 .add(provider)
+                                                 .add(g.resource_code)
+                                                 .add(res.get_int(0, 3))
+                                                 .add(join_csv(g.items))
+                                                 .add(join_csv(g.clear_items))
+                                                 .add(join_csv(g.operations))
+                                                 .add(g.purpose)
+                                                 .add(g.legal_basis)
+                                                 .add(until_s)
+                                                 .add("pending")
+                                                 .add(due)
+                                                 .add(me.id)
+                                                 .add_null()
+                                                 .add(join_csv(g.purpose_codes))
+                                                 .add(id)
+                                                 .add(request.reason)),
+                pg::step(kEvent,
+                         pg::Params()
+                             .add(me.id)
+                             .add("application")
+                             .add(app_id)
+                             .add("submitted")
+                             .add(provider)
+                             .add(consumer)
+                             .add(detail.dump())),
+                pg::step(kEvent,
+                         pg::Params()
+                             .add(me.id)
+                             .add("grant")
+                             .add(id)
+                             .add("renewal_requested")
+                             .add(provider)
+                             .add(consumer)
+                             .add(json({{"application_id", app_id},
+                                        {"valid_until", until_s},
+                                        {"reason", request.reason}})
+                                      .dump())));
+  auto lease = co_await caller.db().acquire();
+  std::vector<pg::Result> results;
+  try {
+    results = co_await lease->pipeline(steps);
+  } catch (const pg::PgError& e) {
+    if (e.is_unique_violation()) {
+      throw ApiError(ErrorCode::conflict,
+                     "your agency already has a pending application for this resource");
+    }
+    throw;
+  }
+  out.status = "pending";
+  out.application = application_of(results[0], 0);
+  out.grant = co_await grant(caller, id);
+  co_return out;
 }
 
 asio::awaitable<Objection> SharingService::object(const Caller& caller, const std::string& resource,
@@ -782,7 +957,7 @@ asio::awaitable<Objection> SharingService::resolve(const Caller& caller, const s
                                                    .add(current.consumer_code)
                                                    .add(detail.dump())));
   auto lease = co_await caller.db().acquire();
-  auto resolved = co_await guarded(lease, change, then);
+  auto resolved = co_await pg::guarded(lease, change, then);
   if (resolved.rows() == 0) throw ApiError(ErrorCode::conflict, "already resolved");
   co_return objection_of(resolved, 0, me);
 }

@@ -210,9 +210,35 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   for (const auto& a : app_list["items"]) {
     statuses.insert(a["status"].get<std::string>());
   }
+  // Nine of the sharing demo, two automatic grants of the grant lifecycle's (one since revoked),
+  // and tax's renewal, waiting for market regulation.
   EXPECT_EQ(statuses, (std::multiset<std::string>{"approved", "approved", "approved", "approved",
-                                                  "approved", "approved", "pending", "pending",
-                                                  "rejected"}));
+                                                  "approved", "approved", "approved", "approved",
+                                                  "pending", "pending", "pending", "rejected"}));
+  std::size_t renewals = 0;
+  for (const auto& a : app_list["items"]) renewals += a["renews_grant_id"].is_string() ? 1 : 0;
+  EXPECT_EQ(renewals, 1u);
+  const auto grant_list = nlohmann::json::parse(call(verb::get, "/api/v1/grants", kAdmin).body);
+  std::multiset<std::string> grant_statuses;
+  for (const auto& g : grant_list["items"]) grant_statuses.insert(g["status"].get<std::string>());
+  EXPECT_EQ(grant_statuses.count("revoked"), 1u);
+  for (const auto& g : grant_list["items"]) {
+    if (g["status"] == "revoked") {
+      EXPECT_FALSE(g["revoked_reason"].is_null());
+    }
+  }
+  // Coordination: a demand in each state, an open escalation, last month's issued report.
+  const auto demands = nlohmann::json::parse(call(verb::get, "/api/v1/demands", kAdmin).body);
+  std::set<std::string> demand_statuses;
+  for (const auto& d : demands["items"]) demand_statuses.insert(d["status"].get<std::string>());
+  EXPECT_EQ(demand_statuses,
+            (std::set<std::string>{"open", "assigned", "answered", "closed", "disputed"}));
+  const auto escalations =
+      nlohmann::json::parse(call(verb::get, "/api/v1/escalations?status=open", kAdmin).body);
+  EXPECT_EQ(escalations["items"].size(), 1u);
+  const auto issues = nlohmann::json::parse(call(verb::get, "/api/v1/reports/issues", kAdmin).body);
+  ASSERT_EQ(issues["items"].size(), 1u);
+  EXPECT_NE(issues["items"][0]["number"].get<std::string>().find("穗数通〔"), std::string::npos);
   // The interface services, granted and called through the hub to the demo upstream.
   EXPECT_NE(out.find("services: 2 created"), std::string::npos) << out;
   EXPECT_NE(out.find("services: 4 calls, 4 answered 200"), std::string::npos) << out;
@@ -306,13 +332,21 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
       run({"applications", "decide", first_pending, "approve", "--opinion", "同意"});
   EXPECT_EQ(rc4, 0) << err4;
   EXPECT_EQ(decided.rfind("approved grant ", 0), 0u) << decided;
+  // Eight grants, and one more unless the application decided was the renewal (which extends
+  // the grant it renews).
+  const bool renewal =
+      nlohmann::json::parse(
+          call(verb::get, "/api/v1/applications/" + first_pending, kAdmin).body)["renews_grant_id"]
+          .is_string();
   auto [rc5, grants, err5] = run({"grants", "list"});
-  EXPECT_EQ(std::count(grants.begin(), grants.end(), '\n'), 7) << grants;
+  EXPECT_EQ(std::count(grants.begin(), grants.end(), '\n'), renewal ? 8 : 9) << grants;
   // Run again: nothing new, the saved tokens reused.
   auto [rc2, out2, err2] = run({"demo"});
   EXPECT_EQ(rc2, 0) << err2;
   EXPECT_NE(out2.find("0 created, 56 already there"), std::string::npos) << out2;
   EXPECT_NE(out2.find("records: already there"), std::string::npos) << out2;
+  EXPECT_NE(out2.find("demands: already there"), std::string::npos) << out2;
+  EXPECT_NE(out2.find("issued reports: already there"), std::string::npos) << out2;
   EXPECT_NE(out2.find("services: 0 created, 0 updated, 2 unchanged"), std::string::npos) << out2;
   EXPECT_EQ(out2.find("ledger history: "), std::string::npos) << "history only on a new hub";
   std::ifstream again(dir_.path() / "data" / "demo-tokens.json");

@@ -514,6 +514,43 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
   ok(verb::post, "/api/v1/applications", cdo_b_token, apply_body(retired_resource));
   ok(verb::post, "/api/v1/resources/" + retired_resource + "/retire", kAdmin);
 
+  // Coordination: agency B's demands (assigned to A, answered by A where a call needs it), and
+  // its escalations of A's rejections.
+  auto new_demand = [&](int stage) {
+    auto d = ok(verb::post, "/api/v1/demands", cdo_b_token,
+                {{"title", "用电量"},
+                 {"description", "目录中没有"},
+                 {"items_wanted", {"用电量"}},
+                 {"purpose", "分析"}});
+    const std::string id = d["id"];
+    if (stage >= 1) {
+      ok(verb::post, "/api/v1/demands/" + id + "/assignment", kAdmin,
+         {{"provider_code", kAgencyA}});
+    }
+    if (stage >= 2) {
+      ok(verb::post, "/api/v1/demands/" + id + "/response", actors["officer_a"].token,
+         {{"outcome", "not_held"}, {"reason", "不掌握"}});
+    }
+    return id;
+  };
+  const std::string demand_id = new_demand(0);
+  auto new_escalation = [&] {
+    const std::string app = pending_application();
+    decide(actors["officer_a"].token, app, "reject");
+    auto e = ok(verb::post, "/api/v1/applications/" + app + "/escalation", cdo_b_token,
+                {{"reason", "理由不成立"}});
+    return std::make_pair(app, e["id"].get<std::string>());
+  };
+  const std::string escalation_id = new_escalation().second;
+  int issue_seq = 0;
+  auto issue_body = [&issue_seq] {
+    return json{{"from", "2026-11-01"},
+                {"to", "2026-11-30"},
+                {"number", "穗数通〔2026〕" + std::to_string(++issue_seq) + "号"},
+                {"title", "通报"}};
+  };
+  const std::string issue_id = ok(verb::post, "/api/v1/reports/issues", kAdmin, issue_body())["id"];
+
   // An interface service of agency A, which nobody holds a grant on.
   const std::string service = HubTest::resource(
       {{"kind", "service"},
@@ -619,7 +656,7 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
        },
        only({{"hub_admin", 201}, {"cdo_a", 201}, {"cdo_b", 403}}, 403)},
       {verb::get, "/api/v1/principals", [] { return "/api/v1/principals"; }, nullptr,
-       only({{"hub_admin", 200}, {"cdo_a", 200}, {"cdo_b", 200}}, 403)},
+       only({{"hub_admin", 200}, {"coordinator", 200}, {"cdo_a", 200}, {"cdo_b", 200}}, 403)},
       {verb::get, "/api/v1/principals/{id}", [&] { return "/api/v1/principals/" + target; },
        nullptr, only({{"hub_admin", 200}, {"cdo_a", 200}, {"operator_a", 200}}, 404)},
       {verb::patch, "/api/v1/principals/{id}", [&] { return "/api/v1/principals/" + target; },
@@ -680,6 +717,19 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
        all(200)},
       {verb::delete_, "/api/v1/grants/{id}", [&] { return "/api/v1/grants/" + new_grant(); },
        nullptr, writers(204, 403)},
+      {verb::post, "/api/v1/grants/{id}/revocation",
+       [&] { return "/api/v1/grants/" + new_grant() + "/revocation"; },
+       [] {
+         return json{{"reason", "停止共享"}};
+       },
+       writers(200, 403)},
+      // Renewed by the consumer's officers only (agency B holds the grants here).
+      {verb::post, "/api/v1/grants/{id}/renewal",
+       [&] { return "/api/v1/grants/" + new_grant() + "/renewal"; },
+       [] {
+         return json{{"valid_until", "2027-09-30"}, {"reason", "继续核验"}};
+       },
+       only({{"cdo_b", 200}}, 403)},
       {verb::post, "/api/v1/resources/{code}/records/{key}/objections",
        [&] { return objection_path; },
        [] {
@@ -776,8 +826,65 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
        only({{"hub_admin", 200}, {"coordinator", 200}, {"cdo_a", 200}, {"cdo_b", 200}}, 403)},
       {verb::get, "/api/v1/reports/activity", [] { return "/api/v1/reports/activity"; }, nullptr,
        only({{"hub_admin", 200}, {"coordinator", 200}, {"cdo_a", 200}, {"cdo_b", 200}}, 403)},
-      {verb::get, "/api/v1/alerts", [] { return "/api/v1/alerts"; }, nullptr,
+      // Coordination (API.md Part 2).
+      {verb::post, "/api/v1/demands", [] { return "/api/v1/demands"; },
+       [] {
+         return json{{"title", "用电量"},
+                     {"description", "目录中没有"},
+                     {"items_wanted", {"用电量"}},
+                     {"purpose", "分析"}};
+       },
+       only({{"cdo_a", 201}, {"officer_a", 201}, {"cdo_b", 201}}, 403)},
+      {verb::get, "/api/v1/demands", [] { return "/api/v1/demands"; }, nullptr, all(200)},
+      {verb::get, "/api/v1/demands/{id}", [&] { return "/api/v1/demands/" + demand_id; }, nullptr,
+       only({{"hub_admin", 200}, {"coordinator", 200}, {"cdo_b", 200}}, 404)},
+      {verb::post, "/api/v1/demands/{id}/assignment",
+       [&] { return "/api/v1/demands/" + new_demand(0) + "/assignment"; },
+       [] {
+         return json{{"provider_code", kAgencyA}};
+       },
        only({{"hub_admin", 200}, {"coordinator", 200}}, 403)},
+      {verb::post, "/api/v1/demands/{id}/response",
+       [&] { return "/api/v1/demands/" + new_demand(1) + "/response"; },
+       [] {
+         return json{{"outcome", "not_held"}, {"reason", "不掌握"}};
+       },
+       only({{"cdo_a", 200}, {"officer_a", 200}}, 403)},
+      {verb::post, "/api/v1/demands/{id}/acceptance",
+       [&] { return "/api/v1/demands/" + new_demand(2) + "/acceptance"; },
+       [] {
+         return json{{"accepted", true}};
+       },
+       only({{"cdo_b", 200}}, 403)},
+      {verb::post, "/api/v1/applications/{id}/escalation",
+       [&] {
+         const std::string app = pending_application();
+         decide(actors["officer_a"].token, app, "reject");
+         return "/api/v1/applications/" + app + "/escalation";
+       },
+       [] {
+         return json{{"reason", "理由不成立"}};
+       },
+       only({{"cdo_b", 201}}, 403)},
+      {verb::get, "/api/v1/escalations", [] { return "/api/v1/escalations"; }, nullptr, all(200)},
+      {verb::get, "/api/v1/escalations/{id}",
+       [&] { return "/api/v1/escalations/" + escalation_id; }, nullptr, all(200)},
+      {verb::post, "/api/v1/escalations/{id}/ruling",
+       [&] { return "/api/v1/escalations/" + new_escalation().second + "/ruling"; },
+       [] {
+         return json{{"outcome", "upheld"}, {"note", "维持"}};
+       },
+       only({{"coordinator", 200}}, 403)},
+      {verb::post, "/api/v1/reports/issues", [] { return "/api/v1/reports/issues"; },
+       issue_body, only({{"hub_admin", 201}, {"coordinator", 201}}, 403)},
+      {verb::get, "/api/v1/reports/issues", [] { return "/api/v1/reports/issues"; }, nullptr,
+       only({{"hub_admin", 200}, {"coordinator", 200}, {"cdo_a", 200}, {"cdo_b", 200}}, 403)},
+      {verb::get, "/api/v1/reports/issues/{id}",
+       [&] { return "/api/v1/reports/issues/" + issue_id; }, nullptr,
+       only({{"hub_admin", 200}, {"coordinator", 200}, {"cdo_a", 200}, {"cdo_b", 200}}, 403)},
+      // An agency's CDO reads its own agency's alerts.
+      {verb::get, "/api/v1/alerts", [] { return "/api/v1/alerts"; }, nullptr,
+       only({{"hub_admin", 200}, {"coordinator", 200}, {"cdo_a", 200}, {"cdo_b", 200}}, 403)},
       {verb::post, "/api/v1/alerts/{id}/ack", [] { return "/api/v1/alerts/no-such-alert/ack"; },
        nullptr, only({{"hub_admin", 404}, {"coordinator", 404}}, 403)},
       // The console's files are public (its sign-in page must load); this hub has none built.

@@ -406,8 +406,15 @@ TEST_F(ReportTest, EarlyWarningOpensAlertsOnceAndStaffAcknowledgeThem) {
                  "/api/v1/alerts?limit=4&cursor=" + page["next_cursor"].get<std::string>(), kAdmin);
   EXPECT_EQ(rest["items"].size(), opened - 4);
 
-  // Alerts are the hub's staff's.
-  EXPECT_EQ(call(verb::get, "/api/v1/alerts", tax_cdo_).status, 403u);
+  // Alerts are the hub's staff's; an agency's CDO reads its own agency's (API.md Part 2) and
+  // acknowledges none.
+  const json own = ok(verb::get, "/api/v1/alerts", tax_cdo_)["items"];
+  std::size_t tax_alerts = 0;
+  for (const auto& [rule, a] : open) tax_alerts += a["agency_code"] == kTax ? 1 : 0;
+  EXPECT_EQ(own.size(), tax_alerts) << own.dump();
+  for (const auto& a : own) EXPECT_EQ(a["agency_code"], kTax);
+  EXPECT_EQ(call(verb::post, "/api/v1/alerts/" + id + "/ack", tax_cdo_).status, 403u);
+  EXPECT_EQ(call(verb::get, "/api/v1/alerts", market_officer_).status, 403u);
   EXPECT_EQ(call(verb::post, "/api/v1/alerts/" + id + "/ack", market_officer_).status, 403u);
 
   // And counted in /metrics (refreshed each round).

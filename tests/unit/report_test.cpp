@@ -208,10 +208,10 @@ TEST(EarlyWarning, RulesHaveFixedSeverities) {
     EXPECT_TRUE(std::string(r.severity) == "info" || std::string(r.severity) == "warning" ||
                 std::string(r.severity) == "critical");
   }
-  EXPECT_EQ(names,
-            (std::set<std::string>{"volume_spike", "denied_burst", "off_hours_bulk",
-                                   "overdue_application", "overdue_objection", "stale_resource",
-                                   "verify_enumeration", "service_unavailable"}));
+  EXPECT_EQ(names, (std::set<std::string>{
+                       "volume_spike", "denied_burst", "off_hours_bulk", "overdue_application",
+                       "overdue_objection", "stale_resource", "verify_enumeration",
+                       "service_unavailable", "grant_expiring", "demand_overdue"}));
 }
 
 }  // namespace

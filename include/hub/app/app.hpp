@@ -14,6 +14,8 @@
 #include "hub/api/system.hpp"
 #include "hub/app/services.hpp"
 #include "hub/catalog/service.hpp"
+#include "hub/coordination/demands.hpp"
+#include "hub/coordination/escalations.hpp"
 #include "hub/core/config.hpp"
 #include "hub/core/metrics.hpp"
 #include "hub/core/worker.hpp"
@@ -29,6 +31,7 @@
 #include "hub/members/service.hpp"
 #include "hub/monitor/monitor.hpp"
 #include "hub/net/server.hpp"
+#include "hub/report/issues.hpp"
 #include "hub/report/service.hpp"
 #include "hub/sharing/service.hpp"
 #include "hub/store/embedded_pg.hpp"
@@ -103,6 +106,8 @@ class App {
   std::unique_ptr<catalog::CatalogService> catalog_;
   std::unique_ptr<sharing::GrantDirectory> grants_;
   std::unique_ptr<sharing::SharingService> sharing_;
+  std::unique_ptr<coordination::DemandService> demands_;
+  std::unique_ptr<coordination::EscalationService> escalations_;
   std::unique_ptr<members::DirectorySync> directory_sync_;
   std::unique_ptr<exchange::ExchangeService> exchange_;
   std::unique_ptr<gateway::UpstreamClient> upstream_client_;
@@ -112,6 +117,7 @@ class App {
   std::unique_ptr<ledger::Sealer> sealer_;
   std::unique_ptr<ledger::LedgerService> ledger_;
   std::unique_ptr<report::ReportService> reports_;
+  std::unique_ptr<report::IssueService> issues_;
   std::unique_ptr<monitor::AlertService> alerts_;
   std::unique_ptr<monitor::Monitor> monitor_;
   api::ConsoleSite console_;

@@ -90,6 +90,7 @@ struct AuthConfig {
 struct SharingConfig {
   std::string calendar_file;            // empty: the calendar compiled in (config/calendar.json)
   unsigned reply_working_days = 10;     // a provider decides an application within this
+  unsigned demand_working_days = 10;    // an assigned agency answers a demand within this
   unsigned objection_working_days = 3;  // a provider answers an objection within this
   unsigned max_valid_days = 366;        // the longest a grant may be asked for
 };
@@ -148,6 +149,7 @@ struct MonitorConfig {
   unsigned off_hours_records = 10000;  // records pulled in one hour off working hours
   unsigned work_start_hour = 8;        // working hours on working days, the city's time
   unsigned work_end_hour = 20;
+  unsigned grant_expiring_days = 14;  // grant_expiring: this many days before valid_until
 };
 
 // Interface services (API.md Part 2): where the hub may call providers' APIs, and how.

@@ -92,9 +92,11 @@ class MembersService {
                                                            const NewPrincipal& p);
   boost::asio::awaitable<PrincipalRecord> get_principal(const Caller& caller,
                                                         const std::string& id);
-  // `agency`: hub_admin lists any agency's (or all); anyone else its own (403 for another).
+  // `agency`: hub_admin and coordinator list any agency's (or all); anyone else its own (403 for
+  // another). `role`: only principals holding it (the roster of CDOs: agency_cdo).
   boost::asio::awaitable<ListPage<PrincipalRecord>> list_principals(
-      const Caller& caller, std::optional<std::string> agency, const PageRequest& page);
+      const Caller& caller, std::optional<std::string> agency, std::optional<Role> role,
+      const PageRequest& page);
   struct PrincipalChange {
     std::optional<RoleSet> roles;
     std::optional<bool> disabled;

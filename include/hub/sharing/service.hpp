@@ -33,6 +33,8 @@ struct Application {
   std::int64_t resource_version = 0;
   std::optional<std::string> withdrawn_at, withdrawn_by;
   std::vector<std::string> purpose_codes;
+  // A renewal (API.md Part 2): the grant it would extend, and why the consumer asks.
+  std::optional<std::string> renews_grant_id, renewal_reason;
 };
 
 // A grant (授权) as stored; `status` is active, expired, revoked or ended (its resource retired).
@@ -51,6 +53,8 @@ struct GrantRecord {
   nlohmann::json resource_changes = nlohmann::json::array();
   std::vector<std::string> purpose_codes;
   std::optional<std::string> ended_at;
+  std::optional<std::string> revoked_reason;          // told to the consumer
+  std::optional<std::string> renewal_application_id;  // a renewal waiting for the provider
 };
 
 // An objection to a record (数据异议) as its viewer may see it: the provider sees the record's
@@ -102,6 +106,20 @@ struct ObjectionRequest {
   std::string description;
 };
 
+// A renewal of a grant (POST /grants/{id}/renewal): the new end and why.
+struct RenewalRequest {
+  std::string valid_until;  // a date or an RFC 3339 time, after the grant's current end
+  std::string reason;
+};
+
+// What a renewal came to: `approved` (the grant extended at once: an unconditional resource) or
+// `pending` (an application linked to the grant, which stays valid meanwhile).
+struct Renewal {
+  std::string status;
+  GrantRecord grant;
+  std::optional<Application> application;
+};
+
 struct ResolutionRequest {
   bool corrected = false;  // else rejected
   std::string note;
@@ -141,7 +159,11 @@ class SharingService {
                                                        const GrantFilter& filter,
                                                        const PageRequest& page);
   boost::asio::awaitable<GrantRecord> grant(const Caller& caller, const std::string& id);
-  boost::asio::awaitable<void> revoke(const Caller& caller, const std::string& id);
+  // Revokes a grant, from the next request on; `reason` is shown to the consumer.
+  boost::asio::awaitable<void> revoke(const Caller& caller, const std::string& id,
+                                      const std::optional<std::string>& reason);
+  boost::asio::awaitable<Renewal> renew(const Caller& caller, const std::string& id,
+                                        const RenewalRequest& request);
   // An objection to a record of `resource`.
   boost::asio::awaitable<Objection> object(const Caller& caller, const std::string& resource,
                                            const ObjectionRequest& request);
