@@ -7,7 +7,8 @@ export const PAGES = ['overview', 'report', 'catalog', 'inbox', 'alerts', 'ledge
 const PAGES_BY_ROLE = {
   hub_admin: PAGES,
   coordinator: ['overview', 'report', 'catalog', 'alerts', 'ledger'],
-  agency_cdo: ['overview', 'report', 'catalog', 'inbox', 'ledger'],
+  // A CDO reads its own agency's alerts (the hub filters them); acknowledging is the staff's.
+  agency_cdo: ['overview', 'report', 'catalog', 'inbox', 'alerts', 'ledger'],
   agency_data_officer: ['catalog', 'inbox', 'ledger'],
 };
 const DEFAULT_PAGES = ['catalog', 'ledger']; // agency_operator, agency_system and any other role

@@ -60,7 +60,7 @@ test('t fills values, tv falls back to the raw value; Chinese is the default', (
 test('pages by role', () => {
   assert.deepEqual(pagesFor(['hub_admin']), ['overview', 'report', 'catalog', 'inbox', 'alerts', 'ledger']);
   assert.deepEqual(pagesFor(['coordinator']), ['overview', 'report', 'catalog', 'alerts', 'ledger']);
-  assert.deepEqual(pagesFor(['agency_cdo']), ['overview', 'report', 'catalog', 'inbox', 'ledger']);
+  assert.deepEqual(pagesFor(['agency_cdo']), ['overview', 'report', 'catalog', 'inbox', 'alerts', 'ledger']);
   assert.deepEqual(pagesFor(['agency_data_officer']), ['catalog', 'inbox', 'ledger']);
   assert.deepEqual(pagesFor(['agency_operator']), ['catalog', 'ledger']);
   assert.deepEqual(pagesFor(['agency_system']), ['catalog', 'ledger']);

@@ -295,6 +295,8 @@ const std::vector<Field>& fields() {
                            1, 24));
     f.push_back(uint_field("monitor.grant_expiring_days", &Config::monitor,
                            &MonitorConfig::grant_expiring_days, 1, 366));
+    f.push_back(uint_field("monitor.calendar_ending_days", &Config::monitor,
+                           &MonitorConfig::calendar_ending_days, 0, 366));
     f.push_back(top_string("console_dir", &Config::console_dir));
     f.push_back(
         list_field("services.allowed_hosts", &Config::services, &ServicesConfig::allowed_hosts));

@@ -19,7 +19,7 @@ using json = nlohmann::json;
 constexpr pg::Query kList{
     "alerts_list",
     "SELECT " HUB_ALERT_COLUMNS
-    " FROM alerts x JOIN agencies a ON a.code = x.agency_code"
+    " FROM alerts x LEFT JOIN agencies a ON a.code = x.agency_code"
     " WHERE ($1::bigint IS NULL OR x.seq < $1::bigint) AND ($2::text IS NULL OR x.status = $2)"
     " AND ($3::text IS NULL OR x.rule = $3) AND ($4::text IS NULL OR x.agency_code = $4)"
     " ORDER BY x.seq DESC LIMIT $5",
@@ -29,11 +29,12 @@ constexpr pg::Query kAck{
     "alerts_ack",
     "WITH x AS (UPDATE alerts SET status = 'acknowledged', acknowledged_at = now(),"
     " acknowledged_by = $2, note = $3 WHERE id = $1 AND status = 'open' RETURNING *)"
-    " SELECT " HUB_ALERT_COLUMNS " FROM x JOIN agencies a ON a.code = x.agency_code"};
+    " SELECT " HUB_ALERT_COLUMNS " FROM x LEFT JOIN agencies a ON a.code = x.agency_code"};
 
-constexpr pg::Query kOne{"alerts_one", "SELECT " HUB_ALERT_COLUMNS
-                                       " FROM alerts x JOIN agencies a ON a.code = x.agency_code"
-                                       " WHERE x.id = $1"};
+constexpr pg::Query kOne{"alerts_one",
+                         "SELECT " HUB_ALERT_COLUMNS
+                         " FROM alerts x LEFT JOIN agencies a ON a.code = x.agency_code"
+                         " WHERE x.id = $1"};
 
 json alert_json(const pg::Result& r, int i) {
   json detail = json::parse(r.get(i, 7), nullptr, false);
@@ -41,8 +42,8 @@ json alert_json(const pg::Result& r, int i) {
   return {{"id", r.get(i, 1)},
           {"rule", r.get(i, 2)},
           {"severity", r.get(i, 3)},
-          {"agency_code", r.get(i, 4)},
-          {"agency_name", r.get(i, 5)},
+          {"agency_code", r.is_null(i, 4) ? json(nullptr) : json(r.get(i, 4))},
+          {"agency_name", r.is_null(i, 5) ? json(nullptr) : json(r.get(i, 5))},
           {"resource_code", r.is_null(i, 6) ? json(nullptr) : json(r.get(i, 6))},
           {"detail", std::move(detail)},
           {"opened_at", r.get(i, 8)},

@@ -168,6 +168,15 @@ constexpr const char* kDemandOverdue =
     " AND " HUB_NOT_OPENED("'demand_overdue'", HUB_DEMAND_SUBJECT)
     " ON CONFLICT (rule, subject) DO NOTHING";
 
+// The working-day calendar holds no year after the current one, and its last year ends within the
+// window (API.md Part 2): deadlines after it would count no holiday. The hub's, not an agency's.
+// $1 subject, $2 last year, $3 its last day, $4 days left.
+constexpr const char* kCalendarEnding =
+    "INSERT INTO alerts (rule, severity, agency_code, subject, detail)"
+    " SELECT 'calendar_ending', 'warning', NULL, $1,"
+    " jsonb_build_object('last_year', $2::int, 'ends_on', $3::text, 'days_left', $4::int)"
+    " WHERE " HUB_NOT_OPENED("'calendar_ending'", "$1") " ON CONFLICT (rule, subject) DO NOTHING";
+
 constexpr const char* kOpenCounts =
     "SELECT rule, count(*) FROM alerts WHERE status = 'open' GROUP BY 1";
 
@@ -186,6 +195,7 @@ const std::vector<Rule>& rules() {
       {"overdue_objection", "warning"},   {"stale_resource", "info"},
       {"verify_enumeration", "critical"}, {"service_unavailable", "critical"},
       {"grant_expiring", "warning"},      {"demand_overdue", "warning"},
+      {"calendar_ending", "warning"},
   };
   return all;
 }
@@ -282,6 +292,18 @@ std::uint64_t Monitor::evaluate() {
   run(kServiceUnavailable, pg::Params());
   run(kGrantExpiring, pg::Params().add(static_cast<std::int64_t>(cfg.grant_expiring_days)));
   run(kDemandOverdue, pg::Params());
+  if (const auto last = calendar_.last_year(); last && cfg.calendar_ending_days > 0) {
+    using namespace std::chrono;
+    const sys_days end{year{*last} / December / 31};
+    const auto left = (end - calendar_.local_day(system_clock::now())).count();
+    if (left <= static_cast<long>(cfg.calendar_ending_days)) {
+      run(kCalendarEnding, pg::Params()
+                               .add("calendar@" + std::to_string(*last))
+                               .add(static_cast<std::int64_t>(*last))
+                               .add(std::to_string(*last) + "-12-31")
+                               .add(static_cast<std::int64_t>(left)));
+    }
+  }
   const auto now = std::chrono::steady_clock::now();
   if (now >= next_prune_) {
     pg::exec_blocking(c, kPruneOutages, pg::Params());

@@ -64,8 +64,23 @@ WorkingCalendar WorkingCalendar::from_json(const json& doc, const std::string& o
         if (!day) bad(key + ": '" + d.dump() + "' is not a date YYYY-MM-DD");
         (key == "holidays" ? cal.holidays_ : cal.workdays_).insert(*day);
       }
+    } else if (key == "years") {
+      if (!value.is_array()) bad("years must be an array of years");
+      for (const auto& y : value) {
+        if (!y.is_number_integer() || y.get<std::int64_t>() < 1970 ||
+            y.get<std::int64_t>() > 2199) {
+          bad("years: '" + y.dump() + "' is not a year from 1970 to 2199");
+        }
+        cal.years_.insert(y.get<int>());
+      }
+      if (cal.years_.empty()) bad("years must name at least one year");
     } else {
       bad("unknown key '" + key + "'");
+    }
+  }
+  if (!doc.contains("years")) {
+    for (const auto& set : {cal.holidays_, cal.workdays_}) {
+      for (const auto& d : set) cal.years_.insert(static_cast<int>(year_month_day{d}.year()));
     }
   }
   for (const auto& d : cal.holidays_) {

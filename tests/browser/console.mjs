@@ -318,6 +318,32 @@ async function downloadOf(page, button) {
   await context.close();
 }
 
+// === d2) an agency's CDO reads its own agency's alerts, and acknowledges none =====================
+{
+  const { context, page } = await newPage();
+  await check("an agency CDO: its agency's alerts in the navigation, read-only, no other agency's", page, async () => {
+    // Power supply's grant on the credit ratings ends in ten days: grant_expiring, against it.
+    const cdo = await apiSession(context.request, 'gdgz-cdo');
+    let items = [];
+    for (const deadline = Date.now() + 5000; Date.now() < deadline; ) {
+      items = (await apiGet(context.request, cdo, '/alerts?rule=grant_expiring')).items;
+      if (items.length) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(items.length === 1, `power supply's grant_expiring alerts: ${items.length}`);
+    const all = (await apiGet(context.request, cdo, '/alerts?limit=100')).items;
+    expect(all.every((a) => a.agency_code === '11440000B94HP7C595'), 'another agency\'s alert is listed');
+    await signIn(page, 'gdgz-cdo');
+    const nav = await navItems(page);
+    expect(nav.includes('alerts'), `CDO's nav: ${nav.join(',')}`);
+    await open(page, 'alerts');
+    await page.selectOption('#alerts-status', items[0].status);
+    await page.waitForSelector(`#alerts-table tr[data-id="${items[0].id}"]`);
+    expect(!(await page.$('#alerts-table button[data-action="ack"]')), 'a CDO is offered to acknowledge');
+  });
+  await context.close();
+}
+
 // === e) a data request's ledger entry, verified in the browser ====================================
 {
   const { context, page } = await newPage();

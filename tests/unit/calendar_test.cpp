@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "hub/core/config.hpp"
 #include "hub/sharing/calendar.hpp"
 
@@ -81,6 +83,32 @@ TEST(Calendar, TheBuiltInCalendarLoads) {
   EXPECT_FALSE(cal.is_working_day(day("2026-10-01")));
   EXPECT_TRUE(cal.is_working_day(day("2026-09-20")));
   EXPECT_EQ(cal.utc_offset(), std::chrono::minutes(480));
+  // Every year whose schedule is published: 2024, 2025 and 2026.
+  EXPECT_EQ(cal.years(), (std::set<int>{2024, 2025, 2026}));
+  EXPECT_EQ(cal.last_year(), 2026);
+}
+
+TEST(Calendar, TheBuiltInCalendarHoldsTheSpringFestivalOf2025) {
+  auto cal = WorkingCalendar::built_in();
+  // Friday 24 January 2025 + 3 working days: Sunday 26 (make-up), Monday 27, then 28 January to
+  // 4 February off, Wednesday 5 February.
+  EXPECT_EQ(show(cal.add_working_days(day("2025-01-24"), 3)), "2025-02-05");
+  EXPECT_TRUE(cal.is_working_day(day("2025-02-08")));   // Saturday, make-up day
+  EXPECT_FALSE(cal.is_working_day(day("2025-10-08")));  // National Day and Mid-Autumn
+  EXPECT_TRUE(cal.is_working_day(day("2024-02-18")));   // Sunday, make-up day of 2024
+}
+
+TEST(Calendar, YearsAreNamedOrTakenFromTheDates) {
+  auto named = WorkingCalendar::from_json(
+      {{"years", {2026, 2027}}, {"holidays", {"2026-10-01"}}, {"workdays", json::array()}}, "t");
+  EXPECT_EQ(named.last_year(), 2027);
+  auto derived = october();
+  EXPECT_EQ(derived.years(), (std::set<int>{2026}));
+  EXPECT_FALSE(WorkingCalendar::from_json({{"utc_offset", "+08:00"}}, "t").last_year());
+  for (const json& bad : {json{{"years", json::array()}}, json{{"years", {"2026"}}},
+                          json{{"years", {1969}}}, json{{"years", 2026}}}) {
+    EXPECT_THROW(WorkingCalendar::from_json(bad, "t"), hub::ConfigError) << bad.dump();
+  }
 }
 
 }  // namespace

@@ -211,7 +211,8 @@ TEST(EarlyWarning, RulesHaveFixedSeverities) {
   EXPECT_EQ(names, (std::set<std::string>{
                        "volume_spike", "denied_burst", "off_hours_bulk", "overdue_application",
                        "overdue_objection", "stale_resource", "verify_enumeration",
-                       "service_unavailable", "grant_expiring", "demand_overdue"}));
+                       "service_unavailable", "grant_expiring", "demand_overdue",
+                       "calendar_ending"}));
 }
 
 }  // namespace

@@ -54,6 +54,8 @@ export async function render(el, ctx) {
   );
 
   const cols = ['severity', 'rule', 'agency', 'resource', 'detail', 'opened_at', 'state'];
+  // The hub's staff acknowledge; an agency's CDO reads its own agency's alerts only.
+  const staff = ['hub_admin', 'coordinator'].some((r) => ctx.me.roles.includes(r));
   const tbody = h('tbody', {});
   const footer = h('div', { class: 'table-footer' });
   let shown = 0;
@@ -73,7 +75,7 @@ export async function render(el, ctx) {
   const addRows = (items) => {
     for (const a of items) {
       const state = h('td', { class: 'actions' });
-      if (a.status === 'open') {
+      if (a.status === 'open' && staff) {
         const button = h('button', { type: 'button', class: 'btn btn-small', dataset: { action: 'ack' } }, t('alerts.ack'));
         button.addEventListener('click', () => ack(a, button, state));
         state.append(button);

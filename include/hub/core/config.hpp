@@ -149,7 +149,8 @@ struct MonitorConfig {
   unsigned off_hours_records = 10000;  // records pulled in one hour off working hours
   unsigned work_start_hour = 8;        // working hours on working days, the city's time
   unsigned work_end_hour = 20;
-  unsigned grant_expiring_days = 14;  // grant_expiring: this many days before valid_until
+  unsigned grant_expiring_days = 14;   // grant_expiring: this many days before valid_until
+  unsigned calendar_ending_days = 60;  // calendar_ending: days before its last year ends; 0: off
 };
 
 // Interface services (API.md Part 2): where the hub may call providers' APIs, and how.

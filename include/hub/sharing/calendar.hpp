@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -33,9 +34,17 @@ class WorkingCalendar {
   Time due(Time at, int n) const;
   Day local_day(Time at) const;
   std::chrono::minutes utc_offset() const { return offset_; }
+  // The years whose official schedule the calendar holds ("years"; without it, the years its
+  // holidays and make-up days fall in), and the last of them: after its end, deadlines are
+  // counted as if no holiday came (calendar_ending warns before).
+  const std::set<int>& years() const { return years_; }
+  std::optional<int> last_year() const {
+    return years_.empty() ? std::nullopt : std::optional(*years_.rbegin());
+  }
 
  private:
   std::chrono::minutes offset_{480};
+  std::set<int> years_;
   std::set<Day> holidays_;
   std::set<Day> workdays_;
 };

@@ -1,6 +1,7 @@
 -- Issued reports (通报, API.md Part 2 "Coordination"): the sharing-status report of a period as
 -- the coordination group issued it, the bytes of each representation frozen, with the SHA-256 of
 -- the JSON and its Ed25519 signature by the ledger's key. Never changed or deleted by the hub.
+-- And alerts of the hub itself, which concern no agency.
 CREATE TABLE report_issues (
   id          text PRIMARY KEY,
   seq         bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
@@ -24,3 +25,6 @@ BEGIN
   END IF;
 END
 $$;
+
+-- The hub's own alerts (calendar_ending) concern no agency.
+ALTER TABLE alerts ALTER COLUMN agency_code DROP NOT NULL;
