@@ -25,7 +25,9 @@ json agency_json(const members::Agency& a) {
           {"name", a.name},
           {"level", a.level},
           {"parent_code", nullable(a.parent_code)},
-          {"created_at", a.created_at}};
+          {"created_at", a.created_at},
+          {"status", a.status},
+          {"disabled_at", nullable(a.disabled_at)}};
 }
 
 json principal_json(const members::PrincipalRecord& p) {
@@ -187,6 +189,43 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                const std::string code(req.param("code"));
                const Caller caller = caller_of(req);
                auto out = co_await service.get_agency(caller, code);
+               co_return Response::json(Status::ok, json_text(agency_json(out)));
+             });
+
+  // A reorganisation (机构改革): renamed, moved, disabled or enabled again (API.md Part 2).
+  router.add(Verb::patch, "/api/v1/agencies/{code}", Access::roles({Role::hub_admin}),
+             [&service](Request& req) -> awaitable<Response> {
+               const std::string code(req.param("code"));
+               // parent_code: null moves the agency to the top (JsonBody reads null as absent).
+               const nlohmann::json raw = body_object(req);
+               const auto parent_field = raw.find("parent_code");
+               const bool to_top = parent_field != raw.end() && parent_field->is_null();
+               JsonBody body{nlohmann::json(raw)};
+               members::MembersService::AgencyChange change;
+               if (to_top) change.parent_code = std::optional<std::string>();
+               change.name = body.line("name", false, 200);
+               if (change.name && change.name->empty()) body.error("name", "must not be empty");
+               if (const nlohmann::json* parent = body.raw("parent_code")) {
+                 if (parent->is_string() && !parent->get<std::string>().empty() &&
+                     parent->get<std::string>().size() <= 18) {
+                   if (parent->get<std::string>() == code) {
+                     body.error("parent_code", "an agency cannot be its own parent");
+                   }
+                   change.parent_code = std::optional(parent->get<std::string>());
+                 } else {
+                   body.error("parent_code", "must be an agency's code, or null for none");
+                 }
+               }
+               change.status = body.string("status", false, 10);
+               if (change.status && *change.status != "active" && *change.status != "disabled") {
+                 body.error("status", "must be active or disabled");
+               }
+               if (!change.name && !change.parent_code && !change.status && body.ok()) {
+                 body.error("name", "nothing to change: give name, parent_code or status");
+               }
+               body.finish();
+               const Caller caller = caller_of(req);
+               auto out = co_await service.change_agency(caller, code, change);
                co_return Response::json(Status::ok, json_text(agency_json(out)));
              });
 

@@ -17,9 +17,11 @@ namespace {
 
 constexpr auto kFullReloadEvery = std::chrono::minutes(5);
 
+// Enabled principals of enabled agencies (or of none: hub-level principals).
 constexpr const char* kPrincipalColumns =
-    "SELECT id, name, coalesce(agency_code, ''), kind, array_to_string(roles, ','), "
-    "coalesce(cert_sha256, '') FROM principals WHERE disabled_at IS NULL";
+    "SELECT p.id, p.name, coalesce(p.agency_code, ''), p.kind, array_to_string(p.roles, ','), "
+    "coalesce(p.cert_sha256, '') FROM principals p LEFT JOIN agencies a ON a.code = p.agency_code "
+    "WHERE p.disabled_at IS NULL AND a.disabled_at IS NULL";
 constexpr const char* kTokenColumns =
     "SELECT id, principal_id, prefix, hash, "
     "(extract(epoch FROM expires_at) * 1000)::bigint FROM tokens "

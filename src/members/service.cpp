@@ -21,18 +21,40 @@ using nlohmann::json;
 
 namespace {
 
+#define HUB_AGENCY_COLUMNS \
+  "code, name, level, parent_code, " HUB_SQL_TS("created_at") ", CASE WHEN disabled_at " \
+  "IS NULL THEN 'active' ELSE 'disabled' END, " HUB_SQL_TS_OPT("disabled_at")
 constexpr pg::Query kInsertAgency{
     "members_insert_agency",
     "INSERT INTO agencies (code, name, level, parent_code) VALUES ($1, $2, $3, $4) "
-    "RETURNING code, name, level, parent_code, " HUB_SQL_TS("created_at")};
+    "RETURNING " HUB_AGENCY_COLUMNS};
 constexpr pg::Query kAgencyColumns{"members_agency",
-                                   "SELECT code, name, level, parent_code, " HUB_SQL_TS(
-                                       "created_at") " FROM agencies WHERE code = $1"};
+                                   "SELECT " HUB_AGENCY_COLUMNS " FROM agencies WHERE code = $1"};
 constexpr pg::Query kListAgencies{
-    "members_list_agencies",
-    "SELECT code, name, level, parent_code, " HUB_SQL_TS("created_at") " FROM agencies "
-    "WHERE code > $1 AND ($2::text IS NULL OR level = $2) "
-    "AND ($3::text IS NULL OR parent_code = $3) ORDER BY code LIMIT $4"};
+    "members_list_agencies", "SELECT " HUB_AGENCY_COLUMNS
+                             " FROM agencies "
+                             "WHERE code > $1 AND ($2::text IS NULL OR level = $2) "
+                             "AND ($3::text IS NULL OR parent_code = $3) ORDER BY code LIMIT $4"};
+// $2 name or NULL; $3 whether the parent changes, $4 the new parent (NULL: none); $5 status or
+// NULL.
+constexpr pg::Query kUpdateAgency{
+    "members_update_agency",
+    "UPDATE agencies SET name = coalesce($2, name),"
+    " parent_code = CASE WHEN $3::boolean THEN $4 ELSE parent_code END,"
+    " disabled_at = CASE WHEN $5::text IS NULL THEN disabled_at WHEN $5 = 'disabled'"
+    " THEN coalesce(disabled_at, now()) ELSE NULL END, updated_at = now()"
+    " WHERE code = $1 RETURNING " HUB_AGENCY_COLUMNS};
+// Whether `$2` is `$1` or one of its ancestors' descendants: making $1 its parent would close a
+// loop.
+constexpr pg::Query kWouldLoop{
+    "members_agency_loop",
+    "WITH RECURSIVE up(code, parent_code, depth) AS ("
+    " SELECT code, parent_code, 0 FROM agencies WHERE code = $1"
+    " UNION ALL SELECT a.code, a.parent_code, up.depth + 1 FROM agencies a"
+    " JOIN up ON a.code = up.parent_code WHERE up.depth < 64)"
+    " SELECT 1 FROM up WHERE code = $2"};
+constexpr pg::Query kAgencyPrincipals{"members_agency_principals",
+                                      "SELECT id FROM principals WHERE agency_code = $1"};
 constexpr pg::Query kAdminLog{
     "members_admin_log",
     "INSERT INTO admin_log (actor_id, action, object_type, object_id, agency_code, detail) "
@@ -64,8 +86,10 @@ constexpr pg::Query kUpdatePrincipal{
     "coalesce(disabled_at, now()) ELSE NULL END, updated_at = now() "
     "WHERE id = $1 RETURNING " HUB_PRINCIPAL_COLUMNS};
 constexpr pg::Query kPrincipalByName{"members_principal_by_name",
-                                     "SELECT id, password_hash FROM principals "
-                                     "WHERE name = $1 AND kind = 'user' AND disabled_at IS NULL"};
+                                     "SELECT p.id, p.password_hash FROM principals p "
+                                     "LEFT JOIN agencies a ON a.code = p.agency_code "
+                                     "WHERE p.name = $1 AND p.kind = 'user' "
+                                     "AND p.disabled_at IS NULL AND a.disabled_at IS NULL"};
 constexpr pg::Query kInsertToken{
     "members_insert_token",
     "INSERT INTO tokens (principal_id, prefix, hash, kind, created_by, expires_at, id) "
@@ -110,8 +134,13 @@ std::optional<std::string> opt(const pg::Result& r, int row, int col) {
 }
 
 Agency agency_of(const pg::Result& r, int row) {
-  return {std::string(r.get(row, 0)), std::string(r.get(row, 1)), std::string(r.get(row, 2)),
-          opt(r, row, 3), std::string(r.get(row, 4))};
+  return {std::string(r.get(row, 0)),
+          std::string(r.get(row, 1)),
+          std::string(r.get(row, 2)),
+          opt(r, row, 3),
+          std::string(r.get(row, 4)),
+          std::string(r.get(row, 5)),
+          opt(r, row, 6)};
 }
 
 RoleSet parse_roles(std::string_view csv) {
@@ -194,6 +223,57 @@ asio::awaitable<Agency> MembersService::get_agency(const Caller& caller, const s
   auto r = co_await caller.db().exec(kAgencyColumns, params);
   if (r.rows() == 0) not_found("agency");
   co_return agency_of(r, 0);
+}
+
+asio::awaitable<Agency> MembersService::change_agency(const Caller& caller, const std::string& code,
+                                                      const AgencyChange& change) {
+  if (!caller.principal.has(Role::hub_admin)) {
+    throw ApiError(ErrorCode::forbidden, "hub administrators change agencies");
+  }
+  const Agency before = co_await get_agency(caller, code);
+  if (change.parent_code && *change.parent_code) {
+    const std::string& parent = **change.parent_code;
+    const pg::Params exists = pg::Params().add(parent);
+    const pg::Result found = co_await caller.db().exec(kAgencyColumns, exists);
+    if (found.rows() == 0) {
+      throw ApiError(ErrorCode::validation_failed, "the parent agency does not exist",
+                     {{"parent_code", "no agency has this code"}}, 422);
+    }
+    const pg::Params loop = pg::Params().add(parent).add(code);
+    const pg::Result looped = co_await caller.db().exec(kWouldLoop, loop);
+    if (looped.rows() > 0) {
+      throw ApiError(ErrorCode::validation_failed, "agencies would be their own ancestors",
+                     {{"parent_code", "is this agency or one under it"}}, 422);
+    }
+  }
+  json detail = json::object();
+  if (change.name) detail["name"] = *change.name;
+  if (change.parent_code) detail["parent_code"] = change.parent_code->value_or("");
+  if (change.status) detail["status"] = *change.status;
+  const bool status_changes = change.status && *change.status != before.status;
+  auto steps = pg::batch(
+      pg::step(kUpdateAgency, pg::Params()
+                                  .add(code)
+                                  .add(change.name)
+                                  .add(change.parent_code.has_value())
+                                  .add(change.parent_code ? *change.parent_code : std::nullopt)
+                                  .add(change.status)),
+      pg::step(kAdminLog, log_params(caller, "change", "agency", code, code, detail)),
+      pg::step(kAgencyPrincipals, pg::Params().add(code)));
+  // Every node reloads its directory: a disabled agency's principals are refused, an enabled
+  // one's admitted again.
+  if (status_changes) steps.push_back(pg::step(kNotify, pg::Params().add("all")));
+  auto lease = co_await caller.db().acquire();
+  const auto results = co_await lease->pipeline(steps);
+  const Agency out = agency_of(results[0], 0);
+  if (status_changes && out.status == "disabled") {
+    // Refused from the next request on this node, before the answer leaves.
+    const pg::Result& ids = results[2];
+    for (int i = 0; i < ids.rows(); ++i) {
+      services_.directory.put_principal(std::string(ids.get(i, 0)), std::nullopt);
+    }
+  }
+  co_return out;
 }
 
 asio::awaitable<ListPage<Agency>> MembersService::list_agencies(const Caller& caller,

@@ -755,5 +755,77 @@ TEST_F(CalendarEndingTest, ACalendarAboutToEndWarnsTheHubsStaff) {
       << "once per calendar year";
 }
 
+// Agencies in a reorganisation (机构改革): renamed, moved, disabled (its principals refused at
+// once, here and on another node) and enabled again.
+TEST_F(DemandTest, AnAgencyIsRenamedMovedDisabledAndEnabled) {
+  const std::string tax = std::string("/api/v1/agencies/") + kTax;
+  EXPECT_EQ(call(verb::patch, tax, coordinator_, {{"name", "x"}}).status, 403);
+  EXPECT_EQ(call(verb::patch, tax, tax_cdo_, {{"name", "x"}}).status, 403);
+  EXPECT_EQ(
+      call(verb::patch, "/api/v1/agencies/11440100D5NQWYF282", kAdmin, {{"name", "x"}}).status,
+      404);
+  for (const json& bad :
+       {json::object(), json{{"name", ""}}, json{{"name", "一\n二"}}, json{{"status", "gone"}},
+        json{{"parent_code", kTax}}, json{{"parent_code", "11440100D5NQWYF282"}},
+        json{{"parent_code", 7}}, json{{"level", "district"}}}) {
+    EXPECT_EQ(call(verb::patch, tax, kAdmin, bad).status, 422) << bad.dump();
+  }
+  auto renamed = ok(verb::patch, tax, kAdmin, {{"name", "国家税务总局广州市税务局（新）"}});
+  EXPECT_EQ(renamed["name"], "国家税务总局广州市税务局（新）");
+  EXPECT_EQ(renamed["status"], "active");
+  // Moved under statistics; statistics cannot then go under tax (a loop); moved back to none.
+  EXPECT_EQ(ok(verb::patch, tax, kAdmin, {{"parent_code", kStats}})["parent_code"], kStats);
+  EXPECT_EQ(
+      call(verb::patch, std::string("/api/v1/agencies/") + kStats, kAdmin, {{"parent_code", kTax}})
+          .status,
+      422);
+  EXPECT_TRUE(ok(verb::patch, tax, kAdmin, {{"parent_code", nullptr}})["parent_code"].is_null());
+
+  // Disabled: its principals are refused at once, here and (within a second) on another node;
+  // its people cannot sign in; other agencies' principals are not touched.
+  user_password_ = "correct-horse-battery-1";
+  person(kTax, "sw-person", "agency_operator");
+  auto sign_in = [&] {
+    return send(verb::post, "/api/v1/sessions", "",
+                R"({"name":"sw-person","password":"correct-horse-battery-1"})")
+        .status;
+  };
+  EXPECT_EQ(sign_in(), 200);
+  TempDir other_dir;
+  TestHub other(another_node(other_dir));
+  client::HttpsClient other_client(other.client_options());
+  auto me_there = [&] {
+    return other_client.request(verb::get, "/api/v1/me", {}, {{"Authorization", "Bearer " + tax_}})
+        .status;
+  };
+  for (int i = 0; i < 100 && me_there() != 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(me_there(), 200);
+  auto disabled = ok(verb::patch, tax, kAdmin, {{"status", "disabled"}});
+  EXPECT_EQ(disabled["status"], "disabled");
+  EXPECT_FALSE(disabled["disabled_at"].is_null());
+  EXPECT_EQ(call(verb::get, "/api/v1/me", tax_).status, 401) << "refused from the next request";
+  EXPECT_EQ(call(verb::get, "/api/v1/me", tax_system_).status, 401);
+  EXPECT_EQ(sign_in(), 401);
+  EXPECT_EQ(call(verb::get, "/api/v1/me", market_).status, 200);
+  const auto at = std::chrono::steady_clock::now();
+  while (me_there() != 401 && std::chrono::steady_clock::now() - at < std::chrono::seconds(2)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(me_there(), 401) << "node 2 still admits a disabled agency's principal";
+  EXPECT_EQ(ok(verb::get, tax, kAdmin)["status"], "disabled");
+
+  // Enabled again: admitted again (each node reloads its directory).
+  ok(verb::patch, tax, kAdmin, {{"status", "active"}});
+  const auto back = std::chrono::steady_clock::now();
+  while (call(verb::get, "/api/v1/me", tax_).status != 200 &&
+         std::chrono::steady_clock::now() - back < std::chrono::seconds(3)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(call(verb::get, "/api/v1/me", tax_).status, 200);
+  EXPECT_EQ(sign_in(), 200);
+}
+
 }  // namespace
 }  // namespace hub::test

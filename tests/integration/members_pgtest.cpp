@@ -647,6 +647,12 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
       {verb::get, "/api/v1/agencies", [] { return "/api/v1/agencies"; }, nullptr, all(200)},
       {verb::get, "/api/v1/agencies/{code}",
        [] { return std::string("/api/v1/agencies/") + kAgencyA; }, nullptr, all(200)},
+      {verb::patch, "/api/v1/agencies/{code}",
+       [] { return std::string("/api/v1/agencies/") + kAgencyB; },
+       [] {
+         return json{{"name", "广州市财政局"}};
+       },
+       only({{"hub_admin", 200}}, 403)},
       {verb::post, "/api/v1/principals", [] { return "/api/v1/principals"; },
        [&] {
          return json{{"agency_code", kAgencyA},

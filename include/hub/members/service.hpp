@@ -26,6 +26,8 @@ struct Agency {
   std::string code, name, level;
   std::optional<std::string> parent_code;
   std::string created_at;
+  std::string status = "active";  // active | disabled (its principals are refused)
+  std::optional<std::string> disabled_at;
 };
 
 // A principal as stored (never its password hash).
@@ -75,6 +77,16 @@ class MembersService {
   };
   boost::asio::awaitable<Agency> create_agency(const Caller& caller, const NewAgency& a);
   boost::asio::awaitable<Agency> get_agency(const Caller& caller, const std::string& code);
+  // A reorganisation's change (hub_admin): renamed, moved (parent_code: a code, or null for
+  // none), disabled or enabled again. A disabled agency's principals are refused (401) from the
+  // next request on this node, and on the others once they have reloaded (within a second).
+  struct AgencyChange {
+    std::optional<std::string> name;
+    std::optional<std::optional<std::string>> parent_code;
+    std::optional<std::string> status;  // active | disabled
+  };
+  boost::asio::awaitable<Agency> change_agency(const Caller& caller, const std::string& code,
+                                               const AgencyChange& change);
   struct AgencyFilter {
     std::optional<std::string> level;  // national | provincial | city | district
     std::optional<std::string> parent;
