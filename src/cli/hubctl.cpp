@@ -32,7 +32,11 @@ constexpr Command kCommands[] = {
     {"principals",
      "principals add --name N --kind user|system --roles R1,R2 [--agency C]\n"
      "               [--password-stdin] [--cert-sha256 HEX]\n"
-     "principals list [--agency C] [--role R]   e.g. --role agency_cdo: the CDO roster\n",
+     "principals list [--agency C] [--role R]   e.g. --role agency_cdo: the CDO roster\n"
+     "principals import FILE.csv [-o PASSWORDS.csv]\n"
+     "                                many at once: columns agency_code, name, kind, roles\n"
+     "                                (a;b), cert_sha256; people's generated initial\n"
+     "                                passwords go to PASSWORDS.csv (0600); re-runnable\n",
      cmd_principals, Reach::hub},
     {"tokens",
      "tokens issue PRINCIPAL_ID [--ttl-days N]   prints the token (shown once)\n"

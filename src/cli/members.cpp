@@ -1,11 +1,13 @@
 // hubctl agencies, principals and tokens: clients of /api/v1/agencies, /principals, /tokens.
 #include <algorithm>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <set>
 
 #include "command.hpp"
 #include "hub/core/text.hpp"
+#include "hub/members/credentials.hpp"
 
 namespace hub::cli {
 
@@ -92,6 +94,81 @@ int cmd_agencies(const Options& o, std::ostream& out, std::ostream& err) {
   return 2;
 }
 
+namespace {
+
+// hubctl principals import FILE: the hundreds of accounts a city gives out, from a UTF-8 CSV with
+// a header row naming agency_code, name, kind and roles (several separated by ';'), and
+// optionally cert_sha256. People get a generated initial password (16 random characters),
+// written with their names to `passwords` (mode 0600) for the administrator to hand out; systems
+// get none (tokens are issued to them). A name already taken is skipped, so the file can be
+// imported again; every other refusal is listed with its line.
+struct PrincipalImport {
+  int created = 0, existing = 0, failed = 0;
+};
+
+PrincipalImport import_principals(Api& api, std::string_view csv, const std::string& passwords,
+                                  std::ostream& err) {
+  auto rows = parse_csv(csv);
+  if (rows.empty()) throw std::runtime_error("the file is empty");
+  const auto& header = rows.front();
+  auto column = [&](const std::string& name) -> std::optional<std::size_t> {
+    for (std::size_t i = 0; i < header.size(); ++i) {
+      if (header[i] == name) return i;
+    }
+    return std::nullopt;
+  };
+  const auto agency = column("agency_code"), name = column("name"), kind = column("kind"),
+             roles = column("roles"), cert = column("cert_sha256");
+  if (!name || !kind || !roles) {
+    throw std::runtime_error(
+        "the header row must name name, kind and roles (and agency_code, cert_sha256)");
+  }
+  std::ofstream out;
+  PrincipalImport result;
+  for (std::size_t line = 1; line < rows.size(); ++line) {
+    const auto& row = rows[line];
+    auto cell = [&](std::optional<std::size_t> i) {
+      return i && *i < row.size() ? row[*i] : std::string();
+    };
+    if (std::all_of(row.begin(), row.end(), [](const std::string& c) { return c.empty(); })) {
+      continue;
+    }
+    nlohmann::json body = {
+        {"name", cell(name)}, {"kind", cell(kind)}, {"roles", nlohmann::json::array()}};
+    for (const auto& r : split(cell(roles), ';')) {
+      if (!r.empty()) body["roles"].push_back(r);
+    }
+    if (!cell(agency).empty()) body["agency_code"] = cell(agency);
+    if (!cell(cert).empty()) body["cert_sha256"] = cell(cert);
+    std::string password;
+    if (cell(kind) == "user") {
+      password = members::base64url(members::random_bytes(12));
+      body["password"] = password;
+    }
+    auto r = api.raw(verb::post, "/api/v1/principals", body);
+    if (r.status == 201) {
+      ++result.created;
+      if (!password.empty()) {
+        if (!out.is_open()) {
+          out.open(passwords, std::ios::trunc);
+          if (!out) throw std::runtime_error("cannot write " + passwords);
+          fs::permissions(passwords, fs::perms::owner_read | fs::perms::owner_write);
+          out << "name,initial_password\n";
+        }
+        out << cell(name) << "," << password << "\n";
+      }
+    } else if (r.status == 409) {
+      ++result.existing;
+    } else {
+      ++result.failed;
+      err << "line " << line + 1 << " (" << cell(name) << "): " << Api::describe(r) << "\n";
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
 int cmd_principals(const Options& o, std::ostream& out, std::ostream& err) {
   const std::string action = o.rest.size() > 1 ? o.rest[1] : "";
   Api api(o);
@@ -119,7 +196,19 @@ int cmd_principals(const Options& o, std::ostream& out, std::ostream& err) {
     }
     return 0;
   }
-  err << "usage: hubctl principals add|list\n";
+  if (action == "import") {
+    if (o.rest.size() != 3) {
+      throw std::runtime_error("usage: hubctl principals import FILE.csv [-o PASSWORDS.csv]");
+    }
+    std::string passwords = o.flag("o", false);
+    if (passwords.empty()) passwords = "initial-passwords.csv";
+    const auto r = import_principals(api, read_file(o.rest[2]), passwords, err);
+    out << r.created << " created, " << r.existing << " already there, " << r.failed << " refused";
+    if (r.created > 0) out << "; the people's initial passwords are in " << passwords << " (0600)";
+    out << "\n";
+    return r.failed > 0 ? 1 : 0;
+  }
+  err << "usage: hubctl principals add|list|import\n";
   return 2;
 }
 

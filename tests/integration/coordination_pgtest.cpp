@@ -827,5 +827,43 @@ TEST_F(DemandTest, AnAgencyIsRenamedMovedDisabledAndEnabled) {
   EXPECT_EQ(sign_in(), 200);
 }
 
+// hubctl principals import: many accounts from a CSV, people with generated initial passwords
+// (0600), re-runnable, refusals listed by line.
+TEST_F(DemandTest, PrincipalsAreImportedFromCsv) {
+  const auto csv = dir_.path() / "people.csv";
+  const auto passwords = dir_.path() / "passwords.csv";
+  std::ofstream(csv) << "agency_code,name,kind,roles,cert_sha256\n"
+                     << kTax << ",sw-zhangsan,user,agency_cdo;agency_data_officer,\n"
+                     << kStats << ",tj-gateway,system,agency_system,\n"
+                     << kStats << ",tj-boss,user,hub_owner,\n";
+  auto [rc, out, err] =
+      hubctl({"principals", "import", csv.string(), "-o", passwords.string()}, kAdmin);
+  EXPECT_EQ(rc, 1) << out << err;
+  EXPECT_NE(out.find("2 created, 0 already there, 1 refused"), std::string::npos) << out;
+  EXPECT_NE(err.find("line 4 (tj-boss)"), std::string::npos) << err;
+  EXPECT_EQ(std::filesystem::status(passwords).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const std::string written = read_text(passwords);
+  const auto at = written.find("sw-zhangsan,");
+  ASSERT_NE(at, std::string::npos) << written;
+  const std::string password = written.substr(at + 12, written.find('\n', at) - at - 12);
+  EXPECT_EQ(password.size(), 16u);
+  EXPECT_EQ(written.find("tj-gateway"), std::string::npos) << "systems have no password";
+  auto session = send(verb::post, "/api/v1/sessions", "",
+                      json({{"name", "sw-zhangsan"}, {"password", password}}).dump());
+  EXPECT_EQ(session.status, 200) << session.body;
+  auto roster =
+      ok(verb::get, "/api/v1/principals?role=agency_cdo&agency=" + std::string(kTax), coordinator_);
+  EXPECT_EQ(roster["items"].size(), 2u);
+  // Again: nothing new, the existing names skipped.
+  auto [rc2, out2, err2] =
+      hubctl({"principals", "import", csv.string(), "-o", passwords.string()}, kAdmin);
+  EXPECT_NE(out2.find("0 created, 2 already there, 1 refused"), std::string::npos) << out2;
+  // Only hub_admin and CDOs create principals; a CDO only its own agency's.
+  auto [rc3, out3, err3] =
+      hubctl({"principals", "import", csv.string(), "-o", passwords.string()}, stats_);
+  EXPECT_NE(out3.find("0 created"), std::string::npos) << out3;
+}
+
 }  // namespace
 }  // namespace hub::test
