@@ -11,18 +11,24 @@
 
 namespace hub::cli {
 
+namespace {
+// The index of the column a CSV header row names `name`.
+std::optional<std::size_t> header_column(const std::vector<std::string>& header,
+                                         std::string_view name) {
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == name) return i;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
 // Creates agencies from CSV rows (parents first, so a file in any order works); an agency that
 // exists already is left as it is. Returns (created, existing).
 std::pair<int, int> import_agencies(Api& api, std::string_view csv, std::ostream& err) {
   auto rows = parse_csv(csv);
   if (rows.empty()) throw std::runtime_error("the file is empty");
   const auto& header = rows.front();
-  auto column = [&](const std::string& name) -> std::optional<std::size_t> {
-    for (std::size_t i = 0; i < header.size(); ++i) {
-      if (header[i] == name) return i;
-    }
-    return std::nullopt;
-  };
+  auto column = [&header](std::string_view name) { return header_column(header, name); };
   auto code = column("code"), name = column("name"), level = column("level");
   auto parent = column("parent_code");
   if (!code || !name || !level) {
@@ -111,12 +117,7 @@ PrincipalImport import_principals(Api& api, std::string_view csv, const std::str
   auto rows = parse_csv(csv);
   if (rows.empty()) throw std::runtime_error("the file is empty");
   const auto& header = rows.front();
-  auto column = [&](const std::string& name) -> std::optional<std::size_t> {
-    for (std::size_t i = 0; i < header.size(); ++i) {
-      if (header[i] == name) return i;
-    }
-    return std::nullopt;
-  };
+  auto column = [&header](std::string_view name) { return header_column(header, name); };
   const auto agency = column("agency_code"), name = column("name"), kind = column("kind"),
              roles = column("roles"), cert = column("cert_sha256");
   if (!name || !kind || !roles) {

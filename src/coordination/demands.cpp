@@ -288,10 +288,7 @@ asio::awaitable<Demand> DemandService::accept(const Caller& caller, const std::s
 asio::awaitable<ListPage<Demand>> DemandService::demands(const Caller& caller,
                                                          const DemandFilter& filter,
                                                          const PageRequest& page) {
-  const Principal& me = caller.principal;
-  const std::optional<std::string> agency =
-      me.hub_level() ? filter.agency
-                     : std::optional(me.agency_code.empty() ? std::string("-") : me.agency_code);
+  const std::optional<std::string> agency = listed_agency(caller.principal, filter.agency);
   const pg::Params params = pg::Params()
                                 .add(page.after_id())
                                 .add(agency)

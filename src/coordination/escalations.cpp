@@ -196,10 +196,7 @@ asio::awaitable<Escalation> EscalationService::rule(const Caller& caller, const 
 asio::awaitable<ListPage<Escalation>> EscalationService::escalations(const Caller& caller,
                                                                      const EscalationFilter& filter,
                                                                      const PageRequest& page) {
-  const Principal& me = caller.principal;
-  const std::optional<std::string> agency =
-      me.hub_level() ? filter.agency
-                     : std::optional(me.agency_code.empty() ? std::string("-") : me.agency_code);
+  const std::optional<std::string> agency = listed_agency(caller.principal, filter.agency);
   const pg::Params params = pg::Params()
                                 .add(page.after_id())
                                 .add(agency)
