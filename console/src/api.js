@@ -153,6 +153,7 @@ export async function dataRequest(method, path, { query, body, headers: extra = 
 export const api = {
   get: (path, query) => request('GET', path, { query }),
   post: (path, body) => request('POST', path, { body: body ?? {} }),
+  patch: (path, body) => request('PATCH', path, { body }),
   text: async (path, query) => (await request('GET', path, { query, raw: true })).text(),
 };
 
@@ -166,6 +167,23 @@ export async function listAll(path, query = {}, max = 5000) {
     cursor = page.next_cursor;
   } while (cursor && items.length < max);
   return items;
+}
+
+// Resource code → the resource (a promise; null when it cannot be read), kept while the console
+// is open: pages name resources and their items by it.
+const resources = new Map();
+
+export function resourceOf(code) {
+  if (!resources.has(code)) {
+    resources.set(code, api.get(`/resources/${encodeURIComponent(code)}`).catch(() => null));
+  }
+  return resources.get(code);
+}
+
+/** Code → resource for every distinct code (a missing one maps to null). */
+export async function resourcesOf(codes) {
+  const unique = [...new Set(codes.filter(Boolean))];
+  return new Map(await Promise.all(unique.map(async (c) => [c, await resourceOf(c)])));
 }
 
 /**

@@ -80,3 +80,27 @@ export function daysBetween(from, to) {
   for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
   return out;
 }
+
+/** The city's date of an RFC 3339 time ('' when it is not one). */
+export function cityDate(iso) {
+  const d = new Date(iso ?? '');
+  return Number.isNaN(d.getTime()) ? '' : cityToday(d);
+}
+
+/** Whole days from `from` to `to` (negative when `to` is earlier). */
+export function daysFrom(from, to) {
+  return Math.round((parse(to) - parse(from)) / 86_400_000);
+}
+
+/**
+ * The end a grant's renewal proposes: a year after its current end, but within `maxDays` of
+ * today (the hub's sharing.max_valid_days, 366 unless configured; a date means the end of that
+ * day, so one day less), and never before the day after the current end.
+ */
+export function renewalEnd(validUntilIso, today, maxDays = 366) {
+  const current = cityDate(validUntilIso) || today;
+  const wanted = addDays(current, 365);
+  const limit = addDays(today, maxDays - 1);
+  const end = wanted < limit ? wanted : limit;
+  return end > current ? end : addDays(current, 1);
+}

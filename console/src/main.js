@@ -13,8 +13,13 @@ import * as catalog from './pages/catalog.js';
 import * as inbox from './pages/inbox.js';
 import * as alerts from './pages/alerts.js';
 import * as ledger from './pages/ledger.js';
+import * as issues from './pages/issues.js';
+import * as grants from './pages/grants.js';
+import * as demands from './pages/demands.js';
+import * as escalations from './pages/escalations.js';
+import * as agencyAdmin from './pages/agencies.js';
 
-const pageModules = { overview, report, catalog, inbox, alerts, ledger };
+const pageModules = { overview, report, issues, catalog, inbox, grants, demands, escalations, alerts, agencies: agencyAdmin, ledger };
 const root = document.getElementById('app');
 
 // Set once signed in.
@@ -90,6 +95,10 @@ function route() {
     params,
     navigate,
     agencyName: (code) => (code ? (agencies.get(code) ?? code) : '—'),
+    /** Every agency as {code, name}, by name. */
+    agencyList: () => [...agencies].map(([code, name]) => ({ code, name })).sort((a, b) => a.name.localeCompare(b.name, 'zh-CN')),
+    /** Reads the agencies' names again (after one was renamed). */
+    reloadAgencies: loadAgencies,
     onLeave: (fn) => leaveCurrent.push(fn),
   };
   Promise.resolve(pageModules[page].render(el, ctx)).catch((error) => {
@@ -113,6 +122,11 @@ const NAV_ICONS = {
   inbox: 'M3 5h18v14H3zm2 2v.5l7 4.5 7-4.5V7zm0 2.9V17h14V9.9l-7 4.5z',
   alerts: 'M12 2 1 21h22zm-1 7h2v6h-2zm0 8h2v2h-2z',
   ledger: 'M12 1 3 5v6c0 5.5 3.8 10.7 9 12 5.2-1.3 9-6.5 9-12V5zm-1.5 15.5-4-4 1.4-1.4 2.6 2.6 5.6-5.6 1.4 1.4z',
+  issues: 'M5 2h14v20l-7-4-7 4zm3 4v2h8V6zm0 4v2h8v-2z',
+  grants: 'M7 14a5 5 0 1 1 4.9-6H23v4h-2v4h-4v-4h-5.1A5 5 0 0 1 7 14zm0-3a2 2 0 1 0 0-4 2 2 0 0 0 0 4z',
+  demands: 'M4 3h16v4H4zm0 7h10v4H4zm0 7h16v4H4zm13-7h3v3h-3z',
+  escalations: 'M12 2 4 10h5v6h6v-6h5zM4 19h16v3H4z',
+  agencies: 'M3 21V8l9-5 9 5v13h-7v-6h-4v6zm4-10v2h2v-2zm8 0v2h2v-2z',
 };
 
 function navIcon(page) {
@@ -249,12 +263,16 @@ async function start() {
   }
   // Agency names for codes everywhere; the console still works with bare codes without them.
   try {
-    agencies = new Map((await listAll('/agencies')).map((a) => [a.code, a.name]));
+    await loadAgencies();
   } catch {
     if (!getSession()) return;
     agencies = new Map();
   }
   renderShell();
+}
+
+async function loadAgencies() {
+  agencies = new Map((await listAll('/agencies')).map((a) => [a.code, a.name]));
 }
 
 // --- boot -------------------------------------------------------------------------------------

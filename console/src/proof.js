@@ -177,16 +177,38 @@ export async function verifyCheckpointSignature(checkpoint, name, publicKeyPem, 
   const keyId = await noteKeyId(name, key.raw, s);
   const sig = checkpoint.signatures.find((x) => x.name === name && equalBytes(x.keyId, keyId));
   if (!sig) throw new ProofError('no_signature_by_key', { name, key_id: bytesToHex(keyId) });
-  if (sig.signature.length !== 64) throw new ProofError('bad_signature');
+  if (!(await ed25519Verify(key.der, sig.signature, encoder.encode(checkpoint.signedText), s))) {
+    throw new ProofError('bad_signature');
+  }
+  return { keyId: bytesToHex(keyId) };
+}
+
+/** Whether `signature` (64 bytes) is the Ed25519 signature of `message` by the SPKI DER key. */
+async function ed25519Verify(der, signature, message, s) {
+  if (signature.length !== 64) return false;
   let cryptoKey;
   try {
-    cryptoKey = await s.importKey('spki', key.der, { name: 'Ed25519' }, false, ['verify']);
+    cryptoKey = await s.importKey('spki', der, { name: 'Ed25519' }, false, ['verify']);
   } catch {
     throw new ProofError('no_ed25519');
   }
-  const ok = await s.verify({ name: 'Ed25519' }, cryptoKey, sig.signature, encoder.encode(checkpoint.signedText));
-  if (!ok) throw new ProofError('bad_signature');
-  return { keyId: bytesToHex(keyId) };
+  return s.verify({ name: 'Ed25519' }, cryptoKey, signature, message);
+}
+
+// --- issued reports (通报) ------------------------------------------------------------------------
+
+/**
+ * Checks an issued report's JSON bytes as `hubctl report verify` does: their SHA-256 against the
+ * issue's `sha256` (hex), and the issue's `signature` (base64 Ed25519 over the bytes) against the
+ * ledger's public key. → {sha256: computed hex, sha256Ok, signatureOk}; a malformed signature or
+ * key, or a browser without Ed25519, throws a ProofError.
+ */
+export async function verifyIssuedReport({ bytes, sha256Hex, signature, publicKeyPem, subtle }) {
+  const s = subtleOf(subtle);
+  const digest = bytesToHex(await sha256(bytes, s));
+  const key = parseEd25519Pem(publicKeyPem);
+  const signatureOk = await ed25519Verify(key.der, base64ToBytes(signature), bytes, s);
+  return { sha256: digest, sha256Ok: digest === String(sha256Hex).toLowerCase(), signatureOk };
 }
 
 // --- entries -----------------------------------------------------------------------------------

@@ -2,14 +2,26 @@
 // from offering what a role may not use. A principal with several roles sees the union.
 
 /** Every page, in navigation order. */
-export const PAGES = ['overview', 'report', 'catalog', 'inbox', 'alerts', 'ledger'];
+export const PAGES = [
+  'overview',
+  'report',
+  'issues',
+  'catalog',
+  'inbox',
+  'grants',
+  'demands',
+  'escalations',
+  'alerts',
+  'agencies',
+  'ledger',
+];
 
 const PAGES_BY_ROLE = {
   hub_admin: PAGES,
-  coordinator: ['overview', 'report', 'catalog', 'alerts', 'ledger'],
+  coordinator: ['overview', 'report', 'issues', 'catalog', 'grants', 'demands', 'escalations', 'alerts', 'ledger'],
   // A CDO reads its own agency's alerts (the hub filters them); acknowledging is the staff's.
-  agency_cdo: ['overview', 'report', 'catalog', 'inbox', 'alerts', 'ledger'],
-  agency_data_officer: ['catalog', 'inbox', 'ledger'],
+  agency_cdo: ['overview', 'report', 'issues', 'catalog', 'inbox', 'grants', 'demands', 'escalations', 'alerts', 'ledger'],
+  agency_data_officer: ['catalog', 'inbox', 'grants', 'demands', 'escalations', 'ledger'],
 };
 const DEFAULT_PAGES = ['catalog', 'ledger']; // agency_operator, agency_system and any other role
 
@@ -22,4 +34,14 @@ export function pagesFor(roles = []) {
 
 export function canSee(roles, page) {
   return pagesFor(roles).includes(page);
+}
+
+/** The hub's staff: the coordination group and the hub's administrators (they see every agency's). */
+export function isStaff(roles = []) {
+  return roles.includes('hub_admin') || roles.includes('coordinator');
+}
+
+/** An agency's officers, who apply, decide, post and answer demands for their agency. */
+export function isOfficer(roles = []) {
+  return roles.includes('agency_cdo') || roles.includes('agency_data_officer');
 }

@@ -1,5 +1,5 @@
 // Pieces every page uses: headings, cards, tables, messages and the way errors are shown.
-import { ApiError } from './api.js';
+import { ApiError, download } from './api.js';
 import { fill, h } from './dom.js';
 import { t } from './i18n.js';
 
@@ -103,4 +103,159 @@ export function moreButton(cursor, loadPage, footer, attrs = {}) {
     }
   };
   return h('button', { type: 'button', class: 'btn btn-small', ...attrs, onclick }, t('common.load_more'));
+}
+
+// --- actions on a table's rows ---------------------------------------------------------------
+
+/**
+ * The panels of a table: one hidden row under each data row, at most one of them open at a time
+ * (an action's form, or details). `panels.add(colspan)` → {row, show(...content), hide(), toggle}.
+ */
+export function rowPanels() {
+  let open = null;
+  return {
+    add(colspan) {
+      const row = h('tr', { class: 'decision-row', hidden: true }, h('td', { colspan }));
+      const panel = {
+        row,
+        key: null,
+        show(key, ...content) {
+          if (open && open !== panel) open.hide();
+          open = panel;
+          panel.key = key;
+          fill(row.firstChild, ...content);
+          row.hidden = false;
+          row.querySelector('input:not([type="hidden"]), textarea, select')?.focus();
+        },
+        hide() {
+          row.hidden = true;
+          panel.key = null;
+        },
+        /** Shows the content under `key`, or hides it when that is what is shown. */
+        toggle(key, content) {
+          if (!row.hidden && panel.key === key) panel.hide();
+          else panel.show(key, content());
+        },
+      };
+      return panel;
+    },
+  };
+}
+
+/**
+ * An action's form: its fields ([label, control] pairs; a null pair is left out), a place for
+ * errors, a confirm and a cancel button. `validate()` may return a message that stops it before
+ * anything is sent; `submit()` does it, and an error it throws is shown in the form.
+ */
+export function actionForm({ action, fields, confirmLabel, danger = false, note, validate, submit, cancel }) {
+  const feedback = h('div', { class: 'decision-feedback', 'aria-live': 'polite' });
+  const confirm = h(
+    'button',
+    { type: 'submit', class: ['btn', danger ? 'btn-danger' : 'btn-primary'], dataset: { confirm: action } },
+    confirmLabel,
+  );
+  return h(
+    'form',
+    {
+      class: ['decision-form', 'action-form'],
+      dataset: { action },
+      novalidate: true,
+      onsubmit: async (e) => {
+        e.preventDefault();
+        const problem = validate?.();
+        if (problem) {
+          fill(feedback, message('error', problem));
+          return;
+        }
+        confirm.disabled = true;
+        try {
+          await submit();
+        } catch (error) {
+          fill(feedback, errorBox(error));
+          confirm.disabled = false;
+        }
+      },
+    },
+    note ? h('p', { class: 'form-note' }, note) : null,
+    h(
+      'div',
+      { class: 'form-fields' },
+      fields.filter(Boolean).map(([label, control]) => h('label', { class: 'field' }, h('span', {}, label), control)),
+    ),
+    feedback,
+    h(
+      'div',
+      { class: 'form-actions' },
+      confirm,
+      cancel ? h('button', { type: 'button', class: 'btn btn-quiet', dataset: { cancel: action }, onclick: cancel }, t('common.cancel')) : null,
+    ),
+  );
+}
+
+/** A small button of a row's actions; `data-action` names it for people's scripts and the tests. */
+export function actionButton(action, label, onclick, kind = '') {
+  return h('button', { type: 'button', class: ['btn', 'btn-small', kind], dataset: { action }, onclick }, label);
+}
+
+// The result of the last action, shown once above the page it navigated (back) to.
+let flashText = null;
+
+export function flashNext(text) {
+  flashText = text;
+}
+
+export function flashArea() {
+  const el = h('div', { class: 'flash', 'aria-live': 'polite' });
+  if (flashText) el.append(message('success', flashText));
+  flashText = null;
+  return el;
+}
+
+/** A labelled <select> of `values` (with `label(value)` texts) for a page's filters. */
+export function filterSelect(id, caption, values, current, label, onchange) {
+  return h(
+    'label',
+    { class: 'field-inline' },
+    h('span', {}, caption),
+    h(
+      'select',
+      { id, onchange: (e) => onchange(e.target.value) },
+      values.map((v) => h('option', { value: v, selected: v === current }, label(v))),
+    ),
+  );
+}
+
+/** A table with its head, and a body the page fills (rows and their panels). */
+export function dataTable(id, headings, tbody, className) {
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h('table', { class: ['data-table', className], id }, h('thead', {}, h('tr', {}, headings.map((c) => h('th', { scope: 'col' }, c)))), tbody),
+  );
+}
+
+/** One row saying the list is empty. */
+export function emptyRow(colspan, text) {
+  return h('tr', { class: 'empty-row' }, h('td', { colspan }, text));
+}
+
+/**
+ * A button that saves an API answer as a file (api.js download), saying in `status` that it is
+ * downloading, or why it failed.
+ */
+export function downloadButton(label, attrs, status, path, query, filename) {
+  const button = h('button', { type: 'button', class: 'btn', ...attrs }, label);
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    fill(status, h('span', { class: 'muted' }, t('report.downloading')));
+    try {
+      await download(path, query, typeof filename === 'function' ? filename() : filename);
+      fill(status);
+    } catch (error) {
+      fill(status, errorBox(error));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return button;
 }

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { addDays, cityToday, daysBetween, isDate, lastDays, lastMonth, thisMonth, thisQuarter } from '../src/dates.js';
+import { addDays, cityDate, cityToday, daysBetween, daysFrom, isDate, lastDays, lastMonth, renewalEnd, thisMonth, thisQuarter } from '../src/dates.js';
 import { formatTime } from '../src/format.js';
 import { dictionaries, getLang, setLang, t, tv } from '../src/i18n.js';
-import { canSee, pagesFor } from '../src/roles.js';
+import { canSee, isOfficer, isStaff, PAGES, pagesFor } from '../src/roles.js';
 
 test('the Chinese and English dictionaries have the same keys, none empty', () => {
   const zh = Object.keys(dictionaries.zh).sort();
@@ -35,7 +35,20 @@ test("every t('…') key used in src/ is in the dictionaries", () => {
     }
   }
   assert.deepEqual(missing, []);
-  for (const p of ['overview', 'report', 'catalog', 'inbox', 'alerts', 'ledger']) assert.ok(`nav.${p}` in dictionaries.zh);
+  for (const p of PAGES) assert.ok(`nav.${p}` in dictionaries.zh, p);
+  // Values the pages translate by prefix (tv): every one the hub can answer.
+  const values = {
+    'demands.status': ['open', 'assigned', 'answered', 'disputed', 'closed', 'overdue', 'all'],
+    'demands.outcome': ['catalogued', 'not_held', 'refused'],
+    'demands.direction': ['incoming', 'outgoing', 'all'],
+    'demands.step': ['posted', 'assigned', 'answered', 'closed'],
+    'escalations.status': ['open', 'ruled', 'all'],
+    'escalations.outcome': ['upheld', 'reconsider'],
+    'grants.status': ['active', 'revoked', 'ended', 'expired'],
+    'agencies.status': ['active', 'disabled'],
+    level: ['national', 'provincial', 'city', 'district', 'external'],
+  };
+  for (const [prefix, list] of Object.entries(values)) for (const v of list) assert.ok(`${prefix}.${v}` in dictionaries.zh, `${prefix}.${v}`);
   for (const r of ['volume_spike', 'denied_burst', 'off_hours_bulk', 'overdue_application', 'overdue_objection', 'stale_resource', 'verify_enumeration', 'service_unavailable']) {
     assert.ok(`rule.${r}` in dictionaries.zh, r);
   }
@@ -58,17 +71,23 @@ test('t fills values, tv falls back to the raw value; Chinese is the default', (
 });
 
 test('pages by role', () => {
-  assert.deepEqual(pagesFor(['hub_admin']), ['overview', 'report', 'catalog', 'inbox', 'alerts', 'ledger']);
-  assert.deepEqual(pagesFor(['coordinator']), ['overview', 'report', 'catalog', 'alerts', 'ledger']);
-  assert.deepEqual(pagesFor(['agency_cdo']), ['overview', 'report', 'catalog', 'inbox', 'alerts', 'ledger']);
-  assert.deepEqual(pagesFor(['agency_data_officer']), ['catalog', 'inbox', 'ledger']);
+  assert.deepEqual(pagesFor(['hub_admin']), ['overview', 'report', 'issues', 'catalog', 'inbox', 'grants', 'demands', 'escalations', 'alerts', 'agencies', 'ledger']);
+  assert.deepEqual(pagesFor(['coordinator']), ['overview', 'report', 'issues', 'catalog', 'grants', 'demands', 'escalations', 'alerts', 'ledger']);
+  assert.deepEqual(pagesFor(['agency_cdo']), ['overview', 'report', 'issues', 'catalog', 'inbox', 'grants', 'demands', 'escalations', 'alerts', 'ledger']);
+  assert.deepEqual(pagesFor(['agency_data_officer']), ['catalog', 'inbox', 'grants', 'demands', 'escalations', 'ledger']);
   assert.deepEqual(pagesFor(['agency_operator']), ['catalog', 'ledger']);
   assert.deepEqual(pagesFor(['agency_system']), ['catalog', 'ledger']);
   assert.deepEqual(pagesFor([]), ['catalog', 'ledger']);
   // Several roles: the union, in navigation order.
-  assert.deepEqual(pagesFor(['agency_operator', 'agency_data_officer']), ['catalog', 'inbox', 'ledger']);
+  assert.deepEqual(pagesFor(['agency_operator', 'agency_data_officer']), ['catalog', 'inbox', 'grants', 'demands', 'escalations', 'ledger']);
   assert.equal(canSee(['agency_operator'], 'report'), false);
   assert.equal(canSee(['coordinator'], 'inbox'), false);
+  // Agencies are the administrators' alone; issued reports are read by those who read the report.
+  assert.equal(canSee(['coordinator'], 'agencies'), false);
+  assert.equal(canSee(['agency_cdo'], 'agencies'), false);
+  assert.equal(canSee(['agency_data_officer'], 'issues'), false);
+  assert.ok(isStaff(['coordinator']) && isStaff(['hub_admin']) && !isStaff(['agency_cdo']));
+  assert.ok(isOfficer(['agency_cdo']) && isOfficer(['agency_data_officer']) && !isOfficer(['agency_operator', 'coordinator']));
 });
 
 test('report periods', () => {
@@ -101,4 +120,18 @@ test('times are written in the city whatever locale data or time zone the runtim
     const src = readFileSync(new URL(`../src/${file}`, import.meta.url), 'utf8');
     assert.ok(!/DateTimeFormat|toLocale(Date|Time)String/.test(src), `${file} formats dates with Intl`);
   }
+});
+
+test('dates of grants: the city day of a time, days between, the renewal proposed', () => {
+  assert.equal(cityDate('2026-12-15T15:59:59Z'), '2026-12-15');
+  assert.equal(cityDate('2026-12-15T16:00:00Z'), '2026-12-16');
+  assert.equal(cityDate('nonsense'), '');
+  assert.equal(daysFrom('2026-12-05', '2026-12-15'), 10);
+  assert.equal(daysFrom('2027-01-02', '2026-12-30'), -3);
+  // A year after the current end, within 366 days of today (the end of that day: 365 days on).
+  assert.equal(renewalEnd('2027-06-30T15:59:59Z', '2026-12-05'), '2027-12-05');
+  assert.equal(renewalEnd('2026-12-15T15:59:59Z', '2026-12-05'), '2027-12-05');
+  assert.equal(renewalEnd('2026-12-15T15:59:59Z', '2026-12-05', 90), '2027-03-04');
+  // Never on or before the current end, whatever the limit says.
+  assert.equal(renewalEnd('2027-12-20T15:59:59Z', '2026-12-05'), '2027-12-21');
 });

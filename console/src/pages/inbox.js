@@ -1,20 +1,10 @@
 // The application inbox (申请审批): other agencies' pending applications for this agency's
 // resources, approved or rejected (with an opinion) in place.
-import { api, listAll } from '../api.js';
+import { api, listAll, resourcesOf } from '../api.js';
 import { fill, h } from '../dom.js';
 import { formatTime } from '../format.js';
 import { t, tv } from '../i18n.js';
 import { badge, card, errorBox, loading, message, pageHeader, setState } from '../ui.js';
-
-// Resource code → resource, kept while the console is open (names and item titles).
-const resources = new Map();
-
-async function resourceOf(code) {
-  if (!resources.has(code)) {
-    resources.set(code, api.get(`/resources/${encodeURIComponent(code)}`).catch(() => null));
-  }
-  return resources.get(code);
-}
 
 // The result of the last decision, shown above the refreshed list.
 let lastResult = null;
@@ -34,9 +24,7 @@ export async function render(el, ctx) {
     setState(el, 'error');
     return;
   }
-  const byCode = new Map(
-    await Promise.all([...new Set(applications.map((a) => a.resource_code))].map(async (c) => [c, await resourceOf(c)])),
-  );
+  const byCode = await resourcesOf(applications.map((a) => a.resource_code));
   applications.sort((a, b) => String(a.due_at).localeCompare(String(b.due_at)));
 
   const cols = ['consumer', 'resource', 'items', 'operations', 'purpose', 'due_at', 'actions'];

@@ -1,11 +1,11 @@
 // The sharing-status report (共享情况通报) of a period: every agency by rank, and the same as a
 // CSV or XLSX file fetched with the session's token.
-import { api, download } from '../api.js';
+import { api } from '../api.js';
 import { cityToday, isDate, lastMonth, thisMonth, thisQuarter } from '../dates.js';
 import { fill, h } from '../dom.js';
 import { formatNumber, formatTime } from '../format.js';
 import { locale, t } from '../i18n.js';
-import { card, errorBox, loading, message, pageHeader, setState, table } from '../ui.js';
+import { card, downloadButton as downloadFile, errorBox, loading, message, pageHeader, setState, table } from '../ui.js';
 
 // API.md's report columns, in the order shown.
 const COLUMNS = [
@@ -77,22 +77,8 @@ export async function render(el, ctx) {
     h('button', { type: 'button', class: 'btn btn-small btn-quiet', onclick: () => show(range) }, label);
 
   const status = h('div', { class: 'downloads-status', 'aria-live': 'polite' });
-  const downloadButton = (format, label) => {
-    const button = h('button', { type: 'button', class: 'btn', id: `download-${format}` }, label);
-    button.addEventListener('click', async () => {
-      button.disabled = true;
-      fill(status, h('span', { class: 'muted' }, t('report.downloading')));
-      try {
-        await download('/reports/sharing-status', { ...period, format }, `sharing-status-${period.from}-${period.to}.${format}`);
-        fill(status);
-      } catch (error) {
-        fill(status, errorBox(error));
-      } finally {
-        button.disabled = false;
-      }
-    });
-    return button;
-  };
+  const downloadButton = (format, label) =>
+    downloadFile(label, { id: `download-${format}` }, status, '/reports/sharing-status', { ...period, format }, `sharing-status-${period.from}-${period.to}.${format}`);
 
   const form = h(
     'form',

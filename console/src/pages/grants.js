@@ -1,0 +1,173 @@
+// Grants (授权): what the agency holds from others — renewed before they end, revoked grants
+// showing why — and what it gives others, revoked with a reason the consumer is shown. The hub's
+// staff see every grant.
+import { api, listAll, resourcesOf } from '../api.js';
+import { cityDate, cityToday, daysFrom, renewalEnd } from '../dates.js';
+import { fill, h } from '../dom.js';
+import { formatTime } from '../format.js';
+import { t, tv } from '../i18n.js';
+import { isOfficer, isStaff } from '../roles.js';
+import { actionButton, actionForm, badge, card, dataTable, emptyRow, errorBox, flashArea, flashNext, loading, pageHeader, rowPanels, setState } from '../ui.js';
+
+// The grant_expiring alert's warning time (monitor.grant_expiring_days, 14 by default).
+const EXPIRING_DAYS = 14;
+const STATUS_KIND = { active: 'ok', revoked: 'danger', ended: 'muted', expired: 'muted' };
+
+// Which columns each list shows: the other party, never one's own agency.
+const SIDES = {
+  received: ['resource', 'provider', 'items', 'purpose', 'valid_until', 'status', 'actions'],
+  given: ['resource', 'consumer', 'items', 'purpose', 'valid_until', 'status', 'actions'],
+  all: ['resource', 'provider', 'consumer', 'items', 'purpose', 'valid_until', 'status', 'actions'],
+};
+
+// --- the actions -------------------------------------------------------------------------------
+
+function renewForm(grant, done, cancel) {
+  const current = cityDate(grant.valid_until);
+  const until = h('input', {
+    type: 'date',
+    id: `renew-until-${grant.id}`,
+    min: current,
+    value: renewalEnd(grant.valid_until, cityToday()),
+  });
+  const reason = h('textarea', { id: `renew-reason-${grant.id}`, rows: 2, maxlength: 1000 });
+  return actionForm({
+    action: 'renew',
+    note: t('grants.renew_note', { until: current }),
+    fields: [
+      [t('grants.field.new_until'), until],
+      [t('grants.field.renew_reason'), reason],
+    ],
+    confirmLabel: t('grants.confirm_renew'),
+    validate: () => {
+      if (!until.value || until.value <= current) return t('grants.until_after', { until: current });
+      return reason.value.trim() ? null : t('grants.reason_required');
+    },
+    submit: async () => {
+      const answer = await api.post(`/grants/${encodeURIComponent(grant.id)}/renewal`, { valid_until: until.value, reason: reason.value.trim() });
+      done(
+        answer.status === 'approved'
+          ? t('grants.renewed', { until: cityDate(answer.grant?.valid_until) || until.value })
+          : t('grants.renewal_pending', { id: answer.application_id ?? '—', due: formatTime(answer.due_at) }),
+      );
+    },
+    cancel,
+  });
+}
+
+function revokeForm(grant, ctx, done, cancel) {
+  const reason = h('textarea', { id: `revoke-reason-${grant.id}`, rows: 2, maxlength: 1000 });
+  return actionForm({
+    action: 'revoke',
+    danger: true,
+    note: t('grants.revoke_note', { consumer: ctx.agencyName(grant.consumer_code) }),
+    fields: [[t('grants.field.revoke_reason'), reason]],
+    confirmLabel: t('grants.confirm_revoke'),
+    validate: () => (reason.value.trim() ? null : t('grants.revoke_reason_required')),
+    submit: async () => {
+      await api.post(`/grants/${encodeURIComponent(grant.id)}/revocation`, { reason: reason.value.trim() });
+      done(t('grants.revoked', { consumer: ctx.agencyName(grant.consumer_code) }));
+    },
+    cancel,
+  });
+}
+
+// --- cells ---------------------------------------------------------------------------------------
+
+function statusCell(grant) {
+  const daysLeft = daysFrom(cityToday(), cityDate(grant.valid_until));
+  return h(
+    'td',
+    { class: 'status-cell' },
+    badge(tv('grants.status', grant.status), STATUS_KIND[grant.status] ?? ''),
+    grant.status === 'active' && daysLeft <= EXPIRING_DAYS ? [' ', badge(t('grants.expiring', { days: Math.max(daysLeft, 0) }), 'warn')] : null,
+    grant.revoked_reason
+      ? h('div', { class: 'small revoked-reason', dataset: { field: 'revoked_reason' } }, t('grants.revoked_reason', { reason: grant.revoked_reason }))
+      : null,
+    grant.revoked_at ? h('div', { class: 'muted small' }, t('grants.revoked_at', { at: formatTime(grant.revoked_at) })) : null,
+    grant.renewal_application_id
+      ? h('div', { class: 'small renewal-pending', dataset: { field: 'renewal_application_id' } }, t('grants.renewal_waiting', { id: grant.renewal_application_id }))
+      : null,
+  );
+}
+
+function itemsCell(grant, resource) {
+  const titles = new Map((resource?.items ?? resource?.operations ?? []).map((i) => [i.name ?? i.id, i.title]));
+  return h(
+    'td',
+    {},
+    h('div', { class: 'chips' }, grant.items.map((i) => h('span', { class: 'chip', title: i }, titles.get(i) ?? i))),
+    h('div', { class: 'muted small' }, grant.operations.map((o) => tv('operation', o)).join('、')),
+  );
+}
+
+function grantTable(id, side, grants, byCode, ctx) {
+  const columns = SIDES[side];
+  const officer = isOfficer(ctx.me.roles);
+  const admin = ctx.me.roles.includes('hub_admin');
+  const tbody = h('tbody', {});
+  const panels = rowPanels();
+  const done = (text) => {
+    flashNext(text);
+    ctx.navigate('grants');
+  };
+  for (const g of grants) {
+    const panel = panels.add(columns.length);
+    const resource = byCode.get(g.resource_code);
+    const actions = [];
+    if (g.status === 'active' && side === 'received' && officer && !g.renewal_application_id) {
+      actions.push(actionButton('renew', t('grants.renew'), () => panel.toggle('renew', () => renewForm(g, done, () => panel.hide())), 'btn-primary'));
+    }
+    if (g.status === 'active' && ((side === 'given' && officer) || (side === 'all' && admin))) {
+      actions.push(actionButton('revoke', t('grants.revoke'), () => panel.toggle('revoke', () => revokeForm(g, ctx, done, () => panel.hide())), 'btn-danger-outline'));
+    }
+    const cells = {
+      resource: h('td', {}, h('div', { class: 'strong' }, resource?.name ?? g.resource_code), h('div', { class: 'muted small' }, g.resource_code)),
+      provider: h('td', {}, ctx.agencyName(g.provider_code)),
+      consumer: h('td', {}, ctx.agencyName(g.consumer_code)),
+      items: itemsCell(g, resource),
+      purpose: h('td', { class: 'purpose' }, g.purpose),
+      valid_until: h('td', { class: 'valid-until' }, formatTime(g.valid_until)),
+      status: statusCell(g),
+      actions: h('td', { class: 'actions' }, actions.length ? actions : '—'),
+    };
+    tbody.append(h('tr', { dataset: { id: g.id, status: g.status } }, columns.map((c) => cells[c])), panel.row);
+  }
+  if (!grants.length) tbody.append(emptyRow(columns.length, t('grants.empty')));
+  return dataTable(id, columns.map((c) => t(`grants.col.${c}`)), tbody);
+}
+
+// --- the page ----------------------------------------------------------------------------------
+
+export async function render(el, ctx) {
+  const own = ctx.me.agency_code;
+  const staff = isStaff(ctx.me.roles);
+  const body = h('div', {}, loading());
+  el.append(pageHeader(t('grants.title'), h('span', { class: 'muted' }, t(staff ? 'grants.intro_staff' : 'grants.intro_agency'))), flashArea(), body);
+
+  let grants;
+  try {
+    grants = await listAll('/grants');
+  } catch (error) {
+    fill(body, card(null, errorBox(error, () => ctx.navigate('grants'))));
+    setState(el, 'error');
+    return;
+  }
+  const byCode = await resourcesOf(grants.map((g) => g.resource_code));
+  // Live grants first, those ending soonest first; then the rest, latest first.
+  const order = (a, b) =>
+    (a.status === 'active' ? 0 : 1) - (b.status === 'active' ? 0 : 1) ||
+    (a.status === 'active' ? String(a.valid_until).localeCompare(String(b.valid_until)) : String(b.created_at).localeCompare(String(a.created_at)));
+  grants.sort(order);
+
+  if (staff) {
+    fill(body, card(t('grants.all'), grantTable('grants-all', 'all', grants, byCode, ctx)));
+  } else {
+    fill(
+      body,
+      card(t('grants.received'), grantTable('grants-received', 'received', grants.filter((g) => g.consumer_code === own), byCode, ctx)),
+      card(t('grants.given'), grantTable('grants-given', 'given', grants.filter((g) => g.provider_code === own), byCode, ctx)),
+    );
+  }
+  setState(el, 'ready');
+}
