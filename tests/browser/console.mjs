@@ -6,6 +6,8 @@
 //   HUB_URL                 the hub (the console is at $HUB_URL/console/)
 //   HUB_BROWSER_ARTIFACTS   where screenshots go (default: ./browser-artifacts)
 //   HUB_DEMO_TOKENS         DATA_DIR/demo-tokens.json, to make a fresh data request (optional)
+//   HUB_ADMIN_TOKEN         the hub's bootstrap hub_admin token, to add a hub_admin who signs in
+//                           (the agency management checks need it)
 //   HUB_CHROMIUM            the browser (default /usr/bin/chromium)
 // Started by tests/browser/console.sh, which runs a hub for it.
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -80,6 +82,12 @@ async function apiSession(request, name) {
 async function apiGet(request, token, pathAndQuery) {
   const r = await request.get(`${hubUrl}/api/v1${pathAndQuery}`, { headers: { Authorization: `Bearer ${token}` } });
   expect(r.ok(), `GET ${pathAndQuery}: ${r.status()} ${(await r.text()).slice(0, 200)}`);
+  return r.json();
+}
+
+async function apiPost(request, token, pathAndQuery, data) {
+  const r = await request.post(`${hubUrl}/api/v1${pathAndQuery}`, { headers: { Authorization: `Bearer ${token}` }, data });
+  expect(r.ok(), `POST ${pathAndQuery}: ${r.status()} ${(await r.text()).slice(0, 200)}`);
   return r.json();
 }
 
@@ -268,7 +276,7 @@ async function downloadOf(page, button) {
     expect(app, `no pending demo application (${pending.length} pending)`);
     await signIn(page, `${DEMO_PREFIX[app.provider_code]}-officer`);
     const nav = await navItems(page);
-    expect(nav.join(',') === 'catalog,inbox,ledger', `data officer's nav: ${nav.join(',')}`);
+    expect(nav.join(',') === 'catalog,inbox,grants,demands,escalations,ledger', `data officer's nav: ${nav.join(',')}`);
     await open(page, 'inbox');
     const row = `#inbox-table tr[data-id="${app.id}"]`;
     await page.waitForSelector(row);
@@ -492,6 +500,371 @@ async function openService(page, name) {
     await page.waitForSelector('.detail-row:not([hidden]) .try-area[data-operation="verify_person"] .no-grant');
     expect(!(await page.$('.detail-row:not([hidden]) .try-form[data-operation="verify_person"]')), 'try-it is offered without a grant');
     expect(!page.consoleErrors.length, `uncaught errors or CSP violations: ${page.consoleErrors[0]?.slice(0, 300)}`);
+  });
+  await context.close();
+}
+
+// === g) coordination: demands, escalations, issued reports, grants, agencies (issue 19) ============
+// The demo has a demand in each state, an open escalation of statistics' rejected application,
+// last month's issued 通报, power supply's grant ending in ten days, statistics' revoked grant and
+// tax's pending renewal. Each check does its step in the page and asks the hub what it did.
+const POLICE = '1144010024CNN5F90B';
+const MARKET = '114401009P0Y2GG12L';
+const PLANNING = '11440100TN5YUXTM3J';
+const TAX = '11440100XYDWCM5T1B';
+const POWER = '11440000B94HP7C595';
+const HUB_AGENCY = '11440100CWC9EE711D'; // 广州市政务服务和数据管理局
+
+/**
+ * Confirms the open action form and waits for the page to come back — a new page element, ready,
+ * with its success message — and returns that message.
+ */
+async function confirmAction(page, action, name) {
+  await page.$eval('.page', (el) => (el.dataset.stale = 'true'));
+  await page.click(`.action-form[data-action="${action}"] button[data-confirm="${action}"]`);
+  const fresh = `.page[data-page="${name}"][data-state="ready"]:not([data-stale])`;
+  await page.waitForSelector(`${fresh} .flash .message.success`);
+  return (await page.textContent(`${fresh} .flash`)).trim();
+}
+
+/** Submits the open action form empty-handed: the console must stop it with a message. */
+async function refusedEmpty(page, action) {
+  await page.click(`.action-form[data-action="${action}"] button[data-confirm="${action}"]`);
+  await page.waitForSelector(`.action-form[data-action="${action}"] .message.error`);
+}
+
+const rowOf = (page, table, text) => page.locator(`${table} tbody tr[data-id]`, { hasText: text });
+
+{
+  const { context, page } = await newPage();
+  await check('coordinator: demands in every state, in Chinese; the open one is assigned with a working-day deadline', page, async () => {
+    await signIn(page, 'coordinator');
+    const nav = await navItems(page);
+    expect(['issues', 'grants', 'demands', 'escalations'].every((p) => nav.includes(p)) && !nav.includes('agencies'), `coordinator's nav: ${nav.join(',')}`);
+    await open(page, 'demands');
+    const states = await page.$$eval('#demands-table tbody tr[data-id]', (trs) => trs.map((tr) => tr.dataset.status));
+    for (const s of ['open', 'assigned', 'answered', 'closed', 'disputed']) expect(states.includes(s), `no ${s} demand listed: ${states.join(',')}`);
+    const badges = await page.$$eval('#demands-table .status-cell .badge', (bs) => bs.map((b) => b.textContent));
+    for (const b of ['待指派', '已指派', '已答复', '已办结', '有异议']) expect(badges.includes(b), `no badge ${b}: ${badges.join(',')}`);
+
+    // The closed demand's details: planning's reason, and its history step by step.
+    const closed = rowOf(page, '#demands-table', '不动产登记信息');
+    await closed.locator('button[data-action="details"]').click();
+    await page.waitForSelector('.demand-details .timeline li[data-step="closed"]');
+    const steps = await page.$$eval('.demand-details .timeline li', (lis) => lis.map((li) => li.dataset.step));
+    expect(steps.join(',') === 'posted,assigned,answered,closed', `history: ${steps.join(',')}`);
+    expect((await page.textContent('.demand-details dd[data-field="reason"]')).includes('不动产登记中心'), 'the not-held reason is not shown');
+
+    const row = rowOf(page, '#demands-table', '新就业形态劳动者平台用工数据');
+    const id = await row.getAttribute('data-id');
+    await row.locator('button[data-action="assign"]').click();
+    await refusedEmpty(page, 'assign');
+    await page.selectOption(`#assign-${id}`, MARKET);
+    const flash = await confirmAction(page, 'assign', 'demands');
+    expect(flash.includes('广州市市场监督管理局'), `message: ${flash}`);
+    const after = `#demands-table tr[data-id="${id}"]`;
+    expect((await page.getAttribute(after, 'data-status')) === 'assigned', `status after assigning: ${await page.getAttribute(after, 'data-status')}`);
+    const due = (await page.textContent(`${after} td.due`)).trim();
+    expect(/^\d{4}-\d{2}-\d{2} 23:59$/.test(due), `due shown as ${due}`);
+    const coordinator = await apiSession(context.request, 'coordinator');
+    const demand = await apiGet(context.request, coordinator, `/demands/${id}`);
+    expect(demand.status === 'assigned' && demand.provider_code === MARKET, `the hub has ${demand.status} to ${demand.provider_code}`);
+  });
+  await context.close();
+}
+
+{
+  const { context, page } = await newPage();
+  await check("an agency's data officer posts a demand; it is listed as its own, open", page, async () => {
+    await signIn(page, 'gzga-officer');
+    await open(page, 'demands');
+    await page.click('#demand-new');
+    await refusedEmpty(page, 'post');
+    const title = `存量房交易网签备案信息（浏览器测试 ${Date.now()}）`;
+    await page.fill('#demand-title', title);
+    await page.fill('#demand-description', '户籍迁入审核需要核验购房合同网签备案');
+    await page.fill('#demand-items', '网签合同编号\n买受人、房屋坐落');
+    await page.fill('#demand-purpose', '户籍迁入审核');
+    await page.selectOption('#demand-suggested', PLANNING);
+    await confirmAction(page, 'post', 'demands');
+    expect((await page.evaluate(() => location.hash)).includes('direction=outgoing'), 'not on the outgoing list');
+    const row = rowOf(page, '#demands-table', title);
+    expect((await row.getAttribute('data-status')) === 'open', 'the new demand is not open');
+    const chips = await row.locator('.chip').allTextContents();
+    expect(chips.join('|') === '网签合同编号|买受人|房屋坐落', `items: ${chips.join('|')}`);
+    expect((await row.textContent()).includes('建议：广州市规划和自然资源局'), 'the suggested provider is not shown');
+    const officer = await apiSession(context.request, 'gzga-officer');
+    const mine = (await apiGet(context.request, officer, '/demands?direction=outgoing')).items.find((d) => d.title === title);
+    expect(mine && mine.consumer_code === POLICE && mine.suggested_provider_code === PLANNING && mine.items_wanted.length === 3, `the hub has ${JSON.stringify(mine)?.slice(0, 200)}`);
+  });
+  await context.close();
+}
+
+{
+  const { context, page } = await newPage();
+  await check('the assigned agency answers a demand (not held, with a reason); the asker disputes the answer', page, async () => {
+    await signIn(page, 'gdgz-cdo');
+    await open(page, 'demands?direction=incoming');
+    const row = rowOf(page, '#demands-table', '企业月度用电量');
+    const id = await row.getAttribute('data-id');
+    expect((await row.getAttribute('data-status')) === 'assigned', 'the demand assigned to power supply is not listed as assigned');
+    await row.locator('button[data-action="respond"]').click();
+    await page.selectOption(`#outcome-${id}`, 'not_held');
+    await refusedEmpty(page, 'respond');
+    await page.fill(`#reason-${id}`, '本局仅掌握用户总表电量，企业分户用电量由售电公司掌握');
+    await confirmAction(page, 'respond', 'demands');
+    const answered = `#demands-table tr[data-id="${id}"]`;
+    expect((await page.getAttribute(answered, 'data-status')) === 'answered', 'not answered in the page');
+    expect((await page.textContent(answered)).includes('未掌握该数据'), 'the outcome is not shown');
+
+    // Tax, who asked, disputes it.
+    await page.evaluate(() => sessionStorage.clear());
+    await signIn(page, 'gzsw-officer');
+    await open(page, 'demands?direction=outgoing');
+    const mine = `#demands-table tr[data-id="${id}"]`;
+    await page.click(`${mine} button[data-action="dispute"]`);
+    await refusedEmpty(page, 'dispute');
+    await page.fill(`#note-${id}`, '售电公司数据可由供电局汇总提供，请协调小组改派');
+    await confirmAction(page, 'dispute', 'demands');
+    expect((await page.getAttribute(mine, 'data-status')) === 'disputed', 'not disputed in the page');
+    const tax = await apiSession(context.request, 'gzsw-officer');
+    const demand = await apiGet(context.request, tax, `/demands/${id}`);
+    expect(demand.status === 'disputed' && demand.outcome === 'not_held' && demand.acceptance_note.includes('售电公司'), `the hub has ${demand.status}, ${demand.outcome}`);
+  });
+  await check('the asker accepts a catalogued answer: the demand is closed', page, async () => {
+    await page.evaluate(() => sessionStorage.clear());
+    await signIn(page, 'gztj-cdo');
+    await open(page, 'demands?direction=outgoing&status=answered');
+    const row = rowOf(page, '#demands-table', '全市企业名录');
+    const id = await row.getAttribute('data-id');
+    expect((await row.textContent()).includes('已编目'), 'the catalogued answer is not shown');
+    await row.locator('button[data-action="accept"]').click();
+    await confirmAction(page, 'accept', 'demands');
+    expect(!(await page.$(`#demands-table tr[data-id="${id}"]`)), 'still listed under 已答复');
+    const stats = await apiSession(context.request, 'gztj-cdo');
+    expect((await apiGet(context.request, stats, `/demands/${id}`)).status === 'closed', 'the hub has not closed it');
+  });
+  await context.close();
+}
+
+{
+  const { context, page } = await newPage();
+  await check('coordinator rules the open escalation: reconsider, and the application is pending again', page, async () => {
+    const coordinator = await apiSession(context.request, 'coordinator');
+    const open_ = (await apiGet(context.request, coordinator, '/escalations?status=open')).items;
+    expect(open_.length >= 1, 'the demo has no open escalation');
+    const escalation = open_[0];
+    await signIn(page, 'coordinator');
+    await open(page, 'escalations');
+    const row = `#escalations-table tr[data-id="${escalation.id}"]`;
+    expect((await page.textContent(row)).includes('待裁定'), 'the open escalation does not say 待裁定');
+    await page.click(`${row} button[data-action="rule"]`);
+    await refusedEmpty(page, 'rule');
+    await page.selectOption(`#ruling-${escalation.id}`, 'reconsider');
+    await page.fill(`#ruling-note-${escalation.id}`, '经济普查可使用脱敏后的身份证号去重，请市场监管局重新审批');
+    const flash = await confirmAction(page, 'rule', 'escalations');
+    expect(flash.includes('重新审批'), `message: ${flash}`);
+    expect((await page.textContent(row)).includes('要求重新审批'), 'the ruling is not shown under 已裁定');
+    const application = await apiGet(context.request, coordinator, `/applications/${escalation.application_id}`);
+    expect(application.status === 'pending' && Date.parse(application.due_at) > Date.now(), `the application is ${application.status}, due ${application.due_at}`);
+  });
+  await context.close();
+}
+
+{
+  const { context, page } = await newPage();
+  await check('a consumer escalates its rejected application from the escalations page', page, async () => {
+    // Set-up through the API: a provider rejects one of the demo's pending applications.
+    const coordinator = await apiSession(context.request, 'coordinator');
+    const pending = (await apiGet(context.request, coordinator, '/applications?status=pending')).items;
+    const app = pending.find((a) => !a.renews_grant_id && DEMO_PREFIX[a.provider_code] && DEMO_PREFIX[a.consumer_code]);
+    expect(app, `no pending demo application to reject (${pending.length} pending)`);
+    const provider = await apiSession(context.request, `${DEMO_PREFIX[app.provider_code]}-officer`);
+    const opinion = '用途与申请的信息项不相符（浏览器测试）';
+    await apiPost(context.request, provider, `/applications/${app.id}/decision`, { decision: 'reject', opinion });
+
+    await signIn(page, `${DEMO_PREFIX[app.consumer_code]}-officer`);
+    await open(page, 'escalations');
+    await page.selectOption('#escalate-application', app.id);
+    expect((await page.textContent('#escalate-opinion')).includes(opinion), "the provider's opinion is not shown");
+    await refusedEmpty(page, 'escalate');
+    await page.fill('#escalate-reason', '业务确需该数据，请协调小组裁定');
+    await confirmAction(page, 'escalate', 'escalations');
+    const row = `#escalations-table tr[data-application="${app.id}"]`;
+    expect((await page.getAttribute(row, 'data-status')) === 'open', 'the escalation is not listed as open');
+    const offered = await page.$$eval('#escalate-application option', (os) => os.map((o) => o.value));
+    expect(!offered.includes(app.id), 'the application is offered again while its escalation is open');
+    const escalations = (await apiGet(context.request, coordinator, '/escalations?status=open')).items;
+    expect(escalations.some((e) => e.application_id === app.id), 'the hub has no open escalation of it');
+  });
+  await context.close();
+}
+
+{
+  const { context, page } = await newPage();
+  await check("coordinator: last month's 通报 with its sha256 and signature, verified in the browser, downloaded as issued", page, async () => {
+    const coordinator = await apiSession(context.request, 'coordinator');
+    const issue = (await apiGet(context.request, coordinator, '/reports/issues')).items.at(-1);
+    expect(issue, 'the demo issued no report');
+    await signIn(page, 'coordinator');
+    await open(page, 'issues');
+    const row = `#issues-table tr[data-id="${issue.id}"]`;
+    expect((await page.textContent(`${row} .issue-number`)).trim() === issue.number, 'the number is not shown');
+    expect(/^穗数通〔\d{4}〕\d{1,2}号$/.test(issue.number), `number ${issue.number}`);
+    if (!(await page.$(`.issue-signature[data-id="${issue.id}"]`))) await page.click(`${row} button[data-action="signature"]`);
+    const panel = `.issue-signature[data-id="${issue.id}"]`;
+    expect((await page.textContent(`${panel} [data-field="sha256"]`)) === issue.sha256, 'the sha256 shown is not the hub\'s');
+    expect((await page.textContent(`${panel} [data-field="signature"]`)) === issue.signature, 'the signature shown is not the hub\'s');
+    expect((await page.textContent(`${panel} pre.commands`)).includes(`hubctl report verify`) && (await page.textContent(`${panel} pre.commands`)).includes(`--issue ${issue.id}`), 'no hubctl command');
+    await page.click(`${panel} button[data-action="verify"]`);
+    await page.waitForSelector(`${panel} .verify-result[data-verdict]`);
+    const checks = await page.$$eval(`${panel} .verify-list li`, (lis) => lis.map((li) => `${li.dataset.check}=${li.dataset.ok}`));
+    expect((await page.getAttribute(`${panel} .verify-result`, 'data-verdict')) === 'passed', `verdict: ${checks.join(',')} ${await page.textContent(`${panel} .verify-result`)}`);
+
+    const json = await downloadOf(page, `${row} button[data-format="json"]`);
+    const { createHash } = await import('node:crypto');
+    expect(createHash('sha256').update(json.bytes).digest('hex') === issue.sha256, 'the JSON downloaded is not the bytes signed');
+    expect(json.name === `${issue.number}.json`, `file name ${json.name}`);
+    const csv = await downloadOf(page, `${row} button[data-format="csv"]`);
+    expect(csv.bytes[0] === 0xef && csv.bytes[1] === 0xbb && csv.bytes[2] === 0xbf, 'the CSV has no BOM');
+    const xlsx = await downloadOf(page, `${row} button[data-format="xlsx"]`);
+    expect(xlsx.bytes.subarray(0, 2).toString('latin1') === 'PK', 'the XLSX is not a zip');
+  });
+  await check('coordinator issues a 通报 from the page; the same number again is refused (409) in the form', page, async () => {
+    await page.click('#issue-new');
+    const number = `穗数通〔2026〕${90 + (Date.now() % 9)}号`;
+    await page.fill('#issue-number', number);
+    expect((await page.inputValue('#issue-title')).endsWith('政务数据共享情况通报'), 'no title proposed');
+    const flash = await confirmAction(page, 'issue', 'issues');
+    expect(flash.includes(number), `message: ${flash}`);
+    const first = await page.$eval('#issues-table tbody tr[data-id] .issue-number', (td) => td.textContent.trim());
+    expect(first === number, `newest first is ${first}`);
+    const sha = await page.textContent('.issue-signature [data-field="sha256"]');
+    expect(/^[0-9a-f]{64}$/.test(sha), `sha256 ${sha}`);
+    await page.click('#issue-new');
+    await page.fill('#issue-number', number);
+    await page.click('.action-form[data-action="issue"] button[data-confirm="issue"]');
+    await page.waitForSelector('.action-form[data-action="issue"] .message.error[data-status="409"]');
+  });
+  await context.close();
+}
+
+{
+  const { context, page } = await newPage();
+  await check("an agency CDO reads the issued reports, and is not offered to issue one", page, async () => {
+    await signIn(page, 'gdgz-cdo');
+    await open(page, 'issues');
+    const rows = await page.$$('#issues-table tbody tr[data-id]');
+    expect(rows.length >= 1, 'no issued report listed');
+    expect(!(await page.$('#issue-new')), 'a CDO is offered to issue');
+  });
+  await context.close();
+}
+
+{
+  const { context, page } = await newPage();
+  await check('the provider revokes a grant with a reason; the consumer is shown it; a pending renewal is shown', page, async () => {
+    const tax = await apiSession(context.request, 'gzsw-officer');
+    const grants = (await apiGet(context.request, tax, '/grants')).items;
+    const given = grants.find((g) => g.provider_code === TAX && g.consumer_code === MARKET && g.status === 'active');
+    expect(given, "no live grant of tax's to market regulation");
+    await signIn(page, 'gzsw-officer');
+    await open(page, 'grants');
+    const row = `#grants-given tr[data-id="${given.id}"]`;
+    await page.click(`${row} button[data-action="revoke"]`);
+    await refusedEmpty(page, 'revoke');
+    const reason = '信用监管联合奖惩改由信用平台统一推送（浏览器测试）';
+    await page.fill(`#revoke-reason-${given.id}`, reason);
+    await confirmAction(page, 'revoke', 'grants');
+    expect((await page.getAttribute(row, 'data-status')) === 'revoked', 'not revoked in the page');
+    expect((await page.textContent(`${row} [data-field="revoked_reason"]`)).includes(reason), 'the reason is not shown to the provider');
+    // Tax's own renewal, when still waiting, is shown on its grant, which offers no second one.
+    const renewing = grants.find((g) => g.consumer_code === TAX && g.renewal_application_id);
+    if (renewing) {
+      const mine = `#grants-received tr[data-id="${renewing.id}"]`;
+      expect((await page.textContent(`${mine} [data-field="renewal_application_id"]`)).includes(renewing.renewal_application_id), 'the pending renewal is not shown');
+      expect(!(await page.$(`${mine} button[data-action="renew"]`)), 'a second renewal is offered');
+    } else {
+      console.log('      (no renewal waiting: the inbox check approved it)');
+    }
+
+    await page.evaluate(() => sessionStorage.clear());
+    await signIn(page, 'gzsc-officer');
+    await open(page, 'grants');
+    const theirs = `#grants-received tr[data-id="${given.id}"]`;
+    expect((await page.textContent(`${theirs} .status-cell`)).includes('已撤销'), 'the consumer does not see it revoked');
+    expect((await page.textContent(`${theirs} [data-field="revoked_reason"]`)).includes(reason), 'the consumer is not shown the reason');
+    const market = await apiSession(context.request, 'gzsc-officer');
+    expect((await apiGet(context.request, market, `/grants/${given.id}`)).revoked_reason === reason, 'the hub has another reason');
+  });
+  await context.close();
+}
+
+{
+  const { context, page } = await newPage();
+  await check('the consumer renews its grant ending in ten days: approved at once, the new end shown', page, async () => {
+    const power = await apiSession(context.request, 'gdgz-cdo');
+    const ending = (await apiGet(context.request, power, '/grants')).items.find((g) => g.consumer_code === POWER && g.status === 'active' && Date.parse(g.valid_until) - Date.now() < 15 * 86_400_000);
+    expect(ending, 'no grant of power supply ending within 15 days');
+    await signIn(page, 'gdgz-cdo');
+    await open(page, 'grants');
+    const row = `#grants-received tr[data-id="${ending.id}"]`;
+    expect(/\d+ 天后到期/.test(await page.textContent(`${row} .status-cell`)), 'no 天后到期 warning');
+    await page.click(`${row} button[data-action="renew"]`);
+    const until = await page.inputValue(`#renew-until-${ending.id}`);
+    expect(/^\d{4}-\d{2}-\d{2}$/.test(until), `proposed end ${until}`);
+    await refusedEmpty(page, 'renew');
+    await page.fill(`#renew-reason-${ending.id}`, '大客户用电业务办理持续开展');
+    const flash = await confirmAction(page, 'renew', 'grants');
+    expect(flash.includes(`授权已续期至 ${until}`), `message: ${flash}`);
+    expect((await page.textContent(`${row} td.valid-until`)).startsWith(until), `valid until shown: ${await page.textContent(`${row} td.valid-until`)}`);
+    const grant = await apiGet(context.request, power, `/grants/${ending.id}`);
+    expect(grant.status === 'active' && Date.parse(grant.valid_until) > Date.now() + 300 * 86_400_000, `the hub has it until ${grant.valid_until}`);
+    expect(!page.consoleErrors.length, `uncaught errors: ${page.consoleErrors[0]?.slice(0, 300)}`);
+  });
+  await context.close();
+}
+
+{
+  const { context, page } = await newPage();
+  await check('hub_admin, in English: an agency renamed and moved, disabled (its people refused) and enabled again', page, async () => {
+    expect(process.env.HUB_ADMIN_TOKEN, 'HUB_ADMIN_TOKEN is not set (console.sh sets it)');
+    const admin = process.env.HUB_ADMIN_TOKEN;
+    const r = await context.request.post(`${hubUrl}/api/v1/principals`, {
+      headers: { Authorization: `Bearer ${admin}` },
+      data: { name: 'console-admin', kind: 'user', roles: ['hub_admin'], password: PASSWORD },
+    });
+    expect(r.status() === 201 || r.status() === 409, `adding a hub_admin: ${r.status()} ${await r.text()}`);
+    await signIn(page, 'console-admin');
+    await page.selectOption('#lang-select', 'en');
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
+    expect((await navItems(page)).includes('agencies'), 'no agencies page for hub_admin');
+    await open(page, 'agencies?q=规划');
+    expect((await page.textContent('.page h1')) === 'Agencies', `heading ${await page.textContent('.page h1')}`);
+    const row = `#agencies-table tr[data-code="${PLANNING}"]`;
+    await page.click(`${row} button[data-action="edit"]`);
+    const name = '广州市规划和自然资源局（机构改革测试）';
+    await page.fill(`#agency-name-${PLANNING}`, name);
+    await page.selectOption(`#agency-parent-${PLANNING}`, HUB_AGENCY);
+    const saved = await confirmAction(page, 'edit', 'agencies');
+    expect(saved.startsWith('Saved'), `message: ${saved}`);
+    await open(page, `agencies?q=${PLANNING}`);
+    expect((await page.textContent(`${row} .agency-name`)) === name, 'the new name is not shown');
+    expect((await page.textContent(`${row} td:nth-child(4)`)).includes('广州市政务服务和数据管理局'), 'the new parent is not shown');
+    const agency = await apiGet(context.request, admin, `/agencies/${PLANNING}`);
+    expect(agency.name === name && agency.parent_code === HUB_AGENCY, `the hub has ${agency.name} under ${agency.parent_code}`);
+
+    const signInStatus = async () =>
+      (await context.request.post(`${hubUrl}/api/v1/sessions`, { data: { name: 'gzgh-officer', password: PASSWORD } })).status();
+    await page.click(`${row} button[data-action="disable"]`);
+    await confirmAction(page, 'disable', 'agencies');
+    expect((await page.textContent(`${row} .status-cell`)).includes('Disabled'), 'not shown as Disabled');
+    expect((await signInStatus()) === 401, `a disabled agency's officer signs in: ${await signInStatus()}`);
+    await page.click(`${row} button[data-action="enable"]`);
+    await confirmAction(page, 'enable', 'agencies');
+    expect((await page.textContent(`${row} .status-cell`)).includes('Active'), 'not shown as Active again');
+    expect((await signInStatus()) === 200, `an enabled agency's officer cannot sign in: ${await signInStatus()}`);
+    expect(!page.consoleErrors.length, `uncaught errors: ${page.consoleErrors[0]?.slice(0, 300)}`);
   });
   await context.close();
 }

@@ -104,7 +104,7 @@ start_demo_hub "$hubd" "$hubctl" "$tmp" '{"monitor": {"interval_ms": 1000}}' \
 artifacts=${HUB_BROWSER_ARTIFACTS:-$tmp/artifacts}
 mkdir -p "$artifacts"
 rc=0
-HUB_URL=$base HUB_DEMO_TOKENS=$data/demo-tokens.json \
+HUB_URL=$base HUB_DEMO_TOKENS=$data/demo-tokens.json HUB_ADMIN_TOKEN=$admin \
   HUB_BROWSER_ARTIFACTS=$artifacts HUB_CHROMIUM=$chromium \
   timeout 300 node tests/browser/console.mjs || rc=$?
 if ((rc == 124)); then
