@@ -3,6 +3,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <mutex>
 
+#include "hub/core/text.hpp"
 #include "hub/gateway/upstream_client.hpp"
 
 namespace hub::gateway {
@@ -11,12 +12,7 @@ namespace {
 
 bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-int hex_value(char c) {
-  if (is_digit(c)) return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return c - 'A' + 10;
-}
+bool is_hex(char c) { return hex_digit(c) >= 0; }
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -176,7 +172,7 @@ std::optional<Upstream> parse_base_url(std::string_view url, std::string& why) {
         if (!is_hex(seg[i + 1]) || !is_hex(seg[i + 2])) {
           return refuse(why, "a bad percent-escape in the path");
         }
-        if (hex_value(seg[i + 1]) < 8) return refuse(why, "an escaped ASCII character in the path");
+        if (hex_digit(seg[i + 1]) < 8) return refuse(why, "an escaped ASCII character in the path");
         i += 2;
       } else if (!is_path_char(c)) {
         return refuse(why, "a character the path may not hold");

@@ -2,7 +2,10 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <stdexcept>
+
+#include "hub/core/text.hpp"
 
 namespace hub::ledger {
 
@@ -39,14 +42,9 @@ std::string to_hex(const Hash& h) {
 
 bool from_hex(std::string_view text, Hash& out) {
   if (text.size() != 64) return false;
-  auto v = [](char c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-  };
-  for (std::size_t i = 0; i < 32; ++i) {
-    int hi = v(text[2 * i]), lo = v(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<std::uint8_t>(hi * 16 + lo);
-  }
+  const auto bytes = hub::from_hex(text);
+  if (!bytes) return false;
+  std::copy(bytes->begin(), bytes->end(), out.begin());
   return true;
 }
 

@@ -55,20 +55,9 @@ Issue issue_of(const pg::Result& r, int row) {
 std::string bytea_param(std::string_view bytes) { return "\\x" + to_hex(bytes); }
 
 std::string bytea_value(std::string_view text) {
-  if (text.size() < 2 || text.substr(0, 2) != "\\x" || text.size() % 2 != 0) {
-    throw std::runtime_error("report_issues: unexpected bytea text");
-  }
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    throw std::runtime_error("report_issues: unexpected bytea text");
-  };
-  std::string out;
-  out.reserve(text.size() / 2 - 1);
-  for (std::size_t i = 2; i < text.size(); i += 2) {
-    out.push_back(static_cast<char>(nibble(text[i]) * 16 + nibble(text[i + 1])));
-  }
-  return out;
+  auto bytes = text.starts_with("\\x") ? from_hex(text.substr(2)) : std::nullopt;
+  if (!bytes) throw std::runtime_error("report_issues: unexpected bytea text");
+  return std::move(*bytes);
 }
 
 void may_read(const Principal& me) {

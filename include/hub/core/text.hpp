@@ -18,8 +18,11 @@ std::size_t utf8_chars(std::string_view s);
 // that a log line stays valid JSON whatever a client sent.
 void append_json_string(std::string& out, std::string_view s);
 
-// Lower-case hex of bytes.
+// Lower-case hex of bytes, and back: from_hex takes either case and an even number of digits,
+// nullopt otherwise. hex_digit: one digit's value, or -1.
 std::string to_hex(std::string_view bytes);
+std::optional<std::string> from_hex(std::string_view hex);
+int hex_digit(char c);
 
 // Standard base64 (RFC 4648 §4, padded), as signed notes and ledger leaves use it. Decoding
 // returns nullopt for anything but canonical padded base64.
