@@ -67,7 +67,6 @@ constexpr pg::Query kAgency{"demand_agency", "SELECT 1 FROM agencies WHERE code 
 constexpr pg::Query kResource{"demand_resource",
                               "SELECT provider_code, status FROM resources WHERE code = $1"};
 constexpr auto& kEvent = kSharingEvent;
-constexpr auto opt = optional_text;
 
 Demand demand_of(const pg::Result& r, int row) {
   Demand d;
@@ -78,18 +77,18 @@ Demand demand_of(const pg::Result& r, int row) {
   d.description = r.get(row, 4);
   d.items_wanted = json::parse(r.get(row, 5)).get<std::vector<std::string>>();
   d.purpose = r.get(row, 6);
-  d.legal_basis = opt(r, row, 7);
-  d.suggested_provider_code = opt(r, row, 8);
-  d.provider_code = opt(r, row, 9);
-  d.assigned_at = opt(r, row, 10);
-  d.due_at = opt(r, row, 11);
-  d.outcome = opt(r, row, 12);
-  d.resource_code = opt(r, row, 13);
-  d.reason = opt(r, row, 14);
-  d.answered_at = opt(r, row, 15);
+  d.legal_basis = r.get_text(row, 7);
+  d.suggested_provider_code = r.get_text(row, 8);
+  d.provider_code = r.get_text(row, 9);
+  d.assigned_at = r.get_text(row, 10);
+  d.due_at = r.get_text(row, 11);
+  d.outcome = r.get_text(row, 12);
+  d.resource_code = r.get_text(row, 13);
+  d.reason = r.get_text(row, 14);
+  d.answered_at = r.get_text(row, 15);
   if (!r.is_null(row, 16)) d.accepted = r.get_bool(row, 16);
-  d.acceptance_note = opt(r, row, 17);
-  d.closed_at = opt(r, row, 18);
+  d.acceptance_note = r.get_text(row, 17);
+  d.closed_at = r.get_text(row, 18);
   d.created_at = r.get(row, 19);
   d.created_by = r.get(row, 20);
   d.overdue = r.get_bool(row, 21);

@@ -54,7 +54,6 @@ constexpr pg::Query kList{"escalation_list",
                           " AND ($2::text IS NULL OR e.provider_code = $2 OR e.consumer_code = $2)"
                           " AND ($3::text IS NULL OR e.status = $3) ORDER BY e.id LIMIT $4"};
 constexpr auto& kEvent = kSharingEvent;
-constexpr auto opt = optional_text;
 
 Escalation escalation_of(const pg::Result& r, int row) {
   Escalation e;
@@ -65,12 +64,12 @@ Escalation escalation_of(const pg::Result& r, int row) {
   e.provider_code = r.get(row, 4);
   e.resource_code = r.get(row, 5);
   e.reason = r.get(row, 6);
-  e.outcome = opt(r, row, 7);
-  e.note = opt(r, row, 8);
+  e.outcome = r.get_text(row, 7);
+  e.note = r.get_text(row, 8);
   e.created_at = r.get(row, 9);
   e.created_by = r.get(row, 10);
-  e.ruled_at = opt(r, row, 11);
-  e.ruled_by = opt(r, row, 12);
+  e.ruled_at = r.get_text(row, 11);
+  e.ruled_by = r.get_text(row, 12);
   return e;
 }
 

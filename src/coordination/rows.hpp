@@ -24,9 +24,4 @@ inline std::optional<std::string> listed_agency(const Principal& me,
   return me.agency_code.empty() ? std::string("-") : me.agency_code;
 }
 
-inline std::optional<std::string> optional_text(const pg::Result& r, int row, int col) {
-  if (r.is_null(row, col)) return std::nullopt;
-  return std::string(r.get(row, col));
-}
-
 }  // namespace hub::coordination

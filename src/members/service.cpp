@@ -128,19 +128,10 @@ const std::string& dummy_hash() {
   return hash;
 }
 
-std::optional<std::string> opt(const pg::Result& r, int row, int col) {
-  auto v = r.get_opt(row, col);
-  return v ? std::optional<std::string>(*v) : std::nullopt;
-}
-
 Agency agency_of(const pg::Result& r, int row) {
-  return {std::string(r.get(row, 0)),
-          std::string(r.get(row, 1)),
-          std::string(r.get(row, 2)),
-          opt(r, row, 3),
-          std::string(r.get(row, 4)),
-          std::string(r.get(row, 5)),
-          opt(r, row, 6)};
+  return {std::string(r.get(row, 0)), std::string(r.get(row, 1)), std::string(r.get(row, 2)),
+          r.get_text(row, 3),         std::string(r.get(row, 4)), std::string(r.get(row, 5)),
+          r.get_text(row, 6)};
 }
 
 RoleSet parse_roles(std::string_view csv) {
@@ -156,11 +147,11 @@ std::string roles_csv(RoleSet roles) { return join_csv(role_names(roles)); }
 PrincipalRecord principal_of(const pg::Result& r, int row) {
   PrincipalRecord p;
   p.id = r.get(row, 0);
-  p.agency_code = opt(r, row, 1);
+  p.agency_code = r.get_text(row, 1);
   p.name = r.get(row, 2);
   p.kind = r.get(row, 3);
   p.roles = parse_roles(r.get(row, 4));
-  p.cert_sha256 = opt(r, row, 5);
+  p.cert_sha256 = r.get_text(row, 5);
   p.created_at = r.get(row, 6);
   p.disabled = r.get_bool(row, 7);
   return p;
@@ -512,7 +503,7 @@ asio::awaitable<ListPage<TokenInfo>> MembersService::list_tokens(const Caller& c
       [&](int i) {
         return TokenInfo{std::string(r.get(i, 0)), std::string(r.get(i, 1)),
                          std::string(r.get(i, 2)), std::string(r.get(i, 3)),
-                         std::string(r.get(i, 4)), opt(r, i, 5)};
+                         std::string(r.get(i, 4)), r.get_text(i, 5)};
       },
       [](const TokenInfo& t) { return t.id; });
 }
@@ -524,7 +515,7 @@ asio::awaitable<void> MembersService::revoke_token(const Caller& caller,
   if (owner.rows() == 0) not_found("token");
   const Principal& me = caller.principal;
   const std::string principal_id(owner.get(0, 2));
-  const auto agency = opt(owner, 0, 3);
+  const auto agency = owner.get_text(0, 3);
   const bool hub_role = owner.get_bool(0, 5);
   const bool allowed = me.has(Role::hub_admin) || me.id == principal_id ||
                        (agency && !hub_role && me.has(Role::agency_cdo) && me.of_agency(*agency));
@@ -606,14 +597,10 @@ asio::awaitable<ListPage<AdminLogEntry>> MembersService::admin_log(
   co_return ListPage<AdminLogEntry>::of_rows(
       r.rows(), page.limit,
       [&](int i) {
-        return AdminLogEntry{r.get_int(i, 0),
-                             std::string(r.get(i, 1)),
-                             opt(r, i, 2),
-                             std::string(r.get(i, 3)),
-                             std::string(r.get(i, 4)),
-                             std::string(r.get(i, 5)),
-                             opt(r, i, 6),
-                             json::parse(r.get(i, 7))};
+        return AdminLogEntry{r.get_int(i, 0),          std::string(r.get(i, 1)),
+                             r.get_text(i, 2),         std::string(r.get(i, 3)),
+                             std::string(r.get(i, 4)), std::string(r.get(i, 5)),
+                             r.get_text(i, 6),         json::parse(r.get(i, 7))};
       },
       [](const AdminLogEntry& e) { return e.id; });
 }

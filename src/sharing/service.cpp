@@ -153,17 +153,12 @@ constexpr pg::Query kObjections{
     "      OR ($4 = 'overdue' AND o.status = 'open' AND o.due_at < now()))"
     " ORDER BY o.id LIMIT $5"};
 
-std::optional<std::string> opt_text(const pg::Result& r, int row, int col) {
-  if (r.is_null(row, col)) return std::nullopt;
-  return std::string(r.get(row, col));
-}
-
 Application application_of(const pg::Result& r, int row) {
   Application a;
   a.id = r.get(row, 0);
   a.status = r.get(row, 1);
-  a.due_at = opt_text(r, row, 2);
-  a.grant_id = opt_text(r, row, 3);
+  a.due_at = r.get_text(row, 2);
+  a.grant_id = r.get_text(row, 3);
   a.consumer_code = r.get(row, 4);
   a.provider_code = r.get(row, 5);
   a.resource_code = r.get(row, 6);
@@ -171,20 +166,20 @@ Application application_of(const pg::Result& r, int row) {
   a.clear_items = split_csv(r.get(row, 8));
   a.operations = split_csv(r.get(row, 9));
   a.purpose = r.get(row, 10);
-  a.legal_basis = opt_text(r, row, 11);
+  a.legal_basis = r.get_text(row, 11);
   a.valid_until = r.get(row, 12);
   a.created_at = r.get(row, 13);
   a.created_by = r.get(row, 14);
-  a.decided_at = opt_text(r, row, 15);
-  a.decided_by = opt_text(r, row, 16);
-  a.opinion = opt_text(r, row, 17);
+  a.decided_at = r.get_text(row, 15);
+  a.decided_by = r.get_text(row, 16);
+  a.opinion = r.get_text(row, 17);
   a.overdue = r.get_bool(row, 18);
   a.resource_version = r.get_int(row, 19);
-  a.withdrawn_at = opt_text(r, row, 20);
-  a.withdrawn_by = opt_text(r, row, 21);
+  a.withdrawn_at = r.get_text(row, 20);
+  a.withdrawn_by = r.get_text(row, 21);
   a.purpose_codes = split_csv(r.get(row, 22));
-  a.renews_grant_id = opt_text(r, row, 23);
-  a.renewal_reason = opt_text(r, row, 24);
+  a.renews_grant_id = r.get_text(row, 23);
+  a.renewal_reason = r.get_text(row, 24);
   return a;
 }
 
@@ -201,14 +196,14 @@ GrantRecord grant_of(const pg::Result& r, int row) {
   g.valid_until = r.get(row, 8);
   g.status = r.get(row, 9);
   g.application_id = r.get(row, 10);
-  g.legal_basis = opt_text(r, row, 11);
+  g.legal_basis = r.get_text(row, 11);
   g.created_at = r.get(row, 12);
-  g.revoked_at = opt_text(r, row, 13);
+  g.revoked_at = r.get_text(row, 13);
   g.resource_changes = json::parse(r.get(row, 14));
   g.purpose_codes = split_csv(r.get(row, 15));
-  g.ended_at = opt_text(r, row, 16);
-  g.revoked_reason = opt_text(r, row, 17);
-  g.renewal_application_id = opt_text(r, row, 18);
+  g.ended_at = r.get_text(row, 16);
+  g.revoked_reason = r.get_text(row, 17);
+  g.renewal_application_id = r.get_text(row, 18);
   return g;
 }
 
@@ -223,20 +218,20 @@ Objection objection_of(const pg::Result& r, int row, const Principal& viewer) {
   o.consumer_code = r.get(row, 5);
   o.items = split_csv(r.get(row, 7));
   o.description = r.get(row, 8);
-  o.outcome = opt_text(r, row, 9);
-  o.note = opt_text(r, row, 10);
+  o.outcome = r.get_text(row, 9);
+  o.note = r.get_text(row, 10);
   o.created_at = r.get(row, 11);
   o.created_by = r.get(row, 12);
-  o.resolved_at = opt_text(r, row, 13);
-  o.resolved_by = opt_text(r, row, 14);
+  o.resolved_at = r.get_text(row, 13);
+  o.resolved_by = r.get_text(row, 14);
   o.overdue = r.get_bool(row, 15);
   o.grant_id = r.get(row, 16);
   if (viewer.of_agency(o.provider_code)) {
     o.key = r.get(row, 6);
   } else {
-    o.key = opt_text(r, row, 18);
+    o.key = r.get_text(row, 18);
   }
-  if (viewer.of_agency(o.consumer_code)) o.ref = opt_text(r, row, 17);
+  if (viewer.of_agency(o.consumer_code)) o.ref = r.get_text(row, 17);
   return o;
 }
 

@@ -107,9 +107,10 @@ class Result {
   std::string_view get(int row, int col) const {
     return {PQgetvalue(r_, row, col), static_cast<std::size_t>(PQgetlength(r_, row, col))};
   }
-  std::optional<std::string_view> get_opt(int row, int col) const {
+  // A copy of the value, nullopt for NULL: for rows made into structs that outlive the result.
+  std::optional<std::string> get_text(int row, int col) const {
     if (is_null(row, col)) return std::nullopt;
-    return get(row, col);
+    return std::string(get(row, col));
   }
   std::int64_t get_int(int row, int col) const;
   bool get_bool(int row, int col) const { return get(row, col) == "t"; }
