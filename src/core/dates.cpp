@@ -1,5 +1,7 @@
 #include "hub/core/dates.hpp"
 
+#include <chrono>
+#include <cstdio>
 #include <regex>
 #include <string>
 
@@ -31,6 +33,15 @@ bool is_date_time(std::string_view s, bool space_ok) {
   if (m[4].str() == " " && !space_ok) return false;
   return is_calendar_date(number(m[1]), number(m[2]), number(m[3])) && number(m[5]) <= 23 &&
          number(m[6]) <= 59 && number(m[7]) <= 60;
+}
+
+std::string city_date(int days) {
+  const auto t = std::chrono::system_clock::now() + std::chrono::hours(8) + std::chrono::days(days);
+  const std::chrono::year_month_day d{std::chrono::floor<std::chrono::days>(t)};
+  char out[16];
+  std::snprintf(out, sizeof out, "%04d-%02u-%02u", static_cast<int>(d.year()),
+                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
+  return out;
 }
 
 }  // namespace hub

@@ -75,7 +75,7 @@ code=$(api "$admin" POST /api/v1/resources "{\"name\":\"企业登记信息\",\"s
   \"share_type\":\"unconditional\",\"share_methods\":[\"api\"],\"update_cycle\":\"daily\"}" | field code)
 api "$admin" POST "/api/v1/resources/$code/publish" '' >/dev/null
 api "$officer" POST /api/v1/applications "{\"resource_code\":\"$code\",\"items\":[\"uscc\",\"legal_person\"],
-  \"operations\":[\"read\"],\"purpose\":\"税收征管\",\"valid_until\":\"2027-06-30\"}" >/dev/null
+  \"operations\":[\"read\"],\"purpose\":\"税收征管\",\"valid_until\":\"$(date -d "+1 year" +%F)\"}" >/dev/null
 api "$provider" PUT "/api/v1/resources/$code/records/91440101MA59ABCD1X" \
   '{"legal_person":"张三丰"}' >/dev/null
 for i in 1 2 3 4 5; do  # a few more entries, so the proof has a path

@@ -46,7 +46,7 @@ class ExchangeTest : public HubTest {
                            {"clear_items", clear},
                            {"operations", operations},
                            {"purpose", "税收征管中核实纳税人登记信息"},
-                           {"valid_until", "2027-06-30"}});
+                           {"valid_until", city_date(365)}});
   }
   std::string records(const std::string& key) {
     return "/api/v1/resources/" + code_ + "/records/" + key;
@@ -608,7 +608,7 @@ TEST_F(ExchangeTest, LicencesAreLookedUpByHolderUnderAQueryGrant) {
          {"clear_items", clear},
          {"operations", {"query"}},
          {"purpose", "核验纳税人营业执照"},
-         {"valid_until", "2027-06-30"}});
+         {"valid_until", city_date(365)}});
   };
   // The lookup filters by holder: a grant that masks holder_code cannot look holders up (else
   // the lookup would tell whose licences exist by probing codes).

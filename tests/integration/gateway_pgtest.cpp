@@ -57,7 +57,7 @@ class GatewayTest : public HubTest {
          {"clear_items", {"legal_representative_id"}},
          {"operations", {"enterprise"}},
          {"purpose", "税收征管中核实纳税人登记信息"},
-         {"valid_until", "2027-06-30"}});
+         {"valid_until", city_date(365)}});
   }
 
   void start_hub(const std::vector<std::string>& hosts = {}) {
@@ -378,7 +378,7 @@ TEST_F(GatewayTest, ASlowUpstreamHoldsNoOneElseUp) {
                   {"items", {"uscc", "name"}},
                   {"operations", {"enterprise"}},
                   {"purpose", "税收征管中核实纳税人登记信息"},
-                  {"valid_until", "2027-06-30"}});
+                  {"valid_until", city_date(365)}});
   cli::StubResponse slow = cli::StubResponse::json(200, kEnterprise.dump());
   slow.delay = std::chrono::milliseconds(300);
   upstream_answers(slow);

@@ -217,7 +217,7 @@ TEST_F(HostileTest, RecordsRefuseNulsAndKeepNumbersExactly) {
       {"items", {"uscc", "reg_capital", "employees"}},
       {"operations", {"read", "query", "verify"}},
       {"purpose", "税收征管"},
-      {"valid_until", "2027-06-30"}});
+      {"valid_until", city_date(365)}});
   auto read = send(verb::get, records() + "/91440101MA59ABCD3X", tax_system_, "");
   EXPECT_NE(read.body.find("\"reg_capital\":123456789012345678901234567890"), std::string::npos)
       << read.body;
@@ -403,7 +403,8 @@ TEST_F(HostileTest, ListFiltersAndParametersTakeOnlyWhatTheyKnow) {
   auto nul = send(verb::post, "/api/v1/applications", tax_officer_,
                   R"({"resource_code":")" + code_ +
                       R"(","items":["us\u0000cc"],"operations":["read"],"purpose":"核验",)"
-                      R"("valid_until":"2027-06-30"})");
+                      R"("valid_until":")" +
+                      city_date(365) + R"("})");
   EXPECT_EQ(nul.status, 422);
   EXPECT_NE(nul.body.find("U+0000"), std::string::npos) << nul.body;
 }

@@ -87,7 +87,7 @@ class LeakTest : public HubTest {
                  {"clear_items", clear},
                  {"operations", operations},
                  {"purpose", "办理业务时核验申请人身份"},
-                 {"valid_until", "2027-06-30"}};
+                 {"valid_until", city_date(365)}};
     if (!purpose_codes.is_null()) body["purpose_codes"] = purpose_codes;
     return HubTest::grant(officer, police_officer_, body);
   }
@@ -378,7 +378,7 @@ TEST_F(LeakTest, PurposeCodesBindAGrantAndPurposesMustSaySomething) {
                    {"operations", {"query"}},
                    {"purpose", "核验"},
                    {"purpose_codes", {"有 空格"}},
-                   {"valid_until", "2027-06-30"}});
+                   {"valid_until", city_date(365)}});
   EXPECT_EQ(bad.status, 422);
 }
 

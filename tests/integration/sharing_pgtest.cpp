@@ -42,7 +42,7 @@ class SharingTest : public HubTest {
                  {"items", {"uscc", "legal_person"}},
                  {"operations", {"read", "query"}},
                  {"purpose", "税收征管中核实纳税人登记信息"},
-                 {"valid_until", "2027-06-30"}};
+                 {"valid_until", city_date(365)}};
     body.update(extra);
     return body;
   }
@@ -63,7 +63,7 @@ TEST_F(SharingTest, TheDomainAppliesDecidesAndListsWithoutHttp) {
   asked.operations = {"read"};
   asked.purpose = "税收征管中核实纳税人登记信息";
   asked.purpose_codes = {"TAX-001", "TAX-001"};
-  asked.valid_until = "2027-06-30";
+  asked.valid_until = city_date(365);
   const sharing::Application pending = on_worker(consumer, sharing.apply(consumer, asked));
   EXPECT_EQ(pending.status, "pending");
   EXPECT_EQ(pending.purpose_codes, std::vector<std::string>{"TAX-001"});  // each once
@@ -455,7 +455,7 @@ class ServiceSharingTest : public HubTest {
                  {"clear_items", {"legal_person"}},
                  {"operations", {"get_enterprise", "search_enterprises"}},
                  {"purpose", "税收征管中核实纳税人登记信息"},
-                 {"valid_until", "2027-06-30"}};
+                 {"valid_until", city_date(365)}};
     body.update(extra);
     return body;
   }
@@ -558,7 +558,7 @@ TEST_F(ServiceSharingTest, ApplicationsNameTheServicesOperationsAndResponseItems
                  {"items", {"uscc"}},
                  {"operations", {"get_enterprise"}},
                  {"purpose", "核验"},
-                 {"valid_until", "2027-06-30"}});
+                 {"valid_until", city_date(365)}});
   EXPECT_EQ(r.status, 422);
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace hub {
@@ -13,5 +14,9 @@ bool is_date(std::string_view s);
 // RFC 3339: "YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)", a real date and time of day; with
 // `space_ok`, a space may stand for the T (as people type it in a query string).
 bool is_date_time(std::string_view s, bool space_ok = false);
+
+// The city's date (Asia/Shanghai, UTC+8, no daylight saving) `days` from today, "YYYY-MM-DD":
+// report periods, demo grants and test deadlines relative to the day they run.
+std::string city_date(int days = 0);
 
 }  // namespace hub

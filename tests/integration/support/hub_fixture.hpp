@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hub/core/caller.hpp"
+#include "hub/core/dates.hpp"
 #include "hub/core/worker.hpp"
 #include "support/test_env.hpp"
 
@@ -29,6 +30,9 @@ inline constexpr const char* kPolice = "1144010024CNN5F90B";  // 广州市公安
 inline constexpr const char* kTaxPurpose = "%E7%A8%8E%E6%94%B6%E5%BE%81%E7%AE%A1";
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// Deadlines and a grant's valid_until are relative to the day the tests run (hub::city_date in
+// hub/core/dates.hpp), never a fixed date that will pass.
 
 // A principal and a token issued to it.
 struct Actor {
