@@ -78,8 +78,10 @@ test('agency changes: only what changed, parent none as null; no parent under it
   assert.deepEqual([...selfAndDescendants('A', all)].sort(), ['A', 'B', 'C', 'D']);
   assert.deepEqual([...selfAndDescendants('B', all)].sort(), ['B', 'C']);
   assert.deepEqual([...selfAndDescendants('E', all)], ['E']);
-  // The actions' buttons: disable for an active agency, enable for a disabled one, edit for both.
+  // The actions' buttons: disable and merge for an active agency, enable for a disabled one
+  // unless it was succeeded (its duties are its successor's), edit for all.
   const offered = (a) => ACTIONS.filter((x) => x.offered(a)).map((x) => x.id);
-  assert.deepEqual(offered({ status: 'active' }), ['edit', 'disable']);
+  assert.deepEqual(offered({ status: 'active' }), ['edit', 'disable', 'succeed']);
   assert.deepEqual(offered({ status: 'disabled' }), ['edit', 'enable']);
+  assert.deepEqual(offered({ status: 'disabled', successor_code: 'B' }), ['edit']);
 });

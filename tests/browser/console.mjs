@@ -180,6 +180,15 @@ async function downloadOf(page, button) {
     const header = await page.$eval('.report-table thead', (el) => el.textContent);
     expect(header.includes('排名') && header.includes('机构名称'), `headers not in Chinese: ${header.slice(0, 80)}`);
     expect(header.includes('接口服务调用次数') && header.includes('接口服务可用率'), 'no service columns in the report');
+    expect(header.includes('收到需求数') && header.includes('被提请协调数') && header.includes('无数据资源数'), 'no demand, escalation or empty-resource columns');
+    // The totals under the ranking are the hub's: members connected, and each sum.
+    const coordinator = await apiSession(page.context().request, 'coordinator');
+    const period = `?from=${await page.inputValue('#report-from')}&to=${await page.inputValue('#report-to')}`;
+    const totals = (await apiGet(page.context().request, coordinator, `/reports/sharing-status${period}`)).totals;
+    const connected = await page.textContent('#report-connected');
+    expect(connected.includes(`${totals.members_connected} / ${totals.agencies}`), `members connected: ${connected}, the hub says ${totals.members_connected} / ${totals.agencies}`);
+    const served = Number((await page.textContent('#report-totals dd[data-total="requests_served"]')).replace(/[^0-9]/g, ''));
+    expect(served === totals.requests_served && served > 0, `requests served in total: ${served}, the hub says ${totals.requests_served}`);
     // Market regulation's enterprise query was called by the demo: a percentage, not a dash.
     const availability = await page.$eval('.report-table tr[data-agency="114401009P0Y2GG12L"] td:last-child', (td) => td.textContent.trim());
     expect(/^\d+(\.\d+)?%$/.test(availability), `market regulation's service availability: ${availability}`);
@@ -827,7 +836,7 @@ const rowOf = (page, table, text) => page.locator(`${table} tbody tr[data-id]`, 
 
 {
   const { context, page } = await newPage();
-  await check('hub_admin, in English: an agency renamed and moved, disabled (its people refused) and enabled again', page, async () => {
+  await check('hub_admin, in English: an agency renamed and moved, disabled (its people refused), enabled again, and another merged into it', page, async () => {
     expect(process.env.HUB_ADMIN_TOKEN, 'HUB_ADMIN_TOKEN is not set (console.sh sets it)');
     const admin = process.env.HUB_ADMIN_TOKEN;
     const r = await context.request.post(`${hubUrl}/api/v1/principals`, {
@@ -864,6 +873,29 @@ const rowOf = (page, table, text) => page.locator(`${table} tbody tr[data-id]`, 
     await confirmAction(page, 'enable', 'agencies');
     expect((await page.textContent(`${row} .status-cell`)).includes('Active'), 'not shown as Active again');
     expect((await signInStatus()) === 200, `an enabled agency's officer cannot sign in: ${await signInStatus()}`);
+
+    // The demo's 2019 merger: the old commission names its successor and cannot be enabled.
+    const OLD = '11440100MB2D4K7G00';
+    await open(page, `agencies?q=${OLD}`);
+    const old = `#agencies-table tr[data-code="${OLD}"]`;
+    expect((await page.textContent(`${old} .status-cell`)).includes('Merged into'), 'the successor is not named');
+    expect(!(await page.$(`${old} button[data-action="enable"]`)), 'a succeeded agency is offered enabling');
+    // A merger done here: a new district bureau merged into planning, with its resource.
+    const DISTRICT = '11440100MB2D4K8E1N';
+    const made = await context.request.post(`${hubUrl}/api/v1/agencies`, {
+      headers: { Authorization: `Bearer ${admin}` },
+      data: { code: DISTRICT, name: '广州市测绘地理信息局', level: 'city' },
+    });
+    expect(made.status() === 201, `adding an agency: ${made.status()} ${await made.text()}`);
+    await open(page, `agencies?q=${DISTRICT}`);
+    const merging = `#agencies-table tr[data-code="${DISTRICT}"]`;
+    await page.click(`${merging} button[data-action="succeed"]`);
+    await refusedEmpty(page, 'succeed');
+    await page.selectOption(`#agency-successor-${DISTRICT}`, PLANNING);
+    const merged = await confirmAction(page, 'succeed', 'agencies');
+    expect(merged.includes('merged into') && merged.includes(PLANNING), `message: ${merged}`);
+    const after = await apiGet(context.request, admin, `/agencies/${DISTRICT}`);
+    expect(after.status === 'disabled' && after.successor_code === PLANNING, `the hub has ${after.status}, successor ${after.successor_code}`);
     expect(!page.consoleErrors.length, `uncaught errors: ${page.consoleErrors[0]?.slice(0, 300)}`);
   });
   await context.close();

@@ -1,6 +1,6 @@
 // Agencies (机构管理), for the hub's administrators: the member agencies, renamed, moved under
-// another parent and disabled or enabled again in a reorganisation (机构改革). A disabled
-// agency's principals are refused at once, on every node.
+// another parent, disabled or enabled again, or succeeded by another in a reorganisation
+// (机构改革). A disabled agency's principals are refused at once, on every node.
 import { api, listAll } from '../api.js';
 import { fill, h } from '../dom.js';
 import { formatTime } from '../format.js';
@@ -87,6 +87,28 @@ function statusForm(status) {
     });
 }
 
+function successionForm(agency, all, done, cancel) {
+  const successor = h(
+    'select',
+    { id: `agency-successor-${agency.code}` },
+    h('option', { value: '' }, t('agencies.choose_successor')),
+    all.filter((a) => a.code !== agency.code && a.status !== 'disabled').map((a) => h('option', { value: a.code }, `${a.name}（${a.code}）`)),
+  );
+  return actionForm({
+    action: 'succeed',
+    danger: true,
+    note: t('agencies.succeed_note', { name: agency.name }),
+    fields: [[t('agencies.field.successor'), successor]],
+    confirmLabel: t('agencies.confirm_succeed'),
+    validate: () => (successor.value ? null : t('agencies.successor_required')),
+    submit: async () => {
+      const out = await api.post(`/agencies/${encodeURIComponent(agency.code)}/succession`, { successor_code: successor.value });
+      done(t('agencies.succeeded', { name: agency.name, successor: successor.selectedOptions[0].textContent, ...out.moved }));
+    },
+    cancel,
+  });
+}
+
 /**
  * The actions on an agency, in the order of their buttons: when each is offered, and its form
  * (agency, every agency, done(message), cancel) → element. A new action is one more entry.
@@ -94,7 +116,9 @@ function statusForm(status) {
 export const ACTIONS = [
   { id: 'edit', label: 'agencies.edit', kind: '', offered: () => true, form: editForm },
   { id: 'disable', label: 'agencies.disable', kind: 'btn-danger-outline', offered: (a) => a.status !== 'disabled', form: statusForm('disabled') },
-  { id: 'enable', label: 'agencies.enable', kind: 'btn-primary', offered: (a) => a.status === 'disabled', form: statusForm('active') },
+  // A succeeded agency stays disabled: its duties are its successor's.
+  { id: 'enable', label: 'agencies.enable', kind: 'btn-primary', offered: (a) => a.status === 'disabled' && !a.successor_code, form: statusForm('active') },
+  { id: 'succeed', label: 'agencies.succeed', kind: 'btn-danger-outline', offered: (a) => a.status !== 'disabled', form: successionForm },
 ];
 
 // --- the page ----------------------------------------------------------------------------------
@@ -162,6 +186,7 @@ export async function render(el, ctx) {
           { class: 'status-cell' },
           badge(tv('agencies.status', a.status), a.status === 'disabled' ? 'danger' : 'ok'),
           a.disabled_at ? h('div', { class: 'muted small' }, formatTime(a.disabled_at)) : null,
+          a.successor_code ? h('div', { class: 'small successor' }, t('agencies.successor', { name: names.get(a.successor_code) ?? a.successor_code })) : null,
         ),
         h('td', { class: 'actions' }, actions),
       ),

@@ -15,7 +15,9 @@ const COLUMNS = [
   'score',
   'resources_catalogued',
   'resources_published',
+  'resources_newly_published',
   'resources_with_data',
+  'resources_empty',
   'resources_fresh',
   'resources_stale',
   'applications_received',
@@ -23,6 +25,10 @@ const COLUMNS = [
   'applications_rejected',
   'applications_overdue',
   'median_reply_hours',
+  'demands_received',
+  'demands_answered_on_time',
+  'demands_overdue',
+  'escalations_received',
   'requests_served',
   'requests_made',
   'records_shared',
@@ -53,6 +59,26 @@ function columns() {
         ? (row) => formatPercent(row[key])
         : (row) => formatNumber(row[key], key === 'score' || key === 'median_reply_hours' ? 1 : undefined),
   }));
+}
+
+/**
+ * The totals below the ranking: every count column summed, and how many members were connected
+ * (an allowed request, a service call, a push or an import in the period).
+ */
+function totalsTable(totals) {
+  if (!totals) return null;
+  const counts = COLUMNS.filter((key) => typeof totals[key] === 'number');
+  return h(
+    'div',
+    { class: 'report-totals', id: 'report-totals' },
+    h('h3', {}, t('report.totals')),
+    h('p', { class: 'strong', id: 'report-connected' }, t('report.connected', { connected: formatNumber(totals.members_connected), total: formatNumber(totals.agencies) })),
+    h(
+      'dl',
+      { class: 'totals-grid' },
+      counts.map((key) => [h('dt', {}, t(`report.col.${key}`)), h('dd', { dataset: { total: key } }, formatNumber(totals[key]))]),
+    ),
+  );
 }
 
 export async function render(el, ctx) {
@@ -121,6 +147,7 @@ export async function render(el, ctx) {
       t('report.generated', { from: report.from, to: report.to, at: formatTime(report.generated_at), count: rows.length }),
     ),
     table(columns(), rows, { className: 'report-table', rowAttrs: (r) => ({ dataset: { agency: r.agency_code } }) }),
+    totalsTable(report.totals),
   );
   setState(el, 'ready');
 }
