@@ -27,7 +27,8 @@ json agency_json(const members::Agency& a) {
           {"parent_code", nullable(a.parent_code)},
           {"created_at", a.created_at},
           {"status", a.status},
-          {"disabled_at", nullable(a.disabled_at)}};
+          {"disabled_at", nullable(a.disabled_at)},
+          {"successor_code", nullable(a.successor_code)}};
 }
 
 json principal_json(const members::PrincipalRecord& p) {
@@ -227,6 +228,22 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                const Caller caller = caller_of(req);
                auto out = co_await service.change_agency(caller, code, change);
                co_return Response::json(Status::ok, json_text(agency_json(out)));
+             });
+  // A merger (机构改革): what the agency holds passes to its successor (API.md Part 2).
+  router.add(Verb::post, "/api/v1/agencies/{code}/succession", Access::roles({Role::hub_admin}),
+             [&service](Request& req) -> awaitable<Response> {
+               const std::string code(req.param("code"));
+               JsonBody body(body_object(req));
+               const auto successor = body.string("successor_code", true, 18);
+               body.finish();
+               const Caller caller = caller_of(req);
+               auto out = co_await service.succeed_agency(caller, code, *successor);
+               nlohmann::json answer = agency_json(out.predecessor);
+               answer["moved"] = {
+                   {"resources", out.resources},       {"grants", out.grants},
+                   {"applications", out.applications}, {"demands", out.demands},
+                   {"escalations", out.escalations},   {"objections", out.objections}};
+               co_return Response::json(Status::ok, json_text(answer));
              });
 
   router.add(Verb::post, "/api/v1/principals", Access::roles({Role::hub_admin, Role::agency_cdo}),

@@ -117,8 +117,10 @@ void register_report_routes(http::Router& router, report::ReportService& reports
                  bad_query_param("format", "must be json, csv or xlsx");
                }
                const report::Period period = period_param(req);
+               const auto group_by = req.query_choice("group_by", {"level", "parent"});
                const Caller caller = caller_of(req);
-               const report::Report out = co_await reports.sharing_status(caller, period);
+               report::Report out = co_await reports.sharing_status(caller, period);
+               out.group_by = group_by.value_or("");
                if (format == "csv") {
                  co_return download(report::to_csv(out), "text/csv; charset=utf-8", period, "csv");
                }

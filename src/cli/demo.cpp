@@ -10,6 +10,7 @@
 
 #include "command.hpp"
 #include "hub/cli/demo_data.hpp"
+#include "hub/core/dates.hpp"
 #include "hub/core/embedded.hpp"
 #include "hub/members/credentials.hpp"
 
@@ -30,17 +31,6 @@ std::unique_ptr<Api> demo_person(const Options& o, const std::string& name) {
   Options as = o;
   as.token = nlohmann::json::parse(r.body)["token"];
   return std::make_unique<Api>(as);
-}
-
-// The city's date `days` from today, YYYY-MM-DD (UTC+8), for demo grants that must stay near
-// their end whenever the demo is loaded.
-std::string city_day(int days) {
-  const auto t = std::chrono::system_clock::now() + std::chrono::hours(8) + std::chrono::days(days);
-  const std::chrono::year_month_day d{std::chrono::floor<std::chrono::days>(t)};
-  char out[16];
-  std::snprintf(out, sizeof out, "%04d-%02u-%02u", static_cast<int>(d.year()),
-                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
-  return out;
 }
 
 // The service item (政务服务事项编码) the demo's verify grant is bound to.
@@ -70,7 +60,8 @@ void demo_sharing(const Options& o, Api& admin, std::ostream& out, std::ostream&
   const std::string registration = code_of("114401009P0Y2GG12L", "企业登记信息");
   const std::string ratings = code_of("11440100XYDWCM5T1B", "纳税信用等级评价结果");
   const std::string social = code_of("11440100FAJ0T55W64", "社会保险缴费信息");
-  const std::string until = "2027-06-30";
+  // About half a year on: within the renewal below, far from the grant_expiring warning.
+  const std::string until = city_date(200);
   try {
     auto tax = demo_person(o, "gzsw-officer");
     auto market = demo_person(o, "gzsc-officer");
@@ -135,7 +126,7 @@ void demo_sharing(const Options& o, Api& admin, std::ostream& out, std::ostream&
                  {"items", {"uscc", "taxpayer_name", "credit_level"}},
                  {"operations", {"verify"}},
                  {"purpose", "大客户用电业务办理中核验企业纳税信用"},
-                 {"valid_until", city_day(10)}});
+                 {"valid_until", city_date(10)}});
     auto revoked = stats->call(verb::post, "/api/v1/applications",
                                {{"resource_code", ratings},
                                 {"items", {"uscc", "credit_level", "year"}},
@@ -146,7 +137,7 @@ void demo_sharing(const Options& o, Api& admin, std::ostream& out, std::ostream&
               "/api/v1/grants/" + revoked["grant_id"].get<std::string>() + "/revocation",
               {{"reason", "统计局已改为按年度汇总表获取该数据，停止接口共享"}});
     tax->call(verb::post, "/api/v1/grants/" + d1["grant_id"].get<std::string>() + "/renewal",
-              {{"valid_until", city_day(330)}, {"reason", "税收征管核查工作延续至下一年度"}});
+              {{"valid_until", city_date(330)}, {"reason", "税收征管核查工作延续至下一年度"}});
     out << "grants: one ending in 10 days (grant_expiring), one revoked with a reason, one "
            "renewal pending\n";
   } catch (const std::exception& e) {
@@ -223,6 +214,45 @@ void demo_demands(const Options& o, Api& admin, std::ostream& out, std::ostream&
     out << "demands: 5 (open, assigned, answered, closed, disputed)\n";
   } catch (const std::exception& e) {
     err << "demo demands: " << e.what() << "\n";
+  }
+}
+
+// A reorganisation (机构改革) as the city's 2019 one: 广州市国土资源和规划委员会 merged into
+// 广州市规划和自然资源局. The old body is registered with a resource of its own, then succeeded:
+// its resource is planning's now, and it is disabled, naming its successor. Done once.
+void demo_succession(Api& admin, std::ostream& out, std::ostream& err) {
+  constexpr const char* kOld = "11440100MB2D4K7G00";
+  constexpr const char* kPlanning = "11440100TN5YUXTM3J";
+  try {
+    auto existing = admin.raw(verb::get, std::string("/api/v1/agencies/") + kOld);
+    if (existing.status == 200 && nlohmann::json::parse(existing.body)["status"] == "disabled") {
+      out << "succession: already done\n";
+      return;
+    }
+    if (existing.status == 404) {
+      admin.call(verb::post, "/api/v1/agencies",
+                 {{"code", kOld}, {"name", "广州市国土资源和规划委员会"}, {"level", "city"}});
+    }
+    if (admin.all(std::string("/api/v1/resources?provider=") + kOld).empty()) {
+      auto resources = nlohmann::json::parse(*embedded::file("demo/resources.json"));
+      for (auto doc : resources) {
+        if (doc["provider_code"] != kPlanning) continue;
+        doc["provider_code"] = kOld;
+        doc["name"] = "土地利用现状数据";
+        doc["summary"] =
+            "原市国土资源和规划委员会编目的土地利用现状数据，机构改革后由市规划和自然资源局承接。";
+        auto created = admin.call(verb::post, "/api/v1/resources", doc);
+        admin.call(verb::post,
+                   "/api/v1/resources/" + created["code"].get<std::string>() + "/publish");
+        break;
+      }
+    }
+    auto done = admin.call(verb::post, std::string("/api/v1/agencies/") + kOld + "/succession",
+                           {{"successor_code", kPlanning}});
+    out << "succession: 广州市国土资源和规划委员会 → 广州市规划和自然资源局 ("
+        << done["moved"]["resources"] << " resource moved)\n";
+  } catch (const std::exception& e) {
+    err << "demo succession: " << e.what() << "\n";
   }
 }
 
@@ -307,7 +337,7 @@ void demo_records(const Options& o, Api& admin, const nlohmann::json& tokens, st
                                 {"purpose", "社保业务办理中核验参保人身份"},
                                 {"purpose_codes", {kDemoServiceItem}},
                                 {"legal_basis", "《社会保险法》"},
-                                {"valid_until", "2027-06-30"}});
+                                {"valid_until", city_date(365)}});
     police->call(verb::post,
                  "/api/v1/applications/" + verify_app["id"].get<std::string>() + "/decision",
                  {{"decision", "approve"}, {"opinion", "同意，仅限核验"}});
@@ -317,7 +347,7 @@ void demo_records(const Options& o, Api& admin, const nlohmann::json& tokens, st
                                 {"items", {"district", "industry", "reg_capital"}},
                                 {"operations", {"aggregate"}},
                                 {"purpose", "经济运行分析（分区企业数和注册资本合计）"},
-                                {"valid_until", "2027-06-30"}});
+                                {"valid_until", city_date(365)}});
     market->call(verb::post,
                  "/api/v1/applications/" + agg_app["id"].get<std::string>() + "/decision",
                  {{"decision", "approve"}, {"opinion", "同意，仅限汇总统计"}});
@@ -486,7 +516,7 @@ void demo_services(const Options& o, Api& admin, const nlohmann::json& tokens, s
                  {"operations", {"enterprise"}},
                  {"purpose", "税务登记中实时核验纳税人的市场主体登记状态"},
                  {"legal_basis", "《中华人民共和国税收征收管理法》"},
-                 {"valid_until", "2027-06-30"}});
+                 {"valid_until", city_date(365)}});
       auto hr = demo_person(o, "gzrs-officer");
       auto application = hr->call(verb::post, "/api/v1/applications",
                                   {{"resource_code", population},
@@ -494,7 +524,7 @@ void demo_services(const Options& o, Api& admin, const nlohmann::json& tokens, s
                                    {"operations", {"verify_person"}},
                                    {"purpose", "社会保险待遇资格认证中核验参保人身份与生存状态"},
                                    {"legal_basis", "《中华人民共和国社会保险法》"},
-                                   {"valid_until", "2027-06-30"}});
+                                   {"valid_until", city_date(365)}});
       auto police = demo_person(o, "gzga-officer");
       police->call(verb::post,
                    "/api/v1/applications/" + application["id"].get<std::string>() + "/decision",
@@ -619,6 +649,7 @@ int cmd_demo(const Options& o, std::ostream& out, std::ostream& err) {
 
   demo_sharing(o, api, out, err);
   demo_demands(o, api, out, err);
+  demo_succession(api, out, err);
 
   // System tokens: reuse the saved ones that still work, issue the rest.
   const fs::path token_file = o.data_dir / "demo-tokens.json";

@@ -27,7 +27,10 @@ constexpr Command kCommands[] = {
      "agencies add --code C --name N --level L [--parent P]\n"
      "agencies list [--level L]\n"
      "agencies import FILE.csv        header code,name,level,parent_code (UTF-8); existing\n"
-     "                                codes are skipped, so it can be run again\n",
+     "                                codes are skipped, so it can be run again\n"
+     "agencies change CODE [--name N] [--parent P|none] [--status active|disabled]\n"
+     "agencies succeed CODE --by SUCCESSOR   a merger: resources, live grants, pending\n"
+     "                                applications and open demands move; CODE is disabled\n",
      cmd_agencies, Reach::hub},
     {"principals",
      "principals add --name N --kind user|system --roles R1,R2 [--agency C]\n"

@@ -96,7 +96,35 @@ int cmd_agencies(const Options& o, std::ostream& out, std::ostream& err) {
     out << created << " created, " << existing << " already there\n";
     return 0;
   }
-  err << "usage: hubctl agencies add|list|import\n";
+  if (action == "change") {
+    // A reorganisation: rename, move (--parent none: to the top), disable or enable.
+    if (o.rest.size() != 3) throw std::runtime_error("usage: hubctl agencies change CODE ...");
+    nlohmann::json body = nlohmann::json::object();
+    if (auto n = o.flag("name", false); !n.empty()) body["name"] = n;
+    if (auto p = o.flag("parent", false); !p.empty()) {
+      body["parent_code"] = p == "none" ? nlohmann::json(nullptr) : nlohmann::json(p);
+    }
+    if (auto st = o.flag("status", false); !st.empty()) body["status"] = st;
+    auto a = api.call(verb::patch, "/api/v1/agencies/" + o.rest[2], body);
+    out << a["code"].get<std::string>() << "  " << a["status"].get<std::string>() << "  "
+        << a["name"].get<std::string>() << "\n";
+    return 0;
+  }
+  if (action == "succeed") {
+    if (o.rest.size() != 3) {
+      throw std::runtime_error("usage: hubctl agencies succeed CODE --by SUCCESSOR");
+    }
+    auto a = api.call(verb::post, "/api/v1/agencies/" + o.rest[2] + "/succession",
+                      {{"successor_code", o.flag("by")}});
+    const auto& m = a["moved"];
+    out << a["code"].get<std::string>() << " is succeeded by "
+        << a["successor_code"].get<std::string>() << " and disabled; moved: " << m["resources"]
+        << " resources, " << m["grants"] << " grants, " << m["applications"]
+        << " pending applications, " << m["demands"] << " demands, " << m["escalations"]
+        << " escalations, " << m["objections"] << " objections\n";
+    return 0;
+  }
+  err << "usage: hubctl agencies add|list|import|change|succeed\n";
   return 2;
 }
 

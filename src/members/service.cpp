@@ -23,7 +23,7 @@ namespace {
 
 #define HUB_AGENCY_COLUMNS \
   "code, name, level, parent_code, " HUB_SQL_TS("created_at") ", CASE WHEN disabled_at " \
-  "IS NULL THEN 'active' ELSE 'disabled' END, " HUB_SQL_TS_OPT("disabled_at")
+  "IS NULL THEN 'active' ELSE 'disabled' END, " HUB_SQL_TS_OPT("disabled_at") ", successor_code"
 constexpr pg::Query kInsertAgency{
     "members_insert_agency",
     "INSERT INTO agencies (code, name, level, parent_code) VALUES ($1, $2, $3, $4) "
@@ -60,6 +60,10 @@ constexpr pg::Query kAdminLog{
     "INSERT INTO admin_log (actor_id, action, object_type, object_id, agency_code, detail) "
     "VALUES ($1, $2, $3, $4, $5, $6::jsonb)"};
 constexpr pg::Query kNotify{"members_notify", "SELECT pg_notify('hub_directory', $1)"};
+constexpr pg::Query kSucceed{
+    "members_succeed_agency",
+    "SELECT outcome, resources, grants, applications, demands, escalations, objections"
+    " FROM hub_succeed_agency($1, $2, $3)"};
 
 #define HUB_PRINCIPAL_COLUMNS                                                           \
   "id, agency_code, name, kind, array_to_string(roles, ','), cert_sha256, " HUB_SQL_TS( \
@@ -131,7 +135,7 @@ const std::string& dummy_hash() {
 Agency agency_of(const pg::Result& r, int row) {
   return {std::string(r.get(row, 0)), std::string(r.get(row, 1)), std::string(r.get(row, 2)),
           r.get_text(row, 3),         std::string(r.get(row, 4)), std::string(r.get(row, 5)),
-          r.get_text(row, 6)};
+          r.get_text(row, 6),         r.get_text(row, 7)};
 }
 
 RoleSet parse_roles(std::string_view csv) {
@@ -237,6 +241,10 @@ asio::awaitable<Agency> MembersService::change_agency(const Caller& caller, cons
                      {{"parent_code", "is this agency or one under it"}}, 422);
     }
   }
+  if (before.successor_code && change.status == "active") {
+    throw ApiError(ErrorCode::conflict, "this agency was succeeded by " + *before.successor_code +
+                                            ", which holds its resources now: it stays disabled");
+  }
   json detail = json::object();
   if (change.name) detail["name"] = *change.name;
   if (change.parent_code) detail["parent_code"] = change.parent_code->value_or("");
@@ -263,6 +271,53 @@ asio::awaitable<Agency> MembersService::change_agency(const Caller& caller, cons
     for (int i = 0; i < ids.rows(); ++i) {
       services_.directory.put_principal(std::string(ids.get(i, 0)), std::nullopt);
     }
+  }
+  co_return out;
+}
+
+asio::awaitable<MembersService::Succession> MembersService::succeed_agency(
+    const Caller& caller, const std::string& code, const std::string& successor_code) {
+  if (!caller.principal.has(Role::hub_admin)) {
+    throw ApiError(ErrorCode::forbidden, "hub administrators decide successions");
+  }
+  auto steps = pg::batch(pg::step(kSucceed, pg::Params()
+                                                .add(code)
+                                                .add(successor_code)
+                                                .add(caller.principal.id.empty()
+                                                         ? std::nullopt
+                                                         : std::optional(caller.principal.id))),
+                         pg::step(kAgencyColumns, pg::Params().add(code)),
+                         pg::step(kAgencyPrincipals, pg::Params().add(code)));
+  auto lease = co_await caller.db().acquire();
+  auto results = co_await lease->pipeline(steps);
+  const pg::Result& moved = results[0];
+  const std::string_view outcome = moved.get(0, 0);
+  if (outcome == "no_predecessor") throw ApiError(ErrorCode::not_found, "no such agency");
+  if (outcome == "no_successor" || outcome == "same") {
+    throw ApiError(ErrorCode::validation_failed, "the successor must be another agency",
+                   {{"successor_code",
+                     outcome == "same" ? "is the agency itself" : "no agency has this code"}},
+                   422);
+  }
+  if (outcome == "predecessor_disabled" || outcome == "successor_disabled") {
+    throw ApiError(ErrorCode::conflict, outcome == "predecessor_disabled"
+                                            ? "the agency is disabled already"
+                                            : "the successor is disabled");
+  }
+  Succession out;
+  out.predecessor = agency_of(results[1], 0);
+  out.resources = moved.get_int(0, 1);
+  out.grants = moved.get_int(0, 2);
+  out.applications = moved.get_int(0, 3);
+  out.demands = moved.get_int(0, 4);
+  out.escalations = moved.get_int(0, 5);
+  out.objections = moved.get_int(0, 6);
+  // The function logged it and told every node to reload what it keeps (principals, resources,
+  // grants). The predecessor's people and systems are refused from the next request on this
+  // node, before the answer leaves.
+  const pg::Result& ids = results[2];
+  for (int i = 0; i < ids.rows(); ++i) {
+    services_.directory.put_principal(std::string(ids.get(i, 0)), std::nullopt);
   }
   co_return out;
 }
@@ -301,6 +356,14 @@ asio::awaitable<PrincipalRecord> MembersService::create_principal(const Caller& 
   const std::string id = random_uuid();
   const std::optional<std::string> agency =
       p.agency_code.empty() ? std::nullopt : std::optional(p.agency_code);
+  if (agency) {
+    // A disabled (or succeeded) agency's principals would be refused at once: say so instead.
+    const pg::Result found = co_await caller.db().exec(kAgencyColumns, pg::Params().add(*agency));
+    if (found.rows() > 0 && agency_of(found, 0).status == "disabled") {
+      throw ApiError(ErrorCode::conflict,
+                     "the agency is disabled: its principals would be refused");
+    }
+  }
   const json detail = {{"name", p.name},
                        {"kind", p.kind},
                        {"roles", role_names(p.roles)},

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <type_traits>
 
 #include "hub/core/text.hpp"
 
@@ -14,10 +16,11 @@ using json = nlohmann::json;
 
 double round2(double v) { return std::round(v * 100.0) / 100.0; }
 
-// 1 - late / due, where what fell due is at least what came in and at least what is late.
-double on_time_share(std::int64_t received, std::int64_t late) {
+// 1 - late / due, where what fell due is at least what came in and at least what is late; none
+// when nothing did.
+std::optional<double> on_time_share(std::int64_t received, std::int64_t late) {
   const std::int64_t due = std::max(received, late);
-  if (due == 0) return 1.0;
+  if (due == 0) return std::nullopt;
   return 1.0 - static_cast<double>(late) / static_cast<double>(due);
 }
 
@@ -31,34 +34,59 @@ std::string fixed(double v, int decimals) {
 
 }  // namespace
 
+// A column read from a row's member.
+#define HUB_COUNT(member, title)                                                         \
+  Column {                                                                               \
+#member, title, CellKind::count, [](const AgencyRow& r) -> Cell { return r.member; } \
+  }
+
 const std::vector<Column>& columns() {
   static const std::vector<Column> all = {
-      {"agency_code", "统一社会信用代码"},
-      {"agency_name", "单位名称"},
-      {"rank", "排名"},
-      {"score", "综合得分"},
-      {"resources_catalogued", "编目资源数"},
-      {"resources_published", "已发布资源数"},
-      {"resources_with_data", "有数据资源数"},
-      {"resources_fresh", "按期更新资源数"},
-      {"resources_stale", "更新超期资源数"},
-      {"applications_received", "收到申请数"},
-      {"applications_approved", "同意申请数"},
-      {"applications_rejected", "拒绝申请数"},
-      {"applications_overdue", "超期未答复申请数"},
-      {"median_reply_hours", "答复时长中位数(小时)"},
-      {"requests_served", "提供共享次数"},
-      {"requests_made", "调用共享次数"},
-      {"records_shared", "共享记录数"},
-      {"denied_requests", "被拒绝调用次数"},
-      {"objections_received", "收到异议数"},
-      {"objections_resolved_on_time", "按期处理异议数"},
-      {"objections_overdue", "超期异议数"},
-      {"service_calls_served", "接口服务调用次数"},
-      {"service_availability", "接口服务可用率"},
+      {"agency_code", "统一社会信用代码", CellKind::text,
+       [](const AgencyRow& r) -> Cell { return std::string_view(r.agency_code); }},
+      {"agency_name", "单位名称", CellKind::text,
+       [](const AgencyRow& r) -> Cell { return std::string_view(r.agency_name); }},
+      {"rank", "排名", CellKind::rank,
+       [](const AgencyRow& r) -> Cell { return std::int64_t{r.rank}; }},
+      {"score", "综合得分", CellKind::score, [](const AgencyRow& r) -> Cell { return r.score; }},
+      HUB_COUNT(resources_catalogued, "编目资源数"),
+      HUB_COUNT(resources_published, "已发布资源数"),
+      HUB_COUNT(resources_newly_published, "本期新发布资源数"),
+      HUB_COUNT(resources_with_data, "有数据资源数"),
+      HUB_COUNT(resources_empty, "无数据资源数"),
+      HUB_COUNT(resources_fresh, "按期更新资源数"),
+      HUB_COUNT(resources_stale, "更新超期资源数"),
+      HUB_COUNT(applications_received, "收到申请数"),
+      HUB_COUNT(applications_approved, "同意申请数"),
+      HUB_COUNT(applications_rejected, "拒绝申请数"),
+      HUB_COUNT(applications_overdue, "超期未答复申请数"),
+      {"median_reply_hours", "答复时长中位数(小时)", CellKind::hours,
+       [](const AgencyRow& r) -> Cell {
+         if (r.median_reply_hours) return *r.median_reply_hours;
+         return std::monostate{};
+       }},
+      HUB_COUNT(demands_received, "收到需求数"),
+      HUB_COUNT(demands_answered_on_time, "按期响应需求数"),
+      HUB_COUNT(demands_overdue, "超期需求数"),
+      HUB_COUNT(escalations_received, "被提请协调数"),
+      HUB_COUNT(requests_served, "提供共享次数"),
+      HUB_COUNT(requests_made, "调用共享次数"),
+      HUB_COUNT(records_shared, "共享记录数"),
+      HUB_COUNT(denied_requests, "被拒绝调用次数"),
+      HUB_COUNT(objections_received, "收到异议数"),
+      HUB_COUNT(objections_resolved_on_time, "按期处理异议数"),
+      HUB_COUNT(objections_overdue, "超期异议数"),
+      HUB_COUNT(service_calls_served, "接口服务调用次数"),
+      {"service_availability", "接口服务可用率", CellKind::share,
+       [](const AgencyRow& r) -> Cell {
+         if (auto a = r.service_availability()) return *a;
+         return std::monostate{};
+       }},
   };
   return all;
 }
+
+#undef HUB_COUNT
 
 std::optional<double> AgencyRow::service_availability() const {
   if (upstream_calls <= 0) return std::nullopt;
@@ -70,28 +98,37 @@ std::optional<double> AgencyRow::service_availability() const {
 ScoreParts score_parts(const AgencyRow& row, std::int64_t most_served) {
   ScoreParts p;
   // Of the published resources the hub holds records of (an interface service keeps its data
-  // at home and has no update cycle here): fresh + stale.
-  const std::int64_t held = row.resources_fresh + row.resources_stale;
-  p.freshness =
-      held > 0 ? static_cast<double>(row.resources_fresh) / static_cast<double>(held) : 0.0;
-  p.timeliness = on_time_share(row.applications_received, row.applications_overdue);
+  // at home and has no update cycle here): an empty one is not fresh.
+  const std::int64_t held = row.resources_fresh + row.resources_stale + row.resources_empty;
+  if (held > 0) {
+    p.freshness = static_cast<double>(row.resources_fresh) / static_cast<double>(held);
+  } else if (row.resources_published == 0) {
+    p.freshness = 0.0;  // nothing published: the first duty undone
+  }
+  p.timeliness = on_time_share(row.applications_received + row.demands_received,
+                               row.applications_overdue + row.demands_overdue);
   p.objections = on_time_share(row.objections_received, row.objections_overdue);
-  p.volume = most_served > 0 ? std::log1p(static_cast<double>(row.requests_served)) /
-                                   std::log1p(static_cast<double>(most_served))
-                             : 0.0;
+  if (most_served > 0) {
+    p.volume = std::log1p(static_cast<double>(row.requests_served)) /
+               std::log1p(static_cast<double>(most_served));
+  }
   return p;
 }
 
 void score_and_rank(std::vector<AgencyRow>& rows, const ReportConfig& w) {
   std::int64_t most_served = 0;
   for (const auto& r : rows) most_served = std::max(most_served, r.requests_served);
-  const double total = static_cast<double>(w.weight_freshness) + w.weight_timeliness +
-                       w.weight_objections + w.weight_volume;
   for (auto& r : rows) {
     const ScoreParts p = score_parts(r, most_served);
-    const double weighted = w.weight_freshness * p.freshness + w.weight_timeliness * p.timeliness +
-                            w.weight_objections * p.objections + w.weight_volume * p.volume;
-    r.score = total > 0 ? round2(100.0 * weighted / total) : 0.0;
+    double weighted = 0, weights = 0;
+    for (auto [part, weight] :
+         {std::pair{p.freshness, w.weight_freshness}, std::pair{p.timeliness, w.weight_timeliness},
+          std::pair{p.objections, w.weight_objections}, std::pair{p.volume, w.weight_volume}}) {
+      if (!part) continue;
+      weighted += weight * *part;
+      weights += weight;
+    }
+    r.score = weights > 0 ? round2(100.0 * weighted / weights) : 0.0;
   }
   // Scores are compared as shown (two decimals), so a tie on paper is a tie here too.
   std::sort(rows.begin(), rows.end(), [](const AgencyRow& a, const AgencyRow& b) {
@@ -121,40 +158,57 @@ std::optional<double> median_hours(std::vector<std::pair<int, std::int64_t>> his
   return round2((*at_lo + *at_hi) / 20.0);
 }
 
+json totals(const std::vector<AgencyRow>& rows) {
+  json out = json::object();
+  std::int64_t connected = 0;
+  for (const auto& c : columns()) {
+    if (c.kind != CellKind::count) continue;
+    std::int64_t sum = 0;
+    for (const auto& r : rows) sum += std::get<std::int64_t>(c.value(r));
+    out[std::string(c.field)] = sum;
+  }
+  for (const auto& r : rows) connected += r.connected ? 1 : 0;
+  out["agencies"] = rows.size();
+  out["members_connected"] = connected;
+  return out;
+}
+
 json to_json(const Report& report) {
   json agencies = json::array();
   for (const auto& r : report.agencies) {
-    agencies.push_back({
-        {"agency_code", r.agency_code},
-        {"agency_name", r.agency_name},
-        {"rank", r.rank},
-        {"score", r.score},
-        {"resources_catalogued", r.resources_catalogued},
-        {"resources_published", r.resources_published},
-        {"resources_with_data", r.resources_with_data},
-        {"resources_fresh", r.resources_fresh},
-        {"resources_stale", r.resources_stale},
-        {"applications_received", r.applications_received},
-        {"applications_approved", r.applications_approved},
-        {"applications_rejected", r.applications_rejected},
-        {"applications_overdue", r.applications_overdue},
-        {"median_reply_hours", r.median_reply_hours ? json(*r.median_reply_hours) : json(nullptr)},
-        {"requests_served", r.requests_served},
-        {"requests_made", r.requests_made},
-        {"records_shared", r.records_shared},
-        {"denied_requests", r.denied_requests},
-        {"objections_received", r.objections_received},
-        {"objections_resolved_on_time", r.objections_resolved_on_time},
-        {"objections_overdue", r.objections_overdue},
-        {"service_calls_served", r.service_calls_served},
-        {"service_availability",
-         r.service_availability() ? json(*r.service_availability()) : json(nullptr)},
-    });
+    json row = json::object();
+    for (const auto& c : columns()) {
+      row[std::string(c.field)] = std::visit(
+          [](const auto& v) -> json {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::monostate>) {
+              return nullptr;
+            } else {
+              return v;
+            }
+          },
+          c.value(r));
+    }
+    agencies.push_back(std::move(row));
   }
-  return {{"from", report.from},
-          {"to", report.to},
-          {"generated_at", report.generated_at},
-          {"agencies", std::move(agencies)}};
+  json out = {{"from", report.from},
+              {"to", report.to},
+              {"generated_at", report.generated_at},
+              {"agencies", std::move(agencies)},
+              {"totals", totals(report.agencies)}};
+  if (!report.group_by.empty()) {
+    // Groups in order of their names (null, for agencies without a parent, first).
+    std::map<std::optional<std::string>, std::vector<AgencyRow>> groups;
+    for (const auto& r : report.agencies) {
+      groups[report.group_by == "level" ? std::optional(r.level) : r.parent_code].push_back(r);
+    }
+    json list = json::array();
+    for (const auto& [group, rows] : groups) {
+      list.push_back({{"group", group ? json(*group) : json(nullptr)}, {"totals", totals(rows)}});
+    }
+    out["groups"] = std::move(list);
+  }
+  return out;
 }
 
 std::string to_csv(const Report& report) {
@@ -167,26 +221,28 @@ std::string to_csv(const Report& report) {
   }
   out += "\r\n";
   for (const auto& r : report.agencies) {
-    const std::int64_t counts[] = {
-        r.resources_catalogued,  r.resources_published,   r.resources_with_data,
-        r.resources_fresh,       r.resources_stale,       r.applications_received,
-        r.applications_approved, r.applications_rejected, r.applications_overdue};
-    const std::int64_t traffic[] = {r.requests_served,     r.requests_made,
-                                    r.records_shared,      r.denied_requests,
-                                    r.objections_received, r.objections_resolved_on_time,
-                                    r.objections_overdue};
-    append_csv_text(out, r.agency_code);
-    out += ',';
-    append_csv_text(out, r.agency_name);
-    out += ',' + std::to_string(r.rank);
-    out += ',' + fixed(r.score, 2);
-    for (auto v : counts) out += ',' + std::to_string(v);
-    out += ',';
-    if (r.median_reply_hours) out += fixed(*r.median_reply_hours, 2);
-    for (auto v : traffic) out += ',' + std::to_string(v);
-    out += ',' + std::to_string(r.service_calls_served);
-    out += ',';
-    if (auto a = r.service_availability()) out += fixed(*a, 4);
+    first = true;
+    for (const auto& c : columns()) {
+      if (!first) out += ',';
+      first = false;
+      const Cell v = c.value(r);
+      switch (c.kind) {
+        case CellKind::text:
+          append_csv_text(out, std::get<std::string_view>(v));
+          break;
+        case CellKind::rank:
+        case CellKind::count:
+          out += std::to_string(std::get<std::int64_t>(v));
+          break;
+        case CellKind::score:
+        case CellKind::hours:
+        case CellKind::share:
+          if (const double* d = std::get_if<double>(&v)) {
+            out += fixed(*d, c.kind == CellKind::share ? 4 : 2);
+          }
+          break;
+      }
+    }
     out += "\r\n";
   }
   return out;

@@ -19,7 +19,12 @@ using json = nlohmann::json;
 #define HUB_PERIOD_START "(($1::date)::timestamp AT TIME ZONE 'Asia/Shanghai')"
 #define HUB_PERIOD_END "((($2::date + 1))::timestamp AT TIME ZONE 'Asia/Shanghai')"
 
-constexpr pg::Query kAgencies{"report_agencies", "SELECT code, name FROM agencies ORDER BY code"};
+// Every member, and those disabled (or succeeded) during or after the period: a period before
+// a reorganisation keeps the rows of the agencies it had.
+constexpr pg::Query kAgencies{"report_agencies",
+                              "SELECT code, name, level, parent_code FROM agencies"
+                              " WHERE disabled_at IS NULL OR disabled_at >= " HUB_PERIOD_START
+                              " ORDER BY code"};
 
 constexpr pg::Query kTraffic{
     "report_traffic",
@@ -52,25 +57,64 @@ constexpr pg::Query kWaiting{
     " AND due_at < " HUB_PERIOD_END " GROUP BY 2"};
 
 // The catalogue as of the period's end: resources registered by then and not retired before it
-// began; published ones among them; fresh when updated (or, never updated, published) within
-// their cycle's allowance before the period's end or now, whichever is earlier.
+// began, each under the agency that provided it then (resource_moves: a succession after the
+// period gives it back to the predecessor); published ones among them, first published in the
+// period; of those the hub holds records of, empty (none), fresh when updated (or, never
+// updated, published) within their cycle's allowance before the period's end or now,
+// whichever is earlier, else stale.
 constexpr pg::Query kResources{
     "report_resources",
     "SELECT provider_code, count(*), count(*) FILTER (WHERE published),"
+    " count(*) FILTER (WHERE published AND newly),"
     " count(*) FILTER (WHERE published AND held AND record_count > 0),"
-    " count(*) FILTER (WHERE published AND held AND NOT stale),"
-    " count(*) FILTER (WHERE published AND held AND stale)"
-    " FROM (SELECT provider_code, record_count, kind <> 'service' AS held,"
+    " count(*) FILTER (WHERE published AND held AND record_count = 0),"
+    " count(*) FILTER (WHERE published AND held AND record_count > 0 AND NOT stale),"
+    " count(*) FILTER (WHERE published AND held AND record_count > 0 AND stale)"
+    " FROM (SELECT coalesce((SELECT m.from_code FROM resource_moves m"
+    "   WHERE m.resource_code = r.code AND m.moved_at >= " HUB_PERIOD_END
+    "   ORDER BY m.moved_at LIMIT 1), r.provider_code) AS provider_code,"
+    "  record_count, kind <> 'service' AS held,"
     "  published_at IS NOT NULL AND published_at < " HUB_PERIOD_END
     "  AND (status = 'published' OR retired_at >= " HUB_PERIOD_START
     ") AS published,"
+    "  published_at >= " HUB_PERIOD_START
+    " AS newly,"
     "  coalesce(last_updated_at, published_at, created_at) <"
     "  least(now(), " HUB_PERIOD_END
     ") - hub_update_allowance(document->>'update_cycle') AS stale"
-    "  FROM resources WHERE created_at < " HUB_PERIOD_END
+    "  FROM resources r WHERE created_at < " HUB_PERIOD_END
     "  AND (retired_at IS NULL OR retired_at >= " HUB_PERIOD_START
     ")) r"
     " GROUP BY 1"};
+
+// Demands assigned in the period, answered in it by or after their deadline, and still waiting
+// past a deadline that fell in it; escalations of a provider's decisions brought in the period.
+constexpr pg::Query kDemands{
+    "report_demands",
+    "SELECT provider_code,"
+    " count(*) FILTER (WHERE assigned_at >= " HUB_PERIOD_START " AND assigned_at < " HUB_PERIOD_END
+    "),"
+    " count(*) FILTER (WHERE answered_at >= " HUB_PERIOD_START " AND answered_at < " HUB_PERIOD_END
+    "  AND answered_at <= due_at),"
+    " count(*) FILTER (WHERE (answered_at >= " HUB_PERIOD_START " AND answered_at < " HUB_PERIOD_END
+    "  AND answered_at > due_at) OR (status = 'assigned' AND due_at < now() AND due_at "
+    ">= " HUB_PERIOD_START "  AND due_at < " HUB_PERIOD_END
+    "))"
+    " FROM demands WHERE provider_code IS NOT NULL GROUP BY 1"};
+constexpr pg::Query kEscalations{"report_escalations",
+                                 "SELECT provider_code, count(*) FROM escalations"
+                                 " WHERE created_at >= " HUB_PERIOD_START
+                                 " AND created_at < " HUB_PERIOD_END " GROUP BY 1"};
+
+// Agencies whose systems wrote records in the period (pushes, imports), by the resource's
+// provider then.
+constexpr pg::Query kWriters{
+    "report_writers",
+    "SELECT DISTINCT coalesce((SELECT m.from_code FROM resource_moves m"
+    "   WHERE m.resource_code = d.resource_code AND m.moved_at >= " HUB_PERIOD_END
+    "   ORDER BY m.moved_at LIMIT 1), r.provider_code)"
+    " FROM resource_daily d JOIN resources r ON r.code = d.resource_code"
+    " WHERE d.day BETWEEN $1::date AND $2::date AND d.records_written > 0"};
 
 constexpr pg::Query kDays{"report_activity_days",
                           "SELECT to_char(d, 'YYYY-MM-DD'), coalesce(sum(a.requests_made), 0),"
@@ -88,18 +132,6 @@ constexpr pg::Query kCategories{
 
 constexpr pg::Query kNow{"report_now", "SELECT " HUB_SQL_TS("now()")};
 
-std::chrono::year_month_day city_today() {
-  const auto now = std::chrono::system_clock::now() + std::chrono::hours(8);  // Asia/Shanghai
-  return std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(now)};
-}
-
-std::string format_date(const std::chrono::year_month_day& d) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()),
-                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
-  return buf;
-}
-
 std::chrono::sys_days parse_date(const std::string& s) {
   return std::chrono::sys_days{std::chrono::year_month_day{
       std::chrono::year(std::stoi(s.substr(0, 4))),
@@ -110,10 +142,9 @@ std::chrono::sys_days parse_date(const std::string& s) {
 }  // namespace
 
 Period period_of(const std::optional<std::string>& from, const std::optional<std::string>& to) {
-  const auto today = city_today();
   Period p;
-  p.from = format_date(today.year() / today.month() / std::chrono::day(1));
-  p.to = format_date(today);
+  p.to = city_date();
+  p.from = p.to.substr(0, 8) + "01";
   for (auto [name, given, target] :
        {std::tuple{"from", &from, &p.from}, std::tuple{"to", &to, &p.to}}) {
     const auto& v = *given;
@@ -131,9 +162,11 @@ Period period_of(const std::optional<std::string>& from, const std::optional<std
 boost::asio::awaitable<Report> ReportService::sharing_status(const Caller& caller,
                                                              const Period& period) {
   const pg::Params range = pg::Params().add(period.from).add(period.to);
-  auto steps = pg::batch(pg::step(kNow), pg::step(kAgencies), pg::step(kTraffic, range),
-                         pg::step(kWorkflow, range), pg::step(kReplies, range),
-                         pg::step(kWaiting, range), pg::step(kResources, range));
+  auto steps =
+      pg::batch(pg::step(kNow), pg::step(kAgencies, pg::Params().add(period.from)),
+                pg::step(kTraffic, range), pg::step(kWorkflow, range), pg::step(kReplies, range),
+                pg::step(kWaiting, range), pg::step(kResources, range), pg::step(kDemands, range),
+                pg::step(kEscalations, range), pg::step(kWriters, range));
   auto lease = co_await caller.db().acquire();
   auto results = co_await lease->pipeline(steps);
 
@@ -147,6 +180,8 @@ boost::asio::awaitable<Report> ReportService::sharing_status(const Caller& calle
     AgencyRow row;
     row.agency_code = agencies.get(i, 0);
     row.agency_name = agencies.get(i, 1);
+    row.level = agencies.get(i, 2);
+    row.parent_code = agencies.get_text(i, 3);
     rows.emplace(row.agency_code, std::move(row));
   }
   // Rollup rows of an agency that no longer exists are left out: every member has a row, and
@@ -202,9 +237,34 @@ boost::asio::awaitable<Report> ReportService::sharing_status(const Caller& calle
     if (AgencyRow* r = row_of(resources.get(i, 0))) {
       r->resources_catalogued = resources.get_int(i, 1);
       r->resources_published = resources.get_int(i, 2);
-      r->resources_with_data = resources.get_int(i, 3);
-      r->resources_fresh = resources.get_int(i, 4);
-      r->resources_stale = resources.get_int(i, 5);
+      r->resources_newly_published = resources.get_int(i, 3);
+      r->resources_with_data = resources.get_int(i, 4);
+      r->resources_empty = resources.get_int(i, 5);
+      r->resources_fresh = resources.get_int(i, 6);
+      r->resources_stale = resources.get_int(i, 7);
+    }
+  }
+  const pg::Result& demands = results[7];
+  for (int i = 0; i < demands.rows(); ++i) {
+    if (AgencyRow* r = row_of(demands.get(i, 0))) {
+      r->demands_received = demands.get_int(i, 1);
+      r->demands_answered_on_time = demands.get_int(i, 2);
+      r->demands_overdue = demands.get_int(i, 3);
+    }
+  }
+  const pg::Result& escalations = results[8];
+  for (int i = 0; i < escalations.rows(); ++i) {
+    if (AgencyRow* r = row_of(escalations.get(i, 0))) {
+      r->escalations_received = escalations.get_int(i, 1);
+    }
+  }
+  const pg::Result& writers = results[9];
+  for (int i = 0; i < writers.rows(); ++i) {
+    if (AgencyRow* r = row_of(writers.get(i, 0))) r->connected = true;
+  }
+  for (auto& [code, row] : rows) {
+    if (row.requests_served > 0 || row.requests_made > 0 || row.service_calls_served > 0) {
+      row.connected = true;
     }
   }
   report.agencies.reserve(rows.size());

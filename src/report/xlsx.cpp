@@ -81,6 +81,15 @@ std::string to_xlsx(const Report& report, const std::string& tmp_dir) {
   lxw_format* share = workbook_add_format(book);  // 0..1 shown as a percentage
   format_set_border(share, LXW_BORDER_THIN);
   format_set_num_format(share, "0.00%");
+  lxw_format* total = workbook_add_format(book);
+  format_set_bold(total);
+  format_set_border(total, LXW_BORDER_THIN);
+  format_set_bg_color(total, 0xF2F2F2);
+  lxw_format* total_count = workbook_add_format(book);
+  format_set_bold(total_count);
+  format_set_border(total_count, LXW_BORDER_THIN);
+  format_set_bg_color(total_count, 0xF2F2F2);
+  format_set_num_format(total_count, "#,##0");
   lxw_format* podium = workbook_add_format(book);  // ranks 1 to 3
   format_set_border(podium, LXW_BORDER_THIN);
   format_set_bold(podium);
@@ -108,40 +117,61 @@ std::string to_xlsx(const Report& report, const std::string& tmp_dir) {
   worksheet_set_column(sheet, 4, last_col, 13, nullptr);
 
   lxw_row_t row = kFirst;
+  auto write = [&](lxw_col_t c, const Cell& v, lxw_format* number) {
+    if (const auto* text = std::get_if<std::string_view>(&v)) {
+      check(worksheet_write_string(sheet, row, c, std::string(*text).c_str(), cell), "cell");
+    } else if (const auto* n = std::get_if<std::int64_t>(&v)) {
+      check(worksheet_write_number(sheet, row, c, static_cast<double>(*n), number), "cell");
+    } else if (const auto* d = std::get_if<double>(&v)) {
+      check(worksheet_write_number(sheet, row, c, *d, number), "cell");
+    } else {
+      check(worksheet_write_blank(sheet, row, c, cell), "cell");
+    }
+  };
+  auto format_of = [&](const Column& col, const AgencyRow& r) -> lxw_format* {
+    switch (col.kind) {
+      case CellKind::rank:
+        return r.rank <= 3 ? podium : cell;
+      case CellKind::score:
+        return score;
+      case CellKind::count:
+        return count;
+      case CellKind::hours:
+        return hours;
+      case CellKind::share:
+        return share;
+      case CellKind::text:
+        break;
+    }
+    return cell;
+  };
   for (const auto& r : report.agencies) {
-    auto num = [&](lxw_col_t c, double v, lxw_format* f) {
-      check(worksheet_write_number(sheet, row, c, v, f), "cell");
-    };
-    check(worksheet_write_string(sheet, row, 0, r.agency_code.c_str(), cell), "cell");
-    check(worksheet_write_string(sheet, row, 1, r.agency_name.c_str(), cell), "cell");
-    num(2, r.rank, r.rank <= 3 ? podium : cell);
-    num(3, r.score, score);
-    const std::int64_t before[] = {
-        r.resources_catalogued,  r.resources_published,   r.resources_with_data,
-        r.resources_fresh,       r.resources_stale,       r.applications_received,
-        r.applications_approved, r.applications_rejected, r.applications_overdue};
-    lxw_col_t c = 4;
-    for (auto v : before) num(c++, static_cast<double>(v), count);
-    if (r.median_reply_hours) {
-      num(c++, *r.median_reply_hours, hours);
-    } else {
-      check(worksheet_write_blank(sheet, row, c++, cell), "cell");
-    }
-    const std::int64_t after[] = {r.requests_served,     r.requests_made,
-                                  r.records_shared,      r.denied_requests,
-                                  r.objections_received, r.objections_resolved_on_time,
-                                  r.objections_overdue};
-    for (auto v : after) num(c++, static_cast<double>(v), count);
-    num(c++, static_cast<double>(r.service_calls_served), count);
-    if (auto a = r.service_availability()) {
-      num(c++, *a, share);
-    } else {
-      check(worksheet_write_blank(sheet, row, c++, cell), "cell");
-    }
+    for (lxw_col_t c = 0; c <= last_col; ++c) write(c, cols[c].value(r), format_of(cols[c], r));
     ++row;
   }
+  const lxw_row_t last_agency = row;
+  // The totals, for people: every count column summed (rank, score and medians are not sums).
+  if (!report.agencies.empty()) {
+    const nlohmann::json sums = totals(report.agencies);
+    check(worksheet_write_string(sheet, row, 0, "合计 total", total), "cell");
+    for (lxw_col_t c = 1; c <= last_col; ++c) {
+      const Column& col = cols[c];
+      if (col.kind == CellKind::count) {
+        write(c, Cell{sums[std::string(col.field)].get<std::int64_t>()}, total_count);
+      } else {
+        check(worksheet_write_blank(sheet, row, c, total), "cell");
+      }
+    }
+    ++row;
+    const std::string connected = "有共享活动的成员单位 members connected: " +
+                                  std::to_string(sums["members_connected"].get<std::int64_t>()) +
+                                  " / " + std::to_string(report.agencies.size());
+    check(worksheet_merge_range(sheet, row, 0, row, last_col, connected.c_str(), note), "note");
+  }
   worksheet_freeze_panes(sheet, kFirst, 2);
-  check(worksheet_autofilter(sheet, kFields, 0, row > kFirst ? row - 1 : kFields, last_col),
+  // The filter covers the agencies, not the totals below them.
+  check(worksheet_autofilter(sheet, kFields, 0, last_agency > kFirst ? last_agency - 1 : kFields,
+                             last_col),
         "autofilter");
   worksheet_set_landscape(sheet);
   worksheet_fit_to_pages(sheet, 1, 0);

@@ -24,16 +24,6 @@ namespace {
 using boost::beast::http::verb;
 using nlohmann::json;
 
-// The city's date `days` from today, YYYY-MM-DD (the city is UTC+8).
-std::string city_day(int days) {
-  const auto t = std::chrono::system_clock::now() + std::chrono::hours(8) + std::chrono::days(days);
-  const std::chrono::year_month_day d{std::chrono::floor<std::chrono::days>(t)};
-  char out[16];
-  std::snprintf(out, sizeof out, "%04d-%02u-%02u", static_cast<int>(d.year()),
-                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
-  return out;
-}
-
 std::string read_text(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   std::stringstream s;
@@ -83,6 +73,10 @@ class GrantLifecycleTest : public HubTest {
     auto su = pg::connect_blocking(db_.superuser_conninfo(), 5);
     return pg::exec_blocking(su.get(), query, params).get_int(0, 0);
   }
+  void sql(const std::string& statement, const pg::Params& params) {
+    auto su = pg::connect_blocking(db_.superuser_conninfo(), 5);
+    pg::exec_blocking(su.get(), statement, params);
+  }
 
   std::string market_, tax_, tax_cdo_, tax_system_, stats_, coordinator_;
   std::string conditional_, unconditional_;
@@ -90,7 +84,7 @@ class GrantLifecycleTest : public HubTest {
 
 TEST_F(GrantLifecycleTest, ARevocationSaysWhyAndTheConsumerIsShown) {
   auto app =
-      ok(verb::post, "/api/v1/applications", tax_, application(unconditional_, city_day(60)));
+      ok(verb::post, "/api/v1/applications", tax_, application(unconditional_, city_date(60)));
   const std::string grant = app["grant_id"];
   const std::string path = "/api/v1/grants/" + grant + "/revocation";
   ASSERT_TRUE(allowed(unconditional_));
@@ -127,7 +121,7 @@ TEST_F(GrantLifecycleTest, ARevocationSaysWhyAndTheConsumerIsShown) {
 
   // DELETE, as before: revoked without a reason.
   auto other =
-      ok(verb::post, "/api/v1/applications", tax_, application(unconditional_, city_day(60)));
+      ok(verb::post, "/api/v1/applications", tax_, application(unconditional_, city_date(60)));
   EXPECT_EQ(
       call(verb::delete_, "/api/v1/grants/" + other["grant_id"].get<std::string>(), market_).status,
       204);
@@ -138,10 +132,10 @@ TEST_F(GrantLifecycleTest, ARevocationSaysWhyAndTheConsumerIsShown) {
 
 TEST_F(GrantLifecycleTest, AnUnconditionalGrantIsRenewedAtOnce) {
   auto app =
-      ok(verb::post, "/api/v1/applications", tax_, application(unconditional_, city_day(20)));
+      ok(verb::post, "/api/v1/applications", tax_, application(unconditional_, city_date(20)));
   const std::string grant = app["grant_id"];
   const std::string path = "/api/v1/grants/" + grant + "/renewal";
-  const json body = {{"valid_until", city_day(200)}, {"reason", "税收征管核查工作延续至下一年度"}};
+  const json body = {{"valid_until", city_date(200)}, {"reason", "税收征管核查工作延续至下一年度"}};
 
   EXPECT_EQ(call(verb::post, path, market_, body).status, 403) << "the provider does not renew";
   EXPECT_EQ(call(verb::post, path, tax_system_, body).status, 403) << "nor a system";
@@ -151,17 +145,17 @@ TEST_F(GrantLifecycleTest, AnUnconditionalGrantIsRenewedAtOnce) {
     EXPECT_EQ(r.status, 422) << b.dump();
     EXPECT_NE(r.body.find(field), std::string::npos) << r.body;
   };
-  bad({{"valid_until", city_day(200)}}, "reason");
-  bad({{"valid_until", city_day(200)}, {"reason", ""}}, "reason");
-  bad({{"valid_until", city_day(10)}, {"reason", "x"}}, "valid_until");  // before the current end
+  bad({{"valid_until", city_date(200)}}, "reason");
+  bad({{"valid_until", city_date(200)}, {"reason", ""}}, "reason");
+  bad({{"valid_until", city_date(10)}, {"reason", "x"}}, "valid_until");  // before the current end
   bad({{"valid_until", "next year"}, {"reason", "x"}}, "valid_until");
-  bad({{"valid_until", city_day(4000)}, {"reason", "x"}}, "valid_until");  // past the maximum
+  bad({{"valid_until", city_date(4000)}, {"reason", "x"}}, "valid_until");  // past the maximum
 
   auto out = ok(verb::post, path, tax_, body);
   EXPECT_EQ(out["status"], "approved");
   EXPECT_EQ(out["grant_id"], grant) << "the same grant, longer";
-  EXPECT_TRUE(out["grant"]["valid_until"].get<std::string>().starts_with(city_day(200)) ||
-              out["grant"]["valid_until"].get<std::string>().starts_with(city_day(199)))
+  EXPECT_TRUE(out["grant"]["valid_until"].get<std::string>().starts_with(city_date(200)) ||
+              out["grant"]["valid_until"].get<std::string>().starts_with(city_date(199)))
       << out.dump();
   EXPECT_EQ(ok(verb::get, "/api/v1/grants/" + grant, tax_)["valid_until"],
             out["grant"]["valid_until"]);
@@ -176,16 +170,16 @@ TEST_F(GrantLifecycleTest, AnUnconditionalGrantIsRenewedAtOnce) {
 
   // A revoked grant is not renewed: the consumer applies anew.
   ok(verb::post, "/api/v1/grants/" + grant + "/revocation", market_, {{"reason", "停止共享"}});
-  auto late = call(verb::post, path, tax_, {{"valid_until", city_day(300)}, {"reason", "x"}});
+  auto late = call(verb::post, path, tax_, {{"valid_until", city_date(300)}, {"reason", "x"}});
   EXPECT_EQ(late.status, 409) << late.body;
   EXPECT_FALSE(allowed(unconditional_));
 }
 
 TEST_F(GrantLifecycleTest, AConditionalGrantIsRenewedByApplicationAndStaysValidMeanwhile) {
-  const std::string grant = this->grant(tax_, market_, application(conditional_, city_day(20)));
+  const std::string grant = this->grant(tax_, market_, application(conditional_, city_date(20)));
   const std::string path = "/api/v1/grants/" + grant + "/renewal";
   auto out = ok(verb::post, path, tax_cdo_,
-                {{"valid_until", city_day(180)}, {"reason", "年度核查工作需要继续使用"}});
+                {{"valid_until", city_date(180)}, {"reason", "年度核查工作需要继续使用"}});
   EXPECT_EQ(out["status"], "pending");
   EXPECT_EQ(out["grant_id"], grant);
   ASSERT_TRUE(out["application_id"].is_string()) << out.dump();
@@ -197,7 +191,7 @@ TEST_F(GrantLifecycleTest, AConditionalGrantIsRenewedByApplicationAndStaysValidM
   EXPECT_EQ(g["status"], "active");
   EXPECT_EQ(g["renewal_application_id"], app_id);
   EXPECT_TRUE(allowed(conditional_));
-  EXPECT_EQ(call(verb::post, path, tax_, {{"valid_until", city_day(190)}, {"reason", "x"}}).status,
+  EXPECT_EQ(call(verb::post, path, tax_, {{"valid_until", city_date(190)}, {"reason", "x"}}).status,
             409)
       << "one renewal at a time";
 
@@ -236,14 +230,14 @@ TEST_F(GrantLifecycleTest, AConditionalGrantIsRenewedByApplicationAndStaysValidM
           .allowed);
 
   // A rejected renewal leaves the grant as it is, to its end.
-  auto again = ok(verb::post, path, tax_, {{"valid_until", city_day(300)}, {"reason", "再续"}});
+  auto again = ok(verb::post, path, tax_, {{"valid_until", city_date(300)}, {"reason", "再续"}});
   ok(verb::post, "/api/v1/applications/" + again["application_id"].get<std::string>() + "/decision",
      market_, {{"decision", "reject"}, {"opinion", "续期过长"}});
   EXPECT_EQ(ok(verb::get, "/api/v1/grants/" + grant, tax_)["valid_until"], g["valid_until"]);
   EXPECT_TRUE(allowed(conditional_));
 
   // A renewal of a grant revoked meanwhile cannot be approved.
-  auto third = ok(verb::post, path, tax_, {{"valid_until", city_day(300)}, {"reason", "再续"}});
+  auto third = ok(verb::post, path, tax_, {{"valid_until", city_date(300)}, {"reason", "再续"}});
   ok(verb::post, "/api/v1/grants/" + grant + "/revocation", market_, {{"reason", "停止共享"}});
   auto refused =
       call(verb::post,
@@ -265,19 +259,19 @@ class GrantExpiryTest : public GrantLifecycleTest {
 TEST_F(GrantExpiryTest, AGrantNearItsEndWarnsItsHolderWhoseCdoReadsTheAlert) {
   // Ends in 10 days: warned. Ends in 10 days with a renewal waiting: not. Ends in 60: not yet.
   auto soon =
-      ok(verb::post, "/api/v1/applications", tax_, application(unconditional_, city_day(10)));
+      ok(verb::post, "/api/v1/applications", tax_, application(unconditional_, city_date(10)));
   // (Made to end in 60 days and brought to 10 once its renewal waits: a monitor round between the
   // two steps would otherwise warn of it, rightly.)
-  const std::string waiting = grant(tax_, market_, application(conditional_, city_day(60)));
+  const std::string waiting = grant(tax_, market_, application(conditional_, city_date(60)));
   ok(verb::post, "/api/v1/grants/" + waiting + "/renewal", tax_,
-     {{"valid_until", city_day(120)}, {"reason", "继续核查"}});
+     {{"valid_until", city_date(120)}, {"reason", "继续核查"}});
   {
     auto su = pg::connect_blocking(db_.superuser_conninfo(), 5);
     pg::exec_blocking(su.get(),
                       "UPDATE grants SET valid_until = now() + interval '10 days' WHERE id = $1",
                       pg::Params().add(waiting));
   }
-  grant(stats_, market_, application(conditional_, city_day(60)));
+  grant(stats_, market_, application(conditional_, city_date(60)));
 
   json alert;
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -314,7 +308,7 @@ TEST_F(GrantExpiryTest, AGrantNearItsEndWarnsItsHolderWhoseCdoReadsTheAlert) {
   // subject is the grant and its end.
   const std::string g = soon["grant_id"];
   ok(verb::post, "/api/v1/grants/" + g + "/renewal", tax_,
-     {{"valid_until", city_day(12)}, {"reason", "短期延续"}});
+     {{"valid_until", city_date(12)}, {"reason", "短期延续"}});
   const auto by = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (ok(verb::get, "/api/v1/alerts?rule=grant_expiring", coordinator_)["items"].size() < 2 &&
          std::chrono::steady_clock::now() < by) {
@@ -502,7 +496,7 @@ TEST_F(DemandAlertTest, AnOverdueDemandShowsInBothListsAndWarnsTheAgencyAssigned
 
 // Escalations (协调): tax brings a rejected application and an overdue one to the group.
 TEST_F(DemandTest, ARejectedOrOverdueApplicationIsEscalatedAndRuled) {
-  const std::string app = submit(tax_, application(conditional_, city_day(120)));
+  const std::string app = submit(tax_, application(conditional_, city_date(120)));
   const std::string path = "/api/v1/applications/" + app + "/escalation";
   EXPECT_EQ(call(verb::post, path, tax_, {{"reason", "x"}}).status, 409)
       << "pending within its deadline: nothing to escalate";
@@ -555,7 +549,7 @@ TEST_F(DemandTest, ARejectedOrOverdueApplicationIsEscalatedAndRuled) {
             2);
 
   // An application undecided past its deadline is escalated too; "upheld" leaves it as it is.
-  const std::string late = submit(tax_, application(unconditional_, city_day(30)));
+  const std::string late = submit(tax_, application(unconditional_, city_date(30)));
   EXPECT_EQ(
       call(verb::post, "/api/v1/applications/" + late + "/escalation", tax_, {{"reason", "x"}})
           .status,
@@ -566,7 +560,7 @@ TEST_F(DemandTest, ARejectedOrOverdueApplicationIsEscalatedAndRuled) {
                     {"items", {"uscc"}},
                     {"operations", {"read"}},
                     {"purpose", "核查"},
-                    {"valid_until", city_day(60)}});
+                    {"valid_until", city_date(60)}});
   auto su = pg::connect_blocking(db_.superuser_conninfo(), 5);
   pg::exec_blocking(su.get(),
                     "UPDATE applications SET due_at = now() - interval '1 day' WHERE id = $1",
@@ -583,7 +577,7 @@ TEST_F(DemandTest, ARejectedOrOverdueApplicationIsEscalatedAndRuled) {
 // Issued reports (通报): frozen bytes, signed by the ledger key, the same at every fetch while
 // the live report changes.
 TEST_F(DemandTest, AnIssuedReportIsFrozenSignedAndVerifiable) {
-  const std::string from = city_day(-30), to = city_day(0);
+  const std::string from = city_date(-30), to = city_date(0);
   const json body = {{"from", from},
                      {"to", to},
                      {"number", "穗数通〔2026〕11号"},
@@ -594,7 +588,7 @@ TEST_F(DemandTest, AnIssuedReportIsFrozenSignedAndVerifiable) {
   no_number.erase("number");
   EXPECT_EQ(call(verb::post, "/api/v1/reports/issues", coordinator_, no_number).status, 422);
   json backwards = body;
-  backwards["from"] = city_day(1);
+  backwards["from"] = city_date(1);
   EXPECT_EQ(call(verb::post, "/api/v1/reports/issues", coordinator_, backwards).status, 400);
 
   auto issued = call(verb::post, "/api/v1/reports/issues", coordinator_, body);
@@ -815,6 +809,14 @@ TEST_F(DemandTest, AnAgencyIsRenamedMovedDisabledAndEnabled) {
   }
   EXPECT_EQ(me_there(), 401) << "node 2 still admits a disabled agency's principal";
   EXPECT_EQ(ok(verb::get, tax, kAdmin)["status"], "disabled");
+  EXPECT_EQ(call(verb::post, "/api/v1/principals", kAdmin,
+                 {{"agency_code", kTax},
+                  {"name", "sw-late"},
+                  {"kind", "system"},
+                  {"roles", {"agency_system"}}})
+                .status,
+            409)
+      << "no new principal for a disabled agency";
 
   // Enabled again: admitted again (each node reloads its directory).
   ok(verb::patch, tax, kAdmin, {{"status", "active"}});
@@ -825,6 +827,117 @@ TEST_F(DemandTest, AnAgencyIsRenamedMovedDisabledAndEnabled) {
   }
   EXPECT_EQ(call(verb::get, "/api/v1/me", tax_).status, 200);
   EXPECT_EQ(sign_in(), 200);
+}
+
+// A merger (机构改革): market's duties pass to statistics (here the agency taking over). What it
+// provides, the grants on it, the decisions it owes and the demands assigned to it move; market's
+// people are refused; the ledger and past reports keep market as it was.
+TEST_F(DemandTest, ASuccessorTakesOverResourcesGrantsAndPendingWork) {
+  purpose_ = kTaxPurpose;
+  auto granted =
+      ok(verb::post, "/api/v1/applications", tax_, application(unconditional_, city_date(60)));
+  const std::string grant = granted["grant_id"];
+  const std::string pending = submit(tax_, application(conditional_, city_date(60)));
+  auto d = ok(verb::post, "/api/v1/demands", tax_, demand_body());
+  const std::string demand = d["id"];
+  ok(verb::post, "/api/v1/demands/" + demand + "/assignment", coordinator_,
+     {{"provider_code", kMarket}});
+  const std::string records = "/api/v1/resources/" + unconditional_ + "/records";
+  EXPECT_EQ(call(verb::get, records, tax_system_).status, 200);
+  const auto ledger_before = count("SELECT count(*) FROM ledger_entries WHERE provider_code = $1",
+                                   pg::Params().add(kMarket));
+  ASSERT_GT(ledger_before, 0);
+  const auto last_index = count("SELECT max(idx) FROM ledger_entries", pg::Params());
+
+  // Refusals: hub_admin only, a real successor that is not the agency itself, both active.
+  const std::string path = std::string("/api/v1/agencies/") + kMarket + "/succession";
+  const json body = {{"successor_code", kStats}};
+  EXPECT_EQ(call(verb::post, path, coordinator_, body).status, 403);
+  EXPECT_EQ(call(verb::post, path, market_, body).status, 403);
+  EXPECT_EQ(call(verb::post, "/api/v1/agencies/11440100D5NQWYF282/succession", kAdmin, body).status,
+            404);
+  for (const json& bad :
+       {json::object(), json{{"successor_code", kMarket}},
+        json{{"successor_code", "11440100D5NQWYF282"}}, json{{"successor_code", 7}},
+        json{{"successor_code", kStats}, {"resources", "none"}}}) {
+    EXPECT_EQ(call(verb::post, path, kAdmin, bad).status, 422) << bad.dump();
+  }
+  EXPECT_EQ(ok(verb::get, std::string("/api/v1/agencies/") + kMarket, kAdmin)["status"], "active")
+      << "nothing refused changed it";
+
+  auto out = ok(verb::post, path, kAdmin, body);
+  EXPECT_EQ(out["status"], "disabled");
+  EXPECT_EQ(out["successor_code"], kStats);
+  EXPECT_EQ(out["moved"]["resources"], 2);
+  EXPECT_EQ(out["moved"]["grants"], 1);
+  EXPECT_EQ(out["moved"]["applications"], 1);
+  EXPECT_EQ(out["moved"]["demands"], 1);
+  EXPECT_EQ(call(verb::post, path, kAdmin, body).status, 409) << "once";
+  EXPECT_EQ(call(verb::post, std::string("/api/v1/agencies/") + kTax + "/succession", kAdmin,
+                 {{"successor_code", kMarket}})
+                .status,
+            409)
+      << "not to a disabled agency";
+  EXPECT_EQ(
+      call(verb::patch, std::string("/api/v1/agencies/") + kMarket, kAdmin, {{"status", "active"}})
+          .status,
+      409)
+      << "a succeeded agency stays disabled";
+
+  // Market's people are refused; the resources are statistics' now, in the catalog and for
+  // decisions; tax's grant still reads, now from statistics.
+  EXPECT_EQ(call(verb::get, "/api/v1/me", market_).status, 401);
+  auto resource = ok(verb::get, "/api/v1/resources/" + unconditional_, stats_);
+  EXPECT_EQ(resource["provider_code"], kStats);
+  EXPECT_EQ(ok(verb::get, "/api/v1/grants/" + grant, tax_)["provider_code"], kStats);
+  EXPECT_EQ(ok(verb::get, "/api/v1/applications/" + pending, stats_)["provider_code"], kStats);
+  EXPECT_EQ(ok(verb::get, "/api/v1/demands/" + demand, stats_)["provider_code"], kStats);
+  // Reads go on under the same grant; once the node has reloaded (within a second) their
+  // entries name statistics.
+  auto stats_entries = [&] {
+    return count("SELECT count(*) FROM ledger_entries WHERE provider_code = $1",
+                 pg::Params().add(kStats));
+  };
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (stats_entries() == 0 && std::chrono::steady_clock::now() < until) {
+    EXPECT_EQ(call(verb::get, records, tax_system_).status, 200) << "the grant moved with it";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GT(stats_entries(), 0);
+  EXPECT_EQ(decide(stats_, pending)["status"], "approved") << "the successor decides";
+
+  // The ledger keeps what it recorded: the entries from before still name market.
+  EXPECT_EQ(count("SELECT count(*) FROM ledger_entries WHERE provider_code = $1 AND idx <= $2",
+                  pg::Params().add(kMarket).add(last_index)),
+            ledger_before);
+
+  // Reports: a period that ended before the succession keeps market's row with its resources;
+  // this month has both rows (market was active in it), the resources under statistics; a
+  // period after it has no row for market.
+  sql("UPDATE resources SET created_at = now() - interval '40 days',"
+      " published_at = now() - interval '40 days' WHERE code = ANY ($1::text[])",
+      pg::Params().add("{" + conditional_ + "," + unconditional_ + "}"));
+  auto row = [](const json& report, const std::string& code) {
+    for (const auto& a : report["agencies"]) {
+      if (a["agency_code"] == code) return a;
+    }
+    return json();
+  };
+  auto past = ok(verb::get,
+                 "/api/v1/reports/sharing-status?from=" + city_date(-35) + "&to=" + city_date(-2),
+                 coordinator_);
+  EXPECT_EQ(row(past, kMarket)["resources_published"], 2) << past;
+  EXPECT_EQ(row(past, kStats)["resources_published"], 0);
+  auto now =
+      ok(verb::get, "/api/v1/reports/sharing-status?from=" + city_date(0) + "&to=" + city_date(0),
+         coordinator_);
+  EXPECT_EQ(row(now, kMarket)["resources_published"], 0) << now;
+  EXPECT_EQ(row(now, kStats)["resources_published"], 2);
+  auto later =
+      ok(verb::get, "/api/v1/reports/sharing-status?from=" + city_date(1) + "&to=" + city_date(2),
+         coordinator_);
+  EXPECT_TRUE(row(later, kMarket).is_null()) << "no row after the succession";
+  EXPECT_FALSE(row(later, kStats).is_null());
 }
 
 // hubctl principals import: many accounts from a CSV, people with generated initial passwords

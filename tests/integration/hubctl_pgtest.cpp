@@ -10,6 +10,7 @@
 #include "hub/cli/stub_upstream.hpp"
 #include "hub/store/migrations.hpp"
 #include "hub/store/pg.hpp"
+#include "support/catalog_samples.hpp"
 #include "support/hub_fixture.hpp"
 
 namespace hub::test {
@@ -68,6 +69,38 @@ TEST_F(HubctlTest, AddsPrincipalsIssuesAndRevokesTokens) {
   EXPECT_EQ(rc4, 0) << err4;
   me = call(verb::get, "/api/v1/me", token);
   EXPECT_EQ(me.status, 401);
+}
+
+// A reorganisation from the command line: the old commission renamed and moved, then merged
+// into planning, which takes its resource over.
+TEST_F(HubctlTest, ChangesAndSucceedsAgencies) {
+  constexpr const char* kOld = "11440100MB2D4K7G00";
+  constexpr const char* kPlanning = "11440100TN5YUXTM3J";
+  ASSERT_EQ(std::get<0>(run({"agencies", "add", "--code", kPlanning, "--name",
+                             "广州市规划和自然资源局", "--level", "city"})),
+            0);
+  ASSERT_EQ(std::get<0>(run({"agencies", "add", "--code", kOld, "--name", "广州市国土资源局",
+                             "--level", "city"})),
+            0);
+  auto [rc, out, err] = run(
+      {"agencies", "change", kOld, "--name", "广州市国土资源和规划委员会", "--parent", kPlanning});
+  ASSERT_EQ(rc, 0) << err;
+  EXPECT_EQ(out, std::string(kOld) + "  active  广州市国土资源和规划委员会\n");
+  auto [rc2, out2, err2] = run({"agencies", "change", kOld, "--parent", "none"});
+  ASSERT_EQ(rc2, 0) << err2;
+  EXPECT_TRUE(
+      nlohmann::json::parse(
+          call(verb::get, std::string("/api/v1/agencies/") + kOld, kAdmin).body)["parent_code"]
+          .is_null());
+  resource(sample_resource(kOld, "土地利用现状数据"));
+  auto [rc3, out3, err3] = run({"agencies", "succeed", kOld, "--by", kPlanning});
+  ASSERT_EQ(rc3, 0) << err3;
+  EXPECT_NE(out3.find("is succeeded by 11440100TN5YUXTM3J and disabled; moved: 1 resources"),
+            std::string::npos)
+      << out3;
+  auto [rc4, out4, err4] = run({"agencies", "succeed", kOld, "--by", kPlanning});
+  EXPECT_NE(rc4, 0);
+  EXPECT_NE(err4.find("disabled already"), std::string::npos) << err4;
 }
 
 // Offline, with the code hubd runs at start-up: a fresh database gets the whole schema, a second
@@ -197,7 +230,25 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   EXPECT_EQ(nlohmann::json::parse(me.body)["agency_code"], "1144010024CNN5F90B");
   auto catalog = call(verb::get, "/api/v1/resources?status=published&limit=1000", kAdmin);
   auto resources = nlohmann::json::parse(catalog.body)["items"];
-  EXPECT_EQ(resources.size(), 11u) << "eight datasets, one licence resource, two services";
+  EXPECT_EQ(resources.size(), 12u)
+      << "eight datasets, the land-use data planning took over, one licence resource, two "
+         "services";
+  // The 2019 reorganisation: the old commission is disabled, its resource planning's.
+  EXPECT_NE(out.find("succession: 广州市国土资源和规划委员会 → 广州市规划和自然资源局 (1 resource"),
+            std::string::npos)
+      << out;
+  const auto old_body =
+      nlohmann::json::parse(call(verb::get, "/api/v1/agencies/11440100MB2D4K7G00", kAdmin).body);
+  EXPECT_EQ(old_body["status"], "disabled");
+  EXPECT_EQ(old_body["successor_code"], "11440100TN5YUXTM3J");
+  bool land_use = false;
+  for (const auto& r : resources) {
+    if (r["name"] == "土地利用现状数据") {
+      land_use = true;
+      EXPECT_EQ(r["provider_code"], "11440100TN5YUXTM3J");
+    }
+  }
+  EXPECT_TRUE(land_use);
   std::set<std::string> share_types;
   for (const auto& r : resources) share_types.insert(r["share_type"].get<std::string>());
   EXPECT_EQ(share_types, (std::set<std::string>{"unconditional", "conditional", "none"}));
@@ -346,6 +397,7 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   EXPECT_NE(out2.find("0 created, 56 already there"), std::string::npos) << out2;
   EXPECT_NE(out2.find("records: already there"), std::string::npos) << out2;
   EXPECT_NE(out2.find("demands: already there"), std::string::npos) << out2;
+  EXPECT_NE(out2.find("succession: already done"), std::string::npos) << out2;
   EXPECT_NE(out2.find("issued reports: already there"), std::string::npos) << out2;
   EXPECT_NE(out2.find("services: 0 created, 0 updated, 2 unchanged"), std::string::npos) << out2;
   EXPECT_EQ(out2.find("ledger history: "), std::string::npos) << "history only on a new hub";

@@ -468,7 +468,7 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
                 {"items", {"uscc", "legal_person"}},
                 {"operations", {"read"}},
                 {"purpose", "核验"},
-                {"valid_until", "2027-06-30"}};
+                {"valid_until", city_date(300)}};
   };
   auto pending_application = [&] { return submit(cdo_b_token, apply_body(new_resource(true))); };
   auto new_grant = [&] {
@@ -505,7 +505,7 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
       {"items", {"uscc", "legal_person", "reg_capital"}},
       {"operations", {"read", "query", "changes", "verify", "aggregate"}},
       {"purpose", "核验"},
-      {"valid_until", "2027-06-30"}});
+      {"valid_until", city_date(300)}});
   ok(verb::put, "/api/v1/resources/" + full_resource + "/records/91440101MA59ABCD1X",
      actors["system_a"].token, json{{"legal_person", "张三"}, {"reg_capital", 10}});
   auto retired_doc = sample_resource(kAgencyA, "已废止名录");
@@ -653,6 +653,13 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
          return json{{"name", "广州市财政局"}};
        },
        only({{"hub_admin", 200}}, 403)},
+      // Past the access check, an unknown successor: the matrix disables no agency.
+      {verb::post, "/api/v1/agencies/{code}/succession",
+       [] { return std::string("/api/v1/agencies/") + kAgencyB + "/succession"; },
+       [] {
+         return json{{"successor_code", "11440100D5NQWYF282"}};
+       },
+       only({{"hub_admin", 422}}, 403)},
       {verb::post, "/api/v1/principals", [] { return "/api/v1/principals"; },
        [&] {
          return json{{"agency_code", kAgencyA},
@@ -733,7 +740,7 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
       {verb::post, "/api/v1/grants/{id}/renewal",
        [&] { return "/api/v1/grants/" + new_grant() + "/renewal"; },
        [] {
-         return json{{"valid_until", "2027-09-30"}, {"reason", "继续核验"}};
+         return json{{"valid_until", city_date(360)}, {"reason", "继续核验"}};
        },
        only({{"cdo_b", 200}}, 403)},
       {verb::post, "/api/v1/resources/{code}/records/{key}/objections",

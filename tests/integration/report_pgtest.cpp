@@ -22,17 +22,6 @@ using nlohmann::json;
 // kMarket provides R, kTax consumes, kStats is refused, kPolice provides Q and replies late.
 constexpr const char* kIdle = "11440100FAJ0T55W64";  // does nothing
 
-// The city's date `offset` days from today.
-std::string city_date(int offset) {
-  const auto now =
-      std::chrono::system_clock::now() + std::chrono::hours(8) + std::chrono::days(offset);
-  const std::chrono::year_month_day d{std::chrono::floor<std::chrono::days>(now)};
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()),
-                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
-  return buf;
-}
-
 class ReportTest : public HubTest {
  protected:
   void start(const std::function<void(Config&)>& tweak = {}) {
@@ -73,7 +62,7 @@ class ReportTest : public HubTest {
                             {"items", {"uscc", "legal_person"}},
                             {"operations", operations},
                             {"purpose", "核实登记信息"},
-                            {"valid_until", "2027-06-30"}});
+                            {"valid_until", city_date(365)}});
   }
   void sql(const std::string& statement, const pg::Params& params = pg::Params()) {
     auto su = pg::connect_blocking(db_.superuser_conninfo(), 5);
@@ -146,6 +135,28 @@ class ReportTest : public HubTest {
                  {{"items", {"legal_person"}}, {"description", "姓名有误"}});
     sql("UPDATE objections SET due_at = now() - interval '1 hour' WHERE id = $1",
         pg::Params().add(o2["id"].get<std::string>()));
+
+    // Demands: tax needs two things; market answers its one in time, police lets its deadline
+    // pass. Statistics brings market's refusal to the coordination group.
+    for (auto provider : {kMarket, kPolice}) {
+      auto d = ok(verb::post, "/api/v1/demands", tax_officer_,
+                  {{"title", "企业用电量数据"},
+                   {"description", "税收风险分析需要按月的企业用电量"},
+                   {"items_wanted", {"统一社会信用代码", "用电量"}},
+                   {"purpose", "税收风险分析"}});
+      const std::string demand = "/api/v1/demands/" + d["id"].get<std::string>();
+      ok(verb::post, demand + "/assignment", coordinator_, {{"provider_code", provider}});
+      if (provider == kMarket) {
+        ok(verb::post, demand + "/response", market_officer_,
+           {{"outcome", "not_held"}, {"reason", "本局不掌握用电数据"}});
+      } else {
+        sql("UPDATE demands SET due_at = now() - interval '1 second' WHERE id = $1",
+            pg::Params().add(d["id"].get<std::string>()));
+      }
+    }
+    auto escalated = call(verb::post, "/api/v1/applications/" + a2 + "/escalation", stats_officer_,
+                          {{"reason", "统计调查有法定依据"}});
+    EXPECT_EQ(escalated.status, 201u) << escalated.body;
     wait_sealed();
   }
 
@@ -188,7 +199,19 @@ TEST_F(ReportTest, CountsWhatTheAgenciesDid) {
   EXPECT_EQ(police["applications_overdue"], 1) << "answered after its deadline";
   EXPECT_EQ(police["median_reply_hours"], 30.0);
   EXPECT_EQ(police["resources_with_data"], 0);
-  EXPECT_EQ(police["resources_fresh"], 1) << "published just now, yearly";
+  EXPECT_EQ(police["resources_empty"], 1) << "published, no record yet";
+  EXPECT_EQ(police["resources_fresh"], 0) << "an empty resource is neither fresh";
+  EXPECT_EQ(police["resources_stale"], 0) << "nor stale";
+  EXPECT_EQ(police["demands_received"], 1);
+  EXPECT_EQ(police["demands_answered_on_time"], 0);
+  EXPECT_EQ(police["demands_overdue"], 1) << "waiting past its deadline";
+  EXPECT_EQ(market["resources_newly_published"], 1);
+  EXPECT_EQ(market["resources_empty"], 0);
+  EXPECT_EQ(market["demands_received"], 1);
+  EXPECT_EQ(market["demands_answered_on_time"], 1);
+  EXPECT_EQ(market["demands_overdue"], 0);
+  EXPECT_EQ(market["escalations_received"], 1) << "statistics escalated its refusal";
+  EXPECT_EQ(row(rep, kStats)["escalations_received"], 0) << "counted for the provider";
 
   const json& tax = row(rep, kTax);
   EXPECT_EQ(tax["requests_made"], 3);
@@ -200,6 +223,41 @@ TEST_F(ReportTest, CountsWhatTheAgenciesDid) {
   const json& idle = row(rep, kIdle);
   EXPECT_EQ(idle["resources_catalogued"], 0);
   EXPECT_TRUE(idle["median_reply_hours"].is_null());
+  EXPECT_EQ(idle["score"], 0.0) << "publishing nothing and serving nothing earns nothing";
+
+  // The totals: every count column summed; connected are market (served, wrote records) and
+  // tax (made requests); statistics was only refused, police and the idle bureau did nothing.
+  const json& totals = rep["totals"];
+  for (const auto& [field, value] : totals.items()) {
+    if (field == "agencies" || field == "members_connected") continue;
+    std::int64_t sum = 0;
+    for (const auto& a : rep["agencies"]) sum += a[field].get<std::int64_t>();
+    EXPECT_EQ(value, sum) << field;
+  }
+  EXPECT_EQ(totals["applications_received"], 4);
+  EXPECT_EQ(totals["demands_received"], 2);
+  EXPECT_FALSE(totals.contains("score"));
+  EXPECT_EQ(totals["agencies"], 5);
+  EXPECT_EQ(totals["members_connected"], 2);
+  EXPECT_FALSE(rep.contains("groups"));
+
+  // Grouped by parent: police moved under market for the purpose.
+  ok(verb::patch, std::string("/api/v1/agencies/") + kPolice, kAdmin, {{"parent_code", kMarket}});
+  const std::string period = "from=" + city_date(-3) + "&to=" + city_date(3);
+  auto grouped = ok(verb::get, "/api/v1/reports/sharing-status?group_by=parent&" + period, kAdmin);
+  ASSERT_EQ(grouped["groups"].size(), 2u) << grouped["groups"];
+  EXPECT_TRUE(grouped["groups"][0]["group"].is_null());
+  EXPECT_EQ(grouped["groups"][0]["totals"]["agencies"], 4);
+  EXPECT_EQ(grouped["groups"][1]["group"], kMarket);
+  EXPECT_EQ(grouped["groups"][1]["totals"]["agencies"], 1);
+  EXPECT_EQ(grouped["groups"][1]["totals"]["demands_overdue"], 1);
+  auto by_level = ok(verb::get, "/api/v1/reports/sharing-status?group_by=level&" + period, kAdmin);
+  ASSERT_FALSE(by_level["groups"].empty());
+  std::int64_t agencies = 0;
+  for (const auto& g : by_level["groups"]) agencies += g["totals"]["agencies"].get<std::int64_t>();
+  EXPECT_EQ(agencies, 5);
+  EXPECT_EQ(call(verb::get, "/api/v1/reports/sharing-status?group_by=district", kAdmin).status,
+            400u);
 
   // Ranks 1..n without gaps, by score, ties by code.
   std::vector<std::pair<double, std::string>> order;
@@ -336,7 +394,7 @@ TEST_F(ReportTest, EarlyWarningOpensAlertsOnceAndStaffAcknowledgeThem) {
   std::multimap<std::string, json> open;
   std::set<std::string> rules;
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (rules.size() < 6 && std::chrono::steady_clock::now() < until) {
+  while (rules.size() < 7 && std::chrono::steady_clock::now() < until) {
     open.clear();
     rules.clear();
     const json page = ok(verb::get, "/api/v1/alerts?status=open", coordinator_);
@@ -346,7 +404,7 @@ TEST_F(ReportTest, EarlyWarningOpensAlertsOnceAndStaffAcknowledgeThem) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  ASSERT_EQ(rules.size(), 6u) << json(open).dump();
+  ASSERT_EQ(rules.size(), 7u) << json(open).dump();
   auto one = [&open](const std::string& rule) -> const json& {
     EXPECT_EQ(open.count(rule), 1u) << rule;
     return open.find(rule)->second;
@@ -357,6 +415,7 @@ TEST_F(ReportTest, EarlyWarningOpensAlertsOnceAndStaffAcknowledgeThem) {
   EXPECT_EQ(one("off_hours_bulk")["agency_code"], kTax);
   EXPECT_EQ(one("off_hours_bulk")["severity"], "critical");
   EXPECT_EQ(one("overdue_objection")["agency_code"], kMarket);
+  EXPECT_EQ(one("demand_overdue")["agency_code"], kPolice);
   EXPECT_EQ(one("stale_resource")["resource_code"], r_);
   EXPECT_EQ(one("stale_resource")["agency_name"], "广州市市场监督管理局");
   bool waiting_found = false;

@@ -30,36 +30,56 @@ TEST(ReportScore, PartsFollowTheirDefinitions) {
   r.objections_received = 0;
   r.objections_overdue = 1;  // an objection from before the period, answered late
   const ScoreParts p = score_parts(r, 999);
-  EXPECT_DOUBLE_EQ(p.freshness, 0.75);
+  EXPECT_DOUBLE_EQ(*p.freshness, 0.75);
   // An interface service is published but neither fresh nor stale: it keeps its data at home.
   AgencyRow with_service = r;
   with_service.resources_published += 1;
-  EXPECT_DOUBLE_EQ(score_parts(with_service, 999).freshness, 0.75);
-  EXPECT_DOUBLE_EQ(p.timeliness, 0.8);
-  EXPECT_DOUBLE_EQ(p.objections, 0.0);
-  EXPECT_DOUBLE_EQ(p.volume, std::log(100.0) / std::log(1000.0));
-  // Nothing due is nothing late; nothing published is nothing fresh; nobody served is no volume.
+  EXPECT_DOUBLE_EQ(*score_parts(with_service, 999).freshness, 0.75);
+  // An empty resource (published, no record yet) is neither fresh nor stale, and not fresh.
+  AgencyRow with_empty = r;
+  with_empty.resources_published += 1;
+  with_empty.resources_empty = 1;
+  EXPECT_DOUBLE_EQ(*score_parts(with_empty, 999).freshness, 0.6);
+  EXPECT_DOUBLE_EQ(*p.timeliness, 0.8);
+  EXPECT_DOUBLE_EQ(*p.objections, 0.0);
+  EXPECT_DOUBLE_EQ(*p.volume, std::log(100.0) / std::log(1000.0));
+  // Demands join applications in timeliness: 10 + 5 received, 2 + 3 late.
+  AgencyRow with_demands = r;
+  with_demands.demands_received = 5;
+  with_demands.demands_overdue = 3;
+  EXPECT_DOUBLE_EQ(*score_parts(with_demands, 999).timeliness, 1.0 - 5.0 / 15.0);
+  // Nothing published is nothing fresh; nothing due gives timeliness and objections no basis;
+  // nobody anywhere served gives volume none.
   const ScoreParts idle = score_parts(row("B", 0, 0, 0), 0);
-  EXPECT_DOUBLE_EQ(idle.freshness, 0.0);
-  EXPECT_DOUBLE_EQ(idle.timeliness, 1.0);
-  EXPECT_DOUBLE_EQ(idle.objections, 1.0);
-  EXPECT_DOUBLE_EQ(idle.volume, 0.0);
+  EXPECT_EQ(idle.freshness, 0.0);
+  EXPECT_EQ(idle.timeliness, std::nullopt);
+  EXPECT_EQ(idle.objections, std::nullopt);
+  EXPECT_EQ(idle.volume, std::nullopt);
+  EXPECT_EQ(score_parts(row("B", 0, 0, 0), 10).volume, 0.0);
+  // Interface services only: freshness has no basis.
+  AgencyRow services_only = row("S", 0, 0, 5);
+  services_only.resources_published = 2;
+  EXPECT_EQ(score_parts(services_only, 10).freshness, std::nullopt);
 }
 
 TEST(ReportScore, WeightsAreConfigurableAndRanksRunWithoutGaps) {
   std::vector<AgencyRow> rows = {row("C", 2, 2, 0), row("A", 2, 2, 0), row("B", 2, 1, 1000),
                                  row("D", 0, 0, 0)};
+  rows[2].applications_received = 4;
+  rows[2].applications_overdue = 1;
   ReportConfig w;  // 30 / 30 / 20 / 20
   score_and_rank(rows, w);
   ASSERT_EQ(rows.size(), 4u);
-  // B: 30*0.5 + 30 + 20 + 20*1 = 85; A and C: 30 + 30 + 20 = 80, tied, A first; D: 50.
+  // B: (30 * 0.5 + 30 * 0.75 + 20 * 1) / 80 = 71.875 (nothing of objections fell due);
+  // A and C: (30 * 1 + 20 * 0) / 50 = 60, tied, A first; D, which publishes nothing: 0.
   EXPECT_EQ(rows[0].agency_code, "B");
-  EXPECT_DOUBLE_EQ(rows[0].score, 85.0);
+  EXPECT_DOUBLE_EQ(rows[0].score, 71.88);
   EXPECT_EQ(rows[1].agency_code, "A");
   EXPECT_EQ(rows[2].agency_code, "C");
+  EXPECT_DOUBLE_EQ(rows[1].score, 60.0);
   EXPECT_DOUBLE_EQ(rows[1].score, rows[2].score);
   EXPECT_EQ(rows[3].agency_code, "D");
-  EXPECT_DOUBLE_EQ(rows[3].score, 50.0);
+  EXPECT_DOUBLE_EQ(rows[3].score, 0.0);
   for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i].rank, static_cast<int>(i + 1));
 
   // Only volume counts: B alone scores.
@@ -69,6 +89,66 @@ TEST(ReportScore, WeightsAreConfigurableAndRanksRunWithoutGaps) {
   EXPECT_DOUBLE_EQ(rows[0].score, 100.0);
   EXPECT_DOUBLE_EQ(rows[1].score, 0.0);
   EXPECT_EQ(rows[1].agency_code, "A");  // ties by code
+}
+
+TEST(ReportScore, DoingNothingRanksBelowDoingSomething) {
+  // The issue's cases: one empty resource and nothing served, and no resource at all, rank below
+  // an agency that keeps one resource fresh, which ranks below one that also answers on time and
+  // is used.
+  AgencyRow empty = row("E", 1, 0, 0);
+  empty.resources_stale = 0;
+  empty.resources_empty = 1;
+  AgencyRow nothing = row("N", 0, 0, 0);
+  AgencyRow fresh = row("F", 1, 1, 0);
+  AgencyRow busy = row("U", 1, 1, 50);
+  busy.applications_received = 3;
+  std::vector<AgencyRow> rows = {empty, nothing, fresh, busy};
+  score_and_rank(rows, ReportConfig{});
+  EXPECT_EQ(rows[0].agency_code, "U");
+  EXPECT_DOUBLE_EQ(rows[0].score, 100.0);
+  EXPECT_EQ(rows[1].agency_code, "F");
+  EXPECT_DOUBLE_EQ(rows[1].score, 60.0);
+  EXPECT_DOUBLE_EQ(rows[2].score, 0.0);
+  EXPECT_DOUBLE_EQ(rows[3].score, 0.0);
+}
+
+TEST(ReportTotals, SumEveryCountAndGroup) {
+  Report r;
+  r.from = r.to = "2026-11-01";
+  r.agencies = {row("A", 2, 1, 5), row("B", 3, 3, 0), row("C", 1, 0, 0)};
+  r.agencies[0].level = r.agencies[1].level = "city";
+  r.agencies[2].level = "district";
+  r.agencies[1].parent_code = "A";
+  r.agencies[2].parent_code = "A";
+  r.agencies[0].connected = true;
+  r.agencies[0].median_reply_hours = 3.0;
+  r.agencies[1].demands_received = 4;
+  r.group_by = "level";
+  const auto j = to_json(r);
+  EXPECT_EQ(j["totals"]["resources_published"], 6);
+  EXPECT_EQ(j["totals"]["resources_fresh"], 4);
+  EXPECT_EQ(j["totals"]["requests_served"], 5);
+  EXPECT_EQ(j["totals"]["demands_received"], 4);
+  EXPECT_EQ(j["totals"]["agencies"], 3);
+  EXPECT_EQ(j["totals"]["members_connected"], 1);
+  EXPECT_FALSE(j["totals"].contains("score"));
+  EXPECT_FALSE(j["totals"].contains("median_reply_hours"));
+  for (const auto& c : columns()) {
+    EXPECT_EQ(j["totals"].contains(c.field), c.kind == CellKind::count) << c.field;
+  }
+  ASSERT_EQ(j["groups"].size(), 2u);
+  EXPECT_EQ(j["groups"][0]["group"], "city");
+  EXPECT_EQ(j["groups"][0]["totals"]["resources_published"], 5);
+  EXPECT_EQ(j["groups"][1]["group"], "district");
+  EXPECT_EQ(j["groups"][1]["totals"]["agencies"], 1);
+  r.group_by = "parent";
+  const auto by_parent = to_json(r);
+  ASSERT_EQ(by_parent["groups"].size(), 2u);
+  EXPECT_TRUE(by_parent["groups"][0]["group"].is_null());
+  EXPECT_EQ(by_parent["groups"][1]["group"], "A");
+  EXPECT_EQ(by_parent["groups"][1]["totals"]["agencies"], 2);
+  r.group_by.clear();
+  EXPECT_FALSE(to_json(r).contains("groups"));
 }
 
 TEST(ReportMedian, FromAHistogramOfTenths) {
@@ -167,10 +247,18 @@ TEST(ReportXlsx, AWorkbookWithTheChineseNamesIntact) {
   EXPECT_NE(strings.find("共享情况通报 2026-11-01 至 2026-11-30"), std::string::npos);
   EXPECT_NE(strings.find("综合得分"), std::string::npos);
   EXPECT_NE(strings.find("median_reply_hours"), std::string::npos);
+  EXPECT_NE(strings.find("被提请协调数"), std::string::npos);
+  // The totals row below the agencies, for people; the filter covers the agencies only
+  // (headers on rows 4 and 5, the two agencies on 6 and 7, the totals on 8).
+  EXPECT_NE(strings.find("合计 total"), std::string::npos);
+  EXPECT_NE(strings.find("members connected: 0 / 2"), std::string::npos);
   const std::string workbook = zip_member(book, "xl/workbook.xml");
   EXPECT_NE(workbook.find("共享情况通报"), std::string::npos);  // the sheet's name
   const std::string sheet = zip_member(book, "xl/worksheets/sheet1.xml");
-  EXPECT_NE(sheet.find("<autoFilter"), std::string::npos);
+  const auto filter = sheet.find("<autoFilter ref=\"A5:");
+  ASSERT_NE(filter, std::string::npos);
+  const std::string ref = sheet.substr(filter, sheet.find("/>", filter) - filter);
+  EXPECT_TRUE(ref.ends_with("7\"")) << ref << ": the filter ends at the last agency";
   EXPECT_NE(sheet.find("<pane"), std::string::npos);  // frozen headers
 }
 
@@ -208,11 +296,11 @@ TEST(EarlyWarning, RulesHaveFixedSeverities) {
     EXPECT_TRUE(std::string(r.severity) == "info" || std::string(r.severity) == "warning" ||
                 std::string(r.severity) == "critical");
   }
-  EXPECT_EQ(names, (std::set<std::string>{
-                       "volume_spike", "denied_burst", "off_hours_bulk", "overdue_application",
-                       "overdue_objection", "stale_resource", "verify_enumeration",
-                       "service_unavailable", "grant_expiring", "demand_overdue",
-                       "calendar_ending"}));
+  EXPECT_EQ(names,
+            (std::set<std::string>{"volume_spike", "denied_burst", "off_hours_bulk",
+                                   "overdue_application", "overdue_objection", "stale_resource",
+                                   "verify_enumeration", "service_unavailable", "grant_expiring",
+                                   "demand_overdue", "calendar_ending"}));
 }
 
 }  // namespace

@@ -28,6 +28,7 @@ struct Agency {
   std::string created_at;
   std::string status = "active";  // active | disabled (its principals are refused)
   std::optional<std::string> disabled_at;
+  std::optional<std::string> successor_code;  // set by a succession, which disabled it
 };
 
 // A principal as stored (never its password hash).
@@ -87,6 +88,19 @@ class MembersService {
   };
   boost::asio::awaitable<Agency> change_agency(const Caller& caller, const std::string& code,
                                                const AgencyChange& change);
+  // A reorganisation's succession (hub_admin): the predecessor's resources, live grants (both
+  // sides), pending applications and open demands, escalations and objections move to the
+  // successor in one transaction (019_succession_and_report.sql); the predecessor is disabled
+  // (as by change_agency) and names its successor. The ledger and the rollups keep the codes they
+  // recorded. 404 for an unknown agency, 422 for an unknown successor or itself, 409 when either
+  // is disabled.
+  struct Succession {
+    Agency predecessor;
+    std::int64_t resources = 0, grants = 0, applications = 0, demands = 0, escalations = 0,
+                 objections = 0;
+  };
+  boost::asio::awaitable<Succession> succeed_agency(const Caller& caller, const std::string& code,
+                                                    const std::string& successor_code);
   struct AgencyFilter {
     std::optional<std::string> level;  // national | provincial | city | district
     std::optional<std::string> parent;

@@ -6,22 +6,30 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "hub/core/config.hpp"
 
 namespace hub::report {
 
-// One agency's row of the sharing-status report (共享情况通报), API.md "Report". The counts are
-// gathered by ReportService from rollups; score and rank by score_and_rank().
+// One agency's row of the sharing-status report (共享情况通报), API.md "Report" and Part 2
+// "Coordination". The counts are gathered by ReportService from rollups; score and rank by
+// score_and_rank().
 struct AgencyRow {
   std::string agency_code;
   std::string agency_name;
+  std::string level;                       // for group_by=level
+  std::optional<std::string> parent_code;  // for group_by=parent
   int rank = 0;
   double score = 0;
   std::int64_t resources_catalogued = 0;
   std::int64_t resources_published = 0;
+  std::int64_t resources_newly_published = 0;  // first published in the period
   std::int64_t resources_with_data = 0;
+  // Published resources the hub holds records of, by state: empty (none yet: counted neither
+  // fresh nor stale), fresh (updated within their cycle), stale.
+  std::int64_t resources_empty = 0;
   std::int64_t resources_fresh = 0;
   std::int64_t resources_stale = 0;
   std::int64_t applications_received = 0;
@@ -29,6 +37,12 @@ struct AgencyRow {
   std::int64_t applications_rejected = 0;
   std::int64_t applications_overdue = 0;
   std::optional<double> median_reply_hours;  // null: no reply by a person in the period
+  // Demands (需求清单) assigned to the agency in the period, answered by their deadline, and
+  // answered late or still unanswered past a deadline that fell in the period.
+  std::int64_t demands_received = 0;
+  std::int64_t demands_answered_on_time = 0;
+  std::int64_t demands_overdue = 0;
+  std::int64_t escalations_received = 0;  // its decisions brought to the coordination group
   std::int64_t requests_served = 0;
   std::int64_t requests_made = 0;
   std::int64_t records_shared = 0;
@@ -43,6 +57,9 @@ struct AgencyRow {
   std::int64_t upstream_calls = 0;
   std::int64_t upstream_failures = 0;
   std::optional<double> service_availability() const;
+  // An allowed data request (made or served), or records written by its systems, in the period:
+  // counted by the totals' members_connected.
+  bool connected = false;
 };
 
 struct Report {
@@ -50,39 +67,61 @@ struct Report {
   std::string to;    // YYYY-MM-DD, inclusive
   std::string generated_at;
   std::vector<AgencyRow> agencies;  // in rank order
+  // "level" or "parent": the JSON adds groups:[{group, totals}] (none when empty).
+  std::string group_by;
 };
 
-// The columns of every representation, in order. CSV and XLSX carry the JSON field names as their
-// header row (programs read them); the XLSX adds each column's Chinese title above (people read
-// it).
+// What a column holds, for the representations: how to write it and whether totals sum it.
+enum class CellKind {
+  text,
+  rank,
+  score,  // 0..100, two decimals
+  count,  // summed in the totals
+  hours,  // a median: two decimals, null when none
+  share,  // 0..1, four decimals, null when none
+};
+using Cell = std::variant<std::monostate, std::string_view, std::int64_t, double>;
+
+// The columns of every representation, in order, each with how to read it from a row. CSV and
+// XLSX carry the JSON field names as their header row (programs read them); the XLSX adds each
+// column's Chinese title above (people read it).
 struct Column {
   std::string_view field;
   std::string_view title_zh;
+  CellKind kind;
+  Cell (*value)(const AgencyRow&);
 };
 const std::vector<Column>& columns();
 
-// The score's four parts, each in [0, 1] (docs/reports.md):
-//   freshness   resources_fresh / (resources_fresh + resources_stale): of the published
-//               resources the hub holds records of (interface services have none), 0 with none;
-//   timeliness  1 - applications_overdue / applications due (1 with none);
-//   objections  1 - objections_overdue / objections due (1 with none);
-//   volume      ln(1 + requests_served) / ln(1 + the most any agency served) (0 when none did).
+// The score's parts, each in [0, 1], or none where the period gives no basis for judging it
+// (docs/reports.md, "The score"); a part without a basis leaves its weight to the others:
+//   freshness   resources_fresh / (fresh + stale + empty): of the published resources the hub
+//               holds records of; none when the agency publishes only interface services; 0 when
+//               it publishes nothing;
+//   timeliness  1 - (applications + demands) late / due; none when nothing fell due;
+//   objections  1 - objections_overdue / objections due; none when none fell due;
+//   volume      ln(1 + requests_served) / ln(1 + the most any agency served); none when no
+//               agency served any.
 struct ScoreParts {
-  double freshness = 0;
-  double timeliness = 0;
-  double objections = 0;
-  double volume = 0;
+  std::optional<double> freshness;
+  std::optional<double> timeliness;
+  std::optional<double> objections;
+  std::optional<double> volume;
 };
 ScoreParts score_parts(const AgencyRow& row, std::int64_t most_served);
 
-// Sets every row's score (0..100, two decimals: the weighted mean of its parts) and rank (1..n,
-// by score, ties broken by agency code), and sorts the rows by rank.
+// Sets every row's score (0..100, two decimals: the weighted mean of the parts it has, 0 with
+// none) and rank (1..n, by score, ties broken by agency code), and sorts the rows by rank.
 void score_and_rank(std::vector<AgencyRow>& rows, const ReportConfig& weights);
 
 // The median of a histogram of reply times in tenths of an hour, (tenths, count) in any order,
 // in hours; nullopt when it is empty. An even count takes the mean of the two middle values.
 std::optional<double> median_hours(std::vector<std::pair<int, std::int64_t>> histogram);
 
+// Every count column summed over the rows, plus agencies (how many rows) and members_connected.
+nlohmann::json totals(const std::vector<AgencyRow>& rows);
+// {from, to, generated_at, agencies:[...], totals:{...}}, and groups:[{group, totals}] in group
+// order when report.group_by is set (group: the level, or the parent's code, null for none).
 nlohmann::json to_json(const Report& report);
 // UTF-8 with a byte-order mark (so spreadsheet programs read the Chinese names), CRLF line ends
 // (RFC 4180), the JSON field names as the header row.
