@@ -901,6 +901,249 @@ const rowOf = (page, table, text) => page.locator(`${table} tbody tr[data-id]`, 
   await context.close();
 }
 
+// === h) whose records, and the privacy budget (issue 20) =============================================
+// The subject log: a provider's officers enter a record's key and see who received that record;
+// the key never enters the page's address. Aggregate grants show what is left of today's ε.
+const STATS = '114401000UUY8XPWXH';
+
+/** An 18-character enterprise-like key no record of the demo has (a read of it is a 404 that names it). */
+function unusedKey() {
+  const chars = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+  let key = '91440106';
+  for (let i = 0; i < 10; i++) key += chars[Math.floor(Math.random() * chars.length)];
+  return key;
+}
+
+/** An RFC 3339 time as the console writes it with seconds: Asia/Shanghai, UTC+8 all year. */
+const cityTime = (iso) => new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
+
+/** Waits until a signed checkpoint covers ledger index `index` (within 2 s of its append, API.md). */
+async function coveredBy(request, token, index) {
+  for (const deadline = Date.now() + 5000; ; ) {
+    const r = await request.get(`${hubUrl}/api/v1/ledger/checkpoint`, { headers: { Authorization: `Bearer ${token}` } });
+    if (Number((await r.text()).split('\n')[1]) > index) return;
+    expect(Date.now() < deadline, `entry ${index} not covered by a checkpoint within 5 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Expands the catalog row of the resource `code` (searched by `q`) and returns its detail row's selector. */
+async function expandResource(page, q, code) {
+  await open(page, `catalog?q=${encodeURIComponent(q)}`);
+  await page.click(`#catalog-table tbody tr[data-code="${code}"]`);
+  const detail = `#catalog-table tr[data-code="${code}"] + tr.detail-row:not([hidden])`;
+  await page.waitForSelector(`${detail} .resource-details`);
+  return detail;
+}
+
+/** Looks `key` up in the open "who accessed this record" section; returns the state it ends in. */
+async function lookUpSubject(page, detail, code, key) {
+  const section = `${detail} .subject-log`;
+  await page.$eval(section, (el) => (el.dataset.state = 'stale'));
+  await page.fill(`#subject-key-${code}`, key);
+  await page.click(`${section} button[data-action="subject-lookup"]`);
+  await page.waitForSelector(`${section}:is([data-state="ready"], [data-state="empty"], [data-state="error"])`);
+  const state = await page.getAttribute(section, 'data-state');
+  if (state === 'error') throw new Error(`the lookup failed: ${await page.textContent(`${section} .subject-log-out`)}`);
+  return state;
+}
+
+{
+  const { context, page } = await newPage();
+  const subject = { key: unusedKey(), requestId: `console-subject-${Date.now()}`, entry: null, registration: null };
+  await check("the provider's data officer finds who accessed a record by its key: the request shown, the key in no page address", page, async () => {
+    expect(process.env.HUB_DEMO_TOKENS, 'HUB_DEMO_TOKENS is not set (console.sh sets it)');
+    const tokens = JSON.parse(readFileSync(process.env.HUB_DEMO_TOKENS, 'utf8'));
+    const coordinator = await apiSession(context.request, 'coordinator');
+    const registration = (await apiGet(context.request, coordinator, `/resources?provider=${MARKET}&q=${encodeURIComponent('企业登记')}`)).items[0];
+    expect(registration && tokens['gzsw-system'], 'no registration resource or tax system token in the demo');
+    subject.registration = registration;
+    // Tax reads a registration under its grant; the read names the key, found or not.
+    const purpose = '企业涉税信息核实（浏览器测试）';
+    const r = await context.request.get(`${hubUrl}/api/v1/resources/${registration.code}/records/${subject.key}`, {
+      headers: { Authorization: `Bearer ${tokens['gzsw-system']}`, 'X-Purpose': encodeURIComponent(purpose), 'X-Request-Id': subject.requestId },
+    });
+    expect([200, 404].includes(r.status()), `tax's read of ${subject.key}: ${r.status()} ${(await r.text()).slice(0, 200)}`);
+    const index = Number(r.headers()['x-ledger-index']);
+    expect(Number.isInteger(index), 'the read has no X-Ledger-Index');
+    const officer = await apiSession(context.request, 'gzsc-officer');
+    const named = (await apiGet(context.request, officer, `/ledger/entries?subject=${encodeURIComponent(subject.key)}&resource_code=${registration.code}`)).items;
+    expect(named.length === 1 && named[0].index === index, `the hub lists ${named.length} entries naming the key: ${named.map((e) => e.index).join(',')}, the read was ${index}`);
+    subject.entry = named[0];
+    expect(subject.entry.purpose === purpose, `the entry's purpose is ${subject.entry.purpose}`);
+
+    await signIn(page, 'gzsc-officer');
+    const detail = await expandResource(page, '企业登记信息', registration.code);
+    const section = `${detail} .subject-log`;
+    await page.waitForSelector(section);
+    expect((await page.textContent(`${section} h3`)) === '谁访问了这条记录', `heading ${await page.textContent(`${section} h3`)}`);
+    const note = await page.textContent(`${section} .subject-privacy`);
+    expect(note.includes('加密哈希') && note.includes('不保存'), `the note does not say the key is looked up by its hash and not kept: ${note}`);
+    expect((await page.getAttribute(`#subject-key-${registration.code}`, 'autocomplete')) === 'off', 'the key field may be remembered by the browser');
+    // Nothing typed: stopped in the form, nothing sent.
+    await page.click(`${section} button[data-action="subject-lookup"]`);
+    await page.waitForSelector(`${section}[data-state="error"] .message.error`);
+
+    expect((await lookUpSubject(page, detail, registration.code, subject.key)) === 'ready', 'no entries shown');
+    const rows = await page.$$eval(`${section} .subject-log-table tbody tr`, (trs) =>
+      trs.map((tr) => ({ index: tr.dataset.index, requestId: tr.dataset.requestId, cells: [...tr.cells].map((c) => c.textContent.trim()) })),
+    );
+    expect(rows.length === 1, `${rows.length} rows shown`);
+    const [time, operation, consumer, shownPurpose, purposeCode, status, shownIndex] = rows[0].cells;
+    expect(rows[0].requestId === subject.requestId, `the row is request ${rows[0].requestId}`);
+    expect(time === cityTime(subject.entry.time), `time shown ${time}, the entry's ${subject.entry.time} is ${cityTime(subject.entry.time)} in the city`);
+    expect(operation === '读取', `operation ${operation}`);
+    expect(consumer.includes('国家税务总局广州市税务局') && consumer.includes(TAX), `consumer ${consumer}`);
+    expect(shownPurpose === purpose, `purpose ${shownPurpose}`);
+    expect(purposeCode === (subject.entry.purpose_code ?? '—'), `purpose code ${purposeCode}`);
+    expect(status.includes(String(subject.entry.status)) && status.includes(subject.entry.status === 404 ? '未找到' : '已提供'), `status ${status}`);
+    expect(shownIndex === String(index), `index ${shownIndex}`);
+    expect((await page.textContent(`${section} .table-footer`)).includes('已显示 1 次访问'), 'no count under the table');
+
+    // A key nobody asked after: said in words.
+    expect((await lookUpSubject(page, detail, registration.code, unusedKey())) === 'empty', 'a key no request named lists entries');
+    expect((await page.textContent(`${section} .subject-empty`)).includes('没有任何已记录的请求'), `empty message: ${await page.textContent(`${section} .subject-empty`)}`);
+
+    // The key went to the hub only in the lookup's query string; never in the page's address or storage.
+    expect(!page.url().includes(subject.key), `the key is in the page address: ${page.url()}`);
+    const carried = page.requestedUrls.filter((u) => u.includes(subject.key));
+    expect(carried.length === 1 && carried[0].startsWith(`${hubUrl}/api/v1/ledger/entries?`), `URLs with the key: ${carried.join(' ')}`);
+    const stored = await page.evaluate(() => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }));
+    expect(!stored.includes(subject.key), 'the key is kept in the browser storage');
+
+    // The index links to the entry's proof on the ledger page, verified in the browser.
+    await coveredBy(context.request, officer, index);
+    await lookUpSubject(page, detail, registration.code, subject.key);
+    await page.click(`${section} .subject-log-table tbody tr a.ledger-link`);
+    await page.waitForSelector('.page[data-page="ledger"]:not([data-state="loading"]) .ledger-result');
+    const results = await page.$$eval('.ledger-result', (els) => els.map((el) => `${el.dataset.index}:${el.dataset.verdict}`));
+    expect(results.join(',') === `${index}:passed`, `ledger page: ${results.join(',')}`);
+    expect(!page.url().includes(subject.key), `the key is in the ledger page's address: ${page.url()}`);
+    expect(!page.consoleErrors.length, `uncaught errors: ${page.consoleErrors[0]?.slice(0, 300)}`);
+  });
+
+  await check("who accessed a record is offered to the provider's officers and the hub's staff only", page, async () => {
+    expect(subject.registration, 'the check before found no registration resource');
+    for (const name of ['gzsc-operator', 'gzsw-officer']) {
+      await page.evaluate(() => sessionStorage.clear());
+      await signIn(page, name);
+      const detail = await expandResource(page, '企业登记信息', subject.registration.code);
+      expect(!(await page.$(`${detail} .subject-log`)), `${name} is offered the subject log of market regulation's resource`);
+    }
+    // The hub agrees: the provider's operator is shown nothing; tax's officer, the consumer of the
+    // read, sees its own entry (through the API; the console offers the lookup to providers).
+    const named = async (name) =>
+      (await apiGet(context.request, await apiSession(context.request, name), `/ledger/entries?subject=${encodeURIComponent(subject.key)}&resource_code=${subject.registration.code}`)).items;
+    expect((await named('gzsc-operator')).length === 0, "the provider's operator is shown entries");
+    expect((await named('gzsw-officer')).map((e) => e.request_id).join(',') === subject.requestId, "the consumer's officer is not shown its own read");
+  });
+
+  await check('coordinator, in English: who accessed a record, its entry listed and verified; an unknown key said so', page, async () => {
+    expect(subject.entry, 'the first check made no entry');
+    await page.evaluate(() => sessionStorage.clear());
+    await signIn(page, 'coordinator');
+    await page.selectOption('#lang-select', 'en');
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
+    const code = subject.registration.code;
+    const detail = await expandResource(page, '企业登记信息', code);
+    const section = `${detail} .subject-log`;
+    expect((await page.textContent(`${section} h3`)) === 'Who accessed this record', `heading ${await page.textContent(`${section} h3`)}`);
+    const note = await page.textContent(`${section} .subject-privacy`);
+    expect(note.includes('keyed hash') && note.includes('never stores it'), `note: ${note}`);
+    expect((await lookUpSubject(page, detail, code, `  ${subject.key} `)) === 'ready', 'no entries shown');
+    const headers = await page.$$eval(`${section} .subject-log-table thead th`, (ths) => ths.map((th) => th.textContent));
+    expect(headers.join('|') === 'Time (Beijing)|Operation|Consumer|Purpose|Purpose code|Outcome|Ledger index', `headers: ${headers.join('|')}`);
+    const row = `${section} .subject-log-table tbody tr[data-index="${subject.entry.index}"]`;
+    expect((await page.textContent(`${row} td.operation`)) === 'Read', `operation ${await page.textContent(`${row} td.operation`)}`);
+    expect((await page.textContent(`${row} td.status`)).includes(subject.entry.status === 404 ? 'Not found' : 'Served'), `outcome ${await page.textContent(`${row} td.status`)}`);
+    expect((await lookUpSubject(page, detail, code, unusedKey())) === 'empty', 'an unknown key lists entries');
+    expect((await page.textContent(`${section} .subject-empty`)) === 'No recorded request on this resource named this key.', `empty message: ${await page.textContent(`${section} .subject-empty`)}`);
+    await lookUpSubject(page, detail, code, subject.key);
+    await page.click(`${row} a.ledger-link`);
+    await page.waitForSelector('.page[data-page="ledger"]:not([data-state="loading"]) .ledger-result');
+    expect((await page.getAttribute('.ledger-result', 'data-verdict')) === 'passed', 'the entry does not verify');
+    expect(!page.url().includes(subject.key), 'the key is in the page address');
+  });
+  await context.close();
+}
+
+/** The grant of statistics' aggregates on the enterprise registrations, as the hub has it now. */
+async function statsAggregateGrant(request, token) {
+  const grants = (await apiGet(request, token, '/grants')).items;
+  return grants.find((g) => g.consumer_code === STATS && g.provider_code === MARKET && g.status === 'active' && g.operations.includes('aggregate'));
+}
+
+const epsilon = (n) => String(Math.round(n * 1000) / 1000);
+
+{
+  const { context, page } = await newPage();
+  await check("an aggregate grant's privacy budget: spent, left and queries left today; an aggregate query spends it", page, async () => {
+    const stats = await apiSession(context.request, 'gztj-cdo');
+    const before = await statsAggregateGrant(context.request, stats);
+    expect(before, "no live aggregate grant of statistics' on market regulation's registrations");
+    const p = before.privacy;
+    expect(p && typeof p.epsilon_per_day === 'number' && typeof p.epsilon_spent_today === 'number', `the hub's grant has privacy ${JSON.stringify(p)}`);
+    expect(p.epsilon_per_day === 10 && p.epsilon_per_query === 1, `the demo's policy is 10 a day, 1 a query; the grant says ${JSON.stringify(p)}`);
+    await signIn(page, 'gztj-cdo');
+    await open(page, 'grants');
+    const budget = `#grants-received tr[data-id="${before.id}"] [data-field="privacy"]`;
+    const text = (b) => `隐私预算 ε：今日已用 ${epsilon(b.epsilon_spent_today)} / ${epsilon(b.epsilon_per_day)}，剩余 ${epsilon(b.epsilon_remaining)}（约 ${b.queries_remaining_today} 次查询）`;
+    expect((await page.textContent(`${budget} .privacy-text`)) === text(p), `shown: ${await page.textContent(`${budget} .privacy-text`)}; expected ${text(p)}`);
+    expect((await page.getAttribute(`${budget} meter`, 'max')) === String(p.epsilon_per_day), 'the meter is not out of the day\'s budget');
+    expect((await page.getAttribute(budget, 'title')).includes('ε（epsilon，隐私预算）'), 'no tooltip saying what ε is');
+    await page.click(`${budget} .privacy-help summary`);
+    const help = await page.textContent(`${budget} .privacy-help`);
+    expect(help.includes('噪声') && help.includes('零点恢复') && help.includes('每次统计查询消耗 1'), `help: ${help}`);
+
+    // Statistics' system counts enterprises by district: one query's ε is spent.
+    expect(process.env.HUB_DEMO_TOKENS, 'HUB_DEMO_TOKENS is not set (console.sh sets it)');
+    const tokens = JSON.parse(readFileSync(process.env.HUB_DEMO_TOKENS, 'utf8'));
+    const r = await context.request.post(`${hubUrl}/api/v1/resources/${before.resource_code}/aggregate`, {
+      headers: { Authorization: `Bearer ${tokens['gztj-system']}`, 'X-Purpose': 'console-e2e privacy budget' },
+      data: { group_by: ['district'], metrics: [{ op: 'count' }] },
+    });
+    expect(r.status() === 200, `the aggregate query: ${r.status()} ${(await r.text()).slice(0, 200)}`);
+    const after = (await statsAggregateGrant(context.request, stats)).privacy;
+    expect(Math.abs(after.epsilon_spent_today - p.epsilon_spent_today - p.epsilon_per_query) < 1e-9, `spent ${p.epsilon_spent_today} then ${after.epsilon_spent_today}`);
+    expect(after.queries_remaining_today === p.queries_remaining_today - 1, `queries left ${p.queries_remaining_today} then ${after.queries_remaining_today}`);
+    // The same address again: reload the page for the hub's figures now.
+    await page.reload();
+    await page.waitForSelector('.page[data-page="grants"][data-state="ready"]');
+    expect((await page.textContent(`${budget} .privacy-text`)) === text(after), `after the query: ${await page.textContent(`${budget} .privacy-text`)}; expected ${text(after)}`);
+    expect((await page.getAttribute(budget, 'data-queries')) === String(after.queries_remaining_today), 'data-queries is not the hub\'s');
+    // Statistics' revoked aggregate grant (tax's credit ratings) has no budget left to show.
+    const revoked = (await apiGet(context.request, stats, '/grants')).items.filter((g) => g.consumer_code === STATS && g.status !== 'active');
+    expect(revoked.length >= 1, 'statistics has no grant that is not live');
+    for (const g of revoked) expect(!(await page.$(`#grants-received tr[data-id="${g.id}"] [data-field="privacy"]`)), `the ${g.status} grant ${g.id} shows a privacy budget`);
+  });
+  await context.close();
+}
+
+{
+  const { context, page } = await newPage();
+  await check("the provider, in English: the privacy budget of the aggregate grant it gives, none on a grant to read", page, async () => {
+    const market = await apiSession(context.request, 'gzsc-officer');
+    const grants = (await apiGet(context.request, market, '/grants')).items;
+    const aggregate = grants.find((g) => g.consumer_code === STATS && g.provider_code === MARKET && g.status === 'active' && g.operations.includes('aggregate'));
+    const read = grants.find((g) => g.provider_code === MARKET && !g.operations.includes('aggregate'));
+    expect(aggregate?.privacy && read, `grants given by market regulation: aggregate ${JSON.stringify(aggregate?.privacy)}, a read grant ${!!read}`);
+    expect(read.privacy === null, `a grant without aggregate has privacy ${JSON.stringify(read.privacy)}`);
+    await signIn(page, 'gzsc-officer');
+    await page.selectOption('#lang-select', 'en');
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
+    await open(page, 'grants');
+    const p = aggregate.privacy;
+    const budget = `#grants-given tr[data-id="${aggregate.id}"] [data-field="privacy"]`;
+    const expected = `Privacy budget ε: ${epsilon(p.epsilon_spent_today)} of ${epsilon(p.epsilon_per_day)} spent today, ${epsilon(p.epsilon_remaining)} left (about ${p.queries_remaining_today} queries)`;
+    expect((await page.textContent(`${budget} .privacy-text`)) === expected, `shown: ${await page.textContent(`${budget} .privacy-text`)}; expected ${expected}`);
+    expect((await page.textContent(`${budget} .privacy-help summary`)) === 'What is ε?', 'no "What is ε?"');
+    expect((await page.getAttribute(budget, 'title')).startsWith('ε (epsilon, the privacy budget)'), 'no English tooltip');
+    expect(!(await page.$(`#grants-given tr[data-id="${read.id}"] [data-field="privacy"]`)), 'a grant to read shows a privacy budget');
+    expect(!page.consoleErrors.length, `uncaught errors: ${page.consoleErrors[0]?.slice(0, 300)}`);
+  });
+  await context.close();
+}
+
 await browser.close();
 console.log(`browser checks took ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${artifacts}`);
 console.log(`${passed} passed, ${failed} failed`);

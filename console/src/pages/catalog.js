@@ -1,10 +1,13 @@
-// The resource catalog (资源目录): search by name and summary; a row opens its data items.
+// The resource catalog (资源目录): search by name and summary; a row opens its data items (or a
+// service's operations) and, for the provider's officers and the hub's staff, who accessed a
+// record of it (subjects.js).
 import { api } from '../api.js';
 import { fill, h } from '../dom.js';
 import { formatNumber, formatTime } from '../format.js';
 import { t, tv } from '../i18n.js';
 import { badge, card, errorBox, loading, moreButton, pageHeader, setState } from '../ui.js';
 import { sensitivityBadge, serviceDetails } from './service.js';
+import { maySeeSubjectLog, subjectLogSection } from './subjects.js';
 
 const PAGE_SIZE = 50;
 // The kinds of resource the hub catalogues (API.md): datasets, electronic licences, services.
@@ -131,7 +134,11 @@ export async function render(el, ctx) {
       );
       function toggle() {
         const open = detailRow.hidden;
-        if (open && !detailRow.firstChild.firstChild) detailRow.firstChild.append(details(r, ctx));
+        if (open && !detailRow.firstChild.firstChild) {
+          detailRow.firstChild.append(details(r, ctx));
+          // Who accessed one of its records: for the provider's officers and the hub's staff.
+          if (maySeeSubjectLog(ctx.me, r)) detailRow.firstChild.append(subjectLogSection(r, ctx));
+        }
         detailRow.hidden = !open;
         row.setAttribute('aria-expanded', String(open));
         row.classList.toggle('expanded', open);

@@ -1,10 +1,11 @@
 // Grants (授权): what the agency holds from others — renewed before they end, revoked grants
 // showing why — and what it gives others, revoked with a reason the consumer is shown. The hub's
-// staff see every grant.
+// staff see every grant. An aggregate grant under a differential-privacy budget shows what is
+// left of today's ε.
 import { api, listAll, resourcesOf } from '../api.js';
 import { cityDate, cityToday, daysFrom, renewalEnd } from '../dates.js';
 import { fill, h } from '../dom.js';
-import { formatTime } from '../format.js';
+import { formatNumber, formatTime } from '../format.js';
 import { t, tv } from '../i18n.js';
 import { isOfficer, isStaff } from '../roles.js';
 import { actionButton, actionForm, badge, card, dataTable, emptyRow, errorBox, flashArea, flashNext, loading, pageHeader, rowPanels, setState } from '../ui.js';
@@ -91,6 +92,65 @@ function statusCell(grant) {
   );
 }
 
+/**
+ * An aggregate grant's differential-privacy budget today (docs/privacy.md), as the page words it:
+ * {spent, perDay, perQuery, remaining, queries, exhausted}, the numbers written in the page's language;
+ * null for a grant without one (`privacy` null or absent).
+ */
+export function privacyBudget(privacy) {
+  if (!privacy || typeof privacy !== 'object' || typeof privacy.epsilon_per_day !== 'number') return null;
+  const num = (n) => formatNumber(typeof n === 'number' ? n : 0, 3);
+  const queries = Math.max(0, Math.floor(privacy.queries_remaining_today ?? 0));
+  return {
+    spent: num(privacy.epsilon_spent_today),
+    perDay: num(privacy.epsilon_per_day),
+    perQuery: num(privacy.epsilon_per_query),
+    remaining: num(privacy.epsilon_remaining),
+    queries,
+    exhausted: queries === 0,
+  };
+}
+
+function privacyView(grant) {
+  // A grant no longer live has no budget to spend, whatever the hub counts for today.
+  if (grant.status !== 'active') return null;
+  const b = privacyBudget(grant.privacy);
+  if (!b) return null;
+  const p = grant.privacy;
+  return h(
+    'div',
+    {
+      class: ['privacy-budget', b.exhausted && 'exhausted'],
+      dataset: { field: 'privacy', remaining: String(p.epsilon_remaining ?? ''), queries: String(b.queries) },
+      title: t('grants.privacy_help'),
+    },
+    h(
+      'div',
+      { class: 'privacy-line' },
+      h('span', { class: 'privacy-text' }, t('grants.privacy', b)),
+      b.exhausted ? [' ', badge(t('grants.privacy_exhausted'), 'warn')] : null,
+    ),
+    h('meter', {
+      class: 'privacy-meter',
+      min: '0',
+      max: String(p.epsilon_per_day),
+      value: String(Math.min(p.epsilon_spent_today ?? 0, p.epsilon_per_day)),
+      // Spending is the worry here: green while most is left, amber past half, red near the end.
+      low: String(p.epsilon_per_day / 2),
+      high: String(p.epsilon_per_day * 0.8),
+      optimum: '0',
+      'aria-label': t('grants.privacy_meter'),
+    }),
+    h(
+      'details',
+      { class: 'privacy-help small' },
+      h('summary', {}, t('grants.privacy_what')),
+      h('p', {}, t('grants.privacy_help')),
+      h('p', { class: 'muted' }, t('grants.privacy_per_query', b)),
+    ),
+  );
+}
+
 function itemsCell(grant, resource) {
   const titles = new Map((resource?.items ?? resource?.operations ?? []).map((i) => [i.name ?? i.id, i.title]));
   return h(
@@ -98,6 +158,7 @@ function itemsCell(grant, resource) {
     {},
     h('div', { class: 'chips' }, grant.items.map((i) => h('span', { class: 'chip', title: i }, titles.get(i) ?? i))),
     h('div', { class: 'muted small' }, grant.operations.map((o) => tv('operation', o)).join('、')),
+    privacyView(grant),
   );
 }
 

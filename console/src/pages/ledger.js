@@ -1,5 +1,6 @@
-// Ledger lookup (共享日志核验): a data request's entry found by its request id, then checked in
-// the browser — leaf hash, checkpoint signature, inclusion proof — by proof.js.
+// Ledger lookup (共享日志核验): a data request's entry found by its request id (and, from a link
+// to one entry, its index: #/ledger?request_id=…&index=…), then checked in the browser — leaf
+// hash, checkpoint signature, inclusion proof — by proof.js.
 import { api } from '../api.js';
 import { fill, h } from '../dom.js';
 import { formatTime } from '../format.js';
@@ -76,10 +77,13 @@ function checkList(checks) {
   );
 }
 
-async function lookUp(requestId, out, el, ctx) {
+async function lookUp(requestId, index, out, el, ctx) {
   setState(el, 'loading');
   fill(out, loading());
-  const { items } = await api.get('/ledger/entries', { request_id: requestId, limit: 10 });
+  let { items } = await api.get('/ledger/entries', { request_id: requestId, limit: 10 });
+  // A link to one entry (the catalog's "who accessed this record") names its index too: a request
+  // id the caller chose may have been used more than once.
+  if (index !== null) items = items.filter((e) => String(e.index) === index);
   if (!items.length) {
     fill(out, message('info', t('ledger.not_found', { id: requestId })));
     setState(el, 'ready');
@@ -97,7 +101,7 @@ async function lookUp(requestId, out, el, ctx) {
     results.push({ entry, ...audit });
   }
 
-  const retry = () => lookUp(requestId, out, el, ctx).catch((error) => showError(error, out, el));
+  const retry = () => lookUp(requestId, index, out, el, ctx).catch((error) => showError(error, out, el));
   fill(out,
     ...results.map(({ entry, checks, decoded }) => {
       const pending = checks.some((c) => c.ok === null);
@@ -125,6 +129,7 @@ function showError(error, out, el) {
 
 export async function render(el, ctx) {
   const requestId = ctx.params.get('request_id') ?? '';
+  const index = /^\d+$/.test(ctx.params.get('index') ?? '') ? ctx.params.get('index') : null;
   const input = h('input', {
     id: 'ledger-request-id',
     value: requestId,
@@ -155,7 +160,7 @@ export async function render(el, ctx) {
     return;
   }
   try {
-    await lookUp(requestId, out, el, ctx);
+    await lookUp(requestId, index, out, el, ctx);
   } catch (error) {
     showError(error, out, el);
   }
