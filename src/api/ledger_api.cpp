@@ -40,7 +40,9 @@ void register_ledger_routes(http::Router& router, ledger::LedgerService& service
                const ledger::EntryFilter filter{req.query_filter("agency"),
                                                 req.query_filter("request_id"),
                                                 req.query_filter("resource_code"),
-                                                req.query_filter("from"), req.query_filter("to")};
+                                                req.query_filter("from"),
+                                                req.query_filter("to"),
+                                                req.query_filter("subject")};
                auto out = co_await service.entries(caller, filter, page);
                co_return Response::json(Status::ok, list_body(out, cursors, "ledger"));
              });

@@ -67,7 +67,8 @@ json grant_json(const sharing::GrantRecord& g) {
           {"purpose_codes", g.purpose_codes},
           {"ended_at", nullable(g.ended_at)},
           {"revoked_reason", nullable(g.revoked_reason)},
-          {"renewal_application_id", nullable(g.renewal_application_id)}};
+          {"renewal_application_id", nullable(g.renewal_application_id)},
+          {"privacy", g.privacy}};
 }
 
 // `key` and `ref` are members only when the viewer may see them.

@@ -279,6 +279,8 @@ void App::start_migrator() {
         services_->cursors.set_key(members::load_hub_key(conn.get(), "cursor", 32, file));
         services_->record_refs.set_key(
             members::load_hub_key(conn.get(), "record_ref", exchange::RecordRefs::kKeyBytes, file));
+        services_->subjects.set_key(
+            members::load_hub_key(conn.get(), "subject", ledger::SubjectKeys::kKeyBytes, file));
         if (!config_.bootstrap_admin_token.empty() &&
             members::bootstrap_admin(conn.get(), config_.bootstrap_admin_token,
                                      config_.auth.token_ttl_days_max)) {

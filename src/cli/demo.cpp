@@ -390,11 +390,18 @@ void demo_records(const Options& o, Api& admin, const nlohmann::json& tokens, st
         << (groups.is_object() && groups.contains("groups") ? groups["groups"].size() : 0)
         << " districts";
     if (groups.is_object() && groups.contains("privacy")) {
-      // The resource's aggregate_policy: counts and sums with Laplace noise, a daily budget.
+      // The resource's aggregate_policy: counts and sums with discrete Laplace noise, a daily
+      // budget.
       out << " (differentially private: ε " << groups["privacy"]["epsilon_spent"].dump()
           << " spent, " << groups["privacy"]["epsilon_remaining"].dump() << " left today)";
     }
     out << "\n";
+    // The subject log: who received that enterprise's registration, found by its credit code.
+    const auto named =
+        admin.all("/api/v1/ledger/entries?subject=" + url_encode(first["uscc"].get<std::string>()));
+    out << "  subject log: " << named.size() << " entr" << (named.size() == 1 ? "y" : "ies")
+        << " named " << first["uscc"].get<std::string>() << " (hubctl ledger subject "
+        << first["uscc"].get<std::string>() << ")\n";
   } catch (const std::exception& e) {
     err << "demo records: " << e.what() << "\n";
   }

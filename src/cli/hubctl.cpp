@@ -73,6 +73,10 @@ constexpr Command kCommands[] = {
      "                                the ledger's entries as NDJSON, in index order\n"
      "ledger checkpoint [-o FILE]     the latest signed checkpoint\n"
      "ledger public-key [-o FILE]     the ledger's public key (PEM); prints its vkey\n"
+     "ledger subject KEY [--format table|xlsx] [-o FILE]\n"
+     "                                every entry whose answer named this record key (the\n"
+     "                                subject log): a tab-separated table, or a citizen's\n"
+     "                                report in Chinese (xlsx) with each entry's checkpoint\n"
      "ledger verify --export FILE --checkpoint FILE --key FILE [--earlier FILE]\n"
      "                                check an export offline: every leaf, every index, the\n"
      "                                signed root, and consistency with an earlier checkpoint\n"
@@ -81,7 +85,8 @@ constexpr Command kCommands[] = {
     {"secrets",
      "secrets init FILE               a new secrets.file for a hub's nodes (fresh random\n"
      "                                secrets, mode 0600; never overwrites): copy it to every\n"
-     "                                node, as the ledger key file\n",
+     "                                node, as the ledger key file\n"
+     "secrets add FILE                add the secrets a file of an older version lacks\n",
      cmd_secrets, Reach::offline},
     {"import",
      "import RESOURCE FILE [--atomic] [--format ndjson|csv]\n"

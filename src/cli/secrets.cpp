@@ -7,8 +7,20 @@
 namespace hub::cli {
 
 int cmd_secrets(const Options& o, std::ostream& out, std::ostream& err) {
+  if (o.rest.size() == 3 && o.rest[1] == "add") {
+    const auto added = members::SecretsFile::add_missing(o.rest[2]);
+    members::SecretsFile::load(o.rest[2]);
+    if (added.empty()) {
+      out << o.rest[2] << " has every secret already\n";
+    } else {
+      out << "added";
+      for (const auto& name : added) out << " " << name;
+      out << " to " << o.rest[2] << ": copy it to every node of the hub, then restart them\n";
+    }
+    return 0;
+  }
   if (o.rest.size() != 3 || o.rest[1] != "init") {
-    err << "usage: hubctl secrets init FILE\n";
+    err << "usage: hubctl secrets init|add FILE\n";
     return 2;
   }
   members::SecretsFile::create(o.rest[2]);

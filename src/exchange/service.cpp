@@ -193,6 +193,8 @@ struct ExchangeService::Share {
   std::int64_t record_count = 0;
   std::optional<double> epsilon_spent;
   sharing::CheckedPurpose purpose;
+  // The subject log: the record keys (or, for a licence lookup, the holder) the answer named.
+  std::vector<std::string> subjects;
 };
 
 void check_key(std::string_view key) {
@@ -259,6 +261,7 @@ asio::awaitable<void> ExchangeService::record(const Caller& caller, const Share&
   d.epsilon_spent = share.epsilon_spent;
   d.status = status;
   d.response_sha256 = digest;
+  d.subjects = services_.subjects.hashes(share.subjects);
   const ledger::Entry entry = co_await ledger_.append(std::move(d));
   sink.recorded(entry.index);
 }
@@ -398,6 +401,8 @@ asio::awaitable<ShareAnswer> ExchangeService::do_read(const Caller& caller,
   auto s = schema(caller.principal, request.resource_code);
   auto d = authorize(caller, share, *s, Operation::read, {}, {});
   check_key(request.key);
+  // Looked up, found or not: the subject log shows who asked after this key.
+  share.subjects = {request.key};
   const pg::Params params = pg::Params().add(request.resource_code).add(request.key);
   auto r = co_await caller.db().exec(kRead, params);
   share.items.clear();
@@ -430,6 +435,7 @@ asio::awaitable<ShareAnswer> ExchangeService::do_verify(const Caller& caller,
   for (const auto& [name, value] : request.claims.items()) items.push_back(name);
   auto d = authorize(caller, share, *s, Operation::verify, items, {});
   check_key(request.key);
+  share.subjects = {request.key};
   const std::int64_t budget = services_.config.exchange.verify_misses_per_hour;
   const pg::Params grant = pg::Params().add(d.grant_id);
   const pg::Params record = pg::Params().add(request.resource_code).add(request.key);
@@ -496,8 +502,10 @@ asio::awaitable<ShareAnswer> ExchangeService::do_query(const Caller& caller,
   View view(*s, d, services_.record_refs, caller.principal.agency_code);
   RecordPage page;
   page.items.reserve(static_cast<std::size_t>(r.rows()));
+  share.subjects.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) {
     page.items.push_back(view.record(r.get(i, 0), r.get_int(i, 1), r.get(i, 2), r.get(i, 3)));
+    share.subjects.emplace_back(r.get(i, 0));
   }
   share.items = view.delivered().empty() ? in_clear : view.delivered();
   share.record_count = r.rows();
@@ -529,6 +537,7 @@ asio::awaitable<ShareAnswer> ExchangeService::do_changes(const Caller& caller,
     change.seq = r.get_int(i, 0);
     change.deleted = r.get_bool(i, 1);
     view.name(change.ref, change.key, r.get(i, 2));
+    share.subjects.emplace_back(r.get(i, 2));
     change.version = r.get_int(i, 3);
     // A change shows the record as it is now, through the grant: the consumer learns that it
     // changed, never what changed in items it does not see.
@@ -701,8 +710,7 @@ asio::awaitable<ShareAnswer> ExchangeService::private_aggregate(
   AggregateResult out;
   std::int64_t released = 0, small = 0;
   for (int i = 0; i < r.rows(); ++i) {
-    const double count =
-        std::round(static_cast<double>(r.get_int(i, 1)) + laplace_noise(1.0 / per_statistic));
+    const std::int64_t count = r.get_int(i, 1) + discrete_laplace(1.0 / per_statistic);
     // Left out on the noisy count: an exact threshold would itself tell a group's size.
     if (count < s.min_group_size) {
       ++small;
@@ -711,24 +719,26 @@ asio::awaitable<ShareAnswer> ExchangeService::private_aggregate(
     const json key_values = json::parse(r.get(i, 0));
     AggregateGroup group;
     for (std::size_t g = 0; g < group_by.size(); ++g) group.key[group_by[g]] = key_values[g];
-    group.count = static_cast<std::int64_t>(count);
+    group.count = count;
     released += group.count;
     std::map<std::string, double> sums;
     for (std::size_t m = 0; m < summed.size(); ++m) {
       const auto [lo, hi] = policy.bounds.at(summed[m]);
       const double sensitivity = std::max(std::abs(lo), std::abs(hi));
-      sums[summed[m]] = std::stod(std::string(r.get(i, 2 + static_cast<int>(m)))) +
-                        laplace_noise(sensitivity / per_statistic);
+      sums[summed[m]] = private_sum(std::stod(std::string(r.get(i, 2 + static_cast<int>(m)))),
+                                    sensitivity, per_statistic);
     }
     for (const auto& m : metrics) {
       group.metrics.emplace_back(
-          m.op + "_" + m.item, m.op == "sum" ? sums[m.item] : sums[m.item] / std::max(count, 1.0));
+          m.op + "_" + m.item,
+          m.op == "sum" ? sums[m.item]
+                        : sums[m.item] / static_cast<double>(std::max<std::int64_t>(count, 1)));
     }
     out.groups.push_back(std::move(group));
   }
-  out.suppressed_groups = static_cast<std::int64_t>(std::max(
-      0.0, std::round(static_cast<double>(small) + laplace_noise(1.0 / (epsilon * 0.25)))));
-  out.privacy = PrivacyRelease{"laplace", epsilon, remaining};
+  out.suppressed_groups =
+      std::max<std::int64_t>(0, small + discrete_laplace(1.0 / (epsilon * 0.25)));
+  out.privacy = PrivacyRelease{"discrete_laplace", epsilon, remaining};
   // The ledger's count is what was released, not the true one: a consumer reads its own entries.
   share.record_count = released;
   co_return ShareAnswer(std::move(out));
@@ -793,6 +803,8 @@ asio::awaitable<ShareAnswer> ExchangeService::do_licences(const Caller& caller,
   RecordPage page;
   std::vector<std::string> delivered;
   bool matched = false;
+  // The holder looked up is the subject, whatever its licences' keys.
+  share.subjects = {request.holder_code};
   for (const auto& src : sources) {
     const pg::Params params =
         pg::Params().add(src.schema->code).add(request.holder_code).add(request.holder_type);

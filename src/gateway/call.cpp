@@ -171,12 +171,31 @@ std::shared_ptr<const ServiceDefinition> ServiceDefinition::from_resource(const 
         if (i.is_object()) op.response_items.push_back(exchange::item_of(i));
       }
     }
+    if (auto subject = o.find("subject_param"); subject != o.end() && subject->is_string()) {
+      op.subject_param = subject->get<std::string>();
+    }
     s->operations.push_back(std::move(op));
   }
   return s;
 }
 
 // --- params and answers -------------------------------------------------------------------
+
+std::optional<std::string> subject_of(const Operation& op, const CallRequest& request) {
+  if (!op.subject_param) return std::nullopt;
+  const Param* p = op.param(*op.subject_param);
+  if (!p) return std::nullopt;
+  if (p->in == Param::In::body) {
+    if (!request.body || !request.body->is_object()) return std::nullopt;
+    auto v = request.body->find(p->name);
+    if (v == request.body->end() || v->is_null()) return std::nullopt;
+    return v->is_string() ? v->get<std::string>() : v->dump();
+  }
+  for (const auto& [name, value] : request.query) {
+    if (name == p->name) return value;
+  }
+  return std::nullopt;
+}
 
 UpstreamRequest upstream_request(const Upstream& upstream, const Operation& op,
                                  const CallRequest& request) {

@@ -56,6 +56,7 @@ struct GatewayService::Call {
   sharing::CheckedPurpose purpose;
   std::optional<int> upstream_status;
   std::optional<std::int64_t> upstream_ms;
+  std::vector<std::string> subjects;  // the subject_param's value, once the call is sent
 };
 
 GatewayService::GatewayService(Services& services, catalog::CatalogIndex& catalog,
@@ -136,6 +137,8 @@ asio::awaitable<CallAnswer> GatewayService::perform(const Caller& caller, Call& 
 
   // Params are checked before the upstream hears of the call.
   UpstreamRequest up = upstream_request(service->upstream, *op, request);
+  // Asked about, whatever the upstream answers: the subject log shows who asked after whom.
+  if (auto subject = subject_of(*op, request)) c.subjects.push_back(std::move(*subject));
   up.headers.emplace_back("X-Hub-Request-Id", caller.request_id);
   up.headers.emplace_back("X-Hub-Consumer", me.agency_code);
   up.headers.emplace_back("X-Hub-Purpose", encode_component(c.purpose.text));
@@ -242,6 +245,7 @@ asio::awaitable<void> GatewayService::record(const Caller& caller, const Call& c
   d.upstream_ms = c.upstream_ms;
   d.status = status;
   d.response_sha256 = digest;
+  d.subjects = services_.subjects.hashes(c.subjects);
   const ledger::Entry entry = co_await ledger_.append(std::move(d));
   sink.recorded(entry.index);
 }

@@ -40,7 +40,8 @@ namespace {
 // the COMMIT and leaves the transaction aborted).
 constexpr const char* kCopyThenCommit =
     "COPY ledger_entries (idx, time, request_id, operation, consumer_code, provider_code, "
-    "resource_code, status, record_count, leaf, leaf_hash, upstream_status, upstream_ms) "
+    "resource_code, status, record_count, leaf, leaf_hash, upstream_status, upstream_ms, "
+    "subjects, purpose_code) "
     "FROM STDIN (FORMAT binary); COMMIT";
 
 // Takes the batch's indexes and time under the head's row lock: batches of all nodes commit in
@@ -292,7 +293,7 @@ void Appender::write_batch(std::deque<std::shared_ptr<Slot>>& batch) {
       Slot& s = *batch[i];
       s.entry = make_entry(std::move(s.draft), first + static_cast<std::int64_t>(i), time);
       const EntryDraft& d = s.entry.draft;
-      put_be(rows, 13, 2);  // fields
+      put_be(rows, 15, 2);  // fields
       put_int64(rows, s.entry.index);
       put_int64(rows, micros - kPostgresEpochMicros);
       put_bytes(rows, d.request_id);
@@ -319,6 +320,12 @@ void Appender::write_batch(std::deque<std::shared_ptr<Slot>>& batch) {
       } else {
         put_be(rows, 0xffffffffu, 4);
       }
+      if (d.subjects.empty()) {
+        put_be(rows, 0xffffffffu, 4);
+      } else {
+        put_bytes(rows, d.subjects);
+      }
+      put_optional(rows, d.purpose_code);
       if (rows.size() >= 64 * 1024) send(false);
     }
     send(true);

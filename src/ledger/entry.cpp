@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "hub/core/text.hpp"
+#include "hub/ledger/subjects.hpp"
 
 namespace hub::ledger {
 
@@ -94,6 +95,10 @@ std::string make_leaf(const EntryDraft& d, std::int64_t index, std::string_view 
     field("upstream_ms");
     out += d.upstream_ms ? std::to_string(*d.upstream_ms) : "null";
   }
+  if (!d.subjects.empty()) {
+    field("subjects_sha256");
+    append_json_string(out, subjects_sha256(d.subjects));
+  }
   field("status");
   out += std::to_string(d.status);
   field("response_sha256");
@@ -143,6 +148,36 @@ std::optional<Hash> check_exported_entry(const json& entry, std::int64_t expecte
   json rest = entry;
   rest.erase("leaf");
   rest.erase("leaf_hash");
+  // Where the entry stands in the signed log, which the audit checks against the checkpoint it
+  // is given rather than this hint.
+  rest.erase("checkpoint");
+  // The subjects travel beside the leaf, which commits to them: a hash removed from or added to
+  // the entry no longer gives its subjects_sha256.
+  std::string subjects;
+  if (auto it = rest.find("subjects"); it != rest.end()) {
+    if (!it->is_array()) {
+      problem = "subjects is not a list of hashes";
+      return std::nullopt;
+    }
+    for (const auto& h : *it) {
+      auto bytes = h.is_string() ? hub::from_hex(h.get<std::string>()) : std::nullopt;
+      if (!bytes || bytes->size() != SubjectKeys::kHashBytes) {
+        problem = "subjects holds something that is not a 32-byte hash in hex";
+        return std::nullopt;
+      }
+      subjects += *bytes;
+    }
+    rest.erase(it);
+  }
+  const auto committed = fields.find("subjects_sha256");
+  if (committed == fields.end()
+          ? !subjects.empty()
+          : !committed->is_string() || committed->get<std::string>() != subjects_sha256(subjects)) {
+    problem =
+        "subjects are not the ones the leaf commits to (subjects_sha256): a subject was "
+        "removed or added";
+    return std::nullopt;
+  }
   if (rest != fields) {
     for (const auto& [name, value] : fields.items()) {
       if (!rest.contains(name) || rest[name] != value) {

@@ -40,8 +40,9 @@ bool append_history(PGconn* c, std::vector<TimedDraft> entries) {
           c,
           "INSERT INTO ledger_entries (idx, time, request_id, operation, consumer_code, "
           "provider_code, resource_code, status, record_count, leaf, leaf_hash, upstream_status, "
-          "upstream_ms) VALUES "
-          "($1, $2::timestamptz, $3, $4, $5, $6, $7, $8, $9, $10::bytea, $11::bytea, $12, $13)",
+          "upstream_ms, subjects, purpose_code) VALUES "
+          "($1, $2::timestamptz, $3, $4, $5, $6, $7, $8, $9, $10::bytea, $11::bytea, $12, $13, "
+          "$14::bytea, $15)",
           pg::Params()
               .add(index)
               .add(entry.time)
@@ -57,7 +58,10 @@ bool append_history(PGconn* c, std::vector<TimedDraft> entries) {
                   reinterpret_cast<const char*>(entry.leaf_hash.data()), entry.leaf_hash.size())))
               .add(d.upstream_status ? std::optional<std::int64_t>(*d.upstream_status)
                                      : std::nullopt)
-              .add(d.upstream_ms));
+              .add(d.upstream_ms)
+              .add(d.subjects.empty() ? std::nullopt
+                                      : std::optional<std::string>(pg::bytea_to_text(d.subjects)))
+              .add(d.purpose_code));
       ++index;
     }
     if (!entries.empty()) {

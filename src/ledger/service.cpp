@@ -21,16 +21,20 @@ constexpr pg::Query kEntries{
     "ledger_entries",
     "SELECT idx, to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
     "request_id, operation, consumer_code, provider_code, resource_code, status, record_count, "
-    "leaf, leaf_hash "
-    "FROM ledger_entries "
+    "leaf, leaf_hash, subjects, c.tree_size, c.root_hash, "
+    "to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
+    "FROM ledger_entries LEFT JOIN LATERAL (SELECT k.tree_size, k.root_hash, k.created_at "
+    "FROM ledger_checkpoints k WHERE k.tree_size > idx ORDER BY k.tree_size LIMIT 1) c ON true "
     "WHERE ($1::bigint IS NULL OR idx > $1) "
-    "AND ($2::text IS NULL OR consumer_code = $2 OR provider_code = $2) "
+    "AND ($2::text IS NULL OR consumer_code = $2 OR (provider_code = $2 AND $11::boolean)) "
     "AND ($3::text IS NULL OR consumer_code = $3 OR provider_code = $3) "
     "AND ($4::text IS NULL OR request_id = $4) "
     "AND ($5::text IS NULL OR resource_code = $5) "
     "AND ($9::text IS NULL OR provider_code = $9) "
     "AND ($6::timestamptz IS NULL OR time >= $6) "
     "AND ($7::timestamptz IS NULL OR time < $7) "
+    "AND ($10::text IS NULL OR idx IN "
+    "(SELECT s.idx FROM ledger_subjects s WHERE s.subject = decode($10, 'hex'))) "
     "ORDER BY idx LIMIT $8",
     true};
 
@@ -112,6 +116,17 @@ asio::awaitable<Page> LedgerService::entries(const Caller& caller, const EntryFi
   const Principal& me = caller.principal;
   std::optional<std::string> scope;
   if (!me.hub_level()) scope = me.agency_code.empty() ? "-" : me.agency_code;
+  // By subject (API.md Part 2): a provider's entries for its data officers only; a consumer's
+  // for any of its principals, as every entry of theirs is.
+  std::optional<std::string> subject;
+  if (filter.subject) {
+    if (filter.subject->empty() || filter.subject->size() > 512) {
+      bad_query_param("subject", "is a record key of 1 to 512 bytes");
+    }
+    subject = hub::to_hex(services_.subjects.hash(*filter.subject));
+  }
+  const bool provider_side =
+      !subject || me.has(Role::agency_cdo) || me.has(Role::agency_data_officer);
   const std::optional<std::int64_t> after = page.after_number();
   const pg::Params params = pg::Params()
                                 .add(after)
@@ -122,7 +137,9 @@ asio::awaitable<Page> LedgerService::entries(const Caller& caller, const EntryFi
                                 .add(time_param(filter.from, "from", false))
                                 .add(time_param(filter.to, "to", true))
                                 .add(static_cast<std::int64_t>(page.limit))
-                                .add(provider_of(filter.resource_code));
+                                .add(provider_of(filter.resource_code))
+                                .add(subject)
+                                .add(provider_side);
   auto r = co_await caller.db().exec(kEntries, params);
   Page out;
   for (int i = 0; i < r.rows(); ++i) {
@@ -143,6 +160,16 @@ asio::awaitable<Page> LedgerService::entries(const Caller& caller, const EntryFi
     entry["record_count"] = r.get_int(i, 8);
     entry["leaf"] = base64_encode(leaf);
     entry["leaf_hash"] = hub::to_hex(pg::bytea_from_text(r.get(i, 10)));
+    // The keyed hashes of the record keys its answer named, which the leaf's subjects_sha256
+    // commits to (absent when it named none).
+    if (!r.is_null(i, 11)) entry["subjects"] = subjects_hex(pg::bytea_from_text(r.get(i, 11)));
+    // The first signed checkpoint whose tree holds the entry: from then on, the log cannot drop
+    // or change it unseen (null until the sealer has signed one).
+    entry["checkpoint"] = r.is_null(i, 12)
+                              ? json(nullptr)
+                              : json{{"tree_size", r.get_int(i, 12)},
+                                     {"root_hash", hub::to_hex(pg::bytea_from_text(r.get(i, 13)))},
+                                     {"signed_at", r.get(i, 14)}};
     out.items.push_back(std::move(entry));
   }
   if (!out.items.empty()) out.continue_after(out.items.back()["index"], page.limit);

@@ -32,7 +32,11 @@ SecretsFile SecretsFile::load(const std::filesystem::path& file) {
   SecretsFile out;
   for (const auto& spec : kHubSecrets) {
     auto it = doc.find(spec.name);
-    if (it == doc.end() || !it->is_string()) bad(file, std::string("has no \"") + spec.name + "\"");
+    if (it == doc.end() || !it->is_string()) {
+      bad(file, std::string("has no \"") + spec.name +
+                    "\" (a file of an older version: add it with `hubctl secrets add FILE`, then "
+                    "copy the file to every node)");
+    }
     auto key = from_hex(it->get<std::string>());
     if (!key || key->size() != spec.bytes) {
       bad(file, std::string("\"") + spec.name + "\" must be " + std::to_string(spec.bytes) +
@@ -43,11 +47,11 @@ SecretsFile SecretsFile::load(const std::filesystem::path& file) {
   return out;
 }
 
-void SecretsFile::create(const std::filesystem::path& file) {
+namespace {
+
+// Writes `doc` to `file` through a temporary file of mode 0600, renamed over it.
+void write_secrets(const std::filesystem::path& file, const nlohmann::json& doc) {
   std::error_code ec;
-  if (std::filesystem::exists(file, ec)) bad(file, "exists already: not overwritten");
-  nlohmann::json doc = nlohmann::json::object();
-  for (const auto& spec : kHubSecrets) doc[spec.name] = to_hex(random_bytes(spec.bytes));
   const auto tmp = file.string() + ".tmp";
   const mode_t old = ::umask(077);
   {
@@ -62,6 +66,33 @@ void SecretsFile::create(const std::filesystem::path& file) {
   ::umask(old);
   std::filesystem::rename(tmp, file, ec);
   if (ec) bad(file, "cannot write it: " + ec.message());
+}
+
+}  // namespace
+
+void SecretsFile::create(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (std::filesystem::exists(file, ec)) bad(file, "exists already: not overwritten");
+  nlohmann::json doc = nlohmann::json::object();
+  for (const auto& spec : kHubSecrets) doc[spec.name] = to_hex(random_bytes(spec.bytes));
+  write_secrets(file, doc);
+}
+
+std::vector<std::string> SecretsFile::add_missing(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) bad(file, "cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto doc = nlohmann::json::parse(text.str(), nullptr, false);
+  if (!doc.is_object()) bad(file, "is not a JSON object");
+  std::vector<std::string> added;
+  for (const auto& spec : kHubSecrets) {
+    if (doc.contains(spec.name)) continue;
+    doc[spec.name] = to_hex(random_bytes(spec.bytes));
+    added.emplace_back(spec.name);
+  }
+  if (!added.empty()) write_secrets(file, doc);
+  return added;
 }
 
 std::string load_hub_key(PGconn* conn, const std::string& name, std::size_t bytes,

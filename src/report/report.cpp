@@ -196,6 +196,15 @@ json to_json(const Report& report) {
               {"generated_at", report.generated_at},
               {"agencies", std::move(agencies)},
               {"totals", totals(report.agencies)}};
+  json purposes = json::array();
+  for (const auto& p : report.purposes) {
+    purposes.push_back(
+        {{"consumer_code", p.consumer_code},
+         {"purpose_code", p.purpose_code.empty() ? json(nullptr) : json(p.purpose_code)},
+         {"requests", p.requests},
+         {"refused", p.refused}});
+  }
+  out["purposes"] = std::move(purposes);
   if (!report.group_by.empty()) {
     // Groups in order of their names (null, for agencies without a parent, first).
     std::map<std::optional<std::string>, std::vector<AgencyRow>> groups;

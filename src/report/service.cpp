@@ -116,6 +116,12 @@ constexpr pg::Query kWriters{
     " FROM resource_daily d JOIN resources r ON r.code = d.resource_code"
     " WHERE d.day BETWEEN $1::date AND $2::date AND d.records_written > 0"};
 
+// Requests by consumer and purpose code, from the sealer's rollup.
+constexpr pg::Query kPurposes{
+    "report_purposes",
+    "SELECT consumer_code, purpose_code, sum(requests), sum(refused) FROM purpose_daily"
+    " WHERE day BETWEEN $1::date AND $2::date GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2"};
+
 constexpr pg::Query kDays{"report_activity_days",
                           "SELECT to_char(d, 'YYYY-MM-DD'), coalesce(sum(a.requests_made), 0),"
                           " coalesce(sum(a.denied_requests), 0), coalesce(sum(a.records_shared), 0)"
@@ -162,11 +168,11 @@ Period period_of(const std::optional<std::string>& from, const std::optional<std
 boost::asio::awaitable<Report> ReportService::sharing_status(const Caller& caller,
                                                              const Period& period) {
   const pg::Params range = pg::Params().add(period.from).add(period.to);
-  auto steps =
-      pg::batch(pg::step(kNow), pg::step(kAgencies, pg::Params().add(period.from)),
-                pg::step(kTraffic, range), pg::step(kWorkflow, range), pg::step(kReplies, range),
-                pg::step(kWaiting, range), pg::step(kResources, range), pg::step(kDemands, range),
-                pg::step(kEscalations, range), pg::step(kWriters, range));
+  auto steps = pg::batch(
+      pg::step(kNow), pg::step(kAgencies, pg::Params().add(period.from)), pg::step(kTraffic, range),
+      pg::step(kWorkflow, range), pg::step(kReplies, range), pg::step(kWaiting, range),
+      pg::step(kResources, range), pg::step(kDemands, range), pg::step(kEscalations, range),
+      pg::step(kWriters, range), pg::step(kPurposes, range));
   auto lease = co_await caller.db().acquire();
   auto results = co_await lease->pipeline(steps);
 
@@ -266,6 +272,12 @@ boost::asio::awaitable<Report> ReportService::sharing_status(const Caller& calle
     if (row.requests_served > 0 || row.requests_made > 0 || row.service_calls_served > 0) {
       row.connected = true;
     }
+  }
+  const pg::Result& purposes = results[10];
+  for (int i = 0; i < purposes.rows(); ++i) {
+    if (row_of(purposes.get(i, 0)) == nullptr) continue;  // members only, as above
+    report.purposes.push_back({std::string(purposes.get(i, 0)), std::string(purposes.get(i, 1)),
+                               purposes.get_int(i, 2), purposes.get_int(i, 3)});
   }
   report.agencies.reserve(rows.size());
   for (auto& [code, row] : rows) report.agencies.push_back(std::move(row));

@@ -1,6 +1,8 @@
 #include "hub/sharing/service.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <regex>
 #include <set>
 
@@ -97,7 +99,14 @@ constexpr pg::Query kNotify{"sharing_notify", "SELECT pg_notify('hub_directory',
   "WHERE e.object_type = 'grant' AND e.object_id = g.id AND e.action = 'resource_changed')::text, " \
   "array_to_string(g.purpose_codes, ','), " HUB_SQL_TS_OPT("g.ended_at") ", g.revoked_reason, "      \
   "(SELECT r.id FROM applications r WHERE r.renews_grant_id = g.id AND r.status = 'pending' "     \
-  "LIMIT 1)"
+  "LIMIT 1), "                                                                                    \
+  "(SELECT jsonb_build_object('epsilon_per_day', (p.v->>'epsilon_per_day')::float8, "             \
+  "'epsilon_per_query', (p.v->>'epsilon_per_query')::float8, 'epsilon_spent_today', "             \
+  "coalesce((SELECT b.spent::float8 FROM privacy_budgets b WHERE b.grant_id = g.id "              \
+  "AND b.day = hub_local_day(now())), 0))::text FROM resources r, "                              \
+  "LATERAL (SELECT r.document->'aggregate_policy' AS v) p WHERE r.code = g.resource_code "        \
+  "AND 'aggregate' = ANY(g.operations) AND (p.v->>'epsilon_per_day') IS NOT NULL "             \
+  "AND g.revoked_at IS NULL AND g.ended_at IS NULL AND g.valid_until > now())"
 constexpr pg::Query kGrant{"sharing_grant",
                            "SELECT " HUB_GRANT_COLUMNS " FROM grants g WHERE g.id = $1"};
 constexpr pg::Query kGrants{
@@ -204,6 +213,19 @@ GrantRecord grant_of(const pg::Result& r, int row) {
   g.ended_at = r.get_text(row, 16);
   g.revoked_reason = r.get_text(row, 17);
   g.renewal_application_id = r.get_text(row, 18);
+  if (auto privacy = r.get_text(row, 19)) {
+    // The grant's differential-privacy budget today (docs/privacy.md): what is left and how
+    // many more queries that buys, so a consumer can plan before it is refused.
+    auto p = json::parse(*privacy);
+    const double per_day = p["epsilon_per_day"].get<double>();
+    const double per_query = p["epsilon_per_query"].get<double>();
+    const double remaining = std::max(0.0, per_day - p["epsilon_spent_today"].get<double>());
+    p["epsilon_remaining"] = remaining;
+    // The same comparison the spending statement makes, with a little slack for decimals.
+    p["queries_remaining_today"] =
+        per_query > 0 ? static_cast<std::int64_t>(std::floor(remaining / per_query + 1e-9)) : 0;
+    g.privacy = std::move(p);
+  }
   return g;
 }
 

@@ -34,6 +34,7 @@ const hub::gateway::ServiceDefinition& definition() {
                 {{"name", "as_of"}, {"in", "query"}, {"type", "date"}, {"required", false}},
                 {{"name", "active"}, {"in", "query"}, {"type", "boolean"}, {"required", false}},
                 {{"name", "min"}, {"in", "query"}, {"type", "number"}, {"required", false}}}},
+              {"subject_param", "uscc"},
               {"response_items",
                {{{"name", "uscc"}, {"type", "string"}, {"sensitivity", "public"}},
                 {{"name", "legal_person"},
@@ -57,6 +58,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     hub::gateway::CallRequest call{service.code, op.id, std::move(*params), std::nullopt};
     try {
       const auto up = hub::gateway::upstream_request(service.upstream, op, call);
+      // The subject log's key is the uscc the call was checked with, never anything else.
+      const auto subject = hub::gateway::subject_of(op, call);
+      if (!subject) std::abort();  // a path param is required: a checked call has it
+      bool given = false;
+      for (const auto& [name, value] : call.query) given |= name == "uscc" && value == *subject;
+      if (!given) std::abort();
       const std::string_view target = up.target;
       if (!target.starts_with("/v1/enterprises/")) std::abort();
       const auto path = target.substr(0, target.find('?'));

@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
+#include "hub/cli/hubctl.hpp"
 #include "hub/core/config.hpp"
 #include "hub/ledger/note.hpp"
 #include "hub/members/secrets.hpp"
@@ -59,7 +62,43 @@ TEST(ClusterTest, NodesShareTheSecretsFileAndTheDatabaseKeepsOnlyItsHash) {
       su.get(),
       "SELECT count(*) FILTER (WHERE key IS NULL AND length(fingerprint) = 32) FROM hub_keys",
       pg::Params());
-  EXPECT_EQ(rows.get_int(0, 0), 2);
+  EXPECT_EQ(rows.get_int(0, 0), 3) << "cursor, record_ref, subject";
+}
+
+// A file made before the subject log lacks its secret: start-up says how to add it, and `hubctl
+// secrets add` adds it without touching the others.
+TEST(ClusterTest, AnOlderSecretsFileIsCompletedByHubctlSecretsAdd) {
+  TestDatabase db;
+  TempDir files;
+  const auto file = files.path() / "secrets.json";
+  members::SecretsFile::create(file);
+  nlohmann::json doc;
+  std::ifstream(file) >> doc;
+  const nlohmann::json before = doc;
+  doc.erase("subject");
+  std::ofstream(file, std::ios::trunc) << doc.dump();
+  const auto key = files.path() / "ledger-key.pem";
+  ledger::SigningKey::load(key, true);
+  try {
+    start_node(db, file.string(), key);
+    ADD_FAILURE() << "started without the subject secret";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("hubctl secrets add"), std::string::npos) << e.what();
+  }
+  std::ostringstream out, err;
+  EXPECT_EQ(cli::hubctl_main({"secrets", "add", file.string()}, out, err), 0) << err.str();
+  EXPECT_NE(out.str().find("added subject"), std::string::npos) << out.str();
+  nlohmann::json after;
+  std::ifstream(file) >> after;
+  EXPECT_EQ(after["cursor"], before["cursor"]);
+  EXPECT_EQ(after["record_ref"], before["record_ref"]);
+  EXPECT_EQ(after["subject"].get<std::string>().size(), 64u);
+  EXPECT_EQ(std::filesystem::status(file).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_EQ(start_node(db, file.string(), key), "");
+  std::ostringstream again;
+  EXPECT_EQ(cli::hubctl_main({"secrets", "add", file.string()}, again, err), 0);
+  EXPECT_NE(again.str().find("has every secret already"), std::string::npos) << again.str();
 }
 
 TEST(ClusterTest, ABadSecretsFileStopsStartUpWithItsName) {

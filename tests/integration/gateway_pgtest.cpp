@@ -92,6 +92,7 @@ class GatewayTest : public HubTest {
                {"method", "GET"},
                {"path", "/enterprises/{uscc}"},
                {"params", {{{"name", "uscc"}, {"in", "path"}, {"type", "string"}}}},
+               {"subject_param", "uscc"},
                {"response_items",
                 {{{"name", "uscc"},
                   {"title", "统一社会信用代码"},
@@ -201,6 +202,20 @@ TEST_F(GatewayTest, AGrantedCallIsFilteredMaskedAndInTheLedger) {
   // Keep-alive: a second call reuses the connection.
   ASSERT_EQ(call_as(tax_system_, "call-ok-2").status, 200);
   EXPECT_EQ(stub_->connections_accepted(), 1u);
+  // The subject log: the operation's subject_param (uscc) names whom the call was about, by its
+  // keyed hash; the market bureau's officer finds both calls by the credit code. A call refused
+  // before it was sent (no grant for the operation) names no one.
+  EXPECT_EQ(e["subjects"].size(), 1u);
+  EXPECT_EQ(e["subjects_sha256"].get<std::string>().size(), 64u);
+  ASSERT_EQ(
+      call_as(tax_system_, "call-history", call_target("91440101MA5CXXXX1X", "history")).status,
+      403);
+  EXPECT_FALSE(ledger_entry("call-history").contains("subjects"));
+  const json about =
+      ok(verb::get, "/api/v1/ledger/entries?subject=91440101MA5CXXXX1X", market_officer_);
+  std::vector<std::string> ids;
+  for (const auto& entry : about["items"]) ids.push_back(entry["request_id"]);
+  EXPECT_EQ(ids, (std::vector<std::string>{"call-ok-1", "call-ok-2"}));
 }
 
 TEST_F(GatewayTest, EveryUpstreamOutcomeMapsToItsStatus) {

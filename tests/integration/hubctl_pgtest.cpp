@@ -301,6 +301,9 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   EXPECT_NE(out.find("*"), std::string::npos) << "the legal person is masked: " << out;
   EXPECT_NE(out.find(R"({"found":true,"match":true})"), std::string::npos) << out;
   EXPECT_NE(out.find("counts enterprises by district: 11 districts"), std::string::npos) << out;
+  // The subject log finds the registration tax read and objected to (the read's entry; the
+  // import that stored it is no share).
+  EXPECT_NE(out.find("subject log: 1 entry named "), std::string::npos) << out;
   // A month of history first (grants' traffic, a few refusals), then the demo's own requests.
   const auto history = out.find("ledger history: ");
   ASSERT_NE(history, std::string::npos) << out;

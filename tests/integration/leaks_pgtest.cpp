@@ -4,9 +4,19 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <thread>
+#include <unistd.h>
 
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "hub/ledger/entry.hpp"
 #include "hub/members/credentials.hpp"
+#include "hub/store/pg.hpp"
 #include "support/hub_fixture.hpp"
 
 namespace hub::test {
@@ -303,7 +313,7 @@ TEST_F(LeakTest, AggregatesUnderAPrivacyPolicyAreNoisyAndSpendADailyBudget) {
     ASSERT_EQ(r.status, 200) << r.body;
     answers.push_back(json::parse(r.body));
   }
-  EXPECT_EQ(answers[0]["privacy"]["mechanism"], "laplace");
+  EXPECT_EQ(answers[0]["privacy"]["mechanism"], "discrete_laplace");
   EXPECT_EQ(answers[0]["privacy"]["epsilon_spent"], 3);
   EXPECT_EQ(answers[0]["privacy"]["epsilon_remaining"], 6);
   EXPECT_EQ(answers[2]["privacy"]["epsilon_remaining"], 0);
@@ -325,6 +335,192 @@ TEST_F(LeakTest, AggregatesUnderAPrivacyPolicyAreNoisyAndSpendADailyBudget) {
   } while (entries.empty() && std::chrono::steady_clock::now() < deadline);
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0]["epsilon_spent"], 3);
+}
+
+// The differencing attack, under a privacy budget: the district's total minus the total
+// of the district without one resident was that resident's exact value. Now each is a noisy
+// release, so the difference is the value plus the difference of two noise draws, whose error
+// over many trials matches the mechanism; and the budget ends the trials.
+TEST_F(LeakTest, TheDifferencingAttackGetsNoiseOfTheDocumentedSizeUntilTheBudgetEnds) {
+  auto doc = residents();
+  doc["name"] = "户籍人口缴费基数";
+  doc.erase("min_group_size");
+  constexpr double kPerQuery = 0.25, kBound = 10000;
+  doc["aggregate_policy"] = {{"min_group_size", 2},
+                             {"epsilon_per_day", 100},
+                             {"epsilon_per_query", kPerQuery},
+                             {"bounds", {{"monthly_base", {0, kBound}}}}};
+  code_ = resource(doc);
+  // Sixty residents of 天河区 at 6,000; the target (i = 0) is the one man among them.
+  for (int i = 0; i < 60; ++i) {
+    ok(verb::put, records() + "/" + id_number(i), police_system_,
+       {{"name", "陈美玲"},
+        {"gender", i == 0 ? "男" : "女"},
+        {"district", "天河区"},
+        {"monthly_base", i == 0 ? 9000 : 6000}});
+  }
+  const std::string grant_id =
+      grant(tax_officer_, {"gender", "district", "monthly_base"}, {"aggregate"}, {"monthly_base"});
+  // The grant shows its budget for today: whole, and what it buys.
+  const json fresh = ok(verb::get, "/api/v1/grants/" + grant_id, tax_officer_)["privacy"];
+  EXPECT_EQ(fresh["epsilon_per_day"], 100.0);
+  EXPECT_EQ(fresh["epsilon_per_query"], kPerQuery);
+  EXPECT_EQ(fresh["epsilon_spent_today"], 0.0);
+  EXPECT_EQ(fresh["epsilon_remaining"], 100.0);
+  EXPECT_EQ(fresh["queries_remaining_today"], 400);
+  const std::string agg = "/api/v1/resources/" + code_ + "/aggregate";
+  const json metrics = {{{"op", "sum"}, {"item", "monthly_base"}}};
+  auto sum_of = [&](const json& body) -> std::optional<double> {
+    auto r = call(verb::post, agg, tax_system_, body);
+    if (r.status != 200) return std::nullopt;
+    const json a = json::parse(r.body);
+    EXPECT_EQ(a["privacy"]["mechanism"], "discrete_laplace");
+    // Left out on its noisy count (rare with 60 records): the trial tells nothing.
+    if (a["groups"].size() != 1) return std::numeric_limits<double>::quiet_NaN();
+    return a["groups"][0]["sum_monthly_base"].get<double>();
+  };
+  const json everyone = {{"group_by", {"district"}}, {"metrics", metrics}};
+  const json the_rest = {
+      {"group_by", {"district"}}, {"filter", "gender eq \"女\""}, {"metrics", metrics}};
+  // ε 0.25 a query: ¾ of it shared by the count and the sum, so each sum's noise is discrete
+  // Laplace on a grid of 10000/10⁶ with scale b = 10000 / 0.09375 (about 106,667), and the
+  // difference of two has E|d − 9000| = 1.5 b and a standard deviation of 2 b.
+  const double b = kBound / (kPerQuery * 0.75 / 2);
+  std::vector<double> errors;
+  for (int trial = 0; trial < 200; ++trial) {
+    const auto whole = sum_of(everyone);
+    const auto rest = sum_of(the_rest);
+    ASSERT_TRUE(whole && rest) << "trial " << trial << ": refused before the budget of 100 ended";
+    if (!std::isnan(*whole) && !std::isnan(*rest)) errors.push_back(*whole - *rest - 9000);
+  }
+  ASSERT_GE(errors.size(), 150u);
+  // The budget (100 a day, 0.25 a query) is spent by those 400 queries.
+  auto spent = call(verb::post, agg, tax_system_, everyone);
+  EXPECT_EQ(spent.status, 403);
+  EXPECT_EQ(problem(spent)["code"], "budget_exhausted");
+  const json used = ok(verb::get, "/api/v1/grants/" + grant_id, police_officer_)["privacy"];
+  EXPECT_EQ(used["epsilon_spent_today"], 100.0) << "the provider sees the same budget";
+  EXPECT_EQ(used["epsilon_remaining"], 0.0);
+  EXPECT_EQ(used["queries_remaining_today"], 0);
+  // Over n trials, the mean error is near 0 (its standard deviation is 2b/√n) and the mean
+  // absolute error near 1.5 b (standard deviation about 1.32 b/√n): bounds of six standard
+  // deviations, missed about once in 10⁸ runs. A release without noise, or with half or twice
+  // the noise, falls outside them.
+  const double n = static_cast<double>(errors.size());
+  double mean = 0, mean_abs = 0;
+  for (double e : errors) {
+    mean += e / n;
+    mean_abs += std::abs(e) / n;
+  }
+  EXPECT_LT(std::abs(mean), 6 * 2 * b / std::sqrt(n)) << "mean error " << mean << ", b " << b;
+  EXPECT_GT(mean_abs, 1.5 * b - 6 * 1.32 * b / std::sqrt(n)) << "mean absolute error " << mean_abs;
+  EXPECT_LT(mean_abs, 1.5 * b + 6 * 1.32 * b / std::sqrt(n)) << "mean absolute error " << mean_abs;
+}
+
+// The subject log (API.md Part 2): who received a person's record, found by the person's key;
+// the hub keeps keyed hashes of the keys, and the leaf commits to them.
+TEST_F(LeakTest, TheSubjectLogNamesWhoReceivedAPersonsRecord) {
+  const std::string grant_id =
+      grant(tax_officer_, {"name", "gender", "district"}, {"read", "query", "verify"});
+  EXPECT_TRUE(ok(verb::get, "/api/v1/grants/" + grant_id, tax_officer_)["privacy"].is_null())
+      << "no aggregate, no privacy budget";
+  const std::string coordinator = person("", "coord", "coordinator");
+  auto query = call(verb::get, records() + "?limit=10", tax_system_, json(nullptr),
+                    with_request_id("subject-query"));
+  ASSERT_EQ(query.status, 200) << query.body;
+  ASSERT_EQ(json::parse(query.body)["items"].size(), 6u);
+  ok(verb::get, records() + "/" + id_number(3), tax_system_);
+  ok(verb::post, "/api/v1/resources/" + code_ + "/verify", tax_system_,
+     {{"key", id_number(4)}, {"claims", {{"gender", "女"}}}});
+  EXPECT_EQ(call(verb::get, records() + "/" + id_number(3), stats_system_).status, 403)
+      << "refused: no grant, no record named";
+
+  const std::string subject = "/api/v1/ledger/entries?subject=" + id_number(3);
+  auto operations = [&](const std::string& token) {
+    std::vector<std::string> out;
+    const json page = ok(verb::get, subject, token);
+    for (const auto& e : page["items"]) out.push_back(e["operation"]);
+    return out;
+  };
+  const std::vector<std::string> both = {"query", "read"};
+  EXPECT_EQ(operations(kAdmin), both);
+  EXPECT_EQ(operations(coordinator), both);
+  EXPECT_EQ(operations(police_officer_), both) << "the provider's data officer";
+  EXPECT_EQ(operations(tax_system_), both) << "the consumer's own entries";
+  EXPECT_TRUE(operations(police_system_).empty()) << "a provider's system is no data officer";
+  EXPECT_TRUE(operations(stats_officer_).empty()) << "a third agency: an empty list";
+  EXPECT_EQ(operations(kAdmin), both) << "asked again, the same";
+  auto verified = ok(verb::get, "/api/v1/ledger/entries?subject=" + id_number(4), kAdmin)["items"];
+  ASSERT_EQ(verified.size(), 2u);
+  EXPECT_EQ(verified[1]["operation"], "verify");
+  EXPECT_TRUE(
+      ok(verb::get, "/api/v1/ledger/entries?subject=440106199001019999", kAdmin)["items"].empty());
+
+  // The query's entry: six hashes, none of them a key, committed to by its leaf.
+  auto entries = ok(verb::get, "/api/v1/ledger/entries?request_id=subject-query", kAdmin)["items"];
+  ASSERT_EQ(entries.size(), 1u);
+  json entry = entries[0];
+  ASSERT_EQ(entry["subjects"].size(), 6u);
+  EXPECT_EQ(entry["subjects_sha256"].get<std::string>().size(), 64u);
+  EXPECT_EQ(entry.dump().find(id_number(0).substr(0, 14)), std::string::npos)
+      << "no key in the entry";
+  std::string problem;
+  EXPECT_TRUE(ledger::check_exported_entry(entry, entry["index"], problem)) << problem;
+  // A subject removed from the stored entry is caught by the audit of an export.
+  {
+    auto su = pg::connect_blocking(db_.superuser_conninfo(), 5);
+    pg::exec_blocking(su.get(),
+                      "SET session_replication_role = replica; "
+                      "UPDATE ledger_entries SET subjects = substring(subjects FROM 33) "
+                      "WHERE request_id = 'subject-query'");
+    EXPECT_EQ(pg::exec_blocking(su.get(),
+                                "SELECT count(*) FROM ledger_subjects s JOIN ledger_entries e "
+                                "ON e.idx = s.idx WHERE e.request_id = 'subject-query'",
+                                pg::Params())
+                  .get_int(0, 0),
+              6)
+        << "the lookup index has a row per subject";
+  }
+  entry = ok(verb::get, "/api/v1/ledger/entries?request_id=subject-query", kAdmin)["items"][0];
+  EXPECT_EQ(entry["subjects"].size(), 5u);
+  EXPECT_FALSE(ledger::check_exported_entry(entry, entry["index"], problem));
+  EXPECT_NE(problem.find("subjects"), std::string::npos) << problem;
+
+  // hubctl ledger subject KEY: the history as a table.
+  auto [rc, out, err] = hubctl({"ledger", "subject", id_number(3)});
+  EXPECT_EQ(rc, 0) << err;
+  EXPECT_NE(out.find("\tquery\t" + std::string(kTax) + "\t" + kPolice), std::string::npos) << out;
+  EXPECT_NE(out.find("\tread\t"), std::string::npos) << out;
+  EXPECT_NE(err.find("2 entries"), std::string::npos) << err;
+  // The citizen's report: the same two entries in a workbook, each with its checkpoint once the
+  // sealer has signed one (the table's last column).
+  const auto book =
+      std::filesystem::temp_directory_path() / ("subject-" + std::to_string(::getpid()) + ".xlsx");
+  auto [rc2, out2, err2] =
+      hubctl({"ledger", "subject", id_number(3), "--format", "xlsx", "-o", book.string()});
+  EXPECT_EQ(rc2, 0) << err2;
+  EXPECT_NE(out2.find("2 entries written to"), std::string::npos) << out2;
+  std::ifstream xlsx(book, std::ios::binary);
+  std::string magic(2, '\0');
+  xlsx.read(magic.data(), 2);
+  EXPECT_EQ(magic, "PK");
+  std::filesystem::remove(book);
+  auto [rc3, none, err3] = hubctl({"ledger", "subject", id_number(3), "--format", "xlsx"});
+  EXPECT_NE(rc3, 0);
+  EXPECT_NE(err3.find("-o FILE"), std::string::npos) << err3;
+  // Checkpoints: each entry names the first signed tree that holds it.
+  for (int i = 0; i < 100; ++i) {
+    const json page = ok(verb::get, "/api/v1/ledger/entries?subject=" + id_number(3), kAdmin);
+    if (page["items"][1]["checkpoint"].is_object()) {
+      for (const auto& e : page["items"]) {
+        EXPECT_GT(e["checkpoint"]["tree_size"].get<std::int64_t>(), e["index"].get<std::int64_t>());
+        EXPECT_EQ(e["checkpoint"]["root_hash"].get<std::string>().size(), 64u);
+      }
+      break;
+    }
+    ASSERT_LT(i, 99) << "no checkpoint covered the entries within 10 s";
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 TEST_F(LeakTest, PurposeCodesBindAGrantAndPurposesMustSaySomething) {
@@ -371,6 +567,24 @@ TEST_F(LeakTest, PurposeCodesBindAGrantAndPurposesMustSaySomething) {
     if (e["status"] == 403 && e["purpose_code"].is_null()) refused_without_code = true;
   }
   EXPECT_TRUE(refused_without_code);
+  // The report counts requests per consumer and purpose code, once the sealer has rolled the
+  // entries up: the two answered with the code, the refusal that named none.
+  json by_code, without_code;
+  for (int i = 0; i < 100 && (by_code.is_null() || without_code.is_null()); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const json report = ok(verb::get, "/api/v1/reports/sharing-status", kAdmin);
+    by_code = without_code = nullptr;
+    for (const auto& p : report["purposes"]) {
+      if (p["consumer_code"] != kTax) continue;
+      if (p["purpose_code"] == "scenario.tax-check") by_code = p;
+      if (p["purpose_code"].is_null()) without_code = p;
+    }
+  }
+  ASSERT_FALSE(by_code.is_null()) << "no purpose rollup within 10 s";
+  EXPECT_EQ(by_code["requests"], 2);
+  EXPECT_EQ(by_code["refused"], 0);
+  ASSERT_FALSE(without_code.is_null());
+  EXPECT_GE(without_code["refused"].get<int>(), 1);
   // Purpose codes are [A-Za-z0-9._-]{1,64}.
   auto bad = call(verb::post, "/api/v1/applications", tax_officer_,
                   {{"resource_code", code_},

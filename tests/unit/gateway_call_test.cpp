@@ -24,6 +24,7 @@ std::shared_ptr<const ServiceDefinition> enterprise_service() {
           {{{"name", "uscc"}, {"in", "path"}, {"type", "string"}, {"required", true}},
            {{"name", "as_of"}, {"in", "query"}, {"type", "date"}, {"required", false}},
            {{"name", "limit"}, {"in", "query"}, {"type", "integer"}, {"required", false}}}},
+         {"subject_param", "uscc"},
          {"response_items",
           {{{"name", "uscc"}, {"type", "string"}, {"sensitivity", "public"}},
            {{"name", "name"}, {"type", "string"}, {"sensitivity", "public"}},
@@ -73,6 +74,30 @@ TEST(GatewayCall, ParamsArePlacedAndEncoded) {
   // Chinese text is percent-encoded as UTF-8.
   CallRequest zh{"c", "enterprise", {{"uscc", "广州"}}, {}};
   EXPECT_EQ(upstream_request(s->upstream, *op, zh).target, "/v1/enterprises/%E5%B9%BF%E5%B7%9E");
+}
+
+// The subject log's key of a call: the subject_param's value, from the path, query or body.
+TEST(GatewayCall, TheSubjectIsTheSubjectParamsValue) {
+  auto s = enterprise_service();
+  const Operation& op = *s->operation("enterprise");
+  ASSERT_EQ(op.subject_param, "uscc");
+  CallRequest r{"c", "enterprise", {{"as_of", "2026-12-01"}, {"uscc", "91440101MA5CXXXX1X"}}, {}};
+  EXPECT_EQ(subject_of(op, r), "91440101MA5CXXXX1X");
+  CallRequest none{"c", "enterprise", {{"as_of", "2026-12-01"}}, {}};
+  EXPECT_EQ(subject_of(op, none), std::nullopt);
+  // An operation without subject_param names no subject, whatever its params.
+  const Operation& search = *s->operation("search");
+  EXPECT_EQ(search.subject_param, std::nullopt);
+  CallRequest body{"c", "search", {}, json{{"name", "广州市示例科技有限公司"}}};
+  EXPECT_EQ(subject_of(search, body), std::nullopt);
+  // A body param: its text, a number as its JSON text.
+  Operation by_body = search;
+  by_body.subject_param = "name";
+  EXPECT_EQ(subject_of(by_body, body), "广州市示例科技有限公司");
+  by_body.subject_param = "active";
+  EXPECT_EQ(subject_of(by_body, CallRequest{"c", "search", {}, json{{"active", true}}}), "true");
+  EXPECT_EQ(subject_of(by_body, CallRequest{"c", "search", {}, json{{"active", nullptr}}}),
+            std::nullopt);
 }
 
 TEST(GatewayCall, BadParamsAreRefusedBeforeTheUpstream) {

@@ -10,6 +10,7 @@
 #include "hub/ledger/audit.hpp"
 #include "hub/ledger/entry.hpp"
 #include "hub/ledger/note.hpp"
+#include "hub/ledger/subjects.hpp"
 #include "hub/ledger/tiles.hpp"
 
 namespace hub::ledger {
@@ -205,6 +206,13 @@ struct Exported {
   }
 };
 
+const SubjectKeys& subjects() {
+  static SubjectKeys keys;
+  static const bool keyed = (keys.set_key(std::string(32, 'k')), true);
+  (void)keyed;
+  return keys;
+}
+
 Exported make_export(int n) {
   Exported x;
   for (int i = 0; i < n; ++i) {
@@ -219,10 +227,16 @@ Exported make_export(int n) {
     d.items = {"name"};
     d.status = i % 5 ? 200 : 403;
     d.response_sha256 = std::string(64, '0');
+    // Every seventh entry a query that named three subjects (by their keyed hashes).
+    if (i % 7 == 0)
+      d.subjects = subjects().hashes({"440106199001011234", "b" + std::to_string(i), "c"});
     auto e = make_entry(d, i, format_time_micros(1795766412000000 + i));
     json line = leaf_fields(e.leaf);
     line["leaf"] = base64_encode(e.leaf);
     line["leaf_hash"] = to_hex(e.leaf_hash);
+    if (!d.subjects.empty()) line["subjects"] = subjects_hex(d.subjects);
+    // The API's hint of the covering checkpoint is beside the leaf, not in it.
+    line["checkpoint"] = i % 2 ? json(nullptr) : json{{"tree_size", i + 1}};
     x.lines.push_back(line);
   }
   return x;
@@ -294,6 +308,35 @@ TEST(Audit, ARemovedOrReorderedEntryIsReportedWithItsIndex) {
   r = run_audit(swapped, checkpoint);
   EXPECT_TRUE(mentions(r, "index 30:")) << r.problems[0];
   EXPECT_TRUE(mentions(r, "index 31:"));
+}
+
+// The subject log: an entry's subjects travel beside its leaf, which commits to them.
+TEST(Audit, ASubjectRemovedOrAddedIsReported) {
+  auto x = make_export(30);
+  const auto checkpoint = x.checkpoint(30);
+  ASSERT_EQ(x.lines[14]["subjects"].size(), 3u);
+  EXPECT_EQ(x.lines[14]["subjects_sha256"].get<std::string>().size(), 64u);
+  EXPECT_FALSE(x.lines[15].contains("subjects_sha256")) << "no subjects, no field";
+  // Sorted, each once: the same keys in another order give the same hashes.
+  EXPECT_EQ(subjects().hashes({"c", "a", "c"}), subjects().hashes({"a", "c"}));
+  EXPECT_EQ(subjects().hashes({}), "");
+  EXPECT_NE(subjects().hash("440106199001011234"), subjects().hash("440106199001011235"));
+
+  auto removed = x;
+  removed.lines[14]["subjects"].erase(1);
+  auto r = run_audit(removed, checkpoint);
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(mentions(r, "index 14: subjects are not the ones the leaf commits to"))
+      << r.problems[0];
+  auto all_gone = x;
+  all_gone.lines[21].erase("subjects");
+  EXPECT_TRUE(mentions(run_audit(all_gone, checkpoint), "index 21: subjects"));
+  auto added = x;
+  added.lines[15]["subjects"] = json::array({std::string(64, 'a')});
+  EXPECT_TRUE(mentions(run_audit(added, checkpoint), "index 15: subjects"));
+  auto garbled = x;
+  garbled.lines[7]["subjects"][0] = "not hex";
+  EXPECT_TRUE(mentions(run_audit(garbled, checkpoint), "index 7: subjects holds"));
 }
 
 TEST(Audit, AForkedOrForeignCheckpointIsReported) {

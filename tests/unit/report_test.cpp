@@ -7,6 +7,7 @@
 #include "hub/cli/demo_data.hpp"
 #include "hub/monitor/monitor.hpp"
 #include "hub/report/report.hpp"
+#include "hub/report/subject_report.hpp"
 
 namespace hub::report {
 namespace {
@@ -175,6 +176,8 @@ Report sample() {
   r.agencies[1].agency_name = "=HYPERLINK(\"http://x\"),\"市场\"";
   r.agencies[0].median_reply_hours = 12.5;
   score_and_rank(r.agencies, ReportConfig{});
+  r.purposes = {{"11440100XYDWCM5T1B", "scenario.tax-check", 5, 1},
+                {"11440100XYDWCM5T1B", "", 2, 0}};
   return r;
 }
 
@@ -204,6 +207,12 @@ TEST(ReportJson, HasEveryColumn) {
   EXPECT_EQ(j["agencies"].size(), 2u);
   EXPECT_TRUE(j["agencies"][1]["median_reply_hours"].is_null());
   EXPECT_EQ(j["agencies"][0]["rank"], 1);
+  // Requests by consumer and purpose code; null for those that named none.
+  EXPECT_EQ(j["purposes"], nlohmann::json::parse(R"([
+      {"consumer_code": "11440100XYDWCM5T1B", "purpose_code": "scenario.tax-check",
+       "requests": 5, "refused": 1},
+      {"consumer_code": "11440100XYDWCM5T1B", "purpose_code": null, "requests": 2, "refused": 0}
+  ])"));
 }
 
 // The uncompressed bytes of one member of a zip archive (as libxlsxwriter writes them: deflate,
@@ -260,6 +269,71 @@ TEST(ReportXlsx, AWorkbookWithTheChineseNamesIntact) {
   const std::string ref = sheet.substr(filter, sheet.find("/>", filter) - filter);
   EXPECT_TRUE(ref.ends_with("7\"")) << ref << ": the filter ends at the last agency";
   EXPECT_NE(sheet.find("<pane"), std::string::npos);  // frozen headers
+  // The second sheet: requests by consumer and purpose code.
+  EXPECT_NE(workbook.find("按用途编码统计"), std::string::npos);
+  EXPECT_NE(strings.find("scenario.tax-check"), std::string::npos);
+  EXPECT_NE(strings.find("（未填用途编码）"), std::string::npos);
+  EXPECT_NE(zip_member(book, "xl/worksheets/sheet2.xml").find("<v>5</v>"), std::string::npos);
+}
+
+// A citizen's report from the subject log: city time, Chinese names, the covering checkpoint.
+TEST(SubjectReport, EveryAccessWithItsCheckpointInChinese) {
+  EXPECT_EQ(city_time("2026-12-05T17:02:03.456789Z"), "2026-12-06 01:02:03");
+  EXPECT_EQ(city_time("2026-12-31T16:00:00Z"), "2027-01-01 00:00:00");
+  EXPECT_EQ(city_time("not a time"), "not a time");
+  EXPECT_EQ(city_time("2026-02-30T00:00:00Z"), "2026-02-30T00:00:00Z");
+  EXPECT_EQ(masked_key("440106199001011234"), "440106********1234");
+  EXPECT_EQ(masked_key("91440101MA5CXXXX1X"), "914401********XX1X");
+  EXPECT_EQ(masked_key("ab12"), "****");
+  EXPECT_EQ(masked_key("张三"), "（已隐去）");
+  EXPECT_EQ(operation_zh("verify"), "核验");
+  EXPECT_EQ(operation_zh("something-new"), "something-new");
+
+  SubjectReport r;
+  r.subject = masked_key("440106199001011234");
+  r.generated_at = "2026-12-05T02:00:00.000000Z";
+  r.origin = "hub.gz.example/ledger";
+  SubjectAccess a;
+  a.index = 41;
+  a.time = "2026-12-04T01:30:00.000000Z";
+  a.operation = "read";
+  a.consumer_code = "11440100MB2C92175P";
+  a.consumer_name = "国家税务总局广州市税务局";
+  a.provider_code = "114401000074983224";
+  a.provider_name = "广州市公安局";
+  a.resource_code = "114401000074983224-00001";
+  a.resource_name = "户籍人口基本信息";
+  a.purpose = "办理业务时核验申请人身份";
+  a.purpose_code = "scenario.tax-check";
+  a.status = 200;
+  a.checkpoint_size = 42;
+  a.checkpoint_root_hash = std::string(64, 'a');
+  a.checkpoint_signed_at = "2026-12-04T01:30:01.000000Z";
+  r.accesses.push_back(a);
+  a.index = 57;
+  a.status = 403;
+  a.purpose_code.reset();
+  a.checkpoint_size.reset();
+  r.accesses.push_back(a);
+  const std::string book = subject_report_xlsx(r, "");
+  ASSERT_EQ(book.substr(0, 2), "PK");
+  const std::string strings = zip_member(book, "xl/sharedStrings.xml");
+  for (const char* s : {"数据访问记录 · 数据主体 440106********1234",
+                        "国家税务总局广州市税务局（11440100MB2C92175P）",
+                        "户籍人口基本信息（114401000074983224-00001）", "按键读取",
+                        "2026-12-04 09:30:00", "scenario.tax-check", "已提供 (200)", "已拒绝 (403)",
+                        "尚未签名（稍后重新生成）", "覆盖该记录的签名检查点"}) {
+    EXPECT_NE(strings.find(s), std::string::npos) << s;
+  }
+  EXPECT_NE(strings.find("树大小 42，签名于 2026-12-04 09:30:01，根哈希 " + std::string(64, 'a')),
+            std::string::npos);
+  EXPECT_EQ(strings.find("440106199001011234"), std::string::npos) << "the key itself never";
+  EXPECT_NE(zip_member(book, "xl/workbook.xml").find("数据访问记录"), std::string::npos);
+  // No accesses: the sheet says so.
+  r.accesses.clear();
+  EXPECT_NE(zip_member(subject_report_xlsx(r, ""), "xl/sharedStrings.xml")
+                .find("账本中没有命名该数据主体的请求记录"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "hub/core/cursor.hpp"
 #include "hub/exchange/refs.hpp"
 #include "hub/gateway/upstream_policy.hpp"
+#include "hub/ledger/subjects.hpp"
 #include "hub/members/directory.hpp"
 #include "hub/members/limits.hpp"
 
@@ -42,6 +43,8 @@ struct Services {
   members::ImportSlots import_slots;
   CursorCodec cursors;
   exchange::RecordRefs record_refs;
+  // The subject log's keyed hashes of record keys (docs/ledger.md).
+  ledger::SubjectKeys subjects;
   // Which upstream hosts and addresses interface services may reach (API.md Part 2).
   std::shared_ptr<const gateway::UpstreamPolicy> upstream_policy;
   // Stopped and destroyed by App::stop before the I/O threads' io_contexts go, so that work

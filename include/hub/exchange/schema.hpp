@@ -30,8 +30,9 @@ Item item_of(const nlohmann::json& item);
 ItemType item_type_of(std::string_view name);
 
 // How aggregates over a resource are released (API.md Part 2, docs/privacy.md): groups of at
-// least `min_group_size`; with a daily budget, counts and sums with Laplace noise, each query
-// spending `epsilon_per_query` of the grant's `epsilon_per_day`, summed items clamped to bounds.
+// least `min_group_size`; with a daily budget, counts and sums with discrete Laplace noise, each
+// query spending `epsilon_per_query` of the grant's `epsilon_per_day`, summed items clamped to
+// bounds.
 struct AggregatePolicy {
   double epsilon_per_day = 0;  // 0: no noise, exact counts of groups large enough
   double epsilon_per_query = 0;

@@ -35,6 +35,9 @@ struct Operation {
   std::string path;  // relative, with {param} placeholders
   std::vector<Param> params;
   std::vector<exchange::Item> response_items;
+  // The param whose value names the person or enterprise the call is about (API.md Part 2):
+  // its keyed hash goes into the call's ledger entry, the subject log.
+  std::optional<std::string> subject_param;
   const Param* param(std::string_view name) const;
   const exchange::Item* response_item(std::string_view name) const;
 };
@@ -73,6 +76,10 @@ struct CallAnswer {
 // Throws 422 validation_failed listing every bad param (unknown, missing, repeated, mistyped).
 UpstreamRequest upstream_request(const Upstream& upstream, const Operation& op,
                                  const CallRequest& request);
+
+// The value the consumer gave for the operation's subject_param, as text (a number or boolean
+// in a body as its JSON text); nullopt when the operation has none or it was not given.
+std::optional<std::string> subject_of(const Operation& op, const CallRequest& request);
 
 // The upstream's answer as the grant shows it: only the operation's response items the grant
 // covers, sensitive ones masked unless clear; nullopt when it is not a JSON object or an array

@@ -32,6 +32,10 @@ struct EntryDraft {
   std::optional<std::int64_t> upstream_ms;  // null: the upstream was not tried
   int status = 0;
   std::string response_sha256;  // hex
+  // The subject log: the keyed hashes of the record keys the answer named (SubjectKeys::hashes:
+  // sorted, each once, 32 bytes each, concatenated; empty for none). The leaf carries their
+  // SHA-256 as subjects_sha256 when there are any.
+  std::string subjects;
 };
 
 // An appended entry: the draft, its place in the log and its leaf.
@@ -56,8 +60,9 @@ Entry make_entry(EntryDraft draft, std::int64_t index, std::string time);
 nlohmann::json leaf_fields(std::string_view leaf);  // throws on a leaf that is not JSON
 
 // Checks one exported entry (API form) as an auditor would: the leaf decodes, its fields are the
-// entry's fields, its index is `expected_index`, and leaf_hash is SHA-256(0x00 || leaf). Returns
-// the leaf hash, or sets `problem`.
+// entry's fields, its index is `expected_index`, leaf_hash is SHA-256(0x00 || leaf), and the
+// entry's `subjects` (hex hashes) are what the leaf's subjects_sha256 commits to (none when it
+// has none). Returns the leaf hash, or sets `problem`.
 std::optional<Hash> check_exported_entry(const nlohmann::json& entry, std::int64_t expected_index,
                                          std::string& problem);
 

@@ -23,6 +23,8 @@ struct EntryFilter {
   std::optional<std::string> resource_code;
   std::optional<std::string> from;
   std::optional<std::string> to;
+  // A record key: the entries whose answer named it (the subject log), by its keyed hash.
+  std::optional<std::string> subject;
 };
 
 class LedgerService {

@@ -6,16 +6,18 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace hub::members {
 
 // The hub's shared secrets: their names and sizes in bytes. 'cursor' signs list cursors,
-// 'record_ref' makes record references (exchange::RecordRefs).
+// 'record_ref' makes record references (exchange::RecordRefs), 'subject' the subject log's keyed
+// hashes (ledger::SubjectKeys).
 struct SecretSpec {
   const char* name;
   std::size_t bytes;
 };
-inline constexpr SecretSpec kHubSecrets[] = {{"cursor", 32}, {"record_ref", 64}};
+inline constexpr SecretSpec kHubSecrets[] = {{"cursor", 32}, {"record_ref", 64}, {"subject", 32}};
 
 // secrets.file: a JSON object of hex strings, one per secret of kHubSecrets.
 class SecretsFile {
@@ -26,6 +28,9 @@ class SecretsFile {
   // Writes a new file of fresh random secrets, readable by its owner only. Refuses (ConfigError)
   // to overwrite an existing file: other nodes may already use it.
   static void create(const std::filesystem::path& file);
+  // Adds the secrets a file made by an older version lacks (fresh random ones), keeping the
+  // others; returns their names. Run it once and copy the file to every node again.
+  static std::vector<std::string> add_missing(const std::filesystem::path& file);
 
   const std::string& get(const std::string& name) const { return keys_.at(name); }
 

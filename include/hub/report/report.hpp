@@ -62,11 +62,21 @@ struct AgencyRow {
   bool connected = false;
 };
 
+// Requests of one consumer that named one purpose code (X-Purpose-Code) in the period; an empty
+// code is requests that named none.
+struct PurposeRow {
+  std::string consumer_code;
+  std::string purpose_code;
+  std::int64_t requests = 0;  // answered 2xx
+  std::int64_t refused = 0;   // refused by the access rules (401, 403)
+};
+
 struct Report {
   std::string from;  // YYYY-MM-DD, inclusive
   std::string to;    // YYYY-MM-DD, inclusive
   std::string generated_at;
-  std::vector<AgencyRow> agencies;  // in rank order
+  std::vector<AgencyRow> agencies;   // in rank order
+  std::vector<PurposeRow> purposes;  // by consumer, then most requests first
   // "level" or "parent": the JSON adds groups:[{group, totals}] (none when empty).
   std::string group_by;
 };
@@ -120,14 +130,16 @@ std::optional<double> median_hours(std::vector<std::pair<int, std::int64_t>> his
 
 // Every count column summed over the rows, plus agencies (how many rows) and members_connected.
 nlohmann::json totals(const std::vector<AgencyRow>& rows);
-// {from, to, generated_at, agencies:[...], totals:{...}}, and groups:[{group, totals}] in group
-// order when report.group_by is set (group: the level, or the parent's code, null for none).
+// {from, to, generated_at, agencies:[...], totals:{...}, purposes:[...]}, and groups:[{group,
+// totals}] in group order when report.group_by is set (group: the level, or the parent's code, null
+// for none).
 nlohmann::json to_json(const Report& report);
 // UTF-8 with a byte-order mark (so spreadsheet programs read the Chinese names), CRLF line ends
 // (RFC 4180), the JSON field names as the header row.
 std::string to_csv(const Report& report);
 // An .xlsx workbook (libxlsxwriter): one sheet with a title, the period, Chinese and field-name
-// headers, the rows in rank order, frozen headers and an autofilter. Written through a private
+// headers, the rows in rank order, frozen headers and an autofilter; a second sheet of requests
+// by consumer and purpose code. Written through a private
 // temporary file in `tmp_dir` (libxlsxwriter writes files only), removed before returning.
 std::string to_xlsx(const Report& report, const std::string& tmp_dir);
 

@@ -55,6 +55,9 @@ struct GrantRecord {
   std::optional<std::string> ended_at;
   std::optional<std::string> revoked_reason;          // told to the consumer
   std::optional<std::string> renewal_application_id;  // a renewal waiting for the provider
+  // Aggregate grants on a resource with a daily privacy budget: {epsilon_per_day,
+  // epsilon_per_query, epsilon_spent_today, epsilon_remaining, queries_remaining_today}.
+  nlohmann::json privacy;  // null otherwise
 };
 
 // An objection to a record (数据异议) as its viewer may see it: the provider sees the record's
