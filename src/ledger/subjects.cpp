@@ -1,6 +1,11 @@
 #include "hub/ledger/subjects.hpp"
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
 #include <algorithm>
+#include <array>
 #include <stdexcept>
 
 #include "hub/core/error.hpp"
@@ -21,15 +26,50 @@ std::string SubjectKeys::hash(std::string_view record_key) const {
   return members::hmac_sha256(*k, record_key);
 }
 
+namespace {
+
+// OpenSSL's HMAC, fetched once (an EVP_MAC is shared between threads).
+EVP_MAC* hmac_algorithm() {
+  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  return mac;
+}
+
+struct MacContext {
+  EVP_MAC_CTX* ctx = nullptr;
+  ~MacContext() { EVP_MAC_CTX_free(ctx); }
+};
+
+}  // namespace
+
 std::string SubjectKeys::hashes(const std::vector<std::string>& record_keys) const {
-  std::vector<std::string> all;
-  all.reserve(record_keys.size());
-  for (const auto& key : record_keys) all.push_back(hash(key));
+  if (record_keys.empty()) return {};
+  auto k = key_.load();
+  if (!k) throw DbUnavailable("subject key not loaded yet");
+  // A page of a thousand records names a thousand keys: one context keyed once, re-initialised
+  // per key (HMAC keeps its padded key states), instead of a one-shot HMAC() setting up each.
+  MacContext mac{hmac_algorithm() ? EVP_MAC_CTX_new(hmac_algorithm()) : nullptr};
+  char digest_name[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest_name, 0),
+                               OSSL_PARAM_construct_end()};
+  if (mac.ctx == nullptr || EVP_MAC_init(mac.ctx, reinterpret_cast<const unsigned char*>(k->data()),
+                                         k->size(), params) != 1) {
+    throw std::runtime_error("subject log: cannot set up HMAC-SHA256");
+  }
+  std::vector<std::array<unsigned char, kHashBytes>> all(record_keys.size());
+  for (std::size_t i = 0; i < record_keys.size(); ++i) {
+    std::size_t len = 0;
+    if ((i > 0 && EVP_MAC_init(mac.ctx, nullptr, 0, nullptr) != 1) ||
+        EVP_MAC_update(mac.ctx, reinterpret_cast<const unsigned char*>(record_keys[i].data()),
+                       record_keys[i].size()) != 1 ||
+        EVP_MAC_final(mac.ctx, all[i].data(), &len, kHashBytes) != 1 || len != kHashBytes) {
+      throw std::runtime_error("subject log: HMAC-SHA256 failed");
+    }
+  }
   std::sort(all.begin(), all.end());
   all.erase(std::unique(all.begin(), all.end()), all.end());
   std::string out;
   out.reserve(all.size() * kHashBytes);
-  for (const auto& h : all) out += h;
+  for (const auto& h : all) out.append(reinterpret_cast<const char*>(h.data()), h.size());
   return out;
 }
 

@@ -3,6 +3,8 @@
 // offline audit of an export.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -12,6 +14,7 @@
 #include "hub/ledger/note.hpp"
 #include "hub/ledger/subjects.hpp"
 #include "hub/ledger/tiles.hpp"
+#include "hub/members/credentials.hpp"
 
 namespace hub::ledger {
 namespace {
@@ -320,6 +323,15 @@ TEST(Audit, ASubjectRemovedOrAddedIsReported) {
   // Sorted, each once: the same keys in another order give the same hashes.
   EXPECT_EQ(subjects().hashes({"c", "a", "c"}), subjects().hashes({"a", "c"}));
   EXPECT_EQ(subjects().hashes({}), "");
+  // The many-key path (one HMAC context re-initialised per key) gives HMAC-SHA256 of each.
+  const std::vector<std::string> many = {"440106199001011234", "", "91440101MA5CXXXX1X", "z"};
+  std::vector<std::string> one_by_one;
+  for (const auto& k : many) one_by_one.push_back(subjects().hash(k));
+  std::sort(one_by_one.begin(), one_by_one.end());
+  std::string expected;
+  for (const auto& h : one_by_one) expected += h;
+  EXPECT_EQ(subjects().hashes(many), expected);
+  EXPECT_EQ(subjects().hash("a"), members::hmac_sha256(std::string(32, 'k'), "a"));
   EXPECT_NE(subjects().hash("440106199001011234"), subjects().hash("440106199001011235"));
 
   auto removed = x;
