@@ -3,8 +3,7 @@
 -- request's entry keeps the keyed hashes (HMAC-SHA256 under the hub's 'subject' secret, never
 -- the key) of the record keys its answer named, sorted, 32 bytes each, in `subjects`; its leaf
 -- commits to them (subjects_sha256), so an audit of an export catches a subject removed or
--- added. ledger_subjects is their index for lookups by subject, filled from the entries in the
--- transaction that appends them.
+-- added. ledger_subjects is their index for lookups by subject.
 ALTER TABLE ledger_entries ADD COLUMN subjects bytea;
 
 CREATE TABLE ledger_subjects (
@@ -13,18 +12,17 @@ CREATE TABLE ledger_subjects (
   PRIMARY KEY (subject, idx)
 );
 
--- Per statement (one COPY of a batch): a batch without subjects costs one empty scan of its rows.
-CREATE FUNCTION ledger_subjects_indexed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO ledger_subjects (subject, idx)
-    SELECT substring(n.subjects FROM i * 32 + 1 FOR 32), n.idx
-    FROM new_rows n, generate_series(0, length(n.subjects) / 32 - 1) AS i
-    WHERE n.subjects IS NOT NULL;
-  RETURN NULL;
-END
+-- Filled by the sealer for the range each checkpoint seals, in the transaction that signs it
+-- (src/ledger/sealer.cpp): nothing on the request path but the 32 bytes per subject in the
+-- entry's row. Entries not yet sealed (about a second's worth) are found by scanning the
+-- unsealed tail's `subjects` (src/ledger/service.cpp).
+-- Whether an entry's stored subjects (concatenated 32-byte hashes) hold `subject`, at a hash's
+-- boundary: the lookup of the entries the sealer has not indexed yet.
+CREATE FUNCTION hub_names_subject(subjects bytea, subject bytea) RETURNS boolean
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT EXISTS (SELECT 1 FROM generate_series(0, length(subjects) / 32 - 1) AS i
+                 WHERE substring(subjects FROM i * 32 + 1 FOR 32) = subject)
 $$;
-CREATE TRIGGER ledger_entries_subjects AFTER INSERT ON ledger_entries
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_subjects_indexed();
 
 DO $$
 BEGIN

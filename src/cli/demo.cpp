@@ -401,7 +401,8 @@ void demo_records(const Options& o, Api& admin, const nlohmann::json& tokens, st
         admin.all("/api/v1/ledger/entries?subject=" + url_encode(first["uscc"].get<std::string>()));
     out << "  subject log: " << named.size() << " entr" << (named.size() == 1 ? "y" : "ies")
         << " named " << first["uscc"].get<std::string>() << " (hubctl ledger subject "
-        << first["uscc"].get<std::string>() << ")\n";
+        << first["uscc"].get<std::string>()
+        << "; add --format xlsx -o access.xlsx for the citizen's report)\n";
   } catch (const std::exception& e) {
     err << "demo records: " << e.what() << "\n";
   }

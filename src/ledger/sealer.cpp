@@ -29,6 +29,10 @@ constexpr const char* kRollups =
     " count(*) FILTER (WHERE upstream_ms IS NOT NULL AND coalesce(upstream_status, 599) >= 500)"
     " AS failed, coalesce(purpose_code, '') AS purpose_code"
     " FROM ledger_entries WHERE idx >= $1 AND idx < $2 GROUP BY 1, 2, 3, 4, 5, 6, 7, 12),"
+    " s AS (INSERT INTO ledger_subjects (subject, idx)"
+    " SELECT substring(n.subjects FROM i * 32 + 1 FOR 32), n.idx FROM ledger_entries n,"
+    " generate_series(0, length(n.subjects) / 32 - 1) AS i"
+    " WHERE n.idx >= $1 AND n.idx < $2 AND n.subjects IS NOT NULL ON CONFLICT DO NOTHING),"
     " p AS (INSERT INTO purpose_daily AS p (day, consumer_code, purpose_code, requests, refused)"
     " SELECT hub_local_day(hour), consumer_code, purpose_code,"
     " coalesce(sum(requests) FILTER (WHERE allowed), 0),"
@@ -230,8 +234,9 @@ bool Sealer::round() {
                             .add(pg::bytea_to_text(w.hashes)));
     }
     if (edge.size() > from) {
-      // The rollups the report and the early-warning rules read (009_reports.sql), for exactly
-      // the entries this checkpoint seals: one scan of the sealed range, three upserts.
+      // The rollups the report and the early-warning rules read (009_reports.sql), and the
+      // subject log's index (020_subject_log.sql), for exactly the entries this checkpoint
+      // seals: one scan of the sealed range for the rollups, one for the subjects.
       pg::exec_blocking(c, kRollups,
                         pg::Params()
                             .add(static_cast<std::int64_t>(from))

@@ -34,7 +34,10 @@ constexpr pg::Query kEntries{
     "AND ($6::timestamptz IS NULL OR time >= $6) "
     "AND ($7::timestamptz IS NULL OR time < $7) "
     "AND ($10::text IS NULL OR idx IN "
-    "(SELECT s.idx FROM ledger_subjects s WHERE s.subject = decode($10, 'hex'))) "
+    "(SELECT s.idx FROM ledger_subjects s WHERE s.subject = decode($10, 'hex') "
+    "UNION ALL SELECT u.idx FROM ledger_entries u "
+    "WHERE u.idx >= (SELECT coalesce(max(k.tree_size), 0) FROM ledger_checkpoints k) "
+    "AND u.subjects IS NOT NULL AND hub_names_subject(u.subjects, decode($10, 'hex')))) "
     "ORDER BY idx LIMIT $8",
     true};
 
