@@ -11,6 +11,7 @@ set(hub_fuzz_flags -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-rec
 set(hub_fuzz_core_sources
     core/caller.cpp core/config.cpp core/dates.cpp core/error.cpp core/json.cpp core/principal.cpp
     core/text.cpp
+    compute/program.cpp
     exchange/filter.cpp exchange/lines.cpp exchange/refs.cpp exchange/schema.cpp
     http/message.cpp http/problem.cpp http/purpose.cpp
     ledger/merkle.cpp ledger/note.cpp
