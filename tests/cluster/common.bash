@@ -246,11 +246,17 @@ sealer_node() {
 # probe TAG SINCE TIMEOUT I...: prints {url:{first_2xx, after_since, attempts}} (JSON); the
 # attempts go to TAG-probe.log, checked with the load's.
 probe() {
-  local tag=$1 since=$2 timeout=$3 i urls=()
+  local tag=$1 since=$2 timeout=$3 i urls=() start=()
   shift 3
   for i in "$@"; do urls+=("$(node_url "$i")"); done
+  # PROBE_START_AT=EPOCH: the probe starts now and sends its first request at EPOCH.
+  [[ -n "${PROBE_START_AT:-}" ]] && start=(--start-at "$PROBE_START_AT")
   python3 "$here/load.py" probe --state "$state" --log "$tmp/$tag-probe.log" --tag "$tag-p" \
-    --since "$since" --timeout "$timeout" "${urls[@]}"
+    --since "$since" "${start[@]}" --timeout "$timeout" "${urls[@]}"
+}
+# sleep_until EPOCH: returns at EPOCH (at once when it has passed).
+sleep_until() {
+  sleep "$(awk -v t="$1" -v n="$(now)" 'BEGIN {d = t - n; printf "%.3f", (d > 0 ? d : 0)}')"
 }
 # json_get JSON PY_EXPR: evaluates PY_EXPR with `d` the parsed JSON
 json_get() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }

@@ -23,7 +23,7 @@
       hub's (a 2xx, or application/problem+json), "lb" otherwise (the load balancer's page).
       On stopping, logical requests in progress finish their retries; then a summary is printed.
 
-  load.py probe --state FILE --log FILE --tag TAG --since EPOCH --timeout S URL...
+  load.py probe --state FILE --log FILE --tag TAG --since EPOCH [--start-at EPOCH] --timeout S URL...
       Reads one record through each URL (a node, directly) every 100 ms until each has answered
       2xx once, or S seconds passed; prints one JSON line {"url":{"first_2xx": epoch|null,
       "after_since": seconds|null}, ...}. Its attempts are logged like run's, for the checker.
@@ -333,6 +333,10 @@ def probe(args):
 
     def one(idx, url):
         client = Client(url, timeout=2.0)
+        # Started ahead of the event it measures (--start-at): the process's own start on a
+        # loaded machine (seconds, at times) is then not counted against the hub.
+        if args.start_at is not None:
+            time.sleep(max(0.0, args.start_at - time.time()))
         deadline = time.time() + args.timeout
         n = 0
         first = None
@@ -554,6 +558,7 @@ def main():
     pr.add_argument("--log", required=True)
     pr.add_argument("--tag", required=True)
     pr.add_argument("--since", type=float, required=True)
+    pr.add_argument("--start-at", type=float, default=None)
     pr.add_argument("--timeout", type=float, default=30)
     pr.add_argument("urls", nargs="+")
     c = sub.add_parser("check")

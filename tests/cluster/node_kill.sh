@@ -38,11 +38,16 @@ echo "[$scenario] node $victim seals; killing it (kill -9) under load"
 # --- the kill -------------------------------------------------------------------------------------
 # In the background: cluster_kill_node returns once the process is gone (reaped), which may be
 # a while after the SIGKILL; the measurements start at the kill.
-t_kill=$(now)
+# The others answer a data request directly, at once. The probe (a Python process, whose start
+# on this loaded machine can take seconds) starts first and sends its first requests at the
+# moment of the kill, two seconds on.
+t_kill=$(awk -v n="$(now)" 'BEGIN {printf "%.6f", n + 2}')
+PROBE_START_AT=$t_kill probe "$tag" "$t_kill" 10 "${survivors[@]}" >"$tmp/probe.json" \
+  2>"$tmp/probe.err" &
+probe_pid=$!
+sleep_until "$t_kill"
 cluster_kill_node "$cluster_dir" "$victim" &
 kill_pid=$!
-# The others answer a data request directly, at once.
-probe_json=$(probe "$tag" "$t_kill" 10 "${survivors[@]}") || true
 # Another node takes the lock.
 new_sealer=0
 t_new_sealer=""
@@ -57,6 +62,8 @@ while ((SECONDS < deadline)); do
   sleep 0.1
 done
 wait "$kill_pid" || die "cluster_kill_node failed"
+wait "$probe_pid" || true
+probe_json=$(cat "$tmp/probe.json")
 sleep 8
 load_stop
 load_out "$tag"
@@ -67,7 +74,10 @@ others_serve() {
   for i in "${survivors[@]}"; do
     url=$(node_url "$i")
     after=$(json_get "$probe_json" "d['$url']['after_since']" 2>/dev/null || echo None)
-    [[ "$after" != None ]] || { why="node $i did not answer 2xx within 10 s: $probe_json"; return 1; }
+    [[ "$after" != None ]] || {
+      why="node $i did not answer 2xx within 10 s: $probe_json $(cat "$tmp/probe.err")"
+      return 1
+    }
     measured "node $i answers a data request after the kill" "$after s"
     le "$after" 2 || { why="node $i first answered 2xx $after s after the kill"; return 1; }
   done
