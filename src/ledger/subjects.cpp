@@ -11,7 +11,6 @@
 #include "hub/core/error.hpp"
 #include "hub/core/text.hpp"
 #include "hub/ledger/merkle.hpp"
-#include "hub/members/credentials.hpp"
 
 namespace hub::ledger {
 
@@ -21,9 +20,7 @@ void SubjectKeys::set_key(std::string key) {
 }
 
 std::string SubjectKeys::hash(std::string_view record_key) const {
-  auto k = key_.load();
-  if (!k) throw DbUnavailable("subject key not loaded yet");
-  return members::hmac_sha256(*k, record_key);
+  return hashes({std::string(record_key)});
 }
 
 namespace {
