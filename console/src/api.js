@@ -105,10 +105,11 @@ export async function request(method, path, { query, body, raw = false, anonymou
 }
 
 /**
- * A data request (an interface service's call): like request(), with extra headers (X-Purpose,
- * X-Purpose-Code, X-Request-Id), but a refusal is an answer to show, not an error: resolves to
- * {status, ok, body, problem, ledgerIndex, requestId}. A 401 still ends the session, and a
- * network failure throws ApiError(0).
+ * A data request (an interface service's call, a computation's run): like request(), with extra
+ * headers (X-Purpose, X-Purpose-Code, X-Request-Id, X-Subject-Authorization), but a refusal is an
+ * answer to show, not an error: resolves to {status, ok, body, problem, ledgerIndex, requestId,
+ * retryAfter} (retryAfter: the Retry-After header as sent, or null). A 401 still ends the
+ * session, and a network failure throws ApiError(0).
  */
 export async function dataRequest(method, path, { query, body, headers: extra = {} } = {}) {
   const headers = { Accept: 'application/json', ...extra };
@@ -135,6 +136,7 @@ export async function dataRequest(method, path, { query, body, headers: extra = 
     problem: null,
     ledgerIndex: index === null || index === '' ? null : Number(index),
     requestId: response.headers.get('X-Request-Id') ?? extra['X-Request-Id'] ?? null,
+    retryAfter: response.headers.get('Retry-After'),
   };
   if (response.ok) {
     const type = response.headers.get('Content-Type') ?? '';

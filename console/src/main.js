@@ -1,5 +1,5 @@
-// The console's shell: sign-in, the header and navigation, and hash routing (#/report?from=...)
-// to one page module at a time.
+// The console's shell: sign-in, the header and navigation, and hash routing (#/report?from=...,
+// #/computations/CODE for one item of a page that takes a path) to one page module at a time.
 import './styles.css';
 
 import { api, clearSession, getSession, listAll, onUnauthorized, signIn } from './api.js';
@@ -18,8 +18,9 @@ import * as grants from './pages/grants.js';
 import * as demands from './pages/demands.js';
 import * as escalations from './pages/escalations.js';
 import * as agencyAdmin from './pages/agencies.js';
+import * as computations from './pages/computations.js';
 
-const pageModules = { overview, report, issues, catalog, inbox, grants, demands, escalations, alerts, agencies: agencyAdmin, ledger };
+const pageModules = { overview, report, issues, catalog, computations, inbox, grants, demands, escalations, alerts, agencies: agencyAdmin, ledger };
 const root = document.getElementById('app');
 
 // Set once signed in.
@@ -29,9 +30,17 @@ let leaveCurrent = [];
 
 // --- routing ----------------------------------------------------------------------------------
 
+/** The route: its page, the rest of its path (decoded segments) and its query. */
 function parseHash() {
   const [path, query = ''] = location.hash.replace(/^#\/?/, '').split('?');
-  return { page: path, params: new URLSearchParams(query) };
+  const [page, ...rest] = path.split('/');
+  let segments;
+  try {
+    segments = rest.filter(Boolean).map(decodeURIComponent);
+  } catch {
+    segments = null; // a malformed %-escape: no such page
+  }
+  return { page, path: segments, params: new URLSearchParams(query) };
 }
 
 function navigate(page, params = {}) {
@@ -55,7 +64,7 @@ function leave() {
 
 function route() {
   if (!me) return;
-  const { page, params } = parseHash();
+  const { page, path, params } = parseHash();
   const allowed = pagesFor(me.roles);
   if (!page) {
     navigate(allowed[0] ?? 'catalog');
@@ -70,7 +79,8 @@ function route() {
   const view = document.getElementById('view');
   const el = h('div', { class: 'page', dataset: { page } });
   fill(view, el);
-  if (!PAGES.includes(page)) {
+  // A path under a page (#/computations/CODE) only where the page takes one.
+  if (!PAGES.includes(page) || !path || (path.length && !pageModules[page].takesPath)) {
     setState(el, 'not-found');
     fill(el, message('info', t('app.not_found')));
     return;
@@ -93,6 +103,8 @@ function route() {
   const ctx = {
     me,
     params,
+    /** The route's path under the page, decoded: ['CODE'] for #/computations/CODE, else []. */
+    path,
     navigate,
     agencyName: (code) => (code ? (agencies.get(code) ?? code) : '—'),
     /** Every agency as {code, name}, by name. */
@@ -127,6 +139,7 @@ const NAV_ICONS = {
   demands: 'M4 3h16v4H4zm0 7h10v4H4zm0 7h16v4H4zm13-7h3v3h-3z',
   escalations: 'M12 2 4 10h5v6h6v-6h5zM4 19h16v3H4z',
   agencies: 'M3 21V8l9-5 9 5v13h-7v-6h-4v6zm4-10v2h2v-2zm8 0v2h2v-2z',
+  computations: 'M5 3h14v5h-2V5H8.8l5 7-5 7H17v-3h2v5H5v-1.6L10.7 12 5 4.6z',
 };
 
 function navIcon(page) {

@@ -7,6 +7,7 @@ export const PAGES = [
   'report',
   'issues',
   'catalog',
+  'computations',
   'inbox',
   'grants',
   'demands',
@@ -16,14 +17,16 @@ export const PAGES = [
   'ledger',
 ];
 
+// Joint computations (联合计算) are listed to everyone signed in: the hub decides what each may
+// do with one (review it, run it).
 const PAGES_BY_ROLE = {
   hub_admin: PAGES,
-  coordinator: ['overview', 'report', 'issues', 'catalog', 'grants', 'demands', 'escalations', 'alerts', 'ledger'],
+  coordinator: ['overview', 'report', 'issues', 'catalog', 'computations', 'grants', 'demands', 'escalations', 'alerts', 'ledger'],
   // A CDO reads its own agency's alerts (the hub filters them); acknowledging is the staff's.
-  agency_cdo: ['overview', 'report', 'issues', 'catalog', 'inbox', 'grants', 'demands', 'escalations', 'alerts', 'ledger'],
-  agency_data_officer: ['catalog', 'inbox', 'grants', 'demands', 'escalations', 'ledger'],
+  agency_cdo: ['overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'alerts', 'ledger'],
+  agency_data_officer: ['catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'ledger'],
 };
-const DEFAULT_PAGES = ['catalog', 'ledger']; // agency_operator, agency_system and any other role
+const DEFAULT_PAGES = ['catalog', 'computations', 'ledger']; // agency_operator, agency_system and any other role
 
 /** The pages a principal with these roles may open, in navigation order. */
 export function pagesFor(roles = []) {

@@ -46,6 +46,10 @@ test("every t('…') key used in src/ is in the dictionaries", () => {
     'escalations.outcome': ['upheld', 'reconsider'],
     'grants.status': ['active', 'revoked', 'ended', 'expired'],
     'agencies.status': ['active', 'disabled'],
+    'computations.status': ['review', 'active', 'rejected'],
+    'computations.decision': ['approved', 'rejected', 'pending'],
+    'computations.subject': ['enterprise', 'person'],
+    'computations.type': ['integer', 'number', 'string', 'boolean'],
     level: ['national', 'provincial', 'city', 'district', 'external'],
   };
   for (const [prefix, list] of Object.entries(values)) for (const v of list) assert.ok(`${prefix}.${v}` in dictionaries.zh, `${prefix}.${v}`);
@@ -71,15 +75,16 @@ test('t fills values, tv falls back to the raw value; Chinese is the default', (
 });
 
 test('pages by role', () => {
-  assert.deepEqual(pagesFor(['hub_admin']), ['overview', 'report', 'issues', 'catalog', 'inbox', 'grants', 'demands', 'escalations', 'alerts', 'agencies', 'ledger']);
-  assert.deepEqual(pagesFor(['coordinator']), ['overview', 'report', 'issues', 'catalog', 'grants', 'demands', 'escalations', 'alerts', 'ledger']);
-  assert.deepEqual(pagesFor(['agency_cdo']), ['overview', 'report', 'issues', 'catalog', 'inbox', 'grants', 'demands', 'escalations', 'alerts', 'ledger']);
-  assert.deepEqual(pagesFor(['agency_data_officer']), ['catalog', 'inbox', 'grants', 'demands', 'escalations', 'ledger']);
-  assert.deepEqual(pagesFor(['agency_operator']), ['catalog', 'ledger']);
-  assert.deepEqual(pagesFor(['agency_system']), ['catalog', 'ledger']);
-  assert.deepEqual(pagesFor([]), ['catalog', 'ledger']);
+  assert.deepEqual(pagesFor(['hub_admin']), ['overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'alerts', 'agencies', 'ledger']);
+  assert.deepEqual(pagesFor(['coordinator']), ['overview', 'report', 'issues', 'catalog', 'computations', 'grants', 'demands', 'escalations', 'alerts', 'ledger']);
+  assert.deepEqual(pagesFor(['agency_cdo']), ['overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'alerts', 'ledger']);
+  assert.deepEqual(pagesFor(['agency_data_officer']), ['catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'ledger']);
+  // Joint computations are listed to everyone signed in.
+  assert.deepEqual(pagesFor(['agency_operator']), ['catalog', 'computations', 'ledger']);
+  assert.deepEqual(pagesFor(['agency_system']), ['catalog', 'computations', 'ledger']);
+  assert.deepEqual(pagesFor([]), ['catalog', 'computations', 'ledger']);
   // Several roles: the union, in navigation order.
-  assert.deepEqual(pagesFor(['agency_operator', 'agency_data_officer']), ['catalog', 'inbox', 'grants', 'demands', 'escalations', 'ledger']);
+  assert.deepEqual(pagesFor(['agency_operator', 'agency_data_officer']), ['catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'ledger']);
   assert.equal(canSee(['agency_operator'], 'report'), false);
   assert.equal(canSee(['coordinator'], 'inbox'), false);
   // Agencies are the administrators' alone; issued reports are read by those who read the report.

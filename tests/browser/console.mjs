@@ -285,7 +285,7 @@ async function downloadOf(page, button) {
     expect(app, `no pending demo application (${pending.length} pending)`);
     await signIn(page, `${DEMO_PREFIX[app.provider_code]}-officer`);
     const nav = await navItems(page);
-    expect(nav.join(',') === 'catalog,inbox,grants,demands,escalations,ledger', `data officer's nav: ${nav.join(',')}`);
+    expect(nav.join(',') === 'catalog,computations,inbox,grants,demands,escalations,ledger', `data officer's nav: ${nav.join(',')}`);
     await open(page, 'inbox');
     const row = `#inbox-table tr[data-id="${app.id}"]`;
     await page.waitForSelector(row);
@@ -313,7 +313,7 @@ async function downloadOf(page, button) {
   await check('an agency operator: no report, overview or alerts; #/report says no access', page, async () => {
     await signIn(page, 'gzga-operator');
     const nav = await navItems(page);
-    expect(nav.join(',') === 'catalog,ledger', `operator's nav: ${nav.join(',')}`);
+    expect(nav.join(',') === 'catalog,computations,ledger', `operator's nav: ${nav.join(',')}`);
     await page.goto(`${consoleUrl}#/report`);
     await page.waitForSelector('.page[data-page="report"][data-state="no-access"]');
     expect(!(await page.$('.report-table')), 'the report table is shown');
@@ -1140,6 +1140,196 @@ const epsilon = (n) => String(Math.round(n * 1000) / 1000);
     expect((await page.getAttribute(budget, 'title')).startsWith('ε (epsilon, the privacy budget)'), 'no English tooltip');
     expect(!(await page.$(`#grants-given tr[data-id="${read.id}"] [data-field="privacy"]`)), 'a grant to read shows a privacy budget');
     expect(!page.consoleErrors.length, `uncaught errors: ${page.consoleErrors[0]?.slice(0, 300)}`);
+  });
+  await context.close();
+}
+
+// === i) joint computations (联合计算, issue 21) ======================================================
+// The demo registers 信易贷企业信用评估, active (approved by tax, power supply, human resources and
+// planning), on which the credit bureau 广州地方征信有限公司 (gzzx, an external member) holds a
+// compute grant; and its revision, under review, pending at all four.
+const ACTIVE_COMPUTATION = '信易贷企业信用评估';
+const REVISED_COMPUTATION = '信易贷企业信用评估（修订）';
+const COMPUTATION_PROVIDERS = [TAX, POWER, '11440100FAJ0T55W64', PLANNING];
+
+/** The demo's computations as the hub lists them to `token` now: {active, revised}, those asked for required. */
+async function demoComputations(request, token, required = ['active', 'revised']) {
+  const items = (await apiGet(request, token, '/computations?limit=1000')).items;
+  const found = { active: items.find((c) => c.name === ACTIVE_COMPUTATION), revised: items.find((c) => c.name === REVISED_COMPUTATION) };
+  const missing = required.filter((k) => !found[k]);
+  expect(!missing.length, `no ${missing.join(' or ')} computation; the hub lists ${items.map((c) => `${c.name} (${c.status})`).join(', ') || 'none'}`);
+  return found;
+}
+
+/** Opens #/computations/CODE and waits until it has loaded; returns the page's selector. */
+async function openComputation(page, code) {
+  await page.goto(`${consoleUrl}#/computations/${encodeURIComponent(code)}`);
+  const view = `.page[data-page="computations"][data-view="detail"][data-code="${code}"]`;
+  await page.waitForSelector(`${view}:not([data-state="loading"])`);
+  const state = await page.getAttribute(view, 'data-state');
+  if (state !== 'ready') throw new Error(`computation ${code} is ${state}: ${await page.textContent(view)}`);
+  return view;
+}
+
+{
+  const { context, page } = await newPage();
+  await check('coordinator: the computations page lists the demo computations, active 4 of 4 and under review 0 of 4; a row opens its page', page, async () => {
+    const coordinator = await apiSession(context.request, 'coordinator');
+    const { active, revised } = await demoComputations(context.request, coordinator);
+    expect(active.status === 'active' && revised.status === 'review', `the hub has ${active.status} and ${revised.status}`);
+    await signIn(page, 'coordinator');
+    expect((await navItems(page)).includes('computations'), `coordinator's nav: ${(await navItems(page)).join(',')}`);
+    await open(page, 'computations');
+    expect((await page.textContent('.page h1')) === '联合计算', `heading ${await page.textContent('.page h1')}`);
+    const row = (c) => `#computations-table tr[data-code="${c.code}"]`;
+    for (const [c, badge, progress] of [
+      [active, '已生效', `${active.reviews.length} / ${active.reviews.length} 家已批准`],
+      [revised, '审核中', `0 / ${revised.reviews.length} 家已批准`],
+    ]) {
+      expect((await page.getAttribute(row(c), 'data-status')) === c.status, `${c.name} is listed as ${await page.getAttribute(row(c), 'data-status')}`);
+      expect((await page.textContent(`${row(c)} .status-cell`)).trim() === badge, `${c.name}'s status: ${await page.textContent(`${row(c)} .status-cell`)}`);
+      expect((await page.textContent(`${row(c)} td.progress`)).trim() === progress, `${c.name}'s review: ${await page.textContent(`${row(c)} td.progress`)}`);
+      expect((await page.textContent(row(c))).includes('广州市政务服务和数据管理局'), `${c.name}'s owner is not named`);
+    }
+    expect(active.reviews.length === 4 && active.reviews.every((r) => r.decision === 'approved'), `the active computation's reviews: ${active.reviews.map((r) => r.decision).join(',')}`);
+
+    await page.click(`${row(revised)} a.computation-link`);
+    await page.waitForFunction((code) => location.hash === `#/computations/${code}`, revised.code);
+    const view = `.page[data-page="computations"][data-view="detail"][data-code="${revised.code}"][data-state="ready"]`;
+    await page.waitForSelector(view);
+    expect((await page.textContent(`${view} h1`)) === REVISED_COMPUTATION, `detail heading ${await page.textContent(`${view} h1`)}`);
+    expect(!(await page.$('#computation-approval')) && !(await page.$('#computation-run')), 'the coordinator is offered to review or run');
+    await page.click('.back-link');
+    await page.waitForSelector('.page[data-page="computations"][data-view="list"][data-state="ready"]');
+
+    await page.selectOption('#lang-select', 'en');
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
+    await page.waitForSelector('.page[data-page="computations"][data-state="ready"]');
+    expect((await page.textContent('.page h1')) === 'Joint computations', `English heading ${await page.textContent('.page h1')}`);
+    expect((await page.textContent(`${row(revised)} .status-cell`)).trim() === 'Under review', 'the status is not in English');
+    expect(!page.consoleErrors.length, `uncaught errors or CSP violations: ${page.consoleErrors[0]?.slice(0, 300)}`);
+  });
+  await context.close();
+}
+
+{
+  const { context, page } = await newPage();
+  await check("tax's CDO reviews the revision: inputs, outputs, program and dependence shown; no rejection without an opinion; approved with one", page, async () => {
+    const cdo = await apiSession(context.request, 'gzsw-cdo');
+    const { revised } = await demoComputations(context.request, cdo);
+    expect(revised.reviews.find((r) => r.provider_code === TAX)?.decision === 'pending', `tax's review of the revision is ${revised.reviews.find((r) => r.provider_code === TAX)?.decision}`);
+    await signIn(page, 'gzsw-cdo');
+    await open(page, 'computations');
+    await page.click(`#computations-table tr[data-code="${revised.code}"] a.computation-link`);
+    await page.waitForSelector(`.page[data-page="computations"][data-code="${revised.code}"][data-state="ready"]`);
+
+    const inputs = await page.$$eval('#computation-inputs tbody tr[data-input]', (trs) => trs.map((tr) => ({ name: tr.dataset.input, text: tr.textContent })));
+    expect(inputs.length === revised.inputs.length && revised.inputs.length === 4, `${inputs.length} inputs shown, the hub has ${revised.inputs.length}`);
+    for (const input of revised.inputs) {
+      const shown = inputs.find((i) => i.name === input.name);
+      expect(shown && shown.text.includes(input.resource_code) && shown.text.includes(input.provider_code), `input ${input.name} is not shown with its resource and provider`);
+      for (const item of input.items) expect(shown.text.includes(item), `input ${input.name}'s item ${item} is not shown`);
+    }
+    expect(COMPUTATION_PROVIDERS.every((p) => inputs.some((i) => i.text.includes(p))), 'not every provider has an input');
+    const outputs = await page.$$eval('#computation-outputs tbody tr[data-output]', (trs) => trs.map((tr) => [tr.dataset.output, tr.cells[2].textContent]));
+    expect(outputs.map(([n, title]) => `${n}:${title}`).join(',') === revised.outputs.map((o) => `${o.name}:${o.title}`).join(','), `outputs: ${outputs.join(' ')}`);
+    expect((await page.textContent('#computation-program')) === revised.program, 'the program shown is not the hub\'s');
+    for (const [output, items] of Object.entries(revised.dependence)) {
+      const shown = await page.$$eval(`#computation-dependence tr[data-output="${output}"] .chip[data-item]`, (cs) => cs.map((c) => c.dataset.item));
+      expect(shown.join(',') === items.join(','), `${output} depends on ${items.join(',')}; shown ${shown.join(',')}`);
+    }
+    const decisions = await page.$$eval('#computation-reviews tbody tr[data-provider]', (trs) => trs.map((tr) => tr.dataset.decision));
+    expect(decisions.length === 4 && decisions.every((d) => d === 'pending'), `reviews shown: ${decisions.join(',')}`);
+    const checklist = await page.textContent('#computation-approval .review-checklist');
+    expect(checklist.includes('泄露') && checklist.includes('依赖'), `the checklist: ${checklist}`);
+
+    // Rejecting without an opinion is stopped in the form, and nothing is sent.
+    await page.click('#approval-form button[data-decision="reject"]');
+    expect((await page.textContent('#approval-form .message.error')) === '驳回必须填写审核意见。', 'no message for a rejection without an opinion');
+    expect(!page.requestedUrls.some((u) => u.endsWith('/approval')), 'a decision was sent');
+    expect((await apiGet(context.request, cdo, `/computations/${revised.code}`)).reviews.find((r) => r.provider_code === TAX).decision === 'pending', 'the hub has a decision');
+
+    const opinion = '输出不泄露纳税信用等级原值，依赖关系符合预期（浏览器测试）';
+    await page.fill('#approval-opinion', opinion);
+    await page.click('#approval-form button[data-decision="approve"]');
+    const mine = `#computation-reviews tr[data-provider="${TAX}"]`;
+    await page.waitForSelector(`${mine}[data-decision="approved"]`);
+    expect((await page.textContent(`${mine} td.opinion`)) === opinion, `opinion shown: ${await page.textContent(`${mine} td.opinion`)}`);
+    expect((await page.textContent(`${mine} td.decision`)).trim() === '已批准', 'not shown as 已批准');
+    expect(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/.test((await page.textContent(`${mine} td.time`)).trim()), `decided at ${await page.textContent(`${mine} td.time`)}`);
+    expect((await page.textContent('.page .flash .message.success')).includes(REVISED_COMPUTATION), 'no success message');
+    expect(!(await page.$('#computation-approval')), 'the form is still offered');
+    const after = await apiGet(context.request, cdo, `/computations/${revised.code}`);
+    const review = after.reviews.find((r) => r.provider_code === TAX);
+    expect(review.decision === 'approved' && review.opinion === opinion && review.decided_at, `the hub has ${JSON.stringify(review)}`);
+    expect(after.status === 'review', `the revision is ${after.status} with three providers pending`);
+    expect(!page.consoleErrors.length, `uncaught errors or CSP violations: ${page.consoleErrors[0]?.slice(0, 300)}`);
+  });
+  await context.close();
+}
+
+{
+  const { context, page } = await newPage();
+  await check('the credit bureau runs the active computation: the run form, and without a subject authorisation the refusal in words', page, async () => {
+    const bureau = await apiSession(context.request, 'gzzx-cdo');
+    const { active, revised } = await demoComputations(context.request, bureau, ['active']);
+    const grants = (await apiGet(context.request, bureau, `/grants?resource_code=${encodeURIComponent(active.code)}`)).items;
+    expect(grants.some((g) => g.status === 'active'), `the bureau's grants on it: ${grants.map((g) => g.status).join(',') || 'none'}`);
+    await signIn(page, 'gzzx-cdo');
+    await openComputation(page, active.code);
+    await page.waitForSelector('#computation-run-area:not([data-state="loading"])');
+    expect((await page.getAttribute('#computation-run-area', 'data-state')) === 'ready', `the run area is ${await page.getAttribute('#computation-run-area', 'data-state')}`);
+    expect(!(await page.$('#computation-approval')), 'the bureau is offered to review');
+    expect((await page.getAttribute('#run-subject-key', 'autocomplete')) === 'off' && (await page.getAttribute('#run-subject-key', 'type')) === 'text', 'the key field may be remembered');
+
+    // Nothing typed: stopped in the form, nothing sent.
+    await page.click('#run-form button[data-action="run"]');
+    await page.waitForSelector('#run-form .message.error');
+    expect(!page.requestedUrls.some((u) => u.endsWith('/run')), 'a run was sent without a subject');
+
+    await page.fill('#run-subject-key', DEMO_USCC);
+    await page.fill('#run-purpose', '小微企业信用贷款审批（浏览器测试）');
+    await page.click('#run-form button[data-action="run"]');
+    await page.waitForSelector('#run-form:is([data-state="ready"], [data-state="refused"], [data-state="error"])');
+    const result = await page.textContent('.run-out');
+    expect((await page.getAttribute('#run-form', 'data-state')) === 'refused', `the run without an authorisation: ${result}`);
+    const refusal = '.run-out .run-refusal';
+    expect((await page.getAttribute(refusal, 'data-code')) === 'authorization_required' && (await page.getAttribute(refusal, 'data-status')) === '403', `refused with ${await page.getAttribute(refusal, 'data-status')} ${await page.getAttribute(refusal, 'data-code')}`);
+    expect((await page.textContent(`${refusal} strong`)).startsWith('需要数据主体授权'), `the refusal says: ${await page.textContent(`${refusal} strong`)}`);
+    expect(!(await page.$('#run-outputs')), 'outputs are shown for a refused run');
+
+    // The key went to the hub only in the run's body: never in an address or in storage.
+    expect(!page.url().includes(DEMO_USCC), `the key is in the page address: ${page.url()}`);
+    expect(!page.requestedUrls.some((u) => u.includes(DEMO_USCC)), 'the key is in a URL requested');
+    const stored = await page.evaluate(() => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }));
+    expect(!stored.includes(DEMO_USCC), 'the key is kept in the browser storage');
+
+    // The revision, under review and not the bureau's to review, offers neither form (when the
+    // hub lists it to the bureau at all).
+    if (revised) {
+      await openComputation(page, revised.code);
+      expect(!(await page.$('#computation-run')) && !(await page.$('#computation-approval')), 'the revision offers a run or a review to the bureau');
+    }
+    expect(!page.consoleErrors.length, `uncaught errors or CSP violations: ${page.consoleErrors[0]?.slice(0, 300)}`);
+  });
+  await context.close();
+}
+
+{
+  const { context, page } = await newPage();
+  await check('an agency without a grant on the active computation (power supply) is not offered to run it', page, async () => {
+    const power = await apiSession(context.request, 'gdgz-cdo');
+    const { active } = await demoComputations(context.request, power, ['active']);
+    const grants = (await apiGet(context.request, power, `/grants?resource_code=${encodeURIComponent(active.code)}`)).items;
+    expect(!grants.some((g) => g.consumer_code === POWER && g.status === 'active'), 'power supply holds a grant on it');
+    await signIn(page, 'gdgz-cdo');
+    await openComputation(page, active.code);
+    await page.waitForSelector('#computation-run-area:not([data-state="loading"])');
+    expect((await page.getAttribute('#computation-run-area', 'data-state')) === 'no-grant', `the run area is ${await page.getAttribute('#computation-run-area', 'data-state')}`);
+    expect(!(await page.$('#run-form')), 'the run form is offered without a grant');
+    expect((await page.textContent('#computation-run-area .no-grant')).includes('没有该计算的有效授权'), 'no word on why');
+    // Power supply approved it already: no review form either.
+    expect(!(await page.$('#computation-approval')), 'a decided review is offered again');
   });
   await context.close();
 }

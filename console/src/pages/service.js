@@ -166,9 +166,10 @@ function typed(p, raw) {
   return raw;
 }
 
-function newRequestId() {
+/** A fresh X-Request-Id for a data request sent from the console ("console-try-…"). */
+export function newRequestId(prefix = 'console-try') {
   const random = Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('');
-  return `console-try-${Date.now().toString(36)}-${random}`;
+  return `${prefix}-${Date.now().toString(36)}-${random}`;
 }
 
 function answerView(answer) {
