@@ -86,10 +86,13 @@ test('a refused run in words, in both languages; other refusals as the hub put t
   assert.equal(words(refused(403, 'authorization_required')), '需要数据主体授权：请附上该企业或个人出具的授权令牌后再运行。');
   assert.ok(words(refused(403, 'no_grant')).includes('没有该计算的有效授权'));
   assert.ok(words(refused(409, 'not_active')).includes('尚未生效'));
+  // The hub says 409 conflict for a computation not active, or whose input is no longer published.
+  assert.ok(words(refused(409, 'conflict')).includes('目前不能运行'));
   assert.equal(words(refused(429, 'rate_limited', '12')), '运行过于频繁，请 12 秒后再试。');
   assert.equal(words(refused(429, 'rate_limited')), '运行过于频繁，请稍后再试。');
   // A 429 is rate limiting whatever its code says.
   assert.equal(words(refused(429, '', '5')), '运行过于频繁，请 5 秒后再试。');
+  assert.equal(words(refused(429, 'too_many', '5')), '运行过于频繁，请 5 秒后再试。');
   assert.equal(runRefusal(refused(400, 'validation_failed')), null);
   assert.equal(runRefusal(refused(500, 'internal')), null);
   for (const code of ['authorization_required', 'no_grant', 'not_active', 'rate_limited', 'rate_limited_after', 'purpose_mismatch']) {

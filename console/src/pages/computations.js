@@ -66,10 +66,12 @@ export function retryAfterSeconds(header, now = Date.now()) {
 
 /**
  * A refused run in words: {key, values} of the message for the hub's problem code (a 429 is rate
- * limiting whatever its code), or null for a refusal shown as the hub put it.
+ * limiting, and a 409 a computation that cannot run now, whatever their codes say), or null for
+ * a refusal shown as the hub put it.
  */
 export function runRefusal(answer) {
-  const code = answer?.problem?.code || (answer?.status === 429 ? 'rate_limited' : '');
+  const byStatus = { 429: 'rate_limited', 409: 'not_active' };
+  const code = byStatus[answer?.status] ?? answer?.problem?.code ?? '';
   if (!REFUSALS.includes(code)) return null;
   if (code === 'rate_limited') {
     const seconds = retryAfterSeconds(answer.retryAfter);
@@ -381,7 +383,7 @@ function runResult(c, answer) {
     refusal
       ? h(
           'div',
-          { class: 'message error run-refusal', role: 'alert', dataset: { code: problem?.code || 'rate_limited', status: String(answer.status) } },
+          { class: 'message error run-refusal', role: 'alert', dataset: { code: problem?.code || refusal.key.split('.').pop(), status: String(answer.status) } },
           h('strong', {}, t(refusal.key, refusal.values)),
           problem?.detail || problem?.title ? h('span', { class: 'small' }, problem.detail || problem.title) : null,
         )
