@@ -11,6 +11,9 @@ Caller anonymous_caller_of(const http::Request& request) {
   c.remote_address = request.remote_address;
   c.remote_is_loopback = request.remote_is_loopback;
   c.purpose = http::purpose_of(request);
+  if (const auto token = request.header("X-Subject-Authorization"); !token.empty()) {
+    c.subject_authorization = std::string(token);
+  }
   c.worker = request.worker;
   return c;
 }

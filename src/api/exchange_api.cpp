@@ -97,6 +97,12 @@ class JsonShareSink final : public exchange::ShareSink, public RecordedAnswer {
     write_json(*out_, out);
   }
 
+  void render(const exchange::ComputeResult& r) {
+    json outputs = json::object();
+    for (const auto& [name, value] : r.outputs) outputs[name] = value;
+    write_json(*out_, json{{"outputs", std::move(outputs)}});
+  }
+
   const CursorCodec& cursors_;
   std::string list_;
   std::string* out_ = nullptr;  // the answer's body while it is rendered

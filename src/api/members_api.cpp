@@ -28,7 +28,9 @@ json agency_json(const members::Agency& a) {
           {"created_at", a.created_at},
           {"status", a.status},
           {"disabled_at", nullable(a.disabled_at)},
-          {"successor_code", nullable(a.successor_code)}};
+          {"successor_code", nullable(a.successor_code)},
+          {"can_record_consent", a.can_record_consent},
+          {"can_register_computations", a.can_register_computations}};
 }
 
 json principal_json(const members::PrincipalRecord& p) {
@@ -156,9 +158,10 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                             "check character (GB 32100)");
                }
                static const std::vector<std::string> levels = {"national", "provincial", "city",
-                                                               "district"};
+                                                               "district", "external"};
                if (level && std::find(levels.begin(), levels.end(), *level) == levels.end()) {
-                 body.error("level", "must be one of national, provincial, city, district");
+                 body.error("level",
+                            "must be one of national, provincial, city, district, external");
                }
                if (a.parent_code && a.parent_code->empty()) a.parent_code.reset();
                if (a.parent_code && code && *a.parent_code == *code) {
@@ -173,17 +176,18 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                co_return Response::json(Status::created, json_text(agency_json(out)));
              });
 
-  router.add(Verb::get, "/api/v1/agencies", Access::principal(),
-             [&service, &services](Request& req) -> awaitable<Response> {
-               const Caller caller = caller_of(req);
-               const auto page = page_request(req, services.cursors, "agencies");
-               const members::MembersService::AgencyFilter filter{
-                   req.query_choice("level", {"national", "provincial", "city", "district"}),
-                   req.query_filter("parent")};
-               auto out = co_await service.list_agencies(caller, filter, page);
-               co_return Response::json(Status::ok,
-                                        list_body(out, agency_json, services.cursors, "agencies"));
-             });
+  router.add(
+      Verb::get, "/api/v1/agencies", Access::principal(),
+      [&service, &services](Request& req) -> awaitable<Response> {
+        const Caller caller = caller_of(req);
+        const auto page = page_request(req, services.cursors, "agencies");
+        const members::MembersService::AgencyFilter filter{
+            req.query_choice("level", {"national", "provincial", "city", "district", "external"}),
+            req.query_filter("parent")};
+        auto out = co_await service.list_agencies(caller, filter, page);
+        co_return Response::json(Status::ok,
+                                 list_body(out, agency_json, services.cursors, "agencies"));
+      });
 
   router.add(Verb::get, "/api/v1/agencies/{code}", Access::principal(),
              [&service](Request& req) -> awaitable<Response> {
@@ -221,8 +225,13 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                if (change.status && *change.status != "active" && *change.status != "disabled") {
                  body.error("status", "must be active or disabled");
                }
-               if (!change.name && !change.parent_code && !change.status && body.ok()) {
-                 body.error("name", "nothing to change: give name, parent_code or status");
+               change.can_record_consent = body.boolean("can_record_consent", false);
+               change.can_register_computations = body.boolean("can_register_computations", false);
+               if (!change.name && !change.parent_code && !change.status &&
+                   !change.can_record_consent && !change.can_register_computations && body.ok()) {
+                 body.error("name",
+                            "nothing to change: give name, parent_code, status, "
+                            "can_record_consent or can_register_computations");
                }
                body.finish();
                const Caller caller = caller_of(req);

@@ -8,6 +8,7 @@
 
 #include "hub/api/authenticator.hpp"
 #include "hub/api/catalog_api.hpp"
+#include "hub/api/compute_api.hpp"
 #include "hub/api/coordination_api.hpp"
 #include "hub/api/exchange_api.hpp"
 #include "hub/api/ledger_api.hpp"
@@ -116,8 +117,15 @@ void App::start() {
   appender_options.resolve_timeout = config_.ledger.resolve_timeout;
   appender_ = std::make_unique<ledger::Appender>(appender_options);
   // The exchange store records every share in the ledger itself, whoever calls it.
+  consents_ = std::make_unique<sharing::ConsentService>(*services_, sharing_->calendar());
   exchange_ = std::make_unique<exchange::ExchangeService>(*services_, *catalog_index_, *grants_,
-                                                          *appender_);
+                                                          *consents_, *appender_);
+  // Joint computations: runs read their inputs and record them the same way.
+  compute::RunLimits run_limits;
+  run_limits.per_subject_per_hour = config_.exchange.compute_runs_per_subject_per_hour;
+  run_limits.per_grant_per_minute = config_.exchange.compute_runs_per_grant_per_minute;
+  compute_ = std::make_unique<compute::ComputeService>(*services_, *catalog_index_, *grants_,
+                                                       *consents_, *appender_, run_limits);
   // Interface services: calls of providers' APIs, recorded the same way.
   upstream_client_ = std::make_unique<gateway::UpstreamClient>(config_.services,
                                                                services_->upstream_policy, threads);
@@ -232,6 +240,7 @@ void App::register_routes() {
   api::register_catalog_routes(router_, *catalog_, services_->cursors);
   api::register_sharing_routes(router_, *sharing_, services_->cursors);
   api::register_coordination_routes(router_, *demands_, *escalations_, services_->cursors);
+  api::register_compute_routes(router_, *compute_, *consents_, *exchange_, services_->cursors);
   api::register_exchange_routes(router_, *exchange_, services_->cursors,
                                 config_.limits.import_body_limit);
   api::register_services_routes(router_, *gateway_);

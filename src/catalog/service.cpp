@@ -181,6 +181,13 @@ asio::awaitable<json> CatalogService::update(const Caller& caller, const std::st
                                              const json& document) {
   const Principal& me = caller.principal;
   auto current = co_await writable(caller, code);
+  if (current.get(0, 4) == "computation") {
+    // Its catalog entry follows its review (docs/computations.md): published while active.
+    throw ApiError(ErrorCode::conflict,
+                   "this resource is a joint computation: change it at "
+                   "/api/v1/computations/" +
+                       code);
+  }
   const std::string provider(current.get(0, 0));
   const std::string status(current.get(0, 1));
   if (document["provider_code"] != provider) {
@@ -230,6 +237,13 @@ asio::awaitable<json> CatalogService::transition(const Caller& caller, const std
                                                  const std::string& to) {
   const Principal& me = caller.principal;
   auto current = co_await writable(caller, code);
+  if (current.get(0, 4) == "computation") {
+    // Its catalog entry follows its review (docs/computations.md): published while active.
+    throw ApiError(ErrorCode::conflict,
+                   "this resource is a joint computation: change it at "
+                   "/api/v1/computations/" +
+                       code);
+  }
   const std::string provider(current.get(0, 0));
   const std::string status(current.get(0, 1));
   // draft → published → retired; a draft may be retired (withdrawn) too.

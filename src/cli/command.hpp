@@ -101,6 +101,13 @@ struct ApplyCounts {
 ApplyCounts apply_resources(Api& api, const nlohmann::json& docs, bool dry_run, std::ostream& out,
                             std::ostream& err);
 void demo_ledger_history(const Options& o, Api& admin, std::ostream& out, std::ostream& err);
+// demo.cpp: the demo people's password, one signed in, a demo resource by provider and name.
+extern const char* const kDemoPassword;
+std::unique_ptr<Api> demo_person(const Options& o, const std::string& name);
+nlohmann::json demo_resource(Api& admin, const std::string& provider, const std::string& name);
+// demo_compute.cpp: joint computation (信易贷) over four providers for a credit bureau.
+void demo_compute(const Options& o, Api& admin, const nlohmann::json& tokens, std::ostream& out,
+                  std::ostream& err);
 
 // The command groups, one file each.
 int cmd_status(const Options& o, std::ostream& out, std::ostream& err);        // status.cpp

@@ -16,10 +16,8 @@
 
 namespace hub::cli {
 
-namespace {
-
 // The demo's people all sign in with this; it is printed by `hubctl demo` and in the README.
-constexpr const char* kDemoPassword = "hub-demo-2026";
+const char* const kDemoPassword = "hub-demo-2026";
 
 // Signs a demo person in and returns an API client acting as them.
 std::unique_ptr<Api> demo_person(const Options& o, const std::string& name) {
@@ -33,9 +31,6 @@ std::unique_ptr<Api> demo_person(const Options& o, const std::string& name) {
   return std::make_unique<Api>(as);
 }
 
-// The service item (政务服务事项编码) the demo's verify grant is bound to.
-constexpr const char* kDemoServiceItem = "11440100MB2C92175P4442011017000";
-
 // A demo resource by its provider and name.
 nlohmann::json demo_resource(Api& admin, const std::string& provider, const std::string& name) {
   for (const auto& r : admin.all("/api/v1/resources?provider=" + provider)) {
@@ -43,6 +38,11 @@ nlohmann::json demo_resource(Api& admin, const std::string& provider, const std:
   }
   throw std::runtime_error("demo resource missing: " + name);
 }
+
+namespace {
+
+// The service item (政务服务事项编码) the demo's verify grant is bound to.
+constexpr const char* kDemoServiceItem = "11440100MB2C92175P4442011017000";
 
 // The sharing part of the demo, made once: market regulation's enterprise registrations are
 // applied for by tax (approved), human resources (pending) and statistics (rejected); market
@@ -691,6 +691,7 @@ int cmd_demo(const Options& o, std::ostream& out, std::ostream& err) {
   fs::permissions(token_file, fs::perms::owner_read | fs::perms::owner_write);
   demo_records(o, api, tokens, out, err);
   demo_services(o, api, tokens, out, err);
+  demo_compute(o, api, tokens, out, err);
   demo_issue(o, api, out, err);
   out << "demo people sign in with password '" << password << "'; system tokens are in "
       << token_file.string() << "\n";

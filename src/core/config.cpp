@@ -198,6 +198,10 @@ const std::vector<Field>& fields() {
                          &LimitsConfig::import_rate_window, 1000, 3600000));
     f.push_back(uint_field("exchange.verify_misses_per_hour", &Config::exchange,
                            &ExchangeConfig::verify_misses_per_hour, 1, 1000000));
+    f.push_back(uint_field("exchange.compute_runs_per_subject_per_hour", &Config::exchange,
+                           &ExchangeConfig::compute_runs_per_subject_per_hour, 1, 1000000));
+    f.push_back(uint_field("exchange.compute_runs_per_grant_per_minute", &Config::exchange,
+                           &ExchangeConfig::compute_runs_per_grant_per_minute, 1, 10000000));
     f.push_back(string_field("exchange.spool_dir", &Config::exchange, &ExchangeConfig::spool_dir));
     f.push_back(uint_field("limits.header_limit_bytes", &Config::limits,
                            &LimitsConfig::header_limit, 1024, 1024 * 1024));

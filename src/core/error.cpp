@@ -32,6 +32,8 @@ constexpr ErrorInfo info(ErrorCode code) {
       return {"purpose_mismatch", 403, "Purpose mismatch"};
     case ErrorCode::budget_exhausted:
       return {"budget_exhausted", 403, "Privacy budget exhausted"};
+    case ErrorCode::authorization_required:
+      return {"authorization_required", 403, "The data subject's authorisation is required"};
     case ErrorCode::not_shareable:
       return {"not_shareable", 422, "Not shareable"};
     case ErrorCode::conflict:

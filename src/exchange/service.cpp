@@ -195,6 +195,8 @@ struct ExchangeService::Share {
   sharing::CheckedPurpose purpose;
   // The subject log: the record keys (or, for a licence lookup, the holder) the answer named.
   std::vector<std::string> subjects;
+  // An external member's verify: the subject's authorisation it rests on.
+  std::optional<std::string> authorization_id;
 };
 
 void check_key(std::string_view key) {
@@ -211,8 +213,13 @@ void check_key(std::string_view key) {
 }
 
 ExchangeService::ExchangeService(Services& services, catalog::CatalogIndex& catalog,
-                                 sharing::GrantDirectory& grants, ledger::Appender& ledger)
-    : services_(services), catalog_(catalog), grants_(grants), ledger_(ledger) {}
+                                 sharing::GrantDirectory& grants, sharing::ConsentService& consents,
+                                 ledger::Appender& ledger)
+    : services_(services),
+      catalog_(catalog),
+      grants_(grants),
+      consents_(consents),
+      ledger_(ledger) {}
 
 std::shared_ptr<const RecordSchema> ExchangeService::schema(const Principal& me,
                                                             const std::string& code) {
@@ -220,6 +227,13 @@ std::shared_ptr<const RecordSchema> ExchangeService::schema(const Principal& me,
   if (!entry ||
       (entry->status == "draft" && !me.of_agency(entry->provider_code) && !me.hub_level())) {
     throw ApiError(ErrorCode::not_found, "no such resource");
+  }
+  if (entry->kind == "computation") {
+    // A computation has no records: it is run (API.md Part 2).
+    throw ApiError(ErrorCode::not_found,
+                   "this resource is a computation: it has no records; run "
+                   "it at /api/v1/computations/" +
+                       code + "/run");
   }
   if (entry->kind == "service") {
     // An interface service keeps its data at home: it has no records here (API.md Part 2).
@@ -259,6 +273,7 @@ asio::awaitable<void> ExchangeService::record(const Caller& caller, const Share&
   d.items = share.items;
   d.record_count = share.record_count;
   d.epsilon_spent = share.epsilon_spent;
+  d.authorization_id = share.authorization_id;
   d.status = status;
   d.response_sha256 = digest;
   d.subjects = services_.subjects.hashes(share.subjects);
@@ -296,7 +311,10 @@ sharing::Decision ExchangeService::authorize(const Caller& caller, Share& share,
   share.provider_code = s.provider_code;
   share.items = asked;
   sharing::Decision d;
-  if (s.status == "published") {
+  if (caller.principal.external && op != Operation::verify && op != Operation::aggregate) {
+    // An external member sees no records, whatever grant it might hold (API.md Part 2).
+    d.reason = "an external member may only verify, aggregate and compute";
+  } else if (s.status == "published") {
     d = grants_.authorize(caller.principal, s.code, op, asked, share.purpose.code);
   } else {
     // A retired resource's grants ended with it (a draft never had any).
@@ -435,6 +453,10 @@ asio::awaitable<ShareAnswer> ExchangeService::do_verify(const Caller& caller,
   for (const auto& [name, value] : request.claims.items()) items.push_back(name);
   auto d = authorize(caller, share, *s, Operation::verify, items, {});
   check_key(request.key);
+  // An external member asks about a subject only under the subject's authorisation.
+  if (caller.principal.external) {
+    share.authorization_id = co_await consents_.check(caller, request.key, s->code, false);
+  }
   share.subjects = {request.key};
   const std::int64_t budget = services_.config.exchange.verify_misses_per_hour;
   const pg::Params grant = pg::Params().add(d.grant_id);
@@ -748,6 +770,11 @@ asio::awaitable<ShareAnswer> ExchangeService::do_licences(const Caller& caller,
                                                           const LicenceRequest& request,
                                                           Share& share) {
   const Principal& me = caller.principal;
+  if (me.external) {
+    throw ApiError(ErrorCode::no_grant,
+                   "an external member may only verify, aggregate and compute; a licence lookup "
+                   "is a query");
+  }
   if (request.holder_code.empty() || request.holder_code.size() > 64) {
     throw ApiError(ErrorCode::validation_failed, "holder_code is required",
                    {{"holder_code", "is required (1-64 characters)"}}, 400);

@@ -164,7 +164,8 @@ std::optional<Response> check_header_fields(const beast_http::fields& fields) {
     }
   }
   // One credential, one purpose: a second header of these is ambiguous, so refused.
-  for (const char* name : {"Authorization", "X-Purpose", "X-Purpose-Code"}) {
+  for (const char* name :
+       {"Authorization", "X-Purpose", "X-Purpose-Code", "X-Subject-Authorization"}) {
     if (fields.count(name) > 1) {
       return problem(ErrorCode::validation_failed,
                      std::string("the request has more than one ") + name + " header", {}, 400);

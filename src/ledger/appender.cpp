@@ -150,7 +150,10 @@ bool batch_committed(PGconn* c, std::int64_t first, std::string_view leaf_hash) 
 // it could outlive the io_context it belongs to.
 void Appender::wake(std::shared_ptr<Slot> slot) {
   auto executor = slot->executor;
-  asio::post(executor, [s = std::move(slot)] { s->timer.cancel(); });
+  // Expired rather than cancelled: a wait begun after this (append_all waits on its slots one
+  // by one) completes at once instead of waiting forever.
+  asio::post(executor,
+             [s = std::move(slot)] { s->timer.expires_at(asio::steady_timer::time_point::min()); });
 }
 
 Appender::Appender(AppenderOptions options) : options_(std::move(options)) {}
@@ -196,6 +199,36 @@ asio::awaitable<Entry> Appender::append(EntryDraft draft) {
   co_await slot->timer.async_wait(asio::as_tuple(asio::use_awaitable));
   if (!slot->error.empty()) throw DbUnavailable("ledger append failed: " + slot->error);
   co_return std::move(slot->entry);
+}
+
+asio::awaitable<std::vector<Entry>> Appender::append_all(std::vector<EntryDraft> drafts) {
+  const auto executor = co_await asio::this_coro::executor;
+  std::vector<std::shared_ptr<Slot>> slots;
+  slots.reserve(drafts.size());
+  for (auto& d : drafts) {
+    slots.push_back(std::make_shared<Slot>(executor));
+    slots.back()->draft = std::move(d);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || !thread_.joinable()) throw DbUnavailable("the ledger is not running");
+    for (const auto& s : slots) queue_.push_back(s);
+    stats_.queued.fetch_add(static_cast<std::int64_t>(slots.size()), std::memory_order_relaxed);
+  }
+  wake_.notify_one();
+  std::vector<Entry> out;
+  out.reserve(slots.size());
+  std::string error;
+  for (const auto& s : slots) {
+    co_await s->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!s->error.empty()) {
+      if (error.empty()) error = s->error;
+    } else {
+      out.push_back(std::move(s->entry));
+    }
+  }
+  if (!error.empty()) throw DbUnavailable("ledger append failed: " + error);
+  co_return out;
 }
 
 void Appender::run() {

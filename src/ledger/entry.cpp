@@ -87,6 +87,10 @@ std::string make_leaf(const EntryDraft& d, std::int64_t index, std::string_view 
   } else {
     out += "null";
   }
+  if (d.authorization_id) {
+    field("authorization_id");
+    append_json_string(out, *d.authorization_id);
+  }
   if (d.operation == "call") {
     field("service_operation");
     string_or_null(d.service_operation);

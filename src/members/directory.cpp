@@ -20,7 +20,8 @@ constexpr auto kFullReloadEvery = std::chrono::minutes(5);
 // Enabled principals of enabled agencies (or of none: hub-level principals).
 constexpr const char* kPrincipalColumns =
     "SELECT p.id, p.name, coalesce(p.agency_code, ''), p.kind, array_to_string(p.roles, ','), "
-    "coalesce(p.cert_sha256, '') FROM principals p LEFT JOIN agencies a ON a.code = p.agency_code "
+    "coalesce(p.cert_sha256, ''), coalesce(a.level = 'external', false) FROM principals p LEFT "
+    "JOIN agencies a ON a.code = p.agency_code "
     "WHERE p.disabled_at IS NULL AND a.disabled_at IS NULL";
 constexpr const char* kTokenColumns =
     "SELECT id, principal_id, prefix, hash, "
@@ -40,6 +41,7 @@ PrincipalEntry principal_of(const pg::Result& r, int row) {
     roles = comma == std::string_view::npos ? std::string_view{} : roles.substr(comma + 1);
   }
   e.cert_sha256 = r.get(row, 5);
+  e.principal.external = r.get_bool(row, 6);
   return e;
 }
 

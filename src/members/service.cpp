@@ -23,7 +23,8 @@ namespace {
 
 #define HUB_AGENCY_COLUMNS \
   "code, name, level, parent_code, " HUB_SQL_TS("created_at") ", CASE WHEN disabled_at " \
-  "IS NULL THEN 'active' ELSE 'disabled' END, " HUB_SQL_TS_OPT("disabled_at") ", successor_code"
+  "IS NULL THEN 'active' ELSE 'disabled' END, " HUB_SQL_TS_OPT("disabled_at") ", successor_code, " \
+  "can_record_consent, can_register_computations"
 constexpr pg::Query kInsertAgency{
     "members_insert_agency",
     "INSERT INTO agencies (code, name, level, parent_code) VALUES ($1, $2, $3, $4) "
@@ -36,13 +37,15 @@ constexpr pg::Query kListAgencies{
                              "WHERE code > $1 AND ($2::text IS NULL OR level = $2) "
                              "AND ($3::text IS NULL OR parent_code = $3) ORDER BY code LIMIT $4"};
 // $2 name or NULL; $3 whether the parent changes, $4 the new parent (NULL: none); $5 status or
-// NULL.
+// NULL; $6, $7 the flags of joint computation or NULL.
 constexpr pg::Query kUpdateAgency{
     "members_update_agency",
     "UPDATE agencies SET name = coalesce($2, name),"
     " parent_code = CASE WHEN $3::boolean THEN $4 ELSE parent_code END,"
     " disabled_at = CASE WHEN $5::text IS NULL THEN disabled_at WHEN $5 = 'disabled'"
-    " THEN coalesce(disabled_at, now()) ELSE NULL END, updated_at = now()"
+    " THEN coalesce(disabled_at, now()) ELSE NULL END,"
+    " can_record_consent = coalesce($6, can_record_consent),"
+    " can_register_computations = coalesce($7, can_register_computations), updated_at = now()"
     " WHERE code = $1 RETURNING " HUB_AGENCY_COLUMNS};
 // Whether `$2` is `$1` or one of its ancestors' descendants: making $1 its parent would close a
 // loop.
@@ -65,9 +68,10 @@ constexpr pg::Query kSucceed{
     "SELECT outcome, resources, grants, applications, demands, escalations, objections"
     " FROM hub_succeed_agency($1, $2, $3)"};
 
-#define HUB_PRINCIPAL_COLUMNS                                                           \
+#define HUB_PRINCIPAL_COLUMNS \
   "id, agency_code, name, kind, array_to_string(roles, ','), cert_sha256, " HUB_SQL_TS( \
-      "created_at") ", disabled_at IS NOT NULL"
+      "created_at") ", disabled_at IS NOT NULL, "                                    \
+  "coalesce((SELECT level = 'external' FROM agencies WHERE code = agency_code), false)"
 constexpr pg::Query kInsertPrincipal{
     "members_insert_principal",
     "INSERT INTO principals (agency_code, name, kind, roles, password_hash, cert_sha256, "
@@ -135,7 +139,8 @@ const std::string& dummy_hash() {
 Agency agency_of(const pg::Result& r, int row) {
   return {std::string(r.get(row, 0)), std::string(r.get(row, 1)), std::string(r.get(row, 2)),
           r.get_text(row, 3),         std::string(r.get(row, 4)), std::string(r.get(row, 5)),
-          r.get_text(row, 6),         r.get_text(row, 7)};
+          r.get_text(row, 6),         r.get_text(row, 7),         r.get_bool(row, 8),
+          r.get_bool(row, 9)};
 }
 
 RoleSet parse_roles(std::string_view csv) {
@@ -158,6 +163,7 @@ PrincipalRecord principal_of(const pg::Result& r, int row) {
   p.cert_sha256 = r.get_text(row, 5);
   p.created_at = r.get(row, 6);
   p.disabled = r.get_bool(row, 7);
+  p.external = r.get_bool(row, 8);
   return p;
 }
 
@@ -168,6 +174,7 @@ PrincipalEntry entry_of(const PrincipalRecord& p) {
   e.principal.agency_code = p.agency_code.value_or("");
   e.principal.kind = p.kind;
   e.principal.roles = p.roles;
+  e.principal.external = p.external;
   e.cert_sha256 = p.cert_sha256.value_or("");
   return e;
 }
@@ -249,6 +256,10 @@ asio::awaitable<Agency> MembersService::change_agency(const Caller& caller, cons
   if (change.name) detail["name"] = *change.name;
   if (change.parent_code) detail["parent_code"] = change.parent_code->value_or("");
   if (change.status) detail["status"] = *change.status;
+  if (change.can_record_consent) detail["can_record_consent"] = *change.can_record_consent;
+  if (change.can_register_computations) {
+    detail["can_register_computations"] = *change.can_register_computations;
+  }
   const bool status_changes = change.status && *change.status != before.status;
   auto steps = pg::batch(
       pg::step(kUpdateAgency, pg::Params()
@@ -256,7 +267,9 @@ asio::awaitable<Agency> MembersService::change_agency(const Caller& caller, cons
                                   .add(change.name)
                                   .add(change.parent_code.has_value())
                                   .add(change.parent_code ? *change.parent_code : std::nullopt)
-                                  .add(change.status)),
+                                  .add(change.status)
+                                  .add(change.can_record_consent)
+                                  .add(change.can_register_computations)),
       pg::step(kAdminLog, log_params(caller, "change", "agency", code, code, detail)),
       pg::step(kAgencyPrincipals, pg::Params().add(code)));
   // Every node reloads its directory: a disabled agency's principals are refused, an enabled

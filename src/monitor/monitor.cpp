@@ -93,7 +93,7 @@ constexpr const char* kStaleResources =
     " SELECT 'stale_resource', 'info', provider_code, code, " HUB_STALE_SUBJECT ","
     " jsonb_build_object('update_cycle', document->>'update_cycle',"
     " 'last_updated_at', " HUB_SQL_TS_OPT("last_updated_at") ")"
-    " FROM resources r WHERE status = 'published' AND kind <> 'service'"
+    " FROM resources r WHERE status = 'published' AND kind NOT IN ('service', 'computation')"
     " AND coalesce(last_updated_at, published_at, created_at)"
     "  < now() - hub_update_allowance(document->>'update_cycle')"
     " AND " HUB_NOT_OPENED("'stale_resource'", HUB_STALE_SUBJECT)

@@ -82,7 +82,7 @@ constexpr pg::Query kResources{
     "  coalesce(last_updated_at, published_at, created_at) <"
     "  least(now(), " HUB_PERIOD_END
     ") - hub_update_allowance(document->>'update_cycle') AS stale"
-    "  FROM resources r WHERE created_at < " HUB_PERIOD_END
+    "  FROM resources r WHERE kind <> 'computation' AND created_at < " HUB_PERIOD_END
     "  AND (retired_at IS NULL OR retired_at >= " HUB_PERIOD_START
     ")) r"
     " GROUP BY 1"};

@@ -136,4 +136,27 @@ WorkingCalendar::Time WorkingCalendar::due(Time at, int n) const {
   return Time(last) + hours{24} - seconds{1} - offset_;
 }
 
+// "YYYY-MM-DD" (the end of that day, local time) or an RFC 3339 time.
+std::optional<std::chrono::system_clock::time_point> parse_until(const std::string& text,
+                                                                 const WorkingCalendar& calendar) {
+  if (auto day = parse_day(text)) {
+    return std::chrono::system_clock::time_point(*day) + std::chrono::hours{24} -
+           std::chrono::seconds{1} - calendar.utc_offset();
+  }
+  static const std::regex re(
+      R"(^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(Z|([+-])(\d{2}):(\d{2}))$)");
+  std::smatch m;
+  if (!std::regex_match(text, m, re)) return std::nullopt;
+  auto day = parse_day(m[1]);
+  int h = std::stoi(m[2]), mi = std::stoi(m[3]), s = std::stoi(m[4]);
+  if (!day || h > 23 || mi > 59 || s > 59) return std::nullopt;
+  auto t = std::chrono::system_clock::time_point(*day) + std::chrono::hours{h} +
+           std::chrono::minutes{mi} + std::chrono::seconds{s};
+  if (m[5] != "Z") {
+    auto off = std::chrono::hours{std::stoi(m[7])} + std::chrono::minutes{std::stoi(m[8])};
+    t = m[6] == "+" ? t - off : t + off;
+  }
+  return t;
+}
+
 }  // namespace hub::sharing

@@ -9,8 +9,8 @@
 namespace hub::sharing {
 
 namespace {
-constexpr std::array<std::string_view, 5> kOperations = {"read", "query", "changes", "verify",
-                                                         "aggregate"};
+constexpr std::array<std::string_view, 6> kOperations = {"read",   "query",     "changes",
+                                                         "verify", "aggregate", "compute"};
 
 constexpr const char* kLiveGrants =
     "SELECT id, resource_code, provider_code, consumer_code, array_to_string(items, ','), "

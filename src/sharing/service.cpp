@@ -263,29 +263,6 @@ constexpr RoleSet kOfficers = role_bit(Role::agency_cdo) | role_bit(Role::agency
   throw ApiError(ErrorCode::not_found, std::string(what) + " not found");
 }
 
-// "YYYY-MM-DD" (the end of that day, local time) or an RFC 3339 time.
-std::optional<Clock::time_point> parse_until(const std::string& text,
-                                             const WorkingCalendar& calendar) {
-  if (auto day = parse_day(text)) {
-    return Clock::time_point(*day) + std::chrono::hours{24} - std::chrono::seconds{1} -
-           calendar.utc_offset();
-  }
-  static const std::regex re(
-      R"(^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(Z|([+-])(\d{2}):(\d{2}))$)");
-  std::smatch m;
-  if (!std::regex_match(text, m, re)) return std::nullopt;
-  auto day = parse_day(m[1]);
-  int h = std::stoi(m[2]), mi = std::stoi(m[3]), s = std::stoi(m[4]);
-  if (!day || h > 23 || mi > 59 || s > 59) return std::nullopt;
-  auto t = Clock::time_point(*day) + std::chrono::hours{h} + std::chrono::minutes{mi} +
-           std::chrono::seconds{s};
-  if (m[5] != "Z") {
-    auto off = std::chrono::hours{std::stoi(m[7])} + std::chrono::minutes{std::stoi(m[8])};
-    t = m[6] == "+" ? t - off : t + off;
-  }
-  return t;
-}
-
 // Whose objects a list shows: an agency principal its own agency's; hub_admin and coordinator
 // every agency's, or the one the filter names.
 std::optional<std::string> list_agency(const Principal& me, const WorkflowFilter& filter) {
@@ -330,6 +307,8 @@ asio::awaitable<Application> SharingService::apply(const Caller& caller,
   // A service's items are its response items (over all its operations), and its operations are
   // its operation ids (API.md Part 2).
   const bool service = res.get(0, 5) == "service";
+  // A computation's items are its outputs, its one operation `compute` (API.md Part 2).
+  const bool computation = res.get(0, 5) == "computation";
   std::set<std::string> known, sensitive, service_operations;
   const json resource_items =
       service ? catalog::service_response_items(document) : document.value("items", json::array());
@@ -370,9 +349,16 @@ asio::awaitable<Application> SharingService::apply(const Caller& caller,
     if (service && !service_operations.contains(op)) {
       errors.push_back({"operations[" + std::to_string(i) + "]",
                         "'" + op + "' is not an operation of the service"});
-    } else if (!service && !parse_operation(op)) {
+    } else if (computation && op != "compute") {
+      errors.push_back({"operations[" + std::to_string(i) + "]",
+                        "a computation is applied for with the operation compute only"});
+    } else if (!service && !computation && (!parse_operation(op) || op == "compute")) {
       errors.push_back(
           {"operations", "'" + op + "' is not read, query, changes, verify or aggregate"});
+    } else if (me.external && op != "verify" && op != "aggregate" && op != "compute") {
+      // An external member (a bank, a credit bureau) never sees records (API.md Part 2).
+      errors.push_back({"operations[" + std::to_string(i) + "]",
+                        "an external member may hold only verify, aggregate and compute grants"});
     }
     ops.insert(op);
   }

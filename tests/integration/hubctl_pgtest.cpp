@@ -230,9 +230,9 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   EXPECT_EQ(nlohmann::json::parse(me.body)["agency_code"], "1144010024CNN5F90B");
   auto catalog = call(verb::get, "/api/v1/resources?status=published&limit=1000", kAdmin);
   auto resources = nlohmann::json::parse(catalog.body)["items"];
-  EXPECT_EQ(resources.size(), 12u)
+  EXPECT_EQ(resources.size(), 17u)
       << "eight datasets, the land-use data planning took over, one licence resource, two "
-         "services";
+         "services, four enterprise summaries and the 信易贷 computation (its revision is in review)";
   // The 2019 reorganisation: the old commission is disabled, its resource planning's.
   EXPECT_NE(out.find("succession: 广州市国土资源和规划委员会 → 广州市规划和自然资源局 (1 resource"),
             std::string::npos)
@@ -262,10 +262,11 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
     statuses.insert(a["status"].get<std::string>());
   }
   // Nine of the sharing demo, two automatic grants of the grant lifecycle's (one since revoked),
-  // and tax's renewal, waiting for market regulation.
-  EXPECT_EQ(statuses, (std::multiset<std::string>{"approved", "approved", "approved", "approved",
-                                                  "approved", "approved", "approved", "approved",
-                                                  "pending", "pending", "pending", "rejected"}));
+  // tax's renewal, waiting for market regulation, and the credit bureau's compute grant.
+  EXPECT_EQ(statuses,
+            (std::multiset<std::string>{"approved", "approved", "approved", "approved", "approved",
+                                        "approved", "approved", "approved", "approved", "pending",
+                                        "pending", "pending", "rejected"}));
   std::size_t renewals = 0;
   for (const auto& a : app_list["items"]) renewals += a["renews_grant_id"].is_string() ? 1 : 0;
   EXPECT_EQ(renewals, 1u);
@@ -330,10 +331,14 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
     if (list["next_cursor"].is_null()) break;
     target = after + list["next_cursor"].get<std::string>();
   }
-  EXPECT_EQ(listed, made + 7)
-      << "the history and the demo's read, verify and aggregate, and four calls";
+  EXPECT_EQ(listed, made + 12) << "the history and the demo's read, verify and aggregate, four "
+                                  "calls, and a computation's run (four inputs and the run)";
   EXPECT_GT(refused, 60) << "a few refusals, and the burst early warning should catch";
-  EXPECT_EQ(demo_operations, (std::set<std::string>{"read", "verify", "aggregate", "call"}));
+  EXPECT_EQ(demo_operations, (std::set<std::string>{"read", "verify", "aggregate", "call",
+                                                    "compute_input", "compute"}));
+  // Joint computation: approved by the four providers, granted to the credit bureau, run once.
+  EXPECT_NE(out.find("joint computation: 信易贷企业信用评估 "), std::string::npos) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '#'), 5) << "the run's five ledger entries: " << out;
 
   // The report of the month shows that traffic once it is sealed (the rollups follow the signed
   // log): the tax bureau made requests, market regulation served them; CSV with a BOM and Chinese
@@ -386,14 +391,14 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
       run({"applications", "decide", first_pending, "approve", "--opinion", "同意"});
   EXPECT_EQ(rc4, 0) << err4;
   EXPECT_EQ(decided.rfind("approved grant ", 0), 0u) << decided;
-  // Eight grants, and one more unless the application decided was the renewal (which extends
+  // Nine grants, and one more unless the application decided was the renewal (which extends
   // the grant it renews).
   const bool renewal =
       nlohmann::json::parse(
           call(verb::get, "/api/v1/applications/" + first_pending, kAdmin).body)["renews_grant_id"]
           .is_string();
   auto [rc5, grants, err5] = run({"grants", "list"});
-  EXPECT_EQ(std::count(grants.begin(), grants.end(), '\n'), renewal ? 8 : 9) << grants;
+  EXPECT_EQ(std::count(grants.begin(), grants.end(), '\n'), renewal ? 9 : 10) << grants;
   // Run again: nothing new, the saved tokens reused.
   auto [rc2, out2, err2] = run({"demo"});
   EXPECT_EQ(rc2, 0) << err2;
@@ -402,6 +407,7 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   EXPECT_NE(out2.find("demands: already there"), std::string::npos) << out2;
   EXPECT_NE(out2.find("succession: already done"), std::string::npos) << out2;
   EXPECT_NE(out2.find("issued reports: already there"), std::string::npos) << out2;
+  EXPECT_NE(out2.find("joint computation: already there"), std::string::npos) << out2;
   EXPECT_NE(out2.find("services: 0 created, 0 updated, 2 unchanged"), std::string::npos) << out2;
   EXPECT_EQ(out2.find("ledger history: "), std::string::npos) << "history only on a new hub";
   std::ifstream again(dir_.path() / "data" / "demo-tokens.json");

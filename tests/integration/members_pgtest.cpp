@@ -575,6 +575,38 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
              {"type", "boolean"},
              {"sensitivity", "public"}}}}}}}});
 
+  // Joint computation: agency A registers computations and records consent; a computation over
+  // its resource in review (seen by A and the hub only), and an active one nobody holds.
+  ok(verb::patch, std::string("/api/v1/agencies/") + kAgencyA, kAdmin,
+     {{"can_register_computations", true}, {"can_record_consent", true}});
+  const json computation_body = {
+      {"name", "注册资本是否过百万"},
+      {"subject", "enterprise"},
+      {"owner_code", kAgencyA},
+      {"inputs", {{{"name", "reg"}, {"resource_code", resource}, {"items", {"reg_capital"}}}}},
+      {"outputs", {{{"name", "large"}, {"type", "boolean"}, {"title", "是否大型"}}}},
+      {"program", "large = reg.reg_capital >= 100"}};
+  auto new_computation = [&](bool active) -> std::string {
+    const std::string code =
+        ok(verb::post, "/api/v1/computations", kAdmin, computation_body)["code"];
+    if (active) {
+      ok(verb::post, "/api/v1/computations/" + code + "/approval", actors["cdo_a"].token,
+         {{"approve", true}});
+    }
+    return code;
+  };
+  const std::string computation_in_review = new_computation(false);
+  const std::string active_computation = new_computation(true);
+  auto new_authorization = [&] {
+    return ok(verb::post, "/api/v1/authorizations", actors["system_a"].token,
+              {{"subject_key", "91440101MA59ABCD1X"},
+               {"recipient_code", kAgencyB},
+               {"purpose", "贷款"},
+               {"computation_codes", {active_computation}},
+               {"valid_until", city_date(30)}})["id"]
+        .get<std::string>();
+  };
+
   // One ledger entry, sealed, for the proof routes.
   {
     boost::asio::io_context ioc;
@@ -911,6 +943,64 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
                      {"legal_basis", "《居民身份证法》"}};
        },
        writers(201, 403)},
+
+      // Joint computation (docs/computations.md): registered by hub_admin or a registering
+      // agency's CDO (B is not one); in review, seen by the owner, its providers and the hub;
+      // reviewed by the provider's officers; run only under a grant (nobody holds one here).
+      {verb::post, "/api/v1/computations", [] { return "/api/v1/computations"; },
+       [&] { return computation_body; },
+       only({{"hub_admin", 201}, {"cdo_a", 201}, {"cdo_b", 403}}, 403)},
+      {verb::get, "/api/v1/computations", [] { return "/api/v1/computations"; }, nullptr,
+       all(200)},
+      {verb::get, "/api/v1/computations/{code}",
+       [&] { return "/api/v1/computations/" + computation_in_review; }, nullptr,
+       only({{"hub_admin", 200},
+             {"coordinator", 200},
+             {"cdo_a", 200},
+             {"officer_a", 200},
+             {"operator_a", 200},
+             {"system_a", 200},
+             {"cdo_b", 404}},
+            403)},
+      {verb::put, "/api/v1/computations/{code}",
+       [&] { return "/api/v1/computations/" + computation_in_review; },
+       [&] { return computation_body; },
+       only({{"hub_admin", 200}, {"cdo_a", 200}, {"cdo_b", 404}}, 403)},
+      {verb::post, "/api/v1/computations/{code}/approval",
+       [&] { return "/api/v1/computations/" + new_computation(false) + "/approval"; },
+       [] {
+         return json{{"approve", true}, {"opinion", "同意"}};
+       },
+       only({{"cdo_a", 200}, {"officer_a", 200}, {"cdo_b", 404}}, 403)},
+      {verb::post, "/api/v1/computations/{code}/run",
+       [&] { return "/api/v1/computations/" + active_computation + "/run"; },
+       [] {
+         return json{{"subject_key", "91440101MA59ABCD1X"}};
+       },
+       all(403)},
+      // Subject authorisations: recorded by a consent-recording agency's systems, listed for
+      // its principals and the hub, revoked by the recorder or hub_admin.
+      {verb::post, "/api/v1/authorizations", [] { return "/api/v1/authorizations"; },
+       [&] {
+         return json{{"subject_key", "91440101MA59ABCD1X"},
+                     {"recipient_code", kAgencyB},
+                     {"purpose", "贷款"},
+                     {"computation_codes", {active_computation}},
+                     {"valid_until", city_date(30)}};
+       },
+       only({{"system_a", 201}}, 403)},
+      {verb::get, "/api/v1/authorizations",
+       [] { return "/api/v1/authorizations?subject=91440101MA59ABCD1X"; }, nullptr,
+       only({{"hub_admin", 200},
+             {"coordinator", 200},
+             {"cdo_a", 200},
+             {"officer_a", 200},
+             {"operator_a", 200},
+             {"system_a", 200}},
+            403)},
+      {verb::delete_, "/api/v1/authorizations/{id}",
+       [&] { return "/api/v1/authorizations/" + new_authorization(); }, nullptr,
+       only({{"hub_admin", 204}, {"cdo_a", 204}, {"system_a", 204}, {"cdo_b", 404}}, 403)},
 
       // Refusals of API.md Part 2, on routes above (docs/security.md names each).
       // A CDO does not see, list or revoke the tokens of its agency's hub-level principals.

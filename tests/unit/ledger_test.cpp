@@ -148,6 +148,36 @@ TEST(Leaf, HoldsTheFieldsInOrderAndHashesWithThePrefix) {
   EXPECT_EQ(leaf_fields(e.leaf)["grant_id"], nullptr);
 }
 
+// An external member's request names the subject's authorisation in its leaf, and only it does:
+// older leaves keep their bytes, and an export whose authorisation was changed fails the check.
+TEST(Leaf, CarriesAnAuthorisationOnlyWhenThereIsOne) {
+  EntryDraft d;
+  d.request_id = "run-1";
+  d.operation = "compute_input";
+  d.consumer_code = "91440101MA5CYD8X18";
+  d.principal_id = "p1";
+  d.provider_code = "11440100XYDWCM5T1B";
+  d.resource_code = "11440100XYDWCM5T1B-00009";
+  d.purpose = "信易贷";
+  d.status = 200;
+  d.response_sha256 = std::string(64, 'b');
+  const std::string time = format_time_micros(1795766412123456);
+  EXPECT_EQ(make_leaf(d, 3, time).find("authorization_id"), std::string::npos);
+  d.authorization_id = "8d6f2a4e-auth";
+  const std::string leaf = make_leaf(d, 3, time);
+  EXPECT_EQ(leaf_fields(leaf)["authorization_id"], "8d6f2a4e-auth");
+  EXPECT_LT(leaf.find("\"epsilon_spent\""), leaf.find("\"authorization_id\""));
+  EXPECT_LT(leaf.find("\"authorization_id\""), leaf.find("\"status\""));
+  json exported = leaf_fields(leaf);
+  exported["leaf"] = base64_encode(leaf);
+  const Hash h = leaf_hash(leaf);
+  exported["leaf_hash"] = to_hex(h);
+  std::string problem;
+  EXPECT_TRUE(check_exported_entry(exported, 3, problem).has_value()) << problem;
+  exported["authorization_id"] = "another";
+  EXPECT_FALSE(check_exported_entry(exported, 3, problem).has_value());
+}
+
 // Tiles give the same tree as the plain definitions, for every size across tile boundaries.
 TEST(Tiles, EdgeRootAndTileProofsEqualTheDefinitions) {
   const std::uint64_t max = 256 * 3 + 17;

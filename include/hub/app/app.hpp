@@ -14,6 +14,7 @@
 #include "hub/api/system.hpp"
 #include "hub/app/services.hpp"
 #include "hub/catalog/service.hpp"
+#include "hub/compute/service.hpp"
 #include "hub/coordination/demands.hpp"
 #include "hub/coordination/escalations.hpp"
 #include "hub/core/config.hpp"
@@ -109,7 +110,9 @@ class App {
   std::unique_ptr<coordination::DemandService> demands_;
   std::unique_ptr<coordination::EscalationService> escalations_;
   std::unique_ptr<members::DirectorySync> directory_sync_;
+  std::unique_ptr<sharing::ConsentService> consents_;
   std::unique_ptr<exchange::ExchangeService> exchange_;
+  std::unique_ptr<compute::ComputeService> compute_;
   std::unique_ptr<gateway::UpstreamClient> upstream_client_;
   std::unique_ptr<gateway::GatewayService> gateway_;
   std::optional<ledger::SigningKey> ledger_key_;

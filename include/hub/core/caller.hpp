@@ -29,7 +29,10 @@ struct Caller {
   std::string remote_address;
   bool remote_is_loopback = false;
   std::optional<Purpose> purpose;  // data requests: as sent, not yet checked
-  Worker* worker = nullptr;        // the I/O thread the call runs on, whose database pool it uses
+  // An external member's data request about a subject: the subject's authorisation token as
+  // sent (the REST api's X-Subject-Authorization), not yet checked.
+  std::optional<std::string> subject_authorization;
+  Worker* worker = nullptr;  // the I/O thread the call runs on, whose database pool it uses
 
   pg::Pool& db() const;
 };

@@ -100,6 +100,10 @@ struct ExchangeConfig {
   // verify answers per grant and hour that are not a full match (an unknown key or a wrong
   // claim); past it, 429 and a verify_enumeration alert.
   unsigned verify_misses_per_hour = 200;
+  // Joint computations (docs/computations.md): runs per grant and subject in an hour, and per
+  // grant in a minute, counted on each node; past either, 429.
+  unsigned compute_runs_per_subject_per_hour = 30;
+  unsigned compute_runs_per_grant_per_minute = 6000;
   // Where an atomic import keeps its checked rows until its body has fully arrived (a file
   // unlinked at once, O_TMPFILE); empty: <data_dir>/spool.
   std::string spool_dir;

@@ -20,6 +20,7 @@ enum class ErrorCode {
   no_grant,
   purpose_mismatch,
   budget_exhausted,
+  authorization_required,  // 403: an external member's request about a subject, unauthorised
   not_shareable,
   conflict,
   payload_too_large,

@@ -37,6 +37,9 @@ struct Principal {
   std::string kind;         // "user" or "system"
   RoleSet roles = 0;
   std::string token_id;  // the token used, when one was
+  // Of an external member (level "external": a bank, a credit bureau): verify, aggregate and
+  // compute only, each request about a subject under its authorisation (API.md Part 2).
+  bool external = false;
 
   bool has(Role r) const { return (roles & role_bit(r)) != 0; }
   bool has_any(RoleSet set) const { return (roles & set) != 0; }

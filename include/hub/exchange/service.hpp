@@ -18,6 +18,7 @@
 #include "hub/exchange/schema.hpp"
 #include "hub/exchange/share.hpp"
 #include "hub/ledger/appender.hpp"
+#include "hub/sharing/consent.hpp"
 #include "hub/sharing/grants.hpp"
 
 namespace hub::exchange {
@@ -85,7 +86,8 @@ struct Written {
 class ExchangeService {
  public:
   ExchangeService(Services& services, catalog::CatalogIndex& catalog,
-                  sharing::GrantDirectory& grants, ledger::Appender& ledger);
+                  sharing::GrantDirectory& grants, sharing::ConsentService& consents,
+                  ledger::Appender& ledger);
 
   boost::asio::awaitable<Written> put(const Caller& caller, const std::string& code,
                                       const std::string& key, nlohmann::json data);
@@ -158,6 +160,7 @@ class ExchangeService {
   Services& services_;
   catalog::CatalogIndex& catalog_;
   sharing::GrantDirectory& grants_;
+  sharing::ConsentService& consents_;
   ledger::Appender& ledger_;
   std::mutex cache_mutex_;
   std::unordered_map<std::string, std::pair<std::shared_ptr<const catalog::IndexEntry>,

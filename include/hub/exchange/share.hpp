@@ -70,7 +70,14 @@ struct AggregateResult {
   std::optional<PrivacyRelease> privacy;
 };
 
-using ShareAnswer = std::variant<RecordView, RecordPage, ChangePage, VerifyResult, AggregateResult>;
+// A joint computation's run (API.md Part 2): its declared outputs the grant covers, and nothing
+// else.
+struct ComputeResult {
+  std::vector<std::pair<std::string, nlohmann::json>> outputs;
+};
+
+using ShareAnswer =
+    std::variant<RecordView, RecordPage, ChangePage, VerifyResult, AggregateResult, ComputeResult>;
 
 // Where a share's answer goes: the transport's renderer. The domain hands it the answer, or the
 // refusal, and gets back the SHA-256 (hex) of the exact bytes the caller will receive, which the

@@ -74,6 +74,10 @@ class Appender {
   // when it could not be (the database down, the batch refused). Call it from a coroutine whose
   // executor runs on one thread (an I/O worker's io_context), as the hub's handlers do.
   boost::asio::awaitable<Entry> append(EntryDraft draft);
+  // Several entries of one request (a joint computation's run: each input's and the run's),
+  // queued together so that they usually share one commit; completes when all are committed,
+  // in order. Throws DbUnavailable when any could not be (some may be committed then).
+  boost::asio::awaitable<std::vector<Entry>> append_all(std::vector<EntryDraft> drafts);
 
   const AppenderStats& stats() const { return stats_; }
 

@@ -26,6 +26,9 @@ struct EntryDraft {
   std::vector<std::string> items;
   std::int64_t record_count = 0;
   std::optional<double> epsilon_spent;  // what a differentially private aggregate spent
+  // The data subject's authorisation an external member's request was made under (API.md
+  // Part 2); absent from the leaves of other entries.
+  std::optional<std::string> authorization_id;
   // Interface service calls (operation "call") only; absent from other entries' leaves.
   std::optional<std::string> service_operation;
   std::optional<int> upstream_status;       // null: the upstream gave no answer

@@ -29,6 +29,10 @@ struct Agency {
   std::string status = "active";  // active | disabled (its principals are refused)
   std::optional<std::string> disabled_at;
   std::optional<std::string> successor_code;  // set by a succession, which disabled it
+  // Joint computation (API.md Part 2), set by hub_admin: its systems record data subjects'
+  // authorisations; its CDO registers computations.
+  bool can_record_consent = false;
+  bool can_register_computations = false;
 };
 
 // A principal as stored (never its password hash).
@@ -41,6 +45,7 @@ struct PrincipalRecord {
   std::optional<std::string> cert_sha256;
   std::string created_at;
   bool disabled = false;
+  bool external = false;  // its agency is an external member (not shown: the agency's level says)
 };
 
 // A token as listed: never the secret.
@@ -85,6 +90,8 @@ class MembersService {
     std::optional<std::string> name;
     std::optional<std::optional<std::string>> parent_code;
     std::optional<std::string> status;  // active | disabled
+    std::optional<bool> can_record_consent;
+    std::optional<bool> can_register_computations;
   };
   boost::asio::awaitable<Agency> change_agency(const Caller& caller, const std::string& code,
                                                const AgencyChange& change);
@@ -102,7 +109,7 @@ class MembersService {
   boost::asio::awaitable<Succession> succeed_agency(const Caller& caller, const std::string& code,
                                                     const std::string& successor_code);
   struct AgencyFilter {
-    std::optional<std::string> level;  // national | provincial | city | district
+    std::optional<std::string> level;  // national | provincial | city | district | external
     std::optional<std::string> parent;
   };
   boost::asio::awaitable<ListPage<Agency>> list_agencies(const Caller& caller,

@@ -53,5 +53,9 @@ class WorkingCalendar {
 // or grant needs and whose days a system_clock time point cannot hold).
 std::optional<std::chrono::sys_days> parse_day(const std::string& text);
 std::string format_time(std::chrono::system_clock::time_point t);  // RFC 3339 UTC, seconds
+// A validity's end as a client gives it: "YYYY-MM-DD" (the end of that day, the city's time) or
+// an RFC 3339 time; nullopt for anything else.
+std::optional<std::chrono::system_clock::time_point> parse_until(const std::string& text,
+                                                                 const WorkingCalendar& calendar);
 
 }  // namespace hub::sharing

@@ -15,8 +15,8 @@
 
 namespace hub::sharing {
 
-// The operations a grant may allow (API.md).
-enum class Operation : std::uint8_t { read, query, changes, verify, aggregate };
+// The operations a grant may allow (API.md); `compute` is a computation's only one.
+enum class Operation : std::uint8_t { read, query, changes, verify, aggregate, compute };
 std::optional<Operation> parse_operation(std::string_view name);
 std::string_view operation_name(Operation op);
 using OperationSet = std::uint32_t;

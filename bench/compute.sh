@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Joint computation speed (issue 21): runs of the demo's 信易贷 computation (four inputs read by
+# the subject key in one statement, the program, five ledger entries made durable together)
+# over HTTPS keep-alive as the credit bureau's system:
+#  1. the most runs per second at CONNECTIONS connections;
+#  2. the latency at RATE runs per second (each connection paced); target a median within 2 ms
+#     at 1,000 runs per second.
+#   DURATION=20 CONNECTIONS=16 RATE=1000 bench/compute.sh
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+ensure_tools wrk python3 curl
+DURATION=${DURATION:-20}
+CONNECTIONS=${CONNECTIONS:-16}
+RATE=${RATE:-1000}
+HUBCTL=${HUBCTL:-build/hubctl}
+[[ -x $HUBCTL ]] || die "build first (scripts/build)"
+
+dir=$(make_tmp)
+# As hub_start_loaded (bench/lib.sh), with the runs' own limits out of the way too: one subject
+# is run many times a second here.
+token="bench-admin-token-$(openssl rand -hex 16)"
+cat >"$dir/config.json" <<JSON
+{"log": {"access_log": false},
+ "exchange": {"compute_runs_per_subject_per_hour": 1000000,
+              "compute_runs_per_grant_per_minute": 10000000},
+ "auth": {"rate_limits": {"hub_admin": {"per_second": 10000000, "burst": 10000000},
+                          "agency_system": {"per_second": 10000000, "burst": 10000000}}}}
+JSON
+echo -n "$token" >"$dir/admin-token"
+HUB_BOOTSTRAP_ADMIN_TOKEN=$token SERVER_CPU=0,1 hub_start "$dir/hub" "$dir/config.json"
+until curl -skf -o /dev/null "https://127.0.0.1:$HUB_PORT/readyz"; do sleep 0.2; done
+ctl() { "$HUBCTL" --url "https://127.0.0.1:$HUB_PORT" --insecure --data-dir "$dir/hub" "$@"; }
+log "loading the demo (agencies, catalog, grants, records, the 信易贷 computation)"
+HUB_TOKEN_FILE=$dir/admin-token ctl demo >"$dir/demo.txt"
+grep "joint computation" -A6 "$dir/demo.txt" || die "the demo made no computation"
+j=$dir/hub/demo-computation.json
+val() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$j" "$1"; }
+export HUB_BENCH_TOKEN HUB_BENCH_AUTHORIZATION HUB_BENCH_CODE HUB_BENCH_SUBJECT
+HUB_BENCH_TOKEN=$(val token)
+HUB_BENCH_AUTHORIZATION=$(val authorization)
+HUB_BENCH_CODE=$(val code)
+HUB_BENCH_SUBJECT=$(val subject_key)
+
+log "warm-up"
+wrk -t2 -c"$CONNECTIONS" -d5s -s bench/compute_run.lua "https://127.0.0.1:$HUB_PORT" >/dev/null
+log "1. runs at $CONNECTIONS connections, ${DURATION}s"
+wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/compute_run.lua \
+  "https://127.0.0.1:$HUB_PORT" | tee "$dir/wrk.txt"
+max_rate=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' "$dir/wrk.txt")
+# Paced: each connection waits between runs so that together they make about RATE a second.
+delay=$((CONNECTIONS * 1000 / RATE))
+log "2. runs at about $RATE/s ($CONNECTIONS connections, a run every $delay ms each)"
+HUB_BENCH_DELAY_MS=$delay wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency \
+  -s bench/compute_run.lua "https://127.0.0.1:$HUB_PORT" | tee "$dir/wrk-paced.txt"
+paced_rate=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' "$dir/wrk-paced.txt")
+p50=$(awk '$1 == "50%" {print $2}' "$dir/wrk-paced.txt")
+p99=$(awk '$1 == "99%" {print $2}' "$dir/wrk-paced.txt")
+hub_stop
+echo
+echo "runs, $CONNECTIONS connections: $max_rate runs/s (each: 4 inputs read, 5 ledger entries)"
+echo "runs paced at $paced_rate runs/s: median $p50, p99 $p99 (target: median within 2 ms at 1,000 runs/s)"
