@@ -521,27 +521,23 @@ asio::awaitable<Computation> ComputeService::revise(const Caller& caller, const 
   co_return co_await load(caller, code);
 }
 
-asio::awaitable<Computation> ComputeService::load(const Caller& caller, const std::string& code) {
-  const Principal& me = caller.principal;
-  const pg::Params p = pg::Params().add(code).add(me.hub_level()).add(me.agency_code);
-  const pg::Result r = co_await caller.db().exec(kGet, p);
-  if (r.rows() == 0) not_found();
+Computation ComputeService::computation_of(const pg::Result& r, int row) {
   Computation c;
-  c.code = r.get(0, 0);
-  c.version = static_cast<int>(r.get_int(0, 1));
-  c.name = r.get(0, 2);
-  c.description = r.get(0, 3);
-  c.subject = r.get(0, 4);
-  c.owner_code = r.get(0, 5);
-  c.status = r.get(0, 6);
-  c.inputs = inputs_of(json::parse(r.get(0, 7)));
-  c.outputs = outputs_of(json::parse(r.get(0, 8)));
-  c.program = r.get(0, 9);
-  c.created_at = r.get(0, 10);
-  c.updated_at = r.get(0, 11);
-  c.created_by = r.get_text(0, 12);
-  c.activated_at = r.get_text(0, 13);
-  for (const auto& v : json::parse(r.get(0, 14))) {
+  c.code = r.get(row, 0);
+  c.version = static_cast<int>(r.get_int(row, 1));
+  c.name = r.get(row, 2);
+  c.description = r.get(row, 3);
+  c.subject = r.get(row, 4);
+  c.owner_code = r.get(row, 5);
+  c.status = r.get(row, 6);
+  c.inputs = inputs_of(json::parse(r.get(row, 7)));
+  c.outputs = outputs_of(json::parse(r.get(row, 8)));
+  c.program = r.get(row, 9);
+  c.created_at = r.get(row, 10);
+  c.updated_at = r.get(row, 11);
+  c.created_by = r.get_text(row, 12);
+  c.activated_at = r.get_text(row, 13);
+  for (const auto& v : json::parse(r.get(row, 14))) {
     Review rv;
     rv.provider_code = v.at("provider_code");
     rv.decision = v.at("decision");
@@ -550,10 +546,18 @@ asio::awaitable<Computation> ComputeService::load(const Caller& caller, const st
     if (v["decided_at"].is_string()) rv.decided_at = v["decided_at"];
     c.reviews.push_back(std::move(rv));
   }
-  const auto loaded =
-      compiled(c.code, c.version, std::string(r.get(0, 7)), std::string(r.get(0, 8)), c.program);
+  const auto loaded = compiled(c.code, c.version, std::string(r.get(row, 7)),
+                               std::string(r.get(row, 8)), c.program);
   c.dependence = loaded->program->dependence();
-  co_return c;
+  return c;
+}
+
+asio::awaitable<Computation> ComputeService::load(const Caller& caller, const std::string& code) {
+  const Principal& me = caller.principal;
+  const pg::Params p = pg::Params().add(code).add(me.hub_level()).add(me.agency_code);
+  const pg::Result r = co_await caller.db().exec(kGet, p);
+  if (r.rows() == 0) not_found();
+  co_return computation_of(r, 0);
 }
 
 asio::awaitable<Computation> ComputeService::get(const Caller& caller, const std::string& code) {
@@ -570,13 +574,9 @@ asio::awaitable<ListPage<Computation>> ComputeService::list(
                            .add(status)
                            .add(static_cast<std::int64_t>(page.limit));
   const pg::Result r = co_await caller.db().exec(kList, p);
-  // Each through load's rules and parse: a page is at most the limit's computations.
-  ListPage<Computation> out;
-  for (int i = 0; i < r.rows(); ++i) {
-    out.items.push_back(co_await load(caller, std::string(r.get(i, 0))));
-  }
-  if (!out.items.empty() && out.items.size() == page.limit) out.next = json(out.items.back().code);
-  co_return out;
+  co_return ListPage<Computation>::of_rows(
+      r.rows(), page.limit, [&](int i) { return computation_of(r, i); },
+      [](const Computation& c) { return c.code; });
 }
 
 asio::awaitable<Computation> ComputeService::review(const Caller& caller, const std::string& code,

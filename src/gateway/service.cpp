@@ -121,7 +121,10 @@ asio::awaitable<CallAnswer> GatewayService::perform(const Caller& caller, Call& 
   if (!op) throw ApiError(ErrorCode::not_found, "the service has no such operation");
 
   sharing::Decision d;
-  if (service->status == "published") {
+  if (me.external) {
+    // An external member only verifies, aggregates and computes (API.md Part 2).
+    d.reason = "an external member may only verify, aggregate and compute";
+  } else if (service->status == "published") {
     d = grants_.authorize_call(me, service->code, op->id, c.purpose.code);
   } else {
     d.reason = "the service is " + service->status + ": it is not called through the hub";

@@ -20,6 +20,7 @@
 #include "hub/ledger/appender.hpp"
 #include "hub/sharing/consent.hpp"
 #include "hub/sharing/grants.hpp"
+#include "hub/store/pg.hpp"
 
 namespace hub::compute {
 
@@ -120,6 +121,8 @@ class ComputeService {
   struct Run;
   struct Loaded;
   boost::asio::awaitable<Computation> load(const Caller& caller, const std::string& code);
+  // A row of HUB_COMPUTATION_COLUMNS, with its dependence from the compiled program.
+  Computation computation_of(const pg::Result& r, int row);
   boost::asio::awaitable<Program> check(const Caller& caller, ComputationRequest& request);
   boost::asio::awaitable<exchange::ShareAnswer> perform(const Caller& caller,
                                                         const std::string& code,
