@@ -214,6 +214,8 @@ m("retried requests (max attempts of one)", f"{s['retried_requests']} ({s['max_a
 m("attempts not answered 2xx, by outcome", json.dumps(s["non_2xx_attempts"], sort_keys=True))
 m("in flight when their node or connection went: recorded, never answered",
   s["in_flight_recorded"])
+m("probes abandoned by their client (2 s timeout), answered 2xx later",
+  s.get("probes_abandoned_recorded", 0))
 m("longest time without an acknowledged request (the outage the clients saw)",
   f"{s['longest_without_ack_s']} s")
 for k, v in s["latency_s"].items():
