@@ -19,15 +19,11 @@ namespace {
 // One statement: next code of the provider, the resource, its first version, the log entry.
 constexpr pg::Query kCreate{
     "catalog_create",
-    "WITH seq AS ("
-    "  INSERT INTO resource_sequences (provider_code, last_seq) VALUES ($1, 1)"
-    "  ON CONFLICT (provider_code) DO UPDATE SET last_seq = resource_sequences.last_seq + 1"
-    "  RETURNING last_seq),"
+    "WITH seq AS (SELECT hub_next_resource_code($1) AS code),"
     " r AS ("
     "  INSERT INTO resources (code, provider_code, name, summary, category, share_type, kind,"
     "                         document, item_count)"
-    "  SELECT $1 || '-' || lpad(last_seq::text, greatest(5, length(last_seq::text)), '0'),"
-    "         $1, $2, $3, $4, $5, $6, $7::jsonb, $10::int FROM seq RETURNING *),"
+    "  SELECT seq.code, $1, $2, $3, $4, $5, $6, $7::jsonb, $10::int FROM seq RETURNING *),"
     " v AS (INSERT INTO resource_versions (code, version, document, schema, created_by)"
     "       SELECT code, 1, document, $8::jsonb, $9 FROM r),"
     " l AS (INSERT INTO admin_log (actor_id, action, object_type, object_id, agency_code, detail)"

@@ -40,15 +40,22 @@ constexpr pg::Query kInsert{
     "recipient_code, purpose, resource_codes, computation_codes, valid_until) VALUES ($1, $2, "
     "decode($3, 'hex'), $4, $5, $6, $7, string_to_array($8, ','), string_to_array($9, ','), "
     "$10::timestamptz) RETURNING " HUB_AUTHORIZATION_COLUMNS};
+// Revokes and logs in one statement: the log's row exists only when an authorisation was found.
 constexpr pg::Query kRevoke{
     "consent_revoke",
-    "UPDATE subject_authorizations SET revoked_at = coalesce(revoked_at, now()), "
+    "WITH r AS (UPDATE subject_authorizations SET revoked_at = coalesce(revoked_at, now()), "
     "revoked_by = coalesce(revoked_by, $2) WHERE id = $1 AND ($3 OR recorder_code = $4) "
-    "RETURNING id"};
-constexpr pg::Query kForSubject{"consent_for_subject",
-                                "SELECT " HUB_AUTHORIZATION_COLUMNS
-                                " FROM subject_authorizations WHERE subject = decode($1, 'hex') "
-                                "ORDER BY created_at DESC, id LIMIT 1000"};
+    "RETURNING id) "
+    "INSERT INTO admin_log (actor_id, action, object_type, object_id, agency_code) "
+    "SELECT $2, 'revoke', 'subject_authorization', r.id::text, nullif($4, '') FROM r "
+    "RETURNING object_id"};
+// A subject's authorisations: all of them for the hub level ($2 NULL), else those the caller's
+// agency recorded (another platform's clients are its business).
+constexpr pg::Query kForSubject{
+    "consent_for_subject",
+    "SELECT " HUB_AUTHORIZATION_COLUMNS
+    " FROM subject_authorizations WHERE subject = decode($1, 'hex') "
+    "AND ($2::text IS NULL OR recorder_code = $2) ORDER BY created_at DESC, id LIMIT 1000"};
 // The live authorisation of a token for this subject, recipient and code.
 constexpr pg::Query kCheck{
     "consent_check",
@@ -188,18 +195,9 @@ asio::awaitable<void> ConsentService::revoke(const Caller& caller, const std::st
   const bool admin = me.has(Role::hub_admin);
   const bool recorder = me.has_any(role_bit(Role::agency_system) | role_bit(Role::agency_cdo));
   if (!admin && !recorder) throw ApiError(ErrorCode::not_found, "authorisation not found");
-  auto steps =
-      pg::batch(pg::step(kRevoke, pg::Params().add(id).add(me.id).add(admin).add(me.agency_code)),
-                pg::step(kAdminLog, pg::Params()
-                                        .add(me.id)
-                                        .add("revoke")
-                                        .add(id)
-                                        .add(me.agency_code.empty() ? std::optional<std::string>()
-                                                                    : std::optional(me.agency_code))
-                                        .add("{}")));
-  auto lease = co_await caller.db().acquire();
-  const auto results = co_await lease->pipeline(steps);
-  if (results[0].rows() == 0) {
+  const pg::Result r = co_await caller.db().exec(
+      kRevoke, pg::Params().add(id).add(me.id).add(admin).add(me.agency_code));
+  if (r.rows() == 0) {
     throw ApiError(ErrorCode::not_found, "authorisation not found");
   }
 }
@@ -208,42 +206,58 @@ asio::awaitable<std::vector<SubjectAuthorization>> ConsentService::for_subject(
     const Caller& caller, const std::string& subject_key) {
   const Principal& me = caller.principal;
   bool allowed = me.hub_level();
-  if (!allowed && !me.agency_code.empty()) {
+  if (!allowed && !me.agency_code.empty() &&
+      me.has_any(role_bit(Role::agency_system) | role_bit(Role::agency_cdo))) {
     const pg::Params agency = pg::Params().add(me.agency_code);
     const pg::Result r = co_await caller.db().exec(kRecorder, agency);
     allowed = r.rows() > 0 && r.get_bool(0, 0);
   }
   if (!allowed) {
     throw ApiError(ErrorCode::forbidden,
-                   "a subject's authorisations are listed for consent-recording agencies, "
-                   "hub_admin and coordinator");
+                   "a subject's authorisations are listed for a consent-recording agency's "
+                   "system and CDO, hub_admin and coordinator");
   }
   if (subject_key.empty() || subject_key.size() > 512) {
     throw ApiError(ErrorCode::validation_failed, "bad subject key",
                    {{"subject", "must be 1 to 512 bytes"}}, 400);
   }
-  const pg::Params p = pg::Params().add(to_hex(services_.subjects.hash(subject_key)));
+  const pg::Params p =
+      pg::Params()
+          .add(to_hex(services_.subjects.hash(subject_key)))
+          .add(me.hub_level() ? std::optional<std::string>() : std::optional(me.agency_code));
   const pg::Result r = co_await caller.db().exec(kForSubject, p);
   std::vector<SubjectAuthorization> out;
   for (int i = 0; i < r.rows(); ++i) out.push_back(authorization_of(r, i));
   co_return out;
 }
 
+std::optional<pg::Connection::Step> ConsentService::check_step(const Caller& caller,
+                                                               const std::string& subject_key,
+                                                               const std::string& code,
+                                                               bool computation) const {
+  if (!caller.subject_authorization || caller.subject_authorization->size() > 200) {
+    return std::nullopt;
+  }
+  return pg::step(kCheck, pg::Params()
+                              .add(members::token_hash(*caller.subject_authorization))
+                              .add(to_hex(services_.subjects.hash(subject_key)))
+                              .add(caller.principal.agency_code)
+                              .add(code)
+                              .add(computation));
+}
+
+std::string ConsentService::checked(const std::optional<pg::Result>& result) {
+  if (!result || result->rows() == 0) throw ApiError(ErrorCode::authorization_required, kRequired);
+  return std::string(result->get(0, 0));
+}
+
 asio::awaitable<std::string> ConsentService::check(const Caller& caller,
                                                    const std::string& subject_key,
                                                    const std::string& code, bool computation) {
-  if (!caller.subject_authorization || caller.subject_authorization->size() > 200) {
-    throw ApiError(ErrorCode::authorization_required, kRequired);
-  }
-  const pg::Params p = pg::Params()
-                           .add(members::token_hash(*caller.subject_authorization))
-                           .add(to_hex(services_.subjects.hash(subject_key)))
-                           .add(caller.principal.agency_code)
-                           .add(code)
-                           .add(computation);
-  const pg::Result r = co_await caller.db().exec(kCheck, p);
-  if (r.rows() == 0) throw ApiError(ErrorCode::authorization_required, kRequired);
-  co_return std::string(r.get(0, 0));
+  auto step = check_step(caller, subject_key, code, computation);
+  std::optional<pg::Result> result;
+  if (step) result = co_await caller.db().exec(*step->query, step->params);
+  co_return checked(result);
 }
 
 }  // namespace hub::sharing

@@ -377,17 +377,39 @@ TEST_F(ComputeTest, AnExternalMemberRunsOnlyUnderAGrantAndTheSubjectsAuthorisati
   EXPECT_EQ(
       call(verb::get, std::string("/api/v1/authorizations?subject=") + kFirm, bureau_cdo_).status,
       403);
+  // Another consent-recording agency sees only what it recorded itself: none of these.
+  ok(verb::patch, std::string("/api/v1/agencies/") + kStats, kAdmin,
+     {{"can_record_consent", true}});
+  EXPECT_TRUE(
+      ok(verb::get, std::string("/api/v1/authorizations?subject=") + kFirm, stats_system_)["items"]
+          .empty());
+  EXPECT_EQ(call(verb::get, std::string("/api/v1/authorizations?subject=") + kFirm, stats_officer_)
+                .status,
+            403);
+  EXPECT_EQ(
+      ok(verb::get, std::string("/api/v1/authorizations?subject=") + kFirm, kAdmin)["items"].size(),
+      1u);
 
-  // Revoked: refused from the next run on; another agency cannot revoke it.
+  // Revoked: refused from the next run on; another agency cannot revoke it, and its attempt
+  // leaves no line in the administration log (only the revocation itself does).
+  pg::BlockingConnection su = pg::connect_blocking(db_.superuser_conninfo(), 5);
+  const auto revocations_logged = [&] {
+    return pg::exec_blocking(su.get(),
+                             "SELECT count(*) FROM admin_log WHERE action = 'revoke' AND "
+                             "object_type = 'subject_authorization' AND object_id = $1",
+                             pg::Params().add(auth_id))
+        .get_int(0, 0);
+  };
   EXPECT_EQ(call(verb::delete_, "/api/v1/authorizations/" + auth_id, stats_system_).status, 404);
+  EXPECT_EQ(revocations_logged(), 0);
   EXPECT_EQ(call(verb::delete_, "/api/v1/authorizations/" + auth_id, consent_system_).status, 204);
+  EXPECT_EQ(revocations_logged(), 1);
   EXPECT_EQ(code_of(run(code, kFirm, bureau_system_, token)), "authorization_required");
   EXPECT_EQ(ok(verb::get, std::string("/api/v1/authorizations?subject=") + kFirm,
                consent_system_)["items"][0]["status"],
             "revoked");
 
   // Expired: refused the same way.
-  pg::BlockingConnection su = pg::connect_blocking(db_.superuser_conninfo(), 5);
   pg::exec_blocking(su.get(),
                     "UPDATE subject_authorizations SET valid_until = now() - interval '1 second' "
                     "WHERE id <> $1",

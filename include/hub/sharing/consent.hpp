@@ -8,6 +8,7 @@
 #include "hub/app/services.hpp"
 #include "hub/core/caller.hpp"
 #include "hub/sharing/calendar.hpp"
+#include "hub/store/pg.hpp"
 
 namespace hub::sharing {
 
@@ -50,7 +51,8 @@ class ConsentService {
   // anyone else. Refused from the next request on.
   boost::asio::awaitable<void> revoke(const Caller& caller, const std::string& id);
   // Who may use this subject's data now, and who could before (GET /authorizations?subject=):
-  // the principals of a consent-recording agency, hub_admin and coordinator.
+  // for a consent-recording agency's system or CDO, what that agency recorded; for hub_admin and
+  // coordinator, everything.
   boost::asio::awaitable<std::vector<SubjectAuthorization>> for_subject(
       const Caller& caller, const std::string& subject_key);
 
@@ -60,6 +62,13 @@ class ConsentService {
   // ledger entry; else 403 authorization_required, the same words whatever was wrong.
   boost::asio::awaitable<std::string> check(const Caller& caller, const std::string& subject_key,
                                             const std::string& code, bool computation);
+  // check() in two halves, for a caller that sends its statement in a pipeline with others: the
+  // statement (none when the request carries no usable token: refused without asking), then
+  // the id from its result, else 403 authorization_required.
+  std::optional<pg::Connection::Step> check_step(const Caller& caller,
+                                                 const std::string& subject_key,
+                                                 const std::string& code, bool computation) const;
+  static std::string checked(const std::optional<pg::Result>& result);
 
  private:
   Services& services_;
