@@ -11,16 +11,9 @@
 -- delay(), whole milliseconds). The latency wrk reports runs from the moment a request is
 -- written, so a slot taken late (every connection busy) would hide queueing: such slots are
 -- counted and printed ("late"), and the rate reached is what the script reports.
-local ffi = require("ffi")
-ffi.cdef [[
-typedef struct { long tv_sec; long tv_nsec; } gw_timespec;
-int clock_gettime(int clk_id, gw_timespec *tp);
-]]
-local ts = ffi.new("gw_timespec")
-local function now_ms()
-  ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
-  return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
-end
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+package.path = here .. "?.lua;" .. package.path
+local pacing = require("pacing")
 
 local path = os.getenv("GW_PATH") or "/enterprises/%s"
 local token = os.getenv("GW_TOKEN") or ""
@@ -38,7 +31,7 @@ function setup(thread)
 end
 
 function init(args)
-  math.randomseed(os.time() + math.floor(now_ms() * 1000) % 1000000)
+  math.randomseed(os.time() + math.floor(pacing.now_ms() * 1000) % 1000000)
 end
 
 function request()
@@ -48,18 +41,7 @@ function request()
 end
 
 if rate > 0 then
-  local interval = 1000 / rate
-  local next_slot = nil
-  function delay()
-    local now = now_ms()
-    if next_slot == nil then next_slot = now end
-    local slot = next_slot
-    next_slot = next_slot + interval
-    local d = slot - now
-    if d < -1 then late = late + 1 end -- sent more than 1 ms after its slot
-    if d <= 0 then return 0 end
-    return math.floor(d + 0.5)
-  end
+  delay = pacing.delay(rate)
 end
 
 function done(summary, latency, requests)

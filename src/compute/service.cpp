@@ -63,17 +63,13 @@ constexpr pg::Query kInputResources{
 // version row, the computation, and a pending review per provider: one statement.
 constexpr pg::Query kCreate{
     "compute_create",
-    "WITH seq AS ("
-    "  INSERT INTO resource_sequences (provider_code, last_seq) VALUES ($1, 1)"
-    "  ON CONFLICT (provider_code) DO UPDATE SET last_seq = resource_sequences.last_seq + 1"
-    "  RETURNING last_seq),"
+    "WITH seq AS (SELECT hub_next_resource_code($1) AS code),"
     " r AS ("
     "  INSERT INTO resources (code, provider_code, name, summary, category, share_type, kind,"
     "                         document, item_count)"
-    "  SELECT $1 || '-' || lpad(last_seq::text, greatest(5, length(last_seq::text)), '0'),"
-    "         $1, $2, $3, 'computation', 'conditional', 'computation',"
-    "         $4::jsonb || jsonb_build_object('code', $1 || '-' || lpad(last_seq::text,"
-    "           greatest(5, length(last_seq::text)), '0')), $5::int FROM seq RETURNING code),"
+    "  SELECT seq.code, $1, $2, $3, 'computation', 'conditional', 'computation',"
+    "         $4::jsonb || jsonb_build_object('code', seq.code), $5::int FROM seq"
+    "  RETURNING code),"
     " rv AS (INSERT INTO resource_versions (code, version, document, schema, created_by)"
     "        SELECT r.code, 1, $4::jsonb, '{}'::jsonb, $10 FROM r),"
     " c AS (INSERT INTO computations (code, owner_code, version, status, name, description,"
@@ -307,6 +303,20 @@ ComputeService::ComputeService(Services& services, catalog::CatalogIndex& catalo
 
 // --- registration and review --------------------------------------------------------------------
 
+namespace {
+
+// An input's or output's name: an identifier of the program, once among its kind.
+void check_name(const std::string& name, const std::string& at, std::set<std::string>& seen,
+                std::vector<FieldError>& errors) {
+  if (!identifier(name)) {
+    errors.push_back({at + ".name", "1 to 32 of [a-z0-9_], starting with a letter"});
+  } else if (!seen.insert(name).second) {
+    errors.push_back({at + ".name", "is given twice"});
+  }
+}
+
+}  // namespace
+
 asio::awaitable<Program> ComputeService::check(const Caller& caller, ComputationRequest& request) {
   std::vector<FieldError> errors;
   if (request.name.empty() || request.name.size() > 200) {
@@ -328,11 +338,7 @@ asio::awaitable<Program> ComputeService::check(const Caller& caller, Computation
   for (std::size_t i = 0; i < request.inputs.size(); ++i) {
     const auto& in = request.inputs[i];
     const std::string at = "inputs[" + std::to_string(i) + "]";
-    if (!identifier(in.name)) {
-      errors.push_back({at + ".name", "1 to 32 of [a-z0-9_], starting with a letter"});
-    } else if (!names.insert(in.name).second) {
-      errors.push_back({at + ".name", "is given twice"});
-    }
+    check_name(in.name, at, names, errors);
     if (!codes.insert(in.resource_code).second) {
       errors.push_back({at + ".resource_code", "each input reads another resource"});
     }
@@ -345,17 +351,13 @@ asio::awaitable<Program> ComputeService::check(const Caller& caller, Computation
   for (std::size_t i = 0; i < request.outputs.size(); ++i) {
     const auto& out = request.outputs[i];
     const std::string at = "outputs[" + std::to_string(i) + "]";
-    if (!identifier(out.name)) {
-      errors.push_back({at + ".name", "1 to 32 of [a-z0-9_], starting with a letter"});
-    } else if (!output_names.insert(out.name).second) {
-      errors.push_back({at + ".name", "is given twice"});
-    }
+    check_name(out.name, at, output_names, errors);
     if (out.type != "number" && out.type != "integer" && out.type != "string" &&
         out.type != "boolean") {
       errors.push_back({at + ".type", "must be number, integer, string or boolean"});
     }
     if (out.title.empty() || out.title.size() > 300) {
-      errors.push_back({at + ".title", "must be 1 to 100 characters"});
+      errors.push_back({at + ".title", "must be 1 to 300 bytes"});
     }
   }
   if (!errors.empty()) {
@@ -698,8 +700,43 @@ asio::awaitable<exchange::ShareAnswer> ComputeService::perform(const Caller& cal
                                                                const RunRequest& request,
                                                                Run& run) {
   const Principal& me = caller.principal;
-  const pg::Params p = pg::Params().add(code).add(me.hub_level()).add(me.agency_code);
-  const pg::Result c = co_await caller.db().exec(kRunComputation, p);
+  // One round trip for what the database must say: the computation's state and whether the
+  // caller may see it, the subject's authorisation (external members), and the inputs' records
+  // by the subject key, read with the input codes of the version compiled last (the statement is
+  // read again in the rare case that the computation changed since).
+  std::shared_ptr<const Loaded> last;
+  {
+    std::lock_guard lock(cache_mutex_);
+    auto it = cache_.find(code);
+    if (it != cache_.end()) last = it->second;
+  }
+  bool key_ok = true;
+  try {
+    exchange::check_key(request.subject_key);
+  } catch (const ApiError&) {
+    key_ok = false;  // refused below, where a key is first needed
+  }
+  std::vector<pg::Connection::Step> steps;
+  steps.push_back(
+      pg::step(kRunComputation, pg::Params().add(code).add(me.hub_level()).add(me.agency_code)));
+  std::optional<std::size_t> consent_at, inputs_at;
+  if (me.external && key_ok) {
+    if (auto step = consents_.check_step(caller, request.subject_key, code, true)) {
+      consent_at = steps.size();
+      steps.push_back(std::move(*step));
+    }
+  }
+  if (last && key_ok) {
+    inputs_at = steps.size();
+    steps.push_back(
+        pg::step(kRunInputs, pg::Params().add(request.subject_key).add(last->input_codes)));
+  }
+  std::vector<pg::Result> fetched;
+  {
+    auto lease = co_await caller.db().acquire();
+    fetched = co_await lease->pipeline(steps);
+  }
+  const pg::Result& c = fetched[0];
   if (c.rows() == 0 || !c.get_bool(0, 6)) not_found();
   run.owner_code = std::string(c.get(0, 2));
   const auto loaded = compiled(code, static_cast<int>(c.get_int(0, 1)), std::string(c.get(0, 3)),
@@ -720,7 +757,8 @@ asio::awaitable<exchange::ShareAnswer> ComputeService::perform(const Caller& cal
   exchange::check_key(request.subject_key);
   run.subject = request.subject_key;
   if (me.external) {
-    run.authorization_id = co_await consents_.check(caller, request.subject_key, code, true);
+    run.authorization_id = sharing::ConsentService::checked(
+        consent_at ? std::optional(std::move(fetched[*consent_at])) : std::nullopt);
   }
   int retry_after = 0;
   if (!admit(d.grant_id, request.subject_key, retry_after)) {
@@ -737,8 +775,13 @@ asio::awaitable<exchange::ShareAnswer> ComputeService::perform(const Caller& cal
                                               ") is no longer published");
     }
   }
-  const pg::Params q = pg::Params().add(request.subject_key).add(loaded->input_codes);
-  const pg::Result records = co_await caller.db().exec(kRunInputs, q);
+  pg::Result records;
+  if (inputs_at && last->input_codes == loaded->input_codes) {
+    records = std::move(fetched[*inputs_at]);
+  } else {
+    const pg::Params q = pg::Params().add(request.subject_key).add(loaded->input_codes);
+    records = co_await caller.db().exec(kRunInputs, q);
+  }
   std::map<std::string, json> data_of;
   for (int i = 0; i < records.rows(); ++i) {
     JsonError error;

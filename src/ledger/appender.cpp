@@ -50,6 +50,7 @@ constexpr const char* kClaim =
     "UPDATE ledger_head SET next_index = next_index + $1::bigint, "
     "last_time = greatest(last_time, clock_timestamp()) "
     "RETURNING next_index - $1::bigint, (extract(epoch FROM last_time) * 1000000)::bigint";
+constexpr const char* kClaimName = "ledger_claim";
 
 // PostgreSQL's binary COPY format: a header, then per row a field count and length-prefixed
 // values in network byte order, then -1. No escaping and no hex: the leaf goes in as its bytes.
@@ -77,16 +78,24 @@ void put_optional(std::string& out, const std::optional<std::string>& v) {
 }
 
 // Several statements in one blocking round trip (libpq pipeline mode).
-std::vector<pg::Result> pipelined(PGconn* c,
-                                  const std::vector<std::pair<const char*, pg::Params>>& steps) {
+// Each step is a statement's text, or with `prepared` the name of one prepared on the connection.
+struct PipelineStep {
+  const char* sql;
+  pg::Params params;
+  bool prepared = false;
+};
+
+std::vector<pg::Result> pipelined(PGconn* c, const std::vector<PipelineStep>& steps) {
   if (PQenterPipelineMode(c) != 1) throw DbUnavailable(PQerrorMessage(c));
-  for (const auto& [sql, params] : steps) {
+  for (const auto& step : steps) {
     std::vector<const char*> values;
-    for (const auto& v : params.values()) values.push_back(v ? v->c_str() : nullptr);
-    if (PQsendQueryParams(c, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr,
-                          nullptr, 0) != 1) {
-      throw DbUnavailable(PQerrorMessage(c));
-    }
+    for (const auto& v : step.params.values()) values.push_back(v ? v->c_str() : nullptr);
+    const int n = static_cast<int>(values.size());
+    const int sent =
+        step.prepared
+            ? PQsendQueryPrepared(c, step.sql, n, values.data(), nullptr, nullptr, 0)
+            : PQsendQueryParams(c, step.sql, n, nullptr, values.data(), nullptr, nullptr, 0);
+    if (sent != 1) throw DbUnavailable(PQerrorMessage(c));
   }
   if (PQpipelineSync(c) != 1) throw DbUnavailable(PQerrorMessage(c));
   std::vector<pg::Result> results;
@@ -296,9 +305,9 @@ void Appender::write_batch(std::deque<std::shared_ptr<Slot>>& batch) {
   if (!conn_) connect();
   PGconn* c = conn_->conn.get();
   try {
-    auto claimed =
-        pipelined(c, {{"BEGIN", pg::Params()},
-                      {kClaim, pg::Params().add(static_cast<std::int64_t>(batch.size()))}});
+    auto claimed = pipelined(
+        c, {{"BEGIN", pg::Params()},
+            {kClaimName, pg::Params().add(static_cast<std::int64_t>(batch.size())), true}});
     const pg::Result& claim = claimed.at(1);
     const std::int64_t first = claim.get_int(0, 0);
     const std::int64_t micros = claim.get_int(0, 1);
@@ -422,6 +431,12 @@ void Appender::connect() {
     auto c = pg::connect_blocking(options_.conninfo, options_.connect_timeout);
     pg::exec_blocking(c.get(),
                       "SET synchronous_commit = on; SET application_name = 'hub-ledger-appender'");
+    // The claim runs once a batch: parsed and planned once a connection, not each time.
+    pg::Result prepared(PQprepare(c.get(), kClaimName, kClaim, 1, nullptr));
+    if (PQresultStatus(prepared.raw()) != PGRES_COMMAND_OK) {
+      throw DbUnavailable(std::string("preparing the ledger claim failed: ") +
+                          PQerrorMessage(c.get()));
+    }
     conn_ = std::make_unique<Conn>(Conn{std::move(c)});
   } catch (const DbUnavailable&) {
     down_until_ = std::chrono::steady_clock::now() + options_.retry_backoff;
