@@ -60,6 +60,9 @@ max_rate=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' "$dir/wrk.txt")
 runs=$(awk '/requests in/ {print $1}' "$dir/wrk.txt")
 cpu=$(awk -v h=$((h1 - h0)) -v p=$((p1 - p0)) -v n="$runs" -v hz="$CLK_TCK" \
   'BEGIN {printf "hubd %.0f us + PostgreSQL %.0f us", h / hz / n * 1e6, p / hz / n * 1e6}')
+# The unpaced runs leave the sealer tens of thousands of entries behind: the paced ones measure
+# the steady state at RATE, so they start once it has caught up (the machine quiet again).
+wait_quiet
 log "2. runs at $RATE/s on a fixed schedule ($CONNECTIONS connections, one wrk thread)"
 metric() {
   curl -sk "https://127.0.0.1:$HUB_PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'

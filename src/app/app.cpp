@@ -191,6 +191,10 @@ void App::start() {
            "\n";
     out += "# TYPE hub_ledger_largest_commit gauge\nhub_ledger_largest_commit " +
            std::to_string(a.largest_batch.load()) + "\n";
+    out += "# TYPE hub_ledger_locked_commits_total counter\nhub_ledger_locked_commits_total " +
+           std::to_string(a.locked_batches.load()) + "\n";
+    out += "# TYPE hub_ledger_missed_claims_total counter\nhub_ledger_missed_claims_total " +
+           std::to_string(a.missed_guesses.load()) + "\n";
     out += "# TYPE hub_ledger_commit_outcome_unknown_total counter\n";
     out += "hub_ledger_commit_outcome_unknown_total{resolved=\"committed\"} " +
            std::to_string(a.resolved_committed.load()) + "\n";

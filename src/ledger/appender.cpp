@@ -1,7 +1,10 @@
 #include "hub/ledger/appender.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <optional>
+#include <tuple>
 
 #include <spdlog/spdlog.h>
 
@@ -31,29 +34,53 @@ struct Appender::Slot {
 
 struct Appender::Conn {
   pg::BlockingConnection conn;
+  // Where this node's last batch left the head; guess: claim there without the lock first.
+  std::int64_t next_index = -1;
+  std::int64_t last_micros = 0;
+  bool guess = false;
 };
 
 namespace {
 
-// The rows, and COMMIT as soon as they are in: one simple query of two statements, so that the
-// server commits on the end of the COPY data without another round trip (a COPY that fails skips
-// the COMMIT and leaves the transaction aborted).
-constexpr const char* kCopyThenCommit =
-    "COPY ledger_entries (idx, time, request_id, operation, consumer_code, provider_code, "
+// The batch in one statement: the head moves by n under its row lock, but only if it is where
+// this node last left it (next index $1, time not after $3), and the rows go in with it, each
+// array a column. When another node appended meanwhile, the UPDATE matches no row and nothing is
+// inserted: the batch is tried again under the lock (kLockHead). The row lock is held until
+// commit, so batches of every node commit in index order and the log has no gap.
+constexpr const char* kAppend =
+    "WITH claim AS (UPDATE ledger_head SET next_index = next_index + $2, last_time = $3 "
+    "WHERE next_index = $1 AND last_time <= $3 RETURNING 1) "
+    "INSERT INTO ledger_entries (idx, time, request_id, operation, consumer_code, provider_code, "
     "resource_code, status, record_count, leaf, leaf_hash, upstream_status, upstream_ms, "
     "subjects, purpose_code) "
-    "FROM STDIN (FORMAT binary); COMMIT";
+    "SELECT $1 + u.n - 1, $3, u.request_id, u.operation, u.consumer_code, u.provider_code, "
+    "u.resource_code, u.status, u.record_count, u.leaf, u.leaf_hash, u.upstream_status, "
+    "u.upstream_ms, u.subjects, u.purpose_code "
+    "FROM claim, unnest($4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) "
+    "WITH ORDINALITY AS u(request_id, operation, consumer_code, provider_code, resource_code, "
+    "status, record_count, leaf, leaf_hash, upstream_status, upstream_ms, subjects, purpose_code, "
+    "n)";
+constexpr const char* kAppendName = "ledger_append";
+// Parameter types (pg_type OIDs): int8, int8, timestamptz, then the columns' arrays.
+constexpr Oid kInt8 = 20, kInt2 = 21, kInt4 = 23, kText = 25, kBytea = 17;
+constexpr Oid kTimestamptz = 1184, kTextArray = 1009, kInt2Array = 1005, kInt4Array = 1007,
+              kInt8Array = 1016, kByteaArray = 1001;
+constexpr Oid kAppendTypes[] = {kInt8,      kInt8,      kTimestamptz, kTextArray,
+                                kTextArray, kTextArray, kTextArray,   kTextArray,
+                                kInt2Array, kInt8Array, kByteaArray,  kByteaArray,
+                                kInt2Array, kInt4Array, kByteaArray,  kTextArray};
+constexpr int kAppendParams = 16;
 
-// Takes the batch's indexes and time under the head's row lock: batches of all nodes commit in
-// index order. The time never goes backwards, whatever the clocks of the nodes.
-constexpr const char* kClaim =
-    "UPDATE ledger_head SET next_index = next_index + $1::bigint, "
-    "last_time = greatest(last_time, clock_timestamp()) "
-    "RETURNING next_index - $1::bigint, (extract(epoch FROM last_time) * 1000000)::bigint";
-constexpr const char* kClaimName = "ledger_claim";
+// Where the head is, under its row lock (held to the end of the transaction): the slow path, for
+// the first batch of a connection and after another node appended.
+constexpr const char* kLockHead =
+    "SELECT next_index, (extract(epoch FROM last_time) * 1000000)::bigint "
+    "FROM ledger_head FOR UPDATE";
+constexpr const char* kLockHeadName = "ledger_lock_head";
 
-// PostgreSQL's binary COPY format: a header, then per row a field count and length-prefixed
-// values in network byte order, then -1. No escaping and no hex: the leaf goes in as its bytes.
+// Parameters go in PostgreSQL's binary formats: integers in network byte order, timestamptz as
+// microseconds since 2000-01-01, arrays as array_send writes them. No escaping, no hex: a leaf
+// goes in as its bytes.
 constexpr std::int64_t kPostgresEpochMicros = 946684800000000;  // 2000-01-01 in Unix micros
 
 void put_be(std::string& out, std::uint64_t v, int bytes) {
@@ -61,21 +88,41 @@ void put_be(std::string& out, std::uint64_t v, int bytes) {
     out.push_back(static_cast<char>((v >> shift) & 0xff));
   }
 }
-void put_int64(std::string& out, std::int64_t v) {
-  put_be(out, 8, 4);
+std::string int8_param(std::int64_t v) {
+  std::string out;
   put_be(out, static_cast<std::uint64_t>(v), 8);
+  return out;
 }
-void put_bytes(std::string& out, std::string_view v) {
-  put_be(out, v.size(), 4);
-  out.append(v);
-}
-void put_optional(std::string& out, const std::optional<std::string>& v) {
-  if (v) {
-    put_bytes(out, *v);
-  } else {
-    put_be(out, 0xffffffffu, 4);  // NULL
+
+// One column of a batch: a one-dimensional array (dimensions, a has-null flag, the element type,
+// then each element length-prefixed, -1 for NULL).
+class ArrayParam {
+ public:
+  ArrayParam(Oid element, std::size_t n) {
+    put_be(data_, 1, 4);  // dimensions
+    put_be(data_, 0, 4);  // has nulls: set when one is added
+    put_be(data_, element, 4);
+    put_be(data_, n, 4);  // length
+    put_be(data_, 1, 4);  // lower bound
   }
-}
+  void add(std::string_view v) {
+    put_be(data_, v.size(), 4);
+    data_.append(v);
+  }
+  void add_optional(const std::optional<std::string>& v) { v ? add(*v) : add_null(); }
+  void add_int(std::uint64_t v, int bytes) {
+    put_be(data_, static_cast<std::uint64_t>(bytes), 4);
+    put_be(data_, v, bytes);
+  }
+  void add_null() {
+    data_[7] = 1;
+    put_be(data_, 0xffffffffu, 4);
+  }
+  const std::string& data() const { return data_; }
+
+ private:
+  std::string data_;
+};
 
 // Several statements in one blocking round trip (libpq pipeline mode).
 // Each step is a statement's text, or with `prepared` the name of one prepared on the connection.
@@ -100,12 +147,14 @@ std::vector<pg::Result> pipelined(PGconn* c, const std::vector<PipelineStep>& st
   if (PQpipelineSync(c) != 1) throw DbUnavailable(PQerrorMessage(c));
   std::vector<pg::Result> results;
   std::string error;
-  while (true) {
+  for (int ends = 0;;) {
     PGresult* r = PQgetResult(c);
     if (!r) {
-      if (PQstatus(c) != CONNECTION_OK) throw DbUnavailable(PQerrorMessage(c));
-      continue;  // the end of one statement's results
+      // The end of one statement's results; a second in a row means nothing more is coming.
+      if (PQstatus(c) != CONNECTION_OK || ++ends == 2) throw DbUnavailable(PQerrorMessage(c));
+      continue;
     }
+    ends = 0;
     const auto status = PQresultStatus(r);
     if (status == PGRES_PIPELINE_SYNC) {
       PQclear(r);
@@ -304,123 +353,173 @@ void Appender::run() {
 void Appender::write_batch(std::deque<std::shared_ptr<Slot>>& batch) {
   if (!conn_) connect();
   PGconn* c = conn_->conn.get();
-  try {
-    auto claimed = pipelined(
-        c, {{"BEGIN", pg::Params()},
-            {kClaimName, pg::Params().add(static_cast<std::int64_t>(batch.size())), true}});
-    const pg::Result& claim = claimed.at(1);
-    const std::int64_t first = claim.get_int(0, 0);
-    const std::int64_t micros = claim.get_int(0, 1);
+  const auto n = static_cast<std::int64_t>(batch.size());
+  for (bool retried = false;; retried = true) {
+    // The fast path guesses where the head is (where this node's last batch left it) and
+    // claims, inserts and commits in one round trip. The slow path takes the head's lock first:
+    // the first batch of a connection, after a missed guess, and while the lock shows that
+    // another node appended since this node's last batch (a cluster under load).
+    const bool locked = !conn_->guess;
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    std::int64_t first = conn_->next_index;
+    std::int64_t micros = std::max(now, conn_->last_micros);
+    if (locked) {
+      auto head = pipelined(c, {{"BEGIN", pg::Params()}, {kLockHeadName, pg::Params(), true}});
+      first = head.at(1).get_int(0, 0);
+      micros = std::max(now, head.at(1).get_int(0, 1));
+      stats_.locked_batches.fetch_add(1, std::memory_order_relaxed);
+    }
+    // The entry's time never goes backwards, whatever this node's clock does.
     const std::string time = format_time_micros(micros);
 
-    if (PQsendQuery(c, kCopyThenCommit) != 1) {
-      throw DbUnavailable(std::string("COPY failed: ") + PQerrorMessage(c));
-    }
-    pg::Result start(PQgetResult(c));
-    if (PQresultStatus(start.raw()) != PGRES_COPY_IN) {
-      throw std::runtime_error(std::string("COPY refused: ") + PQerrorMessage(c));
-    }
-    // Rows go out in chunks while the next ones are built, so the server parses as we write.
-    std::string rows("PGCOPY\n\xff\r\n\0", 11);
-    put_be(rows, 0, 4);  // flags
-    put_be(rows, 0, 4);  // header extension length
-    auto send = [&](bool last) {
-      if (last) put_be(rows, 0xffff, 2);  // the trailer: a field count of -1
-      if (PQputCopyData(c, rows.data(), static_cast<int>(rows.size())) != 1) {
-        throw DbUnavailable(std::string("COPY failed: ") + PQerrorMessage(c));
-      }
-      rows.clear();
-    };
+    ArrayParam request_id(kText, batch.size()), operation(kText, batch.size()),
+        consumer(kText, batch.size()), provider(kText, batch.size()), resource(kText, batch.size()),
+        status(kInt2, batch.size()), record_count(kInt8, batch.size()), leaf(kBytea, batch.size()),
+        leaf_hash(kBytea, batch.size()), upstream_status(kInt2, batch.size()),
+        upstream_ms(kInt4, batch.size()), subjects(kBytea, batch.size()),
+        purpose_code(kText, batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
       Slot& s = *batch[i];
-      s.entry = make_entry(std::move(s.draft), first + static_cast<std::int64_t>(i), time);
+      // A retried batch builds its leaves again, with the indexes and time it now has.
+      s.entry = make_entry(retried ? std::move(s.entry.draft) : std::move(s.draft),
+                           first + static_cast<std::int64_t>(i), time);
       const EntryDraft& d = s.entry.draft;
-      put_be(rows, 15, 2);  // fields
-      put_int64(rows, s.entry.index);
-      put_int64(rows, micros - kPostgresEpochMicros);
-      put_bytes(rows, d.request_id);
-      put_bytes(rows, d.operation);
-      put_bytes(rows, d.consumer_code);
-      put_optional(rows, d.provider_code);
-      put_bytes(rows, d.resource_code);
-      put_be(rows, 2, 4);
-      put_be(rows, static_cast<std::uint16_t>(d.status), 2);
-      put_int64(rows, d.record_count);
-      put_bytes(rows, s.entry.leaf);
-      put_bytes(rows, std::string_view(reinterpret_cast<const char*>(s.entry.leaf_hash.data()),
-                                       s.entry.leaf_hash.size()));
+      request_id.add(d.request_id);
+      operation.add(d.operation);
+      consumer.add(d.consumer_code);
+      provider.add_optional(d.provider_code);
+      resource.add(d.resource_code);
+      status.add_int(static_cast<std::uint16_t>(d.status), 2);
+      record_count.add_int(static_cast<std::uint64_t>(d.record_count), 8);
+      leaf.add(s.entry.leaf);
+      leaf_hash.add(std::string_view(reinterpret_cast<const char*>(s.entry.leaf_hash.data()),
+                                     s.entry.leaf_hash.size()));
       if (d.upstream_status) {
-        put_be(rows, 2, 4);
-        put_be(rows, static_cast<std::uint16_t>(*d.upstream_status), 2);
+        upstream_status.add_int(static_cast<std::uint16_t>(*d.upstream_status), 2);
       } else {
-        put_be(rows, 0xffffffffu, 4);
+        upstream_status.add_null();
       }
       if (d.upstream_ms) {
-        put_be(rows, 4, 4);
-        put_be(rows,
-               static_cast<std::uint32_t>(std::clamp<std::int64_t>(*d.upstream_ms, 0, 1 << 30)), 4);
+        upstream_ms.add_int(
+            static_cast<std::uint32_t>(std::clamp<std::int64_t>(*d.upstream_ms, 0, 1 << 30)), 4);
       } else {
-        put_be(rows, 0xffffffffu, 4);
+        upstream_ms.add_null();
       }
       if (d.subjects.empty()) {
-        put_be(rows, 0xffffffffu, 4);
+        subjects.add_null();
       } else {
-        put_bytes(rows, d.subjects);
+        subjects.add(d.subjects);
       }
-      put_optional(rows, d.purpose_code);
-      if (rows.size() >= 64 * 1024) send(false);
+      purpose_code.add_optional(d.purpose_code);
     }
-    send(true);
-  } catch (...) {
-    try {
-      // Out of the COPY (its data ends with an error, so the server aborts the transaction and
-      // skips the COMMIT), and the transaction rolled back; the connection is dropped afterwards.
-      if (PQpipelineStatus(c) != PQ_PIPELINE_OFF) PQexitPipelineMode(c);
-      PQputCopyEnd(c, "the batch was abandoned");
-      while (PGresult* r = PQgetResult(c)) PQclear(r);
-      pg::exec_blocking(c, "ROLLBACK");
-    } catch (...) {
+    const std::string first_param = int8_param(first), count_param = int8_param(n),
+                      time_param = int8_param(micros - kPostgresEpochMicros);
+    const std::string* params[kAppendParams] = {&first_param,
+                                                &count_param,
+                                                &time_param,
+                                                &request_id.data(),
+                                                &operation.data(),
+                                                &consumer.data(),
+                                                &provider.data(),
+                                                &resource.data(),
+                                                &status.data(),
+                                                &record_count.data(),
+                                                &leaf.data(),
+                                                &leaf_hash.data(),
+                                                &upstream_status.data(),
+                                                &upstream_ms.data(),
+                                                &subjects.data(),
+                                                &purpose_code.data()};
+    const char* values[kAppendParams];
+    int lengths[kAppendParams];
+    int formats[kAppendParams];
+    for (int i = 0; i < kAppendParams; ++i) {
+      values[i] = params[i]->data();
+      lengths[i] = static_cast<int>(params[i]->size());
+      formats[i] = 1;
     }
-    throw;
-  }
-  // The end of the COPY data is what commits: from here on a failure may come after the server
-  // committed, and the outcome is unknown unless the server answered.
-  if (options_.commit_fault) options_.commit_fault(c, false);
-  if (PQputCopyEnd(c, nullptr) != 1) throw CommitOutcomeUnknown(first_line(PQerrorMessage(c)));
-  if (options_.commit_fault) options_.commit_fault(c, true);
-  // The COPY's answer, then the COMMIT's.
-  std::vector<pg::Result> answers;
-  while (PGresult* r = PQgetResult(c)) answers.emplace_back(r);
-  const bool connected = PQstatus(c) == CONNECTION_OK;
-  if (connected && answers.size() == 2 && PQresultStatus(answers[0].raw()) == PGRES_COMMAND_OK &&
-      PQresultStatus(answers[1].raw()) == PGRES_COMMAND_OK) {
-    return;
-  }
-  // An error the server gave with the connection intact (a COPY row refused, a deferred check)
-  // means it rolled back; anything else (no answer, the connection gone, a shutdown in the middle
-  // of waiting for the standby) leaves the outcome open.
-  const pg::Result* failed = nullptr;
-  for (const auto& a : answers) {
-    if (PQresultStatus(a.raw()) != PGRES_COMMAND_OK) {
-      failed = &a;
-      break;
+
+    // Nothing commits before the pipeline's sync (the fast path's implicit transaction) or the
+    // COMMIT sent with it: a failure before those leaves nothing durable.
+    if (PQenterPipelineMode(c) != 1 ||
+        PQsendQueryPrepared(c, kAppendName, kAppendParams, values, lengths, formats, 0) != 1) {
+      throw DbUnavailable(std::string("the batch could not be sent: ") + PQerrorMessage(c));
     }
-  }
-  if (failed && PQresultStatus(failed->raw()) == PGRES_FATAL_ERROR && connected) {
-    const char* state = PQresultErrorField(failed->raw(), PG_DIAG_SQLSTATE);
-    const std::string_view sqlstate = state ? state : "";
-    // An error libpq made up itself (a failed read) has no SQLSTATE: that one is unknown too.
-    if (!sqlstate.empty() && !sqlstate.starts_with("57") && !sqlstate.starts_with("08") &&
-        !sqlstate.starts_with("XX")) {
-      const std::string message = first_line(PQresultErrorMessage(failed->raw()));
-      try {
-        pg::exec_blocking(c, "ROLLBACK");
-      } catch (...) {
+    // From here on a failure may come after the server committed: the outcome is unknown unless
+    // the server answered.
+    if (options_.commit_fault) options_.commit_fault(c, false);
+    if ((locked && PQsendQueryParams(c, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) ||
+        PQpipelineSync(c) != 1) {
+      throw CommitOutcomeUnknown(first_line(PQerrorMessage(c)));
+    }
+    if (options_.commit_fault) options_.commit_fault(c, true);
+    std::vector<pg::Result> answers;
+    bool synced = false;
+    for (int ends = 0;;) {
+      PGresult* r = PQgetResult(c);
+      if (!r) {
+        // The end of one statement's results; a second in a row means nothing more is coming
+        // (a read failed: libpq reported it and went idle, the connection not marked bad).
+        if (PQstatus(c) != CONNECTION_OK || ++ends == 2) break;
+        continue;
       }
-      throw std::runtime_error(std::string("the batch was refused: ") + message);
+      ends = 0;
+      if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+        PQclear(r);
+        synced = true;
+        break;
+      }
+      answers.emplace_back(r);
     }
+    const bool connected = PQstatus(c) == CONNECTION_OK;
+    const auto ok = [](const pg::Result& a) { return PQresultStatus(a.raw()) == PGRES_COMMAND_OK; };
+    if (synced && connected && answers.size() == (locked ? 2u : 1u) &&
+        std::all_of(answers.begin(), answers.end(), ok)) {
+      PQexitPipelineMode(c);
+      const std::int64_t inserted = std::atoll(PQcmdTuples(answers[0].raw()));
+      if (inserted == n) {
+        // Guess next time, unless the lock showed that another node appended between this
+        // node's last batch and this one (it may well again).
+        conn_->guess = !locked || conn_->next_index < 0 || first == conn_->next_index;
+        conn_->next_index = first + n;
+        conn_->last_micros = micros;
+        return;
+      }
+      if (inserted == 0 && !locked && !retried) {
+        // Another node appended (or a batch of this one failed): the head is elsewhere. Nothing
+        // was written; the same batch goes again under the lock.
+        stats_.missed_guesses.fetch_add(1, std::memory_order_relaxed);
+        conn_->guess = false;
+        continue;
+      }
+      throw std::runtime_error("the ledger head moved under its lock (" + std::to_string(inserted) +
+                               " of " + std::to_string(n) + " entries)");
+    }
+    // An error the server gave with the connection intact (a row refused, a deferred check)
+    // means it rolled back; anything else (no answer, the connection gone, a shutdown in the
+    // middle of waiting for the standby) leaves the outcome open.
+    const pg::Result* failed = nullptr;
+    for (const auto& a : answers) {
+      if (!ok(a)) {
+        failed = &a;
+        break;
+      }
+    }
+    if (failed && synced && connected && PQresultStatus(failed->raw()) == PGRES_FATAL_ERROR) {
+      const char* state = PQresultErrorField(failed->raw(), PG_DIAG_SQLSTATE);
+      const std::string_view sqlstate = state ? state : "";
+      // An error libpq made up itself (a failed read) has no SQLSTATE: that one is unknown too.
+      if (!sqlstate.empty() && !sqlstate.starts_with("57") && !sqlstate.starts_with("08") &&
+          !sqlstate.starts_with("XX")) {
+        throw std::runtime_error(std::string("the batch was refused: ") +
+                                 first_line(PQresultErrorMessage(failed->raw())));
+      }
+    }
+    throw CommitOutcomeUnknown(std::string("COMMIT got no answer: ") +
+                               first_line(PQerrorMessage(c)));
   }
-  throw CommitOutcomeUnknown(std::string("COMMIT got no answer: ") + first_line(PQerrorMessage(c)));
 }
 
 void Appender::connect() {
@@ -431,11 +530,15 @@ void Appender::connect() {
     auto c = pg::connect_blocking(options_.conninfo, options_.connect_timeout);
     pg::exec_blocking(c.get(),
                       "SET synchronous_commit = on; SET application_name = 'hub-ledger-appender'");
-    // The claim runs once a batch: parsed and planned once a connection, not each time.
-    pg::Result prepared(PQprepare(c.get(), kClaimName, kClaim, 1, nullptr));
-    if (PQresultStatus(prepared.raw()) != PGRES_COMMAND_OK) {
-      throw DbUnavailable(std::string("preparing the ledger claim failed: ") +
-                          PQerrorMessage(c.get()));
+    // Each batch's statements: parsed and planned once a connection, not each time.
+    for (const auto& [name, sql, n, types] :
+         {std::tuple{kAppendName, kAppend, kAppendParams, kAppendTypes},
+          std::tuple{kLockHeadName, kLockHead, 0, static_cast<const Oid*>(nullptr)}}) {
+      pg::Result prepared(PQprepare(c.get(), name, sql, n, types));
+      if (PQresultStatus(prepared.raw()) != PGRES_COMMAND_OK) {
+        throw DbUnavailable(std::string("preparing the ledger's statements failed: ") +
+                            PQerrorMessage(c.get()));
+      }
     }
     conn_ = std::make_unique<Conn>(Conn{std::move(c)});
   } catch (const DbUnavailable&) {

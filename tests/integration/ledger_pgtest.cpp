@@ -37,7 +37,7 @@ ledger::EntryDraft draft(int i, const std::string& consumer = kTax,
   d.provider_code = provider;
   d.resource_code = "R-" + provider;
   d.grant_id = "grant-1";
-  d.purpose = "税收征管\t核实\\登记";  // COPY's special characters travel as data
+  d.purpose = "税收征管\t核实\\登记";  // characters SQL and COPY escape travel as data
   d.items = {"uscc", "legal_person"};
   d.record_count = 1;
   d.status = i % 10 == 0 ? 403 : 200;
@@ -457,6 +457,70 @@ void wait_committed(PGconn* su, const std::string& request_id) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ADD_FAILURE() << request_id << " never committed";
+}
+
+// A node's batch claims the head where its own last batch left it, in one round trip. When
+// another node appended meanwhile, the claim matches nothing and inserts nothing; the batch goes
+// again under the head's lock, and the node keeps taking the lock while it sees others append.
+TEST_F(LedgerTest, ABatchClaimsWhereItsNodeLeftTheHeadAndTakesTheLockWhenAnotherMovedIt) {
+  ledger::AppenderOptions options;
+  options.conninfo = db_.app_conninfo();
+  ledger::Appender a(options), b(options);
+  a.start();
+  b.start();
+  asio::io_context ioc(1);
+  std::vector<std::int64_t> indexes;
+  auto append = [&](ledger::Appender& appender, int i) {
+    ioc.restart();
+    asio::co_spawn(
+        ioc,
+        [&, i]() -> asio::awaitable<void> {
+          indexes.push_back((co_await appender.append(draft(i))).index);
+        },
+        asio::detached);
+    ioc.run();
+  };
+  append(a, 8001);
+  append(a, 8002);
+  append(a, 8003);
+  EXPECT_EQ(a.stats().locked_batches.load(), 1u) << "the connection's first batch only";
+  EXPECT_EQ(a.stats().missed_guesses.load(), 0u);
+  append(b, 8004);  // another node moves the head
+  append(a, 8005);
+  EXPECT_EQ(a.stats().missed_guesses.load(), 1u) << "the guess missed";
+  EXPECT_EQ(a.stats().locked_batches.load(), 2u) << "and the batch went again under the lock";
+  append(a, 8006);
+  EXPECT_EQ(a.stats().locked_batches.load(), 3u) << "the lock had shown another node appending";
+  append(a, 8007);
+  EXPECT_EQ(a.stats().locked_batches.load(), 3u) << "nobody else appended: guessing again";
+  EXPECT_EQ(a.stats().missed_guesses.load(), 1u);
+  a.stop();
+  b.stop();
+
+  ASSERT_EQ(indexes.size(), 7u);
+  for (std::size_t i = 0; i < indexes.size(); ++i) {
+    EXPECT_EQ(indexes[i], indexes[0] + static_cast<std::int64_t>(i)) << "gap-free, in order";
+  }
+  // Each row's columns are its leaf's fields: the index and time the leaf was built with.
+  auto su = superuser();
+  auto rows = pg::exec_blocking(
+      su.get(),
+      "SELECT idx, convert_from(leaf, 'UTF8'), request_id, "
+      "to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+      "encode(leaf_hash, 'hex'), provider_code, upstream_status FROM ledger_entries "
+      "WHERE idx >= $1 ORDER BY idx",
+      pg::Params().add(indexes[0]));
+  ASSERT_EQ(rows.rows(), 7);
+  for (int i = 0; i < rows.rows(); ++i) {
+    const std::string leaf(rows.get(i, 1));
+    const auto fields = json::parse(leaf);
+    EXPECT_EQ(fields["index"], rows.get_int(i, 0));
+    EXPECT_EQ(fields["request_id"], rows.get(i, 2));
+    EXPECT_EQ(fields["time"], rows.get(i, 3));
+    EXPECT_EQ(ledger::to_hex(ledger::leaf_hash(leaf)), rows.get(i, 4));
+    EXPECT_EQ(rows.get(i, 5), kMarket);
+    EXPECT_TRUE(rows.is_null(i, 6));
+  }
 }
 
 // A failover cuts the appender's connection with COMMIT in flight. The outcome is then resolved on

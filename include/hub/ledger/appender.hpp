@@ -39,6 +39,10 @@ struct AppenderStats {
   std::atomic<std::uint64_t> failed_entries{0};
   std::atomic<std::int64_t> queued{0};
   std::atomic<std::uint64_t> largest_batch{0};
+  // Batches that took the head's row lock before inserting (the first of a connection, and while
+  // other nodes append), and guesses of the head's place that missed (another node had moved it).
+  std::atomic<std::uint64_t> locked_batches{0};
+  std::atomic<std::uint64_t> missed_guesses{0};
   // Batches whose COMMIT outcome was unknown, by how they were resolved on the database.
   std::atomic<std::uint64_t> resolved_committed{0};
   std::atomic<std::uint64_t> resolved_not_committed{0};
@@ -49,10 +53,13 @@ struct AppenderStats {
 };
 
 // Group commit. Requests on any I/O thread queue their entry and wait; one writer thread takes
-// everything queued, gives it consecutive indexes under the row lock of ledger_head, COPYs it in
+// everything queued, gives it consecutive indexes under the row lock of ledger_head, inserts it
 // and commits (synchronous_commit on), then wakes every waiter of the batch. While one batch
 // commits the next one gathers, so under load a commit carries many entries and no request waits
-// for more than the commit in progress and its own.
+// for more than the commit in progress and its own. A batch is one round trip when the head is
+// where this node's last batch left it (one statement moves it, only if so, and inserts the
+// rows); otherwise, and first on each connection, the writer takes the head's lock to learn where
+// it is (two round trips).
 //
 // A COMMIT whose outcome is unknown (the connection died while it was in flight: the primary
 // failed) is resolved, not guessed: the writer connects again (to the new primary, with a
