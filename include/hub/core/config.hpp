@@ -118,7 +118,7 @@ struct LedgerConfig {
   unsigned max_batch = 10000;  // entries per group commit
   // How long the requests of a batch whose COMMIT outcome is unknown (a failover) wait while the
   // outcome is learnt on the database; past it they are answered 503 (docs/ledger.md).
-  std::chrono::milliseconds resolve_timeout{10000};
+  std::chrono::milliseconds resolve_timeout{14000};
   // Key rotation: the key id (hex, as GET /ledger/public-key shows it) of the key being replaced.
   // A node refuses to start when the latest checkpoint was signed by a key other than its own,
   // unless it is this one (docs/operations.md, "Rotating the ledger key").

@@ -25,7 +25,7 @@ struct AppenderOptions {
   // How long a batch whose COMMIT outcome is unknown (the connection died during COMMIT, as at a
   // failover) may take to be resolved on the database (the new primary) before its requests are
   // answered 503. Its requests wait meanwhile: keep it under the 15 s API.md allows.
-  std::chrono::milliseconds resolve_timeout{10000};
+  std::chrono::milliseconds resolve_timeout{14000};
   std::chrono::milliseconds resolve_retry{200};
   // Fault injection for tests only: called on the batch's connection just before COMMIT is sent
   // (sent=false) and just after (sent=true), e.g. to cut the connection there.
