@@ -179,18 +179,36 @@ struct CommitOutcomeUnknown : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Waits for the head's row lock, so that a batch of this server still committing is decided first,
-// then looks for the batch's first entry. On a new primary the lock is free at once.
+// Waits for the head's row lock, so that a batch of this server still committing is decided first
+// (on a new primary the lock is free at once). A statement of its own: READ COMMITTED gives each
+// statement the snapshot of its start, so a lookup in the statement that waited would not see
+// the rows of the transaction it waited for.
+constexpr const char* kLockForLookUp = "SELECT 1 FROM ledger_head FOR UPDATE";
 constexpr const char* kLookUp =
-    "SELECT (SELECT leaf_hash FROM ledger_entries WHERE idx = $1::bigint) = decode($2, 'hex') "
-    "FROM (SELECT 1 FROM ledger_head FOR UPDATE) h";
+    "SELECT leaf_hash = decode($2, 'hex') FROM ledger_entries WHERE idx = $1::bigint";
+// A batch found absent must stay so: its statement may not have reached the server's executor
+// yet (bytes of a cut connection still on their way, a session the server has not noticed is
+// orphaned). The head's time moves past the batch's, so that its claim (which needs last_time
+// not after its own time) can never match later, wherever the head's index then is.
+constexpr const char* kFence =
+    "UPDATE ledger_head SET last_time = greatest(last_time, $1::timestamptz + interval '1 "
+    "microsecond')";
 
-bool batch_committed(PGconn* c, std::int64_t first, std::string_view leaf_hash) {
+}  // namespace
+
+bool batch_committed(PGconn* c, std::int64_t first, std::string_view leaf_hash,
+                     const std::string& time) {
   pg::exec_blocking(c, "BEGIN; SET LOCAL lock_timeout = '2s'");
   try {
+    pg::exec_blocking(c, kLockForLookUp);
     auto r = pg::exec_blocking(c, kLookUp, pg::Params().add(first).add(hub::to_hex(leaf_hash)));
     const bool found = r.rows() == 1 && !r.is_null(0, 0) && r.get_bool(0, 0);
-    pg::exec_blocking(c, "ROLLBACK");
+    if (found) {
+      pg::exec_blocking(c, "ROLLBACK");
+    } else {
+      pg::exec_blocking(c, kFence, pg::Params().add(time));
+      pg::exec_blocking(c, "COMMIT");
+    }
     return found;
   } catch (...) {
     try {
@@ -200,8 +218,6 @@ bool batch_committed(PGconn* c, std::int64_t first, std::string_view leaf_hash) 
     throw;
   }
 }
-
-}  // namespace
 
 // Wakes the request waiting on `slot`. The reference moves into the posted handler, so the slot
 // (and its timer) is destroyed on its own executor's thread, never on the writer thread, where
@@ -316,7 +332,7 @@ void Appender::run() {
             batch.front()->entry.index,
             std::string(reinterpret_cast<const char*>(batch.front()->entry.leaf_hash.data()),
                         batch.front()->entry.leaf_hash.size()),
-            batch.size()};
+            batch.size(), batch.front()->entry.time};
         switch (resolve(unknown, std::chrono::steady_clock::now() + options_.resolve_timeout)) {
           case Outcome::committed:
             stats_.resolved_committed.fetch_add(1, std::memory_order_relaxed);
@@ -554,8 +570,9 @@ Appender::Outcome Appender::resolve(const Unknown& batch,
   while (true) {
     try {
       auto c = pg::connect_blocking(options_.conninfo, options_.connect_timeout);
-      return batch_committed(c.get(), batch.first, batch.leaf_hash) ? Outcome::committed
-                                                                    : Outcome::not_committed;
+      return batch_committed(c.get(), batch.first, batch.leaf_hash, batch.time)
+                 ? Outcome::committed
+                 : Outcome::not_committed;
     } catch (const std::exception& e) {
       last_error = e.what();
     }
@@ -580,7 +597,7 @@ Appender::Outcome Appender::resolve(const Unknown& batch,
 void Appender::check_unresolved() {
   while (!unresolved_.empty()) {
     const Unknown& batch = unresolved_.back();
-    if (batch_committed(conn_->conn.get(), batch.first, batch.leaf_hash)) {
+    if (batch_committed(conn_->conn.get(), batch.first, batch.leaf_hash, batch.time)) {
       stats_.late_committed_entries.fetch_add(batch.count, std::memory_order_relaxed);
       spdlog::critical(
           "ledger: the batch of {} entries from index {} committed although its requests were "

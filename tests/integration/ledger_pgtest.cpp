@@ -9,6 +9,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <fstream>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -583,6 +584,81 @@ TEST_F(LedgerTest, ACommitWhoseOutcomeIsUnknownIsResolvedOnTheDatabase) {
     ASSERT_TRUE(entry);
     EXPECT_EQ(entry->index, before + (cut_after_sending ? 1 : 0));
     appender.stop();
+  }
+}
+
+// The lookup of a batch whose COMMIT got no answer, on the same server (the connection broke,
+// the server did not): it waits for the batch's transaction, still holding the head, and sees
+// what that left; a batch it found absent can never commit after it.
+TEST_F(LedgerTest, TheLookUpOfAnUnknownBatchSeesItsTransactionEndAndFencesItsClaim) {
+  auto su = superuser();
+  auto app = pg::connect_blocking(db_.app_conninfo(), 5);
+  for (const bool commits : {true, false}) {
+    SCOPED_TRACE(commits ? "the batch commits" : "the batch rolls back");
+    // Another session plays the batch's transaction: it claims the head and inserts its entry.
+    auto batch = superuser();
+    pg::exec_blocking(batch.get(), "BEGIN");
+    auto head = pg::exec_blocking(
+        batch.get(),
+        "SELECT next_index, (extract(epoch FROM last_time) * 1000000)::bigint FROM ledger_head "
+        "FOR UPDATE",
+        pg::Params());
+    const std::int64_t first = head.get_int(0, 0);
+    const auto entry = ledger::make_entry(draft(commits ? 7301 : 7302), first,
+                                          ledger::format_time_micros(head.get_int(0, 1) + 1000));
+    const std::string leaf_hash(reinterpret_cast<const char*>(entry.leaf_hash.data()),
+                                entry.leaf_hash.size());
+    pg::exec_blocking(batch.get(),
+                      "INSERT INTO ledger_entries (idx, time, request_id, operation, "
+                      "consumer_code, provider_code, resource_code, status, record_count, leaf, "
+                      "leaf_hash) VALUES ($1::bigint, $2::timestamptz, $3, 'read', $4, $5, $6, "
+                      "200, 1, convert_to($7, 'UTF8'), decode($8, 'hex'))",
+                      pg::Params()
+                          .add(first)
+                          .add(entry.time)
+                          .add(entry.draft.request_id)
+                          .add(entry.draft.consumer_code)
+                          .add(*entry.draft.provider_code)
+                          .add(entry.draft.resource_code)
+                          .add(entry.leaf)
+                          .add(hub::to_hex(leaf_hash)));
+    pg::exec_blocking(batch.get(),
+                      "UPDATE ledger_head SET next_index = next_index + 1, last_time = $1",
+                      pg::Params().add(entry.time));
+
+    auto found = std::async(std::launch::async, [&] {
+      return ledger::batch_committed(app.get(), first, leaf_hash, entry.time);
+    });
+    // The lookup waits for the head's lock before the batch's transaction ends.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (pg::exec_blocking(su.get(),
+                             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+                             "'Lock' AND datname = current_database()",
+                             pg::Params())
+               .get_int(0, 0) == 0) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the lookup never waited";
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    pg::exec_blocking(batch.get(), commits ? "COMMIT" : "ROLLBACK");
+    EXPECT_EQ(found.get(), commits);
+
+    auto after = pg::exec_blocking(
+        su.get(), "SELECT last_time > $1::timestamptz, next_index FROM ledger_head",
+        pg::Params().add(entry.time));
+    if (commits) {
+      EXPECT_FALSE(after.get_bool(0, 0)) << "a batch found is left as it is";
+      EXPECT_EQ(after.get_int(0, 1), first + 1);
+    } else {
+      // The batch's claim, arriving late, matches nothing: the head's time is past its own.
+      EXPECT_TRUE(after.get_bool(0, 0));
+      EXPECT_EQ(pg::exec_blocking(su.get(),
+                                  "UPDATE ledger_head SET next_index = next_index + 1, "
+                                  "last_time = $2::timestamptz WHERE next_index = $1::bigint "
+                                  "AND last_time <= $2::timestamptz",
+                                  pg::Params().add(first).add(entry.time))
+                    .affected(),
+                0);
+    }
   }
 }
 

@@ -5,15 +5,19 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "hub/ledger/entry.hpp"
+
+typedef struct pg_conn PGconn;
 
 namespace hub::ledger {
 
@@ -99,6 +103,7 @@ class Appender {
     std::int64_t first = 0;
     std::string leaf_hash;  // bytes
     std::size_t count = 0;
+    std::string time;  // the batch's entries' time, as stored
   };
   enum class Outcome { committed, not_committed, unknown };
   Outcome resolve(const Unknown& batch, std::chrono::steady_clock::time_point deadline);
@@ -117,5 +122,11 @@ class Appender {
   std::chrono::steady_clock::time_point down_until_{};
   std::vector<Unknown> unresolved_;  // answered 503 unresolved: looked up again on reconnect
 };
+
+// Whether the batch whose first entry is `first` with `leaf_hash` (bytes) committed, asked on `c`
+// under the head's lock once any transaction holding it has finished. Absent, it stays absent:
+// the head's time moves past the batch's `time` (as stored), so its claim can never match later.
+bool batch_committed(PGconn* c, std::int64_t first, std::string_view leaf_hash,
+                     const std::string& time);
 
 }  // namespace hub::ledger
