@@ -1,6 +1,6 @@
 // Numbers and times as the current language writes them; times in the city's time zone.
 import { cityParts } from './dates.js';
-import { locale } from './i18n.js';
+import { locale, t, tv } from './i18n.js';
 
 export function formatNumber(n, digits) {
   if (n === null || n === undefined || n === '') return '—';
@@ -16,4 +16,26 @@ export function formatTime(iso, { seconds = false } = {}) {
   const parts = cityParts(d);
   const time = `${parts.hour}:${parts.minute}${seconds ? `:${parts.second}` : ''}`;
   return `${parts.year}-${parts.month}-${parts.day} ${time}`;
+}
+
+/**
+ * An item's rules (docs/catalog.md, "Item rules") in words, one per rule, in the order the hub
+ * checks them; [] when it has none.
+ */
+export function itemRules(item) {
+  const out = [];
+  const list = (values) => values.map((v) => (typeof v === 'string' ? v : formatNumber(v))).join('、');
+  if (item.check) out.push(t('rule.check', { name: tv('rule.check', item.check) }));
+  if (item.code_list) out.push(t('rule.code_list', { name: item.code_list }));
+  if (item.max_length !== undefined) out.push(t('rule.max_length', { n: formatNumber(item.max_length) }));
+  if (item.pattern) out.push(t('rule.pattern', { pattern: item.pattern }));
+  if (Array.isArray(item.enum)) out.push(t('rule.enum', { values: list(item.enum) }));
+  if (item.min !== undefined && item.max !== undefined) {
+    out.push(t('rule.range', { min: formatNumber(item.min), max: formatNumber(item.max) }));
+  } else if (item.min !== undefined) {
+    out.push(t('rule.min', { min: formatNumber(item.min) }));
+  } else if (item.max !== undefined) {
+    out.push(t('rule.max', { max: formatNumber(item.max) }));
+  }
+  return out;
 }

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { addDays, cityDate, cityToday, daysBetween, daysFrom, isDate, lastDays, lastMonth, renewalEnd, thisMonth, thisQuarter } from '../src/dates.js';
-import { formatTime } from '../src/format.js';
+import { formatTime, itemRules } from '../src/format.js';
 import { dictionaries, getLang, setLang, t, tv } from '../src/i18n.js';
 import { canSee, isOfficer, isStaff, PAGES, pagesFor } from '../src/roles.js';
 
@@ -139,4 +139,18 @@ test('dates of grants: the city day of a time, days between, the renewal propose
   assert.equal(renewalEnd('2026-12-15T15:59:59Z', '2026-12-05', 90), '2027-03-04');
   // Never on or before the current end, whatever the limit says.
   assert.equal(renewalEnd('2027-12-20T15:59:59Z', '2026-12-05'), '2027-12-21');
+});
+
+test("an item's rules in words, in the order the hub checks them", () => {
+  setLang('zh');
+  assert.deepEqual(itemRules({ name: 'plain', type: 'string' }), []);
+  assert.deepEqual(
+    itemRules({ check: 'uscc', code_list: 'gb2260', max_length: 18, pattern: '^9', enum: ['存续', '在业'] }),
+    ['校验：统一社会信用代码', '代码表：gb2260', '最多 18 个字符', '格式：^9', '取值：存续、在业'],
+  );
+  assert.deepEqual(itemRules({ min: 0, max: 100 }), ['范围：0 至 100']);
+  assert.deepEqual(itemRules({ min: 0 }), ['不小于 0']);
+  setLang('en');
+  assert.deepEqual(itemRules({ check: 'citizen_id', max: 5 }), ['Check: citizen ID number', 'At most 5']);
+  setLang('zh');
 });

@@ -7,6 +7,7 @@
 #include "hub/api/caller.hpp"
 #include "hub/api/json_body.hpp"
 #include "hub/api/pagination.hpp"
+#include "hub/catalog/code_lists.hpp"
 #include "hub/catalog/resource.hpp"
 
 namespace hub::api {
@@ -160,6 +161,40 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
                auto r = Response::json(Status::ok, json_text(out.schema));
                r.content_type = "application/schema+json";
                co_return r;
+             });
+
+  // The code lists an item's code_list rule may name (API.md Part 2), and one list's codes (for
+  // a form's drop-down; `prefix` keeps those that start with it, e.g. 4401 for 广州市's).
+  router.add(
+      Verb::get, "/api/v1/code-lists", Access::principal(), [](Request&) -> awaitable<Response> {
+        json items = json::array();
+        for (const auto& list : catalog::code_lists()) {
+          items.push_back({{"name", list.name},
+                           {"title", list.title},
+                           {"source", list.source},
+                           {"count", list.codes.size()}});
+        }
+        co_return Response::json(
+            Status::ok, json_text(json{{"items", std::move(items)}, {"next_cursor", nullptr}}));
+      });
+  router.add(Verb::get, "/api/v1/code-lists/{name}", Access::principal(),
+             [](Request& req) -> awaitable<Response> {
+               const auto* list = catalog::find_code_list(req.param("name"));
+               if (!list) throw ApiError(ErrorCode::not_found, "no such code list");
+               const std::string prefix(req.query_param("prefix").value_or(""));
+               if (prefix.size() > 20) {
+                 throw ApiError(ErrorCode::validation_failed, "prefix is too long",
+                                {{"prefix", "must be at most 20 characters"}}, 400);
+               }
+               json codes = json::array();
+               for (const auto& [code, name] : list->codes) {
+                 if (code.starts_with(prefix)) codes.push_back({{"code", code}, {"name", name}});
+               }
+               co_return Response::json(Status::ok, json_text(json{{"name", list->name},
+                                                                   {"title", list->title},
+                                                                   {"source", list->source},
+                                                                   {"count", codes.size()},
+                                                                   {"codes", std::move(codes)}}));
              });
 
   // A licence resource (电子证照) from the GB/T 36903 template in one call: the caller gives the

@@ -11,6 +11,7 @@
 #include <regex>
 #include <set>
 
+#include "hub/catalog/item_rules.hpp"
 #include "hub/core/dates.hpp"
 #include "hub/core/text.hpp"
 #include "hub/gateway/upstream_client.hpp"
@@ -646,7 +647,9 @@ std::optional<json> validate_resource(const json& body, std::vector<FieldError>&
       for (const auto& [k, v] : raw.items()) {
         static const std::vector<std::string> item_fields = {"name",     "title",       "type",
                                                              "required", "sensitivity", "mask"};
-        if (!one_of(item_fields, k)) ir.error(k, "is not an item field");
+        if (!one_of(item_fields, k) && !one_of(item_rule_fields(), k)) {
+          ir.error(k, "is not an item field");
+        }
       }
       json item;
       auto name = ir.text("name", true, 63);
@@ -672,6 +675,8 @@ std::optional<json> validate_resource(const json& body, std::vector<FieldError>&
       const bool sensitive_string =
           sensitivity && *sensitivity == "sensitive" && type && *type == "string";
       item["mask"] = mask ? json(*mask) : (sensitive_string ? json("full") : json(nullptr));
+      // Its rules (pattern, enum, code_list, ...): only those given are stored.
+      if (type) item.update(validate_item_rules(raw, *type, prefix, errors));
       items.push_back(item);
     }
     if (key && !key->empty()) {
@@ -704,10 +709,18 @@ json item_property(const json& item) {
          {"format", "date-time"},
          {"pattern", R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$)"}};
   } else if (type == "string") {
-    p = {{"type", "string"}, {"maxLength", 65535}};
+    p = {{"type", "string"}, {"maxLength", item.value("max_length", 65535)}};
   } else {
     p = {{"type", type}};
   }
+  // The item's rules, as JSON Schema says them where it can (pattern is RE2 syntax here: the
+  // common subset of ECMA-262's), and as x- keys where it cannot.
+  if (item.contains("pattern")) p["pattern"] = item["pattern"];
+  if (item.contains("enum")) p["enum"] = item["enum"];
+  if (item.contains("min")) p["minimum"] = item["min"];
+  if (item.contains("max")) p["maximum"] = item["max"];
+  if (item.contains("code_list")) p["x-code-list"] = item["code_list"];
+  if (item.contains("check")) p["x-check"] = item["check"];
   p["title"] = item.value("title", "");
   p["x-sensitivity"] = item.value("sensitivity", "public");
   if (item.contains("mask") && !item["mask"].is_null()) p["x-mask"] = item["mask"];

@@ -4,6 +4,7 @@
 #include <random>
 #include <vector>
 
+#include "hub/catalog/item_rules.hpp"
 #include "hub/members/credentials.hpp"
 
 namespace hub::cli {
@@ -98,19 +99,7 @@ std::string phone(std::mt19937& rng) {
 }  // namespace
 
 std::string citizen_id(const std::string& first17) {
-  static const int weights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) sum += (first17[static_cast<std::size_t>(i)] - '0') * weights[i];
-  return first17 + "10X98765432"[sum % 11];
-}
-
-bool valid_citizen_id(const std::string& id) {
-  if (id.size() != 18) return false;
-  for (int i = 0; i < 17; ++i) {
-    if (id[static_cast<std::size_t>(i)] < '0' || id[static_cast<std::size_t>(i)] > '9')
-      return false;
-  }
-  return citizen_id(id.substr(0, 17)) == id;
+  return first17 + catalog::citizen_id_check_character(first17);
 }
 
 std::string demo_enterprises_ndjson(int count) {

@@ -33,6 +33,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "hub/catalog/item_rules.hpp"
 #include "hub/cli/demo_data.hpp"
 #include "hub/members/credentials.hpp"
 
@@ -648,7 +649,8 @@ void StubUpstream::add_demo_routes() {
     if (id.empty() || name.empty()) {
       return StubResponse::json(400, R"({"error":"id_number and name are required"})");
     }
-    if (!valid_citizen_id(id)) return StubResponse::json(400, R"({"error":"invalid id_number"})");
+    if (!catalog::valid_citizen_id(id))
+      return StubResponse::json(400, R"({"error":"invalid id_number"})");
     nlohmann::json out = {{"id_number", id},
                           {"name", name},
                           {"match", false},

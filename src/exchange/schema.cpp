@@ -92,6 +92,7 @@ Item item_of(const json& it) {
   if (item.sensitive) {
     item.mask = it.contains("mask") && it["mask"].is_string() ? parse_mask(it["mask"]) : Mask::full;
   }
+  item.rules = catalog::item_rules(it);
   return item;
 }
 
@@ -101,6 +102,15 @@ const Item* RecordSchema::item(std::string_view name) const {
   }
   return nullptr;
 }
+
+namespace {
+void check_rules(const Item& item, const json& value, std::vector<FieldError>& errors) {
+  if (!item.rules) return;
+  if (auto broken = catalog::broken_rule(*item.rules, value)) {
+    errors.push_back({item.name, "rule " + broken->rule + ": " + broken->message});
+  }
+}
+}  // namespace
 
 std::vector<FieldError> RecordSchema::validate(json& data, std::string_view key) const {
   std::vector<FieldError> errors;
@@ -150,6 +160,8 @@ std::vector<FieldError> RecordSchema::validate(json& data, std::string_view key)
           "a string",      "an integer within ±2^53", "a number",
           "true or false", "a date (YYYY-MM-DD)",     "an RFC 3339 date-time"};
       errors.push_back({name, std::string("must be ") + expected[static_cast<int>(it->type)]});
+    } else {
+      check_rules(*it, value, errors);
     }
     if (it->type == ItemType::string && value.is_string()) {
       const auto& text = value.get_ref<const std::string&>();
@@ -167,11 +179,15 @@ std::vector<FieldError> RecordSchema::validate(json& data, std::string_view key)
       if (text != key) errors.push_back({key_item, "differs from the record key in the path"});
     } else if (const Item* it = item(key_item); it && it->type == ItemType::string) {
       data[key_item] = std::string(key);
+      check_rules(*it, data[key_item], errors);
     } else if (it && it->type == ItemType::integer) {
       try {
         std::size_t used = 0;
         const long long v = std::stoll(std::string(key), &used);
-        if (used == key.size()) data[key_item] = v;
+        if (used == key.size()) {
+          data[key_item] = v;
+          check_rules(*it, data[key_item], errors);
+        }
       } catch (const std::exception&) {
       }
     }

@@ -5,12 +5,14 @@
 //   - 100 slowloris connections sending a header byte a second (127.0.0.3),
 //   - a body nested 150,000 deep, and one with a member name twice, on every JSON route,
 //   - the oracle probes of issue #15 (a masked name by eq, a withheld number by bisection),
+//   - 64 KB values pushed against an item's catastrophic pattern ((a|aa)*b),
 // while a normal client (tax's system) reads records and /readyz every 100 ms and must get 200
 // every time. Prints PASS/FAIL per check and "N passed, M failed"; exits 1 on a failure.
 //
 //   hub_abuse HOST PORT ADMIN_TOKEN DEMO_TOKENS.json
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -363,7 +365,66 @@ int main(int argc, char** argv) {
     }
   });
 
-  for (auto* t : {&imports, &flood, &loris, &deep, &oracle}) t->join();
+  // --- a catastrophic pattern -------------------------------------------------------------------
+  // A data officer registers an item whose pattern a backtracking engine takes exponential time
+  // on, and the provider's system pushes 64 KB values at it: each push must be refused (422), not
+  // hold a thread (with std::regex one such push would never end, or would overflow the stack).
+  int redos_pushes = 0, redos_refused = 0;
+  long redos_slowest_ms = 0;
+  std::string redos_first;
+  std::thread redos([&] {
+    client::HttpsClient c(options());
+    const json doc = {{"name", "正则压力测试"},
+                      {"summary", "abuse test"},
+                      {"provider_code", "114401009P0Y2GG12L"},
+                      {"category", "department"},
+                      {"format", "数据库"},
+                      {"key", "id"},
+                      {"items",
+                       {{{"name", "id"},
+                         {"title", "编号"},
+                         {"type", "string"},
+                         {"required", true},
+                         {"sensitivity", "public"}},
+                        {{"name", "text"},
+                         {"title", "文本"},
+                         {"type", "string"},
+                         {"required", false},
+                         {"sensitivity", "public"},
+                         {"pattern", "^(a|aa)*b$"}}}},
+                      {"share_type", "unconditional"},
+                      {"share_methods", {"api"}},
+                      {"update_cycle", "daily"}};
+    try {
+      auto created =
+          c.request(verb::post, "/api/v1/resources", doc.dump(),
+                    {{"Authorization", "Bearer " + admin}, {"Content-Type", "application/json"}});
+      const std::string code = json::parse(created.body).value("code", "");
+      c.request(verb::post, "/api/v1/resources/" + code + "/publish", {},
+                {{"Authorization", "Bearer " + admin}});
+      const std::string body = json({{"text", std::string(65000, 'a')}}).dump();
+      for (int i = 0; i < 20; ++i) {
+        const auto started = Clock::now();
+        auto r = c.request(verb::put,
+                           "/api/v1/resources/" + code + "/records/R" + std::to_string(i), body,
+                           {{"Authorization", "Bearer " + tokens["gzsc-system"].get<std::string>()},
+                            {"Content-Type", "application/json"}});
+        redos_slowest_ms = std::max<long>(
+            redos_slowest_ms,
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+        ++redos_pushes;
+        if (r.status == 422) {
+          ++redos_refused;
+        } else if (redos_first.empty()) {
+          redos_first = std::to_string(r.status) + " " + r.body.substr(0, 200);
+        }
+      }
+    } catch (const std::exception& e) {
+      redos_first = e.what();
+    }
+  });
+
+  for (auto* t : {&imports, &flood, &loris, &deep, &oracle, &redos}) t->join();
   std::this_thread::sleep_for(2s);
   stop = true;
   normal.join();
@@ -396,6 +457,11 @@ int main(int argc, char** argv) {
   check("oracle probes on a masked name and a withheld number are all refused",
         probes == 94 && probes_refused == probes,
         std::to_string(probes_refused) + " of " + std::to_string(probes) + " refused");
+  check("64 KB values against a catastrophic pattern: every push refused with 422",
+        redos_pushes == 20 && redos_refused == 20,
+        std::to_string(redos_refused) + " of " + std::to_string(redos_pushes) + " refused; " +
+            redos_first);
+  std::cout << "  (the slowest of those pushes: " << redos_slowest_ms << " ms)" << std::endl;
   check("the normal client's requests answered 200 throughout", normal_bad == 0 && normal_ok > 50,
         std::to_string(normal_ok) + " ok, " + std::to_string(normal_bad) +
             " not; first: " + first_bad);

@@ -15,7 +15,8 @@ set(hub_fuzz_core_sources
     exchange/filter.cpp exchange/lines.cpp exchange/refs.cpp exchange/schema.cpp
     http/message.cpp http/problem.cpp http/purpose.cpp
     ledger/merkle.cpp ledger/note.cpp
-    catalog/openapi_import.cpp catalog/service_names.cpp
+    catalog/code_lists.cpp catalog/item_rules.cpp catalog/openapi_import.cpp
+    catalog/service_names.cpp
     members/credentials.cpp
     net/proxy_protocol.cpp
     gateway/breaker.cpp gateway/call.cpp gateway/upstream_policy.cpp
@@ -30,7 +31,8 @@ target_compile_options(hub_fuzz_core PUBLIC ${hub_fuzz_flags})
 target_compile_options(hub_fuzz_core PRIVATE ${hub_warnings})
 target_compile_definitions(hub_fuzz_core PUBLIC BOOST_ASIO_NO_DEPRECATED HUB_VERSION="${PROJECT_VERSION}")
 target_link_libraries(hub_fuzz_core PUBLIC Boost::headers OpenSSL::Crypto nlohmann_json::nlohmann_json
-                                           spdlog::spdlog PkgConfig::ARGON2 Threads::Threads)
+                                           spdlog::spdlog PkgConfig::ARGON2 Threads::Threads
+                                           ${RE2_LIBRARY})
 
 set(hub_fuzz_seconds 20 CACHE STRING "How long each fuzz target runs in ctest (./scripts/test)")
 file(GLOB hub_fuzz_targets CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/fuzz_*.cpp)

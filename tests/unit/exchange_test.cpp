@@ -27,9 +27,9 @@ TEST(Mask, FollowsTheRulesInCodePoints) {
 }
 
 TEST(Mask, ShownValueKeepsClearAndPublicItemsAndWithholdsNonText) {
-  Item name{"legal_person", ItemType::string, true, true, Mask::name};
-  Item capital{"reg_capital", ItemType::number, false, false, Mask::none};
-  Item secret_number{"salary", ItemType::number, false, true, Mask::full};
+  Item name{"legal_person", ItemType::string, true, true, Mask::name, nullptr};
+  Item capital{"reg_capital", ItemType::number, false, false, Mask::none, nullptr};
+  Item secret_number{"salary", ItemType::number, false, true, Mask::full, nullptr};
   EXPECT_EQ(*shown_value(name, "王小明", false), "王**");
   EXPECT_EQ(*shown_value(name, "王小明", true), "王小明");
   EXPECT_EQ(*shown_value(capital, 12.5, false), 12.5);
@@ -79,15 +79,14 @@ TEST(Filter, EqualityOnTheKeyItemUsesTheRecordKey) {
   auto s = RecordSchema::from_resource(resource());
   std::string sql;
   pg::Params params;
-  append_conditions(sql, params, parse_filter(R"(uscc eq "91440101MA5C" and staff ge 3)", *s),
-                    *s);
+  append_conditions(sql, params, parse_filter(R"(uscc eq "91440101MA5C" and staff ge 3)", *s), *s);
   EXPECT_NE(sql.find(" AND key = $1"), std::string::npos) << sql;
   ASSERT_GE(params.size(), 1u);
   EXPECT_EQ(*params.values()[0], "91440101MA5C");
   EXPECT_NE(sql.find("data->>$2"), std::string::npos) << "the item's own condition stays: " << sql;
 
-  for (const char* other : {R"(uscc prefix "9144")", R"(uscc ne "X")", "uscc eq null",
-                            R"(founded eq "2020-02-29")"}) {
+  for (const char* other :
+       {R"(uscc prefix "9144")", R"(uscc ne "X")", "uscc eq null", R"(founded eq "2020-02-29")"}) {
     std::string sql2;
     pg::Params params2;
     append_conditions(sql2, params2, parse_filter(other, *s), *s);
@@ -98,6 +97,7 @@ TEST(Filter, EqualityOnTheKeyItemUsesTheRecordKey) {
 }  // namespace
 }  // namespace hub::exchange
 
+#include "hub/catalog/item_rules.hpp"
 #include "hub/cli/demo_data.hpp"
 #include "hub/members/credentials.hpp"
 
@@ -105,8 +105,8 @@ namespace hub::cli {
 namespace {
 
 TEST(DemoData, CodesAreValidAndTheDataIsTheSameEveryRun) {
-  EXPECT_TRUE(valid_citizen_id("11010519491231002X"));  // GB 11643's own example
-  EXPECT_FALSE(valid_citizen_id("110105194912310021"));
+  EXPECT_TRUE(catalog::valid_citizen_id("11010519491231002X"));  // GB 11643's own example
+  EXPECT_FALSE(catalog::valid_citizen_id("110105194912310021"));
   const std::string a = demo_enterprises_ndjson(200), b = demo_enterprises_ndjson(200);
   EXPECT_EQ(a, b);
   std::istringstream lines(a);
@@ -115,12 +115,13 @@ TEST(DemoData, CodesAreValidAndTheDataIsTheSameEveryRun) {
   while (std::getline(lines, line)) {
     auto r = nlohmann::json::parse(line);
     EXPECT_TRUE(members::valid_uscc(r["uscc"].get<std::string>())) << r["uscc"];
-    EXPECT_TRUE(valid_citizen_id(r["legal_person_id"].get<std::string>())) << r["legal_person_id"];
+    EXPECT_TRUE(catalog::valid_citizen_id(r["legal_person_id"].get<std::string>()))
+        << r["legal_person_id"];
     ++n;
   }
   EXPECT_EQ(n, 200);
   auto resident = nlohmann::json::parse(demo_residents_ndjson(1));
-  EXPECT_TRUE(valid_citizen_id(resident["id_number"].get<std::string>()));
+  EXPECT_TRUE(catalog::valid_citizen_id(resident["id_number"].get<std::string>()));
   EXPECT_EQ(resident["phone"].get<std::string>().size(), 11u);
 }
 

@@ -130,8 +130,10 @@ TEST(RecordValidation, IntegersStayIntegersNumbersStayExactNulsAreRefused) {
 }
 
 TEST(RecordValidation, AWithheldItemIsAbsentWhateverItsValue) {
-  exchange::Item salary{"salary", exchange::ItemType::number, false, true, exchange::Mask::full};
-  exchange::Item name{"name", exchange::ItemType::string, false, true, exchange::Mask::name};
+  exchange::Item salary{"salary", exchange::ItemType::number, false,
+                        true,     exchange::Mask::full,       nullptr};
+  exchange::Item name{"name", exchange::ItemType::string, false,
+                      true,   exchange::Mask::name,       nullptr};
   EXPECT_FALSE(exchange::shown_value(salary, json(nullptr), false)) << "null included";
   EXPECT_FALSE(exchange::shown_value(salary, 9000, false));
   EXPECT_FALSE(exchange::shown_value(name, json(nullptr), false));

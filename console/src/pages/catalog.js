@@ -3,7 +3,7 @@
 // record of it (subjects.js).
 import { api } from '../api.js';
 import { fill, h } from '../dom.js';
-import { formatNumber, formatTime } from '../format.js';
+import { formatNumber, formatTime, itemRules } from '../format.js';
 import { t, tv } from '../i18n.js';
 import { badge, card, errorBox, loading, moreButton, pageHeader, setState } from '../ui.js';
 import { sensitivityBadge, serviceDetails } from './service.js';
@@ -39,7 +39,7 @@ function details(resource, ctx) {
       h(
         'thead',
         {},
-        h('tr', {}, ['name', 'title', 'type', 'required', 'sensitivity', 'mask'].map((k) => h('th', {}, t(`catalog.item.${k}`)))),
+        h('tr', {}, ['name', 'title', 'type', 'required', 'sensitivity', 'mask', 'rules'].map((k) => h('th', {}, t(`catalog.item.${k}`)))),
       ),
       h(
         'tbody',
@@ -54,11 +54,16 @@ function details(resource, ctx) {
             h('td', {}, item.required ? t('common.yes') : t('common.no')),
             h('td', {}, sensitivityBadge(item.sensitivity)),
             h('td', {}, item.mask ? tv('mask', item.mask) : '—'),
+            h('td', { class: 'rules' }, rulesCell(itemRules(item))),
           ),
         ),
       ),
     ),
   );
+}
+
+function rulesCell(rules) {
+  return rules.length ? rules.map((r) => h('div', {}, r)) : '—';
 }
 
 export async function render(el, ctx) {

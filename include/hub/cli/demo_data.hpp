@@ -14,9 +14,9 @@ namespace hub::cli {
 std::string demo_enterprises_ndjson(int count);
 std::string demo_residents_ndjson(int count);
 
-// A resident ID number (GB 11643) with its check character, and whether one is valid.
+// A resident ID number (GB 11643): 17 digits and their check character
+// (catalog::valid_citizen_id says whether one is valid).
 std::string citizen_id(const std::string& first17);
-bool valid_citizen_id(const std::string& id);
 
 // A grant of the demo, as the month of history uses it.
 struct HistoryGrant {

@@ -8,7 +8,8 @@
 namespace hub::embedded {
 
 // Files compiled into the binary (cmake/embed_files.cmake), by path from the source root:
-// schemas/postgresql/*.sql, schemas/openapi.json, demo/*.csv.
+// schemas/postgresql/*.sql, schemas/openapi.json, demo/*, config/calendar.json and
+// config/code-lists/*.csv.
 const std::vector<std::pair<std::string_view, std::string_view>>& files();
 
 inline std::optional<std::string_view> file(std::string_view path) {

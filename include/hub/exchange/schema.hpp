@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hub/catalog/item_rules.hpp"
 #include "hub/core/error.hpp"
 
 namespace hub::exchange {
@@ -21,6 +22,8 @@ struct Item {
   bool required = false;
   bool sensitive = false;
   Mask mask = Mask::none;  // for a sensitive item: how it is shown when not clear
+  // What a value must be beyond its type (pattern, enum, ...); null when the item has no rules.
+  std::shared_ptr<const catalog::ItemRules> rules;
 };
 
 // An item of a catalog document ({name, type, required, sensitivity, mask}); a sensitive item
@@ -55,8 +58,10 @@ struct RecordSchema {
 
   static std::shared_ptr<const RecordSchema> from_resource(const nlohmann::json& resource);
   const Item* item(std::string_view name) const;
-  // Checks a pushed record (types, required items, unknown items refused) and that its key item,
-  // when given, is `key`; fills the key item in when it is not. Field errors, none when valid.
+  // Checks a pushed record (types, the items' rules, required items, unknown items refused) and
+  // that its key item, when given, is `key`; fills the key item in when it is not (and holds
+  // the key to the key item's rules). Field errors, none when valid: a broken rule's message
+  // starts "rule <name>: ".
   std::vector<FieldError> validate(nlohmann::json& data, std::string_view key) const;
 };
 
