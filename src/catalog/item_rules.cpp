@@ -6,10 +6,12 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "hub/catalog/code_lists.hpp"
 #include "hub/core/dates.hpp"
 #include "hub/core/json.hpp"
+#include "hub/core/text.hpp"
 #include "hub/members/credentials.hpp"
 
 namespace hub::catalog {
@@ -22,7 +24,13 @@ constexpr std::size_t kMaxPatternBytes = 512;
 constexpr std::size_t kMaxEnumValues = 1000;
 constexpr std::size_t kMaxEnumValueBytes = 1024;
 constexpr std::size_t kMaxLength = 65535;
-// RE2 refuses a pattern whose compiled program would need more (a{1000}{1000}, say).
+// A compiled pattern's size and memory. RE2 matches with a DFA built lazily within its memory,
+// and falls back to an NFA (steps: the value's length times the program's size) when the DFA
+// runs out; the program cap keeps that fallback at about 3 x 10^8 steps for a 65,536-byte
+// value (a repetition of \p{Han} costs 77 instructions a time: ^[\p{Han}]{2,60}$ is 4,680, while
+// ^\p{Han}+$ with max_length 60 is 80), and the memory cap keeps 500 items' patterns of one
+// resource within 500 MiB in the worst case.
+constexpr int kMaxProgramSize = 5000;
 constexpr std::int64_t kMaxRegexMemory = 1 << 20;
 
 constexpr std::int64_t kMaxSafeInteger = std::int64_t{1} << 53;
@@ -33,23 +41,65 @@ bool is_safe_integer(const json& v) {
           v.get<std::int64_t>() >= -kMaxSafeInteger && v.get<std::int64_t>() <= kMaxSafeInteger);
 }
 
+// floor(log10(|x|)) of a non-zero JSON number's text: where its first significant digit stands,
+// its exponent included.
+long decimal_exponent(std::string_view text) {
+  const auto e = text.find_first_of("eE");
+  long exponent = 0;
+  if (e != std::string_view::npos) {
+    std::string_view digits = text.substr(e + 1);
+    const bool negative = digits.starts_with('-');
+    if (negative || digits.starts_with('+')) digits.remove_prefix(1);
+    for (char c : digits) exponent = std::min(exponent * 10 + (c - '0'), 1L << 40);
+    if (negative) exponent = -exponent;
+    text = text.substr(0, e);
+  }
+  if (text.starts_with('-')) text.remove_prefix(1);
+  const auto point = text.find('.');
+  const auto integer_digits =
+      static_cast<long>(point == std::string_view::npos ? text.size() : point);
+  long position = 0;  // of the first significant digit among all the digits
+  for (char c : text) {
+    if (c == '.') continue;
+    if (c != '0') break;
+    ++position;
+  }
+  return integer_digits - position - 1 + exponent;
+}
+
 // A number's value, raw ones (kept as their text: core/json.hpp) included, as a double: ranges
 // compare at a double's precision.
 std::optional<double> number_of(const json& v) {
   if (is_raw_number(v)) {
-    const auto text = raw_number_text(v);
+    // A JSON number's text; one beyond a double's range (the hub keeps up to 10^±1000) is the
+    // infinity or the zero of its sign, so that a range still holds it.
+    const std::string text(raw_number_text(v));
     double d = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
-    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    if (end != text.data() + text.size()) return std::nullopt;
+    if (ec == std::errc::result_out_of_range) {
+      d = decimal_exponent(text) < 0 ? 0.0 : std::numeric_limits<double>::infinity();
+      return text.starts_with('-') ? -d : d;
+    }
+    if (ec != std::errc()) return std::nullopt;
     return d;
   }
   if (v.is_number()) return v.get<double>();
   return std::nullopt;
 }
 
-bool holds(const std::vector<json>& values, const json& v) {
-  return std::any_of(values.begin(), values.end(),
-                     [&](const json& e) { return json_same_value(e, v); });
+bool by_double(const std::pair<double, json>& a, const std::pair<double, json>& b) {
+  return a.first < b.first;
+}
+
+// Whether `v` is one of the enum's values: a string by its text, a number by its exact value.
+bool holds(const ItemRules& rules, const json& v) {
+  if (v.is_string()) return rules.enum_strings.contains(v.get<std::string>());
+  const auto d = number_of(v);
+  if (!d) return false;
+  auto [from, to] = std::equal_range(rules.enum_numbers.begin(), rules.enum_numbers.end(),
+                                     std::pair<double, json>{*d, json()}, by_double);
+  return std::any_of(from, to, [&](const auto& e) { return json_same_value(e.second, v); });
 }
 
 std::shared_ptr<const re2::RE2> compile(const std::string& pattern, std::string* error) {
@@ -61,13 +111,14 @@ std::shared_ptr<const re2::RE2> compile(const std::string& pattern, std::string*
     if (error) *error = re->error();
     return nullptr;
   }
+  if (re->ProgramSize() > kMaxProgramSize) {
+    if (error) {
+      *error = "it compiles to " + std::to_string(re->ProgramSize()) + " instructions, more than " +
+               std::to_string(kMaxProgramSize);
+    }
+    return nullptr;
+  }
   return re;
-}
-
-std::size_t characters(std::string_view s) {
-  // Every byte that does not continue a UTF-8 sequence starts a character.
-  return static_cast<std::size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 std::string bound_text(double v) {
@@ -112,19 +163,29 @@ std::shared_ptr<ItemRules> read(const json& item, std::string_view type, const s
       error("enum", "must be an array of 1 to 1000 values");
     } else if (only_for("enum", text || numeric, "string, integer and number")) {
       for (const auto& v : *it) {
+        const auto number = text ? std::nullopt : number_of(v);
         const bool fits =
             text ? v.is_string() && v.get_ref<const std::string&>().size() <= kMaxEnumValueBytes
-                 : (type == "integer" ? is_safe_integer(v) : is_any_number(v));
+                 : number && (type == "integer" ? is_safe_integer(v) : is_any_number(v));
         if (!fits) {
           error("enum", text ? "must hold strings of at most 1024 bytes"
                              : "must hold values of the item's type");
           break;
         }
-        if (holds(rules->enum_values, v)) {
-          error("enum", "holds " + v.dump() + " twice");
+        const bool added = text ? rules->enum_strings.insert(v.get<std::string>()).second
+                                : (rules->enum_numbers.emplace_back(*number, v), true);
+        if (!added) {
+          error("enum", "holds " + json_text(v) + " twice");
           break;
         }
-        rules->enum_values.push_back(v);
+      }
+      std::sort(rules->enum_numbers.begin(), rules->enum_numbers.end(), by_double);
+      // Numbers equal as doubles count as one value (1 and 1.0 are; so would be two numbers
+      // differing only past a double's precision).
+      if (std::adjacent_find(rules->enum_numbers.begin(), rules->enum_numbers.end(),
+                             [](const auto& a, const auto& b) { return a.first == b.first; }) !=
+          rules->enum_numbers.end()) {
+        error("enum", "holds a number twice");
       }
       if (stored) (*stored)["enum"] = *it;
       any = true;
@@ -216,7 +277,7 @@ std::optional<BrokenRule> broken_rule(const ItemRules& rules, const json& value)
     if (rules.code_list && !rules.code_list->contains(s)) {
       return BrokenRule{"code_list", "is not a code of " + rules.code_list->name};
     }
-    if (rules.max_length && characters(s) > *rules.max_length) {
+    if (rules.max_length && utf8_chars(s) > *rules.max_length) {
       return BrokenRule{"max_length",
                         "is longer than " + std::to_string(*rules.max_length) + " characters"};
     }
@@ -227,7 +288,7 @@ std::optional<BrokenRule> broken_rule(const ItemRules& rules, const json& value)
       }
     }
   }
-  if (!rules.enum_values.empty() && !holds(rules.enum_values, value)) {
+  if ((!rules.enum_strings.empty() || !rules.enum_numbers.empty()) && !holds(rules, value)) {
     return BrokenRule{"enum", "is not one of the values the item allows"};
   }
   if (const auto number = number_of(value)) {

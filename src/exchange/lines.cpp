@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "hub/core/json.hpp"
+#include "hub/core/text.hpp"
 
 namespace hub::exchange {
 
@@ -77,6 +78,16 @@ std::optional<json> csv_cell_value(const Item& item, const std::string& cell, st
       why = item.name + ": must be true or false";
       return std::nullopt;
     default:
+      // Text as JSON would have it: a cell that is not UTF-8 is refused, as a JSON line with it
+      // would be (stored, its bad bytes would become U+FFFD: not what the item's rules checked).
+      for (std::size_t i = 0; i < cell.size();) {
+        const std::size_t n = utf8_sequence_length(cell, i);
+        if (n == 0) {
+          why = item.name + ": is not UTF-8 text";
+          return std::nullopt;
+        }
+        i += n;
+      }
       return json(cell);
   }
 }

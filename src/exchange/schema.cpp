@@ -160,17 +160,21 @@ std::vector<FieldError> RecordSchema::validate(json& data, std::string_view key)
           "a string",      "an integer within ±2^53", "a number",
           "true or false", "a date (YYYY-MM-DD)",     "an RFC 3339 date-time"};
       errors.push_back({name, std::string("must be ") + expected[static_cast<int>(it->type)]});
-    } else {
-      check_rules(*it, value, errors);
+      continue;
     }
-    if (it->type == ItemType::string && value.is_string()) {
+    if (it->type == ItemType::string) {
       const auto& text = value.get_ref<const std::string&>();
-      if (text.size() > 65536) errors.push_back({name, "is longer than 65536 bytes"});
+      if (text.size() > 65536) {
+        errors.push_back({name, "is longer than 65536 bytes"});
+        continue;  // the rules (a pattern above all) see only values the hub would store
+      }
       // PostgreSQL's jsonb cannot hold U+0000; a record with one is refused, naming the item.
       if (text.find('\0') != std::string::npos) {
         errors.push_back({name, "must not contain U+0000"});
+        continue;
       }
     }
+    check_rules(*it, value, errors);
   }
   if (!key_item.empty()) {
     if (data.contains(key_item) && !data[key_item].is_null()) {

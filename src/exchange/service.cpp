@@ -242,11 +242,17 @@ std::shared_ptr<const RecordSchema> ExchangeService::schema(const Principal& me,
                    "its operations at /api/v1/services/" +
                        code + "/call/{operation_id}");
   }
+  {
+    std::lock_guard lock(cache_mutex_);
+    const auto& slot = cache_[code];
+    if (slot.first.get() == entry.get() && slot.second) return slot.second;
+  }
+  // Built outside the lock: a version's schema compiles its items' patterns, and no other
+  // resource's requests should wait for that.
+  auto fresh = RecordSchema::from_resource(json::parse(entry->json));
   std::lock_guard lock(cache_mutex_);
   auto& slot = cache_[code];
-  if (slot.first.get() != entry.get() || !slot.second) {
-    slot = {entry, RecordSchema::from_resource(json::parse(entry->json))};
-  }
+  if (slot.first.get() != entry.get() || !slot.second) slot = {entry, std::move(fresh)};
   return slot.second;
 }
 

@@ -888,9 +888,14 @@ asio::awaitable<Objection> SharingService::object(const Caller& caller, const st
   auto live = co_await caller.db().exec(kLiveRecord, record);
   if (live.rows() == 0) not_found("record");
   // What the consumer may see of the key, kept with the objection: its lists show that.
-  const auto schema = exchange::RecordSchema::from_resource(json::parse(res.get(0, 4)));
+  // Only the key item is read (not the whole schema, whose items' patterns would be compiled).
+  const json document = json::parse(res.get(0, 4));
+  std::optional<exchange::Item> key_item;
+  for (const auto& it : document.value("items", json::array())) {
+    if (it.value("name", "") == document.value("key", "")) key_item = exchange::item_of(it);
+  }
   std::optional<std::string> key_shown;
-  if (const exchange::Item* item = schema->item(schema->key_item); item && d.covers(item->name)) {
+  if (const exchange::Item* item = key_item ? &*key_item : nullptr; item && d.covers(item->name)) {
     if (auto v = exchange::shown_value(*item, json(*key), d.clear(item->name))) {
       key_shown = v->is_string() ? v->get<std::string>() : v->dump();
     }

@@ -10,6 +10,7 @@
 
 #include "hub/catalog/code_lists.hpp"
 #include "hub/catalog/item_rules.hpp"
+#include "hub/core/json.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);
@@ -34,8 +35,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       continue;
     }
     std::vector<nlohmann::json> values = {nlohmann::json(rest)};
-    auto parsed = nlohmann::json::parse(rest, nullptr, false);
-    if (!parsed.is_discarded()) values.push_back(parsed);
+    // As a push reads it: numbers a double cannot hold kept as their text (raw numbers).
+    hub::JsonError why;
+    if (auto parsed = hub::parse_json(rest, why, {64, true})) values.push_back(*parsed);
     for (const auto& value : values) {
       // Strings that are not UTF-8 never reach the rules (the JSON reader refuses them).
       if (value.is_string()) {

@@ -126,6 +126,25 @@ TEST_F(ItemRulesTest, APushOrAnImportLineBreakingARuleIsRefusedNamingItemAndRule
   EXPECT_EQ(out["errors"][0]["line"], 2);
   EXPECT_TRUE(out["errors"][0]["message"].get<std::string>().starts_with("uscc rule check"))
       << out.dump();
+
+  // CSV: a cell breaking a rule, and one that is not UTF-8 (stored, its bytes would become
+  // U+FFFD: 20 stray bytes would pass max_length 20 and be stored as 20 characters of 3 bytes).
+  const std::string csv =
+      "uscc,legal_person,reg_capital\n"
+      "11440100XYDWCM5T1B,赵六,-1\n"
+      "11440100XYDWCM5T1B," +
+      std::string(21, '\x80') + ",1\n";
+  r = client_->request(verb::post, "/api/v1/resources/" + code + "/imports", csv,
+                       {{"Authorization", "Bearer " + system_}, {"Content-Type", "text/csv"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  out = json::parse(r.body);
+  EXPECT_EQ(out["rejected"], 2) << out.dump();
+  ASSERT_EQ(out["errors"].size(), 2u);
+  EXPECT_TRUE(out["errors"][0]["message"].get<std::string>().starts_with("reg_capital rule min"))
+      << out.dump();
+  EXPECT_NE(out["errors"][1]["message"].get<std::string>().find("is not UTF-8 text"),
+            std::string::npos)
+      << out.dump();
 }
 
 TEST_F(ItemRulesTest, CodeListsAreListedAndReadByAnyPrincipal) {

@@ -84,18 +84,20 @@ TEST(ItemRules, TheCatalogStoresTheRulesGivenAndOnlyThose) {
 
 TEST(ItemRules, AMalformedRuleIsAFieldErrorOfItsItem) {
   const auto errors = errors_of({
-      item("a", "string", {{"pattern", "(a)\\1"}}),         // a backreference: not RE2
-      item("b", "string", {{"pattern", "a{1000}{1000}"}}),  // over the memory bound
-      item("c", "integer", {{"pattern", "^1$"}}),           // pattern on a number
-      item("d", "number", {{"min", 5}, {"max", 1}}),        // min above max
-      item("e", "integer", {{"enum", {1, "2"}}}),           // a value not of the type
-      item("f", "string", {{"enum", {"x", "x"}}}),          // a value twice
-      item("g", "string", {{"code_list", "gb9999"}}),       // no such list
-      item("h", "string", {{"check", "passport"}}),         // no such check
-      item("i", "string", {{"max_length", 0}}),             // out of range
-      item("j", "boolean", {{"enum", {true}}}),             // enum on a boolean
-      item("k", "string", {{"min", 1}}),                    // min on a string
-      item("l", "string", {{"unique", true}}),              // not a rule this hub knows yet
+      item("a", "string", {{"pattern", "(a)\\1"}}),            // a backreference: not RE2
+      item("b", "string", {{"pattern", "a{1000}{1000}"}}),     // a repetition over 1,000
+      item("c", "integer", {{"pattern", "^1$"}}),              // pattern on a number
+      item("d", "number", {{"min", 5}, {"max", 1}}),           // min above max
+      item("e", "integer", {{"enum", {1, "2"}}}),              // a value not of the type
+      item("f", "string", {{"enum", {"x", "x"}}}),             // a value twice
+      item("g", "string", {{"code_list", "gb9999"}}),          // no such list
+      item("h", "string", {{"check", "passport"}}),            // no such check
+      item("i", "string", {{"max_length", 0}}),                // out of range
+      item("j", "boolean", {{"enum", {true}}}),                // enum on a boolean
+      item("k", "string", {{"min", 1}}),                       // min on a string
+      item("l", "string", {{"unique", true}}),                 // not a rule this hub knows yet
+      item("m", "number", {{"enum", {1, 1.0}}}),               // one value twice
+      item("n", "string", {{"pattern", "^[\\p{Han}]{70}$"}}),  // over 5,000 instructions
   });
   for (const char* expected :
        {"items[1].pattern: is not a regular expression", "items[2].pattern: is not a regular",
@@ -104,7 +106,9 @@ TEST(ItemRules, AMalformedRuleIsAFieldErrorOfItsItem) {
         "items[7].code_list: names no code list", "items[8].check: must be uscc or citizen_id",
         "items[9].max_length: must be an integer", "items[10].enum: applies to string, integer",
         "items[11].min: applies to integer and number items only",
-        "items[12].unique: is not an item field"}) {
+        "items[12].unique: is not an item field", "items[13].enum: holds a number twice",
+        "items[14].pattern: is not a regular expression the hub accepts (RE2 syntax): it compiles "
+        "to"}) {
     EXPECT_TRUE(has_error(errors, expected)) << expected;
   }
 }
@@ -134,6 +138,7 @@ TEST(ItemRules, ARecordBreakingARuleIsRefusedNamingItemAndRule) {
                             item("district", "string", {{"code_list", "gb2260"}}),
                             item("name", "string", {{"max_length", 4}}),
                             item("phone", "string", {{"pattern", "^1[3-9]\\d{9}$"}}),
+                            item("person", "string", {{"pattern", "^[\\p{Han}·]{2,20}$"}}),
                             item("kind", "string", {{"enum", {"个体", "企业"}}}),
                             item("capital", "number", {{"min", 0}, {"max", 100}}),
                             item("level", "integer", {{"enum", {1, 2, 3}}}),
@@ -145,6 +150,7 @@ TEST(ItemRules, ARecordBreakingARuleIsRefusedNamingItemAndRule) {
   EXPECT_EQ(record_error(s, "district", "440106"), "");
   EXPECT_EQ(record_error(s, "name", "欧阳娜娜"), "") << "4 characters, 12 bytes";
   EXPECT_EQ(record_error(s, "phone", "13800138000"), "");
+  EXPECT_EQ(record_error(s, "person", "欧阳·娜娜"), "") << "a Chinese name's pattern fits";
   EXPECT_EQ(record_error(s, "kind", "企业"), "");
   EXPECT_EQ(record_error(s, "capital", 100), "");
   EXPECT_EQ(record_error(s, "capital", 0.5), "");
@@ -210,6 +216,27 @@ TEST(ItemRules, TheKeyFromThePathIsHeldToTheKeyItemsRules) {
   data = json::object();
   EXPECT_TRUE(s->validate(data, "114401009P0Y2GG12L").empty());
   EXPECT_EQ(data["id"], "114401009P0Y2GG12L");
+}
+
+// An enum of 1,000 values is looked up, not scanned, both when it is registered and for each
+// value pushed.
+TEST(ItemRules, ALargeEnumHoldsItsValuesExactly) {
+  json words = json::array(), numbers = json::array();
+  for (int i = 0; i < 1000; ++i) {
+    words.push_back("类别" + std::to_string(i));
+    numbers.push_back(i + 0.5);
+  }
+  const auto s = schema_of(
+      {item("kind", "string", {{"enum", words}}), item("score", "number", {{"enum", numbers}})});
+  EXPECT_EQ(record_error(s, "kind", "类别999"), "");
+  EXPECT_EQ(record_error(s, "kind", "类别1000"),
+            "kind: rule enum: is not one of the values the item allows");
+  EXPECT_EQ(record_error(s, "score", 999.5), "");
+  EXPECT_EQ(record_error(s, "score", 0.5), "");
+  EXPECT_EQ(record_error(s, "score", 1000.5),
+            "score: rule enum: is not one of the values the item allows");
+  EXPECT_EQ(record_error(s, "score", 3),
+            "score: rule enum: is not one of the values the item allows");
 }
 
 // The birth date of a citizen ID is checked with its check character right: otherwise the test

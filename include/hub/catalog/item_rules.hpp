@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "hub/core/error.hpp"
@@ -26,8 +28,12 @@ struct ItemRules {
   // RE2 syntax (linear time whatever the pattern and the value), matched anywhere in the value
   // as JSON Schema's `pattern` is: anchor it with ^ and $ to match the whole value.
   std::string pattern;
-  std::shared_ptr<const re2::RE2> regex;    // the pattern compiled; null when none
-  std::vector<nlohmann::json> enum_values;  // empty: any value
+  std::shared_ptr<const re2::RE2> regex;  // the pattern compiled; null when none
+  // enum: the values allowed, looked up without a scan (an enum has up to 1,000 values, checked
+  // against every value pushed): strings by their text, numbers by their value as a double and
+  // then exactly. No enum when both are empty.
+  std::unordered_set<std::string> enum_strings;
+  std::vector<std::pair<double, nlohmann::json>> enum_numbers;  // sorted by the double
   const CodeList* code_list = nullptr;
   std::optional<double> min;
   std::optional<double> max;
