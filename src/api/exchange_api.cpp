@@ -156,8 +156,9 @@ void register_exchange_routes(http::Router& router, exchange::ExchangeService& s
                nlohmann::json data = body_object(req, true);
                const Caller caller = caller_of(req);
                auto w = co_await service.put(caller, code, key, std::move(data));
-               co_return Response::json(w.created ? Status::created : Status::ok,
-                                        json_text({{"key", w.key}, {"version", w.version}}));
+               json out = {{"key", w.key}, {"version", w.version}};
+               if (!w.flagged.empty()) out["flagged"] = w.flagged;
+               co_return Response::json(w.created ? Status::created : Status::ok, json_text(out));
              });
   router.add(Verb::delete_, "/api/v1/resources/{code}/records/{key}", pushers,
              [&service](Request& req) -> awaitable<Response> {
@@ -322,6 +323,7 @@ void register_exchange_routes(http::Router& router, exchange::ExchangeService& s
                }
                co_return Response::json(Status::ok, json_text({{"accepted", result.accepted},
                                                                {"rejected", result.rejected},
+                                                               {"flagged", result.flagged},
                                                                {"errors", std::move(errors)}}));
              },
              {.body_limit = import_body_limit,

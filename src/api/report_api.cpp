@@ -30,10 +30,11 @@ report::Period period_param(const Request& req) {
 }
 
 Response download(std::string body, std::string content_type, const report::Period& p,
-                  const char* extension) {
+                  const char* extension, const char* name = "sharing-status") {
   Response res = Response::text(Status::ok, std::move(body), std::move(content_type));
-  res.headers.emplace_back("Content-Disposition", "attachment; filename=\"sharing-status-" +
-                                                      p.from + "-" + p.to + "." + extension + "\"");
+  res.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + std::string(name) +
+                                                      "-" + p.from + "-" + p.to + "." + extension +
+                                                      "\"");
   res.headers.emplace_back("Cache-Control", "no-store");
   return res;
 }
@@ -65,8 +66,39 @@ report::IssueRequest issue_request_of(const json& raw) {
 }  // namespace
 
 void register_report_routes(http::Router& router, report::ReportService& reports,
-                            report::IssueService& issues, monitor::AlertService& alerts,
-                            const CursorCodec& cursors) {
+                            report::IssueService& issues, report::QualityService& quality,
+                            monitor::AlertService& alerts, const CursorCodec& cursors) {
+  // A resource's quality: its provider's agency principals and the hub's staff (API.md Part 2);
+  // anyone else gets the 404 of a resource they may not see.
+  router.add(Verb::get, "/api/v1/resources/{code}/quality", Access::principal(),
+             [&quality](Request& req) -> awaitable<Response> {
+               const std::string code(req.param("code"));
+               const Caller caller = caller_of(req);
+               auto out = co_await quality.resource(caller, code);
+               co_return Response::json(Status::ok, json_text(report::to_json(out)));
+             });
+  router.add(Verb::get, "/api/v1/reports/data-quality", report_readers(),
+             [&quality](Request& req) -> awaitable<Response> {
+               const auto format = req.query_filter("format").value_or("json");
+               if (format != "json" && format != "csv" && format != "xlsx") {
+                 bad_query_param("format", "must be json, csv or xlsx");
+               }
+               const report::Period period = period_param(req);
+               const Caller caller = caller_of(req);
+               const report::QualityReport out = co_await quality.report(caller, period);
+               if (format == "csv") {
+                 co_return download(report::to_csv(out), "text/csv; charset=utf-8", period, "csv",
+                                    "data-quality");
+               }
+               if (format == "xlsx") {
+                 std::string book = co_await quality.xlsx(out);
+                 co_return download(
+                     std::move(book),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", period,
+                     "xlsx", "data-quality");
+               }
+               co_return Response::json(Status::ok, json_text(report::to_json(out)));
+             });
   // Issued reports (通报): frozen bytes, the same at every fetch (API.md Part 2).
   router.add(Verb::post, "/api/v1/reports/issues",
              Access::roles({Role::coordinator, Role::hub_admin}),

@@ -141,6 +141,7 @@ void App::start() {
                                                     config_.ledger.origin, *ledger_key_);
   reports_ = std::make_unique<report::ReportService>(*services_);
   issues_ = std::make_unique<report::IssueService>(*services_, *reports_, *ledger_key_);
+  quality_ = std::make_unique<report::QualityService>(*services_);
   alerts_ = std::make_unique<monitor::AlertService>(*services_);
   monitor::MonitorOptions monitor_options;
   monitor_options.conninfo = app_conninfo_;
@@ -249,7 +250,8 @@ void App::register_routes() {
                                 config_.limits.import_body_limit);
   api::register_services_routes(router_, *gateway_);
   api::register_ledger_routes(router_, *ledger_, services_->cursors);
-  api::register_report_routes(router_, *reports_, *issues_, *alerts_, services_->cursors);
+  api::register_report_routes(router_, *reports_, *issues_, *quality_, *alerts_,
+                              services_->cursors);
   api::register_console_routes(router_, console_);
 }
 

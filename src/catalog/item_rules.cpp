@@ -236,6 +236,16 @@ std::shared_ptr<ItemRules> read(const json& item, std::string_view type, const s
       any = true;
     }
   }
+  if (auto it = item.find("unique"); it != item.end() && !it->is_null()) {
+    if (!it->is_boolean()) {
+      error("unique", "must be true or false");
+    } else if (it->get<bool>() && only_for("unique", type != "boolean",
+                                           "string, integer, number, date and datetime")) {
+      rules->unique = true;
+      if (stored) (*stored)["unique"] = true;
+      any = true;
+    }
+  }
   return any ? rules : nullptr;
 }
 
@@ -243,7 +253,7 @@ std::shared_ptr<ItemRules> read(const json& item, std::string_view type, const s
 
 const std::vector<std::string>& item_rule_fields() {
   static const std::vector<std::string> fields = {"pattern", "enum",       "code_list", "min",
-                                                  "max",     "max_length", "check"};
+                                                  "max",     "max_length", "check",     "unique"};
   return fields;
 }
 

@@ -196,7 +196,7 @@ const std::vector<std::string>& resource_fields() {
       "share_methods",  "update_cycle",     "legal_basis",
       "related_codes",  "class_code",       "release_date",
       "min_group_size", "aggregate_policy", "kind",
-      "upstream",       "operations"};
+      "upstream",       "operations",       "quality_mode"};
   return fields;
 }
 
@@ -583,8 +583,8 @@ std::optional<json> validate_resource(const json& body, std::vector<FieldError>&
 
   if (service) {
     // An interface service (API.md Part 2): the provider's API stands where records would.
-    for (const char* f :
-         {"key", "items", "share_methods", "update_cycle", "min_group_size", "aggregate_policy"}) {
+    for (const char* f : {"key", "items", "share_methods", "update_cycle", "min_group_size",
+                          "aggregate_policy", "quality_mode"}) {
       if (r.get(f)) r.error(f, "does not apply to a service (its operations say what it answers)");
     }
     doc["upstream"] = validate_upstream(r.get("upstream"), errors, rules);
@@ -627,6 +627,9 @@ std::optional<json> validate_resource(const json& body, std::vector<FieldError>&
     }
   }
   if (!doc.contains("min_group_size")) doc["min_group_size"] = nullptr;
+  // What a record breaking an item's rule gets: refused (422), or stored and flagged.
+  static const std::vector<std::string> kQualityModes = {"reject", "flag"};
+  doc["quality_mode"] = r.choice("quality_mode", false, kQualityModes).value_or("reject");
 
   // Items (信息项).
   json items = json::array();
@@ -688,6 +691,8 @@ std::optional<json> validate_resource(const json& body, std::vector<FieldError>&
         r.error("key", "must name a required item");
       } else if ((*it)["type"] != "string" && (*it)["type"] != "integer") {
         r.error("key", "must name a string or integer item");
+      } else if (it->value("unique", false)) {
+        r.error("key", "names a unique item: a record key is unique already");
       }
     }
   }
@@ -721,6 +726,7 @@ json item_property(const json& item) {
   if (item.contains("max")) p["maximum"] = item["max"];
   if (item.contains("code_list")) p["x-code-list"] = item["code_list"];
   if (item.contains("check")) p["x-check"] = item["check"];
+  if (item.contains("unique")) p["x-unique"] = item["unique"];
   p["title"] = item.value("title", "");
   p["x-sensitivity"] = item.value("sensitivity", "public");
   if (item.contains("mask") && !item["mask"].is_null()) p["x-mask"] = item["mask"];

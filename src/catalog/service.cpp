@@ -1,5 +1,6 @@
 #include "hub/catalog/service.hpp"
 
+#include <algorithm>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "hub/catalog/index.hpp"
@@ -57,6 +58,35 @@ constexpr pg::Query kUpdate{
     "       FROM r JOIN grants g ON g.resource_code = r.code"
     "       WHERE $9::jsonb IS NOT NULL AND g.revoked_at IS NULL AND g.valid_until > now())"
     " SELECT " HUB_RESOURCE_COLUMNS ", pg_notify('hub_directory', 'resource:' || r.code) FROM r"};
+
+// A version that makes items unique, in the transaction of kUpdate: the resource's writers are
+// held off (its change counter's row, which every write takes first), then every live record
+// claims its values (the records_claim trigger, 024_quality.sql). A record whose value another
+// already holds is left unwritten in quality_mode reject (fewer rows come back than are live:
+// the version is refused) and marked in flag mode.
+constexpr pg::Query kBegin{"catalog_begin", "BEGIN"};
+constexpr pg::Query kCommit{"catalog_commit", "COMMIT"};
+constexpr pg::Query kRollback{"catalog_rollback", "ROLLBACK"};
+constexpr pg::Query kHoldWrites{"catalog_hold_writes",
+                                "INSERT INTO record_sequences AS q (resource_code) VALUES ($1)"
+                                " ON CONFLICT (resource_code) DO UPDATE SET next_seq = q.next_seq"};
+constexpr pg::Query kClaimStored{
+    "catalog_claim_stored",
+    "WITH up AS (UPDATE records SET claims = $2::text[] WHERE resource_code = $1 AND NOT deleted"
+    "  RETURNING 1)"
+    " SELECT (SELECT count(*) FROM up),"
+    " (SELECT count(*) FROM records WHERE resource_code = $1 AND NOT deleted)"};
+
+// The items of a catalogue document that carry `unique` (not its key).
+std::vector<std::string> unique_items_of(const json& doc) {
+  std::vector<std::string> out;
+  const std::string key = doc.value("key", "");
+  for (const auto& item : doc.value("items", json::array())) {
+    const std::string name = item.value("name", "");
+    if (item.value("unique", false) && name != key) out.push_back(name);
+  }
+  return out;
+}
 
 constexpr pg::Query kTransition{
     "catalog_transition",
@@ -219,7 +249,53 @@ asio::awaitable<json> CatalogService::update(const Caller& caller, const std::st
           .add(breaking.is_null() ? std::optional<std::string>() : std::optional(breaking.dump()))
           .add(me.id)
           .add(item_count(next));
-  auto r = co_await caller.db().exec(kUpdate, params);
+  // Items made unique by this version: the stored records claim their values in the same
+  // transaction, or the version is refused.
+  const auto unique_now = unique_items_of(next);
+  const auto unique_before = unique_items_of(before);
+  std::vector<std::string> added;
+  for (const auto& n : unique_now) {
+    if (std::find(unique_before.begin(), unique_before.end(), n) == unique_before.end()) {
+      added.push_back(n);
+    }
+  }
+  pg::Result r;
+  if (added.empty() || was_service) {
+    r = co_await caller.db().exec(kUpdate, params);
+  } else {
+    std::string names = "{";
+    for (const auto& n : unique_now) names += (names.size() > 1 ? ",\"" : "\"") + n + "\"";
+    names += "}";
+    const pg::Params claim = pg::Params().add(code).add(names);
+    const pg::Params hold = pg::Params().add(code);
+    const auto steps = pg::batch(pg::step(kBegin), pg::step(kHoldWrites, hold),
+                                 pg::step(kUpdate, params), pg::step(kClaimStored, claim));
+    auto lease = co_await caller.db().acquire();
+    auto results = co_await lease->pipeline(steps);
+    const bool refused =
+        results[2].rows() > 0 && results[3].get_int(0, 0) < results[3].get_int(0, 1);
+    if (results[2].rows() == 0 || refused) {
+      const auto rollback = pg::batch(pg::step(kRollback));
+      co_await lease->pipeline(rollback);
+      if (refused) {
+        std::string list;
+        for (const auto& n : added) list += (list.empty() ? "" : ", ") + n;
+        const auto& items = next["items"];
+        std::size_t index = 0;
+        while (index < items.size() && items[index].value("name", "") != added.front()) ++index;
+        throw ApiError(
+            ErrorCode::validation_failed,
+            "stored records share values of " + list +
+                ": make the values unique first, or register the rule with "
+                "quality_mode flag to mark the records that share one",
+            {{"items[" + std::to_string(index) + "].unique", "stored records share a value"}}, 422);
+      }
+    } else {
+      const auto commit = pg::batch(pg::step(kCommit));
+      co_await lease->pipeline(commit);
+    }
+    r = std::move(results[2]);
+  }
   if (r.rows() == 0) {
     throw ApiError(ErrorCode::conflict, "the resource changed meanwhile; read it and retry");
   }

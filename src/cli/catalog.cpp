@@ -23,6 +23,11 @@ std::vector<std::string> changed_fields(const nlohmann::json& current,
       if (a.is_null() || a == "licence") a = "dataset";
       if (b.is_null() || b == "licence") b = "dataset";
     }
+    // Without a quality_mode, a resource refuses what breaks a rule: the hub's default.
+    if (field == "quality_mode") {
+      if (a.is_null()) a = "reject";
+      if (b.is_null()) b = "reject";
+    }
     if (a != b) changed.push_back(field);
   }
   return changed;

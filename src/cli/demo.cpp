@@ -311,17 +311,42 @@ void demo_records(const Options& o, Api& admin, const nlohmann::json& tokens, st
           {"Authorization", "Bearer " + tokens.at(system).get<std::string>()},
           {"X-Purpose", "%E6%BC%94%E7%A4%BA"}};  // 演示
     };
-    auto import = [&](const std::string& system, const std::string& code, const std::string& body) {
+    auto import_result = [&](const std::string& system, const std::string& code,
+                             const std::string& body) {
       auto h = as(system);
       h.emplace_back("Content-Type", "application/x-ndjson");
       auto r = c.request(verb::post, "/api/v1/resources/" + code + "/imports", body, h);
       if (r.status != 200) throw std::runtime_error("demo import: " + Api::describe(r));
-      return nlohmann::json::parse(r.body)["accepted"].get<long long>();
+      return nlohmann::json::parse(r.body);
+    };
+    auto import = [&](const std::string& system, const std::string& code, const std::string& body) {
+      return import_result(system, code, body)["accepted"].get<long long>();
     };
     const std::string enterprises = demo_enterprises_ndjson(3000);
     out << "records: " << import("gzsc-system", reg, enterprises) << " enterprises (企业登记信息), "
         << import("gzga-system", res, demo_residents_ndjson(2000))
         << " residents (户籍人口基本信息)\n";
+
+    // Data quality: 企业用电量 is in quality_mode flag, so a year of readings with four faults
+    // goes in whole, the faults flagged; 企业登记信息's names are unique, so a second enterprise
+    // under a name already registered is refused.
+    const auto power = demo_resource(admin, "11440000B94HP7C595", "企业用电量");
+    const auto readings = import_result("gdgz-system", power["code"].get<std::string>(),
+                                        demo_power_ndjson(enterprises, 40));
+    const auto firm = nlohmann::json::parse(enterprises.substr(0, enterprises.find('\n')));
+    auto json_as = as("gzsc-system");
+    json_as.emplace_back("Content-Type", "application/json");
+    const nlohmann::json twin = {
+        {"name", firm["name"]}, {"legal_person", "陈一"}, {"status", "存续"}};
+    const std::string first17 = "91440101MA5CXQ8R0";
+    const std::string twin_key = first17 + members::uscc_check_character(first17);
+    auto refused = c.request(verb::put, "/api/v1/resources/" + reg + "/records/" + twin_key,
+                             twin.dump(), json_as);
+    out << "quality: 企业用电量 took " << readings["accepted"].get<long long>() << " readings, "
+        << readings["flagged"].get<long long>()
+        << " flagged as breaking its rules (quality_mode flag); a second enterprise named "
+        << firm["name"].get<std::string>() << " was "
+        << (refused.status == 422 ? "refused" : "NOT refused") << " (rule unique)\n";
 
     // Usable but invisible: human resources may verify a resident's name against an ID number,
     // and statistics count enterprises by district, neither seeing a record.

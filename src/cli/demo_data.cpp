@@ -1,7 +1,9 @@
 #include "hub/cli/demo_data.hpp"
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <unordered_set>
 #include <vector>
 
 #include "hub/catalog/item_rules.hpp"
@@ -105,6 +107,20 @@ std::string citizen_id(const std::string& first17) {
 std::string demo_enterprises_ndjson(int count) {
   std::mt19937 rng(20261127);
   std::string out;
+  // An enterprise's name is unique (企业登记信息's name item is): a name drawn twice gets its
+  // district, then an ordinal, without another draw, so every later record stays as it was.
+  std::unordered_set<std::string> names;
+  auto unique_name = [&names](const std::string& brands, const std::string& district,
+                              const std::string& word) {
+    std::string name = "广州市" + brands + word + "有限公司";
+    if (names.insert(name).second) return name;
+    const std::string place = district.substr(0, district.size() - std::string("区").size());
+    name = "广州市" + brands + place + word + "有限公司";
+    for (int n = 2; !names.insert(name).second; ++n) {
+      name = "广州市" + brands + place + word + std::to_string(n) + "有限公司";
+    }
+    return name;
+  };
   for (int i = 0; i < count; ++i) {
     const District& d = pick(rng, kDistricts);
     const Industry& ind = pick(rng, kIndustries);
@@ -113,23 +129,64 @@ std::string demo_enterprises_ndjson(int count) {
     const std::string uscc = first17 + members::uscc_check_character(first17);
     const int founded = between(rng, 1995, 2025);
     const int roll = between(rng, 1, 100);
-    nlohmann::json rec = {
-        {"uscc", uscc},
-        {"name", "广州市" + pick(rng, kBrands) + pick(rng, kBrands) + ind.word + "有限公司"},
-        {"legal_person", person_name(rng)},
-        {"legal_person_id", id_for(rng, d, between(rng, 1960, 1998))},
-        {"reg_capital", between(rng, 1, 2000) * 10},
-        {"established", date(founded, between(rng, 1, 12), between(rng, 1, 28))},
-        {"district", d.name},
-        {"industry", ind.name},
-        {"address", std::string("广州市") + d.name + pick(rng, d.roads) +
-                        std::to_string(between(rng, 1, 999)) + "号" +
-                        std::to_string(between(rng, 1, 30)) + "楼"},
-        {"status", roll <= 88   ? "存续"
-                   : roll <= 95 ? "在业"
-                   : roll <= 98 ? "注销"
-                                : "吊销"}};
+    const std::string brand = pick(rng, kBrands);  // drawn where the list drew them before
+    const std::string brands = brand + pick(rng, kBrands);
+    nlohmann::json rec = {{"uscc", uscc},
+                          {"name", unique_name(brands, d.name, ind.word)},
+                          {"legal_person", person_name(rng)},
+                          {"legal_person_id", id_for(rng, d, between(rng, 1960, 1998))},
+                          {"reg_capital", between(rng, 1, 2000) * 10},
+                          {"established", date(founded, between(rng, 1, 12), between(rng, 1, 28))},
+                          {"district", d.name},
+                          {"industry", ind.name},
+                          {"address", std::string("广州市") + d.name + pick(rng, d.roads) +
+                                          std::to_string(between(rng, 1, 999)) + "号" +
+                                          std::to_string(between(rng, 1, 30)) + "楼"},
+                          {"status", roll <= 88   ? "存续"
+                                     : roll <= 95 ? "在业"
+                                     : roll <= 98 ? "注销"
+                                                  : "吊销"}};
     out += rec.dump() + "\n";
+  }
+  return out;
+}
+
+std::string demo_power_ndjson(const std::string& enterprises, int count) {
+  std::mt19937 rng(6012);
+  std::string out;
+  std::size_t start = 0;
+  for (int e = 0; e < count; ++e) {
+    const std::size_t end = enterprises.find('\n', start);
+    if (end == std::string::npos) break;
+    const auto firm = nlohmann::json::parse(enterprises.substr(start, end - start));
+    start = end + 1;
+    char account[16];
+    std::snprintf(account, sizeof account, "0300%06d", 100000 + e * 37);
+    const int base = between(rng, 2, 400) * 1000;  // kWh a month
+    for (int m = 0; m < 12; ++m) {
+      const int year = m == 0 ? 2025 : 2026, month = m == 0 ? 12 : m;
+      char period[8];
+      std::snprintf(period, sizeof period, "%04d-%02d", year, month);
+      nlohmann::json rec = {{"record_id", std::string(account) + "-" + period},
+                            {"account_no", account},
+                            {"uscc", firm["uscc"]},
+                            {"customer_name", firm["name"]},
+                            {"month", period},
+                            {"kwh", base + between(rng, -base / 5, base / 5)},
+                            {"district", firm["district"]}};
+      // What a real extract carries now and then: a meter read backwards, a month keyed as 13,
+      // a credit code mistyped, a truncated account number. Stored and flagged.
+      const int n = e * 12 + m;
+      if (n == 37) rec["kwh"] = -1280;
+      if (n == 101) rec["month"] = "2026-13";
+      if (n == 203) {
+        std::string uscc = rec["uscc"];
+        uscc.back() = uscc.back() == '0' ? '1' : '0';
+        rec["uscc"] = uscc;
+      }
+      if (n == 350) rec["account_no"] = std::string(account).substr(0, 8);
+      out += rec.dump() + "\n";
+    }
   }
   return out;
 }

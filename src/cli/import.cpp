@@ -65,7 +65,11 @@ int cmd_import(const Options& o, std::ostream& out, std::ostream& err) {
   if (r.status >= 400) throw std::runtime_error(Api::describe(r));
   auto result = nlohmann::json::parse(r.body);
   out << result["accepted"].get<long long>() << " accepted, " << result["rejected"].get<long long>()
-      << " rejected\n";
+      << " rejected";
+  if (result.value("flagged", 0LL) > 0) {
+    out << " (" << result["flagged"].get<long long>() << " of the accepted flagged)";
+  }
+  out << "\n";
   for (const auto& e : result["errors"]) {
     out << "  line " << e["line"].get<long long>() << ": " << e["message"].get<std::string>()
         << "\n";

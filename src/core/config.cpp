@@ -281,6 +281,8 @@ const std::vector<Field>& fields() {
                            &ReportConfig::weight_objections, 0, 1000));
     f.push_back(
         uint_field("report.weight_volume", &Config::report, &ReportConfig::weight_volume, 0, 1000));
+    f.push_back(uint_field("report.weight_quality", &Config::report, &ReportConfig::weight_quality,
+                           0, 1000));
     f.push_back(
         ms_field("monitor.interval_ms", &Config::monitor, &MonitorConfig::interval, 100, 3600000));
     f.push_back(uint_field("monitor.spike_factor", &Config::monitor, &MonitorConfig::spike_factor,
@@ -411,7 +413,7 @@ void validate(const Config& c) {
   }
   if (c.threads > 256) bad("threads", "expected an integer 0..256");
   if (c.report.weight_freshness + c.report.weight_timeliness + c.report.weight_objections +
-          c.report.weight_volume ==
+          c.report.weight_volume + c.report.weight_quality ==
       0) {
     bad("report", "the score's weights must not all be zero");
   }

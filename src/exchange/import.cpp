@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <unordered_set>
 
 #include "hub/core/error.hpp"
 #include "hub/core/json.hpp"
@@ -37,27 +38,50 @@ constexpr std::size_t kMaxLine = 1024 * 1024;
 
 constexpr pg::Query kBegin{"import_begin", "BEGIN"};
 constexpr pg::Query kCommit{"import_commit", "COMMIT"};
+constexpr pg::Query kRollback{"import_rollback", "ROLLBACK"};
 // One batch: its change numbers taken at once, then every row inserted or its version raised.
-// One statement, so a batch of a non-atomic import is committed whole or not at all.
-constexpr pg::Query kBatch{
-    "import_batch",
-    "WITH rows AS (SELECT * FROM unnest($2::text[], $3::jsonb[]) WITH ORDINALITY AS u(key, data, "
-    "n)), "
-    "s AS (INSERT INTO record_sequences AS q (resource_code, next_seq) VALUES ($1, 1 + $4::bigint) "
-    "      ON CONFLICT (resource_code) DO UPDATE SET next_seq = q.next_seq + $4::bigint "
-    "      RETURNING q.next_seq - $4::bigint AS first) "
-    "INSERT INTO records AS r (resource_code, key, version, data, deleted, updated_at, seq) "
-    "SELECT $1, rows.key, 1, rows.data, false, now(), s.first + rows.n - 1 FROM rows, s "
-    "ON CONFLICT (resource_code, key) DO UPDATE SET version = r.version + 1, "
-    "  data = EXCLUDED.data, deleted = false, updated_at = EXCLUDED.updated_at, seq = "
-    "EXCLUDED.seq"};
+// One statement, so a batch of a non-atomic import is committed whole or not at all. Each row
+// carries the rules it breaks (quality_mode flag) and its unique items' claims, as array
+// literals.
+#define HUB_IMPORT_BATCH                                                                           \
+  "WITH rows AS (SELECT * FROM unnest($2::text[], $3::jsonb[], $5::text[], $6::text[]) "           \
+  "  WITH ORDINALITY AS u(key, data, broken, claims, n)), "                                        \
+  "s AS (INSERT INTO record_sequences AS q (resource_code, next_seq) VALUES ($1, 1 + $4::bigint) " \
+  "      ON CONFLICT (resource_code) DO UPDATE SET next_seq = q.next_seq + $4::bigint "            \
+  "      RETURNING q.next_seq - $4::bigint AS first) "                                             \
+  "INSERT INTO records AS r "                                                                      \
+  "  (resource_code, key, version, data, deleted, updated_at, seq, broken, claims) "               \
+  "SELECT $1, rows.key, 1, rows.data, false, now(), s.first + rows.n - 1, rows.broken::text[], "   \
+  "  rows.claims::text[] FROM rows, s ORDER BY rows.n "                                            \
+  "ON CONFLICT (resource_code, key) DO UPDATE SET version = r.version + 1, "                       \
+  "  data = EXCLUDED.data, deleted = false, updated_at = EXCLUDED.updated_at, "                    \
+  "  seq = EXCLUDED.seq, broken = EXCLUDED.broken, claims = EXCLUDED.claims"
+constexpr pg::Query kBatch{"import_batch", HUB_IMPORT_BATCH};
+// The same for a resource with unique items: the store may refuse a row (another record holds
+// its value) or flag it, so the rows written come back.
+constexpr pg::Query kBatchChecked{"import_batch_checked",
+                                  HUB_IMPORT_BATCH " RETURNING r.key, r.broken IS NOT NULL"};
+#undef HUB_IMPORT_BATCH
 
-// Appends `v` as an element of a PostgreSQL array literal: quoted, with " and \ escaped.
-// `out` starts as "{".
-void append_element(std::string& out, std::string_view v) {
+// One checked row of an import, as written.
+struct Row {
+  std::string key;
+  std::string data;                   // JSON text
+  std::optional<std::string> broken;  // array literal: the rules it breaks (flag mode)
+  std::optional<std::string> claims;  // array literal: the unique items' names
+  std::int64_t line = 0;
+};
+
+// Appends `v` as an element of a PostgreSQL array literal: quoted, with " and \ escaped, or
+// NULL. `out` starts as "{".
+void append_element(std::string& out, std::optional<std::string_view> v) {
   if (out.size() > 1) out.push_back(',');
+  if (!v) {
+    out += "NULL";
+    return;
+  }
   out.push_back('"');
-  for (char c : v) {
+  for (char c : *v) {
     if (c == '"' || c == '\\') out.push_back('\\');
     out.push_back(c);
   }
@@ -90,11 +114,12 @@ class Spool {
   Spool(const Spool&) = delete;
   Spool& operator=(const Spool&) = delete;
 
-  void add(std::string_view key, std::string_view data) {
-    put_length(key.size());
-    buffer_.append(key);
-    put_length(data.size());
-    buffer_.append(data);
+  void add(const Row& row) {
+    put(row.key);
+    put(row.data);
+    put(row.broken);
+    put(row.claims);
+    buffer_.append(reinterpret_cast<const char*>(&row.line), sizeof row.line);
     ++rows_;
     if (buffer_.size() >= kFlushBytes) flush();
   }
@@ -107,16 +132,20 @@ class Spool {
     buffer_.clear();
     pos_ = 0;
   }
-  bool next(std::vector<std::pair<std::string, std::string>>& out, std::size_t batch) {
+  bool next(std::vector<Row>& out, std::size_t batch) {
     out.clear();
     while (out.size() < batch) {
-      std::uint32_t klen = 0, dlen = 0;
-      if (!take(&klen, 4)) break;
-      std::string key(klen, '\0');
-      if (!take(key.data(), klen) || !take(&dlen, 4)) fail("read");
-      std::string data(dlen, '\0');
-      if (!take(data.data(), dlen)) fail("read");
-      out.emplace_back(std::move(key), std::move(data));
+      Row row;
+      std::optional<std::string> key;
+      if (!get(key, true)) break;
+      row.key = std::move(*key);
+      std::optional<std::string> data;
+      if (!get(data, false) || !data || !get(row.broken, false) || !get(row.claims, false) ||
+          !take(&row.line, sizeof row.line)) {
+        fail("read");
+      }
+      row.data = std::move(*data);
+      out.push_back(std::move(row));
     }
     return !out.empty();
   }
@@ -126,9 +155,27 @@ class Spool {
   [[noreturn]] void fail(const char* what) {
     throw std::runtime_error(std::string("import spool ") + what + ": " + std::strerror(errno));
   }
-  void put_length(std::size_t n) {
-    const auto v = static_cast<std::uint32_t>(n);
-    buffer_.append(reinterpret_cast<const char*>(&v), 4);
+  // A field: its length (all ones for none), then its bytes.
+  static constexpr std::uint32_t kNone = 0xffffffffu;
+  void put(std::optional<std::string_view> v) {
+    const auto n = v ? static_cast<std::uint32_t>(v->size()) : kNone;
+    buffer_.append(reinterpret_cast<const char*>(&n), 4);
+    if (v) buffer_.append(*v);
+  }
+  // False at a clean end of the file before the field (`at_end_ok`), throws on a torn one.
+  bool get(std::optional<std::string>& out, bool at_end_ok) {
+    std::uint32_t n = 0;
+    if (!take(&n, 4)) {
+      if (!at_end_ok) fail("read");
+      return false;
+    }
+    if (n == kNone) {
+      out.reset();
+      return true;
+    }
+    out.emplace(n, '\0');
+    if (!take(out->data(), n)) fail("read");
+    return true;
   }
   void flush() {
     std::size_t done = 0;
@@ -169,17 +216,35 @@ class Spool {
   std::size_t rows_ = 0;
 };
 
-// The batch statement's parameters: keys and data as array literals.
-pg::Params batch_params(const std::string& code,
-                        const std::vector<std::pair<std::string, std::string>>& rows) {
-  std::string keys = "{", data = "{";
-  for (const auto& [k, d] : rows) {
-    append_element(keys, k);
-    append_element(data, d);
+// The batch statement's parameters: keys, data, broken rules and claims as array literals.
+pg::Params batch_params(const std::string& code, const std::vector<Row>& rows) {
+  std::string keys = "{", data = "{", broken = "{", claims = "{";
+  for (const auto& r : rows) {
+    append_element(keys, r.key);
+    append_element(data, r.data);
+    append_element(broken, r.broken);
+    append_element(claims, r.claims);
   }
   keys += "}";
   data += "}";
-  return pg::Params().add(code).add(keys).add(data).add(static_cast<std::int64_t>(rows.size()));
+  broken += "}";
+  claims += "}";
+  return pg::Params()
+      .add(code)
+      .add(keys)
+      .add(data)
+      .add(static_cast<std::int64_t>(rows.size()))
+      .add(broken)
+      .add(claims);
+}
+
+// The words of a line the store refused for its unique items.
+std::string unique_refusal(const RecordSchema& s) {
+  std::string items;
+  for (const auto& n : s.unique_items) items += (items.empty() ? "" : ", ") + n;
+  return (s.unique_items.size() == 1 ? "rule unique: another record holds its value of "
+                                     : "rule unique: another record holds its value of one of ") +
+         items;
 }
 
 }  // namespace
@@ -217,13 +282,39 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
     ++rejected;
     if (result.errors.size() < kMaxErrors) result.errors.emplace_back(line_no, message);
   };
+  // Rows the store refused (a unique value another record holds): counted as rejected, not
+  // accepted, with their lines.
+  auto refuse_written = [&](std::int64_t line) {
+    --accepted;
+    ++rejected;
+    if (result.errors.size() < kMaxErrors) result.errors.emplace_back(line, unique_refusal(*s));
+  };
+  // A resource with unique items: the store decides for each row (refused or flagged), and the
+  // rows it wrote come back to be compared with those sent.
+  const bool checked = !s->unique_items.empty();
+  auto compare = [&](const std::vector<std::pair<std::string, std::int64_t>>& sent,
+                     const pg::Result& written) {
+    std::unordered_set<std::string_view> keys;
+    for (int i = 0; i < written.rows(); ++i) {
+      keys.insert(written.get(i, 0));
+      if (written.get_bool(i, 1)) ++result.flagged;
+    }
+    std::size_t refused = 0;
+    for (const auto& [key, line] : sent) {
+      if (!keys.contains(key)) {
+        refuse_written(line);
+        ++refused;
+      }
+    }
+    return refused;
+  };
   std::vector<const Item*> columns;  // CSV: the item of each column
   std::vector<std::string> fields;
 
   // The batch being filled, one row per key (a key given twice in a batch keeps its last line,
   // as two writes in a row would).
   std::unordered_map<std::string, std::size_t> batch_index;
-  std::vector<std::pair<std::string, std::string>> batch;
+  std::vector<Row> batch;
   // An atomic import keeps its rows on disk until the body has all arrived and every line is
   // good; a non-atomic one writes each full batch at once, in a statement of its own. Either
   // way a connection is taken only to write, never while waiting for the client.
@@ -241,6 +332,8 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
     asio::steady_timer timer;
     std::exception_ptr error;
     bool done = false;
+    std::vector<std::pair<std::string, std::int64_t>> sent;  // checked: key and line
+    pg::Result written;                                      // checked: the rows written
   };
   const auto executor = co_await asio::this_coro::executor;
   std::shared_ptr<InFlight> inflight;
@@ -251,25 +344,34 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
     inflight.reset();
     if (!f->done) co_await f->timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (f->error) std::rethrow_exception(f->error);
+    if (checked) compare(f->sent, f->written);
   };
   auto flush = [&]() -> asio::awaitable<void> {
     if (batch.empty()) co_return;
     if (spool) {
-      for (const auto& [k, d] : batch) spool->add(k, d);
+      for (const auto& row : batch) spool->add(row);
       batch.clear();
       batch_index.clear();
       co_return;
     }
     pg::Params params = batch_params(code, batch);
+    auto f = std::make_shared<InFlight>(executor);
+    for (const auto& row : batch) {
+      if (checked) {
+        f->sent.emplace_back(row.key, row.line);
+      } else if (row.broken) {
+        ++result.flagged;
+      }
+    }
     batch.clear();
     batch_index.clear();
     co_await settle();
-    auto f = std::make_shared<InFlight>(executor);
     inflight = f;
     asio::co_spawn(
         executor,
-        [worker, params = std::move(params)]() -> asio::awaitable<void> {
-          co_await worker->db().exec(kBatch, params);
+        [worker, f, checked, params = std::move(params)]() -> asio::awaitable<void> {
+          auto r = co_await worker->db().exec(checked ? kBatchChecked : kBatch, params);
+          if (checked) f->written = std::move(r);
         },
         [f](std::exception_ptr e) {
           f->error = e;
@@ -279,6 +381,15 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
     co_await asio::post(executor, asio::use_awaitable);
   };
 
+  // A line held over to the next batch (a key given again, with unique items).
+  std::optional<Row> held_over;
+  auto start_next = [&]() -> asio::awaitable<void> {
+    if (!held_over) co_return;
+    co_await flush();
+    batch_index.emplace(held_over->key, 0);
+    batch.push_back(std::move(*held_over));
+    held_over.reset();
+  };
   auto take_line = [&](std::string_view line) -> bool {  // true when a row was added
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -347,6 +458,8 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
       return false;
     }
     auto problems = s->validate(data, key);
+    // quality_mode flag: a broken rule marks the row instead of rejecting the line.
+    auto broken = s->quality_flag ? take_broken_rules(problems) : std::nullopt;
     if (!problems.empty()) {
       std::string message;
       for (const auto& p : problems) {
@@ -363,12 +476,17 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
       batch_index.clear();
       return false;
     }
-    std::string text = json_text(data);
-    if (auto it = batch_index.find(key); it != batch_index.end()) {
-      batch[it->second].second = std::move(text);
+    Row row{key, json_text(data), std::move(broken), s->unique_names, line_no};
+    if (auto it = batch_index.find(key); it != batch_index.end() && checked) {
+      // With unique items the lines' order decides who holds a value: a key given again goes
+      // in the next batch, after this one, instead of taking its earlier line's place.
+      held_over = std::move(row);
+    } else if (it != batch_index.end()) {
+      // The earlier line of this key is superseded: its flags and line with it.
+      batch[it->second] = std::move(row);
     } else {
-      batch_index.emplace(key, batch.size());
-      batch.emplace_back(std::move(key), std::move(text));
+      batch_index.emplace(std::move(key), batch.size());
+      batch.push_back(std::move(row));
     }
     return true;
   };
@@ -386,6 +504,7 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
       std::size_t start = 0;
       for (std::size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
         take_line(std::string_view(pending).substr(start, nl - start));
+        co_await start_next();
         // In an atomic import, a bad line already decides: nothing more is written.
         if (batch.size() >= kBatchRows && !(atomic && rejected > 0)) co_await flush();
       }
@@ -398,19 +517,23 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
       if (n == 0) break;
     }
     if (!pending.empty()) take_line(pending);
+    co_await start_next();
     if (csv && line_no == 0) {
       throw ApiError(ErrorCode::validation_failed, "a CSV import starts with a header row",
                      {{"line 1", "missing"}}, 422);
     }
-    if (atomic && rejected > 0) {
+    // An atomic import with a bad line stores nothing: 422 with every error it listed.
+    auto refuse_atomic = [&result, &rejected]() {
+      std::sort(result.errors.begin(), result.errors.end());
       std::vector<FieldError> fe;
       for (const auto& [line, message] : result.errors) {
         fe.push_back({"line " + std::to_string(line), message});
       }
-      throw ApiError(ErrorCode::validation_failed,
-                     std::to_string(rejected) + " line(s) are bad; nothing was stored (atomic)",
-                     std::move(fe), 422);
-    }
+      return ApiError(ErrorCode::validation_failed,
+                      std::to_string(rejected) + " line(s) are bad; nothing was stored (atomic)",
+                      std::move(fe), 422);
+    };
+    if (atomic && rejected > 0) throw refuse_atomic();
     co_await flush();
     co_await settle();
     if (spool && spool->rows() > 0) {
@@ -419,10 +542,26 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
       const auto begin = pg::batch(pg::step(kBegin));
       co_await lease->pipeline(begin);
       spool->rewind();
-      std::vector<std::pair<std::string, std::string>> rows;
+      std::vector<Row> rows;
+      std::size_t refused = 0;
       while (spool->next(rows, kBatchRows)) {
         const pg::Params params = batch_params(code, rows);
-        co_await lease->exec(kBatch, params);
+        auto written = co_await lease->exec(checked ? kBatchChecked : kBatch, params);
+        std::vector<std::pair<std::string, std::int64_t>> sent;
+        for (auto& row : rows) {
+          if (checked) {
+            sent.emplace_back(std::move(row.key), row.line);
+          } else if (row.broken) {
+            ++result.flagged;
+          }
+        }
+        if (checked) refused += compare(sent, written);
+      }
+      if (refused > 0) {
+        // A line the store refused (a unique value another record holds): nothing is stored.
+        const auto rollback = pg::batch(pg::step(kRollback));
+        co_await lease->pipeline(rollback);
+        throw refuse_atomic();
       }
       // On a failure above the lease goes back with its transaction open, and the pool does not
       // lend a connection like that again: nothing of the import is stored.
@@ -439,6 +578,8 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
     }
     std::rethrow_exception(failure);
   }
+  // The store's refusals arrive after later lines' errors: lines in order.
+  std::sort(result.errors.begin(), result.errors.end());
   co_return result;
 }
 

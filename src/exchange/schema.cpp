@@ -1,5 +1,6 @@
 #include "hub/exchange/schema.hpp"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "hub/core/dates.hpp"
@@ -69,9 +70,60 @@ std::shared_ptr<const RecordSchema> RecordSchema::from_resource(const json& r) {
   const auto items = r.find("items");
   for (const auto& it : items != r.end() && items->is_array() ? *items : no_items) {
     Item item = item_of(it);
+    if (item.rules && item.rules->unique && item.name != s->key_item) {
+      s->unique_items.push_back(item.name);
+    }
     s->items.push_back(std::move(item));
   }
+  s->quality_flag = r.value("quality_mode", "reject") == "flag";
+  if (!s->unique_items.empty()) {
+    std::string names = "{";
+    for (const auto& n : s->unique_items) {
+      names += (names.size() > 1 ? ",\"" : "\"") + n + "\"";  // names are [a-z0-9_]
+    }
+    s->unique_names = names + "}";
+  }
   return s;
+}
+
+std::optional<std::string> take_broken_rules(std::vector<FieldError>& errors) {
+  std::string marks = "{";
+  std::vector<FieldError> rest;
+  for (auto& e : errors) {
+    // "rule <name>: ..." on an item (validate's words for a broken rule).
+    if (!e.field.empty() && e.message.starts_with("rule ")) {
+      const auto colon = e.message.find(':');
+      if (colon != std::string::npos) {
+        // Quoted: the field is an item's name and the rule a rule's (no quote or backslash in
+        // either), but the literal should not depend on it.
+        std::string mark = e.field + "." + e.message.substr(5, colon - 5);
+        mark.erase(std::remove_if(mark.begin(), mark.end(),
+                                  [](char ch) { return ch == '"' || ch == '\\'; }),
+                   mark.end());
+        marks += (marks.size() > 1 ? ",\"" : "\"") + mark + "\"";
+        continue;
+      }
+    }
+    rest.push_back(std::move(e));
+  }
+  errors = std::move(rest);
+  if (marks.size() == 1) return std::nullopt;
+  return marks + "}";
+}
+
+std::vector<std::string> array_elements(std::string_view literal) {
+  std::vector<std::string> out;
+  if (literal.size() < 2) return out;
+  literal = literal.substr(1, literal.size() - 2);
+  while (!literal.empty()) {
+    const auto comma = literal.find(',');
+    std::string_view e = literal.substr(0, comma);
+    if (e.size() >= 2 && e.front() == '"') e = e.substr(1, e.size() - 2);
+    out.emplace_back(e);
+    if (comma == std::string_view::npos) break;
+    literal.remove_prefix(comma + 1);
+  }
+  return out;
 }
 
 ItemType item_type_of(std::string_view t) {

@@ -34,13 +34,22 @@ constexpr pg::Query kPut{
     "  RETURNING q.next_seq - 1 AS seq), "
     "live AS (SELECT 1 FROM records WHERE resource_code = $1 AND key = $2 AND NOT deleted), "
     "up AS ("
-    "  INSERT INTO records AS r (resource_code, key, version, data, deleted, updated_at, seq) "
-    "  SELECT $1, $2, 1, $3::jsonb, false, now(), s.seq FROM s "
+    "  INSERT INTO records AS r "
+    "    (resource_code, key, version, data, deleted, updated_at, seq, broken, claims) "
+    "  SELECT $1, $2, 1, $3::jsonb, false, now(), s.seq, $4::text[], $5::text[] FROM s "
     "  ON CONFLICT (resource_code, key) DO UPDATE SET version = r.version + 1, "
     "    data = EXCLUDED.data, deleted = false, updated_at = EXCLUDED.updated_at, "
-    "    seq = EXCLUDED.seq "
-    "  RETURNING r.version) "
-    "SELECT version, NOT EXISTS (SELECT 1 FROM live) FROM up"};
+    "    seq = EXCLUDED.seq, broken = EXCLUDED.broken, claims = EXCLUDED.claims "
+    "  RETURNING r.version, r.broken) "
+    "SELECT version, NOT EXISTS (SELECT 1 FROM live), broken::text FROM up"};
+
+// The unique items whose values another live record holds (after a write the store refused
+// for that): for the refusal's words.
+constexpr pg::Query kHeldElsewhere{
+    "exchange_held_elsewhere",
+    "SELECT n FROM unnest($2::text[]) AS n WHERE jsonb_typeof($4::jsonb -> n) <> 'null' "
+    "AND EXISTS (SELECT 1 FROM record_unique u WHERE u.resource_code = $1 "
+    "AND u.claim = hub_claim(n, $4::jsonb -> n) AND u.key <> $3) ORDER BY 1"};
 
 // A removal leaves a tombstone with the next change number, so followers of the feed see it.
 constexpr pg::Query kDelete{
@@ -52,7 +61,7 @@ constexpr pg::Query kDelete{
     "  WHERE resource_code = $1 AND EXISTS (SELECT 1 FROM target) RETURNING next_seq - 1 AS seq), "
     "del AS ("
     "  UPDATE records r SET deleted = true, data = NULL, version = r.version + 1, "
-    "    updated_at = now(), seq = s.seq FROM s "
+    "    updated_at = now(), seq = s.seq, broken = NULL, claims = NULL FROM s "
     "  WHERE r.resource_code = $1 AND r.key = $2 RETURNING r.version) "
     "SELECT count(*) FROM del"};
 
@@ -353,13 +362,33 @@ asio::awaitable<Written> ExchangeService::put(const Caller& caller, const std::s
   }
   check_key(key);
   auto errors = s->validate(data, key);
+  // quality_mode flag: a broken rule marks the record instead of refusing it.
+  const auto broken = s->quality_flag ? take_broken_rules(errors) : std::nullopt;
   if (!errors.empty()) {
     throw ApiError(ErrorCode::validation_failed, "the record does not fit the resource's items",
                    std::move(errors), 422);
   }
-  const pg::Params params = pg::Params().add(code).add(key).add(json_text(data));
+  const std::string text = json_text(data);
+  const pg::Params params =
+      pg::Params().add(code).add(key).add(text).add(broken).add(s->unique_names);
   auto r = co_await caller.db().exec(kPut, params);
-  co_return Written{key, static_cast<int>(r.get_int(0, 0)), r.get_bool(0, 1)};
+  if (r.rows() == 0) {
+    // The store refused the row: a value of a unique item is another record's (quality_mode
+    // reject). The provider pushed both records: naming the item tells it nothing new.
+    std::vector<FieldError> held;
+    const pg::Params which =
+        pg::Params().add(code).add(s->unique_names.value_or("{}")).add(key).add(text);
+    auto h = co_await caller.db().exec(kHeldElsewhere, which);
+    for (int i = 0; i < h.rows(); ++i) {
+      held.push_back({std::string(h.get(i, 0)), "rule unique: another record holds this value"});
+    }
+    if (held.empty()) held.push_back({"", "rule unique: another record holds one of its values"});
+    throw ApiError(ErrorCode::validation_failed, "the record does not fit the resource's items",
+                   std::move(held), 422);
+  }
+  Written w{key, static_cast<int>(r.get_int(0, 0)), r.get_bool(0, 1), {}};
+  if (!r.is_null(0, 2)) w.flagged = array_elements(r.get(0, 2));
+  co_return w;
 }
 
 asio::awaitable<void> ExchangeService::remove(const Caller& caller, const std::string& code,

@@ -47,6 +47,15 @@ boost::asio::awaitable<Response> dispatch(const Route& route, Request& request) 
     spdlog::warn("request {}: database unavailable: {}", request.request_id, e.what());
     co_return problem(ErrorCode::unavailable, "the database is unavailable; retry later");
   } catch (const pg::PgError& e) {
+    if (e.sqlstate() == "40001" || e.sqlstate() == "40P01") {
+      // Concurrent writers met (two writers of one unique value, a deadlock between two
+      // imports): the statement was rolled back, and trying again settles it.
+      spdlog::warn("request {}: {} ({}): answered 503", request.request_id, e.what(), e.sqlstate());
+      co_return problem(ApiError(ErrorCode::unavailable,
+                                 "a concurrent write to the same records stopped this "
+                                 "one; retry")
+                            .with_header("Retry-After", "1"));
+    }
     spdlog::error("request {}: database error {}: {}", request.request_id, e.sqlstate(), e.what());
   } catch (const std::exception& e) {
     spdlog::error("request {}: {}", request.request_id, e.what());

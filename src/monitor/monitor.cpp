@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "hub/report/quality.hpp"
 #include "hub/store/leader.hpp"
 
 namespace hub::monitor {
@@ -98,6 +99,16 @@ constexpr const char* kStaleResources =
     "  < now() - hub_update_allowance(document->>'update_cycle')"
     " AND " HUB_NOT_OPENED("'stale_resource'", HUB_STALE_SUBJECT)
     " ON CONFLICT (rule, subject) DO NOTHING";
+
+// Published datasets whose last quality measurement is missing, older than their last write, or
+// a day old (freshness and objections change with time alone), most out of date first.
+constexpr const char* kQualityDue =
+    "SELECT r.code FROM resources r LEFT JOIN resource_quality q ON q.resource_code = r.code"
+    " WHERE r.status = 'published' AND r.kind IN ('dataset', 'licence')"
+    " AND (q.measured_at IS NULL OR q.measured_at < r.last_updated_at"
+    "  OR q.measured_at < now() - interval '1 day')"
+    " ORDER BY q.measured_at NULLS FIRST, r.code LIMIT $1";
+constexpr const char* kMeasureQuality = "SELECT (hub_measure_quality($1, $2, $3)).score";
 
 // A grant whose verify answers that were not a full match reached the hour's budget: its holder
 // probes for keys or values (API.md Part 2). Once per grant and city day; against the consumer.
@@ -312,6 +323,22 @@ std::uint64_t Monitor::evaluate() {
                       pg::Params().add(static_cast<std::int64_t>(cfg.baseline_days + 2)));
     pg::exec_blocking(c, kPruneVerifyMisses, pg::Params());
     next_prune_ = now + std::chrono::hours(1);
+  }
+  // Data quality, last: a few resources re-measured a round, those never measured or written
+  // since first, so that the data-quality report and the score read current measurements. A
+  // failure here (a statement timeout on a huge resource) costs the measurement, not the rules.
+  auto due = pg::exec_blocking(c, kQualityDue, pg::Params().add(std::int64_t{5}));
+  for (int i = 0; i < due.rows(); ++i) {
+    try {
+      pg::exec_blocking(c, kMeasureQuality,
+                        pg::Params()
+                            .add(due.get(i, 0))
+                            .add(report::QualityService::kExactRecords)
+                            .add(report::QualityService::kSampleProbes));
+    } catch (const pg::PgError& e) {
+      spdlog::warn("early warning: measuring the quality of {} failed: {}", due.get(i, 0),
+                   e.what());
+    }
   }
   return opened;
 }

@@ -77,6 +77,11 @@ const std::vector<Column>& columns() {
       HUB_COUNT(objections_resolved_on_time, "按期处理异议数"),
       HUB_COUNT(objections_overdue, "超期异议数"),
       HUB_COUNT(service_calls_served, "接口服务调用次数"),
+      {"data_quality", "数据质量得分", CellKind::score,
+       [](const AgencyRow& r) -> Cell {
+         if (r.data_quality) return *r.data_quality;
+         return std::monostate{};
+       }},
       {"service_availability", "接口服务可用率", CellKind::share,
        [](const AgencyRow& r) -> Cell {
          if (auto a = r.service_availability()) return *a;
@@ -112,6 +117,7 @@ ScoreParts score_parts(const AgencyRow& row, std::int64_t most_served) {
     p.volume = std::log1p(static_cast<double>(row.requests_served)) /
                std::log1p(static_cast<double>(most_served));
   }
+  if (row.data_quality) p.quality = std::clamp(*row.data_quality / 100.0, 0.0, 1.0);
   return p;
 }
 
@@ -123,7 +129,8 @@ void score_and_rank(std::vector<AgencyRow>& rows, const ReportConfig& w) {
     double weighted = 0, weights = 0;
     for (auto [part, weight] :
          {std::pair{p.freshness, w.weight_freshness}, std::pair{p.timeliness, w.weight_timeliness},
-          std::pair{p.objections, w.weight_objections}, std::pair{p.volume, w.weight_volume}}) {
+          std::pair{p.objections, w.weight_objections}, std::pair{p.volume, w.weight_volume},
+          std::pair{p.quality, w.weight_quality}}) {
       if (!part) continue;
       weighted += weight * *part;
       weights += weight;

@@ -122,6 +122,14 @@ constexpr pg::Query kPurposes{
     "SELECT consumer_code, purpose_code, sum(requests), sum(refused) FROM purpose_daily"
     " WHERE day BETWEEN $1::date AND $2::date GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2"};
 
+// Each agency's data quality: the mean of its published datasets' last measured scores, to two
+// decimals (docs/reports.md: today's measurements whatever the period).
+constexpr pg::Query kQuality{
+    "report_quality",
+    "SELECT r.provider_code, round(avg(q.score), 2)::float8 FROM resources r"
+    " JOIN resource_quality q ON q.resource_code = r.code"
+    " WHERE r.status = 'published' AND r.kind IN ('dataset', 'licence') GROUP BY 1"};
+
 constexpr pg::Query kDays{"report_activity_days",
                           "SELECT to_char(d, 'YYYY-MM-DD'), coalesce(sum(a.requests_made), 0),"
                           " coalesce(sum(a.denied_requests), 0), coalesce(sum(a.records_shared), 0)"
@@ -172,7 +180,7 @@ boost::asio::awaitable<Report> ReportService::sharing_status(const Caller& calle
       pg::step(kNow), pg::step(kAgencies, pg::Params().add(period.from)), pg::step(kTraffic, range),
       pg::step(kWorkflow, range), pg::step(kReplies, range), pg::step(kWaiting, range),
       pg::step(kResources, range), pg::step(kDemands, range), pg::step(kEscalations, range),
-      pg::step(kWriters, range), pg::step(kPurposes, range));
+      pg::step(kWriters, range), pg::step(kPurposes, range), pg::step(kQuality));
   auto lease = co_await caller.db().acquire();
   auto results = co_await lease->pipeline(steps);
 
@@ -278,6 +286,12 @@ boost::asio::awaitable<Report> ReportService::sharing_status(const Caller& calle
     if (row_of(purposes.get(i, 0)) == nullptr) continue;  // members only, as above
     report.purposes.push_back({std::string(purposes.get(i, 0)), std::string(purposes.get(i, 1)),
                                purposes.get_int(i, 2), purposes.get_int(i, 3)});
+  }
+  const pg::Result& quality = results[11];
+  for (int i = 0; i < quality.rows(); ++i) {
+    if (AgencyRow* r = row_of(quality.get(i, 0))) {
+      r->data_quality = std::stod(std::string(quality.get(i, 1)));
+    }
   }
   report.agencies.reserve(rows.size());
   for (auto& [code, row] : rows) report.agencies.push_back(std::move(row));

@@ -139,9 +139,11 @@ constexpr pg::Query kExtendGrant{
 constexpr pg::Query kInsertObjection{
     "sharing_insert_objection",
     "INSERT INTO objections AS o (id, resource_code, provider_code, consumer_code, grant_id,"
-    " record_key, items, description, status, due_at, created_by, record_ref, key_shown)"
+    " record_key, items, description, status, due_at, created_by, record_ref, key_shown,"
+    " record_digest)"
     " VALUES ($1, $2, $3, $4, $5, $6, string_to_array($7, ','), $8, 'open', $9::timestamptz, $10,"
-    " $11, $12)"
+    " $11, $12, (SELECT hub_items_digest(data, string_to_array($7, ',')) FROM records"
+    "  WHERE resource_code = $2 AND key = $6 AND NOT deleted))"
     " RETURNING " HUB_OBJECTION_COLUMNS};
 constexpr pg::Query kLiveRecord{
     "sharing_live_record",
@@ -151,7 +153,12 @@ constexpr pg::Query kObjection{
 constexpr pg::Query kResolve{
     "sharing_resolve",
     "UPDATE objections o SET status = 'resolved', outcome = $2, note = $3, resolved_at = now(),"
-    " resolved_by = $4 WHERE o.id = $1 AND o.status = 'open' RETURNING " HUB_OBJECTION_COLUMNS};
+    " resolved_by = $4 WHERE o.id = $1 AND o.status = 'open'"
+    // Corrected: the objected items hold other values now, or the record was removed.
+    " AND ($2 <> 'corrected' OR o.record_digest IS NULL OR EXISTS (SELECT 1 FROM records r"
+    "  WHERE r.resource_code = o.resource_code AND r.key = o.record_key AND (r.deleted"
+    "  OR hub_items_digest(r.data, o.items) <> o.record_digest)))"
+    " RETURNING " HUB_OBJECTION_COLUMNS};
 constexpr pg::Query kObjections{
     "sharing_objections",
     "SELECT " HUB_OBJECTION_COLUMNS
@@ -964,9 +971,23 @@ asio::awaitable<Objection> SharingService::resolve(const Caller& caller, const s
                                                    .add(provider)
                                                    .add(current.consumer_code)
                                                    .add(detail.dump())));
-  auto lease = co_await caller.db().acquire();
-  auto resolved = co_await pg::guarded(lease, change, then);
-  if (resolved.rows() == 0) throw ApiError(ErrorCode::conflict, "already resolved");
+  pg::Result resolved;
+  {
+    auto lease = co_await caller.db().acquire();
+    resolved = co_await pg::guarded(lease, change, then);
+  }
+  if (resolved.rows() == 0) {
+    if (request.corrected) {
+      const Objection now = co_await objection(caller, id);
+      if (now.status == "open") {
+        throw ApiError(ErrorCode::conflict,
+                       "the objected items hold the values they held when the objection was "
+                       "raised: push the corrected record first, or resolve the objection as "
+                       "rejected");
+      }
+    }
+    throw ApiError(ErrorCode::conflict, "already resolved");
+  }
   co_return objection_of(resolved, 0, me);
 }
 

@@ -6,6 +6,7 @@
 //   - a body nested 150,000 deep, and one with a member name twice, on every JSON route,
 //   - the oracle probes of issue #15 (a masked name by eq, a withheld number by bisection),
 //   - 64 KB values pushed against an item's catastrophic pattern ((a|aa)*b),
+//   - quality measurements forced on every request, and pushes reusing a unique value,
 // while a normal client (tax's system) reads records and /readyz every 100 ms and must get 200
 // every time. Prints PASS/FAIL per check and "N passed, M failed"; exits 1 on a failure.
 //
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "hub/client/https_client.hpp"
+#include "hub/members/credentials.hpp"
 
 namespace {
 
@@ -424,7 +426,81 @@ int main(int argc, char** argv) {
     }
   });
 
-  for (auto* t : {&imports, &flood, &loris, &deep, &oracle, &redos}) t->join();
+  // --- quality measurements and unique values ---------------------------------------------------
+  // The provider's own systems force a fresh quality measurement of a 3,000-record resource on
+  // every request (a write, then GET quality, from four clients at once), while another pushes
+  // twenty enterprises, each under the name of one already registered (a unique item): the
+  // measurements are bounded per node (429 beyond), the pushes refused (422), nothing 5xx.
+  std::atomic<int> quality_ok{0}, quality_busy{0}, quality_bad{0};
+  std::atomic<int> twins{0}, twins_refused{0};
+  std::string quality_first;
+  std::mutex quality_mutex;
+  std::thread quality([&] {
+    try {
+      client::HttpsClient c(options());
+      const std::string system = tokens["gzsc-system"];
+      auto found = c.request(verb::get, "/api/v1/resources?q=%E4%BC%81%E4%B8%9A%E7%99%BB%E8%AE%B0",
+                             {}, as(system));
+      const std::string code = json::parse(found.body)["items"][0]["code"];
+      // A name registered here first, under the market bureau's own credit code.
+      const std::string taken = "广州市唯一名称压力测试有限公司";
+      {
+        auto h = as(system);
+        h.emplace_back("Content-Type", "application/json");
+        c.request(verb::put, "/api/v1/resources/" + code + "/records/91440101MA5CXQ8R0Q",
+                  json({{"name", taken}, {"legal_person", "王五"}, {"status", "存续"}}).dump(), h);
+      }
+      std::vector<std::thread> clients;
+      for (int t = 0; t < 4; ++t) {
+        clients.emplace_back([&, t] {
+          client::HttpsClient own(options());
+          for (int i = 0; i < 10; ++i) {
+            auto h = as(system);
+            h.emplace_back("Content-Type", "application/json");
+            // The same (valid) enterprise rewritten: its version changes, so a measurement is due.
+            own.request(verb::put, "/api/v1/resources/" + code + "/records/114401009P0Y2GG12L",
+                        json({{"name", "广州市质量压力测试" + std::to_string(t) + "有限公司"},
+                              {"legal_person", "张三"},
+                              {"status", "存续"}})
+                            .dump(),
+                        h);
+            auto r =
+                own.request(verb::get, "/api/v1/resources/" + code + "/quality", {}, as(system));
+            if (r.status == 200) {
+              ++quality_ok;
+            } else if (r.status == 429) {
+              ++quality_busy;
+            } else {
+              ++quality_bad;
+              std::lock_guard lock(quality_mutex);
+              if (quality_first.empty()) {
+                quality_first = std::to_string(r.status) + " " + r.body.substr(0, 200);
+              }
+            }
+          }
+        });
+      }
+      // Twenty new, valid credit codes, one name already taken.
+      for (int i = 0; i < 20; ++i) {
+        auto h = as(system);
+        h.emplace_back("Content-Type", "application/json");
+        const std::string first17 = "91440101MA5CX" + std::to_string(1000 + i);
+        auto r = c.request(
+            verb::put,
+            "/api/v1/resources/" + code + "/records/" + first17 +
+                hub::members::uscc_check_character(first17),
+            json({{"name", taken}, {"legal_person", "李四"}, {"status", "存续"}}).dump(), h);
+        ++twins;
+        if (r.status == 422) ++twins_refused;
+      }
+      for (auto& t : clients) t.join();
+    } catch (const std::exception& e) {
+      std::lock_guard lock(quality_mutex);
+      quality_first = e.what();
+    }
+  });
+
+  for (auto* t : {&imports, &flood, &loris, &deep, &oracle, &redos, &quality}) t->join();
   std::this_thread::sleep_for(2s);
   stop = true;
   normal.join();
@@ -462,6 +538,13 @@ int main(int argc, char** argv) {
         std::to_string(redos_refused) + " of " + std::to_string(redos_pushes) + " refused; " +
             redos_first);
   std::cout << "  (the slowest of those pushes: " << redos_slowest_ms << " ms)" << std::endl;
+  check("forced quality measurements: each answered 200 or 429, never 5xx",
+        quality_ok > 0 && quality_bad == 0 && quality_ok + quality_busy == 40,
+        std::to_string(quality_ok) + " × 200, " + std::to_string(quality_busy) + " × 429, " +
+            std::to_string(quality_bad) + " other; " + quality_first);
+  check("pushes reusing a registered enterprise's unique name: all refused with 422",
+        twins == 20 && twins_refused == 20,
+        std::to_string(twins_refused) + " of " + std::to_string(twins.load()) + " refused");
   check("the normal client's requests answered 200 throughout", normal_bad == 0 && normal_ok > 50,
         std::to_string(normal_ok) + " ok, " + std::to_string(normal_bad) +
             " not; first: " + first_bad);

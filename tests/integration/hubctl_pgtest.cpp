@@ -232,7 +232,8 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   auto resources = nlohmann::json::parse(catalog.body)["items"];
   EXPECT_EQ(resources.size(), 17u)
       << "eight datasets, the land-use data planning took over, one licence resource, two "
-         "services, four enterprise summaries and the 信易贷 computation (its revision is in review)";
+         "services, four enterprise summaries and the 信易贷 computation (its revision is in "
+         "review)";
   // The 2019 reorganisation: the old commission is disabled, its resource planning's.
   EXPECT_NE(out.find("succession: 广州市国土资源和规划委员会 → 广州市规划和自然资源局 (1 resource"),
             std::string::npos)
@@ -298,6 +299,10 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   // Records, and usable-but-invisible requests on them, each in the ledger.
   EXPECT_NE(out.find("records: 3000 enterprises (企业登记信息), 2000 residents"), std::string::npos)
       << out;
+  // Data quality: 企业用电量 flags its four faulty readings; a second enterprise of one name
+  // is refused.
+  EXPECT_NE(out.find("quality: 企业用电量 took 480 readings, 4 flagged"), std::string::npos) << out;
+  EXPECT_NE(out.find("was refused (rule unique)"), std::string::npos) << out;
   EXPECT_NE(out.find("\"legal_person\":\""), std::string::npos) << out;
   EXPECT_NE(out.find("*"), std::string::npos) << "the legal person is masked: " << out;
   EXPECT_NE(out.find(R"({"found":true,"match":true})"), std::string::npos) << out;

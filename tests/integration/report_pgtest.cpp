@@ -129,6 +129,11 @@ class ReportTest : public HubTest {
     const std::string path = records + "91440101MA59ABCD1X/objections";
     auto o1 = ok(verb::post, path, tax_system_,
                  {{"items", {"legal_person"}}, {"description", "法定代表人已变更"}});
+    // Corrected: the objected item holds another value (written here, not pushed, so that the
+    // period's write counts stay as they are).
+    sql("UPDATE records SET data = jsonb_set(data, '{legal_person}', '\"张三\"') "
+        "WHERE key = '91440101MA59ABCD1X'",
+        pg::Params());
     ok(verb::post, "/api/v1/objections/" + o1["id"].get<std::string>() + "/resolution",
        market_officer_, {{"outcome", "corrected"}, {"note", "已更正"}});
     auto o2 = ok(verb::post, records + "91440101MA59XYZW2Q/objections", tax_system_,

@@ -364,6 +364,16 @@ TEST_F(SharingTest, ObjectionsFromGrantHoldersAnsweredByTheProvider) {
                  {{"outcome", "corrected"}, {"note", "x"}})
                 .status,
             403);
+  // Corrected needs a corrected record: the objected items' values changed. Writing the same
+  // values again (a routine reload) is no correction.
+  const std::string record = "/api/v1/resources/" + unconditional_ + "/records/91440101MA59ABCD1X";
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto unchanged = call(verb::post, "/api/v1/objections/" + id + "/resolution", market_ops_,
+                          {{"outcome", "corrected"}, {"note", "已更正"}});
+    EXPECT_EQ(unchanged.status, 409) << unchanged.body;
+    EXPECT_NE(unchanged.body.find("hold the values"), std::string::npos) << unchanged.body;
+    ok(verb::put, record, market_ops_, {{"legal_person", attempt == 0 ? "张三" : "李四"}});
+  }
   auto resolved = ok(verb::post, "/api/v1/objections/" + id + "/resolution", market_ops_,
                      {{"outcome", "corrected"}, {"note", "已按最新登记信息更正"}});
   EXPECT_EQ(resolved["status"], "resolved");

@@ -103,7 +103,8 @@ TEST(Config, ExampleFileLoads) {
 
 TEST(Config, ReportWeightsAndWorkingHoursAreChecked) {
   auto zero = write_temp(R"({"report": {"weight_freshness": 0, "weight_timeliness": 0,
-                                        "weight_objections": 0, "weight_volume": 0}})");
+                                        "weight_objections": 0, "weight_volume": 0,
+                                        "weight_quality": 0}})");
   EXPECT_THROW(hub::load_config(zero, {}), hub::ConfigError);
   auto hours = write_temp(R"({"monitor": {"work_start_hour": 20, "work_end_hour": 8}})");
   EXPECT_THROW(hub::load_config(hours, {}), hub::ConfigError);

@@ -95,7 +95,7 @@ TEST(ItemRules, AMalformedRuleIsAFieldErrorOfItsItem) {
       item("i", "string", {{"max_length", 0}}),                // out of range
       item("j", "boolean", {{"enum", {true}}}),                // enum on a boolean
       item("k", "string", {{"min", 1}}),                       // min on a string
-      item("l", "string", {{"unique", true}}),                 // not a rule this hub knows yet
+      item("l", "string", {{"unique", "yes"}}),                // a boolean
       item("m", "number", {{"enum", {1, 1.0}}}),               // one value twice
       item("n", "string", {{"pattern", "^[\\p{Han}]{70}$"}}),  // over 5,000 instructions
   });
@@ -106,7 +106,7 @@ TEST(ItemRules, AMalformedRuleIsAFieldErrorOfItsItem) {
         "items[7].code_list: names no code list", "items[8].check: must be uscc or citizen_id",
         "items[9].max_length: must be an integer", "items[10].enum: applies to string, integer",
         "items[11].min: applies to integer and number items only",
-        "items[12].unique: is not an item field", "items[13].enum: holds a number twice",
+        "items[12].unique: must be true or false", "items[13].enum: holds a number twice",
         "items[14].pattern: is not a regular expression the hub accepts (RE2 syntax): it compiles "
         "to"}) {
     EXPECT_TRUE(has_error(errors, expected)) << expected;

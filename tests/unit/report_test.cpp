@@ -68,7 +68,8 @@ TEST(ReportScore, WeightsAreConfigurableAndRanksRunWithoutGaps) {
                                  row("D", 0, 0, 0)};
   rows[2].applications_received = 4;
   rows[2].applications_overdue = 1;
-  ReportConfig w;  // 30 / 30 / 20 / 20
+  ReportConfig
+      w;  // 30 / 30 / 20 / 20 / 10 (no quality measured here: its weight goes to the others)
   score_and_rank(rows, w);
   ASSERT_EQ(rows.size(), 4u);
   // B: (30 * 0.5 + 30 * 0.75 + 20 * 1) / 80 = 71.875 (nothing of objections fell due);
@@ -84,7 +85,7 @@ TEST(ReportScore, WeightsAreConfigurableAndRanksRunWithoutGaps) {
   for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i].rank, static_cast<int>(i + 1));
 
   // Only volume counts: B alone scores.
-  ReportConfig volume_only{0, 0, 0, 1};
+  ReportConfig volume_only{0, 0, 0, 1, 0};
   score_and_rank(rows, volume_only);
   EXPECT_EQ(rows[0].agency_code, "B");
   EXPECT_DOUBLE_EQ(rows[0].score, 100.0);
@@ -111,6 +112,30 @@ TEST(ReportScore, DoingNothingRanksBelowDoingSomething) {
   EXPECT_DOUBLE_EQ(rows[1].score, 60.0);
   EXPECT_DOUBLE_EQ(rows[2].score, 0.0);
   EXPECT_DOUBLE_EQ(rows[3].score, 0.0);
+}
+
+TEST(ReportScore, MeasuredDataQualityJoinsTheScoreWithItsWeight) {
+  // F keeps one resource fresh and unused, while U serves: 60 without a measured quality.
+  AgencyRow fresh = row("F", 1, 1, 0);
+  AgencyRow busy = row("U", 1, 1, 50);
+  std::vector<AgencyRow> rows = {fresh, busy};
+  score_and_rank(rows, ReportConfig{});
+  EXPECT_DOUBLE_EQ(rows[1].score, 60.0);
+  // Measured at 80: (30 × 1 + 20 × 0 + 10 × 0.8) / 60 = 63.33.
+  fresh.data_quality = 80.0;
+  EXPECT_DOUBLE_EQ(*score_parts(fresh, 50).quality, 0.8);
+  EXPECT_EQ(score_parts(busy, 50).quality, std::nullopt);
+  rows = {fresh, busy};
+  score_and_rank(rows, ReportConfig{});
+  EXPECT_EQ(rows[1].agency_code, "F");
+  EXPECT_DOUBLE_EQ(rows[1].score, 63.33);
+  // Its own column: two decimals in CSV, null in JSON when not measured.
+  Report r;
+  r.agencies = rows;
+  const auto j = to_json(r);
+  EXPECT_EQ(j["agencies"][1]["data_quality"], 80.0);
+  EXPECT_TRUE(j["agencies"][0]["data_quality"].is_null());
+  EXPECT_NE(to_csv(r).find(",80.00,"), std::string::npos) << to_csv(r);
 }
 
 TEST(ReportTotals, SumEveryCountAndGroup) {

@@ -33,6 +33,7 @@
 #include "hub/monitor/monitor.hpp"
 #include "hub/net/server.hpp"
 #include "hub/report/issues.hpp"
+#include "hub/report/quality.hpp"
 #include "hub/report/service.hpp"
 #include "hub/sharing/service.hpp"
 #include "hub/store/embedded_pg.hpp"
@@ -121,6 +122,7 @@ class App {
   std::unique_ptr<ledger::LedgerService> ledger_;
   std::unique_ptr<report::ReportService> reports_;
   std::unique_ptr<report::IssueService> issues_;
+  std::unique_ptr<report::QualityService> quality_;
   std::unique_ptr<monitor::AlertService> alerts_;
   std::unique_ptr<monitor::Monitor> monitor_;
   api::ConsoleSite console_;

@@ -24,6 +24,7 @@ enum class IdCheck { none, uscc, citizen_id };
 // What an item of a dataset may require of a value beyond its type (API.md Part 2, docs/catalog.md
 // "Item rules"): pattern, enum, code_list, min, max, max_length, check. Compiled once per
 // resource version and shared by every request that checks a record against it.
+// `unique` is kept by the store (docs/exchange.md "Quality").
 struct ItemRules {
   // RE2 syntax (linear time whatever the pattern and the value), matched anywhere in the value
   // as JSON Schema's `pattern` is: anchor it with ^ and $ to match the whole value.
@@ -39,6 +40,9 @@ struct ItemRules {
   std::optional<double> max;
   std::optional<std::size_t> max_length;  // in characters (code points), not bytes
   IdCheck check = IdCheck::none;
+  // No two live records of the resource hold the same value of this item (compared as JSON
+  // text). Kept by the store, not by broken_rule: it needs the other records.
+  bool unique = false;
 };
 
 // The rule fields an item may carry.

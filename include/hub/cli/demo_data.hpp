@@ -13,6 +13,11 @@ namespace hub::cli {
 // for 户籍人口基本信息 (ID numbers, names, addresses, phones). NDJSON, one record a line.
 std::string demo_enterprises_ndjson(int count);
 std::string demo_residents_ndjson(int count);
+// Twelve months of 企业用电量 for the first `count` enterprises of `enterprises` (as
+// demo_enterprises_ndjson made them), with four records that break the resource's rules (a
+// negative reading, month 13, a mistyped credit code, a short account number): the resource is
+// in quality_mode flag, so they are stored, flagged and counted in its quality.
+std::string demo_power_ndjson(const std::string& enterprises, int count);
 
 // A resident ID number (GB 11643): 17 digits and their check character
 // (catalog::valid_citizen_id says whether one is valid).

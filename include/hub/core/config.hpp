@@ -141,6 +141,7 @@ struct ReportConfig {
   unsigned weight_timeliness = 30;  // applications answered by their deadline
   unsigned weight_objections = 20;  // objections answered by their deadline
   unsigned weight_volume = 20;      // requests served, against the busiest provider's (log scale)
+  unsigned weight_quality = 10;     // the measured data quality of its published datasets
 };
 
 // Early warning (docs/reports.md): the rules' thresholds and how often they run.

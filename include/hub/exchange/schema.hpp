@@ -54,7 +54,14 @@ struct RecordSchema {
   int min_group_size = 5;
   AggregatePolicy aggregate;
   std::string licence_type_code;  // a licence resource's licence type; empty for a dataset
+  // quality_mode "flag": a record breaking an item's rule is stored and marked, not refused.
+  bool quality_flag = false;
   std::vector<Item> items;
+  std::vector<std::string> unique_items;  // the items with the `unique` rule
+  // What a writer sets records.claims to: the unique items' names as a PostgreSQL array
+  // literal, from which the records_claim trigger takes the values' claims; nullopt when the
+  // resource has none.
+  std::optional<std::string> unique_names;
 
   static std::shared_ptr<const RecordSchema> from_resource(const nlohmann::json& resource);
   const Item* item(std::string_view name) const;
@@ -64,6 +71,14 @@ struct RecordSchema {
   // starts "rule <name>: ".
   std::vector<FieldError> validate(nlohmann::json& data, std::string_view key) const;
 };
+
+// In quality_mode "flag": takes the broken rules out of `errors` (what validate found) and
+// returns them as the records table marks them ("item.rule"), in a PostgreSQL array literal;
+// nullopt when no rule is broken. What remains in `errors` is refused whatever the mode.
+std::optional<std::string> take_broken_rules(std::vector<FieldError>& errors);
+// The elements of a PostgreSQL array literal of marks as take_broken_rules makes and the
+// records table returns them ("{a.b,\"c.d\"}"): item names and rule names, no commas.
+std::vector<std::string> array_elements(std::string_view literal);
 
 // The masking rules of DESIGN.md: name: first character kept; ID number: first 1 and last 2;
 // phone: first 3 and last 4; address: the last 8 characters hidden; bank card: first 4 and last

@@ -67,12 +67,14 @@ struct ImportRequest {
 struct ImportResult {
   std::int64_t accepted = 0;
   std::int64_t rejected = 0;
+  std::int64_t flagged = 0;  // of the accepted: stored breaking a rule (quality_mode flag)
   std::vector<std::pair<std::int64_t, std::string>> errors;  // line, message (the first 100)
 };
 struct Written {
   std::string key;
   int version = 0;
   bool created = false;
+  std::vector<std::string> flagged;  // quality_mode flag: the rules it breaks ("item.rule")
 };
 
 // The exchange store (API.md's record routes, docs/exchange.md): pushes and imports by the

@@ -57,6 +57,9 @@ struct AgencyRow {
   std::int64_t upstream_calls = 0;
   std::int64_t upstream_failures = 0;
   std::optional<double> service_availability() const;
+  // The mean of the last measured quality scores (0..100) of its published datasets
+  // (resource_quality); null when none was measured.
+  std::optional<double> data_quality;
   // An allowed data request (made or served), or records written by its systems, in the period:
   // counted by the totals' members_connected.
   bool connected = false;
@@ -111,12 +114,14 @@ const std::vector<Column>& columns();
 //   timeliness  1 - (applications + demands) late / due; none when nothing fell due;
 //   objections  1 - objections_overdue / objections due; none when none fell due;
 //   volume      ln(1 + requests_served) / ln(1 + the most any agency served); none when no
-//               agency served any.
+//               agency served any;
+//   quality     data_quality / 100; none when none of its datasets was measured.
 struct ScoreParts {
   std::optional<double> freshness;
   std::optional<double> timeliness;
   std::optional<double> objections;
   std::optional<double> volume;
+  std::optional<double> quality;
 };
 ScoreParts score_parts(const AgencyRow& row, std::int64_t most_served);
 
