@@ -37,5 +37,11 @@ export function itemRules(item) {
   } else if (item.max !== undefined) {
     out.push(t('rule.max', { max: formatNumber(item.max) }));
   }
+  if (item.unique) out.push(t('rule.unique'));
   return out;
+}
+
+/** A share 0..1 as a percentage with one decimal ("98.3%"); '—' when absent. */
+export function formatShare(v) {
+  return typeof v === 'number' ? `${(v * 100).toFixed(1)}%` : '—';
 }

@@ -200,6 +200,14 @@ async function downloadOf(page, button) {
     const xlsx = await downloadOf(page, '#download-xlsx');
     expect(xlsx.name.endsWith('.xlsx'), `XLSX file name ${xlsx.name}`);
     expect(xlsx.bytes.subarray(0, 2).toString('latin1') === 'PK', 'the XLSX does not start with PK');
+    // Below it, the data-quality report of the period: a row per published dataset.
+    await page.waitForSelector('#quality-report .quality-report tbody tr[data-resource]', { timeout: 10000 });
+    const datasets = await page.$$eval('#quality-report tbody tr[data-resource]', (trs) => trs.length);
+    const hub = (await apiGet(page.context().request, coordinator, `/reports/data-quality${period}`)).rows.length;
+    expect(datasets === hub && hub > 0, `data-quality rows: ${datasets}, the hub says ${hub}`);
+    const qualityCsv = await downloadOf(page, '#quality-download-csv');
+    expect(/^data-quality-.*\.csv$/.test(qualityCsv.name), `data-quality CSV file name ${qualityCsv.name}`);
+    expect(qualityCsv.bytes.toString('utf8').includes('企业用电量'), 'the data-quality CSV has no 企业用电量');
   });
 
   await check("coordinator: a catalog search for '企业' finds a resource, whose items open", page, async () => {
@@ -213,6 +221,17 @@ async function downloadOf(page, button) {
     expect(names.every((n) => n.includes('企业')), `a result without 企业: ${names.join(', ')}`);
     await page.click('#catalog-table tbody tr[data-code]');
     await page.waitForSelector('#catalog-table .detail-row:not([hidden]) .resource-details');
+  });
+
+  await check("coordinator: 企业登记信息's data quality shows a score, completeness and validity", page, async () => {
+    await open(page, 'catalog?q=企业登记信息');
+    await page.click('#catalog-table tbody tr[data-code]');
+    const score = await page.getAttribute('#catalog-table .detail-row:not([hidden]) .quality', 'data-score', { timeout: 10000 });
+    expect(Number(score) > 0 && Number(score) <= 100, `quality score ${score}`);
+    const items = await page.$$eval('#catalog-table .detail-row:not([hidden]) .quality-completeness tbody tr', (trs) => trs.length);
+    expect(items > 0, 'no completeness per item');
+    const rules = await page.$$eval('#catalog-table .detail-row:not([hidden]) .quality-validity tbody tr', (trs) => trs.length);
+    expect(rules > 0, 'no validity per rule (the demo resource has rules)');
   });
 
   await check('coordinator: the alerts page loads, open and acknowledged; an open alert is acknowledged', page, async () => {

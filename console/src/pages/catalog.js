@@ -1,11 +1,13 @@
 // The resource catalog (资源目录): search by name and summary; a row opens its data items (or a
-// service's operations) and, for the provider's officers and the hub's staff, who accessed a
-// record of it (subjects.js).
+// service's operations), for the provider's people and the hub's staff its data quality
+// (quality.js), and for the provider's officers and the hub's staff who accessed a record of it
+// (subjects.js).
 import { api } from '../api.js';
 import { fill, h } from '../dom.js';
 import { formatNumber, formatTime, itemRules } from '../format.js';
 import { t, tv } from '../i18n.js';
 import { badge, card, errorBox, loading, moreButton, pageHeader, setState } from '../ui.js';
+import { maySeeQuality, qualitySection } from './quality.js';
 import { sensitivityBadge, serviceDetails } from './service.js';
 import { maySeeSubjectLog, subjectLogSection } from './subjects.js';
 
@@ -31,6 +33,7 @@ function details(resource, ctx) {
       field(t('catalog.legal_basis'), resource.legal_basis),
       field(t('catalog.status'), tv('status', resource.status)),
       field(t('catalog.version'), resource.version),
+      field(t('quality.mode'), resource.quality_mode ? tv('quality.mode', resource.quality_mode) : null),
     ),
     h('h3', {}, t('catalog.items')),
     h(
@@ -142,6 +145,7 @@ export async function render(el, ctx) {
         if (open && !detailRow.firstChild.firstChild) {
           detailRow.firstChild.append(details(r, ctx));
           // Who accessed one of its records: for the provider's officers and the hub's staff.
+          if (maySeeQuality(ctx.me, r)) detailRow.firstChild.append(qualitySection(r));
           if (maySeeSubjectLog(ctx.me, r)) detailRow.firstChild.append(subjectLogSection(r, ctx));
         }
         detailRow.hidden = !open;

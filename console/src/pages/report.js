@@ -6,6 +6,7 @@ import { fill, h } from '../dom.js';
 import { formatNumber, formatTime } from '../format.js';
 import { locale, t } from '../i18n.js';
 import { card, downloadButton as downloadFile, errorBox, loading, message, pageHeader, setState, table } from '../ui.js';
+import { qualityReportTable } from './quality.js';
 
 // API.md's report columns, in the order shown.
 const COLUMNS = [
@@ -37,6 +38,7 @@ const COLUMNS = [
   'objections_resolved_on_time',
   'objections_overdue',
   'service_calls_served',
+  'data_quality',
   'service_availability',
 ];
 const TEXT_COLUMNS = new Set(['agency_name', 'agency_code']);
@@ -57,7 +59,7 @@ function columns() {
       ? undefined
       : key === 'service_availability'
         ? (row) => formatPercent(row[key])
-        : (row) => formatNumber(row[key], key === 'score' || key === 'median_reply_hours' ? 1 : undefined),
+        : (row) => formatNumber(row[key], ['score', 'median_reply_hours', 'data_quality'].includes(key) ? 1 : undefined),
   }));
 }
 
@@ -149,5 +151,22 @@ export async function render(el, ctx) {
     table(columns(), rows, { className: 'report-table', rowAttrs: (r) => ({ dataset: { agency: r.agency_code } }) }),
     totalsTable(report.totals),
   );
+  // The data-quality report of the same period (docs/exchange.md "Quality"), below.
+  const qualityStatus = h('div', { class: 'downloads-status', 'aria-live': 'polite' });
+  const qualityDownload = (format, label) =>
+    downloadFile(label, { id: `quality-download-${format}` }, qualityStatus, '/reports/data-quality', { ...period, format }, `data-quality-${period.from}-${period.to}.${format}`);
+  const qualityBody = h('div', { id: 'quality-report' }, loading());
+  el.append(
+    card(
+      t('quality.report_title'),
+      [h('div', { class: 'toolbar' }, h('p', { class: 'muted' }, t('quality.report_note')), h('div', { class: 'toolbar-end' }, qualityDownload('csv', t('report.download_csv')), qualityDownload('xlsx', t('report.download_xlsx')))), qualityStatus, qualityBody],
+      { class: 'report-card' },
+    ),
+  );
+  try {
+    fill(qualityBody, qualityReportTable(await api.get('/reports/data-quality', period)));
+  } catch (error) {
+    fill(qualityBody, errorBox(error));
+  }
   setState(el, 'ready');
 }
