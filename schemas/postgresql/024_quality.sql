@@ -20,10 +20,18 @@ CREATE TABLE record_unique (
 );
 CREATE INDEX record_unique_key ON record_unique (resource_code, key);
 
+-- A value as compared: a number by its value (the hub keeps a number as written, so 1.0 and
+-- 1.00 are stored apart), anything else as its JSON text.
+CREATE FUNCTION hub_canonical(value jsonb) RETURNS jsonb
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  RETURN CASE WHEN jsonb_typeof(value) = 'number'
+              THEN to_jsonb(trim_scale(value::text::numeric)) ELSE value END;
+
 -- A unique item's claim for a value.
 CREATE FUNCTION hub_claim(item text, value jsonb) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
-  RETURN item || ':' || left(encode(sha256(convert_to(value::text, 'UTF8')), 'hex'), 32);
+  RETURN item || ':' ||
+         left(encode(sha256(convert_to(hub_canonical(value)::text, 'UTF8')), 'hex'), 32);
 
 -- The unique items of a resource's current version (the key item is unique already).
 CREATE FUNCTION hub_unique_items(target text) RETURNS text[]
@@ -185,6 +193,7 @@ CREATE TABLE resource_quality (
   completeness    jsonb NOT NULL,    -- {item: fraction of records with a value}
   validity        jsonb NOT NULL,    -- {"item.rule": fraction of records keeping it}
   flagged_records bigint NOT NULL,
+  seq             bigint NOT NULL,   -- the resource's next change number when measured
   fresh           boolean NOT NULL,
   objections_open bigint NOT NULL,
   score           numeric NOT NULL   -- 0..100
@@ -290,13 +299,15 @@ BEGIN
     total := 0;
   END IF;
   INSERT INTO resource_quality AS rq (resource_code, measured_at, records, sampled, completeness,
-                                      validity, flagged_records, fresh, objections_open, score)
-  VALUES (target, now(), res.record_count, examined, comp, val, res.flagged_count, fresh,
-          open_obj, round((100 * total / w)::numeric, 2))
+                                      validity, flagged_records, seq, fresh, objections_open,
+                                      score)
+  VALUES (target, now(), res.record_count, examined, comp, val, res.flagged_count,
+          coalesce((SELECT next_seq FROM record_sequences WHERE resource_code = target), 1),
+          fresh, open_obj, round((100 * total / w)::numeric, 2))
   ON CONFLICT (resource_code) DO UPDATE SET measured_at = EXCLUDED.measured_at,
     records = EXCLUDED.records, sampled = EXCLUDED.sampled, completeness = EXCLUDED.completeness,
     validity = EXCLUDED.validity, flagged_records = EXCLUDED.flagged_records,
-    fresh = EXCLUDED.fresh, objections_open = EXCLUDED.objections_open, score = EXCLUDED.score
+    seq = EXCLUDED.seq, fresh = EXCLUDED.fresh, objections_open = EXCLUDED.objections_open, score = EXCLUDED.score
   RETURNING * INTO q;
   RETURN q;
 END
@@ -311,4 +322,5 @@ ALTER TABLE objections ADD COLUMN record_digest text;
 -- The digest of a record's values of some items.
 CREATE FUNCTION hub_items_digest(data jsonb, items text[]) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
-  RETURN md5(coalesce((SELECT jsonb_object_agg(i, data -> i) FROM unnest(items) AS i), '{}')::text);
+  RETURN md5(coalesce((SELECT jsonb_object_agg(i, hub_canonical(data -> i))
+                         FROM unnest(items) AS i), '{}')::text);

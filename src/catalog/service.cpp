@@ -67,6 +67,7 @@ constexpr pg::Query kUpdate{
 constexpr pg::Query kBegin{"catalog_begin", "BEGIN"};
 constexpr pg::Query kCommit{"catalog_commit", "COMMIT"};
 constexpr pg::Query kRollback{"catalog_rollback", "ROLLBACK"};
+constexpr pg::Query kClaimTimeout{"catalog_claim_timeout", "SET LOCAL statement_timeout = 8000"};
 constexpr pg::Query kHoldWrites{"catalog_hold_writes",
                                 "INSERT INTO record_sequences AS q (resource_code) VALUES ($1)"
                                 " ON CONFLICT (resource_code) DO UPDATE SET next_seq = q.next_seq"};
@@ -259,6 +260,12 @@ asio::awaitable<json> CatalogService::update(const Caller& caller, const std::st
       added.push_back(n);
     }
   }
+  // Leaving quality_mode flag for reject with unique items: records flagged for sharing a value
+  // would stay beside its holder, so the stored values are claimed again (and the version
+  // refused while two records share one).
+  const bool now_rejecting = before.value("quality_mode", "reject") == "flag" &&
+                             next.value("quality_mode", "reject") != "flag" && !unique_now.empty();
+  if (added.empty() && now_rejecting) added = unique_now;
   pg::Result r;
   if (added.empty() || was_service) {
     r = co_await caller.db().exec(kUpdate, params);
@@ -268,13 +275,16 @@ asio::awaitable<json> CatalogService::update(const Caller& caller, const std::st
     names += "}";
     const pg::Params claim = pg::Params().add(code).add(names);
     const pg::Params hold = pg::Params().add(code);
-    const auto steps = pg::batch(pg::step(kBegin), pg::step(kHoldWrites, hold),
-                                 pg::step(kUpdate, params), pg::step(kClaimStored, claim));
+    // Bounded on the server too: a resource too large to claim in time is refused (503), its
+    // writers held off no longer than this.
+    const auto steps =
+        pg::batch(pg::step(kBegin), pg::step(kClaimTimeout), pg::step(kHoldWrites, hold),
+                  pg::step(kUpdate, params), pg::step(kClaimStored, claim));
     auto lease = co_await caller.db().acquire();
     auto results = co_await lease->pipeline(steps);
     const bool refused =
-        results[2].rows() > 0 && results[3].get_int(0, 0) < results[3].get_int(0, 1);
-    if (results[2].rows() == 0 || refused) {
+        results[3].rows() > 0 && results[4].get_int(0, 0) < results[4].get_int(0, 1);
+    if (results[3].rows() == 0 || refused) {
       const auto rollback = pg::batch(pg::step(kRollback));
       co_await lease->pipeline(rollback);
       if (refused) {
@@ -294,7 +304,7 @@ asio::awaitable<json> CatalogService::update(const Caller& caller, const std::st
       const auto commit = pg::batch(pg::step(kCommit));
       co_await lease->pipeline(commit);
     }
-    r = std::move(results[2]);
+    r = std::move(results[3]);
   }
   if (r.rows() == 0) {
     throw ApiError(ErrorCode::conflict, "the resource changed meanwhile; read it and retry");

@@ -124,20 +124,31 @@ class Spool {
     if (buffer_.size() >= kFlushBytes) flush();
   }
   std::size_t rows() const { return rows_; }
+  // Ends a batch: the rows read back come in the batches they were written in (a batch never
+  // holds a key twice: PostgreSQL refuses an upsert that would change one row twice).
+  void end_batch() {
+    put(std::nullopt);
+    if (buffer_.size() >= kFlushBytes) flush();
+  }
 
-  // Reads the rows back in order, `batch` rows at a time, into `out`; false at the end.
+  // Reads the rows back from the start, in order, a batch at a time (next).
   void rewind() {
     flush();
     if (::lseek(fd_, 0, SEEK_SET) < 0) fail("seek");
     buffer_.clear();
     pos_ = 0;
   }
-  bool next(std::vector<Row>& out, std::size_t batch) {
+  // The next batch as written; false at the end.
+  bool next(std::vector<Row>& out) {
     out.clear();
-    while (out.size() < batch) {
+    while (true) {
       Row row;
       std::optional<std::string> key;
       if (!get(key, true)) break;
+      if (!key) {  // the end of a batch
+        if (out.empty()) continue;
+        break;
+      }
       row.key = std::move(*key);
       std::optional<std::string> data;
       if (!get(data, false) || !data || !get(row.broken, false) || !get(row.claims, false) ||
@@ -350,6 +361,7 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
     if (batch.empty()) co_return;
     if (spool) {
       for (const auto& row : batch) spool->add(row);
+      spool->end_batch();
       batch.clear();
       batch_index.clear();
       co_return;
@@ -544,7 +556,7 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
       spool->rewind();
       std::vector<Row> rows;
       std::size_t refused = 0;
-      while (spool->next(rows, kBatchRows)) {
+      while (spool->next(rows)) {
         const pg::Params params = batch_params(code, rows);
         auto written = co_await lease->exec(checked ? kBatchChecked : kBatch, params);
         std::vector<std::pair<std::string, std::int64_t>> sent;

@@ -47,6 +47,14 @@ boost::asio::awaitable<Response> dispatch(const Route& route, Request& request) 
     spdlog::warn("request {}: database unavailable: {}", request.request_id, e.what());
     co_return problem(ErrorCode::unavailable, "the database is unavailable; retry later");
   } catch (const pg::PgError& e) {
+    if (e.sqlstate() == "57014") {
+      // A statement the hub bounds on the server (statement_timeout) ran out of time.
+      spdlog::warn("request {}: {} (57014): answered 503", request.request_id, e.what());
+      co_return problem(ApiError(ErrorCode::unavailable,
+                                 "the database did not finish this in time; nothing of it was "
+                                 "stored; retry later")
+                            .with_header("Retry-After", "10"));
+    }
     if (e.sqlstate() == "40001" || e.sqlstate() == "40P01") {
       // Concurrent writers met (two writers of one unique value, a deadlock between two
       // imports): the statement was rolled back, and trying again settles it.

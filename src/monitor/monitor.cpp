@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "hub/report/quality.hpp"
 #include "hub/store/leader.hpp"
 
@@ -100,14 +102,20 @@ constexpr const char* kStaleResources =
     " AND " HUB_NOT_OPENED("'stale_resource'", HUB_STALE_SUBJECT)
     " ON CONFLICT (rule, subject) DO NOTHING";
 
-// Published datasets whose last quality measurement is missing, older than their last write, or
-// a day old (freshness and objections change with time alone), most out of date first.
+// Published datasets whose quality was never measured or whose records changed since (the change
+// counter moved), first; then those measured over a day ago (freshness and objections change
+// with time alone); the longest waiting first within each.
 constexpr const char* kQualityDue =
-    "SELECT r.code FROM resources r LEFT JOIN resource_quality q ON q.resource_code = r.code"
-    " WHERE r.status = 'published' AND r.kind IN ('dataset', 'licence')"
-    " AND (q.measured_at IS NULL OR q.measured_at < r.last_updated_at"
-    "  OR q.measured_at < now() - interval '1 day')"
-    " ORDER BY q.measured_at NULLS FIRST, r.code LIMIT $1";
+    "SELECT code FROM (SELECT r.code, q.measured_at,"
+    "  q.resource_code IS NULL OR q.seq IS DISTINCT FROM"
+    "  coalesce((SELECT next_seq FROM record_sequences s WHERE s.resource_code = r.code), 1)"
+    "  AS changed"
+    " FROM resources r LEFT JOIN resource_quality q ON q.resource_code = r.code"
+    " WHERE r.status = 'published' AND r.kind IN ('dataset', 'licence')) d"
+    " WHERE changed OR measured_at < now() - interval '1 day'"
+    " ORDER BY changed DESC, measured_at NULLS FIRST, code LIMIT $1";
+constexpr const char* kMeasureTimeout = "SET statement_timeout = 30000";
+constexpr const char* kMeasureTimeoutOff = "RESET statement_timeout";
 constexpr const char* kMeasureQuality = "SELECT (hub_measure_quality($1, $2, $3)).score";
 
 // A grant whose verify answers that were not a full match reached the hour's budget: its holder
@@ -327,8 +335,15 @@ std::uint64_t Monitor::evaluate() {
   // Data quality, last: a few resources re-measured a round, those never measured or written
   // since first, so that the data-quality report and the score read current measurements. A
   // failure here (a statement timeout on a huge resource) costs the measurement, not the rules.
-  auto due = pg::exec_blocking(c, kQualityDue, pg::Params().add(std::int64_t{5}));
-  for (int i = 0; i < due.rows(); ++i) {
+  // Within a time budget a round (about a sixth of the interval, at least two seconds), each
+  // measurement bounded on the server (30 s).
+  const auto budget = std::max<std::chrono::milliseconds>(
+      std::chrono::milliseconds(2000),
+      std::chrono::duration_cast<std::chrono::milliseconds>(options_.config.interval / 6));
+  const auto measuring_until = std::chrono::steady_clock::now() + budget;
+  auto due = pg::exec_blocking(c, kQualityDue, pg::Params().add(std::int64_t{50}));
+  pg::exec_blocking(c, kMeasureTimeout);
+  for (int i = 0; i < due.rows() && std::chrono::steady_clock::now() < measuring_until; ++i) {
     try {
       pg::exec_blocking(c, kMeasureQuality,
                         pg::Params()
@@ -340,6 +355,7 @@ std::uint64_t Monitor::evaluate() {
                    e.what());
     }
   }
+  pg::exec_blocking(c, kMeasureTimeoutOff);
   return opened;
 }
 

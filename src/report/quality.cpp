@@ -35,15 +35,20 @@ constexpr int kQualityColumns = 11;
 
 // The resource, and its last measurement when it is still current: made within the last five
 // seconds whatever was written since (so that writes cannot force a measurement per request),
-// or within the reuse time with no record written since.
+// or within the reuse time with no record written since (the resource's change counter where
+// it was: a write that began before the measurement and committed after it counts).
 constexpr pg::Query kLast{
     "quality_last",
     "SELECT r.provider_code, r.kind, q.resource_code IS NOT NULL AND (q.measured_at > now() - "
-    "interval '5 seconds' OR (q.measured_at > now() - make_interval(secs => $2) AND "
-    "(r.last_updated_at IS NULL OR r.last_updated_at <= q.measured_at))), " HUB_QUALITY_COLUMNS
+    "interval '5 seconds' OR (q.measured_at > now() - make_interval(secs => $2) AND q.seq = "
+    "coalesce((SELECT next_seq FROM record_sequences WHERE resource_code = r.code), "
+    "1))), " HUB_QUALITY_COLUMNS
     " FROM resources r LEFT JOIN resource_quality q ON q.resource_code = r.code"
     " WHERE r.code = $1"};
 
+constexpr pg::Query kBegin{"quality_begin", "BEGIN"};
+constexpr pg::Query kTimeout{"quality_timeout", "SET LOCAL statement_timeout = 8000"};
+constexpr pg::Query kCommit{"quality_commit", "COMMIT"};
 constexpr pg::Query kMeasure{"quality_measure", "SELECT " HUB_QUALITY_COLUMNS
                                                 " FROM hub_measure_quality($1, $2, $3) q"
                                                 " JOIN resources r ON r.code = q.resource_code"};
@@ -312,8 +317,14 @@ boost::asio::awaitable<ResourceQuality> QualityService::resource(const Caller& c
   struct Done {
     ~Done() { measuring.fetch_sub(1); }
   } done;
+  // Bounded on the server (8 s, within the client's query timeout): a measurement that cannot
+  // finish is cancelled there too (503), not left running after the caller gave up.
   const pg::Params params = pg::Params().add(code).add(kExactRecords).add(kSampleProbes);
-  auto measured = co_await caller.db().exec(kMeasure, params);
+  const auto steps = pg::batch(pg::step(kBegin), pg::step(kTimeout), pg::step(kMeasure, params),
+                               pg::step(kCommit));
+  auto lease = co_await caller.db().acquire();
+  auto results = co_await lease->pipeline(steps);
+  const pg::Result& measured = results[2];
   if (measured.rows() == 0) throw ApiError(ErrorCode::not_found, "no such resource");
   co_return quality_of(measured, 0, 0);
 }

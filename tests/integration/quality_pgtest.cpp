@@ -122,6 +122,25 @@ TEST_F(QualityTest, AUniqueValueBelongsToOneLiveRecordAcrossPushesImportsAndRemo
   EXPECT_EQ(ok(verb::get, "/api/v1/resources/" + code, kAdmin)["record_count"], before);
   // ... and L-200 was not kept by the refused import: another record may take it.
   EXPECT_EQ(put(code, kD, {{"legal_person", "赵六"}, {"licence_no", "L-200"}}).status, 200);
+
+  // An atomic import giving one key twice: its lines in order, the second in a batch of its own
+  // (one statement may not change a row twice), the first line's value given back.
+  const std::string twice = "91440101MA5GGGGG9K";
+  auto again = import(code, line(twice, "L-300") + line(twice, "L-301"), true);
+  EXPECT_EQ(again["accepted"], 2) << again.dump();
+  EXPECT_EQ(put(code, kA, {{"legal_person", "张三"}, {"licence_no", "L-300"}}).status, 200);
+  EXPECT_EQ(put(code, kB, {{"legal_person", "李四"}, {"licence_no", "L-301"}}).status, 422);
+
+  // Numbers by value: 1.0 and 1 are one value, however each was written.
+  json numbered = sample_resource(kMarket, "企业注册资本登记");
+  numbered["items"][2]["unique"] = true;  // reg_capital
+  const std::string numbers = resource(numbered);
+  const std::string path = "/api/v1/resources/" + numbers + "/records/";
+  ASSERT_EQ(
+      send(verb::put, path + kA, system_, R"({"legal_person":"张三","reg_capital":1.0})").status,
+      201);
+  auto same = send(verb::put, path + kB, system_, R"({"legal_person":"李四","reg_capital":1})");
+  EXPECT_EQ(same.status, 422) << same.body;
 }
 
 TEST_F(QualityTest, AVersionMakingAnItemUniqueClaimsTheStoredValuesOrIsRefused) {
@@ -220,6 +239,15 @@ TEST_F(QualityTest, FlagModeStoresMarksAndCountsWhatBreaksARule) {
   EXPECT_GT(q["score"].get<double>(), 50.0);
   EXPECT_LT(q["score"].get<double>(), 100.0);
   EXPECT_FALSE(q["last_updated_at"].is_null());
+
+  // Leaving flag mode while two records share a value is refused; once they do not, allowed.
+  ASSERT_EQ(put(code, kC, {{"legal_person", "王五"}, {"licence_no", "L-1"}}).status, 200);
+  json rejecting = unique_resource("reject");
+  auto refused = call(verb::put, "/api/v1/resources/" + code, kAdmin, rejecting);
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  ASSERT_EQ(put(code, kC, {{"legal_person", "王五"}, {"licence_no", "L-3"}}).status, 200);
+  EXPECT_EQ(call(verb::put, "/api/v1/resources/" + code, kAdmin, rejecting).status, 200);
+  EXPECT_EQ(put(code, kC, {{"legal_person", "王五"}, {"licence_no", "L-1"}}).status, 422);
 
   // Who may see it: the provider's agency and the hub's staff; another agency gets a 404.
   EXPECT_EQ(call(verb::get, "/api/v1/resources/" + code + "/quality", system_).status, 200);
