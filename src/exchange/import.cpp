@@ -41,18 +41,18 @@ constexpr pg::Query kCommit{"import_commit", "COMMIT"};
 constexpr pg::Query kRollback{"import_rollback", "ROLLBACK"};
 // One batch: its change numbers taken at once, then every row inserted or its version raised.
 // One statement, so a batch of a non-atomic import is committed whole or not at all. Each row
-// carries the rules it breaks (quality_mode flag) and its unique items' claims, as array
-// literals.
+// carries the rules it breaks (quality_mode flag, an array literal); every row names the
+// resource's unique items ($6, the same for all), whose values the records_claim trigger claims.
 #define HUB_IMPORT_BATCH                                                                           \
-  "WITH rows AS (SELECT * FROM unnest($2::text[], $3::jsonb[], $5::text[], $6::text[]) "           \
-  "  WITH ORDINALITY AS u(key, data, broken, claims, n)), "                                        \
+  "WITH rows AS (SELECT * FROM unnest($2::text[], $3::jsonb[], $5::text[]) "                       \
+  "  WITH ORDINALITY AS u(key, data, broken, n)), "                                                \
   "s AS (INSERT INTO record_sequences AS q (resource_code, next_seq) VALUES ($1, 1 + $4::bigint) " \
   "      ON CONFLICT (resource_code) DO UPDATE SET next_seq = q.next_seq + $4::bigint "            \
   "      RETURNING q.next_seq - $4::bigint AS first) "                                             \
   "INSERT INTO records AS r "                                                                      \
   "  (resource_code, key, version, data, deleted, updated_at, seq, broken, claims) "               \
   "SELECT $1, rows.key, 1, rows.data, false, now(), s.first + rows.n - 1, rows.broken::text[], "   \
-  "  rows.claims::text[] FROM rows, s ORDER BY rows.n "                                            \
+  "  $6::text[] FROM rows, s ORDER BY rows.n "                                                     \
   "ON CONFLICT (resource_code, key) DO UPDATE SET version = r.version + 1, "                       \
   "  data = EXCLUDED.data, deleted = false, updated_at = EXCLUDED.updated_at, "                    \
   "  seq = EXCLUDED.seq, broken = EXCLUDED.broken, claims = EXCLUDED.claims"
@@ -68,7 +68,6 @@ struct Row {
   std::string key;
   std::string data;                   // JSON text
   std::optional<std::string> broken;  // array literal: the rules it breaks (flag mode)
-  std::optional<std::string> claims;  // array literal: the unique items' names
   std::int64_t line = 0;
 };
 
@@ -118,7 +117,6 @@ class Spool {
     put(row.key);
     put(row.data);
     put(row.broken);
-    put(row.claims);
     buffer_.append(reinterpret_cast<const char*>(&row.line), sizeof row.line);
     ++rows_;
     if (buffer_.size() >= kFlushBytes) flush();
@@ -151,7 +149,7 @@ class Spool {
       }
       row.key = std::move(*key);
       std::optional<std::string> data;
-      if (!get(data, false) || !data || !get(row.broken, false) || !get(row.claims, false) ||
+      if (!get(data, false) || !data || !get(row.broken, false) ||
           !take(&row.line, sizeof row.line)) {
         fail("read");
       }
@@ -227,26 +225,26 @@ class Spool {
   std::size_t rows_ = 0;
 };
 
-// The batch statement's parameters: keys, data, broken rules and claims as array literals.
-pg::Params batch_params(const std::string& code, const std::vector<Row>& rows) {
-  std::string keys = "{", data = "{", broken = "{", claims = "{";
+// The batch statement's parameters: keys, data and broken rules as array literals, and the
+// resource's unique items (RecordSchema::unique_names).
+pg::Params batch_params(const std::string& code, const std::vector<Row>& rows,
+                        const std::optional<std::string>& unique_names) {
+  std::string keys = "{", data = "{", broken = "{";
   for (const auto& r : rows) {
     append_element(keys, r.key);
     append_element(data, r.data);
     append_element(broken, r.broken);
-    append_element(claims, r.claims);
   }
   keys += "}";
   data += "}";
   broken += "}";
-  claims += "}";
   return pg::Params()
       .add(code)
       .add(keys)
       .add(data)
       .add(static_cast<std::int64_t>(rows.size()))
       .add(broken)
-      .add(claims);
+      .add(unique_names);
 }
 
 // The words of a line the store refused for its unique items.
@@ -366,7 +364,7 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
       batch_index.clear();
       co_return;
     }
-    pg::Params params = batch_params(code, batch);
+    pg::Params params = batch_params(code, batch, s->unique_names);
     auto f = std::make_shared<InFlight>(executor);
     for (const auto& row : batch) {
       if (checked) {
@@ -488,7 +486,7 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
       batch_index.clear();
       return false;
     }
-    Row row{key, json_text(data), std::move(broken), s->unique_names, line_no};
+    Row row{key, json_text(data), std::move(broken), line_no};
     if (auto it = batch_index.find(key); it != batch_index.end() && checked) {
       // With unique items the lines' order decides who holds a value: a key given again goes
       // in the next batch, after this one, instead of taking its earlier line's place.
@@ -557,7 +555,7 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
       std::vector<Row> rows;
       std::size_t refused = 0;
       while (spool->next(rows)) {
-        const pg::Params params = batch_params(code, rows);
+        const pg::Params params = batch_params(code, rows, s->unique_names);
         auto written = co_await lease->exec(checked ? kBatchChecked : kBatch, params);
         std::vector<std::pair<std::string, std::int64_t>> sent;
         for (auto& row : rows) {

@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <ctime>
-#include <filesystem>
 
 #include "hub/core/dates.hpp"
 #include "hub/core/error.hpp"
@@ -355,13 +354,9 @@ boost::asio::awaitable<QualityReport> QualityService::report(const Caller& calle
 }
 
 boost::asio::awaitable<std::string> QualityService::xlsx(const QualityReport& report) {
-  const std::string tmp = (services_.config.data_dir / "tmp").string();
-  auto work = [&report, tmp] {
-    std::error_code ec;
-    std::filesystem::create_directories(tmp, ec);
-    return to_xlsx(report, ec ? std::string() : tmp);
-  };
-  co_return co_await off_thread(services_, work);
+  const std::function<std::string(const std::string&)> write =
+      [&report](const std::string& tmp_dir) { return to_xlsx(report, tmp_dir); };
+  co_return co_await xlsx::off_thread(services_, write);
 }
 
 }  // namespace hub::report

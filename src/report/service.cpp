@@ -1,12 +1,14 @@
 #include "hub/report/service.hpp"
 
 #include <chrono>
+#include <functional>
 #include <map>
 
 #include "hub/core/dates.hpp"
 #include "hub/core/error.hpp"
 #include "hub/core/worker.hpp"
 #include "hub/store/pg.hpp"
+#include "workbook.hpp"
 
 namespace hub::report {
 
@@ -324,13 +326,9 @@ boost::asio::awaitable<json> ReportService::activity(const Caller& caller, const
 }
 
 boost::asio::awaitable<std::string> ReportService::xlsx(const Report& report) {
-  const std::string tmp = (services_.config.data_dir / "tmp").string();
-  auto work = [&report, tmp] {
-    std::error_code ec;
-    std::filesystem::create_directories(tmp, ec);
-    return to_xlsx(report, ec ? std::string() : tmp);
-  };
-  co_return co_await off_thread(services_, work);
+  const std::function<std::string(const std::string&)> write =
+      [&report](const std::string& tmp_dir) { return to_xlsx(report, tmp_dir); };
+  co_return co_await xlsx::off_thread(services_, write);
 }
 
 }  // namespace hub::report

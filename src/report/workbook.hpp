@@ -3,8 +3,11 @@
 
 #include <xlsxwriter.h>
 
+#include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <string>
+
+#include "hub/app/services.hpp"
 
 namespace hub::report::xlsx {
 
@@ -28,5 +31,11 @@ lxw_worksheet* add_sheet(lxw_workbook* book, const char* name);
 // freed when `fill` throws.
 std::string write_workbook(const std::string& tmp_dir,
                            const std::function<void(lxw_workbook*)>& fill);
+
+// A workbook made by `write(tmp_dir)` on the services' CPU pool, so the I/O thread keeps
+// serving; tmp_dir is <data_dir>/tmp (made when missing; the system's when it cannot be). Pass
+// `write` as a named local (a temporary inside a co_await is what GCC 12 destroys twice).
+boost::asio::awaitable<std::string> off_thread(
+    Services& services, const std::function<std::string(const std::string&)>& write);
 
 }  // namespace hub::report::xlsx

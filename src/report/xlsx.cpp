@@ -85,6 +85,17 @@ std::string write_workbook(const std::string& tmp_dir,
   return bytes.str();
 }
 
+boost::asio::awaitable<std::string> off_thread(
+    Services& services, const std::function<std::string(const std::string&)>& write) {
+  const std::string tmp = (services.config.data_dir / "tmp").string();
+  auto work = [&write, tmp] {
+    std::error_code ec;
+    std::filesystem::create_directories(tmp, ec);
+    return write(ec ? std::string() : tmp);
+  };
+  co_return co_await hub::off_thread(services, work);
+}
+
 }  // namespace xlsx
 
 using xlsx::check;
