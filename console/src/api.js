@@ -152,6 +152,30 @@ export async function dataRequest(method, path, { query, body, headers: extra = 
   return answer;
 }
 
+/**
+ * Uploads a file as the request's body (a registration workbook): its Content-Type from
+ * `contentType`. A 422 (or any refusal) is an answer to show, as in dataRequest: resolves to
+ * {status, ok, body} with the JSON body of either; a 401 still ends the session, and a network
+ * failure throws ApiError(0).
+ */
+export async function upload(path, { query, file, contentType }) {
+  const headers = { Accept: 'application/json', 'Content-Type': contentType };
+  const session = getSession();
+  if (session) headers.Authorization = `Bearer ${session.token}`;
+  let response;
+  try {
+    response = await fetch(apiUrl(path, query), { method: 'POST', headers, body: file, credentials: 'omit', cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, { code: 'network' });
+  }
+  const body = await problemOf(response);
+  if (response.status === 401 && session) {
+    clearSession();
+    unauthorized(new ApiError(401, body));
+  }
+  return { status: response.status, ok: response.ok, body };
+}
+
 export const api = {
   get: (path, query) => request('GET', path, { query }),
   post: (path, body) => request('POST', path, { body: body ?? {} }),

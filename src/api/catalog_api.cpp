@@ -9,6 +9,8 @@
 #include "hub/api/pagination.hpp"
 #include "hub/catalog/code_lists.hpp"
 #include "hub/catalog/resource.hpp"
+#include "hub/catalog/spreadsheet.hpp"
+#include "hub/http/problem.hpp"
 
 namespace hub::api {
 
@@ -30,6 +32,43 @@ json checked_document(const json& body, const catalog::ServiceRules& rules) {
 }
 
 const auto kWriters = {Role::hub_admin, Role::agency_cdo, Role::agency_data_officer};
+
+// The body of a registration import's answer: the counts, each resource's action and every error
+// by sheet, row and field.
+json registration_json(const catalog::RegistrationOutcome& out) {
+  json errors = json::array();
+  for (const auto& e : out.errors) {
+    errors.push_back(
+        {{"sheet", e.sheet}, {"row", e.row}, {"field", e.field}, {"message", e.message}});
+  }
+  return {{"created", out.created},
+          {"updated", out.updated},
+          {"unchanged", out.unchanged},
+          {"resources", out.resources},
+          {"errors", std::move(errors)}};
+}
+
+// The workbook's format from its Content-Type (an .xlsx sent as application/octet-stream is
+// told by its zip signature).
+catalog::SheetFormat sheet_format(const Request& req) {
+  const std::string type(req.header("Content-Type"));
+  const std::string& body = req.message.body();
+  if (type.starts_with("text/csv")) return catalog::SheetFormat::csv;
+  if (type.starts_with("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet") ||
+      (type.starts_with("application/octet-stream") && body.starts_with("PK\x03\x04"))) {
+    return catalog::SheetFormat::xlsx;
+  }
+  throw ApiError(ErrorCode::validation_failed,
+                 "a registration workbook is .xlsx "
+                 "(application/vnd.openxmlformats-officedocument.spreadsheetml.sheet) or text/csv",
+                 {{"Content-Type", "an .xlsx workbook or text/csv"}}, 422);
+}
+
+// Any agency officer (and the hub's staff) may take the template; a workbook is imported by
+// those who register resources.
+const auto kTemplateReaders = {Role::hub_admin, Role::coordinator, Role::agency_cdo,
+                               Role::agency_data_officer};
+constexpr std::uint64_t kWorkbookLimit = 20u << 20;
 
 }  // namespace
 
@@ -89,6 +128,45 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
                body += '}';
                co_return Response::json(Status::ok, std::move(body));
              });
+
+  // Before /api/v1/resources/{code}: the first route that matches a path takes it.
+  router.add(Verb::get, "/api/v1/resources/template.xlsx", Access::roles(kTemplateReaders),
+             [&service](Request&) -> awaitable<Response> {
+               std::string book = co_await service.registration_template();
+               Response res = Response::text(
+                   Status::ok, std::move(book),
+                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+               res.headers.emplace_back("Content-Disposition",
+                                        "attachment; filename=\"resource-template.xlsx\"");
+               co_return res;
+             });
+
+  router.add(
+      Verb::post, "/api/v1/resources/imports", Access::roles(kWriters),
+      [&service](Request& req) -> awaitable<Response> {
+        const auto dry = req.query_param("dry_run");
+        if (dry && *dry != "true" && *dry != "false")
+          bad_query_param("dry_run", "is true or false");
+        const bool dry_run = dry.value_or("false") == "true";
+        const catalog::SheetFormat format = sheet_format(req);
+        const Caller caller = caller_of(req);
+        const std::string& bytes = req.message.body();
+        auto out = co_await service.import_registration(caller, bytes, format, dry_run);
+        json body = registration_json(out);
+        body["dry_run"] = dry_run;
+        if (out.errors.empty()) co_return Response::json(Status::ok, json_text(body));
+        // Every error listed, nothing stored: problem+json with the answer's fields beside.
+        Response res = http::problem(ErrorCode::validation_failed,
+                                     std::to_string(out.errors.size()) +
+                                         (out.errors.size() == 1 ? " error" : " errors") +
+                                         " in the workbook: nothing was stored",
+                                     {}, 422);
+        json problem = json::parse(res.body);
+        problem.update(body);
+        res.body = json_text(problem);
+        co_return res;
+      },
+      {.body_limit = kWorkbookLimit, .data_request = false, .operation = {}, .stream_body = false});
 
   router.add(Verb::get, "/api/v1/resources/{code}", Access::principal(),
              [&service](Request& req) -> awaitable<Response> {

@@ -857,4 +857,26 @@ json licence_items() {
   });
 }
 
+// What of a resource document differs from the hub's current version (catalog fields only).
+std::vector<std::string> changed_fields(const json& current, const json& wanted) {
+  std::vector<std::string> changed;
+  for (const auto& field : catalog::resource_fields()) {
+    auto a = current.contains(field) ? current[field] : json();
+    auto b = wanted.contains(field) ? wanted[field] : json();
+    // A licence resource is a dataset made from the licence template (the hub answers its kind
+    // as licence); an entry without a kind is a dataset.
+    if (field == "kind") {
+      if (a.is_null() || a == "licence") a = "dataset";
+      if (b.is_null() || b == "licence") b = "dataset";
+    }
+    // Without a quality_mode, a resource refuses what breaks a rule: the hub's default.
+    if (field == "quality_mode") {
+      if (a.is_null()) a = "reject";
+      if (b.is_null()) b = "reject";
+    }
+    if (a != b) changed.push_back(field);
+  }
+  return changed;
+}
+
 }  // namespace hub::catalog

@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <boost/asio/use_awaitable.hpp>
+#include <filesystem>
+#include <map>
+#include <set>
 
 #include "hub/catalog/index.hpp"
 #include "hub/catalog/resource.hpp"
+#include "hub/catalog/spreadsheet.hpp"
 #include "hub/core/error.hpp"
 #include "hub/core/worker.hpp"
 #include "hub/store/pg.hpp"
@@ -138,6 +142,72 @@ std::int64_t item_count(const json& document) {
   return it != document.end() && it->is_array() ? static_cast<std::int64_t>(it->size()) : 0;
 }
 
+// kCreate's parameters for a validated document (`stored`, its kind set) of row kind `row_kind`.
+pg::Params create_params(const Principal& me, const json& stored, const std::string& row_kind) {
+  return pg::Params()
+      .add(stored["provider_code"].get<std::string>())
+      .add(stored["name"].get<std::string>())
+      .add(stored["summary"].get<std::string>())
+      .add(stored["category"].get<std::string>())
+      .add(stored["share_type"].get<std::string>())
+      .add(row_kind)
+      .add(stored.dump())
+      .add(record_schema(stored).dump())
+      .add(me.id)
+      .add(item_count(stored));
+}
+
+// kUpdate's parameters: `next` replaces version `version` of `code`.
+pg::Params update_params(const Principal& me, const std::string& code, std::int64_t version,
+                         const json& next, const json& breaking) {
+  return pg::Params()
+      .add(code)
+      .add(version)
+      .add(next["name"].get<std::string>())
+      .add(next["summary"].get<std::string>())
+      .add(next["category"].get<std::string>())
+      .add(next["share_type"].get<std::string>())
+      .add(next.dump())
+      .add(record_schema(next).dump())
+      .add(breaking.is_null() ? std::optional<std::string>() : std::optional(breaking.dump()))
+      .add(me.id)
+      .add(item_count(next));
+}
+
+// The unique items whose values the stored records must claim when `next` replaces `before`:
+// those it makes unique, or all of them when it leaves quality_mode flag for reject (records
+// flagged for sharing a value would otherwise stay beside its holder). Empty: nothing to claim.
+std::vector<std::string> items_to_claim(const json& before, const json& next) {
+  const auto unique_now = unique_items_of(next);
+  const auto unique_before = unique_items_of(before);
+  std::vector<std::string> added;
+  for (const auto& n : unique_now) {
+    if (std::find(unique_before.begin(), unique_before.end(), n) == unique_before.end()) {
+      added.push_back(n);
+    }
+  }
+  const bool now_rejecting = before.value("quality_mode", "reject") == "flag" &&
+                             next.value("quality_mode", "reject") != "flag" && !unique_now.empty();
+  if (added.empty() && now_rejecting) added = unique_now;
+  return added;
+}
+
+// kClaimStored's parameters: every unique item of `next` (a text[] literal).
+pg::Params claim_params(const std::string& code, const json& next) {
+  std::string names = "{";
+  for (const auto& n : unique_items_of(next)) names += (names.size() > 1 ? ",\"" : "\"") + n + "\"";
+  names += "}";
+  return pg::Params().add(code).add(names);
+}
+
+// The index of item `name` in a document's items (its size when absent).
+std::size_t item_index(const json& doc, const std::string& name) {
+  const auto& items = doc["items"];
+  std::size_t index = 0;
+  while (index < items.size() && items[index].value("name", "") != name) ++index;
+  return index;
+}
+
 }  // namespace
 
 ServiceRules CatalogService::service_rules() const {
@@ -162,17 +232,7 @@ asio::awaitable<json> CatalogService::create(const Caller& caller, const json& d
   const std::string row_kind = service ? std::string("service") : kind;
   json stored = document;
   stored["kind"] = service ? "service" : "dataset";
-  const pg::Params params = pg::Params()
-                                .add(provider)
-                                .add(document["name"].get<std::string>())
-                                .add(document["summary"].get<std::string>())
-                                .add(document["category"].get<std::string>())
-                                .add(document["share_type"].get<std::string>())
-                                .add(row_kind)
-                                .add(stored.dump())
-                                .add(record_schema(stored).dump())
-                                .add(me.id)
-                                .add(item_count(stored));
+  const pg::Params params = create_params(me, stored, row_kind);
   pg::Result r;
   try {
     r = co_await caller.db().exec(kCreate, params);
@@ -237,43 +297,15 @@ asio::awaitable<json> CatalogService::update(const Caller& caller, const std::st
   // Removing or retyping an item is allowed only as a new version (every PUT is one); on a
   // published resource the change is recorded so that grant holders can be told.
   const json breaking = status == "published" ? breaking_changes(before, next) : json();
-  const pg::Params params =
-      pg::Params()
-          .add(code)
-          .add(current.get_int(0, 2))
-          .add(document["name"].get<std::string>())
-          .add(document["summary"].get<std::string>())
-          .add(document["category"].get<std::string>())
-          .add(document["share_type"].get<std::string>())
-          .add(next.dump())
-          .add(record_schema(next).dump())
-          .add(breaking.is_null() ? std::optional<std::string>() : std::optional(breaking.dump()))
-          .add(me.id)
-          .add(item_count(next));
+  const pg::Params params = update_params(me, code, current.get_int(0, 2), next, breaking);
   // Items made unique by this version: the stored records claim their values in the same
   // transaction, or the version is refused.
-  const auto unique_now = unique_items_of(next);
-  const auto unique_before = unique_items_of(before);
-  std::vector<std::string> added;
-  for (const auto& n : unique_now) {
-    if (std::find(unique_before.begin(), unique_before.end(), n) == unique_before.end()) {
-      added.push_back(n);
-    }
-  }
-  // Leaving quality_mode flag for reject with unique items: records flagged for sharing a value
-  // would stay beside its holder, so the stored values are claimed again (and the version
-  // refused while two records share one).
-  const bool now_rejecting = before.value("quality_mode", "reject") == "flag" &&
-                             next.value("quality_mode", "reject") != "flag" && !unique_now.empty();
-  if (added.empty() && now_rejecting) added = unique_now;
+  const auto added = items_to_claim(before, next);
   pg::Result r;
   if (added.empty() || was_service) {
     r = co_await caller.db().exec(kUpdate, params);
   } else {
-    std::string names = "{";
-    for (const auto& n : unique_now) names += (names.size() > 1 ? ",\"" : "\"") + n + "\"";
-    names += "}";
-    const pg::Params claim = pg::Params().add(code).add(names);
+    const pg::Params claim = claim_params(code, next);
     const pg::Params hold = pg::Params().add(code);
     // Bounded on the server too: a resource too large to claim in time is refused (503), its
     // writers held off no longer than this.
@@ -290,9 +322,7 @@ asio::awaitable<json> CatalogService::update(const Caller& caller, const std::st
       if (refused) {
         std::string list;
         for (const auto& n : added) list += (list.empty() ? "" : ", ") + n;
-        const auto& items = next["items"];
-        std::size_t index = 0;
-        while (index < items.size() && items[index].value("name", "") != added.front()) ++index;
+        const std::size_t index = item_index(next, added.front());
         throw ApiError(
             ErrorCode::validation_failed,
             "stored records share values of " + list +
@@ -406,6 +436,332 @@ asio::awaitable<RecordSchema> CatalogService::schema(const Caller& caller, const
                                                      int version) {
   auto r = co_await version_row(caller, code, version);
   co_return RecordSchema{version, json::parse(r.get(0, 1))};
+}
+
+// Registration by spreadsheet (docs/catalog.md): a resource of a workbook and what it will do.
+namespace {
+
+constexpr pg::Query kSheetByCode{
+    "catalog_sheet_by_code",
+    "SELECT provider_code, status, version, document::text, kind, code FROM resources"
+    " WHERE code = $1"};
+constexpr pg::Query kSheetByName{
+    "catalog_sheet_by_name",
+    "SELECT provider_code, status, version, document::text, kind, code FROM resources"
+    " WHERE provider_code = $1 AND name = $2 AND status <> 'retired' ORDER BY code LIMIT 2"};
+constexpr pg::Query kAgencyExists{"catalog_agency_exists",
+                                  "SELECT 1 FROM agencies WHERE code = $1"};
+constexpr std::string_view kNotFound = "resource not found";
+constexpr pg::Query kRegistrationLock{"catalog_registration_lock",
+                                      "SELECT pg_advisory_xact_lock(hashtext('hub.registration'))"};
+constexpr pg::Query kNamesTaken{"catalog_names_taken",
+                                "SELECT count(*) FROM resources r"
+                                " JOIN jsonb_to_recordset($1::jsonb) AS w(p text, n text)"
+                                "   ON r.provider_code = w.p AND r.name = w.n"
+                                " WHERE r.status <> 'retired'"};
+
+enum class SheetAction { create, update, unchanged };
+
+struct SheetPlan {
+  const SheetResource* source = nullptr;
+  SheetAction action = SheetAction::create;
+  std::string code;  // an update's
+  std::int64_t version = 0;
+  json document;                   // what is stored (kind set)
+  json breaking;                   // an update's breaking changes on a published resource
+  std::vector<std::string> claim;  // items whose stored values are claimed (an update's)
+  std::vector<std::string> changed;
+};
+
+// Two registrations at once per node: reading a 20 MiB workbook is CPU, writing it one
+// transaction.
+struct RegistrationSlot {
+  std::atomic<int>& running;
+  explicit RegistrationSlot(std::atomic<int>& r) : running(r) {
+    if (running.fetch_add(1) >= 2) {
+      running.fetch_sub(1);
+      throw ApiError(ErrorCode::rate_limited,
+                     "two registration imports are running on this node: retry shortly")
+          .with_header("Retry-After", "5");
+    }
+  }
+  ~RegistrationSlot() { running.fetch_sub(1); }
+  RegistrationSlot(const RegistrationSlot&) = delete;
+  RegistrationSlot& operator=(const RegistrationSlot&) = delete;
+};
+
+}  // namespace
+
+asio::awaitable<std::string> CatalogService::registration_template() {
+  {
+    std::lock_guard lock(template_mutex_);
+    if (!template_.empty()) co_return template_;
+  }
+  const std::string tmp = (services_.config.data_dir / "tmp").string();
+  auto make = [tmp] {
+    std::error_code ec;
+    std::filesystem::create_directories(tmp, ec);
+    return resource_template_xlsx(ec ? std::string() : tmp);
+  };
+  std::string made = co_await off_thread(services_, make);
+  std::lock_guard lock(template_mutex_);
+  if (template_.empty()) template_ = std::move(made);
+  co_return template_;
+}
+
+asio::awaitable<RegistrationOutcome> CatalogService::import_registration(const Caller& caller,
+                                                                         const std::string& bytes,
+                                                                         SheetFormat format,
+                                                                         bool dry_run) {
+  const RegistrationSlot slot(registrations_running_);
+  const Principal& me = caller.principal;
+  auto read = [&bytes, format] {
+    return format == SheetFormat::xlsx ? read_registration_xlsx(bytes)
+                                       : read_registration_csv(bytes);
+  };
+  const SheetRegistration sheet = co_await off_thread(services_, read);
+  RegistrationOutcome out;
+  out.errors = sheet.errors;
+  if (!out.errors.empty()) co_return out;
+
+  const ServiceRules rules = service_rules();
+  std::vector<SheetPlan> plans;
+  std::set<std::pair<std::string, std::string>> seen;  // provider, name
+  std::set<std::string> agencies_known;
+  std::map<std::string, int> targeted;  // a registered resource's code → the row that changes it
+  for (const SheetResource& r : sheet.resources) {
+    if (out.errors.size() >= kMaxSheetErrors) break;
+    const std::size_t errors_before = out.errors.size();
+    auto error = [&](const std::string& field, std::string message) {
+      out.errors.push_back({r.sheet, r.row, field, std::move(message)});
+    };
+    auto text_of = [&r](const char* field) {
+      auto it = r.fields.find(field);
+      return it != r.fields.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    const std::string provider = text_of("provider_code");
+    const std::string name = text_of("name");
+    SheetPlan plan;
+    plan.source = &r;
+    // Which registered resource it is: its code, else its provider and name.
+    pg::Result current;
+    if (!r.code.empty()) {
+      const pg::Params key = pg::Params().add(r.code);
+      current = co_await caller.db().exec(kSheetByCode, key);
+      // Another agency's draft is not there for the caller (as GET /resources/{code}).
+      if (current.rows() == 1 && current.get(0, 1) == "draft" && !me.hub_level() &&
+          !me.of_agency(std::string(current.get(0, 0)))) {
+        current = pg::Result();
+      }
+      if (current.rows() == 0) {
+        error("code", std::string(kNotFound));
+        continue;
+      }
+    } else if (!provider.empty() && !may_write(me, provider)) {
+      // Asked before looking the name up, in the same words whether or not the provider has a
+      // resource of this name: another agency's drafts are not there for the caller.
+      error("provider_code",
+            "only the provider's agency_cdo or agency_data_officer registers its resources");
+      continue;
+    } else if (!provider.empty() && !name.empty()) {
+      const pg::Params key = pg::Params().add(provider).add(name);
+      current = co_await caller.db().exec(kSheetByName, key);
+      if (current.rows() > 1) {
+        error("name",
+              "two resources of this provider have this name: give the one meant by its code");
+        continue;
+      }
+    }
+    json base = json::object();
+    json before;
+    if (current.rows() == 1) {
+      const std::string owner(current.get(0, 0));
+      const std::string status(current.get(0, 1));
+      const std::string kind(current.get(0, 4));
+      plan.code = std::string(current.get(0, 5));
+      plan.version = current.get_int(0, 2);
+      if (!may_write(me, owner)) {
+        error(r.code.empty() ? "name" : "code",
+              "only the provider's data officers change its resources");
+        continue;
+      }
+      if (kind == "service" || kind == "computation") {
+        error("code",
+              "is " +
+                  std::string(kind == "service" ? "an interface service" : "a joint computation") +
+                  ": change it through the API, not a workbook");
+        continue;
+      }
+      if (status == "retired") {
+        error("code", "a retired resource is final");
+        continue;
+      }
+      before = json::parse(current.get(0, 3));
+      base = before;
+      base.erase("licence");
+      if (!provider.empty() && provider != owner) {
+        error("provider_code", "a resource cannot change its provider (it is " + owner + ")");
+      }
+    } else if (!provider.empty() && !agencies_known.contains(provider)) {
+      const pg::Params key = pg::Params().add(provider);
+      auto found = co_await caller.db().exec(kAgencyExists, key);
+      if (found.rows() == 0) {
+        error("provider_code", "no agency has this code");
+      } else {
+        agencies_known.insert(provider);
+      }
+    }
+    // The workbook's columns over what is stored (an empty cell clears its field); its items,
+    // when it lists any, replace the stored ones.
+    for (const auto& [field, value] : r.fields.items()) {
+      if (value.is_null()) {
+        base.erase(field);
+      } else {
+        base[field] = value;
+      }
+    }
+    if (!r.items.empty()) {
+      base["items"] = r.items;
+    } else if (current.rows() == 0) {
+      error("items", "no row of sheet " + std::string(kItemSheet) + " lists this resource's items");
+    }
+    if (out.errors.size() > errors_before) continue;
+    std::vector<FieldError> field_errors;
+    auto doc = validate_resource(base, field_errors, rules);
+    if (!doc) {
+      for (const auto& e : field_errors)
+        out.errors.push_back(sheet_error_of(r, e.field, e.message));
+      continue;
+    }
+    if (!seen.emplace((*doc)["provider_code"].get<std::string>(), (*doc)["name"].get<std::string>())
+             .second) {
+      error("name", "the workbook lists this provider's resource of this name twice");
+      continue;
+    }
+    if (!plan.code.empty() && !targeted.emplace(plan.code, r.row).second) {
+      error(r.code.empty() ? "name" : "code", "the resource " + plan.code +
+                                                  " is already listed on row " +
+                                                  std::to_string(targeted[plan.code]));
+      continue;
+    }
+    json next = *doc;
+    next["kind"] = "dataset";
+    if (current.rows() == 0) {
+      plan.action = SheetAction::create;
+    } else {
+      if (before.contains("licence")) next["licence"] = before["licence"];
+      plan.changed = changed_fields(before, next);
+      if (plan.changed.empty()) {
+        plan.action = SheetAction::unchanged;
+      } else {
+        plan.action = SheetAction::update;
+        if (current.get(0, 1) == "published") plan.breaking = breaking_changes(before, next);
+        plan.claim = items_to_claim(before, next);
+      }
+    }
+    plan.document = std::move(next);
+    plans.push_back(std::move(plan));
+  }
+
+  auto describe = [&out, &plans] {
+    out.resources = json::array();
+    for (const auto& p : plans) {
+      const char* action = p.action == SheetAction::create   ? "create"
+                           : p.action == SheetAction::update ? "update"
+                                                             : "unchanged";
+      out.resources.push_back({{"sheet", p.source->sheet},
+                               {"row", p.source->row},
+                               {"name", p.document.value("name", "")},
+                               {"code", p.code.empty() ? json() : json(p.code)},
+                               {"action", action},
+                               {"fields", p.changed}});
+      (p.action == SheetAction::create   ? out.created
+       : p.action == SheetAction::update ? out.updated
+                                         : out.unchanged)++;
+    }
+  };
+  cap_errors(out.errors);
+  describe();
+  if (!out.errors.empty() || dry_run) co_return out;
+  if (out.created + out.updated == 0) co_return out;
+
+  // One transaction for the whole workbook, bounded on the server: all of it, or nothing.
+  // Registration imports write one at a time (a lock of the transaction), and the names they
+  // create must still be free once it is theirs: the same workbook sent twice at once (a
+  // double click, a retry after a timeout) registers its resources once, and the second is 409.
+  json creating = json::array();
+  for (const auto& p : plans) {
+    if (p.action == SheetAction::create) {
+      creating.push_back({{"p", p.document["provider_code"]}, {"n", p.document["name"]}});
+    }
+  }
+  std::vector<pg::Connection::Step> steps;
+  steps.push_back(pg::step(kBegin));
+  steps.push_back(pg::step(kClaimTimeout));
+  steps.push_back(pg::step(kRegistrationLock));
+  const std::size_t taken_slot = steps.size();
+  steps.push_back(pg::step(kNamesTaken, pg::Params().add(creating.dump())));
+  struct Slots {
+    std::size_t write = 0;
+    std::size_t claim = 0;  // 0: none
+  };
+  std::vector<Slots> slots(plans.size());
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    const SheetPlan& p = plans[i];
+    if (p.action == SheetAction::create) {
+      slots[i].write = steps.size();
+      steps.push_back(pg::step(kCreate, create_params(me, p.document, "dataset")));
+    } else if (p.action == SheetAction::update) {
+      if (!p.claim.empty()) steps.push_back(pg::step(kHoldWrites, pg::Params().add(p.code)));
+      slots[i].write = steps.size();
+      steps.push_back(
+          pg::step(kUpdate, update_params(me, p.code, p.version, p.document, p.breaking)));
+      if (!p.claim.empty()) {
+        slots[i].claim = steps.size();
+        steps.push_back(pg::step(kClaimStored, claim_params(p.code, p.document)));
+      }
+    }
+  }
+  auto lease = co_await caller.db().acquire();
+  auto results = co_await lease->pipeline(steps);
+  bool conflict = results[taken_slot].get_int(0, 0) > 0;
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    const SheetPlan& p = plans[i];
+    if (p.action == SheetAction::unchanged) continue;
+    if (results[slots[i].write].rows() == 0) {
+      conflict = true;
+      continue;
+    }
+    if (slots[i].claim != 0 &&
+        results[slots[i].claim].get_int(0, 0) < results[slots[i].claim].get_int(0, 1)) {
+      const std::size_t index = item_index(p.document, p.claim.front());
+      out.errors.push_back(sheet_error_of(
+          *p.source, "items[" + std::to_string(index) + "].unique",
+          "stored records share values of this item: make them unique first, or use quality "
+          "mode flag to mark the records that share one"));
+    }
+  }
+  if (conflict || !out.errors.empty()) {
+    const auto rollback = pg::batch(pg::step(kRollback));
+    co_await lease->pipeline(rollback);
+    if (conflict) {
+      throw ApiError(ErrorCode::conflict,
+                     "a resource of the workbook changed meanwhile: import the workbook again");
+    }
+    co_return out;
+  }
+  const auto commit = pg::batch(pg::step(kCommit));
+  co_await lease->pipeline(commit);
+  out.resources = json::array();
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    if (plans[i].action == SheetAction::unchanged) continue;
+    json stored = resource_json(results[slots[i].write], 0);
+    plans[i].code = stored["code"].get<std::string>();
+    index_.put(plans[i].code, CatalogIndex::entry_of(stored));
+  }
+  out.created = out.updated = out.unchanged = 0;
+  describe();
+  co_return out;
 }
 
 }  // namespace hub::catalog

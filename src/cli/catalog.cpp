@@ -10,29 +10,6 @@
 
 namespace hub::cli {
 
-// What of a resource document differs from the hub's current version (catalog fields only).
-std::vector<std::string> changed_fields(const nlohmann::json& current,
-                                        const nlohmann::json& wanted) {
-  std::vector<std::string> changed;
-  for (const auto& field : catalog::resource_fields()) {
-    auto a = current.contains(field) ? current[field] : nlohmann::json();
-    auto b = wanted.contains(field) ? wanted[field] : nlohmann::json();
-    // A licence resource is a dataset made from the licence template (the hub answers its kind
-    // as licence); an entry without a kind is a dataset.
-    if (field == "kind") {
-      if (a.is_null() || a == "licence") a = "dataset";
-      if (b.is_null() || b == "licence") b = "dataset";
-    }
-    // Without a quality_mode, a resource refuses what breaks a rule: the hub's default.
-    if (field == "quality_mode") {
-      if (a.is_null()) a = "reject";
-      if (b.is_null()) b = "reject";
-    }
-    if (a != b) changed.push_back(field);
-  }
-  return changed;
-}
-
 // Creates or updates each resource of `docs` so the hub's catalog matches it. Idempotent: a
 // second run changes nothing. With dry_run, only says what it would do.
 ApplyCounts apply_resources(Api& api, const nlohmann::json& docs, bool dry_run, std::ostream& out,
@@ -87,7 +64,7 @@ ApplyCounts apply_resources(Api& api, const nlohmann::json& docs, bool dry_run, 
         }
         ++counts.created;
       } else {
-        auto changed = changed_fields(current, *wanted);
+        auto changed = catalog::changed_fields(current, *wanted);
         if (changed.empty()) {
           ++counts.unchanged;
         } else {
@@ -130,6 +107,50 @@ int cmd_resources(const Options& o, std::ostream& out, std::ostream& err) {
         << counts.updated << " updated, " << counts.unchanged << " unchanged, " << counts.failed
         << " failed\n";
     return counts.failed == 0 ? 0 : 1;
+  }
+  if (action == "import") {
+    // Registration by spreadsheet: the workbook (or CSV) as the hub takes it, every error by
+    // sheet, row and field.
+    const std::string file = o.rest.size() > 2 ? o.rest[2] : "";
+    if (file.empty()) throw std::runtime_error("usage: hubctl resources import FILE [--dry-run]");
+    const bool dry_run = o.switches.contains("dry-run");
+    std::string bytes = read_file(file);
+    const bool csv = file.ends_with(".csv") || file.ends_with(".CSV");
+    auto r = api.send(
+        verb::post,
+        std::string("/api/v1/resources/imports?dry_run=") + (dry_run ? "true" : "false"),
+        std::move(bytes),
+        csv ? "text/csv" : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    if (r.status != 200 && r.status != 422) throw std::runtime_error(Api::describe(r));
+    const auto body = nlohmann::json::parse(r.body, nullptr, false);
+    if (body.is_discarded()) throw std::runtime_error(Api::describe(r));
+    for (const auto& res : body.value("resources", nlohmann::json::array())) {
+      const std::string action_taken = res.value("action", "");
+      if (action_taken == "unchanged") continue;
+      out << (dry_run || r.status != 200 ? "would " : "") << action_taken << " "
+          << (res["code"].is_string() ? res["code"].get<std::string>() + " " : std::string())
+          << res.value("name", "") << " (" << res.value("sheet", "") << " row "
+          << res.value("row", 0) << ")\n";
+    }
+    for (const auto& e : body.value("errors", nlohmann::json::array())) {
+      err << (e.value("sheet", "").empty() ? file : e.value("sheet", ""));
+      if (e.value("row", 0) > 0) err << " row " << e.value("row", 0);
+      if (!e.value("field", "").empty()) err << " " << e.value("field", "");
+      err << ": " << e.value("message", "") << "\n";
+    }
+    out << (dry_run ? "dry run: " : "") << body.value("created", 0) << " created, "
+        << body.value("updated", 0) << " updated, " << body.value("unchanged", 0) << " unchanged, "
+        << body.value("errors", nlohmann::json::array()).size() << " errors"
+        << (r.status == 200 ? "" : ": nothing was stored") << "\n";
+    return r.status == 200 ? 0 : 1;
+  }
+  if (action == "template") {
+    auto r = api.send(verb::get, "/api/v1/resources/template.xlsx", "", "application/json");
+    if (r.status != 200) throw std::runtime_error(Api::describe(r));
+    const std::string file = o.flag("o", false).empty() ? "resource-template.xlsx" : o.flag("o");
+    std::ofstream(file, std::ios::binary) << r.body;
+    out << "the registration template written to " << file << "\n";
+    return 0;
   }
   if (action == "export") {
     auto all = api.all(with_flags("/api/v1/resources", o, {{"provider", "provider"}}));
@@ -195,8 +216,8 @@ int cmd_resources(const Options& o, std::ostream& out, std::ostream& err) {
     }
     return 0;
   }
-  err << "usage: hubctl resources apply -f FILE [--dry-run] | resources export [--format "
-         "json|csv]\n";
+  err << "usage: hubctl resources apply -f FILE [--dry-run] | resources import FILE [--dry-run] "
+         "| resources template [-o FILE] | resources export [--format json|csv]\n";
   return 2;
 }
 

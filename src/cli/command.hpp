@@ -72,6 +72,9 @@ class Api {
   client::ClientResponse raw(verb method, const std::string& target,
                              const nlohmann::json& body = nullptr);
   nlohmann::json call(verb method, const std::string& target, const nlohmann::json& body = nullptr);
+  // A body sent as it is, with its Content-Type (a workbook, a CSV file).
+  client::ClientResponse send(verb method, const std::string& target, std::string body,
+                              const std::string& content_type);
   // Every item of a list, following next_cursor, one page in memory at a time.
   void each(const std::string& target, const std::function<void(nlohmann::json&)>& fn);
   std::vector<nlohmann::json> all(const std::string& target);
@@ -105,6 +108,8 @@ void demo_ledger_history(const Options& o, Api& admin, std::ostream& out, std::o
 extern const char* const kDemoPassword;
 std::unique_ptr<Api> demo_person(const Options& o, const std::string& name);
 nlohmann::json demo_resource(Api& admin, const std::string& provider, const std::string& name);
+// demo_registration.cpp: resources registered from a workbook by a data officer.
+void demo_registration(const Options& o, std::ostream& out);
 // demo_compute.cpp: joint computation (信易贷) over four providers for a credit bureau.
 void demo_compute(const Options& o, Api& admin, const nlohmann::json& tokens, std::ostream& out,
                   std::ostream& err);

@@ -53,6 +53,12 @@ client::ClientResponse Api::raw(verb method, const std::string& target,
                          {{"Authorization", "Bearer " + token_}});
 }
 
+client::ClientResponse Api::send(verb method, const std::string& target, std::string body,
+                                 const std::string& content_type) {
+  return client_.request(method, target, std::move(body),
+                         {{"Authorization", "Bearer " + token_}, {"Content-Type", content_type}});
+}
+
 nlohmann::json Api::call(verb method, const std::string& target, const nlohmann::json& body) {
   auto r = raw(method, target, body);
   if (r.status >= 400) throw std::runtime_error(describe(r));

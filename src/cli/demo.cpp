@@ -683,6 +683,7 @@ int cmd_demo(const Options& o, std::ostream& out, std::ostream& err) {
   demo_sharing(o, api, out, err);
   demo_demands(o, api, out, err);
   demo_succession(api, out, err);
+  demo_registration(o, out);
 
   // System tokens: reuse the saved ones that still work, issue the rest.
   const fs::path token_file = o.data_dir / "demo-tokens.json";

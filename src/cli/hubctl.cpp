@@ -49,6 +49,9 @@ constexpr Command kCommands[] = {
      "resources apply -f FILE [--dry-run]   create or update catalog entries from JSON (one\n"
      "                                object or an array; `code` picks the entry, else the\n"
      "                                provider's entry of that name; `status` is applied too)\n"
+     "resources import FILE [--dry-run]   register resources from a filled-in template (.xlsx)\n"
+     "                                or its CSV; every error by sheet, row and field\n"
+     "resources template [-o FILE]    the registration template (resource-template.xlsx)\n"
      "resources export [--format json|csv] [--provider C] [-o FILE]\n",
      cmd_resources, Reach::hub},
     {"services",  // the import is offline; --resource registers the result through the API

@@ -7,6 +7,8 @@
 //   - the oracle probes of issue #15 (a masked name by eq, a withheld number by bisection),
 //   - 64 KB values pushed against an item's catastrophic pattern ((a|aa)*b),
 //   - quality measurements forced on every request, and pushes reusing a unique value,
+//   - hostile registration workbooks (a zip bomb, entity expansion, deep nesting, a shared text
+//     used a million times, junk, an endless CSV) from four officers' sessions at once,
 // while a normal client (tax's system) reads records and /readyz every 100 ms and must get 200
 // every time. Prints PASS/FAIL per check and "N passed, M failed"; exits 1 on a failure.
 //
@@ -30,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "../integration/support/workbook_builder.hpp"
 #include "hub/client/https_client.hpp"
 #include "hub/members/credentials.hpp"
 
@@ -500,7 +503,106 @@ int main(int argc, char** argv) {
     }
   });
 
-  for (auto* t : {&imports, &flood, &loris, &deep, &oracle, &redos, &quality}) t->join();
+  // --- hostile registration workbooks ------------------------------------------------------------
+  // The market bureau's data officer uploads, from four sessions at once, workbooks made to
+  // exhaust the reader: each must be refused with 422 (or 429, two at once per node), within
+  // seconds, never 5xx, while the normal client keeps being served.
+  std::atomic<int> books{0}, books_refused{0}, books_busy{0}, books_bad{0};
+  std::atomic<long> books_slowest_ms{0};
+  std::string books_first;
+  std::mutex books_mutex;
+  std::thread workbooks([&] {
+    try {
+      const std::string wb =
+          "<workbook xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/"
+          "relationships\"><sheets><sheet name=\"资源\" r:id=\"rId1\"/><sheet name=\"信息项\" "
+          "r:id=\"rId1\"/></sheets></workbook>";
+      const std::string rels =
+          "<Relationships><Relationship Id=\"rId1\" Target=\"worksheets/sheet1.xml\"/>"
+          "</Relationships>";
+      auto book = [&](const std::string& sheet, const std::string& shared) {
+        std::vector<std::pair<std::string, std::string>> parts = {
+            {"xl/workbook.xml", wb}, {"xl/_rels/workbook.xml.rels", rels}};
+        if (!sheet.empty()) parts.emplace_back("xl/worksheets/sheet1.xml", sheet);
+        if (!shared.empty()) parts.emplace_back("xl/sharedStrings.xml", shared);
+        return hub::test::zip_of(parts);
+      };
+      std::string bomb = "<worksheet><sheetData><row r=\"1\">";
+      while (bomb.size() < (200u << 20))
+        bomb += "<c r=\"A1\" t=\"inlineStr\"><is><t>x</t></is></c>";
+      bomb += "</row></sheetData></worksheet>";
+      std::string nested = "<worksheet>";
+      for (int i = 0; i < 100000; ++i) nested += "<a>";
+      std::string many = "<worksheet><sheetData>";
+      for (int r = 1; r <= 20000; ++r) {
+        many += "<row r=\"" + std::to_string(r) + "\">";
+        for (int c = 0; c < 50; ++c) many += "<c t=\"s\"><v>0</v></c>";
+        many += "</row>";
+      }
+      many += "</sheetData></worksheet>";
+      std::string junk(19u << 20, '\0');
+      for (std::size_t i = 0; i < junk.size(); ++i)
+        junk[i] = static_cast<char>((i * 2654435761u) >> 13);
+      junk.replace(0, 4, "PK\x03\x04");
+      std::string endless = "name,summary\n";
+      while (endless.size() < (19u << 20)) endless += "\"企业\",\"摘要\"\n";
+      const std::string xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+      const std::vector<std::pair<std::string, std::string>> hostile = {
+          {book(bomb, ""), xlsx},
+          {book("",
+                "<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b "
+                "\"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]><sst><si><t>&b;</t></si></sst>"),
+           xlsx},
+          {book(nested, ""), xlsx},
+          {book(many, "<sst><si><t>" + std::string(60000, 'x') + "</t></si></sst>"), xlsx},
+          {junk, xlsx},
+          {endless, "text/csv"}};
+      client::HttpsClient c(options());
+      auto session =
+          c.request(verb::post, "/api/v1/sessions",
+                    json({{"name", "gzsc-officer"}, {"password", "hub-demo-2026"}}).dump(),
+                    {{"Content-Type", "application/json"}});
+      const std::string officer = json::parse(session.body).value("token", "");
+      std::vector<std::thread> senders;
+      for (int t = 0; t < 4; ++t) {
+        senders.emplace_back([&, t] {
+          client::HttpsClient own(options());
+          for (std::size_t i = 0; i < hostile.size(); ++i) {
+            const auto& [bytes, type] = hostile[(i + static_cast<std::size_t>(t)) % hostile.size()];
+            auto h = as(officer);
+            h.emplace_back("Content-Type", type);
+            const auto start = std::chrono::steady_clock::now();
+            auto r = own.request(verb::post, "/api/v1/resources/imports?dry_run=true", bytes, h);
+            const long ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  std::chrono::steady_clock::now() - start)
+                                                  .count());
+            long seen = books_slowest_ms.load();
+            while (ms > seen && !books_slowest_ms.compare_exchange_weak(seen, ms)) {
+            }
+            ++books;
+            if (r.status == 422) {
+              ++books_refused;
+            } else if (r.status == 429) {
+              ++books_busy;
+            } else {
+              ++books_bad;
+              std::lock_guard lock(books_mutex);
+              if (books_first.empty()) {
+                books_first = std::to_string(r.status) + " " + r.body.substr(0, 200);
+              }
+            }
+          }
+        });
+      }
+      for (auto& t : senders) t.join();
+    } catch (const std::exception& e) {
+      std::lock_guard lock(books_mutex);
+      books_first = e.what();
+    }
+  });
+
+  for (auto* t : {&imports, &flood, &loris, &deep, &oracle, &redos, &quality, &workbooks})
+    t->join();
   std::this_thread::sleep_for(2s);
   stop = true;
   normal.join();
@@ -545,6 +647,11 @@ int main(int argc, char** argv) {
   check("pushes reusing a registered enterprise's unique name: all refused with 422",
         twins == 20 && twins_refused == 20,
         std::to_string(twins_refused) + " of " + std::to_string(twins.load()) + " refused");
+  check("hostile registration workbooks: each refused with 422 (or 429), never 5xx",
+        books == 24 && books_bad == 0 && books_refused > 0 && books_refused + books_busy == 24,
+        std::to_string(books_refused) + " × 422, " + std::to_string(books_busy) + " × 429, " +
+            std::to_string(books_bad) + " other; " + books_first);
+  std::cout << "  (the slowest workbook's answer: " << books_slowest_ms << " ms)" << std::endl;
   check("the normal client's requests answered 200 throughout", normal_bad == 0 && normal_ok > 50,
         std::to_string(normal_ok) + " ok, " + std::to_string(normal_bad) +
             " not; first: " + first_bad);

@@ -1353,6 +1353,44 @@ async function openComputation(page, code) {
   await context.close();
 }
 
+// === registration by spreadsheet ===================================================================
+{
+  const { context, page } = await newPage();
+  await check("the human resources data officer downloads the template, checks the demo's workbook (all unchanged) and is shown a bad CSV's errors by row", page, async () => {
+    expect(process.env.HUB_DEMO_TOKENS, 'HUB_DEMO_TOKENS is not set (console.sh sets it)');
+    const workbook = path.join(path.dirname(process.env.HUB_DEMO_TOKENS), 'demo-registration.xlsx');
+    await signIn(page, 'gzrs-officer');
+    await open(page, 'catalog');
+    const template = await downloadOf(page, '#registration-template');
+    expect(template.name === 'resource-template.xlsx', `the template is named ${template.name}`);
+    expect(template.bytes.subarray(0, 2).toString('latin1') === 'PK', 'the template is not a zip package');
+    await page.setInputFiles('#registration-file', workbook);
+    await page.click('#registration-check');
+    await page.waitForSelector('#registration-result .message.ok');
+    const summary = await page.textContent('#registration-result .message');
+    expect(summary.includes('2 个不变'), `the dry run says: ${summary}`);
+    const actions = await page.$$eval('.registration-resources tbody tr td:nth-child(4)', (tds) => tds.map((td) => td.textContent));
+    expect(actions.length === 2 && actions.every((a) => a === '不变'), `actions: ${actions.join(', ')}`);
+    // A CSV whose header lacks the required columns: refused, nothing stored, the row named.
+    await page.setInputFiles('#registration-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('name,summary\n就业登记信息,摘要\n') });
+    await page.click('#registration-import');
+    await page.waitForSelector('#registration-result .message.error');
+    const places = await page.$$eval('.registration-errors tbody tr td:first-child', (tds) => tds.map((td) => td.textContent));
+    expect(places.length > 0 && places.every((p) => p === 'CSV 第 1 行'), `errors at: ${places.join(', ')}`);
+    expect(!page.requestedUrls.some((u) => u.includes('token')), 'a token in a URL');
+  });
+  await context.close();
+}
+{
+  const { context, page } = await newPage();
+  await check('an agency operator is not offered registration by spreadsheet', page, async () => {
+    await signIn(page, 'gzrs-operator');
+    await open(page, 'catalog');
+    expect(!(await page.$('#registration-card')), 'the registration card is shown to an operator');
+  });
+  await context.close();
+}
+
 await browser.close();
 console.log(`browser checks took ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${artifacts}`);
 console.log(`${passed} passed, ${failed} failed`);

@@ -10,13 +10,13 @@ set(hub_fuzz_flags -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-rec
                    -fno-omit-frame-pointer -g -O1)
 set(hub_fuzz_core_sources
     core/caller.cpp core/config.cpp core/dates.cpp core/error.cpp core/json.cpp core/principal.cpp
-    core/text.cpp
+    core/text.cpp core/xlsx_reader.cpp
     compute/program.cpp
     exchange/filter.cpp exchange/lines.cpp exchange/refs.cpp exchange/schema.cpp
     http/message.cpp http/problem.cpp http/purpose.cpp
     ledger/merkle.cpp ledger/note.cpp
     catalog/code_lists.cpp catalog/item_rules.cpp catalog/openapi_import.cpp
-    catalog/service_names.cpp
+    catalog/service_names.cpp catalog/spreadsheet.cpp
     members/credentials.cpp
     net/proxy_protocol.cpp
     gateway/breaker.cpp gateway/call.cpp gateway/upstream_policy.cpp
@@ -32,7 +32,7 @@ target_compile_options(hub_fuzz_core PRIVATE ${hub_warnings})
 target_compile_definitions(hub_fuzz_core PUBLIC BOOST_ASIO_NO_DEPRECATED HUB_VERSION="${PROJECT_VERSION}")
 target_link_libraries(hub_fuzz_core PUBLIC Boost::headers OpenSSL::Crypto nlohmann_json::nlohmann_json
                                            spdlog::spdlog PkgConfig::ARGON2 Threads::Threads
-                                           ${RE2_LIBRARY})
+                                           PkgConfig::LIBZIP PkgConfig::EXPAT ${RE2_LIBRARY})
 
 set(hub_fuzz_seconds 20 CACHE STRING "How long each fuzz target runs in ctest (./scripts/test)")
 file(GLOB hub_fuzz_targets CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/fuzz_*.cpp)

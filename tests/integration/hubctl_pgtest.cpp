@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -230,10 +231,14 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   EXPECT_EQ(nlohmann::json::parse(me.body)["agency_code"], "1144010024CNN5F90B");
   auto catalog = call(verb::get, "/api/v1/resources?status=published&limit=1000", kAdmin);
   auto resources = nlohmann::json::parse(catalog.body)["items"];
-  EXPECT_EQ(resources.size(), 17u)
+  EXPECT_EQ(resources.size(), 19u)
       << "eight datasets, the land-use data planning took over, one licence resource, two "
-         "services, four enterprise summaries and the 信易贷 computation (its revision is in "
-         "review)";
+         "services, four enterprise summaries, the 信易贷 computation (its revision is in "
+         "review) and two resources registered from a workbook";
+  EXPECT_NE(out.find("registration by spreadsheet: gzrs-officer checked"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("2 created, 0 updated, 0 unchanged"), std::string::npos) << out;
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "data" / "demo-registration.xlsx"));
   // The 2019 reorganisation: the old commission is disabled, its resource planning's.
   EXPECT_NE(out.find("succession: 广州市国土资源和规划委员会 → 广州市规划和自然资源局 (1 resource"),
             std::string::npos)
@@ -414,6 +419,7 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   EXPECT_NE(out2.find("issued reports: already there"), std::string::npos) << out2;
   EXPECT_NE(out2.find("joint computation: already there"), std::string::npos) << out2;
   EXPECT_NE(out2.find("services: 0 created, 0 updated, 2 unchanged"), std::string::npos) << out2;
+  EXPECT_NE(out2.find("imported it: 0 created, 0 updated, 2 unchanged"), std::string::npos) << out2;
   EXPECT_EQ(out2.find("ledger history: "), std::string::npos) << "history only on a new hub";
   std::ifstream again(dir_.path() / "data" / "demo-tokens.json");
   EXPECT_EQ(nlohmann::json::parse(again), tokens);

@@ -729,6 +729,18 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
        nullptr, all(200)},
       {verb::put, "/api/v1/resources/{code}", [&] { return "/api/v1/resources/" + resource; },
        [] { return sample_resource(kAgencyA); }, writers(200, 403)},
+      {verb::get, "/api/v1/resources/template.xlsx",
+       [] { return "/api/v1/resources/template.xlsx"; }, nullptr,
+       only({{"hub_admin", 200},
+             {"coordinator", 200},
+             {"cdo_a", 200},
+             {"officer_a", 200},
+             {"cdo_b", 200}},
+            403)},
+      // Past the access check a JSON body is not a workbook (422); which provider's resources a
+      // workbook may register is checked row by row (registration_pgtest.cpp).
+      {verb::post, "/api/v1/resources/imports", [] { return "/api/v1/resources/imports"; },
+       [] { return json::object(); }, writers(422, 422)},
       // A fresh draft each time: another agency does not even see it (404).
       {verb::post, "/api/v1/resources/{code}/publish",
        [&] { return "/api/v1/resources/" + new_resource(false) + "/publish"; }, nullptr,

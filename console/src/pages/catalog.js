@@ -8,6 +8,7 @@ import { formatNumber, formatTime, itemRules } from '../format.js';
 import { t, tv } from '../i18n.js';
 import { badge, card, errorBox, loading, moreButton, pageHeader, setState } from '../ui.js';
 import { maySeeQuality, qualitySection } from './quality.js';
+import { mayRegister, registrationCard } from './registration.js';
 import { sensitivityBadge, serviceDetails } from './service.js';
 import { maySeeSubjectLog, subjectLogSection } from './subjects.js';
 
@@ -116,6 +117,8 @@ export async function render(el, ctx) {
   );
   const body = h('div', {}, loading());
   el.append(pageHeader(t('catalog.title')), card(null, form), card(null, body));
+  // The provider's officers register resources from the template (a dry run first).
+  if (mayRegister(ctx.me)) el.append(registrationCard(() => ctx.navigate('catalog', input.value.trim() ? { q: input.value.trim() } : {})));
 
   let shown = 0;
   const addRows = (items) => {

@@ -46,6 +46,13 @@ std::optional<nlohmann::json> validate_resource(const nlohmann::json& body,
                                                 std::vector<FieldError>& errors,
                                                 const ServiceRules& rules = {});
 
+// The catalogue fields (resource_fields) in which `wanted` differs from `current`, in that order;
+// an absent kind is a dataset and an absent quality_mode reject, as the hub takes them. Empty
+// when storing `wanted` would change nothing (hubctl resources apply, registration by
+// spreadsheet).
+std::vector<std::string> changed_fields(const nlohmann::json& current,
+                                        const nlohmann::json& wanted);
+
 // The kind of a stored resource document: "service", or "dataset" (documents stored before
 // services existed have no kind: they are datasets).
 std::string kind_of(const nlohmann::json& document);

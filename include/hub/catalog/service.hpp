@@ -1,12 +1,15 @@
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "hub/app/services.hpp"
 #include "hub/catalog/index.hpp"
 #include "hub/catalog/resource.hpp"
+#include "hub/catalog/spreadsheet.hpp"
 #include "hub/core/caller.hpp"
 #include "hub/core/page.hpp"
 #include "hub/store/pg.hpp"
@@ -26,6 +29,20 @@ struct ResourcePage {
 struct RecordSchema {
   int version = 0;
   nlohmann::json schema;
+};
+
+// Registration by spreadsheet: what a workbook did (or, in a dry run, would do). Any error and
+// nothing is stored: the counts are then what the workbook would do once its errors are fixed
+// so far as they can tell.
+enum class SheetFormat { xlsx, csv };
+struct RegistrationOutcome {
+  int created = 0;
+  int updated = 0;
+  int unchanged = 0;
+  std::vector<SheetError> errors;
+  // Per resource of the workbook: {sheet, row, name, code (null until created), action:
+  // "create"|"update"|"unchanged", fields (what an update changes)}.
+  nlohmann::json resources = nlohmann::json::array();
 };
 
 class CatalogService {
@@ -53,6 +70,14 @@ class CatalogService {
   // A version's document (0: the current one).
   boost::asio::awaitable<nlohmann::json> version(const Caller& caller, const std::string& code,
                                                  int version);
+  // The registration template (spreadsheet.hpp), made once per node and kept.
+  boost::asio::awaitable<std::string> registration_template();
+  // Reads a filled-in registration workbook (or its CSV), matches each resource to a registered
+  // one (its code, else its provider and name), validates every document and, unless dry_run,
+  // creates and updates them all in one transaction. At most two at once per node (429).
+  boost::asio::awaitable<RegistrationOutcome> import_registration(const Caller& caller,
+                                                                  const std::string& bytes,
+                                                                  SheetFormat format, bool dry_run);
   // A version's record JSON Schema (0: the current one's).
   boost::asio::awaitable<RecordSchema> schema(const Caller& caller, const std::string& code,
                                               int version);
@@ -67,6 +92,9 @@ class CatalogService {
 
   Services& services_;
   CatalogIndex& index_;
+  std::mutex template_mutex_;
+  std::string template_;  // the registration template, once made
+  std::atomic<int> registrations_running_{0};
 };
 
 }  // namespace hub::catalog
