@@ -81,7 +81,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::size_t start = 0;
   while (texts.size() < 5) {
     const auto end = input.find("\n----\n", start);
-    texts.push_back(input.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    texts.push_back(
+        input.substr(start, end == std::string::npos ? std::string::npos : end - start));
     if (end == std::string::npos) break;
     start = end + 6;
   }
