@@ -377,6 +377,7 @@ const zh = {
   'rule.grant_expiring': '授权即将到期',
   'rule.demand_overdue': '共享需求超期未答复',
   'rule.calendar_ending': '工作日日历即将到期',
+  'rule.returned_late': '回流资源超期未更新',
 
   'nav.issues': '正式通报',
   'nav.grants': '授权管理',
@@ -1174,6 +1175,7 @@ const en = {
   'rule.grant_expiring': 'Grant about to end',
   'rule.demand_overdue': 'Demand overdue',
   'rule.calendar_ending': 'Working-day calendar ending',
+  'rule.returned_late': 'Returned resource not updated',
 
   'nav.issues': 'Issued reports',
   'nav.grants': 'Grants',

@@ -10,7 +10,7 @@
 #include "hub/catalog/code_lists.hpp"
 #include "hub/catalog/resource.hpp"
 #include "hub/catalog/spreadsheet.hpp"
-#include "hub/http/problem.hpp"
+#include "upload_answer.hpp"
 
 namespace hub::api {
 
@@ -154,17 +154,7 @@ void register_catalog_routes(http::Router& router, catalog::CatalogService& serv
         auto out = co_await service.import_registration(caller, bytes, format, dry_run);
         json body = registration_json(out);
         body["dry_run"] = dry_run;
-        if (out.errors.empty()) co_return Response::json(Status::ok, json_text(body));
-        // Every error listed, nothing stored: problem+json with the answer's fields beside.
-        Response res = http::problem(ErrorCode::validation_failed,
-                                     std::to_string(out.errors.size()) +
-                                         (out.errors.size() == 1 ? " error" : " errors") +
-                                         " in the workbook: nothing was stored",
-                                     {}, 422);
-        json problem = json::parse(res.body);
-        problem.update(body);
-        res.body = json_text(problem);
-        co_return res;
+        co_return upload_answer(body, out.errors.size(), "workbook");
       },
       {.body_limit = kWorkbookLimit, .data_request = false, .operation = {}, .stream_body = false});
 

@@ -3,6 +3,7 @@
 #include "hub/api/caller.hpp"
 #include "hub/api/json_body.hpp"
 #include "hub/api/pagination.hpp"
+#include "upload_answer.hpp"
 
 namespace hub::api {
 
@@ -163,11 +164,148 @@ std::pair<std::string, std::string> ruling_of(const json& raw) {
   return {*outcome, *note};
 }
 
+json return_task_json(const coordination::ReturnTask& t) {
+  return {{"id", t.id},
+          {"task_no", t.task_no},
+          {"title", t.title},
+          {"ministry", t.ministry},
+          {"responsible_agency_code", t.responsible_agency_code},
+          {"due_date", t.due_date},
+          {"status", t.status},
+          {"overdue", t.overdue},
+          {"resource_codes", t.resource_codes},
+          {"created_at", t.created_at},
+          {"updated_at", t.updated_at},
+          {"updated_by", nullable(t.updated_by)}};
+}
+
+coordination::ReturnTaskChange return_change_of(const json& raw) {
+  JsonBody body{json(raw)};
+  coordination::ReturnTaskChange change;
+  change.status = body.string("status", false, 20);
+  if (change.status) {
+    const auto& all = coordination::return_statuses();
+    if (std::find(all.begin(), all.end(), *change.status) == all.end()) {
+      body.error("status", "must be not_started, path_identified, connected or sharing");
+    }
+  }
+  change.resource_codes = body.strings("resource_codes", false, 100, 64);
+  if (!change.status && !change.resource_codes) {
+    body.error("status", "a change gives status, resource_codes or both");
+  }
+  body.finish();
+  return change;
+}
+
+json returns_report_json(const coordination::ReturnsReport& r) {
+  json ministries = json::array();
+  for (const auto& m : r.ministries) {
+    ministries.push_back({{"ministry", m.ministry},
+                          {"tasks", m.tasks},
+                          {"not_started", m.not_started},
+                          {"path_identified", m.path_identified},
+                          {"connected", m.connected},
+                          {"sharing", m.sharing},
+                          {"overdue", m.overdue}});
+  }
+  json late = json::array();
+  for (const auto& l : r.late) {
+    late.push_back({{"resource_code", l.resource_code},
+                    {"name", l.name},
+                    {"provider_code", l.provider_code},
+                    {"ministry_code", nullable(l.ministry_code)},
+                    {"channel", l.channel},
+                    {"update_cycle", l.update_cycle},
+                    {"last_updated_at", nullable(l.last_updated_at)}});
+  }
+  return {{"generated_at", r.generated_at}, {"ministries", ministries}, {"late", late}};
+}
+
+const auto kStaff = {Role::hub_admin, Role::coordinator};
+constexpr std::uint64_t kReturnListLimit = 4u << 20;
+
 }  // namespace
 
 void register_coordination_routes(http::Router& router, coordination::DemandService& demands,
                                   coordination::EscalationService& escalations,
+                                  coordination::ReturnService& returns,
                                   const CursorCodec& cursors) {
+  router.add(Verb::post, "/api/v1/return-tasks/imports", Access::roles(kStaff),
+             [&returns](Request& req) -> awaitable<Response> {
+               if (!std::string(req.header("Content-Type")).starts_with("text/csv")) {
+                 throw ApiError(ErrorCode::validation_failed,
+                                "the return list is text/csv (task_no,title,ministry,"
+                                "responsible_agency_code,due_date)",
+                                {{"Content-Type", "text/csv"}}, 422);
+               }
+               const Caller caller = caller_of(req);
+               const std::string& csv = req.message.body();
+               auto out = co_await returns.import(caller, csv);
+               json errors = json::array();
+               for (const auto& [line, message] : out.errors) {
+                 errors.push_back({{"line", line}, {"field", ""}, {"message", message}});
+               }
+               json body = {{"created", out.created},
+                            {"updated", out.updated},
+                            {"unchanged", out.unchanged},
+                            {"errors", errors}};
+               co_return upload_answer(body, out.errors.size(), "return list");
+             },
+             {.body_limit = kReturnListLimit,
+              .data_request = false,
+              .operation = {},
+              .stream_body = false});
+  router.add(Verb::get, "/api/v1/return-tasks", Access::principal(),
+             [&returns, &cursors](Request& req) -> awaitable<Response> {
+               const Caller caller = caller_of(req);
+               const auto page = page_request(req, cursors, "return-tasks");
+               coordination::ReturnTaskFilter filter;
+               filter.status = req.query_choice(
+                   "status", {"not_started", "path_identified", "connected", "sharing", "overdue"});
+               filter.ministry = req.query_filter("ministry");
+               filter.agency = req.query_filter("agency");
+               auto out = co_await returns.tasks(caller, filter, page);
+               co_return Response::json(Status::ok,
+                                        list_body(out, return_task_json, cursors, "return-tasks"));
+             });
+  router.add(Verb::patch, "/api/v1/return-tasks/{id}",
+             Access::roles(
+                 {Role::hub_admin, Role::coordinator, Role::agency_cdo, Role::agency_data_officer}),
+             [&returns](Request& req) -> awaitable<Response> {
+               const std::string id(req.param("id"));
+               const Caller caller = caller_of(req);
+               const auto change = return_change_of(body_object(req));
+               auto out = co_await returns.change(caller, id, change);
+               co_return Response::json(Status::ok, json_text(return_task_json(out)));
+             });
+  router.add(Verb::get, "/api/v1/reports/returns",
+             Access::roles({Role::hub_admin, Role::coordinator, Role::agency_cdo}),
+             [&returns](Request& req) -> awaitable<Response> {
+               const auto format = req.query_param("format").value_or("json");
+               if (format != "json" && format != "csv" && format != "xlsx") {
+                 bad_query_param("format", "must be json, csv or xlsx");
+               }
+               const Caller caller = caller_of(req);
+               auto report = co_await returns.report(caller);
+               if (format == "json") {
+                 co_return Response::json(Status::ok, json_text(returns_report_json(report)));
+               }
+               std::string body;
+               std::string type;
+               if (format == "csv") {
+                 body = coordination::returns_csv(report);
+                 type = "text/csv; charset=utf-8";
+               } else {
+                 body = co_await returns.report_xlsx(report);
+                 type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+               }
+               Response res = Response::text(Status::ok, std::move(body), type);
+               res.headers.emplace_back(
+                   "Content-Disposition",
+                   "attachment; filename=\"returns-" + report.generated_at + "." + format + "\"");
+               res.headers.emplace_back("Cache-Control", "no-store");
+               co_return res;
+             });
   router.add(Verb::post, "/api/v1/demands", Access::roles(kOfficers),
              [&demands](Request& req) -> awaitable<Response> {
                const Caller caller = caller_of(req);

@@ -106,6 +106,7 @@ void App::start() {
   grants_ = std::make_unique<sharing::GrantDirectory>();
   sharing_ = std::make_unique<sharing::SharingService>(*services_, *grants_, std::move(calendar));
   demands_ = std::make_unique<coordination::DemandService>(*services_, sharing_->calendar());
+  returns_ = std::make_unique<coordination::ReturnService>(*services_);
   escalations_ =
       std::make_unique<coordination::EscalationService>(*services_, sharing_->calendar());
   gate_ = std::make_unique<api::Authenticator>(services_->directory, services_->rate_limiter);
@@ -244,7 +245,8 @@ void App::register_routes() {
   api::register_members_routes(router_, *members_, *services_);
   api::register_catalog_routes(router_, *catalog_, services_->cursors);
   api::register_sharing_routes(router_, *sharing_, services_->cursors);
-  api::register_coordination_routes(router_, *demands_, *escalations_, services_->cursors);
+  api::register_coordination_routes(router_, *demands_, *escalations_, *returns_,
+                                    services_->cursors);
   api::register_compute_routes(router_, *compute_, *consents_, *exchange_, services_->cursors);
   api::register_exchange_routes(router_, *exchange_, services_->cursors,
                                 config_.limits.import_body_limit);

@@ -114,6 +114,47 @@ class Reader {
 }  // namespace
 
 namespace {
+// API.md Part 2's source of a returned resource (数据回流, docs/coordination.md): which ministry
+// returned it, its national catalogue code, the channel, the agreement. Null when absent.
+json source_of(const json* raw, std::vector<FieldError>& errors) {
+  if (!raw || raw->is_null()) return nullptr;
+  const std::string f = "source";
+  if (!raw->is_object()) {
+    errors.push_back(
+        {f, "must be an object {ministry_code?, national_resource_code?, channel, agreement?}"});
+    return nullptr;
+  }
+  json out = json::object();
+  for (const auto& [key, value] : raw->items()) {
+    static const std::vector<std::string> known = {"ministry_code", "national_resource_code",
+                                                   "channel", "agreement"};
+    if (!one_of(known, key)) errors.push_back({f + "." + key, "is not a field of the source"});
+  }
+  auto text = [&](const char* name, std::size_t max) -> json {
+    auto it = raw->find(name);
+    if (it == raw->end() || it->is_null()) return nullptr;
+    if (!it->is_string() || it->get<std::string>().empty() ||
+        utf8_chars(it->get<std::string>()) > max ||
+        has_control_characters(it->get<std::string>())) {
+      errors.push_back(
+          {f + "." + name, "must be one line of 1 to " + std::to_string(max) + " characters"});
+      return nullptr;
+    }
+    return *it;
+  };
+  out["ministry_code"] = text("ministry_code", 100);
+  out["national_resource_code"] = text("national_resource_code", 100);
+  out["agreement"] = text("agreement", 500);
+  auto channel = raw->find("channel");
+  if (channel == raw->end() || !channel->is_string() ||
+      (*channel != "interface" && *channel != "batch")) {
+    errors.push_back({f + ".channel", "must be interface or batch"});
+  } else {
+    out["channel"] = *channel;
+  }
+  return out;
+}
+
 // API.md Part 2's aggregate_policy (docs/privacy.md): the minimum group size, and, for
 // differential privacy, a daily budget per grant, what each query spends, and the bounds each
 // summed item is clamped to. Null when absent.
@@ -196,7 +237,8 @@ const std::vector<std::string>& resource_fields() {
       "share_methods",  "update_cycle",     "legal_basis",
       "related_codes",  "class_code",       "release_date",
       "min_group_size", "aggregate_policy", "kind",
-      "upstream",       "operations",       "quality_mode"};
+      "upstream",       "operations",       "quality_mode",
+      "source"};
   return fields;
 }
 
@@ -580,6 +622,8 @@ std::optional<json> validate_resource(const json& body, std::vector<FieldError>&
   auto release = r.text("release_date", false, 10);
   if (release && !is_date(*release)) r.error("release_date", "must be a date YYYY-MM-DD");
   doc["release_date"] = release ? json(*release) : json(nullptr);
+
+  doc["source"] = source_of(r.get("source"), errors);
 
   if (service) {
     // An interface service (API.md Part 2): the provider's API stands where records would.

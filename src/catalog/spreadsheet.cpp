@@ -2,8 +2,6 @@
 // catalogue documents with every problem named by sheet, row and field.
 #include "hub/catalog/spreadsheet.hpp"
 
-#include <iconv.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -11,6 +9,7 @@
 #include <map>
 #include <optional>
 
+#include "hub/core/csv_table.hpp"
 #include "hub/core/text.hpp"
 #include "hub/core/xlsx_reader.hpp"
 
@@ -530,127 +529,18 @@ SheetRegistration read_registration_xlsx(std::string_view bytes) {
   return out;
 }
 
-namespace {
-
-// Whether `text` is well-formed UTF-8.
-bool utf8(std::string_view text) {
-  for (std::size_t i = 0; i < text.size();) {
-    const std::size_t n = utf8_sequence_length(text, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
-// GB18030 (what Excel writes for "CSV" on a Chinese system) to UTF-8, with glibc's iconv;
-// nullopt when the bytes are not GB18030 either.
-std::optional<std::string> from_gb18030(std::string_view text) {
-  iconv_t cd = iconv_open("UTF-8", "GB18030");
-  if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
-  std::string out(text.size() * 2 + 16, '\0');
-  char* in = const_cast<char*>(text.data());
-  std::size_t in_left = text.size();
-  char* to = out.data();
-  std::size_t out_left = out.size();
-  const std::size_t r = iconv(cd, &in, &in_left, &to, &out_left);
-  iconv_close(cd);
-  if (r == static_cast<std::size_t>(-1) || in_left != 0) return std::nullopt;
-  out.resize(out.size() - out_left);
-  return out;
-}
-
-constexpr std::size_t kMaxCsvColumns = 64;
-constexpr std::size_t kMaxCsvCellBytes = 65536;
-
-// RFC 4180 records (quoted fields may hold line ends and "" quotes), at most 64 fields a line
-// and 64 KiB a field; false with `why`.
-bool csv_records(std::string_view text, std::vector<std::vector<std::string>>& records,
-                 std::string& why) {
-  std::vector<std::string> record;
-  std::string field;
-  bool quoted = false, was_quoted = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (field.size() > kMaxCsvCellBytes) {
-      why = "a cell of line " + std::to_string(records.size() + 1) + " is longer than " +
-            std::to_string(kMaxCsvCellBytes) + " bytes";
-      return false;
-    }
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < text.size() && text[i + 1] == '"') {
-          field.push_back('"');
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        field.push_back(c);
-      }
-      continue;
-    }
-    if (c == '"' && field.empty() && !was_quoted) {
-      quoted = was_quoted = true;
-    } else if (c == ',') {
-      if (record.size() + 1 >= kMaxCsvColumns) {
-        why = "line " + std::to_string(records.size() + 1) + " has more than " +
-              std::to_string(kMaxCsvColumns) + " columns";
-        return false;
-      }
-      record.push_back(std::move(field));
-      field.clear();
-      was_quoted = false;
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      record.push_back(std::move(field));
-      field.clear();
-      was_quoted = false;
-      records.push_back(std::move(record));
-      record.clear();
-      if (records.size() > kMaxSheetItems + 1) {
-        why = "the file has more than " + std::to_string(kMaxSheetItems) + " lines";
-        return false;
-      }
-    } else if (was_quoted) {
-      why = "line " + std::to_string(records.size() + 1) + ": text after a closing quote";
-      return false;
-    } else {
-      field.push_back(c);
-    }
-  }
-  if (quoted) {
-    why = "a quoted field is not closed";
-    return false;
-  }
-  if (!field.empty() || !record.empty()) {
-    record.push_back(std::move(field));
-    records.push_back(std::move(record));
-  }
-  return true;
-}
-
-}  // namespace
-
 SheetRegistration read_registration_csv(std::string_view text) {
   SheetRegistration out;
   const std::string sheet = "csv";
-  std::string converted;
-  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // Excel's "CSV UTF-8" mark
-  if (!utf8(text)) {
-    auto gb = from_gb18030(text);
-    if (!gb) {
-      out.errors.push_back({sheet, 0, "", "the file is neither UTF-8 nor GB18030 text"});
-      return out;
-    }
-    converted = std::move(*gb);
-    text = converted;
-  }
-  std::vector<std::vector<std::string>> records;
   std::string why;
-  if (!csv_records(text, records, why)) {
+  CsvLimits limits;
+  limits.max_records = kMaxSheetItems + 1;
+  auto table = read_csv_table(text, limits, why);
+  if (!table) {
     out.errors.push_back({sheet, 0, "", why});
     return out;
   }
+  const CsvTable& records = *table;
   if (records.empty()) {
     out.errors.push_back({sheet, 1, "", "the file is empty (its first line names the fields)"});
     return out;

@@ -110,6 +110,8 @@ std::unique_ptr<Api> demo_person(const Options& o, const std::string& name);
 nlohmann::json demo_resource(Api& admin, const std::string& provider, const std::string& name);
 // demo_registration.cpp: resources registered from a workbook by a data officer.
 void demo_registration(const Options& o, std::ostream& out);
+// demo_returns.cpp: the return list (数据回流) and its progress.
+void demo_returns(const Options& o, Api& admin, std::ostream& out);
 // demo_compute.cpp: joint computation (信易贷) over four providers for a credit bureau.
 void demo_compute(const Options& o, Api& admin, const nlohmann::json& tokens, std::ostream& out,
                   std::ostream& err);

@@ -684,6 +684,7 @@ int cmd_demo(const Options& o, std::ostream& out, std::ostream& err) {
   demo_demands(o, api, out, err);
   demo_succession(api, out, err);
   demo_registration(o, out);
+  demo_returns(o, api, out);
 
   // System tokens: reuse the saved ones that still work, issue the rest.
   const fs::path token_file = o.data_dir / "demo-tokens.json";

@@ -97,9 +97,27 @@ constexpr const char* kStaleResources =
     " jsonb_build_object('update_cycle', document->>'update_cycle',"
     " 'last_updated_at', " HUB_SQL_TS_OPT("last_updated_at") ")"
     " FROM resources r WHERE status = 'published' AND kind NOT IN ('service', 'computation')"
+    " AND jsonb_typeof(document->'source') IS DISTINCT FROM 'object'"
     " AND coalesce(last_updated_at, published_at, created_at)"
     "  < now() - hub_update_allowance(document->>'update_cycle')"
     " AND " HUB_NOT_OPENED("'stale_resource'", HUB_STALE_SUBJECT)
+    " ON CONFLICT (rule, subject) DO NOTHING";
+
+// A returned resource (数据回流: its document has a source) late against its update cycle, by the
+// same allowance: a warning, since the ministry's data stopped arriving or its provider stopped
+// loading it (docs/coordination.md "Returned data"). Instead of stale_resource for it.
+constexpr const char* kReturnedLate =
+    "INSERT INTO alerts (rule, severity, agency_code, resource_code, subject, detail)"
+    " SELECT 'returned_late', 'warning', provider_code, code, " HUB_STALE_SUBJECT ","
+    " jsonb_build_object('update_cycle', document->>'update_cycle',"
+    " 'ministry_code', document->'source'->>'ministry_code',"
+    " 'channel', document->'source'->>'channel',"
+    " 'last_updated_at', " HUB_SQL_TS_OPT("last_updated_at") ")"
+    " FROM resources r WHERE status = 'published' AND kind NOT IN ('service', 'computation')"
+    " AND jsonb_typeof(document->'source') = 'object'"
+    " AND coalesce(last_updated_at, published_at, created_at)"
+    "  < now() - hub_update_allowance(document->>'update_cycle')"
+    " AND " HUB_NOT_OPENED("'returned_late'", HUB_STALE_SUBJECT)
     " ON CONFLICT (rule, subject) DO NOTHING";
 
 // Published datasets whose quality was never measured or whose records changed since (the change
@@ -214,7 +232,7 @@ const std::vector<Rule>& rules() {
       {"overdue_objection", "warning"},   {"stale_resource", "info"},
       {"verify_enumeration", "critical"}, {"service_unavailable", "critical"},
       {"grant_expiring", "warning"},      {"demand_overdue", "warning"},
-      {"calendar_ending", "warning"},
+      {"calendar_ending", "warning"},     {"returned_late", "warning"},
   };
   return all;
 }
@@ -306,6 +324,7 @@ std::uint64_t Monitor::evaluate() {
   run(kOverdueApplications, pg::Params());
   run(kOverdueObjections, pg::Params());
   run(kStaleResources, pg::Params());
+  run(kReturnedLate, pg::Params());
   run(kVerifyEnumeration,
       pg::Params().add(static_cast<std::int64_t>(options_.verify_misses_per_hour)));
   run(kServiceUnavailable, pg::Params());

@@ -8,7 +8,8 @@
 //   - 64 KB values pushed against an item's catastrophic pattern ((a|aa)*b),
 //   - quality measurements forced on every request, and pushes reusing a unique value,
 //   - hostile registration workbooks (a zip bomb, entity expansion, deep nesting, a shared text
-//     used a million times, junk, an endless CSV) from four officers' sessions at once,
+//     used a million times, junk, an endless CSV) from four officers' sessions at once, and
+//     hostile return lists from the coordinator,
 // while a normal client (tax's system) reads records and /readyz every 100 ms and must get 200
 // every time. Prints PASS/FAIL per check and "N passed, M failed"; exits 1 on a failure.
 //
@@ -509,6 +510,7 @@ int main(int argc, char** argv) {
   // seconds, never 5xx, while the normal client keeps being served.
   std::atomic<int> books{0}, books_refused{0}, books_busy{0}, books_bad{0};
   std::atomic<long> books_slowest_ms{0};
+  std::atomic<int> return_lists{0}, return_lists_refused{0};
   std::string books_first;
   std::mutex books_mutex;
   std::thread workbooks([&] {
@@ -595,6 +597,39 @@ int main(int argc, char** argv) {
         });
       }
       for (auto& t : senders) t.join();
+      // Hostile return lists (回流清单) from the coordinator: a million short lines, a cell of
+      // 100 KB, 5 MiB (over the route's 4 MiB), and bytes that are no text: 422 or 413 each.
+      auto coordinator_session =
+          c.request(verb::post, "/api/v1/sessions",
+                    json({{"name", "coordinator"}, {"password", "hub-demo-2026"}}).dump(),
+                    {{"Content-Type", "application/json"}});
+      const std::string coordinator = json::parse(coordinator_session.body).value("token", "");
+      std::string lines = "task_no,title,ministry,responsible_agency_code,due_date\n";
+      while (lines.size() < (3u << 20)) lines += "a,b,c,d,e\n";
+      const std::vector<std::string> lists = {
+          lines, "task_no,title\n" + std::string(100000, 'x') + "\n", std::string(5u << 20, 'y'),
+          std::string("\xff\xfe\x00\x01\x80", 5)};
+      for (const auto& list : lists) {
+        auto h = as(coordinator);
+        h.emplace_back("Content-Type", "text/csv");
+        client::HttpsClient own(options());
+        client::ClientResponse r;
+        try {
+          r = own.request(verb::post, "/api/v1/return-tasks/imports", list, h);
+        } catch (const std::exception&) {
+          // A body over the route's limit is answered 413 and the connection closed while the
+          // client still sends: it may see the reset before the answer. Only that one.
+          if (list.size() <= (4u << 20)) throw;
+          r.status = 413;
+        }
+        ++return_lists;
+        if (r.status == 422 || r.status == 413) {
+          ++return_lists_refused;
+        } else {
+          std::lock_guard lock(books_mutex);
+          if (books_first.empty()) books_first = "return list: " + std::to_string(r.status);
+        }
+      }
     } catch (const std::exception& e) {
       std::lock_guard lock(books_mutex);
       books_first = e.what();
@@ -652,6 +687,10 @@ int main(int argc, char** argv) {
         std::to_string(books_refused) + " × 422, " + std::to_string(books_busy) + " × 429, " +
             std::to_string(books_bad) + " other; " + books_first);
   std::cout << "  (the slowest workbook's answer: " << books_slowest_ms << " ms)" << std::endl;
+  check("hostile return lists: each refused with 422 or 413",
+        return_lists == 4 && return_lists_refused == 4,
+        std::to_string(return_lists_refused) + " of " + std::to_string(return_lists.load()) +
+            " refused; " + books_first);
   check("the normal client's requests answered 200 throughout", normal_bad == 0 && normal_ok > 50,
         std::to_string(normal_ok) + " ok, " + std::to_string(normal_bad) +
             " not; first: " + first_bad);

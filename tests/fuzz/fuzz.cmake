@@ -10,13 +10,14 @@ set(hub_fuzz_flags -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-rec
                    -fno-omit-frame-pointer -g -O1)
 set(hub_fuzz_core_sources
     core/caller.cpp core/config.cpp core/dates.cpp core/error.cpp core/json.cpp core/principal.cpp
-    core/text.cpp core/xlsx_reader.cpp
+    core/text.cpp core/xlsx_reader.cpp core/csv_table.cpp
     compute/program.cpp
     exchange/filter.cpp exchange/lines.cpp exchange/refs.cpp exchange/schema.cpp
     http/message.cpp http/problem.cpp http/purpose.cpp
     ledger/merkle.cpp ledger/note.cpp
     catalog/code_lists.cpp catalog/item_rules.cpp catalog/openapi_import.cpp
     catalog/service_names.cpp catalog/spreadsheet.cpp
+    coordination/return_list.cpp
     members/credentials.cpp
     net/proxy_protocol.cpp
     gateway/breaker.cpp gateway/call.cpp gateway/upstream_policy.cpp

@@ -87,11 +87,13 @@ TEST_F(HostileTest, DeepOrAmbiguousJsonIsRefusedOnEveryJsonRoute) {
   deep_object += "1" + std::string(70, '}');
   const std::string twice = R"({"name":"a","name":"b","items":[],"items":[]})";
   // Routes whose handler reads no body: they must only not fall over.
-  // Routes whose body is not JSON: none, or a registration workbook (a JSON body there is 422,
-  // not a workbook; its own hostile bodies are in registration_pgtest.cpp and the abuse test).
+  // Routes whose body is not JSON: none, a registration workbook or a return list (a JSON body
+  // there is 422, not a workbook or CSV; their own hostile bodies are in registration_pgtest.cpp,
+  // returns_pgtest.cpp and the abuse test).
   const std::set<std::string> bodiless = {
       "/api/v1/resources/{code}/publish", "/api/v1/resources/{code}/retire",
-      "/api/v1/applications/{id}/withdraw", "/api/v1/resources/imports"};
+      "/api/v1/applications/{id}/withdraw", "/api/v1/resources/imports",
+      "/api/v1/return-tasks/imports"};
   // An import line nested deep is one bad line, not a crash.
   auto import = client_->request(verb::post, "/api/v1/resources/" + code_ + "/imports",
                                  std::string(100000, '[') + "\n" + lines(0, 1),

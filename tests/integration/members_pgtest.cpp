@@ -763,6 +763,25 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
              {"operator_a", 200},
              {"system_a", 200}},
             404)},
+      // Returned data: the list is the staff's (a JSON body is not CSV: 422 past the check);
+      // tasks are every principal's to read (their own agency's), their officers' to change.
+      {verb::post, "/api/v1/return-tasks/imports", [] { return "/api/v1/return-tasks/imports"; },
+       [] { return json::object(); }, only({{"hub_admin", 422}, {"coordinator", 422}}, 403)},
+      {verb::get, "/api/v1/return-tasks", [] { return "/api/v1/return-tasks"; }, nullptr,
+       all(200)},
+      {verb::patch, "/api/v1/return-tasks/{id}",
+       [] { return "/api/v1/return-tasks/no-such-task"; },
+       [] {
+         return json{{"status", "sharing"}};
+       },
+       only({{"hub_admin", 404},
+             {"coordinator", 404},
+             {"cdo_a", 404},
+             {"officer_a", 404},
+             {"cdo_b", 404}},
+            403)},
+      {verb::get, "/api/v1/reports/returns", [] { return "/api/v1/reports/returns"; }, nullptr,
+       only({{"hub_admin", 200}, {"coordinator", 200}, {"cdo_a", 200}, {"cdo_b", 200}}, 403)},
       {verb::get, "/api/v1/code-lists", [] { return "/api/v1/code-lists"; }, nullptr, all(200)},
       {verb::get, "/api/v1/code-lists/{name}", [] { return "/api/v1/code-lists/gb2260"; },
        nullptr, all(200)},

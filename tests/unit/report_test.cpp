@@ -399,7 +399,7 @@ TEST(EarlyWarning, RulesHaveFixedSeverities) {
             (std::set<std::string>{"volume_spike", "denied_burst", "off_hours_bulk",
                                    "overdue_application", "overdue_objection", "stale_resource",
                                    "verify_enumeration", "service_unavailable", "grant_expiring",
-                                   "demand_overdue", "calendar_ending"}));
+                                   "demand_overdue", "calendar_ending", "returned_late"}));
 }
 
 }  // namespace

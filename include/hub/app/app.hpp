@@ -17,6 +17,7 @@
 #include "hub/compute/service.hpp"
 #include "hub/coordination/demands.hpp"
 #include "hub/coordination/escalations.hpp"
+#include "hub/coordination/returns.hpp"
 #include "hub/core/config.hpp"
 #include "hub/core/metrics.hpp"
 #include "hub/core/worker.hpp"
@@ -110,6 +111,7 @@ class App {
   std::unique_ptr<sharing::SharingService> sharing_;
   std::unique_ptr<coordination::DemandService> demands_;
   std::unique_ptr<coordination::EscalationService> escalations_;
+  std::unique_ptr<coordination::ReturnService> returns_;
   std::unique_ptr<members::DirectorySync> directory_sync_;
   std::unique_ptr<sharing::ConsentService> consents_;
   std::unique_ptr<exchange::ExchangeService> exchange_;
