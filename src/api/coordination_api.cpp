@@ -242,8 +242,8 @@ void register_coordination_routes(http::Router& router, coordination::DemandServ
                const std::string& csv = req.message.body();
                auto out = co_await returns.import(caller, csv);
                json errors = json::array();
-               for (const auto& [line, message] : out.errors) {
-                 errors.push_back({{"line", line}, {"field", ""}, {"message", message}});
+               for (const auto& e : out.errors) {
+                 errors.push_back({{"line", e.line}, {"field", e.field}, {"message", e.message}});
                }
                json body = {{"created", out.created},
                             {"updated", out.updated},

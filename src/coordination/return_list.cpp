@@ -25,7 +25,7 @@ std::string trimmed(const std::string& s) {
 }  // namespace
 
 std::vector<ReturnTaskLine> parse_return_tasks(std::string_view csv,
-                                               std::vector<std::pair<int, std::string>>& errors) {
+                                               std::vector<ReturnListError>& errors) {
   std::vector<ReturnTaskLine> out;
   std::string why;
   CsvLimits limits;
@@ -34,24 +34,24 @@ std::vector<ReturnTaskLine> parse_return_tasks(std::string_view csv,
   limits.max_field_bytes = 4096;
   auto table = read_csv_table(csv, limits, why);
   if (!table) {
-    errors.emplace_back(0, why);
+    errors.push_back({0, "", why});
     return out;
   }
   if (table->empty()) {
-    errors.emplace_back(1,
-                        "the file is empty: its first line names the columns " +
-                            std::string("task_no,title,ministry,responsible_agency_code,due_date"));
+    errors.push_back({1, "",
+                      "the file is empty: its first line names the columns "
+                      "task_no,title,ministry,responsible_agency_code,due_date"});
     return out;
   }
   std::map<std::string, std::size_t> at;
   const auto& head = (*table)[0];
   for (std::size_t c = 0; c < head.size(); ++c) at.emplace(trimmed(head[c]), c);
   for (const auto& column : kColumns) {
-    if (!at.contains(column)) errors.emplace_back(1, "the column " + column + " is missing");
+    if (!at.contains(column)) errors.push_back({1, column, "the column is missing"});
   }
   if (!errors.empty()) return out;
   std::set<std::string> seen;
-  for (std::size_t r = 1; r < table->size() && errors.size() < 1000; ++r) {
+  for (std::size_t r = 1; r < table->size() && errors.size() < kMaxReturnListErrors; ++r) {
     const auto& row = (*table)[r];
     if (std::all_of(row.begin(), row.end(),
                     [](const std::string& c) { return trimmed(c).empty(); })) {
@@ -68,25 +68,32 @@ std::vector<ReturnTaskLine> parse_return_tasks(std::string_view csv,
                      cell("ministry"),
                      cell("responsible_agency_code"),
                      cell("due_date")};
-    auto bad = [&](const std::string& message) { errors.emplace_back(line, message); };
+    auto bad = [&](const char* field, const std::string& message) {
+      errors.push_back({line, field, message});
+    };
     auto text = [&](const std::string& value, const char* name, std::size_t max) {
       if (value.empty()) {
-        bad(std::string(name) + " is required");
+        bad(name, "is required");
       } else if (utf8_chars(value) > max || has_control_characters(value)) {
-        bad(std::string(name) + " must be one line of at most " + std::to_string(max) +
-            " characters");
+        bad(name, "must be one line of at most " + std::to_string(max) + " characters");
       }
     };
     text(t.task_no, "task_no", 64);
     text(t.title, "title", 300);
     text(t.ministry, "ministry", 100);
     std::replace(t.due_date.begin(), t.due_date.end(), '/', '-');
-    if (t.responsible_agency_code.size() != 18) {
-      bad("responsible_agency_code must be an agency's 18-character code");
+    // An agency's code as the agencies table takes it (GB 32100's characters), so that only
+    // codes that could exist reach the database.
+    static constexpr std::string_view kCodeChars = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    if (t.responsible_agency_code.size() != 18 ||
+        t.responsible_agency_code.find_first_not_of(kCodeChars) != std::string::npos) {
+      bad("responsible_agency_code", "must be an agency's 18-character code");
     }
-    if (!is_date(t.due_date)) bad("due_date must be a date YYYY-MM-DD");
+    if (!is_date(t.due_date) || t.due_date < "2000-01-01" || t.due_date > "2100-12-31") {
+      bad("due_date", "must be a date YYYY-MM-DD from 2000 to 2100");
+    }
     if (!t.task_no.empty() && !seen.insert(t.task_no).second) {
-      bad("task " + t.task_no + " is listed twice");
+      bad("task_no", "task " + t.task_no + " is listed twice");
     }
     out.push_back(std::move(t));
   }

@@ -41,15 +41,21 @@ constexpr pg::Query kImport{
     "   SELECT gen_random_uuid()::text, task_no, title, ministry, agency, due, $2 FROM w"
     "   ON CONFLICT (task_no) DO UPDATE SET title = EXCLUDED.title,"
     "     ministry = EXCLUDED.ministry, responsible_agency_code = EXCLUDED.responsible_agency_code,"
-    "     due_date = EXCLUDED.due_date, updated_at = now(), updated_by = EXCLUDED.updated_by"
+    "     due_date = EXCLUDED.due_date, updated_at = now(), updated_by = EXCLUDED.updated_by,"
+    // A task given to another agency starts over there: its progress was the old agency's.
+    "     status = CASE WHEN t.responsible_agency_code = EXCLUDED.responsible_agency_code"
+    "       THEN t.status ELSE 'not_started' END,"
+    "     resource_codes = CASE WHEN t.responsible_agency_code = EXCLUDED.responsible_agency_code"
+    "       THEN t.resource_codes ELSE '{}' END"
     "   WHERE (t.title, t.ministry, t.responsible_agency_code, t.due_date) IS DISTINCT FROM"
     "     (EXCLUDED.title, EXCLUDED.ministry, EXCLUDED.responsible_agency_code,"
     "      EXCLUDED.due_date)"
-    "   RETURNING (xmax = 0) AS created),"
+    "   RETURNING t.id, t.task_no, t.responsible_agency_code, t.due_date, (xmax = 0) AS created),"
+    // A row per task created or changed, against its agency: each agency sees its own.
     " l AS (INSERT INTO admin_log (actor_id, action, object_type, object_id, agency_code, detail)"
-    "   SELECT $2, 'import', 'return_tasks', 'return-list', NULL,"
-    "     jsonb_build_object('created', count(*) FILTER (WHERE created),"
-    "                        'updated', count(*) FILTER (WHERE NOT created)) FROM up)"
+    "   SELECT $2, CASE WHEN created THEN 'create' ELSE 'change' END, 'return_task', id,"
+    "     responsible_agency_code, jsonb_build_object('task_no', task_no,"
+    "     'due_date', due_date::text) FROM up)"
     " SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM up"};
 
 #define HUB_RETURN_COLUMNS \
@@ -84,7 +90,8 @@ constexpr pg::Query kChange{
     "WITH t AS (UPDATE return_tasks SET status = coalesce($2, status),"
     "   resource_codes = CASE WHEN $3::jsonb IS NULL THEN resource_codes"
     "     ELSE ARRAY(SELECT jsonb_array_elements_text($3::jsonb)) END,"
-    "   updated_at = now(), updated_by = $4 WHERE id = $1 RETURNING *),"
+    "   updated_at = now(), updated_by = $4 WHERE id = $1 AND responsible_agency_code = $5"
+    "   RETURNING *),"
     " l AS (INSERT INTO admin_log (actor_id, action, object_type, object_id, agency_code, detail)"
     "   SELECT $4, 'change', 'return_task', t.id, t.responsible_agency_code,"
     "     jsonb_build_object('task_no', t.task_no, 'status', t.status,"
@@ -145,21 +152,36 @@ asio::awaitable<ReturnTaskImport> ReturnService::import(const Caller& caller,
   ReturnTaskImport out;
   auto parse = [&csv, &out] { return parse_return_tasks(csv, out.errors); };
   const std::vector<ReturnTaskLine> lines = co_await off_thread(services_, parse);
-  if (!out.errors.empty()) co_return out;
+  // Unknown agencies too, whatever else is wrong, so that every error is listed at once.
   json codes = json::array();
   std::set<std::string> distinct;
   for (const auto& l : lines) {
-    if (distinct.insert(l.responsible_agency_code).second)
+    const bool well_formed = std::none_of(out.errors.begin(), out.errors.end(), [&](const auto& e) {
+      return e.line == l.line && e.field == "responsible_agency_code";
+    });
+    if (well_formed && distinct.insert(l.responsible_agency_code).second) {
       codes.push_back(l.responsible_agency_code);
-  }
-  const pg::Params check = pg::Params().add(codes.dump());
-  auto unknown = co_await caller.db().exec(kUnknownAgencies, check);
-  std::set<std::string> missing;
-  for (int i = 0; i < unknown.rows(); ++i) missing.insert(std::string(unknown.get(i, 0)));
-  for (const auto& l : lines) {
-    if (missing.contains(l.responsible_agency_code)) {
-      out.errors.emplace_back(l.line, "no agency has the code " + l.responsible_agency_code);
     }
+  }
+  if (!codes.empty()) {
+    const pg::Params check = pg::Params().add(codes.dump());
+    auto unknown = co_await caller.db().exec(kUnknownAgencies, check);
+    std::set<std::string> missing;
+    for (int i = 0; i < unknown.rows(); ++i) missing.insert(std::string(unknown.get(i, 0)));
+    for (const auto& l : lines) {
+      if (missing.contains(l.responsible_agency_code)) {
+        out.errors.push_back({l.line, "responsible_agency_code",
+                              "no agency has the code " + l.responsible_agency_code});
+      }
+    }
+  }
+  std::stable_sort(out.errors.begin(), out.errors.end(),
+                   [](const auto& a, const auto& b) { return a.line < b.line; });
+  if (out.errors.size() > kMaxReturnListErrors) {
+    out.errors.resize(kMaxReturnListErrors);
+    out.errors.push_back({0, "",
+                          "at most " + std::to_string(kMaxReturnListErrors) +
+                              " errors are listed: fix these and import the list again"});
   }
   if (!out.errors.empty() || lines.empty()) co_return out;
   json rows = json::array();
@@ -220,7 +242,20 @@ asio::awaitable<ReturnTask> ReturnService::change(const Caller& caller, const st
           422);
     }
   }
-  const pg::Params params = pg::Params().add(id).add(change.status).add(codes).add(me.id);
+  const std::size_t linked =
+      change.resource_codes ? change.resource_codes->size() : task.resource_codes.size();
+  if (change.status == "sharing" && linked == 0) {
+    throw ApiError(ErrorCode::validation_failed,
+                   "a task is sharing once a resource holds its data: link it",
+                   {{"resource_codes", "name the resource that holds the returned data"}}, 422);
+  }
+  // Only while the task is still the agency it was checked against (an import may move it).
+  const pg::Params params = pg::Params()
+                                .add(id)
+                                .add(change.status)
+                                .add(codes)
+                                .add(me.id)
+                                .add(task.responsible_agency_code);
   auto r = co_await caller.db().exec(kChange, params);
   if (r.rows() == 0) throw ApiError(ErrorCode::not_found, "return task not found");
   co_return task_of(r, 0);

@@ -96,7 +96,17 @@ bool csv_records(std::string_view text, const CsvLimits& limits, CsvTable& recor
     why = "a quoted field is not closed";
     return false;
   }
+  if (field.size() > limits.max_field_bytes) {
+    why = "a cell of line " + std::to_string(records.size() + 1) + " is longer than " +
+          std::to_string(limits.max_field_bytes) + " bytes";
+    return false;
+  }
   if (!field.empty() || !record.empty()) {
+    if (record.size() + 1 > limits.max_fields) {
+      why = "line " + std::to_string(records.size() + 1) + " has more than " +
+            std::to_string(limits.max_fields) + " columns";
+      return false;
+    }
     record.push_back(std::move(field));
     records.push_back(std::move(record));
   }

@@ -26,6 +26,13 @@ std::optional<std::string> percent_decode(std::string_view in, bool plus_is_spac
       out.push_back(c);
     }
   }
+  // What a client percent-encodes is UTF-8 text (RFC 3986): other bytes are no value at all, so
+  // that no route hands the database a byte sequence it refuses (a 500).
+  for (std::size_t i = 0; i < out.size();) {
+    const std::size_t n = utf8_sequence_length(out, i);
+    if (n == 0) return std::nullopt;
+    i += n;
+  }
   return out;
 }
 
@@ -92,7 +99,7 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
     auto key = percent_decode(pair.substr(0, eq), true);
     if (!key || *key != name) continue;
     auto value = percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
-    if (!value) bad_query_param(std::string(name), "is not valid percent-encoding");
+    if (!value) bad_query_param(std::string(name), "is not percent-encoded UTF-8");
     if (found) bad_query_param(std::string(name), "is given more than once");
     found = std::move(*value);
   }

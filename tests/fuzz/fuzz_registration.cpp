@@ -78,12 +78,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   check(hub::catalog::read_registration_csv(input));
-  std::vector<std::pair<int, std::string>> errors;
+  std::vector<hub::coordination::ReturnListError> errors;
   const auto lines = hub::coordination::parse_return_tasks(input, errors);
   if (lines.size() > hub::coordination::kMaxReturnTasks) __builtin_trap();
   for (const auto& l : lines) {
     if (l.line < 2) __builtin_trap();
   }
+  if (errors.size() > hub::coordination::kMaxReturnListErrors) __builtin_trap();
   std::vector<std::string> texts;
   std::size_t start = 0;
   while (texts.size() < 5) {

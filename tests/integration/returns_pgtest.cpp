@@ -82,13 +82,26 @@ TEST_F(ReturnsTest, TheReturnListImportsOnceAndListsEveryErrorByLine) {
   std::set<int> lines;
   const json problem = json::parse(refused.body);
   for (const auto& e : problem["errors"]) lines.insert(e["line"].get<int>());
-  EXPECT_EQ(lines, (std::set<int>{3, 4, 6}));  // the unknown agency is found once lines parse
+  EXPECT_EQ(lines, (std::set<int>{3, 4, 5, 6}));
+  EXPECT_EQ(problem["errors"][0]["field"], "title");
+  EXPECT_EQ(problem["errors"][2]["field"], "responsible_agency_code");
   const std::string unknown_agency = std::string(kHeader) + "HL-103,未知机构,公安部," +
                                      "91440101MA59ABCD1D," + city_date(10) + "\r\n";
   auto unknown = import(coordinator_, unknown_agency);
   ASSERT_EQ(unknown.status, 422) << unknown.body;
   EXPECT_EQ(json::parse(unknown.body)["errors"][0]["line"], 2);
   EXPECT_EQ(tasks(coordinator_).size(), 3u);
+
+  // Dates PostgreSQL would refuse, codes no agency can have: errors of their lines, not 500s.
+  const std::string odd = std::string(kHeader) + "HL-104,零年,公安部," + kMarket +
+                          ",0000-02-29\r\nHL-105,坏代码,公安部,\"11440100XYDWCM5T1\x01\"," +
+                          city_date(10) + "\r\n";
+  auto odd_answer = import(coordinator_, odd);
+  ASSERT_EQ(odd_answer.status, 422) << odd_answer.body;
+  const json odd_problem = json::parse(odd_answer.body);
+  ASSERT_EQ(odd_problem["errors"].size(), 2u) << odd_answer.body;
+  EXPECT_EQ(odd_problem["errors"][0]["field"], "due_date");
+  EXPECT_EQ(odd_problem["errors"][1]["field"], "responsible_agency_code");
 
   // A missing column; not CSV; not the staff.
   auto headless = import(coordinator_, "task_no,title\r\nHL-1,x\r\n");
@@ -119,6 +132,12 @@ TEST_F(ReturnsTest, TasksAreTheirAgencysAndItsOfficersCarryThemOn) {
   EXPECT_EQ(overdue[0]["task_no"], "HL-003");
   EXPECT_EQ(overdue[0]["overdue"], true);
   EXPECT_EQ(call(verb::get, "/api/v1/return-tasks?status=late", coordinator_).status, 400);
+  // Bytes that are not UTF-8 in a filter or the path: 400 or 404, never the database's error.
+  EXPECT_EQ(call(verb::get, "/api/v1/return-tasks?ministry=%ff", coordinator_).status, 400);
+  EXPECT_EQ(
+      call(verb::patch, "/api/v1/return-tasks/%ff%fe", coordinator_, {{"status", "connected"}})
+          .status,
+      404);
 
   const std::string id = mine[0]["id"];
   const std::string market_resource = resource(sample_resource(kMarket));
@@ -152,6 +171,12 @@ TEST_F(ReturnsTest, TasksAreTheirAgencysAndItsOfficersCarryThemOn) {
       call(verb::patch, "/api/v1/return-tasks/no-such-task", coordinator_, {{"status", "sharing"}})
           .status,
       404);
+  // Sharing needs a resource that holds the data.
+  const std::string other = mine[1]["id"];
+  auto unlinked =
+      call(verb::patch, "/api/v1/return-tasks/" + other, market_officer_, {{"status", "sharing"}});
+  ASSERT_EQ(unlinked.status, 422) << unlinked.body;
+  EXPECT_EQ(json::parse(unlinked.body)["errors"][0]["field"], "resource_codes");
   // The list's next import leaves the agency's progress alone.
   ASSERT_EQ(import(coordinator_, list()).status, 200);
   for (const auto& t : tasks(market_cdo_)) {
@@ -159,6 +184,25 @@ TEST_F(ReturnsTest, TasksAreTheirAgencysAndItsOfficersCarryThemOn) {
       EXPECT_EQ(t["status"], "sharing");
     }
   }
+  // A task the list gives to another agency starts over there; the first no longer sees it.
+  std::string moved = list();
+  const std::string task_no = mine[0]["task_no"];
+  const auto at = moved.find(task_no);
+  const auto agency_at = moved.find(kMarket, at);
+  moved.replace(agency_at, std::string(kMarket).size(), kTax);
+  auto moved_answer = json::parse(import(coordinator_, moved).body);
+  EXPECT_EQ(moved_answer["updated"], 1);
+  json now_tax;
+  for (const auto& t : tasks(tax_cdo_)) {
+    if (t["id"] == id) now_tax = t;
+  }
+  ASSERT_TRUE(now_tax.is_object());
+  EXPECT_EQ(now_tax["status"], "not_started");
+  EXPECT_EQ(now_tax["resource_codes"], json::array());
+  EXPECT_EQ(
+      call(verb::patch, "/api/v1/return-tasks/" + id, market_officer_, {{"status", "connected"}})
+          .status,
+      404);
 }
 
 TEST_F(ReturnsTest, AReturnedResourceLateAgainstItsCycleIsReportedAndAlerted) {

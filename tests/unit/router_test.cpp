@@ -61,6 +61,10 @@ TEST(Query, ParsesAndDecodes) {
   EXPECT_EQ(q[2].first, "x");
   EXPECT_EQ(q[2].second, "");
   EXPECT_FALSE(hub::http::percent_decode("%4", false).has_value());
+  // Bytes that are not UTF-8 are no value (the database would refuse them).
+  EXPECT_FALSE(hub::http::percent_decode("%ff", true).has_value());
+  EXPECT_FALSE(hub::http::percent_decode("%C3%28", false).has_value());
+  EXPECT_EQ(*hub::http::percent_decode("%E5%85%AC%E5%AE%89%E9%83%A8", true), "公安部");
   EXPECT_EQ(*hub::http::percent_decode("a+b", false), "a+b");
 }
 

@@ -45,15 +45,24 @@ struct ReturnTaskLine {
   std::string task_no, title, ministry, responsible_agency_code, due_date;
 };
 
-// The lines of a return list, every problem by line; pure (no database).
-std::vector<ReturnTaskLine> parse_return_tasks(std::string_view csv,
-                                               std::vector<std::pair<int, std::string>>& errors);
+// A problem of a return list: its line (0: the file as a whole), the column, what is wrong.
+struct ReturnListError {
+  int line = 0;
+  std::string field;
+  std::string message;
+};
 
-inline constexpr std::size_t kMaxReturnTasks = 5000;  // lines of one import
+// The lines of a return list, every problem by line (at most kMaxReturnListErrors); pure (no
+// database).
+std::vector<ReturnTaskLine> parse_return_tasks(std::string_view csv,
+                                               std::vector<ReturnListError>& errors);
+
+inline constexpr std::size_t kMaxReturnTasks = 5000;       // lines of one import
+inline constexpr std::size_t kMaxReturnListErrors = 1000;  // errors listed
 
 struct ReturnTaskImport {
   int created = 0, updated = 0, unchanged = 0;
-  std::vector<std::pair<int, std::string>> errors;  // line, message: any → nothing stored
+  std::vector<ReturnListError> errors;  // any → nothing stored
 };
 
 struct ReturnTaskFilter {
@@ -90,12 +99,15 @@ class ReturnService {
   explicit ReturnService(Services& services) : services_(services) {}
 
   // Creates the tasks it does not have (by task_no) and updates those whose title, ministry,
-  // agency or due date changed, in one statement; any bad line, and nothing is stored.
+  // agency or due date changed, in one statement (a task moved to another agency starts over:
+  // not_started, no resources); any bad line, and nothing is stored.
   boost::asio::awaitable<ReturnTaskImport> import(const Caller& caller, const std::string& csv);
   boost::asio::awaitable<ListPage<ReturnTask>> tasks(const Caller& caller,
                                                      const ReturnTaskFilter& filter,
                                                      const PageRequest& page);
-  // The hub's staff, or the responsible agency's CDO and data officers (others: 404).
+  // The hub's staff, or the responsible agency's CDO and data officers (others: 404). Any
+  // status may follow any (work goes back when a connection breaks), but `sharing` needs a
+  // linked resource.
   boost::asio::awaitable<ReturnTask> change(const Caller& caller, const std::string& id,
                                             const ReturnTaskChange& change);
   // The hub's staff see every agency's; an agency_cdo its own agency's tasks and resources.
