@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <boost/asio/use_awaitable.hpp>
-#include <filesystem>
 #include <map>
 #include <set>
 
+#include "hub/app/workbooks.hpp"
 #include "hub/catalog/index.hpp"
 #include "hub/catalog/resource.hpp"
 #include "hub/catalog/spreadsheet.hpp"
@@ -37,8 +37,8 @@ constexpr pg::Query kCreate{
 
 constexpr pg::Query kCurrent{
     "catalog_current",
-    "SELECT r.provider_code, r.status, r.version, r.document::text, r.kind FROM resources r "
-    "WHERE r.code = $1"};
+    "SELECT r.provider_code, r.status, r.version, r.document::text, r.kind, r.code"
+    " FROM resources r WHERE r.code = $1"};
 
 // A new version, only if nobody else made one since we read it (optimistic concurrency).
 constexpr pg::Query kUpdate{
@@ -441,10 +441,7 @@ asio::awaitable<RecordSchema> CatalogService::schema(const Caller& caller, const
 // Registration by spreadsheet (docs/catalog.md): a resource of a workbook and what it will do.
 namespace {
 
-constexpr pg::Query kSheetByCode{
-    "catalog_sheet_by_code",
-    "SELECT provider_code, status, version, document::text, kind, code FROM resources"
-    " WHERE code = $1"};
+// The columns of kCurrent, for a provider's live resource of a name.
 constexpr pg::Query kSheetByName{
     "catalog_sheet_by_name",
     "SELECT provider_code, status, version, document::text, kind, code FROM resources"
@@ -497,13 +494,8 @@ asio::awaitable<std::string> CatalogService::registration_template() {
     std::lock_guard lock(template_mutex_);
     if (!template_.empty()) co_return template_;
   }
-  const std::string tmp = (services_.config.data_dir / "tmp").string();
-  auto make = [tmp] {
-    std::error_code ec;
-    std::filesystem::create_directories(tmp, ec);
-    return resource_template_xlsx(ec ? std::string() : tmp);
-  };
-  std::string made = co_await off_thread(services_, make);
+  const std::function<std::string(const std::string&)> make = resource_template_xlsx;
+  std::string made = co_await workbook_off_thread(services_, make);
   std::lock_guard lock(template_mutex_);
   if (template_.empty()) template_ = std::move(made);
   co_return template_;
@@ -547,7 +539,7 @@ asio::awaitable<RegistrationOutcome> CatalogService::import_registration(const C
     pg::Result current;
     if (!r.code.empty()) {
       const pg::Params key = pg::Params().add(r.code);
-      current = co_await caller.db().exec(kSheetByCode, key);
+      current = co_await caller.db().exec(kCurrent, key);
       // Another agency's draft is not there for the caller (as GET /resources/{code}).
       if (current.rows() == 1 && current.get(0, 1) == "draft" && !me.hub_level() &&
           !me.of_agency(std::string(current.get(0, 0)))) {

@@ -4,11 +4,12 @@
 #include <xlsxwriter.h>
 
 #include <algorithm>
-#include <filesystem>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "hub/app/workbooks.hpp"
 #include "hub/core/csv_table.hpp"
 #include "hub/core/dates.hpp"
 #include "hub/core/error.hpp"
@@ -317,11 +318,8 @@ std::string returns_csv(const ReturnsReport& report) {
 }
 
 asio::awaitable<std::string> ReturnService::report_xlsx(const ReturnsReport& report) {
-  const std::string tmp = (services_.config.data_dir / "tmp").string();
-  auto write = [&report, tmp] {
-    std::error_code ec;
-    std::filesystem::create_directories(tmp, ec);
-    return xlsx::write_workbook(ec ? std::string() : tmp, [&report](lxw_workbook* book) {
+  const std::function<std::string(const std::string&)> write = [&report](const std::string& tmp) {
+    return xlsx::write_workbook(tmp, [&report](lxw_workbook* book) {
       const auto styles = xlsx::common_styles(book);
       lxw_worksheet* sheet = xlsx::add_sheet(book, "回流进度");
       xlsx::check(worksheet_write_string(sheet, 0, 0, "数据回流进度（按部委）", styles.title),
@@ -365,7 +363,7 @@ asio::awaitable<std::string> ReturnService::report_xlsx(const ReturnsReport& rep
       }
     });
   };
-  co_return co_await off_thread(services_, write);
+  co_return co_await workbook_off_thread(services_, write);
 }
 
 }  // namespace hub::coordination

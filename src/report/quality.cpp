@@ -356,7 +356,7 @@ boost::asio::awaitable<QualityReport> QualityService::report(const Caller& calle
 boost::asio::awaitable<std::string> QualityService::xlsx(const QualityReport& report) {
   const std::function<std::string(const std::string&)> write =
       [&report](const std::string& tmp_dir) { return to_xlsx(report, tmp_dir); };
-  co_return co_await xlsx::off_thread(services_, write);
+  co_return co_await workbook_off_thread(services_, write);
 }
 
 }  // namespace hub::report

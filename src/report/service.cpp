@@ -328,7 +328,7 @@ boost::asio::awaitable<json> ReportService::activity(const Caller& caller, const
 boost::asio::awaitable<std::string> ReportService::xlsx(const Report& report) {
   const std::function<std::string(const std::string&)> write =
       [&report](const std::string& tmp_dir) { return to_xlsx(report, tmp_dir); };
-  co_return co_await xlsx::off_thread(services_, write);
+  co_return co_await workbook_off_thread(services_, write);
 }
 
 }  // namespace hub::report

@@ -2,7 +2,6 @@
 #include <xlsxwriter.h>
 
 #include <array>
-#include <filesystem>
 #include <functional>
 #include <map>
 #include <stdexcept>
@@ -11,21 +10,6 @@
 #include "workbook.hpp"
 
 namespace hub::report {
-
-namespace xlsx {
-
-boost::asio::awaitable<std::string> off_thread(
-    Services& services, const std::function<std::string(const std::string&)>& write) {
-  const std::string tmp = (services.config.data_dir / "tmp").string();
-  auto work = [&write, tmp] {
-    std::error_code ec;
-    std::filesystem::create_directories(tmp, ec);
-    return write(ec ? std::string() : tmp);
-  };
-  co_return co_await hub::off_thread(services, work);
-}
-
-}  // namespace xlsx
 
 using xlsx::check;
 
