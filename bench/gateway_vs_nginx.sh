@@ -135,21 +135,11 @@ log "embedded PostgreSQL postmaster $PG_PID, $(taskset -cp "$PG_PID" | sed 's/.*
 # granted at once) and its system calls. Prints "CODE SYSTEM_TOKEN".
 read -r SERVICE CONSUMER_TOKEN < <(python3 - "$HUB_PORT" "$ADMIN_TOKEN" "$UP_PORT" \
   "$TMP/tls/ca.pem" <<'PY'
-import datetime, json, ssl, sys, urllib.request
+import datetime, os, sys
 port, admin, up_port, ca_file = sys.argv[1:5]
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-def api(method, path, token, body=None):
-    req = urllib.request.Request(f"https://127.0.0.1:{port}{path}", method=method,
-                                 data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Authorization": f"Bearer {token}",
-                                          "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
-            return json.loads(r.read() or b"{}")
-    except urllib.error.HTTPError as e:
-        sys.exit(f"{method} {path}: {e.code} {e.read().decode(errors='replace')}")
+sys.path.insert(0, os.environ["BENCH_DIR"])
+from hub_api import client
+api = client(port)
 market, tax = "114401009P0Y2GG12L", "11440100XYDWCM5T1B"
 api("POST", "/api/v1/agencies", admin, {"code": market, "name": "广州市市场监督管理局", "level": "city"})
 api("POST", "/api/v1/agencies", admin, {"code": tax, "name": "国家税务总局广州市税务局", "level": "city"})

@@ -8,6 +8,7 @@
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export BENCH_DIR  # also for bench/hub_api.py
 REPO_DIR="$(cd "$BENCH_DIR/.." && pwd)"
 HUBD="${HUBD:-$REPO_DIR/build/hubd}"
 
@@ -497,4 +498,32 @@ nginx_stop_pid() {
   for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------------------------------------
+# Profiles
+
+# perf_start FILE: samples every process on every core (perf record -a, 999 Hz) until perf_stop,
+# which writes into FILE each process's share of all the cores (100 % = every core busy), then
+# the flat profile by process, library and function (its first 400 lines).
+perf_start() {
+  ensure_tools perf
+  _PERF_OUT="$1"
+  _PERF_DATA="$(mktemp /tmp/hub-bench-perf.XXXXXX)"
+  perf record -q -F 999 -a -o "$_PERF_DATA" 2>/dev/null &
+  _PERF_PID=$!
+  at_exit "kill -INT $_PERF_PID 2>/dev/null; rm -f $_PERF_DATA"
+}
+perf_stop() {
+  kill -INT "$_PERF_PID" 2>/dev/null || true
+  wait "$_PERF_PID" 2>/dev/null || true
+  {
+    echo "# share of all cores by process"
+    perf report -i "$_PERF_DATA" --no-children --sort comm --stdio 2>/dev/null |
+      grep -v '^#' | grep -v '^$' | head -12 || true
+    echo "# by process, library and function"
+    perf report -i "$_PERF_DATA" --no-children --sort comm,dso,sym --stdio 2>/dev/null |
+      grep -v '^#' | grep -v '^$' | head -400 || true
+  } >"$_PERF_OUT"
+  rm -f "$_PERF_DATA"
 }
