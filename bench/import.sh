@@ -23,6 +23,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 ensure_tools python3 curl
+[[ -z ${PERF_OUT:-} ]] || ensure_tools perf
 ROWS=${ROWS:-1000000}
 BIG_GB=${BIG_GB:-0}
 HUBCTL=${HUBCTL:-build/hubctl}
@@ -103,9 +104,10 @@ profile_stop() {
   perf_stop
 }
 
-# rss_watch FILE: samples hubd's VmRSS (kB) every 0.2 s into FILE until killed.
+# rss_watch FILE: samples hubd's VmRSS (kB) every 0.2 s into FILE until killed (or hubd ends);
+# run in the background, killed at exit too.
 rss_watch() {
-  while true; do
+  while kill -0 "$HUB_PID" 2>/dev/null; do
     awk '/^VmRSS:/ {print $2}' "/proc/$HUB_PID/status" 2>/dev/null >>"$1" || true
     sleep 0.2
   done
@@ -143,11 +145,12 @@ measure() {
   log "$phase import of $ROWS records ($(du -m "$3" | cut -f1) MB) into $2"
   rss_watch "$dir/rss-$phase" &
   watcher=$!
+  at_exit "kill $watcher 2>/dev/null"
   profile_start "$phase"
   start=$(date +%s.%N)
   import "$2" "$3" "$4" >"$dir/$phase.json"
   end=$(date +%s.%N)
-  kill "$watcher"
+  kill "$watcher" 2>/dev/null || true
   profile_stop "$phase"
   printf -v "${phase}_rate" '%s' "$(rate "$start" "$end")"
   printf -v "${phase}_peak" '%s' "$(peak_mb "$dir/rss-$phase")"
@@ -166,13 +169,14 @@ if ((BIG_GB > 0)); then
   log "one import of $passes passes over the $size_mb MB file (about $BIG_GB GB), streamed"
   rss_watch "$dir/rss-big" &
   watcher=$!
+  at_exit "kill $watcher 2>/dev/null"
   start=$(date +%s.%N)
   for ((i = 0; i < passes; i++)); do cat "$dir/records.ndjson"; done |
     curl -sk -X POST -T - -H "Authorization: Bearer $provider" \
       -H "Content-Type: application/x-ndjson" "$url/api/v1/resources/$csv_code/imports" \
-      >"$dir/big.json"
+      >"$dir/big.json" || true  # a refused body ends the pipe early: its answer is printed
   end=$(date +%s.%N)
-  kill "$watcher"
+  kill "$watcher" 2>/dev/null || true
   big_rows=$((passes * ROWS))
   big="one import of $((passes * size_mb)) MB ($big_rows lines) in $(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.0f", b - a}') s: $(awk -v n="$big_rows" -v a="$start" -v b="$end" 'BEGIN {printf "%.0f", n / (b - a)}') rows/s, hubd peak RSS $(peak_mb "$dir/rss-big") MB (target: under 300 MB); answer: $(head -c 300 "$dir/big.json")"
 fi

@@ -503,14 +503,14 @@ nginx_stop_pid() {
 # ---------------------------------------------------------------------------------------------
 # Profiles
 
-# perf_start FILE: samples every process on every core (perf record -a, 999 Hz) until perf_stop,
-# which writes into FILE each process's share of all the cores (100 % = every core busy), then
-# the flat profile by process, library and function (its first 400 lines).
+# perf_start FILE: samples every process on every core (perf record -a, cpu-clock at 999 Hz, so
+# idle cores are sampled too) until perf_stop, which writes into FILE each process's share of all
+# the cores (100 % = every core busy), then the flat profile by process, library and function
+# (its first 400 lines). Call `ensure_tools perf` before the timed phase.
 perf_start() {
-  ensure_tools perf
   _PERF_OUT="$1"
   _PERF_DATA="$(mktemp /tmp/hub-bench-perf.XXXXXX)"
-  perf record -q -F 999 -a -o "$_PERF_DATA" 2>/dev/null &
+  perf record -q -e cpu-clock -F 999 -a -o "$_PERF_DATA" 2>/dev/null &
   _PERF_PID=$!
   at_exit "kill -INT $_PERF_PID 2>/dev/null; rm -f $_PERF_DATA"
 }
