@@ -245,9 +245,13 @@ asio::awaitable<ReturnTask> ReturnService::change(const Caller& caller, const st
   }
   const std::size_t linked =
       change.resource_codes ? change.resource_codes->size() : task.resource_codes.size();
-  if (change.status == "sharing" && linked == 0) {
+  // Sharing needs a linked resource, whether the change makes the task sharing or unlinks the
+  // last resource of a task that is.
+  if (change.status.value_or(task.status) == "sharing" && linked == 0) {
     throw ApiError(ErrorCode::validation_failed,
-                   "a task is sharing once a resource holds its data: link it",
+                   change.status ? "a task is sharing once a resource holds its data: link it"
+                                 : "a sharing task keeps a resource that holds its data: move its "
+                                   "status back before unlinking the last one",
                    {{"resource_codes", "name the resource that holds the returned data"}}, 422);
   }
   // Only while the task is still the agency it was checked against (an import may move it).

@@ -167,6 +167,19 @@ TEST_F(ReturnsTest, TasksAreTheirAgencysAndItsOfficersCarryThemOn) {
   auto sharing =
       ok(verb::patch, "/api/v1/return-tasks/" + id, coordinator_, {{"status", "sharing"}});
   EXPECT_EQ(sharing["resource_codes"], json({market_resource}));
+  // A sharing task keeps a linked resource: unlinking the last one alone is refused, and with
+  // the status moved back it is allowed.
+  auto bare = call(verb::patch, "/api/v1/return-tasks/" + id, market_officer_,
+                   {{"resource_codes", json::array()}});
+  ASSERT_EQ(bare.status, 422) << bare.body;
+  EXPECT_EQ(json::parse(bare.body)["errors"][0]["field"], "resource_codes");
+  auto back = ok(verb::patch, "/api/v1/return-tasks/" + id, market_officer_,
+                 {{"status", "connected"}, {"resource_codes", json::array()}});
+  EXPECT_EQ(back["status"], "connected");
+  EXPECT_EQ(back["resource_codes"], json::array());
+  sharing = ok(verb::patch, "/api/v1/return-tasks/" + id, coordinator_,
+               {{"status", "sharing"}, {"resource_codes", {market_resource}}});
+  EXPECT_EQ(sharing["status"], "sharing");
   EXPECT_EQ(
       call(verb::patch, "/api/v1/return-tasks/no-such-task", coordinator_, {{"status", "sharing"}})
           .status,
