@@ -17,10 +17,11 @@ import * as issues from './pages/issues.js';
 import * as grants from './pages/grants.js';
 import * as demands from './pages/demands.js';
 import * as escalations from './pages/escalations.js';
+import * as returns from './pages/returns.js';
 import * as agencyAdmin from './pages/agencies.js';
 import * as computations from './pages/computations.js';
 
-const pageModules = { overview, report, issues, catalog, computations, inbox, grants, demands, escalations, alerts, agencies: agencyAdmin, ledger };
+const pageModules = { overview, report, issues, catalog, computations, inbox, grants, demands, escalations, returns, alerts, agencies: agencyAdmin, ledger };
 const root = document.getElementById('app');
 
 // Set once signed in.
@@ -138,6 +139,7 @@ const NAV_ICONS = {
   grants: 'M7 14a5 5 0 1 1 4.9-6H23v4h-2v4h-4v-4h-5.1A5 5 0 0 1 7 14zm0-3a2 2 0 1 0 0-4 2 2 0 0 0 0 4z',
   demands: 'M4 3h16v4H4zm0 7h10v4H4zm0 7h16v4H4zm13-7h3v3h-3z',
   escalations: 'M12 2 4 10h5v6h6v-6h5zM4 19h16v3H4z',
+  returns: 'M12 3a9 9 0 1 1-8.5 6H1l4-4 4 4H6.6A6 6 0 1 0 12 6zm-1 4h2v5l4 2.3-1 1.7-5-3z',
   agencies: 'M3 21V8l9-5 9 5v13h-7v-6h-4v6zm4-10v2h2v-2zm8 0v2h2v-2z',
   computations: 'M5 3h14v5h-2V5H8.8l5 7-5 7H17v-3h2v5H5v-1.6L10.7 12 5 4.6z',
 };

@@ -12,6 +12,7 @@ export const PAGES = [
   'grants',
   'demands',
   'escalations',
+  'returns',
   'alerts',
   'agencies',
   'ledger',
@@ -21,10 +22,10 @@ export const PAGES = [
 // do with one (review it, run it).
 const PAGES_BY_ROLE = {
   hub_admin: PAGES,
-  coordinator: ['overview', 'report', 'issues', 'catalog', 'computations', 'grants', 'demands', 'escalations', 'alerts', 'ledger'],
+  coordinator: ['overview', 'report', 'issues', 'catalog', 'computations', 'grants', 'demands', 'escalations', 'returns', 'alerts', 'ledger'],
   // A CDO reads its own agency's alerts (the hub filters them); acknowledging is the staff's.
-  agency_cdo: ['overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'alerts', 'ledger'],
-  agency_data_officer: ['catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'ledger'],
+  agency_cdo: ['overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'returns', 'alerts', 'ledger'],
+  agency_data_officer: ['catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'returns', 'ledger'],
 };
 const DEFAULT_PAGES = ['catalog', 'computations', 'ledger']; // agency_operator, agency_system and any other role
 

@@ -143,7 +143,8 @@ export function rowPanels() {
 }
 
 /**
- * An action's form: its fields ([label, control] pairs; a null pair is left out), a place for
+ * An action's form: its fields ([label, control] pairs; a null pair is left out; a <fieldset>
+ * control brings its own <legend> instead of the label), a place for
  * errors, a confirm and a cancel button. `validate()` may return a message that stops it before
  * anything is sent; `submit()` does it, and an error it throws is shown in the form.
  */
@@ -180,7 +181,10 @@ export function actionForm({ action, fields, confirmLabel, danger = false, note,
     h(
       'div',
       { class: 'form-fields' },
-      fields.filter(Boolean).map(([label, control]) => h('label', { class: 'field' }, h('span', {}, label), control)),
+      // A group of controls (a <fieldset>, with its own <legend>) is not put inside a <label>.
+      fields
+        .filter(Boolean)
+        .map(([label, control]) => (control.tagName === 'FIELDSET' ? h('div', { class: 'field' }, control) : h('label', { class: 'field' }, h('span', {}, label), control))),
     ),
     feedback,
     h(

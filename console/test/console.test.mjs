@@ -75,16 +75,16 @@ test('t fills values, tv falls back to the raw value; Chinese is the default', (
 });
 
 test('pages by role', () => {
-  assert.deepEqual(pagesFor(['hub_admin']), ['overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'alerts', 'agencies', 'ledger']);
-  assert.deepEqual(pagesFor(['coordinator']), ['overview', 'report', 'issues', 'catalog', 'computations', 'grants', 'demands', 'escalations', 'alerts', 'ledger']);
-  assert.deepEqual(pagesFor(['agency_cdo']), ['overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'alerts', 'ledger']);
-  assert.deepEqual(pagesFor(['agency_data_officer']), ['catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'ledger']);
+  assert.deepEqual(pagesFor(['hub_admin']), ['overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'returns', 'alerts', 'agencies', 'ledger']);
+  assert.deepEqual(pagesFor(['coordinator']), ['overview', 'report', 'issues', 'catalog', 'computations', 'grants', 'demands', 'escalations', 'returns', 'alerts', 'ledger']);
+  assert.deepEqual(pagesFor(['agency_cdo']), ['overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'returns', 'alerts', 'ledger']);
+  assert.deepEqual(pagesFor(['agency_data_officer']), ['catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'returns', 'ledger']);
   // Joint computations are listed to everyone signed in.
   assert.deepEqual(pagesFor(['agency_operator']), ['catalog', 'computations', 'ledger']);
   assert.deepEqual(pagesFor(['agency_system']), ['catalog', 'computations', 'ledger']);
   assert.deepEqual(pagesFor([]), ['catalog', 'computations', 'ledger']);
   // Several roles: the union, in navigation order.
-  assert.deepEqual(pagesFor(['agency_operator', 'agency_data_officer']), ['catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'ledger']);
+  assert.deepEqual(pagesFor(['agency_operator', 'agency_data_officer']), ['catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'returns', 'ledger']);
   assert.equal(canSee(['agency_operator'], 'report'), false);
   assert.equal(canSee(['coordinator'], 'inbox'), false);
   // Agencies are the administrators' alone; issued reports are read by those who read the report.

@@ -304,7 +304,7 @@ async function downloadOf(page, button) {
     expect(app, `no pending demo application (${pending.length} pending)`);
     await signIn(page, `${DEMO_PREFIX[app.provider_code]}-officer`);
     const nav = await navItems(page);
-    expect(nav.join(',') === 'catalog,computations,inbox,grants,demands,escalations,ledger', `data officer's nav: ${nav.join(',')}`);
+    expect(nav.join(',') === 'catalog,computations,inbox,grants,demands,escalations,returns,ledger', `data officer's nav: ${nav.join(',')}`);
     await open(page, 'inbox');
     const row = `#inbox-table tr[data-id="${app.id}"]`;
     await page.waitForSelector(row);
@@ -1381,12 +1381,115 @@ async function openComputation(page, code) {
   });
   await context.close();
 }
+const HUMAN_RESOURCES = '11440100FAJ0T55W64'; // 广州市人力资源和社会保障局
+{
+  const { context, page } = await newPage();
+  await check('the human resources data officer publishes a draft from its catalog entry, then retires it after a confirmation', page, async () => {
+    const officer = await apiSession(context.request, 'gzrs-officer');
+    const source = (await apiGet(context.request, officer, `/resources?provider=${HUMAN_RESOURCES}&q=${encodeURIComponent('就业登记信息')}`)).items[0];
+    expect(source, 'no 就业登记信息 in the demo');
+    const full = await apiGet(context.request, officer, `/resources/${source.code}`);
+    const keep = ['provider_code', 'summary', 'category', 'format', 'key', 'items', 'share_type', 'share_conditions', 'share_methods', 'update_cycle', 'legal_basis', 'class_code', 'release_date'];
+    const name = `就业登记信息（控制台发布测试 ${Date.now()}）`;
+    const draft = await apiPost(context.request, officer, '/resources', { ...Object.fromEntries(keep.filter((k) => k in full).map((k) => [k, full[k]])), name });
+    expect(draft.status === 'draft', `a new resource is ${draft.status}`);
+    await signIn(page, 'gzrs-officer');
+    const detail = await expandResource(page, name, draft.code);
+    const statusText = () => page.textContent(`${detail} .resource-status`);
+    expect((await statusText()) === '草稿', `the status reads ${await statusText()}`);
+    const offered = await page.$$eval(`${detail} .resource-lifecycle button[data-action]`, (bs) => bs.map((b) => `${b.dataset.action}:${b.textContent}`));
+    expect(offered.join() === 'publish:发布,retire:撤回', `a draft offers ${offered.join()}`);
+    await page.click(`${detail} .resource-lifecycle button[data-action="publish"]`);
+    await page.click(`${detail} .action-form[data-action="publish"] button[data-confirm="publish"]`);
+    await page.waitForSelector(`${detail} .resource-lifecycle .message.success`);
+    expect((await statusText()) === '已发布', `after publishing the status reads ${await statusText()}`);
+    expect((await apiGet(context.request, officer, `/resources/${draft.code}`)).status === 'published', 'not published in the hub');
+    // Retiring is final: the first click only opens the confirmation; cancel keeps it published.
+    await page.click(`${detail} .resource-lifecycle button[data-action="retire"]`);
+    await page.click(`${detail} .action-form[data-action="retire"] button[data-cancel="retire"]`);
+    expect((await apiGet(context.request, officer, `/resources/${draft.code}`)).status === 'published', 'a cancelled retirement retired it');
+    await page.click(`${detail} .resource-lifecycle button[data-action="retire"]`);
+    await page.click(`${detail} .action-form[data-action="retire"] button[data-confirm="retire"]`);
+    await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === '已下线', `${detail} .resource-status`);
+    expect(!(await page.$(`${detail} .resource-lifecycle button[data-action]`)), 'a retired resource still offers a step');
+    expect((await apiGet(context.request, officer, `/resources/${draft.code}`)).status === 'retired', 'not retired in the hub');
+  });
+  await context.close();
+}
+{
+  const { context, page } = await newPage();
+  await check("another agency's data officer is offered no publish or retire on a published resource", page, async () => {
+    await signIn(page, 'gzsw-officer');
+    const coordinator = await apiSession(context.request, 'coordinator');
+    const registration = (await apiGet(context.request, coordinator, `/resources?provider=${MARKET}&q=${encodeURIComponent('企业登记')}`)).items[0];
+    expect(registration?.status === 'published', `企业登记信息 is ${registration?.status}`);
+    const detail = await expandResource(page, '企业登记', registration.code);
+    expect((await page.textContent(`${detail} .resource-status`)) === '已发布', 'no status in the details');
+    expect(!(await page.$(`${detail} .resource-lifecycle`)), "the tax bureau is offered the market bureau's resource's lifecycle");
+  });
+  await context.close();
+}
 {
   const { context, page } = await newPage();
   await check('an agency operator is not offered registration by spreadsheet', page, async () => {
     await signIn(page, 'gzrs-operator');
     await open(page, 'catalog');
     expect(!(await page.$('#registration-card')), 'the registration card is shown to an operator');
+  });
+  await context.close();
+}
+
+// === returned data (数据回流) ======================================================================
+{
+  const { context, page } = await newPage();
+  await check("the human resources data officer sees its agency's return tasks only, is stopped from sharing without a resource, and links one", page, async () => {
+    await signIn(page, 'gzrs-officer');
+    await open(page, 'returns');
+    const numbers = await page.$$eval('#returns-table tbody tr[data-task-no]', (trs) => trs.map((tr) => tr.dataset.taskNo));
+    expect(numbers.join() === 'HL-2026-007,HL-2026-010', `the officer sees tasks ${numbers.join()}`);
+    expect(!(await page.$('#returns-import-card')) && !(await page.$('#returns-report')), 'a data officer is offered the import or the report');
+    const row = '#returns-table tbody tr[data-task-no="HL-2026-010"]';
+    const id = await page.getAttribute(row, 'data-id');
+    await page.click(`${row} button[data-action="update"]`);
+    await page.waitForSelector(`#return-status-${id}`);
+    await page.$$eval(`#return-resources-${id} input[type="checkbox"]`, (boxes) => boxes.forEach((b) => (b.checked = false)));
+    await page.selectOption(`#return-status-${id}`, 'sharing');
+    await page.click('.action-form[data-action="update"] button[data-confirm="update"]');
+    await page.waitForSelector('.action-form[data-action="update"] .decision-feedback .message.error');
+    const refusal = await page.textContent('.action-form[data-action="update"] .decision-feedback');
+    expect(refusal.includes('须关联至少一个资源'), `the form says: ${refusal}`);
+    await page.selectOption(`#return-status-${id}`, 'connected');
+    const linked = await page.$eval(`#return-resources-${id} input[type="checkbox"]`, (b) => {
+      b.checked = true;
+      return b.value;
+    });
+    const flash = await confirmAction(page, 'update', 'returns');
+    expect(flash.includes('HL-2026-010') && flash.includes('已对接'), `the flash says: ${flash}`);
+    expect((await page.getAttribute(row, 'data-status')) === 'connected', 'the task did not move on');
+    const officer = await apiSession(context.request, 'gzrs-officer');
+    const stored = (await apiGet(context.request, officer, '/return-tasks')).items.find((t) => t.task_no === 'HL-2026-010');
+    expect(stored?.status === 'connected' && stored.resource_codes.includes(linked), `stored: ${JSON.stringify(stored)}`);
+  });
+  await context.close();
+}
+{
+  const { context, page } = await newPage();
+  await check('the coordinator sees every return task, the report by ministry, and a bad return list refused by line', page, async () => {
+    await signIn(page, 'coordinator');
+    await open(page, 'returns');
+    const rows = await page.$$eval('#returns-table tbody tr[data-task-no]', (trs) => trs.length);
+    expect(rows === 10, `the coordinator sees ${rows} tasks`);
+    const ministries = await page.$$eval('#returns-ministries tbody tr td:first-child', (tds) => tds.map((td) => td.textContent));
+    expect(ministries.length === 6 && ministries.includes('国家税务总局'), `ministries: ${ministries.join(',')}`);
+    const csv = await downloadOf(page, '#returns-report-csv');
+    expect(csv.name === 'returns.csv' && csv.bytes.length > 0, `the CSV is ${csv.name}, ${csv.bytes.length} bytes`);
+    await page.setInputFiles('#returns-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('task_no,title,ministry,responsible_agency_code,due_date\nHL-X,标题,公安部,NOT-A-CODE,2026-13-40\n') });
+    await page.click('#returns-import');
+    await page.waitForSelector('#returns-import-errors tbody tr');
+    const lines = await page.$$eval('#returns-import-errors tbody tr td:first-child', (tds) => tds.map((td) => td.textContent));
+    expect(lines.length > 0 && lines.every((l) => l === '2'), `errors on lines ${lines.join(',')}`);
+    const coordinator = await apiSession(context.request, 'coordinator');
+    expect(!(await apiGet(context.request, coordinator, '/return-tasks')).items.some((t) => t.task_no === 'HL-X'), 'a refused list stored a task');
   });
   await context.close();
 }

@@ -1,12 +1,12 @@
 // The resource catalog (资源目录): search by name and summary; a row opens its data items (or a
 // service's operations), for the provider's people and the hub's staff its data quality
 // (quality.js), and for the provider's officers and the hub's staff who accessed a record of it
-// (subjects.js).
+// (subjects.js); its provider's officers (and hub_admin) publish a draft and retire a resource.
 import { api } from '../api.js';
 import { fill, h } from '../dom.js';
 import { formatNumber, formatTime, itemRules } from '../format.js';
 import { t, tv } from '../i18n.js';
-import { badge, card, errorBox, loading, moreButton, pageHeader, setState } from '../ui.js';
+import { actionButton, actionForm, badge, card, errorBox, loading, message, moreButton, pageHeader, setState } from '../ui.js';
 import { maySeeQuality, qualitySection } from './quality.js';
 import { mayRegister, registrationCard } from './registration.js';
 import { sensitivityBadge, serviceDetails } from './service.js';
@@ -19,7 +19,8 @@ const KINDS = ['dataset', 'service', 'licence'];
 const field = (label, value) => (value ? [h('dt', {}, label), h('dd', {}, value)] : null);
 
 function details(resource, ctx) {
-  if (resource.kind === 'service') return serviceDetails(resource, ctx, field);
+  if (resource.kind === 'service') return h('div', {}, serviceDetails(resource, ctx, field), lifecycle(resource, ctx, null));
+  const status = h('span', { class: 'resource-status' }, tv('status', resource.status));
   return h(
     'div',
     { class: 'resource-details' },
@@ -32,10 +33,11 @@ function details(resource, ctx) {
       field(t('catalog.share_methods'), (resource.share_methods ?? []).map((m) => tv('method', m)).join('、')),
       field(t('catalog.share_conditions'), resource.share_conditions),
       field(t('catalog.legal_basis'), resource.legal_basis),
-      field(t('catalog.status'), tv('status', resource.status)),
+      field(t('catalog.status'), status),
       field(t('catalog.version'), resource.version),
       field(t('quality.mode'), resource.quality_mode ? tv('quality.mode', resource.quality_mode) : null),
     ),
+    lifecycle(resource, ctx, status),
     h('h3', {}, t('catalog.items')),
     h(
       'table',
@@ -64,6 +66,71 @@ function details(resource, ctx) {
       ),
     ),
   );
+}
+
+/**
+ * Whether `me` may publish and retire `resource`: hub_admin, or an officer of its provider. Joint
+ * computations have a review workflow of their own (computations.js), not this one.
+ */
+export function mayChangeLife(me, resource) {
+  if (!resource || resource.kind === 'computation') return false;
+  const roles = me?.roles ?? [];
+  if (roles.includes('hub_admin')) return true;
+  return mayRegister(me) && !!me?.agency_code && me.agency_code === resource.provider_code;
+}
+
+// The next step of a resource's life (docs/catalog.md "Lifecycle"), each after a confirmation: a
+// draft is published or withdrawn (retired), a published resource retired; retired is final.
+// `status` (optional) is the element showing the status, kept up to date.
+function lifecycle(resource, ctx, status) {
+  if (!mayChangeLife(ctx.me, resource)) return null;
+  const area = h('div', { class: 'resource-lifecycle' });
+  const label = (action) => t(action === 'retire' && resource.status === 'draft' ? 'catalog.withdraw' : `catalog.${action}`);
+  const showStatus = () => status && fill(status, tv('status', resource.status));
+  // Focus stays in the area as its content changes, for keyboard users.
+  const buttons = (focus = true) => {
+    const next = { draft: ['publish', 'retire'], published: ['retire'] }[resource.status] ?? [];
+    fill(area, next.map((action) => actionButton(action, label(action), () => confirm(action), action === 'retire' ? 'btn-danger-outline' : '')));
+    if (focus) area.querySelector('button')?.focus();
+  };
+  const confirm = (action) => {
+    const form = actionForm({
+      action,
+      danger: action === 'retire',
+      note: t(`catalog.${action}_note`),
+      fields: [],
+      confirmLabel: t(`catalog.confirm_${action}`),
+      submit: async () => {
+        let answer;
+        try {
+          answer = await api.post(`/resources/${encodeURIComponent(resource.code)}/${action}`);
+        } catch (error) {
+          // Someone else took a step meanwhile (409): show the status as it is now; cancelling
+          // then offers the steps it allows.
+          if (error.status === 409) {
+            const fresh = await api.get(`/resources/${encodeURIComponent(resource.code)}`).catch(() => null);
+            if (fresh?.status) {
+              resource.status = fresh.status;
+              showStatus();
+            }
+          }
+          throw error;
+        }
+        resource.status = answer.status ?? (action === 'publish' ? 'published' : 'retired');
+        showStatus();
+        buttons(false);
+        const done = message('success', t(`catalog.${action}_done`));
+        done.tabIndex = -1;
+        area.prepend(done);
+        (area.querySelector('button') ?? done).focus();
+      },
+      cancel: () => buttons(),
+    });
+    fill(area, form);
+    form.querySelector('button[data-confirm]')?.focus();
+  };
+  buttons(false);
+  return area;
 }
 
 function rulesCell(rules) {
