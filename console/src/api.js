@@ -179,6 +179,7 @@ export async function upload(path, { query, file, contentType }) {
 export const api = {
   get: (path, query) => request('GET', path, { query }),
   post: (path, body) => request('POST', path, { body: body ?? {} }),
+  put: (path, body) => request('PUT', path, { body }),
   patch: (path, body) => request('PATCH', path, { body }),
   text: async (path, query) => (await request('GET', path, { query, raw: true })).text(),
 };

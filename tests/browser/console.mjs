@@ -1431,6 +1431,93 @@ const HUMAN_RESOURCES = '11440100FAJ0T55W64'; // 广州市人力资源和社会�
 }
 {
   const { context, page } = await newPage();
+  await check("the human resources data officer registers a resource in the form (items with rules), is shown the hub's error at its item, then edits it into version 2", page, async () => {
+    const officer = await apiSession(context.request, 'gzrs-officer');
+    await signIn(page, 'gzrs-officer');
+    await open(page, 'catalog');
+    await page.click('#catalog-new');
+    await page.waitForSelector('.page[data-page="catalog"][data-state="ready"] .resource-form');
+    const f = (field) => `.resource-form [data-field="${field}"]`;
+    const name = `职业技能竞赛获奖信息（控制台登记测试 ${Date.now()}）`;
+    expect((await page.inputValue(f('provider_code'))).includes('人力资源'), 'the provider is not the officer’s agency');
+    await page.fill(f('name'), name);
+    await page.fill(f('summary'), '本市职业技能竞赛获奖人员及等级');
+    await page.selectOption(f('category'), 'department');
+    await page.selectOption(f('update_cycle'), 'monthly');
+    await page.selectOption(f('share_type'), 'conditional');
+    await page.fill(f('legal_basis'), '《广州市政务数据管理规定》');
+    await page.fill(f('items[0].name'), 'cert_no');
+    await page.fill(f('items[0].title'), '证书编号');
+    await page.check(f('items[0].required'));
+    await page.click('#resource-add-item');
+    expect(await page.evaluate(() => document.activeElement?.dataset.field === 'items[1].name'), 'a new item does not take the focus');
+    await page.keyboard.type('holder_id');
+    await page.fill(f('items[1].title'), '获奖人身份证号');
+    await page.selectOption(f('items[1].sensitivity'), 'sensitive');
+    await page.selectOption(f('items[1].mask'), 'id_number');
+    await page.click('#resource-items tr[data-item="1"] button[data-action="rules"]');
+    await page.selectOption(f('items[1].check'), 'citizen_id');
+    await page.click('#resource-add-item');
+    await page.fill(f('items[2].name'), 'level');
+    await page.fill(f('items[2].title'), '等级');
+    await page.selectOption(f('items[2].type'), 'integer');
+    await page.click('#resource-items tr[data-item="2"] button[data-action="rules"]');
+    await page.fill(f('items[2].min'), '5');
+    await page.fill(f('items[2].max'), '1');
+    await page.selectOption(f('key'), 'cert_no');
+    // The hub refuses max < min: the error is shown, at the item's control, and nothing is stored.
+    await page.click('#resource-save');
+    await page.waitForSelector(`${f('items[2].max')}[aria-invalid="true"]`);
+    const refusal = await page.textContent('.resource-form .form-feedback');
+    expect(refusal.includes('第 3 项（level）最大值'), `the form says: ${refusal}`);
+    expect(await page.evaluate(() => document.activeElement?.dataset.field === 'items[2].max'), 'the wrong control is not focused');
+    const none = await apiGet(context.request, officer, `/resources?provider=${HUMAN_RESOURCES}&q=${encodeURIComponent(name)}`);
+    expect(none.items.length === 0, 'a refused registration was stored');
+    await page.screenshot({ path: path.join(artifacts, 'resource-form-refused.png'), fullPage: true });
+    await page.fill(f('items[2].min'), '1');
+    await page.fill(f('items[2].max'), '5');
+    await page.click('#resource-save');
+    await page.waitForSelector('.page[data-page="catalog"][data-state="ready"] .flash .message.success');
+    const flash = await page.textContent('.flash');
+    const code = /[0-9A-Z]{18}-\d+/.exec(flash)?.[0];
+    expect(code && flash.includes('草稿'), `the catalog says: ${flash}`);
+    const stored = await apiGet(context.request, officer, `/resources/${code}`);
+    const [cert, holder, level] = stored.items;
+    expect(stored.name === name && stored.status === 'draft' && stored.key === 'cert_no' && stored.items.length === 3, `stored ${JSON.stringify(stored).slice(0, 200)}`);
+    expect(cert.required && holder.mask === 'id_number' && holder.check === 'citizen_id' && level.type === 'integer' && level.min === 1 && level.max === 5, `items ${JSON.stringify(stored.items)}`);
+    // Editing: the form opens with what is stored; one item removed, the summary changed.
+    const detail = await expandResource(page, name, code);
+    await page.click(`${detail} a[data-action="edit"]`);
+    await page.waitForSelector('.page[data-page="catalog"][data-state="ready"] .resource-form');
+    expect((await page.inputValue(f('items[1].name'))) === 'holder_id' && (await page.inputValue(f('items[1].mask'))) === 'id_number', 'the form does not show the stored items');
+    await page.fill(f('summary'), '本市职业技能竞赛获奖人员');
+    await page.click('#resource-items tr[data-item="2"] button[data-action="remove"]');
+    await page.click('#resource-save');
+    await page.waitForSelector('.page[data-page="catalog"][data-state="ready"] .flash .message.success');
+    const saved = await page.textContent('.flash');
+    expect(saved.includes(`${code} 已保存为第 2 版`), `the catalog says: ${saved}`);
+    const edited = await apiGet(context.request, officer, `/resources/${code}`);
+    expect(edited.version === 2 && edited.status === 'draft' && edited.summary === '本市职业技能竞赛获奖人员' && edited.items.map((i) => i.name).join() === 'cert_no,holder_id', `edited ${JSON.stringify(edited).slice(0, 300)}`);
+    await apiPost(context.request, officer, `/resources/${code}/retire`);
+  });
+  await context.close();
+}
+{
+  const { context, page } = await newPage();
+  await check("another agency's data officer is not offered to edit, and its form's address says so", page, async () => {
+    await signIn(page, 'gzsw-officer');
+    const coordinator = await apiSession(context.request, 'coordinator');
+    const registration = (await apiGet(context.request, coordinator, `/resources?provider=${MARKET}&q=${encodeURIComponent('企业登记')}`)).items[0];
+    const detail = await expandResource(page, '企业登记', registration.code);
+    expect(!(await page.$(`${detail} a[data-action="edit"]`)), 'the tax bureau is offered to edit the market bureau’s resource');
+    await page.goto(`${consoleUrl}#/catalog/${registration.code}/edit`);
+    await page.waitForSelector('.page[data-page="catalog"][data-state="no-access"]');
+    expect(!(await page.$('.resource-form')), 'the form is shown');
+  });
+  await context.close();
+}
+{
+  const { context, page } = await newPage();
   await check('an agency operator is not offered registration by spreadsheet', page, async () => {
     await signIn(page, 'gzrs-operator');
     await open(page, 'catalog');

@@ -1,16 +1,20 @@
 // The resource catalog (资源目录): search by name and summary; a row opens its data items (or a
 // service's operations), for the provider's people and the hub's staff its data quality
 // (quality.js), and for the provider's officers and the hub's staff who accessed a record of it
-// (subjects.js); its provider's officers (and hub_admin) publish a draft and retire a resource.
+// (subjects.js); its provider's officers (and hub_admin) edit it (resource_form.js), publish a
+// draft and retire a resource. #/catalog/new and #/catalog/CODE/edit are the form.
 import { api } from '../api.js';
 import { fill, h } from '../dom.js';
 import { formatNumber, formatTime, itemRules } from '../format.js';
 import { t, tv } from '../i18n.js';
-import { actionButton, actionForm, badge, card, errorBox, loading, message, moreButton, pageHeader, setState } from '../ui.js';
+import { actionButton, actionForm, badge, card, errorBox, flashArea, loading, message, moreButton, pageHeader, setState } from '../ui.js';
 import { maySeeQuality, qualitySection } from './quality.js';
-import { mayRegister, registrationCard } from './registration.js';
+import { mayManage, mayRegister, registrationCard } from './registration.js';
+import * as resourceForm from './resource_form.js';
 import { sensitivityBadge, serviceDetails } from './service.js';
 import { maySeeSubjectLog, subjectLogSection } from './subjects.js';
+
+export const takesPath = true;
 
 const PAGE_SIZE = 50;
 // The kinds of resource the hub catalogues (API.md): datasets, electronic licences, services.
@@ -73,10 +77,7 @@ function details(resource, ctx) {
  * computations have a review workflow of their own (computations.js), not this one.
  */
 export function mayChangeLife(me, resource) {
-  if (!resource || resource.kind === 'computation') return false;
-  const roles = me?.roles ?? [];
-  if (roles.includes('hub_admin')) return true;
-  return mayRegister(me) && !!me?.agency_code && me.agency_code === resource.provider_code;
+  return !!resource && resource.kind !== 'computation' && mayManage(me, resource);
 }
 
 // The next step of a resource's life (docs/catalog.md "Lifecycle"), each after a confirmation: a
@@ -88,9 +89,14 @@ function lifecycle(resource, ctx, status) {
   const label = (action) => t(action === 'retire' && resource.status === 'draft' ? 'catalog.withdraw' : `catalog.${action}`);
   const showStatus = () => status && fill(status, tv('status', resource.status));
   // Focus stays in the area as its content changes, for keyboard users.
+  // Editing (a new version) goes to the form; services are registered through the API.
+  const edit = () =>
+    resourceForm.mayEdit(ctx.me, resource)
+      ? h('a', { class: 'btn btn-small', href: `#/catalog/${encodeURIComponent(resource.code)}/edit`, dataset: { action: 'edit' } }, t('resource_form.edit'))
+      : null;
   const buttons = (focus = true) => {
     const next = { draft: ['publish', 'retire'], published: ['retire'] }[resource.status] ?? [];
-    fill(area, next.map((action) => actionButton(action, label(action), () => confirm(action), action === 'retire' ? 'btn-danger-outline' : '')));
+    fill(area, edit(), next.map((action) => actionButton(action, label(action), () => confirm(action), action === 'retire' ? 'btn-danger-outline' : '')));
     if (focus) area.querySelector('button')?.focus();
   };
   const confirm = (action) => {
@@ -138,6 +144,7 @@ function rulesCell(rules) {
 }
 
 export async function render(el, ctx) {
+  if (ctx.path.length) return resourceForm.render(el, ctx);
   const q = ctx.params.get('q') ?? '';
   const kind = KINDS.includes(ctx.params.get('kind')) ? ctx.params.get('kind') : '';
   const input = h('input', { type: 'search', id: 'catalog-q', value: q, placeholder: t('catalog.placeholder'), 'aria-label': t('catalog.placeholder') });
@@ -183,7 +190,8 @@ export async function render(el, ctx) {
     ),
   );
   const body = h('div', {}, loading());
-  el.append(pageHeader(t('catalog.title')), card(null, form), card(null, body));
+  const register = mayRegister(ctx.me) ? h('a', { class: 'btn btn-primary', href: '#/catalog/new', id: 'catalog-new' }, t('resource_form.new_title')) : null;
+  el.append(pageHeader(t('catalog.title'), register), flashArea(), card(null, form), card(null, body));
   // The provider's officers register resources from the template (a dry run first).
   if (mayRegister(ctx.me)) el.append(registrationCard(() => ctx.navigate('catalog', input.value.trim() ? { q: input.value.trim() } : {})));
 

@@ -17,6 +17,16 @@ export function mayRegister(me) {
   return roles.includes('hub_admin') || isOfficer(roles);
 }
 
+/**
+ * Whether `me` manages `resource` (edits it, publishes and retires it): hub_admin, or an officer of
+ * its provider.
+ */
+export function mayManage(me, resource) {
+  if (!resource) return false;
+  if ((me?.roles ?? []).includes('hub_admin')) return true;
+  return mayRegister(me) && !!me?.agency_code && me.agency_code === resource.provider_code;
+}
+
 /** The Content-Type of a chosen file: text/csv for .csv, else an .xlsx workbook; null for others. */
 export function contentTypeOf(name) {
   const lower = String(name ?? '').toLowerCase();
