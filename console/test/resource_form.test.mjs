@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { setLang } from '../src/i18n.js';
-import { bodyOf, describeField, itemOf, mayEdit, placeOfError, rowOf, rulesFor, TYPES } from '../src/pages/resource_form.js';
+import { bodyOf, describeField, itemOf, mayEdit, placeOfError, rowOf, rulesFor, staleBounds, TYPES } from '../src/pages/resource_form.js';
 
 const PROVIDER = '114401009P0Y2GG12L';
 const stored = {
@@ -98,6 +98,26 @@ test("the provider's officers and hub_admin edit a dataset that is not retired",
   assert.ok(!mayEdit({ roles: ['hub_admin'] }, { ...stored, status: 'retired' }));
   assert.ok(!mayEdit({ roles: ['hub_admin'] }, { ...stored, kind: 'service' }));
   assert.ok(!mayEdit({ roles: ['hub_admin'] }, { ...stored, kind: 'computation' }));
+  // A licence's items follow the licence template: not this editor's.
+  assert.ok(!mayEdit({ roles: ['hub_admin'] }, { ...stored, kind: 'licence' }));
+});
+
+test('a mask of "full" is the default a sensitive text item has, and an enum keeps its values exactly', () => {
+  const item = { name: 'holder', title: '姓名', type: 'string', required: false, sensitivity: 'sensitive', mask: 'full' };
+  assert.equal(rowOf(item).mask, '');
+  assert.ok(!('mask' in itemOf(rowOf(item))), 'the hub stores full again');
+  assert.deepEqual(itemOf(rowOf({ ...item, enum: [' A', 'B '] })).enum, [' A', 'B ']);
+});
+
+test('bounds of the aggregate policy on items removed or no longer numbers are left out', () => {
+  const policy = { min_group_size: 5, epsilon_per_day: 10, bounds: { reg_capital: [0, 1e9], gone: [0, 1] } };
+  const base = { ...stored, aggregate_policy: policy };
+  const values = { name: 'x', share_methods: ['api'] };
+  assert.deepEqual(staleBounds(policy, stored.items), ['gone']);
+  assert.deepEqual(bodyOf(base, values, stored.items.map(rowOf)).aggregate_policy, { min_group_size: 5, epsilon_per_day: 10, bounds: { reg_capital: [0, 1e9] } });
+  const text = stored.items.map(rowOf).map((r) => (r.name === 'reg_capital' ? { ...r, type: 'string' } : r));
+  assert.deepEqual(bodyOf(base, values, text).aggregate_policy, { min_group_size: 5, epsilon_per_day: 10 });
+  assert.deepEqual(policy.bounds, { reg_capital: [0, 1e9], gone: [0, 1] }, 'the stored policy is not changed');
 });
 
 test("the hub's error fields in the form's words, in both languages", () => {
@@ -108,7 +128,8 @@ test("the hub's error fields in the form's words, in both languages", () => {
   assert.equal(describeField('items[1].mask', rows), '第 2 项（legal_person_id）脱敏规则');
   assert.equal(describeField('items[7].name', rows), '第 8 项（—）名称');
   assert.equal(describeField('key', rows), '主键信息项');
-  assert.equal(describeField('aggregate_policy.bounds', rows), 'aggregate_policy.bounds');
+  assert.equal(describeField('aggregate_policy.bounds.kwh', rows), '聚合统计策略 bounds.kwh');
+  assert.equal(describeField('related_codes[0]', rows), 'related_codes[0]');
   setLang('en', storage);
   assert.equal(describeField('items[0].check', rows), 'item 1 (uscc) Check character');
   setLang('zh', storage);

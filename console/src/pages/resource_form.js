@@ -39,10 +39,14 @@ export function rulesFor(type) {
   return [];
 }
 
-/** Whether `me` may edit `resource`: its provider's officers or hub_admin, a dataset not retired. */
+/**
+ * Whether `me` may edit `resource` here: its provider's officers or hub_admin, a dataset not
+ * retired. Services and computations have their own documents; a licence's items follow the
+ * licence template (its holder items are what licence lookups ask by), so not this editor.
+ */
 export function mayEdit(me, resource) {
   if (!resource || resource.status === 'retired') return false;
-  if (resource.kind === 'service' || resource.kind === 'computation') return false;
+  if ((resource.kind ?? 'dataset') !== 'dataset') return false;
   return mayManage(me, resource);
 }
 
@@ -55,8 +59,9 @@ export function rowOf(item = {}) {
     type: item.type ?? 'string',
     required: !!item.required,
     sensitivity: item.sensitivity ?? 'public',
-    // A sensitive string without a mask of its own is hidden whole: the hub stores "full".
-    mask: text(item.mask),
+    // A sensitive string without a mask of its own is hidden whole: the hub stores "full", which
+    // the form shows as its default.
+    mask: item.mask === 'full' ? '' : text(item.mask),
     pattern: text(item.pattern),
     enum: Array.isArray(item.enum) ? item.enum.map(String).join('\n') : '',
     code_list: text(item.code_list),
@@ -86,7 +91,8 @@ export function itemOf(row) {
     if (rule === 'unique') {
       if (value) item.unique = true;
     } else if (rule === 'enum') {
-      const values = value.split('\n').map((v) => v.trim()).filter(Boolean);
+      // One value a line, exactly as written (a value may have spaces); empty lines are none.
+      const values = value.split('\n').map((v) => v.replace(/\r$/, '')).filter((v) => v !== '');
       if (values.length) item.enum = row.type === 'string' ? values : values.map(numberOf);
     } else if (value.trim()) {
       item[rule] = rule === 'min' || rule === 'max' || rule === 'max_length' ? numberOf(value) : rule === 'pattern' ? value : value.trim();
@@ -118,7 +124,22 @@ export function bodyOf(base, values, rows) {
   if (Object.keys(source).length) body.source = source;
   else delete body.source;
   body.items = rows.map(itemOf);
+  const stale = staleBounds(body.aggregate_policy, body.items);
+  if (stale.length) {
+    const bounds = Object.fromEntries(Object.entries(body.aggregate_policy.bounds).filter(([name]) => !stale.includes(name)));
+    body.aggregate_policy = { ...body.aggregate_policy, bounds };
+    if (!Object.keys(bounds).length) delete body.aggregate_policy.bounds;
+  }
   return body;
+}
+
+/**
+ * The aggregate policy's bounds whose items are gone or no longer numbers (the hub refuses a
+ * bound on those): their names. bodyOf leaves them out.
+ */
+export function staleBounds(policy, items) {
+  const numeric = new Set(items.filter((i) => i.type === 'integer' || i.type === 'number').map((i) => i.name));
+  return Object.keys(policy?.bounds ?? {}).filter((name) => !numeric.has(name));
 }
 
 /** Where the hub's error `field` is in the form: {item, field} ("items[3].mask" → 3, mask). */
@@ -135,13 +156,17 @@ const FIELD_CAPTIONS = {
   update_cycle: 'catalog.col.update_cycle', share_type: 'catalog.col.share_type', share_conditions: 'catalog.share_conditions', legal_basis: 'catalog.legal_basis',
   share_methods: 'catalog.share_methods', quality_mode: 'quality.mode', key: 'resource_form.key', items: 'catalog.items',
   'source.ministry_code': 'resource_form.ministry_code', 'source.national_resource_code': 'resource_form.national_resource_code',
-  'source.channel': 'resource_form.channel', 'source.agreement': 'resource_form.agreement',
+  'source.channel': 'resource_form.channel', 'source.agreement': 'resource_form.agreement', aggregate_policy: 'resource_form.aggregate_policy',
 };
 
 /** Where the hub's error `field` is, in words: "第 3 项（level）最大值", "主键信息项"; else as the hub said. */
 export function describeField(field, rows) {
   const place = placeOfError(field);
-  if (place.item === null) return FIELD_CAPTIONS[place.field] ? t(FIELD_CAPTIONS[place.field]) : place.field;
+  if (place.item === null) {
+    if (FIELD_CAPTIONS[place.field]) return t(FIELD_CAPTIONS[place.field]);
+    if (place.field.startsWith('aggregate_policy.')) return `${t('resource_form.aggregate_policy')} ${place.field.slice(17)}`;
+    return place.field;
+  }
   const caption = ITEM_CAPTIONS[place.field] ?? (rulesFor('string').concat('min', 'max').includes(place.field) ? `quality.rule.${place.field}` : null);
   const name = rows[place.item]?.name?.trim();
   return t('resource_form.error_item', { n: place.item + 1, name: name || '—', field: caption ? t(caption) : place.field });
@@ -203,7 +228,7 @@ function resourceForm(resource, lists, ctx) {
     summary: text('summary', { max: 2000, multiline: true }),
     format: text('format', { max: 50 }),
     share_conditions: text('share_conditions', { max: 2000, multiline: true }),
-    legal_basis: text('legal_basis', { max: 2000, multiline: true }),
+    legal_basis: text('legal_basis', { max: 1000, multiline: true }),
     category: select({ dataset: { field: 'category' } }, CATEGORIES, resource.category, (v) => tv('category', v), editing ? undefined : t('resource_form.choose')),
     share_type: select({ dataset: { field: 'share_type' } }, SHARE_TYPES, resource.share_type, (v) => tv('share_type', v), editing ? undefined : t('resource_form.choose')),
     update_cycle: select({ dataset: { field: 'update_cycle' } }, CYCLES, resource.update_cycle, (v) => tv('cycle', v), editing ? undefined : t('resource_form.choose')),
@@ -235,8 +260,10 @@ function resourceForm(resource, lists, ctx) {
   };
 
   const itemsBody = h('tbody', {});
+  let chosenKey = resource.key ?? '';
+  controls.key.addEventListener('change', () => (chosenKey = controls.key.value));
   const refreshKey = () => {
-    const current = controls.key.value || resource.key || '';
+    const current = chosenKey;
     const names = rows.map((r) => r.name.trim()).filter(Boolean);
     fill(
       controls.key,
@@ -255,6 +282,7 @@ function resourceForm(resource, lists, ctx) {
   };
   const itemRows = (row, i) => {
     const label = (field) => t('resource_form.item_label', { n: i + 1, field });
+    const act = (action) => t(`resource_form.${action}_item`, { n: i + 1 });
     const bind = (control, field, kind = 'value') => {
       control.addEventListener(kind === 'checked' ? 'change' : 'input', () => {
         row[field] = control[kind];
@@ -281,9 +309,11 @@ function resourceForm(resource, lists, ctx) {
     const count = rules.filter((r) => (r === 'unique' ? row.unique : row[r].trim())).length;
     const rulesId = `rf-rules-${i}`;
     const shown = open.has(row);
-    const move = (to) => {
+    // Focus stays on the button pressed (in the item's new place), or its pair at an end.
+    const move = (to, action) => {
       rows.splice(to, 0, rows.splice(i, 1)[0]);
-      drawItems(`[data-field="items[${to}].name"]`);
+      const stays = (action === 'up' ? to > 0 : to < rows.length - 1) ? action : action === 'up' ? 'down' : 'up';
+      drawItems(`tr[data-item="${to}"] button[data-action="${stays}"]`);
     };
     const actions = h(
       'td',
@@ -294,26 +324,27 @@ function resourceForm(resource, lists, ctx) {
           type: 'button',
           class: 'btn btn-small',
           dataset: { action: 'rules' },
-          'aria-expanded': String(shown),
-          'aria-controls': rulesId,
+          'aria-label': act('rules'),
+          'aria-expanded': rules.length ? String(shown) : undefined,
+          'aria-controls': shown && rules.length ? rulesId : undefined,
           disabled: !rules.length,
           onclick: () => {
             if (shown) open.delete(row);
             else open.add(row);
-            drawItems(`[data-field="items[${i}].${shown ? 'name' : rules[0]}"]`);
+            drawItems(shown ? `tr[data-item="${i}"] button[data-action="rules"]` : `[data-field="items[${i}].${rules[0]}"]`);
           },
         },
         count ? t('resource_form.rules_n', { n: count }) : t('resource_form.rules'),
       ),
-      h('button', { type: 'button', class: 'btn btn-small btn-quiet', dataset: { action: 'up' }, 'aria-label': label(t('resource_form.up')), disabled: i === 0, onclick: () => move(i - 1) }, '↑'),
-      h('button', { type: 'button', class: 'btn btn-small btn-quiet', dataset: { action: 'down' }, 'aria-label': label(t('resource_form.down')), disabled: i === rows.length - 1, onclick: () => move(i + 1) }, '↓'),
+      h('button', { type: 'button', class: 'btn btn-small btn-quiet', dataset: { action: 'up' }, 'aria-label': act('up'), disabled: i === 0, onclick: () => move(i - 1, 'up') }, '↑'),
+      h('button', { type: 'button', class: 'btn btn-small btn-quiet', dataset: { action: 'down' }, 'aria-label': act('down'), disabled: i === rows.length - 1, onclick: () => move(i + 1, 'down') }, '↓'),
       h(
         'button',
         {
           type: 'button',
           class: 'btn btn-small btn-danger-outline',
           dataset: { action: 'remove' },
-          'aria-label': label(t('resource_form.remove')),
+          'aria-label': act('remove'),
           disabled: rows.length === 1,
           onclick: () => {
             rows.splice(i, 1);
@@ -422,7 +453,8 @@ function resourceForm(resource, lists, ctx) {
       const control = form.querySelector(`[data-field="${CSS.escape(name)}"]`) ?? (place.item !== null ? form.querySelector(`[data-field="items[${place.item}].name"]`) : null);
       if (control) {
         control.setAttribute('aria-invalid', 'true');
-        first ??= control;
+        // A group (the share methods) is focused at its first control.
+        first ??= control.tagName === 'FIELDSET' ? control.querySelector('input') : control;
       }
     }
     return first;
@@ -434,23 +466,38 @@ function resourceForm(resource, lists, ctx) {
     {
       class: 'resource-form',
       novalidate: true,
+      // Enter in a one-line field (an item's name, say) does not send the form: the button does.
+      onkeydown: (e) => {
+        if (e.key === 'Enter' && e.target.tagName === 'INPUT') e.preventDefault();
+      },
       onsubmit: async (e) => {
         e.preventDefault();
         fill(feedback);
         const request = bodyOf(editing ? resource : {}, values(), rows);
+        const dropped = editing ? staleBounds(resource.aggregate_policy, request.items) : [];
         save.disabled = true;
+        // The items stay as the hub's answer numbers them until it comes.
+        form.inert = true;
         try {
+          if (editing) {
+            // A version stored meanwhile (another officer, a spreadsheet) is not overwritten
+            // from this page's older copy.
+            const now = await api.get(`/resources/${encodeURIComponent(resource.code)}`);
+            if (now.version !== resource.version) throw new Error(t('resource_form.changed_meanwhile', { version: now.version }));
+          }
           const answer = editing
             ? await api.put(`/resources/${encodeURIComponent(resource.code)}`, request)
             : await api.post('/resources', request);
-          flashNext(editing ? t('resource_form.saved', { code: answer.code ?? resource.code, version: answer.version }) : t('resource_form.created', { code: answer.code }));
+          const done = editing ? t('resource_form.saved', { code: answer.code ?? resource.code, version: answer.version }) : t('resource_form.created', { code: answer.code });
+          flashNext(dropped.length ? `${done} ${t('resource_form.bounds_dropped', { items: dropped.join('、') })}` : done);
           ctx.navigate('catalog', { q: request.name });
         } catch (error) {
+          form.inert = false;
           const box = errorBox(error);
           box.tabIndex = -1;
           // Each error where the form shows it, in the form's words.
           const list = box.querySelector('ul');
-          if (list) fill(list, (error.errors ?? []).map((e) => h('li', { dataset: { field: e.field ?? '' } }, `${describeField(e.field, rows)}：${e.message}`)));
+          if (list) fill(list, (error.errors ?? []).map((e) => h('li', { dataset: { field: e.field ?? '' } }, t('resource_form.error_line', { place: describeField(e.field, rows), message: e.message }))));
           fill(feedback, box);
           (markErrors(error.errors ?? []) ?? box).focus();
           save.disabled = false;
