@@ -70,6 +70,26 @@ csv_code=$(api -X POST --data-binary "@$dir/copy.json" "$url/api/v1/resources" |
 api -X POST -d '{}' "$url/api/v1/resources/$csv_code/publish" >/dev/null
 sock=$(sed -n "s/^unix_socket_directories = '\(.*\)'$/\1/p" "$dir/hub/postgres/pgdata/hub.conf")
 psql_su() { runuser -u postgres -- psql -qtA -h "$sock" -d hub "$@"; }
+pgdata="$dir/hub/postgres/pgdata"
+
+# CPU used so far, in clock ticks: pg_ticks by the embedded PostgreSQL (its live processes, and
+# through the postmaster's cutime/cstime the backends that ended, psql's \copy backend among
+# them), hub_ticks by hubd. Less noisy than rows per second on a shared machine: a phase's CPU
+# per row says what each side does, whatever else the machine was doing.
+pg_ticks() {
+  local pm
+  pm=$(head -1 "$pgdata/postmaster.pid")
+  {
+    awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
+    for p in $(pgrep -P "$pm"); do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true; done
+  } | awk '{t += $1} END {print t}'
+}
+hub_ticks() { awk '{print $14 + $15}' "/proc/$HUB_PID/stat"; }
+# per_krow TICKS_BEFORE TICKS_AFTER: CPU milliseconds per 1,000 rows.
+per_krow() {
+  awk -v a="$1" -v b="$2" -v n="$ROWS" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN {printf "%.0f", (b - a) * 1000 / hz / (n / 1000)}'
+}
 
 log "generating $ROWS enterprise records: NDJSON, CSV and the rows for \\copy"
 "$BENCH_BIN" records "$ROWS" >"$dir/records.ndjson"
@@ -131,10 +151,12 @@ psql_su -c "CREATE TABLE bench_plain (resource text, key text, body jsonb,
                                       PRIMARY KEY (resource, key))"
 settle
 log "psql \\copy of $ROWS rows into (resource, key, body jsonb, PRIMARY KEY (resource, key))"
+pg0=$(pg_ticks)
 start=$(date +%s.%N)
 psql_su -c "\\copy bench_plain FROM '$dir/records.copy'"
 end=$(date +%s.%N)
 copy_rate=$(rate "$start" "$end")
+copy_pg_cpu=$(per_krow "$pg0" "$(pg_ticks)")
 
 # --- 2 and 3. NDJSON and CSV through the API --------------------------------------------
 # measure PHASE CODE FILE TYPE: one import, timed, hubd's RSS watched (and perf when asked);
@@ -147,15 +169,20 @@ measure() {
   watcher=$!
   at_exit "kill $watcher 2>/dev/null"
   profile_start "$phase"
+  local pg0 hub0
+  pg0=$(pg_ticks)
+  hub0=$(hub_ticks)
   start=$(date +%s.%N)
   import "$2" "$3" "$4" >"$dir/$phase.json"
   end=$(date +%s.%N)
+  printf -v "${phase}_cpu" 'PostgreSQL %s ms, hubd %s ms' "$(per_krow "$pg0" "$(pg_ticks)")" \
+    "$(per_krow "$hub0" "$(hub_ticks)")"
   kill "$watcher" 2>/dev/null || true
   profile_stop "$phase"
   printf -v "${phase}_rate" '%s' "$(rate "$start" "$end")"
   printf -v "${phase}_peak" '%s' "$(peak_mb "$dir/rss-$phase")"
 }
-ndjson_rate="" ndjson_peak="" csv_rate="" csv_peak=""
+ndjson_rate="" ndjson_peak="" ndjson_cpu="" csv_rate="" csv_peak="" csv_cpu=""
 measure ndjson "$registration" "$dir/records.ndjson" application/x-ndjson
 measure csv "$csv_code" "$dir/records.csv" text/csv
 stored=$(psql_su -c "SELECT resource_code = '$registration', count(*) FROM records
@@ -186,8 +213,8 @@ echo
 echo "rows: $ROWS ($size_mb MB of NDJSON); stored (ndjson resource?, count): $(echo "$stored" | tr '\n' ' ')"
 echo "NDJSON answer: $(head -c 300 "$dir/ndjson.json")"
 echo "CSV answer: $(head -c 300 "$dir/csv.json")"
-echo "psql \\copy into (resource, key, body jsonb, pk): $copy_rate rows/s"
-echo "NDJSON import with validation and rules: $ndjson_rate rows/s: $(ratio "$ndjson_rate")x of \\copy (target: at least 0.6x); hubd peak RSS $ndjson_peak MB"
-echo "CSV import with validation and rules: $csv_rate rows/s: $(ratio "$csv_rate")x of \\copy (target: at least 0.6x); hubd peak RSS $csv_peak MB"
+echo "psql \\copy into (resource, key, body jsonb, pk): $copy_rate rows/s; CPU per 1,000 rows: PostgreSQL $copy_pg_cpu ms"
+echo "NDJSON import with validation and rules: $ndjson_rate rows/s: $(ratio "$ndjson_rate")x of \\copy (target: at least 0.6x); hubd peak RSS $ndjson_peak MB; CPU per 1,000 rows: $ndjson_cpu"
+echo "CSV import with validation and rules: $csv_rate rows/s: $(ratio "$csv_rate")x of \\copy (target: at least 0.6x); hubd peak RSS $csv_peak MB; CPU per 1,000 rows: $csv_cpu"
 [[ -n $big ]] && echo "$big"
 exit 0

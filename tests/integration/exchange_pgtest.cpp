@@ -535,6 +535,59 @@ TEST_F(ExchangeTest, NdjsonImportStoresGoodLinesAndReportsBadOnes) {
   EXPECT_EQ(import_body(*client_, tax_system_, target, "application/x-ndjson", "{}\n").status, 403);
 }
 
+// Batches go in as plain INSERTs of new keys until one meets a stored key (23505), which is
+// written again by the upsert, as is the rest of that import: a key stored at a batch's last line,
+// a reload, new keys among stored ones. Nothing is lost or doubled, versions are right, and the
+// failed statements take no change numbers (the feed stays gap-free).
+TEST_F(ExchangeTest, ImportsInsertNewKeysAndFallBackToTheUpsertOnAStoredOne) {
+  const std::string target = "/api/v1/resources/" + code_ + "/imports";
+  auto lines = [](const std::string& prefix, int from, int to, const std::string& person) {
+    std::string body;
+    for (int i = from; i < to; ++i) {
+      body += json({{"uscc", prefix + std::to_string(i)}, {"legal_person", person}}).dump() + "\n";
+    }
+    return body;
+  };
+  auto import = [&](const std::string& body) {
+    auto r = import_body(*client_, market_system_, target, "application/x-ndjson", body);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body);
+  };
+  // New keys only: three batches, all inserted.
+  EXPECT_EQ(import(lines("K", 0, 12000, "张三"))["accepted"], 12000);
+  // 4,999 new keys and, on the batch's last line, a stored one.
+  EXPECT_EQ(import(lines("N", 0, 4999, "王五") + lines("K", 0, 1, "李四"))["accepted"], 5000);
+  // A reload of 6,000 stored keys with 1,000 new ones after them.
+  EXPECT_EQ(import(lines("K", 6000, 13000, "赵六"))["accepted"], 7000);
+  EXPECT_EQ(ok(verb::get, "/api/v1/resources/" + code_, kAdmin)["record_count"],
+            12000 + 4999 + 1000);
+
+  grant({"uscc", "legal_person"}, {"read"}, {"legal_person"});
+  auto rec = ok(verb::get, records("K0"), tax_system_);
+  EXPECT_EQ(rec["version"], 2);
+  EXPECT_EQ(rec["data"]["legal_person"], "李四");
+  rec = ok(verb::get, records("K6000"), tax_system_);
+  EXPECT_EQ(rec["version"], 2);
+  EXPECT_EQ(rec["data"]["legal_person"], "赵六");
+  EXPECT_EQ(ok(verb::get, records("K12999"), tax_system_)["version"], 1);
+  EXPECT_EQ(ok(verb::get, records("N4998"), tax_system_)["version"], 1);
+  EXPECT_EQ(ok(verb::get, records("K5999"), tax_system_)["data"]["legal_person"], "张三");
+
+  // Every line written took one change number, and no failed statement took any.
+  auto su = pg::connect_blocking(db_.superuser_conninfo(), 5);
+  auto seq =
+      pg::exec_blocking(su.get(),
+                        "SELECT q.next_seq, (SELECT count(*) FROM records r WHERE r.resource_code "
+                        "= q.resource_code), "
+                        "(SELECT max(seq) FROM records r WHERE r.resource_code = q.resource_code) "
+                        "FROM record_sequences q WHERE q.resource_code = $1",
+                        pg::Params().add(code_));
+  ASSERT_EQ(seq.rows(), 1);
+  EXPECT_EQ(seq.get(0, 0), std::to_string(12000 + 5000 + 7000 + 1));
+  EXPECT_EQ(seq.get(0, 1), std::to_string(12000 + 4999 + 1000));
+  EXPECT_EQ(seq.get(0, 2), std::to_string(12000 + 5000 + 7000));
+}
+
 TEST_F(ExchangeTest, CsvImportReadsAHeaderRowAndChineseText) {
   const std::string target = "/api/v1/resources/" + code_ + "/imports";
   std::string csv =
