@@ -85,6 +85,17 @@ pg_ticks() {
   } | awk '{t += $1} END {print t}'
 }
 hub_ticks() { awk '{print $14 + $15}' "/proc/$HUB_PID/stat"; }
+# wal_now: the server's WAL bytes and WAL syncs so far (pg_stat_wal; backends report within a
+# second, hence the pause).
+wal_now() {
+  sleep 1.5
+  psql_su -c "SELECT wal_bytes, wal_sync FROM pg_stat_wal" | tr '|' ' '
+}
+# wal_per_row "BYTES0 SYNCS0" "BYTES1 SYNCS1": WAL bytes per row and the WAL syncs of the phase.
+wal_per_row() {
+  awk -v a="$1" -v b="$2" -v n="$ROWS" 'BEGIN {split(a, x, " "); split(b, y, " ");
+    printf "WAL %.0f bytes a row, %d syncs", (y[1] - x[1]) / n, y[2] - x[2]}'
+}
 # per_krow TICKS_BEFORE TICKS_AFTER: CPU milliseconds per 1,000 rows.
 per_krow() {
   awk -v a="$1" -v b="$2" -v n="$ROWS" -v hz="$(getconf CLK_TCK)" \
@@ -151,12 +162,14 @@ psql_su -c "CREATE TABLE bench_plain (resource text, key text, body jsonb,
                                       PRIMARY KEY (resource, key))"
 settle
 log "psql \\copy of $ROWS rows into (resource, key, body jsonb, PRIMARY KEY (resource, key))"
+wal0=$(wal_now)
 pg0=$(pg_ticks)
 start=$(date +%s.%N)
 psql_su -c "\\copy bench_plain FROM '$dir/records.copy'"
 end=$(date +%s.%N)
 copy_rate=$(rate "$start" "$end")
 copy_pg_cpu=$(per_krow "$pg0" "$(pg_ticks)")
+copy_wal=$(wal_per_row "$wal0" "$(wal_now)")
 
 # --- 2 and 3. NDJSON and CSV through the API --------------------------------------------
 # measure PHASE CODE FILE TYPE: one import, timed, hubd's RSS watched (and perf when asked);
@@ -169,7 +182,8 @@ measure() {
   watcher=$!
   at_exit "kill $watcher 2>/dev/null"
   profile_start "$phase"
-  local pg0 hub0
+  local pg0 hub0 wal0
+  wal0=$(wal_now)
   pg0=$(pg_ticks)
   hub0=$(hub_ticks)
   start=$(date +%s.%N)
@@ -177,12 +191,13 @@ measure() {
   end=$(date +%s.%N)
   printf -v "${phase}_cpu" 'PostgreSQL %s ms, hubd %s ms' "$(per_krow "$pg0" "$(pg_ticks)")" \
     "$(per_krow "$hub0" "$(hub_ticks)")"
+  printf -v "${phase}_wal" '%s' "$(wal_per_row "$wal0" "$(wal_now)")"
   kill "$watcher" 2>/dev/null || true
   profile_stop "$phase"
   printf -v "${phase}_rate" '%s' "$(rate "$start" "$end")"
   printf -v "${phase}_peak" '%s' "$(peak_mb "$dir/rss-$phase")"
 }
-ndjson_rate="" ndjson_peak="" ndjson_cpu="" csv_rate="" csv_peak="" csv_cpu=""
+ndjson_rate="" ndjson_peak="" ndjson_cpu="" ndjson_wal="" csv_rate="" csv_peak="" csv_cpu="" csv_wal=""
 measure ndjson "$registration" "$dir/records.ndjson" application/x-ndjson
 measure csv "$csv_code" "$dir/records.csv" text/csv
 stored=$(psql_su -c "SELECT resource_code = '$registration', count(*) FROM records
@@ -213,8 +228,8 @@ echo
 echo "rows: $ROWS ($size_mb MB of NDJSON); stored (ndjson resource?, count): $(echo "$stored" | tr '\n' ' ')"
 echo "NDJSON answer: $(head -c 300 "$dir/ndjson.json")"
 echo "CSV answer: $(head -c 300 "$dir/csv.json")"
-echo "psql \\copy into (resource, key, body jsonb, pk): $copy_rate rows/s; CPU per 1,000 rows: PostgreSQL $copy_pg_cpu ms"
-echo "NDJSON import with validation and rules: $ndjson_rate rows/s: $(ratio "$ndjson_rate")x of \\copy (target: at least 0.6x); hubd peak RSS $ndjson_peak MB; CPU per 1,000 rows: $ndjson_cpu"
-echo "CSV import with validation and rules: $csv_rate rows/s: $(ratio "$csv_rate")x of \\copy (target: at least 0.6x); hubd peak RSS $csv_peak MB; CPU per 1,000 rows: $csv_cpu"
+echo "psql \\copy into (resource, key, body jsonb, pk): $copy_rate rows/s; CPU per 1,000 rows: PostgreSQL $copy_pg_cpu ms; $copy_wal"
+echo "NDJSON import with validation and rules: $ndjson_rate rows/s: $(ratio "$ndjson_rate")x of \\copy (target: at least 0.6x); hubd peak RSS $ndjson_peak MB; CPU per 1,000 rows: $ndjson_cpu; $ndjson_wal"
+echo "CSV import with validation and rules: $csv_rate rows/s: $(ratio "$csv_rate")x of \\copy (target: at least 0.6x); hubd peak RSS $csv_peak MB; CPU per 1,000 rows: $csv_cpu; $csv_wal"
 [[ -n $big ]] && echo "$big"
 exit 0

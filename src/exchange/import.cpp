@@ -39,6 +39,15 @@ constexpr std::size_t kMaxLine = 1024 * 1024;
 constexpr pg::Query kBegin{"import_begin", "BEGIN"};
 constexpr pg::Query kCommit{"import_commit", "COMMIT"};
 constexpr pg::Query kRollback{"import_rollback", "ROLLBACK"};
+// A non-atomic import's batches commit without waiting for their WAL to reach the disk (and a
+// synchronous standby): the setting lasts for the batch's own transaction, the pipeline it goes
+// in with. Before the import answers, kDurable commits a transaction of its own synchronously;
+// its commit record follows every batch's in the WAL, so flushing it flushes them all. Nothing is
+// acknowledged before that. (Anything read from a batch before then is shared with a ledger
+// entry, committed synchronously after it in the WAL too.)
+constexpr pg::Query kAsyncCommit{"import_async_commit",
+                                 "SELECT set_config('synchronous_commit', 'off', true)"};
+constexpr pg::Query kDurable{"import_durable", "SELECT pg_current_xact_id()"};
 // One batch: its change numbers taken at once, then every row inserted or its version raised.
 // One statement, so a batch of a non-atomic import is committed whole or not at all. Each row
 // carries the rules it breaks (quality_mode flag, an array literal); every row names the
@@ -362,6 +371,13 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
   const auto executor = co_await asio::this_coro::executor;
   std::shared_ptr<InFlight> inflight;
   Worker* worker = caller.worker;
+  bool written_async = false;  // a batch committed without waiting for its WAL flush
+  // Makes every batch written so far durable (see kDurable): before any answer.
+  auto make_durable = [&]() -> asio::awaitable<void> {
+    if (!written_async) co_return;
+    co_await worker->db().exec(kDurable);
+    written_async = false;
+  };
   auto settle = [&]() -> asio::awaitable<void> {
     if (!inflight) co_return;
     auto f = std::move(inflight);
@@ -394,21 +410,28 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
     co_await settle();
     f->insert_first = insert_first;
     inflight = f;
+    written_async = true;
     asio::co_spawn(
         executor,
         [worker, f, checked, params = std::move(params)]() -> asio::awaitable<void> {
+          // The batch's statement after the setting, in one pipeline: one transaction, committed
+          // at its end without waiting for the WAL flush. A failed statement rolls it all back.
+          auto write = [&](const pg::Query& query) -> asio::awaitable<void> {
+            auto lease = co_await worker->db().acquire();
+            const auto steps = pg::batch(pg::step(kAsyncCommit), pg::step(query, params));
+            auto results = co_await lease->pipeline(steps);
+            if (checked) f->written = std::move(results.back());
+          };
           if (f->insert_first) {
             try {
-              auto r = co_await worker->db().exec(checked ? kInsertChecked : kInsert, params);
-              if (checked) f->written = std::move(r);
+              co_await write(checked ? kInsertChecked : kInsert);
             } catch (const pg::PgError& e) {
               if (!e.is_unique_violation()) throw;
               f->conflicted = true;  // nothing of the statement stays: written again below
             }
             if (!f->conflicted) co_return;
           }
-          auto r = co_await worker->db().exec(checked ? kBatchChecked : kBatch, params);
-          if (checked) f->written = std::move(r);
+          co_await write(checked ? kBatchChecked : kBatch);
         },
         [f](std::exception_ptr e) {
           f->error = e;
@@ -573,6 +596,7 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
     if (atomic && rejected > 0) throw refuse_atomic();
     co_await flush();
     co_await settle();
+    co_await make_durable();
     if (spool && spool->rows() > 0) {
       // The whole body is here and good: one transaction, fed from local disk.
       auto lease = co_await worker->db().acquire();
@@ -609,8 +633,13 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
     failure = std::current_exception();
   }
   if (failure) {
+    // The batches it finished stay (non-atomic): durable before the answer too.
     try {
       co_await settle();
+    } catch (...) {
+    }
+    try {
+      co_await make_durable();
     } catch (...) {
     }
     std::rethrow_exception(failure);

@@ -90,6 +90,35 @@ TEST(Pg, FailedStatementInAPipelineStopsTheRest) {
   EXPECT_EQ(run_sync(ioc, pool.exec(kAdd, pg::Params().add(2).add(3))).get_int(0, 0), 5);
 }
 
+// A pipeline is one transaction, and a setting made local to it lasts for that transaction only:
+// what a non-atomic import relies on to commit its batches without waiting for the WAL flush
+// (set_config('synchronous_commit', 'off', true) before the batch) while every other statement
+// on the same pooled connection commits synchronously.
+TEST(Pg, ASettingLocalToAPipelineEndsWithItsTransaction) {
+  static constexpr pg::Query kOff{"test_async_off",
+                                  "SELECT set_config('synchronous_commit', 'off', true)"};
+  static constexpr pg::Query kSetting{"test_setting",
+                                      "SELECT current_setting('synchronous_commit')"};
+  static constexpr pg::Query kXact{"test_xact", "SELECT pg_current_xact_id()::text"};
+  TestDatabase db;
+  asio::io_context ioc;
+  pg::Pool pool(ioc, pool_options(db.superuser_conninfo()));
+  auto first = run_sync(ioc, pool.exec(kBackend)).get_int(0, 0);
+  auto results = run_sync(ioc, [&]() -> asio::awaitable<std::vector<pg::Result>> {
+    auto lease = co_await pool.acquire();
+    const auto steps = pg::batch(pg::step(kOff), pg::step(kSetting), pg::step(kXact),
+                                 pg::step(kXact), pg::step(kBackend));
+    co_return co_await lease->pipeline(steps);
+  }());
+  ASSERT_EQ(results.size(), 5u);
+  EXPECT_EQ(results[1].get(0, 0), "off");
+  EXPECT_EQ(results[2].get(0, 0), results[3].get(0, 0)) << "one transaction";
+  EXPECT_EQ(results[4].get_int(0, 0), first);
+  // The same connection afterwards: back to the server's setting.
+  EXPECT_EQ(run_sync(ioc, pool.exec(kBackend)).get_int(0, 0), first);
+  EXPECT_EQ(run_sync(ioc, pool.exec(kSetting)).get(0, 0), "on");
+}
+
 // After a failure the rest of a pipeline is skipped, Prepares included: a statement first used
 // behind a failing one must be prepared again next time, not taken for prepared.
 TEST(Pg, StatementsSkippedAfterAFailureArePreparedLater) {
