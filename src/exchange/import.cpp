@@ -41,13 +41,13 @@ constexpr pg::Query kCommit{"import_commit", "COMMIT"};
 constexpr pg::Query kRollback{"import_rollback", "ROLLBACK"};
 // A non-atomic import's batches commit without waiting for their WAL to reach the disk (and a
 // synchronous standby): the setting lasts for the batch's own transaction, the pipeline it goes
-// in with. Before the import answers, kDurable commits a transaction of its own synchronously;
-// its commit record follows every batch's in the WAL, so flushing it flushes them all. Nothing is
+// in with. Before the import answers, kDurable commits a write of its own synchronously; its
+// commit record follows every batch's in the WAL, so flushing it flushes them all. Nothing is
 // acknowledged before that. (Anything read from a batch before then is shared with a ledger
 // entry, committed synchronously after it in the WAL too.)
 constexpr pg::Query kAsyncCommit{"import_async_commit",
                                  "SELECT set_config('synchronous_commit', 'off', true)"};
-constexpr pg::Query kDurable{"import_durable", "SELECT pg_current_xact_id()"};
+constexpr pg::Query kDurable{"import_durable", kImportDurableSql};
 // One batch: its change numbers taken at once, then every row inserted or its version raised.
 // One statement, so a batch of a non-atomic import is committed whole or not at all. Each row
 // carries the rules it breaks (quality_mode flag, an array literal); every row names the
@@ -73,8 +73,8 @@ constexpr pg::Query kBatch{"import_batch", HUB_IMPORT_BATCH};
 constexpr pg::Query kBatchChecked{"import_batch_checked",
                                   HUB_IMPORT_BATCH " RETURNING r.key, r.broken IS NOT NULL"};
 // New keys only: a plain INSERT, which skips the upsert's probe of the primary key before each
-// row (about a quarter of PostgreSQL's time per row in a first load; docs/performance.md). A key
-// already stored fails the statement whole (23505, nothing written, its change numbers not
+// row (29 % of the backend's time per row in a first load, measured alone; docs/performance.md). A
+// key already stored fails the statement whole (23505, nothing written, its change numbers not
 // taken), and the batch is written again by the upsert.
 constexpr pg::Query kInsert{"import_insert", HUB_IMPORT_INSERT};
 constexpr pg::Query kInsertChecked{"import_insert_checked",
@@ -375,7 +375,8 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
   // Makes every batch written so far durable (see kDurable): before any answer.
   auto make_durable = [&]() -> asio::awaitable<void> {
     if (!written_async) co_return;
-    co_await worker->db().exec(kDurable);
+    const auto params = pg::Params().add(code);
+    co_await worker->db().exec(kDurable, params);
     written_async = false;
   };
   auto settle = [&]() -> asio::awaitable<void> {

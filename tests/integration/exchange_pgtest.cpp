@@ -538,7 +538,7 @@ TEST_F(ExchangeTest, NdjsonImportStoresGoodLinesAndReportsBadOnes) {
 // Batches go in as plain INSERTs of new keys until one meets a stored key (23505), which is
 // written again by the upsert, as is the rest of that import: a key stored at a batch's last line,
 // a reload, new keys among stored ones. Nothing is lost or doubled, versions are right, and the
-// failed statements take no change numbers (the feed stays gap-free).
+// failed statements take no change numbers (no new gaps in the feed).
 TEST_F(ExchangeTest, ImportsInsertNewKeysAndFallBackToTheUpsertOnAStoredOne) {
   const std::string target = "/api/v1/resources/" + code_ + "/imports";
   auto lines = [](const std::string& prefix, int from, int to, const std::string& person) {
@@ -586,6 +586,41 @@ TEST_F(ExchangeTest, ImportsInsertNewKeysAndFallBackToTheUpsertOnAStoredOne) {
   EXPECT_EQ(seq.get(0, 0), std::to_string(12000 + 5000 + 7000 + 1));
   EXPECT_EQ(seq.get(0, 1), std::to_string(12000 + 4999 + 1000));
   EXPECT_EQ(seq.get(0, 2), std::to_string(12000 + 5000 + 7000));
+}
+
+// An import's batches commit asynchronously; what it runs before answering must write WAL and
+// commit synchronously, so that its flush (and a synchronous standby's) covers every batch.
+TEST_F(ExchangeTest, TheImportsDurableWriteFlushesTheBatchesBeforeIt) {
+  const std::string target = "/api/v1/resources/" + code_ + "/imports";
+  auto r = import_body(*client_, market_system_, target, "application/x-ndjson",
+                       json({{"uscc", "D1"}, {"legal_person", "张三"}}).dump() + "\n");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto su = pg::connect_blocking(db_.superuser_conninfo(), 5);
+  auto lsn = [&](const char* fn) {
+    auto row = pg::exec_blocking(su.get(), std::string("SELECT ") + fn + "()::text", pg::Params());
+    return std::string(row.get(0, 0));
+  };
+  auto at_least = [&](const std::string& a, const std::string& b) {
+    return pg::exec_blocking(su.get(), "SELECT $1::pg_lsn >= $2::pg_lsn",
+                             pg::Params().add(a).add(b))
+        .get_bool(0, 0);
+  };
+  // It writes WAL: a transaction that does not (say, one that only takes an xid) is let go
+  // without a flush.
+  pg::exec_blocking(su.get(), "BEGIN");
+  const auto before = lsn("pg_current_wal_insert_lsn");
+  pg::exec_blocking(su.get(), exchange::kImportDurableSql, pg::Params().add(code_));
+  const auto after = lsn("pg_current_wal_insert_lsn");
+  pg::exec_blocking(su.get(), "COMMIT");
+  EXPECT_FALSE(at_least(before, after)) << "the durable statement wrote no WAL";
+  // After an asynchronous commit, its synchronous commit flushes past it.
+  pg::exec_blocking(su.get(), "SET synchronous_commit = off");
+  pg::exec_blocking(su.get(), "UPDATE records SET version = version WHERE resource_code = $1",
+                    pg::Params().add(code_));
+  const auto async_end = lsn("pg_current_wal_insert_lsn");
+  pg::exec_blocking(su.get(), "SET synchronous_commit = on");
+  pg::exec_blocking(su.get(), exchange::kImportDurableSql, pg::Params().add(code_));
+  EXPECT_TRUE(at_least(lsn("pg_current_wal_flush_lsn"), async_end));
 }
 
 TEST_F(ExchangeTest, CsvImportReadsAHeaderRowAndChineseText) {

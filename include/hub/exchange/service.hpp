@@ -70,6 +70,14 @@ struct ImportResult {
   std::int64_t flagged = 0;  // of the accepted: stored breaking a rule (quality_mode flag)
   std::vector<std::pair<std::int64_t, std::string>> errors;  // line, message (the first 100)
 };
+// What an import runs before it answers, its batches having committed asynchronously: a no-op
+// update of the resource's change counter, committed synchronously. It writes WAL, so its
+// commit waits for the WAL flush (and a synchronous standby) up to its commit record, which
+// follows every batch's. (A transaction that only takes an xid writes no WAL, and PostgreSQL
+// lets such a commit go unflushed.)
+inline constexpr const char* kImportDurableSql =
+    "UPDATE record_sequences SET next_seq = next_seq WHERE resource_code = $1";
+
 struct Written {
   std::string key;
   int version = 0;
