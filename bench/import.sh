@@ -74,17 +74,16 @@ pgdata="$dir/hub/postgres/pgdata"
 
 # CPU used so far, in clock ticks: pg_ticks by the embedded PostgreSQL (its live processes, and
 # through the postmaster's cutime/cstime the backends that ended, psql's \copy backend among
-# them), hub_ticks by hubd. Less noisy than rows per second on a shared machine: a phase's CPU
-# per row says what each side does, whatever else the machine was doing.
+# them), lib.sh's cpu_ticks "$HUB_PID" by hubd. Less noisy than rows per second on a shared
+# machine: a phase's CPU per row says what each side does, whatever else the machine was doing.
 pg_ticks() {
   local pm
   pm=$(head -1 "$pgdata/postmaster.pid")
   {
     awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
-    for p in $(pgrep -P "$pm"); do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true; done
+    for p in $(children "$pm"); do cpu_ticks "$p" 2>/dev/null || true; done
   } | awk '{t += $1} END {print t}'
 }
-hub_ticks() { awk '{print $14 + $15}' "/proc/$HUB_PID/stat"; }
 # wal_now: the server's WAL bytes and WAL syncs so far (pg_stat_wal; backends report within a
 # second, hence the pause).
 wal_now() {
@@ -98,7 +97,7 @@ wal_per_row() {
 }
 # per_krow TICKS_BEFORE TICKS_AFTER: CPU milliseconds per 1,000 rows.
 per_krow() {
-  awk -v a="$1" -v b="$2" -v n="$ROWS" -v hz="$(getconf CLK_TCK)" \
+  awk -v a="$1" -v b="$2" -v n="$ROWS" -v hz="$CLK_TCK" \
     'BEGIN {printf "%.0f", (b - a) * 1000 / hz / (n / 1000)}'
 }
 
@@ -185,12 +184,12 @@ measure() {
   local pg0 hub0 wal0
   wal0=$(wal_now)
   pg0=$(pg_ticks)
-  hub0=$(hub_ticks)
+  hub0=$(cpu_ticks "$HUB_PID")
   start=$(date +%s.%N)
   import "$2" "$3" "$4" >"$dir/$phase.json"
   end=$(date +%s.%N)
   printf -v "${phase}_cpu" 'PostgreSQL %s ms, hubd %s ms' "$(per_krow "$pg0" "$(pg_ticks)")" \
-    "$(per_krow "$hub0" "$(hub_ticks)")"
+    "$(per_krow "$hub0" "$(cpu_ticks "$HUB_PID")")"
   printf -v "${phase}_wal" '%s' "$(wal_per_row "$wal0" "$(wal_now)")"
   kill "$watcher" 2>/dev/null || true
   profile_stop "$phase"

@@ -1382,6 +1382,12 @@ async function openComputation(page, code) {
   await context.close();
 }
 const HUMAN_RESOURCES = '11440100FAJ0T55W64'; // 广州市人力资源和社会保障局
+/** The market bureau's published 企业登记信息, as the coordinator finds it. */
+async function marketRegistration(request) {
+  const coordinator = await apiSession(request, 'coordinator');
+  return (await apiGet(request, coordinator, `/resources?provider=${MARKET}&q=${encodeURIComponent('企业登记')}`)).items[0];
+}
+
 {
   const { context, page } = await newPage();
   await check('the human resources data officer publishes a draft from its catalog entry, then retires it after a confirmation', page, async () => {
@@ -1420,8 +1426,7 @@ const HUMAN_RESOURCES = '11440100FAJ0T55W64'; // 广州市人力资源和社会�
   const { context, page } = await newPage();
   await check("another agency's data officer is offered no publish or retire on a published resource", page, async () => {
     await signIn(page, 'gzsw-officer');
-    const coordinator = await apiSession(context.request, 'coordinator');
-    const registration = (await apiGet(context.request, coordinator, `/resources?provider=${MARKET}&q=${encodeURIComponent('企业登记')}`)).items[0];
+    const registration = await marketRegistration(context.request);
     expect(registration?.status === 'published', `企业登记信息 is ${registration?.status}`);
     const detail = await expandResource(page, '企业登记', registration.code);
     expect((await page.textContent(`${detail} .resource-status`)) === '已发布', 'no status in the details');
@@ -1506,8 +1511,7 @@ const HUMAN_RESOURCES = '11440100FAJ0T55W64'; // 广州市人力资源和社会�
   const { context, page } = await newPage();
   await check("another agency's data officer is not offered to edit, and its form's address says so", page, async () => {
     await signIn(page, 'gzsw-officer');
-    const coordinator = await apiSession(context.request, 'coordinator');
-    const registration = (await apiGet(context.request, coordinator, `/resources?provider=${MARKET}&q=${encodeURIComponent('企业登记')}`)).items[0];
+    const registration = await marketRegistration(context.request);
     const detail = await expandResource(page, '企业登记', registration.code);
     expect(!(await page.$(`${detail} a[data-action="edit"]`)), 'the tax bureau is offered to edit the market bureau’s resource');
     await page.goto(`${consoleUrl}#/catalog/${registration.code}/edit`);
