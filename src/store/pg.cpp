@@ -306,18 +306,84 @@ asio::awaitable<std::vector<Result>> Connection::run_pipeline(const std::vector<
     if (is_prepare) ++prepare;
   }
   disarm_deadline();
-  if (error) {
-    // A server that is no primary any more (a failover demoted it: read-only), or is shutting
-    // down, is no place for this connection: dropped, and the request told the database is
-    // unavailable (503), so that the next connection finds the new primary.
-    const std::string& state = error->sqlstate();
-    if (state == "25006" || state.starts_with("57P") || state.starts_with("08")) {
-      broken_ = true;
-      throw DbUnavailable(error->what());
-    }
-    throw *error;
-  }
+  if (error) raise(*error);
   co_return results;
+}
+
+void Connection::raise(const PgError& error) {
+  // A server that is no primary any more (a failover demoted it: read-only), or is shutting
+  // down, is no place for this connection: dropped, and the request told the database is
+  // unavailable (503), so that the next connection finds the new primary.
+  const std::string& state = error.sqlstate();
+  if (state == "25006" || state.starts_with("57P") || state.starts_with("08")) {
+    broken_ = true;
+    throw DbUnavailable(error.what());
+  }
+  throw error;
+}
+
+asio::awaitable<std::int64_t> Connection::copy_in(std::string_view sql, std::string_view data) {
+  try {
+    co_return co_await run_copy_in(sql, data);
+  } catch (const PgError&) {
+    throw;  // read through to the end of the command and back in pipeline mode: in step
+  } catch (...) {
+    broken_ = true;
+    disarm_deadline();
+    throw;
+  }
+}
+
+asio::awaitable<std::int64_t> Connection::run_copy_in(std::string_view sql, std::string_view data) {
+  if (!usable()) fail("connection is not usable");
+  arm_deadline(options_.query_timeout);
+  if (PQexitPipelineMode(conn_) != 1) fail(first_line(PQerrorMessage(conn_)));
+  const std::string command(sql);
+  if (PQsendQuery(conn_, command.c_str()) != 1) fail(first_line(PQerrorMessage(conn_)));
+  co_await flush();
+  PGresult* r = co_await next_result();
+  if (r != nullptr && PQresultStatus(r) == PGRES_COPY_IN) {
+    PQclear(r);
+    // A row the server refuses ends the COPY on its side: it answers with the error and drops
+    // whatever data follows (simple query protocol), so the rest is sent regardless and the
+    // error read after the end.
+    constexpr std::size_t kChunk = 256 * 1024;
+    for (std::size_t at = 0; at < data.size();) {
+      const std::size_t n = std::min(kChunk, data.size() - at);
+      const int put = PQputCopyData(conn_, data.data() + at, static_cast<int>(n));
+      if (put < 0) fail(first_line(PQerrorMessage(conn_)));  // the connection, not the server
+      if (put == 1) at += n;
+      co_await flush();
+    }
+    while (true) {
+      const int end = PQputCopyEnd(conn_, nullptr);
+      if (end < 0) fail(first_line(PQerrorMessage(conn_)));
+      co_await flush();
+      if (end == 1) break;
+    }
+    r = co_await next_result();
+  }
+  std::optional<PgError> error;
+  std::int64_t copied = 0;
+  for (; r != nullptr; r = co_await next_result()) {
+    Result result(r);
+    const auto status = PQresultStatus(r);
+    if (status == PGRES_FATAL_ERROR) {
+      if (!error) error = error_of(r);
+    } else if (status == PGRES_COMMAND_OK) {
+      copied = result.affected();
+    } else {
+      // Still in a COPY state (it would answer so forever), or anything else: out of step.
+      fail("unexpected answer to COPY: " + std::string(PQresStatus(status)));
+    }
+  }
+  // A connection lost mid-COPY ends in an error result without a SQLSTATE: unavailable, not a
+  // refusal.
+  if (PQstatus(conn_) != CONNECTION_OK) fail(first_line(PQerrorMessage(conn_)));
+  if (PQenterPipelineMode(conn_) != 1) fail(first_line(PQerrorMessage(conn_)));
+  disarm_deadline();
+  if (error) raise(*error);
+  co_return copied;
 }
 
 Lease::~Lease() {

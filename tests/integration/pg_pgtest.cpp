@@ -119,6 +119,78 @@ TEST(Pg, ASettingLocalToAPipelineEndsWithItsTransaction) {
   EXPECT_EQ(run_sync(ioc, pool.exec(kSetting)).get(0, 0), "on");
 }
 
+// COPY leaves pipeline mode for its duration: rows in COPY's text format arrive as sent (escapes,
+// Chinese, more than one chunk of data), a refused row (a duplicate key) throws the server's
+// error with nothing of the COPY kept, and either way the same connection goes on with its
+// prepared statements and pipelines.
+TEST(Pg, CopyInSendsRowsAndLeavesTheConnectionInStep) {
+  static constexpr pg::Query kCreate{"test_copy_create",
+                                     "CREATE TABLE copied (k text PRIMARY KEY, v text)"};
+  static constexpr pg::Query kCount{"test_copy_count",
+                                    "SELECT count(*), max(length(v)) FROM copied"};
+  static constexpr pg::Query kValue{"test_copy_value", "SELECT v FROM copied WHERE k = $1"};
+  static constexpr pg::Query kBegin{"test_copy_begin", "BEGIN"};
+  static constexpr pg::Query kRollback{"test_copy_rollback", "ROLLBACK"};
+  constexpr std::string_view kCopy = "COPY copied (k, v) FROM STDIN";
+  TestDatabase db;
+  asio::io_context ioc;
+  auto options = pool_options(db.superuser_conninfo());
+  options.max_size = 1;  // the same connection every time
+  pg::Pool pool(ioc, options);
+  const auto first = run_sync(ioc, pool.exec(kBackend)).get_int(0, 0);
+  run_sync(ioc, pool.exec(kCreate));
+
+  // 3,000 rows of about 1 KB: several chunks. Row 0 holds every escape.
+  std::string rows = "r0\ttab\\t and \\\\ backslash\\nnewline 天河区\n";
+  const std::string filler(1000, 'x');
+  for (int i = 1; i < 3000; ++i) rows += "r" + std::to_string(i) + "\t" + filler + "\n";
+  auto copied = run_sync(ioc, [&]() -> asio::awaitable<std::int64_t> {
+    auto lease = co_await pool.acquire();
+    co_return co_await lease->copy_in(kCopy, rows);
+  }());
+  EXPECT_EQ(copied, 3000);
+  auto count = run_sync(ioc, pool.exec(kCount));
+  EXPECT_EQ(count.get_int(0, 0), 3000);
+  EXPECT_EQ(count.get_int(0, 1), 1000);
+  const pg::Params r0 = pg::Params().add("r0");
+  EXPECT_EQ(run_sync(ioc, pool.exec(kValue, r0)).get(0, 0),
+            "tab\t and \\ backslash\nnewline 天河区");
+
+  // A duplicate key in a transaction: the server's error, then ROLLBACK on the same connection.
+  const std::string clash = "new1\ta\nr5\tb\nnew2\tc\n";
+  auto refused = run_sync(ioc, [&]() -> asio::awaitable<std::string> {
+    auto lease = co_await pool.acquire();
+    co_await lease->exec(kBegin);
+    std::string state;
+    try {
+      co_await lease->copy_in(kCopy, clash);
+    } catch (const pg::PgError& e) {
+      state = e.sqlstate();
+    }
+    co_await lease->exec(kRollback);
+    co_return state;
+  }());
+  EXPECT_EQ(refused, "23505");
+  EXPECT_EQ(run_sync(ioc, pool.exec(kCount)).get_int(0, 0), 3000) << "nothing of it kept";
+  // A malformed row outside a transaction (too few columns): refused, nothing kept.
+  EXPECT_THROW(run_sync(ioc,
+                        [&]() -> asio::awaitable<std::int64_t> {
+                          auto lease = co_await pool.acquire();
+                          co_return co_await lease->copy_in(kCopy, "only-a-key\n");
+                        }()),
+               pg::PgError);
+  // Still the first connection, in pipeline mode, its statements prepared.
+  auto results = run_sync(ioc, [&]() -> asio::awaitable<std::vector<pg::Result>> {
+    auto lease = co_await pool.acquire();
+    const auto steps =
+        pg::batch(pg::step(kBackend), pg::step(kCount), pg::step(kAdd, pg::Params().add(1).add(2)));
+    co_return co_await lease->pipeline(steps);
+  }());
+  EXPECT_EQ(results[0].get_int(0, 0), first) << "the connection was dropped";
+  EXPECT_EQ(results[1].get_int(0, 0), 3000);
+  EXPECT_EQ(results[2].get_int(0, 0), 3);
+}
+
 // After a failure the rest of a pipeline is skipped, Prepares included: a statement first used
 // behind a failing one must be prepared again next time, not taken for prepared.
 TEST(Pg, StatementsSkippedAfterAFailureArePreparedLater) {

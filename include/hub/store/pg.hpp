@@ -151,6 +151,12 @@ class Connection {
   };
   boost::asio::awaitable<std::vector<Result>> pipeline(const std::vector<Step>& steps);
 
+  // `sql`, a COPY ... FROM STDIN, fed `data`: whole rows in COPY's text format. libpq allows no
+  // COPY in pipeline mode, so the connection leaves it for the COPY and enters it again after.
+  // Runs in the connection's transaction when one is open (pipeline BEGIN first). Returns the
+  // rows copied; throws PgError when the server refuses a row, the connection then in step.
+  boost::asio::awaitable<std::int64_t> copy_in(std::string_view sql, std::string_view data);
+
   // A connection that failed at the socket level (or timed out) must not be reused.
   bool usable() const;
   // Usable, outside any transaction, with nothing in flight: fit to lend again.
@@ -161,6 +167,8 @@ class Connection {
 
  private:
   boost::asio::awaitable<std::vector<Result>> run_pipeline(const std::vector<Step>& steps);
+  boost::asio::awaitable<std::int64_t> run_copy_in(std::string_view sql, std::string_view data);
+  [[noreturn]] void raise(const PgError& error);
   boost::asio::awaitable<void> wait(bool for_write);
   boost::asio::awaitable<void> flush();
   boost::asio::awaitable<PGresult*> next_result();
