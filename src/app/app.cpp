@@ -181,6 +181,16 @@ void App::start() {
            std::to_string(failures) + "\n";
     out += "# TYPE hub_db_unavailable_total counter\nhub_db_unavailable_total " +
            std::to_string(unavailable) + "\n";
+    const auto& imports = exchange_->import_stats();
+    out += "# TYPE hub_import_batches_total counter\n";
+    out += "hub_import_batches_total{way=\"copy\"} " + std::to_string(imports.copied.load()) + "\n";
+    out += "hub_import_batches_total{way=\"insert\"} " + std::to_string(imports.inserted.load()) +
+           "\n";
+    out += "hub_import_batches_total{way=\"upsert\"} " + std::to_string(imports.upserted.load()) +
+           "\n";
+    out +=
+        "# TYPE hub_import_batches_met_stored_total counter\nhub_import_batches_met_stored_total " +
+        std::to_string(imports.met_stored.load()) + "\n";
     const auto& a = appender_->stats();
     const auto& z = sealer_->stats();
     out += "# TYPE hub_ledger_entries_total counter\nhub_ledger_entries_total " +

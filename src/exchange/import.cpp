@@ -67,18 +67,77 @@ constexpr pg::Query kDurable{"import_durable", kImportDurableSql};
   "ON CONFLICT (resource_code, key) DO UPDATE SET version = r.version + 1, "    \
   "  data = EXCLUDED.data, deleted = false, updated_at = EXCLUDED.updated_at, " \
   "  seq = EXCLUDED.seq, broken = EXCLUDED.broken, claims = EXCLUDED.claims"
-constexpr pg::Query kBatch{"import_batch", HUB_IMPORT_BATCH};
+// Each row says whether its key was stored before (a version raised), so that an import whose
+// stored keys are behind it goes back to inserting (InFlight::stored).
+constexpr pg::Query kBatch{"import_batch", HUB_IMPORT_BATCH " RETURNING r.version > 1"};
+// An atomic import's batch, which goes by the upsert whatever its keys: nothing comes back.
+constexpr pg::Query kBatchAtomic{"import_batch_atomic", HUB_IMPORT_BATCH};
 // The same for a resource with unique items: the store may refuse a row (another record holds
 // its value) or flag it, so the rows written come back.
-constexpr pg::Query kBatchChecked{"import_batch_checked",
-                                  HUB_IMPORT_BATCH " RETURNING r.key, r.broken IS NOT NULL"};
-// New keys only: a plain INSERT, which skips the upsert's probe of the primary key before each
-// row (29 % of the backend's time per row in a first load, measured alone; docs/performance.md). A
-// key already stored fails the statement whole (23505, nothing written, its change numbers not
-// taken), and the batch is written again by the upsert.
-constexpr pg::Query kInsert{"import_insert", HUB_IMPORT_INSERT};
+constexpr pg::Query kBatchChecked{"import_batch_checked", HUB_IMPORT_BATCH
+                                  " RETURNING r.key, r.broken IS NOT NULL, r.version > 1"};
+// New keys only, for a resource with unique items: a plain INSERT, which skips the upsert's
+// probe of the primary key before each row (29 % of the backend's time per row in a first load,
+// measured alone; docs/performance.md). A key already stored fails the statement whole (23505,
+// nothing written, its change numbers not taken), and the batch is written again by the upsert.
 constexpr pg::Query kInsertChecked{"import_insert_checked",
                                    HUB_IMPORT_INSERT " RETURNING r.key, r.broken IS NOT NULL"};
+// New keys only, for a resource without unique items: COPY in the batch's own transaction. Its
+// change numbers are taken first (kTakeSeqs: the change counter's row lock, as every write of
+// the resource takes it), then the rows are copied (copy_rows) and committed. COPY spares
+// PostgreSQL the batch's array literals, their unnest and the sort into line order: about a
+// quarter of its CPU per row (docs/performance.md). A stored key fails it as it fails the INSERT.
+constexpr pg::Query kTakeSeqs{
+    "import_take_seqs",
+    "INSERT INTO record_sequences AS q (resource_code, next_seq) VALUES ($1, 1 + $2::bigint) "
+    "ON CONFLICT (resource_code) DO UPDATE SET next_seq = q.next_seq + $2::bigint "
+    "RETURNING q.next_seq - $2::bigint"};
+constexpr std::string_view kCopyRecords =
+    "COPY records (resource_code, key, version, data, seq, broken) FROM STDIN";
+// New keys of a resource with unique items go by COPY too, their claims taken set-wise first
+// instead of by the records_claim trigger row by row (its plpgsql call and statement for each
+// row cost about 17 µs a row, more than twice what COPY costs a row: docs/performance.md). In
+// the batch's transaction, after the change counter's row lock (kTakeSeqs of 0), each line's
+// unique values ($3: an object of them per line, as its record holds them) are claimed, and the
+// lines are then copied with the claims they took (a first claim holding ':' tells the trigger
+// they are taken: 027_set_wise_claims.sql). kClaimNew takes them all with a plain INSERT (a
+// value held already fails it whole, 23505: the transaction begins again with kClaimBatch, as
+// does the rest of the import); kClaimBatch, with ON CONFLICT, in line order, says what became
+// of each: 0 taken by its line; 1 held by a stored record of another key; 2 held by the line's
+// own key (its record is stored: the batch goes by the upsert); 3 taken by an earlier line of
+// the batch (the trigger's order decides then: the batch goes by kInsertChecked).
+#define HUB_IMPORT_VALUES                                                          \
+  "WITH v AS MATERIALIZED ("                                                       \
+  "  SELECT u.n, i.m, i.item, u.key, hub_claim(i.item, u.vals -> i.item) AS claim" \
+  "    FROM unnest($2::text[], $3::jsonb[]) WITH ORDINALITY AS u(key, vals, n),"   \
+  "         unnest($4::text[]) WITH ORDINALITY AS i(item, m)"                      \
+  "   WHERE u.vals ? i.item AND jsonb_typeof(u.vals -> i.item) <> 'null'), "
+constexpr pg::Query kClaimNew{"import_claim_new", HUB_IMPORT_VALUES
+                              "ins AS (INSERT INTO record_unique (resource_code, claim, key) "
+                              "SELECT $1, v.claim, v.key FROM v) "
+                              "SELECT v.n, v.item, v.claim, 0 FROM v ORDER BY v.n, v.m"};
+// (Its states come from IN subqueries, which PostgreSQL hashes at the small sizes a generic plan
+// estimates: a prepared statement's generic plan cannot see the batch's size, and had joined its
+// lines to the claims taken by a nested loop, 25 million comparisons a batch.)
+constexpr pg::Query kClaimBatch{
+    "import_claim_batch", HUB_IMPORT_VALUES
+    "ins AS ("
+    "  INSERT INTO record_unique (resource_code, claim, key)"
+    "  SELECT $1, v.claim, v.key FROM v ORDER BY v.n, v.m"
+    "  ON CONFLICT DO NOTHING RETURNING claim, key) "
+    "SELECT v.n, v.item, v.claim,"
+    "  CASE WHEN (v.claim, v.key) IN (SELECT claim, key FROM ins) THEN 0"
+    "       WHEN v.claim IN (SELECT claim FROM ins) THEN 3"
+    "       ELSE coalesce((SELECT CASE WHEN u.key = v.key THEN 2 ELSE 1 END FROM record_unique u"
+    "                       WHERE u.resource_code = $1 AND u.claim = v.claim), 3) END"
+    "  FROM v ORDER BY v.n, v.m"};
+#undef HUB_IMPORT_VALUES
+// The claims of lines refused for a value another record holds (quality_mode reject), given back.
+constexpr pg::Query kGiveBack{
+    "import_give_back",
+    "DELETE FROM record_unique WHERE resource_code = $1 AND claim = ANY ($2::text[])"};
+constexpr std::string_view kCopyClaimed =
+    "COPY records (resource_code, key, version, data, seq, broken, claims) FROM STDIN";
 #undef HUB_IMPORT_BATCH
 #undef HUB_IMPORT_INSERT
 
@@ -88,6 +147,10 @@ struct Row {
   std::string data;                   // JSON text
   std::optional<std::string> broken;  // array literal: the rules it breaks (flag mode)
   std::int64_t line = 0;
+  // A resource with unique items, a non-atomic import: the JSON object of the record's unique
+  // items (kClaimBatch), and once claimed, the array literal of the claims it took.
+  std::optional<std::string> unique_values;
+  std::optional<std::string> claims;
 };
 
 // Appends `v` as an element of a PostgreSQL array literal: quoted, with " and \ escaped, or
@@ -266,6 +329,85 @@ pg::Params batch_params(const std::string& code, const std::vector<Row>& rows,
       .add(unique_names);
 }
 
+// Appends `v` as a field of COPY's text format: backslash, tab, newline and carriage return
+// escaped.
+void append_copy_field(std::string& out, std::string_view v) {
+  while (!v.empty()) {
+    const auto special = v.find_first_of("\\\t\n\r");
+    out.append(v.substr(0, special));
+    if (special == std::string_view::npos) return;
+    switch (v[special]) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += "\\r";
+        break;
+    }
+    v.remove_prefix(special + 1);
+  }
+}
+
+// A batch's rows as kCopyRecords takes them (kCopyClaimed with `claimed`: their claims too),
+// their change numbers from `first` in line order.
+std::string copy_rows(const std::string& code, const std::vector<Row>& rows, std::int64_t first,
+                      bool claimed = false) {
+  std::string out;
+  std::size_t size = 0;
+  for (const auto& r : rows) size += code.size() + r.key.size() + r.data.size() + 48;
+  out.reserve(size + size / 16);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    append_copy_field(out, code);
+    out.push_back('\t');
+    append_copy_field(out, r.key);
+    out += "\t1\t";
+    append_copy_field(out, r.data);
+    out.push_back('\t');
+    out += std::to_string(first + static_cast<std::int64_t>(i));
+    out.push_back('\t');
+    if (r.broken) {
+      append_copy_field(out, *r.broken);
+    } else {
+      out += "\\N";
+    }
+    if (claimed) {
+      out.push_back('\t');
+      append_copy_field(out, r.claims.value_or("{}"));
+    }
+    out.push_back('\n');
+  }
+  return out;
+}
+
+// The rows a checked statement wrote (RETURNING key, flagged).
+std::vector<std::pair<std::string, bool>> written_rows(const pg::Result& result) {
+  std::vector<std::pair<std::string, bool>> out;
+  out.reserve(static_cast<std::size_t>(result.rows()));
+  for (int i = 0; i < result.rows(); ++i) {
+    out.emplace_back(std::string(result.get(i, 0)), result.get_bool(i, 1));
+  }
+  return out;
+}
+
+// Adds `rule` to a row's broken rules (an array literal), as the records_claim trigger does.
+void mark_broken(std::optional<std::string>& broken, const std::string& rule) {
+  std::string element = "{";
+  append_element(element, rule);
+  element.erase(0, 1);
+  if (!broken) {
+    broken = "{" + element + "}";
+  } else if (broken->find(element) == std::string::npos) {
+    broken->insert(broken->size() - 1, broken->size() > 2 ? "," + element : element);
+  }
+}
+
 // The words of a line the store refused for its unique items.
 std::string unique_refusal(const RecordSchema& s) {
   std::string items;
@@ -321,11 +463,11 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
   // rows it wrote come back to be compared with those sent.
   const bool checked = !s->unique_items.empty();
   auto compare = [&](const std::vector<std::pair<std::string, std::int64_t>>& sent,
-                     const pg::Result& written) {
+                     const std::vector<std::pair<std::string, bool>>& written) {
     std::unordered_set<std::string_view> keys;
-    for (int i = 0; i < written.rows(); ++i) {
-      keys.insert(written.get(i, 0));
-      if (written.get_bool(i, 1)) ++result.flagged;
+    for (const auto& [key, flagged] : written) {
+      keys.insert(key);
+      if (flagged) ++result.flagged;
     }
     std::size_t refused = 0;
     for (const auto& [key, line] : sent) {
@@ -361,13 +503,22 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
     std::exception_ptr error;
     bool done = false;
     std::vector<std::pair<std::string, std::int64_t>> sent;  // checked: key and line
-    pg::Result written;                                      // checked: the rows written
-    bool insert_first = false;  // tried as a plain INSERT of new keys first
-    bool conflicted = false;    // ... and a key was stored already
+    std::vector<std::pair<std::string, bool>> written;       // checked: the rows written, flagged
+    bool insert_first = false;    // tried as a plain INSERT of new keys first
+    bool conflicted = false;      // ... and a key was stored already
+    bool upserted = false;        // written by the upsert
+    std::int64_t stored = 0;      // ... and of its rows, those whose key was stored before
+    bool claim_plain = true;      // unique claims taken by kClaimNew first
+    bool claims_clashed = false;  // ... and one was held already
+    bool claims_clean = false;    // taken by kClaimBatch, and none was held
   };
-  // Batches go as plain INSERTs of new keys until one meets a stored key; from then on, for the
-  // rest of the import, as upserts (a reload of stored keys pays one failed statement).
+  // Batches go as inserts of new keys (COPY) until one meets a stored key; from then on as
+  // upserts, until an upserted batch finds none of its keys stored (a reload of stored keys pays
+  // one failed statement; stored keys followed by new ones, two).
   bool insert_first = true;
+  // Unique claims go by kClaimNew until one is held already, then by kClaimBatch until a batch
+  // finds none held (one failed statement each time values start to clash).
+  bool claims_plain = true;
   const auto executor = co_await asio::this_coro::executor;
   std::shared_ptr<InFlight> inflight;
   Worker* worker = caller.worker;
@@ -386,6 +537,11 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
     if (!f->done) co_await f->timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (f->error) std::rethrow_exception(f->error);
     if (f->conflicted) insert_first = false;
+    // A batch of new keys only, written by the upsert: the stored keys are behind (a reload
+    // followed by additions), and the next batch goes as an insert again.
+    if (f->upserted && f->stored == 0) insert_first = true;
+    if (f->claims_clashed) claims_plain = false;
+    if (f->claims_clean) claims_plain = true;
     if (checked) compare(f->sent, f->written);
   };
   auto flush = [&]() -> asio::awaitable<void> {
@@ -397,7 +553,6 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
       batch_index.clear();
       co_return;
     }
-    pg::Params params = batch_params(code, batch, s->unique_names);
     auto f = std::make_shared<InFlight>(executor);
     for (const auto& row : batch) {
       if (checked) {
@@ -406,29 +561,175 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
         ++result.flagged;
       }
     }
+    std::vector<Row> rows = std::move(batch);
     batch.clear();
     batch_index.clear();
     co_await settle();
     f->insert_first = insert_first;
+    f->claim_plain = claims_plain;
     inflight = f;
     written_async = true;
     asio::co_spawn(
         executor,
-        [worker, f, checked, params = std::move(params)]() -> asio::awaitable<void> {
+        [worker, f, checked, code, unique_names = s->unique_names, flag_mode = s->quality_flag,
+         stats = &import_stats_, rows = std::move(rows)]() -> asio::awaitable<void> {
           // The batch's statement after the setting, in one pipeline: one transaction, committed
           // at its end without waiting for the WAL flush. A failed statement rolls it all back.
           auto write = [&](const pg::Query& query) -> asio::awaitable<void> {
+            const pg::Params params = batch_params(code, rows, unique_names);
             auto lease = co_await worker->db().acquire();
             const auto steps = pg::batch(pg::step(kAsyncCommit), pg::step(query, params));
             auto results = co_await lease->pipeline(steps);
-            if (checked) f->written = std::move(results.back());
+            const pg::Result& answer = results.back();
+            if (checked) f->written = written_rows(answer);
+            if (&query == &kInsertChecked) ++stats->inserted;
+            if (&query == &kBatch || &query == &kBatchChecked) {
+              ++stats->upserted;
+              f->upserted = true;
+              const int column = checked ? 2 : 0;
+              for (int i = 0; i < answer.rows(); ++i) f->stored += answer.get_bool(i, column);
+            }
+          };
+          // The batch's rows copied in the lease's open transaction, which then commits; a row
+          // refused (a stored key: 23505) rolls it back, and the error goes on.
+          auto copy_and_commit = [&](pg::Lease& lease, std::string_view sql,
+                                     const std::string& text) -> asio::awaitable<void> {
+            std::exception_ptr refused;
+            try {
+              co_await lease->copy_in(sql, text);
+            } catch (const pg::PgError&) {
+              refused = std::current_exception();
+            }
+            if (refused) {
+              const auto rollback = pg::batch(pg::step(kRollback));
+              co_await lease->pipeline(rollback);
+              std::rethrow_exception(refused);
+            }
+            const auto commit = pg::batch(pg::step(kCommit));
+            co_await lease->pipeline(commit);
+            ++stats->copied;
+          };
+          // New keys without unique items: COPY in a transaction of its own (kTakeSeqs).
+          auto copy = [&]() -> asio::awaitable<void> {
+            auto lease = co_await worker->db().acquire();
+            const pg::Params take =
+                pg::Params().add(code).add(static_cast<std::int64_t>(rows.size()));
+            const auto steps =
+                pg::batch(pg::step(kBegin), pg::step(kAsyncCommit), pg::step(kTakeSeqs, take));
+            const auto taken = co_await lease->pipeline(steps);
+            const std::string text = copy_rows(code, rows, taken.back().get_int(0, 0));
+            co_await copy_and_commit(lease, kCopyRecords, text);
+          };
+          // New keys with unique items: claimed set-wise, then COPY (kClaimBatch). False when the
+          // batch must go row by row instead (two of its lines contend for one value).
+          auto copy_claimed = [&]() -> asio::awaitable<bool> {
+            auto lease = co_await worker->db().acquire();
+            std::string keys = "{", values = "{";
+            for (const auto& r : rows) {
+              append_element(keys, r.key);
+              append_element(values, r.unique_values);
+            }
+            keys += "}";
+            values += "}";
+            const pg::Params lock = pg::Params().add(code).add(std::int64_t{0});
+            const pg::Params claim = pg::Params().add(code).add(keys).add(values).add(unique_names);
+            pg::Result claims;
+            for (bool plain = f->claim_plain;;) {
+              const auto steps =
+                  pg::batch(pg::step(kBegin), pg::step(kAsyncCommit), pg::step(kTakeSeqs, lock),
+                            pg::step(plain ? kClaimNew : kClaimBatch, claim));
+              std::exception_ptr held_already;
+              try {
+                auto answers = co_await lease->pipeline(steps);
+                claims = std::move(answers.back());
+              } catch (const pg::PgError& e) {
+                if (!plain || !e.is_unique_violation()) throw;
+                held_already = std::current_exception();
+              }
+              if (!held_already) break;
+              const auto rollback = pg::batch(pg::step(kRollback));
+              co_await lease->pipeline(rollback);
+              plain = false;
+              f->claims_clashed = true;
+            }
+            std::vector<std::string> held(rows.size(), "{");
+            std::vector<std::vector<std::string>> clashes(rows.size());
+            bool own = false;     // a line's own key holds a value: its record is stored
+            bool before = false;  // a value an earlier line of the batch took
+            for (int i = 0; i < claims.rows(); ++i) {
+              const auto n = static_cast<std::size_t>(claims.get_int(i, 0) - 1);
+              const auto state = claims.get_int(i, 3);
+              if (n >= rows.size()) throw std::runtime_error("a claim for no line of the batch");
+              if (state == 0) {
+                append_element(held[n], claims.get(i, 2));
+              } else if (state == 1) {
+                clashes[n].emplace_back(claims.get(i, 1));
+              } else if (state == 2) {
+                own = true;
+              } else {
+                before = true;
+              }
+            }
+            f->claims_clean = !f->claims_clashed && !f->claim_plain && !own && !before &&
+                              std::all_of(clashes.begin(), clashes.end(),
+                                          [](const auto& c) { return c.empty(); });
+            if (own || before) {
+              const auto rollback = pg::batch(pg::step(kRollback));
+              co_await lease->pipeline(rollback);
+              if (own) {
+                f->conflicted = true;  // a stored key: the upsert, which would meet it anyway
+                ++stats->met_stored;
+              }
+              co_return false;
+            }
+            // Lines whose value another record holds: refused (their claims given back), or in
+            // quality_mode flag stored with a mark, holding only the claims they took.
+            std::vector<Row> kept;
+            kept.reserve(rows.size());
+            std::string given_back = "{";
+            for (std::size_t n = 0; n < rows.size(); ++n) {
+              held[n] += "}";
+              if (!clashes[n].empty() && !flag_mode) {
+                if (held[n].size() > 2) given_back.append(held[n], 1, held[n].size() - 2) += ',';
+                continue;
+              }
+              Row row = rows[n];
+              for (const auto& item : clashes[n]) mark_broken(row.broken, item + ".unique");
+              row.claims = std::move(held[n]);
+              kept.push_back(std::move(row));
+            }
+            if (given_back.back() == ',') given_back.back() = '}';
+            if (kept.empty()) {  // every line refused: nothing to copy, nothing to keep
+              const auto rollback = pg::batch(pg::step(kRollback));
+              co_await lease->pipeline(rollback);
+              ++stats->copied;
+              co_return true;
+            }
+            const pg::Params back = pg::Params().add(code).add(given_back);
+            const pg::Params take =
+                pg::Params().add(code).add(static_cast<std::int64_t>(kept.size()));
+            const auto more = given_back.size() > 1
+                                  ? pg::batch(pg::step(kGiveBack, back), pg::step(kTakeSeqs, take))
+                                  : pg::batch(pg::step(kTakeSeqs, take));
+            const auto taken = co_await lease->pipeline(more);
+            const std::string text =
+                copy_rows(code, kept, taken.back().get_int(0, 0), /*claimed=*/true);
+            co_await copy_and_commit(lease, kCopyClaimed, text);
+            for (const auto& row : kept) f->written.emplace_back(row.key, row.broken.has_value());
+            co_return true;
           };
           if (f->insert_first) {
             try {
-              co_await write(checked ? kInsertChecked : kInsert);
+              if (checked) {
+                const bool copied = co_await copy_claimed();
+                if (!copied && !f->conflicted) co_await write(kInsertChecked);
+              } else {
+                co_await copy();
+              }
             } catch (const pg::PgError& e) {
               if (!e.is_unique_violation()) throw;
               f->conflicted = true;  // nothing of the statement stays: written again below
+              ++stats->met_stored;
             }
             if (!f->conflicted) co_return;
           }
@@ -537,7 +838,14 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
       batch_index.clear();
       return false;
     }
-    Row row{key, json_text(data), std::move(broken), line_no};
+    Row row{key, json_text(data), std::move(broken), line_no, std::nullopt, std::nullopt};
+    if (checked && !atomic) {
+      json values = json::object();
+      for (const auto& item : s->unique_items) {
+        if (auto it = data.find(item); it != data.end()) values[item] = *it;
+      }
+      row.unique_values = json_text(values);
+    }
     if (auto it = batch_index.find(key); it != batch_index.end() && checked) {
       // With unique items the lines' order decides who holds a value: a key given again goes
       // in the next batch, after this one, instead of taking its earlier line's place.
@@ -608,7 +916,9 @@ asio::awaitable<ImportResult> ExchangeService::import(const Caller& caller,
       std::size_t refused = 0;
       while (spool->next(rows)) {
         const pg::Params params = batch_params(code, rows, s->unique_names);
-        auto written = co_await lease->exec(checked ? kBatchChecked : kBatch, params);
+        const auto answer = co_await lease->exec(checked ? kBatchChecked : kBatchAtomic, params);
+        const auto written =
+            checked ? written_rows(answer) : std::vector<std::pair<std::string, bool>>();
         std::vector<std::pair<std::string, std::int64_t>> sent;
         for (auto& row : rows) {
           if (checked) {

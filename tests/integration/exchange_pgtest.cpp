@@ -553,12 +553,30 @@ TEST_F(ExchangeTest, ImportsInsertNewKeysAndFallBackToTheUpsertOnAStoredOne) {
     EXPECT_EQ(r.status, 200) << r.body;
     return json::parse(r.body);
   };
-  // New keys only: three batches, all inserted.
+  const auto& stats = hub_->app().exchange().import_stats();
+  struct Ways {
+    std::uint64_t copied, inserted, upserted, met_stored;
+    bool operator==(const Ways&) const = default;
+  };
+  Ways seen{0, 0, 0, 0};
+  auto ways = [&] {  // the batches since the last call, by way
+    const Ways now{stats.copied.load(), stats.inserted.load(), stats.upserted.load(),
+                   stats.met_stored.load()};
+    const Ways d{now.copied - seen.copied, now.inserted - seen.inserted,
+                 now.upserted - seen.upserted, now.met_stored - seen.met_stored};
+    seen = now;
+    return d;
+  };
+  ways();
+  // New keys only: three batches, all copied.
   EXPECT_EQ(import(lines("K", 0, 12000, "张三"))["accepted"], 12000);
+  EXPECT_TRUE((ways() == Ways{3, 0, 0, 0}));
   // 4,999 new keys and, on the batch's last line, a stored one.
   EXPECT_EQ(import(lines("N", 0, 4999, "王五") + lines("K", 0, 1, "李四"))["accepted"], 5000);
-  // A reload of 6,000 stored keys with 1,000 new ones after them.
+  EXPECT_TRUE((ways() == Ways{0, 0, 1, 1}));
+  // A reload of 6,000 stored keys with 1,000 new ones after them: upserts to the end.
   EXPECT_EQ(import(lines("K", 6000, 13000, "赵六"))["accepted"], 7000);
+  EXPECT_TRUE((ways() == Ways{0, 0, 2, 1}));
   EXPECT_EQ(ok(verb::get, "/api/v1/resources/" + code_, kAdmin)["record_count"],
             12000 + 4999 + 1000);
 
@@ -573,6 +591,13 @@ TEST_F(ExchangeTest, ImportsInsertNewKeysAndFallBackToTheUpsertOnAStoredOne) {
   EXPECT_EQ(ok(verb::get, records("N4998"), tax_system_)["version"], 1);
   EXPECT_EQ(ok(verb::get, records("K5999"), tax_system_)["data"]["legal_person"], "张三");
 
+  // 5,000 stored keys, then 10,000 new ones: the upserted batch that found no key stored sends
+  // the next one back to COPY.
+  EXPECT_EQ(import(lines("K", 0, 5000, "钱七") + lines("M", 0, 10000, "孙八"))["accepted"], 15000);
+  EXPECT_TRUE((ways() == Ways{1, 0, 2, 1}));
+  EXPECT_EQ(ok(verb::get, "/api/v1/resources/" + code_, kAdmin)["record_count"],
+            12000 + 4999 + 1000 + 10000);
+
   // Every line written took one change number, and no failed statement took any.
   auto su = pg::connect_blocking(db_.superuser_conninfo(), 5);
   auto seq =
@@ -583,9 +608,31 @@ TEST_F(ExchangeTest, ImportsInsertNewKeysAndFallBackToTheUpsertOnAStoredOne) {
                         "FROM record_sequences q WHERE q.resource_code = $1",
                         pg::Params().add(code_));
   ASSERT_EQ(seq.rows(), 1);
-  EXPECT_EQ(seq.get(0, 0), std::to_string(12000 + 5000 + 7000 + 1));
-  EXPECT_EQ(seq.get(0, 1), std::to_string(12000 + 4999 + 1000));
-  EXPECT_EQ(seq.get(0, 2), std::to_string(12000 + 5000 + 7000));
+  EXPECT_EQ(seq.get(0, 0), std::to_string(12000 + 5000 + 7000 + 15000 + 1));
+  EXPECT_EQ(seq.get(0, 1), std::to_string(12000 + 4999 + 1000 + 10000));
+  EXPECT_EQ(seq.get(0, 2), std::to_string(12000 + 5000 + 7000 + 15000));
+}
+
+// New keys of a resource without unique items go in by COPY, whose text format escapes
+// backslash, tab, newline and carriage return: the values read back are the values sent.
+TEST_F(ExchangeTest, ImportedValuesComeBackAsSentWhateverTheyHold) {
+  const std::string target = "/api/v1/resources/" + code_ + "/imports";
+  const std::vector<std::string> people = {
+      "tab\there",      "back\\slash \\N \\t",    "new\nline\r\nand return",
+      "quote \" and '", "越秀区\t天河区\\海珠区", "\\"};
+  std::string body;
+  for (std::size_t i = 0; i < people.size(); ++i) {
+    body += json({{"uscc", "E" + std::to_string(i)}, {"legal_person", people[i]}}).dump() + "\n";
+  }
+  auto r = import_body(*client_, market_system_, target, "application/x-ndjson", body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["accepted"], people.size());
+  grant({"uscc", "legal_person"}, {"read"}, {"legal_person"});
+  for (std::size_t i = 0; i < people.size(); ++i) {
+    auto rec = ok(verb::get, records("E" + std::to_string(i)), tax_system_);
+    EXPECT_EQ(rec["data"]["legal_person"], people[i]) << i;
+    EXPECT_EQ(rec["version"], 1);
+  }
 }
 
 // An import's batches commit asynchronously; what it runs before answering must write WAL and

@@ -110,7 +110,12 @@ TEST_F(QualityTest, AUniqueValueBelongsToOneLiveRecordAcrossPushesImportsAndRemo
                            line("91440101MA5DDDDD6L", "L-100") +  // new
                            line("91440101MA5EEEEE7R", "L-100") +  // the line above holds it
                            line(kB, "L-101");                     // kB takes a new value
+  const auto& stats = hub_->app().exchange().import_stats();
+  const auto copied = stats.copied.load(), upserted = stats.upserted.load();
   auto out = import(code, body);
+  // Two lines wanting one value (and a stored key): not copied, but row by row in line order.
+  EXPECT_EQ(stats.copied.load(), copied);
+  EXPECT_EQ(stats.upserted.load(), upserted + 1);
   EXPECT_EQ(out["accepted"], 2) << out.dump();
   EXPECT_EQ(out["rejected"], 2) << out.dump();
   ASSERT_EQ(out["errors"].size(), 2u) << out.dump();
@@ -191,6 +196,160 @@ TEST_F(QualityTest, AUniqueClaimIsInlinedAndKeepsItsValue) {
   EXPECT_EQ(values.get(0, 0), std::string("reg_capital:") + kClaimOneAndAHalf);
   EXPECT_EQ(values.get(0, 1), values.get(0, 0)) << "a number is claimed by its value";
   EXPECT_EQ(values.get(0, 2), std::string("name:") + kClaimGuangzhou);
+}
+
+// An import's new keys take their unique claims set-wise and go in by COPY (import.cpp,
+// kClaimBatch): what it stores must be what the records_claim trigger would have stored row by
+// row. Each record's claims are those record_unique gives its key, a refused line takes no
+// change number, and later writes find the claims where they are (a value changed is given back).
+TEST_F(QualityTest, AnImportsSetWiseClaimsAreWhatTheTriggerWouldHaveMade) {
+  const std::string code = resource(unique_resource());
+  ASSERT_EQ(put(code, kA, {{"legal_person", "张三"}, {"licence_no", "L-001"}}).status, 201);
+  const std::string k1 = "91440101MA5CCCCC5B", k2 = "91440101MA5DDDDD6L", k3 = "91440101MA5EEEEE7R",
+                    k4 = "91440101MA5FFFFF8D", k5 = "91440101MA5GGGGG9K";
+  const std::string body =
+      line(k1, "L-001") +  // held by kA: refused
+      line(k2, "L-010") + json({{"uscc", k3}, {"legal_person", "王五"}}).dump() + "\n" +
+      json({{"uscc", k4}, {"legal_person", "赵六"}, {"licence_no", nullptr}}).dump() + "\n" +
+      line(k5, "L-011");
+  const auto& stats = hub_->app().exchange().import_stats();
+  const auto copied = stats.copied.load(), inserted = stats.inserted.load();
+  auto out = import(code, body);
+  EXPECT_EQ(stats.copied.load(), copied + 1) << "claimed set-wise and copied";
+  EXPECT_EQ(stats.inserted.load(), inserted);
+  EXPECT_EQ(out["accepted"], 4) << out.dump();
+  EXPECT_EQ(out["rejected"], 1) << out.dump();
+  ASSERT_EQ(out["errors"].size(), 1u) << out.dump();
+  EXPECT_EQ(out["errors"][0]["line"], 1);
+  EXPECT_TRUE(out["errors"][0]["message"].get<std::string>().starts_with("rule unique"));
+
+  auto su = pg::connect_blocking(db_.superuser_conninfo(), 5);
+  auto holders = pg::exec_blocking(
+      su.get(),
+      "SELECT u.key, u.claim = hub_claim('licence_no', r.data -> 'licence_no'),"
+      " r.claims = ARRAY[u.claim] FROM record_unique u JOIN records r USING (resource_code, key)"
+      " WHERE u.resource_code = $1 ORDER BY r.data ->> 'licence_no'",
+      pg::Params().add(code));
+  ASSERT_EQ(holders.rows(), 3);
+  const std::vector<std::string> expected = {kA, k2, k5};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(holders.get(i, 0), expected[static_cast<std::size_t>(i)]);
+    EXPECT_TRUE(holders.get_bool(i, 1)) << i;
+    EXPECT_TRUE(holders.get_bool(i, 2)) << "the record's claims are its holdings: " << i;
+  }
+  auto rest = pg::exec_blocking(su.get(),
+                                "SELECT count(*) FILTER (WHERE claims = '{}'), count(*), max(seq),"
+                                " (SELECT next_seq FROM record_sequences WHERE resource_code = $1),"
+                                " count(*) FILTER (WHERE key = $2)"
+                                " FROM records WHERE resource_code = $1",
+                                pg::Params().add(code).add(k1));
+  EXPECT_EQ(rest.get_int(0, 0), 2) << "no value, no claim: k3 and k4";
+  EXPECT_EQ(rest.get_int(0, 1), 5);
+  EXPECT_EQ(rest.get_int(0, 2), 5) << "the refused line took no change number";
+  EXPECT_EQ(rest.get_int(0, 3), 6);
+  EXPECT_EQ(rest.get_int(0, 4), 0);
+
+  // The claims are where later writes look for them: k2 moves to L-020, giving L-010 back.
+  EXPECT_EQ(put(code, k2, {{"legal_person", "李四"}, {"licence_no", "L-020"}}).status, 200);
+  EXPECT_EQ(put(code, k5, {{"legal_person", "李四"}, {"licence_no", "L-010"}}).status, 200);
+  auto again = import(code, line("91440101MA5HHHHH0T", "L-020") + line(k1, "L-011"));
+  EXPECT_EQ(again["accepted"], 1) << again.dump();
+  EXPECT_EQ(again["errors"][0]["line"], 1) << again.dump();
+  // A removal gives the copied record's value back.
+  EXPECT_EQ(call(verb::delete_, "/api/v1/resources/" + code + "/records/" + k1, system_).status,
+            204);
+  EXPECT_EQ(put(code, k3, {{"legal_person", "王五"}, {"licence_no", "L-011"}}).status, 200);
+  // Two new lines wanting one value: row by row (the trigger, in line order), the first keeps it.
+  const auto row_by_row = stats.inserted.load();
+  auto twice =
+      import(code, line("91440101MA5JJJJJ1U", "L-500") + line("91440101MA5KKKKK2W", "L-500"));
+  EXPECT_EQ(stats.inserted.load(), row_by_row + 1);
+  EXPECT_EQ(twice["accepted"], 1) << twice.dump();
+  EXPECT_EQ(twice["errors"][0]["line"], 2) << twice.dump();
+  // No value held: all claimed by one plain INSERT, then copied, each record holding its claim.
+  const auto copies = stats.copied.load();
+  const std::string n1 = "91440101MA5LLLLL3X", n2 = "91440101MA5MMMMM4Y";
+  auto fresh = import(code, line(n1, "L-600") + line(n2, "L-601"));
+  EXPECT_EQ(fresh["accepted"], 2) << fresh.dump();
+  EXPECT_EQ(stats.copied.load(), copies + 1);
+  auto held = pg::exec_blocking(
+      su.get(),
+      "SELECT count(*) FROM record_unique u JOIN records r USING (resource_code, key)"
+      " WHERE u.resource_code = $1 AND r.key IN ($2, $3) AND r.claims = ARRAY[u.claim]"
+      " AND u.claim = hub_claim('licence_no', r.data -> 'licence_no')",
+      pg::Params().add(code).add(n1).add(n2));
+  EXPECT_EQ(held.get_int(0, 0), 2);
+
+  // quality_mode flag: a line whose value another record holds is stored, marked, holding nothing.
+  const std::string flagged = resource(unique_resource("flag"));
+  ASSERT_EQ(put(flagged, kA, {{"legal_person", "张三"}, {"licence_no", "L-1"}}).status, 201);
+  auto marked = import(
+      flagged,
+      json({{"uscc", k1}, {"legal_person", "王五"}, {"licence_no", "L-1"}, {"district", "449999"}})
+              .dump() +
+          "\n" + line(k2, "L-2"));
+  EXPECT_EQ(marked["accepted"], 2) << marked.dump();
+  EXPECT_EQ(marked["flagged"], 1) << marked.dump();
+  auto marks = pg::exec_blocking(
+      su.get(),
+      "SELECT key, broken::text, claims::text FROM records WHERE resource_code = $1 ORDER BY key",
+      pg::Params().add(flagged));
+  ASSERT_EQ(marks.rows(), 3);
+  EXPECT_EQ(marks.get(1, 0), k1);
+  EXPECT_EQ(marks.get(1, 1), "{district.code_list,licence_no.unique}");
+  EXPECT_EQ(marks.get(1, 2), "{}");
+  EXPECT_EQ(marks.get(2, 0), k2);
+  EXPECT_TRUE(marks.is_null(2, 1));
+  EXPECT_TRUE(marks.get(2, 2).starts_with("{licence_no:")) << marks.get(2, 2);
+}
+
+// Two unique items: an imported line refused for one value another record holds gives back the
+// other value it had claimed in the same statement, and a line kept holds both claims.
+TEST_F(QualityTest, AnImportedLineRefusedForOneUniqueValueGivesBackItsOthers) {
+  json doc = unique_resource();
+  doc["items"].push_back({{"name", "tax_no"},
+                          {"title", "税务登记号"},
+                          {"type", "string"},
+                          {"required", false},
+                          {"sensitivity", "public"},
+                          {"unique", true}});
+  const std::string code = resource(doc);
+  ASSERT_EQ(
+      put(code, kA, {{"legal_person", "张三"}, {"licence_no", "L-A1"}, {"tax_no", "T-1"}}).status,
+      201);
+  auto two = [](const std::string& uscc, const std::string& licence, const std::string& tax) {
+    return json(
+               {{"uscc", uscc}, {"legal_person", "李四"}, {"licence_no", licence}, {"tax_no", tax}})
+               .dump() +
+           "\n";
+  };
+  const auto& stats = hub_->app().exchange().import_stats();
+  const auto copied = stats.copied.load();
+  auto out = import(code, two(kB, "L-A2", "T-1") + two(kC, "L-A3", "T-2"));
+  EXPECT_EQ(stats.copied.load(), copied + 1);
+  EXPECT_EQ(out["accepted"], 1) << out.dump();
+  ASSERT_EQ(out["errors"].size(), 1u) << out.dump();
+  EXPECT_EQ(out["errors"][0]["line"], 1);
+  // L-A2 was given back: another line takes it.
+  auto again = import(code, two(kD, "L-A2", "T-3"));
+  EXPECT_EQ(again["accepted"], 1) << again.dump();
+  auto su = pg::connect_blocking(db_.superuser_conninfo(), 5);
+  auto held = pg::exec_blocking(
+      su.get(),
+      "SELECT r.key, cardinality(r.claims), (SELECT array_agg(u.claim ORDER BY u.claim) FROM"
+      " record_unique u WHERE u.resource_code = r.resource_code AND u.key = r.key)"
+      " = (SELECT array_agg(c ORDER BY c) FROM unnest(r.claims) c)"
+      " FROM records r WHERE r.resource_code = $1 ORDER BY r.key",
+      pg::Params().add(code));
+  ASSERT_EQ(held.rows(), 3);  // kA, kC, kD
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(held.get_int(i, 1), 2) << held.get(i, 0);
+    EXPECT_TRUE(held.get_bool(i, 2)) << held.get(i, 0);
+  }
+  auto count =
+      pg::exec_blocking(su.get(), "SELECT count(*) FROM record_unique WHERE resource_code = $1",
+                        pg::Params().add(code));
+  EXPECT_EQ(count.get_int(0, 0), 6);
 }
 
 TEST_F(QualityTest, ConcurrentWritersOfOneUniqueValueLeaveExactlyOneHolder) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <memory>
 #include <mutex>
@@ -131,6 +132,17 @@ class ExchangeService {
   // resource does not exist or is another agency's draft.
   std::shared_ptr<const RecordSchema> schema(const Principal& me, const std::string& code);
 
+  // The batches of non-atomic imports since start, by how they were written (hub_import_batches
+  // in /metrics): new keys by COPY, new keys by INSERT row by row (two lines of a batch wanting
+  // one unique value), by the upsert; and the COPYs or INSERTs that met a stored key.
+  struct ImportStats {
+    std::atomic<std::uint64_t> copied{0};
+    std::atomic<std::uint64_t> inserted{0};
+    std::atomic<std::uint64_t> upserted{0};
+    std::atomic<std::uint64_t> met_stored{0};
+  };
+  const ImportStats& import_stats() const { return import_stats_; }
+
  private:
   class View;
   struct Share;
@@ -172,6 +184,7 @@ class ExchangeService {
   sharing::GrantDirectory& grants_;
   sharing::ConsentService& consents_;
   ledger::Appender& ledger_;
+  ImportStats import_stats_;
   std::mutex cache_mutex_;
   std::unordered_map<std::string, std::pair<std::shared_ptr<const catalog::IndexEntry>,
                                             std::shared_ptr<const RecordSchema>>>
