@@ -20,8 +20,9 @@ import * as escalations from './pages/escalations.js';
 import * as returns from './pages/returns.js';
 import * as agencyAdmin from './pages/agencies.js';
 import * as computations from './pages/computations.js';
+import * as applications from './pages/apply.js';
 
-const pageModules = { overview, report, issues, catalog, computations, inbox, grants, demands, escalations, returns, alerts, agencies: agencyAdmin, ledger };
+const pageModules = { overview, report, issues, catalog, computations, inbox, applications, grants, demands, escalations, returns, alerts, agencies: agencyAdmin, ledger };
 const root = document.getElementById('app');
 
 // Set once signed in.
@@ -133,6 +134,7 @@ const NAV_ICONS = {
   report: 'M6 2h9l5 5v15H6zm8 1.5V8h4.5zM8 12v2h10v-2zm0 4v2h10v-2z',
   catalog: 'M3 4h18v4H3zm0 6h18v4H3zm0 6h18v4H3z',
   inbox: 'M3 5h18v14H3zm2 2v.5l7 4.5 7-4.5V7zm0 2.9V17h14V9.9l-7 4.5z',
+  applications: 'M6 2h12v4h-2V4H8v16h4v2H6zm3 6h6v2H9zm0 4h4v2H9zm9.5 1 3.5 3.5-5.5 5.5H13v-3.5z',
   alerts: 'M12 2 1 21h22zm-1 7h2v6h-2zm0 8h2v2h-2z',
   ledger: 'M12 1 3 5v6c0 5.5 3.8 10.7 9 12 5.2-1.3 9-6.5 9-12V5zm-1.5 15.5-4-4 1.4-1.4 2.6 2.6 5.6-5.6 1.4 1.4z',
   issues: 'M5 2h14v20l-7-4-7 4zm3 4v2h8V6zm0 4v2h8v-2z',

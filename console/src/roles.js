@@ -9,6 +9,7 @@ export const PAGES = [
   'catalog',
   'computations',
   'inbox',
+  'applications',
   'grants',
   'demands',
   'escalations',
@@ -20,12 +21,13 @@ export const PAGES = [
 
 // Joint computations (联合计算) are listed to everyone signed in: the hub decides what each may
 // do with one (review it, run it).
+// 我的申请 (applications) is an agency's own: the hub's staff apply for nothing.
 const PAGES_BY_ROLE = {
-  hub_admin: PAGES,
+  hub_admin: PAGES.filter((p) => p !== 'applications'),
   coordinator: ['overview', 'report', 'issues', 'catalog', 'computations', 'grants', 'demands', 'escalations', 'returns', 'alerts', 'ledger'],
   // A CDO reads its own agency's alerts (the hub filters them); acknowledging is the staff's.
-  agency_cdo: ['overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'returns', 'alerts', 'ledger'],
-  agency_data_officer: ['catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'returns', 'ledger'],
+  agency_cdo: ['overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'applications', 'grants', 'demands', 'escalations', 'returns', 'alerts', 'ledger'],
+  agency_data_officer: ['catalog', 'computations', 'inbox', 'applications', 'grants', 'demands', 'escalations', 'returns', 'ledger'],
 };
 const DEFAULT_PAGES = ['catalog', 'computations', 'ledger']; // agency_operator, agency_system and any other role
 

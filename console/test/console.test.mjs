@@ -45,6 +45,7 @@ test("every t('…') key used in src/ is in the dictionaries", () => {
     'escalations.status': ['open', 'ruled', 'all'],
     'escalations.outcome': ['upheld', 'reconsider'],
     'grants.status': ['active', 'revoked', 'ended', 'expired'],
+    'applications.status': ['pending', 'approved', 'rejected', 'withdrawn'],
     'agencies.status': ['active', 'disabled'],
     'computations.status': ['review', 'active', 'rejected'],
     'computations.decision': ['approved', 'rejected', 'pending'],
@@ -75,16 +76,17 @@ test('t fills values, tv falls back to the raw value; Chinese is the default', (
 });
 
 test('pages by role', () => {
+  // My applications is an agency's own: not the staff's.
   assert.deepEqual(pagesFor(['hub_admin']), ['overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'returns', 'alerts', 'agencies', 'ledger']);
   assert.deepEqual(pagesFor(['coordinator']), ['overview', 'report', 'issues', 'catalog', 'computations', 'grants', 'demands', 'escalations', 'returns', 'alerts', 'ledger']);
-  assert.deepEqual(pagesFor(['agency_cdo']), ['overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'returns', 'alerts', 'ledger']);
-  assert.deepEqual(pagesFor(['agency_data_officer']), ['catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'returns', 'ledger']);
+  assert.deepEqual(pagesFor(['agency_cdo']), ['overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'applications', 'grants', 'demands', 'escalations', 'returns', 'alerts', 'ledger']);
+  assert.deepEqual(pagesFor(['agency_data_officer']), ['catalog', 'computations', 'inbox', 'applications', 'grants', 'demands', 'escalations', 'returns', 'ledger']);
   // Joint computations are listed to everyone signed in.
   assert.deepEqual(pagesFor(['agency_operator']), ['catalog', 'computations', 'ledger']);
   assert.deepEqual(pagesFor(['agency_system']), ['catalog', 'computations', 'ledger']);
   assert.deepEqual(pagesFor([]), ['catalog', 'computations', 'ledger']);
   // Several roles: the union, in navigation order.
-  assert.deepEqual(pagesFor(['agency_operator', 'agency_data_officer']), ['catalog', 'computations', 'inbox', 'grants', 'demands', 'escalations', 'returns', 'ledger']);
+  assert.deepEqual(pagesFor(['agency_operator', 'agency_data_officer']), ['catalog', 'computations', 'inbox', 'applications', 'grants', 'demands', 'escalations', 'returns', 'ledger']);
   assert.equal(canSee(['agency_operator'], 'report'), false);
   assert.equal(canSee(['coordinator'], 'inbox'), false);
   // Agencies are the administrators' alone; issued reports are read by those who read the report.

@@ -304,7 +304,7 @@ async function downloadOf(page, button) {
     expect(app, `no pending demo application (${pending.length} pending)`);
     await signIn(page, `${DEMO_PREFIX[app.provider_code]}-officer`);
     const nav = await navItems(page);
-    expect(nav.join(',') === 'catalog,computations,inbox,grants,demands,escalations,returns,ledger', `data officer's nav: ${nav.join(',')}`);
+    expect(nav.join(',') === 'catalog,computations,inbox,applications,grants,demands,escalations,returns,ledger', `data officer's nav: ${nav.join(',')}`);
     await open(page, 'inbox');
     const row = `#inbox-table tr[data-id="${app.id}"]`;
     await page.waitForSelector(row);
@@ -1581,6 +1581,52 @@ async function marketRegistration(request) {
     expect(lines.length > 0 && lines.every((l) => l === '2'), `errors on lines ${lines.join(',')}`);
     const coordinator = await apiSession(context.request, 'coordinator');
     expect(!(await apiGet(context.request, coordinator, '/return-tasks')).items.some((t) => t.task_no === 'HL-X'), 'a refused list stored a task');
+  });
+  await context.close();
+}
+
+{
+  const { context, page } = await newPage();
+  await check("a data officer applies for another agency's conditional dataset from its catalog entry (a missing purpose stopped in the form), sees it pending with its due date under 我的申请, and withdraws it", page, async () => {
+    const officer = await apiSession(context.request, 'gzsw-officer');
+    const me = await apiGet(context.request, officer, '/me');
+    const pendingOf = async (code) =>
+      (await apiGet(context.request, officer, '/applications?direction=outgoing&status=pending&limit=100')).items.filter((a) => a.resource_code === code);
+    const pendingCodes = new Set((await apiGet(context.request, officer, '/applications?direction=outgoing&status=pending&limit=100')).items.map((a) => a.resource_code));
+    const target = (await apiGet(context.request, officer, '/resources?limit=100')).items.find(
+      (r) => (r.kind ?? 'dataset') === 'dataset' && r.status === 'published' && r.share_type === 'conditional' && r.provider_code !== me.agency_code && !pendingCodes.has(r.code),
+    );
+    expect(target, 'no conditional dataset of another agency without a pending application');
+    await signIn(page, 'gzsw-officer');
+    const detail = await expandResource(page, target.name, target.code);
+    await page.click(`${detail} a[data-action="apply"]`);
+    const form = '.page[data-page="catalog"][data-state="ready"] form[data-action="apply"]';
+    await page.waitForSelector(form);
+    expect(new URL(page.url()).hash === `#/catalog/${target.code}/apply`, `the form's address is ${page.url()}`);
+    // Without a purpose: stopped in the form, at the purpose, and nothing is sent.
+    await page.fill('#apply-purpose', ' ');
+    await page.click(`${form} button[data-confirm="apply"]`);
+    await page.waitForSelector(`${form} .decision-feedback .message.error`);
+    expect((await page.evaluate(() => document.activeElement?.id)) === 'apply-purpose', 'the purpose is not focused');
+    expect(!(await pendingOf(target.code)).length, 'an application was sent without a purpose');
+    const purpose = '纳税人登记信息核对（控制台申请测试）';
+    await page.fill('#apply-purpose', purpose);
+    await page.click(`${form} button[data-confirm="apply"]`);
+    await page.waitForSelector('.apply-result .message.success');
+    const text = await page.textContent('.apply-result .message.success');
+    expect(/等待提供方审核；办理时限：\d{4}-\d{2}-\d{2} \d{2}:\d{2}/.test(text), `the answer reads ${text}`);
+    const [sent] = await pendingOf(target.code);
+    expect(sent?.purpose === purpose && sent.operations.join() === 'read' && sent.items.length === target.item_count, `the hub holds ${JSON.stringify(sent)}`);
+    // 我的申请: pending with its due date; withdrawn after a confirmation.
+    await page.click('.apply-result a[href="#/applications"]');
+    const row = `#applications-table tr[data-id="${sent.id}"]`;
+    await page.waitForSelector(`.page[data-page="applications"][data-state="ready"] ${row}[data-status="pending"]`);
+    await page.click(`${row} button[data-action="withdraw"]`);
+    await page.click('form[data-action="withdraw"] button[data-confirm="withdraw"]');
+    await page.waitForSelector(`.page[data-page="applications"][data-state="ready"] ${row}[data-status="withdrawn"]`);
+    expect(!(await page.$(`${row} button[data-action="withdraw"]`)), 'a withdrawn application still offers withdrawal');
+    expect((await apiGet(context.request, officer, `/applications/${sent.id}`)).status === 'withdrawn', 'not withdrawn in the hub');
+    expect(!page.consoleErrors.length, `console errors: ${page.consoleErrors.join('; ')}`);
   });
   await context.close();
 }

@@ -2,12 +2,14 @@
 // service's operations), for the provider's people and the hub's staff its data quality
 // (quality.js), and for the provider's officers and the hub's staff who accessed a record of it
 // (subjects.js); its provider's officers (and hub_admin) edit it (resource_form.js), publish a
-// draft and retire a resource. #/catalog/new and #/catalog/CODE/edit are the form.
+// draft and retire a resource. #/catalog/new and #/catalog/CODE/edit are the form; another
+// agency's officers apply for a published dataset from its entry (#/catalog/CODE/apply, apply.js).
 import { api } from '../api.js';
 import { fill, h } from '../dom.js';
 import { formatNumber, formatTime, itemRules } from '../format.js';
 import { t, tv } from '../i18n.js';
 import { actionButton, actionForm, badge, card, errorBox, flashArea, loading, message, moreButton, pageHeader, setState } from '../ui.js';
+import { mayApply, renderForm as renderApplication } from './apply.js';
 import { maySeeQuality, qualitySection } from './quality.js';
 import { mayManage, mayRegister, registrationCard } from './registration.js';
 import * as resourceForm from './resource_form.js';
@@ -42,6 +44,13 @@ function details(resource, ctx) {
       field(t('quality.mode'), resource.quality_mode ? tv('quality.mode', resource.quality_mode) : null),
     ),
     lifecycle(resource, ctx, status),
+    mayApply(ctx.me, resource)
+      ? h(
+          'p',
+          { class: 'resource-apply' },
+          h('a', { class: 'btn btn-primary btn-small', href: `#/catalog/${encodeURIComponent(resource.code)}/apply`, dataset: { action: 'apply' } }, t('apply.button')),
+        )
+      : null,
     h('h3', {}, t('catalog.items')),
     h(
       'table',
@@ -144,6 +153,7 @@ function rulesCell(rules) {
 }
 
 export async function render(el, ctx) {
+  if (ctx.path.length === 2 && ctx.path[1] === 'apply') return renderApplication(el, ctx, ctx.path[0]);
   if (ctx.path.length) return resourceForm.render(el, ctx);
   const q = ctx.params.get('q') ?? '';
   const kind = KINDS.includes(ctx.params.get('kind')) ? ctx.params.get('kind') : '';
