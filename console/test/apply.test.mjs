@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { setLang } from '../src/i18n.js';
-import { answerText, bodyOf, DATASET_OPERATIONS, MAX_DAYS_AHEAD, mayApply, mayWithdraw, problemsOf, purposeCodesOf } from '../src/pages/apply.js';
+import { answerText, bodyOf, byUrgency, DATASET_OPERATIONS, earliestEnd, MAX_DAYS_AHEAD, mayApply, mayWithdraw, problemsOf, purposeCodesOf } from '../src/pages/apply.js';
 
 const MARKET = '114401009P0Y2GG12L';
 const TAX = '11440100MB2C92162Q';
@@ -59,12 +59,21 @@ test('what is wrong is found before sending, in the hub’s terms', () => {
   assert.deepEqual(fields(form({ clear: ['uscc'] })), ['clear_items']);
   assert.deepEqual(fields(form({ items: ['uscc'], clear: ['legal_person_id'] })), ['clear_items']);
   assert.deepEqual(fields(form({ operations: [] })), ['operations']);
-  // Two characters that are not white space, U+3000 counting as white space.
-  assert.deepEqual(fields(form({ purpose: ' 查\u3000 ' })), ['purpose']);
-  assert.deepEqual(fields(form({ purpose: '核对' })), []);
+  // A purpose that says something: white space alone (U+3000 too) is none; the hub takes one
+  // character.
+  assert.deepEqual(fields(form({ purpose: ' \u3000 ' })), ['purpose']);
+  assert.deepEqual(fields(form({ purpose: '审' })), []);
   assert.deepEqual(fields(form({ purposeCodes: ['440100-A01', 'x y'] })), ['purpose_codes']);
   assert.deepEqual(fields(form({ purposeCodes: ['a'.repeat(65)] })), ['purpose_codes']);
-  // Tomorrow up to 365 days on: the end of that day is within 366 days of now.
+  assert.deepEqual(fields(form({ purposeCodes: Array.from({ length: 51 }, (_, i) => `P${i}`) })), ['purpose_codes']);
+  assert.deepEqual(fields(form({ purposeCodes: Array.from({ length: 50 }, (_, i) => `P${i}`) })), []);
+  // A clear item is named by its title.
+  assert.match(problemsOf(resource, form({ clear: ['uscc'] }), today)[0][1], /统一社会信用代码/);
+  // Conditional: from tomorrow (the provider decides later) up to 365 days on (the end of that
+  // day is within 366 days of now); unconditional: from today.
+  assert.equal(earliestEnd(resource, today), '2026-12-08');
+  assert.equal(earliestEnd({ ...resource, share_type: 'unconditional' }, today), today);
+  assert.deepEqual(problemsOf({ ...resource, share_type: 'unconditional' }, form({ validUntil: today }), today), []);
   assert.deepEqual(fields(form({ validUntil: today })), ['valid_until']);
   assert.deepEqual(fields(form({ validUntil: '2026-12-08' })), []);
   assert.equal(MAX_DAYS_AHEAD, 365);
@@ -90,6 +99,16 @@ test('the body: items and clear items in the resource’s order, optional fields
   // A clear item no longer asked for is not sent.
   assert.equal(bodyOf(resource, form({ items: ['uscc'], clear: ['legal_person_id'] })).clear_items, undefined);
   assert.deepEqual(DATASET_OPERATIONS, ['read', 'query', 'changes', 'verify', 'aggregate']);
+});
+
+test('my applications: pending first, soonest due first; then the latest made first', () => {
+  const list = [
+    { id: 'a', status: 'approved', created_at: '2026-11-01T00:00:00Z' },
+    { id: 'b', status: 'pending', due_at: '2026-12-20T16:00:00Z', created_at: '2026-12-01T00:00:00Z' },
+    { id: 'c', status: 'withdrawn', created_at: '2026-12-02T00:00:00Z' },
+    { id: 'd', status: 'pending', due_at: '2026-12-10T16:00:00Z', created_at: '2026-12-03T00:00:00Z' },
+  ];
+  assert.deepEqual(list.sort(byUrgency).map((a) => a.id), ['d', 'b', 'c', 'a']);
 });
 
 test('purpose codes as typed', () => {

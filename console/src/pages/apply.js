@@ -1,7 +1,8 @@
 // Applying for a resource (申请使用), from its catalog entry (#/catalog/CODE/apply), and the
 // agency's own applications (我的申请, #/applications): their state, due date and the provider's
 // opinion, a pending one withdrawn. The form keeps the hub's rules (sharing/service.cpp `apply`)
-// so that a person learns of a mistake before sending; the hub checks everything again, and its
+// so that a person learns of a mistake before sending (and refuses a purpose of white space only,
+// which says nothing); the hub checks everything again, and its
 // answer is shown as it gives it: approved with its grant at once (an unconditional resource),
 // pending with its due date in working days (a conditional one), or refused with the reason.
 import { api, listAll, resourcesOf } from '../api.js';
@@ -18,6 +19,7 @@ export const DATASET_OPERATIONS = ['read', 'query', 'changes', 'verify', 'aggreg
 // (366 by default) from now, so at most 365 days on from today.
 export const MAX_DAYS_AHEAD = 365;
 const PURPOSE_CODE = /^[A-Za-z0-9._-]{1,64}$/;
+const MAX_PURPOSE_CODES = 50;
 const STATUS_KIND = { approved: 'ok', pending: 'info', rejected: 'danger', withdrawn: 'muted' };
 
 /**
@@ -43,27 +45,47 @@ export function purposeCodesOf(text) {
 }
 
 /**
+ * The first day an application's end may be: today for an unconditional resource (approved at
+ * once, the grant lasting to the end of the day), tomorrow for a conditional one (the provider
+ * decides later, and a period already over cannot be approved).
+ */
+export function earliestEnd(resource, today = cityToday()) {
+  return resource.share_type === 'unconditional' ? today : addDays(today, 1);
+}
+
+/**
  * What is wrong with an application before it is sent, as [field, message] pairs in the form's
  * order (empty when nothing): the hub's own rules.
  */
 export function problemsOf(resource, form, today = cityToday()) {
   const problems = [];
-  const names = new Set((resource.items ?? []).map((i) => i.name));
+  const titles = new Map((resource.items ?? []).map((i) => [i.name, i.title || i.name]));
   const sensitive = new Set((resource.items ?? []).filter((i) => i.sensitivity === 'sensitive').map((i) => i.name));
   if (!form.items.length) problems.push(['items', t('apply.need_items')]);
-  for (const name of form.items) if (!names.has(name)) problems.push(['items', t('apply.unknown_item', { name })]);
+  for (const name of form.items) if (!titles.has(name)) problems.push(['items', t('apply.unknown_item', { name })]);
   for (const name of form.clear) {
-    if (!form.items.includes(name) || !sensitive.has(name)) problems.push(['clear_items', t('apply.clear_only_sensitive', { name })]);
+    if (!form.items.includes(name) || !sensitive.has(name)) {
+      problems.push(['clear_items', t('apply.clear_only_sensitive', { name: titles.get(name) ?? name })]);
+    }
   }
   if (!form.operations.length) problems.push(['operations', t('apply.need_operations')]);
-  // At least two characters that are not white space (U+3000 counts as white space).
-  if (form.purpose.replace(/[\s\u3000]/g, '').length < 2) problems.push(['purpose', t('apply.need_purpose')]);
+  if (!form.purpose.trim()) problems.push(['purpose', t('apply.need_purpose')]);
+  if (form.purposeCodes.length > MAX_PURPOSE_CODES) problems.push(['purpose_codes', t('apply.too_many_purpose_codes', { max: MAX_PURPOSE_CODES })]);
   for (const code of form.purposeCodes) if (!PURPOSE_CODE.test(code)) problems.push(['purpose_codes', t('apply.bad_purpose_code', { code })]);
+  const first = earliestEnd(resource, today);
   const last = addDays(today, MAX_DAYS_AHEAD);
-  if (!form.validUntil || form.validUntil <= today || form.validUntil > last) {
-    problems.push(['valid_until', t('apply.until_range', { from: addDays(today, 1), to: last })]);
+  if (!form.validUntil || form.validUntil < first || form.validUntil > last) {
+    problems.push(['valid_until', t('apply.until_range', { from: first, to: last })]);
   }
   return problems;
+}
+
+/** The order of 我的申请: pending first, the soonest due first; then the latest made first. */
+export function byUrgency(a, b) {
+  const pa = a.status === 'pending';
+  const pb = b.status === 'pending';
+  if (pa !== pb) return pa ? -1 : 1;
+  return pa ? String(a.due_at).localeCompare(String(b.due_at)) : String(b.created_at).localeCompare(String(a.created_at));
 }
 
 /** The body of POST /applications for a checked form (items in the resource's order). */
@@ -121,22 +143,28 @@ export async function renderForm(el, ctx, code) {
   }
   const today = cityToday();
   const items = (resource.items ?? []).map((item) => {
-    const use = checkbox(`apply-item-${item.name}`, true, `${item.title}（${item.name}）`, { dataset: { item: item.name } });
+    const use = checkbox(`apply-item-${item.name}`, true, t('apply.item_label', { title: item.title || item.name, name: item.name }), { dataset: { item: item.name } });
     const sensitive = item.sensitivity === 'sensitive';
     const clear = sensitive ? checkbox(`apply-clear-${item.name}`, false, t('apply.in_clear'), { dataset: { clear: item.name } }) : null;
-    if (clear) use.input.addEventListener('change', () => (clear.input.disabled = !use.input.checked));
+    // An item not asked for cannot be asked in clear: its box is cleared and disabled.
+    if (clear) {
+      use.input.addEventListener('change', () => {
+        clear.input.disabled = !use.input.checked;
+        if (!use.input.checked) clear.input.checked = false;
+      });
+    }
     return { item, use, clear };
   });
   const operations = DATASET_OPERATIONS.map((op) => ({ op, box: checkbox(`apply-op-${op}`, op === 'read', tv('operation', op), { dataset: { operation: op } }) }));
-  const purpose = h('textarea', { id: 'apply-purpose', rows: 3, maxlength: 500 });
+  const purpose = h('textarea', { id: 'apply-purpose', rows: 3, maxlength: 500, required: true, 'aria-required': 'true' });
   const purposeCodes = h('input', { id: 'apply-purpose-codes', type: 'text', maxlength: 3300 });
   const legalBasis = h('input', { id: 'apply-legal-basis', type: 'text', maxlength: 1000 });
-  const validUntil = h('input', { id: 'apply-valid-until', type: 'date', min: addDays(today, 1), max: addDays(today, MAX_DAYS_AHEAD), value: addDays(today, MAX_DAYS_AHEAD) });
+  const validUntil = h('input', { id: 'apply-valid-until', type: 'date', min: earliestEnd(resource, today), max: addDays(today, MAX_DAYS_AHEAD), value: addDays(today, MAX_DAYS_AHEAD) });
   const result = h('div', { class: 'apply-result', 'aria-live': 'polite' });
 
   const formState = () => ({
     items: items.filter((i) => i.use.input.checked).map((i) => i.item.name),
-    clear: items.filter((i) => i.clear?.input.checked).map((i) => i.item.name),
+    clear: items.filter((i) => i.use.input.checked && i.clear?.input.checked).map((i) => i.item.name),
     operations: operations.filter((o) => o.box.input.checked).map((o) => o.op),
     purpose: purpose.value,
     purposeCodes: purposeCodesOf(purposeCodes.value),
@@ -172,7 +200,8 @@ export async function renderForm(el, ctx, code) {
       if (!problems.length) return null;
       // The first control in error takes the focus; the message lists them all.
       const first = { items: itemsSet, clear_items: itemsSet, operations: opsSet, purpose, purpose_codes: purposeCodes, valid_until: validUntil }[problems[0][0]];
-      (first.querySelector?.('input') ?? first).focus();
+      const clearBox = problems[0][0] === 'clear_items' ? itemsSet.querySelector('input[data-clear]:checked') : null;
+      (clearBox ?? first.querySelector?.('input') ?? first).focus();
       return problems.map(([, text]) => text).join(' ');
     },
     submit: async () => {
@@ -212,22 +241,22 @@ export async function render(el, ctx) {
   el.append(pageHeader(t('applications.title'), h('span', { class: 'muted' }, t('applications.intro'))), flashArea(), card(null, body));
   let applications;
   try {
-    applications = await listAll('/applications', { direction: 'outgoing' });
+    // Its own agency's (a principal with a hub-level role too would otherwise be given all).
+    applications = await listAll('/applications', { direction: 'outgoing', agency: ctx.me?.agency_code });
   } catch (error) {
     fill(body, errorBox(error, () => ctx.navigate('applications')));
     setState(el, 'error');
     return;
   }
   const byCode = await resourcesOf(applications.map((a) => a.resource_code));
-  // Pending first (the soonest due first), then the latest.
-  applications.sort((a, b) => (a.status === 'pending') !== (b.status === 'pending') ? (a.status === 'pending' ? -1 : 1) : a.status === 'pending' ? String(a.due_at).localeCompare(String(b.due_at)) : String(b.created_at).localeCompare(String(a.created_at)));
+  applications.sort(byUrgency);
   const tbody = h('tbody', {});
   const panels = rowPanels();
   for (const app of applications) {
     const resource = byCode.get(app.resource_code);
     const titles = new Map((resource?.items ?? []).map((i) => [i.name, i.title]));
     const panel = panels.add(COLUMNS.length);
-    const withdraw = () =>
+    const withdraw = () => {
       panel.toggle('withdraw', () =>
         actionForm({
           action: 'withdraw',
@@ -243,6 +272,9 @@ export async function render(el, ctx) {
           cancel: () => panel.hide(),
         }),
       );
+      // No field to type in: the confirmation takes the focus.
+      panel.row.querySelector('button[data-confirm="withdraw"]')?.focus();
+    };
     tbody.append(
       h(
         'tr',
