@@ -59,8 +59,8 @@ test('what is wrong is found before sending, in the hub’s terms', () => {
   assert.deepEqual(fields(form({ clear: ['uscc'] })), ['clear_items']);
   assert.deepEqual(fields(form({ items: ['uscc'], clear: ['legal_person_id'] })), ['clear_items']);
   assert.deepEqual(fields(form({ operations: [] })), ['operations']);
-  // A purpose that says something: white space alone (U+3000 too) is none; the hub takes one
-  // character.
+  // A purpose that says something: white space alone (U+3000 too) is none, for the hub too; one
+  // character will do.
   assert.deepEqual(fields(form({ purpose: ' \u3000 ' })), ['purpose']);
   assert.deepEqual(fields(form({ purpose: '审' })), []);
   assert.deepEqual(fields(form({ purposeCodes: ['440100-A01', 'x y'] })), ['purpose_codes']);

@@ -25,7 +25,8 @@ bool is_white_space(char32_t c) {
          c == 0x3000;
 }
 
-// Code points of valid UTF-8 that are not white space.
+}  // namespace
+
 std::size_t visible_characters(std::string_view s) {
   std::size_t count = 0;
   for (std::size_t i = 0; i < s.size();) {
@@ -41,7 +42,6 @@ std::size_t visible_characters(std::string_view s) {
   }
   return count;
 }
-}  // namespace
 
 CheckedPurpose checked_purpose(const std::optional<Purpose>& sent) {
   if (!sent) {

@@ -12,6 +12,7 @@
 #include "hub/core/worker.hpp"
 #include "hub/exchange/schema.hpp"
 #include "hub/members/credentials.hpp"
+#include "hub/sharing/purpose.hpp"
 #include "hub/store/guarded.hpp"
 #include "hub/store/pg.hpp"
 
@@ -329,6 +330,10 @@ asio::awaitable<Application> SharingService::apply(const Caller& caller,
     }
   }
   std::vector<FieldError> errors;
+  // A purpose says something: white space alone (U+3000 among it) is none.
+  if (visible_characters(*purpose) == 0) {
+    errors.push_back({"purpose", "must say what the data is for, not only white space"});
+  }
   if (items->empty()) errors.push_back({"items", "must name at least one item"});
   std::set<std::string> asked;
   for (std::size_t i = 0; i < items->size(); ++i) {

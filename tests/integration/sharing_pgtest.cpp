@@ -269,6 +269,11 @@ TEST_F(SharingTest, ApplicationsAreCheckedFieldByField) {
   EXPECT_TRUE(fields.contains("clear_items[0]")) << "uscc is not sensitive: never masked";
   EXPECT_TRUE(fields.contains("operations"));
   EXPECT_TRUE(fields.contains("valid_until"));
+  // A purpose of white space only (an ideographic space among it) says nothing.
+  auto blank = call(verb::post, "/api/v1/applications", tax_,
+                    application(conditional_, {{"purpose", " \u3000 "}}));
+  ASSERT_EQ(blank.status, 422) << blank.body;
+  EXPECT_NE(blank.body.find("\"purpose\""), std::string::npos) << blank.body;
   auto far = call(verb::post, "/api/v1/applications", tax_,
                   application(conditional_, {{"valid_until", "2099-01-01"}}));
   EXPECT_EQ(far.status, 422) << "at most a year ahead by default";

@@ -1,8 +1,7 @@
 // Applying for a resource (申请使用), from its catalog entry (#/catalog/CODE/apply), and the
 // agency's own applications (我的申请, #/applications): their state, due date and the provider's
 // opinion, a pending one withdrawn. The form keeps the hub's rules (sharing/service.cpp `apply`)
-// so that a person learns of a mistake before sending (and refuses a purpose of white space only,
-// which says nothing); the hub checks everything again, and its
+// so that a person learns of a mistake before sending; the hub checks everything again, and its
 // answer is shown as it gives it: approved with its grant at once (an unconditional resource),
 // pending with its due date in working days (a conditional one), or refused with the reason.
 import { api, listAll, resourcesOf } from '../api.js';

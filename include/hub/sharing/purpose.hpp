@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "hub/core/caller.hpp"
 
@@ -17,6 +18,10 @@ struct CheckedPurpose {
   std::optional<std::string> code;
 };
 CheckedPurpose checked_purpose(const std::optional<Purpose>& sent);
+
+// Code points of valid UTF-8 that are not Unicode White_Space (U+3000 among them); invalid
+// bytes are skipped.
+std::size_t visible_characters(std::string_view s);
 
 // What a ledger entry records of the purpose sent, whatever became of the request: the text when
 // it was a purpose, else ""; the code when well-formed, else none.
