@@ -140,9 +140,28 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                 {"name", p.name},
                 {"agency_code", p.agency_code.empty() ? json(nullptr) : json(p.agency_code)},
                 {"kind", p.kind},
-                {"roles", role_names(p.roles)}};
+                {"roles", role_names(p.roles)},
+                // The token this request came with (its session), to end it or tell it apart.
+                {"token_id", p.token_id.empty() ? json(nullptr) : json(p.token_id)}};
     co_return Response::json(Status::ok, json_text(out));
   });
+
+  // A person's own password (API.md Part 2): the current one is asked again, the other sessions
+  // end.
+  router.add(Verb::post, "/api/v1/me/password", Access::principal(),
+             [&service](Request& req) -> awaitable<Response> {
+               JsonBody body(req);
+               auto current = body.string("current_password", true, 200);
+               auto next = body.string("new_password", true, 200);
+               if (next && (next->size() < 12 || utf8_chars(*next) > 200)) {
+                 body.error("new_password", "must be 12 to 200 characters");
+               }
+               body.finish();
+               const Caller caller = caller_of(req);
+               const auto ended = co_await service.change_own_password(caller, *current, *next);
+               const json out = {{"sessions_ended", ended}};
+               co_return Response::json(Status::ok, json_text(out));
+             });
 
   router.add(Verb::post, "/api/v1/agencies", Access::roles({Role::hub_admin}),
              [&service](Request& req) -> awaitable<Response> {

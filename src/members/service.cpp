@@ -115,6 +115,19 @@ constexpr pg::Query kEndSessions{
     "WITH ended AS (UPDATE tokens SET revoked_at = now(), revoked_by = $2 "
     "  WHERE principal_id = $1 AND kind = 'session' AND revoked_at IS NULL RETURNING prefix) "
     "SELECT prefix, pg_notify('hub_directory', 'token:' || prefix) FROM ended"};
+// The sessions of one principal but the one in use ($3, null when it signed in otherwise).
+constexpr pg::Query kEndOtherSessions{
+    "members_end_other_sessions",
+    "WITH ended AS (UPDATE tokens SET revoked_at = now(), revoked_by = $2 "
+    "  WHERE principal_id = $1 AND kind = 'session' AND revoked_at IS NULL "
+    "  AND ($3::text IS NULL OR id::text <> $3) RETURNING prefix) "
+    "SELECT prefix, pg_notify('hub_directory', 'token:' || prefix) FROM ended"};
+constexpr pg::Query kOwnPassword{"members_own_password",
+                                 "SELECT password_hash FROM principals "
+                                 "WHERE id = $1 AND kind = 'user' AND disabled_at IS NULL"};
+constexpr pg::Query kSetOwnPassword{
+    "members_set_own_password",
+    "UPDATE principals SET password_hash = $2 WHERE id = $1 AND disabled_at IS NULL RETURNING id"};
 constexpr pg::Query kRevokeToken{
     "members_revoke_token",
     "UPDATE tokens SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL"};
@@ -651,6 +664,57 @@ asio::awaitable<Session> MembersService::sign_in(const Caller& caller, const std
                                std::chrono::system_clock::time_point(
                                    std::chrono::milliseconds(results[0].get_int(0, 2)))});
   co_return Session{token.token, std::string(results[0].get(0, 1))};
+}
+
+asio::awaitable<std::int64_t> MembersService::change_own_password(const Caller& caller,
+                                                                  const std::string& current,
+                                                                  const std::string& next) {
+  const Principal& me = caller.principal;
+  if (me.kind != "user") {
+    throw ApiError(ErrorCode::validation_failed, "only people sign in with a password",
+                   {{"current_password", "systems use tokens or certificates"}}, 422);
+  }
+  auto& throttle = services_.login_throttle;
+  if (auto wait = throttle.blocked(me.name, caller.remote_address)) {
+    throw ApiError(ErrorCode::rate_limited, "too many wrong passwords; wait and retry")
+        .with_header("Retry-After", std::to_string(*wait));
+  }
+  // Counted before the hashing, as a sign-in is, and cleared when it was right.
+  throttle.failed(me.name, caller.remote_address);
+  auto r = co_await caller.db().exec(kOwnPassword, pg::Params().add(me.id));
+  const std::string encoded =
+      r.rows() == 1 && !r.is_null(0, 0) ? std::string(r.get(0, 0)) : std::string();
+  const auto check = [encoded, current] {
+    return verify_password(encoded.empty() ? dummy_hash() : encoded, current);
+  };
+  const bool ok = co_await off_thread(services_, check);
+  if (encoded.empty() || !ok) {
+    throw ApiError(ErrorCode::validation_failed, "the current password is wrong",
+                   {{"current_password", "is not your password"}}, 422);
+  }
+  throttle.succeeded(me.name, caller.remote_address);
+  if (next == current) {
+    throw ApiError(ErrorCode::validation_failed, "the new password is the current one",
+                   {{"new_password", "must differ from the current password"}}, 422);
+  }
+  const auto work = [next] { return hash_password(next); };
+  const std::string hash = co_await off_thread(services_, work);
+  const std::optional<std::string> session =
+      me.token_id.empty() ? std::nullopt : std::optional(me.token_id);
+  const std::optional<std::string> agency =
+      me.agency_code.empty() ? std::nullopt : std::optional(me.agency_code);
+  const json detail = {{"password_changed", true}, {"own", true}, {"other_sessions_ended", true}};
+  auto lease = co_await caller.db().acquire();
+  auto steps = pg::batch(
+      pg::step(kSetOwnPassword, pg::Params().add(me.id).add(hash)),
+      pg::step(kAdminLog, log_params(caller, "change", "principal", me.id, agency, detail)),
+      pg::step(kEndOtherSessions, pg::Params().add(me.id).add(me.id).add(session)));
+  auto results = co_await lease->pipeline(steps);
+  const pg::Result& ended = results[2];
+  for (int i = 0; i < ended.rows(); ++i) {
+    services_.directory.put_token(std::string(ended.get(i, 0)), std::nullopt);
+  }
+  co_return ended.rows();
 }
 
 asio::awaitable<ListPage<AdminLogEntry>> MembersService::admin_log(

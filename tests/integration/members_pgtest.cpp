@@ -289,6 +289,85 @@ TEST_F(MembersTest, SignInWithPasswordAndThrottleGuessing) {
   EXPECT_EQ(json::parse(blocked.body)["code"], "rate_limited");
 }
 
+TEST_F(MembersTest, APersonChangesItsOwnPasswordAndItsOtherSessionsEnd) {
+  agency(kAgencyA, "广州市公安局");
+  const std::string old_password = "长城长城-correct-horse";
+  const std::string new_password = "珠江新城-battery-staple";
+  auto person = ok(verb::post, "/api/v1/principals", kAdmin,
+                   {{"agency_code", kAgencyA},
+                    {"name", "li.na"},
+                    {"kind", "user"},
+                    {"roles", {"agency_data_officer"}},
+                    {"password", old_password}});
+  auto sign_in = [&](const std::string& password) {
+    return call(verb::post, "/api/v1/sessions", "", {{"name", "li.na"}, {"password", password}});
+  };
+  auto first = sign_in(old_password);
+  auto second = sign_in(old_password);
+  ASSERT_EQ(first.status, 200);
+  ASSERT_EQ(second.status, 200);
+  const std::string here = json::parse(first.body)["token"];
+  const std::string elsewhere = json::parse(second.body)["token"];
+  auto me = ok(verb::get, "/api/v1/me", here);
+  ASSERT_TRUE(me["token_id"].is_string()) << me;
+
+  auto change = [&](const std::string& token, const json& body) {
+    return call(verb::post, "/api/v1/me/password", token, body);
+  };
+  auto field_of = [](const client::ClientResponse& r) {
+    auto problem = json::parse(r.body);
+    return problem["errors"].empty() ? std::string()
+                                     : problem["errors"][0]["field"].get<std::string>();
+  };
+  auto wrong =
+      change(here, {{"current_password", "not-it-at-all"}, {"new_password", new_password}});
+  EXPECT_EQ(wrong.status, 422) << wrong.body;
+  EXPECT_EQ(field_of(wrong), "current_password");
+  auto short_one = change(here, {{"current_password", old_password}, {"new_password", "short"}});
+  EXPECT_EQ(short_one.status, 422);
+  EXPECT_EQ(field_of(short_one), "new_password");
+  auto same = change(here, {{"current_password", old_password}, {"new_password", old_password}});
+  EXPECT_EQ(same.status, 422);
+  EXPECT_EQ(field_of(same), "new_password");
+  EXPECT_EQ(change(here, {{"new_password", new_password}}).status, 422) << "current is required";
+  auto system = principal(kAgencyA, "gongan-system", {"agency_system"}, "system");
+  EXPECT_EQ(
+      change(system.token, {{"current_password", old_password}, {"new_password", new_password}})
+          .status,
+      422)
+      << "a system has no password";
+  EXPECT_EQ(call(verb::get, "/api/v1/me", elsewhere).status, 200) << "nothing changed yet";
+
+  auto done = change(here, {{"current_password", old_password}, {"new_password", new_password}});
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(json::parse(done.body)["sessions_ended"], 1);
+  EXPECT_EQ(call(verb::get, "/api/v1/me", here).status, 200) << "the session in use stays";
+  EXPECT_EQ(call(verb::get, "/api/v1/me", elsewhere).status, 401) << "the other session ended";
+  EXPECT_EQ(sign_in(old_password).status, 401);
+  EXPECT_EQ(sign_in(new_password).status, 200);
+  // The administration log says who changed it, and holds no password.
+  auto log = ok(verb::get, "/api/v1/admin-log?object_type=principal", kAdmin);
+  bool logged = false;
+  for (const auto& e : log["items"]) {
+    if (e["object_id"] == person["id"] && e["detail"].value("own", false)) {
+      logged = e["actor_id"] == person["id"] && e["detail"]["password_changed"] == true;
+    }
+    EXPECT_EQ(e.dump().find(new_password), std::string::npos);
+  }
+  EXPECT_TRUE(logged) << log;
+
+  // Guessing through a stolen session is throttled like the sign-in form.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(change(here, {{"current_password", "guess-" + std::to_string(i)},
+                            {"new_password", "whatever-it-is-2026"}})
+                  .status,
+              422);
+  }
+  auto blocked = change(here, {{"current_password", new_password}, {"new_password", old_password}});
+  EXPECT_EQ(blocked.status, 429) << blocked.body;
+  EXPECT_FALSE(blocked.header("Retry-After").empty());
+}
+
 TEST_F(MembersTest, RateLimitAnswers429WithRetryAfter) {
   hub_.reset();
   start([](Config& c) {
@@ -669,6 +748,13 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
        },
        {}},
       {verb::get, "/api/v1/me", [] { return "/api/v1/me"; }, nullptr, all(200)},
+      // Past the access check, a wrong current password (a system has none: 422 too).
+      {verb::post, "/api/v1/me/password", [] { return "/api/v1/me/password"; },
+       [] {
+         return json{{"current_password", "not-the-password"},
+                     {"new_password", "a-new-password-2026"}};
+       },
+       all(422)},
       {verb::post, "/api/v1/agencies", [] { return "/api/v1/agencies"; },
        [&] {
          return json{{"code", spare_codes[agency_seq++ % spare_codes.size()]},

@@ -148,6 +148,15 @@ class MembersService {
                                                           const PageRequest& page);
   boost::asio::awaitable<void> revoke_token(const Caller& caller, const std::string& token_id);
 
+  // A person changes its own password, giving the current one. A wrong one counts as a failed
+  // sign-in under its name and address (a stolen session cannot guess the password any faster
+  // than the sign-in form); the principal's other sign-in sessions end, the one in use stays.
+  // 422 for a system, a wrong current password or a new one equal to it; 429 while throttled.
+  // Returns how many sessions ended.
+  boost::asio::awaitable<std::int64_t> change_own_password(const Caller& caller,
+                                                           const std::string& current,
+                                                           const std::string& next);
+
   // `caller` has no principal yet: its remote address is what the sign-in throttle counts.
   boost::asio::awaitable<Session> sign_in(const Caller& caller, const std::string& name,
                                           const std::string& password);
