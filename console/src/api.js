@@ -181,6 +181,7 @@ export const api = {
   post: (path, body) => request('POST', path, { body: body ?? {} }),
   put: (path, body) => request('PUT', path, { body }),
   patch: (path, body) => request('PATCH', path, { body }),
+  del: (path) => request('DELETE', path),
   text: async (path, query) => (await request('GET', path, { query, raw: true })).text(),
 };
 

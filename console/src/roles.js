@@ -16,20 +16,24 @@ export const PAGES = [
   'returns',
   'alerts',
   'agencies',
+  'people',
   'ledger',
+  'account',
 ];
 
 // Joint computations (联合计算) are listed to everyone signed in: the hub decides what each may
 // do with one (review it, run it).
 // 我的申请 (applications) is an agency's own: the hub's staff apply for nothing.
+// 人员与系统 (people): the hub's administrators manage everyone, a CDO its own agency's.
+// 我的账户 (account): everyone's own.
 const PAGES_BY_ROLE = {
   hub_admin: PAGES.filter((p) => p !== 'applications'),
-  coordinator: ['overview', 'report', 'issues', 'catalog', 'computations', 'grants', 'demands', 'escalations', 'returns', 'alerts', 'ledger'],
+  coordinator: ['overview', 'report', 'issues', 'catalog', 'computations', 'grants', 'demands', 'escalations', 'returns', 'alerts', 'ledger', 'account'],
   // A CDO reads its own agency's alerts (the hub filters them); acknowledging is the staff's.
-  agency_cdo: ['overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'applications', 'grants', 'demands', 'escalations', 'returns', 'alerts', 'ledger'],
-  agency_data_officer: ['catalog', 'computations', 'inbox', 'applications', 'grants', 'demands', 'escalations', 'returns', 'ledger'],
+  agency_cdo: ['overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'applications', 'grants', 'demands', 'escalations', 'returns', 'alerts', 'people', 'ledger', 'account'],
+  agency_data_officer: ['catalog', 'computations', 'inbox', 'applications', 'grants', 'demands', 'escalations', 'returns', 'ledger', 'account'],
 };
-const DEFAULT_PAGES = ['catalog', 'computations', 'ledger']; // agency_operator, agency_system and any other role
+const DEFAULT_PAGES = ['catalog', 'computations', 'ledger', 'account']; // agency_operator, agency_system and any other role
 
 /** The pages a principal with these roles may open, in navigation order. */
 export function pagesFor(roles = []) {

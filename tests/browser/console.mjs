@@ -304,7 +304,7 @@ async function downloadOf(page, button) {
     expect(app, `no pending demo application (${pending.length} pending)`);
     await signIn(page, `${DEMO_PREFIX[app.provider_code]}-officer`);
     const nav = await navItems(page);
-    expect(nav.join(',') === 'catalog,computations,inbox,applications,grants,demands,escalations,returns,ledger', `data officer's nav: ${nav.join(',')}`);
+    expect(nav.join(',') === 'catalog,computations,inbox,applications,grants,demands,escalations,returns,ledger,account', `data officer's nav: ${nav.join(',')}`);
     await open(page, 'inbox');
     const row = `#inbox-table tr[data-id="${app.id}"]`;
     await page.waitForSelector(row);
@@ -332,7 +332,7 @@ async function downloadOf(page, button) {
   await check('an agency operator: no report, overview or alerts; #/report says no access', page, async () => {
     await signIn(page, 'gzga-operator');
     const nav = await navItems(page);
-    expect(nav.join(',') === 'catalog,computations,ledger', `operator's nav: ${nav.join(',')}`);
+    expect(nav.join(',') === 'catalog,computations,ledger,account', `operator's nav: ${nav.join(',')}`);
     await page.goto(`${consoleUrl}#/report`);
     await page.waitForSelector('.page[data-page="report"][data-state="no-access"]');
     expect(!(await page.$('.report-table')), 'the report table is shown');
@@ -1627,6 +1627,155 @@ async function marketRegistration(request) {
     expect(!(await page.$(`${row} button[data-action="withdraw"]`)), 'a withdrawn application still offers withdrawal');
     expect((await apiGet(context.request, officer, `/applications/${sent.id}`)).status === 'withdrawn', 'not withdrawn in the hub');
     expect(!page.consoleErrors.length, `console errors: ${page.consoleErrors.join('; ')}`);
+  });
+  await context.close();
+}
+
+
+// === people and systems (人员与系统), my account (我的账户) =========================================
+{
+  const { context, page } = await newPage();
+  await check("the tax bureau's CDO creates a system, issues its token (shown once, copied), which the hub then accepts, and revokes it, which the hub then refuses", page, async () => {
+    const cdo = await apiSession(context.request, 'gzsw-cdo');
+    const me = await apiGet(context.request, cdo, '/me');
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(hubUrl).origin });
+    await signIn(page, 'gzsw-cdo');
+    expect((await navItems(page)).includes('people'), 'no people page for a CDO');
+    await open(page, 'people');
+    // Its own agency's principals only, with a CDO's roles to give.
+    const agencies = await page.$$eval('#people-table tbody tr[data-id] td:nth-child(4)', (tds) => [...new Set(tds.map((td) => td.textContent))]);
+    expect(agencies.length === 1, `the CDO sees principals of ${agencies.join(',')}`);
+    const offered = await page.$$eval('#new-principal-roles input', (boxes) => boxes.map((b) => b.value));
+    expect(offered.join() === 'agency_cdo,agency_data_officer,agency_operator,agency_system', `roles offered: ${offered.join()}`);
+    // Nothing named: stopped in the form.
+    await page.selectOption('#new-principal-kind', 'system');
+    await refusedEmpty(page, 'create-principal');
+    const name = `gzsw-billing-${Date.now() % 100000}`;
+    await page.fill('#new-principal-name', name);
+    const flash = await confirmAction(page, 'create-principal', 'people');
+    expect(flash.includes(name), `the flash says: ${flash}`);
+    const created = (await apiGet(context.request, cdo, `/principals?agency=${me.agency_code}&limit=1000`)).items.find((p) => p.name === name);
+    expect(created?.kind === 'system' && created.roles.join() === 'agency_system', `the hub holds ${JSON.stringify(created)}`);
+    // Its tokens panel is open: issue one, shown once with a warning, copied.
+    await page.waitForSelector(`.tokens-panel[data-principal="${created.id}"]`);
+    await page.selectOption(`#token-days-${created.id}`, '30');
+    await page.click('.action-form[data-action="issue-token"] button[data-confirm="issue-token"]');
+    await page.waitForSelector('.token-once .token-text');
+    const token = await page.inputValue('.token-once .token-text');
+    expect(/^hub_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/.test(token), `the token shown is ${token}`);
+    expect((await page.textContent('.token-once')).includes('只显示这一次'), 'no warning that it is shown once');
+    await page.click('.token-once button[data-copy]');
+    await page.waitForFunction(() => document.querySelector('.token-once [aria-live]')?.textContent.length > 0);
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied === token, 'the clipboard does not hold the token');
+    const asSystem = await context.request.get(`${hubUrl}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(asSystem.status() === 200 && (await asSystem.json()).name === name, `the new token answers ${asSystem.status()}`);
+    const listed = (await apiGet(context.request, cdo, `/principals/${created.id}/tokens`)).items;
+    expect(listed.length === 1 && token.startsWith(`hub_${listed[0].prefix}_`), `the hub lists ${JSON.stringify(listed)}`);
+    const days = (Date.parse(listed[0].expires_at) - Date.now()) / 86_400_000;
+    expect(days > 29 && days <= 30, `the token lives ${days.toFixed(1)} days`);
+    // The list shows its prefix only; revoked from the panel, the hub refuses it.
+    const tokenRow = `.tokens-panel tr[data-token-id="${listed[0].id}"]`;
+    await page.waitForSelector(`${tokenRow}[data-state="active"]`);
+    expect(!(await page.textContent('.tokens-table')).includes(token), 'the list shows the whole token');
+    await page.click(`${tokenRow} button[data-action="revoke-token"]`);
+    await page.waitForSelector(`${tokenRow}[data-state="revoked"]`);
+    const refused = await context.request.get(`${hubUrl}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(refused.status() === 401, `the revoked token answers ${refused.status()}`);
+    // Reloaded, the page shows no token again.
+    await open(page, 'people');
+    expect(!(await page.content()).includes(token), 'the token is still in the page after a reload');
+    expect(!page.consoleErrors.length, `console errors: ${page.consoleErrors.join('; ')}`);
+  });
+  await check("the CDO creates a person with a generated password and disables it; a data officer is not offered the page", page, async () => {
+    const name = `gzsw-clerk-${Date.now() % 100000}`;
+    await page.selectOption('#new-principal-kind', 'user');
+    await page.fill('#new-principal-name', name);
+    await page.check('#new-principal-role-agency_operator');
+    await page.fill('#new-principal-password', 'short');
+    await refusedEmpty(page, 'create-principal');
+    await page.click('button[data-generate="new-principal-password"]');
+    const password = await page.inputValue('#new-principal-password');
+    expect(password.length === 16, `the generated password is ${password.length} characters`);
+    await confirmAction(page, 'create-principal', 'people');
+    const session = await context.request.post(`${hubUrl}/api/v1/sessions`, { data: { name, password } });
+    expect(session.ok(), `the new person cannot sign in: ${session.status()}`);
+    const row = page.locator('#people-table tbody tr[data-id]', { hasText: name });
+    await row.locator('button[data-action="disable"]').click();
+    await confirmAction(page, 'disable', 'people');
+    expect((await page.locator('#people-table tbody tr[data-id]', { hasText: name }).getAttribute('data-disabled')) === 'true', 'not shown disabled');
+    const again = await context.request.post(`${hubUrl}/api/v1/sessions`, { data: { name, password } });
+    expect(again.status() === 401, `a disabled person signs in: ${again.status()}`);
+    const officer = await newPage();
+    await signIn(officer.page, 'gzsw-officer');
+    expect(!(await navItems(officer.page)).includes('people'), 'a data officer is offered people and systems');
+    await officer.page.goto(`${consoleUrl}#/people`);
+    await officer.page.waitForSelector('.page[data-page="people"][data-state="no-access"]');
+    await officer.context.close();
+  });
+  await context.close();
+}
+{
+  const { context, page } = await newPage();
+  await check('a person changes its own password on 我的账户 (a wrong current one said at its field), its other session ends, and signing out there ends this one', page, async () => {
+    const admin = process.env.HUB_ADMIN_TOKEN;
+    expect(admin, 'HUB_ADMIN_TOKEN is not set');
+    const tax = (await apiGet(context.request, admin, '/agencies?limit=1000')).items.find((a) => DEMO_PREFIX[a.code] === 'gzsw');
+    const name = `gzsw-analyst-${Date.now() % 100000}`;
+    const first = 'first-password-2026';
+    const second = '珠江新城-battery-staple';
+    await apiPost(context.request, admin, '/principals', { agency_code: tax.code, name, kind: 'user', roles: ['agency_data_officer'], password: first });
+    const other = await context.request.post(`${hubUrl}/api/v1/sessions`, { data: { name, password: first } });
+    const otherToken = (await other.json()).token;
+    await page.goto(consoleUrl);
+    await page.fill('#signin-name', name);
+    await page.fill('#signin-password', first);
+    await page.click('#signin-submit');
+    await page.waitForSelector('.sidenav a');
+    await page.click('#user-name a');
+    await page.waitForSelector('.page[data-page="account"][data-state="ready"]');
+    expect((await page.$$('#account-tokens tr[data-current="true"]')).length === 1, 'the session in use is not marked');
+    await page.fill('#account-current', 'not-my-password');
+    await page.fill('#account-new', second);
+    await page.fill('#account-repeat', second);
+    await page.click('#account-change');
+    await page.waitForSelector('#account-password .message.error');
+    expect((await page.getAttribute('#account-current', 'aria-invalid')) === 'true', 'the wrong current password is not marked');
+    expect((await page.evaluate(() => document.activeElement?.id)) === 'account-current', 'the current password is not focused');
+    await page.fill('#account-current', first);
+    await page.fill('#account-repeat', `${second}x`);
+    await page.click('#account-change');
+    await page.waitForSelector('#account-password .message.error');
+    expect((await page.getAttribute('#account-repeat', 'aria-invalid')) === 'true', 'differing new passwords are not marked');
+    await page.fill('#account-repeat', second);
+    await page.$eval('.page', (el) => (el.dataset.stale = 'true'));
+    await page.click('#account-change');
+    await page.waitForSelector('.page[data-page="account"][data-state="ready"]:not([data-stale]) .flash .message.success');
+    const flash = await page.textContent('.flash');
+    expect(flash.includes('1 个登录会话已结束'), `the flash says: ${flash}`);
+    const otherNow = await context.request.get(`${hubUrl}/api/v1/me`, { headers: { Authorization: `Bearer ${otherToken}` } });
+    expect(otherNow.status() === 401, `the other session answers ${otherNow.status()}`);
+    const oldPassword = await context.request.post(`${hubUrl}/api/v1/sessions`, { data: { name, password: first } });
+    expect(oldPassword.status() === 401, `the old password signs in: ${oldPassword.status()}`);
+    // Signing out from the account page ends this session in the hub too.
+    const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('hub.session'))?.token);
+    await page.click('#account-tokens tr[data-current="true"] button[data-action="sign-out-here"]');
+    await page.waitForSelector('#signin-form');
+    const after = await context.request.get(`${hubUrl}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(after.status() === 401, `the ended session answers ${after.status()}`);
+    expect(!page.consoleErrors.length, `console errors: ${page.consoleErrors.join('; ')}`);
+  });
+  await check('signing out from the header ends the session in the hub, not only in the page', page, async () => {
+    await signIn(page, 'gzsw-officer');
+    const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('hub.session'))?.token);
+    await page.click('#sign-out');
+    await page.waitForSelector('#signin-form');
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 401; ++i) {
+      status = (await context.request.get(`${hubUrl}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } })).status();
+      if (status !== 401) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status === 401, `the signed-out session answers ${status}`);
   });
   await context.close();
 }
