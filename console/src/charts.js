@@ -11,9 +11,15 @@ export const PALETTE = ['#1f5fbf', '#d9453b', '#1a9c86', '#e8a317', '#6c4fc4', '
 
 const TEXT = { color: '#3b4a5e', fontFamily: 'system-ui, "PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif' };
 
-/** Draws `option` into `el` (canvas); returns the chart, to resize and dispose. */
+/**
+ * Draws `option` into `el` (canvas); returns the chart, to resize and dispose. Tooltips are drawn
+ * into the canvas too (renderMode richText): ECharts' HTML tooltips carry style attributes, which
+ * the console's Content-Security-Policy (style-src 'self', no 'unsafe-inline') refuses, and a
+ * formatter's text then needs no HTML escaping.
+ */
 export function mountChart(el, option) {
   const chart = echarts.init(el, null, { renderer: 'canvas' });
-  chart.setOption({ color: PALETTE, textStyle: TEXT, animationDuration: 400, ...option });
+  const tooltip = option.tooltip && { renderMode: 'richText', ...option.tooltip };
+  chart.setOption({ color: PALETTE, textStyle: TEXT, animationDuration: 400, ...option, ...(tooltip ? { tooltip } : {}) });
   return chart;
 }

@@ -65,7 +65,7 @@ std::string sha256_hex(const std::string& data) {
 // The console's own rules for the browser: its scripts and styles only, nothing framed, no
 // referrer. ECharts sets inline styles, hence 'unsafe-inline' for styles (never for scripts).
 constexpr const char* kCsp =
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 

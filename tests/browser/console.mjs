@@ -170,6 +170,13 @@ async function downloadOf(page, button) {
     const errors = await page.$$eval('.page .message.error', (els) => els.map((e) => e.textContent));
     expect(charts.length === 3, `${charts.length} charts drawn${errors.length ? `; errors: ${errors.join(' | ')}` : ''}`);
     for (const c of charts) expect(c.canvas && c.points > 0, `chart ${c.name}: canvas ${c.canvas}, ${c.points} data points`);
+    // Each chart's tooltip, under the CSP (no inline style): drawn, and no violation reported.
+    for (const c of charts) {
+      const box = await page.locator(`.chart[data-chart="${c.name}"]`).boundingBox();
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 4 });
+      await page.waitForTimeout(300);
+    }
+    expect(!page.consoleErrors.length, `console errors: ${page.consoleErrors.join('; ')}`);
   });
 
   await check('coordinator: the report lists every agency by rank, with the service columns, and downloads CSV and XLSX', page, async () => {

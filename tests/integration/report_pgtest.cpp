@@ -515,7 +515,10 @@ TEST_F(ReportTest, TheConsoleIsServedFromMemoryWithItsHeaders) {
   EXPECT_EQ(index.header("Content-Type"), "text/html; charset=utf-8");
   EXPECT_NE(index.body.find("控制台"), std::string::npos);
   EXPECT_EQ(index.header("Cache-Control"), "no-cache");
-  EXPECT_NE(index.header("Content-Security-Policy").find("script-src 'self'"), std::string::npos);
+  EXPECT_NE(index.header("Content-Security-Policy").find("script-src 'self';"), std::string::npos);
+  EXPECT_NE(index.header("Content-Security-Policy").find("style-src 'self';"), std::string::npos);
+  EXPECT_EQ(index.header("Content-Security-Policy").find("unsafe"), std::string::npos)
+      << "no inline script or style, no eval";
   EXPECT_EQ(index.header("X-Frame-Options"), "DENY");
 
   auto js = client_->request(verb::get, "/console/assets/index-abc123.js", "", {});

@@ -60,9 +60,6 @@ function trendOption(activity, period) {
   };
 }
 
-// ECharts puts a formatter's string into the tooltip as HTML.
-const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
 function categoryOption(activity) {
   const data = activity.categories.map((c) => ({ name: tv('category', c.category), value: c.requests, records: c.records }));
   return {
@@ -70,12 +67,11 @@ function categoryOption(activity) {
     option: {
       tooltip: {
         trigger: 'item',
+        // Plain text, drawn into the canvas (charts.js); braces would be rich-text markup.
         formatter: (p) =>
-          [
-            escapeHtml(p.name),
-            `${escapeHtml(t('overview.requests'))}: ${formatNumber(p.value)} (${p.percent}%)`,
-            `${escapeHtml(t('overview.records'))}: ${formatNumber(p.data.records)}`,
-          ].join('<br/>'),
+          [p.name, `${t('overview.requests')}: ${formatNumber(p.value)} (${p.percent}%)`, `${t('overview.records')}: ${formatNumber(p.data.records)}`]
+            .map((line) => String(line).replace(/[{}]/g, ''))
+            .join('\n'),
       },
       legend: { bottom: 0 },
       series: [
