@@ -11,6 +11,7 @@ export const PAGES = [
   'inbox',
   'applications',
   'grants',
+  'objections',
   'demands',
   'escalations',
   'returns',
@@ -28,12 +29,15 @@ export const PAGES = [
 // 我的账户 (account): everyone's own.
 const PAGES_BY_ROLE = {
   hub_admin: PAGES.filter((p) => p !== 'applications'),
-  coordinator: ['overview', 'report', 'issues', 'catalog', 'computations', 'grants', 'demands', 'escalations', 'returns', 'alerts', 'ledger', 'account'],
+  coordinator: ['overview', 'report', 'issues', 'catalog', 'computations', 'grants', 'objections', 'demands', 'escalations', 'returns', 'alerts', 'ledger', 'account'],
   // A CDO reads its own agency's alerts (the hub filters them); acknowledging is the staff's.
-  agency_cdo: ['overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'applications', 'grants', 'demands', 'escalations', 'returns', 'alerts', 'people', 'ledger', 'account'],
-  agency_data_officer: ['catalog', 'computations', 'inbox', 'applications', 'grants', 'demands', 'escalations', 'returns', 'ledger', 'account'],
+  agency_cdo: ['overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'applications', 'grants', 'objections', 'demands', 'escalations', 'returns', 'alerts', 'people', 'ledger', 'account'],
+  agency_data_officer: ['catalog', 'computations', 'inbox', 'applications', 'grants', 'objections', 'demands', 'escalations', 'returns', 'ledger', 'account'],
+  // An operator keeps the agency's records: it raises objections on what it reads and resolves
+  // those on its own agency's records.
+  agency_operator: ['catalog', 'computations', 'objections', 'ledger', 'account'],
 };
-const DEFAULT_PAGES = ['catalog', 'computations', 'ledger', 'account']; // agency_operator, agency_system and any other role
+const DEFAULT_PAGES = ['catalog', 'computations', 'ledger', 'account']; // agency_system and any other role
 
 /** The pages a principal with these roles may open, in navigation order. */
 export function pagesFor(roles = []) {

@@ -311,7 +311,7 @@ async function downloadOf(page, button) {
     expect(app, `no pending demo application (${pending.length} pending)`);
     await signIn(page, `${DEMO_PREFIX[app.provider_code]}-officer`);
     const nav = await navItems(page);
-    expect(nav.join(',') === 'catalog,computations,inbox,applications,grants,demands,escalations,returns,ledger,account', `data officer's nav: ${nav.join(',')}`);
+    expect(nav.join(',') === 'catalog,computations,inbox,applications,grants,objections,demands,escalations,returns,ledger,account', `data officer's nav: ${nav.join(',')}`);
     await open(page, 'inbox');
     const row = `#inbox-table tr[data-id="${app.id}"]`;
     await page.waitForSelector(row);
@@ -339,7 +339,7 @@ async function downloadOf(page, button) {
   await check('an agency operator: no report, overview or alerts; #/report says no access', page, async () => {
     await signIn(page, 'gzga-operator');
     const nav = await navItems(page);
-    expect(nav.join(',') === 'catalog,computations,ledger,account', `operator's nav: ${nav.join(',')}`);
+    expect(nav.join(',') === 'catalog,computations,objections,ledger,account', `operator's nav: ${nav.join(',')}`);
     await page.goto(`${consoleUrl}#/report`);
     await page.waitForSelector('.page[data-page="report"][data-state="no-access"]');
     expect(!(await page.$('.report-table')), 'the report table is shown');
@@ -1784,6 +1784,68 @@ async function marketRegistration(request) {
     }
     expect(status === 401, `the signed-out session answers ${status}`);
   });
+  await context.close();
+}
+
+// === objections (数据异议) ===========================================================================
+{
+  const { context, page } = await newPage();
+  let raised = null;
+  await check("the tax bureau's data officer reads a registration under its grant, objects to an item (nothing ticked stopped in the form), and sees it open", page, async () => {
+    const officer = await apiSession(context.request, 'gzsw-officer');
+    const me = await apiGet(context.request, officer, '/me');
+    const grant = (await apiGet(context.request, officer, '/grants?limit=100')).items.find((g) => g.consumer_code === me.agency_code && g.status === 'active' && g.operations.includes('read') && g.operations.includes('query'));
+    expect(grant, 'the tax bureau holds no read and query grant');
+    const listed = await context.request.get(`${hubUrl}/api/v1/resources/${grant.resource_code}/records?limit=5`, {
+      headers: { Authorization: `Bearer ${officer}`, 'X-Purpose': encodeURIComponent(grant.purpose) },
+    });
+    expect(listed.ok(), `query: ${listed.status()} ${(await listed.text()).slice(0, 200)}`);
+    const record = (await listed.json()).items.at(-1);
+    expect(record?.key, 'no record with its key to object to');
+    await signIn(page, 'gzsw-officer');
+    await open(page, 'objections');
+    await page.selectOption('#objection-grant', grant.id);
+    await page.fill('#objection-key', record.key);
+    await page.click('#objection-read');
+    await page.waitForSelector('#objection-record-table tbody tr');
+    const rows = await page.$$eval('#objection-record-table tbody tr', (trs) => trs.map((tr) => tr.dataset.item));
+    expect(rows.length === grant.items.length && rows.every((i) => grant.items.includes(i)), `the record shows ${rows.join()} of ${grant.items.join()}`);
+    expect(await page.$('.objection-record a[href^="#/ledger?request_id=console-objection-"]'), 'no link to the read’s ledger entry');
+    await page.fill('#objection-description', '企业名称与营业执照不一致（控制台异议测试）');
+    await refusedEmpty(page, 'raise-objection');
+    await page.check('#objection-item-name');
+    const flash = await confirmAction(page, 'raise-objection', 'objections');
+    expect(flash.includes('提出异议'), `the flash says: ${flash}`);
+    raised = (await apiGet(context.request, officer, '/objections?direction=outgoing&status=open&limit=100')).items.find((o) => o.key === record.key && o.items.join() === 'name');
+    expect(raised?.description === '企业名称与营业执照不一致（控制台异议测试）', `the hub holds ${JSON.stringify(raised)}`);
+    await page.waitForSelector(`#objections-outgoing tr[data-id="${raised.id}"][data-status="open"]`);
+    expect(!page.consoleErrors.length, `console errors: ${page.consoleErrors.join('; ')}`);
+  });
+  const provider = await newPage();
+  await check("market regulation's data officer is refused 'corrected' without a new version, rejects the objection with a note, and the tax bureau sees the outcome", provider.page, async () => {
+    expect(raised, 'no objection was raised');
+    const p = provider.page;
+    await signIn(p, 'gzsc-officer');
+    await open(p, 'objections');
+    const row = `#objections-incoming tr[data-id="${raised.id}"]`;
+    await p.waitForSelector(`${row}[data-status="open"]`);
+    await p.click(`${row} button[data-action="resolve"]`);
+    await p.fill(`#resolve-note-${raised.id}`, '已核对');
+    await p.check(`#resolve-corrected-${raised.id}`);
+    await p.click('.action-form[data-action="resolve"] button[data-confirm="resolve"]');
+    await p.waitForSelector('.action-form[data-action="resolve"] .decision-feedback .message.error[data-status="409"]');
+    await p.check(`#resolve-rejected-${raised.id}`);
+    await p.fill(`#resolve-note-${raised.id}`, '经核对，登记名称与营业执照一致，不予更正');
+    const flash = await confirmAction(p, 'resolve', 'objections');
+    expect(flash.includes('不予更正'), `the flash says: ${flash}`);
+    await p.waitForSelector(`${row}[data-outcome="rejected"]`);
+    // The consumer's page, read again (the same address: reloaded).
+    await page.reload();
+    await page.waitForSelector('.page[data-page="objections"][data-state="ready"]');
+    const outcome = await page.textContent(`#objections-outgoing tr[data-id="${raised.id}"][data-status="resolved"] td.opinion`);
+    expect(outcome.includes('不予更正') && outcome.includes('登记名称与营业执照一致'), `the consumer sees: ${outcome}`);
+  });
+  await provider.context.close();
   await context.close();
 }
 
