@@ -73,17 +73,18 @@ async function problemOf(response) {
  * One API call. Returns the parsed JSON (or text for other content types), or the Response
  * itself when `raw` is set. Throws ApiError on a non-2xx answer or a network failure (status 0).
  */
-export async function request(method, path, { query, body, raw = false, anonymous = false } = {}) {
+export async function request(method, path, { query, body, json, raw = false, anonymous = false } = {}) {
   const headers = { Accept: 'application/json' };
   const session = anonymous ? null : getSession();
   if (session) headers.Authorization = `Bearer ${session.token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body !== undefined || json !== undefined) headers['Content-Type'] = 'application/json';
   let response;
   try {
     response = await fetch(apiUrl(path, query), {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      // `json`: a body already written as JSON text (numbers kept exactly as typed).
+      body: json ?? (body === undefined ? undefined : JSON.stringify(body)),
       credentials: 'omit',
       cache: 'no-store',
     });
@@ -180,6 +181,7 @@ export const api = {
   get: (path, query) => request('GET', path, { query }),
   post: (path, body) => request('POST', path, { body: body ?? {} }),
   put: (path, body) => request('PUT', path, { body }),
+  putJson: (path, json) => request('PUT', path, { json }),
   patch: (path, body) => request('PATCH', path, { body }),
   del: (path) => request('DELETE', path),
   text: async (path, query) => (await request('GET', path, { query, raw: true })).text(),

@@ -24,8 +24,9 @@ import * as applications from './pages/apply.js';
 import * as people from './pages/people.js';
 import * as account from './pages/account.js';
 import * as objections from './pages/objections.js';
+import * as records from './pages/records.js';
 
-const pageModules = { overview, report, issues, catalog, computations, inbox, applications, grants, objections, demands, escalations, returns, alerts, agencies: agencyAdmin, people, ledger, account };
+const pageModules = { overview, report, issues, catalog, records, computations, inbox, applications, grants, objections, demands, escalations, returns, alerts, agencies: agencyAdmin, people, ledger, account };
 const root = document.getElementById('app');
 
 // Set once signed in.
@@ -148,6 +149,7 @@ const NAV_ICONS = {
   returns: 'M12 3a9 9 0 1 1-8.5 6H1l4-4 4 4H6.6A6 6 0 1 0 12 6zm-1 4h2v5l4 2.3-1 1.7-5-3z',
   agencies: 'M3 21V8l9-5 9 5v13h-7v-6h-4v6zm4-10v2h2v-2zm8 0v2h2v-2z',
   computations: 'M5 3h14v5h-2V5H8.8l5 7-5 7H17v-3h2v5H5v-1.6L10.7 12 5 4.6z',
+  records: 'M12 2 7 7h3v6h4V7h3zM4 15h3v4h10v-4h3v7H4z',
   objections: 'M4 3h16v12H8l-4 4zm7 3v4h2V6zm0 6v2h2v-2z',
   people: 'M9 11a4 4 0 1 1 0-8 4 4 0 0 1 0 8zm-7 9v-1.5C2 15.5 5.1 13 9 13s7 2.5 7 5.5V20zm15-9.5a3 3 0 1 1 0-6 3 3 0 0 1 0 6zM18 20v-1.5c0-1.7-.7-3.3-1.9-4.5 3.3.3 5.9 2.2 5.9 4.5V20z',
   account: 'M12 12a5 5 0 1 1 0-10 5 5 0 0 1 0 10zm-9 10v-2c0-3.3 4-6 9-6s9 2.7 9 6v2z',

@@ -7,6 +7,7 @@ export const PAGES = [
   'report',
   'issues',
   'catalog',
+  'records',
   'computations',
   'inbox',
   'applications',
@@ -27,6 +28,7 @@ export const PAGES = [
 // 我的申请 (applications) is an agency's own: the hub's staff apply for nothing.
 // 人员与系统 (people): the hub's administrators manage everyone, a CDO its own agency's.
 // 我的账户 (account): everyone's own.
+// 数据维护 (records): the operators who load their agency's data (and hub_admin, to help).
 const PAGES_BY_ROLE = {
   hub_admin: PAGES.filter((p) => p !== 'applications'),
   coordinator: ['overview', 'report', 'issues', 'catalog', 'computations', 'grants', 'objections', 'demands', 'escalations', 'returns', 'alerts', 'ledger', 'account'],
@@ -35,7 +37,7 @@ const PAGES_BY_ROLE = {
   agency_data_officer: ['catalog', 'computations', 'inbox', 'applications', 'grants', 'objections', 'demands', 'escalations', 'returns', 'ledger', 'account'],
   // An operator keeps the agency's records: it raises objections on what it reads and resolves
   // those on its own agency's records.
-  agency_operator: ['catalog', 'computations', 'objections', 'ledger', 'account'],
+  agency_operator: ['catalog', 'records', 'computations', 'objections', 'ledger', 'account'],
 };
 const DEFAULT_PAGES = ['catalog', 'computations', 'ledger', 'account']; // agency_system and any other role
 

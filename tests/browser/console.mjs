@@ -339,7 +339,7 @@ async function downloadOf(page, button) {
   await check('an agency operator: no report, overview or alerts; #/report says no access', page, async () => {
     await signIn(page, 'gzga-operator');
     const nav = await navItems(page);
-    expect(nav.join(',') === 'catalog,computations,objections,ledger,account', `operator's nav: ${nav.join(',')}`);
+    expect(nav.join(',') === 'catalog,records,computations,objections,ledger,account', `operator's nav: ${nav.join(',')}`);
     await page.goto(`${consoleUrl}#/report`);
     await page.waitForSelector('.page[data-page="report"][data-state="no-access"]');
     expect(!(await page.$('.report-table')), 'the report table is shown');
@@ -1846,6 +1846,88 @@ async function marketRegistration(request) {
     expect(outcome.includes('不予更正') && outcome.includes('登记名称与营业执照一致'), `the consumer sees: ${outcome}`);
   });
   await provider.context.close();
+  await context.close();
+}
+
+// === records (数据维护) =============================================================================
+/** A citizen ID number with its GB 11643 check character. */
+function citizenId(seventeen) {
+  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...seventeen].reduce((s, d, i) => s + Number(d) * weights[i], 0);
+  return seventeen + '10X98765432'[sum % 11];
+}
+{
+  const { context, page } = await newPage();
+  await check("human resources' operator loads 10,000 records in parts (counts rising as each part is answered, bad lines named by their line in the file) and enters one record from the form", page, async () => {
+    const operator = await apiSession(context.request, 'gzrs-operator');
+    const me = await apiGet(context.request, operator, '/me');
+    const summary = (await apiGet(context.request, operator, `/resources?provider=${me.agency_code}&status=published&limit=100`)).items.find((r) => r.name === '社会保险缴费信息');
+    expect(summary, 'no 社会保险缴费信息 of human resources');
+    const resource = await apiGet(context.request, operator, `/resources/${summary.code}`);
+    const before = resource.record_count;
+    const valueOf = (name, fallback) => resource.items.find((i) => i.name === name)?.enum?.[0] ?? fallback;
+    const lines = [];
+    const bad = [];
+    for (let i = 1; i <= 10_000; i++) {
+      const record = {
+        person_id: citizenId(`4401061985${String(i).padStart(7, '0')}`),
+        name: `测试人员${i}`,
+        employer_name: '广州市某科技有限公司（控制台导入测试）',
+        insurance_type: valueOf('insurance_type', '养老保险'),
+        paid_months: i % 2500 === 0 ? '不是数字' : 12 + (i % 300),
+        last_paid: '2026-11-15',
+        district: valueOf('district', '440106'),
+      };
+      if (i % 2500 === 0) bad.push(i);
+      lines.push(JSON.stringify(record));
+    }
+    const buffer = Buffer.from(`${lines.join('\n')}\n`);
+    expect(buffer.length > 2 * 1048576, `the file is only ${buffer.length} bytes`);
+    await signIn(page, 'gzrs-operator');
+    expect((await navItems(page)).includes('records'), 'no records page for an operator');
+    await open(page, 'records');
+    await page.selectOption('#records-resource', summary.code);
+    await page.waitForSelector('.page[data-page="records"][data-state="ready"] #records-upload-form');
+    expect(new URL(page.url()).hash === `#/records/${summary.code}`, `the address is ${page.url()}`);
+    // Every value the counts take, as the page shows them.
+    await page.evaluate(() => {
+      window.seenAccepted = [];
+      const el = document.getElementById('records-counts');
+      new MutationObserver(() => window.seenAccepted.push(Number(el.dataset.accepted))).observe(el, { attributes: true, attributeFilter: ['data-accepted'] });
+    });
+    await page.setInputFiles('#records-file', { name: '参保缴费.ndjson', mimeType: 'application/x-ndjson', buffer });
+    await page.click('#records-upload');
+    await page.waitForSelector('#records-result .message.warning', { timeout: 120_000 });
+    const seen = [...new Set(await page.evaluate(() => window.seenAccepted))].filter((n) => n > 0);
+    expect(seen.length >= 3, `the accepted count took ${seen.join(', ')}`);
+    const accepted = Number(await page.getAttribute('#records-counts', 'data-accepted'));
+    const rejected = Number(await page.getAttribute('#records-counts', 'data-rejected'));
+    expect(accepted === 10_000 - bad.length && rejected === bad.length, `accepted ${accepted}, rejected ${rejected}`);
+    const errorLines = await page.$$eval('#records-errors-table tbody tr', (trs) => trs.map((tr) => Number(tr.dataset.line)));
+    expect(errorLines.join() === bad.join(), `errors on lines ${errorLines.join()}, not ${bad.join()}`);
+    expect(Number(await page.getAttribute('#records-progress', 'value')) === buffer.length, 'the bar did not reach the end');
+    const after = (await apiGet(context.request, operator, `/resources/${summary.code}`)).record_count;
+    expect(after === before + accepted, `the hub holds ${after} records, ${before} before`);
+    await page.waitForFunction((n) => document.querySelector('#records-facts [data-field="record_count"]')?.textContent.replace(/[^0-9]/g, '') === String(n), after);
+    // One record from the form: a required item left out is stopped at it; then saved.
+    await page.fill('#record-item-person_id', citizenId('44010619900307123'));
+    await page.fill('#record-item-name', '林晓');
+    await page.click('#record-push');
+    await page.waitForSelector('#record-form .message.error');
+    expect((await page.evaluate(() => document.activeElement?.id)) === 'record-item-insurance_type', `the focus is on ${await page.evaluate(() => document.activeElement?.id)}`);
+    const insurance = await page.$('#record-item-insurance_type');
+    if ((await insurance.evaluate((el) => el.tagName)) === 'SELECT') await insurance.selectOption({ index: 1 });
+    else await insurance.fill(valueOf('insurance_type', '养老保险'));
+    await page.fill('#record-item-paid_months', '36');
+    await page.fill('#record-item-monthly_base', '8567.50');
+    await page.click('#record-push');
+    await page.waitForSelector('#record-form .message.success');
+    const saved = await page.textContent('#record-form .message.success');
+    expect(saved.includes('版本 1'), `the page says ${saved}`);
+    const final = (await apiGet(context.request, operator, `/resources/${summary.code}`)).record_count;
+    expect(final === after + 1, `the hub holds ${final} records after the push, ${after} before`);
+    expect(!page.consoleErrors.length, `console errors: ${page.consoleErrors.join('; ')}`);
+  });
   await context.close();
 }
 
