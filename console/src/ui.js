@@ -57,7 +57,7 @@ export function message(kind, text) {
 export function table(columns, rows, { rowAttrs, empty = t('common.empty'), className } = {}) {
   return h(
     'div',
-    { class: 'table-wrap' },
+    { class: 'table-wrap', tabindex: '0' },
     h(
       'table',
       { class: ['data-table', className] },
@@ -229,11 +229,14 @@ export function filterSelect(id, caption, values, current, label, onchange) {
   );
 }
 
-/** A table with its head, and a body the page fills (rows and their panels). */
+/**
+ * A table with its head, and a body the page fills (rows and their panels). Its wrapper scrolls
+ * a wide table sideways and takes the focus (tabindex 0), so the keyboard can scroll it too.
+ */
 export function dataTable(id, headings, tbody, className) {
   return h(
     'div',
-    { class: 'table-wrap' },
+    { class: 'table-wrap', tabindex: '0' },
     h('table', { class: ['data-table', className], id }, h('thead', {}, h('tr', {}, headings.map((c) => h('th', { scope: 'col' }, c)))), tbody),
   );
 }

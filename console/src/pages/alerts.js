@@ -128,7 +128,7 @@ export async function render(el, ctx) {
   fill(body,
     h(
       'div',
-      { class: 'table-wrap' },
+      { class: 'table-wrap', tabindex: '0' },
       h('table', { class: 'data-table', id: 'alerts-table' }, h('thead', {}, h('tr', {}, cols.map((c) => h('th', {}, t(`alerts.col.${c}`))))), tbody),
     ),
     footer,

@@ -191,7 +191,7 @@ export async function render(el, ctx) {
   const footer = h('div', { class: 'table-footer' });
   const tableEl = h(
     'div',
-    { class: 'table-wrap' },
+    { class: 'table-wrap', tabindex: '0' },
     h(
       'table',
       { class: 'data-table clickable', id: 'catalog-table' },
@@ -208,18 +208,29 @@ export async function render(el, ctx) {
   let shown = 0;
   const addRows = (items) => {
     for (const r of items) {
-      const detailRow = h('tr', { class: 'detail-row', hidden: true }, h('td', { colspan: cols.length }));
+      const detailId = `catalog-detail-${r.code}`;
+      const detailRow = h('tr', { class: 'detail-row', hidden: true, id: detailId }, h('td', { colspan: cols.length }));
+      // The name is the disclosure button (keyboard and screen readers); a click anywhere on the
+      // row opens it too.
+      const disclosure = h(
+        'button',
+        {
+          type: 'button',
+          class: 'row-disclosure',
+          'aria-expanded': 'false',
+          'aria-controls': detailId,
+          onclick: (e) => {
+            e.stopPropagation();
+            toggle();
+          },
+        },
+        r.name,
+      );
       const row = h(
         'tr',
-        {
-          dataset: { code: r.code, kind: r.kind ?? 'dataset' },
-          tabindex: '0',
-          'aria-expanded': 'false',
-          onclick: () => toggle(),
-          onkeydown: (e) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), toggle()),
-        },
+        { dataset: { code: r.code, kind: r.kind ?? 'dataset' }, onclick: () => toggle() },
         h('td', {}, h('code', {}, r.code)),
-        h('td', { class: 'strong' }, r.name),
+        h('td', { class: 'strong' }, disclosure),
         h('td', {}, badge(tv('kind', r.kind ?? 'dataset'), r.kind === 'service' ? 'info' : r.kind === 'licence' ? 'warn' : 'muted')),
         h('td', {}, ctx.agencyName(r.provider_code)),
         h('td', {}, tv('category', r.category)),
@@ -237,7 +248,7 @@ export async function render(el, ctx) {
           if (maySeeSubjectLog(ctx.me, r)) detailRow.firstChild.append(subjectLogSection(r, ctx));
         }
         detailRow.hidden = !open;
-        row.setAttribute('aria-expanded', String(open));
+        disclosure.setAttribute('aria-expanded', String(open));
         row.classList.toggle('expanded', open);
       }
       tbody.append(row, detailRow);

@@ -160,7 +160,7 @@ async function renderList(el, ctx) {
     body,
     h(
       'div',
-      { class: 'table-wrap' },
+      { class: 'table-wrap', tabindex: '0' },
       h('table', { class: 'data-table', id: 'computations-table' }, h('thead', {}, h('tr', {}, LIST_COLUMNS.map((c) => h('th', { scope: 'col' }, t(`computations.col.${c}`))))), tbody),
     ),
     footer,
@@ -175,7 +175,7 @@ const field = (label, value, key) => (value === null || value === undefined || v
 function simpleTable(id, headings, rows, empty = t('common.empty')) {
   return h(
     'div',
-    { class: 'table-wrap' },
+    { class: 'table-wrap', tabindex: '0' },
     h(
       'table',
       { class: 'data-table compact', id },

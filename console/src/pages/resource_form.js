@@ -405,7 +405,7 @@ function resourceForm(resource, lists, ctx) {
   );
   const itemsTable = h(
     'div',
-    { class: 'table-wrap' },
+    { class: 'table-wrap', tabindex: '0' },
     h(
       'table',
       { class: 'data-table compact items-editor', id: 'resource-items' },

@@ -119,7 +119,7 @@ export function subjectLogSection(resource, ctx) {
           out,
           h(
             'div',
-            { class: 'table-wrap' },
+            { class: 'table-wrap', tabindex: '0' },
             h(
               'table',
               { class: 'data-table compact subject-log-table' },
