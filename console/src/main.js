@@ -25,8 +25,9 @@ import * as people from './pages/people.js';
 import * as account from './pages/account.js';
 import * as objections from './pages/objections.js';
 import * as records from './pages/records.js';
+import * as todo from './pages/todo.js';
 
-const pageModules = { overview, report, issues, catalog, records, computations, inbox, applications, grants, objections, demands, escalations, returns, alerts, agencies: agencyAdmin, people, ledger, account };
+const pageModules = { todo, overview, report, issues, catalog, records, computations, inbox, applications, grants, objections, demands, escalations, returns, alerts, agencies: agencyAdmin, people, ledger, account };
 const root = document.getElementById('app');
 
 // Set once signed in.
@@ -135,6 +136,7 @@ const EMBLEM = `<svg viewBox="0 0 32 32" width="32" height="32" aria-hidden="tru
 
 // Navigation icons: inline SVG paths (24×24), so the page needs no images at all.
 const NAV_ICONS = {
+  todo: 'M9 3h6v2h4v17H5V5h4zm0 4H7v13h10V7h-2v2H9zm1.5 6.5 1.5 1.5 3.5-3.5 1 1-4.5 4.5-2.5-2.5z',
   overview: 'M4 20V10h3v10zm6.5 0V4h3v16zM17 20v-7h3v7z',
   report: 'M6 2h9l5 5v15H6zm8 1.5V8h4.5zM8 12v2h10v-2zm0 4v2h10v-2z',
   catalog: 'M3 4h18v4H3zm0 6h18v4H3zm0 6h18v4H3z',

@@ -3,6 +3,7 @@
 
 /** Every page, in navigation order. */
 export const PAGES = [
+  'todo',
   'overview',
   'report',
   'issues',
@@ -27,17 +28,18 @@ export const PAGES = [
 // do with one (review it, run it).
 // 我的申请 (applications) is an agency's own: the hub's staff apply for nothing.
 // 人员与系统 (people): the hub's administrators manage everyone, a CDO its own agency's.
+// 待办 (todo) comes first, so a person lands on what waits for them; systems have none.
 // 我的账户 (account): everyone's own.
 // 数据维护 (records): the operators who load their agency's data (and hub_admin, to help).
 const PAGES_BY_ROLE = {
   hub_admin: PAGES.filter((p) => p !== 'applications'),
-  coordinator: ['overview', 'report', 'issues', 'catalog', 'computations', 'grants', 'objections', 'demands', 'escalations', 'returns', 'alerts', 'ledger', 'account'],
+  coordinator: ['todo', 'overview', 'report', 'issues', 'catalog', 'computations', 'grants', 'objections', 'demands', 'escalations', 'returns', 'alerts', 'ledger', 'account'],
   // A CDO reads its own agency's alerts (the hub filters them); acknowledging is the staff's.
-  agency_cdo: ['overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'applications', 'grants', 'objections', 'demands', 'escalations', 'returns', 'alerts', 'people', 'ledger', 'account'],
-  agency_data_officer: ['catalog', 'computations', 'inbox', 'applications', 'grants', 'objections', 'demands', 'escalations', 'returns', 'ledger', 'account'],
+  agency_cdo: ['todo', 'overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'applications', 'grants', 'objections', 'demands', 'escalations', 'returns', 'alerts', 'people', 'ledger', 'account'],
+  agency_data_officer: ['todo', 'catalog', 'computations', 'inbox', 'applications', 'grants', 'objections', 'demands', 'escalations', 'returns', 'ledger', 'account'],
   // An operator keeps the agency's records: it raises objections on what it reads and resolves
   // those on its own agency's records.
-  agency_operator: ['catalog', 'records', 'computations', 'objections', 'ledger', 'account'],
+  agency_operator: ['todo', 'catalog', 'records', 'computations', 'objections', 'ledger', 'account'],
 };
 const DEFAULT_PAGES = ['catalog', 'computations', 'ledger', 'account']; // agency_system and any other role
 

@@ -163,6 +163,9 @@ async function downloadOf(page, button) {
   await check('coordinator signs in; the overview draws its three charts with data', page, async () => {
     await signIn(page, 'coordinator');
     expect((await page.$eval('html', (el) => el.lang)) === 'zh-CN', 'html lang is not zh-CN');
+    // The coordinator lands on its to-do list; the overview is the next page.
+    await page.waitForSelector('.page[data-page="todo"]:not([data-state="loading"])');
+    await page.click('.sidenav a[data-route="overview"]');
     await page.waitForSelector('.page[data-page="overview"]:not([data-state="loading"])');
     const charts = await page.$$eval('.chart[data-chart]', (els) =>
       els.map((el) => ({ name: el.dataset.chart, points: Number(el.dataset.points ?? 0), canvas: !!el.querySelector('canvas') })),
@@ -311,7 +314,7 @@ async function downloadOf(page, button) {
     expect(app, `no pending demo application (${pending.length} pending)`);
     await signIn(page, `${DEMO_PREFIX[app.provider_code]}-officer`);
     const nav = await navItems(page);
-    expect(nav.join(',') === 'catalog,computations,inbox,applications,grants,objections,demands,escalations,returns,ledger,account', `data officer's nav: ${nav.join(',')}`);
+    expect(nav.join(',') === 'todo,catalog,computations,inbox,applications,grants,objections,demands,escalations,returns,ledger,account', `data officer's nav: ${nav.join(',')}`);
     await open(page, 'inbox');
     const row = `#inbox-table tr[data-id="${app.id}"]`;
     await page.waitForSelector(row);
@@ -339,7 +342,7 @@ async function downloadOf(page, button) {
   await check('an agency operator: no report, overview or alerts; #/report says no access', page, async () => {
     await signIn(page, 'gzga-operator');
     const nav = await navItems(page);
-    expect(nav.join(',') === 'catalog,records,computations,objections,ledger,account', `operator's nav: ${nav.join(',')}`);
+    expect(nav.join(',') === 'todo,catalog,records,computations,objections,ledger,account', `operator's nav: ${nav.join(',')}`);
     await page.goto(`${consoleUrl}#/report`);
     await page.waitForSelector('.page[data-page="report"][data-state="no-access"]');
     expect(!(await page.$('.report-table')), 'the report table is shown');
@@ -1926,6 +1929,33 @@ function citizenId(seventeen) {
     expect(saved.includes('版本 1'), `the page says ${saved}`);
     const final = (await apiGet(context.request, operator, `/resources/${summary.code}`)).record_count;
     expect(final === after + 1, `the hub holds ${final} records after the push, ${after} before`);
+    expect(!page.consoleErrors.length, `console errors: ${page.consoleErrors.join('; ')}`);
+  });
+  await context.close();
+}
+
+// === to do (待办) ===================================================================================
+{
+  const { context, page } = await newPage();
+  await check("market regulation's CDO lands on 待办: each section counts what the hub lists for the agency, overdue first, and leads to its page", page, async () => {
+    const cdo = await apiSession(context.request, 'gzsc-cdo');
+    const me = await apiGet(context.request, cdo, '/me');
+    const pending = (await apiGet(context.request, cdo, '/applications?direction=incoming&status=pending&limit=200')).items;
+    const objections = (await apiGet(context.request, cdo, '/objections?direction=incoming&status=open&limit=200')).items.filter((o) => o.provider_code === me.agency_code);
+    const alerts = (await apiGet(context.request, cdo, '/alerts?status=open&limit=200')).items;
+    await signIn(page, 'gzsc-cdo');
+    await page.waitForSelector('.page[data-page="todo"][data-state="ready"]');
+    expect(new URL(page.url()).hash === '#/todo', `a CDO lands on ${page.url()}`);
+    const count = async (section) => Number(await page.getAttribute(`.todo-section[data-section="${section}"]`, 'data-count'));
+    expect((await count('decide')) === pending.length && pending.length > 0, `decide: ${await count('decide')}, the hub lists ${pending.length}`);
+    expect((await count('objections')) === objections.length, `objections: ${await count('objections')}, the hub lists ${objections.length}`);
+    expect((await count('alerts')) === alerts.length, `alerts: ${await count('alerts')}, the hub lists ${alerts.length}`);
+    // The first listed is the most urgent: overdue, else the soonest due.
+    const firstId = await page.getAttribute('.todo-section[data-section="decide"] .todo-item', 'data-id');
+    const urgent = [...pending].sort((a, b) => String(a.due_at).localeCompare(String(b.due_at)))[0];
+    expect(firstId === urgent.id, `the first application listed is ${firstId}, the soonest due ${urgent.id}`);
+    await page.click('.todo-section[data-section="decide"] h2 a');
+    await page.waitForSelector('.page[data-page="inbox"][data-state="ready"]');
     expect(!page.consoleErrors.length, `console errors: ${page.consoleErrors.join('; ')}`);
   });
   await context.close();
