@@ -68,6 +68,15 @@ async function check(name, page, fn) {
   return why === null;
 }
 
+/**
+ * A screenshot for docs/console.md, of the window as a person sees it at this step, kept as
+ * $HUB_BROWSER_ARTIFACTS/docs/NAME.png; scripts/console-screenshots copies them into docs/images.
+ */
+async function docShot(page, name) {
+  mkdirSync(path.join(artifacts, 'docs'), { recursive: true });
+  await page.screenshot({ path: path.join(artifacts, 'docs', `console-${name}.png`), timeout: 10_000 });
+}
+
 function expect(condition, message) {
   if (!condition) throw new Error(message);
 }
@@ -184,6 +193,7 @@ async function downloadOf(page, button) {
 
   await check('coordinator: the report lists every agency by rank, with the service columns, and downloads CSV and XLSX', page, async () => {
     await open(page, 'report');
+    await docShot(page, 'report');
     const ranks = await page.$$eval('.report-table tbody tr[data-agency] td:first-child', (tds) => tds.map((td) => Number(td.textContent)));
     expect(ranks.length > 0, 'no agency rows');
     expect(ranks.every((r, i) => r === i + 1), `ranks not 1..n in order: ${ranks.slice(0, 10).join(',')}`);
@@ -327,6 +337,7 @@ async function downloadOf(page, button) {
 
     await page.click(`${row} button[data-action="approve"]`);
     await page.fill(`#opinion-${app.id}`, '同意共享（浏览器测试）');
+    await docShot(page, 'decide');
     await page.click('.decision-form button[data-confirm="approve"]');
     await page.waitForSelector('.page[data-page="inbox"][data-state="ready"] .message.success');
     expect(!(await page.$(row)), 'the application is still in the pending list');
@@ -1623,6 +1634,8 @@ async function marketRegistration(request) {
     await page.fill('#apply-purpose', purpose);
     await page.click(`${form} button[data-confirm="apply"]`);
     await page.waitForSelector('.apply-result .message.success');
+    await page.locator('.apply-result').scrollIntoViewIfNeeded();
+    await docShot(page, 'apply');
     const text = await page.textContent('.apply-result .message.success');
     expect(/等待提供方审核；办理时限：\d{4}-\d{2}-\d{2} \d{2}:\d{2}/.test(text), `the answer reads ${text}`);
     const [sent] = await pendingOf(target.code);
@@ -1674,6 +1687,8 @@ async function marketRegistration(request) {
     const token = await page.inputValue('.token-once .token-text');
     expect(/^hub_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/.test(token), `the token shown is ${token}`);
     expect((await page.textContent('.token-once')).includes('只显示这一次'), 'no warning that it is shown once');
+    await page.locator('.tokens-panel').scrollIntoViewIfNeeded();
+    await docShot(page, 'token');
     await page.click('.token-once button[data-copy]');
     await page.waitForFunction(() => document.querySelector('.token-once [aria-live]')?.textContent.length > 0);
     const copied = await page.evaluate(() => navigator.clipboard.readText());
@@ -1745,6 +1760,7 @@ async function marketRegistration(request) {
     await page.click('#user-name a');
     await page.waitForSelector('.page[data-page="account"][data-state="ready"]');
     expect((await page.$$('#account-tokens tr[data-current="true"]')).length === 1, 'the session in use is not marked');
+    await docShot(page, 'account');
     await page.fill('#account-current', 'not-my-password');
     await page.fill('#account-new', second);
     await page.fill('#account-repeat', second);
@@ -1822,6 +1838,7 @@ async function marketRegistration(request) {
     raised = (await apiGet(context.request, officer, '/objections?direction=outgoing&status=open&limit=100')).items.find((o) => o.key === record.key && o.items.join() === 'name');
     expect(raised?.description === '企业名称与营业执照不一致（控制台异议测试）', `the hub holds ${JSON.stringify(raised)}`);
     await page.waitForSelector(`#objections-outgoing tr[data-id="${raised.id}"][data-status="open"]`);
+    await docShot(page, 'objections');
     expect(!page.consoleErrors.length, `console errors: ${page.consoleErrors.join('; ')}`);
   });
   const provider = await newPage();
@@ -1901,6 +1918,8 @@ function citizenId(seventeen) {
     await page.setInputFiles('#records-file', { name: '参保缴费.ndjson', mimeType: 'application/x-ndjson', buffer });
     await page.click('#records-upload');
     await page.waitForSelector('#records-result .message.warning', { timeout: 120_000 });
+    await page.locator('#records-upload-card').scrollIntoViewIfNeeded();
+    await docShot(page, 'records');
     const seen = [...new Set(await page.evaluate(() => window.seenAccepted))].filter((n) => n > 0);
     expect(seen.length >= 3, `the accepted count took ${seen.join(', ')}`);
     const accepted = Number(await page.getAttribute('#records-counts', 'data-accepted'));
@@ -1946,6 +1965,7 @@ function citizenId(seventeen) {
     await signIn(page, 'gzsc-cdo');
     await page.waitForSelector('.page[data-page="todo"][data-state="ready"]');
     expect(new URL(page.url()).hash === '#/todo', `a CDO lands on ${page.url()}`);
+    await docShot(page, 'todo');
     const count = async (section) => Number(await page.getAttribute(`.todo-section[data-section="${section}"]`, 'data-count'));
     expect((await count('decide')) === pending.length && pending.length > 0, `decide: ${await count('decide')}, the hub lists ${pending.length}`);
     expect((await count('objections')) === objections.length, `objections: ${await count('objections')}, the hub lists ${objections.length}`);

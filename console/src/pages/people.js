@@ -239,6 +239,8 @@ function tokensPanel(p, close) {
       fill(shown, shownOnce(issued));
       shown.querySelector('button[data-copy]')?.focus();
       await load();
+      // Another may be issued (a system rotating its token); the form stays open for it.
+      issue.querySelector('button[data-confirm]').disabled = false;
     },
     cancel: close,
   });
