@@ -1192,6 +1192,9 @@ const zh = {
   'todo.more': '还有 {n} 项…',
   'todo.held_from': '本单位获得，提供方 {agency}',
   'todo.given_to': '本单位提供给 {agency}',
+  'common.actions': '操作',
+  'common.filter_rows': '在列表中筛选',
+  'common.filter_count': '显示 {shown} / {total} 条',
 };
 
 const en = {
@@ -2380,6 +2383,9 @@ const en = {
   'todo.more': '{n} more…',
   'todo.held_from': 'held from {agency}',
   'todo.given_to': 'given to {agency}',
+  'common.actions': 'Actions',
+  'common.filter_rows': 'Filter this list',
+  'common.filter_count': '{shown} of {total} shown',
 };
 
 export const dictionaries = { zh, en };

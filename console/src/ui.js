@@ -229,16 +229,89 @@ export function filterSelect(id, caption, values, current, label, onchange) {
   );
 }
 
+// --- sorting and filtering a table's rows ------------------------------------------------------
+
+const collator = new Intl.Collator('zh-CN', { numeric: true, sensitivity: 'base' });
+const EMPTY = new Set(['', '—', '-']);
+
+/** A cell's text as a number when it reads as one ("12,345", "99.5%", "-3"), else null. */
+export function numberOf(text) {
+  const s = String(text).replace(/[,\s%]/g, '');
+  return /^-?\d+(\.\d+)?$/.test(s) ? Number(s) : null;
+}
+
+/**
+ * Compares two cells' texts for sorting: numbers as numbers, the rest as Chinese (pinyin) and
+ * numeric-aware text; an empty cell ('—') last whichever way. `dir` 1 ascending, -1 descending.
+ */
+export function compareCells(a, b, dir = 1) {
+  const ea = EMPTY.has(String(a).trim());
+  const eb = EMPTY.has(String(b).trim());
+  if (ea || eb) return ea === eb ? 0 : ea ? 1 : -1;
+  const na = numberOf(a);
+  const nb = numberOf(b);
+  if (na !== null && nb !== null) return (na - nb) * dir;
+  return collator.compare(String(a), String(b)) * dir;
+}
+
+/** A table's row groups: each data row with the panel rows (details, an action's form) after it. */
+function rowGroups(tbody) {
+  const groups = [];
+  for (const row of tbody.rows) {
+    const panel = row.classList.contains('decision-row') || row.classList.contains('detail-row');
+    if (panel && groups.length) groups.at(-1).push(row);
+    else if (!row.classList.contains('empty-row')) groups.push([row]);
+  }
+  return groups;
+}
+
+const cellText = (row, index) => {
+  const cell = row.cells[index];
+  return cell ? (cell.dataset.sort ?? cell.textContent) : '';
+};
+
 /**
  * A table with its head, and a body the page fills (rows and their panels). Its wrapper scrolls
  * a wide table sideways and takes the focus (tabindex 0), so the keyboard can scroll it too.
+ * Every column but the actions sorts the rows shown when its heading is pressed (aria-sort says
+ * which way); a list of more than a few rows gets a box that filters them by their text. Both
+ * work on the rows the page holds: a list read a page at a time sorts what is loaded.
  */
 export function dataTable(id, headings, tbody, className) {
-  return h(
-    'div',
-    { class: 'table-wrap', tabindex: '0' },
-    h('table', { class: ['data-table', className], id }, h('thead', {}, h('tr', {}, headings.map((c) => h('th', { scope: 'col' }, c)))), tbody),
-  );
+  const actions = new Set([t('common.actions')]);
+  const ths = headings.map((c, index) => {
+    if (actions.has(c) || !c) return h('th', { scope: 'col' }, c);
+    const th = h('th', { scope: 'col', 'aria-sort': 'none' });
+    const button = h('button', { type: 'button', class: 'sort-button', dataset: { sort: String(index) } }, c, h('span', { class: 'sort-mark', 'aria-hidden': 'true' }));
+    button.addEventListener('click', () => {
+      const dir = th.getAttribute('aria-sort') === 'ascending' ? -1 : 1;
+      for (const other of th.parentElement.children) if (other.hasAttribute('aria-sort')) other.setAttribute('aria-sort', 'none');
+      th.setAttribute('aria-sort', dir === 1 ? 'ascending' : 'descending');
+      const groups = rowGroups(tbody);
+      groups.sort((a, b) => compareCells(cellText(a[0], index), cellText(b[0], index), dir));
+      for (const group of groups) tbody.append(...group);
+    });
+    th.append(button);
+    return th;
+  });
+  const table = h('table', { class: ['data-table', className], id }, h('thead', {}, h('tr', {}, ths)), tbody);
+  const wrap = h('div', { class: 'table-wrap', tabindex: '0' }, table);
+  if (rowGroups(tbody).length <= 8) return wrap;
+  const count = h('span', { class: 'muted small', 'aria-live': 'polite' });
+  const box = h('input', { type: 'search', class: 'table-filter-input', id: `${id}-filter`, 'aria-label': t('common.filter_rows'), placeholder: t('common.filter_rows') });
+  box.addEventListener('input', () => {
+    const q = box.value.trim().toLowerCase();
+    let shown = 0;
+    const groups = rowGroups(tbody);
+    for (const [row, ...panels] of groups) {
+      const hit = !q || row.textContent.toLowerCase().includes(q);
+      row.hidden = !hit;
+      if (!hit) for (const p of panels) p.hidden = true;
+      if (hit) shown++;
+    }
+    count.textContent = q ? t('common.filter_count', { shown, total: groups.length }) : '';
+  });
+  return h('div', { class: 'table-block' }, h('div', { class: 'table-filter' }, box, count), wrap);
 }
 
 /** One row saying the list is empty. */

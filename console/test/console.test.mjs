@@ -160,3 +160,19 @@ test("an item's rules in words, in the order the hub checks them", () => {
   assert.deepEqual(itemRules({ check: 'citizen_id', max: 5 }), ['Check: citizen ID number', 'At most 5']);
   setLang('zh');
 });
+
+test('table sorting: numbers as numbers, Chinese and codes as text, empty cells last', async () => {
+  const { compareCells, numberOf } = await import('../src/ui.js');
+  assert.equal(numberOf('12,345'), 12345);
+  assert.equal(numberOf('99.5%'), 99.5);
+  assert.equal(numberOf('-3'), -3);
+  assert.equal(numberOf('2026-12-07'), null);
+  assert.equal(numberOf('A-1'), null);
+  const sorted = (values, dir = 1) => [...values].sort((a, b) => compareCells(a, b, dir));
+  assert.deepEqual(sorted(['10,000', '9', '—', '100']), ['9', '100', '10,000', '—']);
+  assert.deepEqual(sorted(['10,000', '9', '—', '100'], -1), ['10,000', '100', '9', '—'], 'empty last either way');
+  assert.deepEqual(sorted(['2026-12-11 23:59', '2026-01-02 08:00', '2026-12-01 00:00']), ['2026-01-02 08:00', '2026-12-01 00:00', '2026-12-11 23:59']);
+  assert.deepEqual(sorted(['item10', 'item9', 'item1']), ['item1', 'item9', 'item10']);
+  // Chinese by pinyin: 广州 (guang) before 深圳 (shen) before 天河 (tian).
+  assert.deepEqual(sorted(['天河', '深圳', '广州']), ['广州', '深圳', '天河']);
+});

@@ -1981,6 +1981,35 @@ function citizenId(seventeen) {
   await context.close();
 }
 
+// === lists: sorted by a heading, filtered by a box =================================================
+{
+  const { context, page } = await newPage();
+  await check("hub_admin's list of every principal sorts by a heading either way (aria-sort says which) and filters by text", page, async () => {
+    await signIn(page, 'console-admin');
+    await open(page, 'people');
+    const names = () => page.$$eval('#people-table tbody tr[data-id]:not([hidden])', (trs) => trs.map((tr) => tr.dataset.name));
+    const all = await names();
+    expect(all.length > 8, `only ${all.length} principals listed`);
+    const collator = new Intl.Collator('zh-CN', { numeric: true, sensitivity: 'base' });
+    const heading = '#people-table thead th:nth-child(1)';
+    await page.click(`${heading} button.sort-button`);
+    expect((await page.getAttribute(heading, 'aria-sort')) === 'ascending', 'aria-sort is not ascending');
+    const up = await names();
+    expect(up.join() === [...all].sort(collator.compare).join(), `ascending: ${up.slice(0, 5).join()}`);
+    await page.click(`${heading} button.sort-button`);
+    expect((await page.getAttribute(heading, 'aria-sort')) === 'descending', 'aria-sort is not descending');
+    const down = await names();
+    expect(down.join() === [...up].reverse().join(), `descending: ${down.slice(0, 5).join()}`);
+    await page.fill('#people-table-filter', 'gzsw-');
+    const filtered = await names();
+    expect(filtered.length > 0 && filtered.length < all.length && filtered.every((n) => n.includes('gzsw-')), `filtered: ${filtered.join()}`);
+    expect(filtered.length === all.filter((n) => n.includes('gzsw-')).length, 'the filter left out a matching row');
+    await page.fill('#people-table-filter', '');
+    expect((await names()).length === all.length, 'clearing the filter does not bring every row back');
+  });
+  await context.close();
+}
+
 // === accessibility (WCAG 2.1 AA, GB/T 37668-2019): axe-core on every page of every role ========
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
