@@ -1195,6 +1195,13 @@ const zh = {
   'common.actions': '操作',
   'common.filter_rows': '在列表中筛选',
   'common.filter_count': '显示 {shown} / {total} 条',
+  'error.forbidden': '无权执行此操作（您的角色或本单位的授权不允许）',
+  'grants.days_left': '还有 {days} 天到期',
+  'reader.title': '读取记录',
+  'reader.note': '本单位持有该资源的读取授权（用途：{purpose}）。读取将以此用途记入共享日志，敏感项按授权脱敏显示。',
+  'reader.key': '{key}',
+  'reader.read': '读取',
+  'reader.object': '对此记录提出异议',
 };
 
 const en = {
@@ -2386,6 +2393,13 @@ const en = {
   'common.actions': 'Actions',
   'common.filter_rows': 'Filter this list',
   'common.filter_count': '{shown} of {total} shown',
+  'error.forbidden': 'Not allowed (your role or your agency’s grants do not permit it)',
+  'grants.days_left': '{days} days left',
+  'reader.title': 'Read a record',
+  'reader.note': 'Your agency holds a read grant on this resource (purpose: {purpose}). A read is recorded in the ledger under that purpose; sensitive items show masked as the grant says.',
+  'reader.key': '{key}',
+  'reader.read': 'Read',
+  'reader.object': 'Object to this record',
 };
 
 export const dictionaries = { zh, en };

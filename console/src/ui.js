@@ -30,6 +30,8 @@ export function errorBox(error, retry) {
     } else {
       title = error.title || t('error.status', { status: error.status });
       detail = error.detail || t('error.status', { status: error.status });
+      // A refusal said in the console's words first, then as the hub put it.
+      if (error.status === 403) title = t('error.forbidden');
     }
   } else if (error?.message) {
     detail = error.message;

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 
 import { setLang } from '../src/i18n.js';
 import { byDue, mayResolve, objectableGrants, objectionProblems, objectionRequest, recordRows } from '../src/pages/objections.js';
+import { readGrant } from '../src/pages/record_reader.js';
 
 const TAX = '11440100XYDWCM5T1B';
 const MARKET = '114401009P0Y2GG12L';
@@ -69,4 +70,17 @@ test('a record’s rows follow the resource’s items, with anything else after'
   assert.deepEqual(rows.map((r) => r.item), ['uscc', 'legal_person', 'name', 'extra']);
   assert.equal(rows[1].title, '法定代表人');
   assert.deepEqual(recordRows(null, resource), []);
+});
+
+test('a record is read under the agency’s own live read grant on that resource', () => {
+  const me = { agency_code: TAX };
+  const grants = [
+    { id: 'query-only', resource_code: 'R', consumer_code: TAX, status: 'active', operations: ['query'] },
+    { id: 'other-resource', resource_code: 'S', consumer_code: TAX, status: 'active', operations: ['read'] },
+    { id: 'revoked', resource_code: 'R', consumer_code: TAX, status: 'revoked', operations: ['read'] },
+    { id: 'theirs', resource_code: 'R', consumer_code: MARKET, status: 'active', operations: ['read'] },
+    { id: 'ours', resource_code: 'R', consumer_code: TAX, status: 'active', operations: ['read', 'query'] },
+  ];
+  assert.equal(readGrant(grants, me, 'R')?.id, 'ours');
+  assert.equal(readGrant(grants.slice(0, 4), me, 'R'), null);
 });

@@ -14,7 +14,13 @@ import { maySeeQuality, qualitySection } from './quality.js';
 import { mayManage, mayRegister, registrationCard } from './registration.js';
 import * as resourceForm from './resource_form.js';
 import { sensitivityBadge, serviceDetails } from './service.js';
+import { readerSection } from './record_reader.js';
 import { maySeeSubjectLog, subjectLogSection } from './subjects.js';
+
+/** Whether `me` may hold a grant on `resource`: a published dataset of another agency. */
+export function mayHoldGrant(me, resource) {
+  return !!me.agency_code && resource.provider_code !== me.agency_code && resource.status === 'published' && (resource.kind ?? 'dataset') === 'dataset';
+}
 
 export const takesPath = true;
 
@@ -246,6 +252,8 @@ export async function render(el, ctx) {
           // Who accessed one of its records: for the provider's officers and the hub's staff.
           if (maySeeQuality(ctx.me, r)) detailRow.firstChild.append(qualitySection(r));
           if (maySeeSubjectLog(ctx.me, r)) detailRow.firstChild.append(subjectLogSection(r, ctx));
+          // A consumer holding a read grant reads a record here (the section stays empty else).
+          if (mayHoldGrant(ctx.me, r)) detailRow.firstChild.append(readerSection(r, ctx));
         }
         detailRow.hidden = !open;
         disclosure.setAttribute('aria-expanded', String(open));

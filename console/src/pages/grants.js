@@ -82,6 +82,7 @@ function statusCell(grant) {
     { class: 'status-cell' },
     badge(tv('grants.status', grant.status), STATUS_KIND[grant.status] ?? ''),
     grant.status === 'active' && daysLeft <= EXPIRING_DAYS ? [' ', badge(t('grants.expiring', { days: Math.max(daysLeft, 0) }), 'warn')] : null,
+    grant.status === 'active' && daysLeft > EXPIRING_DAYS ? h('div', { class: 'muted small days-left' }, t('grants.days_left', { days: daysLeft })) : null,
     grant.revoked_reason
       ? h('div', { class: 'small revoked-reason', dataset: { field: 'revoked_reason' } }, t('grants.revoked_reason', { reason: grant.revoked_reason }))
       : null,

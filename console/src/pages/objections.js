@@ -5,13 +5,13 @@
 // the grant, with its ledger entry), or named by its key. The hub decides who may object (a
 // holder of a read, query or changes grant covering the items: `403 no_grant` to anyone else,
 // whether the record exists or not) and that "corrected" needs a later version (`409`).
-import { api, dataRequest, listAll, resourcesOf } from '../api.js';
+import { api, listAll, resourcesOf } from '../api.js';
 import { fill, h } from '../dom.js';
 import { formatTime } from '../format.js';
 import { t, tv } from '../i18n.js';
 import { isStaff } from '../roles.js';
 import { actionButton, actionForm, badge, card, dataTable, emptyRow, errorBox, filterSelect, flashArea, flashNext, loading, message, pageHeader, rowPanels, setState } from '../ui.js';
-import { newRequestId } from './service.js';
+import { readRecord, recordRows, recordView } from './record_reader.js';
 
 const SEEING = ['read', 'query', 'changes'];
 const STATUS_KIND = { open: 'info', resolved: 'ok' };
@@ -61,18 +61,7 @@ export function byDue(a, b) {
   return oa === 0 ? String(a.due_at).localeCompare(String(b.due_at)) : String(b.resolved_at ?? b.created_at).localeCompare(String(a.resolved_at ?? a.created_at));
 }
 
-/** The record's data as rows [{item, title, value}] in the resource's item order. */
-export function recordRows(record, resource) {
-  const data = record?.data ?? {};
-  const items = resource?.items ?? [];
-  const known = items.filter((i) => i.name in data).map((i) => ({ item: i.name, title: i.title ?? i.name, value: data[i.name] }));
-  const rest = Object.keys(data)
-    .filter((k) => !items.some((i) => i.name === k))
-    .map((k) => ({ item: k, title: k, value: data[k] }));
-  return [...known, ...rest];
-}
-
-const shown = (v) => (v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+export { recordRows };
 
 // --- raising one -------------------------------------------------------------------------------
 
@@ -85,7 +74,7 @@ function raiseCard(ctx, grants, byCode, prefill) {
   );
   const key = h('input', { type: 'text', id: 'objection-key', maxlength: 512, value: prefill.key ?? '', autocomplete: 'off' });
   const readButton = h('button', { type: 'button', class: 'btn', id: 'objection-read' }, t('objections.read'));
-  const recordView = h('div', { class: 'objection-record', 'aria-live': 'polite' });
+  const recordBox = h('div', { class: 'objection-record', 'aria-live': 'polite' });
   const itemsSet = h('fieldset', { class: 'apply-choices', id: 'objection-items' }, h('legend', {}, t('objections.items')));
   const description = h('textarea', { id: 'objection-description', rows: 3, maxlength: DESCRIPTION_MAX });
   let ref = null; // the record's ref, when it was read with its key withheld
@@ -106,7 +95,7 @@ function raiseCard(ctx, grants, byCode, prefill) {
   };
   const forget = () => {
     ref = null;
-    fill(recordView);
+    fill(recordBox);
   };
   grantSelect.addEventListener('change', () => {
     forget();
@@ -116,32 +105,21 @@ function raiseCard(ctx, grants, byCode, prefill) {
   readButton.addEventListener('click', async () => {
     const g = grantOf();
     if (!g || !key.value.trim()) {
-      fill(recordView, message('error', t(g ? 'objections.key_required' : 'objections.grant_required')));
+      fill(recordBox, message('error', t(g ? 'objections.key_required' : 'objections.grant_required')));
       return;
     }
     if (!g.operations.includes('read')) {
-      fill(recordView, message('info', t('objections.no_read')));
+      fill(recordBox, message('info', t('objections.no_read')));
       return;
     }
     readButton.disabled = true;
-    fill(recordView, loading());
-    const headers = { 'X-Purpose': encodeURIComponent(g.purpose), 'X-Request-Id': newRequestId('console-objection') };
-    if (g.purpose_codes?.length) headers['X-Purpose-Code'] = g.purpose_codes[0];
+    fill(recordBox, loading());
     try {
-      const answer = await dataRequest('GET', `/resources/${encodeURIComponent(g.resource_code)}/records/${encodeURIComponent(key.value.trim())}`, { headers });
-      if (!answer.ok) {
-        fill(recordView, errorBox(answer.problem));
-        return;
-      }
-      ref = answer.body.key === undefined && answer.body.ref ? answer.body.ref : null;
-      const rows = recordRows(answer.body, byCode.get(g.resource_code));
-      fill(
-        recordView,
-        h('p', { class: 'muted small' }, t('objections.read_note', { version: answer.body.version ?? '—', updated: formatTime(answer.body.updated_at) }), ' ', answer.requestId ? h('a', { href: `#/ledger?request_id=${encodeURIComponent(answer.requestId)}` }, t('objections.ledger_entry')) : null),
-        dataTable('objection-record-table', [t('objections.col.item'), t('objections.col.value')], h('tbody', {}, rows.map((r) => h('tr', { dataset: { item: r.item } }, h('th', { scope: 'row' }, r.title), h('td', {}, shown(r.value)))))),
-      );
+      const answer = await readRecord(g, key.value.trim(), 'console-objection');
+      if (answer.ok) ref = answer.body.key === undefined && answer.body.ref ? answer.body.ref : null;
+      fill(recordBox, recordView(answer, byCode.get(g.resource_code), 'objection-record-table'));
     } catch (error) {
-      fill(recordView, errorBox(error));
+      fill(recordBox, errorBox(error));
     } finally {
       readButton.disabled = false;
     }
@@ -170,7 +148,7 @@ function raiseCard(ctx, grants, byCode, prefill) {
     },
   });
   // The record read sits under its key.
-  form.querySelector('.form-fields').insertBefore(recordView, form.querySelector('.form-fields').children[2]);
+  form.querySelector('.form-fields').insertBefore(recordBox, form.querySelector('.form-fields').children[2]);
   return card(t('objections.raise'), form, { id: 'objections-raise' });
 }
 
