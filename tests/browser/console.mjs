@@ -2028,6 +2028,52 @@ function citizenId(seventeen) {
   await context.close();
 }
 
+// === the keyboard alone ==============================================================================
+{
+  const { context, page } = await newPage();
+  await check('with the keyboard alone: sign in, reach 我的账户 from the navigation, and change the password, the fields in order', page, async () => {
+    const admin = process.env.HUB_ADMIN_TOKEN;
+    const tax = (await apiGet(context.request, admin, '/agencies?limit=1000')).items.find((a) => DEMO_PREFIX[a.code] === 'gzsw');
+    const name = `gzsw-keyboard-${Date.now() % 100000}`;
+    const first = 'keyboard-first-2026';
+    const second = 'keyboard-second-2026';
+    await apiPost(context.request, admin, '/principals', { agency_code: tax.code, name, kind: 'user', roles: ['agency_operator'], password: first });
+    await page.goto(consoleUrl);
+    await page.waitForSelector('#signin-form');
+    const focused = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.getAttribute('href') || document.activeElement?.tagName);
+    expect((await focused()) === 'signin-name', `the sign-in form starts at ${await focused()}`);
+    await page.keyboard.type(name);
+    await page.keyboard.press('Tab');
+    expect((await focused()) === 'signin-password', `Tab from the name goes to ${await focused()}`);
+    await page.keyboard.type(first);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.page[data-page="todo"][data-state="ready"]');
+    // Tab through the page until the navigation's 我的账户 link has the focus.
+    let reached = false;
+    for (let i = 0; i < 80 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = (await focused()) === '#/account';
+    }
+    expect(reached, 'Tab never reached 我的账户 in the navigation');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.page[data-page="account"][data-state="ready"]');
+    for (let i = 0; i < 80 && (await focused()) !== 'account-current'; i++) await page.keyboard.press('Tab');
+    expect((await focused()) === 'account-current', 'Tab never reached the current password');
+    await page.keyboard.type(first);
+    await page.keyboard.press('Tab');
+    expect((await focused()) === 'account-new', `after the current password: ${await focused()}`);
+    await page.keyboard.type(second);
+    await page.keyboard.press('Tab');
+    expect((await focused()) === 'account-repeat', `after the new password: ${await focused()}`);
+    await page.keyboard.type(second);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.page[data-page="account"][data-state="ready"] .flash .message.success');
+    const signedIn = await context.request.post(`${hubUrl}/api/v1/sessions`, { data: { name, password: second } });
+    expect(signedIn.ok(), `the new password does not sign in: ${signedIn.status()}`);
+  });
+  await context.close();
+}
+
 // === lists: sorted by a heading, filtered by a box =================================================
 {
   const { context, page } = await newPage();
