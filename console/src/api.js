@@ -43,6 +43,13 @@ export function onUnauthorized(fn) {
   unauthorized = fn;
 }
 
+/** Ends the session in the page after the hub answered 401 to a request made outside request(). */
+export function sessionEnded(problem = {}) {
+  if (!getSession()) return;
+  clearSession();
+  unauthorized(new ApiError(401, problem));
+}
+
 export async function signIn(name, password) {
   const answer = await request('POST', '/sessions', { body: { name, password }, anonymous: true });
   sessionStorage.setItem(SESSION_KEY, JSON.stringify({ token: answer.token, expires_at: answer.expires_at }));

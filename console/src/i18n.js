@@ -1148,7 +1148,7 @@ const zh = {
   'records.sending': '正在导入 {name}…',
   'records.counts': '已发送 {sent} / {total} MB · 已接收 {accepted} 行 · 被拒 {rejected} 行 · 标记 {flagged} 行',
   'records.done': '导入完成：接收 {accepted} 行，被拒 {rejected} 行。',
-  'records.stopped': '导入中止（{status}）：{detail}。此前各段已保存的记录保留。',
+  'records.stopped': '导入中止（{status}）：{detail}。此前各段已保存的记录保留，出错的这一段也可能已保存了一部分；重新导入同一文件不会重复（按主键写入）。',
   'records.refused_atomic': '原子导入未保存任何记录（{status}）：{detail}',
   'records.col.line': '行号',
   'records.col.message': '问题',
@@ -1202,6 +1202,8 @@ const zh = {
   'reader.key': '{key}',
   'reader.read': '读取',
   'reader.object': '对此记录提出异议',
+  'records.file_empty': '文件为空。',
+  'records.aborted': '导入已停止。',
 };
 
 const en = {
@@ -2346,7 +2348,7 @@ const en = {
   'records.sending': 'Loading {name}…',
   'records.counts': 'Sent {sent} / {total} MB · {accepted} lines accepted · {rejected} rejected · {flagged} flagged',
   'records.done': 'Loaded: {accepted} lines accepted, {rejected} rejected.',
-  'records.stopped': 'Stopped ({status}): {detail}. What earlier parts stored stays.',
+  'records.stopped': 'Stopped ({status}): {detail}. What earlier parts stored stays, and the failing part may have stored some of its lines; loading the file again is harmless (records are written by key).',
   'records.refused_atomic': 'The atomic load stored nothing ({status}): {detail}',
   'records.col.line': 'Line',
   'records.col.message': 'Problem',
@@ -2400,6 +2402,8 @@ const en = {
   'reader.key': '{key}',
   'reader.read': 'Read',
   'reader.object': 'Object to this record',
+  'records.file_empty': 'The file is empty.',
+  'records.aborted': 'The load was stopped.',
 };
 
 export const dictionaries = { zh, en };

@@ -132,6 +132,8 @@ export function rowPanels() {
         hide() {
           row.hidden = true;
           panel.key = null;
+          // Its content goes too (a token shown once stays nowhere); show() builds it anew.
+          fill(row.firstChild);
         },
         /** Shows the content under `key`, or hides it when that is what is shown. */
         toggle(key, content) {

@@ -148,3 +148,27 @@ test('no string value passes for an exact number', () => {
   const sneaky = { name: `\u0000${nonce}:1`, amount: new ExactNumber('2.50') };
   assert.equal(recordJson(sneaky, nonce), '{"name":"\\u0000n0nce:1","amount":2.50}'.replace('"\\u0000n0nce:1"', '1'));
 });
+
+test('a lost connection is retried, a BOM before the first JSON line is not sent, leaving stops the load', async () => {
+  let calls = 0;
+  const flaky = async (bytes) => {
+    if (++calls === 1) throw new Error('network');
+    return { status: 200, ok: true, body: { accepted: linesIn(bytes), rejected: 0, errors: [] } };
+  };
+  const withBom = fileOf('\ufeff{"key":"1"}\n{"key":"2"}\n');
+  const sent = [];
+  const state = await sendInParts({ ...withBom, csv: false, send: async (b) => (sent.push(dec.decode(b)), flaky(b)), progress: () => {}, wait: async () => {} });
+  assert.equal(state.accepted, 2);
+  assert.ok(sent.every((t) => t.startsWith('{"key":"1"}')), 'the BOM was sent');
+  assert.equal(sent.length, 2, 'sent again after the lost connection');
+
+  const controller = new AbortController();
+  let parts = 0;
+  const stopping = async () => {
+    if (++parts === 1) controller.abort();
+    return { status: 200, ok: true, body: { accepted: 1, rejected: 0, errors: [] } };
+  };
+  const stopped = await sendInParts({ ...fileOf('{"a":1}\n{"a":2}\n{"a":3}\n'), csv: false, send: stopping, progress: () => {}, wait: async () => {}, partBytes: 8, signal: controller.signal });
+  assert.equal(parts, 1);
+  assert.ok(stopped.stopped);
+});

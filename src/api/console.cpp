@@ -62,8 +62,8 @@ std::string sha256_hex(const std::string& data) {
   return to_hex(std::string_view(reinterpret_cast<const char*>(md), n));
 }
 
-// The console's own rules for the browser: its scripts and styles only, nothing framed, no
-// referrer. ECharts sets inline styles, hence 'unsafe-inline' for styles (never for scripts).
+// The console's own rules for the browser: its scripts and styles only (no inline script or
+// style: the charts draw their tooltips into the canvas), nothing framed, no referrer.
 constexpr const char* kCsp =
     "default-src 'self'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; object-src 'none'; "

@@ -115,19 +115,25 @@ constexpr pg::Query kEndSessions{
     "WITH ended AS (UPDATE tokens SET revoked_at = now(), revoked_by = $2 "
     "  WHERE principal_id = $1 AND kind = 'session' AND revoked_at IS NULL RETURNING prefix) "
     "SELECT prefix, pg_notify('hub_directory', 'token:' || prefix) FROM ended"};
-// The sessions of one principal but the one in use ($3, null when it signed in otherwise).
-constexpr pg::Query kEndOtherSessions{
-    "members_end_other_sessions",
-    "WITH ended AS (UPDATE tokens SET revoked_at = now(), revoked_by = $2 "
-    "  WHERE principal_id = $1 AND kind = 'session' AND revoked_at IS NULL "
-    "  AND ($3::text IS NULL OR id::text <> $3) RETURNING prefix) "
-    "SELECT prefix, pg_notify('hub_directory', 'token:' || prefix) FROM ended"};
+// A person's own new password, in one statement: set only while the principal is enabled, and
+// only then logged and its other sessions ended (all but the one in use, $5; null when it came
+// otherwise). One row per ended session's prefix, or one with a null prefix; n = 0 when nothing
+// was changed.
 constexpr pg::Query kOwnPassword{"members_own_password",
                                  "SELECT password_hash FROM principals "
                                  "WHERE id = $1 AND kind = 'user' AND disabled_at IS NULL"};
 constexpr pg::Query kSetOwnPassword{
     "members_set_own_password",
-    "UPDATE principals SET password_hash = $2 WHERE id = $1 AND disabled_at IS NULL RETURNING id"};
+    "WITH changed AS (UPDATE principals SET password_hash = $2 "
+    "  WHERE id = $1 AND disabled_at IS NULL RETURNING id), "
+    "logged AS (INSERT INTO admin_log (actor_id, action, object_type, object_id, agency_code, "
+    "  detail) SELECT id, 'change', 'principal', id::text, $3, $4::jsonb FROM changed), "
+    "ended AS (UPDATE tokens SET revoked_at = now(), revoked_by = $1 "
+    "  WHERE principal_id IN (SELECT id FROM changed) AND kind = 'session' "
+    "  AND revoked_at IS NULL AND ($5::text IS NULL OR id::text <> $5) RETURNING prefix), "
+    "notified AS (SELECT prefix, pg_notify('hub_directory', 'token:' || prefix) FROM ended) "
+    "SELECT c.n, x.prefix FROM (SELECT count(*) AS n FROM changed) c "
+    "LEFT JOIN notified x ON true"};
 constexpr pg::Query kRevokeToken{
     "members_revoke_token",
     "UPDATE tokens SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL"};
@@ -384,7 +390,8 @@ asio::awaitable<PrincipalRecord> MembersService::create_principal(const Caller& 
       p.agency_code.empty() ? std::nullopt : std::optional(p.agency_code);
   if (agency) {
     // A disabled (or succeeded) agency's principals would be refused at once: say so instead.
-    const pg::Result found = co_await caller.db().exec(kAgencyColumns, pg::Params().add(*agency));
+    const pg::Params of_agency = pg::Params().add(*agency);
+    const pg::Result found = co_await caller.db().exec(kAgencyColumns, of_agency);
     if (found.rows() > 0 && agency_of(found, 0).status == "disabled") {
       throw ApiError(ErrorCode::conflict,
                      "the agency is disabled: its principals would be refused");
@@ -681,7 +688,8 @@ asio::awaitable<std::int64_t> MembersService::change_own_password(const Caller& 
   }
   // Counted before the hashing, as a sign-in is, and cleared when it was right.
   throttle.failed(me.name, caller.remote_address);
-  auto r = co_await caller.db().exec(kOwnPassword, pg::Params().add(me.id));
+  const pg::Params who = pg::Params().add(me.id);
+  auto r = co_await caller.db().exec(kOwnPassword, who);
   const std::string encoded =
       r.rows() == 1 && !r.is_null(0, 0) ? std::string(r.get(0, 0)) : std::string();
   const auto check = [encoded, current] {
@@ -704,17 +712,20 @@ asio::awaitable<std::int64_t> MembersService::change_own_password(const Caller& 
   const std::optional<std::string> agency =
       me.agency_code.empty() ? std::nullopt : std::optional(me.agency_code);
   const json detail = {{"password_changed", true}, {"own", true}, {"other_sessions_ended", true}};
-  auto lease = co_await caller.db().acquire();
-  auto steps = pg::batch(
-      pg::step(kSetOwnPassword, pg::Params().add(me.id).add(hash)),
-      pg::step(kAdminLog, log_params(caller, "change", "principal", me.id, agency, detail)),
-      pg::step(kEndOtherSessions, pg::Params().add(me.id).add(me.id).add(session)));
-  auto results = co_await lease->pipeline(steps);
-  const pg::Result& ended = results[2];
-  for (int i = 0; i < ended.rows(); ++i) {
-    services_.directory.put_token(std::string(ended.get(i, 0)), std::nullopt);
+  const pg::Params change =
+      pg::Params().add(me.id).add(hash).add(agency).add(detail.dump()).add(session);
+  auto done = co_await caller.db().exec(kSetOwnPassword, change);
+  // Disabled since the request was let in: nothing changed, nothing logged.
+  if (done.rows() == 0 || done.get_int(0, 0) == 0) {
+    throw ApiError(ErrorCode::unauthenticated, "this principal is disabled");
   }
-  co_return ended.rows();
+  std::int64_t ended = 0;
+  for (int i = 0; i < done.rows(); ++i) {
+    if (done.is_null(i, 1)) continue;
+    services_.directory.put_token(std::string(done.get(i, 1)), std::nullopt);
+    ++ended;
+  }
+  co_return ended;
 }
 
 asio::awaitable<ListPage<AdminLogEntry>> MembersService::admin_log(

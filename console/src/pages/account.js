@@ -2,7 +2,7 @@
 // one asked again; the hub ends the other sessions), and its own sessions and tokens, each ended
 // from here: a session left open on another computer, a token no longer needed. Ending the
 // session in use is signing out.
-import { api } from '../api.js';
+import { api, listAll } from '../api.js';
 import { fill, h } from '../dom.js';
 import { formatTime } from '../format.js';
 import { t, tv } from '../i18n.js';
@@ -77,7 +77,7 @@ async function tokensCard(ctx, signedOut) {
   const load = async () => {
     let tokens;
     try {
-      tokens = (await api.get(`/principals/${encodeURIComponent(me.principal_id)}/tokens`, { limit: 100 })).items;
+      tokens = await listAll(`/principals/${encodeURIComponent(me.principal_id)}/tokens`);
     } catch (error) {
       fill(body, errorBox(error, load));
       return;

@@ -114,8 +114,11 @@ function raiseCard(ctx, grants, byCode, prefill) {
     }
     readButton.disabled = true;
     fill(recordBox, loading());
+    const asked = key.value.trim();
     try {
-      const answer = await readRecord(g, key.value.trim(), 'console-objection');
+      const answer = await readRecord(g, asked, 'console-objection');
+      // The grant or the key changed while it was read: this answer is about another record.
+      if (grantOf() !== g || key.value.trim() !== asked) return;
       if (answer.ok) ref = answer.body.key === undefined && answer.body.ref ? answer.body.ref : null;
       fill(recordBox, recordView(answer, byCode.get(g.resource_code), 'objection-record-table'));
     } catch (error) {

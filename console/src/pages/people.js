@@ -4,7 +4,7 @@
 // and revoke a system's tokens: a new token is shown once, here, and never again (the hub keeps
 // only its hash). The hub checks each of these itself (members/service.cpp); this page offers
 // only what the signed-in principal may do.
-import { api } from '../api.js';
+import { api, listAll } from '../api.js';
 import { fill, h } from '../dom.js';
 import { formatTime } from '../format.js';
 import { t, tv } from '../i18n.js';
@@ -185,6 +185,8 @@ function passwordForm(p, done, cancel) {
 function tokensPanel(p, close) {
   const list = h('div', {}, loading());
   const shown = h('div', { class: 'token-shown' });
+  // A failed revocation is said here, never over a token just shown.
+  const problems = h('div', { 'aria-live': 'polite' });
   const days = h(
     'select',
     { id: `token-days-${p.id}` },
@@ -193,7 +195,7 @@ function tokensPanel(p, close) {
   const load = async () => {
     let tokens;
     try {
-      tokens = (await api.get(`/principals/${encodeURIComponent(p.id)}/tokens`, { limit: 100 })).items;
+      tokens = await listAll(`/principals/${encodeURIComponent(p.id)}/tokens`);
     } catch (error) {
       fill(list, errorBox(error, load));
       return;
@@ -205,12 +207,13 @@ function tokensPanel(p, close) {
       const state = tokenState(token, now);
       const revoke = async (e) => {
         e.target.disabled = true;
+        fill(problems);
         try {
           await api.del(`/tokens/${encodeURIComponent(token.id)}`);
           await load();
         } catch (error) {
           e.target.disabled = false;
-          fill(shown, errorBox(error));
+          fill(problems, errorBox(error));
         }
       };
       tbody.append(
@@ -245,7 +248,7 @@ function tokensPanel(p, close) {
     cancel: close,
   });
   load();
-  return h('div', { class: 'tokens-panel', dataset: { principal: p.id } }, h('h3', {}, t('people.tokens_of', { name: p.name })), shown, list, issue);
+  return h('div', { class: 'tokens-panel', dataset: { principal: p.id } }, h('h3', {}, t('people.tokens_of', { name: p.name })), shown, problems, list, issue);
 }
 
 /**

@@ -4,7 +4,7 @@
 // the page shows the bytes sent and the lines accepted, flagged and rejected as each part is
 // answered, and every bad line by its number in the file; an atomic load (all or nothing) is one
 // request, its bar the bytes sent. The hub validates every line and every push itself.
-import { api, apiUrl, getSession, listAll } from '../api.js';
+import { api, apiUrl, getSession, listAll, sessionEnded } from '../api.js';
 import { fill, h } from '../dom.js';
 import { formatNumber, formatTime } from '../format.js';
 import { t, tv } from '../i18n.js';
@@ -61,12 +61,17 @@ export function fileLine(line, base, csv) {
  * `read(start, end)` gives the file's bytes (a Uint8Array); `wait(seconds)` waits before a retry
  * when the hub answers 429.
  */
-export async function sendInParts({ size, csv, read, send, progress, wait, partBytes = PART_BYTES }) {
-  const state = { sent: 0, total: size, accepted: 0, rejected: 0, flagged: 0, errors: [], parts: 0, failed: null };
+export async function sendInParts({ size, csv, read, send, progress, wait, partBytes = PART_BYTES, signal }) {
+  const state = { sent: 0, total: size, accepted: 0, rejected: 0, flagged: 0, errors: [], parts: 0, failed: null, stopped: false };
   let header = null;
   let base = csv ? 1 : 0;
   let offset = 0;
   while (offset < size) {
+    // Left (another page, signed out): nothing more is sent.
+    if (signal?.aborted) {
+      state.stopped = true;
+      return state;
+    }
     // A part ends after a newline: a line is never cut in two.
     let end = Math.min(size, offset + partBytes);
     let bytes = await read(offset, end);
@@ -89,10 +94,21 @@ export async function sendInParts({ size, csv, read, send, progress, wait, partB
       body = new Uint8Array(header.length + bytes.length);
       body.set(header);
       body.set(bytes, header.length);
+    } else if (offset === 0 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+      body = bytes.subarray(3); // a byte-order mark is no part of the first JSON line
     }
+    // Busy (429) or the connection lost (the hub may close one it answered 429 before reading the
+    // body): the part again, a few times. Parts are written by key, so a part sent twice is
+    // harmless.
     let answer;
     for (let attempt = 0; ; attempt++) {
-      answer = await send(body);
+      try {
+        answer = await send(body);
+      } catch (error) {
+        if (attempt >= 5 || signal?.aborted) throw error;
+        await wait(2);
+        continue;
+      }
       if (answer.status !== 429 || attempt >= 5) break;
       await wait(Math.min(Number(answer.retryAfter) || 2, 10));
     }
@@ -269,17 +285,22 @@ function pushCard(resource, refresh) {
 
 // --- loading a file -----------------------------------------------------------------------------
 
-/** One request with the bytes as its body; XMLHttpRequest for the upload's progress events. */
-function sendBytes(resource, body, contentType, { atomic = false, onUpload } = {}) {
+/**
+ * One request with the bytes as its body; XMLHttpRequest for the upload's progress events.
+ * `token`: the session's, taken when the load began (a load never goes on under another
+ * session); `signal` aborts it. A 401 ends the session in the page, as every request does.
+ */
+function sendBytes(resource, body, contentType, { atomic = false, onUpload, token, signal } = {}) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', apiUrl(`/resources/${encodeURIComponent(resource.code)}/imports`, { atomic: atomic ? 'true' : 'false' }));
     xhr.setRequestHeader('Content-Type', contentType);
     xhr.setRequestHeader('Accept', 'application/json');
-    const session = getSession();
-    if (session) xhr.setRequestHeader('Authorization', `Bearer ${session.token}`);
+    if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
     if (onUpload) xhr.upload.onprogress = (e) => onUpload(e.loaded);
     xhr.onerror = () => reject(new Error(t('error.network')));
+    xhr.onabort = () => reject(new Error(t('records.aborted')));
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
     xhr.onload = () => {
       let parsed = null;
       try {
@@ -287,13 +308,14 @@ function sendBytes(resource, body, contentType, { atomic = false, onUpload } = {
       } catch {
         parsed = null;
       }
+      if (xhr.status === 401) sessionEnded(parsed ?? {});
       resolve({ status: xhr.status, ok: xhr.status >= 200 && xhr.status < 300, body: parsed, retryAfter: xhr.getResponseHeader('Retry-After') });
     };
     xhr.send(body);
   });
 }
 
-function uploadCard(resource, refresh) {
+function uploadCard(resource, refresh, ctx) {
   const file = h('input', { type: 'file', id: 'records-file', accept: '.ndjson,.jsonl,.csv,application/x-ndjson,text/csv' });
   const atomic = h('input', { type: 'checkbox', id: 'records-atomic' });
   const bar = h('progress', { id: 'records-progress', max: '1', value: '0', 'aria-label': t('records.progress') });
@@ -329,15 +351,26 @@ function uploadCard(resource, refresh) {
           fill(result, message('error', t('records.file_required')));
           return;
         }
+        if (!chosen.size) {
+          fill(result, message('error', t('records.file_empty')));
+          return;
+        }
         const contentType = formatOf(chosen);
-        start.disabled = true;
+        // What this load is: the file, the mode and the session, fixed while it runs; leaving the
+        // page (or signing out) stops it.
+        const isAtomic = atomic.checked;
+        const token = getSession()?.token;
+        const controller = new AbortController();
+        ctx.onLeave(() => controller.abort());
+        const controls = [start, file, atomic];
+        for (const c of controls) c.disabled = true;
         fill(result, message('info', t('records.sending', { name: chosen.name })));
         const state0 = { sent: 0, total: chosen.size, accepted: 0, rejected: 0, flagged: 0, errors: [] };
         show(state0);
         try {
           let final;
-          if (atomic.checked) {
-            const answer = await sendBytes(resource, chosen, contentType, { atomic: true, onUpload: (loaded) => show({ ...state0, sent: loaded }) });
+          if (isAtomic) {
+            const answer = await sendBytes(resource, chosen, contentType, { atomic: true, token, signal: controller.signal, onUpload: (loaded) => show({ ...state0, sent: loaded }) });
             final = { ...state0, sent: answer.ok ? chosen.size : 0, failed: answer.ok ? null : answer };
             if (answer.ok) Object.assign(final, { accepted: answer.body.accepted, rejected: answer.body.rejected, flagged: answer.body.flagged ?? 0 });
             else if (answer.status === 422) final.errors = (answer.body?.errors ?? []).map((x) => ({ line: Number(String(x.field).replace(/^line /, '')) || 0, message: x.message })).slice(0, MAX_ERRORS_SHOWN);
@@ -347,14 +380,16 @@ function uploadCard(resource, refresh) {
               size: chosen.size,
               csv: contentType === 'text/csv',
               read: async (from, to) => new Uint8Array(await chosen.slice(from, to).arrayBuffer()),
-              send: (bytes) => sendBytes(resource, bytes, contentType),
+              send: (bytes) => sendBytes(resource, bytes, contentType, { token, signal: controller.signal }),
               progress: show,
               wait: (seconds) => new Promise((r) => setTimeout(r, seconds * 1000)),
+              signal: controller.signal,
             });
           }
+          if (final.stopped) return;
           if (final.failed) {
             const p = final.failed.body ?? {};
-            fill(result, message('error', t(atomic.checked ? 'records.refused_atomic' : 'records.stopped', { status: final.failed.status, detail: p.detail ?? p.title ?? '' })));
+            fill(result, message('error', t(isAtomic ? 'records.refused_atomic' : 'records.stopped', { status: final.failed.status, detail: p.detail ?? p.title ?? '' })));
           } else {
             fill(result, message(final.rejected ? 'warning' : 'success', t('records.done', { accepted: formatNumber(final.accepted), rejected: formatNumber(final.rejected) })));
           }
@@ -362,7 +397,7 @@ function uploadCard(resource, refresh) {
         } catch (error) {
           fill(result, errorBox(error));
         } finally {
-          start.disabled = false;
+          for (const c of controls) c.disabled = false;
         }
       },
     },
@@ -454,7 +489,7 @@ export async function render(el, ctx) {
         h('dd', {}, badge(tv('records.mode', resource.quality_mode ?? 'reject'), resource.quality_mode === 'flag' ? 'warn' : 'info')),
       ),
     ),
-    uploadCard(resource, refresh),
+    uploadCard(resource, refresh, ctx),
     pushCard(resource, refresh),
   );
   setState(el, 'ready');

@@ -3,7 +3,7 @@
 // it is done: applications to decide, objections to resolve, demands to answer, grants ending
 // soon, the agency's open alerts, escalations to rule. Read from the lists the other pages use;
 // a list the role may not read is not asked for.
-import { api } from '../api.js';
+import { api, listAll } from '../api.js';
 import { cityDate, cityToday, daysFrom } from '../dates.js';
 import { fill, h } from '../dom.js';
 import { formatTime } from '../format.js';
@@ -82,16 +82,16 @@ export function itemsOf(id, lists, me, { today = cityToday(), name = (c) => c, r
   return items.sort((a, b) => (b.overdue ? 1 : 0) - (a.overdue ? 1 : 0) || String(a.due ?? '').localeCompare(String(b.due ?? '')));
 }
 
-/** What each section reads (path, query), by the lists `sectionsFor` asks for. */
+/** How each list is read: every page of it, by the API's cursor, filtered by the hub. */
 const SOURCES = {
-  incoming: ['/applications', { direction: 'incoming', status: 'pending', limit: 200 }],
-  outgoing: ['/applications', { direction: 'outgoing', status: 'pending', limit: 200 }],
-  objections: ['/objections', { direction: 'incoming', status: 'open', limit: 200 }],
-  demands: ['/demands', { direction: 'incoming', status: 'assigned', limit: 200 }],
-  grants: ['/grants', { limit: 1000 }],
-  alerts: ['/alerts', { status: 'open', limit: 200 }],
-  escalations: ['/escalations', { status: 'open', limit: 200 }],
-  open_demands: ['/demands', { limit: 500 }],
+  incoming: () => listAll('/applications', { direction: 'incoming', status: 'pending' }),
+  outgoing: () => listAll('/applications', { direction: 'outgoing', status: 'pending' }),
+  objections: () => listAll('/objections', { direction: 'incoming', status: 'open' }),
+  demands: () => listAll('/demands', { direction: 'incoming', status: 'assigned' }),
+  grants: () => listAll('/grants'),
+  alerts: () => listAll('/alerts', { status: 'open' }),
+  escalations: () => listAll('/escalations', { status: 'open' }),
+  open_demands: async () => [...(await listAll('/demands', { status: 'open' })), ...(await listAll('/demands', { status: 'disputed' }))],
 };
 const NEEDS = { decide: ['incoming'], objections: ['objections'], demands: ['demands'], expiring: ['grants'], waiting: ['outgoing'], alerts: ['alerts'], escalations: ['escalations'], unassigned: ['open_demands'] };
 
@@ -124,9 +124,8 @@ export async function render(el, ctx) {
   const failed = {};
   await Promise.all(
     wanted.map(async (key) => {
-      const [path, query] = SOURCES[key];
       try {
-        lists[key] = (await api.get(path, query)).items;
+        lists[key] = await SOURCES[key]();
       } catch (error) {
         failed[key] = error;
       }
