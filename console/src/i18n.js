@@ -1204,6 +1204,8 @@ const zh = {
   'reader.object': '对此记录提出异议',
   'records.file_empty': '文件为空。',
   'records.aborted': '导入已停止。',
+  'grants.shown': '已显示 {n} 项',
+  'grants.all_agencies': '全部单位',
 };
 
 const en = {
@@ -2404,6 +2406,8 @@ const en = {
   'reader.object': 'Object to this record',
   'records.file_empty': 'The file is empty.',
   'records.aborted': 'The load was stopped.',
+  'grants.shown': '{n} shown',
+  'grants.all_agencies': 'All agencies',
 };
 
 export const dictionaries = { zh, en };

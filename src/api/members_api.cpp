@@ -113,7 +113,7 @@ std::optional<std::string> read_fingerprint(JsonBody& body) {
 }
 
 void check_password(JsonBody& body, const std::optional<std::string>& password) {
-  if (password && (password->size() < 12 || utf8_chars(*password) > 200)) {
+  if (password && (utf8_chars(*password) < 12 || utf8_chars(*password) > 200)) {
     body.error("password", "must be 12 to 200 characters");
   }
 }
@@ -153,7 +153,7 @@ void register_members_routes(http::Router& router, members::MembersService& serv
                JsonBody body(req);
                auto current = body.string("current_password", true, 200);
                auto next = body.string("new_password", true, 200);
-               if (next && (next->size() < 12 || utf8_chars(*next) > 200)) {
+               if (next && (utf8_chars(*next) < 12 || utf8_chars(*next) > 200)) {
                  body.error("new_password", "must be 12 to 200 characters");
                }
                body.finish();

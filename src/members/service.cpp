@@ -115,13 +115,13 @@ constexpr pg::Query kEndSessions{
     "WITH ended AS (UPDATE tokens SET revoked_at = now(), revoked_by = $2 "
     "  WHERE principal_id = $1 AND kind = 'session' AND revoked_at IS NULL RETURNING prefix) "
     "SELECT prefix, pg_notify('hub_directory', 'token:' || prefix) FROM ended"};
+constexpr pg::Query kOwnPassword{"members_own_password",
+                                 "SELECT password_hash FROM principals "
+                                 "WHERE id = $1 AND kind = 'user' AND disabled_at IS NULL"};
 // A person's own new password, in one statement: set only while the principal is enabled, and
 // only then logged and its other sessions ended (all but the one in use, $5; null when it came
 // otherwise). One row per ended session's prefix, or one with a null prefix; n = 0 when nothing
 // was changed.
-constexpr pg::Query kOwnPassword{"members_own_password",
-                                 "SELECT password_hash FROM principals "
-                                 "WHERE id = $1 AND kind = 'user' AND disabled_at IS NULL"};
 constexpr pg::Query kSetOwnPassword{
     "members_set_own_password",
     "WITH changed AS (UPDATE principals SET password_hash = $2 "

@@ -2103,6 +2103,30 @@ function citizenId(seventeen) {
   await context.close();
 }
 
+{
+  const { context, page } = await newPage();
+  await check("the coordinator's list of every grant comes a page at a time and is filtered by consumer in the hub", page, async () => {
+    const coordinator = await apiSession(context.request, 'coordinator');
+    const all = (await apiGet(context.request, coordinator, '/grants?limit=1000')).items;
+    const tax = Object.keys(DEMO_PREFIX).find((c) => DEMO_PREFIX[c] === 'gzsw');
+    const taxs = all.filter((g) => g.consumer_code === tax);
+    expect(taxs.length > 0, 'the tax bureau holds no grant');
+    await signIn(page, 'coordinator');
+    await open(page, 'grants');
+    const rows = () => page.$$eval('#grants-all tbody tr[data-id]', (trs) => trs.map((tr) => tr.dataset.id));
+    expect((await rows()).length === Math.min(all.length, 100), `${(await rows()).length} rows of ${all.length}`);
+    await page.selectOption('#grants-consumer', tax);
+    await page.waitForFunction(() => location.hash.includes('consumer='));
+    await page.waitForSelector('.page[data-page="grants"][data-state="ready"] #grants-all');
+    const shown = await rows();
+    expect(shown.length === taxs.length && shown.every((id) => taxs.some((g) => g.id === id)), `consumer filter: ${shown.length} rows, the hub holds ${taxs.length}`);
+    await page.reload();
+    await page.waitForSelector('.page[data-page="grants"][data-state="ready"] #grants-all');
+    expect((await rows()).length === taxs.length && (await page.inputValue('#grants-consumer')) === tax, 'the filter did not survive a reload');
+  });
+  await context.close();
+}
+
 // === accessibility (WCAG 2.1 AA, GB/T 37668-2019): axe-core on every page of every role ========
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 

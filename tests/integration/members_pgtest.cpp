@@ -326,6 +326,10 @@ TEST_F(MembersTest, APersonChangesItsOwnPasswordAndItsOtherSessionsEnd) {
   auto short_one = change(here, {{"current_password", old_password}, {"new_password", "short"}});
   EXPECT_EQ(short_one.status, 422);
   EXPECT_EQ(field_of(short_one), "new_password");
+  // Characters, not bytes: four Chinese characters are twelve bytes and still too short.
+  auto four = change(here, {{"current_password", old_password}, {"new_password", "珠江新城"}});
+  EXPECT_EQ(four.status, 422);
+  EXPECT_EQ(field_of(four), "new_password");
   auto same = change(here, {{"current_password", old_password}, {"new_password", old_password}});
   EXPECT_EQ(same.status, 422);
   EXPECT_EQ(field_of(same), "new_password");

@@ -8,10 +8,12 @@ import { fill, h } from '../dom.js';
 import { formatNumber, formatTime } from '../format.js';
 import { t, tv } from '../i18n.js';
 import { isOfficer, isStaff } from '../roles.js';
-import { actionButton, actionForm, badge, card, dataTable, emptyRow, errorBox, flashArea, flashNext, loading, pageHeader, rowPanels, setState } from '../ui.js';
+import { actionButton, actionForm, badge, card, dataTable, emptyRow, errorBox, filterSelect, flashArea, flashNext, loading, moreButton, pageHeader, rowPanels, setState } from '../ui.js';
 
 // The grant_expiring alert's warning time (monitor.grant_expiring_days, 14 by default).
 const EXPIRING_DAYS = 14;
+// The staff's list of every grant, a page at a time.
+const STAFF_PAGE = 100;
 const STATUS_KIND = { active: 'ok', revoked: 'danger', ended: 'muted', expired: 'muted' };
 
 // Which columns each list shows: the other party, never one's own agency.
@@ -165,38 +167,80 @@ function itemsCell(grant, resource) {
 
 function grantTable(id, side, grants, byCode, ctx) {
   const columns = SIDES[side];
+  const tbody = h('tbody', {});
+  const add = grantRows(tbody, side, ctx);
+  add(grants, byCode);
+  if (!grants.length) tbody.append(emptyRow(columns.length, t('grants.empty')));
+  return dataTable(id, columns.map((c) => t(`grants.col.${c}`)), tbody);
+}
+
+/** A function that adds grants' rows (with their action panels) to `tbody`. */
+function grantRows(tbody, side, ctx) {
+  const columns = SIDES[side];
   const officer = isOfficer(ctx.me.roles);
   const admin = ctx.me.roles.includes('hub_admin');
-  const tbody = h('tbody', {});
   const panels = rowPanels();
   const done = (text) => {
     flashNext(text);
     ctx.navigate('grants');
   };
-  for (const g of grants) {
-    const panel = panels.add(columns.length);
-    const resource = byCode.get(g.resource_code);
-    const actions = [];
-    if (g.status === 'active' && side === 'received' && officer && !g.renewal_application_id) {
-      actions.push(actionButton('renew', t('grants.renew'), () => panel.toggle('renew', () => renewForm(g, done, () => panel.hide())), 'btn-primary'));
+  return (grants, byCode) => {
+    for (const g of grants) {
+      const panel = panels.add(columns.length);
+      const resource = byCode.get(g.resource_code);
+      const actions = [];
+      if (g.status === 'active' && side === 'received' && officer && !g.renewal_application_id) {
+        actions.push(actionButton('renew', t('grants.renew'), () => panel.toggle('renew', () => renewForm(g, done, () => panel.hide())), 'btn-primary'));
+      }
+      if (g.status === 'active' && ((side === 'given' && officer) || (side === 'all' && admin))) {
+        actions.push(actionButton('revoke', t('grants.revoke'), () => panel.toggle('revoke', () => revokeForm(g, ctx, done, () => panel.hide())), 'btn-danger-outline'));
+      }
+      const cells = {
+        resource: h('td', {}, h('div', { class: 'strong' }, resource?.name ?? g.resource_code), h('div', { class: 'muted small' }, g.resource_code)),
+        provider: h('td', {}, ctx.agencyName(g.provider_code)),
+        consumer: h('td', {}, ctx.agencyName(g.consumer_code)),
+        items: itemsCell(g, resource),
+        purpose: h('td', { class: 'purpose' }, g.purpose),
+        valid_until: h('td', { class: 'valid-until' }, formatTime(g.valid_until)),
+        status: statusCell(g),
+        actions: h('td', { class: 'actions' }, actions.length ? actions : '—'),
+      };
+      tbody.append(h('tr', { dataset: { id: g.id, status: g.status } }, columns.map((c) => cells[c])), panel.row);
     }
-    if (g.status === 'active' && ((side === 'given' && officer) || (side === 'all' && admin))) {
-      actions.push(actionButton('revoke', t('grants.revoke'), () => panel.toggle('revoke', () => revokeForm(g, ctx, done, () => panel.hide())), 'btn-danger-outline'));
-    }
-    const cells = {
-      resource: h('td', {}, h('div', { class: 'strong' }, resource?.name ?? g.resource_code), h('div', { class: 'muted small' }, g.resource_code)),
-      provider: h('td', {}, ctx.agencyName(g.provider_code)),
-      consumer: h('td', {}, ctx.agencyName(g.consumer_code)),
-      items: itemsCell(g, resource),
-      purpose: h('td', { class: 'purpose' }, g.purpose),
-      valid_until: h('td', { class: 'valid-until' }, formatTime(g.valid_until)),
-      status: statusCell(g),
-      actions: h('td', { class: 'actions' }, actions.length ? actions : '—'),
-    };
-    tbody.append(h('tr', { dataset: { id: g.id, status: g.status } }, columns.map((c) => cells[c])), panel.row);
-  }
-  if (!grants.length) tbody.append(emptyRow(columns.length, t('grants.empty')));
-  return dataTable(id, columns.map((c) => t(`grants.col.${c}`)), tbody);
+  };
+}
+
+/**
+ * Every agency's grants, for the hub's staff: a page at a time by the API's cursor (the city's
+ * grants run to thousands), filtered by the hub by resource and by consumer.
+ */
+async function staffGrants(body, ctx) {
+  const resource = ctx.params.get('resource_code') ?? '';
+  const consumer = ctx.params.get('consumer') ?? '';
+  const columns = SIDES.all;
+  const tbody = h('tbody', {});
+  const add = grantRows(tbody, 'all', ctx);
+  const footer = h('div', { class: 'list-footer' });
+  const count = h('span', { class: 'muted small', id: 'grants-count' });
+  let shown = 0;
+  const loadPage = async (cursor) => {
+    const page = await api.get('/grants', { resource_code: resource, consumer, limit: STAFF_PAGE, cursor });
+    add(page.items, await resourcesOf(page.items.map((g) => g.resource_code)));
+    shown += page.items.length;
+    if (!shown) tbody.append(emptyRow(columns.length, t('grants.empty')));
+    count.textContent = t('grants.shown', { n: shown });
+    fill(footer, count, ' ', moreButton(page.next_cursor, loadPage, footer, { id: 'grants-more' }));
+  };
+  await loadPage(undefined);
+  const agencies = ctx.agencyList();
+  const filters = h(
+    'div',
+    { class: 'toolbar' },
+    filterSelect('grants-consumer', t('grants.col.consumer'), ['', ...agencies.map((a) => a.code)], consumer, (c) => (c ? ctx.agencyName(c) : t('grants.all_agencies')), (v) =>
+      ctx.navigate('grants', Object.fromEntries(Object.entries({ resource_code: resource, consumer: v }).filter(([, x]) => x))),
+    ),
+  );
+  fill(body, card(t('grants.all'), h('div', {}, filters, dataTable('grants-all', columns.map((c) => t(`grants.col.${c}`)), tbody), footer)));
 }
 
 // --- the page ----------------------------------------------------------------------------------
@@ -207,6 +251,17 @@ export async function render(el, ctx) {
   const body = h('div', {}, loading());
   el.append(pageHeader(t('grants.title'), h('span', { class: 'muted' }, t(staff ? 'grants.intro_staff' : 'grants.intro_agency'))), flashArea(), body);
 
+  if (staff) {
+    try {
+      await staffGrants(body, ctx);
+    } catch (error) {
+      fill(body, card(null, errorBox(error, () => ctx.navigate('grants'))));
+      setState(el, 'error');
+      return;
+    }
+    setState(el, 'ready');
+    return;
+  }
   let grants;
   try {
     grants = await listAll('/grants');
@@ -222,14 +277,10 @@ export async function render(el, ctx) {
     (a.status === 'active' ? String(a.valid_until).localeCompare(String(b.valid_until)) : String(b.created_at).localeCompare(String(a.created_at)));
   grants.sort(order);
 
-  if (staff) {
-    fill(body, card(t('grants.all'), grantTable('grants-all', 'all', grants, byCode, ctx)));
-  } else {
-    fill(
-      body,
-      card(t('grants.received'), grantTable('grants-received', 'received', grants.filter((g) => g.consumer_code === own), byCode, ctx)),
-      card(t('grants.given'), grantTable('grants-given', 'given', grants.filter((g) => g.provider_code === own), byCode, ctx)),
-    );
-  }
+  fill(
+    body,
+    card(t('grants.received'), grantTable('grants-received', 'received', grants.filter((g) => g.consumer_code === own), byCode, ctx)),
+    card(t('grants.given'), grantTable('grants-given', 'given', grants.filter((g) => g.provider_code === own), byCode, ctx)),
+  );
   setState(el, 'ready');
 }
