@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { setLang } from '../src/i18n.js';
-import { byDue, mayResolve, objectableGrants, objectionProblems, objectionRequest, recordRows } from '../src/pages/objections.js';
-import { readGrant } from '../src/pages/record_reader.js';
+import { byDue, mayResolve, objectableGrants, objectionProblems, objectionRequest } from '../src/pages/objections.js';
+import { readGrant, recordRows } from '../src/pages/record_reader.js';
 
 const TAX = '11440100XYDWCM5T1B';
 const MARKET = '114401009P0Y2GG12L';

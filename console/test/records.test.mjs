@@ -143,10 +143,9 @@ test('one record typed from the form: required items, integers, exact numbers, b
   assert.deepEqual(recordOf(items, { id: 'x', count: '9007199254740993' }).problems.map((p) => p.field), ['count'], 'beyond ±2^53');
 });
 
-test('no string value passes for an exact number', () => {
-  const nonce = 'n0nce';
-  const sneaky = { name: `\u0000${nonce}:1`, amount: new ExactNumber('2.50') };
-  assert.equal(recordJson(sneaky, nonce), '{"name":"\\u0000n0nce:1","amount":2.50}'.replace('"\\u0000n0nce:1"', '1'));
+test('no string value passes for an exact number: the marker is random per call', () => {
+  const sneaky = { name: '\u0000guess:1', amount: new ExactNumber('2.50') };
+  assert.equal(recordJson(sneaky), '{"name":"\\u0000guess:1","amount":2.50}');
 });
 
 test('a lost connection is retried, a BOM before the first JSON line is not sent, leaving stops the load', async () => {

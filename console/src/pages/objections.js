@@ -11,7 +11,7 @@ import { formatTime } from '../format.js';
 import { t, tv } from '../i18n.js';
 import { isStaff } from '../roles.js';
 import { actionButton, actionForm, badge, card, dataTable, emptyRow, errorBox, filterSelect, flashArea, flashNext, loading, message, pageHeader, rowPanels, setState } from '../ui.js';
-import { readRecord, recordRows, recordView } from './record_reader.js';
+import { readRecord, recordView } from './record_reader.js';
 
 const SEEING = ['read', 'query', 'changes'];
 const STATUS_KIND = { open: 'info', resolved: 'ok' };
@@ -60,8 +60,6 @@ export function byDue(a, b) {
   if (oa !== ob) return oa - ob;
   return oa === 0 ? String(a.due_at).localeCompare(String(b.due_at)) : String(b.resolved_at ?? b.created_at).localeCompare(String(a.resolved_at ?? a.created_at));
 }
-
-export { recordRows };
 
 // --- raising one -------------------------------------------------------------------------------
 
