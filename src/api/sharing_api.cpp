@@ -277,7 +277,8 @@ void register_sharing_routes(http::Router& router, sharing::SharingService& serv
                const Caller caller = caller_of(req);
                const auto page = page_request(req, cursors, "grants");
                const sharing::GrantFilter filter{req.query_filter("resource_code"),
-                                                 req.query_filter("consumer")};
+                                                 req.query_filter("consumer"),
+                                                 req.query_filter("provider")};
                auto out = co_await service.grants(caller, filter, page);
                co_return Response::json(Status::ok, list_body(out, grant_json, cursors, "grants"));
              });

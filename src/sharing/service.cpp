@@ -116,7 +116,8 @@ constexpr pg::Query kGrants{
                       " AND ($2::text IS NULL OR g.provider_code = $2 OR g.consumer_code = $2)"
                       " AND ($3::text IS NULL OR g.resource_code = $3)"
                       " AND ($4::text IS NULL OR g.consumer_code = $4)"
-                      " ORDER BY g.id LIMIT $5"};
+                      " AND ($5::text IS NULL OR g.provider_code = $5)"
+                      " ORDER BY g.id LIMIT $6"};
 constexpr pg::Query kRevoke{
     "sharing_revoke",
     "UPDATE grants SET revoked_at = now(), revoked_by = $2, revoked_reason = $3 WHERE id = $1"
@@ -681,6 +682,7 @@ asio::awaitable<ListPage<GrantRecord>> SharingService::grants(const Caller& call
                                 .add(agency)
                                 .add(filter.resource_code)
                                 .add(filter.consumer)
+                                .add(filter.provider)
                                 .add(static_cast<std::int64_t>(page.limit));
   auto r = co_await caller.db().exec(kGrants, params);
   co_return ListPage<GrantRecord>::of_rows(

@@ -136,6 +136,15 @@ TEST_F(SharingTest, UnconditionalIsGrantedAtOnce) {
   EXPECT_EQ(grant["status"], "active");
   EXPECT_EQ(grant["consumer_code"], kTax);
   EXPECT_EQ(grant["items"], json({"uscc", "legal_person"}));
+  // The lists of grants received and given, as the console reads them a page at a time.
+  const std::string given = "/api/v1/grants?provider=" + std::string(kMarket);
+  const std::string received = "/api/v1/grants?consumer=" + std::string(kTax);
+  EXPECT_EQ(ok(verb::get, given, tax_)["items"].size(), 1u);
+  EXPECT_EQ(ok(verb::get, received, tax_)["items"].size(), 1u);
+  EXPECT_EQ(ok(verb::get, given, market_)["items"].size(), 1u);
+  EXPECT_TRUE(ok(verb::get, "/api/v1/grants?provider=" + std::string(kTax), tax_)["items"].empty());
+  // A third agency sees none of them, whatever it filters by.
+  EXPECT_TRUE(ok(verb::get, given, stats_)["items"].empty());
   // The authorization function sees it at once, without the database.
   Principal system;
   system.id = "x";

@@ -140,6 +140,7 @@ struct WorkflowFilter {
 struct GrantFilter {
   std::optional<std::string> resource_code;
   std::optional<std::string> consumer;
+  std::optional<std::string> provider;
 };
 
 // Applications, decisions, grants and objections (docs/sharing.md). Arguments of coroutines
