@@ -45,3 +45,12 @@ export function itemRules(item) {
 export function formatShare(v) {
   return typeof v === 'number' ? `${(v * 100).toFixed(1)}%` : '—';
 }
+
+/**
+ * An operation as a person reads it: a service's own operation by its title (企业基本信息查询's
+ * "enterprise"), a dataset's by its name in the console's language.
+ */
+export function operationLabel(op, resource) {
+  const service = (resource?.kind === 'service' ? resource.operations ?? [] : []).find((o) => o.id === op);
+  return service?.title ?? tv('operation', op);
+}

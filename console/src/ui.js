@@ -1,5 +1,5 @@
 // Pieces every page uses: headings, cards, tables, messages and the way errors are shown.
-import { ApiError, download } from './api.js';
+import { ApiError, api, download } from './api.js';
 import { fill, h } from './dom.js';
 import { t } from './i18n.js';
 
@@ -96,15 +96,54 @@ export function setState(el, state) {
  */
 export function moreButton(cursor, loadPage, footer, attrs = {}) {
   if (!cursor) return null;
+  // Not `disabled` while it loads: a disabled button drops the keyboard's focus to the page.
+  let busy = false;
   const onclick = async (e) => {
-    e.target.disabled = true;
+    if (busy) return;
+    busy = true;
+    e.target.setAttribute('aria-disabled', 'true');
     try {
       await loadPage(cursor);
     } catch (error) {
-      fill(footer, errorBox(error));
+      fill(footer, errorBox(error, () => loadPage(cursor).catch((again) => fill(footer, errorBox(again)))));
     }
   };
   return h('button', { type: 'button', class: 'btn btn-small', ...attrs, onclick }, t('common.load_more'));
+}
+
+/** Rows a list shows a page at a time; a deep link may ask for another page size (`limit`). */
+export const PAGE_SIZE = 100;
+
+export function pageSizeOf(params) {
+  const n = Number(params?.get?.('limit'));
+  return Number.isInteger(n) && n >= 1 && n <= 1000 ? n : PAGE_SIZE;
+}
+
+/**
+ * A list that grows with the city (applications, grants, objections, demands) read a page at a
+ * time by the API's cursor rather than whole: `add(items)` appends a page's rows to `tbody` (it
+ * may be async, to look up names); the returned footer says how many are shown and offers the
+ * next page, keeping the keyboard's place on it. Resolves once the first page is shown; its
+ * failure rejects, a later page's is shown in the footer with a retry.
+ */
+export async function pagedRows({ id, path, query = {}, pageSize = PAGE_SIZE, tbody, add, colspan, emptyText }) {
+  const footer = h('div', { class: 'list-footer' });
+  const count = h('span', { class: 'muted small', id: `${id}-count`, tabindex: '-1', 'aria-live': 'polite' });
+  const clean = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined && v !== null && v !== ''));
+  let shown = 0;
+  const loadPage = async (cursor) => {
+    const page = await api.get(path, { ...clean, limit: pageSize, cursor });
+    await add(page.items);
+    shown += page.items.length;
+    if (!shown) tbody.append(emptyRow(colspan, emptyText));
+    count.textContent = t('common.shown', { n: shown });
+    const more = moreButton(page.next_cursor, loadPage, footer, { id: `${id}-more` });
+    const hadFocus = footer.contains(document.activeElement);
+    fill(footer, count, ' ', more);
+    if (hadFocus) (more ?? count).focus?.();
+  };
+  await loadPage(undefined);
+  return footer;
 }
 
 // --- actions on a table's rows ---------------------------------------------------------------

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { addDays, cityDate, cityToday, daysBetween, daysFrom, isDate, lastDays, lastMonth, renewalEnd, thisMonth, thisQuarter } from '../src/dates.js';
-import { formatTime, itemRules } from '../src/format.js';
+import { formatTime, itemRules, operationLabel } from '../src/format.js';
 import { dictionaries, getLang, setLang, t, tv } from '../src/i18n.js';
 import { canSee, isOfficer, isStaff, PAGES, pagesFor } from '../src/roles.js';
 
@@ -175,4 +175,14 @@ test('table sorting: numbers as numbers, Chinese and codes as text, empty cells 
   assert.deepEqual(sorted(['item10', 'item9', 'item1']), ['item1', 'item9', 'item10']);
   // Chinese by pinyin: 广州 (guang) before 深圳 (shen) before 天河 (tian).
   assert.deepEqual(sorted(['天河', '深圳', '广州']), ['广州', '深圳', '天河']);
+});
+
+test("an operation by a service's own title, a dataset's by the console's words", () => {
+  setLang('zh', null, false);
+  const service = { kind: 'service', operations: [{ id: 'enterprise', title: '企业基本信息查询' }] };
+  assert.equal(operationLabel('enterprise', service), '企业基本信息查询');
+  assert.equal(operationLabel('read', { kind: 'dataset', items: [] }), '读取');
+  // A dataset's operations are never taken from a list it does not have; unknown ones stay raw.
+  assert.equal(operationLabel('read', service), '读取');
+  assert.equal(operationLabel('other', null), 'other');
 });

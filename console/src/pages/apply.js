@@ -4,13 +4,13 @@
 // so that a person learns of a mistake before sending; the hub checks everything again, and its
 // answer is shown as it gives it: approved with its grant at once (an unconditional resource),
 // pending with its due date in working days (a conditional one), or refused with the reason.
-import { api, listAll, resourcesOf } from '../api.js';
+import { api, resourcesOf } from '../api.js';
 import { addDays, cityToday } from '../dates.js';
 import { fill, h } from '../dom.js';
-import { formatTime } from '../format.js';
+import { formatTime, operationLabel } from '../format.js';
 import { t, tv } from '../i18n.js';
 import { isOfficer } from '../roles.js';
-import { actionButton, actionForm, badge, card, dataTable, emptyRow, errorBox, flashArea, flashNext, loading, message, pageHeader, rowPanels, setState } from '../ui.js';
+import { actionButton, actionForm, badge, card, dataTable, errorBox, filterSelect, flashArea, flashNext, loading, message, pageHeader, pagedRows, pageSizeOf, rowPanels, setState } from '../ui.js';
 
 /** What a dataset is applied for with (a service's operations are its own; not this form). */
 export const DATASET_OPERATIONS = ['read', 'query', 'changes', 'verify', 'aggregate'];
@@ -236,62 +236,79 @@ export async function renderForm(el, ctx, code) {
 const COLUMNS = ['resource', 'provider', 'items', 'operations', 'purpose', 'status', 'due_at', 'opinion', 'actions'];
 
 export async function render(el, ctx) {
+  const status = ctx.params.get('status') ?? '';
   const body = h('div', {}, loading());
-  el.append(pageHeader(t('applications.title'), h('span', { class: 'muted' }, t('applications.intro'))), flashArea(), card(null, body));
-  let applications;
+  const filters = h(
+    'div',
+    { class: 'toolbar' },
+    filterSelect('applications-status', t('applications.status_filter'), ['', 'pending', 'approved', 'rejected', 'withdrawn', 'overdue'], status, (s) => (s ? tv('applications.status', s) : t('applications.all')), (v) =>
+      ctx.navigate('applications', v ? { status: v } : {}),
+    ),
+  );
+  el.append(pageHeader(t('applications.title'), h('span', { class: 'muted' }, t('applications.intro'))), flashArea(), card(null, h('div', {}, filters, body)));
+  const tbody = h('tbody', {});
+  const panels = rowPanels();
+  // A page at a time, the most urgent first within it (an agency applies for years).
+  const add = async (page) => {
+    const byCode = await resourcesOf(page.map((a) => a.resource_code));
+    for (const app of [...page].sort(byUrgency)) {
+      const resource = byCode.get(app.resource_code);
+      const titles = new Map((resource?.items ?? []).map((i) => [i.name, i.title]));
+      const panel = panels.add(COLUMNS.length);
+      const withdraw = () => {
+        panel.toggle('withdraw', () =>
+          actionForm({
+            action: 'withdraw',
+            danger: true,
+            note: t('applications.withdraw_note', { resource: resource?.name ?? app.resource_code }),
+            fields: [],
+            confirmLabel: t('applications.confirm_withdraw'),
+            submit: async () => {
+              await api.post(`/applications/${encodeURIComponent(app.id)}/withdraw`);
+              flashNext(t('applications.withdrawn', { resource: resource?.name ?? app.resource_code }));
+              ctx.navigate('applications');
+            },
+            cancel: () => panel.hide(),
+          }),
+        );
+        // No field to type in: the confirmation takes the focus.
+        panel.row.querySelector('button[data-confirm="withdraw"]')?.focus();
+      };
+      tbody.append(
+        h(
+          'tr',
+          { dataset: { id: app.id, status: app.status } },
+          h('td', { class: 'strong' }, resource?.name ?? app.resource_code, h('div', { class: 'muted small' }, app.resource_code)),
+          h('td', {}, ctx.agencyName(resource?.provider_code ?? app.provider_code)),
+          h('td', {}, h('div', { class: 'chips' }, app.items.map((i) => h('span', { class: 'chip', title: app.clear_items?.includes(i) ? `${i} · ${t('apply.in_clear')}` : i }, titles.get(i) ?? i)))),
+          h('td', {}, (app.operations ?? []).map((o) => operationLabel(o, resource)).join('、')),
+          h('td', { class: 'purpose' }, app.purpose),
+          h('td', {}, badge(tv('applications.status', app.status), STATUS_KIND[app.status] ?? '')),
+          h('td', {}, app.status === 'pending' ? [formatTime(app.due_at), app.overdue ? [' ', badge(t('inbox.overdue'), 'danger')] : null] : '—'),
+          h('td', { class: 'opinion' }, app.opinion ?? '—'),
+          h('td', { class: 'actions' }, mayWithdraw(ctx.me, app) ? actionButton('withdraw', t('applications.withdraw'), withdraw, 'btn-danger-outline') : null),
+        ),
+        panel.row,
+      );
+    }
+  };
   try {
     // Its own agency's (a principal with a hub-level role too would otherwise be given all).
-    applications = await listAll('/applications', { direction: 'outgoing', agency: ctx.me?.agency_code });
+    const footer = await pagedRows({
+      id: 'applications',
+      path: '/applications',
+      query: { direction: 'outgoing', agency: ctx.me?.agency_code, status },
+      pageSize: pageSizeOf(ctx.params),
+      tbody,
+      add,
+      colspan: COLUMNS.length,
+      emptyText: t('applications.empty'),
+    });
+    fill(body, dataTable('applications-table', COLUMNS.map((c) => t(`applications.col.${c}`)), tbody), footer);
   } catch (error) {
     fill(body, errorBox(error, () => ctx.navigate('applications')));
     setState(el, 'error');
     return;
   }
-  const byCode = await resourcesOf(applications.map((a) => a.resource_code));
-  applications.sort(byUrgency);
-  const tbody = h('tbody', {});
-  const panels = rowPanels();
-  for (const app of applications) {
-    const resource = byCode.get(app.resource_code);
-    const titles = new Map((resource?.items ?? []).map((i) => [i.name, i.title]));
-    const panel = panels.add(COLUMNS.length);
-    const withdraw = () => {
-      panel.toggle('withdraw', () =>
-        actionForm({
-          action: 'withdraw',
-          danger: true,
-          note: t('applications.withdraw_note', { resource: resource?.name ?? app.resource_code }),
-          fields: [],
-          confirmLabel: t('applications.confirm_withdraw'),
-          submit: async () => {
-            await api.post(`/applications/${encodeURIComponent(app.id)}/withdraw`);
-            flashNext(t('applications.withdrawn', { resource: resource?.name ?? app.resource_code }));
-            ctx.navigate('applications');
-          },
-          cancel: () => panel.hide(),
-        }),
-      );
-      // No field to type in: the confirmation takes the focus.
-      panel.row.querySelector('button[data-confirm="withdraw"]')?.focus();
-    };
-    tbody.append(
-      h(
-        'tr',
-        { dataset: { id: app.id, status: app.status } },
-        h('td', { class: 'strong' }, resource?.name ?? app.resource_code, h('div', { class: 'muted small' }, app.resource_code)),
-        h('td', {}, ctx.agencyName(resource?.provider_code ?? app.provider_code)),
-        h('td', {}, h('div', { class: 'chips' }, app.items.map((i) => h('span', { class: 'chip', title: app.clear_items?.includes(i) ? `${i} · ${t('apply.in_clear')}` : i }, titles.get(i) ?? i)))),
-        h('td', {}, (app.operations ?? []).map((o) => tv('operation', o)).join('、')),
-        h('td', { class: 'purpose' }, app.purpose),
-        h('td', {}, badge(tv('applications.status', app.status), STATUS_KIND[app.status] ?? '')),
-        h('td', {}, app.status === 'pending' ? [formatTime(app.due_at), app.overdue ? [' ', badge(t('inbox.overdue'), 'danger')] : null] : '—'),
-        h('td', { class: 'opinion' }, app.opinion ?? '—'),
-        h('td', { class: 'actions' }, mayWithdraw(ctx.me, app) ? actionButton('withdraw', t('applications.withdraw'), withdraw, 'btn-danger-outline') : null),
-      ),
-      panel.row,
-    );
-  }
-  if (!applications.length) tbody.append(emptyRow(COLUMNS.length, t('applications.empty')));
-  fill(body, dataTable('applications-table', COLUMNS.map((c) => t(`applications.col.${c}`)), tbody));
   setState(el, 'ready');
 }

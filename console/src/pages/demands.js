@@ -6,7 +6,7 @@ import { fill, h } from '../dom.js';
 import { formatTime } from '../format.js';
 import { t, tv } from '../i18n.js';
 import { isOfficer, isStaff } from '../roles.js';
-import { actionButton, actionForm, badge, card, dataTable, emptyRow, errorBox, filterSelect, flashArea, flashNext, loading, pageHeader, rowPanels, setState } from '../ui.js';
+import { actionButton, actionForm, badge, card, dataTable, errorBox, filterSelect, flashArea, flashNext, loading, pageHeader, pagedRows, pageSizeOf, rowPanels, setState } from '../ui.js';
 
 const STATUSES = ['', 'open', 'assigned', 'answered', 'disputed', 'closed', 'overdue'];
 const DIRECTIONS = ['', 'incoming', 'outgoing'];
@@ -289,59 +289,58 @@ export async function render(el, ctx) {
     card(null, body),
   );
 
-  let demands;
-  try {
-    demands = await listAll('/demands', query);
-  } catch (error) {
-    fill(body, errorBox(error, () => go({})));
-    setState(el, 'error');
-    return;
-  }
-
-  // Newest first: the list is the group's in-tray.
-  demands.sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
   const tbody = h('tbody', {});
   const panels = rowPanels();
   const done = (text) => {
     flashNext(text);
     go({});
   };
-  for (const d of demands) {
-    const panel = panels.add(COLUMNS.length);
-    const actions = actionsFor(d, ctx).map(([id, label, kind, form]) =>
-      actionButton(id, label, () => panel.toggle(id, () => form(d, ctx, done, () => panel.hide())), kind),
-    );
-    actions.push(actionButton('details', t('demands.details'), () => panel.toggle('details', () => details(d, ctx)), 'btn-quiet'));
-    tbody.append(
-      h(
-        'tr',
-        { dataset: { id: d.id, status: d.status } },
-        h('td', { class: 'strong' }, d.title, h('div', { class: 'muted small clamp' }, d.description)),
-        h('td', {}, ctx.agencyName(d.consumer_code)),
+  // A page at a time, newest first within it: the list is the group's in-tray.
+  const add = (demands) => {
+    const newest = [...demands].sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
+    for (const d of newest) {
+      const panel = panels.add(COLUMNS.length);
+      const actions = actionsFor(d, ctx).map(([id, label, kind, form]) =>
+        actionButton(id, label, () => panel.toggle(id, () => form(d, ctx, done, () => panel.hide())), kind),
+      );
+      actions.push(actionButton('details', t('demands.details'), () => panel.toggle('details', () => details(d, ctx)), 'btn-quiet'));
+      tbody.append(
         h(
-          'td',
-          {},
-          d.provider_code
-            ? ctx.agencyName(d.provider_code)
-            : d.suggested_provider_code
-              ? h('span', { class: 'muted' }, t('demands.suggested', { agency: ctx.agencyName(d.suggested_provider_code) }))
-              : '—',
+          'tr',
+          { dataset: { id: d.id, status: d.status } },
+          h('td', { class: 'strong' }, d.title, h('div', { class: 'muted small clamp' }, d.description)),
+          h('td', {}, ctx.agencyName(d.consumer_code)),
+          h(
+            'td',
+            {},
+            d.provider_code
+              ? ctx.agencyName(d.provider_code)
+              : d.suggested_provider_code
+                ? h('span', { class: 'muted' }, t('demands.suggested', { agency: ctx.agencyName(d.suggested_provider_code) }))
+                : '—',
+          ),
+          h('td', {}, h('div', { class: 'chips' }, d.items_wanted.map((i) => h('span', { class: 'chip' }, i)))),
+          h(
+            'td',
+            { class: 'status-cell' },
+            badge(tv('demands.status', d.status), STATUS_KIND[d.status] ?? ''),
+            d.overdue ? [' ', badge(t('demands.overdue'), 'danger')] : null,
+          ),
+          h('td', { class: 'due' }, formatTime(d.due_at)),
+          h('td', {}, answerCell(d)),
+          h('td', { class: 'actions' }, actions),
         ),
-        h('td', {}, h('div', { class: 'chips' }, d.items_wanted.map((i) => h('span', { class: 'chip' }, i)))),
-        h(
-          'td',
-          { class: 'status-cell' },
-          badge(tv('demands.status', d.status), STATUS_KIND[d.status] ?? ''),
-          d.overdue ? [' ', badge(t('demands.overdue'), 'danger')] : null,
-        ),
-        h('td', { class: 'due' }, formatTime(d.due_at)),
-        h('td', {}, answerCell(d)),
-        h('td', { class: 'actions' }, actions),
-      ),
-      panel.row,
-    );
+        panel.row,
+      );
+    }
+  };
+  try {
+    const footer = await pagedRows({ id: 'demands', path: '/demands', query, pageSize: pageSizeOf(ctx.params), tbody, add, colspan: COLUMNS.length, emptyText: t('demands.empty') });
+    fill(body, dataTable('demands-table', COLUMNS.map((c) => t(`demands.col.${c}`)), tbody), footer);
+  } catch (error) {
+    fill(body, errorBox(error, () => go({})));
+    setState(el, 'error');
+    return;
   }
-  if (!demands.length) tbody.append(emptyRow(COLUMNS.length, t('demands.empty')));
-  fill(body, dataTable('demands-table', COLUMNS.map((c) => t(`demands.col.${c}`)), tbody));
   setState(el, 'ready');
 }

@@ -6,7 +6,7 @@ import { fill, h } from '../dom.js';
 import { formatTime } from '../format.js';
 import { t, tv } from '../i18n.js';
 import { isOfficer } from '../roles.js';
-import { actionButton, actionForm, badge, card, dataTable, emptyRow, errorBox, filterSelect, flashArea, flashNext, loading, message, pageHeader, rowPanels, setState } from '../ui.js';
+import { actionButton, actionForm, badge, card, dataTable, errorBox, filterSelect, flashArea, flashNext, loading, message, pageHeader, pagedRows, pageSizeOf, rowPanels, setState } from '../ui.js';
 
 const STATUSES = ['open', 'ruled', 'all'];
 const OUTCOMES = ['upheld', 'reconsider'];
@@ -137,63 +137,72 @@ export async function render(el, ctx) {
     card(null, body),
   );
 
-  let escalations;
-  try {
-    escalations = await listAll('/escalations', { status: status === 'all' ? '' : status });
-  } catch (error) {
-    fill(body, errorBox(error, () => go(status)));
-    setState(el, 'error');
-    return;
-  }
   if (officer) {
-    const openOnes = status === 'open' ? escalations : await listAll('/escalations', { status: 'open' }).catch(() => []);
+    const openOnes = await listAll('/escalations', { status: 'open' }).catch(() => []);
     fill(escalateArea, await escalateCard(ctx, openOnes));
   }
-  const byCode = await resourcesOf(escalations.map((e) => e.resource_code));
-
   const tbody = h('tbody', {});
   const panels = rowPanels();
   const done = (text) => {
     flashNext(text);
     go('ruled');
   };
-  for (const e of escalations) {
-    const panel = panels.add(COLUMNS.length);
-    const actions =
-      rules && e.status === 'open'
-        ? [actionButton('rule', t('escalations.rule'), () => panel.toggle('rule', () => rulingForm(e, done, () => panel.hide())), 'btn-primary')]
-        : [];
-    tbody.append(
-      h(
-        'tr',
-        { dataset: { id: e.id, status: e.status, application: e.application_id } },
+  // A page at a time: the group's rulings accumulate for years.
+  const add = async (escalations) => {
+    const byCode = await resourcesOf(escalations.map((e) => e.resource_code));
+    for (const e of escalations) {
+      const panel = panels.add(COLUMNS.length);
+      const actions =
+        rules && e.status === 'open'
+          ? [actionButton('rule', t('escalations.rule'), () => panel.toggle('rule', () => rulingForm(e, done, () => panel.hide())), 'btn-primary')]
+          : [];
+      tbody.append(
         h(
-          'td',
-          {},
-          h('div', { class: 'strong' }, resourceLabel(byCode, e.resource_code)),
-          h('div', { class: 'muted small' }, t('escalations.application_id', { id: e.application_id })),
+          'tr',
+          { dataset: { id: e.id, status: e.status, application: e.application_id } },
+          h(
+            'td',
+            {},
+            h('div', { class: 'strong' }, resourceLabel(byCode, e.resource_code)),
+            h('div', { class: 'muted small' }, t('escalations.application_id', { id: e.application_id })),
+          ),
+          h('td', {}, ctx.agencyName(e.consumer_code)),
+          h('td', {}, ctx.agencyName(e.provider_code)),
+          h('td', { class: 'purpose' }, e.reason),
+          h('td', {}, formatTime(e.created_at)),
+          h(
+            'td',
+            { class: 'status-cell' },
+            e.status === 'open'
+              ? badge(tv('escalations.status', 'open'), 'warn')
+              : [
+                  badge(tv('escalations.outcome', e.outcome), e.outcome === 'reconsider' ? 'ok' : 'muted'),
+                  e.note ? h('div', { class: 'small ruling-note' }, e.note) : null,
+                  h('div', { class: 'muted small' }, formatTime(e.ruled_at)),
+                ],
+          ),
+          h('td', { class: 'actions' }, actions.length ? actions : '—'),
         ),
-        h('td', {}, ctx.agencyName(e.consumer_code)),
-        h('td', {}, ctx.agencyName(e.provider_code)),
-        h('td', { class: 'purpose' }, e.reason),
-        h('td', {}, formatTime(e.created_at)),
-        h(
-          'td',
-          { class: 'status-cell' },
-          e.status === 'open'
-            ? badge(tv('escalations.status', 'open'), 'warn')
-            : [
-                badge(tv('escalations.outcome', e.outcome), e.outcome === 'reconsider' ? 'ok' : 'muted'),
-                e.note ? h('div', { class: 'small ruling-note' }, e.note) : null,
-                h('div', { class: 'muted small' }, formatTime(e.ruled_at)),
-              ],
-        ),
-        h('td', { class: 'actions' }, actions.length ? actions : '—'),
-      ),
-      panel.row,
-    );
+        panel.row,
+      );
+    }
+  };
+  try {
+    const footer = await pagedRows({
+      id: 'escalations',
+      path: '/escalations',
+      query: { status: status === 'all' ? '' : status },
+      pageSize: pageSizeOf(ctx.params),
+      tbody,
+      add,
+      colspan: COLUMNS.length,
+      emptyText: t('escalations.empty'),
+    });
+    fill(body, dataTable('escalations-table', COLUMNS.map((c) => t(`escalations.col.${c}`)), tbody), footer);
+  } catch (error) {
+    fill(body, errorBox(error, () => go(status)));
+    setState(el, 'error');
+    return;
   }
-  if (!escalations.length) tbody.append(emptyRow(COLUMNS.length, t('escalations.empty')));
-  fill(body, dataTable('escalations-table', COLUMNS.map((c) => t(`escalations.col.${c}`)), tbody));
   setState(el, 'ready');
 }

@@ -2,18 +2,16 @@
 // showing why — and what it gives others, revoked with a reason the consumer is shown. The hub's
 // staff see every grant. An aggregate grant under a differential-privacy budget shows what is
 // left of today's ε.
-import { api, listAll, resourcesOf } from '../api.js';
+import { api, resourcesOf } from '../api.js';
 import { cityDate, cityToday, daysFrom, renewalEnd } from '../dates.js';
 import { fill, h } from '../dom.js';
-import { formatNumber, formatTime } from '../format.js';
+import { formatNumber, formatTime, operationLabel } from '../format.js';
 import { t, tv } from '../i18n.js';
 import { isOfficer, isStaff } from '../roles.js';
-import { actionButton, actionForm, badge, card, dataTable, emptyRow, errorBox, filterSelect, flashArea, flashNext, loading, moreButton, pageHeader, rowPanels, setState } from '../ui.js';
+import { actionButton, actionForm, badge, card, dataTable, errorBox, filterSelect, flashArea, flashNext, loading, pageHeader, pagedRows, pageSizeOf, rowPanels, setState } from '../ui.js';
 
 // The grant_expiring alert's warning time (monitor.grant_expiring_days, 14 by default).
 const EXPIRING_DAYS = 14;
-// The staff's list of every grant, a page at a time.
-const STAFF_PAGE = 100;
 const STATUS_KIND = { active: 'ok', revoked: 'danger', ended: 'muted', expired: 'muted' };
 
 // Which columns each list shows: the other party, never one's own agency.
@@ -160,18 +158,9 @@ function itemsCell(grant, resource) {
     'td',
     {},
     h('div', { class: 'chips' }, grant.items.map((i) => h('span', { class: 'chip', title: i }, titles.get(i) ?? i))),
-    h('div', { class: 'muted small' }, grant.operations.map((o) => tv('operation', o)).join('、')),
+    h('div', { class: 'muted small' }, grant.operations.map((o) => operationLabel(o, resource)).join('、')),
     privacyView(grant),
   );
-}
-
-function grantTable(id, side, grants, byCode, ctx) {
-  const columns = SIDES[side];
-  const tbody = h('tbody', {});
-  const add = grantRows(tbody, side, ctx);
-  add(grants, byCode);
-  if (!grants.length) tbody.append(emptyRow(columns.length, t('grants.empty')));
-  return dataTable(id, columns.map((c) => t(`grants.col.${c}`)), tbody);
 }
 
 /** A function that adds grants' rows (with their action panels) to `tbody`. */
@@ -220,18 +209,16 @@ async function staffGrants(body, ctx) {
   const columns = SIDES.all;
   const tbody = h('tbody', {});
   const add = grantRows(tbody, 'all', ctx);
-  const footer = h('div', { class: 'list-footer' });
-  const count = h('span', { class: 'muted small', id: 'grants-count' });
-  let shown = 0;
-  const loadPage = async (cursor) => {
-    const page = await api.get('/grants', { resource_code: resource, consumer, limit: STAFF_PAGE, cursor });
-    add(page.items, await resourcesOf(page.items.map((g) => g.resource_code)));
-    shown += page.items.length;
-    if (!shown) tbody.append(emptyRow(columns.length, t('grants.empty')));
-    count.textContent = t('grants.shown', { n: shown });
-    fill(footer, count, ' ', moreButton(page.next_cursor, loadPage, footer, { id: 'grants-more' }));
-  };
-  await loadPage(undefined);
+  const footer = await pagedRows({
+    id: 'grants',
+    path: '/grants',
+    query: { resource_code: resource, consumer },
+    pageSize: pageSizeOf(ctx.params),
+    tbody,
+    add: async (items) => add(items, await resourcesOf(items.map((g) => g.resource_code))),
+    colspan: columns.length,
+    emptyText: t('grants.empty'),
+  });
   const agencies = ctx.agencyList();
   const filters = h(
     'div',
@@ -262,25 +249,33 @@ export async function render(el, ctx) {
     setState(el, 'ready');
     return;
   }
-  let grants;
+  // Received and given, each a page at a time; in a page, live grants first, those ending
+  // soonest first, then the rest, latest first.
+  const order = (a, b) =>
+    (a.status === 'active' ? 0 : 1) - (b.status === 'active' ? 0 : 1) ||
+    (a.status === 'active' ? String(a.valid_until).localeCompare(String(b.valid_until)) : String(b.created_at).localeCompare(String(a.created_at)));
+  const side = async (id, which, query) => {
+    const tbody = h('tbody', {});
+    const add = grantRows(tbody, which, ctx);
+    const footer = await pagedRows({
+      id,
+      path: '/grants',
+      query,
+      pageSize: pageSizeOf(ctx.params),
+      tbody,
+      add: async (items) => add([...items].sort(order), await resourcesOf(items.map((g) => g.resource_code))),
+      colspan: SIDES[which].length,
+      emptyText: t('grants.empty'),
+    });
+    return h('div', {}, dataTable(id, SIDES[which].map((c) => t(`grants.col.${c}`)), tbody), footer);
+  };
   try {
-    grants = await listAll('/grants');
+    const [received, given] = await Promise.all([side('grants-received', 'received', { consumer: own }), side('grants-given', 'given', { provider: own })]);
+    fill(body, card(t('grants.received'), received), card(t('grants.given'), given));
   } catch (error) {
     fill(body, card(null, errorBox(error, () => ctx.navigate('grants'))));
     setState(el, 'error');
     return;
   }
-  const byCode = await resourcesOf(grants.map((g) => g.resource_code));
-  // Live grants first, those ending soonest first; then the rest, latest first.
-  const order = (a, b) =>
-    (a.status === 'active' ? 0 : 1) - (b.status === 'active' ? 0 : 1) ||
-    (a.status === 'active' ? String(a.valid_until).localeCompare(String(b.valid_until)) : String(b.created_at).localeCompare(String(a.created_at)));
-  grants.sort(order);
-
-  fill(
-    body,
-    card(t('grants.received'), grantTable('grants-received', 'received', grants.filter((g) => g.consumer_code === own), byCode, ctx)),
-    card(t('grants.given'), grantTable('grants-given', 'given', grants.filter((g) => g.provider_code === own), byCode, ctx)),
-  );
   setState(el, 'ready');
 }

@@ -2,7 +2,7 @@
 // resources, approved or rejected (with an opinion) in place.
 import { api, listAll, resourcesOf } from '../api.js';
 import { fill, h } from '../dom.js';
-import { formatTime } from '../format.js';
+import { formatTime, operationLabel } from '../format.js';
 import { t, tv } from '../i18n.js';
 import { badge, card, errorBox, loading, message, pageHeader, setState } from '../ui.js';
 
@@ -99,7 +99,7 @@ export async function render(el, ctx) {
         h('td', { class: 'strong' }, consumerName),
         h('td', {}, resourceName, h('div', { class: 'muted small' }, app.resource_code)),
         h('td', {}, h('div', { class: 'chips' }, app.items.map((i) => h('span', { class: 'chip', title: i }, titles.get(i) ?? i)))),
-        h('td', {}, (app.operations ?? []).map((o) => tv('operation', o)).join('、')),
+        h('td', {}, (app.operations ?? []).map((o) => operationLabel(o, resource)).join('、')),
         h('td', { class: 'purpose' }, app.purpose, app.legal_basis ? h('div', { class: 'muted small' }, t('inbox.legal_basis', { basis: app.legal_basis })) : null),
         h('td', {}, formatTime(app.due_at), app.overdue ? [' ', badge(t('inbox.overdue'), 'danger')] : null),
         h(

@@ -10,7 +10,7 @@ import { fill, h } from '../dom.js';
 import { formatTime } from '../format.js';
 import { t, tv } from '../i18n.js';
 import { isStaff } from '../roles.js';
-import { actionButton, actionForm, badge, card, dataTable, emptyRow, errorBox, filterSelect, flashArea, flashNext, loading, message, pageHeader, rowPanels, setState } from '../ui.js';
+import { actionButton, actionForm, badge, card, dataTable, errorBox, filterSelect, flashArea, flashNext, loading, message, pageHeader, pagedRows, pageSizeOf, rowPanels, setState } from '../ui.js';
 import { readRecord, recordView } from './record_reader.js';
 
 const SEEING = ['read', 'query', 'changes'];
@@ -192,7 +192,7 @@ const COLUMNS = {
   all: ['resource', 'record', 'provider', 'consumer', 'items', 'description', 'status', 'due', 'outcome'],
 };
 
-function objectionTable(id, side, objections, byCode, ctx) {
+async function objectionTable(id, side, query, ctx) {
   const columns = COLUMNS[side];
   const tbody = h('tbody', {});
   const panels = rowPanels();
@@ -200,26 +200,29 @@ function objectionTable(id, side, objections, byCode, ctx) {
     flashNext(text);
     ctx.navigate('objections', Object.fromEntries(ctx.params));
   };
-  for (const o of objections) {
-    const panel = panels.add(columns.length);
-    const resource = byCode.get(o.resource_code);
-    const titles = new Map((resource?.items ?? []).map((i) => [i.name, i.title]));
-    const cells = {
-      resource: h('td', {}, h('div', { class: 'strong' }, resource?.name ?? o.resource_code), h('div', { class: 'muted small' }, o.resource_code)),
-      record: h('td', {}, h('code', {}, o.key ?? t('objections.key_withheld'))),
-      provider: h('td', {}, ctx.agencyName(o.provider_code)),
-      consumer: h('td', {}, ctx.agencyName(o.consumer_code)),
-      items: h('td', {}, h('div', { class: 'chips' }, o.items.map((i) => h('span', { class: 'chip', title: i }, titles.get(i) ?? i)))),
-      description: h('td', { class: 'purpose' }, o.description),
-      status: h('td', { class: 'status-cell' }, badge(tv('objections.status', o.status), STATUS_KIND[o.status] ?? ''), o.overdue ? [' ', badge(t('inbox.overdue'), 'danger')] : null),
-      due: h('td', {}, o.status === 'open' ? formatTime(o.due_at) : formatTime(o.resolved_at)),
-      outcome: h('td', { class: 'opinion' }, o.outcome ? [badge(tv('objections.outcome', o.outcome), OUTCOME_KIND[o.outcome] ?? ''), o.note ? h('div', { class: 'small' }, o.note) : null] : '—'),
-      actions: h('td', { class: 'actions' }, mayResolve(ctx.me, o) ? actionButton('resolve', t('objections.resolve'), () => panel.toggle('resolve', () => resolveForm(o, done, () => panel.hide())), 'btn-primary') : '—'),
-    };
-    tbody.append(h('tr', { dataset: { id: o.id, status: o.status, outcome: o.outcome ?? '' } }, columns.map((c) => cells[c])), panel.row);
-  }
-  if (!objections.length) tbody.append(emptyRow(columns.length, t('objections.empty')));
-  return dataTable(id, columns.map((c) => t(`objections.col.${c}`)), tbody);
+  const add = async (objections) => {
+    const byCode = await resourcesOf(objections.map((o) => o.resource_code));
+    for (const o of [...objections].sort(byDue)) {
+      const panel = panels.add(columns.length);
+      const resource = byCode.get(o.resource_code);
+      const titles = new Map((resource?.items ?? []).map((i) => [i.name, i.title]));
+      const cells = {
+        resource: h('td', {}, h('div', { class: 'strong' }, resource?.name ?? o.resource_code), h('div', { class: 'muted small' }, o.resource_code)),
+        record: h('td', {}, h('code', {}, o.key ?? t('objections.key_withheld'))),
+        provider: h('td', {}, ctx.agencyName(o.provider_code)),
+        consumer: h('td', {}, ctx.agencyName(o.consumer_code)),
+        items: h('td', {}, h('div', { class: 'chips' }, o.items.map((i) => h('span', { class: 'chip', title: i }, titles.get(i) ?? i)))),
+        description: h('td', { class: 'purpose' }, o.description),
+        status: h('td', { class: 'status-cell' }, badge(tv('objections.status', o.status), STATUS_KIND[o.status] ?? ''), o.overdue ? [' ', badge(t('inbox.overdue'), 'danger')] : null),
+        due: h('td', {}, o.status === 'open' ? formatTime(o.due_at) : formatTime(o.resolved_at)),
+        outcome: h('td', { class: 'opinion' }, o.outcome ? [badge(tv('objections.outcome', o.outcome), OUTCOME_KIND[o.outcome] ?? ''), o.note ? h('div', { class: 'small' }, o.note) : null] : '—'),
+        actions: h('td', { class: 'actions' }, mayResolve(ctx.me, o) ? actionButton('resolve', t('objections.resolve'), () => panel.toggle('resolve', () => resolveForm(o, done, () => panel.hide())), 'btn-primary') : '—'),
+      };
+      tbody.append(h('tr', { dataset: { id: o.id, status: o.status, outcome: o.outcome ?? '' } }, columns.map((c) => cells[c])), panel.row);
+    }
+  };
+  const footer = await pagedRows({ id, path: '/objections', query, pageSize: pageSizeOf(ctx.params), tbody, add, colspan: columns.length, emptyText: t('objections.empty') });
+  return h('div', {}, dataTable(id, columns.map((c) => t(`objections.col.${c}`)), tbody), footer);
 }
 
 // --- the page ----------------------------------------------------------------------------------
@@ -238,28 +241,31 @@ export async function render(el, ctx) {
   );
   el.append(pageHeader(t('objections.title'), h('span', { class: 'muted' }, t(staff ? 'objections.intro_staff' : 'objections.intro'))), flashArea(), card(null, filters), body);
 
-  let objections;
-  let grants = [];
+  // Each list a page at a time (an agency's objections grow for years); the grants it may object
+  // under, whole (its live read grants, for the form's choice).
   try {
-    objections = await listAll('/objections', status ? { status } : {});
-    if (!staff && me.agency_code) grants = objectableGrants(await listAll('/grants'), me);
+    if (staff) {
+      fill(body, card(t('objections.all_list'), await objectionTable('objections-all', 'all', { status }, ctx)));
+    } else {
+      const [incoming, outgoing, received] = await Promise.all([
+        objectionTable('objections-incoming', 'incoming', { direction: 'incoming', status }, ctx),
+        objectionTable('objections-outgoing', 'outgoing', { direction: 'outgoing', status }, ctx),
+        me.agency_code ? listAll('/grants', { consumer: me.agency_code }) : [],
+      ]);
+      const grants = objectableGrants(received, me);
+      const byCode = await resourcesOf(grants.map((g) => g.resource_code));
+      const prefill = { resource: ctx.params.get('resource'), key: ctx.params.get('key') };
+      fill(
+        body,
+        card(t('objections.incoming'), incoming),
+        card(t('objections.outgoing'), outgoing),
+        grants.length ? raiseCard(ctx, grants, byCode, prefill) : card(t('objections.raise'), h('p', { class: 'muted' }, t('objections.no_grants'))),
+      );
+    }
   } catch (error) {
     fill(body, card(null, errorBox(error, () => ctx.navigate('objections'))));
     setState(el, 'error');
     return;
-  }
-  objections.sort(byDue);
-  const byCode = await resourcesOf([...objections.map((o) => o.resource_code), ...grants.map((g) => g.resource_code)]);
-  if (staff) {
-    fill(body, card(t('objections.all_list'), objectionTable('objections-all', 'all', objections, byCode, ctx)));
-  } else {
-    const prefill = { resource: ctx.params.get('resource'), key: ctx.params.get('key') };
-    fill(
-      body,
-      card(t('objections.incoming'), objectionTable('objections-incoming', 'incoming', objections.filter((o) => o.provider_code === me.agency_code), byCode, ctx)),
-      card(t('objections.outgoing'), objectionTable('objections-outgoing', 'outgoing', objections.filter((o) => o.consumer_code === me.agency_code), byCode, ctx)),
-      grants.length ? raiseCard(ctx, grants, byCode, prefill) : card(t('objections.raise'), h('p', { class: 'muted' }, t('objections.no_grants'))),
-    );
   }
   setState(el, 'ready');
 }
