@@ -10,6 +10,7 @@
 #include "hub/api/catalog_api.hpp"
 #include "hub/api/compute_api.hpp"
 #include "hub/api/coordination_api.hpp"
+#include "hub/api/indicators_api.hpp"
 #include "hub/api/exchange_api.hpp"
 #include "hub/api/ledger_api.hpp"
 #include "hub/api/members_api.hpp"
@@ -132,6 +133,9 @@ void App::start() {
                                                                services_->upstream_policy, threads);
   gateway_ = std::make_unique<gateway::GatewayService>(*services_, *catalog_index_, *grants_,
                                                        *appender_, *upstream_client_);
+  // Indicator reporting: each reported value recorded the same way (operation report_value).
+  indicators_ = std::make_unique<indicators::IndicatorService>(*services_, sharing_->calendar(),
+                                                               *appender_);
   ledger::SealerOptions sealer_options;
   sealer_options.conninfo = app_conninfo_;
   sealer_options.origin = config_.ledger.origin;
@@ -257,6 +261,7 @@ void App::register_routes() {
   api::register_sharing_routes(router_, *sharing_, services_->cursors);
   api::register_coordination_routes(router_, *demands_, *escalations_, *returns_,
                                     services_->cursors);
+  api::register_indicator_routes(router_, *indicators_, services_->cursors);
   api::register_compute_routes(router_, *compute_, *consents_, *exchange_, services_->cursors);
   api::register_exchange_routes(router_, *exchange_, services_->cursors,
                                 config_.limits.import_body_limit);

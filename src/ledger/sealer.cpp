@@ -19,7 +19,8 @@ constexpr std::int64_t kLockKey = 6878436279101516;
 // and as consumer). A range's days are the city's (Asia/Shanghai, whole hours from UTC). Records
 // shared are records that left the hub: a verify or an aggregate answers without any. Refused
 // are requests the access rules turned away (401, 403); a 404 for an unknown key is neither
-// served nor refused.
+// served nor refused. An indicator's reported value (report_value) is in the ledger but is no
+// share: it is left out of the sharing rollups (the report counts indicators on its own).
 constexpr const char* kRollups =
     "WITH e AS MATERIALIZED ("
     " SELECT date_trunc('hour', time) AS hour, consumer_code, coalesce(provider_code, '') AS"
@@ -28,7 +29,8 @@ constexpr const char* kRollups =
     " count(upstream_ms) AS tried,"
     " count(*) FILTER (WHERE upstream_ms IS NOT NULL AND coalesce(upstream_status, 599) >= 500)"
     " AS failed, coalesce(purpose_code, '') AS purpose_code"
-    " FROM ledger_entries WHERE idx >= $1 AND idx < $2 GROUP BY 1, 2, 3, 4, 5, 6, 7, 12),"
+    " FROM ledger_entries WHERE idx >= $1 AND idx < $2 AND operation <> 'report_value'"
+    " GROUP BY 1, 2, 3, 4, 5, 6, 7, 12),"
     " s AS (INSERT INTO ledger_subjects (subject, idx)"
     " SELECT substring(n.subjects FROM i * 32 + 1 FOR 32), n.idx FROM ledger_entries n,"
     " generate_series(0, length(n.subjects) / 32 - 1) AS i"

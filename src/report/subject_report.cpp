@@ -40,7 +40,7 @@ std::string city_time(const std::string& utc) {
 }
 
 std::string operation_zh(const std::string& operation) {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 10> kNames{{
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kNames{{
       {"read", "按键读取"},
       {"query", "条件查询"},
       {"changes", "变更订阅"},
@@ -51,6 +51,7 @@ std::string operation_zh(const std::string& operation) {
       {"push", "数据推送"},
       {"import", "批量导入"},
       {"compute", "联合计算"},
+      {"report_value", "指标报送"},
   }};
   for (const auto& [op, zh] : kNames) {
     if (op == operation) return std::string(zh);

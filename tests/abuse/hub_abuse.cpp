@@ -302,6 +302,8 @@ int main(int argc, char** argv) {
   // --- deep and ambiguous JSON on every JSON route --------------------------------------------
   int deep_routes = 0, deep_5xx = 0;
   std::string deep_first;
+  int indicator_values = 0, indicator_values_refused = 0;
+  std::string indicator_first;
   std::thread deep([&] {
     client::HttpsClient c(options());
     auto doc = json::parse(c.request(verb::get, "/openapi.json", {}, {}).body);
@@ -318,8 +320,11 @@ int main(int argc, char** argv) {
           continue;
         }
         std::string path = it.key();
-        for (auto [param, value] : std::vector<std::pair<std::string, std::string>>{
-                 {"{code}", registrations}, {"{key}", "91440101MA59ABCD1X"}, {"{id}", "x"}}) {
+        for (auto [param, value] :
+             std::vector<std::pair<std::string, std::string>>{{"{code}", registrations},
+                                                              {"{key}", "91440101MA59ABCD1X"},
+                                                              {"{id}", "x"},
+                                                              {"{period}", "2025-01"}}) {
           for (auto at = path.find(param); at != std::string::npos; at = path.find(param)) {
             path.replace(at, param.size(), value);
           }
@@ -340,6 +345,28 @@ int main(int argc, char** argv) {
             }
           }
         }
+      }
+    }
+    // Hostile indicator values (指标报送): numbers past a double, a breakdown of 50,000
+    // members, a member of 100 KB: each refused as it is read, before any indicator is looked
+    // up (422; 400 where the JSON reader itself refuses a number past a double).
+    std::string members;
+    for (int i = 0; i < 50000; ++i) members += (i ? ",\"" : "\"") + std::to_string(i) + "\":1";
+    const std::vector<std::string> hostile_values = {
+        R"({"value":1e999})",
+        R"({"value":-1e400,"note":"x"})",
+        R"({"value":1,"dimensions":{"district":{)" + members + "}}}",
+        R"({"value":1,"dimensions":{"district":{"440106":1e999}}})",
+        R"({"value":1,"dimensions":{"a":{},"b":{},"c":{}}})",
+        R"({"value":1,"dimensions":{"district":{")" + std::string(100000, 'x') + R"(":1}}})"};
+    for (const std::string& body : hostile_values) {
+      auto r = c.request(verb::put, "/api/v1/indicators/ANY/values/2025-01", body,
+                         as(tokens["gzsc-system"].get<std::string>()));
+      ++indicator_values;
+      if (r.status == 422 || r.status == 400) {
+        ++indicator_values_refused;
+      } else if (indicator_first.empty()) {
+        indicator_first = std::to_string(r.status) + " " + r.body.substr(0, 200);
       }
     }
   });
@@ -691,6 +718,10 @@ int main(int argc, char** argv) {
         return_lists == 4 && return_lists_refused == 4,
         std::to_string(return_lists_refused) + " of " + std::to_string(return_lists.load()) +
             " refused; " + books_first);
+  check("hostile indicator values (past a double, 50,000 members, 100 KB names): each refused",
+        indicator_values == 6 && indicator_values_refused == 6,
+        std::to_string(indicator_values_refused) + " of " + std::to_string(indicator_values) +
+            (indicator_first.empty() ? "" : ", first other: " + indicator_first));
   check("the normal client's requests answered 200 throughout", normal_bad == 0 && normal_ok > 50,
         std::to_string(normal_ok) + " ok, " + std::to_string(normal_bad) +
             " not; first: " + first_bad);

@@ -738,6 +738,18 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
                  {"cdo_b", other_agency}},
                 403);
   };
+  // An indicator of agency A with January 2025 reported (so the same report answers 200).
+  const json matrix_indicator = {{"code", "MATRIX-IND"},
+                                 {"name", "规模以上工业增加值"},
+                                 {"unit", "亿元"},
+                                 {"frequency", "monthly"},
+                                 {"reporter_code", kAgencyA},
+                                 {"due_rule", {{"working_day_of_next_period", 5}}},
+                                 {"theme", "经济实力"},
+                                 {"start_period", "2025-01"}};
+  ok(verb::post, "/api/v1/indicators", kAdmin, matrix_indicator);
+  ok(verb::put, "/api/v1/indicators/MATRIX-IND/values/2025-01", actors["cdo_a"].token,
+     json{{"value", 1}});
   std::vector<Case> cases = {
       {verb::get, "/healthz", [] { return "/healthz"; }, nullptr, {}},
       {verb::get, "/readyz", [] { return "/readyz"; }, nullptr, {}},
@@ -853,6 +865,28 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
              {"operator_a", 200},
              {"system_a", 200}},
             404)},
+      // Indicators: defined by the coordination group (an existing code: 409 past the check),
+      // read by every principal, reported by the reporter agency's officers and systems.
+      {verb::post, "/api/v1/indicators", [] { return "/api/v1/indicators"; },
+       [&] { return matrix_indicator; }, only({{"hub_admin", 409}, {"coordinator", 409}}, 403)},
+      {verb::get, "/api/v1/indicators", [] { return "/api/v1/indicators"; }, nullptr, all(200)},
+      {verb::get, "/api/v1/indicators/{code}", [] { return "/api/v1/indicators/MATRIX-IND"; },
+       nullptr, all(200)},
+      {verb::patch, "/api/v1/indicators/{code}", [] { return "/api/v1/indicators/MATRIX-IND"; },
+       [] {
+         return json{{"unit", "亿元"}};
+       },
+       only({{"hub_admin", 200}, {"coordinator", 200}}, 403)},
+      {verb::put, "/api/v1/indicators/{code}/values/{period}",
+       [] { return "/api/v1/indicators/MATRIX-IND/values/2025-01"; },
+       [] {
+         return json{{"value", 1}};
+       },
+       only({{"cdo_a", 200}, {"officer_a", 200}, {"system_a", 200}}, 403)},
+      {verb::get, "/api/v1/indicators/{code}/values",
+       [] { return "/api/v1/indicators/MATRIX-IND/values"; }, nullptr, all(200)},
+      {verb::get, "/api/v1/indicators/{code}/values/{period}/history",
+       [] { return "/api/v1/indicators/MATRIX-IND/values/2025-01/history"; }, nullptr, all(200)},
       // Returned data: the list is the staff's (a JSON body is not CSV: 422 past the check);
       // tasks are every principal's to read (their own agency's), their officers' to change.
       {verb::post, "/api/v1/return-tasks/imports", [] { return "/api/v1/return-tasks/imports"; },

@@ -18,6 +18,7 @@
 #include "hub/coordination/demands.hpp"
 #include "hub/coordination/escalations.hpp"
 #include "hub/coordination/returns.hpp"
+#include "hub/indicators/service.hpp"
 #include "hub/core/config.hpp"
 #include "hub/core/metrics.hpp"
 #include "hub/core/worker.hpp"
@@ -82,6 +83,7 @@ class App {
   gateway::GatewayService& gateway() { return *gateway_; }
   gateway::UpstreamClient& upstream_client() { return *upstream_client_; }
   catalog::CatalogService& catalog() { return *catalog_; }
+  indicators::IndicatorService& indicators() { return *indicators_; }
   // The I/O threads: a domain call runs on one (it uses that worker's database pool unlocked).
   Worker& worker(std::size_t index) { return *workers_.at(index); }
   std::string app_conninfo() const { return app_conninfo_; }
@@ -112,6 +114,7 @@ class App {
   std::unique_ptr<coordination::DemandService> demands_;
   std::unique_ptr<coordination::EscalationService> escalations_;
   std::unique_ptr<coordination::ReturnService> returns_;
+  std::unique_ptr<indicators::IndicatorService> indicators_;
   std::unique_ptr<members::DirectorySync> directory_sync_;
   std::unique_ptr<sharing::ConsentService> consents_;
   std::unique_ptr<exchange::ExchangeService> exchange_;
