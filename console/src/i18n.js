@@ -388,6 +388,9 @@ const zh = {
   'rule.demand_overdue': '共享需求超期未答复',
   'rule.calendar_ending': '工作日日历即将到期',
   'rule.returned_late': '回流资源超期未更新',
+  'rule.indicator_overdue': '指标超期未报送',
+  'detail.indicator_code': '指标代码',
+  'detail.period': '报告期',
 
   'nav.issues': '正式通报',
   'nav.grants': '授权管理',
@@ -1593,6 +1596,9 @@ const en = {
   'rule.demand_overdue': 'Demand overdue',
   'rule.calendar_ending': 'Working-day calendar ending',
   'rule.returned_late': 'Returned resource not updated',
+  'rule.indicator_overdue': 'Indicator not reported on time',
+  'detail.indicator_code': 'indicator',
+  'detail.period': 'period',
 
   'nav.issues': 'Issued reports',
   'nav.grants': 'Grants',

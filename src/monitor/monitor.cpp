@@ -1,5 +1,7 @@
 #include "hub/monitor/monitor.hpp"
 
+#include "hub/indicators/service.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -214,6 +216,20 @@ constexpr const char* kCalendarEnding =
     " jsonb_build_object('last_year', $2::int, 'ends_on', $3::text, 'days_left', $4::int)"
     " WHERE " HUB_NOT_OPENED("'calendar_ending'", "$1") " ON CONFLICT (rule, subject) DO NOTHING";
 
+// Active indicators and the latest period each has a value for (API.md Part 2, "Indicator
+// reporting"): the period after it (or the first) is checked for its due time here, by the
+// calendar, which SQL does not hold.
+constexpr const char* kIndicatorsDue =
+    "SELECT i.code, i.frequency, i.reporter_code, i.due_working_day, i.start_period,"
+    " (SELECT max(v.period) FROM indicator_values v WHERE v.indicator_code = i.code)"
+    " FROM indicators i WHERE i.status = 'active'";
+// $1 the reporter, $2 subject (code@period: once per period), $3 code, $4 period, $5 due at.
+constexpr const char* kIndicatorOverdue =
+    "INSERT INTO alerts (rule, severity, agency_code, subject, detail)"
+    " SELECT 'indicator_overdue', 'warning', $1, $2,"
+    " jsonb_build_object('indicator_code', $3::text, 'period', $4::text, 'due_at', $5::text)"
+    " WHERE " HUB_NOT_OPENED("'indicator_overdue'", "$2") " ON CONFLICT (rule, subject) DO NOTHING";
+
 constexpr const char* kOpenCounts =
     "SELECT rule, count(*) FROM alerts WHERE status = 'open' GROUP BY 1";
 
@@ -233,6 +249,7 @@ const std::vector<Rule>& rules() {
       {"verify_enumeration", "critical"}, {"service_unavailable", "critical"},
       {"grant_expiring", "warning"},      {"demand_overdue", "warning"},
       {"calendar_ending", "warning"},     {"returned_late", "warning"},
+      {"indicator_overdue", "warning"},
   };
   return all;
 }
@@ -330,6 +347,27 @@ std::uint64_t Monitor::evaluate() {
   run(kServiceUnavailable, pg::Params());
   run(kGrantExpiring, pg::Params().add(static_cast<std::int64_t>(cfg.grant_expiring_days)));
   run(kDemandOverdue, pg::Params());
+  // An indicator whose next period is past its due time: one alert per period, for the reporter.
+  const auto now_time = std::chrono::system_clock::now();
+  auto due_rows = pg::exec_blocking(c, kIndicatorsDue, pg::Params());
+  for (int i = 0; i < due_rows.rows(); ++i) {
+    const auto frequency = indicators::frequency_of(due_rows.get(i, 1));
+    if (!frequency) continue;
+    const auto last = due_rows.get_text(i, 5);
+    auto next = last ? indicators::parse_period(*last, *frequency)
+                     : indicators::parse_period(due_rows.get(i, 4), *frequency);
+    if (!next) continue;
+    if (last) next = next->next();
+    const auto due = indicators::due_at(*next, static_cast<int>(due_rows.get_int(i, 3)), calendar_);
+    if (now_time <= due) continue;
+    const std::string code(due_rows.get(i, 0));
+    run(kIndicatorOverdue, pg::Params()
+                               .add(due_rows.get(i, 2))
+                               .add(code + "@" + next->text())
+                               .add(code)
+                               .add(next->text())
+                               .add(sharing::format_time(due)));
+  }
   if (const auto last = calendar_.last_year(); last && cfg.calendar_ending_days > 0) {
     using namespace std::chrono;
     const sys_days end{year{*last} / December / 31};

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <thread>
+
 #include "hub/indicators/service.hpp"
 #include "hub/ledger/merkle.hpp"
 #include "support/hub_fixture.hpp"
@@ -17,7 +20,8 @@ using nlohmann::json;
 class IndicatorTest : public HubTest {
  protected:
   void SetUp() override {
-    start();
+    // Early warning every 100 ms, for the indicator_overdue alert.
+    start([](Config& c) { c.monitor.interval = std::chrono::milliseconds(100); });
     for (auto code : {kStats, kTax}) agency(code);
     coordinator_ = person("", "xtz", "coordinator");
     stats_officer_ = person(kStats, "tj-officer", "agency_data_officer");
@@ -245,6 +249,39 @@ TEST_F(IndicatorTest, EveryRefusalSaysWhy) {
   EXPECT_EQ(report(stats_officer_, "2025-01", fine).status, 409);
   // Nothing was stored by any of them.
   EXPECT_TRUE(ok(verb::get, "/api/v1/indicators/GYZJZ/values", tax_officer_)["items"].empty());
+}
+
+// A period past its due time opens indicator_overdue for the reporter, once per period; the
+// reporter's CDO sees it among its agency's alerts.
+TEST_F(IndicatorTest, AnOverduePeriodAlertsTheReporter) {
+  ok(verb::post, "/api/v1/indicators", coordinator_, indicator());
+  const std::string cdo = person(kStats, "tj-cdo", "agency_cdo");
+  auto alerts_for = [&](const std::string& period) {
+    json found = json::array();
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < until) {
+      found = json::array();
+      const json listed = ok(verb::get, "/api/v1/alerts?rule=indicator_overdue", cdo);
+      for (const auto& a : listed["items"]) {
+        if (a["detail"]["period"] == period) found.push_back(a);
+      }
+      if (!found.empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return found;
+  };
+  auto first = alerts_for("2025-01");
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0]["agency_code"], kStats);
+  EXPECT_EQ(first[0]["detail"]["indicator_code"], "GYZJZ");
+  EXPECT_EQ(first[0]["severity"], "warning");
+  // January reported (late): February is the next one due, and late too.
+  ok(verb::put, value_path("2025-01"), stats_officer_, {{"value", 100}});
+  EXPECT_EQ(alerts_for("2025-02").size(), 1u);
+  EXPECT_EQ(alerts_for("2025-01").size(), 1u);  // still the one alert for January
+  // Another agency's CDO does not see them.
+  const std::string tax_cdo = person(kTax, "sw-cdo", "agency_cdo");
+  EXPECT_TRUE(ok(verb::get, "/api/v1/alerts?rule=indicator_overdue", tax_cdo)["items"].empty());
 }
 
 // The domain without HTTP: what hubctl or a second transport calls.

@@ -395,11 +395,11 @@ TEST(EarlyWarning, RulesHaveFixedSeverities) {
     EXPECT_TRUE(std::string(r.severity) == "info" || std::string(r.severity) == "warning" ||
                 std::string(r.severity) == "critical");
   }
-  EXPECT_EQ(names,
-            (std::set<std::string>{"volume_spike", "denied_burst", "off_hours_bulk",
-                                   "overdue_application", "overdue_objection", "stale_resource",
-                                   "verify_enumeration", "service_unavailable", "grant_expiring",
-                                   "demand_overdue", "calendar_ending", "returned_late"}));
+  EXPECT_EQ(names, (std::set<std::string>{
+                       "volume_spike", "denied_burst", "off_hours_bulk", "overdue_application",
+                       "overdue_objection", "stale_resource", "verify_enumeration",
+                       "service_unavailable", "grant_expiring", "demand_overdue", "calendar_ending",
+                       "returned_late", "indicator_overdue"}));
 }
 
 }  // namespace
