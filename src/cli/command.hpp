@@ -112,6 +112,8 @@ nlohmann::json demo_resource(Api& admin, const std::string& provider, const std:
 void demo_registration(const Options& o, std::ostream& out);
 // demo_returns.cpp: the return list (数据回流) and its progress.
 void demo_returns(const Options& o, Api& admin, std::ostream& out);
+// demo_indicators.cpp: indicators of five bureaus and a year of their values (指标报送).
+void demo_indicators(const Options& o, std::ostream& out, std::ostream& err);
 // demo_compute.cpp: joint computation (信易贷) over four providers for a credit bureau.
 void demo_compute(const Options& o, Api& admin, const nlohmann::json& tokens, std::ostream& out,
                   std::ostream& err);

@@ -719,6 +719,8 @@ int cmd_demo(const Options& o, std::ostream& out, std::ostream& err) {
   demo_records(o, api, tokens, out, err);
   demo_services(o, api, tokens, out, err);
   demo_compute(o, api, tokens, out, err);
+  // After the month of ledger history (demo_records): each reported value is a ledger entry.
+  demo_indicators(o, out, err);
   demo_issue(o, api, out, err);
   out << "demo people sign in with password '" << password << "'; system tokens are in "
       << token_file.string() << "\n";

@@ -285,6 +285,29 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
       EXPECT_FALSE(g["revoked_reason"].is_null());
     }
   }
+  // Indicators: twenty of five bureaus in two themes, a year of monthly values (four quarters),
+  // and 城镇调查失业率's newest two months unreported, its next period past due.
+  EXPECT_NE(out.find("indicators: 20 of five bureaus in 2 themes"), std::string::npos) << out;
+  const auto indicators =
+      nlohmann::json::parse(call(verb::get, "/api/v1/indicators", kAdmin).body)["items"];
+  EXPECT_EQ(indicators.size(), 20u);
+  std::set<std::string> reporters;
+  for (const auto& i : indicators) reporters.insert(i["reporter_code"].get<std::string>());
+  EXPECT_EQ(reporters.size(), 5u);
+  const auto output = nlohmann::json::parse(
+      call(verb::get, "/api/v1/indicators/GZ-TJ-GYZJZ/values", kAdmin).body)["items"];
+  ASSERT_EQ(output.size(), 12u);
+  EXPECT_EQ(output[11]["dimensions"]["district"].size(), 11u);
+  const auto gdp = nlohmann::json::parse(
+      call(verb::get, "/api/v1/indicators/GZ-TJ-GDP/values", kAdmin).body)["items"];
+  EXPECT_EQ(gdp.size(), 4u);
+  const auto unemployment =
+      nlohmann::json::parse(call(verb::get, "/api/v1/indicators/GZ-RS-SYL", kAdmin).body);
+  EXPECT_EQ(unemployment["overdue"], true) << unemployment.dump();
+  EXPECT_EQ(nlohmann::json::parse(
+                call(verb::get, "/api/v1/indicators/GZ-RS-SYL/values", kAdmin).body)["items"]
+                .size(),
+            10u);
   // Coordination: a demand in each state, an open escalation, last month's issued report.
   const auto demands = nlohmann::json::parse(call(verb::get, "/api/v1/demands", kAdmin).body);
   std::set<std::string> demand_statuses;
@@ -323,7 +346,7 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
   const std::string after = "/api/v1/ledger/entries?limit=1000&cursor=";
   std::string target = "/api/v1/ledger/entries?limit=1000";
   std::set<std::string> demo_operations;
-  long long listed = 0, refused = 0;
+  long long listed = 0, refused = 0, reported = 0;
   std::string previous_time;
   while (true) {
     auto page = call(verb::get, target, kAdmin);
@@ -335,14 +358,23 @@ TEST_F(HubctlTest, DemoLoadsAgenciesPeopleAndWorkingSystemTokens) {
       previous_time = time;
       if (e["status"] == 403) ++refused;
       if (e["request_id"].get<std::string>().rfind("hist-", 0) == 0) continue;
+      if (e["operation"] == "report_value") {  // a reported indicator value: no share
+        ++reported;
+        EXPECT_EQ(e["status"], 201) << e.dump();
+        continue;
+      }
       demo_operations.insert(e["operation"].get<std::string>());
       EXPECT_EQ(e["status"], 200) << e.dump();
     }
     if (list["next_cursor"].is_null()) break;
     target = after + list["next_cursor"].get<std::string>();
   }
-  EXPECT_EQ(listed, made + 12) << "the history and the demo's read, verify and aggregate, four "
-                                  "calls, and a computation's run (four inputs and the run)";
+  EXPECT_EQ(listed, made + 12 + reported)
+      << "the history and the demo's read, verify and aggregate, four calls, a computation's run "
+         "(four inputs and the run), and the indicators' values";
+  // Eighteen monthly indicators of twelve months (two of one left unreported) and two quarterly
+  // ones of four quarters.
+  EXPECT_EQ(reported, 18 * 12 - 2 + 2 * 4);
   EXPECT_GT(refused, 60) << "a few refusals, and the burst early warning should catch";
   EXPECT_EQ(demo_operations, (std::set<std::string>{"read", "verify", "aggregate", "call",
                                                     "compute_input", "compute"}));
