@@ -79,16 +79,16 @@ test('pages by role', () => {
   // My applications is an agency's own: not the staff's.
   // People and systems are managed by the administrators and each agency's CDO; everyone has
   // their own account page.
-  assert.deepEqual(pagesFor(['hub_admin']), ['todo', 'overview', 'report', 'issues', 'catalog', 'records', 'computations', 'inbox', 'grants', 'objections', 'demands', 'escalations', 'returns', 'alerts', 'agencies', 'people', 'ledger', 'account']);
-  assert.deepEqual(pagesFor(['coordinator']), ['todo', 'overview', 'report', 'issues', 'catalog', 'computations', 'grants', 'objections', 'demands', 'escalations', 'returns', 'alerts', 'ledger', 'account']);
-  assert.deepEqual(pagesFor(['agency_cdo']), ['todo', 'overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'applications', 'grants', 'objections', 'demands', 'escalations', 'returns', 'alerts', 'people', 'ledger', 'account']);
-  assert.deepEqual(pagesFor(['agency_data_officer']), ['todo', 'catalog', 'computations', 'inbox', 'applications', 'grants', 'objections', 'demands', 'escalations', 'returns', 'ledger', 'account']);
+  assert.deepEqual(pagesFor(['hub_admin']), ['todo', 'overview', 'report', 'issues', 'catalog', 'records', 'computations', 'inbox', 'grants', 'objections', 'demands', 'escalations', 'returns', 'indicators', 'alerts', 'agencies', 'people', 'ledger', 'account']);
+  assert.deepEqual(pagesFor(['coordinator']), ['todo', 'overview', 'report', 'issues', 'catalog', 'computations', 'grants', 'objections', 'demands', 'escalations', 'returns', 'indicators', 'alerts', 'ledger', 'account']);
+  assert.deepEqual(pagesFor(['agency_cdo']), ['todo', 'overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'applications', 'grants', 'objections', 'demands', 'escalations', 'returns', 'indicators', 'alerts', 'people', 'ledger', 'account']);
+  assert.deepEqual(pagesFor(['agency_data_officer']), ['todo', 'catalog', 'computations', 'inbox', 'applications', 'grants', 'objections', 'demands', 'escalations', 'returns', 'indicators', 'ledger', 'account']);
   // Joint computations are listed to everyone signed in.
   assert.deepEqual(pagesFor(['agency_operator']), ['todo', 'catalog', 'records', 'computations', 'objections', 'ledger', 'account']);
   assert.deepEqual(pagesFor(['agency_system']), ['catalog', 'computations', 'ledger', 'account']);
   assert.deepEqual(pagesFor([]), ['catalog', 'computations', 'ledger', 'account']);
   // Several roles: the union, in navigation order.
-  assert.deepEqual(pagesFor(['agency_operator', 'agency_data_officer']), ['todo', 'catalog', 'records', 'computations', 'inbox', 'applications', 'grants', 'objections', 'demands', 'escalations', 'returns', 'ledger', 'account']);
+  assert.deepEqual(pagesFor(['agency_operator', 'agency_data_officer']), ['todo', 'catalog', 'records', 'computations', 'inbox', 'applications', 'grants', 'objections', 'demands', 'escalations', 'returns', 'indicators', 'ledger', 'account']);
   assert.equal(canSee(['agency_data_officer'], 'people'), false);
   assert.equal(canSee(['coordinator'], 'people'), false);
   assert.equal(canSee(['agency_operator'], 'report'), false);

@@ -11,8 +11,8 @@ const MARKET = '114401009P0Y2GG12L';
 const ids = (sections) => sections.map((s) => s.id);
 
 test('each role its own sections', () => {
-  assert.deepEqual(ids(sectionsFor({ roles: ['agency_cdo'] })), ['decide', 'objections', 'demands', 'expiring', 'waiting', 'alerts']);
-  assert.deepEqual(ids(sectionsFor({ roles: ['agency_data_officer'] })), ['decide', 'objections', 'demands', 'expiring', 'waiting']);
+  assert.deepEqual(ids(sectionsFor({ roles: ['agency_cdo'] })), ['decide', 'objections', 'demands', 'expiring', 'waiting', 'report', 'alerts']);
+  assert.deepEqual(ids(sectionsFor({ roles: ['agency_data_officer'] })), ['decide', 'objections', 'demands', 'expiring', 'waiting', 'report']);
   assert.deepEqual(ids(sectionsFor({ roles: ['agency_operator'] })), ['objections']);
   assert.deepEqual(ids(sectionsFor({ roles: ['coordinator'] })), ['alerts', 'escalations', 'unassigned']);
   assert.deepEqual(ids(sectionsFor({ roles: ['agency_system'] })), []);
@@ -51,4 +51,22 @@ test('items: the agency’s own, overdue first, then the soonest due; due soon w
   assert.ok(expiring[0].detail.includes('税务局'));
   assert.deepEqual(itemsOf('alerts', { alerts: [{ id: 'a', status: 'open', rule: 'stale_resource', severity: 'warning', opened_at: '2026-12-01T00:00:00Z' }, { id: 'b', status: 'acknowledged' }] }, me, { today }).map((i) => i.id), ['a']);
   assert.deepEqual(itemsOf('decide', {}, me, { today }), [], 'a list not read is empty');
+});
+
+test('indicators to report: the agency\'s own active ones whose next period waits, overdue first', () => {
+  setLang('zh', null, false);
+  const me = { agency_code: MARKET, roles: ['agency_data_officer'] };
+  const lists = {
+    indicators: [
+      { code: 'LATER', name: '新登记市场主体', reporter_code: MARKET, status: 'active', next_period: '2026-11', next_due_at: '2026-12-08T15:59:59Z' },
+      { code: 'LATE', name: '实有市场主体', reporter_code: MARKET, status: 'active', next_period: '2026-10', next_due_at: '2026-11-06T15:59:59Z' },
+      { code: 'DONE', name: '企业开办平均时长', reporter_code: MARKET, status: 'active', next_period: null, next_due_at: null },
+      { code: 'OTHER', name: '税收收入', reporter_code: TAX, status: 'active', next_period: '2026-11', next_due_at: '2026-12-08T15:59:59Z' },
+    ],
+  };
+  const items = itemsOf('report', lists, me, { today: '2026-12-07' });
+  assert.deepEqual(items.map((i) => i.id), ['LATE', 'LATER']);
+  assert.equal(items[0].overdue, true);
+  assert.equal(items[1].soon, true);
+  assert.equal(items[0].detail, '报告期 2026-10');
 });

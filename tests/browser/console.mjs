@@ -327,7 +327,7 @@ async function downloadOf(page, button) {
     expect(app, `no pending demo application (${pending.length} pending)`);
     await signIn(page, `${DEMO_PREFIX[app.provider_code]}-officer`);
     const nav = await navItems(page);
-    expect(nav.join(',') === 'todo,catalog,computations,inbox,applications,grants,objections,demands,escalations,returns,ledger,account', `data officer's nav: ${nav.join(',')}`);
+    expect(nav.join(',') === 'todo,catalog,computations,inbox,applications,grants,objections,demands,escalations,returns,indicators,ledger,account', `data officer's nav: ${nav.join(',')}`);
     await open(page, 'inbox');
     const row = `#inbox-table tr[data-id="${app.id}"]`;
     await page.waitForSelector(row);
@@ -2174,6 +2174,70 @@ function citizenId(seventeen) {
   await context.close();
 }
 
+// === indicator reporting (指标报送) ================================================================
+/** Sends the open report form: the console stops it itself (a message without the hub's status). */
+async function stoppedInForm(page) {
+  const feedback = '.action-form[data-action="report"] .decision-feedback';
+  await page.$eval(feedback, (el) => el.replaceChildren());
+  await page.click('.action-form[data-action="report"] button[data-confirm="report"]');
+  await page.waitForSelector(`${feedback} .message.error`);
+  expect(!(await page.$(`${feedback} .message.error[data-status]`)), 'the hub was asked: the form did not stop it');
+}
+{
+  const { context, page } = await newPage();
+  await check("human resources' data officer sees 城镇调查失业率 overdue, is warned of a large change before sending, and reports it with a note (a ledger entry)", page, async () => {
+    const officer = await apiSession(context.request, 'gzrs-officer');
+    const before = await apiGet(context.request, officer, '/indicators/GZ-RS-SYL');
+    expect(before.overdue === true && before.next_period, `the demo's overdue indicator: ${JSON.stringify(before)}`);
+    const series = (await apiGet(context.request, officer, '/indicators/GZ-RS-SYL/values')).items;
+    const previous = series.at(-1).value;
+    await signIn(page, 'gzrs-officer');
+    // Its to-do page names it among the indicators to report, overdue.
+    await page.waitForSelector('.todo-section[data-section="report"] li.todo-item.overdue');
+    await open(page, 'indicators');
+    const row = '#indicators-table tbody tr[data-code="GZ-RS-SYL"]';
+    expect((await page.getAttribute(row, 'data-overdue')) === 'true', 'not shown overdue');
+    expect(await page.$('.page[data-page="indicators"] .message.warning'), 'no overdue count');
+    await page.click(`${row} button[data-action="report"]`);
+    const form = '.action-form[data-action="report"]';
+    await page.waitForSelector(`${form} #value-GZ-RS-SYL`);
+    expect((await page.inputValue(`${form} #period-GZ-RS-SYL`)) === before.next_period, 'the period due is not proposed');
+    const beside = await page.textContent(`${form} .indicator-previous`);
+    expect(beside.includes(series.at(-1).period), `the previous period is not beside the value: ${beside}`);
+    // Above the maximum (30%): said in the form, nothing sent.
+    await page.fill(`${form} #value-GZ-RS-SYL`, '31');
+    await page.waitForSelector(`${form} .indicator-warning .message.error`);
+    await stoppedInForm(page);
+    // Half again the previous value: a note is asked for before sending.
+    const jump = String(Math.round(previous * 1.5 * 10) / 10);
+    await page.fill(`${form} #value-GZ-RS-SYL`, jump);
+    await page.waitForSelector(`${form} .indicator-warning .message.warning`);
+    await stoppedInForm(page);
+    await page.fill(`${form} #note-GZ-RS-SYL`, '统计口径调整：纳入新设南沙片区。');
+    const flash = await confirmAction(page, 'report', 'indicators');
+    expect(flash.includes(before.next_period), `flash: ${flash}`);
+    const history = (await apiGet(context.request, officer, `/indicators/GZ-RS-SYL/values/${before.next_period}/history`)).items;
+    expect(history.length === 1 && history[0].value === Number(jump) && history[0].note && Number.isInteger(history[0].ledger_index), `stored: ${JSON.stringify(history)}`);
+    // The series shows it, newest first.
+    await page.click(`#indicators-table tbody tr[data-code="GZ-RS-SYL"] button[data-action="series"]`);
+    await page.waitForSelector(`#series-GZ-RS-SYL tbody tr[data-period="${before.next_period}"]`);
+  });
+  await check("the coordinator sees every bureau's indicators, filtered by theme in the address, and reports none", page, async () => {
+    await page.evaluate(() => sessionStorage.clear());
+    await signIn(page, 'coordinator');
+    await open(page, 'indicators');
+    const all = await page.$$eval('#indicators-table tbody tr[data-code]', (trs) => trs.length);
+    expect(all === 20, `${all} indicators shown`);
+    expect(!(await page.$('#indicators-table button[data-action="report"]')), 'the coordinator is offered to report');
+    await page.selectOption('#indicators-theme', '营商环境');
+    await page.waitForFunction(() => decodeURIComponent(location.hash).includes('theme=营商环境'));
+    await page.waitForSelector('.page[data-page="indicators"][data-state="ready"] #indicators-table');
+    const themes = await page.$$eval('#indicators-table tbody tr[data-code] td:nth-child(2)', (tds) => [...new Set(tds.map((td) => td.textContent))]);
+    expect(themes.length === 1 && themes[0] === '营商环境', `themes: ${themes}`);
+  });
+  await context.close();
+}
+
 // === accessibility (WCAG 2.1 AA, GB/T 37668-2019): axe-core on every page of every role ========
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -2191,7 +2255,7 @@ async function axeViolations(page) {
 const PANELS = {
   coordinator: [['demands', 'details'], ['escalations', 'rule']],
   'console-admin': [['grants', 'revoke']],
-  'gzsw-cdo': [['inbox', 'approve'], ['grants', 'renew'], ['people', 'reset-password']],
+  'gzsw-cdo': [['inbox', 'approve'], ['grants', 'renew'], ['people', 'reset-password'], ['indicators', 'report']],
   'gzsc-officer': [['grants', 'revoke'], ['objections', 'resolve']],
 };
 {

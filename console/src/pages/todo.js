@@ -1,7 +1,7 @@
 // To do (待办): where each role lands. What waits for the signed-in person's agency (or, for the
 // hub's staff, for the coordination group), soonest due first, each with a link to the page where
 // it is done: applications to decide, objections to resolve, demands to answer, grants ending
-// soon, the agency's open alerts, escalations to rule. Read from the lists the other pages use;
+// soon, indicators to report, the agency's open alerts, escalations to rule. Read from the lists the other pages use;
 // a list the role may not read is not asked for.
 import { api, listAll } from '../api.js';
 import { cityDate, cityToday, daysFrom } from '../dates.js';
@@ -27,7 +27,7 @@ export function sectionsFor(me) {
   const out = [];
   if (isOfficer(roles)) out.push({ id: 'decide', route: 'inbox' });
   if (isOfficer(roles) || roles.includes('agency_operator')) out.push({ id: 'objections', route: 'objections' });
-  if (isOfficer(roles)) out.push({ id: 'demands', route: 'demands' }, { id: 'expiring', route: 'grants' }, { id: 'waiting', route: 'applications' });
+  if (isOfficer(roles)) out.push({ id: 'demands', route: 'demands' }, { id: 'expiring', route: 'grants' }, { id: 'waiting', route: 'applications' }, { id: 'report', route: 'indicators' });
   if (roles.includes('agency_cdo') || isStaff(roles)) out.push({ id: 'alerts', route: 'alerts' });
   if (isStaff(roles)) out.push({ id: 'escalations', route: 'escalations' }, { id: 'unassigned', route: 'demands' });
   return out;
@@ -66,6 +66,10 @@ export function itemsOf(id, lists, me, { today = cityToday(), name = (c) => c, r
     case 'waiting':
       items = (lists.outgoing ?? []).filter((a) => a.status === 'pending').map((a) => due({ id: a.id, title: resource(a.resource_code), detail: name(a.provider_code) }, a.due_at));
       break;
+    case 'report':
+      // The agency's indicators whose next period has ended and waits for its value.
+      items = (lists.indicators ?? []).filter((i) => i.reporter_code === own && i.status === 'active' && i.next_period).map((i) => due({ id: i.code, title: i.name, detail: t('todo.period', { period: i.next_period }) }, i.next_due_at));
+      break;
     case 'alerts':
       items = (lists.alerts ?? []).filter((a) => a.status === 'open').map((a) => ({ id: a.id, title: tv('rule', a.rule), detail: a.agency_code ? name(a.agency_code) : '', due: a.opened_at, days: null, overdue: a.severity === 'critical', soon: false, opened: true }));
       break;
@@ -91,9 +95,10 @@ const SOURCES = {
   grants: () => listAll('/grants'),
   alerts: () => listAll('/alerts', { status: 'open' }),
   escalations: () => listAll('/escalations', { status: 'open' }),
+  indicators: (me) => listAll('/indicators', { reporter: me.agency_code, status: 'active' }),
   open_demands: async () => [...(await listAll('/demands', { status: 'open' })), ...(await listAll('/demands', { status: 'disputed' }))],
 };
-const NEEDS = { decide: ['incoming'], objections: ['objections'], demands: ['demands'], expiring: ['grants'], waiting: ['outgoing'], alerts: ['alerts'], escalations: ['escalations'], unassigned: ['open_demands'] };
+const NEEDS = { decide: ['incoming'], objections: ['objections'], demands: ['demands'], expiring: ['grants'], waiting: ['outgoing'], report: ['indicators'], alerts: ['alerts'], escalations: ['escalations'], unassigned: ['open_demands'] };
 
 function itemRow(item) {
   const when = item.opened
@@ -125,7 +130,7 @@ export async function render(el, ctx) {
   await Promise.all(
     wanted.map(async (key) => {
       try {
-        lists[key] = await SOURCES[key]();
+        lists[key] = await SOURCES[key](me);
       } catch (error) {
         failed[key] = error;
       }
