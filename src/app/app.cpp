@@ -144,7 +144,7 @@ void App::start() {
   sealer_ = std::make_unique<ledger::Sealer>(sealer_options, *ledger_key_);
   ledger_ = std::make_unique<ledger::LedgerService>(*services_, *catalog_index_,
                                                     config_.ledger.origin, *ledger_key_);
-  reports_ = std::make_unique<report::ReportService>(*services_);
+  reports_ = std::make_unique<report::ReportService>(*services_, sharing_->calendar());
   issues_ = std::make_unique<report::IssueService>(*services_, *reports_, *ledger_key_);
   quality_ = std::make_unique<report::QualityService>(*services_);
   alerts_ = std::make_unique<monitor::AlertService>(*services_);

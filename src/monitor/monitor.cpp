@@ -1,11 +1,10 @@
 #include "hub/monitor/monitor.hpp"
 
-#include "hub/indicators/service.hpp"
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
+#include "hub/indicators/service.hpp"
 #include "hub/report/quality.hpp"
 #include "hub/store/leader.hpp"
 

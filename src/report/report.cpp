@@ -69,6 +69,8 @@ const std::vector<Column>& columns() {
       HUB_COUNT(demands_answered_on_time, "按期响应需求数"),
       HUB_COUNT(demands_overdue, "超期需求数"),
       HUB_COUNT(escalations_received, "被提请协调数"),
+      HUB_COUNT(indicators_due, "应报指标数"),
+      HUB_COUNT(indicators_on_time, "按期报送指标数"),
       HUB_COUNT(requests_served, "提供共享次数"),
       HUB_COUNT(requests_made, "调用共享次数"),
       HUB_COUNT(records_shared, "共享记录数"),
@@ -110,8 +112,11 @@ ScoreParts score_parts(const AgencyRow& row, std::int64_t most_served) {
   } else if (row.resources_published == 0) {
     p.freshness = 0.0;  // nothing published: the first duty undone
   }
-  p.timeliness = on_time_share(row.applications_received + row.demands_received,
-                               row.applications_overdue + row.demands_overdue);
+  // Duties with a deadline: applications and demands answered, indicators reported.
+  p.timeliness =
+      on_time_share(row.applications_received + row.demands_received + row.indicators_due,
+                    row.applications_overdue + row.demands_overdue +
+                        std::max<std::int64_t>(row.indicators_due - row.indicators_on_time, 0));
   p.objections = on_time_share(row.objections_received, row.objections_overdue);
   if (most_served > 0) {
     p.volume = std::log1p(static_cast<double>(row.requests_served)) /

@@ -7,6 +7,7 @@
 #include "hub/core/dates.hpp"
 #include "hub/core/error.hpp"
 #include "hub/core/worker.hpp"
+#include "hub/indicators/service.hpp"
 #include "hub/store/pg.hpp"
 #include "workbook.hpp"
 
@@ -147,6 +148,16 @@ constexpr pg::Query kCategories{
     " WHERE l.day BETWEEN $1::date AND $2::date AND l.allowed GROUP BY 1 ORDER BY 1"};
 
 constexpr pg::Query kNow{"report_now", "SELECT " HUB_SQL_TS("now()")};
+// Indicator reporting: the active indicators, and when each period's first version came.
+constexpr pg::Query kIndicators{
+    "report_indicators",
+    "SELECT code, frequency, reporter_code, due_working_day, start_period FROM indicators"
+    " WHERE status = 'active'"};
+constexpr pg::Query kIndicatorFirsts{
+    "report_indicator_firsts",
+    "SELECT v.indicator_code, v.period, floor(extract(epoch FROM min(v.reported_at)))::bigint"
+    " FROM indicator_values v JOIN indicators i ON i.code = v.indicator_code"
+    " AND i.status = 'active' GROUP BY 1, 2"};
 
 std::chrono::sys_days parse_date(const std::string& s) {
   return std::chrono::sys_days{std::chrono::year_month_day{
@@ -182,7 +193,8 @@ boost::asio::awaitable<Report> ReportService::sharing_status(const Caller& calle
       pg::step(kNow), pg::step(kAgencies, pg::Params().add(period.from)), pg::step(kTraffic, range),
       pg::step(kWorkflow, range), pg::step(kReplies, range), pg::step(kWaiting, range),
       pg::step(kResources, range), pg::step(kDemands, range), pg::step(kEscalations, range),
-      pg::step(kWriters, range), pg::step(kPurposes, range), pg::step(kQuality));
+      pg::step(kWriters, range), pg::step(kPurposes, range), pg::step(kQuality),
+      pg::step(kIndicators), pg::step(kIndicatorFirsts));
   auto lease = co_await caller.db().acquire();
   auto results = co_await lease->pipeline(steps);
 
@@ -293,6 +305,39 @@ boost::asio::awaitable<Report> ReportService::sharing_status(const Caller& calle
   for (int i = 0; i < quality.rows(); ++i) {
     if (AgencyRow* r = row_of(quality.get(i, 0))) {
       r->data_quality = std::stod(std::string(quality.get(i, 1)));
+    }
+  }
+  // Indicators: each active indicator's periods whose due time fell on a day of the period (the
+  // city's), and whether the period's first version came by it.
+  std::map<std::pair<std::string, std::string>, std::int64_t> firsts;
+  const pg::Result& reported = results[13];
+  for (int i = 0; i < reported.rows(); ++i) {
+    firsts[{std::string(reported.get(i, 0)), std::string(reported.get(i, 1))}] =
+        reported.get_int(i, 2);
+  }
+  const pg::Result& indicator_rows = results[12];
+  const auto from_day = parse_date(period.from);
+  const auto to_day = parse_date(period.to);
+  for (int i = 0; i < indicator_rows.rows(); ++i) {
+    AgencyRow* r = row_of(indicator_rows.get(i, 2));
+    const auto frequency = indicators::frequency_of(indicator_rows.get(i, 1));
+    if (r == nullptr || !frequency) continue;
+    auto first = indicators::parse_period(indicator_rows.get(i, 4), *frequency);
+    if (!first) continue;
+    const std::string code(indicator_rows.get(i, 0));
+    const int working_day = static_cast<int>(indicator_rows.get_int(i, 3));
+    indicators::Period p = *first;
+    for (int guard = 0; guard < 5000; ++guard, p = p.next()) {
+      const auto due = indicators::due_at(p, working_day, calendar_);
+      const auto day = calendar_.local_day(due);
+      if (day > to_day) break;
+      if (day < from_day) continue;
+      ++r->indicators_due;
+      auto it = firsts.find({code, p.text()});
+      if (it != firsts.end() &&
+          std::chrono::system_clock::time_point(std::chrono::seconds(it->second)) <= due) {
+        ++r->indicators_on_time;
+      }
     }
   }
   report.agencies.reserve(rows.size());

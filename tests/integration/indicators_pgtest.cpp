@@ -284,6 +284,26 @@ TEST_F(IndicatorTest, AnOverduePeriodAlertsTheReporter) {
   EXPECT_TRUE(ok(verb::get, "/api/v1/alerts?rule=indicator_overdue", tax_cdo)["items"].empty());
 }
 
+// The sharing-status report counts each agency's indicator periods that fell due in its period,
+// and those reported by their due time (here none: reported today, long after).
+TEST_F(IndicatorTest, TheReportCountsPeriodsDueAndOnTime) {
+  ok(verb::post, "/api/v1/indicators", coordinator_, indicator());
+  ok(verb::put, value_path("2025-01"), stats_officer_, {{"value", 100}});
+  // January 2025's value fell due in February 2025 (the 5th working day), February's in March.
+  auto report =
+      ok(verb::get, "/api/v1/reports/sharing-status?from=2025-02-01&to=2025-03-31", coordinator_);
+  json stats, tax;
+  for (const auto& a : report["agencies"]) {
+    if (a["agency_code"] == kStats) stats = a;
+    if (a["agency_code"] == kTax) tax = a;
+  }
+  ASSERT_FALSE(stats.is_null());
+  EXPECT_EQ(stats["indicators_due"], 2);
+  EXPECT_EQ(stats["indicators_on_time"], 0);
+  EXPECT_EQ(tax["indicators_due"], 0);
+  EXPECT_EQ(report["totals"]["indicators_due"], 2);
+}
+
 // The domain without HTTP: what hubctl or a second transport calls.
 TEST_F(IndicatorTest, TheDomainReportsWithTypes) {
   ok(verb::post, "/api/v1/indicators", coordinator_, indicator());

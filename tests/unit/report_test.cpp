@@ -49,6 +49,11 @@ TEST(ReportScore, PartsFollowTheirDefinitions) {
   with_demands.demands_received = 5;
   with_demands.demands_overdue = 3;
   EXPECT_DOUBLE_EQ(*score_parts(with_demands, 999).timeliness, 1.0 - 5.0 / 15.0);
+  // Indicators reported late join them too: 10 + 4 due, 2 + 3 late (one of four on time).
+  AgencyRow with_indicators = r;
+  with_indicators.indicators_due = 4;
+  with_indicators.indicators_on_time = 1;
+  EXPECT_DOUBLE_EQ(*score_parts(with_indicators, 999).timeliness, 1.0 - 5.0 / 14.0);
   // Nothing published is nothing fresh; nothing due gives timeliness and objections no basis;
   // nobody anywhere served gives volume none.
   const ScoreParts idle = score_parts(row("B", 0, 0, 0), 0);

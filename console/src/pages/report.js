@@ -30,6 +30,8 @@ const COLUMNS = [
   'demands_answered_on_time',
   'demands_overdue',
   'escalations_received',
+  'indicators_due',
+  'indicators_on_time',
   'requests_served',
   'requests_made',
   'records_shared',

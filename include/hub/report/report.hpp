@@ -43,6 +43,10 @@ struct AgencyRow {
   std::int64_t demands_answered_on_time = 0;
   std::int64_t demands_overdue = 0;
   std::int64_t escalations_received = 0;  // its decisions brought to the coordination group
+  // Indicator reporting (指标报送): its active indicators' periods whose due time fell in the
+  // period, and of those, the ones whose first version came by it.
+  std::int64_t indicators_due = 0;
+  std::int64_t indicators_on_time = 0;
   std::int64_t requests_served = 0;
   std::int64_t requests_made = 0;
   std::int64_t records_shared = 0;

@@ -8,6 +8,7 @@
 #include "hub/app/services.hpp"
 #include "hub/core/caller.hpp"
 #include "hub/report/report.hpp"
+#include "hub/sharing/calendar.hpp"
 
 namespace hub::report {
 
@@ -26,7 +27,8 @@ Period period_of(const std::optional<std::string>& from, const std::optional<std
 // 009_reports.sql with one pipelined round trip: their cost grows with agencies × days.
 class ReportService {
  public:
-  explicit ReportService(Services& services) : services_(services) {}
+  ReportService(Services& services, sharing::WorkingCalendar calendar)
+      : services_(services), calendar_(std::move(calendar)) {}
 
   boost::asio::awaitable<Report> sharing_status(const Caller& caller, const Period& period);
   // {from,to,days:[{day,requests,denied,records}],categories:[{category,requests,records}]}:
@@ -38,6 +40,7 @@ class ReportService {
 
  private:
   Services& services_;
+  sharing::WorkingCalendar calendar_;  // indicators' due dates
 };
 
 }  // namespace hub::report
