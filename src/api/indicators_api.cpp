@@ -5,6 +5,7 @@
 #include "hub/api/caller.hpp"
 #include "hub/api/json_body.hpp"
 #include "hub/api/pagination.hpp"
+#include "upload_answer.hpp"
 
 namespace hub::api {
 
@@ -17,6 +18,10 @@ using http::Response;
 using http::Status;
 using http::Verb;
 using nlohmann::json;
+
+constexpr const char* kXlsxType =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+constexpr std::uint64_t kUploadLimit = 4u << 20;  // a month's values of every indicator, and more
 
 json optional_number(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
@@ -247,6 +252,34 @@ void register_indicator_routes(http::Router& router, indicators::IndicatorServic
                co_return Response::json(
                    out.created && out.new_version ? Status::created : Status::ok, json_text(body));
              });
+  // Many values from a spreadsheet, line by line (API.md Part 2): 200 with what each line came
+  // to, or 422 when the file itself cannot be read (nothing reported).
+  router.add(
+      Verb::post, "/api/v1/indicators/values",
+      Access::roles({Role::agency_cdo, Role::agency_data_officer, Role::agency_system}),
+      [&service](Request& req) -> awaitable<Response> {
+        const std::string type(req.header("Content-Type"));
+        const bool xlsx = type.starts_with(kXlsxType);
+        if (!xlsx && !type.starts_with("text/csv")) {
+          throw ApiError(ErrorCode::validation_failed,
+                         "indicator values are uploaded as text/csv or an .xlsx workbook "
+                         "(indicator_code,period,value,note)",
+                         {{"Content-Type", "text/csv or " + std::string(kXlsxType)}}, 422);
+        }
+        const Caller caller = caller_of(req);
+        const std::string& bytes = req.message.body();
+        auto out = co_await service.report_upload(caller, bytes, xlsx);
+        json errors = json::array();
+        for (const auto& e : out.errors) {
+          errors.push_back({{"line", e.line}, {"field", e.field}, {"message", e.message}});
+        }
+        const json body = {
+            {"accepted", out.accepted}, {"rejected", out.rejected}, {"errors", errors}};
+        const bool unread = out.accepted == 0 && out.rejected == 0 && !out.errors.empty();
+        co_return unread ? upload_answer(body, out.errors.size(), "upload")
+                         : Response::json(Status::ok, json_text(body));
+      },
+      {.body_limit = kUploadLimit, .data_request = false, .operation = {}, .stream_body = false});
   router.add(Verb::get, "/api/v1/indicators/{code}/values", Access::principal(),
              [&service](Request& req) -> awaitable<Response> {
                const std::string code(req.param("code"));

@@ -495,4 +495,45 @@ asio::awaitable<std::vector<ValueVersion>> IndicatorService::history(const Calle
   co_return out;
 }
 
+asio::awaitable<UploadOutcome> IndicatorService::report_upload(const Caller& caller,
+                                                               const std::string& bytes,
+                                                               bool xlsx) {
+  UploadOutcome out;
+  auto read = [&bytes, xlsx, &out] {
+    return xlsx ? read_value_lines_xlsx(bytes, out.errors)
+                : read_value_lines_csv(bytes, out.errors);
+  };
+  const std::vector<ValueLine> lines = co_await off_thread(services_, read);
+  if (!out.errors.empty()) co_return out;
+  for (const ValueLine& line : lines) {
+    std::string field, problem;
+    const auto value = number_of(line.value);
+    if (line.indicator_code.empty() || line.period.empty()) {
+      field = line.indicator_code.empty() ? "indicator_code" : "period";
+      problem = "is required";
+    } else if (!value) {
+      field = "value";
+      problem = line.value.empty() ? std::string("is required")
+                                   : "\"" + line.value + "\" is not a number";
+    } else {
+      ValueReport report;
+      report.value = *value;
+      if (!line.note.empty()) report.note = line.note;
+      try {
+        const std::string code = line.indicator_code;
+        const std::string period = line.period;
+        (void)co_await this->report(caller, code, period, report);
+        ++out.accepted;
+        continue;
+      } catch (const ApiError& e) {
+        field = e.errors().empty() ? "indicator_code" : e.errors().front().field;
+        problem = e.errors().empty() ? e.what() : e.errors().front().message;
+      }
+    }
+    ++out.rejected;
+    if (out.errors.size() < kMaxLineErrors) out.errors.push_back({line.line, field, problem});
+  }
+  co_return out;
+}
+
 }  // namespace hub::indicators

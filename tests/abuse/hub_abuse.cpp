@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "../integration/support/workbook_builder.hpp"
@@ -538,6 +539,8 @@ int main(int argc, char** argv) {
   std::atomic<int> books{0}, books_refused{0}, books_busy{0}, books_bad{0};
   std::atomic<long> books_slowest_ms{0};
   std::atomic<int> return_lists{0}, return_lists_refused{0};
+  std::atomic<int> uploads{0}, uploads_refused{0};
+  std::string uploads_first;
   std::string books_first;
   std::mutex books_mutex;
   std::thread workbooks([&] {
@@ -657,6 +660,48 @@ int main(int argc, char** argv) {
           if (books_first.empty()) books_first = "return list: " + std::to_string(r.status);
         }
       }
+      // Hostile indicator uploads (指标报送) from the statistics bureau's system: 5 MiB (over
+      // the route's 4 MiB), 5,001 lines, bytes that are no workbook, and a thousand lines of an
+      // indicator that does not exist: 413, 422, 422, and 200 with every line rejected.
+      std::string too_many = "indicator_code,period,value\n";
+      for (int i = 0; i < 5001; ++i) too_many += "X,2025-01,1\n";
+      std::string unknown = "indicator_code,period,value\n";
+      for (int i = 0; i < 1000; ++i) unknown += "NO-SUCH-" + std::to_string(i) + ",2025-01,1\n";
+      const std::string xlsx_type =
+          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+      const std::vector<std::tuple<std::string, std::string, unsigned>> hostile_uploads = {
+          {std::string(5u << 20, 'z'), "text/csv", 413},
+          {too_many, "text/csv", 422},
+          {std::string("PK\x03\x04\x14\x00\x00\x00", 8) + std::string(4096, '\xff'), xlsx_type,
+           422},
+          {unknown, "text/csv", 200}};
+      const std::string system = tokens["gztj-system"].get<std::string>();
+      for (const auto& [body, type, expected] : hostile_uploads) {
+        auto h = as(system);
+        h.emplace_back("Content-Type", type);
+        client::HttpsClient own(options());
+        client::ClientResponse r;
+        try {
+          r = own.request(verb::post, "/api/v1/indicators/values", body, h);
+        } catch (const std::exception&) {
+          if (body.size() <= (4u << 20)) throw;
+          r.status = 413;  // answered while the client still sent, as above
+        }
+        ++uploads;
+        bool as_expected = r.status == expected;
+        if (as_expected && expected == 200) {
+          const auto answer = json::parse(r.body);
+          as_expected = answer["accepted"] == 0 && answer["rejected"] == 1000;
+        }
+        if (as_expected) {
+          ++uploads_refused;
+        } else {
+          std::lock_guard lock(books_mutex);
+          if (uploads_first.empty()) {
+            uploads_first = std::to_string(r.status) + " " + r.body.substr(0, 200);
+          }
+        }
+      }
     } catch (const std::exception& e) {
       std::lock_guard lock(books_mutex);
       books_first = e.what();
@@ -718,6 +763,12 @@ int main(int argc, char** argv) {
         return_lists == 4 && return_lists_refused == 4,
         std::to_string(return_lists_refused) + " of " + std::to_string(return_lists.load()) +
             " refused; " + books_first);
+  check(
+      "hostile indicator uploads (5 MiB, 5,001 lines, no workbook, 1,000 unknown): 413, 422, "
+      "422, 200 with every line rejected",
+      uploads == 4 && uploads_refused == 4,
+      std::to_string(uploads_refused) + " of " + std::to_string(uploads.load()) + " as expected" +
+          (uploads_first.empty() ? "" : "; first other: " + uploads_first));
   check("hostile indicator values (past a double, 50,000 members, 100 KB names): each refused",
         indicator_values == 6 && indicator_values_refused == 6,
         std::to_string(indicator_values_refused) + " of " + std::to_string(indicator_values) +

@@ -21,7 +21,7 @@ set(hub_fuzz_core_sources
     members/credentials.cpp
     net/proxy_protocol.cpp
     gateway/breaker.cpp gateway/call.cpp gateway/upstream_policy.cpp
-    indicators/period.cpp
+    indicators/period.cpp indicators/upload.cpp
     sharing/calendar.cpp sharing/purpose.cpp)
 list(TRANSFORM hub_fuzz_core_sources PREPEND ${CMAKE_SOURCE_DIR}/src/)
 add_library(hub_fuzz_core STATIC ${hub_fuzz_core_sources} ${hub_embedded_cpp})

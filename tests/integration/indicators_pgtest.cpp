@@ -9,6 +9,7 @@
 #include "hub/indicators/service.hpp"
 #include "hub/ledger/merkle.hpp"
 #include "support/hub_fixture.hpp"
+#include "support/workbook_builder.hpp"
 
 namespace hub::test {
 namespace {
@@ -302,6 +303,73 @@ TEST_F(IndicatorTest, TheReportCountsPeriodsDueAndOnTime) {
   EXPECT_EQ(stats["indicators_on_time"], 0);
   EXPECT_EQ(tax["indicators_due"], 0);
   EXPECT_EQ(report["totals"]["indicators_due"], 2);
+}
+
+// Many values at once from a spreadsheet: each line reported as a PUT would be, or rejected with
+// its line and reason; a file that cannot be read reports nothing.
+TEST_F(IndicatorTest, AnUploadReportsLineByLine) {
+  ok(verb::post, "/api/v1/indicators", coordinator_, indicator());
+  ok(verb::post, "/api/v1/indicators", coordinator_,
+     indicator({{"code", "SSSR"}, {"name", "税收收入"}, {"reporter_code", kTax}}));
+  const std::string csv =
+      "indicator_code,period,value,note\r\n"
+      "GYZJZ,2025-01,1000,\r\n"
+      "GYZJZ,2025-02,1100,\r\n"
+      "GYZJZ,2025-03,2000,\r\n"                         // +82%: no note
+      "GYZJZ,2025-04,\"1,234\",\r\n"                    // not a plain number
+      "SSSR,2025-01,300,\r\n"                           // the tax bureau's
+      "NOPE,2025-01,1,\r\n"                             // no such indicator
+      "\r\n"                                            // a blank line
+      "GYZJZ,2025-03,2000,新投产项目集中释放产能\r\n";  // with a note
+  const auto r = send(verb::post, "/api/v1/indicators/values", stats_officer_, csv,
+                      {{"Content-Type", "text/csv"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json out = json::parse(r.body);
+  EXPECT_EQ(out["accepted"], 3);
+  EXPECT_EQ(out["rejected"], 4);
+  std::vector<int> lines;
+  for (const auto& e : out["errors"]) lines.push_back(e["line"]);
+  EXPECT_EQ(lines, (std::vector<int>{4, 5, 6, 7})) << out.dump();
+  EXPECT_EQ(out["errors"][0]["field"], "note");
+  EXPECT_EQ(out["errors"][1]["field"], "value");
+  EXPECT_EQ(out["errors"][2]["field"], "indicator_code") << "the tax bureau's indicator";
+  EXPECT_EQ(out["errors"][3]["field"], "indicator_code") << "no such indicator";
+  EXPECT_EQ(ok(verb::get, "/api/v1/indicators/GYZJZ/values", tax_officer_)["items"].size(), 3u);
+  // The same file again: nothing new (each accepted line is the same as its latest version).
+  const auto again = send(verb::post, "/api/v1/indicators/values", stats_officer_, csv,
+                          {{"Content-Type", "text/csv"}});
+  EXPECT_EQ(json::parse(again.body)["accepted"], 3);
+  EXPECT_EQ(ok(verb::get, value_path("2025-01") + "/history", tax_officer_)["items"].size(), 1u);
+
+  // An XLSX workbook with the Chinese headings, its numbers as numbers.
+  const std::string book = workbook_of(
+      {{"指标", {{"指标代码", "报告期", "数值", "说明"}, {"GYZJZ", "2025-05", "=n:2100.5", ""}}}});
+  const auto x =
+      send(verb::post, "/api/v1/indicators/values", stats_system_, book,
+           {{"Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}});
+  ASSERT_EQ(x.status, 200) << x.body;
+  EXPECT_EQ(json::parse(x.body)["accepted"], 1);
+  EXPECT_EQ(ok(verb::get, value_path("2025-05") + "/history", tax_officer_)["items"][0]["value"],
+            2100.5);
+
+  // Files that cannot be read: 422 with the reason at line 0 or 1, nothing reported.
+  for (const auto& [body, type] : std::vector<std::pair<std::string, std::string>>{
+           {"code,when,amount\r\nGYZJZ,2025-06,1\r\n", "text/csv"},
+           {"", "text/csv"},
+           {"PK\x03\x04 not a workbook",
+            "application/vnd.openxmlformats-officedocument."
+            "spreadsheetml.sheet"},
+           {"indicator_code,period,value\r\nGYZJZ,2025-06,1\r\n", "application/json"}}) {
+    const auto bad = send(verb::post, "/api/v1/indicators/values", stats_officer_, body,
+                          {{"Content-Type", type}});
+    EXPECT_EQ(bad.status, 422) << type << ": " << bad.body;
+  }
+  EXPECT_TRUE(ok(verb::get, value_path("2025-06") + "/history", tax_officer_)["items"].empty());
+  // Another role than the reporters': refused before anything is read.
+  EXPECT_EQ(send(verb::post, "/api/v1/indicators/values", stats_operator_, csv,
+                 {{"Content-Type", "text/csv"}})
+                .status,
+            403);
 }
 
 // The domain without HTTP: what hubctl or a second transport calls.

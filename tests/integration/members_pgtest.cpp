@@ -883,6 +883,10 @@ TEST_F(MembersTest, AccessMatrixCoversEveryRoute) {
          return json{{"value", 1}};
        },
        only({{"cdo_a", 200}, {"officer_a", 200}, {"system_a", 200}}, 403)},
+      // An upload is CSV or XLSX: a JSON body is 422 past the access check.
+      {verb::post, "/api/v1/indicators/values", [] { return "/api/v1/indicators/values"; },
+       [] { return json::object(); },
+       only({{"cdo_a", 422}, {"officer_a", 422}, {"system_a", 422}, {"cdo_b", 422}}, 403)},
       {verb::get, "/api/v1/indicators/{code}/values",
        [] { return "/api/v1/indicators/MATRIX-IND/values"; }, nullptr, all(200)},
       {verb::get, "/api/v1/indicators/{code}/values/{period}/history",

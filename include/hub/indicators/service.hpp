@@ -129,6 +129,41 @@ struct Reported {
 
 inline constexpr std::size_t kMaxDimensionMembers = 500;  // per dimension of one value
 
+// --- many values at once (a spreadsheet)
+// ----------------------------------------------------------
+
+// A line of an upload: columns indicator_code, period, value, note (or 指标代码, 报告期, 数值,
+// 说明), in any order, note optional. `line` is the row of the sheet or the record of the CSV
+// file (the header is 1).
+struct ValueLine {
+  int line = 0;
+  std::string indicator_code, period, value, note;
+};
+
+struct LineError {
+  int line = 0;       // 0: the file as a whole
+  std::string field;  // the column (indicator_code, period, value, note), or "file", "header"
+  std::string message;
+};
+
+inline constexpr std::size_t kMaxValueLines = 5000;  // lines of one upload
+inline constexpr std::size_t kMaxLineErrors = 1000;  // errors listed
+
+// The lines of an upload, or the file's problems (line 0: not CSV or XLSX, no header, a column
+// missing, too many lines); pure (no database). An XLSX upload is read from its first sheet.
+std::vector<ValueLine> read_value_lines_csv(std::string_view csv, std::vector<LineError>& errors);
+std::vector<ValueLine> read_value_lines_xlsx(std::string_view bytes,
+                                             std::vector<LineError>& errors);
+// A value cell as a number ("1,234.5" with thousands commas is not: a cell is written plainly);
+// nullopt when it is not a finite number.
+std::optional<double> number_of(std::string_view text);
+
+struct UploadOutcome {
+  int accepted = 0;  // reported (or the same as the latest version)
+  int rejected = 0;
+  std::vector<LineError> errors;  // a rejected line's reason; the file's (line 0) when unread
+};
+
 class IndicatorService {
  public:
   IndicatorService(Services& services, sharing::WorkingCalendar calendar, ledger::Appender& ledger)
@@ -152,6 +187,10 @@ class IndicatorService {
   // not), so that a client may retry.
   boost::asio::awaitable<Reported> report(const Caller& caller, const std::string& code,
                                           const std::string& period, const ValueReport& report);
+  // Many values from a spreadsheet (CSV or XLSX), line by line as `report` takes one: each line
+  // accepted or rejected with its reason; nothing of the others depends on it.
+  boost::asio::awaitable<UploadOutcome> report_upload(const Caller& caller,
+                                                      const std::string& bytes, bool xlsx);
   // The latest version of each period in [from, to] (periods of the indicator's frequency; either
   // may be absent), oldest first; at most 1,000 periods.
   boost::asio::awaitable<std::vector<ValueVersion>> series(const Caller& caller,
