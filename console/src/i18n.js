@@ -1267,6 +1267,15 @@ const zh = {
   'indicators.late': '逾期',
   'indicators.empty': '没有符合条件的指标。',
   'indicators.empty_own': '本单位没有需要报送的指标。',
+  'indicators.upload_title': '表格批量报送',
+  'indicators.upload_note': '上传 CSV 或 Excel（.xlsx，读取第一张工作表）文件，表头为 指标代码,报告期,数值,说明（或 indicator_code,period,value,note）。逐行报送：每行各自校验、形成版本并记入共享日志，有误的行单独列出，其余照常报送；与已报送最新版本相同的行不重复报送。',
+  'indicators.upload_file': '选择文件（.csv 或 .xlsx）',
+  'indicators.upload_button': '上传报送',
+  'indicators.upload_choose': '请先选择要上传的文件。',
+  'indicators.upload_not_sheet': '只能上传 .csv 或 .xlsx 文件。',
+  'indicators.uploading': '正在上传并逐行报送…',
+  'indicators.uploaded': '已报送 {accepted} 行。',
+  'indicators.uploaded_some': '已报送 {accepted} 行，{rejected} 行未报送（见下表）。',
 };
 
 const en = {
@@ -2530,6 +2539,15 @@ const en = {
   'indicators.late': 'Late',
   'indicators.empty': 'No indicator matches.',
   'indicators.empty_own': 'Your agency reports no indicator.',
+  'indicators.upload_title': 'Report from a spreadsheet',
+  'indicators.upload_note': 'Upload a CSV or Excel (.xlsx, its first sheet) file with the header indicator_code,period,value,note (or 指标代码,报告期,数值,说明). Each line is reported on its own: checked, made a version and written to the ledger; lines with a problem are listed and the others reported; a line the same as the latest version is not reported again.',
+  'indicators.upload_file': 'File (.csv or .xlsx)',
+  'indicators.upload_button': 'Upload',
+  'indicators.upload_choose': 'Choose a file first.',
+  'indicators.upload_not_sheet': 'Only a .csv or .xlsx file can be uploaded.',
+  'indicators.uploading': 'Uploading and reporting line by line…',
+  'indicators.uploaded': '{accepted} line(s) reported.',
+  'indicators.uploaded_some': '{accepted} line(s) reported, {rejected} not (listed below).',
 };
 
 export const dictionaries = { zh, en };

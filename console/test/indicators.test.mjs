@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { mayReport, parsePeriod, plausibility, previousPeriod } from '../src/pages/indicators.js';
+import { mayReport, parsePeriod, plausibility, previousPeriod, uploadType } from '../src/pages/indicators.js';
 
 test('periods of each frequency, and the one before', () => {
   assert.deepEqual(parsePeriod('2026-11', 'monthly'), { year: 2026, index: 11 });
@@ -44,4 +44,11 @@ test('only the reporter agency\'s officers report, and only an active indicator'
   assert.equal(mayReport({ agency_code: 'B', roles: ['agency_cdo'] }, i), false);
   assert.equal(mayReport({ agency_code: 'A', roles: ['agency_cdo'] }, { ...i, status: 'retired' }), false);
   assert.equal(mayReport({ agency_code: '', roles: ['coordinator'] }, i), false);
+});
+
+test('an upload is CSV or XLSX by its name', () => {
+  assert.equal(uploadType('十一月.csv'), 'text/csv');
+  assert.equal(uploadType('Values.XLSX'), 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+  assert.equal(uploadType('values.xls'), null);
+  assert.equal(uploadType(undefined), null);
 });

@@ -2222,6 +2222,22 @@ async function stoppedInForm(page) {
     await page.click(`#indicators-table tbody tr[data-code="GZ-RS-SYL"] button[data-action="series"]`);
     await page.waitForSelector(`#series-GZ-RS-SYL tbody tr[data-period="${before.next_period}"]`);
   });
+  await check("the tax bureau's data officer uploads a CSV of values: the good line reported (a new version), the bad one listed by its line", page, async () => {
+    const officer = await apiSession(context.request, 'gzsw-officer');
+    const latest = (await apiGet(context.request, officer, '/indicators/GZ-SW-SSSR/values')).items.at(-1);
+    const before = (await apiGet(context.request, officer, `/indicators/GZ-SW-SSSR/values/${latest.period}/history`)).items.length;
+    await page.evaluate(() => sessionStorage.clear());
+    await signIn(page, 'gzsw-officer');
+    await open(page, 'indicators');
+    const csv = `指标代码,报告期,数值,说明\n GZ-SW-SSSR,${latest.period},${latest.value + 1},更正\nGZ-NO-SUCH,${latest.period},1,\n`;
+    await page.setInputFiles('#indicators-file', { name: '税收.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.click('#indicators-upload');
+    await page.waitForSelector('#indicators-upload-result #indicators-upload-errors tbody tr');
+    const rows = await page.$$eval('#indicators-upload-errors tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+    expect(rows.length === 1 && rows[0][0] === '3' && rows[0][1] === 'indicator_code', `errors: ${JSON.stringify(rows)}`);
+    const after = (await apiGet(context.request, officer, `/indicators/GZ-SW-SSSR/values/${latest.period}/history`)).items;
+    expect(after.length === before + 1 && after.at(-1).value === latest.value + 1, `history: ${JSON.stringify(after.map((v) => v.value))}`);
+  });
   await check("the coordinator sees every bureau's indicators, filtered by theme in the address, and reports none", page, async () => {
     await page.evaluate(() => sessionStorage.clear());
     await signIn(page, 'coordinator');

@@ -4,7 +4,7 @@
 // outside the indicator's bounds, or a change beyond its ratio without a note. Every indicator's
 // series and each period's versions are open to every officer; the coordination group sees them
 // all, by theme.
-import { api, listAll } from '../api.js';
+import { api, listAll, upload } from '../api.js';
 import { fill, h } from '../dom.js';
 import { formatNumber, formatTime } from '../format.js';
 import { t, tv } from '../i18n.js';
@@ -147,6 +147,61 @@ function seriesView(indicator, series) {
   );
 }
 
+// --- many values from a spreadsheet ------------------------------------------------------------
+
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+/** The upload's content type by the file's name, or null when it is neither CSV nor XLSX. */
+export function uploadType(name) {
+  const lower = String(name ?? '').toLowerCase();
+  if (lower.endsWith('.csv')) return 'text/csv';
+  if (lower.endsWith('.xlsx')) return XLSX_TYPE;
+  return null;
+}
+
+function uploadCard(reload) {
+  const file = h('input', { type: 'file', id: 'indicators-file', accept: `.csv,.xlsx,text/csv,${XLSX_TYPE}` });
+  const result = h('div', { id: 'indicators-upload-result', 'aria-live': 'polite' });
+  const button = h('button', { type: 'button', class: 'btn btn-primary', id: 'indicators-upload' }, t('indicators.upload_button'));
+  button.addEventListener('click', async () => {
+    const chosen = file.files?.[0];
+    const type = uploadType(chosen?.name);
+    if (!chosen || !type) {
+      fill(result, message('error', t(chosen ? 'indicators.upload_not_sheet' : 'indicators.upload_choose')));
+      return;
+    }
+    button.disabled = true;
+    fill(result, h('span', { class: 'muted' }, t('indicators.uploading')));
+    try {
+      const answer = await upload('/indicators/values', { file: chosen, contentType: type });
+      const body = answer.body ?? {};
+      const errors = body.errors ?? [];
+      const table = errors.length
+        ? dataTable(
+            'indicators-upload-errors',
+            ['line', 'field', 'message'].map((c) => t(`returns.error_col.${c}`)),
+            h('tbody', {}, errors.map((e) => h('tr', {}, h('td', {}, e.line > 0 ? String(e.line) : '—'), h('td', {}, h('code', {}, e.field ?? '')), h('td', {}, e.message ?? '')))),
+          )
+        : null;
+      if (answer.ok && !errors.length) {
+        flashNext(t('indicators.uploaded', body));
+        reload();
+        return;
+      }
+      fill(result, message(answer.ok ? 'warning' : 'error', answer.ok ? t('indicators.uploaded_some', body) : body.detail || body.title || `HTTP ${answer.status}`), table);
+    } catch (error) {
+      fill(result, errorBox(error));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return card(
+    t('indicators.upload_title'),
+    h('div', {}, h('p', { class: 'form-note' }, t('indicators.upload_note')), h('div', { class: 'toolbar' }, h('label', { class: 'field-inline' }, h('span', {}, t('indicators.upload_file')), file), button), result),
+    { id: 'indicators-upload-card' },
+  );
+}
+
 // --- the page ---------------------------------------------------------------------------------
 
 const COLUMNS = ['indicator', 'theme', 'reporter', 'frequency', 'last', 'next', 'actions'];
@@ -231,6 +286,8 @@ export async function render(el, ctx) {
         dataTable('indicators-table', COLUMNS.map((c) => t(`indicators.col.${c}`)), tbody),
       ),
     ),
+    // Many periods or indicators at once, for those who report.
+    all.some((i) => mayReport(me, i)) ? uploadCard(() => go({})) : null,
   );
   setState(el, 'ready');
 }
