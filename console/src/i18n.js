@@ -1276,6 +1276,17 @@ const zh = {
   'indicators.uploading': '正在上传并逐行报送…',
   'indicators.uploaded': '已报送 {accepted} 行。',
   'indicators.uploaded_some': '已报送 {accepted} 行，{rejected} 行未报送（见下表）。',
+  'nav.dashboard': '主题看板',
+  'dashboard.title': '主题看板',
+  'dashboard.intro': '按主题展示全市经济指标：本年与上年逐期对比、最新值及同比变化、分区对比。',
+  'dashboard.theme': '主题',
+  'dashboard.print': '打印',
+  'dashboard.empty': '该主题下没有指标。',
+  'dashboard.month': '{n}月',
+  'dashboard.yoy': '同比',
+  'dashboard.by_district': '{period} 分区情况',
+  'dashboard.chart_label': '{name}：本年与上年逐期对比',
+  'dashboard.district_label': '{name}：{period} 分区对比',
 };
 
 const en = {
@@ -2548,6 +2559,17 @@ const en = {
   'indicators.uploading': 'Uploading and reporting line by line…',
   'indicators.uploaded': '{accepted} line(s) reported.',
   'indicators.uploaded_some': '{accepted} line(s) reported, {rejected} not (listed below).',
+  'nav.dashboard': 'Dashboard',
+  'dashboard.title': 'Theme dashboard',
+  'dashboard.intro': 'The city\'s economic indicators by theme: this year against last, the latest value and its change on a year earlier, the districts side by side.',
+  'dashboard.theme': 'Theme',
+  'dashboard.print': 'Print',
+  'dashboard.empty': 'No indicator in this theme.',
+  'dashboard.month': 'M{n}',
+  'dashboard.yoy': 'YoY',
+  'dashboard.by_district': 'By district, {period}',
+  'dashboard.chart_label': '{name}: this year against last',
+  'dashboard.district_label': '{name}: districts in {period}',
 };
 
 export const dictionaries = { zh, en };

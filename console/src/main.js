@@ -19,6 +19,7 @@ import * as demands from './pages/demands.js';
 import * as escalations from './pages/escalations.js';
 import * as returns from './pages/returns.js';
 import * as indicators from './pages/indicators.js';
+import * as dashboard from './pages/dashboard.js';
 import * as agencyAdmin from './pages/agencies.js';
 import * as computations from './pages/computations.js';
 import * as applications from './pages/apply.js';
@@ -28,7 +29,7 @@ import * as objections from './pages/objections.js';
 import * as records from './pages/records.js';
 import * as todo from './pages/todo.js';
 
-const pageModules = { todo, overview, report, issues, catalog, records, computations, inbox, applications, grants, objections, demands, escalations, returns, indicators, alerts, agencies: agencyAdmin, people, ledger, account };
+const pageModules = { todo, overview, dashboard, report, issues, catalog, records, computations, inbox, applications, grants, objections, demands, escalations, returns, indicators, alerts, agencies: agencyAdmin, people, ledger, account };
 const root = document.getElementById('app');
 
 // Set once signed in.
@@ -151,6 +152,7 @@ const NAV_ICONS = {
   escalations: 'M12 2 4 10h5v6h6v-6h5zM4 19h16v3H4z',
   returns: 'M12 3a9 9 0 1 1-8.5 6H1l4-4 4 4H6.6A6 6 0 1 0 12 6zm-1 4h2v5l4 2.3-1 1.7-5-3z',
   indicators: 'M3 3h2v16h16v2H3zm4 10h2v4H7zm4-4h2v8h-2zm4-3h2v11h-2zm4 5h2v6h-2z',
+  dashboard: 'M3 3h8v8H3zm10 0h8v5h-8zM3 13h8v8H3zm10-3h8v11h-8z',
   agencies: 'M3 21V8l9-5 9 5v13h-7v-6h-4v6zm4-10v2h2v-2zm8 0v2h2v-2z',
   computations: 'M5 3h14v5h-2V5H8.8l5 7-5 7H17v-3h2v5H5v-1.6L10.7 12 5 4.6z',
   records: 'M12 2 7 7h3v6h4V7h3zM4 15h3v4h10v-4h3v7H4z',

@@ -5,6 +5,7 @@
 export const PAGES = [
   'todo',
   'overview',
+  'dashboard',
   'report',
   'issues',
   'catalog',
@@ -31,13 +32,14 @@ export const PAGES = [
 // 人员与系统 (people): the hub's administrators manage everyone, a CDO its own agency's.
 // 待办 (todo) comes first, so a person lands on what waits for them; systems have none.
 // 我的账户 (account): everyone's own.
+// 主题看板 (dashboard): the city's economy by theme, for those who read the overview.
 // 指标报送 (indicators): the reporting bureaus' officers and the coordination group.
 // 数据维护 (records): the operators who load their agency's data (and hub_admin, to help).
 const PAGES_BY_ROLE = {
   hub_admin: PAGES.filter((p) => p !== 'applications'),
-  coordinator: ['todo', 'overview', 'report', 'issues', 'catalog', 'computations', 'grants', 'objections', 'demands', 'escalations', 'returns', 'indicators', 'alerts', 'ledger', 'account'],
+  coordinator: ['todo', 'overview', 'dashboard', 'report', 'issues', 'catalog', 'computations', 'grants', 'objections', 'demands', 'escalations', 'returns', 'indicators', 'alerts', 'ledger', 'account'],
   // A CDO reads its own agency's alerts (the hub filters them); acknowledging is the staff's.
-  agency_cdo: ['todo', 'overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'applications', 'grants', 'objections', 'demands', 'escalations', 'returns', 'indicators', 'alerts', 'people', 'ledger', 'account'],
+  agency_cdo: ['todo', 'overview', 'dashboard', 'report', 'issues', 'catalog', 'computations', 'inbox', 'applications', 'grants', 'objections', 'demands', 'escalations', 'returns', 'indicators', 'alerts', 'people', 'ledger', 'account'],
   agency_data_officer: ['todo', 'catalog', 'computations', 'inbox', 'applications', 'grants', 'objections', 'demands', 'escalations', 'returns', 'indicators', 'ledger', 'account'],
   // An operator keeps the agency's records: it raises objections on what it reads and resolves
   // those on its own agency's records.

@@ -79,9 +79,9 @@ test('pages by role', () => {
   // My applications is an agency's own: not the staff's.
   // People and systems are managed by the administrators and each agency's CDO; everyone has
   // their own account page.
-  assert.deepEqual(pagesFor(['hub_admin']), ['todo', 'overview', 'report', 'issues', 'catalog', 'records', 'computations', 'inbox', 'grants', 'objections', 'demands', 'escalations', 'returns', 'indicators', 'alerts', 'agencies', 'people', 'ledger', 'account']);
-  assert.deepEqual(pagesFor(['coordinator']), ['todo', 'overview', 'report', 'issues', 'catalog', 'computations', 'grants', 'objections', 'demands', 'escalations', 'returns', 'indicators', 'alerts', 'ledger', 'account']);
-  assert.deepEqual(pagesFor(['agency_cdo']), ['todo', 'overview', 'report', 'issues', 'catalog', 'computations', 'inbox', 'applications', 'grants', 'objections', 'demands', 'escalations', 'returns', 'indicators', 'alerts', 'people', 'ledger', 'account']);
+  assert.deepEqual(pagesFor(['hub_admin']), ['todo', 'overview', 'dashboard', 'report', 'issues', 'catalog', 'records', 'computations', 'inbox', 'grants', 'objections', 'demands', 'escalations', 'returns', 'indicators', 'alerts', 'agencies', 'people', 'ledger', 'account']);
+  assert.deepEqual(pagesFor(['coordinator']), ['todo', 'overview', 'dashboard', 'report', 'issues', 'catalog', 'computations', 'grants', 'objections', 'demands', 'escalations', 'returns', 'indicators', 'alerts', 'ledger', 'account']);
+  assert.deepEqual(pagesFor(['agency_cdo']), ['todo', 'overview', 'dashboard', 'report', 'issues', 'catalog', 'computations', 'inbox', 'applications', 'grants', 'objections', 'demands', 'escalations', 'returns', 'indicators', 'alerts', 'people', 'ledger', 'account']);
   assert.deepEqual(pagesFor(['agency_data_officer']), ['todo', 'catalog', 'computations', 'inbox', 'applications', 'grants', 'objections', 'demands', 'escalations', 'returns', 'indicators', 'ledger', 'account']);
   // Joint computations are listed to everyone signed in.
   assert.deepEqual(pagesFor(['agency_operator']), ['todo', 'catalog', 'records', 'computations', 'objections', 'ledger', 'account']);

@@ -52,3 +52,24 @@ test('an upload is CSV or XLSX by its name', () => {
   assert.equal(uploadType('values.xls'), null);
   assert.equal(uploadType(undefined), null);
 });
+
+test('the dashboard: a series as this year against last, the latest value and its change on a year', async () => {
+  const { yearOverYear } = await import('../src/pages/dashboard.js');
+  const series = [
+    { period: '2025-11', value: 100 },
+    { period: '2025-12', value: 90 },
+    { period: '2026-01', value: 95 },
+    { period: '2026-11', value: 110 },
+  ];
+  const yoy = yearOverYear(series, 'monthly');
+  assert.deepEqual(yoy.years, [2025, 2026]);
+  assert.equal(yoy.rows[2025][10], 100);
+  assert.equal(yoy.rows[2026][0], 95);
+  assert.equal(yoy.rows[2026][5], null);
+  assert.equal(yoy.latest.period, '2026-11');
+  assert.ok(Math.abs(yoy.change - 0.1) < 1e-12);
+  const quarters = yearOverYear([{ period: '2026-Q3', value: 7 }], 'quarterly');
+  assert.equal(quarters.labels.length, 4);
+  assert.equal(quarters.change, null);
+  assert.equal(yearOverYear([], 'monthly').latest, null);
+});

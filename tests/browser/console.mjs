@@ -2213,6 +2213,7 @@ async function stoppedInForm(page) {
     await page.fill(`${form} #value-GZ-RS-SYL`, jump);
     await page.waitForSelector(`${form} .indicator-warning .message.warning`);
     await stoppedInForm(page);
+    await docShot(page, 'indicators');
     await page.fill(`${form} #note-GZ-RS-SYL`, '统计口径调整：纳入新设南沙片区。');
     const flash = await confirmAction(page, 'report', 'indicators');
     expect(flash.includes(before.next_period), `flash: ${flash}`);
@@ -2237,6 +2238,26 @@ async function stoppedInForm(page) {
     expect(rows.length === 1 && rows[0][0] === '3' && rows[0][1] === 'indicator_code', `errors: ${JSON.stringify(rows)}`);
     const after = (await apiGet(context.request, officer, `/indicators/GZ-SW-SSSR/values/${latest.period}/history`)).items;
     expect(after.length === before + 1 && after.at(-1).value === latest.value + 1, `history: ${JSON.stringify(after.map((v) => v.value))}`);
+  });
+  await check('the coordinator opens the theme dashboard: each indicator of 经济运行 drawn this year against last, the districts side by side, another theme by the address', page, async () => {
+    const coordinator = await apiSession(context.request, 'coordinator');
+    const all = (await apiGet(context.request, coordinator, '/indicators?status=active&limit=1000')).items;
+    await page.evaluate(() => sessionStorage.clear());
+    await signIn(page, 'coordinator');
+    await open(page, `dashboard?theme=${encodeURIComponent('经济运行')}`);
+    const expected = all.filter((i) => i.theme === '经济运行').map((i) => i.code).sort();
+    const codes = await page.$$eval('.dashboard-card', (cards) => cards.map((c) => c.dataset.code).sort());
+    expect(JSON.stringify(codes) === JSON.stringify(expected), `cards ${codes.length}, indicators ${expected.length}`);
+    await page.waitForFunction((n) => [...document.querySelectorAll('.dashboard-card .chart')].filter((c) => Number(c.dataset.points) > 0).length >= n, expected.length);
+    const points = await page.$$eval('.dashboard-card[data-code="GZ-TJ-GYZJZ"] .chart', (charts) => charts.map((c) => c.dataset.points));
+    expect(points.length === 2 && points[1] === '11', `规模以上工业增加值's charts: ${points}`);
+    await page.selectOption('#dashboard-theme', '营商环境');
+    await page.waitForFunction(() => decodeURIComponent(location.hash).includes('theme=营商环境'));
+    await page.waitForSelector('.page[data-page="dashboard"][data-state="ready"] .dashboard-card');
+    const business = await page.$$eval('.dashboard-card', (cards) => cards.length);
+    expect(business === all.filter((i) => i.theme === '营商环境').length, `营商环境 cards: ${business}`);
+    await page.waitForTimeout(800); // the lines are drawn in 400 ms
+    await docShot(page, 'dashboard');
   });
   await check("the coordinator sees every bureau's indicators, filtered by theme in the address, and reports none", page, async () => {
     await page.evaluate(() => sessionStorage.clear());
