@@ -105,7 +105,13 @@ export function moreButton(cursor, loadPage, footer, attrs = {}) {
     try {
       await loadPage(cursor);
     } catch (error) {
-      fill(footer, errorBox(error, () => loadPage(cursor).catch((again) => fill(footer, errorBox(again)))));
+      let retrying = false; // pressed twice, the page is still read once
+      const retry = () => {
+        if (retrying) return;
+        retrying = true;
+        loadPage(cursor).catch((again) => fill(footer, errorBox(again)));
+      };
+      fill(footer, errorBox(error, retry));
     }
   };
   return h('button', { type: 'button', class: 'btn btn-small', ...attrs, onclick }, t('common.load_more'));

@@ -71,7 +71,7 @@ std::optional<std::optional<double>> number_field(JsonBody& body, std::string_vi
     // Engaged, holding nothing (a plain optional<double>{} would convert to a disengaged one).
     return std::optional<std::optional<double>>(std::in_place, std::nullopt);
   }
-  if (!raw->is_number() || !std::isfinite(raw->get<double>())) {
+  if (!raw->is_number() || !indicators::storable(raw->get<double>())) {
     body.error(std::string(field), nullable_field ? "is a number or null" : "is a number");
     return std::nullopt;
   }

@@ -1,6 +1,8 @@
 // Reporting periods and their due dates (pure: no database).
 #include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "hub/indicators/service.hpp"
 
@@ -117,6 +119,25 @@ std::optional<Period> parse_period(std::string_view text, Frequency frequency) {
     }
   }
   return p;
+}
+
+bool storable(double v) {
+  return std::isfinite(v) && (v == 0 || std::fabs(v) >= std::numeric_limits<double>::min());
+}
+
+std::optional<Period> first_missing(const Period& start, const std::vector<std::string>& reported,
+                                    chr::sys_days today) {
+  // Periods before the start are not due; each reported one is passed over in order.
+  std::size_t next_reported = 0;
+  Period p = start;
+  for (int guard = 0; guard < 100000; ++guard, p = p.next()) {
+    if (chr::sys_days{p.next().first_day()} > today) return std::nullopt;  // not ended yet
+    const std::string text = p.text();
+    while (next_reported < reported.size() && reported[next_reported] < text) ++next_reported;
+    if (next_reported < reported.size() && reported[next_reported] == text) continue;
+    return p;
+  }
+  return std::nullopt;
 }
 
 chr::system_clock::time_point due_at(const Period& period, int working_day,

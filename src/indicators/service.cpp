@@ -1,6 +1,8 @@
 #include "hub/indicators/service.hpp"
 
+#include <spdlog/spdlog.h>
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -23,7 +25,8 @@ namespace {
   " i.start_period, i.min_value::float8, i.max_value::float8, i.max_change_ratio::float8,"     \
   " array_to_json(i.dimensions)::text, i.status, " HUB_SQL_TS("i.created_at") ", i.created_by, " \
   HUB_SQL_TS("i.updated_at")                                                                   \
-  ", (SELECT max(v.period) FROM indicator_values v WHERE v.indicator_code = i.code)"
+  ", (SELECT array_to_json(array_agg(DISTINCT v.period ORDER BY v.period))::text"             \
+  " FROM indicator_values v WHERE v.indicator_code = i.code AND v.ledger_index IS NOT NULL)"
 
 #define HUB_VALUE_COLUMNS                                                               \
   "v.indicator_code, v.period, v.version, v.value::float8, v.dimensions::text, v.note," \
@@ -72,17 +75,25 @@ constexpr pg::Query kRecorded{
 constexpr pg::Query kSeries{
     "indicator_value_series",
     "SELECT DISTINCT ON (v.period) " HUB_VALUE_COLUMNS
-    " FROM indicator_values v WHERE v.indicator_code = $1"
+    " FROM indicator_values v WHERE v.indicator_code = $1 AND v.ledger_index IS NOT NULL"
     " AND ($2::text IS NULL OR v.period >= $2) AND ($3::text IS NULL OR v.period <= $3)"
     " ORDER BY v.period, v.version DESC LIMIT 1000"};
 constexpr pg::Query kHistory{"indicator_value_history",
                              "SELECT " HUB_VALUE_COLUMNS
                              " FROM indicator_values v WHERE v.indicator_code = $1"
-                             " AND v.period = $2 ORDER BY v.version LIMIT 1000"};
+                             " AND v.period = $2 AND v.ledger_index IS NOT NULL"
+                             " ORDER BY v.version LIMIT 1000"};
+
+// A float8's text (never denormal: storable() keeps those out; from_chars would not throw).
+double double_of(std::string_view text) {
+  double v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
 
 std::optional<double> opt_double(const pg::Result& r, int row, int col) {
   if (r.is_null(row, col)) return std::nullopt;
-  return std::stod(std::string(r.get(row, col)));
+  return double_of(r.get(row, col));
 }
 
 Indicator indicator_of(const pg::Result& r, int row) {
@@ -105,7 +116,10 @@ Indicator indicator_of(const pg::Result& r, int row) {
   i.created_at = r.get(row, 13);
   i.created_by = r.get(row, 14);
   i.updated_at = r.get(row, 15);
-  i.last_period = r.get_text(row, 16);
+  if (!r.is_null(row, 16)) {
+    for (const auto& p : json::parse(r.get(row, 16))) i.reported.push_back(p.get<std::string>());
+  }
+  if (!i.reported.empty()) i.last_period = i.reported.back();
   return i;
 }
 
@@ -114,7 +128,7 @@ ValueVersion value_of(const pg::Result& r, int row) {
   v.indicator_code = r.get(row, 0);
   v.period = r.get(row, 1);
   v.version = static_cast<int>(r.get_int(row, 2));
-  v.value = std::stod(std::string(r.get(row, 3)));
+  v.value = double_of(r.get(row, 3));
   if (!r.is_null(row, 4)) v.dimensions = json::parse(r.get(row, 4)).get<Breakdown>();
   v.note = r.get_text(row, 5);
   v.reported_by = r.get(row, 6);
@@ -145,10 +159,10 @@ bool coordinates(const Principal& me) {
 
 void check_bounds(const std::optional<double>& min, const std::optional<double>& max,
                   const std::optional<double>& ratio) {
-  if (min && !std::isfinite(*min)) invalid("min", "must be a finite number");
-  if (max && !std::isfinite(*max)) invalid("max", "must be a finite number");
+  if (min && !storable(*min)) invalid("min", "must be a finite number");
+  if (max && !storable(*max)) invalid("max", "must be a finite number");
   if (min && max && *min > *max) invalid("max", "must not be less than min");
-  if (ratio && (!std::isfinite(*ratio) || *ratio <= 0 || *ratio > 1000)) {
+  if (ratio && (!storable(*ratio) || *ratio <= 0 || *ratio > 1000)) {
     invalid("max_change_ratio", "must be more than 0 and at most 1000 (a ratio: 0.3 is 30%)");
   }
 }
@@ -183,17 +197,13 @@ std::string value_document(const ValueVersion& v) {
 Indicator IndicatorService::with_schedule(Indicator indicator) const {
   const auto frequency = frequency_of(indicator.frequency);
   if (!frequency || indicator.status != "active") return indicator;
-  std::optional<Period> next;
-  if (indicator.last_period) {
-    if (auto last = parse_period(*indicator.last_period, *frequency)) next = last->next();
-  } else {
-    next = parse_period(indicator.start_period, *frequency);
-  }
-  if (!next) return indicator;
+  const auto start = parse_period(indicator.start_period, *frequency);
+  if (!start) return indicator;
   const auto now = chr::system_clock::now();
-  // Due only once it has ended (its next period has begun, city time).
-  const chr::sys_days today = calendar_.local_day(now);
-  if (chr::sys_days{next->next().first_day()} > today) return indicator;
+  // The first period from the start that has ended (its next period has begun, city time) and
+  // has no recorded value: a gap further back is due before the periods after it.
+  const auto next = first_missing(*start, indicator.reported, calendar_.local_day(now));
+  if (!next) return indicator;
   const auto due = due_at(*next, indicator.due_working_day, calendar_);
   indicator.next_period = next->text();
   indicator.next_due_at = sharing::format_time(due);
@@ -355,7 +365,11 @@ asio::awaitable<Reported> IndicatorService::report(const Caller& caller, const s
   if (chr::sys_days{period->next().first_day()} > today) {
     invalid("period", "has not ended: its value is reported once it has");
   }
-  if (!std::isfinite(report.value)) invalid("value", "must be a finite number");
+  if (!storable(report.value))
+    invalid("value", "must be a finite number (not one too small to store)");
+  if (report.note && utf8_chars(*report.note) > 2000) {
+    invalid("note", "is at most 2,000 characters");
+  }
   if (indicator.min && report.value < *indicator.min) {
     invalid("value", "is below the indicator's minimum, " + shown(*indicator.min));
   }
@@ -372,7 +386,7 @@ asio::awaitable<Reported> IndicatorService::report(const Caller& caller, const s
         invalid("dimensions", name + " has more than 500 members");
       }
       for (const auto& [member, number] : members) {
-        if (member.empty() || utf8_chars(member) > 64 || !std::isfinite(number)) {
+        if (member.empty() || utf8_chars(member) > 64 || !storable(number)) {
           invalid("dimensions", name + " maps members (1 to 64 characters) to finite numbers");
         }
       }
@@ -528,6 +542,12 @@ asio::awaitable<UploadOutcome> IndicatorService::report_upload(const Caller& cal
       } catch (const ApiError& e) {
         field = e.errors().empty() ? "indicator_code" : e.errors().front().field;
         problem = e.errors().empty() ? e.what() : e.errors().front().message;
+      } catch (const pg::PgError& e) {
+        // A statement the database refused for this line alone (not the database gone, which
+        // ends the upload: sent again, the lines already in are the same and store nothing).
+        spdlog::warn("indicator upload, line {}: {}", line.line, e.what());
+        field = "value";
+        problem = "could not be stored";
       }
     }
     ++out.rejected;

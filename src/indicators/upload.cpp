@@ -95,7 +95,7 @@ std::optional<double> number_of(std::string_view text) {
   if (text.front() == '+') text.remove_prefix(1);
   double v = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v)) {
+  if (ec != std::errc() || end != text.data() + text.size() || !storable(v)) {
     return std::nullopt;
   }
   return v;

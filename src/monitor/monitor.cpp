@@ -215,12 +215,13 @@ constexpr const char* kCalendarEnding =
     " jsonb_build_object('last_year', $2::int, 'ends_on', $3::text, 'days_left', $4::int)"
     " WHERE " HUB_NOT_OPENED("'calendar_ending'", "$1") " ON CONFLICT (rule, subject) DO NOTHING";
 
-// Active indicators and the latest period each has a value for (API.md Part 2, "Indicator
-// reporting"): the period after it (or the first) is checked for its due time here, by the
-// calendar, which SQL does not hold.
+// Active indicators and the periods each has a recorded value for (API.md Part 2, "Indicator
+// reporting"): the first period missing from its start on is checked for its due time here, by
+// the calendar, which SQL does not hold.
 constexpr const char* kIndicatorsDue =
     "SELECT i.code, i.frequency, i.reporter_code, i.due_working_day, i.start_period,"
-    " (SELECT max(v.period) FROM indicator_values v WHERE v.indicator_code = i.code)"
+    " (SELECT array_to_json(array_agg(DISTINCT v.period ORDER BY v.period))::text"
+    " FROM indicator_values v WHERE v.indicator_code = i.code AND v.ledger_index IS NOT NULL)"
     " FROM indicators i WHERE i.status = 'active'";
 // $1 the reporter, $2 subject (code@period: once per period), $3 code, $4 period, $5 due at.
 constexpr const char* kIndicatorOverdue =
@@ -352,11 +353,16 @@ std::uint64_t Monitor::evaluate() {
   for (int i = 0; i < due_rows.rows(); ++i) {
     const auto frequency = indicators::frequency_of(due_rows.get(i, 1));
     if (!frequency) continue;
-    const auto last = due_rows.get_text(i, 5);
-    auto next = last ? indicators::parse_period(*last, *frequency)
-                     : indicators::parse_period(due_rows.get(i, 4), *frequency);
+    const auto start = indicators::parse_period(due_rows.get(i, 4), *frequency);
+    if (!start) continue;
+    std::vector<std::string> reported;
+    if (!due_rows.is_null(i, 5)) {
+      for (const auto& p : nlohmann::json::parse(due_rows.get(i, 5))) {
+        reported.push_back(p.get<std::string>());
+      }
+    }
+    const auto next = indicators::first_missing(*start, reported, calendar_.local_day(now_time));
     if (!next) continue;
-    if (last) next = next->next();
     const auto due = indicators::due_at(*next, static_cast<int>(due_rows.get_int(i, 3)), calendar_);
     if (now_time <= due) continue;
     const std::string code(due_rows.get(i, 0));

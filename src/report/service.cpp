@@ -151,13 +151,13 @@ constexpr pg::Query kNow{"report_now", "SELECT " HUB_SQL_TS("now()")};
 // Indicator reporting: the active indicators, and when each period's first version came.
 constexpr pg::Query kIndicators{
     "report_indicators",
-    "SELECT code, frequency, reporter_code, due_working_day, start_period FROM indicators"
-    " WHERE status = 'active'"};
+    "SELECT code, frequency, reporter_code, due_working_day, start_period,"
+    " floor(extract(epoch FROM created_at))::bigint FROM indicators WHERE status = 'active'"};
 constexpr pg::Query kIndicatorFirsts{
     "report_indicator_firsts",
     "SELECT v.indicator_code, v.period, floor(extract(epoch FROM min(v.reported_at)))::bigint"
     " FROM indicator_values v JOIN indicators i ON i.code = v.indicator_code"
-    " AND i.status = 'active' GROUP BY 1, 2"};
+    " AND i.status = 'active' WHERE v.ledger_index IS NOT NULL GROUP BY 1, 2"};
 
 std::chrono::sys_days parse_date(const std::string& s) {
   return std::chrono::sys_days{std::chrono::year_month_day{
@@ -308,7 +308,8 @@ boost::asio::awaitable<Report> ReportService::sharing_status(const Caller& calle
     }
   }
   // Indicators: each active indicator's periods whose due time fell on a day of the period (the
-  // city's), and whether the period's first version came by it.
+  // city's), has passed, and came after the indicator was defined (nobody is late for a deadline
+  // set after it); and whether the period's first version came by it.
   std::map<std::pair<std::string, std::string>, std::int64_t> firsts;
   const pg::Result& reported = results[13];
   for (int i = 0; i < reported.rows(); ++i) {
@@ -326,12 +327,15 @@ boost::asio::awaitable<Report> ReportService::sharing_status(const Caller& calle
     if (!first) continue;
     const std::string code(indicator_rows.get(i, 0));
     const int working_day = static_cast<int>(indicator_rows.get_int(i, 3));
+    const std::chrono::system_clock::time_point defined{
+        std::chrono::seconds(indicator_rows.get_int(i, 5))};
+    const auto now = std::chrono::system_clock::now();
     indicators::Period p = *first;
     for (int guard = 0; guard < 5000; ++guard, p = p.next()) {
       const auto due = indicators::due_at(p, working_day, calendar_);
       const auto day = calendar_.local_day(due);
-      if (day > to_day) break;
-      if (day < from_day) continue;
+      if (day > to_day || due > now) break;
+      if (day < from_day || due < defined) continue;
       ++r->indicators_due;
       auto it = firsts.find({code, p.text()});
       if (it != firsts.end() &&

@@ -8,6 +8,7 @@
 
 #include "hub/indicators/service.hpp"
 #include "hub/ledger/merkle.hpp"
+#include "hub/store/pg.hpp"
 #include "support/hub_fixture.hpp"
 #include "support/workbook_builder.hpp"
 
@@ -54,6 +55,10 @@ class IndicatorTest : public HubTest {
                                 const std::string& request_id = "") {
     if (request_id.empty()) return call(verb::put, value_path(period), token, body);
     return call(verb::put, value_path(period), token, body, with_request_id(request_id, false));
+  }
+  void sql(const std::string& statement, const pg::Params& params = pg::Params()) {
+    auto su = pg::connect_blocking(db_.superuser_conninfo(), 5);
+    pg::exec_blocking(su.get(), statement, params);
   }
   static std::string field_of(const client::ClientResponse& r) {
     const json p = json::parse(r.body);
@@ -234,7 +239,9 @@ TEST_F(IndicatorTest, EveryRefusalSaysWhy) {
            {json::object(), "value"},
            {{{"value", 1}, {"dimensions", {{"industry", {{"C", 1}}}}}}, "dimensions"},
            {{{"value", 1}, {"dimensions", {{"district", {{"440106", "many"}}}}}}, "dimensions"},
-           {{{"value", 1}, {"version", 7}}, "version"}}) {
+           {{{"value", 1}, {"version", 7}}, "version"},
+           {{{"value", 1e-310}}, "value"},  // too small to read back as a double
+           {{{"value", 1}, {"note", std::string(2001, 'x')}}, "note"}}) {
     const auto r = report(stats_officer_, "2025-01", body);
     EXPECT_EQ(r.status, 422) << body.dump() << ": " << r.body;
     EXPECT_EQ(field_of(r), field) << r.body;
@@ -280,6 +287,10 @@ TEST_F(IndicatorTest, AnOverduePeriodAlertsTheReporter) {
   ok(verb::put, value_path("2025-01"), stats_officer_, {{"value", 100}});
   EXPECT_EQ(alerts_for("2025-02").size(), 1u);
   EXPECT_EQ(alerts_for("2025-01").size(), 1u);  // still the one alert for January
+  // A gap further back is what is due: March reported, February not, the indicator names
+  // February as its next period.
+  ok(verb::put, value_path("2025-03"), stats_officer_, {{"value", 100}});
+  EXPECT_EQ(ok(verb::get, "/api/v1/indicators/GYZJZ", cdo)["next_period"], "2025-02");
   // Another agency's CDO does not see them.
   const std::string tax_cdo = person(kTax, "sw-cdo", "agency_cdo");
   EXPECT_TRUE(ok(verb::get, "/api/v1/alerts?rule=indicator_overdue", tax_cdo)["items"].empty());
@@ -290,7 +301,15 @@ TEST_F(IndicatorTest, AnOverduePeriodAlertsTheReporter) {
 TEST_F(IndicatorTest, TheReportCountsPeriodsDueAndOnTime) {
   ok(verb::post, "/api/v1/indicators", coordinator_, indicator());
   ok(verb::put, value_path("2025-01"), stats_officer_, {{"value", 100}});
-  // January 2025's value fell due in February 2025 (the 5th working day), February's in March.
+  // Defined today, nothing was due before: the report of early 2025 counts nothing.
+  const std::string early = "/api/v1/reports/sharing-status?from=2025-02-01&to=2025-03-31";
+  const json before = ok(verb::get, early, coordinator_);
+  for (const auto& a : before["agencies"]) {
+    EXPECT_EQ(a["indicators_due"], 0) << a.dump();
+  }
+  // As if defined at the end of 2024: January 2025's value fell due in February 2025 (the 5th
+  // working day), February's in March.
+  sql("UPDATE indicators SET created_at = '2024-12-01' WHERE code = 'GYZJZ'");
   auto report =
       ok(verb::get, "/api/v1/reports/sharing-status?from=2025-02-01&to=2025-03-31", coordinator_);
   json stats, tax;
@@ -315,21 +334,24 @@ TEST_F(IndicatorTest, AnUploadReportsLineByLine) {
       "indicator_code,period,value,note\r\n"
       "GYZJZ,2025-01,1000,\r\n"
       "GYZJZ,2025-02,1100,\r\n"
-      "GYZJZ,2025-03,2000,\r\n"                         // +82%: no note
-      "GYZJZ,2025-04,\"1,234\",\r\n"                    // not a plain number
-      "SSSR,2025-01,300,\r\n"                           // the tax bureau's
-      "NOPE,2025-01,1,\r\n"                             // no such indicator
-      "\r\n"                                            // a blank line
-      "GYZJZ,2025-03,2000,新投产项目集中释放产能\r\n";  // with a note
+      "GYZJZ,2025-03,2000,\r\n"                        // +82%: no note
+      "GYZJZ,2025-04,\"1,234\",\r\n"                   // not a plain number
+      "SSSR,2025-01,300,\r\n"                          // the tax bureau's
+      "NOPE,2025-01,1,\r\n"                            // no such indicator
+      "\r\n"                                           // a blank line
+      "GYZJZ,2025-03,2000,新投产项目集中释放产能\r\n"  // with a note
+      "GYZJZ,2025-04,2000," +
+      std::string(3000, 'n') + "\r\n";  // a note too long
   const auto r = send(verb::post, "/api/v1/indicators/values", stats_officer_, csv,
                       {{"Content-Type", "text/csv"}});
   ASSERT_EQ(r.status, 200) << r.body;
   const json out = json::parse(r.body);
   EXPECT_EQ(out["accepted"], 3);
-  EXPECT_EQ(out["rejected"], 4);
+  EXPECT_EQ(out["rejected"], 5);
   std::vector<int> lines;
   for (const auto& e : out["errors"]) lines.push_back(e["line"]);
-  EXPECT_EQ(lines, (std::vector<int>{4, 5, 6, 7})) << out.dump();
+  EXPECT_EQ(lines, (std::vector<int>{4, 5, 6, 7, 10})) << out.dump();
+  EXPECT_EQ(out["errors"][4]["field"], "note");
   EXPECT_EQ(out["errors"][0]["field"], "note");
   EXPECT_EQ(out["errors"][1]["field"], "value");
   EXPECT_EQ(out["errors"][2]["field"], "indicator_code") << "the tax bureau's indicator";

@@ -1,6 +1,9 @@
 // Reporting periods of indicators and their due dates across weekends and holidays.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "hub/indicators/service.hpp"
 #include "hub/sharing/calendar.hpp"
 
@@ -60,6 +63,28 @@ TEST(IndicatorPeriod, DueOnTheNthWorkingDayOfTheNextPeriodCityTime) {
   // The third quarter's, the same days; a year's in the next January.
   EXPECT_EQ(due("2026-Q3", Frequency::quarterly, 1), "2026-10-08T15:59:59Z");
   EXPECT_EQ(due("2025", Frequency::yearly, 1), "2026-01-01T15:59:59Z");
+}
+
+TEST(IndicatorPeriod, TheFirstMissingPeriodIsDueEvenBehindLaterOnes) {
+  const auto start = *parse_period("2025-01", Frequency::monthly);
+  const auto today = std::chrono::sys_days{std::chrono::year{2025} / 5 / 10};
+  using hub::indicators::first_missing;
+  EXPECT_EQ(first_missing(start, {}, today)->text(), "2025-01");
+  EXPECT_EQ(first_missing(start, {"2025-01", "2025-03"}, today)->text(), "2025-02");
+  // All ended periods reported (January to April): May has not ended, nothing is due.
+  EXPECT_FALSE(first_missing(start, {"2025-01", "2025-02", "2025-03", "2025-04"}, today));
+  // Periods before the start do not count.
+  EXPECT_EQ(first_missing(start, {"2024-12", "2025-01"}, today)->text(), "2025-02");
+}
+
+TEST(IndicatorPeriod, OnlyNumbersThatReadBackAreStored) {
+  using hub::indicators::storable;
+  EXPECT_TRUE(storable(0));
+  EXPECT_TRUE(storable(-1234.5));
+  EXPECT_TRUE(storable(1e300));
+  EXPECT_FALSE(storable(1e-310));  // denormal: PostgreSQL's text would not read back
+  EXPECT_FALSE(storable(std::numeric_limits<double>::infinity()));
+  EXPECT_FALSE(storable(std::nan("")));
 }
 
 }  // namespace

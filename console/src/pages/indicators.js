@@ -227,7 +227,7 @@ export async function render(el, ctx) {
   const themes = [...new Set(all.map((i) => i.theme))].sort();
   const shown = all.filter((i) => !theme || i.theme === theme);
   // Overdue first, then the soonest due, then the rest by code.
-  shown.sort((a, b) => Number(b.overdue) - Number(a.overdue) || String(a.next_due_at ?? '~').localeCompare(String(b.next_due_at ?? '~')) || a.code.localeCompare(b.code));
+  shown.sort((a, b) => Number(b.overdue) - Number(a.overdue) || (a.next_due_at ? 0 : 1) - (b.next_due_at ? 0 : 1) || String(a.next_due_at ?? '').localeCompare(String(b.next_due_at ?? '')) || a.code.localeCompare(b.code));
 
   const tbody = h('tbody', {});
   const panels = rowPanels();
@@ -245,7 +245,7 @@ export async function render(el, ctx) {
         if (panel.key === key) panel.show(key, make(series));
         panel.row.querySelector(`#value-${CSS.escape(i.code)}`)?.focus();
       } catch (error) {
-        panel.show(key, errorBox(error));
+        if (panel.key === key) panel.show(key, errorBox(error));
       }
     };
     const actions = [];

@@ -73,6 +73,7 @@ struct Indicator {
   // The latest period reported, and the earliest period due and not reported (with its due
   // time); none when every ended period is reported (or the indicator is retired).
   std::optional<std::string> last_period;
+  std::vector<std::string> reported;  // every period with a recorded version, in order
   std::optional<std::string> next_period, next_due_at;
   bool overdue = false;  // next_period is past its due time
 };
@@ -154,6 +155,16 @@ inline constexpr std::size_t kMaxLineErrors = 1000;  // errors listed
 std::vector<ValueLine> read_value_lines_csv(std::string_view csv, std::vector<LineError>& errors);
 std::vector<ValueLine> read_value_lines_xlsx(std::string_view bytes,
                                              std::vector<LineError>& errors);
+// A number the hub stores and reads back as it was: finite, and zero or at least DBL_MIN in
+// magnitude (a denormal would not read back from PostgreSQL's text as a double).
+bool storable(double v);
+
+// The first period of an indicator due and not reported: from `start` on, the first of those
+// that have ended (their next period began on or before `today`) missing from `reported`
+// (sorted); nullopt when every ended period is reported.
+std::optional<Period> first_missing(const Period& start, const std::vector<std::string>& reported,
+                                    std::chrono::sys_days today);
+
 // A value cell as a number ("1,234.5" with thousands commas is not: a cell is written plainly);
 // nullopt when it is not a finite number.
 std::optional<double> number_of(std::string_view text);
