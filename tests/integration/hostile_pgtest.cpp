@@ -87,13 +87,13 @@ TEST_F(HostileTest, DeepOrAmbiguousJsonIsRefusedOnEveryJsonRoute) {
   deep_object += "1" + std::string(70, '}');
   const std::string twice = R"({"name":"a","name":"b","items":[],"items":[]})";
   // Routes whose handler reads no body: they must only not fall over.
-  // Routes whose body is not JSON: none, a registration workbook or a return list (a JSON body
-  // there is 422, not a workbook or CSV; their own hostile bodies are in registration_pgtest.cpp,
-  // returns_pgtest.cpp and the abuse test).
+  // Routes whose body is not JSON: none, a registration workbook, a return list or indicator
+  // values (a JSON body there is 422, not a workbook or CSV; their own hostile bodies are in
+  // registration_pgtest.cpp, returns_pgtest.cpp, indicators_pgtest.cpp and the abuse test).
   const std::set<std::string> bodiless = {
-      "/api/v1/resources/{code}/publish", "/api/v1/resources/{code}/retire",
+      "/api/v1/resources/{code}/publish",   "/api/v1/resources/{code}/retire",
       "/api/v1/applications/{id}/withdraw", "/api/v1/resources/imports",
-      "/api/v1/return-tasks/imports"};
+      "/api/v1/return-tasks/imports",       "/api/v1/indicators/values"};
   // An import line nested deep is one bad line, not a crash.
   auto import = client_->request(verb::post, "/api/v1/resources/" + code_ + "/imports",
                                  std::string(100000, '[') + "\n" + lines(0, 1),
@@ -112,8 +112,11 @@ TEST_F(HostileTest, DeepOrAmbiguousJsonIsRefusedOnEveryJsonRoute) {
     if (route.options.stream_body) continue;  // imports read NDJSON or CSV lines (below)
     ++routes;
     std::string path = route.pattern;
-    for (auto [param, value] : std::vector<std::pair<std::string, std::string>>{
-             {"{code}", code_}, {"{key}", "91440101MA59ABCD1X"}, {"{id}", "no-such-id"}}) {
+    for (auto [param, value] :
+         std::vector<std::pair<std::string, std::string>>{{"{code}", code_},
+                                                          {"{key}", "91440101MA59ABCD1X"},
+                                                          {"{id}", "no-such-id"},
+                                                          {"{period}", "2025-01"}}) {
       for (auto at = path.find(param); at != std::string::npos; at = path.find(param)) {
         path.replace(at, param.size(), value);
       }
